@@ -1,0 +1,22 @@
+/**
+ * The one error type every Weft module throws.
+ *
+ * Callers branch on `code` (stable, machine-readable) and show `message`
+ * (which says what went wrong and what to do). `name` is the family, e.g.
+ * the UCAN spec's error names such as `InvalidSignature` or `Expired`.
+ */
+export class WeftError extends Error {
+  /** Stable machine-readable code, e.g. `ucan/expired` or `did/invalid`. */
+  readonly code: string;
+
+  constructor(name: string, code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+    this.code = code;
+  }
+}
+
+/** True when `e` is a WeftError, optionally with the given code. */
+export function isWeftError(e: unknown, code?: string): e is WeftError {
+  return e instanceof WeftError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,26 @@
+/**
+ * One identity, two spellings: a node's did:key and its libp2p PeerId are
+ * the same Ed25519 public key.
+ */
+import { peerIdFromPublicKey, peerIdFromString } from "@libp2p/peer-id";
+import { publicKeyFromRaw } from "@libp2p/crypto/keys";
+import type { PeerId } from "@libp2p/interface";
+import { didFromPublicKey, InvalidDid, publicKeyFromDid } from "./did-key.ts";
+
+export function peerIdFromDid(did: string): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(publicKeyFromDid(did)));
+}
+
+/** The did:key of an Ed25519 PeerId (object or string form). */
+export function didFromPeerId(peerId: PeerId | string): string {
+  let id: PeerId;
+  try {
+    id = typeof peerId === "string" ? peerIdFromString(peerId) : peerId;
+  } catch {
+    throw new InvalidDid(String(peerId), "not a libp2p PeerId");
+  }
+  if (id.type !== "Ed25519" || id.publicKey === undefined) {
+    throw new InvalidDid(id.toString(), `only Ed25519 PeerIds map to a did:key (got ${id.type})`);
+  }
+  return didFromPublicKey(id.publicKey.raw);
+}

@@ -1,0 +1,49 @@
+/**
+ * The Weft command vocabulary. Every mutation of shared state is a UCAN
+ * invocation of one of these commands, on a space (the invocation's `sub`).
+ * Delegating a prefix delegates everything below it: `/weft/task` covers
+ * every task command, `/weft` everything in the space.
+ */
+export const Commands = {
+  /** Everything in a space. */
+  all: "/weft",
+
+  /** Receive and send the space's documents (prove membership at connect). */
+  spaceSync: "/weft/space/sync",
+  /** Invite and revoke members, rename the space. */
+  spaceAdmin: "/weft/space/admin",
+
+  /** All task commands. */
+  task: "/weft/task",
+  taskCreate: "/weft/task/create",
+  /** Edit title/body/requirements, labels, dependencies. */
+  taskUpdate: "/weft/task/update",
+  taskComment: "/weft/task/comment",
+  /** Take a lease on a task; covers renew, release, start and result below. */
+  taskClaim: "/weft/task/claim",
+  taskRenew: "/weft/task/claim/renew",
+  taskRelease: "/weft/task/claim/release",
+  taskStart: "/weft/task/claim/start",
+  taskResult: "/weft/task/claim/result",
+  /** Approve or reject a task in review, and close it. */
+  taskReview: "/weft/task/review",
+  taskCancel: "/weft/task/cancel",
+
+  /** All runner kinds. */
+  run: "/weft/run",
+  runWasm: "/weft/run/wasm",
+  runNix: "/weft/run/nix",
+  runContainer: "/weft/run/container",
+  runKubernetes: "/weft/run/kubernetes",
+
+  /** Advertise capacity on the space's gossip topic. */
+  capacityAdvertise: "/weft/capacity/advertise",
+
+  artifactPut: "/weft/artifact/put",
+  artifactGet: "/weft/artifact/get",
+
+  patchPropose: "/weft/patch/propose",
+  patchMerge: "/weft/patch/merge",
+} as const;
+
+export type Command = (typeof Commands)[keyof typeof Commands];

@@ -1,0 +1,106 @@
+/**
+ * UCAN verification throughput for an invocation with a 3-link delegation
+ * chain, against 4 raw native Ed25519 verifies (node:crypto) of the same
+ * signatures, measured in alternating rounds of the same run. One core:
+ * everything is sequential.
+ *
+ *   cold:        nothing cached, every token decoded and verified
+ *   warm:        the delegation chain cached; each invocation is new, so
+ *                its own signature is still checked (baseline: 1 raw verify)
+ *   warm-repeat: the same invocation validated again (cached by CID), as
+ *                when a node re-reduces an operation log
+ * Each for the native verifier (peer shells on Node/Deno) and WebCrypto
+ * (protocol default, browsers).
+ * Targets: warm >= 10,000/s; cold time <= 1.3x the raw-verify baseline.
+ */
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { invoke, MemoryProofStore, Validator, VerificationCache } from "../../protocol/ucan/index.ts";
+import { defaultVerifier, publicKeyFromDid, type Verifier } from "../../protocol/identity/index.ts";
+import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { chain, signers } from "../helpers/principals.ts";
+import { interleaved, report } from "./report.ts";
+
+const BENCH = "ucan-verify";
+const [space, a, b, c] = await signers(4);
+const proofs = await chain([space, a, b, c], [{ cmd: "/weft" }, { cmd: "/weft/task" }, {
+  cmd: "/weft/task/claim",
+  pol: [["like", ".task", "t*"]],
+}]);
+const store = new MemoryProofStore().put(...proofs);
+const N = 4000;
+const invocations = await Promise.all(
+  Array.from(
+    { length: N },
+    (_, i) =>
+      invoke({
+        issuer: c,
+        subject: space.did,
+        command: "/weft/task/claim",
+        args: { task: `t${i}` },
+        proofs,
+        expiration: null,
+      }),
+  ),
+);
+
+// Baseline: the same 4 signatures (3 delegations + an invocation), verified natively and synchronously.
+const native = [...proofs, invocations[0]].map((t) => ({
+  key: createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKeyFromDid(t.iss)).toString("base64url") },
+    format: "jwk",
+  }),
+  data: t.envelope.signedBytes,
+  sig: t.envelope.signature,
+}));
+const raw4 = () => {
+  for (const n of native) if (!nodeVerify(null, n.data, n.key, n.sig)) throw new Error("baseline verify failed");
+};
+
+function cases(verifier: Verifier) {
+  let i = 0;
+  const warm = new Validator({ proofs: store, verifier, cache: new VerificationCache(100) });
+  const repeat = new Validator({ proofs: store, verifier, cache: new VerificationCache(N + 10) });
+  return {
+    cold: async () => {
+      const v = new Validator({ proofs: store, verifier, cache: new VerificationCache() });
+      await v.validate(invocations[i++ % N].bytes);
+    },
+    warm: () => warm.validate(invocations[i++ % N].bytes),
+    repeat: () => repeat.validate(invocations[i++ % N].bytes),
+    prime: async () => {
+      for (const inv of invocations) await repeat.validate(inv);
+      await warm.validate(invocations[0]);
+    },
+  };
+}
+
+for (const [label, verifier] of [["native", nativeVerifier()], ["webcrypto", await defaultVerifier()]] as const) {
+  const k = cases(verifier);
+  await k.prime();
+  const r = await interleaved({ raw4, cold: k.cold, warm: k.warm, repeat: k.repeat });
+  report({ bench: BENCH, metric: `raw-4x-ed25519-verify`, value: r.raw4, unit: "ops/s", note: "node:crypto one-shot" });
+  report({
+    bench: BENCH,
+    metric: `cold-3-link-${label}`,
+    value: r.cold,
+    unit: "ops/s",
+    baseline: r.raw4,
+    note: "target: ratio >= 0.77 (cold time <= 1.3x the 4 raw verifies)",
+  });
+  report({
+    bench: BENCH,
+    metric: `warm-3-link-${label}`,
+    value: r.warm,
+    unit: "ops/s",
+    baseline: r.raw4 * 4,
+    note: "baseline: 1 raw verify (the new invocation's own signature); target >= 10000 ops/s",
+  });
+  report({
+    bench: BENCH,
+    metric: `warm-repeat-3-link-${label}`,
+    value: r.repeat,
+    unit: "ops/s",
+    baseline: r.raw4 * 4,
+    note: "invocation seen before; target >= 10000 ops/s",
+  });
+}

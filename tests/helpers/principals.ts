@@ -1,0 +1,44 @@
+/** Test principals and delegation chains, built with the real signing code. */
+import { generateSeed, type Signer, signerFromSeed } from "../../protocol/identity/ed25519.ts";
+import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
+
+export function signer(): Promise<Signer> {
+  return signerFromSeed(generateSeed());
+}
+
+export async function signers(n: number): Promise<Signer[]> {
+  return await Promise.all(Array.from({ length: n }, () => signer()));
+}
+
+export interface LinkSpec {
+  cmd?: string;
+  pol?: Ipld[];
+  exp?: number | null;
+  nbf?: number;
+  /** Override the subject (default: the chain's root; null for a powerline). */
+  sub?: string | null;
+}
+
+/**
+ * A root-first chain principals[0] → principals[1] → … → principals[n],
+ * one delegation per spec, about principals[0].
+ */
+export async function chain(principals: Signer[], specs: LinkSpec[]): Promise<Delegation[]> {
+  const out: Delegation[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    const s = specs[i];
+    out.push(
+      await delegate({
+        issuer: principals[i],
+        audience: principals[i + 1].did,
+        subject: s.sub === undefined ? principals[0].did : s.sub,
+        command: s.cmd ?? "/",
+        policy: s.pol,
+        expiration: s.exp === undefined ? null : s.exp,
+        notBefore: s.nbf,
+      }),
+    );
+  }
+  return out;
+}

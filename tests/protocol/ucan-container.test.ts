@@ -1,0 +1,73 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  commandProblem,
+  Commands,
+  type ContainerForm,
+  decodeContainer,
+  encodeContainer,
+  invoke,
+  proves,
+  UcanError,
+} from "../../protocol/ucan/index.ts";
+import { encode } from "../../protocol/codec/dag-cbor.ts";
+import { chain, signers } from "../helpers/principals.ts";
+
+describe("UCAN containers", () => {
+  it("round-trip an invocation and its proofs in every form", async () => {
+    const [space, a, b] = await signers(3);
+    const proofs = await chain([space, a, b], [{}, {}]);
+    const inv = await invoke({ issuer: b, subject: space.did, command: "/x", args: {}, proofs, expiration: null });
+    const tokens = [inv.bytes, ...proofs.map((p) => p.bytes)];
+    for (const form of ["@", "B", "C", "M", "O", "P"] as ContainerForm[]) {
+      const c = await encodeContainer(tokens, form);
+      assert.equal(typeof c === "string" ? c[0] : String.fromCharCode(c[0]), form);
+      assert.deepEqual(await decodeContainer(c), tokens);
+    }
+  });
+
+  it("rejects malformed containers with a typed error", async () => {
+    // 2 MB of zeros gzip to a few KB: decompression must stop at the limit.
+    const huge = encode({ "ctn-v1": [new Uint8Array(2_000_000)] });
+    const gzipBomb = await new Response(
+      new Blob([huge as BlobPart]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    const bomb = new Uint8Array([0x4d, ...new Uint8Array(gzipBomb)]);
+    for (
+      const bad of [
+        "",
+        "Z",
+        "Cnot-base64!",
+        "C" + btoa("hello"),
+        await encodeContainer([new Uint8Array([1])], "C").then((c) => (c as string).slice(0, -4)),
+        "@" + "x",
+        bomb,
+        new Uint8Array([0x40, ...encode({ "ctn-v1": [], extra: 1 })]),
+        new Uint8Array([0x40, ...encode({ "ctn-v1": [] })]),
+        new Uint8Array([0x40, ...encode({ "ctn-v1": ["text"] })]),
+      ]
+    ) {
+      await assert.rejects(decodeContainer(bad), (e: unknown) => e instanceof UcanError && e.name === "MalformedToken");
+    }
+  });
+});
+
+describe("commands", () => {
+  it("prove by whole segments", () => {
+    assert.ok(proves("/", "/anything/at/all"));
+    assert.ok(proves("/weft/task", "/weft/task"));
+    assert.ok(proves("/weft/task", "/weft/task/claim/renew"));
+    assert.ok(!proves("/weft/task", "/weft/taskforce"));
+    assert.ok(!proves("/weft/task/claim", "/weft/task"));
+    assert.ok(proves(Commands.taskClaim, Commands.taskResult));
+    assert.ok(!proves(Commands.taskComment, Commands.taskClaim));
+  });
+
+  it("must be lowercase paths without empty or trailing segments", () => {
+    for (const ok of ["/", "/a", "/weft/task/claim", "/a-b_c.d~e/0"]) assert.equal(commandProblem(ok), undefined, ok);
+    for (const bad of ["", "a", "/A", "//", "/a//b", "/a/", "/a b", 7, "/" + "a".repeat(300)]) {
+      assert.ok(commandProblem(bad), String(bad));
+    }
+    for (const c of Object.values(Commands)) assert.equal(commandProblem(c), undefined, c);
+  });
+});
