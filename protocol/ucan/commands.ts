@@ -16,8 +16,11 @@ export const Commands = {
   /** All task commands. */
   task: "/weft/task",
   taskCreate: "/weft/task/create",
-  /** Edit title/body/requirements, labels, dependencies. */
+  /** Edit title/body/requirements, labels, dependencies (covers the three below). */
   taskUpdate: "/weft/task/update",
+  taskEdit: "/weft/task/update/edit",
+  taskLabel: "/weft/task/update/label",
+  taskDependency: "/weft/task/update/dependency",
   taskComment: "/weft/task/comment",
   /** Take a lease on a task; covers renew, release, start and result below. */
   taskClaim: "/weft/task/claim",
@@ -25,8 +28,10 @@ export const Commands = {
   taskRelease: "/weft/task/claim/release",
   taskStart: "/weft/task/claim/start",
   taskResult: "/weft/task/claim/result",
-  /** Approve or reject a task in review, and close it. */
+  /** Approve or reject a task in review. */
   taskReview: "/weft/task/review",
+  /** Mark a task done or failed by hand. */
+  taskClose: "/weft/task/close",
   taskCancel: "/weft/task/cancel",
 
   /** All runner kinds. */

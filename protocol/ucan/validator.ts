@@ -44,6 +44,12 @@ export interface ValidateOptions {
   audience?: string;
   /** Extra proofs for this call only, e.g. those sent along with a request. */
   proofs?: ProofStore;
+  /**
+   * Judge time bounds at this Unix time (seconds) instead of the clock:
+   * operation logs judge each operation at its own timestamp so that every
+   * node, whenever it reduces the log, reaches the same verdict.
+   */
+  now?: number;
 }
 
 export interface ValidInvocation {
@@ -105,9 +111,19 @@ export class Validator {
     return this.#verified<Delegation>(bytes, delegationFromEnvelope, link);
   }
 
-  /** An invocation by bytes, shape- and signature-checked (not its chain). */
-  verifyInvocationSignature(bytes: Uint8Array): Promise<Invocation> {
-    return this.#verified<Invocation>(bytes, invocationFromEnvelope, -1);
+  /** An invocation, shape- and signature-checked (not its chain). */
+  verifyInvocationSignature(input: Uint8Array | Invocation): Promise<Invocation> {
+    if (!(input instanceof Uint8Array)) {
+      const cached = this.cache.get(input.cid);
+      if (cached !== undefined && cached.envelope.tag === input.envelope.tag) return Promise.resolve(cached as Invocation);
+      input = input.bytes;
+    }
+    return this.#verified<Invocation>(input, invocationFromEnvelope, -1);
+  }
+
+  /** Record a token this node signed itself as verified, sparing a signature check. */
+  trust(token: Delegation | Invocation): void {
+    this.cache.set(token);
   }
 
   /** Find and verify the delegation `cid` (at position `link` of a chain). */
@@ -143,8 +159,8 @@ export class Validator {
 
   /** Validate an invocation (bytes or already decoded) and its whole proof chain. */
   async validate(input: Uint8Array | Invocation, options: ValidateOptions = {}): Promise<ValidInvocation> {
-    const inv = await this.verifyInvocationSignature(input instanceof Uint8Array ? input : input.bytes);
-    const now = this.clock();
+    const inv = await this.verifyInvocationSignature(input);
+    const now = options.now ?? this.clock();
     this.#checkTime(inv, -1, now);
     if (options.audience !== undefined && (inv.aud ?? inv.sub) !== options.audience) {
       throw new UcanError("InvalidAudience", `addressed to ${inv.aud ?? inv.sub}, not to ${options.audience}`, {

@@ -1,0 +1,73 @@
+/**
+ * The libp2p half of a node: noise, yamux, identify, ping and gossipsub
+ * over whatever transports the shell injects, with nothing that dials on
+ * its own (no discovery, no public routers): a node meets only the peers
+ * it is told about. The node's Ed25519 key is its PeerId.
+ */
+import { createLibp2p, type Libp2pOptions } from "libp2p";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { identify } from "@libp2p/identify";
+import { ping } from "@libp2p/ping";
+import { gossipsub } from "@libp2p/gossipsub";
+import type { GossipSub } from "@libp2p/gossipsub";
+import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
+import type { Libp2p } from "@libp2p/interface";
+
+export interface Libp2pConfig {
+  /** The node's 32-byte Ed25519 seed (the same key as its DID). */
+  seed: Uint8Array;
+  /** Transports from the shell, e.g. [tcp(), webSockets()]. */
+  transports: NonNullable<Libp2pOptions["transports"]>;
+  /** Listen addresses, e.g. ["/ip4/127.0.0.1/tcp/0"]. */
+  listen?: string[];
+  connectionGater?: Libp2pOptions["connectionGater"];
+}
+
+export type WeftLibp2p = Libp2p<{ identify: unknown; ping: unknown; pubsub: GossipSub }>;
+
+export async function createWeftLibp2p(config: Libp2pConfig): Promise<WeftLibp2p> {
+  const privateKey = await generateKeyPairFromSeed("Ed25519", config.seed);
+  return await createLibp2p({
+    privateKey,
+    addresses: { listen: config.listen ?? [] },
+    transports: config.transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: [],
+    ...(config.connectionGater ? { connectionGater: config.connectionGater } : {}),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        emitSelf: false,
+        allowPublishToZeroTopicPeers: true,
+        // Topic validators decide; messages must be signed by their origin.
+        globalSignaturePolicy: "StrictSign",
+        scoreParams: {
+          IPColocationFactorWeight: 0, // local peers share an address
+          topics: {},
+        },
+        scoreThresholds: {
+          gossipThreshold: -10,
+          publishThreshold: -50,
+          graylistThreshold: -80,
+        },
+      }),
+    },
+  }) as unknown as WeftLibp2p;
+}
+
+/**
+ * Stop libp2p and clear the timers it leaves behind (gossipsub 17.1's
+ * heartbeat, the address manager's debounce), so a process can exit.
+ */
+export async function stopWeftLibp2p(node: WeftLibp2p): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  const gs = node.services.pubsub as any;
+  const heartbeat = gs?.status?.heartbeatTimeout;
+  await node.stop();
+  if (heartbeat != null) clearTimeout(heartbeat);
+  // deno-lint-ignore no-explicit-any
+  (node as any).components?.addressManager?._updatePeerStoreAddresses?.stop?.();
+}

@@ -1,0 +1,387 @@
+/**
+ * `createNode`: every Weft node — headless peer, browser tab, edge relay —
+ * is one of these. It wires an automerge-repo Repo (with the storage the
+ * shell injects) to libp2p (with the transports the shell injects) through
+ * authenticated sync sessions, and holds the spaces this node is in.
+ *
+ * What a node remembers about itself (which spaces it joined, and with what
+ * chain) is stored under its own key in the same storage, never synced.
+ */
+import {
+  type AutomergeUrl,
+  type NetworkAdapterInterface,
+  type PeerId,
+  Repo,
+  type StorageAdapterInterface,
+} from "@automerge/automerge-repo";
+import * as cborg from "cborg";
+import { Diagnostics } from "../diagnostics.ts";
+import { WeftError } from "../errors.ts";
+import type { Keystore } from "../identity/keystore.ts";
+import type { Signer, Verifier } from "../identity/ed25519.ts";
+import { signerFromSeed } from "../identity/ed25519.ts";
+import { decodeDelegation, delegate, type Delegation } from "../ucan/delegation.ts";
+import { HybridClock } from "../tasks/hlc.ts";
+import { MemoryStorageAdapter } from "../storage/memory-storage.ts";
+import type { SyncAuthority } from "../sync/authority.ts";
+import { Libp2pNetworkAdapter } from "../sync/libp2p-adapter.ts";
+import type { SessionAdapterOptions, SessionNetworkAdapter } from "../sync/session-adapter.ts";
+import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
+import { Space, type SpaceDeps } from "../space/space.ts";
+import { proveSync, verifySync } from "../space/sync-proof.ts";
+import { Commands } from "../ucan/commands.ts";
+import { MemoryProofStore } from "../ucan/stores.ts";
+import { Validator } from "../ucan/validator.ts";
+import { createWeftLibp2p, type Libp2pConfig, stopWeftLibp2p, type WeftLibp2p } from "./libp2p.ts";
+
+export interface NodeOptions {
+  /** This node's identity. */
+  signer: Signer;
+  /** Where new space root keys are kept. */
+  keystore: Keystore;
+  /** Document storage (default: in memory, lost on exit). */
+  storage?: StorageAdapterInterface;
+  /** libp2p transports and addresses; omit for a node without libp2p (a browser on WebSocket, a test). */
+  libp2p?: Libp2pConfig;
+  verifier?: Verifier;
+  /** Wall clock in Unix ms (injected for tests). */
+  now?: () => number;
+  /** A node that keeps nothing (a browser tab with no storage): peers skip its sync state. */
+  isEphemeral?: boolean;
+}
+
+interface SpaceRecord {
+  url: string;
+  /** The chain this node joined with, root first, until the space document has it. */
+  tokens: Uint8Array[];
+}
+
+const NODE_KEY = ["weft-node", "spaces"];
+
+export class WeftNode {
+  readonly did: string;
+  readonly signer: Signer;
+  readonly repo: Repo;
+  readonly diagnostics = new Diagnostics();
+  readonly hlc: HybridClock;
+  readonly libp2p?: WeftLibp2p;
+  readonly #storage: StorageAdapterInterface;
+  readonly #keystore: Keystore;
+  readonly #now: () => number;
+  readonly #verifier?: Verifier;
+  readonly #spaces = new Map<string, Space>();
+  /**
+   * Spaces joined but not yet fetched: the chain to prove membership, and a
+   * validator (knowing only the root DID) to check peers that serve it.
+   */
+  readonly #joining = new Map<string, { invite: Invite; chain: Delegation[]; validator: Validator }>();
+  readonly #records = new Map<string, SpaceRecord>();
+  readonly #docSpace = new Map<string, string>();
+  readonly #authorityListeners = new Set<() => void>();
+  readonly #adapters: SessionNetworkAdapter[] = [];
+  readonly authority: SyncAuthority;
+  #stopped = false;
+
+  private constructor(options: NodeOptions, libp2p: WeftLibp2p | undefined) {
+    this.signer = options.signer;
+    this.did = options.signer.did;
+    this.#storage = options.storage ?? new MemoryStorageAdapter();
+    this.#keystore = options.keystore;
+    this.#now = options.now ?? Date.now;
+    this.#verifier = options.verifier;
+    this.hlc = new HybridClock(this.#now);
+    this.libp2p = libp2p;
+    this.authority = this.#syncAuthority();
+    this.repo = new Repo({
+      peerId: (libp2p?.peerId.toString() ?? this.did) as PeerId,
+      storage: this.#storage,
+      network: [],
+      isEphemeral: options.isEphemeral ?? false,
+      shareConfig: {
+        announce: (peer, doc) => Promise.resolve(doc !== undefined && this.#mayShare(peer, doc)),
+        access: (peer, doc) => Promise.resolve(this.#mayShare(peer, doc)),
+      },
+    });
+  }
+
+  static async create(options: NodeOptions): Promise<WeftNode> {
+    const libp2p = options.libp2p ? await createWeftLibp2p(options.libp2p) : undefined;
+    const node = new WeftNode(options, libp2p);
+    await node.repo.storageId();
+    if (libp2p) node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
+    await node.#restore();
+    return node;
+  }
+
+  /** What sync transports need from this node. */
+  get sessionOptions(): SessionAdapterOptions {
+    return { did: this.did, authority: this.authority, diagnostics: this.diagnostics };
+  }
+
+  /** Add a sync transport (in-process channels, a WebSocket client or server…). */
+  addNetwork<A extends SessionNetworkAdapter>(make: (options: SessionAdapterOptions) => A): A {
+    const adapter = make(this.sessionOptions);
+    adapter.onAccepted((_remote, spaces) => void this.#fetchAccepted(spaces));
+    this.#adapters.push(adapter);
+    this.repo.networkSubsystem.addNetworkAdapter(adapter as NetworkAdapterInterface);
+    return adapter;
+  }
+
+  /** The remote repo peer may see this document: it proved membership of the document's space. */
+  #mayShare(peer: PeerId, documentId: string): boolean {
+    const space = this.#docSpace.get(documentId);
+    if (space === undefined) return false;
+    return this.#adapters.some((a) => a.sessions.get(peer)?.spaces.has(space) ?? false);
+  }
+
+  #syncAuthority(): SyncAuthority {
+    return {
+      prove: async (challenge, remoteDid) => {
+        const out: Uint8Array[] = [];
+        const nowSec = Math.floor(this.#now() / 1000);
+        for (const space of this.#spaces.values()) {
+          const [chain] = space.authority.chainsFor(this.did, Commands.spaceSync, nowSec);
+          if (chain) out.push(await proveSync(this.signer, space.id, chain, challenge, remoteDid));
+        }
+        for (const [id, j] of this.#joining) {
+          if (!this.#spaces.has(id)) out.push(await proveSync(this.signer, id, j.chain, challenge, remoteDid));
+        }
+        return out;
+      },
+      verify: async (proof, challenge, localDid, remoteDid) => {
+        const { space, chain } = await verifySync(
+          proof,
+          { challenge, localDid, remoteDid },
+          (id) => this.#spaces.get(id)?.authority.validator ?? this.#joining.get(id)?.validator,
+        );
+        // Keep the member's chain, so its operations verify here too.
+        await this.#spaces.get(space)?.addDelegations(chain);
+        return space;
+      },
+      spaceOf: (documentId) => this.#docSpace.get(documentId),
+      onChange: (listener) => {
+        this.#authorityListeners.add(listener);
+        return () => this.#authorityListeners.delete(listener);
+      },
+    };
+  }
+
+  #authorityChanged(): void {
+    for (const l of this.#authorityListeners) l();
+    this.repo.shareConfigChanged();
+  }
+
+  #deps(): SpaceDeps {
+    return {
+      repo: this.repo,
+      signer: this.signer,
+      diagnostics: this.diagnostics,
+      hlc: this.hlc,
+      now: this.#now,
+      verifier: this.#verifier,
+      registerDocument: (doc, space) => {
+        this.#docSpace.set(doc, space);
+      },
+      authorityChanged: () => this.#authorityChanged(),
+    };
+  }
+
+  // ---- spaces ----
+
+  spaces(): Space[] {
+    return [...this.#spaces.values()];
+  }
+
+  space(id: string): Space | undefined {
+    return this.#spaces.get(id) ?? [...this.#spaces.values()].find((s) => s.name === id);
+  }
+
+  /** Create a space: a new root key (kept in the keystore) that delegates everything to this node. */
+  async createSpace(name: string, options: { buckets?: number } = {}): Promise<Space> {
+    const root = await this.#keystore.create(`space-${crypto.randomUUID().slice(0, 8)}`);
+    const space = await Space.create(this.#deps(), { root, name, buckets: options.buckets });
+    await this.#adopt(space, []);
+    return space;
+  }
+
+  /**
+   * Invite someone: an addressed invite for a known DID, or (no audience)
+   * a link invite carrying a one-time key. Returns the invite text.
+   */
+  async invite(
+    spaceId: string,
+    options: { audience?: string; command?: string; expiration?: number | null; name?: string; peers?: string[] } = {},
+  ): Promise<string> {
+    const space = this.#require(spaceId);
+    let seed: Uint8Array | undefined;
+    let audience = options.audience;
+    if (audience === undefined) {
+      seed = crypto.getRandomValues(new Uint8Array(32));
+      audience = (await signerFromSeed(seed)).did;
+    }
+    const { chain } = await space.invite({
+      audience,
+      command: options.command,
+      expiration: options.expiration,
+      name: options.name ?? (seed ? "invite link" : undefined),
+    });
+    return encodeInvite({
+      space: space.id,
+      url: space.url,
+      tokens: chain.map((d) => d.bytes),
+      ...(seed ? { seed } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
+    });
+  }
+
+  /**
+   * Join a space with an invite. Resolves once the space document has been
+   * fetched from a peer that accepted this node's proof of membership, so
+   * dial a member first (or after: joining waits for one, until `signal`).
+   */
+  async join(text: string | Invite, options: { signal?: AbortSignal; name?: string } = {}): Promise<Space> {
+    const invite = typeof text === "string" ? decodeInvite(text) : text;
+    const existing = this.#spaces.get(invite.space);
+    if (existing) return existing;
+    let chain = invite.tokens.map((t) => decodeDelegation(t));
+    if (invite.seed) {
+      // A link invite: the one-time key passes its authority on to this node.
+      const inviteKey = await signerFromSeed(invite.seed);
+      const last = chain[chain.length - 1];
+      if (last.aud !== inviteKey.did) {
+        throw new WeftError("InvalidInvite", "invite/invalid", "the invite key does not match");
+      }
+      const toMe = await delegate({
+        issuer: inviteKey,
+        audience: this.did,
+        subject: invite.space,
+        command: last.cmd,
+        expiration: last.exp,
+        meta: { kind: "member", ...(options.name ? { name: options.name } : {}) },
+      });
+      chain = [...chain, toMe];
+    } else if (chain[chain.length - 1].aud !== this.did) {
+      throw new WeftError(
+        "InvalidInvite",
+        "invite/invalid",
+        `this invite is for ${chain[chain.length - 1].aud}, not this node`,
+      );
+    }
+    this.#startJoining(invite, chain);
+    await this.#saveRecord(invite.space, { url: invite.url, tokens: chain.map((d) => d.bytes) });
+    this.#authorityChanged();
+    return await this.#waitForSpace(invite.space, options.signal);
+  }
+
+  #startJoining(invite: Invite, chain: Delegation[]): void {
+    const validator = new Validator({
+      proofs: new MemoryProofStore(),
+      verifier: this.#verifier,
+      clock: () => Math.floor(this.#now() / 1000),
+    });
+    this.#joining.set(invite.space, { invite, chain, validator });
+    this.#docSpace.set(invite.url.replace(/^automerge:/, ""), invite.space);
+  }
+
+  readonly #spaceWaiters = new Map<string, Array<(s: Space) => void>>();
+
+  #waitForSpace(id: string, signal?: AbortSignal): Promise<Space> {
+    const ready = this.#spaces.get(id);
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const list = this.#spaceWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.#spaceWaiters.set(id, list);
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      void this.#fetchAccepted([id]);
+    });
+  }
+
+  /** A peer will serve these spaces to us: fetch any we joined but do not have yet. */
+  async #fetchAccepted(spaces: readonly string[]): Promise<void> {
+    for (const id of spaces) {
+      const j = this.#joining.get(id);
+      if (!j || this.#spaces.has(id) || this.#fetching.has(id)) continue;
+      const accepted = this.#adapters.some((a) => [...a.sessions.values()].some((s) => s.accepted.has(id)));
+      if (!accepted) continue;
+      this.#fetching.add(id);
+      try {
+        const space = await Space.open(this.#deps(), j.invite.url as AutomergeUrl, {
+          signal: AbortSignal.timeout(30_000),
+        });
+        await this.#adopt(space, j.chain);
+      } catch (e) {
+        this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/fetch-failed", reason: String(e) });
+      } finally {
+        this.#fetching.delete(id);
+      }
+    }
+  }
+
+  readonly #fetching = new Set<string>();
+
+  async #adopt(space: Space, chain: Delegation[]): Promise<void> {
+    this.#spaces.set(space.id, space);
+    this.#joining.delete(space.id);
+    if (chain.length > 0) await space.addDelegations(chain);
+    await this.#saveRecord(space.id, { url: space.url, tokens: [] });
+    this.#authorityChanged();
+    for (const resolve of this.#spaceWaiters.get(space.id) ?? []) resolve(space);
+    this.#spaceWaiters.delete(space.id);
+  }
+
+  #require(id: string): Space {
+    const s = this.space(id);
+    if (!s) throw new WeftError("NotFound", "not-found", `this node is not in a space ${id}`);
+    return s;
+  }
+
+  // ---- persistence of this node's own record ----
+
+  async #saveRecord(space: string, record: SpaceRecord): Promise<void> {
+    this.#records.set(space, record);
+    const body = Object.fromEntries(this.#records);
+    await this.#storage.save(NODE_KEY, cborg.encode(body));
+  }
+
+  async #restore(): Promise<void> {
+    const bytes = await this.#storage.load(NODE_KEY);
+    if (!bytes) return;
+    const records = cborg.decode(bytes) as Record<string, SpaceRecord>;
+    for (const [id, record] of Object.entries(records)) {
+      this.#records.set(id, record);
+      if (record.tokens.length > 0) {
+        const chain = record.tokens.map((t) => decodeDelegation(t));
+        this.#startJoining({ space: id, url: record.url, tokens: record.tokens }, chain);
+        continue;
+      }
+      try {
+        const space = await Space.open(this.#deps(), record.url as AutomergeUrl, {
+          signal: AbortSignal.timeout(30_000),
+        });
+        this.#spaces.set(space.id, space);
+      } catch (e) {
+        this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/load-failed", reason: String(e) });
+      }
+    }
+    this.#authorityChanged();
+  }
+
+  // ---- lifecycle ----
+
+  /** Flush everything to storage and stop networking. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
+    await this.repo.flush(ready);
+    for (const a of this.#adapters) a.disconnect();
+    // Repo.shutdown flushes every handle and throws on ones still loading; ours are flushed above.
+    await this.repo.shutdown().catch(() => {});
+    if (this.libp2p) await stopWeftLibp2p(this.libp2p);
+  }
+}
+
+export function createNode(options: NodeOptions): Promise<WeftNode> {
+  return WeftNode.create(options);
+}

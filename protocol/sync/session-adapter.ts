@@ -1,0 +1,115 @@
+/**
+ * The automerge-repo NetworkAdapter side of sync sessions: transports
+ * (libp2p streams, in-process channels, WebSockets) create a SyncSession per
+ * remote, and this base class announces authenticated remotes to the repo,
+ * routes outgoing messages to their session, and forgets remotes that go.
+ */
+import { type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import type { Diagnostics } from "../diagnostics.ts";
+import type { SyncAuthority } from "./authority.ts";
+import { type FrameLink, SyncSession } from "./session.ts";
+
+export interface SessionAdapterOptions {
+  did: string;
+  authority: SyncAuthority;
+  diagnostics: Diagnostics;
+}
+
+export abstract class SessionNetworkAdapter extends NetworkAdapter {
+  protected readonly options: SessionAdapterOptions;
+  readonly #sessions = new Map<string, SyncSession>();
+  readonly #pending = new Set<SyncSession>();
+  #ready = false;
+  #readyResolvers: Array<() => void> = [];
+  readonly #acceptedListeners = new Set<(remoteDid: string, spaces: readonly string[]) => void>();
+
+  constructor(options: SessionAdapterOptions) {
+    super();
+    this.options = options;
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  whenReady(): Promise<void> {
+    return this.#ready ? Promise.resolve() : new Promise((r) => this.#readyResolvers.push(r));
+  }
+
+  protected markReady(): void {
+    this.#ready = true;
+    for (const r of this.#readyResolvers.splice(0)) r();
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata;
+    this.start();
+  }
+
+  /** Begin accepting and making links. */
+  protected abstract start(): void;
+
+  /** Sessions whose remote has authenticated, by remote repo peer id. */
+  get sessions(): ReadonlyMap<string, SyncSession> {
+    return this.#sessions;
+  }
+
+  /** Called by transports when a remote accepted our proofs for some spaces. */
+  onAccepted(listener: (remoteDid: string, spaces: readonly string[]) => void): () => void {
+    this.#acceptedListeners.add(listener);
+    return () => this.#acceptedListeners.delete(listener);
+  }
+
+  /** Run a session over a new link; `expectedRemoteDid` when the transport authenticated the remote. */
+  protected openSession(link: FrameLink, expectedRemoteDid?: string): SyncSession {
+    const session: SyncSession = new SyncSession({
+      link,
+      localDid: this.options.did,
+      localPeer: this.peerId as string,
+      localMeta: this.peerMetadata as { storageId?: string; isEphemeral?: boolean } | undefined,
+      authority: this.options.authority,
+      diagnostics: this.options.diagnostics,
+      expectedRemoteDid,
+      onReady: (s) => {
+        this.#pending.delete(s);
+        const peer = s.remotePeer as string;
+        const previous = this.#sessions.get(peer);
+        if (previous && previous !== s) previous.close();
+        this.#sessions.set(peer, s);
+        this.emit("peer-candidate", {
+          peerId: peer as PeerId,
+          peerMetadata: (s.remoteMeta ?? {}) as PeerMetadata,
+        });
+      },
+      onAccepted: (s, spaces) => {
+        for (const l of this.#acceptedListeners) l(s.remoteDid as string, spaces);
+      },
+      onMessage: (m) => this.emit("message", m),
+      onClose: (s) => {
+        this.#pending.delete(s);
+        const peer = s.remotePeer;
+        if (peer !== undefined && this.#sessions.get(peer) === s) {
+          this.#sessions.delete(peer);
+          this.emit("peer-disconnected", { peerId: peer as PeerId });
+        }
+      },
+    });
+    this.#pending.add(session);
+    session.start();
+    return session;
+  }
+
+  send(message: Message): void {
+    this.#sessions.get(message.targetId)?.send(message);
+  }
+
+  disconnect(): void {
+    for (const s of [...this.#sessions.values(), ...this.#pending]) s.close();
+    this.stop();
+    this.emit("close");
+  }
+
+  /** Stop accepting links. */
+  protected abstract stop(): void;
+}

@@ -1,0 +1,219 @@
+/**
+ * The deterministic reduction of a space's task operations.
+ *
+ * Operations are applied in (HLC, CID) order; the state that results
+ * depends only on the set of operations, never on arrival order or local
+ * clocks, so every node that holds the same operations agrees. An
+ * operation that does not fit the state it lands on (a claim on a task
+ * another lease holds, a result with a stale fencing token, a dependency
+ * that would close a cycle, …) is refused with a reason, and changes
+ * nothing.
+ *
+ * Leases are judged at the operation's own time: a claim lands if the task
+ * is open, or if the current lease had lapsed by the claim's timestamp.
+ * Concurrent claims therefore resolve to exactly one winner everywhere: the
+ * first in (HLC, CID) order; the other is refused.
+ */
+import { compareHlc } from "./hlc.ts";
+import type { TaskOp } from "./ops.ts";
+import { type Task, TERMINAL } from "./state.ts";
+
+export type Outcome = { applied: true } | { applied: false; reason: string };
+
+const OK: Outcome = { applied: true };
+const refuse = (reason: string): Outcome => ({ applied: false, reason });
+
+export function compareOps(
+  a: { args: { at: readonly [number, number] }; cid: string },
+  b: { args: { at: readonly [number, number] }; cid: string },
+): number {
+  return compareHlc(a.args.at, b.args.at) || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0);
+}
+
+export class TaskReducer {
+  readonly tasks = new Map<string, Task>();
+  /** Reverse dependency edges: task -> tasks that depend on it. */
+  readonly #dependents = new Map<string, Set<string>>();
+
+  /** True when every dependency of `task` is done. */
+  depsDone(task: Task): boolean {
+    return task.deps.every((d) => this.tasks.get(d)?.status === "done");
+  }
+
+  dependentsOf(id: string): ReadonlySet<string> {
+    return this.#dependents.get(id) ?? new Set();
+  }
+
+  /** Would adding `from` → `to` (from depends on to) close a cycle? */
+  #wouldCycle(from: string, to: string): boolean {
+    const stack = [to];
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      if (id === from) return true;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      for (const d of this.tasks.get(id)?.deps ?? []) stack.push(d);
+    }
+    return false;
+  }
+
+  #link(from: string, to: string): void {
+    let set = this.#dependents.get(to);
+    if (!set) this.#dependents.set(to, (set = new Set()));
+    set.add(from);
+  }
+
+  #unlink(from: string, to: string): void {
+    this.#dependents.get(to)?.delete(from);
+  }
+
+  apply(op: TaskOp): Outcome {
+    const at = op.args.at;
+    if (op.kind === "create") {
+      const a = op.args;
+      if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
+      const deps = [...new Set(a.deps ?? [])];
+      for (const d of deps) {
+        if (d === a.task) return refuse("a task cannot depend on itself");
+        if (!this.tasks.has(d)) return refuse(`dependency ${d} does not exist`);
+      }
+      this.tasks.set(a.task, {
+        id: a.task,
+        title: a.title,
+        body: a.body ?? "",
+        creator: op.author,
+        createdAt: at,
+        updatedAt: at,
+        status: "open",
+        labels: [...new Set(a.labels ?? [])].sort(),
+        deps,
+        requirements: a.requirements ?? {},
+        review: a.review ?? false,
+        ...(a.idempotencyKey !== undefined ? { idempotencyKey: a.idempotencyKey } : {}),
+        fence: 0,
+        results: [],
+        comments: [],
+        history: [{ op: op.cid, kind: op.kind, author: op.author, at }],
+      });
+      for (const d of deps) this.#link(a.task, d);
+      return OK;
+    }
+
+    const task = this.tasks.get(op.args.task);
+    if (!task) return refuse(`task ${op.args.task} does not exist`);
+    const outcome = this.#applyTo(task, op);
+    if (outcome.applied) {
+      if (compareHlc(at, task.updatedAt) > 0) task.updatedAt = at;
+      task.history.push({ op: op.cid, kind: op.kind, author: op.author, at });
+    }
+    return outcome;
+  }
+
+  #applyTo(task: Task, op: Exclude<TaskOp, { kind: "create" }>): Outcome {
+    const terminal = TERMINAL.has(task.status);
+    const now = op.args.at[0];
+    switch (op.kind) {
+      case "edit": {
+        const a = op.args;
+        if (a.title !== undefined) task.title = a.title;
+        if (a.body !== undefined) task.body = a.body;
+        if (a.requirements !== undefined) task.requirements = a.requirements;
+        if (a.review !== undefined) task.review = a.review;
+        return OK;
+      }
+      case "label": {
+        const labels = new Set(task.labels);
+        for (const l of op.args.remove ?? []) labels.delete(l);
+        for (const l of op.args.add ?? []) labels.add(l);
+        task.labels = [...labels].sort();
+        return OK;
+      }
+      case "dependency": {
+        const { add, remove } = op.args;
+        if (add !== undefined) {
+          if (add === task.id) return refuse("a task cannot depend on itself");
+          if (!this.tasks.has(add)) return refuse(`dependency ${add} does not exist`);
+          if (task.deps.includes(add)) return refuse(`already depends on ${add}`);
+          if (this.#wouldCycle(task.id, add)) return refuse(`depending on ${add} would make a cycle`);
+          task.deps = [...task.deps, add];
+          this.#link(task.id, add);
+        } else if (remove !== undefined) {
+          if (!task.deps.includes(remove)) return refuse(`does not depend on ${remove}`);
+          task.deps = task.deps.filter((d) => d !== remove);
+          this.#unlink(task.id, remove);
+        }
+        return OK;
+      }
+      case "comment":
+        task.comments.push({ id: op.cid, author: op.author, at: op.args.at, body: op.args.body });
+        return OK;
+      case "claim": {
+        if (terminal) return refuse(`task is ${task.status}`);
+        if (task.status === "review") return refuse("task is in review");
+        const lease = task.lease;
+        if (lease && lease.expires >= now) return refuse(`task is held by ${lease.holder} (fence ${lease.fence})`);
+        if (!this.depsDone(task)) return refuse("dependencies are not done");
+        if (op.args.fence !== task.fence + 1) {
+          return refuse(`stale claim: fence ${op.args.fence}, expected ${task.fence + 1}`);
+        }
+        task.fence = op.args.fence;
+        task.lease = { holder: op.author, fence: op.args.fence, expires: op.args.expires, claimedAt: op.args.at };
+        task.assignee = op.author;
+        task.status = "claimed";
+        return OK;
+      }
+      case "renew":
+      case "release":
+      case "start":
+      case "result": {
+        const lease = task.lease;
+        if (!lease || (task.status !== "claimed" && task.status !== "running")) {
+          return refuse(`task is ${task.status}, not held`);
+        }
+        if (op.args.fence !== lease.fence || op.author !== lease.holder) {
+          return refuse(`fencing token ${op.args.fence} by ${op.author} is not the current lease (${lease.fence})`);
+        }
+        if (op.kind === "renew") {
+          if (lease.expires < now) return refuse("the lease had already lapsed");
+          lease.expires = Math.max(lease.expires, op.args.expires);
+        } else if (op.kind === "release") {
+          task.lease = undefined;
+          task.status = "open";
+        } else if (op.kind === "start") {
+          if (task.status !== "claimed") return refuse("already running");
+          task.status = "running";
+        } else {
+          const a = op.args;
+          task.results.push({
+            op: op.cid,
+            by: op.author,
+            at: a.at,
+            fence: a.fence,
+            outcome: a.outcome,
+            ...(a.manifest !== undefined ? { manifest: a.manifest } : {}),
+            ...(a.summary !== undefined ? { summary: a.summary } : {}),
+            ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
+          });
+          task.lease = undefined;
+          task.status = a.outcome === "failure" ? "failed" : task.review ? "review" : "done";
+        }
+        return OK;
+      }
+      case "review":
+        if (task.status !== "review") return refuse(`task is ${task.status}, not in review`);
+        task.status = op.args.verdict === "approve" ? "done" : "open";
+        return OK;
+      case "close":
+        if (terminal) return refuse(`task is already ${task.status}`);
+        task.lease = undefined;
+        task.status = op.args.outcome;
+        return OK;
+      case "cancel":
+        if (terminal) return refuse(`task is already ${task.status}`);
+        task.lease = undefined;
+        task.status = "cancelled";
+        return OK;
+    }
+  }
+}

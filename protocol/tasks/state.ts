@@ -1,0 +1,67 @@
+/** The reduced state of a task, as every node computes it from the same operations. */
+import type { Hlc } from "./hlc.ts";
+import type { OpArgs } from "./ops.ts";
+
+export type TaskStatus = "open" | "claimed" | "running" | "review" | "done" | "failed" | "cancelled";
+
+export const TERMINAL: ReadonlySet<TaskStatus> = new Set(["done", "failed", "cancelled"]);
+
+export type Requirements = NonNullable<OpArgs<"create">["requirements"]>;
+
+export interface Lease {
+  holder: string;
+  fence: number;
+  /** Unix ms at which the lease lapses unless renewed. */
+  expires: number;
+  claimedAt: Hlc;
+}
+
+export interface Comment {
+  id: string;
+  author: string;
+  at: Hlc;
+  body: string;
+}
+
+export interface TaskResult {
+  op: string;
+  by: string;
+  at: Hlc;
+  fence: number;
+  outcome: "success" | "failure";
+  manifest?: string;
+  summary?: string;
+  exitCode?: number;
+}
+
+export interface HistoryEntry {
+  op: string;
+  kind: string;
+  author: string;
+  at: Hlc;
+}
+
+export interface Task {
+  id: string;
+  title: string;
+  body: string;
+  creator: string;
+  createdAt: Hlc;
+  updatedAt: Hlc;
+  status: TaskStatus;
+  labels: string[];
+  deps: string[];
+  requirements: Requirements;
+  review: boolean;
+  idempotencyKey?: string;
+  /** The current lease, if claimed or running. */
+  lease?: Lease;
+  /** Highest fencing token ever issued for this task. */
+  fence: number;
+  /** Who holds or last held the task. */
+  assignee?: string;
+  results: TaskResult[];
+  comments: Comment[];
+  /** Every applied operation, in order. */
+  history: HistoryEntry[];
+}

@@ -1,0 +1,16 @@
+import { dial, eventually, libp2pNode } from "./helpers/nodes.ts";
+const a = await libp2pNode();
+const b = await libp2pNode();
+const t0 = performance.now();
+const space = await a.node.createSpace("team");
+const invite = await a.node.invite(space.id, { audience: b.node.did, name: "bob" });
+await dial(b, a);
+const joined = await b.node.join(invite, { signal: AbortSignal.timeout(10_000) });
+console.log("joined", joined.name, (performance.now() - t0).toFixed(0), "ms");
+const t = await space.createTask({ title: "write docs" });
+const t1 = performance.now();
+await eventually(() => joined.task(t.id), 10000, "task on b");
+console.log("task replicated in", (performance.now() - t1).toFixed(0), "ms");
+console.log(a.node.diagnostics.counters(), b.node.diagnostics.counters());
+await a.node.stop(); await b.node.stop();
+console.log("stopped");

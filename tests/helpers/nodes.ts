@@ -1,0 +1,71 @@
+/** Real Weft nodes for tests: in-process (memory channels) or on loopback libp2p. */
+import { tcp } from "@libp2p/tcp";
+import { generateSeed, type Signer, signerFromSeed } from "../../protocol/identity/ed25519.ts";
+import type { Keystore } from "../../protocol/identity/keystore.ts";
+import { createNode, type NodeOptions, type WeftNode } from "../../protocol/node/node.ts";
+import { linkMemoryAdapters, MemoryNetworkAdapter } from "../../protocol/sync/memory-adapter.ts";
+import type { StorageAdapterInterface } from "@automerge/automerge-repo";
+
+export function memoryKeystore(): Keystore {
+  const keys = new Map<string, Signer>();
+  return {
+    load: (name) => Promise.resolve(keys.get(name)),
+    async create(name) {
+      if (keys.has(name)) throw new Error(`key ${name} exists`);
+      const s = await signerFromSeed(generateSeed());
+      keys.set(name, s);
+      return s;
+    },
+  };
+}
+
+export interface TestNode {
+  node: WeftNode;
+  memory?: MemoryNetworkAdapter;
+  seed: Uint8Array;
+}
+
+export async function memoryNode(options: Partial<NodeOptions> & { seed?: Uint8Array } = {}): Promise<TestNode> {
+  const seed = options.seed ?? generateSeed();
+  const node = await createNode({ signer: await signerFromSeed(seed), keystore: memoryKeystore(), ...options });
+  const memory = node.addNetwork((o) => new MemoryNetworkAdapter(o));
+  return { node, memory, seed };
+}
+
+export function link(a: TestNode, b: TestNode): void {
+  linkMemoryAdapters(a.memory as MemoryNetworkAdapter, b.memory as MemoryNetworkAdapter);
+}
+
+export async function libp2pNode(
+  options: Partial<NodeOptions> & { seed?: Uint8Array; storage?: StorageAdapterInterface } = {},
+): Promise<TestNode> {
+  const seed = options.seed ?? generateSeed();
+  const node = await createNode({
+    signer: await signerFromSeed(seed),
+    keystore: options.keystore ?? memoryKeystore(),
+    libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"] },
+    ...options,
+  });
+  return { node, seed };
+}
+
+/** Dial b from a over libp2p. */
+export async function dial(a: TestNode, b: TestNode): Promise<void> {
+  await a.node.libp2p!.dial(b.node.libp2p!.getMultiaddrs()[0]);
+}
+
+/** Poll until `check` returns truthy (or throw after `ms`). */
+export async function eventually<T>(check: () => T | Promise<T>, ms = 10_000, what = "condition"): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}
