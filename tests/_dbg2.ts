@@ -12,5 +12,6 @@ const t1 = performance.now();
 await eventually(() => joined.task(t.id), 10000, "task on b");
 console.log("task replicated in", (performance.now() - t1).toFixed(0), "ms");
 console.log(a.node.diagnostics.counters(), b.node.diagnostics.counters());
-await a.node.stop(); await b.node.stop();
+await a.node.stop();
+await b.node.stop();
 console.log("stopped");

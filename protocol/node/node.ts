@@ -9,6 +9,7 @@
  */
 import {
   type AutomergeUrl,
+  type DocumentId,
   type NetworkAdapterInterface,
   type PeerId,
   Repo,
@@ -29,6 +30,7 @@ import type { SessionAdapterOptions, SessionNetworkAdapter } from "../sync/sessi
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
+import { SpaceGossip } from "../space/gossip.ts";
 import { Commands } from "../ucan/commands.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { Validator } from "../ucan/validator.ts";
@@ -79,6 +81,8 @@ export class WeftNode {
   readonly #docSpace = new Map<string, string>();
   readonly #authorityListeners = new Set<() => void>();
   readonly #adapters: SessionNetworkAdapter[] = [];
+  readonly #gossip = new Map<string, SpaceGossip>();
+  readonly #headsTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly authority: SyncAuthority;
   #stopped = false;
 
@@ -94,7 +98,7 @@ export class WeftNode {
     this.authority = this.#syncAuthority();
     this.repo = new Repo({
       peerId: (libp2p?.peerId.toString() ?? this.did) as PeerId,
-      storage: this.#storage,
+      storage: this.#repoStorage(),
       network: [],
       isEphemeral: options.isEphemeral ?? false,
       shareConfig: {
@@ -104,7 +108,30 @@ export class WeftNode {
     });
   }
 
+  /**
+   * The storage as the Repo sees it. automerge-repo keeps a throttled
+   * sync-state save running past shutdown; sync state is a cache, so once
+   * this node has stopped such late saves are dropped instead of hitting
+   * storage the shell may already have closed.
+   */
+  #repoStorage(): StorageAdapterInterface {
+    const storage = this.#storage;
+    return {
+      load: (key) => storage.load(key),
+      save: (key, data) => (this.#stopped && key[1] === "sync-state" ? Promise.resolve() : storage.save(key, data)),
+      remove: (key) => storage.remove(key),
+      loadRange: (prefix) => storage.loadRange(prefix),
+      removeRange: (prefix) => storage.removeRange(prefix),
+    };
+  }
+
   static async create(options: NodeOptions): Promise<WeftNode> {
+    // automerge-repo races itself creating the storage id on fresh storage; settle it first.
+    const storage = options.storage ?? new MemoryStorageAdapter();
+    if (!(await storage.load(["storage-adapter-id"]))) {
+      await storage.save(["storage-adapter-id"], new TextEncoder().encode(crypto.randomUUID()));
+    }
+    options = { ...options, storage };
     const libp2p = options.libp2p ? await createWeftLibp2p(options.libp2p) : undefined;
     const node = new WeftNode(options, libp2p);
     await node.repo.storageId();
@@ -183,7 +210,53 @@ export class WeftNode {
         this.#docSpace.set(doc, space);
       },
       authorityChanged: () => this.#authorityChanged(),
+      wrote: (space, kind, bytes) => {
+        if (kind === "renew") void this.#gossip.get(space.id)?.publishLease(bytes);
+      },
+      changed: (space) => this.#scheduleHeads(space),
     };
+  }
+
+  /** The gossip of a space (undefined without libp2p). */
+  gossip(spaceId: string): SpaceGossip | undefined {
+    return this.#gossip.get(spaceId);
+  }
+
+  #startGossip(space: Space): void {
+    if (!this.libp2p || this.#gossip.has(space.id)) return;
+    const g = new SpaceGossip({
+      pubsub: this.libp2p.services.pubsub,
+      space,
+      signer: this.signer,
+      diagnostics: this.diagnostics,
+      now: this.#now,
+      onHeads: (doc, heads) => {
+        if (this.#docSpace.get(doc) !== space.id) return;
+        const handle = this.repo.handles[doc as DocumentId];
+        const known = handle?.isReady() ? new Set(handle.heads() as string[]) : new Set<string>();
+        if (!heads.every((h) => known.has(h))) void this.repo.find(doc as DocumentId).catch(() => {});
+      },
+    });
+    g.start();
+    this.#gossip.set(space.id, g);
+  }
+
+  /** Announce a space's heads on gossip, at most every 250 ms. */
+  #scheduleHeads(space: Space): void {
+    const g = this.#gossip.get(space.id);
+    if (!g || this.#headsTimers.has(space.id)) return;
+    this.#headsTimers.set(
+      space.id,
+      setTimeout(() => {
+        this.#headsTimers.delete(space.id);
+        const heads: Record<string, string[]> = {};
+        for (const id of space.documentIds) {
+          const h = this.repo.handles[id];
+          if (h?.isReady()) heads[id] = h.heads() as string[];
+        }
+        void g.announceHeads(heads).catch(() => {});
+      }, 250),
+    );
   }
 
   // ---- spaces ----
@@ -322,6 +395,7 @@ export class WeftNode {
 
   async #adopt(space: Space, chain: Delegation[]): Promise<void> {
     this.#spaces.set(space.id, space);
+    this.#startGossip(space);
     this.#joining.delete(space.id);
     if (chain.length > 0) await space.addDelegations(chain);
     await this.#saveRecord(space.id, { url: space.url, tokens: [] });
@@ -373,6 +447,8 @@ export class WeftNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    for (const t of this.#headsTimers.values()) clearTimeout(t);
+    for (const g of this.#gossip.values()) g.stop();
     const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
     await this.repo.flush(ready);
     for (const a of this.#adapters) a.disconnect();

@@ -114,7 +114,9 @@ export class SpaceAuthority {
       }
       throw e;
     }
-    if (rev.invocation.sub !== this.space) throw new UcanError("InvalidRevocation", "this revocation is for another space");
+    if (rev.invocation.sub !== this.space) {
+      throw new UcanError("InvalidRevocation", "this revocation is for another space");
+    }
     const key = cidKey(rev.revoked);
     if (this.#revoked.has(key)) return false;
     this.#revoked.set(key, rev);

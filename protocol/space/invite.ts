@@ -59,14 +59,18 @@ export function decodeInvite(text: string): Invite {
   if (!isDidKey(body.space)) throw new InvalidInvite("bad space DID");
   if (typeof body.url !== "string" || !isValidAutomergeUrl(body.url)) throw new InvalidInvite("bad document URL");
   const tokens = body.tokens;
-  if (!Array.isArray(tokens) || tokens.length === 0 || tokens.length > 16 || !tokens.every((t) => t instanceof Uint8Array)) {
+  if (
+    !Array.isArray(tokens) || tokens.length === 0 || tokens.length > 16 || !tokens.every((t) => t instanceof Uint8Array)
+  ) {
     throw new InvalidInvite("bad delegation chain");
   }
   if (body.seed !== undefined && !(body.seed instanceof Uint8Array && body.seed.length === 32)) {
     throw new InvalidInvite("bad invite key");
   }
   const peers = body.peers;
-  if (peers !== undefined && (!Array.isArray(peers) || peers.length > 16 || !peers.every((p) => typeof p === "string"))) {
+  if (
+    peers !== undefined && (!Array.isArray(peers) || peers.length > 16 || !peers.every((p) => typeof p === "string"))
+  ) {
     throw new InvalidInvite("bad peer hints");
   }
   return {

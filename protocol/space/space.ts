@@ -13,18 +13,18 @@ import type { Signer } from "../identity/ed25519.ts";
 import { randomBytes } from "../bytes.ts";
 import { base32 } from "multiformats/bases/base32";
 import { Commands } from "../ucan/commands.ts";
-import { type Delegation, delegate } from "../ucan/delegation.ts";
+import { delegate, type Delegation } from "../ucan/delegation.ts";
 import { type Invocation, invoke } from "../ucan/invocation.ts";
 import { revoke as signRevocation } from "../ucan/revocation.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Verifier } from "../identity/ed25519.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
-import { OPS, type OpArgs, type OpKind, parseTaskOp } from "../tasks/ops.ts";
+import { type OpArgs, type OpKind, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
-import { bucketOf, type BucketDoc, DEFAULT_BUCKETS, type SpaceDoc } from "./docs.ts";
+import { type BucketDoc, bucketOf, DEFAULT_BUCKETS, type SpaceDoc } from "./docs.ts";
 
 export interface SpaceDeps {
   repo: Repo;
@@ -39,6 +39,10 @@ export interface SpaceDeps {
   registerDocument(documentId: string, space: string): void;
   /** Membership changed (delegations or revocations): sessions re-check. */
   authorityChanged(): void;
+  /** This node wrote an operation (e.g. to gossip lease renewals). */
+  wrote?(space: Space, kind: OpKind, bytes: Uint8Array): void;
+  /** This node changed one of the space's documents (e.g. to announce heads). */
+  changed?(space: Space, documentId: string): void;
 }
 
 export class Forbidden extends WeftError {
@@ -177,7 +181,8 @@ export class Space {
     for (const id of bucketIds) this.#deps.registerDocument(id, this.id);
     await this.#ingestSpaceDoc(doc);
     this.#handle.on("change", ({ doc, patches }) => this.#enqueue(() => this.#onSpaceChange(doc, patches)));
-    this.#buckets = created ?? await Promise.all(bucketIds.map((id) => this.#deps.repo.find<BucketDoc>(id as DocumentId)));
+    this.#buckets = created ??
+      await Promise.all(bucketIds.map((id) => this.#deps.repo.find<BucketDoc>(id as DocumentId)));
     for (const [i, b] of this.#buckets.entries()) {
       await this.#ingestOps(Object.entries(b.doc().ops ?? {}));
       b.on("change", ({ doc, patches }) => this.#enqueue(() => this.#onBucketChange(i, doc, patches)));
@@ -185,7 +190,9 @@ export class Space {
   }
 
   async #verifyGenesis(bytes: Uint8Array | undefined): Promise<string[]> {
-    if (!(bytes instanceof Uint8Array)) throw new WeftError("InvalidSpace", "space/invalid", "the space has no genesis");
+    if (!(bytes instanceof Uint8Array)) {
+      throw new WeftError("InvalidSpace", "space/invalid", "the space has no genesis");
+    }
     const validator = this.authority.validator;
     const inv = await validator.verifyInvocationSignature(bytes);
     const args = inv.args;
@@ -213,7 +220,13 @@ export class Space {
 
   #enqueue(work: () => Promise<void>): void {
     this.#queue = this.#queue.then(work).catch((e) => {
-      this.#deps.diagnostics.refuse({ kind: "op", what: "document change", code: "space/error", reason: String(e), space: this.id });
+      this.#deps.diagnostics.refuse({
+        kind: "op",
+        what: "document change",
+        code: "space/error",
+        reason: String(e),
+        space: this.id,
+      });
     });
   }
 
@@ -252,7 +265,9 @@ export class Space {
     try {
       if (!(bytes instanceof Uint8Array)) throw new UcanError("MalformedToken", "not bytes");
       const d = await this.authority.addDelegation(bytes);
-      if (d.cid.toString() !== cid) throw new UcanError("MalformedToken", `stored under ${cid} but its CID is ${d.cid}`);
+      if (d.cid.toString() !== cid) {
+        throw new UcanError("MalformedToken", `stored under ${cid} but its CID is ${d.cid}`);
+      }
       return true;
     } catch (e) {
       this.#refuse("delegation " + cid, e);
@@ -307,10 +322,23 @@ export class Space {
     await this.#ingestOps(entries);
   }
 
-  async #ingestOps(entries: Iterable<[string, unknown]>): Promise<void> {
+  /** An operation that arrived outside the documents (e.g. a lease renewal on gossip). */
+  ingest(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve) =>
+      this.#enqueue(async () => {
+        try {
+          await this.#ingestOps([[undefined, bytes]]);
+        } finally {
+          resolve();
+        }
+      })
+    );
+  }
+
+  async #ingestOps(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
     const touched = new Set<string>();
     for (const [cid, bytes] of entries) {
-      if (this.log.has(cid)) continue;
+      if (cid !== undefined && this.log.has(cid)) continue;
       if (!(bytes instanceof Uint8Array)) {
         this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
         continue;
@@ -366,7 +394,9 @@ export class Space {
   #chains(command: string): Delegation[][] {
     const chains = this.authority.chainsFor(this.#deps.signer.did, command, seconds(this.#deps.now()));
     if (chains.length === 0) {
-      throw new Forbidden(`this node (${this.#deps.signer.did}) holds no delegation for ${command} in space ${this.id}`);
+      throw new Forbidden(
+        `this node (${this.#deps.signer.did}) holds no delegation for ${command} in space ${this.id}`,
+      );
     }
     return chains;
   }
@@ -415,6 +445,8 @@ export class Space {
       d.ops[cid] = inv.bytes;
     });
     await this.#deps.repo.flush([bucket.documentId]);
+    this.#deps.wrote?.(this, kind, inv.bytes);
+    this.#deps.changed?.(this, bucket.documentId);
     this.#emit({ type: "tasks", tasks: [taskId] });
     return this.task(taskId) as TaskView;
   }

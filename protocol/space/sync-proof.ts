@@ -10,7 +10,7 @@ import { WeftError } from "../errors.ts";
 import type { Signer } from "../identity/ed25519.ts";
 import { Commands } from "../ucan/commands.ts";
 import { decodeContainer, encodeContainer } from "../ucan/container.ts";
-import { type Delegation, decodeDelegation } from "../ucan/delegation.ts";
+import { decodeDelegation, type Delegation } from "../ucan/delegation.ts";
 import { decodeEnvelope, TAG_INVOCATION } from "../ucan/envelope.ts";
 import { invoke } from "../ucan/invocation.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
@@ -71,7 +71,9 @@ export async function verifySync(
   if (!validator) throw new SyncRefused(`not a space this node is in: ${String(sub).slice(0, 80)}`);
   const { invocation: inv, proofs } = await validator.validate(invocation, { proofs: extra });
   if (inv.cmd !== Commands.spaceSync) throw new UcanError("InvalidClaim", `a sync proof invokes ${Commands.spaceSync}`);
-  if (inv.iss !== expect.remoteDid) throw new SyncRefused(`the proof is by ${inv.iss}, but the peer is ${expect.remoteDid}`);
+  if (inv.iss !== expect.remoteDid) {
+    throw new SyncRefused(`the proof is by ${inv.iss}, but the peer is ${expect.remoteDid}`);
+  }
   const { challenge, peer } = inv.args;
   if (!(challenge instanceof Uint8Array) || !equalBytes(challenge, expect.challenge)) {
     throw new SyncRefused("the proof answers another challenge (replayed?)");

@@ -62,7 +62,12 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   if (bytes.length > MAX_FRAME_BYTES) throw new SyncProtocolError(`frame of ${bytes.length} bytes is too large`);
   let f: unknown;
   try {
-    f = cborg.decode(bytes, { allowUndefined: false, allowIndefinite: false, allowBigInt: false, rejectDuplicateMapKeys: true });
+    f = cborg.decode(bytes, {
+      allowUndefined: false,
+      allowIndefinite: false,
+      allowBigInt: false,
+      rejectDuplicateMapKeys: true,
+    });
   } catch (cause) {
     throw new SyncProtocolError("frame is not valid CBOR", { cause });
   }

@@ -11,7 +11,7 @@ import type { Libp2p, PeerId as Libp2pPeerId, Stream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { didFromPeerId } from "../identity/peer-id.ts";
 import { MAX_FRAME_BYTES, SYNC_PROTOCOL } from "./frames.ts";
-import { SessionNetworkAdapter, type SessionAdapterOptions } from "./session-adapter.ts";
+import { type SessionAdapterOptions, SessionNetworkAdapter } from "./session-adapter.ts";
 import type { FrameLink } from "./session.ts";
 
 export interface Libp2pAdapterOptions extends SessionAdapterOptions {

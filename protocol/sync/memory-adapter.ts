@@ -3,7 +3,7 @@
  * of adapters joined by MessageChannels, running the same authenticated
  * session protocol as the network transports.
  */
-import { SessionNetworkAdapter, type SessionAdapterOptions } from "./session-adapter.ts";
+import { type SessionAdapterOptions, SessionNetworkAdapter } from "./session-adapter.ts";
 
 export class MemoryNetworkAdapter extends SessionNetworkAdapter {
   readonly #ports = new Set<MessagePort>();

@@ -84,12 +84,16 @@ export class TaskLog {
       return this.#refuse(cid ?? "?", undefined, e);
     }
     const id = inv.cid.toString();
-    if (cid !== undefined && cid !== id) return this.#refuse(cid, inv.iss, new UcanError("MalformedToken", `stored under ${cid} but its CID is ${id}`));
+    if (cid !== undefined && cid !== id) {
+      return this.#refuse(cid, inv.iss, new UcanError("MalformedToken", `stored under ${cid} but its CID is ${id}`));
+    }
     if (this.#seen.has(id) && !this.#pending.has(id)) return { cid: id, status: "duplicate" };
     this.#seen.add(id);
     let op: TaskOp;
     try {
-      if (inv.sub !== this.space) throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
+      if (inv.sub !== this.space) {
+        throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
+      }
       op = parseTaskOp(inv.cmd, inv.args, id, inv.iss);
       await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000) });
     } catch (e) {
@@ -125,9 +129,13 @@ export class TaskLog {
     this.#reduce();
     const outcome = this.#outcomes.get(id);
     if (outcome && !outcome.applied) this.#noteConflict(op, outcome.reason);
-    return outcome?.applied
-      ? { cid: id, status: "applied", op }
-      : { cid: id, status: "refused", reason: outcome && !outcome.applied ? outcome.reason : "", code: "task/conflict", op };
+    return outcome?.applied ? { cid: id, status: "applied", op } : {
+      cid: id,
+      status: "refused",
+      reason: outcome && !outcome.applied ? outcome.reason : "",
+      code: "task/conflict",
+      op,
+    };
   }
 
   /**
@@ -166,7 +174,14 @@ export class TaskLog {
 
   #noteConflict(op: TaskOp, reason: string): void {
     this.#diagnostics.count("ops.conflicts");
-    this.#diagnostics.refuse({ kind: "op", from: op.author, what: `${op.kind} ${op.cid}`, code: "task/conflict", reason, space: this.space });
+    this.#diagnostics.refuse({
+      kind: "op",
+      from: op.author,
+      what: `${op.kind} ${op.cid}`,
+      code: "task/conflict",
+      reason,
+      space: this.space,
+    });
   }
 
   #refuse(cid: string, from: string | undefined, e: unknown, op?: TaskOp): Ingested {

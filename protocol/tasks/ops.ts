@@ -61,8 +61,14 @@ export const OPS = {
     args: object({ ...common, add: optional(taskId), remove: optional(taskId) }),
   },
   comment: { command: Commands.taskComment, args: object({ ...common, body: required(str(1, 16_000)) }) },
-  claim: { command: Commands.taskClaim, args: object({ ...common, fence: required(fence), expires: required(epochMs) }) },
-  renew: { command: Commands.taskRenew, args: object({ ...common, fence: required(fence), expires: required(epochMs) }) },
+  claim: {
+    command: Commands.taskClaim,
+    args: object({ ...common, fence: required(fence), expires: required(epochMs) }),
+  },
+  renew: {
+    command: Commands.taskRenew,
+    args: object({ ...common, fence: required(fence), expires: required(epochMs) }),
+  },
   release: { command: Commands.taskRelease, args: object({ ...common, fence: required(fence) }) },
   start: { command: Commands.taskStart, args: object({ ...common, fence: required(fence) }) },
   result: {

@@ -60,7 +60,7 @@ export class TaskReducer {
 
   #link(from: string, to: string): void {
     let set = this.#dependents.get(to);
-    if (!set) this.#dependents.set(to, (set = new Set()));
+    if (!set) this.#dependents.set(to, set = new Set());
     set.add(from);
   }
 

@@ -115,7 +115,9 @@ export class Validator {
   verifyInvocationSignature(input: Uint8Array | Invocation): Promise<Invocation> {
     if (!(input instanceof Uint8Array)) {
       const cached = this.cache.get(input.cid);
-      if (cached !== undefined && cached.envelope.tag === input.envelope.tag) return Promise.resolve(cached as Invocation);
+      if (cached !== undefined && cached.envelope.tag === input.envelope.tag) {
+        return Promise.resolve(cached as Invocation);
+      }
       input = input.bytes;
     }
     return this.#verified<Invocation>(input, invocationFromEnvelope, -1);

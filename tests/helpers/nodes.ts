@@ -69,3 +69,43 @@ export async function eventually<T>(check: () => T | Promise<T>, ms = 10_000, wh
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
+
+/** A canonical digest of a space's reduced task state (local-clock views excluded). */
+export function stateDigest(space: import("../../protocol/space/space.ts").Space): string {
+  const tasks = [...space.log.reducer.tasks.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  return JSON.stringify(tasks);
+}
+
+/** Write raw bytes into a space's bucket document on one node, as a misbehaving member could. */
+export async function injectOp(
+  t: TestNode,
+  space: import("../../protocol/space/space.ts").Space,
+  bytes: Uint8Array,
+  key: string,
+): Promise<void> {
+  const bucketId = space.documentIds[1];
+  const handle = await t.node.repo.find<{ ops: Record<string, Uint8Array> }>(bucketId);
+  handle.change((d) => {
+    d.ops[key] = bytes;
+  });
+  await t.node.repo.flush([bucketId]);
+}
+
+/** Close every libp2p connection between the two groups. */
+export async function partition(left: TestNode[], right: TestNode[]): Promise<void> {
+  for (const l of left) {
+    for (const r of right) await l.node.libp2p!.hangUp(r.node.libp2p!.peerId);
+  }
+  await eventually(
+    () => left.every((l) => right.every((r) => l.node.libp2p!.getConnections(r.node.libp2p!.peerId).length === 0)),
+    5000,
+    "partition",
+  );
+}
+
+/** Connect every pair (a full mesh). */
+export async function mesh(nodes: TestNode[]): Promise<void> {
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) await dial(nodes[i], nodes[j]);
+  }
+}
