@@ -18,6 +18,7 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/auto
 import { WeftError } from "../../protocol/errors.ts";
 import { fromUtf8, utf8 } from "../../protocol/bytes.ts";
 import { crc32 } from "./crc32.ts";
+import { KeyIndex } from "../../protocol/storage/key-index.ts";
 import { fsyncDir } from "./atomic-file.ts";
 
 const PUT = 1;
@@ -61,7 +62,7 @@ export interface LogStorageOptions {
 }
 
 export class LogStorageAdapter implements StorageAdapterInterface {
-  readonly #data = new Map<string, Uint8Array>();
+  readonly #data = new KeyIndex();
   readonly #path: string;
   readonly #dir: string;
   readonly #compactAt: number;
@@ -122,18 +123,14 @@ export class LogStorageAdapter implements StorageAdapterInterface {
   }
 
   #apply(type: number, key: string, data: Uint8Array): void {
+    const parts = key.split(SEP);
     if (type === PUT) {
-      this.#live += data.length - (this.#data.get(key)?.length ?? 0);
-      this.#data.set(key, data);
+      this.#live += data.length - (this.#data.set(parts, data)?.length ?? 0);
     } else if (type === DELETE) {
-      this.#live -= this.#data.get(key)?.length ?? 0;
-      this.#data.delete(key);
+      this.#live -= this.#data.delete(parts)?.length ?? 0;
     } else if (type === DELETE_RANGE) {
-      for (const k of [...this.#data.keys()]) {
-        if (k === key || k.startsWith(key + SEP) || key === "") {
-          this.#live -= this.#data.get(k)?.length ?? 0;
-          this.#data.delete(k);
-        }
+      for (const c of [...this.#data.range(key === "" ? [] : parts)]) {
+        this.#live -= this.#data.delete(c.key)?.length ?? 0;
       }
     }
   }
@@ -183,8 +180,8 @@ export class LogStorageAdapter implements StorageAdapterInterface {
     const out = await open(tmp, "w", 0o600);
     let size = 0;
     try {
-      for (const [key, data] of this.#data) {
-        const r = encodeRecord(PUT, key, data);
+      for (const { key, data } of this.#data.range([])) {
+        const r = encodeRecord(PUT, key.join(SEP), data);
         await out.write(r, 0, r.length, null);
         size += r.length;
       }
@@ -200,7 +197,7 @@ export class LogStorageAdapter implements StorageAdapterInterface {
   }
 
   load(key: StorageKey): Promise<Uint8Array | undefined> {
-    return Promise.resolve(this.#data.get(key.join(SEP)));
+    return Promise.resolve(this.#data.get(key));
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {
@@ -208,18 +205,12 @@ export class LogStorageAdapter implements StorageAdapterInterface {
   }
 
   remove(key: StorageKey): Promise<void> {
-    const k = key.join(SEP);
-    if (!this.#data.has(k)) return Promise.resolve();
-    return this.#append(DELETE, k);
+    if (this.#data.get(key) === undefined) return Promise.resolve();
+    return this.#append(DELETE, key.join(SEP));
   }
 
   loadRange(prefix: StorageKey): Promise<Chunk[]> {
-    const p = prefix.join(SEP);
-    const out: Chunk[] = [];
-    for (const [k, data] of this.#data) {
-      if (p === "" || k === p || k.startsWith(p + SEP)) out.push({ key: k.split(SEP), data });
-    }
-    return Promise.resolve(out);
+    return Promise.resolve([...this.#data.range(prefix)]);
   }
 
   removeRange(prefix: StorageKey): Promise<void> {

@@ -35,6 +35,9 @@ export async function createWeftLibp2p(config: Libp2pConfig): Promise<WeftLibp2p
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: [],
+    // Peers on one LAN or loopback share an address: the default of 5 inbound
+    // connections per second per host would refuse a small mesh coming up.
+    connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
     ...(config.connectionGater ? { connectionGater: config.connectionGater } : {}),
     services: {
       identify: identify(),

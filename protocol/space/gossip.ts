@@ -68,8 +68,11 @@ export class SpaceGossip {
     for (const channel of CHANNELS) {
       const topic = topicOf(this.space.id, channel);
       if (scoreTopics) {
+        // Only invalid messages move the score (P4); time in mesh and delivery
+        // counts are off, so a misbehaving peer cannot bank goodwill first.
         scoreTopics[topic] = createTopicScoreParams({
           topicWeight: 1,
+          timeInMeshWeight: 0,
           invalidMessageDeliveriesWeight: -10,
           invalidMessageDeliveriesDecay: 0.9,
           meshMessageDeliveriesWeight: 0,

@@ -426,19 +426,29 @@ export class Space {
     throw new Forbidden(`not allowed to ${command}: ${e.message}`);
   }
 
+  /** Local operations are stamped, signed and applied one at a time, so they reach the log in clock order. */
+  #local: Promise<unknown> = Promise.resolve();
+
   /** Sign, check, write and flush one task operation; resolves with the task after it. */
   async act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
-    const at = this.#deps.hlc.now();
-    const full = { ...args, at } as unknown as Record<string, Ipld>;
     const command = OPS[kind].command;
-    parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
-    if (kind !== "create" && !this.log.reducer.tasks.has((args as { task: string }).task)) {
-      throw new NotFound(`no task ${(args as { task: string }).task} in this space`);
-    }
-    const inv = await this.#sign(command, full);
-    const result = await this.log.ingest(inv.bytes);
-    if (result.status !== "applied") throw new Conflict(result.reason ?? "the operation was refused");
     const taskId = (args as { task: string }).task;
+    const signAndApply = async (): Promise<Invocation> => {
+      const at = this.#deps.hlc.now();
+      const full = { ...args, at } as unknown as Record<string, Ipld>;
+      parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
+      if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
+        throw new NotFound(`no task ${taskId} in this space`);
+      }
+      const inv = await this.#sign(command, full);
+      const result = await this.log.ingest(inv.bytes, undefined, { verdict: true });
+      if (result.status !== "applied") throw new Conflict(result.reason ?? "the operation was refused");
+      return inv;
+    };
+    const turn = this.#local.then(signAndApply, signAndApply);
+    this.#local = turn.catch(() => {});
+    const inv = await turn;
+    // Writes and flushes overlap: the storage commits concurrent ones together.
     const bucket = this.#buckets[bucketOf(taskId, this.#buckets.length)];
     const cid = inv.cid.toString();
     bucket.change((d) => {

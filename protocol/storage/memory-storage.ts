@@ -1,41 +1,33 @@
 /**
  * An automerge-repo StorageAdapter that keeps everything in memory: for
- * tests, short-lived relays and ephemeral tabs. Keys are string arrays;
- * ranges are key prefixes.
+ * tests, short-lived relays and ephemeral tabs.
  */
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
-
-const SEP = "\u0000";
+import { KeyIndex } from "./key-index.ts";
 
 export class MemoryStorageAdapter implements StorageAdapterInterface {
-  readonly #data = new Map<string, Uint8Array>();
+  readonly #data = new KeyIndex();
 
   load(key: StorageKey): Promise<Uint8Array | undefined> {
-    return Promise.resolve(this.#data.get(key.join(SEP)));
+    return Promise.resolve(this.#data.get(key));
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {
-    this.#data.set(key.join(SEP), data.slice());
+    this.#data.set(key, data.slice());
     return Promise.resolve();
   }
 
   remove(key: StorageKey): Promise<void> {
-    this.#data.delete(key.join(SEP));
+    this.#data.delete(key);
     return Promise.resolve();
   }
 
   loadRange(prefix: StorageKey): Promise<Chunk[]> {
-    const p = prefix.join(SEP);
-    const out: Chunk[] = [];
-    for (const [k, data] of this.#data) {
-      if (k === p || k.startsWith(p + SEP) || p === "") out.push({ key: k.split(SEP), data });
-    }
-    return Promise.resolve(out);
+    return Promise.resolve([...this.#data.range(prefix)]);
   }
 
   removeRange(prefix: StorageKey): Promise<void> {
-    const p = prefix.join(SEP);
-    for (const k of [...this.#data.keys()]) if (k === p || k.startsWith(p + SEP) || p === "") this.#data.delete(k);
+    for (const c of [...this.#data.range(prefix)]) this.#data.delete(c.key);
     return Promise.resolve();
   }
 

@@ -103,6 +103,7 @@ export class SyncSession {
 
   async #process(bytes: Uint8Array): Promise<void> {
     if (this.#closed) return;
+    this.#o.diagnostics.count("sync.bytes.in", bytes.length);
     let frame: Frame;
     try {
       frame = decodeFrame(bytes);
@@ -241,7 +242,9 @@ export class SyncSession {
   #send(frame: Frame): void {
     if (this.#closed) return;
     try {
-      this.#o.link.send(encodeFrame(frame));
+      const bytes = encodeFrame(frame);
+      this.#o.diagnostics.count("sync.bytes.out", bytes.length);
+      this.#o.link.send(bytes);
     } catch {
       this.close();
     }

@@ -22,25 +22,34 @@ interface Entry {
 
 export interface Ingested {
   cid: string;
-  status: "applied" | "refused" | "pending" | "duplicate";
+  /**
+   * applied/refused: the reducer's verdict; accepted: valid and in the log,
+   * verdict computed on the next read; pending: a proof is missing.
+   */
+  status: "applied" | "refused" | "accepted" | "pending" | "duplicate";
   reason?: string;
   code?: string;
   op?: TaskOp;
 }
+
+/** How far behind the head the rewind checkpoint trails, in operations. */
+const CHECKPOINT_LAG = 256;
 
 export class TaskLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
   /** Every CID seen: valid, refused or pending. */
   readonly #seen = new Set<string>();
+  /** Valid operations in (HLC, CID) order. */
   readonly #valid: Entry[] = [];
   readonly #pending = new Map<string, Uint8Array>();
-  /** The operation outcomes of the last reduction, by CID. */
+  /** The reducer's verdict on each valid operation, by CID. */
   readonly #outcomes = new Map<string, Outcome>();
   #reducer = new TaskReducer();
-  /** Whether #valid is sorted and fully applied to #reducer. */
-  #dirty = false;
-  #appliedUpTo = 0;
+  /** #valid[0 .. #applied) is reflected in #reducer. */
+  #applied = 0;
+  /** A snapshot of the state after #valid[0 .. #checkpoint.at), to rewind to. */
+  #checkpoint = { at: 0, reducer: new TaskReducer() };
 
   constructor(authority: SpaceAuthority, diagnostics: Diagnostics) {
     this.#authority = authority;
@@ -74,8 +83,12 @@ export class TaskLog {
     return this.#outcomes.get(cid);
   }
 
-  /** Check one signed operation and add it to the log. */
-  async ingest(bytes: Uint8Array, cid?: string): Promise<Ingested> {
+  /**
+   * Check one signed operation and add it to the log. With `verdict`, the
+   * caller learns at once whether it applied; without, reduction waits for
+   * the next read, so a batch of operations costs one reduction.
+   */
+  async ingest(bytes: Uint8Array, cid?: string, options: { verdict?: boolean } = {}): Promise<Ingested> {
     const validator = this.#authority.validator;
     let inv;
     try {
@@ -106,70 +119,79 @@ export class TaskLog {
       return this.#refuse(id, inv.iss, e);
     }
     this.#pending.delete(id);
-    const entry: Entry = { op, proofs: inv.prf.map(cidKey) };
-    const revoked = entry.proofs.find((k) => this.#isRevokedKey(k));
-    this.#valid.push(entry);
     this.#diagnostics.count("ops.verified");
-    if (revoked !== undefined) {
-      this.#dirty = true;
+    const entry: Entry = { op, proofs: inv.prf.map(cidKey) };
+    const at = this.#insert(entry);
+    if (entry.proofs.some((k) => this.#authority.isRevokedKey(k))) {
+      // Kept in the log (reductions skip it), refused now.
       return this.#refuse(id, inv.iss, new UcanError("Revoked", "it relies on a revoked delegation"), op);
     }
-    const last = this.#valid.length >= 2 ? this.#valid[this.#valid.length - 2] : undefined;
-    if (!this.#dirty && this.#appliedUpTo === this.#valid.length - 1 && (!last || compareOps(last.op, op) < 0)) {
-      // In order: apply incrementally.
-      const outcome = this.#reducer.apply(op);
-      this.#outcomes.set(id, outcome);
-      this.#appliedUpTo = this.#valid.length;
-      if (!outcome.applied) this.#noteConflict(op, outcome.reason);
-      return outcome.applied
-        ? { cid: id, status: "applied", op }
-        : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op };
+    if (at === this.#applied && this.#applied === this.#valid.length - 1) {
+      this.#applyNext(); // in order: apply now, cheaply
+    } else if (!options.verdict) {
+      return { cid: id, status: "accepted", op };
     }
-    this.#dirty = true;
     this.#reduce();
-    const outcome = this.#outcomes.get(id);
-    if (outcome && !outcome.applied) this.#noteConflict(op, outcome.reason);
-    return outcome?.applied ? { cid: id, status: "applied", op } : {
-      cid: id,
-      status: "refused",
-      reason: outcome && !outcome.applied ? outcome.reason : "",
-      code: "task/conflict",
-      op,
-    };
+    const outcome = this.#outcomes.get(id) as Outcome;
+    if (!outcome.applied) this.#noteConflict(op, outcome.reason);
+    return outcome.applied
+      ? { cid: id, status: "applied", op }
+      : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op };
+  }
+
+  /** Insert in (HLC, CID) order; returns the index. Anything applied after it must be redone. */
+  #insert(entry: Entry): number {
+    let lo = 0;
+    let hi = this.#valid.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareOps(this.#valid[mid].op, entry.op) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#valid.splice(lo, 0, entry);
+    if (lo < this.#applied) this.#rewind(lo);
+    return lo;
+  }
+
+  /** Forget the state after index `to`: back to the checkpoint if it is early enough, else to nothing. */
+  #rewind(to: number): void {
+    if (this.#checkpoint.at <= to) {
+      this.#reducer = this.#checkpoint.reducer.fork();
+      this.#applied = this.#checkpoint.at;
+    } else {
+      this.#reducer = new TaskReducer();
+      this.#applied = 0;
+      this.#checkpoint = { at: 0, reducer: new TaskReducer() };
+    }
+  }
+
+  #applyNext(): void {
+    const e = this.#valid[this.#applied++];
+    const outcome: Outcome = e.proofs.some((k) => this.#authority.isRevokedKey(k))
+      ? { applied: false, reason: "relies on a revoked delegation" }
+      : this.#reducer.apply(e.op);
+    this.#outcomes.set(e.op.cid, outcome);
+    // Keep a checkpoint trailing the head, so most late arrivals replay a short tail.
+    if (this.#applied - this.#checkpoint.at >= 2 * CHECKPOINT_LAG) {
+      this.#checkpoint = { at: this.#applied, reducer: this.#reducer.fork() };
+    }
+  }
+
+  /** Bring the state up to date with every valid operation. */
+  #reduce(): void {
+    while (this.#applied < this.#valid.length) this.#applyNext();
   }
 
   /**
-   * Delegations or revocations changed: retry waiting operations and
-   * re-reduce (operations leaning on a revoked delegation drop out).
+   * Delegations or revocations changed: retry waiting operations and reduce
+   * again from the start (operations leaning on a revoked delegation drop out).
    */
   async revalidate(): Promise<void> {
     for (const [id, bytes] of [...this.#pending]) {
       this.#seen.delete(id);
       await this.ingest(bytes, id);
     }
-    this.#dirty = true;
-  }
-
-  #isRevokedKey(key: string): boolean {
-    return this.#authority.isRevokedKey(key);
-  }
-
-  /** Rebuild the state from the valid, unrevoked operations in (HLC, CID) order. */
-  #reduce(): void {
-    if (!this.#dirty) return;
-    this.#valid.sort((a, b) => compareOps(a.op, b.op));
-    const reducer = new TaskReducer();
-    this.#outcomes.clear();
-    for (const e of this.#valid) {
-      if (e.proofs.some((k) => this.#isRevokedKey(k))) {
-        this.#outcomes.set(e.op.cid, { applied: false, reason: "relies on a revoked delegation" });
-        continue;
-      }
-      this.#outcomes.set(e.op.cid, reducer.apply(e.op));
-    }
-    this.#reducer = reducer;
-    this.#appliedUpTo = this.#valid.length;
-    this.#dirty = false;
+    this.#rewind(-1);
   }
 
   #noteConflict(op: TaskOp, reason: string): void {

@@ -13,6 +13,10 @@
  * is open, or if the current lease had lapsed by the claim's timestamp.
  * Concurrent claims therefore resolve to exactly one winner everywhere: the
  * first in (HLC, CID) order; the other is refused.
+ *
+ * `fork()` makes a cheap copy-on-write snapshot, so the log can rewind to a
+ * recent checkpoint when an operation arrives out of order instead of
+ * reducing everything again.
  */
 import { compareHlc } from "./hlc.ts";
 import type { TaskOp } from "./ops.ts";
@@ -31,9 +35,42 @@ export function compareOps(
 }
 
 export class TaskReducer {
-  readonly tasks = new Map<string, Task>();
+  readonly tasks: Map<string, Task>;
   /** Reverse dependency edges: task -> tasks that depend on it. */
-  readonly #dependents = new Map<string, Set<string>>();
+  readonly #dependents: Map<string, Set<string>>;
+  /** Tasks this reducer may change in place; others are shared with a fork and copied first. */
+  #owned = new WeakSet<Task>();
+
+  constructor(tasks = new Map<string, Task>(), dependents = new Map<string, Set<string>>()) {
+    this.tasks = tasks;
+    this.#dependents = dependents;
+  }
+
+  /** A snapshot that evolves independently; both copy a task before changing it. */
+  fork(): TaskReducer {
+    this.#owned = new WeakSet();
+    const deps = new Map<string, Set<string>>();
+    for (const [k, v] of this.#dependents) deps.set(k, new Set(v));
+    return new TaskReducer(new Map(this.tasks), deps);
+  }
+
+  /** The task, made safe to change in place. */
+  #own(id: string): Task | undefined {
+    const task = this.tasks.get(id);
+    if (!task || this.#owned.has(task)) return task;
+    const copy: Task = {
+      ...task,
+      labels: [...task.labels],
+      deps: [...task.deps],
+      results: [...task.results],
+      comments: [...task.comments],
+      history: [...task.history],
+      ...(task.lease ? { lease: { ...task.lease } } : {}),
+    };
+    this.tasks.set(id, copy);
+    this.#owned.add(copy);
+    return copy;
+  }
 
   /** True when every dependency of `task` is done. */
   depsDone(task: Task): boolean {
@@ -78,7 +115,7 @@ export class TaskReducer {
         if (d === a.task) return refuse("a task cannot depend on itself");
         if (!this.tasks.has(d)) return refuse(`dependency ${d} does not exist`);
       }
-      this.tasks.set(a.task, {
+      const created: Task = {
         id: a.task,
         title: a.title,
         body: a.body ?? "",
@@ -95,12 +132,14 @@ export class TaskReducer {
         results: [],
         comments: [],
         history: [{ op: op.cid, kind: op.kind, author: op.author, at }],
-      });
+      };
+      this.tasks.set(a.task, created);
+      this.#owned.add(created);
       for (const d of deps) this.#link(a.task, d);
       return OK;
     }
 
-    const task = this.tasks.get(op.args.task);
+    const task = this.#own(op.args.task);
     if (!task) return refuse(`task ${op.args.task} does not exist`);
     const outcome = this.#applyTo(task, op);
     if (outcome.applied) {

@@ -1,0 +1,130 @@
+/**
+ * Replication: 1,000 task operations created on one of 10 peers (full mesh
+ * on loopback TCP); for each, the time until all 10 have applied it, and
+ * the time until all 10 have identical state. Baseline: plain
+ * automerge-repo peers on the same transport syncing the same bytes without
+ * Weft's signing, verification and reduction. Target: ratio <= 1.5.
+ */
+import process from "node:process";
+import { dial, libp2pNode, type TestNode } from "../helpers/nodes.ts";
+import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { fullMesh, plainPeer, watchKeys } from "./mesh-rig.ts";
+import { percentile, report } from "./report.ts";
+
+const BENCH = "mesh-replication";
+const PEERS = 10;
+const OPS = Number(process.env.WEFT_BENCH_OPS ?? 1000);
+
+async function weft(): Promise<{ latencies: number[]; total: number; bytes: Uint8Array[] }> {
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < PEERS; i++) nodes.push(await libp2pNode({ verifier: nativeVerifier() }));
+  try {
+    const [a] = nodes;
+    const space = await a.node.createSpace("replication");
+    const invites = await Promise.all(nodes.slice(1).map((n) => a.node.invite(space.id, { audience: n.node.did })));
+    for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) await dial(nodes[i], nodes[j]);
+    const spaces = [space, ...(await Promise.all(nodes.slice(1).map((n, i) => n.node.join(invites[i]))))];
+    const arrived = new Map<string, number>(); // task -> peers that have it
+    const allAt = new Map<string, number>();
+    for (const s of spaces.slice(1)) {
+      s.subscribe((e) => {
+        if (e.type !== "tasks") return;
+        const now = performance.now();
+        for (const id of e.tasks) {
+          if (!s.log.reducer.tasks.has(id)) continue;
+          const n = (arrived.get(id) ?? 0) + 1;
+          arrived.set(id, n);
+          if (n === PEERS - 1) allAt.set(id, now);
+        }
+      });
+    }
+    const created = new Map<string, number>();
+    const start = performance.now();
+    for (let i = 0; i < OPS; i++) {
+      const t0 = performance.now();
+      const t = await space.createTask({ title: `op ${i}` });
+      created.set(t.id, t0);
+    }
+    while (allAt.size < OPS && performance.now() - start < 120_000) await new Promise((r) => setTimeout(r, 20));
+    const total = Math.max(...allAt.values()) - start;
+    const latencies = [...created].map(([id, t0]) => (allAt.get(id) ?? Infinity) - t0);
+    // The same signed bytes, for the baseline to carry.
+    const bytes: Uint8Array[] = [];
+    for (const id of space.documentIds.slice(1)) {
+      const h = await a.node.repo.find<{ ops: Record<string, Uint8Array> }>(id);
+      bytes.push(...Object.values(h.doc().ops));
+    }
+    return { latencies, total, bytes };
+  } finally {
+    await Promise.all(nodes.map((n) => n.node.stop()));
+  }
+}
+
+async function plain(payloads: Uint8Array[]): Promise<{ latencies: number[]; total: number }> {
+  const peers = await Promise.all(Array.from({ length: PEERS }, () => plainPeer()));
+  try {
+    await fullMesh(peers.map((p) => p.libp2p));
+    while (!peers.every((p) => p.adapter.sessions.size === PEERS - 1)) await new Promise((r) => setTimeout(r, 20));
+    const buckets = Array.from(
+      { length: 64 },
+      () => peers[0].repo.create<{ ops: Record<string, Uint8Array> }>({ ops: {} }),
+    );
+    const arrived = new Map<string, number>();
+    const allAt = new Map<string, number>();
+    for (const p of peers.slice(1)) {
+      for (const b of buckets) {
+        const h = await p.repo.find<{ ops: Record<string, Uint8Array> }>(b.url);
+        watchKeys(h, (key) => {
+          const n = (arrived.get(key) ?? 0) + 1;
+          arrived.set(key, n);
+          if (n === PEERS - 1) allAt.set(key, performance.now());
+        });
+      }
+    }
+    const created = new Map<string, number>();
+    const start = performance.now();
+    for (let i = 0; i < payloads.length; i++) {
+      const t0 = performance.now();
+      const key = `k${i}`;
+      const b = buckets[i % 64];
+      b.change((d) => {
+        d.ops[key] = payloads[i];
+      });
+      await peers[0].repo.flush([b.documentId]);
+      created.set(key, t0);
+    }
+    while (allAt.size < payloads.length && performance.now() - start < 120_000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const total = Math.max(...allAt.values()) - start;
+    return { latencies: [...created].map(([k, t0]) => (allAt.get(k) ?? Infinity) - t0), total };
+  } finally {
+    await Promise.all(peers.map((p) => p.stop()));
+  }
+}
+
+const w = await weft();
+console.error(`weft: ${w.total.toFixed(0)} ms for ${OPS} ops`);
+const p = await plain(w.bytes.slice(0, OPS));
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const ws = sorted(w.latencies);
+const ps = sorted(p.latencies);
+for (const q of [50, 95]) {
+  report({
+    bench: BENCH,
+    metric: `p${q}-op-to-all-${PEERS}-peers`,
+    value: percentile(ws, q),
+    unit: "ms",
+    baseline: percentile(ps, q),
+    note: "baseline: plain automerge-repo; target ratio <= 1.5",
+  });
+}
+report({
+  bench: BENCH,
+  metric: `${OPS}-ops-until-identical-on-${PEERS}-peers`,
+  value: w.total,
+  unit: "ms",
+  baseline: p.total,
+  note: "target ratio <= 1.5",
+});
+process.exit(0);

@@ -1,0 +1,120 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { invoke } from "../../protocol/ucan/invocation.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
+import { topicOf } from "../../protocol/space/gossip.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
+import { dial, eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts";
+
+const advert = (over: Partial<CapacityAdvert> = {}): CapacityAdvert => ({
+  cpu: { cores: 8, load: 0.5 },
+  memoryMb: { total: 16_000, free: 8_000 },
+  gpus: 1,
+  runners: ["wasm"],
+  tags: ["gpu", "arch:x86_64"],
+  version: "0.1.0",
+  running: 0,
+  slots: 4,
+  ttl: 30,
+  ...over,
+});
+
+describe("space gossip", () => {
+  let nodes: TestNode[];
+  let spaces: Space[];
+
+  before(async () => {
+    nodes = await Promise.all([libp2pNode(), libp2pNode(), libp2pNode()]);
+    const space = await nodes[0].node.createSpace("gossip");
+    const invites = await Promise.all(
+      nodes.slice(1).map((n) => nodes[0].node.invite(space.id, { audience: n.node.did })),
+    );
+    await mesh(nodes);
+    spaces = [space, ...(await Promise.all(nodes.slice(1).map((n, i) => n.node.join(invites[i]))))];
+    // Wait until every node sees the others on the capacity topic.
+    const topic = topicOf(space.id, "capacity");
+    await eventually(
+      () => nodes.every((n) => n.node.libp2p!.services.pubsub.getSubscribers(topic).length >= 2),
+      10_000,
+      "gossip mesh",
+    );
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.node.stop()));
+  });
+
+  it("members' capacity adverts reach every node, signed and with a TTL", async () => {
+    await nodes[1].node.gossip(spaces[1].id)!.advertise(advert({ gpus: 2 }));
+    await nodes[2].node.gossip(spaces[2].id)!.advertise(advert({ gpus: 0, tags: [] }));
+    const g = nodes[0].node.gossip(spaces[0].id)!;
+    await eventually(() => g.adverts().length === 2, 10_000, "two adverts on node 0");
+    const fromOne = g.adverts().find((a) => a.node === nodes[1].node.did)!;
+    assert.equal(fromOne.gpus, 2);
+    assert.ok(fromOne.expires > Date.now() && fromOne.expires <= Date.now() + 31_000);
+  });
+
+  it("expired adverts drop out of the view", async () => {
+    const g0 = nodes[0].node.gossip(spaces[0].id)!;
+    await nodes[2].node.gossip(spaces[2].id)!.advertise(advert({ ttl: 1, slots: 9 }));
+    await eventually(
+      () => g0.adverts().some((a) => a.node === nodes[2].node.did && a.slots === 9),
+      5000,
+      "short advert",
+    );
+    await eventually(() => !g0.adverts().some((a) => a.node === nodes[2].node.did), 5000, "advert expired");
+  });
+
+  it("a non-member's messages are rejected and its peer score falls", async () => {
+    const outsider = await libp2pNode();
+    try {
+      const space = spaces[0];
+      const topic = topicOf(space.id, "capacity");
+      const pubsub = outsider.node.libp2p!.services.pubsub;
+      pubsub.subscribe(topic);
+      await dial(outsider, nodes[0]);
+      await eventually(() => pubsub.getSubscribers(topic).length > 0, 10_000, "outsider sees the topic");
+      const refusedBefore = nodes[0].node.diagnostics.counter("refused.gossip");
+      for (let i = 0; i < 3; i++) {
+        const inv = await invoke({
+          issuer: outsider.node.signer,
+          subject: space.id,
+          command: Commands.capacityAdvertise,
+          args: advert() as never,
+          proofs: [],
+          expiration: Math.floor(Date.now() / 1000) + 30,
+          issuedAt: Math.floor(Date.now() / 1000),
+        });
+        await pubsub.publish(topic, inv.bytes);
+      }
+      await eventually(
+        () => nodes[0].node.diagnostics.counter("refused.gossip") >= refusedBefore + 3,
+        10_000,
+        "three rejections",
+      );
+      // Scores are recomputed at most once a second.
+      // deno-lint-ignore no-explicit-any
+      const scoreOf = () =>
+        (nodes[0].node.libp2p!.services.pubsub as any).getScore(outsider.node.libp2p!.peerId.toString());
+      await eventually(() => scoreOf() < 0, 5000, "the outsider's score falls");
+      assert.ok(!nodes[0].node.gossip(space.id)!.adverts().some((a) => a.node === outsider.node.did));
+    } finally {
+      await outsider.node.stop();
+    }
+  });
+
+  it("lease renewals travel on gossip and reach nodes before the documents do", async () => {
+    const t = await spaces[0].createTask({ title: "lease" });
+    await eventually(() => spaces[1].task(t.id) && spaces[2].task(t.id), 10_000, "task everywhere");
+    const claimed = await spaces[1].claim(t.id, 10_000);
+    await eventually(() => spaces[2].task(t.id)?.lease?.holder === nodes[1].node.did, 10_000, "claim seen");
+    await spaces[1].renew(t.id, claimed.lease!.fence, 50_000);
+    await eventually(
+      () => (spaces[2].task(t.id)?.lease?.expires ?? 0) > Date.now() + 40_000,
+      10_000,
+      "renewal seen",
+    );
+    assert.ok(nodes[2].node.diagnostics.counter("gossip.accepted.leases") > 0);
+  });
+});

@@ -1,0 +1,42 @@
+/** Two real nodes on loopback TCP; this file also runs under Deno. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { dial, eventually, libp2pNode, partition, stateDigest } from "../helpers/nodes.ts";
+
+describe("two peers over libp2p", () => {
+  it("join, replicate, claim concurrently in a partition, converge on one winner", async () => {
+    const a = await libp2pNode();
+    const b = await libp2pNode();
+    try {
+      const space = await a.node.createSpace("pair");
+      const invite = await a.node.invite(space.id, { audience: b.node.did });
+      await dial(b, a);
+      const joined = await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+      const t = await space.createTask({ title: "contested" });
+      await eventually(() => joined.task(t.id), 10_000, "task on b");
+      await partition([a], [b]);
+      await space.claim(t.id);
+      await joined.claim(t.id);
+      await dial(a, b);
+      await eventually(() => stateDigest(space) === stateDigest(joined), 15_000, "converged");
+      assert.equal(space.task(t.id)!.lease!.holder, joined.task(t.id)!.lease!.holder);
+    } finally {
+      await a.node.stop();
+      await b.node.stop();
+    }
+  });
+
+  it("a non-member learns nothing and its messages are refused", async () => {
+    const a = await libp2pNode();
+    const x = await libp2pNode();
+    try {
+      const space = await a.node.createSpace("private");
+      await space.createTask({ title: "secret" });
+      await dial(x, a);
+      await assert.rejects(x.node.repo.find(space.url, { signal: AbortSignal.timeout(3000) }));
+    } finally {
+      await a.node.stop();
+      await x.node.stop();
+    }
+  });
+});
