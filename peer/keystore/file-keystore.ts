@@ -8,7 +8,8 @@ import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { WeftError } from "../../protocol/errors.ts";
 import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
-import { generateSeed, publicKeyFromSeed, type Signer, signerFromSeed } from "../../protocol/identity/ed25519.ts";
+import { generateSeed, publicKeyFromSeed, type Signer } from "../../protocol/identity/ed25519.ts";
+import { nativeSigner } from "../crypto/native-signer.ts";
 import { didFromPublicKey } from "../../protocol/identity/did-key.ts";
 import type { Keystore } from "../../protocol/identity/keystore.ts";
 import { createFileExclusive } from "../storage/atomic-file.ts";
@@ -89,7 +90,7 @@ export function fileKeystore({ dir }: FileKeystoreOptions): SeedKeystore {
     loadSeed,
     async load(name) {
       const seed = await loadSeed(name);
-      return seed === undefined ? undefined : await signerFromSeed(seed);
+      return seed === undefined ? undefined : nativeSigner(seed);
     },
     async create(name): Promise<Signer> {
       const path = pathOf(name);
@@ -108,7 +109,7 @@ export function fileKeystore({ dir }: FileKeystoreOptions): SeedKeystore {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
         throw new KeystoreError("keystore/exists", `a key named ${name} already exists at ${path}`);
       }
-      return await signerFromSeed(seed);
+      return nativeSigner(seed);
     },
   };
 }

@@ -336,9 +336,9 @@ export class Space {
   }
 
   async #ingestOps(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
+    const list = [...entries].filter(([cid]) => cid === undefined || !this.log.has(cid));
     const touched = new Set<string>();
-    for (const [cid, bytes] of entries) {
-      if (cid !== undefined && this.log.has(cid)) continue;
+    for (const [cid, bytes] of list) {
       if (!(bytes instanceof Uint8Array)) {
         this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
         continue;
@@ -445,20 +445,62 @@ export class Space {
       if (result.status !== "applied") throw new Conflict(result.reason ?? "the operation was refused");
       return inv;
     };
-    const turn = this.#local.then(signAndApply, signAndApply);
+    this.#signing++;
+    const turn = this.#local.then(signAndApply, signAndApply).finally(() => this.#signing--);
     this.#local = turn.catch(() => {});
     const inv = await turn;
-    // Writes and flushes overlap: the storage commits concurrent ones together.
-    const bucket = this.#buckets[bucketOf(taskId, this.#buckets.length)];
-    const cid = inv.cid.toString();
-    bucket.change((d) => {
-      d.ops[cid] = inv.bytes;
-    });
-    await this.#deps.repo.flush([bucket.documentId]);
+    await this.#write(bucketOf(taskId, this.#buckets.length), inv);
     this.#deps.wrote?.(this, kind, inv.bytes);
-    this.#deps.changed?.(this, bucket.documentId);
     this.#emit({ type: "tasks", tasks: [taskId] });
     return this.task(taskId) as TaskView;
+  }
+
+  /** Local operations being stamped and signed right now. */
+  #signing = 0;
+  /** Operations waiting to be written, by bucket. */
+  #writes = new Map<number, Invocation[]>();
+  #written: Promise<void> | undefined;
+  #release?: () => void;
+
+  /**
+   * Write an operation to its bucket document and flush. A batch is written
+   * once no other local operation is being signed (or after 20 ms under a
+   * steady stream), so a burst shares one document change per bucket and
+   * one flush, and peers get it in one sync round rather than one each.
+   */
+  #write(bucket: number, inv: Invocation): Promise<void> {
+    const list = this.#writes.get(bucket) ?? [];
+    list.push(inv);
+    this.#writes.set(bucket, list);
+    if (!this.#written) {
+      const ready = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20);
+        this.#release = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#written = ready.then(() => this.#writeBatch());
+    }
+    if (this.#signing === 0) this.#release?.();
+    return this.#written;
+  }
+
+  async #writeBatch(): Promise<void> {
+    const batch = this.#writes;
+    this.#writes = new Map();
+    this.#written = undefined;
+    this.#release = undefined;
+    const ids: DocumentId[] = [];
+    for (const [i, invs] of batch) {
+      const handle = this.#buckets[i];
+      handle.change((d) => {
+        for (const x of invs) d.ops[x.cid.toString()] = x.bytes;
+      });
+      ids.push(handle.documentId);
+    }
+    await this.#deps.repo.flush(ids);
+    for (const id of ids) this.#deps.changed?.(this, id);
   }
 
   createTask(input: CreateTaskInput): Promise<TaskView> {

@@ -1,8 +1,9 @@
 /**
  * `npm run bench` runs every tests/bench/*.bench.ts in its own process;
- * `npm run bench -- NAME` runs tests/bench/NAME.bench.ts only.
+ * `npm run bench -- NAME` runs tests/bench/NAME.bench.ts only. A bench
+ * whose header says `@bench-deno` runs under Deno as well.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
@@ -16,11 +17,22 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 let failed = 0;
+const deno = new URL("../../node_modules/.bin/deno", import.meta.url).pathname;
 for (const name of wanted.length > 0 ? wanted : all) {
-  const r = spawnSync(process.execPath, [`${dir}/${name}.bench.ts`], { stdio: "inherit" });
-  if (r.status !== 0) {
-    console.error(`benchmark ${name} failed (exit ${r.status})`);
-    failed++;
+  const file = `${dir}/${name}.bench.ts`;
+  const runs: [string, string[]][] = [[process.execPath, ["--expose-gc", file]]];
+  if (readFileSync(file, "utf8").includes("@bench-deno")) {
+    runs.push([deno, ["run", "-A", "--v8-flags=--expose-gc", file]]);
+  }
+  for (const [cmd, args] of runs) {
+    const r = spawnSync(cmd, args, {
+      stdio: "inherit",
+      env: { ...process.env, CBOR_NATIVE_ACCELERATION_DISABLED: "true" },
+    });
+    if (r.status !== 0) {
+      console.error(`benchmark ${name} failed under ${cmd} (exit ${r.status})`);
+      failed++;
+    }
   }
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -5,6 +5,8 @@ import type { Keystore } from "../../protocol/identity/keystore.ts";
 import { createNode, type NodeOptions, type WeftNode } from "../../protocol/node/node.ts";
 import { linkMemoryAdapters, MemoryNetworkAdapter } from "../../protocol/sync/memory-adapter.ts";
 import type { StorageAdapterInterface } from "@automerge/automerge-repo";
+import { nativeSigner } from "../../peer/crypto/native-signer.ts";
+import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
 
 export function memoryKeystore(): Keystore {
   const keys = new Map<string, Signer>();
@@ -27,7 +29,12 @@ export interface TestNode {
 
 export async function memoryNode(options: Partial<NodeOptions> & { seed?: Uint8Array } = {}): Promise<TestNode> {
   const seed = options.seed ?? generateSeed();
-  const node = await createNode({ signer: await signerFromSeed(seed), keystore: memoryKeystore(), ...options });
+  const node = await createNode({
+    signer: nativeSigner(seed),
+    verifier: nativeVerifier(),
+    keystore: memoryKeystore(),
+    ...options,
+  });
   const memory = node.addNetwork((o) => new MemoryNetworkAdapter(o));
   return { node, memory, seed };
 }
@@ -41,7 +48,8 @@ export async function libp2pNode(
 ): Promise<TestNode> {
   const seed = options.seed ?? generateSeed();
   const node = await createNode({
-    signer: await signerFromSeed(seed),
+    signer: nativeSigner(seed),
+    verifier: nativeVerifier(),
     keystore: options.keystore ?? memoryKeystore(),
     libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"] },
     ...options,
