@@ -27,6 +27,8 @@ import { MemoryStorageAdapter } from "../storage/memory-storage.ts";
 import type { SyncAuthority } from "../sync/authority.ts";
 import { Libp2pNetworkAdapter } from "../sync/libp2p-adapter.ts";
 import type { SessionAdapterOptions, SessionNetworkAdapter } from "../sync/session-adapter.ts";
+import type { PeerAccess } from "../sync/peer-access.ts";
+import { StockWebSocketAdapter } from "../sync/stock-websocket-adapter.ts";
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
@@ -81,6 +83,8 @@ export class WeftNode {
   readonly #docSpace = new Map<string, string>();
   readonly #authorityListeners = new Set<() => void>();
   readonly #adapters: SessionNetworkAdapter[] = [];
+  /** Every transport that grants peers access to spaces. */
+  readonly #access: PeerAccess[] = [];
   readonly #gossip = new Map<string, SpaceGossip>();
   readonly #headsTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly authority: SyncAuthority;
@@ -150,7 +154,16 @@ export class WeftNode {
     const adapter = make(this.sessionOptions);
     adapter.onAccepted((_remote, spaces) => void this.#fetchAccepted(spaces));
     this.#adapters.push(adapter);
+    this.#access.push(adapter);
     this.repo.networkSubsystem.addNetworkAdapter(adapter as NetworkAdapterInterface);
+    return adapter;
+  }
+
+  /** Serve stock automerge-repo WebSocket clients (the token is checked by the caller). */
+  addStockWebSocket(): StockWebSocketAdapter {
+    const adapter = new StockWebSocketAdapter({ diagnostics: this.diagnostics, spaceOf: (d) => this.#docSpace.get(d) });
+    this.#access.push(adapter);
+    this.repo.networkSubsystem.addNetworkAdapter(adapter);
     return adapter;
   }
 
@@ -158,7 +171,7 @@ export class WeftNode {
   #mayShare(peer: PeerId, documentId: string): boolean {
     const space = this.#docSpace.get(documentId);
     if (space === undefined) return false;
-    return this.#adapters.some((a) => a.sessions.get(peer)?.spaces.has(space) ?? false);
+    return this.#access.some((a) => a.spacesOf(peer)?.has(space) ?? false);
   }
 
   #syncAuthority(): SyncAuthority {
@@ -452,6 +465,7 @@ export class WeftNode {
     const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
     await this.repo.flush(ready);
     for (const a of this.#adapters) a.disconnect();
+    for (const a of this.#access) if (a instanceof StockWebSocketAdapter) a.disconnect();
     // Repo.shutdown flushes every handle and throws on ones still loading; ours are flushed above.
     await this.repo.shutdown().catch(() => {});
     if (this.libp2p) await stopWeftLibp2p(this.libp2p);

@@ -15,12 +15,14 @@ import { base32 } from "multiformats/bases/base32";
 import { Commands } from "../ucan/commands.ts";
 import { delegate, type Delegation } from "../ucan/delegation.ts";
 import { type Invocation, invoke } from "../ucan/invocation.ts";
+import type { ProofStore } from "../ucan/stores.ts";
 import { revoke as signRevocation } from "../ucan/revocation.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Verifier } from "../identity/ed25519.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
-import { type OpArgs, type OpKind, OPS, parseTaskOp } from "../tasks/ops.ts";
+import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
+import { InvalidInput } from "../schema/fields.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
@@ -430,26 +432,64 @@ export class Space {
   #local: Promise<unknown> = Promise.resolve();
 
   /** Sign, check, write and flush one task operation; resolves with the task after it. */
-  async act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
+  act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
     const command = OPS[kind].command;
     const taskId = (args as { task: string }).task;
-    const signAndApply = async (): Promise<Invocation> => {
+    return this.#commit(taskId, async () => {
       const at = this.#deps.hlc.now();
       const full = { ...args, at } as unknown as Record<string, Ipld>;
       parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
       if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
       }
-      const inv = await this.#sign(command, full);
+      return await this.#sign(command, full);
+    });
+  }
+
+  /**
+   * Take an operation someone else signed (through the API): check it like
+   * any operation from the network, apply it, write and flush it. Resolves
+   * with the task after it; refuses with the reason otherwise.
+   */
+  async submit(bytes: Uint8Array, proofs?: ProofStore): Promise<TaskView> {
+    const validator = this.authority.validator;
+    const inv = await validator.verifyInvocationSignature(bytes);
+    const task = inv.args.task;
+    if (typeof task !== "string") throw new InvalidInput("args.task", "is required");
+    if (this.log.has(inv.cid.toString())) return this.#require(task); // a retry: already applied
+    const at = inv.args.at;
+    if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
+    let chain: readonly Delegation[];
+    try {
+      ({ proofs: chain } = await validator.validate(inv, { proofs, now: seconds(at[0]) }));
+    } catch (e) {
+      throw e instanceof UcanError ? new Forbidden(e.message) : e;
+    }
+    // The author's chain goes into the space document, so every node can check it too.
+    await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
+    this.#deps.hlc.observe(at);
+    return await this.#commit(task, () => Promise.resolve(inv));
+  }
+
+  /**
+   * Apply one operation in local order (stamping, signing and applying are
+   * serialized so operations reach the log in clock order), then write it.
+   */
+  async #commit(taskId: string, make: () => Promise<Invocation>): Promise<TaskView> {
+    const apply = async (): Promise<Invocation> => {
+      const inv = await make();
       const result = await this.log.ingest(inv.bytes, undefined, { verdict: true });
-      if (result.status !== "applied") throw new Conflict(result.reason ?? "the operation was refused");
-      return inv;
+      if (result.status === "applied") return inv;
+      if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
+      if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
+      throw new Forbidden(result.reason ?? "the operation was refused");
     };
     this.#signing++;
-    const turn = this.#local.then(signAndApply, signAndApply).finally(() => this.#signing--);
+    const turn = this.#local.then(apply, apply).finally(() => this.#signing--);
     this.#local = turn.catch(() => {});
     const inv = await turn;
     await this.#write(bucketOf(taskId, this.#buckets.length), inv);
+    const kind = opKindOf(inv.cmd) as OpKind;
     this.#deps.wrote?.(this, kind, inv.bytes);
     this.#emit({ type: "tasks", tasks: [taskId] });
     return this.task(taskId) as TaskView;

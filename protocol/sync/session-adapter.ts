@@ -8,6 +8,7 @@ import { type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@a
 import type { Diagnostics } from "../diagnostics.ts";
 import type { SyncAuthority } from "./authority.ts";
 import { type FrameLink, SyncSession } from "./session.ts";
+import type { PeerAccess } from "./peer-access.ts";
 
 export interface SessionAdapterOptions {
   did: string;
@@ -15,7 +16,7 @@ export interface SessionAdapterOptions {
   diagnostics: Diagnostics;
 }
 
-export abstract class SessionNetworkAdapter extends NetworkAdapter {
+export abstract class SessionNetworkAdapter extends NetworkAdapter implements PeerAccess {
   protected readonly options: SessionAdapterOptions;
   readonly #sessions = new Map<string, SyncSession>();
   readonly #pending = new Set<SyncSession>();
@@ -49,6 +50,10 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter {
 
   /** Begin accepting and making links. */
   protected abstract start(): void;
+
+  spacesOf(peer: string): ReadonlySet<string> | undefined {
+    return this.#sessions.get(peer)?.spaces;
+  }
 
   /** Sessions whose remote has authenticated, by remote repo peer id. */
   get sessions(): ReadonlyMap<string, SyncSession> {

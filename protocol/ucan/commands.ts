@@ -10,6 +10,8 @@ export const Commands = {
 
   /** Receive and send the space's documents (prove membership at connect). */
   spaceSync: "/weft/space/sync",
+  /** Read the space's tasks, members and diagnostics through a peer's API. */
+  spaceRead: "/weft/space/read",
   /** Invite and revoke members, rename the space. */
   spaceAdmin: "/weft/space/admin",
 
@@ -49,6 +51,11 @@ export const Commands = {
 
   patchPropose: "/weft/patch/propose",
   patchMerge: "/weft/patch/merge",
+
+  /** A node's own API, invoked on the node's DID: read its state (peers, capacity, spaces). */
+  nodeRead: "/weft/node/read",
+  /** Create and join spaces, mint tokens: the node's operator. */
+  nodeAdmin: "/weft/node/admin",
 } as const;
 
 export type Command = (typeof Commands)[keyof typeof Commands];

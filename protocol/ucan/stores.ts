@@ -37,6 +37,11 @@ export class MemoryProofStore implements ProofStore {
   get size(): number {
     return this.#tokens.size;
   }
+
+  /** Every token held. */
+  all(): Uint8Array[] {
+    return [...this.#tokens.values()];
+  }
 }
 
 /** Several proof stores read in order: e.g. the proofs sent with a request, then the space's. */

@@ -1,0 +1,281 @@
+/**
+ * The HTTP API: a hono app, a thin shell over a WeftNode. Each route in
+ * routes.ts is authorized by the mesh's own verifier (auth.ts), its input
+ * checked by the route's schema, and its work done by the node. Errors are
+ * always `{"error": {"code", "message"}}` with a fitting status.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { WeftNode } from "../../protocol/node/node.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import { fromUtf8 } from "../../protocol/bytes.ts";
+import { InvalidInput } from "../../protocol/schema/fields.ts";
+import { encodeContainer } from "../../protocol/ucan/container.ts";
+import { delegate } from "../../protocol/ucan/delegation.ts";
+import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
+import type { TaskStatus } from "../../protocol/tasks/state.ts";
+import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
+import { ApiAuthority } from "./auth.ts";
+import { errorBody, HttpError, statusOf } from "./errors.ts";
+import { type RouteDef, ROUTES } from "./routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { SPACE_COMMANDS } from "./credentials.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ApiContext {
+  node: WeftNode;
+  auth: ApiAuthority;
+  name: string;
+  version: string;
+  /** Prometheus text for /metrics. */
+  metrics(): string;
+  ready(): boolean;
+  /** Connect to a peer and keep reconnecting (multiaddr or ws:// URL). */
+  connect(address: string): Promise<void>;
+  /** This node's own capacity right now, if it advertises. */
+  capacity?(): LiveAdvert | undefined;
+  log?(msg: string, fields: Record<string, unknown>): void;
+}
+
+type Handler = (
+  c: Context,
+  x: { params: Record<string, string>; body: unknown; query: Record<string, string>; space?: Space },
+) => Promise<Response> | Response;
+
+function spaceView(s: Space, node: WeftNode) {
+  const [chain] = s.authority.chainsFor(node.did, SPACE_COMMANDS, Math.floor(Date.now() / 1000));
+  return {
+    id: s.id,
+    name: s.name,
+    url: s.url,
+    tasks: s.log.reducer.tasks.size,
+    members: s.members().length,
+    documents: s.documentIds.length,
+    /** This node's delegation chain in the space (CIDs, root first): what its API clients build on. */
+    chain: (chain ?? []).map((d) => d.cid.toString()),
+  };
+}
+
+export function createApi(ctx: ApiContext): Hono {
+  const { node } = ctx;
+  const app = new Hono();
+
+  const handlers: Record<string, Handler> = {
+    "GET /healthz": (c) => c.json({ ok: true }),
+    "GET /readyz": (c) => (ctx.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)),
+    "GET /metrics": (c) => c.text(ctx.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }),
+    "GET /openapi.json": (c) => c.json(openApiDocument(ctx.version)),
+
+    "GET /v1/node": (c) =>
+      c.json({
+        did: node.did,
+        name: ctx.name,
+        version: ctx.version,
+        peerId: node.libp2p?.peerId.toString() ?? null,
+        addresses: node.libp2p?.getMultiaddrs().map(String) ?? [],
+        spaces: node.spaces().length,
+      }),
+    "GET /v1/peers": (c) =>
+      c.json({
+        peers: (node.libp2p?.getPeers() ?? []).map((p) => ({
+          peerId: p.toString(),
+          addresses: node.libp2p!.getConnections(p).map((conn) => conn.remoteAddr.toString()),
+        })),
+      }),
+    "POST /v1/peers": async (c, { body }) => {
+      const { address } = body as { address: string };
+      await ctx.connect(address);
+      return c.json({ connecting: address }, 202);
+    },
+    "GET /v1/capacity": (c) => {
+      const adverts = new Map<string, LiveAdvert>();
+      for (const s of node.spaces()) for (const a of node.gossip(s.id)?.adverts() ?? []) adverts.set(a.node, a);
+      const own = ctx.capacity?.();
+      if (own) adverts.set(own.node, own);
+      return c.json({ nodes: [...adverts.values()] });
+    },
+    "GET /v1/spaces": (c) => c.json({ spaces: node.spaces().map((s) => spaceView(s, node)) }),
+    "POST /v1/spaces": async (c, { body }) =>
+      c.json(spaceView(await node.createSpace((body as { name: string }).name), node), 201),
+    "POST /v1/spaces/join": async (c, { body }) => {
+      const { invite, peers = [] } = body as { invite: string; peers?: string[] };
+      for (const p of peers) await ctx.connect(p);
+      const space = await node.join(invite, { signal: AbortSignal.timeout(30_000) }).catch((e) => {
+        if (e?.name === "TimeoutError") {
+          throw new HttpError(
+            504,
+            "join/timeout",
+            "no member accepted this node within 30 s; connect to a member first",
+          );
+        }
+        throw e;
+      });
+      return c.json(spaceView(space, node), 201);
+    },
+
+    "GET /v1/spaces/:space": (c, { space }) => c.json(spaceView(space!, node)),
+    "GET /v1/spaces/:space/members": (c, { space }) => c.json({ members: space!.members() }),
+    "GET /v1/spaces/:space/diagnostics": (c, { space }) =>
+      c.json({ refusals: node.diagnostics.refusals({ space: space!.id }), counters: node.diagnostics.counters() }),
+    "GET /v1/spaces/:space/tasks": (c, { space, query }) =>
+      c.json({
+        tasks: space!.tasks({
+          ...(query.status ? { status: query.status as TaskStatus } : {}),
+          ...(query.label ? { labels: [query.label] } : {}),
+          ...(query.assignee ? { assignee: query.assignee } : {}),
+          ...(query.runnable ? { runnable: query.runnable === "true" } : {}),
+          ...(query.text ? { text: query.text } : {}),
+          ...(query.limit ? { limit: Number(query.limit) } : {}),
+        }),
+      }),
+    "GET /v1/spaces/:space/tasks/:task": (c, { space, params }) => {
+      const t = space!.task(params.task);
+      if (!t) throw new HttpError(404, "not-found", `no task ${params.task} in this space`);
+      return c.json(t);
+    },
+    "GET /v1/spaces/:space/graph": (c, { space }) => {
+      const tasks = space!.tasks();
+      return c.json({
+        nodes: tasks.map((t) => ({ id: t.id, title: t.title, status: t.effectiveStatus, runnable: t.runnable })),
+        edges: tasks.flatMap((t) => t.deps.map((d) => ({ from: t.id, to: d }))),
+      });
+    },
+    "POST /v1/spaces/:space/invites": async (c, { space, body }) => {
+      const b = body as { audience?: string; command?: string; expiration?: number; name?: string; peers?: string[] };
+      const invite = await node.invite(space!.id, b);
+      return c.json({ invite }, 201);
+    },
+    "GET /v1/spaces/:space/capabilities": (c, { space }) =>
+      c.json({
+        capabilities: [...space!.authority.delegations].map((d) => ({
+          cid: d.cid.toString(),
+          iss: d.iss,
+          aud: d.aud,
+          sub: d.sub,
+          cmd: d.cmd,
+          pol: d.pol.source,
+          exp: d.exp,
+          meta: d.meta ?? {},
+          revoked: space!.authority.isRevoked(d.cid),
+        })),
+      }),
+    "POST /v1/spaces/:space/capabilities": async (c, { space, body }) => {
+      const b = body as {
+        audience: string;
+        command: string;
+        policy?: Ipld[];
+        expiration?: number;
+        name?: string;
+        kind?: "member" | "device" | "agent";
+        powerline?: boolean;
+      };
+      const s = space!;
+      const [chain] = s.authority.chainsFor(node.did, b.command, Math.floor(Date.now() / 1000));
+      if (!chain) throw new HttpError(403, "cap/missing", `this node cannot delegate ${b.command}`);
+      const d = await delegate({
+        issuer: node.signer,
+        audience: b.audience,
+        subject: b.powerline ? null : s.id,
+        command: b.command,
+        policy: b.policy,
+        expiration: b.expiration ?? null,
+        meta: { kind: b.kind ?? "member", ...(b.name ? { name: b.name } : {}) },
+      });
+      if (!b.powerline) await s.addDelegations([d, ...chain]);
+      const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");
+      return c.json({ cid: d.cid.toString(), chain: [...chain, d].map((x) => x.cid.toString()), container }, 201);
+    },
+    "DELETE /v1/spaces/:space/capabilities/:cid": async (c, { space, params }) => {
+      await space!.revoke(params.cid);
+      return c.json({ revoked: params.cid });
+    },
+  };
+
+  app.onError((err, c) => {
+    const status = statusOf(err);
+    if (status >= 500) ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err) });
+    return c.json(errorBody(err), status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  for (const route of ROUTES) {
+    if (route.websocket) continue; // served by the runtime's WebSocket glue
+    const key = `${route.method} ${route.path}`;
+    const handler = route.auth.kind === "op" ? opHandler(ctx) : handlers[key];
+    if (!handler) throw new Error(`no handler for ${key}`);
+    app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
+  }
+  return app;
+}
+
+async function readBody(c: Context): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  }
+  return bytes;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new InvalidInput("body", "must be JSON");
+  }
+}
+
+async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: Context): Promise<Response> {
+  const url = new URL(c.req.url);
+  const params = c.req.param() as Record<string, string>;
+  const raw = await readBody(c);
+  const json = parseJson(raw);
+  const query = Object.fromEntries(url.searchParams);
+  if (route.query) route.query(query, "query");
+  else if (url.search && route.auth.kind !== "op") {
+    // No query parameters are defined here: refuse rather than silently ignore them.
+    throw new InvalidInput("query", "this route takes no query parameters");
+  }
+  let body: unknown;
+  if (route.body) body = route.body(json ?? {}, "body");
+  else if (json !== undefined && route.auth.kind !== "op") throw new InvalidInput("body", "this route takes no body");
+  let space: Space | undefined;
+  if (route.auth.kind === "query") {
+    ({ space } = await ctx.auth.query(
+      c.req.header("authorization"),
+      route as RouteDef & { auth: { kind: "query" } },
+      params,
+      {
+        method: route.method,
+        path: url.pathname + url.search,
+        body: raw,
+      },
+    ));
+  }
+  return await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space });
+}
+
+function opHandler(ctx: ApiContext): Handler {
+  return async (c, { params, body }) => {
+    const route = ROUTES.find((r) => r.method === c.req.method && r.path === c.req.routePath) as RouteDef & {
+      auth: { kind: "op" };
+    };
+    const { space, bytes, invocation, proofs } = await ctx.auth.op(c.req.header("authorization"), route, params);
+    if (body !== undefined) {
+      // A body, if sent, must say the same as the signed operation.
+      const args = invocation.args as Record<string, unknown>;
+      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+        if (JSON.stringify(args[k]) !== JSON.stringify(v)) {
+          throw new InvalidInput(`body.${k}`, "differs from the signed operation");
+        }
+      }
+    }
+    const task = await space.submit(bytes, proofs);
+    return c.json(task, route.auth.op === "create" ? 201 : 200);
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * Authorizing API calls with the mesh's own verifier. A query's bearer is a
+ * UCAN container holding an invocation addressed to this node that names
+ * the request (see request.ts); an operation's bearer holds the signed task
+ * operation itself, which the space checks like any other.
+ */
+import type { WeftNode } from "../../protocol/node/node.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import { decodeContainer } from "../../protocol/ucan/container.ts";
+import { decodeDelegation } from "../../protocol/ucan/delegation.ts";
+import { decodeEnvelope, TAG_INVOCATION } from "../../protocol/ucan/envelope.ts";
+import type { Invocation } from "../../protocol/ucan/invocation.ts";
+import { MemoryProofStore, MemoryRevocationStore } from "../../protocol/ucan/stores.ts";
+import { UcanError } from "../../protocol/ucan/errors.ts";
+import { Validator } from "../../protocol/ucan/validator.ts";
+import type { Verifier } from "../../protocol/identity/ed25519.ts";
+import { OPS } from "../../protocol/tasks/ops.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
+import { HttpError } from "./errors.ts";
+import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
+import type { RouteDef } from "./routes.ts";
+
+export interface Bearer {
+  invocation: Uint8Array;
+  proofs: MemoryProofStore;
+}
+
+/** Parse `Authorization: Bearer <container>` (or a ?token= for WebSockets). */
+export async function readBearer(header: string | undefined | null): Promise<Bearer> {
+  if (!header) {
+    throw new HttpError(401, "auth/missing", "send Authorization: Bearer <UCAN container>; `weft token` prints one");
+  }
+  const token = header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
+  const tokens = await decodeContainer(token);
+  const proofs = new MemoryProofStore();
+  let invocation: Uint8Array | undefined;
+  for (const t of tokens) {
+    if (decodeEnvelope(t).tag === TAG_INVOCATION) {
+      if (invocation) throw new UcanError("MalformedToken", "a bearer holds exactly one invocation");
+      invocation = t;
+    } else {
+      proofs.put(decodeDelegation(t));
+    }
+  }
+  if (!invocation) throw new UcanError("MalformedToken", "the bearer holds no invocation");
+  return { invocation, proofs };
+}
+
+/** Invocations seen, until they expire: a bearer works once. */
+class ReplayCache {
+  readonly #seen = new Map<string, number>();
+  check(cid: string, exp: number, now: number): void {
+    if (this.#seen.size > 10_000) { for (const [k, e] of this.#seen) if (e < now) this.#seen.delete(k); }
+    if (this.#seen.has(cid)) throw new HttpError(401, "auth/replayed", "this bearer was already used; make a new one");
+    this.#seen.set(cid, exp);
+  }
+}
+
+export class ApiAuthority {
+  readonly #node: WeftNode;
+  readonly #nodeValidator: Validator;
+  readonly #replays = new ReplayCache();
+  /** Node-level delegations revoked (e.g. a leaked CLI token). */
+  readonly nodeRevocations = new MemoryRevocationStore();
+
+  constructor(node: WeftNode, verifier?: Verifier) {
+    this.#node = node;
+    this.#nodeValidator = new Validator({
+      proofs: new MemoryProofStore(),
+      revocations: this.nodeRevocations,
+      verifier,
+    });
+  }
+
+  #space(id: string): Space {
+    const space = this.#node.space(id);
+    if (!space) throw new HttpError(404, "not-found", `this node is not in a space ${id}`);
+    return space;
+  }
+
+  /** Check a query's bearer; resolves to the invocation and, for space routes, the space. */
+  async query(
+    header: string | undefined | null,
+    route: RouteDef & { auth: { kind: "query" } },
+    params: Record<string, string>,
+    request: { method: string; path: string; body?: Uint8Array },
+  ): Promise<{ invocation: Invocation; space?: Space }> {
+    const bearer = await readBearer(header);
+    const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
+    const validator = space ? space.authority.validator : this.#nodeValidator;
+    const { invocation } = await validator.validate(bearer.invocation, {
+      proofs: bearer.proofs,
+      audience: this.#node.did,
+    });
+    if (invocation.aud !== this.#node.did) {
+      throw new UcanError("InvalidAudience", "an API invocation must name this node as aud");
+    }
+    const subject = space ? space.id : this.#node.did;
+    if (invocation.sub !== subject) throw new UcanError("InvalidSubject", `this route acts on ${subject}`);
+    if (invocation.cmd !== route.auth.command) {
+      throw new UcanError(
+        "InvalidClaim",
+        `this route needs an invocation of ${route.auth.command}, not ${invocation.cmd}`,
+      );
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+      throw new UcanError("InvalidPayload", `an API invocation must expire within ${MAX_QUERY_TTL_SECONDS} s`);
+    }
+    const want = requestArgs(request.method, request.path, request.body);
+    const args = invocation.args;
+    if (
+      Object.keys(args).length !== Object.keys(want).length ||
+      Object.entries(want).some(([k, v]) => args[k] !== v)
+    ) {
+      throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
+    }
+    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    return { invocation, ...(space ? { space } : {}) };
+  }
+
+  /**
+   * Check the token a stock automerge-repo client puts in its WebSocket URL
+   * (`/v1/sync?token=…`): an invocation of /weft/space/sync on a space this
+   * node is in, addressed to this node, naming GET /v1/sync. Resolves to the
+   * space it grants and who holds it.
+   */
+  async syncToken(token: string): Promise<{ space: string; who: string }> {
+    const bearer = await readBearer(token);
+    const sub = decodeEnvelope(bearer.invocation).payload.sub;
+    const space = this.#space(typeof sub === "string" ? sub : "");
+    const { invocation } = await space.authority.validator.validate(bearer.invocation, {
+      proofs: bearer.proofs,
+      audience: this.#node.did,
+    });
+    if (invocation.aud !== this.#node.did) {
+      throw new UcanError("InvalidAudience", "the token must name this node as aud");
+    }
+    if (invocation.cmd !== Commands.spaceSync) {
+      throw new UcanError("InvalidClaim", `a sync token invokes ${Commands.spaceSync}`);
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+      throw new UcanError("InvalidPayload", `a sync token must expire within ${MAX_QUERY_TTL_SECONDS} s`);
+    }
+    const want = requestArgs("GET", "/v1/sync");
+    if (
+      invocation.args.method !== want.method || invocation.args.path !== want.path ||
+      Object.keys(invocation.args).length !== 2
+    ) {
+      throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
+    }
+    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    return { space: space.id, who: invocation.iss };
+  }
+
+  /** Check an operation's bearer against its route; resolves to the space and the operation's bytes. */
+  async op(
+    header: string | undefined | null,
+    route: RouteDef & { auth: { kind: "op" } },
+    params: Record<string, string>,
+  ): Promise<{ space: Space; bytes: Uint8Array; invocation: Invocation; proofs: MemoryProofStore }> {
+    const bearer = await readBearer(header);
+    const space = this.#space(params.space);
+    const invocation = await space.authority.validator.verifyInvocationSignature(bearer.invocation);
+    if (invocation.sub !== space.id) throw new UcanError("InvalidSubject", `this route acts on ${space.id}`);
+    const command = OPS[route.auth.op].command;
+    if (invocation.cmd !== command) {
+      throw new UcanError("InvalidClaim", `this route takes ${command}, not ${invocation.cmd}`);
+    }
+    if (params.task !== undefined && invocation.args.task !== params.task) {
+      throw new HttpError(
+        400,
+        "input/mismatch",
+        `the operation is for task ${invocation.args.task}, not ${params.task}`,
+      );
+    }
+    const at = invocation.args.at;
+    if (
+      !Array.isArray(at) || typeof at[0] !== "number" || Math.abs(at[0] - Date.now()) > MAX_QUERY_TTL_SECONDS * 1000
+    ) {
+      throw new HttpError(
+        400,
+        "input/clock",
+        "the operation's timestamp is more than 10 minutes off this node's clock",
+      );
+    }
+    return { space, bytes: bearer.invocation, invocation, proofs: bearer.proofs };
+  }
+}

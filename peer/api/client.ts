@@ -1,0 +1,153 @@
+/**
+ * An HTTP API client that authorizes each call the way the server checks
+ * it: a fresh invocation naming the request for queries, a signed task
+ * operation for task changes. Used by the `weft` CLI and the tests.
+ */
+import type { Signer } from "../../protocol/identity/ed25519.ts";
+import { utf8 } from "../../protocol/bytes.ts";
+import { WeftError } from "../../protocol/errors.ts";
+import { encodeContainer } from "../../protocol/ucan/container.ts";
+import type { Delegation } from "../../protocol/ucan/delegation.ts";
+import { invoke } from "../../protocol/ucan/invocation.ts";
+import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
+import { CID } from "multiformats/cid";
+import { HybridClock } from "../../protocol/tasks/hlc.ts";
+import { type OpArgs, type OpKind, OPS } from "../../protocol/tasks/ops.ts";
+import { requestArgs } from "./request.ts";
+import { matchRoute } from "./routes.ts";
+import type { Credentials } from "./credentials.ts";
+
+export class ApiError extends WeftError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super("ApiError", code, message);
+    this.status = status;
+  }
+}
+
+export class DaemonUnreachable extends WeftError {
+  constructor(url: string, cause: unknown) {
+    super("DaemonUnreachable", "cli/unreachable", `no Weft peer answers at ${url}; start one with \`weft up\``, {
+      cause,
+    });
+  }
+}
+
+export class ApiClient {
+  readonly url: string;
+  readonly #c: Credentials;
+  readonly #hlc = new HybridClock();
+  /** The node's chain (CIDs) in each space, learned from GET /v1/spaces. */
+  readonly #chains = new Map<string, string[]>();
+
+  constructor(credentials: Credentials, url = credentials.url) {
+    this.#c = credentials;
+    this.url = url.replace(/\/$/, "");
+  }
+
+  get signer(): Signer {
+    return this.#c.signer;
+  }
+
+  async #chainFor(space: string): Promise<string[]> {
+    let chain = this.#chains.get(space);
+    if (!chain) {
+      const { spaces } = await this.get<{ spaces: Array<{ id: string; chain: string[] }> }>("/v1/spaces");
+      for (const s of spaces) this.#chains.set(s.id, s.chain);
+      chain = this.#chains.get(space);
+      if (!chain) throw new ApiError(404, "not-found", `the peer is not in a space ${space}`);
+    }
+    return chain;
+  }
+
+  /** A bearer for one request to a query route. */
+  async bearer(method: string, pathWithQuery: string, body?: Uint8Array): Promise<string> {
+    const match = matchRoute(method, pathWithQuery.split("?")[0]);
+    if (!match || match.route.auth.kind !== "query") {
+      throw new WeftError("NoRoute", "cli/no-route", `no query route ${method} ${pathWithQuery}`);
+    }
+    const { route, params } = match;
+    const auth = route.auth as { kind: "query"; scope: "node" | "space"; command: string };
+    const space = auth.scope === "space" ? params.space : undefined;
+    const proofs: Array<Delegation | CID> = space
+      ? [...(await this.#chainFor(space)).map((c) => CID.parse(c)), this.#c.powerline]
+      : [this.#c.nodeDelegation];
+    const now = Math.floor(Date.now() / 1000);
+    const inv = await invoke({
+      issuer: this.#c.signer,
+      audience: this.#c.node,
+      subject: space ?? this.#c.node,
+      command: auth.command,
+      args: requestArgs(method, route.websocket ? pathWithQuery.split("?")[0] : pathWithQuery, body),
+      proofs,
+      expiration: now + 120,
+      issuedAt: now,
+    });
+    const carried = space ? [this.#c.powerline] : [this.#c.nodeDelegation];
+    return (await encodeContainer([inv.bytes, ...carried.map((d) => d.bytes)], "C")) as string;
+  }
+
+  async #send<T>(method: string, path: string, bearer: string, body?: Uint8Array): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
+        ...(body ? { body: body as BodyInit } : {}),
+      });
+    } catch (e) {
+      throw new DaemonUnreachable(this.url, e);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new ApiError(res.status, "cli/bad-response", `unexpected response ${res.status}: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
+  async request<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
+    const bytes = body === undefined ? undefined : utf8(JSON.stringify(body));
+    return await this.#send<T>(method, path, await this.bearer(method, path, bytes), bytes);
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>("GET", path);
+  }
+
+  /** Sign a task operation as this client and submit it to its route. */
+  async op<K extends OpKind, T = Record<string, unknown>>(
+    space: string,
+    kind: K,
+    args: Omit<OpArgs<K>, "at">,
+  ): Promise<T> {
+    const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
+    const inv = await invoke({
+      issuer: this.#c.signer,
+      subject: space,
+      command: OPS[kind].command,
+      args: { ...args, at: this.#hlc.now() } as unknown as Record<string, Ipld>,
+      proofs: [...chain, this.#c.powerline],
+      expiration: null,
+      issuedAt: Math.floor(Date.now() / 1000),
+    });
+    const bearer = (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
+    const task = encodeURIComponent((args as { task: string }).task);
+    const base = `/v1/spaces/${encodeURIComponent(space)}/tasks`;
+    const path = kind === "create"
+      ? base
+      : kind === "edit"
+      ? `${base}/${task}`
+      : `${base}/${task}/${
+        kind === "label" ? "labels" : kind === "dependency" ? "dependencies" : kind === "comment" ? "comments" : kind
+      }`;
+    const method = kind === "edit" ? "PATCH" : "POST";
+    return await this.#send<T>(method, path, bearer);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The HTTP API's routes, as data: method, path, what authorizes a call,
+ * and the checks on its input. The server, the client, the CLI and the
+ * OpenAPI document are all built from this one table.
+ *
+ * Two ways a call is authorized:
+ *  - `query`: the bearer is an invocation of `command` addressed to this
+ *    node, on the node's DID (`scope: "node"`) or the space's DID, with
+ *    args `{method, path}` naming the very request (and short expiry).
+ *  - `op`: the bearer is the signed task operation itself; the node checks
+ *    and applies it like one from the network. Its author is the caller.
+ */
+import { Commands } from "../../protocol/ucan/commands.ts";
+import type { OpKind } from "../../protocol/tasks/ops.ts";
+import {
+  bool,
+  type Check,
+  check,
+  int,
+  InvalidInput,
+  list,
+  object,
+  oneOf,
+  optional,
+  required,
+  str,
+} from "../../protocol/schema/fields.ts";
+import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
+import { isWeftError } from "../../protocol/errors.ts";
+
+export type Auth =
+  | { kind: "none" }
+  | { kind: "query"; scope: "node" | "space"; command: string }
+  | { kind: "op"; op: OpKind };
+
+export interface RouteDef {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  path: string;
+  summary: string;
+  auth: Auth;
+  query?: Check<unknown>;
+  body?: Check<unknown>;
+  /** A WebSocket endpoint. */
+  websocket?: boolean;
+}
+
+const q = (command: string, scope: "node" | "space" = "space"): Auth => ({ kind: "query", scope, command });
+const op = (kind: OpKind): Auth => ({ kind: "op", op: kind });
+
+const STATUS = oneOf("open", "claimed", "running", "review", "done", "failed", "cancelled");
+const did = str(16, 128, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
+const command = str(1, 256, /^\/[a-z0-9_\-.~/]*$/);
+/** A UCAN policy: a list of statements, checked by the policy parser itself. */
+const policy: Check<unknown[]> = check((v, field) => {
+  try {
+    return parsePolicy(v).source as unknown[];
+  } catch (e) {
+    throw new InvalidInput(field, `is not a valid policy: ${isWeftError(e) ? e.message : e}`);
+  }
+}, { type: "array", items: { type: "array" }, description: "UCAN 1.0 policy statements" });
+
+export const ROUTES: RouteDef[] = [
+  { method: "GET", path: "/healthz", summary: "The process is alive", auth: { kind: "none" } },
+  { method: "GET", path: "/readyz", summary: "The node is serving", auth: { kind: "none" } },
+  { method: "GET", path: "/metrics", summary: "Prometheus metrics", auth: { kind: "none" } },
+  { method: "GET", path: "/openapi.json", summary: "This API, as OpenAPI 3.1", auth: { kind: "none" } },
+
+  { method: "GET", path: "/v1/node", summary: "This node: DID, name, addresses", auth: q(Commands.nodeRead, "node") },
+  { method: "GET", path: "/v1/peers", summary: "Connected peers", auth: q(Commands.nodeRead, "node") },
+  {
+    method: "POST",
+    path: "/v1/peers",
+    summary: "Connect to a peer (multiaddr or ws:// URL) and keep reconnecting",
+    auth: q(Commands.nodeAdmin, "node"),
+    body: object({ address: required(str(1, 1024)) }),
+  },
+  {
+    method: "GET",
+    path: "/v1/capacity",
+    summary: "Capacity adverts of live nodes",
+    auth: q(Commands.nodeRead, "node"),
+  },
+  { method: "GET", path: "/v1/spaces", summary: "Spaces this node is in", auth: q(Commands.nodeRead, "node") },
+  {
+    method: "POST",
+    path: "/v1/spaces",
+    summary: "Create a space",
+    auth: q(Commands.nodeAdmin, "node"),
+    body: object({ name: required(str(1, 200)) }),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/join",
+    summary: "Join a space with an invite",
+    auth: q(Commands.nodeAdmin, "node"),
+    body: object({ invite: required(str(16, 65_536)), peers: optional(list(str(1, 1024), 16)) }),
+  },
+
+  { method: "GET", path: "/v1/spaces/:space", summary: "A space", auth: q(Commands.spaceRead) },
+  { method: "GET", path: "/v1/spaces/:space/members", summary: "Members and devices", auth: q(Commands.spaceRead) },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/diagnostics",
+    summary: "Refused operations and messages: who sent what, and why",
+    auth: q(Commands.spaceRead),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/tasks",
+    summary: "List and filter tasks",
+    auth: q(Commands.spaceRead),
+    query: object({
+      status: optional(STATUS),
+      label: optional(str(1, 64)),
+      assignee: optional(did),
+      runnable: optional(oneOf("true", "false")),
+      text: optional(str(1, 200)),
+      limit: optional(str(1, 6, /^\d+$/)),
+    }),
+  },
+  { method: "GET", path: "/v1/spaces/:space/tasks/:task", summary: "One task", auth: q(Commands.spaceRead) },
+  { method: "GET", path: "/v1/spaces/:space/graph", summary: "The dependency graph", auth: q(Commands.spaceRead) },
+  { method: "POST", path: "/v1/spaces/:space/tasks", summary: "Create a task (signed op)", auth: op("create") },
+  { method: "PATCH", path: "/v1/spaces/:space/tasks/:task", summary: "Edit a task (signed op)", auth: op("edit") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/labels", summary: "Add or remove labels", auth: op("label") },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/tasks/:task/dependencies",
+    summary: "Add or remove a dependency",
+    auth: op("dependency"),
+  },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/comments", summary: "Comment", auth: op("comment") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/claim", summary: "Claim (take a lease)", auth: op("claim") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/renew", summary: "Renew the lease", auth: op("renew") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/release", summary: "Release the lease", auth: op("release") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/start", summary: "Mark running", auth: op("start") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/result", summary: "Report the result", auth: op("result") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/review", summary: "Approve or reject", auth: op("review") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/close", summary: "Close by hand", auth: op("close") },
+  { method: "POST", path: "/v1/spaces/:space/tasks/:task/cancel", summary: "Cancel", auth: op("cancel") },
+
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/invites",
+    summary: "Make an invite (addressed to a DID, or a link)",
+    auth: q(Commands.spaceAdmin),
+    body: object({
+      audience: optional(did),
+      command: optional(command),
+      expiration: optional(int(0, 2 ** 40)),
+      name: optional(str(1, 64)),
+      peers: optional(list(str(1, 1024), 16)),
+    }),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/capabilities",
+    summary: "Delegations in the space",
+    auth: q(Commands.spaceRead),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/capabilities",
+    summary: "Delegate a capability (attenuated) from this node",
+    auth: q(Commands.spaceAdmin),
+    body: object({
+      audience: required(did),
+      command: required(command),
+      policy: optional(policy),
+      expiration: optional(int(0, 2 ** 40)),
+      name: optional(str(1, 64)),
+      kind: optional(oneOf("member", "device", "agent")),
+      powerline: optional(bool),
+    }),
+  },
+  {
+    method: "DELETE",
+    path: "/v1/spaces/:space/capabilities/:cid",
+    summary: "Revoke a delegation",
+    auth: q(Commands.spaceAdmin),
+  },
+
+  {
+    method: "GET",
+    path: "/v1/stream",
+    summary: "Live events (WebSocket; token in ?token=)",
+    auth: q(Commands.nodeRead, "node"),
+    websocket: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/sync",
+    summary: "Document sync (WebSocket): the Weft session protocol, or stock automerge-repo with ?token=",
+    auth: { kind: "none" },
+    websocket: true,
+  },
+];
+
+/** Match a concrete path against the route table. */
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: RouteDef; params: Record<string, string> } | undefined {
+  const parts = path.split("?")[0].split("/");
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split("/");
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < pattern.length; i++) {
+      if (pattern[i].startsWith(":")) params[pattern[i].slice(1)] = decodeURIComponent(parts[i]);
+      else if (pattern[i] !== parts[i]) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return { route, params };
+  }
+  return undefined;
+}

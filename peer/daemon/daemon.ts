@@ -1,0 +1,145 @@
+/**
+ * The headless peer: a WeftNode on durable storage, libp2p on TCP and
+ * WebSocket, the HTTP API and sync endpoints, bootstrap connections kept
+ * alive, capacity advertised, and CLI credentials issued. `startDaemon`
+ * returns once everything listens; `stop` flushes and closes in order.
+ */
+import { join } from "node:path";
+import { tcp } from "@libp2p/tcp";
+import { webSockets } from "@libp2p/websockets";
+import { createNode, type WeftNode } from "../../protocol/node/node.ts";
+import { WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
+import { fileKeystore } from "../keystore/file-keystore.ts";
+import { loadOrCreate } from "../../protocol/identity/keystore.ts";
+import { LogStorageAdapter } from "../storage/log-storage.ts";
+import { nativeVerifier } from "../crypto/native-verifier.ts";
+import { nativeSigner } from "../crypto/native-signer.ts";
+import { ensureDataDir } from "../data-dir.ts";
+import { ApiAuthority } from "../api/auth.ts";
+import { createApi } from "../api/app.ts";
+import { errorBody, statusOf } from "../api/errors.ts";
+import { serveStream } from "../api/stream.ts";
+import { matchRoute } from "../api/routes.ts";
+import { issueCredentials } from "../api/credentials.ts";
+import { serve, type Served } from "../http/serve.ts";
+import { renderMetrics } from "./metrics.ts";
+import { CapacityAdvertiser } from "./capacity.ts";
+import { Connector } from "./connector.ts";
+import type { Config } from "./config.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { VERSION } from "../version.ts";
+
+export interface Daemon {
+  node: WeftNode;
+  config: Config;
+  url: string;
+  http: Served;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, log: Logger = createLogger(config.log.level)): Promise<Daemon> {
+  await ensureDataDir(config.home);
+  const keystore = fileKeystore({ dir: join(config.home, "keys") });
+  await loadOrCreate(keystore, "node");
+  const seed = (await keystore.loadSeed("node")) as Uint8Array;
+  const signer = nativeSigner(seed);
+  const verifier = nativeVerifier();
+  const storage = await LogStorageAdapter.open({ dir: join(config.home, "docs") });
+  const node = await createNode({
+    signer,
+    verifier,
+    keystore,
+    storage,
+    libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen },
+  });
+  if (node.spaces().length === 0) {
+    const personal = await node.createSpace("personal");
+    log.info("created the personal space", { space: personal.id });
+  }
+  const ws = node.addNetwork((o) => new WebSocketNetworkAdapter(o));
+  const stock = node.addStockWebSocket();
+  const connector = new Connector({ libp2p: node.libp2p, ws, log });
+  const capacity = new CapacityAdvertiser(node, {
+    gpus: 0,
+    tags: [],
+    runners: () => [],
+    running: () => 0,
+    slots: () => 0,
+    version: VERSION,
+  });
+  const auth = new ApiAuthority(node, verifier);
+  let ready = false;
+  const app = createApi({
+    node,
+    auth,
+    name: config.name,
+    version: VERSION,
+    metrics: () => renderMetrics(node),
+    ready: () => ready,
+    connect: (address) => connector.add(address),
+    capacity: () => capacity.current(),
+    log: (msg, fields) => log.error(msg, fields),
+  });
+  const http = await serve({
+    app,
+    host: config.http.host,
+    port: config.http.port,
+    upgrade: async (url) => {
+      try {
+        if (url.pathname === "/v1/sync") {
+          const token = url.searchParams.get("token");
+          if (token === null) return { accept: (socket) => void ws.accept(socket) };
+          const { space, who } = await auth.syncToken(token);
+          return { accept: (socket) => stock.accept(socket, new Set([space]), who) };
+        }
+        if (url.pathname === "/v1/stream") {
+          const token = url.searchParams.get("token");
+          const route = matchRoute("GET", "/v1/stream")!.route as Parameters<typeof auth.query>[1];
+          await auth.query(token, route, {}, { method: "GET", path: "/v1/stream" });
+          return { accept: (socket) => serveStream(node, socket) };
+        }
+        return {
+          status: 404,
+          body: { error: { code: "not-found", message: `no WebSocket endpoint ${url.pathname}` } },
+        };
+      } catch (e) {
+        return { status: statusOf(e), body: errorBody(e) };
+      }
+    },
+  });
+  const url = `http://${http.host}:${http.port}`;
+  await issueCredentials(config.home, signer, url);
+  for (const address of config.p2p.bootstrap) {
+    connector.add(address).catch((e) =>
+      log.warn("bootstrap address refused", { address, error: (e as Error).message })
+    );
+  }
+  capacity.start();
+  ready = true;
+  log.info("peer ready", {
+    did: node.did,
+    http: url,
+    p2p: node.libp2p?.getMultiaddrs().map(String) ?? [],
+    spaces: node.spaces().map((s) => ({ id: s.id, name: s.name })),
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    node,
+    config,
+    url,
+    http,
+    log,
+    stop: () =>
+      stopping ??= (async () => {
+        ready = false;
+        capacity.stop();
+        connector.stop();
+        await http.close();
+        await node.stop();
+        await storage.close();
+        log.info("peer stopped");
+      })(),
+  };
+}

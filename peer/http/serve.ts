@@ -1,0 +1,103 @@
+/**
+ * Serving a hono app plus WebSocket upgrades on whichever runtime runs us:
+ * Node (@hono/node-server + ws) or Deno (Deno.serve + Deno.upgradeWebSocket).
+ * The app stays runtime-agnostic; only this file knows the difference.
+ */
+import type { Hono } from "hono";
+import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
+
+/** Decide on a WebSocket upgrade: accept with a handler for the socket, or refuse with a status. */
+export type Upgrade = (url: URL, headers: Headers) => Promise<
+  { accept: (socket: WebSocketLike) => void } | { status: number; body: unknown }
+>;
+
+export interface Served {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  app: Hono;
+  host: string;
+  port: number;
+  upgrade: Upgrade;
+}
+
+export function serve(options: ServeOptions): Promise<Served> {
+  return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
+}
+
+async function serveNode({ app, host, port, upgrade }: ServeOptions): Promise<Served> {
+  const { serve: honoServe } = await import("@hono/node-server");
+  const { WebSocketServer } = await import("ws");
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const server = honoServe({ fetch: app.fetch, hostname: host, port });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", () => resolve());
+    server.once("error", reject);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    upgrade(url, headers).then((decision) => {
+      if ("accept" in decision) {
+        wss.handleUpgrade(req, socket, head, (ws) => decision.accept(ws as unknown as WebSocketLike));
+      } else {
+        const body = JSON.stringify(decision.body);
+        socket.end(
+          `HTTP/1.1 ${decision.status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${
+            new TextEncoder().encode(body).length
+          }\r\nconnection: close\r\n\r\n${body}`,
+        );
+      }
+    }, () => socket.destroy());
+  });
+  const address = server.address();
+  const bound = typeof address === "object" && address ? address.port : port;
+  return {
+    host,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface DenoLike {
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
+  upgradeWebSocket(req: Request): { socket: WebSocket; response: Response };
+}
+
+async function serveDeno({ app, host, port, upgrade }: ServeOptions): Promise<Served> {
+  const Deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
+  let bound = port;
+  const listening = Promise.withResolvers<void>();
+  const server = Deno.serve({
+    hostname: host,
+    port,
+    onListen: (addr) => {
+      bound = addr.port;
+      listening.resolve();
+    },
+  }, async (req) => {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const decision = await upgrade(new URL(req.url), req.headers);
+      if (!("accept" in decision)) return Response.json(decision.body, { status: decision.status });
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      decision.accept(socket as unknown as WebSocketLike);
+      return response;
+    }
+    return await app.fetch(req);
+  });
+  await listening.promise;
+  return { host, port: bound, close: () => server.shutdown() };
+}

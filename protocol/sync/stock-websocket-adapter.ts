@@ -1,0 +1,173 @@
+/**
+ * Serving stock automerge-repo clients (the published WebSocket client
+ * adapter, no Weft code) over WebSocket, for the spaces their token grants.
+ *
+ * The token (a UCAN container with an invocation of /weft/space/sync,
+ * addressed to this node, short-lived) is checked before the socket is
+ * accepted — see `authorizeStockClient`. The socket then speaks automerge-
+ * repo's WebSocket protocol ("join" → "peer", then CBOR repo messages);
+ * its peer id is bound at join, and every message either way is let
+ * through only for documents of the granted spaces.
+ */
+import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import type { Diagnostics } from "../diagnostics.ts";
+import type { PeerAccess } from "./peer-access.ts";
+import type { WebSocketLike } from "./websocket-adapter.ts";
+
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const PROTOCOL_V1 = "1";
+
+interface Client {
+  socket: WebSocketLike;
+  peer?: string;
+  spaces: ReadonlySet<string>;
+  who: string;
+}
+
+export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess {
+  readonly #diagnostics: Diagnostics;
+  readonly #spaceOf: (documentId: string) => string | undefined;
+  readonly #byPeer = new Map<string, Client>();
+  #ready = false;
+
+  constructor(options: { diagnostics: Diagnostics; spaceOf: (documentId: string) => string | undefined }) {
+    super();
+    this.#diagnostics = options.diagnostics;
+    this.#spaceOf = options.spaceOf;
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata;
+    this.#ready = true;
+  }
+
+  disconnect(): void {
+    for (const c of this.#byPeer.values()) c.socket.close(1000, "node stopping");
+    this.#byPeer.clear();
+    this.emit("close");
+  }
+
+  spacesOf(peer: string): ReadonlySet<string> | undefined {
+    return this.#byPeer.get(peer)?.spaces;
+  }
+
+  /** Serve a socket whose token granted `spaces` (checked already) to `who` (the token's issuer). */
+  accept(socket: WebSocketLike, spaces: ReadonlySet<string>, who: string): void {
+    socket.binaryType = "arraybuffer";
+    const client: Client = { socket, spaces, who };
+    socket.addEventListener("message", (e) => {
+      const data = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
+      if (!(data instanceof Uint8Array) || data.length > MAX_MESSAGE_BYTES) {
+        return this.#drop(client, "malformed", "not binary");
+      }
+      let m: Record<string, unknown>;
+      try {
+        m = cbor.decode(data) as Record<string, unknown>;
+      } catch {
+        return this.#drop(client, "malformed", "not CBOR");
+      }
+      if (typeof m !== "object" || m === null) return this.#drop(client, "malformed", "not a message");
+      this.#receive(client, m);
+    });
+    const gone = () => {
+      if (client.peer && this.#byPeer.get(client.peer) === client) {
+        this.#byPeer.delete(client.peer);
+        this.emit("peer-disconnected", { peerId: client.peer as PeerId });
+      }
+    };
+    socket.addEventListener("close", gone);
+    socket.addEventListener("error", gone);
+  }
+
+  #receive(client: Client, m: Record<string, unknown>): void {
+    if (m.type === "join") {
+      const peer = m.senderId;
+      if (client.peer !== undefined || typeof peer !== "string" || peer.length === 0 || peer.length > 256) {
+        return this.#drop(client, "malformed", "bad join");
+      }
+      const versions = m.supportedProtocolVersions;
+      if (!Array.isArray(versions) || !versions.includes(PROTOCOL_V1)) {
+        this.#sendRaw(client, {
+          type: "error",
+          senderId: this.peerId,
+          targetId: peer,
+          message: "unsupported protocol version",
+        });
+        client.socket.close(1000, "unsupported protocol version");
+        return;
+      }
+      if (this.#byPeer.has(peer)) {
+        // A peer id is bound to the socket that joined with it first: no hijacking a session.
+        this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
+        client.socket.close(1000, "peer id in use");
+        return;
+      }
+      client.peer = peer;
+      this.#byPeer.set(peer, client);
+      this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
+      this.#sendRaw(client, {
+        type: "peer",
+        senderId: this.peerId,
+        peerMetadata: this.peerMetadata ?? {},
+        selectedProtocolVersion: PROTOCOL_V1,
+        targetId: peer,
+      });
+      return;
+    }
+    if (client.peer === undefined) return this.#drop(client, "malformed", "message before join");
+    const doc = m.documentId;
+    if (typeof doc === "string") {
+      const space = this.#spaceOf(doc);
+      if (space === undefined || !client.spaces.has(space)) {
+        return this.#drop(client, "not-a-member", `not authorized for document ${doc}`, space);
+      }
+    } else if (m.type !== "remote-subscription-change") {
+      return this.#drop(client, "malformed", "message without a document");
+    }
+    this.emit("message", { ...m, senderId: client.peer, targetId: this.peerId } as Message);
+  }
+
+  send(message: Message): void {
+    const client = this.#byPeer.get(message.targetId);
+    if (!client) return;
+    const doc = message.documentId;
+    if (doc !== undefined) {
+      const space = this.#spaceOf(doc);
+      if (space === undefined || !client.spaces.has(space)) {
+        this.#diagnostics.count("sync.withheld");
+        return;
+      }
+    }
+    this.#sendRaw(client, message as unknown as Record<string, unknown>);
+  }
+
+  #sendRaw(client: Client, m: Record<string, unknown>): void {
+    const clean: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(m)) if (v !== undefined) clean[k] = v;
+    try {
+      client.socket.send(cbor.encode(clean));
+    } catch {
+      client.socket.close(1000, "send failed");
+    }
+  }
+
+  #drop(client: Client, code: string, reason: string, space?: string): void {
+    this.#diagnostics.refuse({
+      kind: "sync",
+      from: client.who,
+      what: "stock-websocket",
+      code: `sync/${code}`,
+      reason,
+      ...(space ? { space } : {}),
+    });
+  }
+}
