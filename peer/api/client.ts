@@ -40,9 +40,14 @@ export class ApiClient {
   /** The node's chain (CIDs) in each space, learned from GET /v1/spaces. */
   readonly #chains = new Map<string, string[]>();
 
-  constructor(credentials: Credentials, url = credentials.url) {
+  /**
+   * `chains` preloads the node's chain (CIDs, root first) per space, for a
+   * client whose credentials cannot read the node's space list.
+   */
+  constructor(credentials: Credentials, url = credentials.url, chains: Record<string, string[]> = {}) {
     this.#c = credentials;
     this.url = url.replace(/\/$/, "");
+    for (const [space, chain] of Object.entries(chains)) this.#chains.set(space, chain);
   }
 
   get signer(): Signer {

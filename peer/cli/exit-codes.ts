@@ -14,7 +14,9 @@ export const EXIT = {
 export function exitCodeFor(e: unknown): number {
   const code = (e as { code?: string }).code ?? "";
   const status = (e as { status?: number }).status;
-  if (code === "cli/usage" || code.startsWith("input/") || status === 400) return EXIT.usage;
+  if (code === "cli/usage" || code.startsWith("input/") || code.startsWith("config/") || status === 400) {
+    return EXIT.usage;
+  }
   if (code === "cli/unreachable" || code === "cli/no-credentials") return EXIT.unavailable;
   if (status === 404 || code === "not-found") return EXIT.notFound;
   if (status === 409 || code === "task/conflict") return EXIT.conflict;
