@@ -24,7 +24,7 @@ class StockClient extends WebSocketClientAdapter {
   }
   async close(repo: Repo): Promise<void> {
     this.stopped = true;
-    this.retryInterval = 0;
+    (this as { retryInterval: number }).retryInterval = 0;
     await repo.shutdown().catch(() => {});
   }
 }
