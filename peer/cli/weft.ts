@@ -18,7 +18,8 @@ import { WeftError } from "../../protocol/errors.ts";
 import { decodeContainer } from "../../protocol/ucan/container.ts";
 import { decodeEnvelope } from "../../protocol/ucan/envelope.ts";
 import { decodeInvite } from "../../protocol/space/invite.ts";
-import { fromBase64Url } from "../../protocol/bytes.ts";
+import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
+import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { short, table } from "./output.ts";
@@ -558,6 +559,18 @@ const COMMANDS: Record<string, Command> = {
             })),
             ["node", "cores", "load", "memFreeMb", "gpus", "runners", "tags", "expires"],
           ),
+      );
+    },
+  },
+  "relay-key": {
+    usage: "weft relay-key",
+    summary: "Make a new relay key: a base64url seed for WEFT_RELAY_KEY, and the DID it gives",
+    async run(_a, _v, io) {
+      const seed = generateSeed();
+      const did = (await signerFromSeed(seed)).did;
+      io.print(
+        { key: toBase64Url(seed), did },
+        () => `WEFT_RELAY_KEY=${toBase64Url(seed)}\n# relay DID: ${did} (keep the key secret)`,
       );
     },
   },

@@ -20,6 +20,8 @@ export interface Config {
   http: { host: string; port: number };
   p2p: { listen: string[]; bootstrap: string[] };
   log: { level: LogLevel };
+  /** When run as a relay: only carry these spaces (empty: any member's). */
+  relay: { spaces: string[] };
 }
 
 export class ConfigError extends WeftError {
@@ -71,11 +73,23 @@ function level(v: unknown, source: string, key: string): LogLevel {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log"],
+  "": ["name", "http", "p2p", "log", "relay"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
+  relay: ["spaces"],
 };
+
+function dids(v: unknown, source: string, key: string): string[] {
+  const items = typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v;
+  if (!Array.isArray(items) || items.length > 1024) fail(source, key, "must be a list of space DIDs");
+  return items.map((d, i) => {
+    if (typeof d !== "string" || !/^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(d)) {
+      fail(source, `${key}[${i}]`, "must be a did:key");
+    }
+    return d;
+  });
+}
 
 /** Apply a parsed weft.toml over `config`; unknown keys are errors, not silently ignored. */
 function applyToml(config: Config, toml: Record<string, unknown>, source: string): void {
@@ -94,6 +108,7 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (t.p2p?.listen !== undefined) config.p2p.listen = addresses(t.p2p.listen, source, "p2p.listen");
   if (t.p2p?.bootstrap !== undefined) config.p2p.bootstrap = addresses(t.p2p.bootstrap, source, "p2p.bootstrap");
   if (t.log?.level !== undefined) config.log.level = level(t.log.level, source, "log.level");
+  if (t.relay?.spaces !== undefined) config.relay.spaces = dids(t.relay.spaces, source, "relay.spaces");
 }
 
 const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
@@ -103,8 +118,18 @@ const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
   WEFT_P2P_LISTEN: (c, v, k) => void (c.p2p.listen = addresses(v, "environment", k)),
   WEFT_BOOTSTRAP: (c, v, k) => void (c.p2p.bootstrap = addresses(v, "environment", k)),
   WEFT_LOG_LEVEL: (c, v, k) => void (c.log.level = level(v, "environment", k)),
+  WEFT_RELAY_SPACES: (c, v, k) => void (c.relay.spaces = dids(v, "environment", k)),
 };
-const ENV_OTHER = new Set(["WEFT_HOME", "WEFT_URL", "WEFT_PROPERTY_RUNS", "WEFT_BENCH_TASKS", "WEFT_BENCH_OPS"]);
+/** WEFT_* variables read elsewhere (the CLI, the Deno relay, tests and benchmarks). */
+const ENV_OTHER = new Set([
+  "WEFT_HOME",
+  "WEFT_SPACE",
+  "WEFT_RELAY_KEY",
+  "WEFT_RELAY_KV",
+  "WEFT_PROPERTY_RUNS",
+  "WEFT_BENCH_TASKS",
+  "WEFT_BENCH_OPS",
+]);
 
 export async function loadConfig(env: Record<string, string | undefined>): Promise<Config> {
   const home = dataDirFromEnv(env);
@@ -114,6 +139,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     http: { ...DEFAULTS.http },
     p2p: { listen: [...DEFAULTS.p2p.listen], bootstrap: [] },
     log: { ...DEFAULTS.log },
+    relay: { spaces: [] },
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;

@@ -52,6 +52,14 @@ export interface NodeOptions {
   now?: () => number;
   /** A node that keeps nothing (a browser tab with no storage): peers skip its sync state. */
   isEphemeral?: boolean;
+  /**
+   * A relay: carry the spaces of members who connect and prove membership
+   * (checked against each space's root DID and, once its document is here,
+   * its revocations), without being a member of any.
+   */
+  carrier?: boolean;
+  /** As a carrier, only these spaces (DIDs); default: any. */
+  carrierSpaces?: string[];
 }
 
 interface SpaceRecord {
@@ -88,6 +96,8 @@ export class WeftNode {
   readonly #gossip = new Map<string, SpaceGossip>();
   readonly #headsTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly authority: SyncAuthority;
+  readonly #carrier: boolean;
+  readonly #carrierSpaces?: ReadonlySet<string>;
   #stopped = false;
 
   private constructor(options: NodeOptions, libp2p: WeftLibp2p | undefined) {
@@ -97,6 +107,8 @@ export class WeftNode {
     this.#keystore = options.keystore;
     this.#now = options.now ?? Date.now;
     this.#verifier = options.verifier;
+    this.#carrier = options.carrier ?? false;
+    if (options.carrierSpaces) this.#carrierSpaces = new Set(options.carrierSpaces);
     this.hlc = new HybridClock(this.#now);
     this.libp2p = libp2p;
     this.authority = this.#syncAuthority();
@@ -152,7 +164,10 @@ export class WeftNode {
   /** Add a sync transport (in-process channels, a WebSocket client or server…). */
   addNetwork<A extends SessionNetworkAdapter>(make: (options: SessionAdapterOptions) => A): A {
     const adapter = make(this.sessionOptions);
-    adapter.onAccepted((_remote, spaces) => void this.#fetchAccepted(spaces));
+    adapter.onAccepted((_remote, spaces) => {
+      this.repo.shareConfigChanged();
+      void this.#fetchAccepted(spaces);
+    });
     this.#adapters.push(adapter);
     this.#access.push(adapter);
     this.repo.networkSubsystem.addNetworkAdapter(adapter as NetworkAdapterInterface);
@@ -181,21 +196,29 @@ export class WeftNode {
         const nowSec = Math.floor(this.#now() / 1000);
         for (const space of this.#spaces.values()) {
           const [chain] = space.authority.chainsFor(this.did, Commands.spaceSync, nowSec);
-          if (chain) out.push(await proveSync(this.signer, space.id, chain, challenge, remoteDid));
+          if (chain) out.push(await proveSync(this.signer, space.id, space.url, chain, challenge, remoteDid));
         }
         for (const [id, j] of this.#joining) {
-          if (!this.#spaces.has(id)) out.push(await proveSync(this.signer, id, j.chain, challenge, remoteDid));
+          if (!this.#spaces.has(id)) {
+            out.push(await proveSync(this.signer, id, j.invite.url, j.chain, challenge, remoteDid));
+          }
         }
         return out;
       },
       verify: async (proof, challenge, localDid, remoteDid) => {
-        const { space, chain } = await verifySync(
+        const { space, chain, doc } = await verifySync(
           proof,
           { challenge, localDid, remoteDid },
-          (id) => this.#spaces.get(id)?.authority.validator ?? this.#joining.get(id)?.validator,
+          (id) =>
+            this.#spaces.get(id)?.authority.validator ?? this.#joining.get(id)?.validator ??
+              (this.#carrier && (this.#carrierSpaces?.has(id) ?? true) ? this.#rootValidator() : undefined),
         );
-        // Keep the member's chain, so its operations verify here too.
-        await this.#spaces.get(space)?.addDelegations(chain);
+        if (this.#carrier) {
+          if (!this.#spaces.has(space) && doc) void this.#host(space, doc);
+        } else {
+          // Keep the member's chain, so its operations verify here too.
+          await this.#spaces.get(space)?.addDelegations(chain);
+        }
         return space;
       },
       spaceOf: (documentId) => this.#docSpace.get(documentId),
@@ -357,6 +380,37 @@ export class WeftNode {
     await this.#saveRecord(invite.space, { url: invite.url, tokens: chain.map((d) => d.bytes) });
     this.#authorityChanged();
     return await this.#waitForSpace(invite.space, options.signal);
+  }
+
+  /** A validator that knows nothing but what a proof carries: its chain must start at the space's root. */
+  #rootValidator(): Validator {
+    return new Validator({
+      proofs: new MemoryProofStore(),
+      verifier: this.#verifier,
+      clock: () => Math.floor(this.#now() / 1000),
+    });
+  }
+
+  readonly #hosting = new Set<string>();
+
+  /** As a relay: fetch a space's documents from the member who proved it, and carry them from now on. */
+  async #host(id: string, url: string): Promise<void> {
+    if (this.#hosting.has(id) || this.#spaces.has(id)) return;
+    this.#hosting.add(id);
+    // Let the session send its authz first, so the member knows to serve us before we ask.
+    await new Promise((r) => setTimeout(r, 0));
+    this.#docSpace.set(url.replace(/^automerge:/, ""), id);
+    try {
+      const space = await Space.open(this.#deps(), url as AutomergeUrl, { signal: AbortSignal.timeout(30_000) });
+      if (space.id !== id) throw new WeftError("InvalidSpace", "space/invalid", `${url} is not the document of ${id}`);
+      this.#spaces.set(id, space);
+      await this.#saveRecord(id, { url, tokens: [] });
+      this.#authorityChanged();
+    } catch (e) {
+      this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/host-failed", reason: String(e) });
+    } finally {
+      this.#hosting.delete(id);
+    }
   }
 
   #startJoining(invite: Invite, chain: Delegation[]): void {

@@ -3,9 +3,11 @@
  * space, whose args name the remote's fresh challenge and DID, sent in a
  * UCAN container with its delegation chain. Bound to the challenge, it
  * cannot be replayed on another connection; bound to the remote, it cannot
- * be relayed to a third party.
+ * be relayed to a third party. It also names the space document, so a relay
+ * that carries the space knows where its documents start.
  */
 import { equalBytes } from "../bytes.ts";
+import { isValidAutomergeUrl } from "@automerge/automerge-repo";
 import { WeftError } from "../errors.ts";
 import type { Signer } from "../identity/ed25519.ts";
 import { Commands } from "../ucan/commands.ts";
@@ -26,6 +28,7 @@ export class SyncRefused extends WeftError {
 export async function proveSync(
   signer: Signer,
   space: string,
+  doc: string,
   chain: readonly Delegation[],
   challenge: Uint8Array,
   remoteDid: string,
@@ -34,7 +37,7 @@ export async function proveSync(
     issuer: signer,
     subject: space,
     command: Commands.spaceSync,
-    args: { challenge, peer: remoteDid },
+    args: { challenge, peer: remoteDid, doc },
     proofs: chain,
     expiration: null,
   });
@@ -45,6 +48,8 @@ export interface VerifiedSync {
   space: string;
   /** The chain the remote presented, root first. */
   chain: readonly Delegation[];
+  /** The space document's URL, as the remote named it. */
+  doc?: string;
 }
 
 /** Check a remote's sync proof; `validatorFor` gives the validator of a space this node is in. */
@@ -79,5 +84,6 @@ export async function verifySync(
     throw new SyncRefused("the proof answers another challenge (replayed?)");
   }
   if (peer !== expect.localDid) throw new SyncRefused("the proof is addressed to another peer");
-  return { space: inv.sub, chain: proofs };
+  const doc = inv.args.doc;
+  return { space: inv.sub, chain: proofs, ...(typeof doc === "string" && isValidAutomergeUrl(doc) ? { doc } : {}) };
 }

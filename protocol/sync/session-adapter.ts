@@ -67,7 +67,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   }
 
   /** Run a session over a new link; `expectedRemoteDid` when the transport authenticated the remote. */
-  protected openSession(link: FrameLink, expectedRemoteDid?: string): SyncSession {
+  protected openSession(link: FrameLink, expectedRemoteDid?: string, carrier = false): SyncSession {
     const session: SyncSession = new SyncSession({
       link,
       localDid: this.options.did,
@@ -76,6 +76,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
       authority: this.options.authority,
       diagnostics: this.options.diagnostics,
       expectedRemoteDid,
+      carrier,
       onReady: (s) => {
         this.#pending.delete(s);
         const peer = s.remotePeer as string;

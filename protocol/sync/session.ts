@@ -34,6 +34,12 @@ export interface SessionOptions {
   diagnostics: Diagnostics;
   /** If the transport authenticated the remote (libp2p noise), its DID. */
   expectedRemoteDid?: string;
+  /**
+   * The remote is a relay this node chose to use: it carries the spaces it
+   * accepts our proofs for, so those spaces' documents are shared with it
+   * although it is not a member itself.
+   */
+  carrier?: boolean;
   /** The remote proved who it is: announce it to the repo. */
   onReady(session: SyncSession): void;
   /** The remote accepted our proofs for these spaces (it will serve them to us). */
@@ -165,19 +171,22 @@ export class SyncSession {
     }
     this.spaces.clear();
     for (const s of spaces) this.spaces.add(s);
+    if (this.#o.carrier) { for (const s of this.accepted) this.spaces.add(s); }
     this.#send({ t: "authz", spaces: [...spaces] });
   }
 
   #onAuthz(spaces: string[]): void {
     this.accepted.clear();
     for (const s of spaces) this.accepted.add(s);
+    if (this.#o.carrier) { for (const s of spaces) this.spaces.add(s); }
     this.#o.onAccepted?.(this, spaces);
   }
 
   /** Spaces or revocations changed: re-check the remote's proofs and send ours again. */
   async #reauthorize(): Promise<void> {
-    if (!this.#ready || this.#closed) return;
-    await this.#checkProofs();
+    // Our proofs can go out as soon as we know the remote's nonce; its proofs are re-checked once it sent some.
+    if (this.#closed || !this.#remote) return;
+    if (this.#ready) await this.#checkProofs();
     await this.#sendProofs();
   }
 

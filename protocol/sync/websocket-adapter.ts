@@ -61,8 +61,12 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
     this.#sockets.clear();
   }
 
-  /** Keep a connection to `url`, reconnecting with backoff until `disconnectFrom` or stop. */
-  connectTo(url: string): void {
+  /**
+   * Keep a connection to `url`, reconnecting with backoff until
+   * `disconnectFrom` or stop. `carrier`: the remote is a relay, trusted to
+   * carry the spaces it accepts (see SessionOptions.carrier).
+   */
+  connectTo(url: string, options: { carrier?: boolean } = {}): void {
     if (this.#dialing.has(url)) return;
     const state: { stop: boolean; timer?: ReturnType<typeof setTimeout> } = { stop: false };
     this.#dialing.set(url, state);
@@ -84,7 +88,7 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
       this.#run(socket, () => {
         this.status.set(url, "closed");
         retry();
-      });
+      }, options.carrier);
     };
     const retry = () => {
       if (state.stop || this.#stopped) return;
@@ -108,18 +112,22 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
     return this.#run(socket);
   }
 
-  #run(socket: WebSocketLike, onGone?: () => void): SyncSession | undefined {
+  #run(socket: WebSocketLike, onGone?: () => void, carrier = false): SyncSession | undefined {
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);
     let session: SyncSession | undefined;
     let gone = false;
     const begin = () => {
-      session = this.openSession({
-        send: (frame) => {
-          if (socket.readyState === OPEN) socket.send(frame);
+      session = this.openSession(
+        {
+          send: (frame) => {
+            if (socket.readyState === OPEN) socket.send(frame);
+          },
+          close: () => socket.close(1000, "session closed"),
         },
-        close: () => socket.close(1000, "session closed"),
-      });
+        undefined,
+        carrier,
+      );
     };
     const end = () => {
       if (gone) return;
