@@ -132,14 +132,24 @@ export class WeftNode {
    */
   #repoStorage(): StorageAdapterInterface {
     const storage = this.#storage;
+    const track = <T>(p: Promise<T>): Promise<T> => {
+      this.#storageOps.add(p);
+      const done = () => this.#storageOps.delete(p);
+      p.then(done, done);
+      return p;
+    };
     return {
       load: (key) => storage.load(key),
-      save: (key, data) => (this.#stopped && key[1] === "sync-state" ? Promise.resolve() : storage.save(key, data)),
-      remove: (key) => storage.remove(key),
+      save: (key, data) =>
+        this.#stopped && key[1] === "sync-state" ? Promise.resolve() : track(storage.save(key, data)),
+      remove: (key) => track(storage.remove(key)),
       loadRange: (prefix) => storage.loadRange(prefix),
-      removeRange: (prefix) => storage.removeRange(prefix),
+      removeRange: (prefix) => track(storage.removeRange(prefix)),
     };
   }
+
+  /** Storage writes automerge-repo has started and not finished (compaction runs after flushes). */
+  readonly #storageOps = new Set<Promise<unknown>>();
 
   static async create(options: NodeOptions): Promise<WeftNode> {
     // automerge-repo races itself creating the storage id on fresh storage; settle it first.
@@ -522,6 +532,8 @@ export class WeftNode {
     for (const a of this.#access) if (a instanceof StockWebSocketAdapter) a.disconnect();
     // Repo.shutdown flushes every handle and throws on ones still loading; ours are flushed above.
     await this.repo.shutdown().catch(() => {});
+    // Let writes the repo still has in flight land before the shell closes the storage.
+    for (let i = 0; i < 10 && this.#storageOps.size > 0; i++) await Promise.allSettled([...this.#storageOps]);
     if (this.libp2p) await stopWeftLibp2p(this.libp2p);
   }
 }

@@ -39,16 +39,17 @@ export function view(reducer: TaskReducer, task: Task, nowMs: number): TaskView 
 export function queryTasks(reducer: TaskReducer, filter: TaskFilter, nowMs: number): TaskView[] {
   const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
   const text = filter.text?.toLowerCase();
-  const out: TaskView[] = [];
+  const hits: Task[] = [];
   for (const task of reducer.tasks.values()) {
-    const v = view(reducer, task, nowMs);
-    if (statuses && !statuses.has(v.effectiveStatus)) continue;
+    const status = effectiveStatus(task, nowMs);
+    if (statuses && !statuses.has(status)) continue;
     if (filter.labels && !filter.labels.every((l) => task.labels.includes(l))) continue;
     if (filter.assignee !== undefined && task.assignee !== filter.assignee) continue;
-    if (filter.runnable !== undefined && v.runnable !== filter.runnable) continue;
+    if (filter.runnable !== undefined && (status === "open" && reducer.depsDone(task)) !== filter.runnable) continue;
     if (text !== undefined && !task.title.toLowerCase().includes(text)) continue;
-    out.push(v);
+    hits.push(task);
   }
-  out.sort((a, b) => a.createdAt[0] - b.createdAt[0] || a.createdAt[1] - b.createdAt[1] || (a.id < b.id ? -1 : 1));
-  return filter.limit !== undefined ? out.slice(0, filter.limit) : out;
+  hits.sort((a, b) => a.createdAt[0] - b.createdAt[0] || a.createdAt[1] - b.createdAt[1] || (a.id < b.id ? -1 : 1));
+  // Views (copies with the reader's status) only for what is returned.
+  return (filter.limit !== undefined ? hits.slice(0, filter.limit) : hits).map((t) => view(reducer, t, nowMs));
 }
