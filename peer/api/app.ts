@@ -35,6 +35,8 @@ export interface ApiContext {
   connect(address: string): Promise<void>;
   /** This node's own capacity right now, if it advertises. */
   capacity?(): LiveAdvert | undefined;
+  /** The dashboard's files, served at every path the API does not claim. */
+  dashboard?(pathname: string): Promise<Response>;
   log?(msg: string, fields: Record<string, unknown>): void;
 }
 
@@ -197,7 +199,11 @@ export function createApi(ctx: ApiContext): Hono {
     if (status >= 500) ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err) });
     return c.json(errorBody(err), status as 400);
   });
-  app.notFound((c) => c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => {
+    const path = c.req.path;
+    if (ctx.dashboard && c.req.method === "GET" && !path.startsWith("/v1/")) return ctx.dashboard(path);
+    return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
+  });
 
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue

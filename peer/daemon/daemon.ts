@@ -28,6 +28,8 @@ import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { VERSION } from "../version.ts";
+import { staticFiles } from "../http/static.ts";
+import { fileURLToPath } from "node:url";
 
 export interface Daemon {
   node: WeftNode;
@@ -79,6 +81,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     ready: () => ready,
     connect: (address) => connector.add(address),
     capacity: () => capacity.current(),
+    dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
     log: (msg, fields) => log.error(msg, fields),
   });
   const http = await serve({

@@ -25,18 +25,17 @@ import { decodeDelegation, delegate, type Delegation } from "../ucan/delegation.
 import { HybridClock } from "../tasks/hlc.ts";
 import { MemoryStorageAdapter } from "../storage/memory-storage.ts";
 import type { SyncAuthority } from "../sync/authority.ts";
-import { Libp2pNetworkAdapter } from "../sync/libp2p-adapter.ts";
 import type { SessionAdapterOptions, SessionNetworkAdapter } from "../sync/session-adapter.ts";
 import type { PeerAccess } from "../sync/peer-access.ts";
 import { StockWebSocketAdapter } from "../sync/stock-websocket-adapter.ts";
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
-import { SpaceGossip } from "../space/gossip.ts";
+import type { SpaceGossip } from "../space/gossip.ts";
 import { Commands } from "../ucan/commands.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { Validator } from "../ucan/validator.ts";
-import { createWeftLibp2p, type Libp2pConfig, stopWeftLibp2p, type WeftLibp2p } from "./libp2p.ts";
+import type { Libp2pConfig, WeftLibp2p } from "./libp2p.ts";
 
 export interface NodeOptions {
   /** This node's identity. */
@@ -158,10 +157,15 @@ export class WeftNode {
       await storage.save(["storage-adapter-id"], new TextEncoder().encode(crypto.randomUUID()));
     }
     options = { ...options, storage };
-    const libp2p = options.libp2p ? await createWeftLibp2p(options.libp2p) : undefined;
+    // Loaded only when asked for, so a browser bundle without libp2p does not carry it.
+    const libp2p = options.libp2p ? await (await import("./libp2p.ts")).createWeftLibp2p(options.libp2p) : undefined;
     const node = new WeftNode(options, libp2p);
     await node.repo.storageId();
-    if (libp2p) node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
+    if (libp2p) {
+      const { Libp2pNetworkAdapter } = await import("../sync/libp2p-adapter.ts");
+      node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
+      node.#gossipModule = await import("../space/gossip.ts");
+    }
     await node.#restore();
     return node;
   }
@@ -268,9 +272,12 @@ export class WeftNode {
     return this.#gossip.get(spaceId);
   }
 
+  /** Loaded with libp2p (see create). */
+  #gossipModule?: typeof import("../space/gossip.ts");
+
   #startGossip(space: Space): void {
-    if (!this.libp2p || this.#gossip.has(space.id)) return;
-    const g = new SpaceGossip({
+    if (!this.libp2p || !this.#gossipModule || this.#gossip.has(space.id)) return;
+    const g = new this.#gossipModule.SpaceGossip({
       pubsub: this.libp2p.services.pubsub,
       space,
       signer: this.signer,
@@ -534,7 +541,7 @@ export class WeftNode {
     await this.repo.shutdown().catch(() => {});
     // Let writes the repo still has in flight land before the shell closes the storage.
     for (let i = 0; i < 10 && this.#storageOps.size > 0; i++) await Promise.allSettled([...this.#storageOps]);
-    if (this.libp2p) await stopWeftLibp2p(this.libp2p);
+    if (this.libp2p) await (await import("./libp2p.ts")).stopWeftLibp2p(this.libp2p);
   }
 }
 
