@@ -141,6 +141,38 @@ export const ROUTES: RouteDef[] = [
 
   {
     method: "POST",
+    path: "/v1/spaces/:space/schedule",
+    summary: "Submit a run: a signed create op with a run spec; a retry with the same idempotency key returns the first",
+    auth: op("create"),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/evict",
+    summary: "Evict a run: a signed cancel op; the node running it stops it",
+    auth: op("cancel"),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/pods",
+    summary: "Runs: node, state, start and end, resources",
+    auth: q(Commands.spaceRead),
+    query: object({
+      state: optional(oneOf("queued", "claimed", "running", "succeeded", "failed", "review", "cancelled")),
+      node: optional(did),
+      limit: optional(str(1, 6, /^\d+$/)),
+    }),
+  },
+  { method: "GET", path: "/v1/spaces/:space/pods/:task", summary: "One run", auth: q(Commands.spaceRead) },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/pods/:task/logs",
+    summary: "A run's log as NDJSON lines, from the node running it; follow=true streams until it ends",
+    auth: q(Commands.spaceRead),
+    query: object({ follow: optional(oneOf("true", "false")) }),
+  },
+
+  {
+    method: "POST",
     path: "/v1/spaces/:space/invites",
     summary: "Make an invite (addressed to a DID, or a link)",
     auth: q(Commands.spaceAdmin),
@@ -196,6 +228,15 @@ export const ROUTES: RouteDef[] = [
   },
 ];
 
+/** A percent-decoded path segment, or undefined when its encoding is malformed. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Match a concrete path against the route table. */
 export function matchRoute(
   method: string,
@@ -209,8 +250,14 @@ export function matchRoute(
     const params: Record<string, string> = {};
     let ok = true;
     for (let i = 0; i < pattern.length; i++) {
-      if (pattern[i].startsWith(":")) params[pattern[i].slice(1)] = decodeURIComponent(parts[i]);
-      else if (pattern[i] !== parts[i]) {
+      if (pattern[i].startsWith(":")) {
+        const value = decodeSegment(parts[i]);
+        if (value === undefined) {
+          ok = false;
+          break;
+        }
+        params[pattern[i].slice(1)] = value;
+      } else if (pattern[i] !== parts[i]) {
         ok = false;
         break;
       }

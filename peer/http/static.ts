@@ -33,7 +33,13 @@ async function file(path: string): Promise<Uint8Array | undefined> {
 /** A handler for GET requests under `root`, or a short page saying how to build the dashboard. */
 export function staticFiles(root: string): (pathname: string) => Promise<Response> {
   return async (pathname) => {
-    const rel = normalize(decodeURIComponent(pathname)).replace(/^(\.\.(\/|\\|$))+/, "").replace(/^[/\\]+/, "");
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return new Response("bad request: the path has malformed percent-encoding", { status: 400 });
+    }
+    const rel = normalize(decoded).replace(/^(\.\.(\/|\\|$))+/, "").replace(/^[/\\]+/, "");
     const target = join(root, rel);
     if (!(target + sep).startsWith(join(root) + sep) && target !== join(root)) {
       return new Response("not found", { status: 404 });

@@ -27,6 +27,14 @@ describe("API fuzz", () => {
   });
   after(() => d.stop());
 
+  it("answers malformed percent-encoding with 400, on the dashboard and on routes", async () => {
+    for (const path of ["/%ZZ", "/assets/%E0%A4%A", `/v1/spaces/${space}/tasks/%ZZ`]) {
+      const res = await fetch(`${d.daemon.url}${path}`, { headers: { authorization: `Bearer ${validBearer}` } });
+      await res.body?.cancel();
+      assert.ok(res.status >= 400 && res.status < 500, `${path} -> ${res.status}`);
+    }
+  });
+
   it("never answers 500, never changes state", async () => {
     const digest = () => d.daemon.node.spaces().map(stateDigest).join("|");
     const before = digest();

@@ -57,10 +57,10 @@ describe("space gossip", () => {
 
   it("expired adverts drop out of the view", async () => {
     const g0 = nodes[0].node.gossip(spaces[0].id)!;
-    await nodes[2].node.gossip(spaces[2].id)!.advertise(advert({ ttl: 1, slots: 9 }));
+    await nodes[2].node.gossip(spaces[2].id)!.advertise(advert({ ttl: 3, slots: 9 }));
     await eventually(
       () => g0.adverts().some((a) => a.node === nodes[2].node.did && a.slots === 9),
-      5000,
+      10_000,
       "short advert",
     );
     await eventually(() => !g0.adverts().some((a) => a.node === nodes[2].node.did), 5000, "advert expired");
