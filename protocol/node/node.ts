@@ -27,11 +27,15 @@ import { MemoryStorageAdapter } from "../storage/memory-storage.ts";
 import type { SyncAuthority } from "../sync/authority.ts";
 import type { SessionAdapterOptions, SessionNetworkAdapter } from "../sync/session-adapter.ts";
 import type { PeerAccess } from "../sync/peer-access.ts";
+import type { SyncSession } from "../sync/session.ts";
 import { StockWebSocketAdapter } from "../sync/stock-websocket-adapter.ts";
+import { MAX_BLOB_HOPS } from "../sync/frames.ts";
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
-import type { SpaceGossip } from "../space/gossip.ts";
+import { type GossipTransport, SpaceGossip } from "../space/gossip.ts";
+import type { ContentStore } from "../runner/runner.ts";
+import { blobFromMesh } from "./blobs.ts";
 import { Commands } from "../ucan/commands.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { Validator } from "../ucan/validator.ts";
@@ -68,6 +72,8 @@ interface SpaceRecord {
 }
 
 const NODE_KEY = ["weft-node", "spaces"];
+/** How long a node looks among its own peers for a blob another peer asked it for. */
+const BLOB_HOP_TIMEOUT_MS = 10_000;
 
 export class WeftNode {
   readonly did: string;
@@ -164,7 +170,7 @@ export class WeftNode {
     if (libp2p) {
       const { Libp2pNetworkAdapter } = await import("../sync/libp2p-adapter.ts");
       node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
-      node.#gossipModule = await import("../space/gossip.ts");
+      node.#gossipsub = (await import("../space/gossipsub.ts")).gossipsubTransport;
     }
     await node.#restore();
     return node;
@@ -172,7 +178,50 @@ export class WeftNode {
 
   /** What sync transports need from this node. */
   get sessionOptions(): SessionAdapterOptions {
-    return { did: this.did, authority: this.authority, diagnostics: this.diagnostics };
+    return {
+      did: this.did,
+      authority: this.authority,
+      diagnostics: this.diagnostics,
+      onGossip: (session, space, channel, bytes) => void this.#gossip.get(space)?.receive(channel, bytes, session),
+      blobs: async (cid, hops, from) => {
+        const local = await this.#blobs?.get(cid);
+        if (local || hops === 0) return local;
+        return await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from);
+      },
+      logs: (space, task, follow, signal) => this.#logs?.(space, task, follow, signal),
+    };
+  }
+
+  #blobs?: ContentStore;
+  #logs?: SessionAdapterOptions["logs"];
+
+  /** Serve the logs of runs on this node to members who ask (the scheduler's runs). */
+  serveLogs(logs: NonNullable<SessionAdapterOptions["logs"]>): void {
+    this.#logs = logs;
+  }
+
+  /** The session to a connected node, by its DID. */
+  sessionTo(did: string): SyncSession | undefined {
+    for (const a of this.#adapters) for (const s of a.sessions.values()) if (s.remoteDid === did) return s;
+    return undefined;
+  }
+
+  /** Serve blobs from `store` to peers this node shares a space with (runner inputs and outputs). */
+  serveBlobs(store: ContentStore): void {
+    this.#blobs = store;
+  }
+
+  /**
+   * Fetch a blob by CID (raw, sha2-256) from the peers connected right now,
+   * checking the bytes match; undefined if none has it.
+   */
+  fetchBlob(cid: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    return this.#fetchBlob(cid, signal, MAX_BLOB_HOPS - 1);
+  }
+
+  #fetchBlob(cid: string, signal: AbortSignal | undefined, hops: number, except?: unknown) {
+    const sessions = this.#adapters.flatMap((a) => [...a.sessions.values()]).filter((s) => s !== except);
+    return blobFromMesh(sessions, cid, signal, hops);
   }
 
   /** Add a sync transport (in-process channels, a WebSocket client or server…). */
@@ -261,24 +310,36 @@ export class WeftNode {
       },
       authorityChanged: () => this.#authorityChanged(),
       wrote: (space, kind, bytes) => {
-        if (kind === "renew") void this.#gossip.get(space.id)?.publishLease(bytes);
+        if (kind === "renew") this.#gossip.get(space.id)?.publishLease(bytes);
       },
       changed: (space) => this.#scheduleHeads(space),
     };
   }
 
-  /** The gossip of a space (undefined without libp2p). */
+  /** The gossip of a space this node holds. */
   gossip(spaceId: string): SpaceGossip | undefined {
     return this.#gossip.get(spaceId);
   }
 
   /** Loaded with libp2p (see create). */
-  #gossipModule?: typeof import("../space/gossip.ts");
+  #gossipsub?: typeof import("../space/gossipsub.ts").gossipsubTransport;
+
+  /** Gossip over the sync sessions of transports gossipsub does not cover (WebSockets, in-process). */
+  #sessionGossip(space: string): GossipTransport {
+    return {
+      send: (channel, bytes, from) => {
+        if (channel === "heads") return; // a session already pushes document changes to its remote
+        for (const adapter of this.#adapters) {
+          if (!adapter.bridgesGossip) continue;
+          for (const session of adapter.sessions.values()) if (session !== from) session.sendGossip(space, channel, bytes);
+        }
+      },
+    };
+  }
 
   #startGossip(space: Space): void {
-    if (!this.libp2p || !this.#gossipModule || this.#gossip.has(space.id)) return;
-    const g = new this.#gossipModule.SpaceGossip({
-      pubsub: this.libp2p.services.pubsub,
+    if (this.#gossip.has(space.id)) return;
+    const g = new SpaceGossip({
       space,
       signer: this.signer,
       diagnostics: this.diagnostics,
@@ -290,7 +351,10 @@ export class WeftNode {
         if (!heads.every((h) => known.has(h))) void this.repo.find(doc as DocumentId).catch(() => {});
       },
     });
-    g.start();
+    g.addTransport(this.#sessionGossip(space.id));
+    if (this.libp2p && this.#gossipsub) {
+      g.addTransport(this.#gossipsub(this.libp2p.services.pubsub, g, this.diagnostics));
+    }
     this.#gossip.set(space.id, g);
   }
 
@@ -421,6 +485,7 @@ export class WeftNode {
       const space = await Space.open(this.#deps(), url as AutomergeUrl, { signal: AbortSignal.timeout(30_000) });
       if (space.id !== id) throw new WeftError("InvalidSpace", "space/invalid", `${url} is not the document of ${id}`);
       this.#spaces.set(id, space);
+      this.#startGossip(space);
       await this.#saveRecord(id, { url, tokens: [] });
       this.#authorityChanged();
     } catch (e) {
@@ -518,6 +583,7 @@ export class WeftNode {
           signal: AbortSignal.timeout(30_000),
         });
         this.#spaces.set(space.id, space);
+        this.#startGossip(space);
       } catch (e) {
         this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/load-failed", reason: String(e) });
       }

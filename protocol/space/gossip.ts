@@ -1,41 +1,48 @@
 /**
- * A space's gossip: three gossipsub topics carrying signed UCAN invocations.
+ * A space's gossip: ephemeral state carried as signed UCAN invocations on
+ * three channels.
  *
- *   weft/1/<space>/capacity   capacity adverts (/weft/capacity/advertise, TTL = exp)
- *   weft/1/<space>/heads      document heads, so peers start syncing without polling
- *   weft/1/<space>/leases     lease renewals (the signed task operation itself)
+ *   capacity   capacity adverts (/weft/capacity/advertise, TTL = exp)
+ *   heads      document heads, so peers start syncing without polling
+ *   leases     lease renewals (the signed task operation itself)
  *
- * Topic validators accept only invocations by the message's signer (the
- * libp2p StrictSign origin, the same key) with a valid chain in this space,
- * not expired and well-formed; everything else is rejected, which costs the
- * forwarding peer gossipsub score, and is counted.
+ * Transports carry it: gossipsub between libp2p peers (gossipsub.ts), and
+ * sync sessions for links gossipsub does not reach (browser tabs and relays
+ * on WebSockets). A message is accepted once, from whichever transport
+ * brings it first, only if it is a valid invocation in this space — signed
+ * by its issuer, with a chain from the space's root, not expired — and is
+ * then passed on to every other transport. Who forwarded it does not
+ * matter: the signature inside says who made it.
  */
-import type { GossipSub, Message } from "@libp2p/gossipsub";
-import { TopicValidatorResult } from "@libp2p/gossipsub";
-import { createTopicScoreParams } from "@libp2p/gossipsub/score";
-import type { PeerId } from "@libp2p/interface";
+import { cidKey, cidOf } from "../codec/cid.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import { isWeftError } from "../errors.ts";
 import type { Signer } from "../identity/ed25519.ts";
-import { didFromPeerId } from "../identity/peer-id.ts";
 import { Commands } from "../ucan/commands.ts";
 import { invoke } from "../ucan/invocation.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import { advertShape, type CapacityAdvert, type LiveAdvert } from "../capacity/advert.ts";
+import type { GossipChannel } from "../sync/frames.ts";
 import type { Space } from "./space.ts";
 
-export type GossipChannel = "capacity" | "heads" | "leases";
+export type { GossipChannel };
 
-const CHANNELS: GossipChannel[] = ["capacity", "heads", "leases"];
 const HEADS_TTL_SECONDS = 60;
+/** Messages remembered (by CID) so each is handled and passed on once. */
+const SEEN_LIMIT = 20_000;
 
 export function topicOf(space: string, channel: GossipChannel): string {
   return `weft/1/${space}/${channel}`;
 }
 
+/** One way gossip travels. `from` is the transport-specific source of a message, so it is not sent back. */
+export interface GossipTransport {
+  send(channel: GossipChannel, bytes: Uint8Array, from?: unknown): void;
+  stop?(): void;
+}
+
 export interface SpaceGossipOptions {
-  pubsub: GossipSub;
   space: Space;
   signer: Signer;
   diagnostics: Diagnostics;
@@ -48,8 +55,8 @@ export class SpaceGossip {
   readonly #o: SpaceGossipOptions;
   readonly #adverts = new Map<string, LiveAdvert>();
   readonly #advertListeners = new Set<(a: LiveAdvert) => void>();
-  readonly #onMessage = (e: CustomEvent<Message>) => void this.#deliver(e.detail);
-  #started = false;
+  readonly #transports = new Set<GossipTransport>();
+  readonly #seen = new Set<string>();
 
   constructor(options: SpaceGossipOptions) {
     this.#o = options;
@@ -59,74 +66,35 @@ export class SpaceGossip {
     return this.#o.space;
   }
 
-  start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    const { pubsub } = this.#o;
-    // deno-lint-ignore no-explicit-any
-    const scoreTopics = (pubsub as any).score?.params?.topics as Record<string, unknown> | undefined;
-    for (const channel of CHANNELS) {
-      const topic = topicOf(this.space.id, channel);
-      if (scoreTopics) {
-        // Only invalid messages move the score (P4); time in mesh and delivery
-        // counts are off, so a misbehaving peer cannot bank goodwill first.
-        scoreTopics[topic] = createTopicScoreParams({
-          topicWeight: 1,
-          timeInMeshWeight: 0,
-          invalidMessageDeliveriesWeight: -10,
-          invalidMessageDeliveriesDecay: 0.9,
-          meshMessageDeliveriesWeight: 0,
-          meshFailurePenaltyWeight: 0,
-          firstMessageDeliveriesWeight: 0,
-        });
-      }
-      pubsub.topicValidators.set(topic, (from, msg) => this.#validate(channel, from, msg));
-      pubsub.subscribe(topic);
-    }
-    pubsub.addEventListener("message", this.#onMessage);
+  addTransport(transport: GossipTransport): () => void {
+    this.#transports.add(transport);
+    return () => this.#transports.delete(transport);
   }
 
   stop(): void {
-    if (!this.#started) return;
-    this.#started = false;
-    const { pubsub } = this.#o;
-    pubsub.removeEventListener("message", this.#onMessage);
-    for (const channel of CHANNELS) {
-      const topic = topicOf(this.space.id, channel);
-      pubsub.unsubscribe(topic);
-      pubsub.topicValidators.delete(topic);
-    }
+    for (const t of this.#transports) t.stop?.();
+    this.#transports.clear();
   }
 
-  /** Check a message on one of this space's topics. Never throws. */
-  async #validate(channel: GossipChannel, _from: PeerId, msg: Message): Promise<TopicValidatorResult> {
-    const reject = (code: string, reason: string, author?: string) => {
-      this.#o.diagnostics.refuse({ kind: "gossip", from: author, what: channel, code, reason, space: this.space.id });
-      return TopicValidatorResult.Reject;
-    };
-    if (msg.type !== "signed") return reject("gossip/unsigned", "messages must be signed by their origin");
-    let origin: string;
-    try {
-      origin = didFromPeerId(msg.from);
-    } catch {
-      return reject("gossip/origin", "the origin is not an Ed25519 peer");
-    }
-    try {
-      const inv = await this.#check(channel, msg.data);
-      if (inv.iss !== origin) return reject("gossip/origin", `signed by ${origin} but issued by ${inv.iss}`, origin);
-      this.#o.diagnostics.count(`gossip.accepted.${channel}`);
-      return TopicValidatorResult.Accept;
-    } catch (e) {
-      return reject(isWeftError(e) ? e.code : "gossip/invalid", (e as Error).message, origin);
-    }
+  /** First sighting of these bytes? Remembers them. */
+  #firstSight(bytes: Uint8Array): boolean {
+    const key = cidKey(cidOf(bytes));
+    if (this.#seen.has(key)) return false;
+    if (this.#seen.size >= SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value as string);
+    this.#seen.add(key);
+    return true;
   }
 
-  async #check(channel: GossipChannel, data: Uint8Array): Promise<Invocation> {
+  /**
+   * Check a message for a channel: a valid invocation in this space, of the
+   * channel's command, well-formed. Throws a WeftError saying why not.
+   */
+  async check(channel: GossipChannel, data: Uint8Array): Promise<Invocation> {
     const validator = this.space.authority.validator;
     if (channel === "leases") {
-      // A lease renewal is a task operation: the log checks it (at its own time) like any other.
+      // A lease renewal is a task operation: checked at its own time, as the log will.
       const inv = await validator.verifyInvocationSignature(data);
-      if (inv.cmd !== Commands.taskRenew) throw new Error("only lease renewals travel on the leases topic");
+      if (inv.cmd !== Commands.taskRenew) throw new Error("only lease renewals travel on the leases channel");
       return (await validator.validate(inv, { now: Math.floor(Number((inv.args.at as number[])?.[0]) / 1000) }))
         .invocation;
     }
@@ -146,35 +114,18 @@ export class SpaceGossip {
     return inv;
   }
 
-  async #deliver(msg: Message): Promise<void> {
-    const prefix = `weft/1/${this.space.id}/`;
-    if (!msg.topic.startsWith(prefix)) return;
-    const channel = msg.topic.slice(prefix.length) as GossipChannel;
-    const validator = this.space.authority.validator;
+  /**
+   * A message arrived over a transport. New and valid: applied here and
+   * passed on to the other transports. `checked`: the transport already ran
+   * `check` on it (gossipsub's topic validator). Resolves to whether it was accepted.
+   */
+  async receive(channel: GossipChannel, bytes: Uint8Array, from?: unknown, checked = false): Promise<boolean> {
+    if (!this.#firstSight(bytes)) return false;
+    let inv: Invocation;
     try {
-      const inv = await validator.verifyInvocationSignature(msg.data); // cached by the topic validator
-      if (channel === "capacity") {
-        const args = advertShape(inv.args, "args");
-        const advert: LiveAdvert = {
-          ...args,
-          node: inv.iss,
-          at: (inv.iat ?? 0) * 1000,
-          expires: (inv.exp as number) * 1000,
-        };
-        const prev = this.#adverts.get(inv.iss);
-        if (!prev || prev.at <= advert.at) {
-          this.#adverts.set(inv.iss, advert);
-          for (const l of this.#advertListeners) l(advert);
-        }
-      } else if (channel === "heads") {
-        for (const [doc, heads] of Object.entries(inv.args.heads as Record<string, unknown>)) {
-          if (Array.isArray(heads) && heads.every((h) => typeof h === "string")) {
-            this.#o.onHeads?.(doc, heads as string[], inv.iss);
-          }
-        }
-      } else if (channel === "leases") {
-        await this.space.ingest(msg.data);
-      }
+      inv = checked
+        ? await this.space.authority.validator.verifyInvocationSignature(bytes)
+        : await this.check(channel, bytes);
     } catch (e) {
       this.#o.diagnostics.refuse({
         kind: "gossip",
@@ -183,34 +134,60 @@ export class SpaceGossip {
         reason: (e as Error).message,
         space: this.space.id,
       });
+      return false;
+    }
+    this.#o.diagnostics.count(`gossip.accepted.${channel}`);
+    await this.#apply(channel, inv, bytes);
+    this.#send(channel, bytes, from);
+    return true;
+  }
+
+  async #apply(channel: GossipChannel, inv: Invocation, bytes: Uint8Array): Promise<void> {
+    if (channel === "capacity") {
+      const advert: LiveAdvert = {
+        ...advertShape(inv.args, "args"),
+        node: inv.iss,
+        at: (inv.iat ?? 0) * 1000,
+        expires: (inv.exp as number) * 1000,
+      };
+      this.#remember(advert);
+    } else if (channel === "heads") {
+      for (const [doc, heads] of Object.entries(inv.args.heads as Record<string, unknown>)) {
+        if (Array.isArray(heads) && heads.every((h) => typeof h === "string")) {
+          this.#o.onHeads?.(doc, heads as string[], inv.iss);
+        }
+      }
+    } else {
+      await this.space.ingest(bytes);
     }
   }
 
-  async #publish(channel: GossipChannel, bytes: Uint8Array): Promise<void> {
-    try {
-      await this.#o.pubsub.publish(topicOf(this.space.id, channel), bytes);
-      this.#o.diagnostics.count(`gossip.published.${channel}`);
-    } catch (e) {
-      this.#o.diagnostics.count("gossip.publish-failed");
-      void e;
-    }
+  #remember(advert: LiveAdvert): void {
+    const prev = this.#adverts.get(advert.node);
+    if (prev && prev.at > advert.at) return;
+    this.#adverts.set(advert.node, advert);
+    for (const l of this.#advertListeners) l(advert);
+  }
+
+  #send(channel: GossipChannel, bytes: Uint8Array, from?: unknown): void {
+    for (const t of this.#transports) t.send(channel, bytes, from);
+    this.#o.diagnostics.count(`gossip.sent.${channel}`);
+  }
+
+  /** Sign and send a message of our own. */
+  #publish(channel: GossipChannel, bytes: Uint8Array): void {
+    this.#firstSight(bytes);
+    this.#send(channel, bytes);
   }
 
   /** Advertise this node's capacity for `advert.ttl` seconds. */
   async advertise(advert: CapacityAdvert): Promise<LiveAdvert> {
     const args = advertShape(advert, "advert");
-    const nowMs = this.#o.now();
-    const iat = Math.floor(nowMs / 1000);
-    const inv = await this.#sign(
-      Commands.capacityAdvertise,
-      args as unknown as Record<string, Ipld>,
-      iat + args.ttl,
-      iat,
-    );
+    const iat = Math.floor(this.#o.now() / 1000);
+    const inv = await this.#sign(Commands.capacityAdvertise, args as unknown as Record<string, Ipld>, iat + args.ttl, iat);
     const live: LiveAdvert = { ...args, node: this.#o.signer.did, at: iat * 1000, expires: (iat + args.ttl) * 1000 };
-    this.#adverts.set(live.node, live);
-    for (const l of this.#advertListeners) l(live);
-    await this.#publish("capacity", inv.bytes);
+    this.#remember(live);
+    this.#publish("capacity", inv.bytes);
     return live;
   }
 
@@ -218,12 +195,12 @@ export class SpaceGossip {
   async announceHeads(heads: Record<string, string[]>): Promise<void> {
     const iat = Math.floor(this.#o.now() / 1000);
     const inv = await this.#sign(Commands.spaceSync, { heads } as Record<string, Ipld>, iat + HEADS_TTL_SECONDS, iat);
-    await this.#publish("heads", inv.bytes);
+    this.#publish("heads", inv.bytes);
   }
 
   /** Gossip a lease renewal (a signed task operation) so every node sees the holder is alive. */
-  publishLease(renewal: Uint8Array): Promise<void> {
-    return this.#publish("leases", renewal);
+  publishLease(renewal: Uint8Array): void {
+    this.#publish("leases", renewal);
   }
 
   async #sign(command: string, args: Record<string, Ipld>, exp: number, iat: number): Promise<Invocation> {

@@ -435,6 +435,8 @@ export class Space {
   act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
     const command = OPS[kind].command;
     const taskId = (args as { task: string }).task;
+    const first = this.#sameKey(this.#deps.signer.did, command, args as Record<string, unknown>);
+    if (first) return Promise.resolve(first);
     return this.#commit(taskId, async () => {
       const at = this.#deps.hlc.now();
       const full = { ...args, at } as unknown as Record<string, Ipld>;
@@ -443,7 +445,7 @@ export class Space {
         throw new NotFound(`no task ${taskId} in this space`);
       }
       return await this.#sign(command, full);
-    });
+    }).catch((e) => this.#raced(e, this.#deps.signer.did, command, args as Record<string, unknown>));
   }
 
   /**
@@ -457,6 +459,8 @@ export class Space {
     const task = inv.args.task;
     if (typeof task !== "string") throw new InvalidInput("args.task", "is required");
     if (this.log.has(inv.cid.toString())) return this.#require(task); // a retry: already applied
+    const first = this.#sameKey(inv.iss, inv.cmd, inv.args);
+    if (first) return first; // a retry under the same idempotency key: the first one stands
     const at = inv.args.at;
     if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
     let chain: readonly Delegation[];
@@ -468,7 +472,22 @@ export class Space {
     // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    return await this.#commit(task, () => Promise.resolve(inv));
+    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) => this.#raced(e, inv.iss, inv.cmd, inv.args));
+  }
+
+  /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */
+  #sameKey(author: string, command: string, args: Record<string, unknown>): TaskView | undefined {
+    const key = args.idempotencyKey;
+    if (command !== OPS.create.command || typeof key !== "string") return undefined;
+    const task = this.log.reducer.byIdempotencyKey(author, key);
+    return task ? this.task(task.id) : undefined;
+  }
+
+  /** A create refused because a concurrent one with the same key landed first: that one is the answer. */
+  #raced(e: unknown, author: string, command: string, args: Record<string, unknown>): TaskView {
+    const first = e instanceof Conflict ? this.#sameKey(author, command, args) : undefined;
+    if (!first) throw e;
+    return first;
   }
 
   /**

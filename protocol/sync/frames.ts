@@ -6,6 +6,13 @@
  *   {t: "auth", proofs: [container bytes, …]}   one container per space
  *   {t: "authz", spaces: [space DID, …]}          the remote's proofs we accepted
  *   {t: "msg", m: <automerge-repo message>}
+ *   {t: "gossip", s: space, c: channel, d: bytes}  a space's gossip, for links gossipsub does not reach
+ *   {t: "want", i: n, cid, h?: hops}             ask for a blob by CID (runner inputs, outputs);
+ *                                               with hops > 0 the remote may ask its own peers
+ *   {t: "have", i: n, d?: bytes}                the answer: the bytes, or none
+ *   {t: "logs", i: n, s?, k?, f?}                a run's log (space s, task k) from the node running it;
+ *                                               f: keep following until it ends; no s, k: stop
+ *   {t: "log", i: n, l?: line, e?: reason}      a log line, or the end of the stream and why
  *
  * Frames from the network are size-limited and shape-checked here; a bad
  * frame is a typed error and closes the session.
@@ -16,6 +23,12 @@ import { isDidKey } from "../identity/did-key.ts";
 
 export const SYNC_PROTOCOL = "/weft/sync/1";
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** The largest blob one `have` frame carries. */
+export const MAX_BLOB_BYTES = 48 * 1024 * 1024;
+export const MAX_GOSSIP_BYTES = 64 * 1024;
+
+export type GossipChannel = "capacity" | "heads" | "leases";
+export const GOSSIP_CHANNELS: readonly GossipChannel[] = ["capacity", "heads", "leases"];
 const MAX_PROOFS_PER_FRAME = 256;
 
 export class SyncProtocolError extends WeftError {
@@ -49,7 +62,71 @@ export interface MsgFrame {
   m: Record<string, unknown>;
 }
 
-export type Frame = HelloFrame | AuthFrame | AuthzFrame | MsgFrame;
+export interface GossipFrame {
+  t: "gossip";
+  s: string;
+  c: GossipChannel;
+  d: Uint8Array;
+}
+
+export interface WantFrame {
+  t: "want";
+  i: number;
+  cid: string;
+  /** How many more peers this request may be passed through. */
+  h?: number;
+}
+
+/** The furthest a blob request travels. */
+export const MAX_BLOB_HOPS = 2;
+
+export interface HaveFrame {
+  t: "have";
+  i: number;
+  d?: Uint8Array;
+}
+
+export interface LogsFrame {
+  t: "logs";
+  i: number;
+  s?: string;
+  k?: string;
+  f?: boolean;
+}
+
+export interface WireLogLine {
+  stream: "stdout" | "stderr" | "system";
+  at: number;
+  text: string;
+}
+
+export interface LogFrame {
+  t: "log";
+  i: number;
+  l?: WireLogLine;
+  /** The stream ended: "" when the run ended, else why there is no (more) log. */
+  e?: string;
+}
+
+export type Frame =
+  | HelloFrame
+  | AuthFrame
+  | AuthzFrame
+  | MsgFrame
+  | GossipFrame
+  | WantFrame
+  | HaveFrame
+  | LogsFrame
+  | LogFrame;
+
+const MAX_LOG_TEXT = 64 * 1024;
+const STREAMS = new Set(["stdout", "stderr", "system"]);
+
+function isLogLine(v: unknown): v is WireLogLine {
+  if (!isMap(v)) return false;
+  return STREAMS.has(v.stream as string) && typeof v.at === "number" && Number.isFinite(v.at) &&
+    typeof v.text === "string" && v.text.length <= MAX_LOG_TEXT;
+}
 
 export function encodeFrame(frame: Frame): Uint8Array {
   return cborg.encode(frame);
@@ -57,6 +134,8 @@ export function encodeFrame(frame: Frame): Uint8Array {
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+const isRequestId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 export function decodeFrame(bytes: Uint8Array): Frame {
   if (bytes.length > MAX_FRAME_BYTES) throw new SyncProtocolError(`frame of ${bytes.length} bytes is too large`);
@@ -100,6 +179,44 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     case "msg":
       if (!isMap(f.m)) throw new SyncProtocolError("malformed msg frame");
       return f as unknown as MsgFrame;
+    case "gossip":
+      if (
+        !isDidKey(f.s) || !GOSSIP_CHANNELS.includes(f.c as GossipChannel) || !(f.d instanceof Uint8Array) ||
+        f.d.length > MAX_GOSSIP_BYTES
+      ) {
+        throw new SyncProtocolError("malformed gossip frame");
+      }
+      return f as unknown as GossipFrame;
+    case "want":
+      if (
+        !isRequestId(f.i) || typeof f.cid !== "string" || f.cid.length === 0 || f.cid.length > 128 ||
+        (f.h !== undefined && (!Number.isInteger(f.h) || (f.h as number) < 0 || (f.h as number) > MAX_BLOB_HOPS))
+      ) {
+        throw new SyncProtocolError("malformed want frame");
+      }
+      return f as unknown as WantFrame;
+    case "have":
+      if (!isRequestId(f.i) || (f.d !== undefined && (!(f.d instanceof Uint8Array) || f.d.length > MAX_BLOB_BYTES))) {
+        throw new SyncProtocolError("malformed have frame");
+      }
+      return f as unknown as HaveFrame;
+    case "logs":
+      if (
+        !isRequestId(f.i) || (f.s === undefined) !== (f.k === undefined) ||
+        (f.s !== undefined && (!isDidKey(f.s) || typeof f.k !== "string" || f.k.length === 0 || f.k.length > 64)) ||
+        (f.f !== undefined && typeof f.f !== "boolean")
+      ) {
+        throw new SyncProtocolError("malformed logs frame");
+      }
+      return f as unknown as LogsFrame;
+    case "log":
+      if (
+        !isRequestId(f.i) || (f.l !== undefined && !isLogLine(f.l)) ||
+        (f.e !== undefined && (typeof f.e !== "string" || f.e.length > 1024))
+      ) {
+        throw new SyncProtocolError("malformed log frame");
+      }
+      return f as unknown as LogFrame;
     default:
       throw new SyncProtocolError(`unknown frame type ${JSON.stringify(f.t)?.slice(0, 40)}`);
   }

@@ -96,6 +96,8 @@ function streamLink(stream: Stream, onClosed: () => void): FrameLink & { onFrame
 }
 
 export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
+  /** Peers on libp2p share gossip through gossipsub. */
+  override readonly bridgesGossip = false;
   readonly #libp2p: Libp2p;
   /** Remote peers (libp2p id string) with a sync stream open or being opened. */
   readonly #active = new Set<string>();

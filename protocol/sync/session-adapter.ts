@@ -7,13 +7,19 @@
 import { type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
 import type { SyncAuthority } from "./authority.ts";
-import { type FrameLink, SyncSession } from "./session.ts";
+import { type FrameLink, type SessionOptions, SyncSession } from "./session.ts";
 import type { PeerAccess } from "./peer-access.ts";
 
 export interface SessionAdapterOptions {
   did: string;
   authority: SyncAuthority;
   diagnostics: Diagnostics;
+  /** Gossip that arrived on a session (see SessionOptions.onGossip). */
+  onGossip?: SessionOptions["onGossip"];
+  /** Blobs served to remotes (see SessionOptions.blobs). */
+  blobs?: SessionOptions["blobs"];
+  /** Run logs served to remotes (see SessionOptions.logs). */
+  logs?: SessionOptions["logs"];
 }
 
 export abstract class SessionNetworkAdapter extends NetworkAdapter implements PeerAccess {
@@ -23,6 +29,12 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   #ready = false;
   #readyResolvers: Array<() => void> = [];
   readonly #acceptedListeners = new Set<(remoteDid: string, spaces: readonly string[]) => void>();
+
+  /**
+   * Whether gossip is relayed over this transport's sessions. True for
+   * WebSockets and in-process links; libp2p peers have gossipsub instead.
+   */
+  readonly bridgesGossip: boolean = true;
 
   constructor(options: SessionAdapterOptions) {
     super();
@@ -92,6 +104,9 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
         for (const l of this.#acceptedListeners) l(s.remoteDid as string, spaces);
       },
       onMessage: (m) => this.emit("message", m),
+      onGossip: this.options.onGossip,
+      blobs: this.options.blobs,
+      logs: this.options.logs,
       onClose: (s) => {
         this.#pending.delete(s);
         const peer = s.remotePeer;

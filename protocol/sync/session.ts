@@ -16,7 +16,20 @@ import { isWeftError } from "../errors.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import { equalBytes, randomBytes } from "../bytes.ts";
 import type { SyncAuthority } from "./authority.ts";
-import { decodeFrame, encodeFrame, type Frame, type HelloFrame, SyncProtocolError } from "./frames.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type GossipChannel,
+  type GossipFrame,
+  type HelloFrame,
+  type LogFrame,
+  type LogsFrame,
+  MAX_BLOB_BYTES,
+  SyncProtocolError,
+  type WantFrame,
+  type WireLogLine,
+} from "./frames.ts";
 
 /** A bidirectional channel carrying whole frames. */
 export interface FrameLink {
@@ -46,6 +59,18 @@ export interface SessionOptions {
   onAccepted?(session: SyncSession, spaces: readonly string[]): void;
   /** A message the gate let through, with senderId set to the remote. */
   onMessage(message: Message): void;
+  /** Gossip from the remote, for a space it proved it may sync. */
+  onGossip?(session: SyncSession, space: string, channel: GossipChannel, bytes: Uint8Array): void;
+  /**
+   * The blobs this node serves to remotes it shares a space with; with
+   * `hops` > 0 it may ask its other peers (not `from`) for one it lacks.
+   */
+  blobs?(cid: string, hops: number, from: SyncSession): Promise<Uint8Array | undefined>;
+  /**
+   * The log of a run on this node from its start (and, with `follow`, each
+   * new line until it ends); undefined if no such run is here.
+   */
+  logs?(space: string, task: string, follow: boolean, signal: AbortSignal): AsyncIterable<WireLogLine> | undefined;
   onClose(session: SyncSession): void;
 }
 
@@ -53,6 +78,8 @@ export interface SessionOptions {
 const MAX_REMOTE_PROOFS = 256;
 const DOC_MESSAGES = new Set(["sync", "request", "doc-unavailable", "ephemeral", "remote-heads-changed"]);
 const PEER_MESSAGES = new Set(["remote-subscription-change"]);
+/** Blob requests served at once per session; more are answered "none". */
+const MAX_SERVING = 8;
 
 export class SyncSession {
   readonly #o: SessionOptions;
@@ -66,6 +93,13 @@ export class SyncSession {
   readonly accepted = new Set<string>();
   readonly #proofs: Uint8Array[] = [];
   #unsubscribe?: () => void;
+  /** Our blob requests waiting for an answer, by request id. */
+  readonly #wants = new Map<number, (bytes: Uint8Array | undefined) => void>();
+  #nextWant = 0;
+  #serving = 0;
+  /** Log streams we serve (by the remote's request id) and follow (by ours). */
+  readonly #logStreams = new Map<number, AbortController>();
+  readonly #following = new Map<number, (frame: LogFrame) => void>();
 
   constructor(options: SessionOptions) {
     this.#o = options;
@@ -123,6 +157,12 @@ export class SyncSession {
       else if (!this.#remote) throw new SyncProtocolError(`${frame.t} before hello`);
       else if (frame.t === "auth") await this.#onAuth(frame.proofs);
       else if (frame.t === "authz") this.#onAuthz(frame.spaces);
+      else if (!this.#ready) throw new SyncProtocolError(`${frame.t} before auth`);
+      else if (frame.t === "gossip") this.#onGossip(frame);
+      else if (frame.t === "want") void this.#onWant(frame);
+      else if (frame.t === "have") this.#wants.get(frame.i)?.(frame.d);
+      else if (frame.t === "logs") this.#onLogs(frame);
+      else if (frame.t === "log") this.#following.get(frame.i)?.(frame);
       else this.#onMsg(frame.m);
     } catch (e) {
       this.#refuse(frame.t, isWeftError(e) ? e.code : "sync/error", (e as Error).message);
@@ -190,9 +230,127 @@ export class SyncSession {
     await this.#sendProofs();
   }
 
+  #onGossip(frame: GossipFrame): void {
+    if (!this.spaces.has(frame.s)) {
+      this.#refuse("gossip", "sync/not-a-member", `not authorized for space ${frame.s}`, frame.s);
+      return;
+    }
+    this.#o.onGossip?.(this, frame.s, frame.c, frame.d);
+  }
+
+  /** Answer a blob request: only for a remote that shares a space with us, and a few at a time. */
+  async #onWant(frame: WantFrame): Promise<void> {
+    let bytes: Uint8Array | undefined;
+    if (this.spaces.size > 0 && this.#serving < MAX_SERVING && this.#o.blobs) {
+      this.#serving++;
+      try {
+        bytes = await this.#o.blobs(frame.cid, frame.h ?? 0, this);
+      } catch {
+        bytes = undefined;
+      } finally {
+        this.#serving--;
+      }
+    } else {
+      this.#o.diagnostics.count("sync.blobs.declined");
+    }
+    if (bytes && bytes.length > MAX_BLOB_BYTES) bytes = undefined;
+    this.#send({ t: "have", i: frame.i, ...(bytes ? { d: bytes } : {}) });
+    if (bytes) this.#o.diagnostics.count("sync.blobs.served");
+  }
+
+  /** Stream a run's log to the remote, if it may see the space and the run is here. */
+  #onLogs(frame: LogsFrame): void {
+    if (frame.s === undefined) {
+      this.#logStreams.get(frame.i)?.abort();
+      return;
+    }
+    const end = (why: string) => this.#send({ t: "log", i: frame.i, e: why });
+    if (!this.spaces.has(frame.s)) return end(`not a member of ${frame.s}`);
+    if (this.#logStreams.has(frame.i) || this.#logStreams.size >= MAX_SERVING) return end("too many log streams");
+    const controller = new AbortController();
+    const lines = this.#o.logs?.(frame.s, frame.k as string, frame.f === true, controller.signal);
+    if (!lines) return end(`no run of ${frame.k} here`);
+    this.#logStreams.set(frame.i, controller);
+    void (async () => {
+      try {
+        for await (const l of lines) this.#send({ t: "log", i: frame.i, l: { stream: l.stream, at: l.at, text: l.text } });
+        end("");
+      } catch (e) {
+        end((e as Error).message);
+      } finally {
+        this.#logStreams.delete(frame.i);
+      }
+    })();
+  }
+
+  /**
+   * A run's log on the remote (the node running it): every line so far and,
+   * with `follow`, each new one until the run ends, the link goes, or
+   * `signal` aborts. Throws if the remote has no such run or refuses.
+   */
+  async *runLog(space: string, task: string, follow: boolean, signal?: AbortSignal): AsyncGenerator<WireLogLine> {
+    if (this.#closed || !this.#ready) throw new SyncProtocolError("the link to that node is down");
+    const id = this.#nextWant++;
+    const queue: LogFrame[] = [];
+    let wake: (() => void) | undefined;
+    const push = (f: LogFrame) => {
+      queue.push(f);
+      wake?.();
+    };
+    this.#following.set(id, push);
+    const onAbort = () => push({ t: "log", i: id, e: "" });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#send({ t: "logs", i: id, s: space, k: task, ...(follow ? { f: true } : {}) });
+    let ended = false;
+    try {
+      while (true) {
+        while (queue.length > 0) {
+          const f = queue.shift() as LogFrame;
+          if (f.l) yield f.l;
+          if (f.e !== undefined) {
+            ended = true;
+            if (f.e !== "") throw new SyncProtocolError(f.e);
+            return;
+          }
+        }
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      this.#following.delete(id);
+      signal?.removeEventListener("abort", onAbort);
+      if (!ended || signal?.aborted) this.#send({ t: "logs", i: id });
+    }
+  }
+
+  /** Send gossip to the remote, if it may see the space. */
+  sendGossip(space: string, channel: GossipChannel, bytes: Uint8Array): void {
+    if (this.#closed || !this.#ready || !this.spaces.has(space)) return;
+    this.#send({ t: "gossip", s: space, c: channel, d: bytes });
+  }
+
+  /**
+   * Ask the remote for a blob (which it may look for `hops` peers further);
+   * undefined if it has none, goes away, or `signal` aborts first.
+   */
+  want(cid: string, signal?: AbortSignal, hops = 0): Promise<Uint8Array | undefined> {
+    if (this.#closed || !this.#ready || signal?.aborted) return Promise.resolve(undefined);
+    const id = this.#nextWant++;
+    return new Promise((resolve) => {
+      const done = (bytes: Uint8Array | undefined) => {
+        this.#wants.delete(id);
+        signal?.removeEventListener("abort", abort);
+        resolve(bytes);
+      };
+      const abort = () => done(undefined);
+      this.#wants.set(id, done);
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#send({ t: "want", i: id, cid, ...(hops > 0 ? { h: hops } : {}) });
+    });
+  }
+
   #onMsg(m: Record<string, unknown>): void {
     const remote = this.#remote as HelloFrame;
-    if (!this.#ready) throw new SyncProtocolError("msg before auth");
     const type = m.type;
     if (typeof type !== "string" || !(DOC_MESSAGES.has(type) || PEER_MESSAGES.has(type))) {
       this.#refuse("msg", "sync/unknown-message", `unknown message type ${JSON.stringify(type)?.slice(0, 40)}`);
@@ -274,6 +432,9 @@ export class SyncSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe?.();
+    for (const answer of [...this.#wants.values()]) answer(undefined);
+    for (const stream of this.#logStreams.values()) stream.abort();
+    for (const [i, follow] of this.#following) follow({ t: "log", i, e: "the link to that node closed" });
     try {
       this.#o.link.close();
     } catch {

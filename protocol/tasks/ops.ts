@@ -5,6 +5,7 @@
  * order by the reducer.
  */
 import { Commands } from "../ucan/commands.ts";
+import { runSpecShape } from "../runner/runner.ts";
 import { bool, int, InvalidInput, isHlcCheck, list, num, object, oneOf, optional, required, str } from "./op-fields.ts";
 
 export const TASK_ID = /^[a-z0-9]{8,40}$/;
@@ -22,7 +23,8 @@ export const requirementsShape = object({
   cpu: optional(num(0, 4096)),
   memoryMb: optional(int(0, 16 * 1024 * 1024)),
   gpu: optional(int(0, 1024)),
-  tags: optional(list(str(1, 128, /^[^\s]+$/), 32)),
+  /** Tag selectors: `gpu` (has the tag), `region=eu` (exact), `!ephemeral` (must not have it). */
+  tags: optional(list(str(1, 128, /^!?[^\s=!]+(=[^\s]+)?$/), 32)),
   timeoutSeconds: optional(int(1, 7 * 24 * 3600)),
 });
 
@@ -39,6 +41,9 @@ export const OPS = {
       deps: optional(list(taskId, 64)),
       requirements: optional(requirementsShape),
       review: optional(bool),
+      /** A task that asks for compute: the run spec the scheduler places and a runner executes. */
+      run: optional(runSpecShape),
+      /** Retried submissions with the same key (per creator) do not make a second task. */
       idempotencyKey: optional(str(1, 128)),
     }),
   },

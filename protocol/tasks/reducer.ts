@@ -38,12 +38,19 @@ export class TaskReducer {
   readonly tasks: Map<string, Task>;
   /** Reverse dependency edges: task -> tasks that depend on it. */
   readonly #dependents: Map<string, Set<string>>;
+  /** Idempotency keys in use: `creator\nkey` -> task id. */
+  readonly #keys: Map<string, string>;
   /** Tasks this reducer may change in place; others are shared with a fork and copied first. */
   #owned = new WeakSet<Task>();
 
-  constructor(tasks = new Map<string, Task>(), dependents = new Map<string, Set<string>>()) {
+  constructor(
+    tasks = new Map<string, Task>(),
+    dependents = new Map<string, Set<string>>(),
+    keys = new Map<string, string>(),
+  ) {
     this.tasks = tasks;
     this.#dependents = dependents;
+    this.#keys = keys;
   }
 
   /** A snapshot that evolves independently; both copy a task before changing it. */
@@ -51,7 +58,13 @@ export class TaskReducer {
     this.#owned = new WeakSet();
     const deps = new Map<string, Set<string>>();
     for (const [k, v] of this.#dependents) deps.set(k, new Set(v));
-    return new TaskReducer(new Map(this.tasks), deps);
+    return new TaskReducer(new Map(this.tasks), deps, new Map(this.#keys));
+  }
+
+  /** The task `creator` made with idempotency key `key`, if any. */
+  byIdempotencyKey(creator: string, key: string): Task | undefined {
+    const id = this.#keys.get(`${creator}\n${key}`);
+    return id === undefined ? undefined : this.tasks.get(id);
   }
 
   /** The task, made safe to change in place. */
@@ -110,6 +123,10 @@ export class TaskReducer {
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
+      const key = a.idempotencyKey === undefined ? undefined : `${op.author}\n${a.idempotencyKey}`;
+      if (key !== undefined && this.#keys.has(key)) {
+        return refuse(`idempotency key ${a.idempotencyKey} was already used for task ${this.#keys.get(key)}`);
+      }
       const deps = [...new Set(a.deps ?? [])];
       for (const d of deps) {
         if (d === a.task) return refuse("a task cannot depend on itself");
@@ -128,6 +145,7 @@ export class TaskReducer {
         requirements: a.requirements ?? {},
         review: a.review ?? false,
         ...(a.idempotencyKey !== undefined ? { idempotencyKey: a.idempotencyKey } : {}),
+        ...(a.run !== undefined ? { run: a.run } : {}),
         fence: 0,
         results: [],
         comments: [],
@@ -135,6 +153,7 @@ export class TaskReducer {
       };
       this.tasks.set(a.task, created);
       this.#owned.add(created);
+      if (key !== undefined) this.#keys.set(key, a.task);
       for (const d of deps) this.#link(a.task, d);
       return OK;
     }

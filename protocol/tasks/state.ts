@@ -1,6 +1,7 @@
 /** The reduced state of a task, as every node computes it from the same operations. */
 import type { Hlc } from "./hlc.ts";
 import type { OpArgs } from "./ops.ts";
+import type { RunSpec } from "../runner/runner.ts";
 
 export type TaskStatus = "open" | "claimed" | "running" | "review" | "done" | "failed" | "cancelled";
 
@@ -54,6 +55,8 @@ export interface Task {
   requirements: Requirements;
   review: boolean;
   idempotencyKey?: string;
+  /** What to run, for a task that asks for compute. */
+  run?: RunSpec;
   /** The current lease, if claimed or running. */
   lease?: Lease;
   /** Highest fencing token ever issued for this task. */

@@ -1,0 +1,73 @@
+/**
+ * Fetching a blob from the mesh by CID: ask the connected peers that share
+ * a space with this node (who may ask theirs, a bounded number of hops
+ * further), a few at a time, and take the first answer whose
+ * bytes hash to the CID asked for. An answer with other bytes is ignored:
+ * nothing unverified is ever returned.
+ */
+import { CID } from "multiformats/cid";
+import { cidOf, RAW } from "../codec/cid.ts";
+import { WeftError } from "../errors.ts";
+import type { SyncSession } from "../sync/session.ts";
+
+export class InvalidCid extends WeftError {
+  constructor(cid: string) {
+    super("InvalidCid", "input/cid", `${cid.slice(0, 80)} is not a CID (raw, sha2-256)`);
+  }
+}
+
+/** Parse a blob CID: CIDv1, raw codec, sha2-256. */
+export function parseBlobCid(text: string): CID {
+  let cid: CID;
+  try {
+    cid = CID.parse(text);
+  } catch {
+    throw new InvalidCid(text);
+  }
+  if (cid.version !== 1 || cid.code !== RAW || cid.multihash.code !== 0x12) throw new InvalidCid(text);
+  return cid;
+}
+
+/** Do `bytes` hash to `cid`? */
+export function matchesCid(bytes: Uint8Array, cid: CID): boolean {
+  return cidOf(bytes, RAW).equals(cid);
+}
+
+/** Peers asked at once. */
+const FAN_OUT = 3;
+
+/**
+ * Ask `sessions` for a blob, each allowed to pass the request `hops` peers
+ * further; resolves with the first verified answer.
+ */
+export async function blobFromMesh(
+  sessions: readonly SyncSession[],
+  cidText: string,
+  signal?: AbortSignal,
+  hops = 0,
+): Promise<Uint8Array | undefined> {
+  const cid = parseBlobCid(cidText);
+  const candidates = sessions.filter((s) => s.ready && s.spaces.size > 0);
+  for (let i = 0; i < candidates.length && !signal?.aborted; i += FAN_OUT) {
+    const batch = candidates.slice(i, i + FAN_OUT);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const found = await new Promise<Uint8Array | undefined>((resolve) => {
+        let left = batch.length;
+        for (const session of batch) {
+          session.want(cid.toString(), controller.signal, hops).then((bytes) => {
+            if (bytes && matchesCid(bytes, cid)) resolve(bytes);
+            else if (--left === 0) resolve(undefined);
+          });
+        }
+      });
+      if (found) return found;
+    } finally {
+      controller.abort();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,168 @@
+/**
+ * Placement: which live nodes may run a task, and in what order of
+ * preference. Every node computes the same ranking from the same adverts,
+ * so the best-ranked node claims at once and the others wait in rank
+ * order — no central scheduler, and no coordination beyond gossip.
+ *
+ * Eligibility is strict: the runner kind, cores, memory, gpus and every tag
+ * selector must fit, and the node must have a free slot. The score prefers
+ * idle nodes, free slots and free memory, and keeps GPU nodes for GPU work.
+ * Near-equal scores are broken by a hash of (task, node), so a burst of
+ * similar tasks spreads over similar nodes instead of piling onto one.
+ */
+import type { LiveAdvert } from "../capacity/advert.ts";
+import type { Requirements } from "../tasks/state.ts";
+import type { RunSpec } from "../runner/runner.ts";
+
+/** What a task needs, with the run spec's own runner and memory limit folded in. */
+export interface Need {
+  runner?: string;
+  cpu: number;
+  memoryMb: number;
+  gpu: number;
+  tags: readonly string[];
+}
+
+export function needOf(task: { requirements: Requirements; run?: RunSpec }): Need {
+  const r = task.requirements;
+  const runner = r.runner ?? task.run?.runner;
+  return {
+    ...(runner !== undefined ? { runner } : {}),
+    cpu: r.cpu ?? 0,
+    memoryMb: r.memoryMb ?? task.run?.limits.memoryMb ?? 0,
+    gpu: r.gpu ?? 0,
+    tags: r.tags ?? [],
+  };
+}
+
+/** An advert's tags as `name -> value` ("" for a bare tag), parsed once per advert. */
+const tagIndex = new WeakMap<LiveAdvert, Map<string, string>>();
+
+function tagsOf(advert: LiveAdvert): Map<string, string> {
+  let map = tagIndex.get(advert);
+  if (!map) {
+    map = new Map();
+    for (const tag of advert.tags) {
+      const eq = tag.indexOf("=");
+      if (eq < 0) map.set(tag, "");
+      else map.set(tag.slice(0, eq), tag.slice(eq + 1));
+    }
+    if (advert.gpus > 0 && !map.has("gpu")) map.set("gpu", "");
+    if (advert.ephemeral && !map.has("ephemeral")) map.set("ephemeral", "");
+    tagIndex.set(advert, map);
+  }
+  return map;
+}
+
+/** Does the advert satisfy one selector: `name`, `name=value` or `!name`? */
+export function matchesSelector(advert: LiveAdvert, selector: string): boolean {
+  const tags = tagsOf(advert);
+  if (selector.startsWith("!")) return !tags.has(selector.slice(1));
+  const eq = selector.indexOf("=");
+  if (eq < 0) return tags.has(selector);
+  return tags.get(selector.slice(0, eq)) === selector.slice(eq + 1);
+}
+
+/** Why `advert` cannot take a task needing `need`, or undefined if it can. */
+export function ineligibility(need: Need, advert: LiveAdvert): string | undefined {
+  if (need.runner !== undefined && !advert.runners.includes(need.runner)) return `no ${need.runner} runner`;
+  if (advert.cpu.cores < need.cpu) return `${advert.cpu.cores} cores < ${need.cpu}`;
+  if (advert.memoryMb.total < need.memoryMb) return `${advert.memoryMb.total} MB < ${need.memoryMb} MB`;
+  if (advert.gpus < need.gpu) return `${advert.gpus} gpus < ${need.gpu}`;
+  for (const selector of need.tags) if (!matchesSelector(advert, selector)) return `tag ${selector} does not match`;
+  if (advert.slots <= 0) return "no free slot";
+  return undefined;
+}
+
+/** 32-bit FNV-1a of a string. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const nodeHashes = new Map<string, number>();
+
+/** The deterministic tie-break in [0, 1): (task, node) hashed, each string hashed once. */
+function tieBreak(taskHash: number, node: string): number {
+  let n = nodeHashes.get(node);
+  if (n === undefined) {
+    if (nodeHashes.size > 100_000) nodeHashes.clear();
+    nodeHashes.set(node, n = fnv1a(node));
+  }
+  // murmur3's finalizer over the combined hashes.
+  let h = (taskHash ^ Math.imul(n, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 0x1_0000_0000;
+}
+
+/** How good a home `advert` is for `need`; higher is better. Assumes it is eligible. */
+export function fitScore(need: Need, advert: LiveAdvert): number {
+  const cores = Math.max(1, advert.cpu.cores);
+  const idle = 1 - Math.min(1, advert.cpu.load / cores);
+  const slots = advert.slots / (advert.slots + advert.running);
+  const total = Math.max(1, advert.memoryMb.total);
+  const memory = Math.min(1, Math.max(0, (advert.memoryMb.free - need.memoryMb) / total));
+  // Keep scarce GPUs for GPU work: a node with GPUs is a worse home for a job that needs none.
+  const gpuWaste = need.gpu === 0 && advert.gpus > 0 ? 1 : 0;
+  return 2 * idle + slots + memory - 1.5 * gpuWaste;
+}
+
+/** Scores within this of each other count as equal; the tie-break decides. */
+const SCORE_STEP = 0.25;
+
+/** The sort key of `advert` for this task: the score, quantized, plus the tie-break. */
+function keyOf(taskHash: number, need: Need, advert: LiveAdvert): number {
+  return Math.floor(fitScore(need, advert) / SCORE_STEP) + tieBreak(taskHash, advert.node);
+}
+
+/** Is (ka, a) ranked before (kb, b)? Equal keys fall back to the node DID. */
+const before = (ka: number, a: LiveAdvert, kb: number, b: LiveAdvert) => ka > kb || (ka === kb && a.node < b.node);
+
+/** Eligible adverts for `need`, best first. Deterministic for the same (task, adverts). */
+export function rank(taskId: string, need: Need, adverts: Iterable<LiveAdvert>): LiveAdvert[] {
+  const out: { advert: LiveAdvert; key: number }[] = [];
+  const th = fnv1a(taskId);
+  for (const advert of adverts) {
+    if (ineligibility(need, advert) === undefined) out.push({ advert, key: keyOf(th, need, advert) });
+  }
+  out.sort((a, b) => (before(a.key, a.advert, b.key, b.advert) ? -1 : 1));
+  return out.map((r) => r.advert);
+}
+
+/** The best-ranked eligible advert (one pass, no sort), or undefined if none is eligible. */
+export function best(taskId: string, need: Need, adverts: Iterable<LiveAdvert>): LiveAdvert | undefined {
+  let top: LiveAdvert | undefined;
+  let topKey = -Infinity;
+  const th = fnv1a(taskId);
+  for (const advert of adverts) {
+    if (ineligibility(need, advert) !== undefined) continue;
+    const key = keyOf(th, need, advert);
+    if (!top || before(key, advert, topKey, top)) {
+      top = advert;
+      topKey = key;
+    }
+  }
+  return top;
+}
+
+/**
+ * Where `node` stands for this task: its 0-based rank among eligible live
+ * nodes, or -1 if it is not eligible. Counts better nodes without sorting.
+ */
+export function rankOf(taskId: string, need: Need, adverts: Iterable<LiveAdvert>, node: string): number {
+  let mine: LiveAdvert | undefined;
+  const eligible: LiveAdvert[] = [];
+  for (const advert of adverts) {
+    if (ineligibility(need, advert) !== undefined) continue;
+    eligible.push(advert);
+    if (advert.node === node) mine = advert;
+  }
+  if (!mine) return -1;
+  const th = fnv1a(taskId);
+  const myKey = keyOf(th, need, mine);
+  let better = 0;
+  for (const a of eligible) if (a !== mine && before(keyOf(th, need, a), a, myKey, mine)) better++;
+  return better;
+}

@@ -1,0 +1,384 @@
+/**
+ * The scheduler every node runs: it watches its spaces for tasks that ask
+ * for compute, works out where it stands among the live nodes that could
+ * run each one (placement.ts), and — if it is the best-ranked, or the
+ * better-ranked nodes have let the task sit for their turn — claims it,
+ * marks it running and hands its run spec to a runner.
+ *
+ * The lease is the truth: the holder renews it while the job runs (the
+ * renewal is gossiped), and stops the job the moment the task says it no
+ * longer holds it — cancelled (evicted), or a concurrent claim that won on
+ * merge. A node that dies stops renewing; its lease lapses, the task reads
+ * as open again and is placed elsewhere with a higher fencing token, so a
+ * late result from the dead holder is refused: exactly one result counts.
+ * On a clean stop, jobs are stopped and their leases released so they are
+ * placed again at once; on restart, leases this node holds without a job
+ * behind them are released the same way.
+ */
+import type { LiveAdvert } from "../capacity/advert.ts";
+import type { Diagnostics } from "../diagnostics.ts";
+import type { Space } from "../space/space.ts";
+import { effectiveStatus } from "../tasks/query.ts";
+import type { Task } from "../tasks/state.ts";
+import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
+import { needOf, rankOf } from "./placement.ts";
+import { RunLog } from "./run-log.ts";
+
+export type LocalRunState = "claiming" | "running" | "finishing" | "done";
+
+/** A run on this node. */
+export interface LocalRun {
+  space: string;
+  task: string;
+  /** The fencing token of this node's lease (0 while claiming). */
+  fence: number;
+  spec: RunSpec;
+  state: LocalRunState;
+  /** Unix ms. */
+  startedAt?: number;
+  endedAt?: number;
+  result?: RunResult;
+  /** Whether the mesh accepted this run's result. */
+  accepted?: boolean;
+  /** Why it was stopped or its result not accepted. */
+  reason?: string;
+  log: RunLog;
+}
+
+export interface SchedulerOptions {
+  /** This node's DID. */
+  did: string;
+  spaces(): Space[];
+  /** Live capacity adverts in a space, this node's own included. */
+  adverts(space: string): LiveAdvert[];
+  runners: Runner[];
+  store: ContentStore;
+  /** Jobs this node runs at once. */
+  slots: number;
+  now?: () => number;
+  /** Lease length; renewed every third of it. Default 30 s. */
+  leaseMs?: number;
+  /** How long each rank waits behind the one before it. Default 250 ms. */
+  backoffMs?: number;
+  /** How often every task is looked at again (lapsed leases, new nodes). Default 1 s. */
+  sweepMs?: number;
+  /** Log bytes kept per run for streaming. Default 1 MiB. */
+  logBytes?: number;
+  /** Keep a finished run's outputs; resolves to the manifest CID recorded in the result. */
+  publish?(run: LocalRun, result: RunResult): Promise<string | undefined>;
+  /** This node's free slots changed: re-advertise. */
+  capacityChanged?(): void;
+  diagnostics?: Diagnostics;
+}
+
+/** Ranks beyond this wait no longer than it. */
+const MAX_RANK_WAIT = 20;
+/** Finished runs remembered for `weft pods` and their logs. */
+const RECENT_RUNS = 200;
+
+const keyOf = (space: string, task: string) => `${space}/${task}`;
+
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  readonly #now: () => number;
+  readonly #leaseMs: number;
+  readonly #backoffMs: number;
+  readonly #runners = new Map<string, Runner>();
+  /** Runs here now, including claims in flight. */
+  readonly #runs = new Map<string, LocalRun>();
+  readonly #handles = new Map<string, RunHandle>();
+  readonly #flows = new Map<string, Promise<void>>();
+  readonly #recent = new Map<string, LocalRun>();
+  /** When this node first saw each task runnable, and the timer for its turn. */
+  readonly #waiting = new Map<string, { since: number; timer?: ReturnType<typeof setTimeout>; due?: number }>();
+  readonly #unsubscribe = new Map<string, () => void>();
+  #sweepTimer?: ReturnType<typeof setInterval>;
+  #running = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#backoffMs = options.backoffMs ?? 250;
+    for (const r of options.runners) this.#runners.set(r.kind, r);
+  }
+
+  get slots(): number {
+    return this.#o.slots;
+  }
+
+  /** Jobs running or being claimed here. */
+  get running(): number {
+    return this.#runs.size;
+  }
+
+  get free(): number {
+    return Math.max(0, this.#o.slots - this.#runs.size);
+  }
+
+  /** Runner kinds this node serves. */
+  get kinds(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#sweepTimer = setInterval(() => this.sweep(), this.#o.sweepMs ?? 1000);
+    this.sweep();
+  }
+
+  /** This node's runs: current ones, then recently finished ones. */
+  runs(): LocalRun[] {
+    return [...this.#runs.values(), ...[...this.#recent.values()].reverse()];
+  }
+
+  run(space: string, task: string): LocalRun | undefined {
+    const key = keyOf(space, task);
+    return this.#runs.get(key) ?? this.#recent.get(key);
+  }
+
+  /** Look at every task again: claim what is ours to claim, release leases with no job behind them. */
+  sweep(): void {
+    if (!this.#running) return;
+    for (const space of this.#o.spaces()) {
+      this.#watch(space);
+      let budget = 4 * this.free + 16;
+      for (const task of space.log.reducer.tasks.values()) {
+        if (!task.run) continue;
+        if (task.lease?.holder === this.#o.did) this.#checkHeld(space, task);
+        else if (budget > 0 && this.#consider(space, task)) budget--;
+      }
+    }
+  }
+
+  #watch(space: Space): void {
+    if (this.#unsubscribe.has(space.id)) return;
+    this.#unsubscribe.set(
+      space.id,
+      space.subscribe((e) => {
+        if (e.type !== "tasks" || !this.#running) return;
+        for (const id of e.tasks) {
+          const task = space.log.reducer.tasks.get(id);
+          if (!task?.run) continue;
+          if (this.#runs.has(keyOf(space.id, id)) || task.lease?.holder === this.#o.did) this.#checkHeld(space, task);
+          else this.#consider(space, task);
+        }
+      }),
+    );
+  }
+
+  /** Adverts with this node's own slot count as of now (its advert may be a little stale). */
+  #adverts(space: string): LiveAdvert[] {
+    return this.#o.adverts(space).map((a) =>
+      a.node === this.#o.did ? { ...a, slots: this.free, running: this.#runs.size } : a
+    );
+  }
+
+  /**
+   * Should this node take `task`, and when? Sets a timer for its turn.
+   * Returns whether the task was runnable (and so counted against the sweep's budget).
+   */
+  #consider(space: Space, task: Task): boolean {
+    const key = keyOf(space.id, task.id);
+    const now = this.#now();
+    const runnable = effectiveStatus(task, now) === "open" && space.log.reducer.depsDone(task) &&
+      !this.#runs.has(key);
+    if (!runnable) {
+      this.#forget(key);
+      return false;
+    }
+    const need = needOf(task as Task & { run: RunSpec });
+    if (!this.#runners.has(need.runner ?? "") || this.free === 0) return true;
+    const rank = rankOf(task.id, need, this.#adverts(space.id), this.#o.did);
+    if (rank < 0) return true;
+    const waiting = this.#waiting.get(key) ?? { since: now };
+    this.#waiting.set(key, waiting);
+    const due = waiting.since + Math.min(rank, MAX_RANK_WAIT) * this.#backoffMs;
+    if (due <= now) {
+      this.#forget(key);
+      void this.#claim(space, task.id);
+    } else if (waiting.due !== due) {
+      clearTimeout(waiting.timer);
+      waiting.due = due;
+      waiting.timer = setTimeout(() => {
+        waiting.timer = undefined;
+        waiting.due = undefined;
+        const t = space.log.reducer.tasks.get(task.id);
+        if (t && this.#running) this.#consider(space, t);
+      }, due - now);
+    }
+    return true;
+  }
+
+  #forget(key: string): void {
+    const w = this.#waiting.get(key);
+    if (w) clearTimeout(w.timer);
+    this.#waiting.delete(key);
+  }
+
+  async #claim(space: Space, taskId: string): Promise<void> {
+    const key = keyOf(space.id, taskId);
+    const task = space.log.reducer.tasks.get(taskId);
+    if (!task?.run || this.#runs.has(key) || this.free === 0) return;
+    const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
+    const run: LocalRun = {
+      space: space.id,
+      task: taskId,
+      fence: 0,
+      spec: task.run,
+      state: "claiming",
+      log: new RunLog(this.#o.logBytes),
+    };
+    this.#runs.set(key, run);
+    this.#o.capacityChanged?.();
+    const flow = this.#flow(space, run, runner).finally(() => {
+      this.#flows.delete(key);
+      this.#runs.delete(key);
+      this.#recent.delete(key);
+      this.#recent.set(key, run);
+      if (this.#recent.size > RECENT_RUNS) this.#recent.delete(this.#recent.keys().next().value as string);
+      this.#o.capacityChanged?.();
+      // A slot is free: someone else's queued task may be ours now.
+      if (this.#running) queueMicrotask(() => this.sweep());
+    });
+    this.#flows.set(key, flow);
+    await flow;
+  }
+
+  async #flow(space: Space, run: LocalRun, runner: Runner): Promise<void> {
+    const key = keyOf(run.space, run.task);
+    const d = this.#o.diagnostics;
+    try {
+      const claimed = await space.claim(run.task, this.#leaseMs);
+      run.fence = claimed.lease?.fence ?? 0;
+      await space.act("start", { task: run.task, fence: run.fence });
+    } catch (e) {
+      d?.count("scheduler.claims-lost");
+      run.state = "done";
+      run.reason = `not claimed: ${(e as Error).message}`;
+      run.accepted = false;
+      return;
+    }
+    d?.count("scheduler.runs-started");
+    run.state = "running";
+    run.startedAt = this.#now();
+    const handle = runner.start(run.spec, this.#o.store);
+    this.#handles.set(key, handle);
+    // The task may have changed while we were claiming (cancelled, or a rival claim merged in).
+    const latest = space.log.reducer.tasks.get(run.task);
+    if (latest) this.#checkHeld(space, latest);
+    const pump = (async () => {
+      for await (const line of handle.logs) run.log.push(line);
+    })().catch(() => {});
+    const renewal = setInterval(() => {
+      space.renew(run.task, run.fence, this.#leaseMs).catch((e) => {
+        d?.count("scheduler.renewals-refused");
+        void this.#stop(key, `lost the lease: ${(e as Error).message}`);
+      });
+    }, Math.max(50, Math.floor(this.#leaseMs / 3)));
+    let result: RunResult;
+    try {
+      result = await handle.done;
+      await pump;
+    } finally {
+      clearInterval(renewal);
+      this.#handles.delete(key);
+      run.log.end();
+    }
+    run.result = result;
+    run.endedAt = result.endedAt;
+    if (run.reason !== undefined) {
+      // Stopped because the task is no longer ours: there is no result to report.
+      run.state = "done";
+      run.accepted = false;
+      return;
+    }
+    run.state = "finishing";
+    let outcome: "success" | "failure" = result.status === "succeeded" ? "success" : "failure";
+    let summary = describe(result);
+    let manifest: string | undefined;
+    try {
+      manifest = await this.#o.publish?.(run, result);
+    } catch (e) {
+      outcome = "failure";
+      summary = `${summary}; its outputs could not be kept: ${(e as Error).message}`.slice(0, 4000);
+    }
+    try {
+      await space.act("result", {
+        task: run.task,
+        fence: run.fence,
+        outcome,
+        summary,
+        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+        ...(manifest !== undefined ? { manifest } : {}),
+      });
+      run.accepted = true;
+      d?.count(`scheduler.results.${outcome}`);
+    } catch (e) {
+      run.accepted = false;
+      run.reason = `result not accepted: ${(e as Error).message}`;
+      d?.count("scheduler.results-refused");
+    }
+    run.state = "done";
+  }
+
+  /** A task this node holds, or runs, changed: stop the job if the task is no longer ours. */
+  #checkHeld(space: Space, task: Task): void {
+    const key = keyOf(space.id, task.id);
+    const run = this.#runs.get(key);
+    if (!run) {
+      // A lease with no job behind it (a restart, or a run that never began): give it back.
+      const lease = task.lease;
+      if (
+        lease && (task.status === "claimed" || task.status === "running") && lease.expires >= this.#now() &&
+        !this.#flows.has(key)
+      ) {
+        space.act("release", { task: task.id, fence: lease.fence }).catch(() => {});
+      }
+      return;
+    }
+    if (run.state !== "running") return;
+    if (task.status === "cancelled") void this.#stop(key, "evicted: the task was cancelled");
+    else if (task.lease?.holder !== this.#o.did || task.lease.fence !== run.fence) {
+      const holder = task.lease ? `${task.lease.holder} (fence ${task.lease.fence})` : "nobody";
+      void this.#stop(key, `lost the lease: it is held by ${holder}`);
+    } else if (task.status !== "running" && task.status !== "claimed") {
+      void this.#stop(key, `the task is ${task.status}`);
+    }
+  }
+
+  async #stop(key: string, reason: string): Promise<void> {
+    const run = this.#runs.get(key);
+    if (!run || run.reason !== undefined) return;
+    run.reason = reason;
+    this.#o.diagnostics?.count("scheduler.runs-stopped");
+    await this.#handles.get(key)?.stop(reason);
+  }
+
+  /** Stop every job, release its lease so it is placed again at once, and stop scheduling. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#sweepTimer);
+    for (const key of [...this.#waiting.keys()]) this.#forget(key);
+    for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
+    this.#unsubscribe.clear();
+    const held = [...this.#runs.values()];
+    await Promise.all(held.map((r) => this.#stop(keyOf(r.space, r.task), "the node is stopping")));
+    await Promise.all([...this.#flows.values()]);
+    const spaces = new Map(this.#o.spaces().map((s) => [s.id, s]));
+    await Promise.all(held.filter((r) => r.fence > 0).map((r) =>
+      spaces.get(r.space)?.act("release", { task: r.task, fence: r.fence }).catch(() => {})
+    ));
+  }
+}
+
+/** A run's outcome for people, as recorded in the task's result. */
+export function describe(result: RunResult): string {
+  const seconds = ((result.endedAt - result.startedAt) / 1000).toFixed(1);
+  const outputs = result.outputs.length === 1 ? "1 output" : `${result.outputs.length} outputs`;
+  const exit = result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : "";
+  const why = result.reason ? `: ${result.reason}` : "";
+  return `${result.status}${exit} in ${seconds} s, ${outputs}${why}`.slice(0, 4000);
+}

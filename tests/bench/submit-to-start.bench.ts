@@ -1,0 +1,141 @@
+/**
+ * Submit-to-start latency in a 5-peer mesh on loopback (libp2p, gossipsub,
+ * automerge-repo sync): a job submitted on one peer that runs nothing, until
+ * the WASM runner on the node that won it starts it — placement, the claim
+ * and start operations and their propagation included. Jobs go one at a
+ * time, then in a burst as large as the mesh's free slots (4 nodes × 4).
+ * Baseline: how long a plain operation takes to reach another peer in the
+ * same mesh (the floor any placement pays). Target: p99 < 1 s. All five
+ * nodes and their sandboxes share this process, so on a small machine the
+ * burst measures CPU starvation as much as placement.
+ */
+import process from "node:process";
+import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
+import type { Runner, RunSpec } from "../../protocol/runner/runner.ts";
+import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
+import { buildSamples } from "../../wasm-runners/samples/build.ts";
+import { MemoryContentStore } from "../helpers/content-store.ts";
+import { eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts";
+import { percentile, report } from "./report.ts";
+
+const BENCH = "submit-to-start";
+const SEQUENTIAL = Number(process.env.SEQ ?? 60);
+const BURST = 16;
+
+const advert: CapacityAdvert = {
+  cpu: { cores: 2, load: 0 },
+  memoryMb: { total: 4096, free: 2048 },
+  gpus: 0,
+  runners: ["wasm"],
+  tags: [],
+  version: "bench",
+  running: 0,
+  slots: 4,
+  ttl: 600,
+};
+
+const nodes: TestNode[] = await Promise.all(Array.from({ length: 5 }, () => libp2pNode()));
+const space = await nodes[0].node.createSpace("bench");
+const invites = await Promise.all(
+  nodes.slice(1).map((n, i) => nodes[0].node.invite(space.id, { audience: n.node.did, name: `worker${i}` })),
+);
+await mesh(nodes);
+const spaces: Space[] = [
+  space,
+  ...await Promise.all(nodes.slice(1).map((n, i) => n.node.join(invites[i], { signal: AbortSignal.timeout(30_000) }))),
+];
+
+const store = new MemoryContentStore();
+const program = await store.put((await buildSamples()).hasher.component);
+const wasm = createNodeWasmRunner();
+await wasm.warmUp();
+/** When each job's runner started, by its JOB variable (the job's label). */
+const started = new Map<string, number>();
+const timed: Runner = {
+  kind: "wasm",
+  available: () => wasm.available(),
+  start(spec, s) {
+    started.set(spec.env[0].value, performance.now());
+    return wasm.start(spec, s);
+  },
+};
+/** Each worker re-advertises its free slots shortly after they change, as a peer daemon does. */
+const schedulers: Scheduler[] = nodes.slice(1).map((n, i) => {
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  return new Scheduler({
+    did: n.node.did,
+    spaces: () => n.node.spaces(),
+    adverts: (s) => n.node.gossip(s)?.adverts() ?? [],
+    runners: [timed],
+    store,
+    slots: 4,
+    leaseMs: 30_000,
+    capacityChanged: () =>
+      soon ??= setTimeout(() => {
+        soon = undefined;
+        const s = schedulers[i];
+        void n.node.gossip(space.id)!.advertise({ ...advert, running: s.running, slots: s.free });
+      }, 100),
+  });
+});
+for (const n of nodes.slice(1)) await n.node.gossip(space.id)!.advertise(advert);
+await eventually(() => nodes[0].node.gossip(space.id)!.adverts().length === 4, 30_000, "four adverts");
+for (const s of schedulers) s.start();
+
+const spec = (label: string): RunSpec => ({
+  runner: "wasm",
+  program,
+  args: [],
+  inputs: [],
+  env: [{ name: "JOB", value: label }],
+  limits: { wallMs: 10_000, memoryMb: 64, outputBytes: 1 << 20 },
+});
+
+async function submit(label: string): Promise<number> {
+  const t0 = performance.now();
+  const task = await spaces[0].createTask({ title: label, run: spec(label) });
+  await eventually(() => started.has(label), 30_000, `${label} started`);
+  await eventually(() => spaces[0].task(task.id)?.status === "done", 30_000, `${label} done`);
+  return started.get(label)! - t0;
+}
+
+async function propagation(i: number): Promise<number> {
+  const t0 = performance.now();
+  const task = await spaces[0].createTask({ title: `plain ${i}` });
+  const peer = spaces[1 + (i % 4)];
+  await eventually(() => peer.task(task.id), 30_000, "plain op arrived");
+  return performance.now() - t0;
+}
+
+// Warm-up: a few jobs and ops, not measured.
+for (let i = 0; i < 5; i++) {
+  await submit(`warm-${i}`);
+  await propagation(i);
+}
+
+const base: number[] = [];
+for (let i = 0; i < SEQUENTIAL; i++) base.push(await propagation(i));
+const one: number[] = [];
+for (let i = 0; i < SEQUENTIAL; i++) one.push(await submit(`seq-${i}`));
+const burst = await Promise.all(Array.from({ length: BURST }, (_, i) => submit(`burst-${i}`)));
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const [b, s, u] = [sorted(base), sorted(one), sorted(burst)];
+const note = "baseline: a plain operation reaching another peer";
+for (const p of [50, 99]) {
+  report({ bench: BENCH, metric: `one-at-a-time p${p}`, value: percentile(s, p), unit: "ms", baseline: percentile(b, p), note });
+  report({
+    bench: BENCH,
+    metric: `burst of ${BURST} p${p}`,
+    value: percentile(u, p),
+    unit: "ms",
+    baseline: percentile(b, p),
+    note: `${note}; target p99 < 1000 ms`,
+  });
+}
+
+for (const sched of schedulers) await sched.stop();
+await wasm.close();
+await Promise.all(nodes.map((n) => n.node.stop()));
