@@ -84,6 +84,8 @@ export interface CreateTaskInput {
   deps?: string[];
   requirements?: OpArgs<"create">["requirements"];
   review?: boolean;
+  /** A job: what to run; the scheduler places it. */
+  run?: OpArgs<"create">["run"];
   idempotencyKey?: string;
 }
 

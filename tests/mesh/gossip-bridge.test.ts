@@ -15,6 +15,7 @@ import { type WebSocketLike, WebSocketNetworkAdapter } from "../../protocol/sync
 import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { cidOf, RAW } from "../../protocol/codec/cid.ts";
+import type { ContentStore } from "../../protocol/runner/runner.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { dial, eventually, libp2pNode, memoryKeystore, type TestNode } from "../helpers/nodes.ts";
 

@@ -1,0 +1,227 @@
+/**
+ * One run of a WebAssembly job, from spec to result: fetch and check the
+ * program and inputs while a fresh sandbox process loads, hand it the job,
+ * enforce the wall-time limit by killing that process, stream its log
+ * lines, and turn how it ended into a status, storing its outputs when it
+ * ran to the end.
+ */
+import { isWeftError } from "../../protocol/errors.ts";
+import type {
+  ContentStore,
+  LogLine,
+  OutputFile,
+  RunHandle,
+  RunResult,
+  RunSpec,
+  RunStatus,
+} from "../../protocol/runner/runner.ts";
+import { RUN_PATH } from "../../protocol/runner/runner.ts";
+import type { SandboxExit } from "./backend.ts";
+import { fetchVerified, storeOutput } from "./content.ts";
+import { LogChannel } from "./log-channel.ts";
+import type { JobMessage, Outcome, SandboxMessage } from "./messages.ts";
+import type { SandboxPool } from "./pool.ts";
+import type { Programs } from "./programs.ts";
+import { wallClockSeconds } from "./spec.ts";
+
+export interface RunContext {
+  pool: SandboxPool;
+  programs: Programs;
+  backendName: string;
+  heapMb: number;
+}
+
+type Ending =
+  | { kind: "done"; message: Extract<SandboxMessage, { type: "done" }> }
+  | { kind: "exited"; exit: SandboxExit }
+  | { kind: "timeout" }
+  | { kind: "stopped"; reason: string };
+
+interface Verdict {
+  status: RunStatus;
+  exitCode?: number;
+  reason?: string;
+  keepOutputs: boolean;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class WasmRun implements RunHandle {
+  readonly id: string = crypto.randomUUID();
+  readonly logs: LogChannel = new LogChannel();
+  readonly done: Promise<RunResult>;
+  readonly #spec: RunSpec;
+  readonly #store: ContentStore;
+  readonly #ctx: RunContext;
+  #stopReason?: string;
+  #onStop?: (reason: string) => void;
+
+  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext) {
+    this.#spec = spec;
+    this.#store = store;
+    this.#ctx = ctx;
+    const startedAt = Date.now();
+    this.done = this.#run().catch((e): Verdict & { outputs: OutputFile[] } => ({
+      status: "error",
+      reason: `the runner failed: ${message(e)}`,
+      keepOutputs: false,
+      outputs: [],
+    })).then(({ status, exitCode, reason, outputs }) => {
+      if (reason !== undefined && status !== "succeeded") this.#system(reason);
+      this.logs.end();
+      const result: RunResult = { status, outputs, startedAt, endedAt: Date.now() };
+      if (exitCode !== undefined) result.exitCode = exitCode;
+      if (reason !== undefined) result.reason = reason;
+      return result;
+    });
+  }
+
+  async stop(reason = "stopped on request"): Promise<void> {
+    if (this.#stopReason === undefined) {
+      this.#stopReason = reason;
+      this.#onStop?.(reason);
+    }
+    await this.done;
+  }
+
+  #system(text: string): void {
+    this.logs.push({ stream: "system", at: Date.now(), text });
+  }
+
+  async #run(): Promise<Verdict & { outputs: OutputFile[] }> {
+    const spec = this.#spec;
+    // The sandbox loads while the program and inputs are fetched and prepared.
+    const sandbox = this.#ctx.pool.acquire();
+    let job: JobMessage;
+    try {
+      job = await this.#job();
+    } catch (e) {
+      await sandbox.kill();
+      const status = isWeftError(e, "wasm/memory-limit") ? "out-of-memory" : "error";
+      return { status, reason: message(e), keepOutputs: false, outputs: [] };
+    }
+    if (this.#stopReason !== undefined) {
+      await sandbox.kill();
+      return { status: "stopped", reason: this.#stopReason, keepOutputs: false, outputs: [] };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ending = await new Promise<Ending>((resolve) => {
+      this.#onStop = (reason) => resolve({ kind: "stopped", reason });
+      sandbox.exited.then((exit) => resolve({ kind: "exited", exit }));
+      sandbox.onMessage((m) => {
+        if (m.type === "log") this.logs.push({ stream: m.stream, at: m.at, text: m.text } satisfies LogLine);
+        else if (m.type === "done") resolve({ kind: "done", message: m });
+      });
+      sandbox.ready.then(() => {
+        if (this.#stopReason !== undefined) return;
+        sandbox.send(job);
+        this.#system(`running in a ${this.#ctx.backendName} sandbox`);
+        timer = setTimeout(() => resolve({ kind: "timeout" }), spec.limits.wallMs);
+      }, (e) => resolve({ kind: "exited", exit: { kind: "crashed", message: message(e) } }));
+    });
+    clearTimeout(timer);
+    // A job that reported back has finished; one that did not must be dead before the run ends.
+    const killed = sandbox.kill();
+    if (ending.kind !== "done") await killed;
+    const verdict = this.#verdict(ending);
+    if (!verdict.keepOutputs || ending.kind !== "done") return { ...verdict, outputs: [] };
+    for (const skipped of ending.message.skipped) this.#system(skipped);
+    return await this.#keep(verdict, ending.message.outputs);
+  }
+
+  async #job(): Promise<JobMessage> {
+    const spec = this.#spec;
+    const [program, inputs] = await Promise.all([
+      this.#ctx.programs.get(
+        spec.program,
+        spec.limits.memoryMb,
+        () => fetchVerified(this.#store, spec.program, "program"),
+      ),
+      Promise.all(
+        spec.inputs.map(async (i): Promise<[string, Uint8Array]> => [
+          i.path,
+          await fetchVerified(this.#store, i.cid, `input ${i.path}`),
+        ]),
+      ),
+    ]);
+    return {
+      type: "job",
+      glue: program.glue,
+      modules: program.modules,
+      memories: program.memories,
+      args: ["job", ...spec.args],
+      env: spec.env.map((e): [string, string] => [e.name, e.value]),
+      inputs,
+      outputBytes: spec.limits.outputBytes,
+      wallClockSeconds: wallClockSeconds(spec),
+    };
+  }
+
+  #verdict(ending: Ending): Verdict {
+    const { limits } = this.#spec;
+    switch (ending.kind) {
+      case "timeout":
+        return { status: "timeout", reason: `exceeded its ${limits.wallMs} ms wall-time limit`, keepOutputs: false };
+      case "stopped":
+        return { status: "stopped", reason: ending.reason, keepOutputs: false };
+      case "exited":
+        if (ending.exit.kind === "out-of-memory") {
+          return {
+            status: "out-of-memory",
+            reason: `exceeded the sandbox's ${this.#ctx.heapMb} MB heap limit (${ending.exit.message})`,
+            keepOutputs: false,
+          };
+        }
+        return {
+          status: "error",
+          reason: `the ${this.#ctx.backendName} sandbox ended before the job did` +
+            (ending.exit.kind === "crashed" ? `: ${ending.exit.message}` : ""),
+          keepOutputs: false,
+        };
+      case "done":
+        return this.#outcome(ending.message.outcome);
+    }
+  }
+
+  #outcome(outcome: Outcome): Verdict {
+    const { limits } = this.#spec;
+    switch (outcome.kind) {
+      case "exit":
+        return outcome.code === 0
+          ? { status: "succeeded", exitCode: 0, keepOutputs: true }
+          : { status: "failed", exitCode: outcome.code, reason: `exited with code ${outcome.code}`, keepOutputs: true };
+      case "trap":
+        return outcome.outOfMemory
+          ? {
+            status: "out-of-memory",
+            reason: `ran out of its ${limits.memoryMb} MB memory limit (${outcome.message})`,
+            keepOutputs: false,
+          }
+          : { status: "failed", reason: `trapped: ${outcome.message}`, keepOutputs: true };
+      case "output-limit":
+        return { status: "output-limit", reason: outcome.message, keepOutputs: false };
+      case "error":
+        return { status: "error", reason: outcome.message, keepOutputs: false };
+    }
+  }
+
+  async #keep(verdict: Verdict, files: [string, Uint8Array][]): Promise<Verdict & { outputs: OutputFile[] }> {
+    const total = files.reduce((n, [, bytes]) => n + bytes.length, 0);
+    if (total > this.#spec.limits.outputBytes) {
+      return {
+        status: "output-limit",
+        reason: `its output files total ${total} bytes, over its ${this.#spec.limits.outputBytes}-byte output limit`,
+        keepOutputs: false,
+        outputs: [],
+      };
+    }
+    const outputs: OutputFile[] = [];
+    for (const [path, bytes] of files) {
+      if (RUN_PATH.test(path)) outputs.push(await storeOutput(this.#store, path, bytes));
+      else this.#system(`output ${JSON.stringify(path)} has a name an output may not have (see RUN_PATH); not kept`);
+    }
+    return { ...verdict, outputs };
+  }
+}

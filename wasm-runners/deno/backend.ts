@@ -1,0 +1,129 @@
+/**
+ * Sandbox processes on Deno: one `deno run` subprocess per job, started with
+ * no permissions (no files, no network, no environment), an empty
+ * environment and a V8 heap limit; messages travel as frames over its
+ * stdin and stdout. A subprocess rather than a Worker because
+ * Worker.terminate() in Deno does not stop a busy loop, while killing a
+ * process does. Modules cross as bytes and are compiled in the subprocess.
+ */
+import type { SandboxBackend, SandboxExit, SandboxProcess } from "../core/backend.ts";
+import { encodeFrame, FrameDecoder } from "../core/frames.ts";
+import type { SandboxMessage } from "../core/messages.ts";
+
+interface DenoChild {
+  stdin: WritableStream<Uint8Array>;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  status: Promise<{ success: boolean; code: number; signal: string | null }>;
+  kill(signal?: string): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface DenoApi {
+  execPath(): string;
+  env: { get(name: string): string | undefined };
+  Command: new (command: string, options: {
+    args: string[];
+    stdin: "piped";
+    stdout: "piped";
+    stderr: "piped";
+    clearEnv: boolean;
+    env: Record<string, string>;
+  }) => { spawn(): DenoChild };
+}
+
+const CHILD = new URL("./child.ts", import.meta.url).href;
+const STDERR_TAIL = 4096;
+
+function deno(): DenoApi | undefined {
+  return (globalThis as unknown as { Deno?: DenoApi }).Deno;
+}
+
+/** Where the subprocess finds Deno's module cache: the only variables it gets. */
+function childEnv(api: DenoApi): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
+    const value = api.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+function spawn(heapMb: number): SandboxProcess {
+  const api = deno()!;
+  const child = new api.Command(api.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--no-remote",
+      "--quiet",
+      `--v8-flags=--max-old-space-size=${heapMb}`,
+      CHILD,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    clearEnv: true,
+    env: childEnv(api),
+  }).spawn();
+  const listeners: ((m: SandboxMessage) => void)[] = [];
+  let stderr = "";
+  let killed = false;
+  const readStderr = (async () => {
+    const text = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      stderr = (stderr + text.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+    }
+  })();
+  const readStdout = (async () => {
+    const frames = new FrameDecoder();
+    for await (const chunk of child.stdout) {
+      for (const m of frames.push(chunk)) for (const l of listeners) l(m as SandboxMessage);
+    }
+  })();
+  const exited = child.status.then(async (status): Promise<SandboxExit> => {
+    await Promise.allSettled([readStderr, readStdout]);
+    if (killed || status.success) return { kind: "exited" };
+    const why = `exit code ${status.code}${status.signal ? ` (${status.signal})` : ""}: ${stderr.trim()}`;
+    return /out of memory|heap limit/i.test(stderr)
+      ? { kind: "out-of-memory", message: why }
+      : { kind: "crashed", message: why };
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    listeners.push((m) => m.type === "ready" && resolve());
+    exited.then((exit) => reject(new Error(`the subprocess ended while loading (${exit.kind})`)));
+  });
+  return {
+    ready,
+    exited,
+    send(job) {
+      const writer = child.stdin.getWriter();
+      writer.write(encodeFrame(job)).then(() => writer.close()).catch(() => {});
+    },
+    onMessage: (listener) => listeners.push(listener),
+    async kill() {
+      killed = true;
+      // An unref'd child's exit would not keep the event loop alive for the wait below.
+      child.ref();
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // it had already ended
+      }
+      await exited;
+    },
+    setKeepAlive: (keep) => (keep ? child.ref() : child.unref()),
+  };
+}
+
+export function denoSubprocessBackend(): SandboxBackend {
+  return {
+    name: "deno subprocess",
+    sendsCompiledModules: false,
+    available: () => Promise.resolve(typeof deno()?.Command === "function"),
+    spawn,
+  };
+}
