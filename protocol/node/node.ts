@@ -227,9 +227,13 @@ export class WeftNode {
   /** Add a sync transport (in-process channels, a WebSocket client or server…). */
   addNetwork<A extends SessionNetworkAdapter>(make: (options: SessionAdapterOptions) => A): A {
     const adapter = make(this.sessionOptions);
-    adapter.onAccepted((_remote, spaces) => {
+    adapter.onAccepted((session, spaces) => {
       this.repo.shareConfigChanged();
       void this.#fetchAccepted(spaces);
+      // Catch the remote up on who offers what, rather than leave it to wait for each node's next advert.
+      for (const space of spaces) {
+        for (const bytes of this.#gossip.get(space)?.advertBytes() ?? []) session.sendGossip(space, "capacity", bytes);
+      }
     });
     this.#adapters.push(adapter);
     this.#access.push(adapter);
@@ -486,6 +490,7 @@ export class WeftNode {
       if (space.id !== id) throw new WeftError("InvalidSpace", "space/invalid", `${url} is not the document of ${id}`);
       this.#spaces.set(id, space);
       this.#startGossip(space);
+      await space.flush();
       await this.#saveRecord(id, { url, tokens: [] });
       this.#authorityChanged();
     } catch (e) {
@@ -547,6 +552,8 @@ export class WeftNode {
     this.#startGossip(space);
     this.#joining.delete(space.id);
     if (chain.length > 0) await space.addDelegations(chain);
+    // The record says "open this space from storage" on restart: its documents must be there first.
+    await space.flush();
     await this.#saveRecord(space.id, { url: space.url, tokens: [] });
     this.#authorityChanged();
     for (const resolve of this.#spaceWaiters.get(space.id) ?? []) resolve(space);

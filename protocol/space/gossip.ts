@@ -53,7 +53,7 @@ export interface SpaceGossipOptions {
 
 export class SpaceGossip {
   readonly #o: SpaceGossipOptions;
-  readonly #adverts = new Map<string, LiveAdvert>();
+  readonly #adverts = new Map<string, LiveAdvert & { bytes: Uint8Array }>();
   readonly #advertListeners = new Set<(a: LiveAdvert) => void>();
   readonly #transports = new Set<GossipTransport>();
   readonly #seen = new Set<string>();
@@ -150,7 +150,7 @@ export class SpaceGossip {
         at: (inv.iat ?? 0) * 1000,
         expires: (inv.exp as number) * 1000,
       };
-      this.#remember(advert);
+      this.#remember(advert, bytes);
     } else if (channel === "heads") {
       for (const [doc, heads] of Object.entries(inv.args.heads as Record<string, unknown>)) {
         if (Array.isArray(heads) && heads.every((h) => typeof h === "string")) {
@@ -162,10 +162,10 @@ export class SpaceGossip {
     }
   }
 
-  #remember(advert: LiveAdvert): void {
+  #remember(advert: LiveAdvert, bytes: Uint8Array): void {
     const prev = this.#adverts.get(advert.node);
     if (prev && prev.at > advert.at) return;
-    this.#adverts.set(advert.node, advert);
+    this.#adverts.set(advert.node, { ...advert, bytes });
     for (const l of this.#advertListeners) l(advert);
   }
 
@@ -186,7 +186,7 @@ export class SpaceGossip {
     const iat = Math.floor(this.#o.now() / 1000);
     const inv = await this.#sign(Commands.capacityAdvertise, args as unknown as Record<string, Ipld>, iat + args.ttl, iat);
     const live: LiveAdvert = { ...args, node: this.#o.signer.did, at: iat * 1000, expires: (iat + args.ttl) * 1000 };
-    this.#remember(live);
+    this.#remember(live, inv.bytes);
     this.#publish("capacity", inv.bytes);
     return live;
   }
@@ -219,11 +219,23 @@ export class SpaceGossip {
     return inv;
   }
 
-  /** Live adverts (expired ones are dropped), by node DID. */
-  adverts(): LiveAdvert[] {
+  #live(): Array<LiveAdvert & { bytes: Uint8Array }> {
     const now = this.#o.now();
     for (const [k, a] of this.#adverts) if (a.expires < now) this.#adverts.delete(k);
     return [...this.#adverts.values()];
+  }
+
+  /** Live adverts (expired ones are dropped), by node DID. */
+  adverts(): LiveAdvert[] {
+    return this.#live().map(({ bytes: _, ...a }) => a);
+  }
+
+  /**
+   * The signed adverts still live, as received: for a newly connected
+   * remote, which would otherwise learn of each node only at its next advert.
+   */
+  advertBytes(): Uint8Array[] {
+    return this.#live().map((a) => a.bytes);
   }
 
   onAdvert(listener: (a: LiveAdvert) => void): () => void {

@@ -28,7 +28,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   readonly #pending = new Set<SyncSession>();
   #ready = false;
   #readyResolvers: Array<() => void> = [];
-  readonly #acceptedListeners = new Set<(remoteDid: string, spaces: readonly string[]) => void>();
+  readonly #acceptedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
 
   /**
    * Whether gossip is relayed over this transport's sessions. True for
@@ -73,7 +73,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   }
 
   /** Called by transports when a remote accepted our proofs for some spaces. */
-  onAccepted(listener: (remoteDid: string, spaces: readonly string[]) => void): () => void {
+  onAccepted(listener: (session: SyncSession, spaces: readonly string[]) => void): () => void {
     this.#acceptedListeners.add(listener);
     return () => this.#acceptedListeners.delete(listener);
   }
@@ -101,7 +101,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
         });
       },
       onAccepted: (s, spaces) => {
-        for (const l of this.#acceptedListeners) l(s.remoteDid as string, spaces);
+        for (const l of this.#acceptedListeners) l(s, spaces);
       },
       onMessage: (m) => this.emit("message", m),
       onGossip: this.options.onGossip,

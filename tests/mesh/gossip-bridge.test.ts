@@ -87,6 +87,26 @@ describe("gossip and blobs for nodes without libp2p", () => {
     assert.ok(b.node.gossip(spaceB.id)!.adverts().some((x) => x.node === tab.did));
   });
 
+  it("a tab that connects late learns the live adverts at once, not at each node's next advert", async () => {
+    await a.node.gossip(spaceA.id)!.advertise(advert({ slots: 7, ttl: 600 }));
+    await eventually(() => b.node.gossip(spaceB.id)!.adverts().some((x) => x.node === a.node.did && x.slots === 7));
+    const late = await createNode({ signer: await signerFromSeed(generateSeed()), keystore: memoryKeystore() });
+    try {
+      late.addNetwork((o) => new WebSocketNetworkAdapter({ ...o, maxBackoffMs: 500 })).connectTo(url);
+      const s = await late.join(await a.node.invite(spaceA.id, { audience: late.did }), {
+        signal: AbortSignal.timeout(10_000),
+      });
+      // Nobody advertises again: what the late tab knows, it got when its session was accepted.
+      await eventually(
+        () => late.gossip(s.id)!.adverts().some((x) => x.node === a.node.did && x.slots === 7),
+        10_000,
+        "a's advert replayed to the late tab",
+      );
+    } finally {
+      await late.stop();
+    }
+  });
+
   it("a blob two hops away is fetched through the peer, and verified", async () => {
     const store = new MemoryContentStore();
     a.node.serveBlobs(store);
