@@ -6,17 +6,20 @@
  * nothing unverified is ever returned.
  */
 import { CID } from "multiformats/cid";
-import { cidOf, RAW } from "../codec/cid.ts";
+import { cidOf, DAG_JSON, RAW } from "../codec/cid.ts";
 import { WeftError } from "../errors.ts";
 import type { SyncSession } from "../sync/session.ts";
 
 export class InvalidCid extends WeftError {
   constructor(cid: string) {
-    super("InvalidCid", "input/cid", `${cid.slice(0, 80)} is not a CID (raw, sha2-256)`);
+    super("InvalidCid", "input/cid", `${cid.slice(0, 80)} is not a blob CID (CIDv1, raw or dag-json, sha2-256)`);
   }
 }
 
-/** Parse a blob CID: CIDv1, raw codec, sha2-256. */
+/** What the mesh carries by CID: raw bytes (programs, inputs, outputs) and dag-json blocks (run manifests). */
+const CODECS = new Set([RAW, DAG_JSON]);
+
+/** Parse a blob CID: CIDv1, raw or dag-json codec, sha2-256. */
 export function parseBlobCid(text: string): CID {
   let cid: CID;
   try {
@@ -24,13 +27,13 @@ export function parseBlobCid(text: string): CID {
   } catch {
     throw new InvalidCid(text);
   }
-  if (cid.version !== 1 || cid.code !== RAW || cid.multihash.code !== 0x12) throw new InvalidCid(text);
+  if (cid.version !== 1 || !CODECS.has(cid.code) || cid.multihash.code !== 0x12) throw new InvalidCid(text);
   return cid;
 }
 
 /** Do `bytes` hash to `cid`? */
 export function matchesCid(bytes: Uint8Array, cid: CID): boolean {
-  return cidOf(bytes, RAW).equals(cid);
+  return cidOf(bytes, cid.code).equals(cid);
 }
 
 /** Peers asked at once. */

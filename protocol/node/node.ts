@@ -212,7 +212,7 @@ export class WeftNode {
   }
 
   /**
-   * Fetch a blob by CID (raw, sha2-256) from the peers connected right now,
+   * Fetch a blob by CID (raw or dag-json, sha2-256) from the peers connected right now,
    * checking the bytes match; undefined if none has it.
    */
   fetchBlob(cid: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {

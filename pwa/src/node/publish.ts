@@ -1,0 +1,51 @@
+/**
+ * The manifest of a run on this tab: the outputs (kept in this browser's
+ * IndexedDB and served to peers by CID, so their only location is this
+ * node), signed here like a peer signs its runs (protocol/artifacts), checked
+ * against the space's validator before it is kept, and its CID returned for
+ * the task's result. Loaded with the runner, only when the tab offers capacity.
+ */
+import { buildManifest, runCommand } from "../../../protocol/artifacts/build.ts";
+import { mediaTypeOf } from "../../../protocol/artifacts/media-type.ts";
+import type { ManifestOutput } from "../../../protocol/artifacts/manifest.ts";
+import { verifyManifest } from "../../../protocol/artifacts/verify.ts";
+import { WeftError } from "../../../protocol/errors.ts";
+import type { WeftNode } from "../../../protocol/node/node.ts";
+import type { RunResult } from "../../../protocol/runner/runner.ts";
+import type { LocalRun } from "../../../protocol/scheduler/scheduler.ts";
+import type { WeftDb } from "./db.ts";
+
+/** Sign a run's manifest (outputs stay in this browser, served by CID) and keep it; its CID goes in the result. */
+export async function publishRun(node: WeftNode, db: WeftDb, run: LocalRun, result: RunResult): Promise<string> {
+  const space = node.space(run.space);
+  if (!space) throw new WeftError("NotFound", "space/unknown", `this node no longer holds ${run.space}`);
+  const command = runCommand(run.spec.runner);
+  const chains = space.authority.chainsFor(node.did, command, Math.floor(result.startedAt / 1000));
+  if (chains.length === 0) {
+    throw new WeftError("Forbidden", "cap/missing", `this node holds no delegation for ${command} in ${space.id}`);
+  }
+  const outputs: ManifestOutput[] = result.outputs.map((o) => ({
+    ...o,
+    mediaType: mediaTypeOf(o.path),
+    locations: [{ store: "local", node: node.did }],
+  }));
+  let last: unknown;
+  for (const chain of chains) {
+    const built = await buildManifest(node.signer, chain, {
+      space: space.id,
+      task: run.task,
+      spec: run.spec,
+      result,
+      outputs,
+    });
+    try {
+      await verifyManifest(built.cid, built.bytes, { validator: space.authority.validator });
+    } catch (e) {
+      last = e; // this chain's policies refuse the run; try the next
+      continue;
+    }
+    await db.put("manifests", { bytes: built.bytes, space: space.id, task: run.task }, built.cid);
+    return built.cid;
+  }
+  throw last;
+}

@@ -1,0 +1,115 @@
+/**
+ * The app shell: routes (in the URL's hash) to views of the open space or
+ * of the node, the header and navigation, the command bar on Ctrl+K, and
+ * the notices. The browser node is opened before this renders (main.tsx).
+ */
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useEvents } from "../model/hooks.ts";
+import { navigate, spaceHref, useRoute } from "../model/route.ts";
+import type { BrowserNode } from "../node/browser-node.ts";
+import { CommandBar } from "./command-bar.tsx";
+import { AppCtx, type Notice } from "./context.ts";
+import { Header } from "./header.tsx";
+import { Nav } from "./nav.tsx";
+import { Notices, type ShownNotice } from "./notices.tsx";
+import { Board } from "./views/board.tsx";
+import { Capabilities } from "./views/capabilities.tsx";
+import { Diagnostics } from "./views/diagnostics.tsx";
+import { Graph } from "./views/graph.tsx";
+import { Join } from "./views/join.tsx";
+import { People } from "./views/people.tsx";
+import { Resources } from "./views/resources.tsx";
+import { SettingsView } from "./views/settings.tsx";
+import { Spaces } from "./views/spaces.tsx";
+import { TaskList } from "./views/task-list.tsx";
+import { Welcome } from "./views/welcome.tsx";
+import { TaskDetail } from "./task/task-detail.tsx";
+
+let noticeIds = 0;
+
+export function App(props: { bn: BrowserNode }) {
+  const { bn } = props;
+  const route = useRoute();
+  useEvents((fire) => bn.subscribe(fire), [bn]);
+  const [notices, setNotices] = useState<ShownNotice[]>([]);
+  const [commands, setCommands] = useState(false);
+
+  const notify = useCallback((n: Notice) => {
+    const id = ++noticeIds;
+    setNotices((list) => [...list.slice(-4), { ...n, id }]);
+    if (!n.error) setTimeout(() => setNotices((list) => list.filter((x) => x.id !== id)), 5000);
+  }, []);
+  const ctx = useMemo(() => ({ bn, notify }), [bn, notify]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setCommands((open) => !open);
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+
+  const spaceId = "space" in route ? route.space : undefined;
+  const space = spaceId ? bn.node.space(spaceId) : undefined;
+  // Pages of the node (spaces, settings) keep the open space in the header, the navigation and the command bar.
+  const context = spaceId ? space : bn.node.space(bn.currentSpace ?? "");
+  useEffect(() => {
+    if (space) void bn.openSpace(space.id);
+  }, [space?.id]);
+
+  // The start page: the space open last time, else the first, else the welcome page.
+  const fallback = bn.node.space(bn.currentSpace ?? "") ?? bn.node.spaces()[0];
+  useEffect(() => {
+    if (route.view === "home" && fallback) navigate(spaceHref(fallback.id, "tasks"), true);
+  }, [route.view, fallback?.id]);
+
+  let view;
+  if (route.view === "spaces") view = <Spaces />;
+  else if (route.view === "settings") view = <SettingsView />;
+  else if (route.view === "join") view = <Join invite={route.invite} />;
+  else if (route.view === "home") view = fallback ? null : <Welcome />;
+  else if (!space) {
+    view = (
+      <section aria-labelledby="missing-title">
+        <h1 id="missing-title">Not in this space</h1>
+        <p>
+          This browser is not a member of <code>{spaceId}</code>
+          {bn.pendingJoins.some((j) => j.space === spaceId) ? " yet: it is waiting for a member to serve it." : "."}
+        </p>
+        <p>
+          <a href="#/spaces">See your spaces</a>
+        </p>
+      </section>
+    );
+  } else if (route.view === "task") view = <TaskDetail space={space} id={route.task} />;
+  else if (route.view === "board") view = <Board space={space} />;
+  else if (route.view === "graph") view = <Graph space={space} />;
+  else if (route.view === "people") view = <People space={space} />;
+  else if (route.view === "resources") view = <Resources space={space} />;
+  else if (route.view === "capabilities") view = <Capabilities space={space} />;
+  else if (route.view === "diagnostics") view = <Diagnostics space={space} />;
+  else view = <TaskList space={space} query={route.query} />;
+
+  return (
+    <AppCtx.Provider value={ctx}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <Header space={context} openCommands={() => setCommands(true)} />
+      <Nav route={route} space={context?.id} />
+      <main id="main" tabIndex={-1}>{view}</main>
+      <CommandBar open={commands} space={context} close={() => setCommands(false)} />
+      <Notices notices={notices} dismiss={(id) => setNotices((l) => l.filter((n) => n.id !== id))} />
+    </AppCtx.Provider>
+  );
+}

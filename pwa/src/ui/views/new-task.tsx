@@ -1,0 +1,76 @@
+/**
+ * Filing a task from the list: a title, optional labels and description.
+ * Hidden behind an explanation when this device's delegation does not
+ * include /weft/task/create.
+ */
+import { useState } from "preact/hooks";
+import type { Space } from "../../../../protocol/space/space.ts";
+import { Commands } from "../../../../protocol/ucan/commands.ts";
+import { can, missing } from "../../model/can.ts";
+import { shortId } from "../../model/task-ref.ts";
+import { useAction, useApp } from "../context.ts";
+
+export function NewTask(props: { space: Space }) {
+  const { bn, notify } = useApp();
+  const [title, setTitle] = useState("");
+  const [labels, setLabels] = useState("");
+  const [body, setBody] = useState("");
+  const { busy, run } = useAction();
+  if (!can(props.space, bn.did, Commands.taskCreate)) {
+    return <p class="hint">You cannot file tasks here: {missing(Commands.taskCreate)}.</p>;
+  }
+  return (
+    <form
+      class="new-task"
+      aria-label="New task"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const list = labels.split(/[\s,]+/).map((l) => l.replace(/^#/, "")).filter(Boolean);
+        const ok = await run(async () => {
+          const t = await props.space.createTask({
+            title: title.trim(),
+            ...(list.length ? { labels: list } : {}),
+            ...(body.trim() ? { body: body.trim() } : {}),
+          });
+          notify({ text: `Created ${shortId(t.id)} “${t.title}”` });
+        });
+        if (ok) {
+          setTitle("");
+          setLabels("");
+          setBody("");
+          document.getElementById("new-task-title")?.focus();
+        }
+      }}
+    >
+      <label for="new-task-title" class="sr-only">New task title</label>
+      <input
+        id="new-task-title"
+        placeholder="Add a task…"
+        required
+        maxLength={200}
+        value={title}
+        onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
+      />
+      <label for="new-task-labels" class="sr-only">Labels</label>
+      <input
+        id="new-task-labels"
+        class="labels-input"
+        placeholder="labels"
+        value={labels}
+        onInput={(e) => setLabels((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" disabled={busy || !title.trim()}>Add</button>
+      <details>
+        <summary>Description</summary>
+        <label for="new-task-body" class="sr-only">Description</label>
+        <textarea
+          id="new-task-body"
+          rows={4}
+          maxLength={32000}
+          value={body}
+          onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)}
+        />
+      </details>
+    </form>
+  );
+}

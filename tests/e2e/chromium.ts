@@ -1,0 +1,68 @@
+/**
+ * Debian's Chromium under playwright-core, one fresh profile (user data
+ * dir) per simulated person, with the flags this machine needs (without the
+ * background-networking ones, Chromium's own connections get refused here).
+ * Console errors and uncaught exceptions are collected per page.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Profile {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and page errors, with whether they happened while the profile was offline on purpose. */
+  errors: { text: string; offline: boolean }[];
+  setOffline(offline: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openProfile(viewport = { width: 1280, height: 860 }): Promise<Profile> {
+  const dir = await mkdtemp(join(tmpdir(), "weft-chromium-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport,
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(30_000);
+  let offline = false;
+  const errors: Profile["errors"] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push({ text: m.text(), offline });
+  });
+  page.on("pageerror", (e) => errors.push({ text: `${e.name}: ${e.message}`, offline }));
+  return {
+    context,
+    page,
+    errors,
+    async setOffline(value) {
+      if (value) offline = true;
+      await context.setOffline(value);
+      offline = value;
+    },
+    async close() {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wait until the app has opened its node and rendered. */
+export async function appReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.ready === "true", undefined, { timeout: 60_000 });
+}
