@@ -1,0 +1,370 @@
+/**
+ * A peer's artifacts, as its API, its runs and its pinner use them: the
+ * local content-addressed store (always), the S3 store (when configured:
+ * new artifacts go there), manifests in helia, and which spaces may read
+ * what. Every read is authorized per space; every manifest is verified —
+ * signature, statement and the runner's capability — before it is pinned
+ * or its outputs become readable in the space.
+ */
+import { join } from "node:path";
+import type { WeftNode } from "../../protocol/node/node.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import type { Verifier } from "../../protocol/identity/ed25519.ts";
+import { isWeftError, WeftError } from "../../protocol/errors.ts";
+import type { ContentStore, RunResult, RunSpec } from "../../protocol/runner/runner.ts";
+import { buildManifest, type BuiltManifest, runCommand } from "../../protocol/artifacts/build.ts";
+import { rawCid, type Sha256Factory, sha256OfCid } from "../../protocol/artifacts/digest.ts";
+import { ArtifactError } from "../../protocol/artifacts/errors.ts";
+import type { ManifestOutput } from "../../protocol/artifacts/manifest.ts";
+import { mediaTypeOf } from "../../protocol/artifacts/media-type.ts";
+import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
+import { type VerifiedManifest, verifyManifest, verifyOutput } from "../../protocol/artifacts/verify.ts";
+import type { Libp2p } from "@libp2p/interface";
+import { LocalArtifactStore, notFound } from "./local-store.ts";
+import { ManifestStore, parseManifestCid } from "./manifest-store.ts";
+import { nativeSha256 } from "./native-sha256.ts";
+import type { S3Settings } from "./s3-config.ts";
+import { S3ArtifactStore } from "./s3-store.ts";
+import { SpaceRefs } from "./space-refs.ts";
+
+/** How long an artifact fetch from the mesh may take (outputs up to the mesh's 48 MiB blob limit). */
+const MESH_FETCH_MS = 60_000;
+
+export interface ArtifactServiceOptions {
+  node: WeftNode;
+  local: LocalArtifactStore;
+  remote?: S3ArtifactStore;
+  manifests: ManifestStore;
+  refs: SpaceRefs;
+  verifier?: Verifier;
+  hasher?: Sha256Factory;
+}
+
+export interface ManifestSummary {
+  cid: string;
+  task: string;
+  title: string;
+  outcome: "success" | "failure";
+  by: string;
+  pinned: boolean;
+}
+
+export interface OutputCheck {
+  path: string;
+  size: number;
+  sha256: string;
+  ok: boolean;
+  /** Which store the bytes were read from. */
+  from?: "local" | "s3";
+  error?: { code: string; message: string };
+}
+
+export interface VerifyReport {
+  cid: string;
+  ok: boolean;
+  /** Why the manifest itself was refused (signature, statement, capability). */
+  error?: { code: string; message: string };
+  space?: string;
+  task?: string;
+  runner?: { did: string; kind: string };
+  status?: string;
+  startedAt?: number;
+  endedAt?: number;
+  spec?: string;
+  /** The run invocation's CID and the runner's chain (CIDs, root first). */
+  invocation?: string;
+  chain?: string[];
+  outputs: OutputCheck[];
+}
+
+export interface RunToRecord {
+  task: string;
+  spec: RunSpec;
+  result: RunResult;
+  /** Media types by output path (default: from the file name). */
+  mediaTypes?: Record<string, string>;
+}
+
+function problem(e: unknown): { code: string; message: string } {
+  if (e instanceof WeftError) return { code: e.code, message: e.message };
+  throw e;
+}
+
+export class ArtifactService {
+  readonly node: WeftNode;
+  readonly local: LocalArtifactStore;
+  readonly remote?: S3ArtifactStore;
+  readonly manifests: ManifestStore;
+  readonly refs: SpaceRefs;
+  readonly #verifier?: Verifier;
+  readonly #hasher: Sha256Factory;
+
+  constructor(options: ArtifactServiceOptions) {
+    this.node = options.node;
+    this.local = options.local;
+    this.remote = options.remote;
+    this.manifests = options.manifests;
+    this.refs = options.refs;
+    this.#verifier = options.verifier;
+    this.#hasher = options.hasher ?? nativeSha256;
+  }
+
+  /**
+   * Everything under `<dir>` (the peer's `<data dir>/artifacts`): the local
+   * store, manifests (on the node's libp2p) and space references, plus the
+   * S3 store when `s3` is given. Its bucket and credentials are checked now:
+   * wrong credentials or a missing bucket refuse to open (a setting to fix);
+   * an endpoint that does not answer is only reported through `warn` (it may
+   * come up later; until then S3 operations fail with that error).
+   */
+  static async open(options: {
+    dir: string;
+    node: WeftNode;
+    s3?: S3Settings;
+    verifier?: Verifier;
+    warn?: (message: string) => void;
+  }): Promise<ArtifactService> {
+    if (!options.node.libp2p) {
+      throw new WeftError("NoLibp2p", "artifact/no-libp2p", "artifacts need a node with libp2p (for bitswap)");
+    }
+    const remote = options.s3 ? new S3ArtifactStore(options.s3) : undefined;
+    try {
+      await remote?.check(AbortSignal.timeout(10_000)).catch((e) => {
+        if (!isWeftError(e, "artifact/store-unreachable")) throw e;
+        options.warn?.(e.message);
+      });
+      return new ArtifactService({
+        node: options.node,
+        local: await LocalArtifactStore.open({ dir: join(options.dir, "store"), node: options.node.did }),
+        ...(remote ? { remote } : {}),
+        manifests: await ManifestStore.open({
+          dir: join(options.dir, "manifests"),
+          libp2p: options.node.libp2p as Libp2p,
+        }),
+        refs: new SpaceRefs(join(options.dir, "refs")),
+        ...(options.verifier ? { verifier: options.verifier } : {}),
+      });
+    } catch (e) {
+      remote?.destroy();
+      throw e;
+    }
+  }
+
+  /** Where new artifacts go: the S3 store when configured, else the local one. */
+  get primary(): ArtifactStore {
+    return this.remote ?? this.local;
+  }
+
+  space(id: string): Space {
+    const space = this.node.space(id);
+    if (!space) throw new WeftError("NotFound", "not-found", `this node is not in a space ${id}`);
+    return space;
+  }
+
+  /** Store bytes for a space; with `sha256` the bytes must match it or nothing is kept. */
+  async put(
+    space: string,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<StoredArtifact> {
+    this.space(space);
+    const stored = await this.primary.write(source, options);
+    await this.refs.add(space, stored.sha256);
+    return stored;
+  }
+
+  /**
+   * The runners' ContentStore (whole blobs by raw CID): `get` reads the
+   * local store, then the S3 store when configured — copying the object
+   * into the local store, which checks its sha-256 and size, so what a run
+   * reads is always verified and the next read is local; undefined when
+   * neither holds it. `put` writes to the local store. Programs and inputs
+   * uploaded through the API land in S3 when it is configured; this is how
+   * a run on this node reads them.
+   */
+  contentStore(): ContentStore {
+    return {
+      get: async (cid) => {
+        const sha256 = sha256OfCid(cid);
+        const here = await this.local.get(cid);
+        if (here || !this.remote) return here;
+        const there = await this.remote.stat(sha256);
+        if (!there) return undefined;
+        await this.local.write(await this.remote.read(sha256), { sha256, size: there.size });
+        return await this.local.get(cid);
+      },
+      put: (bytes) => this.local.put(bytes),
+    };
+  }
+
+  /**
+   * The store that holds an artifact the space may read, and its size;
+   * not-found otherwise. An artifact neither store has (an output kept only
+   * by the node that ran the job, with no shared bucket) is fetched from
+   * the connected peers, checked against its digest, and kept locally.
+   */
+  async locate(space: string, sha256: string, signal?: AbortSignal): Promise<{ store: ArtifactStore; size: number }> {
+    this.space(space);
+    if (await this.refs.has(space, sha256)) {
+      for (const store of [this.local, this.remote]) {
+        const found = await store?.stat(sha256);
+        if (store && found) return { store, size: found.size };
+      }
+      const timeout = AbortSignal.timeout(MESH_FETCH_MS);
+      const fetched = await this.node.fetchBlob(rawCid(sha256), signal ? AbortSignal.any([signal, timeout]) : timeout);
+      if (fetched) {
+        await this.local.write([fetched], { sha256, size: fetched.length });
+        return { store: this.local, size: fetched.length };
+      }
+    }
+    throw notFound(`artifact ${sha256} (in this space, or on a connected peer)`);
+  }
+
+  /**
+   * Fetch a manifest of `space` (from here or a connected peer), verify it
+   * (no bytes downloaded) and keep it: pinned, its outputs readable here.
+   */
+  async manifest(space: string, cidText: string, signal?: AbortSignal): Promise<VerifiedManifest> {
+    const s = this.space(space);
+    const cid = parseManifestCid(cidText);
+    const bytes = await this.manifests.get(cid, signal ? { signal } : {});
+    const verified = await verifyManifest(cid, bytes, {
+      validator: s.authority.validator,
+      ...(this.#verifier ? { verifier: this.#verifier } : {}),
+    });
+    if (verified.manifest.space !== s.id) {
+      throw new ArtifactError(
+        "artifact/unauthorized",
+        `manifest ${cid} is about ${verified.manifest.space}, not ${s.id}`,
+      );
+    }
+    await this.#accept(verified);
+    return verified;
+  }
+
+  /** A verified manifest is kept: pinned, and its outputs readable in its space. */
+  async #accept(v: VerifiedManifest): Promise<void> {
+    await this.manifests.pin(parseManifestCid(v.cid), { space: v.manifest.space, task: v.manifest.task });
+    for (const o of v.manifest.outputs) await this.refs.add(v.manifest.space, o.sha256);
+  }
+
+  /** Verify a manifest and every byte of its outputs; a report, never a throw for a failed check. */
+  async verify(space: string, cidText: string, signal?: AbortSignal): Promise<VerifyReport> {
+    let v: VerifiedManifest;
+    try {
+      v = await this.manifest(space, cidText, signal);
+    } catch (e) {
+      return { cid: cidText, ok: false, error: problem(e), outputs: [] };
+    }
+    const m = v.manifest;
+    const outputs: OutputCheck[] = [];
+    for (const o of m.outputs) {
+      const check: OutputCheck = { path: o.path, size: o.size, sha256: o.sha256, ok: false };
+      try {
+        const { store } = await this.locate(space, o.sha256, signal);
+        check.from = store.kind;
+        await verifyOutput(o, await store.read(o.sha256, signal ? { signal } : {}), this.#hasher);
+        check.ok = true;
+      } catch (e) {
+        check.error = problem(e);
+      }
+      outputs.push(check);
+    }
+    return {
+      cid: v.cid,
+      ok: outputs.every((o) => o.ok),
+      space: m.space,
+      task: m.task,
+      runner: m.runner,
+      status: m.status,
+      startedAt: m.startedAt,
+      endedAt: m.endedAt,
+      spec: m.spec,
+      invocation: v.invocation.cid.toString(),
+      chain: v.chain.map((d) => d.cid.toString()),
+      outputs,
+    };
+  }
+
+  /** The manifests the space's tasks record, and the artifacts put in it. */
+  async list(
+    space: string,
+  ): Promise<{ manifests: ManifestSummary[]; artifacts: Array<{ sha256: string; cid: string }> }> {
+    const s = this.space(space);
+    const manifests: ManifestSummary[] = [];
+    for (const t of s.tasks()) {
+      for (const r of t.results) {
+        if (!r.manifest) continue;
+        const pinned = await this.manifests.isPinned(parseManifestCid(r.manifest)).catch(() => false);
+        manifests.push({ cid: r.manifest, task: t.id, title: t.title, outcome: r.outcome, by: r.by, pinned });
+      }
+    }
+    const artifacts = (await this.refs.list(space)).map((sha256) => ({ sha256, cid: rawCid(sha256) }));
+    return { manifests, artifacts };
+  }
+
+  /**
+   * Record a finished run of this node: its outputs (already in the local
+   * store, where runners write them) are published to S3 when configured,
+   * the manifest is signed with this node's key under its run capability,
+   * verified, stored and pinned. Resolves with the manifest and its CID,
+   * which the task's result operation then records.
+   */
+  async recordRun(space: string, run: RunToRecord): Promise<BuiltManifest> {
+    const s = this.space(space);
+    const command = runCommand(run.spec.runner);
+    const chains = s.authority.chainsFor(this.node.did, command, Math.floor(run.result.startedAt / 1000));
+    if (chains.length === 0) {
+      throw new WeftError("Forbidden", "cap/missing", `this node holds no delegation for ${command} in ${s.id}`);
+    }
+    const outputs: ManifestOutput[] = [];
+    for (const o of run.result.outputs) {
+      const here = await this.local.stat(o.sha256);
+      if (here?.size !== o.size) {
+        throw new ArtifactError("artifact/digest-mismatch", `output ${o.path} (${o.sha256}) is not in the local store`);
+      }
+      const locations: ManifestOutput["locations"] = [this.local.location()];
+      if (this.remote) {
+        await this.remote.write(await this.local.read(o.sha256), { sha256: o.sha256, size: o.size });
+        locations.unshift(this.remote.location(o.sha256));
+      }
+      outputs.push({
+        path: o.path,
+        size: o.size,
+        sha256: o.sha256,
+        cid: o.cid,
+        mediaType: run.mediaTypes?.[o.path] ?? mediaTypeOf(o.path),
+        locations,
+      });
+    }
+    let last: unknown;
+    for (const chain of chains) {
+      const built = await buildManifest(this.node.signer, chain, {
+        space: s.id,
+        task: run.task,
+        spec: run.spec,
+        result: run.result,
+        outputs,
+      });
+      let verified: VerifiedManifest;
+      try {
+        verified = await verifyManifest(built.cid, built.bytes, {
+          validator: s.authority.validator,
+          ...(this.#verifier ? { verifier: this.#verifier } : {}),
+        });
+      } catch (e) {
+        last = e; // this chain's policies refuse the run; try the next
+        continue;
+      }
+      await this.manifests.put(built.bytes, { space: s.id, task: run.task });
+      await this.#accept(verified);
+      return built;
+    }
+    throw last;
+  }
+
+  async stop(): Promise<void> {
+    await this.manifests.stop();
+    this.remote?.destroy();
+  }
+}
