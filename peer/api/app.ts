@@ -20,6 +20,13 @@ import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
+import type { Scheduler } from "../../protocol/scheduler/scheduler.ts";
+import { listPods, podOf, type PodState } from "../../protocol/scheduler/pods.ts";
+import { runLog } from "../../protocol/scheduler/run-logs.ts";
+import type { ArtifactService } from "../artifacts/service.ts";
+import { mountArtifactRoutes } from "./artifact-routes.ts";
+import type { Task } from "../../protocol/tasks/state.ts";
+import { utf8 } from "../../protocol/bytes.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -35,6 +42,10 @@ export interface ApiContext {
   connect(address: string): Promise<void>;
   /** This node's own capacity right now, if it advertises. */
   capacity?(): LiveAdvert | undefined;
+  /** The node's scheduler, for its runs and their logs. */
+  scheduler?: Scheduler;
+  /** The node's artifacts, served under /v1/spaces/:space/artifacts. */
+  artifacts?: ArtifactService;
   /** The dashboard's files, served at every path the API does not claim. */
   dashboard?(pathname: string): Promise<Response>;
   log?(msg: string, fields: Record<string, unknown>): void;
@@ -143,6 +154,43 @@ export function createApi(ctx: ApiContext): Hono {
         edges: tasks.flatMap((t) => t.deps.map((d) => ({ from: t.id, to: d }))),
       });
     },
+    "GET /v1/spaces/:space/pods": (c, { space, query }) =>
+      c.json({
+        pods: listPods(space!, Date.now(), (t) => ctx.scheduler?.run(space!.id, t), {
+          ...(query.state ? { state: query.state as PodState } : {}),
+          ...(query.node ? { node: query.node } : {}),
+          ...(query.limit ? { limit: Number(query.limit) } : {}),
+        }),
+      }),
+    "GET /v1/spaces/:space/pods/:task": (c, { space, params }) => {
+      const task = runTask(space!, params.task);
+      return c.json(podOf(space!.id, task, Date.now(), ctx.scheduler?.run(space!.id, task.id)));
+    },
+    "GET /v1/spaces/:space/pods/:task/logs": (c, { space, params, query }) => {
+      const task = runTask(space!, params.task);
+      const signal = c.req.raw.signal;
+      const lines = runLog(node, ctx.scheduler, space!.id, task, query.follow === "true", signal)[
+        Symbol.asyncIterator
+      ]();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const next = await lines.next();
+            if (next.done) controller.close();
+            else controller.enqueue(utf8(JSON.stringify(next.value) + "\n"));
+          } catch (e) {
+            // The log's source went away mid-stream: say so in-band, then end.
+            const line = { stream: "system", at: Date.now(), text: `log interrupted: ${(e as Error).message}` };
+            controller.enqueue(utf8(JSON.stringify(line) + "\n"));
+            controller.close();
+          }
+        },
+        cancel() {
+          void lines.return?.(undefined);
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
+    },
     "POST /v1/spaces/:space/invites": async (c, { space, body }) => {
       const b = body as { audience?: string; command?: string; expiration?: number; name?: string; peers?: string[] };
       const invite = await node.invite(space!.id, b);
@@ -212,7 +260,15 @@ export function createApi(ctx: ApiContext): Hono {
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
+  if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
   return app;
+}
+
+/** A task that is a run, or 404. */
+function runTask(space: Space, id: string): Task & { run: NonNullable<Task["run"]> } {
+  const task = space.task(id);
+  if (!task?.run) throw new HttpError(404, "not-found", `no run ${id} in this space`);
+  return task as Task & { run: NonNullable<Task["run"]> };
 }
 
 async function readBody(c: Context): Promise<Uint8Array> {
@@ -281,7 +337,21 @@ function opHandler(ctx: ApiContext): Handler {
         }
       }
     }
+    const args = invocation.args as Record<string, unknown>;
+    const runRoute = route.path.endsWith("/schedule") || route.path.endsWith("/evict");
+    if (route.path.endsWith("/schedule") && args.run === undefined) {
+      throw new InvalidInput("args.run", "is required: a run is a task with a run spec");
+    }
+    if (route.path.endsWith("/evict") && !space.log.reducer.tasks.get(String(args.task))?.run) {
+      throw new HttpError(404, "not-found", `${args.task} is not a run; cancel a task with its cancel route`);
+    }
+    const key = args.idempotencyKey;
+    const first = route.auth.op === "create" && typeof key === "string"
+      ? space.log.reducer.byIdempotencyKey(invocation.iss, key)
+      : undefined;
     const task = await space.submit(bytes, proofs);
-    return c.json(task, route.auth.op === "create" ? 201 : 200);
+    const status = route.auth.op === "create" && !first ? 201 : 200;
+    if (!runRoute) return c.json(task, status);
+    return c.json(podOf(space.id, task as Task & { run: NonNullable<Task["run"]> }, Date.now()), status);
   };
 }

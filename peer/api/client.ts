@@ -126,11 +126,38 @@ export class ApiClient {
     return this.request<T>("GET", path);
   }
 
+  /** GET a route that answers with NDJSON, one parsed value per line as it arrives. */
+  async *lines<T>(path: string, signal?: AbortSignal): AsyncGenerator<T> {
+    const bearer = await this.bearer("GET", path);
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, { headers: { authorization: `Bearer ${bearer}` }, signal });
+    } catch (e) {
+      throw new DaemonUnreachable(this.url, e);
+    }
+    if (!res.ok || !res.body) {
+      const err = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+    }
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of res.body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line) yield JSON.parse(line) as T;
+      }
+    }
+  }
+
   /** Sign a task operation as this client and submit it to its route. */
   async op<K extends OpKind, T = Record<string, unknown>>(
     space: string,
     kind: K,
     args: Omit<OpArgs<K>, "at">,
+    options: { path?: string } = {},
   ): Promise<T> {
     const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
     const inv = await invoke({
@@ -153,6 +180,6 @@ export class ApiClient {
         kind === "label" ? "labels" : kind === "dependency" ? "dependencies" : kind === "comment" ? "comments" : kind
       }`;
     const method = kind === "edit" ? "PATCH" : "POST";
-    return await this.#send<T>(method, path, bearer);
+    return await this.#send<T>(method, options.path ?? path, bearer);
   }
 }

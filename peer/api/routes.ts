@@ -27,6 +27,7 @@ import {
 } from "../../protocol/schema/fields.ts";
 import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
 import { isWeftError } from "../../protocol/errors.ts";
+import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
 
 export type Auth =
   | { kind: "none" }
@@ -142,7 +143,8 @@ export const ROUTES: RouteDef[] = [
   {
     method: "POST",
     path: "/v1/spaces/:space/schedule",
-    summary: "Submit a run: a signed create op with a run spec; a retry with the same idempotency key returns the first",
+    summary:
+      "Submit a run: a signed create op with a run spec; a retry with the same idempotency key returns the first",
     auth: op("create"),
   },
   {
@@ -228,6 +230,40 @@ export const ROUTES: RouteDef[] = [
   },
 ];
 
+/**
+ * The artifact routes: space queries like the rest, but their bodies and
+ * answers stream (artifact-routes.ts serves them, when the peer has an
+ * artifact service), so an upload's invocation names its sha-256 and size
+ * in the query instead of a body digest.
+ */
+export const ARTIFACT_ROUTES: RouteDef[] = [
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/artifacts",
+    summary: "Manifests the space's tasks record, and artifacts put in the space",
+    auth: q(Commands.artifactGet),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/artifacts",
+    summary: "Upload an artifact: the raw body, streamed; it must match ?sha256= and ?size= or nothing is kept",
+    auth: q(Commands.artifactPut),
+    query: object({ sha256: required(str(64, 64, SHA256_HEX)), size: required(str(1, 16, /^\d+$/)) }),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/artifacts/:cid",
+    summary: "By raw CID: the artifact's bytes (Range: bytes=N- resumes). By manifest CID: the verified manifest",
+    auth: q(Commands.artifactGet),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/artifacts/:cid/verify",
+    summary: "Verify a manifest: its signature, the runner's run capability, and every byte of its outputs",
+    auth: q(Commands.artifactGet),
+  },
+];
+
 /** A percent-decoded path segment, or undefined when its encoding is malformed. */
 function decodeSegment(segment: string): string | undefined {
   try {
@@ -243,7 +279,7 @@ export function matchRoute(
   path: string,
 ): { route: RouteDef; params: Record<string, string> } | undefined {
   const parts = path.split("?")[0].split("/");
-  for (const route of ROUTES) {
+  for (const route of [...ROUTES, ...ARTIFACT_ROUTES]) {
     if (route.method !== method) continue;
     const pattern = route.path.split("/");
     if (pattern.length !== parts.length) continue;

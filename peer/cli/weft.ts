@@ -24,61 +24,9 @@ import type { TaskView } from "../../protocol/tasks/query.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { short, table } from "./output.ts";
 import { runDaemon } from "../run-daemon.ts";
-
-class Usage extends WeftError {
-  constructor(message: string) {
-    super("Usage", "cli/usage", message);
-  }
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-interface Command {
-  usage: string;
-  summary: string;
-  options?: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
-  run(args: string[], v: Values, io: Io): Promise<void>;
-}
-
-interface Io {
-  home: string;
-  json: boolean;
-  out(text: string): void;
-  print(value: unknown, human: () => string): void;
-  client(): Promise<ApiClient>;
-}
-
-const DURATION = /^(\d+)(s|m|h|d)$/;
-function seconds(text: string, what: string): number {
-  const m = DURATION.exec(text);
-  if (!m) throw new Usage(`${what} is a duration like 30s, 5m, 2h or 7d`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s"];
-}
-
-function need(args: string[], i: number, name: string): string {
-  const v = args[i];
-  if (v === undefined || v === "") throw new Usage(`missing <${name}>`);
-  return v;
-}
-
-const str = (v: Values, k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
-const list = (v: Values, k: string) => (Array.isArray(v[k]) ? (v[k] as string[]) : []);
-
-async function resolveSpace(io: Io, v: Values): Promise<string> {
-  const want = str(v, "space") ?? process.env.WEFT_SPACE;
-  const { spaces } = await (await io.client()).get<{ spaces: Array<{ id: string; name: string }> }>("/v1/spaces");
-  if (want) {
-    const hit = spaces.find((s) => s.id === want || s.name === want) ?? spaces.find((s) => s.id.startsWith(want));
-    if (!hit) throw new WeftError("NotFound", "not-found", `no space ${want}; see \`weft space list\``);
-    return hit.id;
-  }
-  if (spaces.length === 1) return spaces[0].id;
-  const personal = spaces.find((s) => s.name === "personal");
-  if (personal) return personal.id;
-  throw new Usage("this peer is in several spaces: pick one with --space <name|id> (or WEFT_SPACE)");
-}
-
-const enc = encodeURIComponent;
+import { type Command, enc, type Io, list, need, resolveSpace, seconds, str, Usage, type Values } from "./command.ts";
+import { RUN_COMMANDS } from "./run-commands.ts";
+import { ARTIFACT_COMMANDS } from "./artifact-commands.ts";
 
 async function task(io: Io, space: string, id: string): Promise<TaskView> {
   return await (await io.client()).get<TaskView>(`/v1/spaces/${enc(space)}/tasks/${enc(id)}`);
@@ -574,6 +522,8 @@ const COMMANDS: Record<string, Command> = {
       );
     },
   },
+  ...RUN_COMMANDS,
+  ...ARTIFACT_COMMANDS,
   token: {
     usage: "weft token [METHOD PATH]",
     summary: "Print a one-use bearer for an API request (default: GET /v1/node), e.g. for curl",
@@ -585,7 +535,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function help(): string {
-  const groups = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const groups = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return `weft — a local-first, agent-first development mesh
 
 usage: weft <command> [options]    (--help on any command; --json on any read)

@@ -50,6 +50,17 @@ export class CapacityAdvertiser {
     this.#timer = setInterval(() => void this.advertise(), this.#periodMs);
   }
 
+  #soon?: ReturnType<typeof setTimeout>;
+
+  /** What this node offers changed (a job started or ended): advertise shortly, once for a burst. */
+  advertiseSoon(): void {
+    if (this.#soon || this.#timer === undefined) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.advertise();
+    }, 100);
+  }
+
   /** Advertise now in every space this node may advertise in. */
   async advertise(): Promise<void> {
     const advert = measureCapacity(this.#settings, Math.ceil((3 * this.#periodMs) / 1000));
@@ -68,5 +79,7 @@ export class CapacityAdvertiser {
 
   stop(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
+    this.#timer = undefined;
   }
 }

@@ -5,11 +5,12 @@
  * `weft.toml: http.port must be an integer from 0 to 65535`.
  */
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { WeftError } from "../../protocol/errors.ts";
 import { dataDirFromEnv } from "../data-dir.ts";
+import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -22,6 +23,22 @@ export interface Config {
   log: { level: LogLevel };
   /** When run as a relay: only carry these spaces (empty: any member's). */
   relay: { spaces: string[] };
+  /** What this node offers to run, as advertised to its spaces. */
+  capacity: {
+    /** Jobs it runs at once (0: it runs none). */
+    slots: number;
+    gpus: number;
+    /** Tags placement selects on: `gpu`, `region=eu`, `arch=arm64`, … */
+    tags: string[];
+    /** How often it advertises; adverts live three times as long. */
+    advertiseSeconds: number;
+  };
+  scheduler: {
+    /** How long a claim holds before it must be renewed; a dead node's jobs are placed again after this. */
+    leaseSeconds: number;
+  };
+  /** Where artifacts go: the local store always, and an S3-compatible bucket when one is configured. */
+  artifacts: ArtifactsConfig;
 }
 
 export class ConfigError extends WeftError {
@@ -34,6 +51,8 @@ export const DEFAULTS = {
   http: { host: "127.0.0.1", port: 7777 },
   p2p: { listen: ["/ip4/127.0.0.1/tcp/7778", "/ip4/127.0.0.1/tcp/7779/ws"], bootstrap: [] as string[] },
   log: { level: "info" as LogLevel },
+  capacity: { gpus: 0, advertiseSeconds: 30 },
+  scheduler: { leaseSeconds: 30 },
 };
 
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
@@ -42,12 +61,16 @@ function fail(source: string, key: string, must: string): never {
   throw new ConfigError(`${source}: ${key} ${must}`);
 }
 
-function port(v: unknown, source: string, key: string): number {
+function integer(v: unknown, source: string, key: string, min: number, max: number): number {
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65535) {
-    fail(source, key, "must be an integer from 0 to 65535");
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    fail(source, key, `must be an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+function port(v: unknown, source: string, key: string): number {
+  return integer(v, source, key, 0, 65535);
 }
 
 function text(v: unknown, source: string, key: string, max = 253): string {
@@ -72,12 +95,26 @@ function level(v: unknown, source: string, key: string): LogLevel {
   return v as LogLevel;
 }
 
+function tags(v: unknown, source: string, key: string): string[] {
+  const items = typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v;
+  if (!Array.isArray(items) || items.length > 64) fail(source, key, "must be a list of at most 64 tags");
+  return items.map((t, i) => {
+    if (typeof t !== "string" || !/^[^\s=!]{1,64}(=[^\s]{1,63})?$/.test(t)) {
+      fail(source, `${key}[${i}]`, "must be a tag like gpu or region=eu (no spaces, no !)");
+    }
+    return t;
+  });
+}
+
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay"],
+  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
   relay: ["spaces"],
+  capacity: ["slots", "gpus", "tags", "advertise_seconds"],
+  scheduler: ["lease_seconds"],
+  // artifacts: checked by artifacts-config.ts
 };
 
 function dids(v: unknown, source: string, key: string): string[] {
@@ -109,6 +146,15 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (t.p2p?.bootstrap !== undefined) config.p2p.bootstrap = addresses(t.p2p.bootstrap, source, "p2p.bootstrap");
   if (t.log?.level !== undefined) config.log.level = level(t.log.level, source, "log.level");
   if (t.relay?.spaces !== undefined) config.relay.spaces = dids(t.relay.spaces, source, "relay.spaces");
+  const c = t.capacity;
+  if (c?.slots !== undefined) config.capacity.slots = integer(c.slots, source, "capacity.slots", 0, 4096);
+  if (c?.gpus !== undefined) config.capacity.gpus = integer(c.gpus, source, "capacity.gpus", 0, 1024);
+  if (c?.tags !== undefined) config.capacity.tags = tags(c.tags, source, "capacity.tags");
+  if (c?.advertise_seconds !== undefined) {
+    config.capacity.advertiseSeconds = integer(c.advertise_seconds, source, "capacity.advertise_seconds", 1, 200);
+  }
+  const lease = t.scheduler?.lease_seconds;
+  if (lease !== undefined) config.scheduler.leaseSeconds = integer(lease, source, "scheduler.lease_seconds", 1, 3600);
 }
 
 const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
@@ -119,6 +165,11 @@ const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
   WEFT_BOOTSTRAP: (c, v, k) => void (c.p2p.bootstrap = addresses(v, "environment", k)),
   WEFT_LOG_LEVEL: (c, v, k) => void (c.log.level = level(v, "environment", k)),
   WEFT_RELAY_SPACES: (c, v, k) => void (c.relay.spaces = dids(v, "environment", k)),
+  WEFT_SLOTS: (c, v, k) => void (c.capacity.slots = integer(v, "environment", k, 0, 4096)),
+  WEFT_GPUS: (c, v, k) => void (c.capacity.gpus = integer(v, "environment", k, 0, 1024)),
+  WEFT_TAGS: (c, v, k) => void (c.capacity.tags = tags(v, "environment", k)),
+  WEFT_ADVERTISE_SECONDS: (c, v, k) => void (c.capacity.advertiseSeconds = integer(v, "environment", k, 1, 200)),
+  WEFT_LEASE_SECONDS: (c, v, k) => void (c.scheduler.leaseSeconds = integer(v, "environment", k, 1, 3600)),
 };
 /** WEFT_* variables read elsewhere (the CLI, the Deno relay, tests and benchmarks). */
 const ENV_OTHER = new Set([
@@ -140,6 +191,9 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     p2p: { listen: [...DEFAULTS.p2p.listen], bootstrap: [] },
     log: { ...DEFAULTS.log },
     relay: { spaces: [] },
+    capacity: { ...DEFAULTS.capacity, slots: availableParallelism(), tags: [] },
+    scheduler: { ...DEFAULTS.scheduler },
+    artifacts: {},
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;
@@ -150,8 +204,8 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
       throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
     }
   }
+  let toml: Record<string, unknown> | undefined;
   if (raw !== undefined) {
-    let toml: Record<string, unknown>;
     try {
       toml = parseToml(raw) as Record<string, unknown>;
     } catch (e) {
@@ -159,11 +213,14 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     }
     applyToml(config, toml, path);
   }
+  config.artifacts = artifactsConfig(toml, env, path);
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith("WEFT_") || value === undefined) continue;
     const apply = ENV[key];
     if (apply) apply(config, value, key);
-    else if (!ENV_OTHER.has(key)) throw new ConfigError(`environment: ${key} is not a known setting`);
+    else if (!ENV_OTHER.has(key) && !isArtifactsEnv(key)) {
+      throw new ConfigError(`environment: ${key} is not a known setting`);
+    }
   }
   return config;
 }
@@ -185,5 +242,18 @@ bootstrap = []
 
 [log]
 level = "info"
-`;
+
+[capacity]
+# Jobs run at once (default: one per core; 0 runs none), GPUs offered, and
+# tags jobs can select on (gpu, region=eu, arch=arm64, …).
+# slots = 4
+gpus = ${DEFAULTS.capacity.gpus}
+tags = []
+# Adverts go out this often and lapse after three periods.
+advertise_seconds = ${DEFAULTS.capacity.advertiseSeconds}
+
+[scheduler]
+# A job's lease; a node that dies loses its jobs to others after this long.
+lease_seconds = ${DEFAULTS.scheduler.leaseSeconds}
+${ARTIFACTS_TOML}`;
 }

@@ -23,7 +23,9 @@ import { matchRoute } from "../api/routes.ts";
 import { issueCredentials } from "../api/credentials.ts";
 import { serve, type Served } from "../http/serve.ts";
 import { renderMetrics } from "./metrics.ts";
-import { CapacityAdvertiser } from "./capacity.ts";
+import { ArtifactService } from "../artifacts/service.ts";
+import { ManifestPinner } from "../artifacts/pinner.ts";
+import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -37,6 +39,8 @@ export interface Daemon {
   url: string;
   http: Served;
   log: Logger;
+  artifacts: ArtifactService;
+  runs: Runs;
   stop(): Promise<void>;
 }
 
@@ -62,14 +66,15 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   const ws = node.addNetwork((o) => new WebSocketNetworkAdapter(o));
   const stock = node.addStockWebSocket();
   const connector = new Connector({ libp2p: node.libp2p, ws, log });
-  const capacity = new CapacityAdvertiser(node, {
-    gpus: 0,
-    tags: [],
-    runners: () => [],
-    running: () => 0,
-    slots: () => 0,
-    version: VERSION,
+  const artifacts = await ArtifactService.open({
+    dir: join(config.home, "artifacts"),
+    node,
+    verifier,
+    ...(config.artifacts.s3 ? { s3: config.artifacts.s3 } : {}),
+    warn: (message) => log.warn("S3 artifact store unreachable", { error: message }),
   });
+  const pinner = new ManifestPinner(artifacts);
+  const runs = await startRuns(config, node, artifacts, log);
   const auth = new ApiAuthority(node, verifier);
   let ready = false;
   const app = createApi({
@@ -80,7 +85,9 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     metrics: () => renderMetrics(node),
     ready: () => ready,
     connect: (address) => connector.add(address),
-    capacity: () => capacity.current(),
+    capacity: () => runs.capacity.current(),
+    scheduler: runs.scheduler,
+    artifacts,
     dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
     log: (msg, fields) => log.error(msg, fields),
   });
@@ -118,7 +125,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       log.warn("bootstrap address refused", { address, error: (e as Error).message })
     );
   }
-  capacity.start();
+  await pinner.start();
   ready = true;
   log.info("peer ready", {
     did: node.did,
@@ -134,12 +141,16 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     url,
     http,
     log,
+    artifacts,
+    runs,
     stop: () =>
       stopping ??= (async () => {
         ready = false;
-        capacity.stop();
+        await runs.stop();
         connector.stop();
         await http.close();
+        pinner.stop();
+        await artifacts.stop();
         await node.stop();
         await storage.close();
         log.info("peer stopped");

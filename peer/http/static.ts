@@ -30,6 +30,11 @@ async function file(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
+/** Errors in the API's shape, so clients see one kind of error whatever path they hit. */
+function errorResponse(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
 /** A handler for GET requests under `root`, or a short page saying how to build the dashboard. */
 export function staticFiles(root: string): (pathname: string) => Promise<Response> {
   return async (pathname) => {
@@ -37,12 +42,12 @@ export function staticFiles(root: string): (pathname: string) => Promise<Respons
     try {
       decoded = decodeURIComponent(pathname);
     } catch {
-      return new Response("bad request: the path has malformed percent-encoding", { status: 400 });
+      return errorResponse(400, "input/path", "the path has malformed percent-encoding");
     }
     const rel = normalize(decoded).replace(/^(\.\.(\/|\\|$))+/, "").replace(/^[/\\]+/, "");
     const target = join(root, rel);
     if (!(target + sep).startsWith(join(root) + sep) && target !== join(root)) {
-      return new Response("not found", { status: 404 });
+      return errorResponse(404, "not-found", "no such file");
     }
     let body = rel ? await file(target) : undefined;
     let path = target;

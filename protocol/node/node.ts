@@ -335,7 +335,9 @@ export class WeftNode {
         if (channel === "heads") return; // a session already pushes document changes to its remote
         for (const adapter of this.#adapters) {
           if (!adapter.bridgesGossip) continue;
-          for (const session of adapter.sessions.values()) if (session !== from) session.sendGossip(space, channel, bytes);
+          for (const session of adapter.sessions.values()) {
+            if (session !== from) session.sendGossip(space, channel, bytes);
+          }
         }
       },
     };

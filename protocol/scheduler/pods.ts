@@ -52,7 +52,12 @@ function lastAt(task: Task, kinds: readonly string[]): number | undefined {
   return undefined;
 }
 
-export function podOf(space: string, task: Task & { run: NonNullable<Task["run"]> }, now: number, local?: LocalRun): Pod {
+export function podOf(
+  space: string,
+  task: Task & { run: NonNullable<Task["run"]> },
+  now: number,
+  local?: LocalRun,
+): Pod {
   const need = needOf(task);
   const last = task.results.at(-1);
   const state = podState(task, now);

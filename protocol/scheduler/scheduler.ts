@@ -368,9 +368,11 @@ export class Scheduler {
     await Promise.all(held.map((r) => this.#stop(keyOf(r.space, r.task), "the node is stopping")));
     await Promise.all([...this.#flows.values()]);
     const spaces = new Map(this.#o.spaces().map((s) => [s.id, s]));
-    await Promise.all(held.filter((r) => r.fence > 0).map((r) =>
-      spaces.get(r.space)?.act("release", { task: r.task, fence: r.fence }).catch(() => {})
-    ));
+    await Promise.all(
+      held.filter((r) => r.fence > 0).map((r) =>
+        spaces.get(r.space)?.act("release", { task: r.task, fence: r.fence }).catch(() => {})
+      ),
+    );
   }
 }
 

@@ -184,7 +184,12 @@ export class SpaceGossip {
   async advertise(advert: CapacityAdvert): Promise<LiveAdvert> {
     const args = advertShape(advert, "advert");
     const iat = Math.floor(this.#o.now() / 1000);
-    const inv = await this.#sign(Commands.capacityAdvertise, args as unknown as Record<string, Ipld>, iat + args.ttl, iat);
+    const inv = await this.#sign(
+      Commands.capacityAdvertise,
+      args as unknown as Record<string, Ipld>,
+      iat + args.ttl,
+      iat,
+    );
     const live: LiveAdvert = { ...args, node: this.#o.signer.did, at: iat * 1000, expires: (iat + args.ttl) * 1000 };
     this.#remember(live, inv.bytes);
     this.#publish("capacity", inv.bytes);

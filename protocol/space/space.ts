@@ -474,7 +474,9 @@ export class Space {
     // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) => this.#raced(e, inv.iss, inv.cmd, inv.args));
+    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
+      this.#raced(e, inv.iss, inv.cmd, inv.args)
+    );
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */

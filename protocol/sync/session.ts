@@ -273,7 +273,9 @@ export class SyncSession {
     this.#logStreams.set(frame.i, controller);
     void (async () => {
       try {
-        for await (const l of lines) this.#send({ t: "log", i: frame.i, l: { stream: l.stream, at: l.at, text: l.text } });
+        for await (const l of lines) {
+          this.#send({ t: "log", i: frame.i, l: { stream: l.stream, at: l.at, text: l.text } });
+        }
         end("");
       } catch (e) {
         end((e as Error).message);

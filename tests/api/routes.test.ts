@@ -10,6 +10,10 @@ import { newTaskId } from "../../protocol/space/space.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
+import { MemoryContentStore } from "../helpers/content-store.ts";
+import { sampleSpec } from "../../wasm-runners/samples/build.ts";
+import type { Pod } from "../../protocol/scheduler/pods.ts";
+import type { LogLine, RunSpec } from "../../protocol/runner/runner.ts";
 
 const enc = encodeURIComponent;
 
@@ -204,6 +208,63 @@ describe("HTTP API routes", () => {
       s.addEventListener("error", () => resolve(true));
     });
     assert.ok(refused);
+  });
+
+  it("runs: schedule (idempotent), pods, logs and evict", async () => {
+    // The program goes where the runner reads it: the peer's artifact store.
+    const local = new MemoryContentStore();
+    const upload = async (spec: RunSpec) => {
+      const bytes = (await local.get(spec.program))!;
+      await a.daemon.artifacts.local.put(bytes);
+      return spec;
+    };
+    const hasher = await upload(await sampleSpec(local, "hasher", { limits: { wallMs: 20_000 } }));
+    const schedule = `/v1/spaces/${enc(space)}/schedule`;
+    const args = { task: newTaskId(), title: "hash nothing", run: hasher, idempotencyKey: "routes-1" };
+    const first = await a.client.op<"create", Pod>(space, "create", args, { path: schedule });
+    hit("POST", "/v1/spaces/:space/schedule");
+    const again = await a.client.op<"create", Pod>(space, "create", { ...args, task: newTaskId() }, { path: schedule });
+    assert.equal(again.task, first.task, "the same idempotency key gives back the first run");
+    const pod = (p: string) => a.client.get<Pod>(`/v1/spaces/${enc(space)}/pods/${p}`);
+    const done = await eventually(
+      async () => {
+        const x = await pod(first.task);
+        return x.state === "succeeded" || x.state === "failed" ? x : undefined;
+      },
+      60_000,
+      "run finished",
+    );
+    hit("GET", "/v1/spaces/:space/pods/:task");
+    assert.equal(done!.state, "succeeded", done!.summary);
+    assert.equal(done!.node, a.daemon.node.did);
+    assert.ok(done!.manifest);
+    const { pods } = await a.client.get<{ pods: Pod[] }>(`/v1/spaces/${enc(space)}/pods?state=succeeded`);
+    hit("GET", "/v1/spaces/:space/pods");
+    assert.deepEqual(pods.map((p) => p.task), [first.task]);
+    const lines: LogLine[] = [];
+    for await (const l of a.client.lines<LogLine>(`/v1/spaces/${enc(space)}/pods/${first.task}/logs`)) lines.push(l);
+    hit("GET", "/v1/spaces/:space/pods/:task/logs");
+    assert.ok(lines.some((l) => l.stream === "system"), JSON.stringify(lines));
+
+    const sleep = await upload(await sampleSpec(local, "sleep", { args: ["60000"], limits: { wallMs: 120_000 } }));
+    const long = await a.client.op<"create", Pod>(space, "create", { task: newTaskId(), title: "sleep", run: sleep }, {
+      path: schedule,
+    });
+    await eventually(async () => (await pod(long.task)).state === "running", 60_000, "sleep running");
+    const evicted = await a.client.op<"cancel", Pod>(space, "cancel", { task: long.task }, {
+      path: `/v1/spaces/${enc(space)}/evict`,
+    });
+    hit("POST", "/v1/spaces/:space/evict");
+    assert.equal(evicted.state, "cancelled");
+    const stopped = await eventually(
+      async () => {
+        const x = await pod(long.task);
+        return x.local?.status ? x : undefined;
+      },
+      20_000,
+      "sleep stopped",
+    );
+    assert.equal(stopped!.local!.status, "stopped");
   });
 
   it("covers every route in the table", () => {

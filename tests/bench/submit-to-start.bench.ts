@@ -125,7 +125,14 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const [b, s, u] = [sorted(base), sorted(one), sorted(burst)];
 const note = "baseline: a plain operation reaching another peer";
 for (const p of [50, 99]) {
-  report({ bench: BENCH, metric: `one-at-a-time p${p}`, value: percentile(s, p), unit: "ms", baseline: percentile(b, p), note });
+  report({
+    bench: BENCH,
+    metric: `one-at-a-time p${p}`,
+    value: percentile(s, p),
+    unit: "ms",
+    baseline: percentile(b, p),
+    note,
+  });
   report({
     bench: BENCH,
     metric: `burst of ${BURST} p${p}`,

@@ -18,7 +18,6 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
-import { loadCredentials } from "../../peer/api/credentials.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { runLog } from "../../protocol/scheduler/run-logs.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
@@ -57,7 +56,7 @@ async function command(page: Page, line: string): Promise<void> {
 async function upload(d: TestDaemon, space: string, files: (Uint8Array | string)[]): Promise<string[]> {
   const dir = await mkdtemp(joinPath(tmpdir(), "weft-e2e-run-"));
   try {
-    const artifacts = new ArtifactClient(d.client, await loadCredentials(d.home));
+    const artifacts = new ArtifactClient(d.client);
     const cids: string[] = [];
     for (const [i, bytes] of files.entries()) {
       await writeFile(joinPath(dir, String(i)), bytes);

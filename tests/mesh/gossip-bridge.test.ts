@@ -76,14 +76,22 @@ describe("gossip and blobs for nodes without libp2p", () => {
   });
 
   it("a tab's advert reaches a libp2p node through its peer, and the mesh's reach the tab", async () => {
-    await eventually(async () => {
-      await tab.gossip(spaceTab.id)!.advertise(advert({ ephemeral: true, slots: 3 }));
-      return a.node.gossip(spaceA.id)!.adverts().some((x) => x.node === tab.did && x.slots === 3);
-    }, 10_000, "the tab's advert at a");
-    await eventually(async () => {
-      await a.node.gossip(spaceA.id)!.advertise(advert({ gpus: 1 }));
-      return tab.gossip(spaceTab.id)!.adverts().some((x) => x.node === a.node.did && x.gpus === 1);
-    }, 10_000, "a's advert at the tab");
+    await eventually(
+      async () => {
+        await tab.gossip(spaceTab.id)!.advertise(advert({ ephemeral: true, slots: 3 }));
+        return a.node.gossip(spaceA.id)!.adverts().some((x) => x.node === tab.did && x.slots === 3);
+      },
+      10_000,
+      "the tab's advert at a",
+    );
+    await eventually(
+      async () => {
+        await a.node.gossip(spaceA.id)!.advertise(advert({ gpus: 1 }));
+        return tab.gossip(spaceTab.id)!.adverts().some((x) => x.node === a.node.did && x.gpus === 1);
+      },
+      10_000,
+      "a's advert at the tab",
+    );
     assert.ok(b.node.gossip(spaceB.id)!.adverts().some((x) => x.node === tab.did));
   });
 
@@ -121,7 +129,10 @@ describe("gossip and blobs for nodes without libp2p", () => {
   });
 
   it("a peer that answers with other bytes is not believed", async () => {
-    const liar: ContentStore = { get: () => Promise.resolve(new TextEncoder().encode("forged")), put: () => Promise.reject() };
+    const liar: ContentStore = {
+      get: () => Promise.resolve(new TextEncoder().encode("forged")),
+      put: () => Promise.reject(),
+    };
     b.node.serveBlobs(liar);
     try {
       const cid = cidOf(new TextEncoder().encode("the real content"), RAW).toString();

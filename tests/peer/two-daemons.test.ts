@@ -5,57 +5,18 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import process from "node:process";
-import { ApiClient } from "../../peer/api/client.ts";
-import { loadCredentials } from "../../peer/api/credentials.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { eventually } from "../helpers/nodes.ts";
+import { startPeer, stopPeer as stop, weft } from "../helpers/peer-process.ts";
 
 const run = promisify(execFile);
-const MAIN = new URL("../../peer/main.ts", import.meta.url).pathname;
 const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
-
-interface Proc {
-  child: ChildProcess;
-  home: string;
-  out: string;
-}
-
-async function startPeer(): Promise<Proc> {
-  const home = await mkdtemp(join(tmpdir(), "weft-proc-"));
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      WEFT_HOME: home,
-      WEFT_HTTP_PORT: "0",
-      WEFT_P2P_LISTEN: "/ip4/127.0.0.1/tcp/0",
-      WEFT_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const p: Proc = { child, home, out: "" };
-  child.stdout!.on("data", (d) => (p.out += d));
-  child.stderr!.on("data", (d) => (p.out += d));
-  await eventually(() => p.out.includes("  p2p "), 20_000, "peer started");
-  return p;
-}
-
-async function weft(p: Proc, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, WEFT_HOME: p.home } });
-  return stdout.trim();
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  p.child.kill("SIGTERM");
-  const code = await new Promise<number | null>((r) => p.child.once("exit", (c) => r(c)));
-  await rm(p.home, { recursive: true, force: true });
-  return code;
-}
 
 describe("two peer processes and the CLI", () => {
   it("join through the CLI; a CLI task on one shows in the other's API", async () => {
@@ -66,13 +27,12 @@ describe("two peer processes and the CLI", () => {
       assert.match(bDid, /^did:key:z6Mk/);
       const invite = await weft(a, "space", "invite", "--to", bDid, "--name", "b");
       assert.match(invite, /^weft-invite:/);
-      const address = /p2p\s+(\S+)/.exec(a.out)![1];
-      const joined = JSON.parse(await weft(b, "join", address, "--invite", invite, "--json"));
+      const joined = JSON.parse(await weft(b, "join", a.address, "--invite", invite, "--json"));
       assert.equal(joined.name, "personal");
       const created = JSON.parse(
         await weft(b, "task", "add", "written on b", "--label", "cli", "--space", joined.id, "--json"),
       );
-      const apiA = new ApiClient(await loadCredentials(a.home));
+      const apiA = await a.api();
       const seen = await eventually(
         () =>
           apiA.get<TaskView>(`/v1/spaces/${encodeURIComponent(joined.id)}/tasks/${created.id}`).catch(() => undefined),

@@ -78,8 +78,10 @@ describe("placement", () => {
   });
 
   it("ranks the same way whatever order the adverts arrive in", () => {
-    const adverts = Array.from({ length: 20 }, (_, i) =>
-      advert(`did:key:n${i}`, { cpu: { cores: 4, load: (i % 5) * 0.7 }, slots: 1 + (i % 3) }));
+    const adverts = Array.from(
+      { length: 20 },
+      (_, i) => advert(`did:key:n${i}`, { cpu: { cores: 4, load: (i % 5) * 0.7 }, slots: 1 + (i % 3) }),
+    );
     const order = rank("task1", need(), adverts).map((a) => a.node);
     const shuffled = [...adverts].sort(() => Math.random() - 0.5);
     assert.deepEqual(rank("task1", need(), shuffled).map((a) => a.node), order);
