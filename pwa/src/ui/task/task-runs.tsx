@@ -235,7 +235,8 @@ function ManifestItem(props: { space: Space; cid: string }) {
     let gone = false;
     void (async () => {
       const record = await bn.db.get("manifests", props.cid);
-      const bytes = record?.bytes ?? await bn.node.fetchBlob(props.cid, AbortSignal.timeout(15_000)).catch(() => undefined);
+      const bytes = record?.bytes ??
+        await bn.node.fetchBlob(props.cid, AbortSignal.timeout(15_000)).catch(() => undefined);
       if (!bytes) return { state: "unchecked" } as const;
       try {
         const { verifyManifest } = await import("../../../../protocol/artifacts/verify.ts");
