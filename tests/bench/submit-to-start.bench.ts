@@ -10,12 +10,12 @@
  * burst measures CPU starvation as much as placement.
  */
 import process from "node:process";
-import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
 import type { Runner, RunSpec } from "../../protocol/runner/runner.ts";
 import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
+import { advert } from "../helpers/adverts.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts";
 import { percentile, report } from "./report.ts";
@@ -24,17 +24,7 @@ const BENCH = "submit-to-start";
 const SEQUENTIAL = Number(process.env.SEQ ?? 60);
 const BURST = 16;
 
-const advert: CapacityAdvert = {
-  cpu: { cores: 2, load: 0 },
-  memoryMb: { total: 4096, free: 2048 },
-  gpus: 0,
-  runners: ["wasm"],
-  tags: [],
-  version: "bench",
-  running: 0,
-  slots: 4,
-  ttl: 600,
-};
+const offer = advert({ memoryMb: { total: 4096, free: 2048 }, slots: 4, ttl: 600 });
 
 const nodes: TestNode[] = await Promise.all(Array.from({ length: 5 }, () => libp2pNode()));
 const space = await nodes[0].node.createSpace("bench");
@@ -76,11 +66,11 @@ const schedulers: Scheduler[] = nodes.slice(1).map((n, i) => {
       soon ??= setTimeout(() => {
         soon = undefined;
         const s = schedulers[i];
-        void n.node.gossip(space.id)!.advertise({ ...advert, running: s.running, slots: s.free });
+        void n.node.gossip(space.id)!.advertise({ ...offer, running: s.running, slots: s.free });
       }, 100),
   });
 });
-for (const n of nodes.slice(1)) await n.node.gossip(space.id)!.advertise(advert);
+for (const n of nodes.slice(1)) await n.node.gossip(space.id)!.advertise(offer);
 await eventually(() => nodes[0].node.gossip(space.id)!.adverts().length === 4, 30_000, "four adverts");
 for (const s of schedulers) s.start();
 

@@ -12,25 +12,12 @@ import type { AddressInfo } from "node:net";
 import { createNode, type WeftNode } from "../../protocol/node/node.ts";
 import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
 import { type WebSocketLike, WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
-import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import type { ContentStore } from "../../protocol/runner/runner.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
+import { advert } from "../helpers/adverts.ts";
 import { dial, eventually, libp2pNode, memoryKeystore, type TestNode } from "../helpers/nodes.ts";
-
-const advert = (over: Partial<CapacityAdvert> = {}): CapacityAdvert => ({
-  cpu: { cores: 2, load: 0 },
-  memoryMb: { total: 1024, free: 512 },
-  gpus: 0,
-  runners: ["wasm"],
-  tags: [],
-  version: "test",
-  running: 0,
-  slots: 1,
-  ttl: 60,
-  ...over,
-});
 
 describe("gossip and blobs for nodes without libp2p", () => {
   let a: TestNode;
