@@ -112,7 +112,7 @@ describe("gossip and blobs for nodes without libp2p", () => {
     // Asking for what nobody has answers "none", promptly.
     const missing = cidOf(new TextEncoder().encode("nobody has this"), RAW).toString();
     assert.equal(await tab.fetchBlob(missing, AbortSignal.timeout(10_000)), undefined);
-    await assert.rejects(() => tab.fetchBlob("not-a-cid"), /not a CID/);
+    await assert.rejects(() => tab.fetchBlob("not-a-cid"), /not a blob CID/);
   });
 
   it("a peer that answers with other bytes is not believed", async () => {
