@@ -31,7 +31,8 @@ export interface Runs {
 /**
  * What this peer serves by CID to members who ask: artifact bytes, and the
  * manifests it keeps (so a browser can check a run's provenance). Only what
- * is already here: a request never turns into a fetch from elsewhere.
+ * its own stores hold (its bucket included): a request never turns into a
+ * fetch from other peers.
  */
 function blobsAndManifests(local: ContentStore, artifacts: ArtifactService): ContentStore {
   return {
