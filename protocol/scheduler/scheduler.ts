@@ -90,7 +90,10 @@ export class Scheduler {
   readonly #flows = new Map<string, Promise<void>>();
   readonly #recent = new Map<string, LocalRun>();
   /** When this node first saw each task runnable, and the timer for its turn. */
-  readonly #waiting = new Map<string, { since: number; timer?: ReturnType<typeof setTimeout>; due?: number }>();
+  readonly #waiting = new Map<
+    string,
+    { since: number; timer?: ReturnType<typeof setTimeout>; due?: number; rewaited?: boolean }
+  >();
   readonly #unsubscribe = new Map<string, () => void>();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
@@ -203,7 +206,14 @@ export class Scheduler {
       waiting.due = due;
       waiting.timer = setTimeout(() => {
         waiting.timer = undefined;
+        const late = this.#now() - (waiting.due ?? 0);
         waiting.due = undefined;
+        if (late > this.#backoffMs && !waiting.rewaited) {
+          // This node was stalled: a better-ranked node's claim may be queued behind the stall, unread.
+          // Wait its turn again from now, once, rather than claim alongside every other stalled node.
+          waiting.rewaited = true;
+          waiting.since = this.#now();
+        }
         const t = space.log.reducer.tasks.get(task.id);
         if (t && this.#running) this.#consider(space, t);
       }, due - now);
