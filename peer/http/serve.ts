@@ -38,6 +38,9 @@ async function serveNode({ app, host, port, upgrade }: ServeOptions): Promise<Se
     server.once("error", reject);
   });
   server.on("upgrade", (req, socket, head) => {
+    // While the upgrade is being decided nothing else listens on the socket: a client that resets
+    // it then must not take the whole process down with an unhandled "error".
+    socket.on("error", () => socket.destroy());
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);

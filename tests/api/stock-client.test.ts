@@ -5,6 +5,8 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { once } from "node:events";
 import { Repo } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { CID } from "multiformats/cid";
@@ -107,5 +109,20 @@ describe("stock automerge-repo clients", () => {
     );
     assert.equal(await upgrade(await syncToken(d, space.id, d.daemon.node.did, 86_400)), false);
     assert.equal(await upgrade(await syncToken(d, space.id, d.daemon.node.did)), true);
+  });
+
+  it("survives clients that reset the connection while their upgrade is being decided", async () => {
+    const { hostname, port } = new URL(d.daemon.url);
+    const token = encodeURIComponent(await syncToken(d, space.id, d.daemon.node.did));
+    for (let i = 0; i < 20; i++) {
+      const socket = connect(Number(port), hostname);
+      await once(socket, "connect");
+      socket.write(
+        `GET /v1/sync?token=${token} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      socket.resetAndDestroy();
+    }
+    assert.deepEqual(await (await fetch(`${d.daemon.url}/healthz`)).json(), { ok: true });
   });
 });

@@ -81,6 +81,11 @@ class Client extends WebSocketClientAdapter {
   override connect(...args: Parameters<WebSocketClientAdapter["connect"]>): void {
     if (!this.stopped) super.connect(...args);
   }
+  /** Closing a socket that never opened makes ws emit "error", which the stock client no longer listens for. */
+  override disconnect(): void {
+    this.socket?.addEventListener("error", () => {});
+    super.disconnect();
+  }
 }
 
 let retriedFinds = 0;
