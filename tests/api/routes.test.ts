@@ -10,10 +10,9 @@ import { newTaskId } from "../../protocol/space/space.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
-import { MemoryContentStore } from "../helpers/content-store.ts";
 import { sampleSpec } from "../../wasm-runners/samples/build.ts";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
-import type { LogLine, RunSpec } from "../../protocol/runner/runner.ts";
+import type { LogLine } from "../../protocol/runner/runner.ts";
 
 const enc = encodeURIComponent;
 
@@ -212,13 +211,8 @@ describe("HTTP API routes", () => {
 
   it("runs: schedule (idempotent), pods, logs and evict", async () => {
     // The program goes where the runner reads it: the peer's artifact store.
-    const local = new MemoryContentStore();
-    const upload = async (spec: RunSpec) => {
-      const bytes = (await local.get(spec.program))!;
-      await a.daemon.artifacts.local.put(bytes);
-      return spec;
-    };
-    const hasher = await upload(await sampleSpec(local, "hasher", { limits: { wallMs: 20_000 } }));
+    const local = a.daemon.artifacts.local;
+    const hasher = await sampleSpec(local, "hasher", { limits: { wallMs: 20_000 } });
     const schedule = `/v1/spaces/${enc(space)}/schedule`;
     const args = { task: newTaskId(), title: "hash nothing", run: hasher, idempotencyKey: "routes-1" };
     const first = await a.client.op<"create", Pod>(space, "create", args, { path: schedule });
@@ -246,7 +240,7 @@ describe("HTTP API routes", () => {
     hit("GET", "/v1/spaces/:space/pods/:task/logs");
     assert.ok(lines.some((l) => l.stream === "system"), JSON.stringify(lines));
 
-    const sleep = await upload(await sampleSpec(local, "sleep", { args: ["60000"], limits: { wallMs: 120_000 } }));
+    const sleep = await sampleSpec(local, "sleep", { args: ["60000"], limits: { wallMs: 120_000 } });
     const long = await a.client.op<"create", Pod>(space, "create", { task: newTaskId(), title: "sleep", run: sleep }, {
       path: schedule,
     });
