@@ -180,6 +180,8 @@ const ENV_OTHER = new Set([
   "WEFT_PROPERTY_RUNS",
   "WEFT_BENCH_TASKS",
   "WEFT_BENCH_OPS",
+  "WEFT_BENCH_SPACES",
+  "WEFT_BENCH_CLIENTS_PER_SPACE",
 ]);
 
 export async function loadConfig(env: Record<string, string | undefined>): Promise<Config> {

@@ -22,16 +22,37 @@ export interface ServeOptions {
   host: string;
   port: number;
   upgrade: Upgrade;
+  /**
+   * How often WebSockets are pinged; one that has not answered the previous
+   * ping by the next is dropped, so a client that vanished without closing
+   * (a laptop asleep, a NAT that forgot it) does not hold its session open.
+   * Deno does the same by itself (upgradeWebSocket's idleTimeout).
+   */
+  keepAliveMs?: number;
 }
+
+const KEEPALIVE_MS = 30_000;
 
 export function serve(options: ServeOptions): Promise<Served> {
   return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
 }
 
-async function serveNode({ app, host, port, upgrade }: ServeOptions): Promise<Served> {
+async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS }: ServeOptions): Promise<Served> {
   const { serve: honoServe } = await import("@hono/node-server");
   const { WebSocketServer } = await import("ws");
+  type Ws = import("ws").WebSocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const answered = new WeakMap<Ws, boolean>();
+  const keepAlive = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      answered.set(ws, false);
+      ws.ping();
+    }
+  }, keepAliveMs);
   const server = honoServe({ fetch: app.fetch, hostname: host, port });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", () => resolve());
@@ -46,7 +67,11 @@ async function serveNode({ app, host, port, upgrade }: ServeOptions): Promise<Se
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
     upgrade(url, headers).then((decision) => {
       if ("accept" in decision) {
-        wss.handleUpgrade(req, socket, head, (ws) => decision.accept(ws as unknown as WebSocketLike));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          answered.set(ws, true);
+          ws.on("pong", () => answered.set(ws, true));
+          decision.accept(ws as unknown as WebSocketLike);
+        });
       } else {
         const body = JSON.stringify(decision.body);
         socket.end(
@@ -64,6 +89,7 @@ async function serveNode({ app, host, port, upgrade }: ServeOptions): Promise<Se
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(keepAlive);
         for (const c of wss.clients) c.terminate();
         wss.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -94,7 +94,7 @@ export class WeftNode {
   readonly #joining = new Map<string, { invite: Invite; chain: Delegation[]; validator: Validator }>();
   readonly #records = new Map<string, SpaceRecord>();
   readonly #docSpace = new Map<string, string>();
-  readonly #authorityListeners = new Set<() => void>();
+  readonly #authorityListeners = new Set<(space: string) => void>();
   readonly #adapters: SessionNetworkAdapter[] = [];
   /** Every transport that grants peers access to spaces. */
   readonly #access: PeerAccess[] = [];
@@ -123,8 +123,8 @@ export class WeftNode {
       network: [],
       isEphemeral: options.isEphemeral ?? false,
       shareConfig: {
-        announce: (peer, doc) => Promise.resolve(doc !== undefined && this.#mayShare(peer, doc)),
-        access: (peer, doc) => Promise.resolve(this.#mayShare(peer, doc)),
+        announce: (peer, doc) => Promise.resolve(doc !== undefined && this.#mayShare(peer, doc, true)),
+        access: (peer, doc) => Promise.resolve(this.#mayShare(peer, doc, false)),
       },
     });
   }
@@ -189,7 +189,35 @@ export class WeftNode {
         return await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from);
       },
       logs: (space, task, follow, signal) => this.#logs?.(space, task, follow, signal),
+      onAccessChanged: () => this.#shareChanged(),
+      onPull: (session, space) => this.#catchUp(session, space),
     };
+  }
+
+  /**
+   * Catch a remote up on who offers what in a space, rather than leave it to
+   * wait for each node's next advert. Sent when the space becomes shared
+   * with it, and again when it asks (it may only start gossip for a space
+   * it is joining once its documents are here).
+   */
+  #catchUp(session: SyncSession, space: string): void {
+    for (const bytes of this.#gossip.get(space)?.advertBytes() ?? []) session.sendGossip(space, "capacity", bytes);
+  }
+
+  #sharePending = false;
+
+  /**
+   * Who may see which documents changed: have the repo start and stop
+   * syncing accordingly. automerge-repo re-checks every document against
+   * every peer for this, so a burst of changes is re-checked once.
+   */
+  #shareChanged(): void {
+    if (this.#sharePending) return;
+    this.#sharePending = true;
+    setTimeout(() => {
+      this.#sharePending = false;
+      if (!this.#stopped) this.repo.shareConfigChanged();
+    }, 0);
   }
 
   #blobs?: ContentStore;
@@ -227,13 +255,9 @@ export class WeftNode {
   /** Add a sync transport (in-process channels, a WebSocket client or server…). */
   addNetwork<A extends SessionNetworkAdapter>(make: (options: SessionAdapterOptions) => A): A {
     const adapter = make(this.sessionOptions);
-    adapter.onAccepted((session, spaces) => {
-      this.repo.shareConfigChanged();
-      void this.#fetchAccepted(spaces);
-      // Catch the remote up on who offers what, rather than leave it to wait for each node's next advert.
-      for (const space of spaces) {
-        for (const bytes of this.#gossip.get(space)?.advertBytes() ?? []) session.sendGossip(space, "capacity", bytes);
-      }
+    adapter.onShared((session, spaces) => {
+      void this.#fetchShared(spaces);
+      for (const space of spaces) this.#catchUp(session, space);
     });
     this.#adapters.push(adapter);
     this.#access.push(adapter);
@@ -249,28 +273,45 @@ export class WeftNode {
     return adapter;
   }
 
-  /** The remote repo peer may see this document: it proved membership of the document's space. */
-  #mayShare(peer: PeerId, documentId: string): boolean {
+  /**
+   * The remote repo peer may see this document: it proved membership of the
+   * document's space. `offer`: whether to send it unasked, which only peers
+   * that keep whole spaces get.
+   */
+  #mayShare(peer: PeerId, documentId: string, offer: boolean): boolean {
     const space = this.#docSpace.get(documentId);
     if (space === undefined) return false;
-    return this.#access.some((a) => a.spacesOf(peer)?.has(space) ?? false);
+    return this.#access.some((a) => (!offer || a.offersWholeSpaces) && (a.spacesOf(peer)?.has(space) ?? false));
   }
 
   #syncAuthority(): SyncAuthority {
     return {
       prove: async (challenge, remoteDid) => {
-        const out: Uint8Array[] = [];
+        const out: Array<{ space: string; proof: Uint8Array }> = [];
         const nowSec = Math.floor(this.#now() / 1000);
         for (const space of this.#spaces.values()) {
           const [chain] = space.authority.chainsFor(this.did, Commands.spaceSync, nowSec);
-          if (chain) out.push(await proveSync(this.signer, space.id, space.url, chain, challenge, remoteDid));
+          if (chain) {
+            out.push({
+              space: space.id,
+              proof: await proveSync(this.signer, space.id, space.url, chain, challenge, remoteDid),
+            });
+          }
         }
         for (const [id, j] of this.#joining) {
           if (!this.#spaces.has(id)) {
-            out.push(await proveSync(this.signer, id, j.invite.url, j.chain, challenge, remoteDid));
+            out.push({
+              space: id,
+              proof: await proveSync(this.signer, id, j.invite.url, j.chain, challenge, remoteDid),
+            });
           }
         }
         return out;
+      },
+      offers: (id) => {
+        const space = this.#spaces.get(id);
+        if (!space) return this.#joining.has(id);
+        return space.authority.chainsFor(this.did, Commands.spaceSync, Math.floor(this.#now() / 1000)).length > 0;
       },
       verify: async (proof, challenge, localDid, remoteDid) => {
         const { space, chain, doc } = await verifySync(
@@ -296,9 +337,10 @@ export class WeftNode {
     };
   }
 
-  #authorityChanged(): void {
-    for (const l of this.#authorityListeners) l();
-    this.repo.shareConfigChanged();
+  /** Space `id` was added here, or its members or revocations changed. */
+  #authorityChanged(id: string): void {
+    for (const l of this.#authorityListeners) l(id);
+    this.#shareChanged();
   }
 
   #deps(): SpaceDeps {
@@ -312,7 +354,7 @@ export class WeftNode {
       registerDocument: (doc, space) => {
         this.#docSpace.set(doc, space);
       },
-      authorityChanged: () => this.#authorityChanged(),
+      authorityChanged: (id) => this.#authorityChanged(id),
       wrote: (space, kind, bytes) => {
         if (kind === "renew") this.#gossip.get(space.id)?.publishLease(bytes);
       },
@@ -362,6 +404,7 @@ export class WeftNode {
       g.addTransport(this.#gossipsub(this.libp2p.services.pubsub, g, this.diagnostics));
     }
     this.#gossip.set(space.id, g);
+    for (const a of this.#adapters) for (const session of a.sessions.values()) session.pullGossip(space.id);
   }
 
   /** Announce a space's heads on gossip, at most every 250 ms. */
@@ -465,7 +508,7 @@ export class WeftNode {
     }
     this.#startJoining(invite, chain);
     await this.#saveRecord(invite.space, { url: invite.url, tokens: chain.map((d) => d.bytes) });
-    this.#authorityChanged();
+    this.#authorityChanged(invite.space);
     return await this.#waitForSpace(invite.space, options.signal);
   }
 
@@ -494,7 +537,7 @@ export class WeftNode {
       this.#startGossip(space);
       await space.flush();
       await this.#saveRecord(id, { url, tokens: [] });
-      this.#authorityChanged();
+      this.#authorityChanged(id);
     } catch (e) {
       this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/host-failed", reason: String(e) });
     } finally {
@@ -522,17 +565,17 @@ export class WeftNode {
       list.push(resolve);
       this.#spaceWaiters.set(id, list);
       signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-      void this.#fetchAccepted([id]);
+      void this.#fetchShared([id]);
     });
   }
 
-  /** A peer will serve these spaces to us: fetch any we joined but do not have yet. */
-  async #fetchAccepted(spaces: readonly string[]): Promise<void> {
+  /** A peer shares these spaces with us now: fetch any we joined but do not have yet. */
+  async #fetchShared(spaces: readonly string[]): Promise<void> {
     for (const id of spaces) {
       const j = this.#joining.get(id);
       if (!j || this.#spaces.has(id) || this.#fetching.has(id)) continue;
-      const accepted = this.#adapters.some((a) => [...a.sessions.values()].some((s) => s.accepted.has(id)));
-      if (!accepted) continue;
+      const shared = this.#adapters.some((a) => [...a.sessions.values()].some((s) => s.shared.has(id)));
+      if (!shared) continue;
       this.#fetching.add(id);
       try {
         const space = await Space.open(this.#deps(), j.invite.url as AutomergeUrl, {
@@ -557,7 +600,7 @@ export class WeftNode {
     // The record says "open this space from storage" on restart: its documents must be there first.
     await space.flush();
     await this.#saveRecord(space.id, { url: space.url, tokens: [] });
-    this.#authorityChanged();
+    this.#authorityChanged(space.id);
     for (const resolve of this.#spaceWaiters.get(space.id) ?? []) resolve(space);
     this.#spaceWaiters.delete(space.id);
   }
@@ -593,11 +636,11 @@ export class WeftNode {
         });
         this.#spaces.set(space.id, space);
         this.#startGossip(space);
+        this.#authorityChanged(space.id);
       } catch (e) {
         this.diagnostics.refuse({ kind: "sync", what: `space ${id}`, code: "space/load-failed", reason: String(e) });
       }
     }
-    this.#authorityChanged();
   }
 
   // ---- lifecycle ----

@@ -39,8 +39,8 @@ export interface SpaceDeps {
   verifier?: Verifier;
   /** Tell the sync layer a document belongs to this space. */
   registerDocument(documentId: string, space: string): void;
-  /** Membership changed (delegations or revocations): sessions re-check. */
-  authorityChanged(): void;
+  /** Membership of space `id` changed (delegations or revocations): its sessions re-check. */
+  authorityChanged(id: string): void;
   /** This node wrote an operation (e.g. to gossip lease renewals). */
   wrote?(space: Space, kind: OpKind, bytes: Uint8Array): void;
   /** This node changed one of the space's documents (e.g. to announce heads). */
@@ -310,7 +310,7 @@ export class Space {
   async #membershipChanged(): Promise<void> {
     await this.authority.retryPendingRevocations();
     await this.log.revalidate();
-    this.#deps.authorityChanged();
+    this.#deps.authorityChanged(this.id);
     this.#emit({ type: "members" });
     this.#emit({ type: "tasks", tasks: [...this.log.reducer.tasks.keys()] });
   }

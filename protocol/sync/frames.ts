@@ -7,6 +7,8 @@
  *   {t: "authz", spaces: [space DID, …]}          the remote's proofs we accepted
  *   {t: "msg", m: <automerge-repo message>}
  *   {t: "gossip", s: space, c: channel, d: bytes}  a space's gossip, for links gossipsub does not reach
+ *   {t: "pull", s: space}                        "I just started gossip for this space: send me the
+ *                                               live adverts" (answered once per space and session)
  *   {t: "want", i: n, cid, h?: hops}             ask for a blob by CID (runner inputs, outputs);
  *                                               with hops > 0 the remote may ask its own peers
  *   {t: "have", i: n, d?: bytes}                the answer: the bytes, or none
@@ -69,6 +71,11 @@ export interface GossipFrame {
   d: Uint8Array;
 }
 
+export interface PullFrame {
+  t: "pull";
+  s: string;
+}
+
 export interface WantFrame {
   t: "want";
   i: number;
@@ -114,6 +121,7 @@ export type Frame =
   | AuthzFrame
   | MsgFrame
   | GossipFrame
+  | PullFrame
   | WantFrame
   | HaveFrame
   | LogsFrame
@@ -187,6 +195,9 @@ export function decodeFrame(bytes: Uint8Array): Frame {
         throw new SyncProtocolError("malformed gossip frame");
       }
       return f as unknown as GossipFrame;
+    case "pull":
+      if (!isDidKey(f.s)) throw new SyncProtocolError("malformed pull frame");
+      return f as unknown as PullFrame;
     case "want":
       if (
         !isRequestId(f.i) || typeof f.cid !== "string" || f.cid.length === 0 || f.cid.length > 128 ||

@@ -16,10 +16,14 @@ export interface SessionAdapterOptions {
   diagnostics: Diagnostics;
   /** Gossip that arrived on a session (see SessionOptions.onGossip). */
   onGossip?: SessionOptions["onGossip"];
+  /** A remote asked to be caught up on a space's gossip (see SessionOptions.onPull). */
+  onPull?: SessionOptions["onPull"];
   /** Blobs served to remotes (see SessionOptions.blobs). */
   blobs?: SessionOptions["blobs"];
   /** Run logs served to remotes (see SessionOptions.logs). */
   logs?: SessionOptions["logs"];
+  /** The spaces a connected remote may sync changed (see SessionOptions.onAccessChanged). */
+  onAccessChanged?: SessionOptions["onAccessChanged"];
 }
 
 export abstract class SessionNetworkAdapter extends NetworkAdapter implements PeerAccess {
@@ -28,13 +32,16 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   readonly #pending = new Set<SyncSession>();
   #ready = false;
   #readyResolvers: Array<() => void> = [];
-  readonly #acceptedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
+  readonly #sharedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
 
   /**
    * Whether gossip is relayed over this transport's sessions. True for
    * WebSockets and in-process links; libp2p peers have gossipsub instead.
    */
   readonly bridgesGossip: boolean = true;
+
+  /** The remotes are Weft nodes: they keep whole spaces. */
+  readonly offersWholeSpaces = true;
 
   constructor(options: SessionAdapterOptions) {
     super();
@@ -72,10 +79,10 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
     return this.#sessions;
   }
 
-  /** Called by transports when a remote accepted our proofs for some spaces. */
-  onAccepted(listener: (session: SyncSession, spaces: readonly string[]) => void): () => void {
-    this.#acceptedListeners.add(listener);
-    return () => this.#acceptedListeners.delete(listener);
+  /** Called when some spaces become shared both ways with a remote (see SessionOptions.onShared). */
+  onShared(listener: (session: SyncSession, spaces: readonly string[]) => void): () => void {
+    this.#sharedListeners.add(listener);
+    return () => this.#sharedListeners.delete(listener);
   }
 
   /** Run a session over a new link; `expectedRemoteDid` when the transport authenticated the remote. */
@@ -100,11 +107,13 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
           peerMetadata: (s.remoteMeta ?? {}) as PeerMetadata,
         });
       },
-      onAccepted: (s, spaces) => {
-        for (const l of this.#acceptedListeners) l(s, spaces);
+      onShared: (s, spaces) => {
+        for (const l of this.#sharedListeners) l(s, spaces);
       },
+      onAccessChanged: this.options.onAccessChanged,
       onMessage: (m) => this.emit("message", m),
       onGossip: this.options.onGossip,
+      onPull: this.options.onPull,
       blobs: this.options.blobs,
       logs: this.options.logs,
       onClose: (s) => {

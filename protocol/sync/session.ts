@@ -8,8 +8,10 @@
  * in either direction is let through only for documents of spaces the
  * remote proved it may sync. Everything else is dropped and counted.
  * Each side answers `auth` with `authz`, the spaces it accepted, so a node
- * that just joined a space knows when a peer will serve it. When spaces or
- * revocations change, proofs are re-checked and re-sent.
+ * that just joined a space knows when a peer will serve it. Each `auth`
+ * carries all of the sender's proofs and replaces the previous ones. When a
+ * space or its revocations change, the sessions concerned with that space
+ * (and only those) re-check the remote's proofs and re-send their own.
  */
 import type { Message } from "@automerge/automerge-repo";
 import { isWeftError } from "../errors.ts";
@@ -26,6 +28,7 @@ import {
   type LogFrame,
   type LogsFrame,
   MAX_BLOB_BYTES,
+  type PullFrame,
   SyncProtocolError,
   type WantFrame,
   type WireLogLine,
@@ -55,12 +58,20 @@ export interface SessionOptions {
   carrier?: boolean;
   /** The remote proved who it is: announce it to the repo. */
   onReady(session: SyncSession): void;
-  /** The remote accepted our proofs for these spaces (it will serve them to us). */
-  onAccepted?(session: SyncSession, spaces: readonly string[]): void;
+  /**
+   * These spaces are now shared both ways: the remote proved it may sync
+   * them and accepted our proofs for them, so it serves them to us and takes
+   * their gossip. Each space is reported once (again only after it stopped).
+   */
+  onShared?(session: SyncSession, spaces: readonly string[]): void;
+  /** The spaces shared with the remote (`session.spaces`) changed after it was announced. */
+  onAccessChanged?(session: SyncSession): void;
   /** A message the gate let through, with senderId set to the remote. */
   onMessage(message: Message): void;
   /** Gossip from the remote, for a space it proved it may sync. */
   onGossip?(session: SyncSession, space: string, channel: GossipChannel, bytes: Uint8Array): void;
+  /** The remote asks to be caught up on a space's live gossip (see `pullGossip`); once per space. */
+  onPull?(session: SyncSession, space: string): void;
   /**
    * The blobs this node serves to remotes it shares a space with; with
    * `hops` > 0 it may ask its other peers (not `from`) for one it lacks.
@@ -74,7 +85,7 @@ export interface SessionOptions {
   onClose(session: SyncSession): void;
 }
 
-/** Proofs kept per session for re-checking; more is refused. */
+/** Proofs in one `auth`; more is refused. */
 const MAX_REMOTE_PROOFS = 256;
 const DOC_MESSAGES = new Set(["sync", "request", "doc-unavailable", "ephemeral", "remote-heads-changed"]);
 const PEER_MESSAGES = new Set(["remote-subscription-change"]);
@@ -91,7 +102,13 @@ export class SyncSession {
   readonly spaces = new Set<string>();
   /** Spaces the remote accepted our proofs for. */
   readonly accepted = new Set<string>();
-  readonly #proofs: Uint8Array[] = [];
+  /** The remote's proofs from its latest `auth`, and how many of them did not verify. */
+  #proofs: Uint8Array[] = [];
+  #rejected = 0;
+  /** Spaces our latest `auth` carried proofs for. */
+  #offered = new Set<string>();
+  /** Spaces shared both ways, as reported to `onShared`. */
+  readonly shared = new Set<string>();
   #unsubscribe?: () => void;
   /** Our blob requests waiting for an answer, by request id. */
   readonly #wants = new Map<number, (bytes: Uint8Array | undefined) => void>();
@@ -130,7 +147,7 @@ export class SyncSession {
       peer: this.#o.localPeer,
       ...(this.#o.localMeta ? { meta: stripUndefined(this.#o.localMeta) } : {}),
     });
-    this.#unsubscribe = this.#o.authority.onChange(() => void this.#reauthorize());
+    this.#unsubscribe = this.#o.authority.onChange((space) => void this.#reauthorize(space));
   }
 
   #queue: Promise<void> = Promise.resolve();
@@ -159,6 +176,7 @@ export class SyncSession {
       else if (frame.t === "authz") this.#onAuthz(frame.spaces);
       else if (!this.#ready) throw new SyncProtocolError(`${frame.t} before auth`);
       else if (frame.t === "gossip") this.#onGossip(frame);
+      else if (frame.t === "pull") this.#onPull(frame);
       else if (frame.t === "want") void this.#onWant(frame);
       else if (frame.t === "have") this.#wants.get(frame.i)?.(frame.d);
       else if (frame.t === "logs") this.#onLogs(frame);
@@ -183,51 +201,76 @@ export class SyncSession {
     const remote = this.#remote;
     if (!remote || this.#closed) return;
     const proofs = await this.#o.authority.prove(remote.nonce, remote.did);
-    this.#send({ t: "auth", proofs });
+    this.#offered = new Set(proofs.map((p) => p.space));
+    this.#send({ t: "auth", proofs: proofs.map((p) => p.proof) });
   }
 
   async #onAuth(proofs: Uint8Array[]): Promise<void> {
-    for (const p of proofs) {
-      if (this.#proofs.length >= MAX_REMOTE_PROOFS) throw new SyncProtocolError("too many space proofs");
-      if (!this.#proofs.some((q) => equalBytes(p, q))) this.#proofs.push(p);
-    }
+    if (proofs.length > MAX_REMOTE_PROOFS) throw new SyncProtocolError("too many space proofs");
+    this.#proofs = proofs.filter((p, i) => !proofs.slice(0, i).some((q) => equalBytes(p, q)));
     await this.#checkProofs();
     if (!this.#ready && !this.#closed) {
       this.#ready = true;
       this.#o.onReady(this);
+      this.#noteShared();
     }
   }
 
   /** Verify every proof the remote sent; the spaces that pass are what it may sync. */
   async #checkProofs(): Promise<void> {
     const remote = this.#remote as HelloFrame;
-    const spaces = new Set<string>();
+    const verified = new Set<string>();
+    let rejected = 0;
     for (const proof of this.#proofs) {
       try {
-        spaces.add(await this.#o.authority.verify(proof, this.#nonce, this.#o.localDid, remote.did));
+        verified.add(await this.#o.authority.verify(proof, this.#nonce, this.#o.localDid, remote.did));
       } catch (e) {
+        rejected++;
         this.#refuse("auth", isWeftError(e) ? e.code : "sync/auth", (e as Error).message);
       }
     }
-    this.spaces.clear();
-    for (const s of spaces) this.spaces.add(s);
-    if (this.#o.carrier) { for (const s of this.accepted) this.spaces.add(s); }
-    this.#send({ t: "authz", spaces: [...spaces] });
+    this.#rejected = rejected;
+    this.#setSpaces(this.#o.carrier ? new Set([...verified, ...this.accepted]) : verified);
+    this.#send({ t: "authz", spaces: [...verified] });
   }
 
   #onAuthz(spaces: string[]): void {
     this.accepted.clear();
     for (const s of spaces) this.accepted.add(s);
-    if (this.#o.carrier) { for (const s of spaces) this.spaces.add(s); }
-    this.#o.onAccepted?.(this, spaces);
+    if (this.#o.carrier) this.#setSpaces(new Set([...this.spaces, ...spaces]));
+    this.#noteShared();
   }
 
-  /** Spaces or revocations changed: re-check the remote's proofs and send ours again. */
-  async #reauthorize(): Promise<void> {
+  /** Replace the spaces shared with the remote, telling the node if that changed anything. */
+  #setSpaces(next: ReadonlySet<string>): void {
+    const changed = next.size !== this.spaces.size || [...next].some((s) => !this.spaces.has(s));
+    if (!changed) return;
+    this.spaces.clear();
+    for (const s of next) this.spaces.add(s);
+    if (!this.#ready) return;
+    this.#o.onAccessChanged?.(this);
+    this.#noteShared();
+  }
+
+  #noteShared(): void {
+    if (!this.#ready || this.#closed) return;
+    for (const s of this.shared) if (!this.spaces.has(s) || !this.accepted.has(s)) this.shared.delete(s);
+    const added = [...this.accepted].filter((s) => this.spaces.has(s) && !this.shared.has(s));
+    for (const s of added) this.shared.add(s);
+    if (added.length > 0) this.#o.onShared?.(this, added);
+  }
+
+  /**
+   * A space was added or its members or revocations changed: re-check the
+   * remote's proofs if that can change what they grant (they include that
+   * space, or some did not verify and might now), and send ours again if
+   * they are for that space.
+   */
+  async #reauthorize(space: string): Promise<void> {
     // Our proofs can go out as soon as we know the remote's nonce; its proofs are re-checked once it sent some.
     if (this.#closed || !this.#remote) return;
-    if (this.#ready) await this.#checkProofs();
-    await this.#sendProofs();
+    if (this.#ready && (this.spaces.has(space) || this.#rejected > 0)) await this.#checkProofs();
+    if (this.#offered.has(space) || this.#o.authority.offers(space)) await this.#sendProofs();
   }
 
   #onGossip(frame: GossipFrame): void {
@@ -236,6 +279,19 @@ export class SyncSession {
       return;
     }
     this.#o.onGossip?.(this, frame.s, frame.c, frame.d);
+  }
+
+  /** Catch-ups asked for, by space: answered once each, so a pull cannot be used to amplify. */
+  readonly #pulled = new Set<string>();
+
+  #onPull(frame: PullFrame): void {
+    if (!this.spaces.has(frame.s)) {
+      this.#refuse("pull", "sync/not-a-member", `not authorized for space ${frame.s}`, frame.s);
+      return;
+    }
+    if (this.#pulled.has(frame.s)) return;
+    this.#pulled.add(frame.s);
+    this.#o.onPull?.(this, frame.s);
   }
 
   /** Answer a blob request: only for a remote that shares a space with us, and a few at a time. */
@@ -329,6 +385,12 @@ export class SyncSession {
   sendGossip(space: string, channel: GossipChannel, bytes: Uint8Array): void {
     if (this.#closed || !this.#ready || !this.spaces.has(space)) return;
     this.#send({ t: "gossip", s: space, c: channel, d: bytes });
+  }
+
+  /** This node just started gossip for a space the remote shares: ask it for what is live. */
+  pullGossip(space: string): void {
+    if (this.#closed || !this.shared.has(space)) return;
+    this.#send({ t: "pull", s: space });
   }
 
   /**

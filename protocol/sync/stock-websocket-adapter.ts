@@ -7,7 +7,10 @@
  * accepted — see `authorizeStockClient`. The socket then speaks automerge-
  * repo's WebSocket protocol ("join" → "peer", then CBOR repo messages);
  * its peer id is bound at join, and every message either way is let
- * through only for documents of the granted spaces.
+ * through only for documents of the granted spaces. A stock client is
+ * served the documents it asks for; it is not offered the rest of the
+ * space (a space is its document plus dozens of buckets, and a client that
+ * finds one document should not have to take them all).
  */
 import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -29,6 +32,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   readonly #spaceOf: (documentId: string) => string | undefined;
   readonly #byPeer = new Map<string, Client>();
   #ready = false;
+  readonly offersWholeSpaces = false;
 
   constructor(options: { diagnostics: Diagnostics; spaceOf: (documentId: string) => string | undefined }) {
     super();

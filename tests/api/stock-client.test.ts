@@ -73,6 +73,13 @@ describe("stock automerge-repo clients", () => {
       assert.equal(handle.doc().weft, "space/1");
       assert.equal(handle.doc().space, space.id);
       assert.ok(handle.doc().genesis instanceof Uint8Array);
+      // It is served what it asks for, not pushed the space's other documents (its dozens of buckets)…
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(Object.keys(repo.handles), [handle.documentId]);
+      // …which it gets when it asks.
+      const bucket = d.daemon.node.space(space.id)!.documentIds[1];
+      const found = await repo.find<{ weft: string }>(bucket as never, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(found.doc().weft, "bucket/1");
       // Documents of other spaces stay out of reach.
       const other = await d.client.request<{ url: string }>("POST", "/v1/spaces", { name: "secret" });
       await assert.rejects(repo.find(other.url as never, { signal: AbortSignal.timeout(3000) }));

@@ -18,7 +18,8 @@ import { MemoryStorageAdapter } from "../../protocol/storage/memory-storage.ts";
 /** Every peer proves membership of one "space" with a dummy proof that is always accepted. */
 const PLAIN_SPACE = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
 const TRUST_ALL: SyncAuthority = {
-  prove: () => Promise.resolve([new Uint8Array([1])]),
+  prove: () => Promise.resolve([{ space: PLAIN_SPACE, proof: new Uint8Array([1]) }]),
+  offers: (space) => space === PLAIN_SPACE,
   verify: () => Promise.resolve(PLAIN_SPACE),
   spaceOf: () => PLAIN_SPACE,
   onChange: () => () => {},
