@@ -1,0 +1,215 @@
+/**
+ * The relay benchmark's clients: stock automerge-repo clients (published
+ * packages only) run in a process of their own, forked fresh for each run
+ * so that neither the relay's run nor the baseline's inherits a load
+ * generator the other one warmed up. The parent sends the documents and
+ * the server; for a relay, each connection asks the parent for a fresh
+ * single-use token URL. The result goes back as one message.
+ */
+import process from "node:process";
+import { type AutomergeUrl, type DocHandle, Repo } from "@automerge/automerge-repo";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+
+/** What the parent asks for. `server` is the URL every client uses, or "token" to ask for one per connection. */
+export interface ClientsJob {
+  docs: string[];
+  perSpace: number;
+  server: string;
+}
+
+/** A request for a connection URL (with a fresh token) for document `doc`, answered with `{ id, url }`. */
+export interface UrlRequest {
+  id: number;
+  doc: number;
+}
+
+export type ClientsResult = Awaited<ReturnType<typeof load>> & { retries: number; reconnects: number };
+
+/** Clients connecting at once, as a crowd arriving would. */
+const CONNECT_CONCURRENCY = 25;
+const WRITES = 10;
+
+/** Each client writes its own top-level keys (no shared map for concurrent creators to fight over). */
+type Doc = Record<string, unknown>;
+
+/**
+ * The stock client, kept from reconnecting once a run is over. Its sync
+ * tokens are single-use, so each (re)connection — the stock client retries
+ * by itself when a socket has not opened within 5 s, or closes — takes a
+ * fresh URL, minted ahead of time because connecting is synchronous.
+ */
+class Client extends WebSocketClientAdapter {
+  stopped = false;
+  #spare?: string;
+  readonly #urls: () => Promise<string>;
+
+  constructor(first: string, urls: () => Promise<string>) {
+    super(first);
+    this.#urls = urls;
+  }
+
+  override connect(...args: Parameters<WebSocketClientAdapter["connect"]>): void {
+    if (this.stopped) return;
+    if (this.socket) {
+      // A reconnect: the URL used so far is spent. The stock client drops its listeners from the old
+      // socket without closing it, so an error that socket still raises would be unhandled.
+      this.socket.addEventListener("error", () => {});
+      reconnects++;
+      const spare = this.#spare;
+      this.#spare = undefined;
+      if (spare === undefined) {
+        void this.#urls().then((u) => {
+          this.#use(u);
+          if (!this.stopped) super.connect(...args);
+          this.#mint();
+        }, () => {});
+        return;
+      }
+      this.#use(spare);
+    }
+    super.connect(...args);
+    this.#mint();
+  }
+
+  /** The stock adapter reads `url` at each connect; its type only calls it read-only. */
+  #use(url: string): void {
+    (this as { url: string }).url = url;
+  }
+
+  #mint(): void {
+    void this.#urls().then((u) => void (this.#spare = u), () => {});
+  }
+
+  /** Closing a socket that never opened makes ws emit "error", which the stock client no longer listens for. */
+  override disconnect(): void {
+    this.socket?.addEventListener("error", () => {});
+    super.disconnect();
+  }
+}
+
+let retries = 0;
+/** Reconnections the stock client made by itself. */
+let reconnects = 0;
+
+/**
+ * Connect a client and find its document, starting over (with a fresh URL,
+ * so a fresh single-use token) if the find failed — under load a request
+ * can reach the relay before it has the space loaded.
+ */
+async function connectClient(wsUrl: () => Promise<string>, url: AutomergeUrl) {
+  for (let attempt = 1;; attempt++) {
+    const adapter = new Client(await wsUrl(), wsUrl);
+    const repo = new Repo({ network: [adapter] });
+    try {
+      return { adapter, repo, handle: await repo.find<Doc>(url, { signal: AbortSignal.timeout(60_000) }) };
+    } catch (e) {
+      adapter.stopped = true;
+      await repo.shutdown().catch(() => {});
+      if (attempt >= 5) throw e;
+      retries++;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** Run `fn` over `items` with at most `n` in flight. */
+async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+/** Connect `perSpace` clients per document, have each write `WRITES` changes, measure deliveries. */
+async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> }>, perSpace: number) {
+  const latencies: number[] = [];
+  const connectTimes: number[] = [];
+  let delivered = 0;
+  let failedWrites = 0;
+  const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, id: `c${s}x${j}` })));
+  const connectStart = performance.now();
+  const clients = await pool(slots, CONNECT_CONCURRENCY, async ({ doc, id }) => {
+    const t0 = performance.now();
+    const { adapter, repo, handle } = await connectClient(doc.clientUrl, doc.url as AutomergeUrl);
+    connectTimes.push(performance.now() - t0);
+    handle.on("change", ({ patches }) => {
+      const now = performance.now();
+      for (const p of patches) {
+        const key = String(p.path[0]);
+        if (p.action === "put" && p.path.length === 1 && key.startsWith("bench:") && !key.startsWith(`bench:${id}:`)) {
+          latencies.push(now - (p.value as number));
+          delivered++;
+        }
+      }
+    });
+    return { repo, adapter, handle: handle as DocHandle<Doc>, id };
+  });
+  const connectSeconds = (performance.now() - connectStart) / 1000;
+  const start = performance.now();
+  for (let w = 0; w < WRITES; w++) {
+    // A key per write, so writes merged into one sync message are still each counted.
+    for (const c of clients) {
+      try {
+        c.handle.change((d) => void (d[`bench:${c.id}:${w}`] = performance.now()));
+      } catch {
+        // The stock client can wedge a document when its socket drops mid-update; count, don't crash.
+        failedWrites++;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const expected = clients.length * WRITES * (perSpace - 1);
+  const deadline = performance.now() + 180_000;
+  while (delivered < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  connectTimes.sort((a, b) => a - b);
+  for (const c of clients) {
+    c.adapter.stopped = true;
+    (c.adapter as { retryInterval: number }).retryInterval = 0;
+    await c.repo.shutdown().catch(() => {});
+  }
+  return {
+    clients: clients.length,
+    connectSeconds,
+    connectTimes,
+    delivered,
+    expected,
+    failedWrites,
+    rate: delivered / seconds,
+    latencies,
+  };
+}
+
+const waiting = new Map<number, (url: string) => void>();
+let nextRequest = 0;
+
+/** A fresh connection URL for document `doc`, from the parent. */
+function tokenUrl(doc: number): Promise<string> {
+  const id = nextRequest++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    process.send!({ id, doc } satisfies UrlRequest);
+  });
+}
+
+process.on("message", (m: ClientsJob | { id: number; url: string }) => {
+  if ("url" in m) {
+    waiting.get(m.id)?.(m.url);
+    waiting.delete(m.id);
+    return;
+  }
+  const docs = m.docs.map((url, i) => ({
+    url,
+    clientUrl: m.server === "token" ? () => tokenUrl(i) : () => Promise.resolve(m.server),
+  }));
+  void load(docs, m.perSpace).then((result) => {
+    process.send!({ result: { ...result, retries, reconnects } }, () => process.exit(0));
+  });
+});
