@@ -14,10 +14,11 @@ import { encodeContainer } from "../../protocol/ucan/container.ts";
 import { delegate } from "../../protocol/ucan/delegation.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import type { TaskStatus } from "../../protocol/tasks/state.ts";
+import { compareHlc, type Hlc } from "../../protocol/tasks/hlc.ts";
 import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
 import { ApiAuthority } from "./auth.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
-import { type RouteDef, ROUTES } from "./routes.ts";
+import { HEADS_AT_HEADER, HEADS_HEADER, type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
 import type { Scheduler } from "../../protocol/scheduler/scheduler.ts";
@@ -319,7 +320,30 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
       },
     ));
   }
-  return await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space });
+  const res = await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space });
+  const known = params.space === undefined ? undefined : ctx.node.space(params.space);
+  if (known) headsHeaders(res, known);
+  return res;
+}
+
+/**
+ * What the space's log holds now, for clients that sign operations: they
+ * name these heads as what their next operation follows (see
+ * protocol/README.md, "Time").
+ */
+function headsHeaders(res: Response, space: Space): void {
+  const heads = space.log.heads();
+  let at: Hlc = [0, 0];
+  for (const h of heads) {
+    const t = space.log.timeOf(h);
+    if (t && compareHlc(t, at) > 0) at = t;
+  }
+  try {
+    res.headers.set(HEADS_HEADER, heads.join(","));
+    res.headers.set(HEADS_AT_HEADER, `${at[0]}.${at[1]}`);
+  } catch {
+    // an immutable response (e.g. a proxied stream): heads are only a hint
+  }
 }
 
 function opHandler(ctx: ApiContext): Handler {

@@ -11,10 +11,10 @@ import type { Delegation } from "../../protocol/ucan/delegation.ts";
 import { invoke } from "../../protocol/ucan/invocation.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import { CID } from "multiformats/cid";
-import { HybridClock } from "../../protocol/tasks/hlc.ts";
+import { HybridClock, isHlc } from "../../protocol/tasks/hlc.ts";
 import { type OpArgs, type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import { requestArgs } from "./request.ts";
-import { matchRoute } from "./routes.ts";
+import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute } from "./routes.ts";
 import type { Credentials } from "./credentials.ts";
 
 export class ApiError extends WeftError {
@@ -37,6 +37,8 @@ export class ApiClient {
   readonly url: string;
   readonly #c: Credentials;
   readonly #hlc = new HybridClock();
+  /** The heads each space's log had when this client last heard from the peer. */
+  readonly #heads = new Map<string, string[]>();
   /** The node's chain (CIDs) in each space, learned from GET /v1/spaces. */
   readonly #chains = new Map<string, string[]>();
 
@@ -103,6 +105,7 @@ export class ApiClient {
     } catch (e) {
       throw new DaemonUnreachable(this.url, e);
     }
+    this.#noteHeads(path, res.headers);
     const text = await res.text();
     let json: unknown;
     try {
@@ -115,6 +118,16 @@ export class ApiClient {
       throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
     }
     return json as T;
+  }
+
+  /** Remember the heads a space route reported, and move this client's clock past them. */
+  #noteHeads(path: string, headers: Headers): void {
+    const heads = headers.get(HEADS_HEADER);
+    const match = /^\/v1\/spaces\/([^/?]+)/.exec(path);
+    if (heads === null || !match) return;
+    this.#heads.set(decodeURIComponent(match[1]), heads ? heads.split(",") : []);
+    const at = (headers.get(HEADS_AT_HEADER) ?? "").split(".").map(Number);
+    if (isHlc(at)) this.#hlc.observe(at);
   }
 
   async request<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
@@ -160,11 +173,17 @@ export class ApiClient {
     options: { path?: string } = {},
   ): Promise<T> {
     const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
+    // Name what the peer's log held when we last heard from it, and be dated after it.
+    if (!this.#heads.has(space)) {
+      // Best effort: a key that may not read the space signs without naming heads.
+      await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
+    }
+    const after = this.#heads.get(space) ?? [];
     const inv = await invoke({
       issuer: this.#c.signer,
       subject: space,
       command: OPS[kind].command,
-      args: { ...args, at: this.#hlc.now() } as unknown as Record<string, Ipld>,
+      args: { ...args, at: this.#hlc.now(), after } as unknown as Record<string, Ipld>,
       proofs: [...chain, this.#c.powerline],
       expiration: null,
       issuedAt: Math.floor(Date.now() / 1000),

@@ -29,6 +29,10 @@ import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
 
+/** Response headers of space routes: the heads of the space's operation log, and their latest time (`ms.counter`). */
+export const HEADS_HEADER = "weft-heads";
+export const HEADS_AT_HEADER = "weft-heads-at";
+
 export type Auth =
   | { kind: "none" }
   | { kind: "query"; scope: "node" | "space"; command: string }

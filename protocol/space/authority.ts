@@ -27,6 +27,19 @@ export interface Member {
   delegations: string[];
 }
 
+/** Where a revocation was made, as its revoker recorded it ([ms, counter]); records without one come first. */
+function revocationTime(rev: Revocation): readonly number[] {
+  const at = (rev.invocation.meta?.weft as { at?: unknown } | undefined)?.at;
+  return Array.isArray(at) && at.length === 2 && at.every((n) => typeof n === "number") ? at as number[] : [-1, -1];
+}
+
+/** Does `a` revoke from an earlier point than `b` (then CID order)? */
+function revokesEarlier(a: Revocation, b: Revocation): boolean {
+  const [x, y] = [revocationTime(a), revocationTime(b)];
+  const c = x[0] - y[0] || x[1] - y[1];
+  return c < 0 || (c === 0 && a.invocation.cid.toString() < b.invocation.cid.toString());
+}
+
 export interface SpaceAuthorityOptions {
   space: string;
   verifier?: Verifier;
@@ -79,6 +92,16 @@ export class SpaceAuthority {
     return this.#revoked.has(key);
   }
 
+  /** The revocation of the delegation with this cidKey, if any. */
+  revocationOf(key: string): Revocation | undefined {
+    return this.#revoked.get(key);
+  }
+
+  /** The delegation with this cidKey, if known. */
+  delegationByKey(key: string): Delegation | undefined {
+    return this.#delegations.get(key);
+  }
+
   /**
    * Verify and keep a delegation (signature and shape; its chain is judged
    * when used). Refuses delegations about another space.
@@ -100,8 +123,10 @@ export class SpaceAuthority {
 
   /**
    * Validate and apply a revocation record. Resolves true when it newly
-   * revokes something, false when already known or still waiting for the
-   * delegations on its path; rejects when it is invalid.
+   * revokes something (or revokes it from an earlier point), false when
+   * already known or still waiting for the delegations on its path; rejects
+   * when it is invalid. Of several revocations of one delegation, the
+   * earliest stands on every node, whatever order they arrived in.
    */
   async addRevocation(bytes: Uint8Array): Promise<boolean> {
     let rev: Revocation;
@@ -118,7 +143,8 @@ export class SpaceAuthority {
       throw new UcanError("InvalidRevocation", "this revocation is for another space");
     }
     const key = cidKey(rev.revoked);
-    if (this.#revoked.has(key)) return false;
+    const known = this.#revoked.get(key);
+    if (known && !revokesEarlier(rev, known)) return false;
     this.#revoked.set(key, rev);
     return true;
   }

@@ -20,7 +20,8 @@ import { revoke as signRevocation } from "../ucan/revocation.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Verifier } from "../identity/ed25519.ts";
-import { type HybridClock, isHlc } from "../tasks/hlc.ts";
+import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
+import { judgeTime } from "../tasks/time-gate.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/fields.ts";
 import { TaskLog } from "../tasks/log.ts";
@@ -71,6 +72,8 @@ export type SpaceEvent =
   | { type: "name"; name: string };
 
 const GENESIS = "genesis";
+/** How long a node gathers others' operations before witnessing them in one operation. */
+const WITNESS_DELAY_MS = 50;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function newTaskId(): string {
@@ -107,7 +110,7 @@ export class Space {
     this.id = id;
     this.#handle = handle;
     this.authority = new SpaceAuthority({ space: id, verifier: deps.verifier, clock: () => seconds(deps.now()) });
-    this.log = new TaskLog(this.authority, deps.diagnostics);
+    this.log = new TaskLog(this.authority, deps.diagnostics, { now: deps.now });
     deps.registerDocument(handle.documentId, id);
   }
 
@@ -115,7 +118,10 @@ export class Space {
    * Create a space whose root is `root` (a fresh key, kept by the caller),
    * delegating everything to this node.
    */
-  static async create(deps: SpaceDeps, options: { root: Signer; name: string; buckets?: number }): Promise<Space> {
+  static async create(
+    deps: SpaceDeps,
+    options: { root: Signer; name: string; buckets?: number; graceSeconds?: number },
+  ): Promise<Space> {
     const { root, name } = options;
     const count = options.buckets ?? DEFAULT_BUCKETS;
     const buckets: DocHandle<BucketDoc>[] = [];
@@ -126,7 +132,13 @@ export class Space {
       issuer: root,
       subject: root.did,
       command: Commands.spaceAdmin,
-      args: { op: GENESIS, name, buckets: buckets.map((b) => b.documentId), at: deps.hlc.now() as unknown as Ipld },
+      args: {
+        op: GENESIS,
+        name,
+        buckets: buckets.map((b) => b.documentId),
+        at: deps.hlc.now() as unknown as Ipld,
+        ...(options.graceSeconds !== undefined ? { grace: options.graceSeconds } : {}),
+      },
       proofs: [],
       expiration: null,
     });
@@ -203,10 +215,12 @@ export class Space {
     if (
       inv.iss !== this.id || inv.sub !== this.id || inv.cmd !== Commands.spaceAdmin || args.op !== GENESIS ||
       typeof args.name !== "string" || !Array.isArray(args.buckets) || args.buckets.length === 0 ||
-      args.buckets.length > 1024 || !args.buckets.every((b) => typeof b === "string") || !isHlc(args.at)
+      args.buckets.length > 1024 || !args.buckets.every((b) => typeof b === "string") || !isHlc(args.at) ||
+      (args.grace !== undefined && !(Number.isSafeInteger(args.grace) && (args.grace as number) >= 0))
     ) {
       throw new WeftError("InvalidSpace", "space/invalid", "the space genesis is not signed by the space root");
     }
+    if (args.grace !== undefined) this.log.setGrace((args.grace as number) * 1000);
     this.#setName(args.name, args.at, inv.cid.toString());
     return args.buckets as string[];
   }
@@ -300,6 +314,12 @@ export class Space {
       if (args.op !== "rename" || typeof args.name !== "string" || args.name.length > 200 || !isHlc(args.at)) {
         throw new UcanError("InvalidPayload", "unknown space operation");
       }
+      const time = judgeTime(args.at[0], this.#deps.now());
+      if (!time.ok) {
+        if ("refuse" in time) throw new UcanError("TooEarly", time.refuse);
+        setTimeout(() => this.#enqueue(() => this.#addSpaceOp(cid, bytes)), time.wait + 10);
+        return;
+      }
       await this.authority.validator.validate(inv, { now: seconds(args.at[0]) });
       this.#setName(args.name, args.at, cid);
     } catch (e) {
@@ -351,9 +371,30 @@ export class Space {
       if (r.op) {
         this.#deps.hlc.observe(r.op.args.at);
         touched.add(r.op.args.task);
+        if (r.op.author !== this.#deps.signer.did && this.log.needsWitness(r.op.cid)) this.#witnessSoon(r.op.args.task);
       }
     }
     if (touched.size > 0) this.#emit({ type: "tasks", tasks: [...touched] });
+  }
+
+  #witnessTimer?: ReturnType<typeof setTimeout>;
+
+  /**
+   * Another author's claim, or work under authority that will end, arrived:
+   * record that this node has seen it (one witness operation names every
+   * head, so a burst costs one). That is what lets every node tell a claim
+   * the mesh saw first from one back-dated later, and an offline signer's
+   * work from a thief's. Only nodes that may claim write witnesses.
+   */
+  #witnessSoon(task: string): void {
+    if (this.#witnessTimer !== undefined) return;
+    if (this.authority.chainsFor(this.#deps.signer.did, Commands.taskWitness, seconds(this.#deps.now())).length === 0) {
+      return;
+    }
+    this.#witnessTimer = setTimeout(() => {
+      this.#witnessTimer = undefined;
+      this.act("witness", { task }).catch(() => this.#deps.diagnostics.count("witness.failed"));
+    }, WITNESS_DELAY_MS);
   }
 
   #refuse(what: string, e: unknown): void {
@@ -440,8 +481,11 @@ export class Space {
     const first = this.#sameKey(this.#deps.signer.did, command, args as Record<string, unknown>);
     if (first) return Promise.resolve(first);
     return this.#commit(taskId, async () => {
+      // Name what this node has seen, and be dated after all of it.
+      const after = this.log.heads();
+      for (const p of after) this.#deps.hlc.observe(this.log.timeOf(p) as Hlc);
       const at = this.#deps.hlc.now();
-      const full = { ...args, at } as unknown as Record<string, Ipld>;
+      const full = { ...args, at, after } as unknown as Record<string, Ipld>;
       parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
       if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
@@ -465,6 +509,12 @@ export class Space {
     if (first) return first; // a retry under the same idempotency key: the first one stands
     const at = inv.args.at;
     if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
+    if (!judgeTime(at[0], this.#deps.now()).ok) {
+      throw new InvalidInput(
+        "args.at",
+        "is ahead of this node's clock by more than the allowed skew; check your clock",
+      );
+    }
     let chain: readonly Delegation[];
     try {
       ({ proofs: chain } = await validator.validate(inv, { proofs, now: seconds(at[0]) }));
@@ -627,13 +677,26 @@ export class Space {
     await this.#membershipChanged();
   }
 
-  /** Revoke a delegation this node issued (or that sits below one it issued). */
-  async revoke(delegationCid: string): Promise<void> {
+  /**
+   * Revoke a delegation this node issued (or that sits below one it issued).
+   * The record names what this node has seen: operations signed under the
+   * delegation before that stay; later ones are refused everywhere. With
+   * `voidSince`, everything it signed from that time on is void too, seen or
+   * not — for a stolen key; it destroys work, so say so before using it.
+   */
+  async revoke(delegationCid: string, options: { voidSince?: Hlc } = {}): Promise<void> {
     const target = [...this.authority.delegations].find((d) => d.cid.toString() === delegationCid);
     if (!target) throw new NotFound(`no delegation ${delegationCid} in this space`);
+    if (options.voidSince !== undefined && !isHlc(options.voidSince)) {
+      throw new InvalidInput("voidSince", "must be a hybrid clock timestamp [ms, counter]");
+    }
     const path = this.#pathTo(target);
     if (!path) throw new Forbidden("that delegation has no chain from the space root");
-    const record = await signRevocation(this.#deps.signer, path);
+    const after = this.log.heads();
+    for (const p of after) this.#deps.hlc.observe(this.log.timeOf(p) as Hlc);
+    const position: Record<string, Ipld> = { at: this.#deps.hlc.now() as unknown as Ipld, after };
+    if (options.voidSince) position.void = options.voidSince as unknown as Ipld;
+    const record = await signRevocation(this.#deps.signer, path, { weft: position });
     if (!(await this.authority.addRevocation(record.bytes))) return;
     this.#handle.change((doc) => {
       doc.revocations[record.cid.toString()] = record.bytes;

@@ -1,18 +1,30 @@
 /**
  * A space's task operation log: signed operations in, reduced task state
  * out. Every operation is checked before it counts — signature, shape,
- * subject, and a delegation chain that authorized it at its own timestamp —
- * and kept out of the state if any check fails, with the refusal recorded.
- * An operation whose proof is not known yet waits; one leaning on a
- * delegation revoked later drops out of the state on every node.
+ * subject, its causal parents (known, and earlier than it), a date no
+ * further ahead of this node's clock than a small skew, and a delegation
+ * chain that authorized it at its own time — and kept out of the state if
+ * any check fails, with the refusal recorded. An operation whose proof or
+ * parents are not known yet waits, and so does one dated a little ahead.
+ *
+ * Whether its authority still stands after an expiry or a revocation is
+ * judged causally on every reduction (standing.ts); so are leases
+ * (reducer.ts). Both can ask for another pass: a provisional verdict whose
+ * deadline the log has passed, or a lease operation superseded by a claim
+ * that saw its lease lapse.
  */
 import { cidKey } from "../codec/cid.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import { isWeftError } from "../errors.ts";
 import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
-import { compareOps, type Outcome, TaskReducer } from "./reducer.ts";
-import { parseTaskOp, type TaskOp } from "./ops.ts";
+import { CausalGraph } from "./causal.ts";
+import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
+import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
+import { MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
+import { judgeStanding, type RevocationMark, type StandingContext } from "./standing.ts";
+import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
+import { MAX_LEASE_MS } from "./ops.ts";
 
 interface Entry {
   op: TaskOp;
@@ -24,7 +36,8 @@ export interface Ingested {
   cid: string;
   /**
    * applied/refused: the reducer's verdict; accepted: valid and in the log,
-   * verdict computed on the next read; pending: a proof is missing.
+   * verdict computed on the next read; pending: a proof or a parent is
+   * missing, or it is dated ahead of this node's clock.
    */
   status: "applied" | "refused" | "accepted" | "pending" | "duplicate";
   reason?: string;
@@ -32,28 +45,70 @@ export interface Ingested {
   op?: TaskOp;
 }
 
+export interface TaskLogOptions {
+  /** This node's clock, Unix ms. */
+  now?: () => number;
+  /** The space's offline grace (ms): see standing.ts. */
+  graceMs?: number;
+}
+
+/** How long a signer whose authority ended has for its last work to be built on by others. */
+export const DEFAULT_GRACE_MS = 15 * 60 * 1000;
 /** How far behind the head the rewind checkpoint trails, in operations. */
 const CHECKPOINT_LAG = 256;
+/** Waiting operations kept at most (missing proofs, missing parents, dated ahead). */
+const MAX_WAITING = 10_000;
+/** Passes at most to settle what supersedes what. */
+const MAX_PASSES = 16;
 
 export class TaskLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
-  /** Every CID seen: valid, refused or pending. */
+  readonly #now: () => number;
+  readonly #graph = new CausalGraph();
+  /** Every CID seen: valid, refused or waiting. */
   readonly #seen = new Set<string>();
   /** Valid operations in (HLC, CID) order. */
   readonly #valid: Entry[] = [];
-  readonly #pending = new Map<string, Uint8Array>();
+  readonly #byCid = new Map<string, Entry>();
+  /** Operations waiting for a proof, a parent, or their time. */
+  readonly #waiting = new Map<string, Uint8Array>();
+  /** Waiting operations by the parent they wait for. */
+  readonly #orphans = new Map<string, Set<string>>();
   /** The reducer's verdict on each valid operation, by CID. */
   readonly #outcomes = new Map<string, Outcome>();
+  /** Operations set aside by a later claim in this reduction (see reducer.ts). */
+  readonly #superseded = new Set<string>();
+  /** Tasks whose reduction superseded something: new operations on them reduce everything again. */
+  readonly #contested = new Set<string>();
+  #contestedUntil = -Infinity;
+  /** The earliest time at which a provisional verdict must be judged again. */
+  #deadline = Infinity;
+  readonly #revocationMarks = new Map<string, RevocationMark>();
   #reducer = new TaskReducer();
   /** #valid[0 .. #applied) is reflected in #reducer. */
   #applied = 0;
   /** A snapshot of the state after #valid[0 .. #checkpoint.at), to rewind to. */
   #checkpoint = { at: 0, reducer: new TaskReducer() };
+  readonly #causality: Causality;
+  readonly #standing: StandingContext;
 
-  constructor(authority: SpaceAuthority, diagnostics: Diagnostics) {
+  constructor(authority: SpaceAuthority, diagnostics: Diagnostics, options: TaskLogOptions = {}) {
     this.#authority = authority;
     this.#diagnostics = diagnostics;
+    this.#now = options.now ?? Date.now;
+    const graph = this.#graph;
+    this.#causality = {
+      precedes: (a, b) => graph.precedes(a, b),
+      witnessTime: (cid, exclude) => graph.witnessTime(cid, (n) => !exclude.includes(n.author)),
+    };
+    this.#standing = {
+      graph,
+      graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+      expiryOf: (key) => authority.delegationByKey(key)?.exp,
+      revocationOf: (key) => this.#revocationMark(key),
+      proofsOf: (cid) => this.#byCid.get(cid)?.proofs,
+    };
   }
 
   get space(): string {
@@ -74,7 +129,37 @@ export class TaskLog {
   }
 
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#waiting.size;
+  }
+
+  /** The operations a new one names as its parents: the heads of the graph, newest first. */
+  heads(): string[] {
+    return this.#graph.heads(MAX_PARENTS);
+  }
+
+  /**
+   * Does this operation need others to build on it? A claim does (concurrent
+   * claims are settled by who was witnessed first), and so does anything
+   * signed under authority that ends (see standing.ts).
+   */
+  needsWitness(cid: string): boolean {
+    const e = this.#byCid.get(cid);
+    if (!e) return false;
+    if (e.op.kind === "claim") return true;
+    return e.proofs.some((k) =>
+      this.#authority.isRevokedKey(k) || (this.#authority.delegationByKey(k)?.exp ?? null) !== null
+    );
+  }
+
+  /** The time of an operation in the graph. */
+  timeOf(cid: string): Hlc | undefined {
+    return this.#graph.get(cid)?.at;
+  }
+
+  /** Change the space's offline grace (from its genesis); judges everything again. */
+  setGrace(ms: number): void {
+    this.#standing.graceMs = ms;
+    this.#rewindAll();
   }
 
   /** The reducer's verdict on a valid operation (applied, or refused with why). */
@@ -100,34 +185,77 @@ export class TaskLog {
     if (cid !== undefined && cid !== id) {
       return this.#refuse(cid, inv.iss, new UcanError("MalformedToken", `stored under ${cid} but its CID is ${id}`));
     }
-    if (this.#seen.has(id) && !this.#pending.has(id)) return { cid: id, status: "duplicate" };
+    if (this.#seen.has(id) && !this.#waiting.has(id)) return { cid: id, status: "duplicate" };
     this.#seen.add(id);
+    this.#waiting.delete(id);
     let op: TaskOp;
     try {
       if (inv.sub !== this.space) {
         throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
       }
       op = parseTaskOp(inv.cmd, inv.args, id, inv.iss);
-      await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000) });
+    } catch (e) {
+      return this.#refuse(id, inv.iss, e);
+    }
+    const time = judgeTime(op.args.at[0], this.#now());
+    if (!time.ok) {
+      if ("refuse" in time) return this.#refuse(id, inv.iss, new UcanError("TooEarly", time.refuse), op);
+      this.#wait(id, bytes);
+      setTimeout(() => void this.#retry(id), time.wait + 10);
+      this.#diagnostics.count("ops.future");
+      return {
+        cid: id,
+        status: "pending",
+        reason: "dated ahead of this node's clock: waits until then",
+        code: "op/future",
+      };
+    }
+    const parents = op.args.after ?? [];
+    const missing = this.#graph.missing(parents);
+    if (missing.length > 0) {
+      this.#wait(id, bytes);
+      for (const p of missing) {
+        const set = this.#orphans.get(p) ?? new Set<string>();
+        set.add(id);
+        this.#orphans.set(p, set);
+      }
+      this.#diagnostics.count("ops.pending");
+      return {
+        cid: id,
+        status: "pending",
+        reason: `waits for ${missing.length} earlier operation(s)`,
+        code: "op/parents",
+      };
+    }
+    for (const p of parents) {
+      if (compareHlc((this.#graph.get(p) as { at: Hlc }).at, op.args.at) >= 0) {
+        return this.#refuse(
+          id,
+          inv.iss,
+          new UcanError("InvalidPayload", `dated no later than ${p}, which it says it follows`),
+          op,
+        );
+      }
+    }
+    try {
+      await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000), ignoreRevocations: true });
     } catch (e) {
       if (e instanceof UcanError && e.name === "UnavailableProof") {
-        this.#pending.set(id, bytes);
+        this.#wait(id, bytes);
         this.#diagnostics.count("ops.pending");
         return { cid: id, status: "pending", reason: e.message, code: e.code };
       }
-      this.#pending.delete(id);
-      return this.#refuse(id, inv.iss, e);
+      return this.#refuse(id, inv.iss, e, op);
     }
-    this.#pending.delete(id);
     this.#diagnostics.count("ops.verified");
     const entry: Entry = { op, proofs: inv.prf.map(cidKey) };
+    this.#graph.add({ cid: id, at: op.args.at, author: op.author, parents });
+    this.#byCid.set(id, entry);
     const at = this.#insert(entry);
-    if (entry.proofs.some((k) => this.#authority.isRevokedKey(k))) {
-      // Kept in the log (reductions skip it), refused now.
-      return this.#refuse(id, inv.iss, new UcanError("Revoked", "it relies on a revoked delegation"), op);
-    }
+    await this.#adopt(id);
+    if (this.#graph.latest > this.#deadline) this.#rewindAll();
     if (at === this.#applied && this.#applied === this.#valid.length - 1) {
-      this.#applyNext(); // in order: apply now, cheaply
+      this.#reduce(); // in order: apply now, cheaply
     } else if (!options.verdict) {
       return { cid: id, status: "accepted", op };
     }
@@ -137,6 +265,28 @@ export class TaskLog {
     return outcome.applied
       ? { cid: id, status: "applied", op }
       : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op };
+  }
+
+  #wait(id: string, bytes: Uint8Array): void {
+    if (this.#waiting.size >= MAX_WAITING) {
+      const oldest = this.#waiting.keys().next().value as string;
+      this.#waiting.delete(oldest);
+      this.#seen.delete(oldest);
+    }
+    this.#waiting.set(id, bytes);
+  }
+
+  async #retry(id: string): Promise<void> {
+    const bytes = this.#waiting.get(id);
+    if (bytes) await this.ingest(bytes, id);
+  }
+
+  /** Operations that waited for `cid` as a parent: try them again. */
+  async #adopt(cid: string): Promise<void> {
+    const children = this.#orphans.get(cid);
+    if (!children) return;
+    this.#orphans.delete(cid);
+    for (const child of children) await this.#retry(child);
   }
 
   /** Insert in (HLC, CID) order; returns the index. Anything applied after it must be redone. */
@@ -149,49 +299,132 @@ export class TaskLog {
       else hi = mid;
     }
     this.#valid.splice(lo, 0, entry);
-    if (lo < this.#applied) this.#rewind(lo);
+    if (this.#touchesContested(entry.op)) this.#rewindAll();
+    else if (lo < this.#applied) this.#rewind(lo);
     return lo;
+  }
+
+  /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested task)? */
+  #touchesContested(op: TaskOp): boolean {
+    return this.#contested.has(op.args.task) || op.args.at[0] <= this.#contestedUntil;
   }
 
   /** Forget the state after index `to`: back to the checkpoint if it is early enough, else to nothing. */
   #rewind(to: number): void {
-    if (this.#checkpoint.at <= to) {
+    if (this.#checkpoint.at <= to && this.#superseded.size === 0) {
       this.#reducer = this.#checkpoint.reducer.fork();
       this.#applied = this.#checkpoint.at;
     } else {
-      this.#reducer = new TaskReducer();
-      this.#applied = 0;
-      this.#checkpoint = { at: 0, reducer: new TaskReducer() };
+      this.#rewindAll();
     }
   }
 
-  #applyNext(): void {
+  /** Reduce everything again from nothing, judging every lease and standing afresh. */
+  #rewindAll(): void {
+    this.#reducer = new TaskReducer();
+    this.#applied = 0;
+    this.#checkpoint = { at: 0, reducer: new TaskReducer() };
+    this.#superseded.clear();
+    this.#contested.clear();
+    this.#contestedUntil = -Infinity;
+    this.#deadline = Infinity;
+    this.#revocationMarks.clear();
+  }
+
+  #applyNext(): Outcome {
     const e = this.#valid[this.#applied++];
-    const outcome: Outcome = e.proofs.some((k) => this.#authority.isRevokedKey(k))
-      ? { applied: false, reason: "relies on a revoked delegation" }
-      : this.#reducer.apply(e.op);
+    const outcome = this.#judge(e);
     this.#outcomes.set(e.op.cid, outcome);
     // Keep a checkpoint trailing the head, so most late arrivals replay a short tail.
-    if (this.#applied - this.#checkpoint.at >= 2 * CHECKPOINT_LAG) {
+    if (this.#superseded.size === 0 && this.#applied - this.#checkpoint.at >= 2 * CHECKPOINT_LAG) {
       this.#checkpoint = { at: this.#applied, reducer: this.#reducer.fork() };
     }
+    return outcome;
   }
 
-  /** Bring the state up to date with every valid operation. */
+  #judge(e: Entry): Outcome {
+    const op = e.op;
+    if (this.#superseded.has(op.cid)) {
+      return { applied: false, reason: "superseded: a later claim had seen its lease lapse" };
+    }
+    const standing = judgeStanding(
+      { cid: op.cid, at: op.args.at, author: op.author, proofs: e.proofs },
+      this.#standing,
+    );
+    if (!standing.ok) {
+      // A witness from before the deadline may still arrive: it would change this verdict.
+      if (standing.deadline !== undefined) this.#contestedUntil = Math.max(this.#contestedUntil, standing.deadline);
+      return { applied: false, reason: standing.reason };
+    }
+    if (standing.decideAfter !== undefined) this.#deadline = Math.min(this.#deadline, standing.decideAfter);
+    if (op.kind === "witness") return { applied: true };
+    return this.#reducer.apply(op, this.#causality);
+  }
+
+  /** Bring the state up to date with every valid operation, settling what supersedes what. */
   #reduce(): void {
-    while (this.#applied < this.#valid.length) this.#applyNext();
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      let more = false;
+      while (this.#applied < this.#valid.length) {
+        const e = this.#valid[this.#applied];
+        const outcome = this.#applyNext();
+        if (!outcome.applied && outcome.contested) this.#contest(e.op);
+        if (!outcome.applied && outcome.supersede) {
+          const fresh = outcome.supersede.filter((c) => !this.#superseded.has(c));
+          if (fresh.length > 0) {
+            for (const c of fresh) this.#superseded.add(c);
+            this.#contest(e.op);
+            more = true;
+          }
+        }
+      }
+      if (!more) return;
+      // Reduce again from nothing, setting aside what was superseded.
+      const superseded = [...this.#superseded];
+      const contested = [...this.#contested];
+      const until = this.#contestedUntil;
+      this.#rewindAll();
+      for (const c of superseded) this.#superseded.add(c);
+      for (const t of contested) this.#contested.add(t);
+      this.#contestedUntil = until;
+    }
+    this.#diagnostics.count("ops.unsettled");
+  }
+
+  /** A lease on this operation's task was settled by witnesses or superseding: later operations may change it. */
+  #contest(op: TaskOp): void {
+    this.#contested.add(op.args.task);
+    this.#contestedUntil = Math.max(this.#contestedUntil, op.args.at[0] + MAX_LEASE_MS + MAX_SKEW_MS);
+  }
+
+  /** Where the revocation of delegation `key` was made, as the revoker recorded it. */
+  #revocationMark(key: string): RevocationMark | undefined {
+    const cached = this.#revocationMarks.get(key);
+    if (cached) return cached;
+    const rev = this.#authority.revocationOf(key);
+    if (!rev) return undefined;
+    const meta = rev.invocation.meta?.weft as { at?: unknown; after?: unknown; void?: unknown } | undefined;
+    if (!meta || !isHlc(meta.at)) return { past: new Set() }; // no causal position: revokes everything
+    const after = Array.isArray(meta.after) ? meta.after.filter((c): c is string => typeof c === "string") : [];
+    const past = new Set<string>();
+    for (const p of after) for (const c of this.#graph.past(p)) past.add(c);
+    const mark: RevocationMark = { at: meta.at[0], past, ...(isHlc(meta.void) ? { voidSince: meta.void } : {}) };
+    // Cache only once all of what the revoker had seen is known here.
+    if (this.#graph.missing(after).length === 0) this.#revocationMarks.set(key, mark);
+    return mark;
   }
 
   /**
    * Delegations or revocations changed: retry waiting operations and reduce
-   * again from the start (operations leaning on a revoked delegation drop out).
+   * again from the start (standing is judged again).
    */
   async revalidate(): Promise<void> {
-    for (const [id, bytes] of [...this.#pending]) {
+    for (const [id, bytes] of [...this.#waiting]) {
       this.#seen.delete(id);
+      this.#waiting.delete(id);
       await this.ingest(bytes, id);
     }
-    this.#rewind(-1);
+    this.#rewindAll();
   }
 
   #noteConflict(op: TaskOp, reason: string): void {

@@ -1,8 +1,9 @@
 /**
  * Task operations: what each kind of signed task invocation means and the
  * exact shape of its `args`. Every operation names its task and carries a
- * hybrid-logical-clock timestamp `at`; operations are applied in (at, CID)
- * order by the reducer.
+ * hybrid-logical-clock timestamp `at` and the causal parents it was made on
+ * (`after`); operations are applied in (at, CID) order by the reducer, which
+ * is a causal order because an operation's time exceeds its parents'.
  */
 import { Commands } from "../ucan/commands.ts";
 import { runSpecShape } from "../runner/runner.ts";
@@ -12,6 +13,8 @@ export const TASK_ID = /^[a-z0-9]{8,40}$/;
 export const LABEL = /^[^\s,]{1,64}$/;
 /** The longest a lease may run before it must be renewed. */
 export const MAX_LEASE_MS = 60 * 60 * 1000;
+/** The most causal parents an operation names (the author's frontier, newest first). */
+export const MAX_PARENTS = 16;
 
 const taskId = str(8, 40, TASK_ID);
 const label = str(1, 64, LABEL);
@@ -28,7 +31,13 @@ export const requirementsShape = object({
   timeoutSeconds: optional(int(1, 7 * 24 * 3600)),
 });
 
-const common = { task: required(taskId), at: required(isHlcCheck) };
+const opCid = str(1, 128, /^[a-z0-9]+$/);
+/**
+ * Every operation names its task, its hybrid-logical time, and the
+ * operations it was made on (`after`: CIDs of the heads of the space's
+ * operation graph its author had seen). Its time must exceed theirs.
+ */
+const common = { task: required(taskId), at: required(isHlcCheck), after: optional(list(opCid, MAX_PARENTS)) };
 
 export const OPS = {
   create: {
@@ -96,6 +105,11 @@ export const OPS = {
     args: object({ ...common, outcome: required(oneOf("done", "failed")), body: optional(str(0, 16_000)) }),
   },
   cancel: { command: Commands.taskCancel, args: object({ ...common, body: optional(str(0, 16_000)) }) },
+  /**
+   * A node saw what `after` names, at `at`: it changes no task, but anchors
+   * other authors' operations in time (see protocol/README.md, "Time").
+   */
+  witness: { command: Commands.taskWitness, args: object({ ...common }) },
 } as const;
 
 export type OpKind = keyof typeof OPS;

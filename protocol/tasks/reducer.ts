@@ -9,10 +9,17 @@
  * that would close a cycle, …) is refused with a reason, and changes
  * nothing.
  *
- * Leases are judged at the operation's own time: a claim lands if the task
- * is open, or if the current lease had lapsed by the claim's timestamp.
- * Concurrent claims therefore resolve to exactly one winner everywhere: the
- * first in (HLC, CID) order; the other is refused.
+ * Leases are judged causally, not by the claimant's clock alone: a claim
+ * lands if the task is open, or if the lease it replaces — as the claimant
+ * had seen it (its causal past) — had lapsed by the claim's time. What the
+ * old holder did under that lease that the claimant had not seen (a late
+ * renewal, a result back-dated into the lease) is superseded: a result with
+ * a lower fence than a valid later claim never counts. Two concurrent claims
+ * with the same fence resolve to the one another node built on first (its
+ * witness time), then to the first in (HLC, CID) order — so back-dating a
+ * claim does not displace a holder the mesh has already seen. Superseding
+ * needs a second pass: the reducer names what to set aside (`supersede`),
+ * and the log reduces again without it.
  *
  * `fork()` makes a cheap copy-on-write snapshot, so the log can rewind to a
  * recent checkpoint when an operation arrives out of order instead of
@@ -22,10 +29,32 @@ import { compareHlc } from "./hlc.ts";
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
 
-export type Outcome = { applied: true } | { applied: false; reason: string };
+export type Outcome =
+  | { applied: true }
+  | {
+    applied: false;
+    reason: string;
+    /** Operations to set aside and reduce again without. */
+    supersede?: string[];
+    /** The verdict rests on witnesses: a later witness may change it. */
+    contested?: boolean;
+  };
 
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
+
+/** What the reducer may ask of the causal graph. */
+export interface Causality {
+  /** Is operation `a` in the causal past of `b`? */
+  precedes(a: string, b: string): boolean;
+  /** When (ms) an author not in `exclude` first built on `cid`; Infinity if none has. */
+  witnessTime(cid: string, exclude: readonly string[]): number;
+}
+
+/** With no graph, arrival order is causal order and nothing is witnessed: the reducer on its own. */
+const SEQUENTIAL: Causality = { precedes: () => true, witnessTime: () => Infinity };
+
+const LEASE_KINDS = new Set(["claim", "renew", "start", "result", "release"]);
 
 export function compareOps(
   a: { args: { at: readonly [number, number] }; cid: string },
@@ -118,8 +147,9 @@ export class TaskReducer {
     this.#dependents.get(to)?.delete(from);
   }
 
-  apply(op: TaskOp): Outcome {
+  apply(op: TaskOp, causal: Causality = SEQUENTIAL): Outcome {
     const at = op.args.at;
+    if (op.kind === "witness") return OK; // anchors others' operations in time; changes no task
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
@@ -160,15 +190,101 @@ export class TaskReducer {
 
     const task = this.#own(op.args.task);
     if (!task) return refuse(`task ${op.args.task} does not exist`);
-    const outcome = this.#applyTo(task, op);
+    const outcome = op.kind === "claim" ? this.#claim(task, op, causal) : this.#applyTo(task, op);
     if (outcome.applied) {
       if (compareHlc(at, task.updatedAt) > 0) task.updatedAt = at;
-      task.history.push({ op: op.cid, kind: op.kind, author: op.author, at });
+      const a = op.args as { fence?: number; expires?: number };
+      task.history.push({
+        op: op.cid,
+        kind: op.kind,
+        author: op.author,
+        at,
+        ...(a.fence !== undefined ? { fence: a.fence } : {}),
+        ...(a.expires !== undefined ? { expires: a.expires } : {}),
+      });
     }
     return outcome;
   }
 
-  #applyTo(task: Task, op: Exclude<TaskOp, { kind: "create" }>): Outcome {
+  /** The last claim applied to `task`, if any. */
+  #lastClaim(task: Task) {
+    for (let i = task.history.length - 1; i >= 0; i--) if (task.history[i].kind === "claim") return task.history[i];
+    return undefined;
+  }
+
+  #claim(task: Task, op: Extract<TaskOp, { kind: "claim" }>, causal: Causality): Outcome {
+    const now = op.args.at[0];
+    const fence = op.args.fence;
+    const last = this.#lastClaim(task);
+    const prev = last && { ...last, fence: last.fence as number };
+    if (prev && fence === prev.fence && prev.author !== op.author) {
+      // Two claims of the same fence. One made after seeing the other is stale.
+      if (causal.precedes(prev.op, op.cid)) {
+        return refuse(
+          task.lease?.fence === fence
+            ? `task is held by ${prev.author} (fence ${fence})`
+            : `stale claim: fence ${fence}, expected ${task.fence + 1}`,
+        );
+      }
+      // Concurrent: the one built on first by someone else wins; back-dating does not help.
+      const exclude = [prev.author, op.author];
+      const mine = causal.witnessTime(op.cid, exclude);
+      const theirs = causal.witnessTime(prev.op, exclude);
+      if (mine < theirs) {
+        return {
+          applied: false,
+          reason: `concurrent claim of fence ${fence}: this one was witnessed first`,
+          supersede: this.#unseenLeaseOps(task, fence, op.cid, causal, true),
+        };
+      }
+      return {
+        applied: false,
+        reason: `task is held by ${prev.author} (fence ${fence}), whose concurrent claim was witnessed first`,
+        contested: true,
+      };
+    }
+    if (fence !== task.fence + 1) return refuse(`stale claim: fence ${fence}, expected ${task.fence + 1}`);
+    if (prev) {
+      if (!causal.precedes(prev.op, op.cid)) {
+        return refuse(`stale claim: made without seeing the lease it replaces (fence ${prev.fence})`);
+      }
+      // The lease as the claimant saw it: its grants and whether it had ended.
+      let known = -Infinity;
+      let ended = false;
+      for (const h of task.history) {
+        if (h.fence !== prev.fence || !causal.precedes(h.op, op.cid)) continue;
+        if (h.expires !== undefined) known = Math.max(known, h.expires);
+        if (h.kind === "result" || h.kind === "release") ended = true;
+      }
+      if (!ended && known >= now) return refuse(`task is held by ${prev.author} (fence ${prev.fence})`);
+      // Whatever the old holder did that the claimant had not seen is superseded.
+      const unseen = this.#unseenLeaseOps(task, prev.fence, op.cid, causal, false);
+      if (unseen.length > 0) {
+        return {
+          applied: false,
+          reason: `the lease of fence ${prev.fence} had lapsed when fence ${fence} was claimed`,
+          supersede: unseen,
+        };
+      }
+    }
+    if (TERMINAL.has(task.status)) return refuse(`task is ${task.status}`);
+    if (task.status === "review") return refuse("task is in review");
+    if (!this.depsDone(task)) return refuse("dependencies are not done");
+    task.fence = fence;
+    task.lease = { holder: op.author, fence, expires: op.args.expires, claimedAt: op.args.at };
+    task.assignee = op.author;
+    task.status = "claimed";
+    return OK;
+  }
+
+  /** Lease operations of `fence` not in the causal past of `cid` (with `all`, every one of that fence). */
+  #unseenLeaseOps(task: Task, fence: number, cid: string, causal: Causality, all: boolean): string[] {
+    return task.history
+      .filter((h) => h.fence === fence && LEASE_KINDS.has(h.kind) && (all || !causal.precedes(h.op, cid)))
+      .map((h) => h.op);
+  }
+
+  #applyTo(task: Task, op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" }>): Outcome {
     const terminal = TERMINAL.has(task.status);
     const now = op.args.at[0];
     switch (op.kind) {
@@ -206,21 +322,6 @@ export class TaskReducer {
       case "comment":
         task.comments.push({ id: op.cid, author: op.author, at: op.args.at, body: op.args.body });
         return OK;
-      case "claim": {
-        if (terminal) return refuse(`task is ${task.status}`);
-        if (task.status === "review") return refuse("task is in review");
-        const lease = task.lease;
-        if (lease && lease.expires >= now) return refuse(`task is held by ${lease.holder} (fence ${lease.fence})`);
-        if (!this.depsDone(task)) return refuse("dependencies are not done");
-        if (op.args.fence !== task.fence + 1) {
-          return refuse(`stale claim: fence ${op.args.fence}, expected ${task.fence + 1}`);
-        }
-        task.fence = op.args.fence;
-        task.lease = { holder: op.author, fence: op.args.fence, expires: op.args.expires, claimedAt: op.args.at };
-        task.assignee = op.author;
-        task.status = "claimed";
-        return OK;
-      }
       case "renew":
       case "release":
       case "start":

@@ -40,6 +40,10 @@ export interface HistoryEntry {
   kind: string;
   author: string;
   at: Hlc;
+  /** For lease operations: the fencing token they carry. */
+  fence?: number;
+  /** For claims and renewals: when the lease they grant lapses (Unix ms). */
+  expires?: number;
 }
 
 export interface Task {

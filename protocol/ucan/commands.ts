@@ -30,6 +30,8 @@ export const Commands = {
   taskRelease: "/weft/task/claim/release",
   taskStart: "/weft/task/claim/start",
   taskResult: "/weft/task/claim/result",
+  /** Record having seen other authors' operations (anchors them in time; changes no task). */
+  taskWitness: "/weft/task/claim/witness",
   /** Approve or reject a task in review. */
   taskReview: "/weft/task/review",
   /** Mark a task done or failed by hand. */

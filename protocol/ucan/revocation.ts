@@ -17,6 +17,7 @@ import type { Delegation } from "./delegation.ts";
 import { type Invocation, invoke, MAX_PROOFS } from "./invocation.ts";
 import { link } from "./fields.ts";
 import type { ProofStore } from "./stores.ts";
+import type { Ipld } from "./policy/ipld.ts";
 import type { Validator } from "./validator.ts";
 
 export const REVOKE_COMMAND = "/ucan/revoke";
@@ -34,8 +35,16 @@ function refuse(message: string, cid?: CID): UcanError {
   return new UcanError("InvalidRevocation", message, { cid: cid?.toString() });
 }
 
-/** Sign a revocation of the last delegation of `path` (root first). */
-export function revoke(issuer: Signer, path: readonly Delegation[]): Promise<Invocation> {
+/**
+ * Sign a revocation of the last delegation of `path` (root first). `meta`
+ * may say where in a log the revocation was made (Weft records the revoker's
+ * causal position there); it does not change what is revoked.
+ */
+export function revoke(
+  issuer: Signer,
+  path: readonly Delegation[],
+  meta?: Record<string, Ipld>,
+): Promise<Invocation> {
   if (path.length === 0) throw refuse("a revocation needs the path to the delegation it revokes");
   const root = path[0];
   if (root.sub === null) throw refuse("the path must start at the subject's root delegation");
@@ -47,6 +56,7 @@ export function revoke(issuer: Signer, path: readonly Delegation[]): Promise<Inv
     proofs: [],
     expiration: null,
     nonce: new Uint8Array(0),
+    ...(meta ? { meta } : {}),
   });
 }
 

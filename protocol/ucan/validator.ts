@@ -50,6 +50,11 @@ export interface ValidateOptions {
    * node, whenever it reduces the log, reaches the same verdict.
    */
   now?: number;
+  /**
+   * Leave revocation to the caller: operation logs judge it causally (what
+   * the revoker had seen stands), not as of now.
+   */
+  ignoreRevocations?: boolean;
 }
 
 export interface ValidInvocation {
@@ -226,7 +231,7 @@ export class Validator {
         throw new UcanError("InvalidClaim", `delegates ${chain[i].cmd}, which does not cover ${next}`, at(i));
       }
     }
-    if (this.revocations) {
+    if (this.revocations && !options.ignoreRevocations) {
       for (let i = 0; i < chain.length; i++) {
         if (await this.revocations.isRevoked(chain[i].cid)) {
           throw new UcanError("Revoked", "this delegation has been revoked", at(i));
