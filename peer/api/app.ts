@@ -110,8 +110,10 @@ export function createApi(ctx: ApiContext): Hono {
       return c.json({ nodes: [...adverts.values()] });
     },
     "GET /v1/spaces": (c) => c.json({ spaces: node.spaces().map((s) => spaceView(s, node)) }),
-    "POST /v1/spaces": async (c, { body }) =>
-      c.json(spaceView(await node.createSpace((body as { name: string }).name), node), 201),
+    "POST /v1/spaces": async (c, { body }) => {
+      const { name, graceSeconds } = body as { name: string; graceSeconds?: number };
+      return c.json(spaceView(await node.createSpace(name, { graceSeconds }), node), 201);
+    },
     "POST /v1/spaces/join": async (c, { body }) => {
       const { invite, peers = [] } = body as { invite: string; peers?: string[] };
       for (const p of peers) await ctx.connect(p);

@@ -11,7 +11,7 @@ import type { Delegation } from "../../protocol/ucan/delegation.ts";
 import { invoke } from "../../protocol/ucan/invocation.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import { CID } from "multiformats/cid";
-import { HybridClock, isHlc } from "../../protocol/tasks/hlc.ts";
+import { type Hlc, HybridClock, isHlc } from "../../protocol/tasks/hlc.ts";
 import { type OpArgs, type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import { requestArgs } from "./request.ts";
 import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute } from "./routes.ts";
@@ -39,6 +39,7 @@ export class ApiClient {
   readonly #hlc = new HybridClock();
   /** The heads each space's log had when this client last heard from the peer. */
   readonly #heads = new Map<string, string[]>();
+  readonly #headsAt = new Map<string, Hlc>();
   /** The node's chain (CIDs) in each space, learned from GET /v1/spaces. */
   readonly #chains = new Map<string, string[]>();
 
@@ -120,6 +121,12 @@ export class ApiClient {
     return json as T;
   }
 
+  /** The heads of `space`'s log as the peer last reported them, and the latest time among them. */
+  heads(space: string): { heads: string[]; at: Hlc } | undefined {
+    const heads = this.#heads.get(space);
+    return heads && { heads, at: this.#headsAt.get(space) ?? [0, 0] };
+  }
+
   /** Remember the heads a space route reported, and move this client's clock past them. */
   #noteHeads(path: string, headers: Headers): void {
     const heads = headers.get(HEADS_HEADER);
@@ -127,7 +134,10 @@ export class ApiClient {
     if (heads === null || !match) return;
     this.#heads.set(decodeURIComponent(match[1]), heads ? heads.split(",") : []);
     const at = (headers.get(HEADS_AT_HEADER) ?? "").split(".").map(Number);
-    if (isHlc(at)) this.#hlc.observe(at);
+    if (isHlc(at)) {
+      this.#hlc.observe(at);
+      this.#headsAt.set(decodeURIComponent(match[1]), at);
+    }
   }
 
   async request<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
@@ -170,7 +180,13 @@ export class ApiClient {
     space: string,
     kind: K,
     args: Omit<OpArgs<K>, "at">,
-    options: { path?: string } = {},
+    options: {
+      path?: string;
+      /** Sign with this time instead of now (e.g. to submit work made offline). */
+      at?: Hlc;
+      /** Name these as what the operation follows instead of the heads last heard. */
+      after?: string[];
+    } = {},
   ): Promise<T> {
     const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
     // Name what the peer's log held when we last heard from it, and be dated after it.
@@ -178,12 +194,12 @@ export class ApiClient {
       // Best effort: a key that may not read the space signs without naming heads.
       await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
     }
-    const after = this.#heads.get(space) ?? [];
+    const after = options.after ?? this.#heads.get(space) ?? [];
     const inv = await invoke({
       issuer: this.#c.signer,
       subject: space,
       command: OPS[kind].command,
-      args: { ...args, at: this.#hlc.now(), after } as unknown as Record<string, Ipld>,
+      args: { ...args, at: options.at ?? this.#hlc.now(), after } as unknown as Record<string, Ipld>,
       proofs: [...chain, this.#c.powerline],
       expiration: null,
       issuedAt: Math.floor(Date.now() / 1000),

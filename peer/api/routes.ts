@@ -91,7 +91,8 @@ export const ROUTES: RouteDef[] = [
     path: "/v1/spaces",
     summary: "Create a space",
     auth: q(Commands.nodeAdmin, "node"),
-    body: object({ name: required(str(1, 200)) }),
+    /** graceSeconds: how long work signed just before its authority ended may wait to be seen (protocol/README.md, "Time"). */
+    body: object({ name: required(str(1, 200)), graceSeconds: optional(int(0, 7 * 24 * 3600)) }),
   },
   {
     method: "POST",

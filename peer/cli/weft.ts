@@ -115,11 +115,15 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   "space create": {
-    usage: "weft space create <name>",
-    summary: "Create a space",
-    async run(a, _v, io) {
+    usage: "weft space create <name> [--grace 15m]",
+    summary:
+      "Create a space (--grace: how long work signed just before its signer's authority ended may wait to be seen)",
+    options: { grace: { type: "string" } },
+    async run(a, v, io) {
+      const grace = str(v, "grace");
       const s = await (await io.client()).request<{ id: string; name: string }>("POST", "/v1/spaces", {
         name: need(a, 0, "name"),
+        ...(grace ? { graceSeconds: seconds(grace, "--grace") } : {}),
       });
       io.print(s, () => `created ${s.name} (${s.id})`);
     },

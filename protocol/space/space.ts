@@ -72,8 +72,12 @@ export type SpaceEvent =
   | { type: "name"; name: string };
 
 const GENESIS = "genesis";
-/** How long a node gathers others' operations before witnessing them in one operation. */
-const WITNESS_DELAY_MS = 50;
+/**
+ * How long a node gathers others' operations before witnessing them in one
+ * operation: none beyond the current burst, since the sooner a claim is
+ * witnessed, the smaller the window for a back-dated rival.
+ */
+const WITNESS_DELAY_MS = 0;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function newTaskId(): string {
@@ -524,9 +528,11 @@ export class Space {
     // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
+    const view = await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
       this.#raced(e, inv.iss, inv.cmd, inv.args)
     );
+    if (inv.iss !== this.#deps.signer.did && this.log.needsWitness(inv.cid.toString())) this.#witnessSoon(task);
+    return view;
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */
