@@ -65,9 +65,25 @@ describe("commands", () => {
 
   it("must be lowercase paths without empty or trailing segments", () => {
     for (const ok of ["/", "/a", "/weft/task/claim", "/a-b_c.d~e/0"]) assert.equal(commandProblem(ok), undefined, ok);
-    for (const bad of ["", "a", "/A", "//", "/a//b", "/a/", "/a b", 7, "/" + "a".repeat(300)]) {
+    for (const bad of ["", "a", "/A", "//", "/a//b", "/a/", 7, "/" + "a".repeat(300)]) {
       assert.ok(commandProblem(bad), String(bad));
     }
+  });
+
+  it("follow the spec's grammar for any Unicode: lowercase, not ASCII-only", () => {
+    // Every example of ucan-wg/spec's "Segment Structure", the last one non-ASCII.
+    for (
+      const ok of ["/", "/crud", "/crud/create", "/stack/pop", "/crypto/sign", "/foo/bar/baz/qux/quux", "/ほげ/ふが"]
+    ) {
+      assert.equal(commandProblem(ok), undefined, ok);
+    }
+    for (const ok of ["/straße", "/δοκιμή/ένα", "/a b", "/emoji/🙂"]) assert.equal(commandProblem(ok), undefined, ok);
+    // Lowercase holds beyond ASCII; a lone surrogate cannot be encoded as it is.
+    for (const bad of ["/Ωmega", "/straSSe", "/ÄRGER", "/ǅ", "/x/\uD800"]) {
+      assert.match(commandProblem(bad) ?? "", /lowercase|well-formed/, bad);
+    }
+    assert.ok(proves("/ほげ", "/ほげ/ふが"));
+    assert.ok(!proves("/ほげ", "/ほげほげ"));
     for (const c of Object.values(Commands)) assert.equal(commandProblem(c), undefined, c);
   });
 });
