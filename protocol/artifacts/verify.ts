@@ -83,6 +83,7 @@ export async function verifyManifest(
     status: manifest.status,
     ...(manifest.exitCode !== undefined ? { exitCode: manifest.exitCode } : {}),
     outputs: manifest.outputs,
+    ...(manifest.log ? { log: manifest.log } : {}),
   });
   if (!sameJson(expected, statement)) {
     throw new ArtifactError(
