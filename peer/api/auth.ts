@@ -8,7 +8,7 @@ import type { WeftNode } from "../../protocol/node/node.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { decodeContainer } from "../../protocol/ucan/container.ts";
 import { decodeDelegation } from "../../protocol/ucan/delegation.ts";
-import { decodeEnvelope, TAG_INVOCATION } from "../../protocol/ucan/envelope.ts";
+import { decodeEnvelope, isInvocationTag } from "../../protocol/ucan/envelope.ts";
 import type { Invocation } from "../../protocol/ucan/invocation.ts";
 import { MemoryProofStore, MemoryRevocationStore } from "../../protocol/ucan/stores.ts";
 import { UcanError } from "../../protocol/ucan/errors.ts";
@@ -35,7 +35,7 @@ export async function readBearer(header: string | undefined | null): Promise<Bea
   const proofs = new MemoryProofStore();
   let invocation: Uint8Array | undefined;
   for (const t of tokens) {
-    if (decodeEnvelope(t).tag === TAG_INVOCATION) {
+    if (isInvocationTag(decodeEnvelope(t).tag)) {
       if (invocation) throw new UcanError("MalformedToken", "a bearer holds exactly one invocation");
       invocation = t;
     } else {

@@ -11,6 +11,7 @@
  *    and applies it like one from the network. Its author is the caller.
  */
 import { Commands } from "../../protocol/ucan/commands.ts";
+import { commandProblem } from "../../protocol/ucan/command.ts";
 import type { OpKind } from "../../protocol/tasks/ops.ts";
 import {
   bool,
@@ -54,7 +55,12 @@ const op = (kind: OpKind): Auth => ({ kind: "op", op: kind });
 
 const STATUS = oneOf("open", "claimed", "running", "review", "done", "failed", "cancelled");
 const did = str(16, 128, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
-const command = str(1, 256, /^\/[a-z0-9_\-.~/]*$/);
+/** A UCAN command, by the same grammar tokens are checked with. */
+const command: Check<string> = check((v, field) => {
+  const problem = commandProblem(v);
+  if (problem) throw new InvalidInput(field, problem);
+  return v as string;
+}, { type: "string", minLength: 1, maxLength: 256, description: "A UCAN command path, e.g. /weft/task" });
 /** A UCAN policy: a list of statements, checked by the policy parser itself. */
 const policy: Check<unknown[]> = check((v, field) => {
   try {

@@ -15,7 +15,8 @@ import type { ContentStore, RunResult, RunSpec } from "../../protocol/runner/run
 import { buildManifest, type BuiltManifest, runCommand } from "../../protocol/artifacts/build.ts";
 import { rawCid, type Sha256Factory, sha256OfCid } from "../../protocol/artifacts/digest.ts";
 import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import type { ManifestOutput } from "../../protocol/artifacts/manifest.ts";
+import { manifestFiles, type ManifestOutput, type RunLogFile } from "../../protocol/artifacts/manifest.ts";
+import { RUN_LOG_MEDIA_TYPE } from "../../protocol/artifacts/run-log.ts";
 import { mediaTypeOf } from "../../protocol/artifacts/media-type.ts";
 import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
 import { type VerifiedManifest, verifyManifest, verifyOutput } from "../../protocol/artifacts/verify.ts";
@@ -81,6 +82,8 @@ export interface RunToRecord {
   task: string;
   spec: RunSpec;
   result: RunResult;
+  /** The run's log file (protocol/artifacts/run-log.ts). */
+  log: Uint8Array;
   /** Media types by output path (default: from the file name). */
   mediaTypes?: Record<string, string>;
 }
@@ -242,13 +245,13 @@ export class ArtifactService {
     return verified;
   }
 
-  /** A verified manifest is kept: pinned, and its outputs readable in its space. */
+  /** A verified manifest is kept: pinned, and its outputs and log readable in its space. */
   async #accept(v: VerifiedManifest): Promise<void> {
     await this.manifests.pin(parseManifestCid(v.cid), { space: v.manifest.space, task: v.manifest.task });
-    for (const o of v.manifest.outputs) await this.refs.add(v.manifest.space, o.sha256);
+    for (const o of manifestFiles(v.manifest)) await this.refs.add(v.manifest.space, o.sha256);
   }
 
-  /** Verify a manifest and every byte of its outputs; a report, never a throw for a failed check. */
+  /** Verify a manifest and every byte of its outputs and log; a report, never a throw for a failed check. */
   async verify(space: string, cidText: string, signal?: AbortSignal): Promise<VerifyReport> {
     let v: VerifiedManifest;
     try {
@@ -258,7 +261,7 @@ export class ArtifactService {
     }
     const m = v.manifest;
     const outputs: OutputCheck[] = [];
-    for (const o of m.outputs) {
+    for (const o of manifestFiles(m)) {
       const check: OutputCheck = { path: o.path, size: o.size, sha256: o.sha256, ok: false };
       try {
         const { store } = await this.locate(space, o.sha256, signal);
@@ -323,20 +326,23 @@ export class ArtifactService {
       if (here?.size !== o.size) {
         throw new ArtifactError("artifact/digest-mismatch", `output ${o.path} (${o.sha256}) is not in the local store`);
       }
-      const locations: ManifestOutput["locations"] = [this.local.location()];
-      if (this.remote) {
-        await this.remote.write(await this.local.read(o.sha256), { sha256: o.sha256, size: o.size });
-        locations.unshift(this.remote.location(o.sha256));
-      }
       outputs.push({
         path: o.path,
         size: o.size,
         sha256: o.sha256,
         cid: o.cid,
         mediaType: run.mediaTypes?.[o.path] ?? mediaTypeOf(o.path),
-        locations,
+        locations: await this.#publish(o),
       });
     }
+    const stored = await this.local.write([run.log]);
+    const log: RunLogFile = {
+      size: stored.size,
+      sha256: stored.sha256,
+      cid: stored.cid,
+      mediaType: RUN_LOG_MEDIA_TYPE,
+      locations: await this.#publish(stored),
+    };
     let last: unknown;
     for (const chain of chains) {
       const built = await buildManifest(this.node.signer, chain, {
@@ -345,6 +351,7 @@ export class ArtifactService {
         spec: run.spec,
         result: run.result,
         outputs,
+        log,
       });
       let verified: VerifiedManifest;
       try {
@@ -361,6 +368,16 @@ export class ArtifactService {
       return built;
     }
     throw last;
+  }
+
+  /** Where a file of a run, already in the local store, is kept: also in S3 when configured (listed first). */
+  async #publish(file: { sha256: string; size: number }): Promise<ManifestOutput["locations"]> {
+    const locations: ManifestOutput["locations"] = [this.local.location()];
+    if (this.remote) {
+      await this.remote.write(await this.local.read(file.sha256), { sha256: file.sha256, size: file.size });
+      locations.unshift(this.remote.location(file.sha256));
+    }
+    return locations;
   }
 
   async stop(): Promise<void> {

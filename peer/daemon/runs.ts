@@ -13,6 +13,7 @@ import { CID } from "multiformats/cid";
 import { meshContentStore } from "../../protocol/runner/mesh-store.ts";
 import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import { serveRunLogs } from "../../protocol/scheduler/run-logs.ts";
+import { encodeRunLog } from "../../protocol/artifacts/run-log.ts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
 import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
 import { createDenoWasmRunner } from "../../wasm-runners/deno/runner.ts";
@@ -81,7 +82,8 @@ export async function startRuns(
     diagnostics: node.diagnostics,
     capacityChanged: () => capacity.advertiseSoon(),
     publish: async (run, result) => {
-      const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result });
+      const log = encodeRunLog(run.log.lines(), run.log.dropped);
+      const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
       return built.cid;
     },
   });

@@ -3,7 +3,7 @@
  * /weft/run/<runner> on the space (args: the task and the run spec's CID,
  * issued at the run's start, proofs: its delegation chain), signs the
  * in-toto provenance statement in a DSSE envelope with the same key, and
- * wraps both with the outputs in a manifest block.
+ * wraps both with the outputs and the run's log in a manifest block.
  */
 import { utf8 } from "../bytes.ts";
 import type { Signer } from "../identity/ed25519.ts";
@@ -11,7 +11,14 @@ import { type RunResult, type RunSpec, runSpecCid } from "../runner/runner.ts";
 import type { Delegation } from "../ucan/delegation.ts";
 import { invoke } from "../ucan/invocation.ts";
 import { IN_TOTO_PAYLOAD_TYPE, signDsse } from "./dsse.ts";
-import { encodeManifest, type Manifest, MANIFEST_TYPE, manifestCid, type ManifestOutput } from "./manifest.ts";
+import {
+  encodeManifest,
+  type Manifest,
+  MANIFEST_TYPE,
+  manifestCid,
+  type ManifestOutput,
+  type RunLogFile,
+} from "./manifest.ts";
 import { runStatement } from "./statement.ts";
 
 /** The command that authorizes runs of one runner kind. */
@@ -26,6 +33,8 @@ export interface RunRecord {
   result: RunResult;
   /** The result's outputs with their media types and where they are stored, in the result's order. */
   outputs: ManifestOutput[];
+  /** The run's log (run-log.ts) as stored: the statement's subject when there are no outputs. */
+  log: RunLogFile;
 }
 
 export interface BuiltManifest {
@@ -65,6 +74,7 @@ export async function buildManifest(
     status,
     ...(exitCode !== undefined ? { exitCode } : {}),
     outputs: run.outputs,
+    log: run.log,
   });
   const manifest: Manifest = {
     type: MANIFEST_TYPE,
@@ -77,6 +87,7 @@ export async function buildManifest(
     startedAt,
     endedAt,
     outputs: run.outputs,
+    log: run.log,
     capability: { invocation: invocation.bytes, proofs: chain.map((d) => d.bytes) },
     provenance: await signDsse(signer, IN_TOTO_PAYLOAD_TYPE, utf8(JSON.stringify(statement))),
   };

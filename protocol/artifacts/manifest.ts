@@ -1,6 +1,7 @@
 /**
  * The artifact manifest: one dag-json block per run, naming every output
- * (path, size, sha-256, raw CID, media type, where it is stored), the run
+ * (path, size, sha-256, raw CID, media type, where it is stored) and the
+ * run's log (the same, without a path; see run-log.ts), the run
  * spec's CID, the task, the runner, its timings, the UCAN invocation (with
  * its delegation chain) that authorized the run, and the DSSE envelope of
  * its signed provenance statement. Peers exchange it by CID; the task's
@@ -31,6 +32,7 @@ import { TASK_ID } from "../tasks/ops.ts";
 import { type DsseEnvelope, dsseEnvelopeShape } from "./dsse.ts";
 import { rawCid, SHA256_HEX } from "./digest.ts";
 import { ArtifactError } from "./errors.ts";
+import { RUN_LOG_SUBJECT } from "./run-log.ts";
 
 export const MANIFEST_TYPE = "weft/artifact-manifest@1";
 /** Manifests travel as single blocks; bitswap carries up to 4 MiB per message. */
@@ -61,6 +63,9 @@ export interface ManifestOutput {
   locations: Location[];
 }
 
+/** The run's log as stored: an output without a path. */
+export type RunLogFile = Omit<ManifestOutput, "path">;
+
 export interface Manifest {
   type: typeof MANIFEST_TYPE;
   space: string;
@@ -74,6 +79,8 @@ export interface Manifest {
   startedAt: number;
   endedAt: number;
   outputs: ManifestOutput[];
+  /** The run's log file. Absent only in manifests made before logs were kept, which may then attest nothing. */
+  log?: RunLogFile;
   /** The invocation of /weft/run/<kind> on the space, and its delegation chain, root first. */
   capability: { invocation: Uint8Array; proofs: Uint8Array[] };
   /** DSSE envelope of the in-toto statement (see statement.ts). */
@@ -120,14 +127,16 @@ export const locationShape: Check<Location> = check((v, field) => {
 
 const ms = int(0, 8.64e15);
 
-export const outputShape = object({
-  path: required(str(1, 256, RUN_PATH)),
+const storedFile = {
   size: required(int(0, Number.MAX_SAFE_INTEGER)),
   sha256: required(str(64, 64, SHA256_HEX)),
   cid: required(cidText),
   mediaType: required(str(3, 193, MEDIA_TYPE)),
   locations: required(list(locationShape, 16)),
-});
+};
+
+export const outputShape = object({ path: required(str(1, 256, RUN_PATH)), ...storedFile });
+const runLogShape = object(storedFile);
 
 export const manifestShape = object({
   type: required(oneOf(MANIFEST_TYPE)),
@@ -142,13 +151,14 @@ export const manifestShape = object({
   startedAt: required(ms),
   endedAt: required(ms),
   outputs: required(list(outputShape, MAX_OUTPUTS)),
+  log: optional(runLogShape),
   capability: required(
     object({ invocation: required(bytes(64 * 1024)), proofs: required(list(bytes(64 * 1024), 16)) }),
   ),
   provenance: required(dsseEnvelopeShape),
 });
 
-/** Check a decoded manifest: its shape, and that every output's CID and path are consistent. */
+/** Check a decoded manifest: its shape, and that every file's CID and every output's path are consistent. */
 export function parseManifest(value: unknown): Manifest {
   let m: Manifest;
   try {
@@ -167,8 +177,16 @@ export function parseManifest(value: unknown): Manifest {
     if (paths.has(o.path)) throw new ArtifactError("artifact/invalid-manifest", `output ${o.path} is listed twice`);
     paths.add(o.path);
   }
+  if (m.log && m.log.cid !== rawCid(m.log.sha256)) {
+    throw new ArtifactError("artifact/invalid-manifest", `the run log: ${m.log.cid} is not the raw CID of its sha-256`);
+  }
   if (m.endedAt < m.startedAt) throw new ArtifactError("artifact/invalid-manifest", "the run ends before it starts");
   return m;
+}
+
+/** Every file a manifest names: its outputs, then its log (named as in the statement). */
+export function manifestFiles(m: Manifest): ManifestOutput[] {
+  return m.log ? [...m.outputs, { path: RUN_LOG_SUBJECT, ...m.log }] : m.outputs;
 }
 
 export function encodeManifest(manifest: Manifest): Uint8Array {

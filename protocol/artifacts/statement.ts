@@ -1,7 +1,8 @@
 /**
  * The provenance of a run as an in-toto Statement v1 with a SLSA
  * Provenance v1 predicate: the subjects are the run's outputs (name = path,
- * digest = sha-256), the build definition is the run spec and its inputs,
+ * digest = sha-256) and its log (run-log.ts), so even a run that wrote no
+ * file has the one subject in-toto requires; the build definition is the run spec and its inputs,
  * the run details name the runner node (its did:key is the builder id), the
  * UCAN invocation that authorized the run (invocationId) and its timings.
  *
@@ -12,6 +13,7 @@ import { CID } from "multiformats/cid";
 import { toBase64, toHex, utf8 } from "../bytes.ts";
 import { RAW } from "../codec/cid.ts";
 import type { RunSpec, RunStatus } from "../runner/runner.ts";
+import { RUN_LOG_SUBJECT } from "./run-log.ts";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -61,6 +63,8 @@ export interface StatementInput {
   status: RunStatus;
   exitCode?: number;
   outputs: ReadonlyArray<{ path: string; sha256: string; mediaType: string }>;
+  /** The run's log file (absent only when rebuilding the statement of a manifest made before logs were kept). */
+  log?: { sha256: string; mediaType: string };
 }
 
 /** A dependency named by a CID: its sha-256 when the CID names raw bytes by sha2-256. */
@@ -83,7 +87,12 @@ export function runStatement(input: StatementInput): Statement {
   const result = { status: input.status, ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}) };
   return {
     _type: STATEMENT_TYPE,
-    subject: input.outputs.map((o) => ({ name: o.path, digest: { sha256: o.sha256 }, mediaType: o.mediaType })),
+    subject: [
+      ...input.outputs.map((o) => ({ name: o.path, digest: { sha256: o.sha256 }, mediaType: o.mediaType })),
+      ...(input.log
+        ? [{ name: RUN_LOG_SUBJECT, digest: { sha256: input.log.sha256 }, mediaType: input.log.mediaType }]
+        : []),
+    ],
     predicateType: SLSA_PROVENANCE_V1,
     predicate: {
       buildDefinition: {

@@ -1,13 +1,14 @@
 /**
  * Verifying a manifest, offline: the block hashes to its CID; the DSSE
  * envelope is signed by the runner named in it; the signed statement is
- * exactly the one the manifest implies (outputs, spec, task, space,
+ * exactly the one the manifest implies (outputs, log, spec, task, space,
  * runner, invocation, timings, outcome); and the runner held the run
  * capability in the space when the run started — its invocation of
  * /weft/run/<kind>, with the delegation chain carried in the manifest,
  * passes the space's validator (signatures, time bounds at the start,
  * commands, policies and the space's revocations). Then each output's
- * bytes, wherever they are fetched from, must match its size and sha-256.
+ * (and the log's) bytes, wherever they are fetched from, must match its
+ * size and sha-256.
  */
 import type { CID } from "multiformats/cid";
 import { fromUtf8 } from "../bytes.ts";
@@ -83,6 +84,7 @@ export async function verifyManifest(
     status: manifest.status,
     ...(manifest.exitCode !== undefined ? { exitCode: manifest.exitCode } : {}),
     outputs: manifest.outputs,
+    ...(manifest.log ? { log: manifest.log } : {}),
   });
   if (!sameJson(expected, statement)) {
     throw new ArtifactError(

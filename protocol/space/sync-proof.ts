@@ -13,7 +13,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import { Commands } from "../ucan/commands.ts";
 import { decodeContainer, encodeContainer } from "../ucan/container.ts";
 import { decodeDelegation, type Delegation } from "../ucan/delegation.ts";
-import { decodeEnvelope, TAG_INVOCATION } from "../ucan/envelope.ts";
+import { decodeEnvelope, isInvocationTag } from "../ucan/envelope.ts";
 import { invoke } from "../ucan/invocation.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { UcanError } from "../ucan/errors.ts";
@@ -63,7 +63,7 @@ export async function verifySync(
   let invocation: Uint8Array | undefined;
   for (const t of tokens) {
     const env = decodeEnvelope(t);
-    if (env.tag === TAG_INVOCATION) {
+    if (isInvocationTag(env.tag)) {
       if (invocation) throw new SyncRefused("a sync proof holds exactly one invocation");
       invocation = t;
     } else {

@@ -7,10 +7,12 @@
  *     '@' raw   'B' base64   'C' base64url (no padding)
  *     'M' gzip  'O' gzip+base64   'P' gzip+base64url
  *
- * Token order carries no meaning; readers recompute CIDs.
+ * Writers sort the tokens bytewise and drop duplicates (container spec
+ * §2.1), so one set of tokens has one encoding. Order carries no meaning, so
+ * readers take any order; they recompute CIDs.
  */
 import { decodeStrict, encode } from "../codec/dag-cbor.ts";
-import { fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8 } from "../bytes.ts";
+import { compareBytes, fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8 } from "../bytes.ts";
 import { UcanError } from "./errors.ts";
 import { MAX_TOKEN_BYTES } from "./envelope.ts";
 
@@ -49,11 +51,17 @@ async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | Decomp
   return result;
 }
 
+/** The tokens in bytewise order, each once: the array §2.1 requires. */
+function canonicalOrder(tokens: readonly Uint8Array[]): Uint8Array[] {
+  const sorted = [...tokens].sort(compareBytes);
+  return sorted.filter((t, i) => i === 0 || compareBytes(sorted[i - 1], t) !== 0);
+}
+
 export async function encodeContainer(
   tokens: readonly Uint8Array[],
   form: ContainerForm = "C",
 ): Promise<string | Uint8Array> {
-  let body = encode({ [KEY]: [...tokens] });
+  let body = encode({ [KEY]: canonicalOrder(tokens) });
   if (form === "M" || form === "O" || form === "P") body = await pipeThrough(body, new CompressionStream("gzip"));
   if (form === "@" || form === "M") {
     const out = new Uint8Array(body.length + 1);

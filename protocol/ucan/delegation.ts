@@ -1,12 +1,12 @@
 /**
- * UCAN 1.0 delegations (`ucan/dlg@1.0.0-rc.1`): decode with full shape
+ * UCAN 1.0 delegations (`ucan/dlg@1.0.0`; `…@1.0.0-rc.1` still read): decode with full shape
  * checks, and issue new ones. Decoding never checks the signature; that is
  * the validator's job (see validator.ts), which caches the result by CID.
  */
 import type { CID } from "multiformats/cid";
 import type { Signer } from "../identity/ed25519.ts";
 import { randomBytes } from "../bytes.ts";
-import { type DecodedEnvelope, decodeEnvelope, signEnvelope, TAG_DELEGATION } from "./envelope.ts";
+import { type DecodedEnvelope, decodeEnvelope, isDelegationTag, signEnvelope, TAG_DELEGATION } from "./envelope.ts";
 import { UcanError } from "./errors.ts";
 import * as f from "./fields.ts";
 import type { Ipld } from "./policy/ipld.ts";
@@ -32,7 +32,7 @@ const FIELDS = new Set(["iss", "aud", "sub", "cmd", "pol", "nonce", "meta", "nbf
 
 /** Parse a delegation's fields out of an already-decoded envelope. */
 export function delegationFromEnvelope(envelope: DecodedEnvelope): Delegation {
-  if (envelope.tag !== TAG_DELEGATION) {
+  if (!isDelegationTag(envelope.tag)) {
     throw new UcanError("MalformedToken", `expected a delegation (${TAG_DELEGATION}), got ${envelope.tag}`);
   }
   const p = envelope.payload;

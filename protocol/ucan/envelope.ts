@@ -18,8 +18,25 @@ import { UcanError } from "./errors.ts";
 /** varsig v1 header for Ed25519 signatures over DAG-CBOR payloads. */
 export const VARSIG_ED25519_DAG_CBOR = new Uint8Array([0x34, 0x01, 0xed, 0x01, 0xed, 0x01, 0x13, 0x71]);
 
-export const TAG_DELEGATION = "ucan/dlg@1.0.0-rc.1";
-export const TAG_INVOCATION = "ucan/inv@1.0.0-rc.1";
+/** The tags Weft mints: UCAN 1.0.0 final. */
+export const TAG_DELEGATION = "ucan/dlg@1.0.0";
+export const TAG_INVOCATION = "ucan/inv@1.0.0";
+
+/**
+ * The tags Weft reads: the final ones, and 1.0.0-rc.1, which Weft minted
+ * before 1.0.0 was final and which spaces still hold signed (the payload
+ * shape is the same; only the tag, and so the signature and CID, differ).
+ */
+const DELEGATION_TAGS: ReadonlySet<string> = new Set([TAG_DELEGATION, "ucan/dlg@1.0.0-rc.1"]);
+const INVOCATION_TAGS: ReadonlySet<string> = new Set([TAG_INVOCATION, "ucan/inv@1.0.0-rc.1"]);
+
+export function isDelegationTag(tag: string): boolean {
+  return DELEGATION_TAGS.has(tag);
+}
+
+export function isInvocationTag(tag: string): boolean {
+  return INVOCATION_TAGS.has(tag);
+}
 
 /** Largest token Weft accepts. Tokens carry arguments, not files. */
 export const MAX_TOKEN_BYTES = 64 * 1024;

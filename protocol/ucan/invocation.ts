@@ -1,5 +1,5 @@
 /**
- * UCAN 1.0 invocations (`ucan/inv@1.0.0-rc.1`): decode with full shape
+ * UCAN 1.0 invocations (`ucan/inv@1.0.0`; `…@1.0.0-rc.1` still read): decode with full shape
  * checks, and sign new ones. `prf` lists delegation CIDs root first: the
  * first is issued by the subject, each next one by the previous audience,
  * the last to the invoker.
@@ -7,7 +7,7 @@
 import type { CID } from "multiformats/cid";
 import type { Signer } from "../identity/ed25519.ts";
 import { randomBytes } from "../bytes.ts";
-import { type DecodedEnvelope, decodeEnvelope, signEnvelope, TAG_INVOCATION } from "./envelope.ts";
+import { type DecodedEnvelope, decodeEnvelope, isInvocationTag, signEnvelope, TAG_INVOCATION } from "./envelope.ts";
 import { UcanError } from "./errors.ts";
 import * as f from "./fields.ts";
 import { type Ipld, isMap } from "./policy/ipld.ts";
@@ -35,7 +35,7 @@ const FIELDS = new Set(["iss", "sub", "aud", "cmd", "args", "prf", "nonce", "exp
 export const MAX_PROOFS = 16;
 
 export function invocationFromEnvelope(envelope: DecodedEnvelope): Invocation {
-  if (envelope.tag !== TAG_INVOCATION) {
+  if (!isInvocationTag(envelope.tag)) {
     throw new UcanError("MalformedToken", `expected an invocation (${TAG_INVOCATION}), got ${envelope.tag}`);
   }
   const p = envelope.payload;

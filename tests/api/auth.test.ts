@@ -56,7 +56,7 @@ describe("API authorization", () => {
       },
     );
     const tokens = await decodeContainer(r.container);
-    const last = decodeDelegation(tokens[tokens.length - 1]);
+    const last = tokens.map(decodeDelegation).find((d) => d.cid.toString() === r.cid)!;
     const c: Credentials = { url: creds.url, node: creds.node, signer: key, nodeDelegation: last, powerline: last };
     return { client: new ApiClient(c, creds.url, { [space]: chain }), cid: r.cid, key, delegation: last };
   }

@@ -14,6 +14,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { buildManifest } from "../../protocol/artifacts/build.ts";
 import { rawCid } from "../../protocol/artifacts/digest.ts";
 import { decodeManifest, encodeManifest } from "../../protocol/artifacts/manifest.ts";
+import { encodeRunLog, RUN_LOG_MEDIA_TYPE, RUN_LOG_SUBJECT } from "../../protocol/artifacts/run-log.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import type { RunResult, RunSpec } from "../../protocol/runner/runner.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
@@ -30,6 +31,8 @@ import { signer } from "../helpers/principals.ts";
 import { startS3, type TestS3 } from "../helpers/s3-server.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+/** A run's log file of `lines` printed on stdout. */
+const runLog = (...lines: string[]) => encodeRunLog(lines.map((text) => ({ stream: "stdout", at: Date.now(), text })));
 
 const spec: RunSpec = {
   runner: "wasm",
@@ -77,7 +80,12 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
   it("B fetches the manifest A recorded, by CID, and verifies its provenance and every byte", async () => {
     const report = utf8("coverage: 93%\n");
     const task = newTaskId();
-    const built = await a.artifacts.recordRun(space.id, { task, spec, result: await finishedRun(a, report) });
+    const built = await a.artifacts.recordRun(space.id, {
+      task,
+      spec,
+      result: await finishedRun(a, report),
+      log: runLog("coverage written"),
+    });
     const cid = parseManifestCid(built.cid);
     assert.equal(await b.artifacts.manifests.has(cid), false);
 
@@ -97,8 +105,8 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
     const checked = await b.artifacts.verify(space.id, built.cid);
     assert.equal(checked.ok, true, JSON.stringify(checked));
     assert.equal(checked.runner?.did, a.node.did);
-    assert.equal(checked.outputs.length, 1);
-    assert.equal(checked.outputs[0].from, "s3"); // B holds no copy: every byte came from the bucket
+    assert.deepEqual(checked.outputs.map((o) => o.path), ["report.txt", RUN_LOG_SUBJECT]);
+    assert.ok(checked.outputs.every((o) => o.from === "s3")); // B holds no copy: every byte came from the bucket
     assert.equal(await b.artifacts.local.stat(sha(report)), undefined);
   });
 
@@ -107,6 +115,7 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
       task: newTaskId(),
       spec,
       result: await finishedRun(a, utf8("the real output")),
+      log: runLog("wrote the real output"),
     });
     const edited = decodeManifest(built.bytes);
     const other = sha(utf8("a substituted output"));
@@ -128,6 +137,7 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
       task: newTaskId(),
       spec,
       result: await finishedRun(a, bytes),
+      log: runLog("wrote it"),
     });
     assert.equal((await b.artifacts.verify(space.id, built.cid)).ok, true);
     const flipped = bytes.slice();
@@ -158,6 +168,13 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
         mediaType: "text/plain",
         locations: [{ store: "local" as const, node: member.did }],
       })),
+      log: {
+        ...(({ sha256, size, cid }) => ({ sha256, size, cid }))(
+          await a.artifacts.local.write([runLog("unauthorized")]),
+        ),
+        mediaType: RUN_LOG_MEDIA_TYPE,
+        locations: [{ store: "local" as const, node: member.did }],
+      },
     };
     const built = await buildManifest(member, chain, record);
     await a.artifacts.manifests.put(built.bytes, { space: space.id, task: record.task });
@@ -179,6 +196,7 @@ describe("two peers: manifests by CID over bitswap, verified", () => {
         task: t.id,
         spec,
         result: await finishedRun(a, utf8("pinned by headless peers")),
+        log: runLog("pinned"),
       });
       await space.act("result", { task: t.id, fence: claimed.lease!.fence, outcome: "success", manifest: built.cid });
       await eventually(() => pinner.kept.has(built.cid), 15_000, "B pins the manifest");

@@ -15,12 +15,14 @@ import { buildManifest, type RunRecord } from "../../protocol/artifacts/build.ts
 import { portableSha256, rawCid, sha256OfCid } from "../../protocol/artifacts/digest.ts";
 import { decodeManifest, encodeManifest, manifestCid } from "../../protocol/artifacts/manifest.ts";
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from "../../protocol/artifacts/statement.ts";
+import { encodeRunLog, RUN_LOG_MEDIA_TYPE, RUN_LOG_SUBJECT } from "../../protocol/artifacts/run-log.ts";
 import { verifyManifest, verifyOutput } from "../../protocol/artifacts/verify.ts";
 import { SpaceAuthority } from "../../protocol/space/authority.ts";
 import { delegate } from "../../protocol/ucan/delegation.ts";
 import { revoke } from "../../protocol/ucan/revocation.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { signer } from "../helpers/principals.ts";
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/dsse-vectors.json", import.meta.url), "utf8"));
 const verifier = nobleVerifier();
@@ -84,6 +86,24 @@ describe("run manifests", () => {
     limits: { wallMs: 60_000, memoryMb: 256, outputBytes: 1 << 30 },
   };
   const report = utf8("<html>coverage 93%</html>");
+  const sha256Of = (bytes: Uint8Array) => nobleSha256(bytes);
+  /** A run's log file as stored on the runner, printed `lines` on stdout. */
+  const logFile = (runner: string, ...lines: string[]) => {
+    const bytes = encodeRunLog(
+      lines.map((text, i) => ({ stream: "stdout" as const, at: 1_700_000_000_000 + i, text })),
+    );
+    const sha256 = toHex(sha256Of(bytes));
+    return {
+      bytes,
+      file: {
+        size: bytes.length,
+        sha256,
+        cid: rawCid(sha256),
+        mediaType: RUN_LOG_MEDIA_TYPE,
+        locations: [{ store: "local" as const, node: runner }],
+      },
+    };
+  };
 
   async function setting() {
     const root = await signer();
@@ -97,7 +117,7 @@ describe("run manifests", () => {
       expiration: Math.floor(Date.now() / 1000) + 3600,
     });
     await authority.addDelegation(grant.bytes);
-    const sha256 = toHex((await import("@noble/hashes/sha2.js")).sha256(report));
+    const sha256 = toHex(sha256Of(report));
     const now = Date.now();
     const record: RunRecord = {
       space: root.did,
@@ -118,6 +138,7 @@ describe("run manifests", () => {
         mediaType: "text/html",
         locations: [{ store: "local", node: runner.did }],
       }],
+      log: logFile(runner.did, "coverage 93%").file,
     };
     return { root, runner, authority, grant, record };
   }
@@ -130,8 +151,10 @@ describe("run manifests", () => {
     const ok = await verifyManifest(built.cid, built.bytes, { validator: authority.validator, verifier });
     assert.equal(ok.statement._type, STATEMENT_TYPE);
     assert.equal(ok.statement.predicateType, SLSA_PROVENANCE_V1);
-    assert.equal(ok.statement.subject[0].name, "coverage/index.html");
-    assert.equal(ok.statement.subject[0].digest?.sha256, record.outputs[0].sha256);
+    assert.deepEqual(ok.statement.subject, [
+      { name: "coverage/index.html", digest: { sha256: record.outputs[0].sha256 }, mediaType: "text/html" },
+      { name: RUN_LOG_SUBJECT, digest: { sha256: record.log.sha256 }, mediaType: RUN_LOG_MEDIA_TYPE },
+    ]);
     const { buildDefinition, runDetails } = ok.statement.predicate;
     assert.deepEqual(buildDefinition.externalParameters.spec, spec);
     assert.equal(buildDefinition.resolvedDependencies[1].name, "inputs/src.tar");
@@ -142,6 +165,34 @@ describe("run manifests", () => {
     assert.equal(ok.manifest.provenance.signatures[0].keyid, runner.did);
     assert.equal(ok.invocation.cmd, "/weft/run/wasm");
     await verifyOutput(ok.manifest.outputs[0], chunks(report));
+  });
+
+  it("gives a failed build that wrote no files its log as the subject in-toto requires", async () => {
+    const { runner, authority, grant, record } = await setting();
+    const { bytes, file } = logFile(runner.did, "running 12 tests", "FAIL parser: expected 3, got 4");
+    const failed: RunRecord = {
+      ...record,
+      result: { ...record.result, status: "failed", exitCode: 1, outputs: [] },
+      outputs: [],
+      log: file,
+    };
+    const built = await buildManifest(runner, [grant], failed);
+    const ok = await verifyManifest(built.cid, built.bytes, { validator: authority.validator, verifier });
+    // in-toto Statement v1: "subject" is REQUIRED and has at least one entry.
+    assert.deepEqual(ok.statement.subject, [
+      { name: RUN_LOG_SUBJECT, digest: { sha256: toHex(sha256Of(bytes)) }, mediaType: RUN_LOG_MEDIA_TYPE },
+    ]);
+    assert.deepEqual(ok.manifest.log, file);
+    await verifyOutput({ path: RUN_LOG_SUBJECT, ...file }, chunks(bytes));
+    // The log is signed for: another log in its place no longer matches the statement.
+    const swapped = decodeManifest(built.bytes);
+    const other = logFile(runner.did, "ok 12 tests").file;
+    swapped.log = other;
+    const forged = encodeManifest(swapped);
+    await assert.rejects(verifyManifest(manifestCid(forged), forged, { validator: authority.validator, verifier }), {
+      code: "artifact/tampered",
+      message: /does not match its signed provenance statement/,
+    });
   });
 
   it("detects a block that does not hash to its CID, and a manifest edited and re-encoded", async () => {

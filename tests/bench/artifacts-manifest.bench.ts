@@ -15,6 +15,7 @@ import { lpStream } from "@libp2p/utils";
 import type { Libp2p } from "@libp2p/interface";
 import { buildManifest, type BuiltManifest } from "../../protocol/artifacts/build.ts";
 import { rawCid } from "../../protocol/artifacts/digest.ts";
+import { RUN_LOG_MEDIA_TYPE } from "../../protocol/artifacts/run-log.ts";
 import { fromUtf8, utf8 } from "../../protocol/bytes.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
@@ -48,6 +49,8 @@ async function manifest(i: number): Promise<BuiltManifest & { task: string }> {
   const task = newTaskId();
   const sha256 = (i + 1).toString(16).padStart(64, "0");
   const output = { path: "coverage/index.html", size: 4096 + i, sha256, cid: rawCid(sha256) };
+  const logSha256 = (i + 1).toString(16).padStart(64, "f");
+  const log = { size: 512, sha256: logSha256, cid: rawCid(logSha256) };
   const now = Date.now();
   const built = await buildManifest(a.node.signer, chain, {
     space: space.id,
@@ -55,6 +58,7 @@ async function manifest(i: number): Promise<BuiltManifest & { task: string }> {
     spec,
     result: { status: "succeeded", exitCode: 0, outputs: [output], startedAt: now - 2000, endedAt: now - 1000 },
     outputs: [{ ...output, mediaType: "text/html", locations: [{ store: "local", node: a.node.did }] }],
+    log: { ...log, mediaType: RUN_LOG_MEDIA_TYPE, locations: [{ store: "local", node: a.node.did }] },
   });
   return { ...built, task };
 }

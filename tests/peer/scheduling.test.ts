@@ -89,7 +89,10 @@ describe("scheduling across three peer processes", { timeout: 300_000 }, () => {
     assert.ok(done.manifest, "the result records the run's manifest");
     const report = JSON.parse(await weft(laptop, "artifact", "verify", done.manifest!, "--space", space, "--json"));
     assert.equal(report.ok, true, JSON.stringify(report));
-    assert.deepEqual(report.outputs.map((o: { path: string; ok: boolean }) => [o.path, o.ok]), [["sha256sums", true]]);
+    assert.deepEqual(report.outputs.map((o: { path: string; ok: boolean }) => [o.path, o.ok]), [
+      ["sha256sums", true],
+      ["weft:run-log", true],
+    ]);
   });
 
   it("a gpu job waits until a gpu node appears; a retried submission runs once", async () => {

@@ -1,7 +1,8 @@
 /**
- * Interoperability: the UCAN working group's 1.0.0-rc.1 fixtures (tokens
- * made by other implementations) decode, hash to the published CIDs, and
- * validate — or fail with the published error name.
+ * Interoperability: the UCAN working group's 1.0.0 fixtures (tokens made by
+ * other implementations) decode, hash to the published CIDs, and validate —
+ * or fail with the published error name. And compatibility: the
+ * 1.0.0-rc.1 tokens Weft minted before 1.0.0 was final still verify.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -9,16 +10,20 @@ import { readFileSync } from "node:fs";
 import {
   decodeDelegation,
   decodeInvocation,
+  delegate,
+  invoke,
   MemoryProofStore,
+  TAG_DELEGATION,
+  TAG_INVOCATION,
   UcanError,
   Validator,
 } from "../../protocol/ucan/index.ts";
-import { fromBase64Url } from "../../protocol/bytes.ts";
-import { nobleSigner } from "../../protocol/identity/index.ts";
+import { fromBase64Url, fromHex } from "../../protocol/bytes.ts";
+import { nobleSigner, signerFromSeed } from "../../protocol/identity/index.ts";
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/ucan/${name}`, import.meta.url), "utf8"));
 const bytesOf = (v: { "/": { bytes: string } }) => fromBase64Url(v["/"].bytes);
-// After every fixture's time bounds that are meant to be in the past (2025-10-20).
+// After the delegation fixture's time bounds that are meant to be in the past (2025-10-20).
 const clock = () => 1_760_958_515 + 3600;
 
 describe("UCAN 1.0 delegation fixtures", () => {
@@ -42,7 +47,10 @@ describe("UCAN 1.0 delegation fixtures", () => {
 
 describe("UCAN 1.0 invocation fixtures", () => {
   const fx = load("invocation.json");
-  const run = async (c: { invocation: { "/": { bytes: string } }; proofs: { "/": { bytes: string } }[] }) => {
+  // Each case names the time (Unix seconds) at which it is to be validated.
+  const run = async (
+    c: { invocation: { "/": { bytes: string } }; proofs: { "/": { bytes: string } }[]; time: number },
+  ) => {
     const proofs = new MemoryProofStore();
     for (const p of c.proofs) {
       const bytes = bytesOf(p);
@@ -54,7 +62,7 @@ describe("UCAN 1.0 invocation fixtures", () => {
         proofs.put({ cid: cidOf(bytes), bytes });
       }
     }
-    return await new Validator({ proofs, clock }).validate(bytesOf(c.invocation));
+    return await new Validator({ proofs, clock: () => c.time }).validate(bytesOf(c.invocation));
   };
   for (const c of fx.valid) {
     it(`accepts "${c.name}": ${c.description}`, async () => {
@@ -72,4 +80,49 @@ describe("UCAN 1.0 invocation fixtures", () => {
       });
     });
   }
+});
+
+describe("UCAN 1.0.0-rc.1 tokens minted by Weft before 1.0.0", () => {
+  const fx = load("weft-rc1.json");
+  const token = (t: { token: string }) => fromBase64Url(t.token);
+
+  it("still decode and verify: an rc.1 invocation on an rc.1 delegation", async () => {
+    const d = decodeDelegation(token(fx.delegation));
+    assert.equal(d.envelope.tag, "ucan/dlg@1.0.0-rc.1");
+    assert.equal(d.cid.toString(), fx.delegation.cid);
+    const { invocation, proofs } = await new Validator({ proofs: new MemoryProofStore().put(d), clock })
+      .validate(token(fx.invocation));
+    assert.equal(invocation.envelope.tag, "ucan/inv@1.0.0-rc.1");
+    assert.equal(invocation.cid.toString(), fx.invocation.cid);
+    assert.deepEqual(proofs.map((p) => p.cid.toString()), [fx.delegation.cid]);
+  });
+
+  it("still prove what is invoked today: a 1.0.0 invocation on an rc.1 delegation", async () => {
+    const d = decodeDelegation(token(fx.delegation));
+    const alice = await signerFromSeed(fromHex(fx.principals.alice.seed));
+    const inv = await invoke({
+      issuer: alice,
+      subject: fx.principals.space.did,
+      command: "/weft/task/create",
+      args: { title: "rc.1" },
+      proofs: [d],
+      expiration: null,
+    });
+    assert.equal(inv.envelope.tag, TAG_INVOCATION);
+    await new Validator({ proofs: new MemoryProofStore().put(d), clock }).validate(inv.bytes);
+  });
+
+  it("are no longer minted: new tokens carry the final tags", async () => {
+    const space = await signerFromSeed(fromHex(fx.principals.space.seed));
+    const d = await delegate({
+      issuer: space,
+      audience: fx.principals.alice.did,
+      subject: space.did,
+      command: "/weft/task",
+      expiration: null,
+    });
+    assert.equal(d.envelope.tag, TAG_DELEGATION);
+    assert.equal(TAG_DELEGATION, "ucan/dlg@1.0.0");
+    assert.equal(TAG_INVOCATION, "ucan/inv@1.0.0");
+  });
 });

@@ -9,6 +9,7 @@ import {
   MemoryProofStore,
   MemoryRevocationStore,
   revoke,
+  TAG_INVOCATION,
   UcanError,
   validateRevocation,
   Validator,
@@ -350,8 +351,8 @@ describe("hostile tokens", () => {
       expiration: null,
     });
     const [, sigPayload] = (await import("@ipld/dag-cbor")).decode<[Uint8Array, Record<string, any>]>(inv.bytes);
-    const payload = sigPayload["ucan/inv@1.0.0-rc.1"];
-    const resign = async (p: Record<string, unknown>, tag = "ucan/inv@1.0.0-rc.1", h = sigPayload.h) => {
+    const payload = sigPayload[TAG_INVOCATION];
+    const resign = async (p: Record<string, unknown>, tag = TAG_INVOCATION, h = sigPayload.h) => {
       const signed = encode({ h, [tag]: p });
       return encode([await a.sign(signed), { h, [tag]: p }]);
     };

@@ -21,6 +21,8 @@ interface Report {
   reason?: string;
   outputs: Record<string, string>;
   logs: string[];
+  /** For runs stopped at a limit: how many limits were tried until the log line came out first. */
+  attempts?: number;
 }
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -39,7 +41,7 @@ before(async () => {
   const { stdout } = await promisify(execFile)(
     join(root, "node_modules/.bin/deno"),
     ["run", "-A", join(root, "tests/wasm/deno-driver.ts")],
-    { cwd: root, env: { ...process.env, NO_COLOR: "1" }, timeout: 50_000 },
+    { cwd: root, env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 },
   );
   reports = stdout.trim().split("\n").map((l) => JSON.parse(l));
 });

@@ -1,19 +1,22 @@
 /**
- * The manifest of a run on this tab: the outputs (kept in this browser's
- * IndexedDB and served to peers by CID, so their only location is this
+ * The manifest of a run on this tab: the outputs and the run's log (kept in
+ * this browser's IndexedDB and served to peers by CID, so their only location is this
  * node), signed here like a peer signs its runs (protocol/artifacts), checked
  * against the space's validator before it is kept, and its CID returned for
  * the task's result. Loaded with the runner, only when the tab offers capacity.
  */
 import { buildManifest, runCommand } from "../../../protocol/artifacts/build.ts";
 import { mediaTypeOf } from "../../../protocol/artifacts/media-type.ts";
-import type { ManifestOutput } from "../../../protocol/artifacts/manifest.ts";
+import type { ManifestOutput, RunLogFile } from "../../../protocol/artifacts/manifest.ts";
+import { encodeRunLog, RUN_LOG_MEDIA_TYPE } from "../../../protocol/artifacts/run-log.ts";
+import { sha256OfCid } from "../../../protocol/artifacts/digest.ts";
 import { verifyManifest } from "../../../protocol/artifacts/verify.ts";
 import { WeftError } from "../../../protocol/errors.ts";
 import type { WeftNode } from "../../../protocol/node/node.ts";
 import type { RunResult } from "../../../protocol/runner/runner.ts";
 import type { LocalRun } from "../../../protocol/scheduler/scheduler.ts";
 import type { WeftDb } from "./db.ts";
+import { idbContentStore } from "./blob-store.ts";
 
 /** Sign a run's manifest (outputs stay in this browser, served by CID) and keep it; its CID goes in the result. */
 export async function publishRun(node: WeftNode, db: WeftDb, run: LocalRun, result: RunResult): Promise<string> {
@@ -29,6 +32,15 @@ export async function publishRun(node: WeftNode, db: WeftDb, run: LocalRun, resu
     mediaType: mediaTypeOf(o.path),
     locations: [{ store: "local", node: node.did }],
   }));
+  const logBytes = encodeRunLog(run.log.lines(), run.log.dropped);
+  const logCid = await idbContentStore(db).put(logBytes);
+  const log: RunLogFile = {
+    size: logBytes.length,
+    sha256: sha256OfCid(logCid),
+    cid: logCid,
+    mediaType: RUN_LOG_MEDIA_TYPE,
+    locations: [{ store: "local", node: node.did }],
+  };
   let last: unknown;
   for (const chain of chains) {
     const built = await buildManifest(node.signer, chain, {
@@ -37,6 +49,7 @@ export async function publishRun(node: WeftNode, db: WeftDb, run: LocalRun, resu
       spec: run.spec,
       result,
       outputs,
+      log,
     });
     try {
       await verifyManifest(built.cid, built.bytes, { validator: space.authority.validator });
