@@ -11,11 +11,13 @@ import type { Space } from "../../protocol/space/space.ts";
 import { fromUtf8 } from "../../protocol/bytes.ts";
 import { InvalidInput } from "../../protocol/schema/fields.ts";
 import { encodeContainer } from "../../protocol/ucan/container.ts";
-import { delegate } from "../../protocol/ucan/delegation.ts";
+import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import type { TaskStatus } from "../../protocol/tasks/state.ts";
 import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
 import { ApiAuthority } from "./auth.ts";
+import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -53,8 +55,25 @@ export interface ApiContext {
 
 type Handler = (
   c: Context,
-  x: { params: Record<string, string>; body: unknown; query: Record<string, string>; space?: Space },
+  x: {
+    params: Record<string, string>;
+    body: unknown;
+    query: Record<string, string>;
+    space?: Space;
+    /** For query routes: the caller's proof chain, root first (what it holds). */
+    chain?: readonly Delegation[];
+  },
 ) => Promise<Response> | Response;
+
+/** A delegation a caller asks this node to sign. */
+interface Grant {
+  audience: string;
+  command: string;
+  policy?: Ipld[];
+  expiration?: number;
+  name?: string;
+  kind?: "member" | "device" | "agent";
+}
 
 function spaceView(s: Space, node: WeftNode) {
   const [chain] = s.authority.chainsFor(node.did, SPACE_COMMANDS, Math.floor(Date.now() / 1000));
@@ -191,9 +210,11 @@ export function createApi(ctx: ApiContext): Hono {
       });
       return new Response(body, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
     },
-    "POST /v1/spaces/:space/invites": async (c, { space, body }) => {
+    "POST /v1/spaces/:space/invites": async (c, { space, body, chain }) => {
       const b = body as { audience?: string; command?: string; expiration?: number; name?: string; peers?: string[] };
-      const invite = await node.invite(space!.id, b);
+      const command = b.command ?? Commands.all;
+      const bounds = boundGrant(chain!, { command, expiration: b.expiration });
+      const invite = await node.invite(space!.id, { ...b, command, ...bounds });
       return c.json({ invite }, 201);
     },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
@@ -210,29 +231,53 @@ export function createApi(ctx: ApiContext): Hono {
           revoked: space!.authority.isRevoked(d.cid),
         })),
       }),
-    "POST /v1/spaces/:space/capabilities": async (c, { space, body }) => {
-      const b = body as {
-        audience: string;
-        command: string;
-        policy?: Ipld[];
-        expiration?: number;
-        name?: string;
-        kind?: "member" | "device" | "agent";
-        powerline?: boolean;
-      };
+    "POST /v1/capabilities": async (c, { body, chain: held }) => {
+      const b = body as Grant;
+      const d = await delegate({
+        issuer: node.signer,
+        audience: b.audience,
+        subject: null,
+        command: b.command,
+        policy: b.policy,
+        expiration: boundExpiry(held!, b.expiration),
+        meta: { kind: b.kind ?? "device", ...(b.name ? { name: b.name } : {}) },
+      });
+      // What the holder needs to act in each space: the node's chain there, then the powerline.
+      const now = Math.floor(Date.now() / 1000);
+      const chains: Record<string, string[]> = {};
+      const carried = new Map<string, Uint8Array>([[d.cid.toString(), d.bytes]]);
+      for (const s of node.spaces()) {
+        const [chain] = s.authority.chainsFor(node.did, b.command, now);
+        if (!chain) continue;
+        chains[s.id] = [...chain, d].map((x) => x.cid.toString());
+        for (const x of chain) carried.set(x.cid.toString(), x.bytes);
+      }
+      const container = await encodeContainer([...carried.values()], "C");
+      return c.json({ cid: d.cid.toString(), chains, container }, 201);
+    },
+    "POST /v1/spaces/:space/capabilities": async (c, { space, body, chain: held }) => {
+      const b = body as Grant & { powerline?: boolean };
+      if (b.powerline) {
+        throw new HttpError(
+          403,
+          "cap/node-wide",
+          "a powerline acts in every space this node is in, so one space's admin right cannot make it: " +
+            "ask POST /v1/capabilities with a bearer proving /weft/node/admin (weft cap delegate --powerline)",
+        );
+      }
       const s = space!;
+      const bounds = boundGrant(held!, b);
       const [chain] = s.authority.chainsFor(node.did, b.command, Math.floor(Date.now() / 1000));
       if (!chain) throw new HttpError(403, "cap/missing", `this node cannot delegate ${b.command}`);
       const d = await delegate({
         issuer: node.signer,
         audience: b.audience,
-        subject: b.powerline ? null : s.id,
+        subject: s.id,
         command: b.command,
-        policy: b.policy,
-        expiration: b.expiration ?? null,
+        ...bounds,
         meta: { kind: b.kind ?? "member", ...(b.name ? { name: b.name } : {}) },
       });
-      if (!b.powerline) await s.addDelegations([d, ...chain]);
+      await s.addDelegations([d, ...chain]);
       const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");
       return c.json({ cid: d.cid.toString(), chain: [...chain, d].map((x) => x.cid.toString()), container }, 201);
     },
@@ -307,8 +352,9 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
   if (route.body) body = route.body(json ?? {}, "body");
   else if (json !== undefined && route.auth.kind !== "op") throw new InvalidInput("body", "this route takes no body");
   let space: Space | undefined;
+  let chain: readonly Delegation[] | undefined;
   if (route.auth.kind === "query") {
-    ({ space } = await ctx.auth.query(
+    ({ space, chain } = await ctx.auth.query(
       c.req.header("authorization"),
       route as RouteDef & { auth: { kind: "query" } },
       params,
@@ -319,7 +365,7 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
       },
     ));
   }
-  return await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space });
+  return await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space, chain });
 }
 
 function opHandler(ctx: ApiContext): Handler {

@@ -7,7 +7,7 @@
 import type { WeftNode } from "../../protocol/node/node.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation } from "../../protocol/ucan/delegation.ts";
+import { decodeDelegation, type Delegation } from "../../protocol/ucan/delegation.ts";
 import { decodeEnvelope, TAG_INVOCATION } from "../../protocol/ucan/envelope.ts";
 import type { Invocation } from "../../protocol/ucan/invocation.ts";
 import { MemoryProofStore, MemoryRevocationStore } from "../../protocol/ucan/stores.ts";
@@ -78,17 +78,20 @@ export class ApiAuthority {
     return space;
   }
 
-  /** Check a query's bearer; resolves to the invocation and, for space routes, the space. */
+  /**
+   * Check a query's bearer; resolves to the invocation, the proof chain it
+   * was validated with (what the caller holds) and, for space routes, the space.
+   */
   async query(
     header: string | undefined | null,
     route: RouteDef & { auth: { kind: "query" } },
     params: Record<string, string>,
     request: { method: string; path: string; body?: Uint8Array },
-  ): Promise<{ invocation: Invocation; space?: Space }> {
+  ): Promise<{ invocation: Invocation; chain: readonly Delegation[]; space?: Space }> {
     const bearer = await readBearer(header);
     const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
     const validator = space ? space.authority.validator : this.#nodeValidator;
-    const { invocation } = await validator.validate(bearer.invocation, {
+    const { invocation, proofs: chain } = await validator.validate(bearer.invocation, {
       proofs: bearer.proofs,
       audience: this.#node.did,
     });
@@ -116,7 +119,7 @@ export class ApiAuthority {
       throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
     }
     this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    return { invocation, ...(space ? { space } : {}) };
+    return { invocation, chain, ...(space ? { space } : {}) };
   }
 
   /**

@@ -26,6 +26,7 @@ import {
   str,
 } from "../../protocol/schema/fields.ts";
 import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
+import { commandProblem } from "../../protocol/ucan/command.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
 
@@ -50,7 +51,19 @@ const op = (kind: OpKind): Auth => ({ kind: "op", op: kind });
 
 const STATUS = oneOf("open", "claimed", "running", "review", "done", "failed", "cancelled");
 const did = str(16, 128, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
-const command = str(1, 256, /^\/[a-z0-9_\-.~/]*$/);
+/** A command to delegate: valid UCAN, and no empty, `.` or `..` segment that could read as a path. */
+const command: Check<string> = check((v, field) => {
+  const problem = commandProblem(v);
+  if (problem) throw new InvalidInput(field, `is not a valid command: ${problem}`);
+  const cmd = v as string;
+  if (cmd !== "/" && cmd.slice(1).split("/").some((seg) => seg === "." || seg === "..")) {
+    throw new InvalidInput(
+      field,
+      `must not have "." or ".." segments (${JSON.stringify(cmd)}); name the command itself`,
+    );
+  }
+  return cmd;
+}, { type: "string", minLength: 1, maxLength: 256, pattern: "^/", description: "a UCAN command, e.g. /weft/task" });
 /** A UCAN policy: a list of statements, checked by the policy parser itself. */
 const policy: Check<unknown[]> = check((v, field) => {
   try {
@@ -194,8 +207,22 @@ export const ROUTES: RouteDef[] = [
   },
   {
     method: "POST",
+    path: "/v1/capabilities",
+    summary: "Delegate a powerline: this node's authority in every space it is in (node admins only)",
+    auth: q(Commands.nodeAdmin, "node"),
+    body: object({
+      audience: required(did),
+      command: required(command),
+      policy: optional(policy),
+      expiration: optional(int(0, 2 ** 40)),
+      name: optional(str(1, 64)),
+      kind: optional(oneOf("member", "device", "agent")),
+    }),
+  },
+  {
+    method: "POST",
     path: "/v1/spaces/:space/capabilities",
-    summary: "Delegate a capability (attenuated) from this node",
+    summary: "Delegate a capability you hold in the space (attenuated) from this node",
     auth: q(Commands.spaceAdmin),
     body: object({
       audience: required(did),

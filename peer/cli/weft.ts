@@ -397,7 +397,6 @@ const COMMANDS: Record<string, Command> = {
       powerline: { type: "boolean" },
     },
     async run(_a, v, io) {
-      const space = await resolveSpace(io, v);
       if (!str(v, "to") || !str(v, "command")) throw new Usage("--to and --command are required");
       let policy: unknown;
       if (str(v, "policy")) {
@@ -407,9 +406,11 @@ const COMMANDS: Record<string, Command> = {
           throw new Usage('--policy is JSON, e.g. \'[["like", ".title", "docs*"]]\'');
         }
       }
+      // A powerline is node-wide (every space this peer is in), so it has its own node-admin route.
+      const path = v.powerline ? "/v1/capabilities" : `/v1/spaces/${enc(await resolveSpace(io, v))}/capabilities`;
       const r = await (await io.client()).request<{ cid: string; container: string }>(
         "POST",
-        `/v1/spaces/${enc(space)}/capabilities`,
+        path,
         {
           audience: str(v, "to"),
           command: str(v, "command"),
@@ -419,7 +420,6 @@ const COMMANDS: Record<string, Command> = {
             : {}),
           ...(str(v, "name") ? { name: str(v, "name") } : {}),
           ...(str(v, "kind") ? { kind: str(v, "kind") } : {}),
-          ...(v.powerline ? { powerline: true } : {}),
         },
       );
       io.print(r, () => `delegated ${r.cid}\nchain (give this to the delegate): ${r.container}`);
