@@ -46,25 +46,53 @@ export async function readBearer(header: string | undefined | null): Promise<Bea
   return { invocation, proofs };
 }
 
-/** Invocations seen, until they expire: a bearer works once. */
-class ReplayCache {
-  readonly #seen = new Map<string, number>();
-  check(cid: string, exp: number, now: number): void {
-    if (this.#seen.size > 10_000) { for (const [k, e] of this.#seen) if (e < now) this.#seen.delete(k); }
+/** Where used bearers are kept across restarts (peer/storage/replay-journal.ts on the daemon). */
+export interface ReplayJournal {
+  /** Resolves once the entry is durable. */
+  add(cid: string, exp: number): Promise<void>;
+  /** Replace what is kept with `live`, in order with the adds around it. */
+  rewrite(live: ReadonlyMap<string, number>): void;
+}
+
+/**
+ * Invocations seen, until they expire: a bearer works once. With a journal,
+ * a use is on disk before the request is answered, so a restart does not
+ * make a used bearer good again. Bearers expire within minutes, so expired
+ * entries are pruned (and the journal rewritten) as the set doubles.
+ */
+export class ReplayCache {
+  readonly #seen: Map<string, number>;
+  readonly #journal?: ReplayJournal;
+  #pruneAt: number;
+
+  constructor(options: { seen?: Map<string, number>; journal?: ReplayJournal } = {}) {
+    this.#seen = options.seen ?? new Map();
+    this.#journal = options.journal;
+    this.#pruneAt = Math.max(1024, 2 * this.#seen.size);
+  }
+
+  async check(cid: string, exp: number, now: number): Promise<void> {
     if (this.#seen.has(cid)) throw new HttpError(401, "auth/replayed", "this bearer was already used; make a new one");
     this.#seen.set(cid, exp);
+    if (this.#seen.size > this.#pruneAt) {
+      for (const [k, e] of this.#seen) if (e < now) this.#seen.delete(k);
+      this.#pruneAt = Math.max(1024, 2 * this.#seen.size);
+      this.#journal?.rewrite(new Map(this.#seen));
+    }
+    await this.#journal?.add(cid, exp);
   }
 }
 
 export class ApiAuthority {
   readonly #node: WeftNode;
   readonly #nodeValidator: Validator;
-  readonly #replays = new ReplayCache();
+  readonly #replays: ReplayCache;
   /** Node-level delegations revoked (e.g. a leaked CLI token). */
   readonly nodeRevocations = new MemoryRevocationStore();
 
-  constructor(node: WeftNode, verifier?: Verifier) {
+  constructor(node: WeftNode, verifier?: Verifier, replays = new ReplayCache()) {
     this.#node = node;
+    this.#replays = replays;
     this.#nodeValidator = new Validator({
       proofs: new MemoryProofStore(),
       revocations: this.nodeRevocations,
@@ -118,7 +146,7 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
     }
-    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
     return { invocation, chain, ...(space ? { space } : {}) };
   }
 
@@ -153,7 +181,7 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
     }
-    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
     return { space: space.id, who: invocation.iss };
   }
 
