@@ -62,8 +62,12 @@ type Handler = (
     space?: Space;
     /** For query routes: the caller's proof chain, root first (what it holds). */
     chain?: readonly Delegation[];
+    /** For operation routes: the signed operation, checked against its route. */
+    op?: Awaited<ReturnType<ApiAuthority["op"]>>;
   },
 ) => Promise<Response> | Response;
+
+type OpRoute = RouteDef & { auth: { kind: "op" } };
 
 /** A delegation a caller asks this node to sign. */
 interface Grant {
@@ -287,6 +291,11 @@ export function createApi(ctx: ApiContext): Hono {
     },
   };
 
+  // Refused before its body was read: close the connection instead of reading (or draining) the rest.
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.status >= 400 && mayHaveBody(c)) c.res.headers.set("connection", "close");
+  });
   app.onError((err, c) => {
     const status = statusOf(err);
     if (status >= 500) ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err) });
@@ -301,7 +310,7 @@ export function createApi(ctx: ApiContext): Hono {
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;
-    const handler = route.auth.kind === "op" ? opHandler(ctx) : handlers[key];
+    const handler = route.auth.kind === "op" ? opHandler(route as OpRoute) : handlers[key];
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
@@ -316,16 +325,42 @@ function runTask(space: Space, id: string): Task & { run: NonNullable<Task["run"
   return task as Task & { run: NonNullable<Task["run"]> };
 }
 
+/**
+ * The request's body, read as it streams and refused with 413 as soon as it
+ * passes MAX_BODY_BYTES: a body is never held beyond the limit, whatever
+ * its content-length says (or whether it says anything).
+ */
 async function readBody(c: Context): Promise<Uint8Array> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  const tooLarge = () => new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock(); // not cancel: that would tear down the connection before the 413 is sent
   }
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
   }
-  return bytes;
+  return out;
+}
+
+/** A request that may still have body bytes on the wire. */
+function mayHaveBody(c: Context): boolean {
+  return c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
 }
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -340,17 +375,19 @@ function parseJson(bytes: Uint8Array): unknown {
 async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: Context): Promise<Response> {
   const url = new URL(c.req.url);
   const params = c.req.param() as Record<string, string>;
-  const raw = await readBody(c);
-  const json = parseJson(raw);
   const query = Object.fromEntries(url.searchParams);
   if (route.query) route.query(query, "query");
   else if (url.search && route.auth.kind !== "op") {
     // No query parameters are defined here: refuse rather than silently ignore them.
     throw new InvalidInput("query", "this route takes no query parameters");
   }
-  let body: unknown;
-  if (route.body) body = route.body(json ?? {}, "body");
-  else if (json !== undefined && route.auth.kind !== "op") throw new InvalidInput("body", "this route takes no body");
+  // Credentials are checked before any body is read: a stranger's upload costs nothing.
+  if (route.auth.kind === "op") {
+    const op = await ctx.auth.op(c.req.header("authorization"), route as OpRoute, params);
+    return await handler(c, { params, body: parseJson(await readBody(c)), query, op });
+  }
+  let raw: Uint8Array | undefined;
+  const body = async () => (raw ??= await readBody(c));
   let space: Space | undefined;
   let chain: readonly Delegation[] | undefined;
   if (route.auth.kind === "query") {
@@ -358,22 +395,19 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
       c.req.header("authorization"),
       route as RouteDef & { auth: { kind: "query" } },
       params,
-      {
-        method: route.method,
-        path: url.pathname + url.search,
-        body: raw,
-      },
+      { method: route.method, path: url.pathname + url.search, body },
     ));
   }
-  return await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space, chain });
+  const json = parseJson(await body());
+  let checked: unknown;
+  if (route.body) checked = route.body(json ?? {}, "body");
+  else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
+  return await handler(c, { params, body: checked, query, space, chain });
 }
 
-function opHandler(ctx: ApiContext): Handler {
-  return async (c, { params, body }) => {
-    const route = ROUTES.find((r) => r.method === c.req.method && r.path === c.req.routePath) as RouteDef & {
-      auth: { kind: "op" };
-    };
-    const { space, bytes, invocation, proofs } = await ctx.auth.op(c.req.header("authorization"), route, params);
+function opHandler(route: OpRoute): Handler {
+  return async (c, { body, op }) => {
+    const { space, bytes, invocation, proofs } = op!;
     if (body !== undefined) {
       // A body, if sent, must say the same as the signed operation.
       const args = invocation.args as Record<string, unknown>;

@@ -114,7 +114,8 @@ export class ApiAuthority {
     header: string | undefined | null,
     route: RouteDef & { auth: { kind: "query" } },
     params: Record<string, string>,
-    request: { method: string; path: string; body?: Uint8Array },
+    /** The request; its body is read (bounded, by the caller) only once the bearer is otherwise good. */
+    request: { method: string; path: string; body?: () => Promise<Uint8Array> },
   ): Promise<{ invocation: Invocation; chain: readonly Delegation[]; space?: Space }> {
     const bearer = await readBearer(header);
     const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
@@ -138,7 +139,7 @@ export class ApiAuthority {
     if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
       throw new UcanError("InvalidPayload", `an API invocation must expire within ${MAX_QUERY_TTL_SECONDS} s`);
     }
-    const want = requestArgs(request.method, request.path, request.body);
+    const want = requestArgs(request.method, request.path, await request.body?.());
     const args = invocation.args;
     if (
       Object.keys(args).length !== Object.keys(want).length ||
