@@ -27,6 +27,7 @@ import {
 } from "../../protocol/schema/fields.ts";
 import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
 import { commandProblem } from "../../protocol/ucan/command.ts";
+import { plainName } from "../../protocol/schema/names.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
 
@@ -100,7 +101,7 @@ export const ROUTES: RouteDef[] = [
     path: "/v1/spaces",
     summary: "Create a space",
     auth: q(Commands.nodeAdmin, "node"),
-    body: object({ name: required(str(1, 200)) }),
+    body: object({ name: required(plainName(200)) }),
   },
   {
     method: "POST",
@@ -195,7 +196,7 @@ export const ROUTES: RouteDef[] = [
       audience: optional(did),
       command: optional(command),
       expiration: optional(int(0, 2 ** 40)),
-      name: optional(str(1, 64)),
+      name: optional(plainName(64)),
       peers: optional(list(str(1, 1024), 16)),
     }),
   },
@@ -215,7 +216,7 @@ export const ROUTES: RouteDef[] = [
       command: required(command),
       policy: optional(policy),
       expiration: optional(int(0, 2 ** 40)),
-      name: optional(str(1, 64)),
+      name: optional(plainName(64)),
       kind: optional(oneOf("member", "device", "agent")),
     }),
   },
@@ -229,7 +230,7 @@ export const ROUTES: RouteDef[] = [
       command: required(command),
       policy: optional(policy),
       expiration: optional(int(0, 2 ** 40)),
-      name: optional(str(1, 64)),
+      name: optional(plainName(64)),
       kind: optional(oneOf("member", "device", "agent")),
       powerline: optional(bool),
     }),

@@ -24,7 +24,19 @@ import type { TaskView } from "../../protocol/tasks/query.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { short, table } from "./output.ts";
 import { runDaemon } from "../run-daemon.ts";
-import { type Command, enc, type Io, list, need, resolveSpace, seconds, str, Usage, type Values } from "./command.ts";
+import {
+  type Command,
+  enc,
+  type Io,
+  list,
+  need,
+  plainNameArg,
+  resolveSpace,
+  seconds,
+  str,
+  Usage,
+  type Values,
+} from "./command.ts";
 import { RUN_COMMANDS } from "./run-commands.ts";
 import { ARTIFACT_COMMANDS } from "./artifact-commands.ts";
 
@@ -119,7 +131,7 @@ const COMMANDS: Record<string, Command> = {
     summary: "Create a space",
     async run(a, _v, io) {
       const s = await (await io.client()).request<{ id: string; name: string }>("POST", "/v1/spaces", {
-        name: need(a, 0, "name"),
+        name: plainNameArg(need(a, 0, "name"), "<name>", 200),
       });
       io.print(s, () => `created ${s.name} (${s.id})`);
     },
@@ -149,7 +161,7 @@ const COMMANDS: Record<string, Command> = {
         ...(str(v, "to") ? { audience: str(v, "to") } : {}),
         ...(str(v, "command") ? { command: str(v, "command") } : {}),
         ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
-        ...(str(v, "name") ? { name: str(v, "name") } : {}),
+        ...(str(v, "name") ? { name: plainNameArg(str(v, "name")!, "--name", 64) } : {}),
         ...(list(v, "peer").length ? { peers: list(v, "peer") } : {}),
       });
       io.print(r, () => r.invite);
@@ -418,7 +430,7 @@ const COMMANDS: Record<string, Command> = {
           ...(str(v, "expires")
             ? { expiration: Math.floor(Date.now() / 1000) + seconds(str(v, "expires")!, "--expires") }
             : {}),
-          ...(str(v, "name") ? { name: str(v, "name") } : {}),
+          ...(str(v, "name") ? { name: plainNameArg(str(v, "name")!, "--name", 64) } : {}),
           ...(str(v, "kind") ? { kind: str(v, "kind") } : {}),
         },
       );

@@ -23,6 +23,7 @@ import type { Verifier } from "../identity/ed25519.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/fields.ts";
+import { nameProblem, neutralized } from "../schema/names.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
@@ -71,6 +72,7 @@ export type SpaceEvent =
   | { type: "name"; name: string };
 
 const GENESIS = "genesis";
+const MAX_SPACE_NAME = 200;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function newTaskId(): string {
@@ -207,7 +209,8 @@ export class Space {
     ) {
       throw new WeftError("InvalidSpace", "space/invalid", "the space genesis is not signed by the space root");
     }
-    this.#setName(args.name, args.at, inv.cid.toString());
+    // A name with control characters is shown neutralized rather than lose the space it names.
+    this.#setName(neutralized(args.name), args.at, inv.cid.toString());
     return args.buckets as string[];
   }
 
@@ -297,11 +300,11 @@ export class Space {
       if (inv.cid.toString() !== cid || inv.sub !== this.id || inv.cmd !== Commands.spaceAdmin) {
         throw new UcanError("InvalidClaim", "not a space operation of this space");
       }
-      if (args.op !== "rename" || typeof args.name !== "string" || args.name.length > 200 || !isHlc(args.at)) {
+      if (args.op !== "rename" || nameProblem(args.name, MAX_SPACE_NAME) !== undefined || !isHlc(args.at)) {
         throw new UcanError("InvalidPayload", "unknown space operation");
       }
       await this.authority.validator.validate(inv, { now: seconds(args.at[0]) });
-      this.#setName(args.name, args.at, cid);
+      this.#setName(args.name as string, args.at, cid);
     } catch (e) {
       this.#refuse("space op " + cid, e);
     }
