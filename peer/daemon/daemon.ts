@@ -46,7 +46,13 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: Config, log: Logger = createLogger(config.log.level)): Promise<Daemon> {
-  await ensureDataDir(config.home);
+  const home = await ensureDataDir(config.home);
+  if (home.tightenedFrom !== undefined) {
+    log.warn("the data dir was open to other users; made it private (0700)", {
+      home: config.home,
+      was: home.tightenedFrom.toString(8),
+    });
+  }
   const keystore = fileKeystore({ dir: join(config.home, "keys") });
   await loadOrCreate(keystore, "node");
   const seed = (await keystore.loadSeed("node")) as Uint8Array;
