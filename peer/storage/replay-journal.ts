@@ -83,7 +83,7 @@ export class ReplayJournal {
   }
 
   async #drain(): Promise<void> {
-    await new Promise((r) => setTimeout(r, 0)); // let callers in the same tick join this batch
+    await new Promise((r) => setImmediate(r)); // let callers in this turn of the event loop join the batch
     while (this.#pending.length > 0 || this.#rewrite) {
       const live = this.#rewrite;
       this.#rewrite = undefined;
