@@ -17,7 +17,14 @@ export async function runDaemon(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.log.level);
-  const daemon = await startDaemon(config, log);
+  let daemon;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (e) {
+    if (!isWeftError(e)) throw e;
+    process.stderr.write(`weft: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stdout.write(
     [
       `Weft peer ${daemon.node.did}`,

@@ -11,12 +11,14 @@ import type { Space } from "../../protocol/space/space.ts";
 import { fromUtf8 } from "../../protocol/bytes.ts";
 import { InvalidInput } from "../../protocol/schema/fields.ts";
 import { encodeContainer } from "../../protocol/ucan/container.ts";
-import { delegate } from "../../protocol/ucan/delegation.ts";
+import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import type { TaskStatus } from "../../protocol/tasks/state.ts";
 import { compareHlc, type Hlc } from "../../protocol/tasks/hlc.ts";
 import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
 import { ApiAuthority } from "./auth.ts";
+import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { HEADS_AT_HEADER, HEADS_HEADER, type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -54,8 +56,29 @@ export interface ApiContext {
 
 type Handler = (
   c: Context,
-  x: { params: Record<string, string>; body: unknown; query: Record<string, string>; space?: Space },
+  x: {
+    params: Record<string, string>;
+    body: unknown;
+    query: Record<string, string>;
+    space?: Space;
+    /** For query routes: the caller's proof chain, root first (what it holds). */
+    chain?: readonly Delegation[];
+    /** For operation routes: the signed operation, checked against its route. */
+    op?: Awaited<ReturnType<ApiAuthority["op"]>>;
+  },
 ) => Promise<Response> | Response;
+
+type OpRoute = RouteDef & { auth: { kind: "op" } };
+
+/** A delegation a caller asks this node to sign. */
+interface Grant {
+  audience: string;
+  command: string;
+  policy?: Ipld[];
+  expiration?: number;
+  name?: string;
+  kind?: "member" | "device" | "agent";
+}
 
 function spaceView(s: Space, node: WeftNode) {
   const [chain] = s.authority.chainsFor(node.did, SPACE_COMMANDS, Math.floor(Date.now() / 1000));
@@ -194,9 +217,11 @@ export function createApi(ctx: ApiContext): Hono {
       });
       return new Response(body, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
     },
-    "POST /v1/spaces/:space/invites": async (c, { space, body }) => {
+    "POST /v1/spaces/:space/invites": async (c, { space, body, chain }) => {
       const b = body as { audience?: string; command?: string; expiration?: number; name?: string; peers?: string[] };
-      const invite = await node.invite(space!.id, b);
+      const command = b.command ?? Commands.all;
+      const bounds = boundGrant(chain!, { command, expiration: b.expiration });
+      const invite = await node.invite(space!.id, { ...b, command, ...bounds });
       return c.json({ invite }, 201);
     },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
@@ -213,29 +238,53 @@ export function createApi(ctx: ApiContext): Hono {
           revoked: space!.authority.isRevoked(d.cid),
         })),
       }),
-    "POST /v1/spaces/:space/capabilities": async (c, { space, body }) => {
-      const b = body as {
-        audience: string;
-        command: string;
-        policy?: Ipld[];
-        expiration?: number;
-        name?: string;
-        kind?: "member" | "device" | "agent";
-        powerline?: boolean;
-      };
+    "POST /v1/capabilities": async (c, { body, chain: held }) => {
+      const b = body as Grant;
+      const d = await delegate({
+        issuer: node.signer,
+        audience: b.audience,
+        subject: null,
+        command: b.command,
+        policy: b.policy,
+        expiration: boundExpiry(held!, b.expiration),
+        meta: { kind: b.kind ?? "device", ...(b.name ? { name: b.name } : {}) },
+      });
+      // What the holder needs to act in each space: the node's chain there, then the powerline.
+      const now = Math.floor(Date.now() / 1000);
+      const chains: Record<string, string[]> = {};
+      const carried = new Map<string, Uint8Array>([[d.cid.toString(), d.bytes]]);
+      for (const s of node.spaces()) {
+        const [chain] = s.authority.chainsFor(node.did, b.command, now);
+        if (!chain) continue;
+        chains[s.id] = [...chain, d].map((x) => x.cid.toString());
+        for (const x of chain) carried.set(x.cid.toString(), x.bytes);
+      }
+      const container = await encodeContainer([...carried.values()], "C");
+      return c.json({ cid: d.cid.toString(), chains, container }, 201);
+    },
+    "POST /v1/spaces/:space/capabilities": async (c, { space, body, chain: held }) => {
+      const b = body as Grant & { powerline?: boolean };
+      if (b.powerline) {
+        throw new HttpError(
+          403,
+          "cap/node-wide",
+          "a powerline acts in every space this node is in, so one space's admin right cannot make it: " +
+            "ask POST /v1/capabilities with a bearer proving /weft/node/admin (weft cap delegate --powerline)",
+        );
+      }
       const s = space!;
+      const bounds = boundGrant(held!, b);
       const [chain] = s.authority.chainsFor(node.did, b.command, Math.floor(Date.now() / 1000));
       if (!chain) throw new HttpError(403, "cap/missing", `this node cannot delegate ${b.command}`);
       const d = await delegate({
         issuer: node.signer,
         audience: b.audience,
-        subject: b.powerline ? null : s.id,
+        subject: s.id,
         command: b.command,
-        policy: b.policy,
-        expiration: b.expiration ?? null,
+        ...bounds,
         meta: { kind: b.kind ?? "member", ...(b.name ? { name: b.name } : {}) },
       });
-      if (!b.powerline) await s.addDelegations([d, ...chain]);
+      await s.addDelegations([d, ...chain]);
       const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");
       return c.json({ cid: d.cid.toString(), chain: [...chain, d].map((x) => x.cid.toString()), container }, 201);
     },
@@ -245,6 +294,11 @@ export function createApi(ctx: ApiContext): Hono {
     },
   };
 
+  // Refused before its body was read: close the connection instead of reading (or draining) the rest.
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.status >= 400 && mayHaveBody(c)) c.res.headers.set("connection", "close");
+  });
   app.onError((err, c) => {
     const status = statusOf(err);
     if (status >= 500) ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err) });
@@ -259,7 +313,7 @@ export function createApi(ctx: ApiContext): Hono {
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;
-    const handler = route.auth.kind === "op" ? opHandler(ctx) : handlers[key];
+    const handler = route.auth.kind === "op" ? opHandler(route as OpRoute) : handlers[key];
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
@@ -274,16 +328,42 @@ function runTask(space: Space, id: string): Task & { run: NonNullable<Task["run"
   return task as Task & { run: NonNullable<Task["run"]> };
 }
 
+/**
+ * The request's body, read as it streams and refused with 413 as soon as it
+ * passes MAX_BODY_BYTES: a body is never held beyond the limit, whatever
+ * its content-length says (or whether it says anything).
+ */
 async function readBody(c: Context): Promise<Uint8Array> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  const tooLarge = () => new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock(); // not cancel: that would tear down the connection before the 413 is sent
   }
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
   }
-  return bytes;
+  return out;
+}
+
+/** A request that may still have body bytes on the wire. */
+function mayHaveBody(c: Context): boolean {
+  return c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
 }
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -298,31 +378,34 @@ function parseJson(bytes: Uint8Array): unknown {
 async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: Context): Promise<Response> {
   const url = new URL(c.req.url);
   const params = c.req.param() as Record<string, string>;
-  const raw = await readBody(c);
-  const json = parseJson(raw);
   const query = Object.fromEntries(url.searchParams);
   if (route.query) route.query(query, "query");
   else if (url.search && route.auth.kind !== "op") {
     // No query parameters are defined here: refuse rather than silently ignore them.
     throw new InvalidInput("query", "this route takes no query parameters");
   }
-  let body: unknown;
-  if (route.body) body = route.body(json ?? {}, "body");
-  else if (json !== undefined && route.auth.kind !== "op") throw new InvalidInput("body", "this route takes no body");
+  // Credentials are checked before any body is read: a stranger's upload costs nothing.
+  if (route.auth.kind === "op") {
+    const op = await ctx.auth.op(c.req.header("authorization"), route as OpRoute, params);
+    return await handler(c, { params, body: parseJson(await readBody(c)), query, op });
+  }
+  let raw: Uint8Array | undefined;
+  const body = async () => (raw ??= await readBody(c));
   let space: Space | undefined;
+  let chain: readonly Delegation[] | undefined;
   if (route.auth.kind === "query") {
-    ({ space } = await ctx.auth.query(
+    ({ space, chain } = await ctx.auth.query(
       c.req.header("authorization"),
       route as RouteDef & { auth: { kind: "query" } },
       params,
-      {
-        method: route.method,
-        path: url.pathname + url.search,
-        body: raw,
-      },
+      { method: route.method, path: url.pathname + url.search, body },
     ));
   }
-  const res = await handler(c, { params, body: route.auth.kind === "op" ? json : body, query, space });
+  const json = parseJson(await body());
+  let checked: unknown;
+  if (route.body) checked = route.body(json ?? {}, "body");
+  else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
+  const res = await handler(c, { params, body: checked, query, space, chain });
   const known = params.space === undefined ? undefined : ctx.node.space(params.space);
   if (known) headsHeaders(res, known);
   return res;
@@ -348,12 +431,9 @@ function headsHeaders(res: Response, space: Space): void {
   }
 }
 
-function opHandler(ctx: ApiContext): Handler {
-  return async (c, { params, body }) => {
-    const route = ROUTES.find((r) => r.method === c.req.method && r.path === c.req.routePath) as RouteDef & {
-      auth: { kind: "op" };
-    };
-    const { space, bytes, invocation, proofs } = await ctx.auth.op(c.req.header("authorization"), route, params);
+function opHandler(route: OpRoute): Handler {
+  return async (c, { body, op }) => {
+    const { space, bytes, invocation, proofs } = op!;
     if (body !== undefined) {
       // A body, if sent, must say the same as the signed operation.
       const args = invocation.args as Record<string, unknown>;

@@ -7,7 +7,7 @@
 import type { WeftNode } from "../../protocol/node/node.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation } from "../../protocol/ucan/delegation.ts";
+import { decodeDelegation, type Delegation } from "../../protocol/ucan/delegation.ts";
 import { decodeEnvelope, isInvocationTag } from "../../protocol/ucan/envelope.ts";
 import type { Invocation } from "../../protocol/ucan/invocation.ts";
 import { MemoryProofStore, MemoryRevocationStore } from "../../protocol/ucan/stores.ts";
@@ -46,25 +46,53 @@ export async function readBearer(header: string | undefined | null): Promise<Bea
   return { invocation, proofs };
 }
 
-/** Invocations seen, until they expire: a bearer works once. */
-class ReplayCache {
-  readonly #seen = new Map<string, number>();
-  check(cid: string, exp: number, now: number): void {
-    if (this.#seen.size > 10_000) { for (const [k, e] of this.#seen) if (e < now) this.#seen.delete(k); }
+/** Where used bearers are kept across restarts (peer/storage/replay-journal.ts on the daemon). */
+export interface ReplayJournal {
+  /** Resolves once the entry is durable. */
+  add(cid: string, exp: number): Promise<void>;
+  /** Replace what is kept with `live`, in order with the adds around it. */
+  rewrite(live: ReadonlyMap<string, number>): void;
+}
+
+/**
+ * Invocations seen, until they expire: a bearer works once. With a journal,
+ * a use is on disk before the request is answered, so a restart does not
+ * make a used bearer good again. Bearers expire within minutes, so expired
+ * entries are pruned (and the journal rewritten) as the set doubles.
+ */
+export class ReplayCache {
+  readonly #seen: Map<string, number>;
+  readonly #journal?: ReplayJournal;
+  #pruneAt: number;
+
+  constructor(options: { seen?: Map<string, number>; journal?: ReplayJournal } = {}) {
+    this.#seen = options.seen ?? new Map();
+    this.#journal = options.journal;
+    this.#pruneAt = Math.max(1024, 2 * this.#seen.size);
+  }
+
+  async check(cid: string, exp: number, now: number): Promise<void> {
     if (this.#seen.has(cid)) throw new HttpError(401, "auth/replayed", "this bearer was already used; make a new one");
     this.#seen.set(cid, exp);
+    if (this.#seen.size > this.#pruneAt) {
+      for (const [k, e] of this.#seen) if (e < now) this.#seen.delete(k);
+      this.#pruneAt = Math.max(1024, 2 * this.#seen.size);
+      this.#journal?.rewrite(new Map(this.#seen));
+    }
+    await this.#journal?.add(cid, exp);
   }
 }
 
 export class ApiAuthority {
   readonly #node: WeftNode;
   readonly #nodeValidator: Validator;
-  readonly #replays = new ReplayCache();
+  readonly #replays: ReplayCache;
   /** Node-level delegations revoked (e.g. a leaked CLI token). */
   readonly nodeRevocations = new MemoryRevocationStore();
 
-  constructor(node: WeftNode, verifier?: Verifier) {
+  constructor(node: WeftNode, verifier?: Verifier, replays = new ReplayCache()) {
     this.#node = node;
+    this.#replays = replays;
     this.#nodeValidator = new Validator({
       proofs: new MemoryProofStore(),
       revocations: this.nodeRevocations,
@@ -78,17 +106,21 @@ export class ApiAuthority {
     return space;
   }
 
-  /** Check a query's bearer; resolves to the invocation and, for space routes, the space. */
+  /**
+   * Check a query's bearer; resolves to the invocation, the proof chain it
+   * was validated with (what the caller holds) and, for space routes, the space.
+   */
   async query(
     header: string | undefined | null,
     route: RouteDef & { auth: { kind: "query" } },
     params: Record<string, string>,
-    request: { method: string; path: string; body?: Uint8Array },
-  ): Promise<{ invocation: Invocation; space?: Space }> {
+    /** The request; its body is read (bounded, by the caller) only once the bearer is otherwise good. */
+    request: { method: string; path: string; body?: () => Promise<Uint8Array> },
+  ): Promise<{ invocation: Invocation; chain: readonly Delegation[]; space?: Space }> {
     const bearer = await readBearer(header);
     const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
     const validator = space ? space.authority.validator : this.#nodeValidator;
-    const { invocation } = await validator.validate(bearer.invocation, {
+    const { invocation, proofs: chain } = await validator.validate(bearer.invocation, {
       proofs: bearer.proofs,
       audience: this.#node.did,
     });
@@ -107,7 +139,7 @@ export class ApiAuthority {
     if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
       throw new UcanError("InvalidPayload", `an API invocation must expire within ${MAX_QUERY_TTL_SECONDS} s`);
     }
-    const want = requestArgs(request.method, request.path, request.body);
+    const want = requestArgs(request.method, request.path, await request.body?.());
     const args = invocation.args;
     if (
       Object.keys(args).length !== Object.keys(want).length ||
@@ -115,8 +147,8 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
     }
-    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    return { invocation, ...(space ? { space } : {}) };
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    return { invocation, chain, ...(space ? { space } : {}) };
   }
 
   /**
@@ -150,7 +182,7 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
     }
-    this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
     return { space: space.id, who: invocation.iss };
   }
 

@@ -27,6 +27,7 @@ import {
   str,
 } from "../../protocol/schema/fields.ts";
 import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
+import { plainName } from "../../protocol/schema/names.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
 
@@ -55,12 +56,19 @@ const op = (kind: OpKind): Auth => ({ kind: "op", op: kind });
 
 const STATUS = oneOf("open", "claimed", "running", "review", "done", "failed", "cancelled");
 const did = str(16, 128, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
-/** A UCAN command, by the same grammar tokens are checked with. */
+/** A command to delegate: valid UCAN, and no empty, `.` or `..` segment that could read as a path. */
 const command: Check<string> = check((v, field) => {
   const problem = commandProblem(v);
-  if (problem) throw new InvalidInput(field, problem);
-  return v as string;
-}, { type: "string", minLength: 1, maxLength: 256, description: "A UCAN command path, e.g. /weft/task" });
+  if (problem) throw new InvalidInput(field, `is not a valid command: ${problem}`);
+  const cmd = v as string;
+  if (cmd !== "/" && cmd.slice(1).split("/").some((seg) => seg === "." || seg === "..")) {
+    throw new InvalidInput(
+      field,
+      `must not have "." or ".." segments (${JSON.stringify(cmd)}); name the command itself`,
+    );
+  }
+  return cmd;
+}, { type: "string", minLength: 1, maxLength: 256, pattern: "^/", description: "a UCAN command, e.g. /weft/task" });
 /** A UCAN policy: a list of statements, checked by the policy parser itself. */
 const policy: Check<unknown[]> = check((v, field) => {
   try {
@@ -98,7 +106,7 @@ export const ROUTES: RouteDef[] = [
     summary: "Create a space",
     auth: q(Commands.nodeAdmin, "node"),
     /** graceSeconds: how long work signed just before its authority ended may wait to be seen (protocol/README.md, "Time"). */
-    body: object({ name: required(str(1, 200)), graceSeconds: optional(int(0, 7 * 24 * 3600)) }),
+    body: object({ name: required(plainName(200)), graceSeconds: optional(int(0, 7 * 24 * 3600)) }),
   },
   {
     method: "POST",
@@ -193,7 +201,7 @@ export const ROUTES: RouteDef[] = [
       audience: optional(did),
       command: optional(command),
       expiration: optional(int(0, 2 ** 40)),
-      name: optional(str(1, 64)),
+      name: optional(plainName(64)),
       peers: optional(list(str(1, 1024), 16)),
     }),
   },
@@ -205,15 +213,29 @@ export const ROUTES: RouteDef[] = [
   },
   {
     method: "POST",
+    path: "/v1/capabilities",
+    summary: "Delegate a powerline: this node's authority in every space it is in (node admins only)",
+    auth: q(Commands.nodeAdmin, "node"),
+    body: object({
+      audience: required(did),
+      command: required(command),
+      policy: optional(policy),
+      expiration: optional(int(0, 2 ** 40)),
+      name: optional(plainName(64)),
+      kind: optional(oneOf("member", "device", "agent")),
+    }),
+  },
+  {
+    method: "POST",
     path: "/v1/spaces/:space/capabilities",
-    summary: "Delegate a capability (attenuated) from this node",
+    summary: "Delegate a capability you hold in the space (attenuated) from this node",
     auth: q(Commands.spaceAdmin),
     body: object({
       audience: required(did),
       command: required(command),
       policy: optional(policy),
       expiration: optional(int(0, 2 ** 40)),
-      name: optional(str(1, 64)),
+      name: optional(plainName(64)),
       kind: optional(oneOf("member", "device", "agent")),
       powerline: optional(bool),
     }),

@@ -7,6 +7,7 @@
 import process from "node:process";
 import type { ApiClient } from "../api/client.ts";
 import { WeftError } from "../../protocol/errors.ts";
+import { nameProblem } from "../../protocol/schema/names.ts";
 
 export class Usage extends WeftError {
   constructor(message: string) {
@@ -44,6 +45,13 @@ export function need(args: string[], i: number, name: string): string {
   const v = args[i];
   if (v === undefined || v === "") throw new Usage(`missing <${name}>`);
   return v;
+}
+
+/** A name given on the command line (a space's, an invite's, a device's): plain text, or a usage error. */
+export function plainNameArg(value: string, what: string, max: number): string {
+  const problem = nameProblem(value, max);
+  if (problem) throw new Usage(`${what} ${problem}`);
+  return value;
 }
 
 export const str = (v: Values, k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);

@@ -24,7 +24,19 @@ import type { TaskView } from "../../protocol/tasks/query.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { short, table } from "./output.ts";
 import { runDaemon } from "../run-daemon.ts";
-import { type Command, enc, type Io, list, need, resolveSpace, seconds, str, Usage, type Values } from "./command.ts";
+import {
+  type Command,
+  enc,
+  type Io,
+  list,
+  need,
+  plainNameArg,
+  resolveSpace,
+  seconds,
+  str,
+  Usage,
+  type Values,
+} from "./command.ts";
 import { RUN_COMMANDS } from "./run-commands.ts";
 import { ARTIFACT_COMMANDS } from "./artifact-commands.ts";
 
@@ -122,7 +134,7 @@ const COMMANDS: Record<string, Command> = {
     async run(a, v, io) {
       const grace = str(v, "grace");
       const s = await (await io.client()).request<{ id: string; name: string }>("POST", "/v1/spaces", {
-        name: need(a, 0, "name"),
+        name: plainNameArg(need(a, 0, "name"), "<name>", 200),
         ...(grace ? { graceSeconds: seconds(grace, "--grace") } : {}),
       });
       io.print(s, () => `created ${s.name} (${s.id})`);
@@ -153,7 +165,7 @@ const COMMANDS: Record<string, Command> = {
         ...(str(v, "to") ? { audience: str(v, "to") } : {}),
         ...(str(v, "command") ? { command: str(v, "command") } : {}),
         ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
-        ...(str(v, "name") ? { name: str(v, "name") } : {}),
+        ...(str(v, "name") ? { name: plainNameArg(str(v, "name")!, "--name", 64) } : {}),
         ...(list(v, "peer").length ? { peers: list(v, "peer") } : {}),
       });
       io.print(r, () => r.invite);
@@ -401,7 +413,6 @@ const COMMANDS: Record<string, Command> = {
       powerline: { type: "boolean" },
     },
     async run(_a, v, io) {
-      const space = await resolveSpace(io, v);
       if (!str(v, "to") || !str(v, "command")) throw new Usage("--to and --command are required");
       let policy: unknown;
       if (str(v, "policy")) {
@@ -411,9 +422,11 @@ const COMMANDS: Record<string, Command> = {
           throw new Usage('--policy is JSON, e.g. \'[["like", ".title", "docs*"]]\'');
         }
       }
+      // A powerline is node-wide (every space this peer is in), so it has its own node-admin route.
+      const path = v.powerline ? "/v1/capabilities" : `/v1/spaces/${enc(await resolveSpace(io, v))}/capabilities`;
       const r = await (await io.client()).request<{ cid: string; container: string }>(
         "POST",
-        `/v1/spaces/${enc(space)}/capabilities`,
+        path,
         {
           audience: str(v, "to"),
           command: str(v, "command"),
@@ -421,9 +434,8 @@ const COMMANDS: Record<string, Command> = {
           ...(str(v, "expires")
             ? { expiration: Math.floor(Date.now() / 1000) + seconds(str(v, "expires")!, "--expires") }
             : {}),
-          ...(str(v, "name") ? { name: str(v, "name") } : {}),
+          ...(str(v, "name") ? { name: plainNameArg(str(v, "name")!, "--name", 64) } : {}),
           ...(str(v, "kind") ? { kind: str(v, "kind") } : {}),
-          ...(v.powerline ? { powerline: true } : {}),
         },
       );
       io.print(r, () => `delegated ${r.cid}\nchain (give this to the delegate): ${r.container}`);

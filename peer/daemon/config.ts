@@ -11,6 +11,7 @@ import { parse as parseToml } from "smol-toml";
 import { WeftError } from "../../protocol/errors.ts";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
+import { nameProblem } from "../../protocol/schema/names.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -74,8 +75,8 @@ function port(v: unknown, source: string, key: string): number {
 }
 
 function text(v: unknown, source: string, key: string, max = 253): string {
-  if (typeof v !== "string" || v.length === 0 || v.length > max || /\s/.test(v)) {
-    fail(source, key, `must be a non-empty string without spaces (at most ${max} characters)`);
+  if (typeof v !== "string" || v.length === 0 || v.length > max || /\s/.test(v) || nameProblem(v, max)) {
+    fail(source, key, `must be a non-empty string without spaces or control characters (at most ${max} characters)`);
   }
   return v;
 }

@@ -15,7 +15,8 @@ import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { ensureDataDir } from "../data-dir.ts";
-import { ApiAuthority } from "../api/auth.ts";
+import { ApiAuthority, ReplayCache } from "../api/auth.ts";
+import { ReplayJournal } from "../storage/replay-journal.ts";
 import { createApi } from "../api/app.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { serveStream } from "../api/stream.ts";
@@ -45,7 +46,13 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: Config, log: Logger = createLogger(config.log.level)): Promise<Daemon> {
-  await ensureDataDir(config.home);
+  const home = await ensureDataDir(config.home);
+  if (home.tightenedFrom !== undefined) {
+    log.warn("the data dir was open to other users; made it private (0700)", {
+      home: config.home,
+      was: home.tightenedFrom.toString(8),
+    });
+  }
   const keystore = fileKeystore({ dir: join(config.home, "keys") });
   await loadOrCreate(keystore, "node");
   const seed = (await keystore.loadSeed("node")) as Uint8Array;
@@ -75,7 +82,8 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   });
   const pinner = new ManifestPinner(artifacts);
   const runs = await startRuns(config, node, artifacts, log);
-  const auth = new ApiAuthority(node, verifier);
+  const replays = await ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000));
+  const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   let ready = false;
   const app = createApi({
     node,
@@ -149,6 +157,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         await runs.stop();
         connector.stop();
         await http.close();
+        await replays.journal.close();
         pinner.stop();
         await artifacts.stop();
         await node.stop();

@@ -4,6 +4,7 @@
  * The app stays runtime-agnostic; only this file knows the difference.
  */
 import type { Hono } from "hono";
+import type { Socket } from "node:net";
 import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
 
 /** Decide on a WebSocket upgrade: accept with a handler for the socket, or refuse with a status. */
@@ -32,6 +33,8 @@ export interface ServeOptions {
 }
 
 const KEEPALIVE_MS = 30_000;
+/** How long a connection closed after a refused request may linger, so its client can read the answer. */
+const LINGER_MS = 2_000;
 
 export function serve(options: ServeOptions): Promise<Served> {
   return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
@@ -54,6 +57,19 @@ async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS 
     }
   }, keepAliveMs);
   const server = honoServe({ fetch: app.fetch, hostname: host, port });
+  // A connection the server closes (one whose request was refused before its body was read
+  // says `connection: close`) lingers: FIN now, nothing more read, let go after LINGER_MS.
+  // Destroying it at once would reset it with the client's bytes unread, and a reset can
+  // make the client lose the answer before it reads it.
+  server.on("connection", (socket: Socket) => {
+    socket.destroySoon = () => {
+      socket.end();
+      socket.pause();
+      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+      timer.unref();
+      socket.once("close", () => clearTimeout(timer));
+    };
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", () => resolve());
     server.once("error", reject);

@@ -22,6 +22,7 @@ import type { Keystore } from "../identity/keystore.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { signerFromSeed } from "../identity/ed25519.ts";
 import { decodeDelegation, delegate, type Delegation } from "../ucan/delegation.ts";
+import type { Ipld } from "../ucan/policy/ipld.ts";
 import { HybridClock } from "../tasks/hlc.ts";
 import { MemoryStorageAdapter } from "../storage/memory-storage.ts";
 import type { SyncAuthority } from "../sync/authority.ts";
@@ -449,7 +450,14 @@ export class WeftNode {
    */
   async invite(
     spaceId: string,
-    options: { audience?: string; command?: string; expiration?: number | null; name?: string; peers?: string[] } = {},
+    options: {
+      audience?: string;
+      command?: string;
+      policy?: Ipld[];
+      expiration?: number | null;
+      name?: string;
+      peers?: string[];
+    } = {},
   ): Promise<string> {
     const space = this.#require(spaceId);
     let seed: Uint8Array | undefined;
@@ -461,6 +469,7 @@ export class WeftNode {
     const { chain } = await space.invite({
       audience,
       command: options.command,
+      policy: options.policy,
       expiration: options.expiration,
       name: options.name ?? (seed ? "invite link" : undefined),
     });

@@ -10,6 +10,7 @@ import type { Verifier } from "../identity/ed25519.ts";
 import { type Delegation, proves, type Revocation, UcanError, validateRevocation, Validator } from "../ucan/index.ts";
 import { VerificationCache } from "../ucan/stores.ts";
 import type { Clock } from "../ucan/validator.ts";
+import { neutralized } from "../schema/names.ts";
 
 export interface Member {
   did: string;
@@ -228,7 +229,7 @@ export class SpaceAuthority {
       const m = byDid.get(d.aud) ??
         { did: d.aud, kind: "member", by: d.iss, commands: [], expires: d.exp, delegations: [] };
       const meta = d.meta ?? {};
-      if (typeof meta.name === "string") m.name = meta.name;
+      if (typeof meta.name === "string") m.name = neutralized(meta.name); // names come from the network
       if (typeof meta.kind === "string") m.kind = meta.kind;
       if (!m.commands.includes(d.cmd)) m.commands.push(d.cmd);
       m.delegations.push(d.cid.toString());

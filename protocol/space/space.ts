@@ -24,6 +24,7 @@ import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/fields.ts";
+import { nameProblem, neutralized } from "../schema/names.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
@@ -78,6 +79,7 @@ const GENESIS = "genesis";
  * witnessed, the smaller the window for a back-dated rival.
  */
 const WITNESS_DELAY_MS = 0;
+const MAX_SPACE_NAME = 200;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function newTaskId(): string {
@@ -225,7 +227,8 @@ export class Space {
       throw new WeftError("InvalidSpace", "space/invalid", "the space genesis is not signed by the space root");
     }
     if (args.grace !== undefined) this.log.setGrace((args.grace as number) * 1000);
-    this.#setName(args.name, args.at, inv.cid.toString());
+    // A name with control characters is shown neutralized rather than lose the space it names.
+    this.#setName(neutralized(args.name), args.at, inv.cid.toString());
     return args.buckets as string[];
   }
 
@@ -315,7 +318,7 @@ export class Space {
       if (inv.cid.toString() !== cid || inv.sub !== this.id || inv.cmd !== Commands.spaceAdmin) {
         throw new UcanError("InvalidClaim", "not a space operation of this space");
       }
-      if (args.op !== "rename" || typeof args.name !== "string" || args.name.length > 200 || !isHlc(args.at)) {
+      if (args.op !== "rename" || nameProblem(args.name, MAX_SPACE_NAME) !== undefined || !isHlc(args.at)) {
         throw new UcanError("InvalidPayload", "unknown space operation");
       }
       const time = judgeTime(args.at[0], this.#deps.now());
@@ -325,7 +328,7 @@ export class Space {
         return;
       }
       await this.authority.validator.validate(inv, { now: seconds(args.at[0]) });
-      this.#setName(args.name, args.at, cid);
+      this.#setName(args.name as string, args.at, cid);
     } catch (e) {
       this.#refuse("space op " + cid, e);
     }

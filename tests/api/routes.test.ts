@@ -182,6 +182,13 @@ describe("HTTP API routes", () => {
       `/v1/spaces/${enc(space)}/capabilities`,
     );
     assert.ok(after.capabilities.find((x) => x.cid === d.cid)?.revoked);
+    const powerline = await a.client.request<{ cid: string; chains: Record<string, string[]> }>(
+      "POST",
+      "/v1/capabilities",
+      { audience: bDid, command: "/weft/task", name: "b everywhere" },
+    );
+    hit("POST", "/v1/capabilities");
+    assert.equal(powerline.chains[space].at(-1), powerline.cid);
     const diag = await a.client.get<{ refusals: unknown[]; counters: Record<string, number> }>(
       `/v1/spaces/${enc(space)}/diagnostics`,
     );
