@@ -45,7 +45,7 @@ function blobsAndManifests(local: ContentStore, artifacts: ArtifactService): Con
   };
 }
 
-/** The WASM runner for the runtime this peer runs on (a subprocess sandbox on Deno, worker threads on Node). */
+/** The WASM runner for the runtime this peer runs on (a subprocess sandbox per job on both). */
 function wasmRunner(cacheDir: string): WasmRunner {
   return "Deno" in globalThis ? createDenoWasmRunner({ cacheDir }) : createNodeWasmRunner({ cacheDir });
 }

@@ -24,7 +24,7 @@ import { buildSamples, type Sample, type SampleName, sampleSpec } from "../../wa
 import { MemoryContentStore } from "../helpers/content-store.ts";
 
 const LIMITS = { wallMs: 10_000, memoryMb: 32, outputBytes: 1 << 20 };
-/** The runner a peer on this runtime uses: worker threads on Node, subprocesses under `deno test`. */
+/** The runner a peer on this runtime uses: `node` subprocesses on Node, `deno run` ones under `deno test`. */
 const createRunner = "Deno" in globalThis ? createDenoWasmRunner : createNodeWasmRunner;
 
 let samples: Record<SampleName, Sample>;
@@ -246,6 +246,15 @@ describe("hostile jobs", () => {
     assert.equal(f.result.status, "out-of-memory", f.result.reason);
     assert.match(f.result.reason!, /ran out of its 24 MB memory limit/);
     assert.deepEqual(f.result.outputs, []);
+  });
+
+  it("a table bomb (tables live outside the memory cap) ends its own sandbox, not the host", async () => {
+    const f = await run("table-bomb", [], {}, { limits: { memoryMb: 32 } });
+    assert.equal(f.result.status, "out-of-memory", f.result.reason);
+    assert.match(f.result.reason!, /heap limit/);
+    assert.ok(f.logs.some((l) => l.stream === "stdout" && l.text === "growing tables"));
+    const after = await run("upper", ["t", "T"], { t: "still here" });
+    assert.equal(output(after, "T"), "STILL HERE");
   });
 
   it("a flood of log lines is stopped at the output limit, long before its wall time", async () => {

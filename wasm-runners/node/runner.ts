@@ -1,11 +1,11 @@
 /**
- * The WebAssembly runner for a Node peer: sandboxes are worker threads, and
+ * The WebAssembly runner for a Node peer: sandboxes are `node` subprocesses, and
  * transpiled components are also kept on disk when given a directory
  * (the daemon passes one under its data dir).
  */
 import type { SandboxBackend } from "../core/backend.ts";
 import { createWasmRunner, type WasmRunner } from "../core/runner.ts";
-import { nodeWorkerBackend } from "./backend.ts";
+import { nodeSubprocessBackend } from "./backend.ts";
 import { diskTranspileCache } from "./transpile-cache.ts";
 
 export interface PeerWasmRunnerOptions {
@@ -30,5 +30,5 @@ export function createPeerWasmRunner(backend: SandboxBackend, options: PeerWasmR
 }
 
 export function createNodeWasmRunner(options: NodeWasmRunnerOptions = {}): WasmRunner {
-  return createPeerWasmRunner(nodeWorkerBackend(), options);
+  return createPeerWasmRunner(nodeSubprocessBackend(), options);
 }
