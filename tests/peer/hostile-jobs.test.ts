@@ -89,4 +89,16 @@ describe("hostile jobs on a real peer", { timeout: 180_000 }, () => {
     assert.equal(peer.child.signalCode, null, "the daemon is still running");
     assert.ok(slowest < 1_000, `/healthz took ${slowest} ms`);
   });
+
+  it("100,000 empty files with 200-byte names end output-limit, quickly; the daemon stays responsive", async () => {
+    const health = watchHealth(url);
+    const started = performance.now();
+    const submitted = await submit(file("many-files.wasm"), "100000");
+    const done = await finished(submitted);
+    const slowest = await health.stop();
+    assert.equal(done.state, "failed", done.summary);
+    assert.match(done.summary ?? "", /bytes of paths/, done.summary);
+    assert.ok(performance.now() - started < 60_000, `took ${performance.now() - started} ms`);
+    assert.ok(slowest < 1_000, `/healthz took ${slowest} ms`);
+  });
 });

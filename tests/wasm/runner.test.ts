@@ -273,6 +273,21 @@ describe("hostile jobs", () => {
     assert.deepEqual(f.result.outputs, []);
   });
 
+  it("many empty files with long names count against the output limit, by entries and by names", async () => {
+    const started = performance.now();
+    const many = await run("many-files", ["100000"], {}, { limits: { outputBytes: 64 << 20, wallMs: 60_000 } });
+    assert.equal(many.result.status, "output-limit", many.result.reason);
+    assert.match(many.result.reason!, /named its entries in \/outputs with more than 1048576 bytes of paths/);
+    assert.deepEqual(many.result.outputs, []);
+    assert.ok(performance.now() - started < 30_000, `took ${performance.now() - started} ms`);
+    const named = await run("many-files", ["300"], {}, { limits: { outputBytes: 50_000 } });
+    assert.equal(named.result.status, "output-limit", named.result.reason);
+    assert.match(named.result.reason!, /output files, their names and log lines/);
+    const few = await run("many-files", ["20"]);
+    assert.equal(few.result.status, "succeeded", few.result.reason);
+    assert.equal(few.result.outputs.length, 20);
+  });
+
   it("stop() ends a run at once with status stopped", async () => {
     const handle = runner.start(await spec("spin", [], {}, { limits: { wallMs: 60_000 } }), store);
     for await (const line of handle.logs) if (line.text === "spinning") break;
