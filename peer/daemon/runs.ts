@@ -78,6 +78,7 @@ export async function startRuns(
     store: meshContentStore(local, (cid, signal) => node.fetchBlob(cid, signal)),
     slots: runners.length > 0 ? config.capacity.slots : 0,
     leaseMs: config.scheduler.leaseSeconds * 1000,
+    maxCrashes: config.scheduler.maxCrashes,
     diagnostics: node.diagnostics,
     capacityChanged: () => capacity.advertiseSoon(),
     publish: async (run, result) => {

@@ -2,7 +2,9 @@
  * Hostile WebAssembly jobs against a real peer process: whatever a job
  * does inside its sandbox, the daemon stays up and keeps answering
  * /healthz within a second, and the job ends with a reason that says what
- * happened.
+ * happened. And a job whose node keeps dying under it is quarantined after
+ * `max_crashes` lapsed claims: failed, with a comment saying why, and not
+ * picked up again after a restart.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,7 @@ import { join } from "node:path";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
 import { eventually } from "../helpers/nodes.ts";
-import { type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -100,5 +102,60 @@ describe("hostile jobs on a real peer", { timeout: 180_000 }, () => {
     assert.match(done.summary ?? "", /bytes of paths/, done.summary);
     assert.ok(performance.now() - started < 60_000, `took ${performance.now() - started} ms`);
     assert.ok(slowest < 1_000, `/healthz took ${slowest} ms`);
+  });
+});
+
+describe("a job whose node keeps dying under it", { timeout: 180_000 }, () => {
+  const env = { WEFT_SLOTS: "1", WEFT_LEASE_SECONDS: "2", WEFT_MAX_CRASHES: "2" };
+  let peer: PeerProcess;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "weft-crashes-"));
+    await writeFile(join(dir, "sleep.wasm"), (await buildSamples()).sleep.component);
+    peer = await startPeer(env);
+  });
+
+  after(async () => {
+    await stopPeer(peer);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const podOf = async (submitted: Pod) =>
+    await (await peer.api()).get<Pod>(`/v1/spaces/${encodeURIComponent(submitted.space)}/pods/${submitted.task}`);
+  const until = async (submitted: Pod, ok: (p: Pod) => boolean, what: string) =>
+    (await eventually(
+      async () => {
+        const pod = await podOf(submitted);
+        return ok(pod) ? pod : undefined;
+      },
+      60_000,
+      what,
+    ))!;
+  const restart = async () => {
+    await killPeer(peer);
+    peer = await startPeer(env, peer.home);
+  };
+
+  it("is quarantined after max_crashes lapsed claims, and not picked up again after a restart", async () => {
+    const submitted = JSON.parse(
+      await weft(peer, "run", join(dir, "sleep.wasm"), "60000", "--timeout", "5m", "--json"),
+    ) as Pod;
+    for (const fence of [1, 2]) {
+      await until(submitted, (p) => p.state === "running" && p.fence === fence, `attempt ${fence} running`);
+      await restart(); // the node dies under the job, as if the job had killed it
+    }
+    const failed = await until(submitted, (p) => p.state === "failed", "quarantined");
+    assert.equal(failed.fence, 2, "no third claim");
+    const task = await (await peer.api()).get<{ comments: { body: string }[] }>(
+      `/v1/spaces/${encodeURIComponent(submitted.space)}/tasks/${submitted.task}`,
+    );
+    assert.match(task.comments.at(-1)?.body ?? "", /^quarantined: 2 claims of this job ended without a result/);
+    await restart();
+    // Two lease periods: long enough for a restarted node to have claimed a job it wrongly thought runnable.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const after = await podOf(submitted);
+    assert.equal(after.state, "failed");
+    assert.equal(after.fence, 2);
   });
 });
