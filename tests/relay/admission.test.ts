@@ -4,7 +4,8 @@
  * socket (1009) without the relay growing by the frame's size; a socket
  * that never authenticates is closed after the time limit; a flood of
  * unauthenticated sockets past the per-address cap is refused while a good
- * client still authenticates and syncs its space.
+ * client still authenticates and syncs its space. The peer daemon serves
+ * its sync endpoint the same way.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -22,6 +23,7 @@ import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
 import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
 import { eventually, memoryKeystore } from "../helpers/nodes.ts";
+import { type PeerProcess, startPeer, stopPeer } from "../helpers/peer-process.ts";
 
 const RELAY = new URL("../../peer/relay/node.ts", import.meta.url).pathname;
 
@@ -117,5 +119,42 @@ describe("unauthenticated sockets on the relay process", { timeout: 120_000 }, (
     assert.equal(await closed(ws), 1008);
     const waited = performance.now() - started;
     assert.ok(waited >= DEFAULT_ADMISSION.timeoutMs - 1_000, `closed after ${waited} ms`);
+  });
+});
+
+describe("unauthenticated sockets on the peer daemon", { timeout: 60_000 }, () => {
+  let peer: PeerProcess;
+  let url: string;
+
+  before(async () => {
+    peer = await startPeer();
+    url = (await peer.api()).url.replace(/^http/, "ws") + "/v1/sync";
+  });
+
+  after(async () => {
+    await stopPeer(peer);
+  });
+
+  it("an oversized frame before authentication closes the socket (1009) without the daemon holding it", async () => {
+    (await open(url)).terminate();
+    const before = rssMb(peer.child.pid!);
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => open(url)));
+    const codes = Promise.all(sockets.map(closed));
+    const frame = new Uint8Array(63 * 1024 * 1024);
+    for (const ws of sockets) ws.send(frame);
+    assert.deepEqual(await codes, Array(4).fill(1009));
+    const grown = rssMb(peer.child.pid!) - before;
+    assert.ok(grown < 100, `the daemon grew by ${grown.toFixed(0)} MB for four refused 63 MiB frames`);
+  });
+
+  it("a flood past the per-address cap is refused", async () => {
+    const flood: WebSocket[] = [];
+    try {
+      for (let i = 0; i < DEFAULT_ADMISSION.perAddress; i++) flood.push(await open(url, "127.0.0.3"));
+      await assert.rejects(open(url, "127.0.0.3"), /refused with 503/);
+      (await open(url)).terminate(); // another address is still served
+    } finally {
+      for (const s of flood) s.terminate();
+    }
   });
 });
