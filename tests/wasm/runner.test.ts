@@ -123,6 +123,13 @@ describe("sample jobs", () => {
     assert.deepEqual(stdout(f), ["uppercased 19 bytes"]);
   });
 
+  it("a large output crosses from the sandbox process whole", async () => {
+    const big = "abc\n".repeat(2 * 1024 * 1024);
+    const f = await run("upper", ["in.txt", "OUT.txt"], { "in.txt": big }, { limits: { outputBytes: 32 << 20 } });
+    assert.equal(f.result.status, "succeeded", f.result.reason);
+    assert.equal(output(f, "OUT.txt"), big.toUpperCase());
+  });
+
   it("line-count counts the lines of each input", async () => {
     const f = await run("line-count", ["three.txt", "empty.txt", "open.txt"], {
       "three.txt": "a\nb\nc\n",

@@ -4,8 +4,8 @@
  * empty environment, a V8 heap limit and Node's permission model (it may
  * read only the code it loads), and kills it when the job ends.
  */
-import { writeSync } from "node:fs";
 import process from "node:process";
 import { serveFramed } from "../sandbox/serve-framed.ts";
+import { writeSomeSync } from "./write-sync.ts";
 
-serveFramed({ stdin: process.stdin, writeSync: (bytes) => writeSync(1, bytes) });
+serveFramed({ stdin: process.stdin, writeSync: (bytes) => writeSomeSync(1, bytes) });
