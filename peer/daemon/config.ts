@@ -37,6 +37,8 @@ export interface Config {
   scheduler: {
     /** How long a claim holds before it must be renewed; a dead node's jobs are placed again after this. */
     leaseSeconds: number;
+    /** Lapsed claims (crashes) after which a job is quarantined: marked failed, never placed again. */
+    maxCrashes: number;
   };
   /** Where artifacts go: the local store always, and an S3-compatible bucket when one is configured. */
   artifacts: ArtifactsConfig;
@@ -53,7 +55,7 @@ export const DEFAULTS = {
   p2p: { listen: ["/ip4/127.0.0.1/tcp/7778", "/ip4/127.0.0.1/tcp/7779/ws"], bootstrap: [] as string[] },
   log: { level: "info" as LogLevel },
   capacity: { gpus: 0, advertiseSeconds: 30 },
-  scheduler: { leaseSeconds: 30 },
+  scheduler: { leaseSeconds: 30, maxCrashes: 2 },
 };
 
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
@@ -114,7 +116,7 @@ const KNOWN: Record<string, string[]> = {
   log: ["level"],
   relay: ["spaces"],
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
-  scheduler: ["lease_seconds"],
+  scheduler: ["lease_seconds", "max_crashes"],
   // artifacts: checked by artifacts-config.ts
 };
 
@@ -156,6 +158,8 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   }
   const lease = t.scheduler?.lease_seconds;
   if (lease !== undefined) config.scheduler.leaseSeconds = integer(lease, source, "scheduler.lease_seconds", 1, 3600);
+  const crashes = t.scheduler?.max_crashes;
+  if (crashes !== undefined) config.scheduler.maxCrashes = integer(crashes, source, "scheduler.max_crashes", 1, 100);
 }
 
 const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
@@ -171,6 +175,7 @@ const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
   WEFT_TAGS: (c, v, k) => void (c.capacity.tags = tags(v, "environment", k)),
   WEFT_ADVERTISE_SECONDS: (c, v, k) => void (c.capacity.advertiseSeconds = integer(v, "environment", k, 1, 200)),
   WEFT_LEASE_SECONDS: (c, v, k) => void (c.scheduler.leaseSeconds = integer(v, "environment", k, 1, 3600)),
+  WEFT_MAX_CRASHES: (c, v, k) => void (c.scheduler.maxCrashes = integer(v, "environment", k, 1, 100)),
 };
 /** WEFT_* variables read elsewhere (the CLI, the Deno relay, tests and benchmarks). */
 const ENV_OTHER = new Set([
@@ -258,5 +263,7 @@ advertise_seconds = ${DEFAULTS.capacity.advertiseSeconds}
 [scheduler]
 # A job's lease; a node that dies loses its jobs to others after this long.
 lease_seconds = ${DEFAULTS.scheduler.leaseSeconds}
+# A job whose claims end without a result this often (its node crashed or was killed) is marked failed for good.
+max_crashes = ${DEFAULTS.scheduler.maxCrashes}
 ${ARTIFACTS_TOML}`;
 }

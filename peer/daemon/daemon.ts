@@ -107,15 +107,26 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       try {
         if (url.pathname === "/v1/sync") {
           const token = url.searchParams.get("token");
-          if (token === null) return { accept: (socket) => void ws.accept(socket) };
+          // A Weft session authenticates inside the socket: admitted once it proved a space.
+          if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
           const { space, who } = await auth.syncToken(token);
-          return { accept: (socket) => stock.accept(socket, new Set([space]), who) };
+          return {
+            accept: (socket, admit) => {
+              admit();
+              stock.accept(socket, new Set([space]), who);
+            },
+          };
         }
         if (url.pathname === "/v1/stream") {
           const token = url.searchParams.get("token");
           const route = matchRoute("GET", "/v1/stream")!.route as Parameters<typeof auth.query>[1];
           await auth.query(token, route, {}, { method: "GET", path: "/v1/stream" });
-          return { accept: (socket) => serveStream(node, socket) };
+          return {
+            accept: (socket, admit) => {
+              admit();
+              serveStream(node, socket);
+            },
+          };
         }
         return {
           status: 404,

@@ -46,7 +46,7 @@ function blobsAndManifests(local: ContentStore, artifacts: ArtifactService): Con
   };
 }
 
-/** The WASM runner for the runtime this peer runs on (a subprocess sandbox on Deno, worker threads on Node). */
+/** The WASM runner for the runtime this peer runs on (a subprocess sandbox per job on both). */
 function wasmRunner(cacheDir: string): WasmRunner {
   return "Deno" in globalThis ? createDenoWasmRunner({ cacheDir }) : createNodeWasmRunner({ cacheDir });
 }
@@ -79,6 +79,7 @@ export async function startRuns(
     store: meshContentStore(local, (cid, signal) => node.fetchBlob(cid, signal)),
     slots: runners.length > 0 ? config.capacity.slots : 0,
     leaseMs: config.scheduler.leaseSeconds * 1000,
+    maxCrashes: config.scheduler.maxCrashes,
     diagnostics: node.diagnostics,
     capacityChanged: () => capacity.advertiseSoon(),
     publish: async (run, result) => {

@@ -2,14 +2,22 @@
  * Serving a hono app plus WebSocket upgrades on whichever runtime runs us:
  * Node (@hono/node-server + ws) or Deno (Deno.serve + Deno.upgradeWebSocket).
  * The app stays runtime-agnostic; only this file knows the difference.
+ * Every WebSocket starts unauthenticated, under ws-admission.ts's limits,
+ * until its handler calls `admit`.
  */
 import type { Hono } from "hono";
 import type { Socket } from "node:net";
 import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
+import { MAX_FRAME_BYTES } from "../../protocol/sync/frames.ts";
+import { Admission, type AdmissionLimits, type Ticket } from "./ws-admission.ts";
 
-/** Decide on a WebSocket upgrade: accept with a handler for the socket, or refuse with a status. */
+/**
+ * Decide on a WebSocket upgrade: accept with a handler for the socket, or
+ * refuse with a status. The handler calls `admit` once whoever is on the
+ * socket has authenticated (at once, if the upgrade itself was authenticated).
+ */
 export type Upgrade = (url: URL, headers: Headers) => Promise<
-  { accept: (socket: WebSocketLike) => void } | { status: number; body: unknown }
+  { accept: (socket: WebSocketLike, admit: () => void) => void } | { status: number; body: unknown }
 >;
 
 export interface Served {
@@ -30,6 +38,18 @@ export interface ServeOptions {
    * Deno does the same by itself (upgradeWebSocket's idleTimeout).
    */
   keepAliveMs?: number;
+  /** Limits on sockets that have not authenticated yet (defaults: DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionLimits>;
+}
+
+/** The refusal of an upgrade past the unauthenticated-socket caps. */
+function tooMany(why: string) {
+  return { status: 503, body: { error: { code: "ws/unauthenticated-limit", message: why } } };
+}
+
+/** Close a socket that did not authenticate in time. */
+function closeUnauthenticated(socket: { close(code: number, reason: string): void }, limits: AdmissionLimits): void {
+  socket.close(1008, `not authenticated within ${limits.timeoutMs} ms`);
 }
 
 const KEEPALIVE_MS = 30_000;
@@ -40,11 +60,27 @@ export function serve(options: ServeOptions): Promise<Served> {
   return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
 }
 
-async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS }: ServeOptions): Promise<Served> {
+/**
+ * Set the largest frame `ws` takes from now on. The ws package reads a
+ * frame's length from its header and refuses it (close 1009) before
+ * buffering any of it, but only has a per-server option for the limit: this
+ * sets its receiver's, per connection (tests/relay/admission.test.ts checks
+ * that it still takes effect).
+ */
+function setMaxPayload(ws: object, bytes: number): void {
+  const receiver = (ws as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (typeof receiver?._maxPayload !== "number") throw new Error("ws no longer has a per-connection payload limit");
+  receiver._maxPayload = bytes;
+}
+
+async function serveNode(
+  { app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS, admission: limits }: ServeOptions,
+): Promise<Served> {
   const { serve: honoServe } = await import("@hono/node-server");
   const { WebSocketServer } = await import("ws");
   type Ws = import("ws").WebSocket;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const admission = new Admission(limits);
   const answered = new WeakMap<Ws, boolean>();
   const keepAlive = setInterval(() => {
     for (const ws of wss.clients) {
@@ -56,6 +92,18 @@ async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS 
       ws.ping();
     }
   }, keepAliveMs);
+  /** Hold `ws` to the pre-authentication limits; the function returned lifts them. */
+  const admitted = (ws: Ws, ticket: Ticket) => {
+    setMaxPayload(ws, admission.limits.maxPayload);
+    const timer = setTimeout(() => closeUnauthenticated(ws, admission.limits), admission.limits.timeoutMs);
+    ws.once("close", () => clearTimeout(timer));
+    return () => {
+      if (ticket.admitted) return;
+      ticket.admit();
+      clearTimeout(timer);
+      setMaxPayload(ws, MAX_FRAME_BYTES);
+    };
+  };
   const server = honoServe({ fetch: app.fetch, hostname: host, port });
   // A connection the server closes (one whose request was refused before its body was read
   // says `connection: close`) lingers: FIN now, nothing more read, let go after LINGER_MS.
@@ -78,17 +126,21 @@ async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS 
     // While the upgrade is being decided nothing else listens on the socket: a client that resets
     // it then must not take the whole process down with an unhandled "error".
     socket.on("error", () => socket.destroy());
+    const ticket = admission.enter(socket.remoteAddress ?? "unknown");
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    upgrade(url, headers).then((decision) => {
+    const decided = "refused" in ticket ? Promise.resolve(tooMany(ticket.refused)) : upgrade(url, headers);
+    if (!("refused" in ticket)) socket.once("close", () => ticket.release());
+    decided.then((decision) => {
       if ("accept" in decision) {
         wss.handleUpgrade(req, socket, head, (ws) => {
           answered.set(ws, true);
           ws.on("pong", () => answered.set(ws, true));
-          decision.accept(ws as unknown as WebSocketLike);
+          decision.accept(ws as unknown as WebSocketLike, admitted(ws, ticket as Ticket));
         });
       } else {
+        if (!("refused" in ticket)) ticket.release();
         const body = JSON.stringify(decision.body);
         socket.end(
           `HTTP/1.1 ${decision.status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${
@@ -117,13 +169,18 @@ async function serveNode({ app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS 
 interface DenoLike {
   serve(
     options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
   upgradeWebSocket(req: Request): { socket: WebSocket; response: Response };
 }
 
-async function serveDeno({ app, host, port, upgrade }: ServeOptions): Promise<Served> {
+/**
+ * On Deno the caps and the time limit hold, but not the frame limit: Deno's
+ * WebSocket has no maximum frame size to set.
+ */
+async function serveDeno({ app, host, port, upgrade, admission: limits }: ServeOptions): Promise<Served> {
   const Deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
+  const admission = new Admission(limits);
   let bound = port;
   const listening = Promise.withResolvers<void>();
   const server = Deno.serve({
@@ -133,12 +190,25 @@ async function serveDeno({ app, host, port, upgrade }: ServeOptions): Promise<Se
       bound = addr.port;
       listening.resolve();
     },
-  }, async (req) => {
+  }, async (req, info) => {
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const ticket = admission.enter(info.remoteAddr.hostname ?? "unknown");
+      if ("refused" in ticket) return Response.json(tooMany(ticket.refused).body, { status: 503 });
       const decision = await upgrade(new URL(req.url), req.headers);
-      if (!("accept" in decision)) return Response.json(decision.body, { status: decision.status });
+      if (!("accept" in decision)) {
+        ticket.release();
+        return Response.json(decision.body, { status: decision.status });
+      }
       const { socket, response } = Deno.upgradeWebSocket(req);
-      decision.accept(socket as unknown as WebSocketLike);
+      const timer = setTimeout(() => closeUnauthenticated(socket, admission.limits), admission.limits.timeoutMs);
+      socket.addEventListener("close", () => {
+        clearTimeout(timer);
+        ticket.release();
+      });
+      decision.accept(socket as unknown as WebSocketLike, () => {
+        clearTimeout(timer);
+        ticket.admit();
+      });
       return response;
     }
     return await app.fetch(req);

@@ -32,7 +32,9 @@ export interface Relay {
   node: WeftNode;
   app: Hono;
   /** Decide on a WebSocket upgrade to `url` (the sync endpoint). */
-  upgrade(url: URL): Promise<{ accept: (socket: WebSocketLike) => void } | { status: number; body: unknown }>;
+  upgrade(
+    url: URL,
+  ): Promise<{ accept: (socket: WebSocketLike, admit: () => void) => void } | { status: number; body: unknown }>;
   stop(): Promise<void>;
 }
 
@@ -75,10 +77,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         };
       }
       const token = url.searchParams.get("token");
-      if (token === null) return { accept: (socket) => void ws.accept(socket) };
+      // A Weft session authenticates inside the socket: admitted once it proved a space.
+      if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
       try {
         const { space, who } = await auth.syncToken(token);
-        return { accept: (socket) => stock.accept(socket, new Set([space]), who) };
+        return {
+          accept: (socket, admit) => {
+            admit();
+            stock.accept(socket, new Set([space]), who);
+          },
+        };
       } catch (e) {
         return { status: statusOf(e), body: errorBody(e) };
       }

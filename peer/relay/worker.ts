@@ -90,7 +90,8 @@ export class WeftRelayObject {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     server.accept();
-    decision.accept(server as unknown as WebSocketLike);
+    // Workers cap a WebSocket message at 1 MiB themselves; there is nothing more to lift once it authenticates.
+    decision.accept(server as unknown as WebSocketLike, () => {});
     return new Response(null, { status: 101, webSocket: client } as ResponseInit);
   }
 }

@@ -12,8 +12,10 @@
  * as open again and is placed elsewhere with a higher fencing token, so a
  * late result from the dead holder is refused: exactly one result counts.
  * On a clean stop, jobs are stopped and their leases released so they are
- * placed again at once; on restart, leases this node holds without a job
- * behind them are released the same way.
+ * placed again at once. A lease left behind by a process that died is not
+ * released on restart but left to lapse: the job may be what killed it.
+ * A job whose claims lapsed `maxCrashes` times is quarantined (crashes.ts):
+ * the next node that would claim it marks it failed instead.
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -21,6 +23,7 @@ import type { Space } from "../space/space.ts";
 import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
+import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
 import { RunLog } from "./run-log.ts";
 
@@ -58,6 +61,12 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Lease length; renewed every third of it. Default 30 s. */
   leaseMs?: number;
+  /**
+   * A job whose claims ended without a result this many times (see
+   * crashes.ts) is quarantined instead of claimed again: marked failed, with
+   * a comment saying why. Default 2.
+   */
+  maxCrashes?: number;
   /** How long each rank waits behind the one before it. Default 250 ms. */
   backoffMs?: number;
   /** How often every task is looked at again (lapsed leases, new nodes). Default 1 s. */
@@ -95,6 +104,8 @@ export class Scheduler {
     { since: number; timer?: ReturnType<typeof setTimeout>; due?: number; rewaited?: boolean }
   >();
   readonly #unsubscribe = new Map<string, () => void>();
+  /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
+  readonly #claimedHere = new Set<string>();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
 
@@ -149,7 +160,7 @@ export class Scheduler {
       let budget = 4 * this.free + 16;
       for (const task of space.log.reducer.tasks.values()) {
         if (!task.run) continue;
-        if (task.lease?.holder === this.#o.did) this.#checkHeld(space, task);
+        if (this.#mine(space, task)) this.#checkHeld(space, task);
         else if (budget > 0 && this.#consider(space, task)) budget--;
       }
     }
@@ -164,11 +175,17 @@ export class Scheduler {
         for (const id of e.tasks) {
           const task = space.log.reducer.tasks.get(id);
           if (!task?.run) continue;
-          if (this.#runs.has(keyOf(space.id, id)) || task.lease?.holder === this.#o.did) this.#checkHeld(space, task);
+          if (this.#mine(space, task)) this.#checkHeld(space, task);
           else this.#consider(space, task);
         }
       }),
     );
+  }
+
+  /** Whether `task` is this node's to look after: it runs it, or holds a lease on it that has not lapsed. */
+  #mine(space: Space, task: Task): boolean {
+    if (this.#runs.has(keyOf(space.id, task.id))) return true;
+    return task.lease?.holder === this.#o.did && effectiveStatus(task, this.#now()) !== "open";
   }
 
   /** Adverts with this node's own slot count as of now (its advert may be a little stale). */
@@ -231,6 +248,8 @@ export class Scheduler {
     const key = keyOf(space.id, taskId);
     const task = space.log.reducer.tasks.get(taskId);
     if (!task?.run || this.#runs.has(key) || this.free === 0) return;
+    const lapsed = lapsedClaims(task, this.#now());
+    if (lapsed >= (this.#o.maxCrashes ?? 2)) return await this.#quarantine(space, taskId, lapsed);
     const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
     const run: LocalRun = {
       space: space.id,
@@ -256,12 +275,24 @@ export class Scheduler {
     await flow;
   }
 
+  /** Mark a job that keeps taking its nodes down failed, saying why, instead of claiming it. */
+  async #quarantine(space: Space, taskId: string, lapsed: number): Promise<void> {
+    this.#o.diagnostics?.count("scheduler.quarantined");
+    try {
+      await space.act("comment", { task: taskId, body: quarantineNote(lapsed) });
+      await space.act("close", { task: taskId, outcome: "failed", body: quarantineNote(lapsed) });
+    } catch {
+      // Another node closed it first, or this one may not: either way it is not claimed here.
+    }
+  }
+
   async #flow(space: Space, run: LocalRun, runner: Runner): Promise<void> {
     const key = keyOf(run.space, run.task);
     const d = this.#o.diagnostics;
     try {
       const claimed = await space.claim(run.task, this.#leaseMs);
       run.fence = claimed.lease?.fence ?? 0;
+      this.#claimedHere.add(`${key}#${run.fence}`);
       await space.act("start", { task: run.task, fence: run.fence });
     } catch (e) {
       d?.count("scheduler.claims-lost");
@@ -338,11 +369,12 @@ export class Scheduler {
     const key = keyOf(space.id, task.id);
     const run = this.#runs.get(key);
     if (!run) {
-      // A lease with no job behind it (a restart, or a run that never began): give it back.
+      // A lease this process claimed for a run that never began: give it back. One left by an earlier
+      // process that died is left to lapse, so that the crash counts against the job (see crashes.ts).
       const lease = task.lease;
       if (
         lease && (task.status === "claimed" || task.status === "running") && lease.expires >= this.#now() &&
-        !this.#flows.has(key)
+        !this.#flows.has(key) && this.#claimedHere.has(`${key}#${lease.fence}`)
       ) {
         space.act("release", { task: task.id, fence: lease.fence }).catch(() => {});
       }

@@ -85,8 +85,23 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
     return () => this.#sharedListeners.delete(listener);
   }
 
-  /** Run a session over a new link; `expectedRemoteDid` when the transport authenticated the remote. */
-  protected openSession(link: FrameLink, expectedRemoteDid?: string, carrier = false): SyncSession {
+  /**
+   * Run a session over a new link; `expectedRemoteDid` when the transport
+   * authenticated the remote; `onAdmitted` once the remote has proved a space
+   * (so a server can lift what it allows an unauthenticated link).
+   */
+  protected openSession(
+    link: FrameLink,
+    expectedRemoteDid?: string,
+    carrier = false,
+    onAdmitted?: () => void,
+  ): SyncSession {
+    let admitted = false;
+    const admitIfProved = (s: SyncSession) => {
+      if (admitted || s.spaces.size === 0) return;
+      admitted = true;
+      onAdmitted?.();
+    };
     const session: SyncSession = new SyncSession({
       link,
       localDid: this.options.did,
@@ -106,11 +121,15 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
           peerId: peer as PeerId,
           peerMetadata: (s.remoteMeta ?? {}) as PeerMetadata,
         });
+        admitIfProved(s);
       },
       onShared: (s, spaces) => {
         for (const l of this.#sharedListeners) l(s, spaces);
       },
-      onAccessChanged: this.options.onAccessChanged,
+      onAccessChanged: (s) => {
+        admitIfProved(s);
+        this.options.onAccessChanged?.(s);
+      },
       onMessage: (m) => this.emit("message", m),
       onGossip: this.options.onGossip,
       onPull: this.options.onPull,

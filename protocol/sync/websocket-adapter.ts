@@ -107,12 +107,15 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
     this.#dialing.delete(url);
   }
 
-  /** Serve a socket a server accepted (a browser, a NATed peer). */
-  accept(socket: WebSocketLike): SyncSession | undefined {
-    return this.#run(socket);
+  /**
+   * Serve a socket a server accepted (a browser, a NATed peer);
+   * `onAdmitted` is called once its remote has proved a space.
+   */
+  accept(socket: WebSocketLike, onAdmitted?: () => void): SyncSession | undefined {
+    return this.#run(socket, undefined, false, onAdmitted);
   }
 
-  #run(socket: WebSocketLike, onGone?: () => void, carrier = false): SyncSession | undefined {
+  #run(socket: WebSocketLike, onGone?: () => void, carrier = false, onAdmitted?: () => void): SyncSession | undefined {
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);
     let session: SyncSession | undefined;
@@ -127,6 +130,7 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
         },
         undefined,
         carrier,
+        onAdmitted,
       );
     };
     const end = () => {

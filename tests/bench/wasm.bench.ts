@@ -5,9 +5,9 @@
  *
  *   warm call:  instantiate + run, same thread, code loaded and compiled —
  *               the jco glue and preview2 sandbox against raw. Target ≤ 3×.
- *   cold start: a fresh worker thread per job, transpile cached on disk —
+ *   cold start: a fresh sandbox per job (the runner's: a subprocess), transpile cached on disk —
  *               the runner (new runner: read the cache, cap memories, compile,
- *               spawn and load the sandbox worker, run, store outputs)
+ *               spawn and load the sandbox subprocess, run, store outputs)
  *               against a fresh worker compiling and running the core module.
  *               Target ≤ 3×.
  *   warm run:   a worker already started and waiting — the runner's spare
@@ -192,7 +192,7 @@ report({
 });
 report({
   bench: BENCH,
-  metric: "cold start: runner, new worker, transpile cached on disk (median)",
+  metric: "cold start: runner, new sandbox, transpile cached on disk (median)",
   value: median(coldRunner),
   unit: "ms",
   baseline: median(coldRaw),
@@ -223,7 +223,7 @@ report({
 });
 report({
   bench: BENCH,
-  metric: "warm run: runner, spare worker waiting (median)",
+  metric: "warm run: runner, spare sandbox waiting (median)",
   value: median(warmRunner),
   unit: "ms",
   baseline: median(warmRaw),
@@ -267,7 +267,7 @@ for (
     metric: `runaway job (${sample}) stopped after its 250 ms wall-time limit (median)`,
     value: median(overruns),
     unit: "ms",
-    note: `max ${Math.max(...overruns)} ms over ${overruns.length} runs; worker.terminate() on ${what}`,
+    note: `max ${Math.max(...overruns)} ms over ${overruns.length} runs; the sandbox killed on ${what}`,
   });
 }
 

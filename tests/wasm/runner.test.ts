@@ -24,7 +24,7 @@ import { buildSamples, type Sample, type SampleName, sampleSpec } from "../../wa
 import { MemoryContentStore } from "../helpers/content-store.ts";
 
 const LIMITS = { wallMs: 10_000, memoryMb: 32, outputBytes: 1 << 20 };
-/** The runner a peer on this runtime uses: worker threads on Node, subprocesses under `deno test`. */
+/** The runner a peer on this runtime uses: `node` subprocesses on Node, `deno run` ones under `deno test`. */
 const createRunner = "Deno" in globalThis ? createDenoWasmRunner : createNodeWasmRunner;
 
 let samples: Record<SampleName, Sample>;
@@ -121,6 +121,13 @@ describe("sample jobs", () => {
     assert.equal(f.result.status, "succeeded", f.result.reason);
     assert.equal(output(f, "OUT.txt"), "HELLO, WASM WORLD!\n");
     assert.deepEqual(stdout(f), ["uppercased 19 bytes"]);
+  });
+
+  it("a large output crosses from the sandbox process whole", async () => {
+    const big = "abc\n".repeat(2 * 1024 * 1024);
+    const f = await run("upper", ["in.txt", "OUT.txt"], { "in.txt": big }, { limits: { outputBytes: 32 << 20 } });
+    assert.equal(f.result.status, "succeeded", f.result.reason);
+    assert.equal(output(f, "OUT.txt"), big.toUpperCase());
   });
 
   it("line-count counts the lines of each input", async () => {
@@ -248,6 +255,15 @@ describe("hostile jobs", () => {
     assert.deepEqual(f.result.outputs, []);
   });
 
+  it("a table bomb (tables live outside the memory cap) ends its own sandbox, not the host", async () => {
+    const f = await run("table-bomb", [], {}, { limits: { memoryMb: 32 } });
+    assert.equal(f.result.status, "out-of-memory", f.result.reason);
+    assert.match(f.result.reason!, /heap limit/);
+    assert.ok(f.logs.some((l) => l.stream === "stdout" && l.text === "growing tables"));
+    const after = await run("upper", ["t", "T"], { t: "still here" });
+    assert.equal(output(after, "T"), "STILL HERE");
+  });
+
   it("a flood of log lines is stopped at the output limit, long before its wall time", async () => {
     const started = performance.now();
     const f = await run("flood", [], {}, { limits: { outputBytes: 50_000, wallMs: 20_000 } });
@@ -262,6 +278,21 @@ describe("hostile jobs", () => {
     const f = await run("upper", ["big.txt", "BIG.txt"], { "big.txt": big }, { limits: { outputBytes: 100_000 } });
     assert.equal(f.result.status, "output-limit", f.result.reason);
     assert.deepEqual(f.result.outputs, []);
+  });
+
+  it("many empty files with long names count against the output limit, by entries and by names", async () => {
+    const started = performance.now();
+    const many = await run("many-files", ["100000"], {}, { limits: { outputBytes: 64 << 20, wallMs: 60_000 } });
+    assert.equal(many.result.status, "output-limit", many.result.reason);
+    assert.match(many.result.reason!, /named its entries in \/outputs with more than 1048576 bytes of paths/);
+    assert.deepEqual(many.result.outputs, []);
+    assert.ok(performance.now() - started < 30_000, `took ${performance.now() - started} ms`);
+    const named = await run("many-files", ["300"], {}, { limits: { outputBytes: 50_000 } });
+    assert.equal(named.result.status, "output-limit", named.result.reason);
+    assert.match(named.result.reason!, /output files, their names and log lines/);
+    const few = await run("many-files", ["20"]);
+    assert.equal(few.result.status, "succeeded", few.result.reason);
+    assert.equal(few.result.outputs.length, 20);
   });
 
   it("stop() ends a run at once with status stopped", async () => {

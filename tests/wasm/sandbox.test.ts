@@ -11,6 +11,7 @@ import { parse } from "@bytecodealliance/jco";
 import { capMemories } from "../../wasm-runners/core/memory-cap.ts";
 import { encodeFrame, FrameDecoder } from "../../wasm-runners/core/frames.ts";
 import { checkWasmSpec, wallClockSeconds } from "../../wasm-runners/core/spec.ts";
+import { MAX_OUTPUT_ENTRIES, MAX_OUTPUT_NAME_BYTES } from "../../wasm-runners/core/output-limits.ts";
 import { OutputBudget, OutputLimitExceeded } from "../../wasm-runners/sandbox/budget.ts";
 import { jobFilesystem } from "../../wasm-runners/sandbox/filesystem.ts";
 import { collectOutputs, inputTree } from "../../wasm-runners/sandbox/tree.ts";
@@ -164,6 +165,22 @@ describe("the job file system", () => {
     assert.throws(() => file.write(text("abc"), 8n), OutputLimitExceeded);
     assert.ok(budget.limit === 10);
     assert.deepEqual(collectOutputs(outputs).files, [["f", text("abcdefgh")]]);
+  });
+
+  it("counts entries and the bytes of their names, renames included", () => {
+    const { out, budget } = setup(1 << 30);
+    for (let i = 0; i < MAX_OUTPUT_ENTRIES; i++) out.openAt(noFollow, `${i}`, { create: true }, { write: true });
+    assert.throws(
+      () => out.createDirectoryAt("one-too-many"),
+      (e) => e instanceof OutputLimitExceeded && /more than 10000 files/.test(e.message),
+    );
+    const named = setup(1 << 30).out;
+    const long = "n".repeat(250);
+    named.openAt(noFollow, "f", { create: true }, { write: true });
+    assert.throws(() => {
+      for (let i = 0; i < 10_000; i++) named.renameAt(i % 2 ? long : "f", named, i % 2 ? "f" : long);
+    }, (e) => e instanceof OutputLimitExceeded && e.message.includes(`${MAX_OUTPUT_NAME_BYTES} bytes of paths`));
+    assert.ok(budget.limit === 1 << 30);
   });
 
   it("collects regular files and reports symlinks", () => {

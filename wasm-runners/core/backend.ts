@@ -29,7 +29,7 @@ export interface SandboxProcess {
 }
 
 export interface SandboxBackend {
-  /** For logs and reasons, e.g. "node worker". */
+  /** For logs and reasons, e.g. "node subprocess". */
   readonly name: string;
   /** Whether compiled WebAssembly.Module objects can be sent, or only bytes (another OS process). */
   readonly sendsCompiledModules: boolean;

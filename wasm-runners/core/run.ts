@@ -21,6 +21,7 @@ import { fetchVerified, storeOutput } from "./content.ts";
 import { LogChannel } from "./log-channel.ts";
 import type { JobMessage, Outcome, SandboxMessage } from "./messages.ts";
 import type { SandboxPool } from "./pool.ts";
+import { MAX_OUTPUT_ENTRIES, MAX_OUTPUT_NAME_BYTES } from "./output-limits.ts";
 import type { Programs } from "./programs.ts";
 import { wallClockSeconds } from "./spec.ts";
 
@@ -207,16 +208,27 @@ export class WasmRun implements RunHandle {
     }
   }
 
-  async #keep(verdict: Verdict, files: [string, Uint8Array][]): Promise<Verdict & { outputs: OutputFile[] }> {
-    const total = files.reduce((n, [, bytes]) => n + bytes.length, 0);
-    if (total > this.#spec.limits.outputBytes) {
-      return {
-        status: "output-limit",
-        reason: `its output files total ${total} bytes, over its ${this.#spec.limits.outputBytes}-byte output limit`,
-        keepOutputs: false,
-        outputs: [],
-      };
+  /** Why the outputs the sandbox reported are more than this run may keep, if they are; checked before any is stored. */
+  #overLimits(files: [string, Uint8Array][]): string | undefined {
+    const limit = this.#spec.limits.outputBytes;
+    if (files.length > MAX_OUTPUT_ENTRIES) {
+      return `it left ${files.length} output files, more than the ${MAX_OUTPUT_ENTRIES} a run may keep`;
     }
+    const encoder = new TextEncoder();
+    const names = files.reduce((n, [path]) => n + encoder.encode(path).length, 0);
+    if (names > MAX_OUTPUT_NAME_BYTES) {
+      return `its output files' names total ${names} bytes, more than the ${MAX_OUTPUT_NAME_BYTES} a run may keep`;
+    }
+    const total = files.reduce((n, [, bytes]) => n + bytes.length, names);
+    if (total > limit) {
+      return `its output files and their names total ${total} bytes, over its ${limit}-byte output limit`;
+    }
+    return undefined;
+  }
+
+  async #keep(verdict: Verdict, files: [string, Uint8Array][]): Promise<Verdict & { outputs: OutputFile[] }> {
+    const over = this.#overLimits(files);
+    if (over !== undefined) return { status: "output-limit", reason: over, keepOutputs: false, outputs: [] };
     const outputs: OutputFile[] = [];
     for (const [path, bytes] of files) {
       if (RUN_PATH.test(path)) outputs.push(await storeOutput(this.#store, path, bytes));

@@ -9,7 +9,7 @@ import { SandboxPool } from "./pool.ts";
 import { Programs } from "./programs.ts";
 import { WasmRun } from "./run.ts";
 import { checkWasmSpec } from "./spec.ts";
-import { type TranspileCache, Transpiler } from "./transpile.ts";
+import { type TranspileCache, type TranspileFn, Transpiler } from "./transpile.ts";
 
 export interface WasmRunnerOptions {
   backend: SandboxBackend;
@@ -19,6 +19,8 @@ export interface WasmRunnerOptions {
   warm?: boolean;
   /** JS heap limit of each sandbox process, in MB, where the runtime can set one (default 128). */
   heapMb?: number;
+  /** How components are transpiled (default: jco in this thread). */
+  transpile?: TranspileFn;
 }
 
 export interface WasmRunner extends Runner {
@@ -39,7 +41,10 @@ export function createWasmRunner(options: WasmRunnerOptions): WasmRunner {
   const { backend } = options;
   const heapMb = options.heapMb ?? 128;
   const pool = new SandboxPool(backend, heapMb, options.warm ?? true);
-  const programs = new Programs(new Transpiler(options.cache), backend.sendsCompiledModules);
+  const programs = new Programs(
+    new Transpiler(options.cache, undefined, options.transpile),
+    backend.sendsCompiledModules,
+  );
   const ctx = { pool, programs, backendName: backend.name, heapMb };
   return {
     kind: "wasm",

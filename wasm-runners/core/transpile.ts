@@ -29,6 +29,9 @@ export interface Transpiled {
   exports: string[];
 }
 
+/** How a component's bytes become a `Transpiled`: `transpileComponent` here, or the same in another process. */
+export type TranspileFn = (cid: string, bytes: Uint8Array) => Promise<Transpiled>;
+
 /** Somewhere to keep transpiled components between runs (and restarts). */
 export interface TranspileCache {
   get(cid: string): Promise<Transpiled | undefined>;
@@ -97,10 +100,12 @@ export class Transpiler {
   readonly #memory = new Map<string, Promise<Transpiled>>();
   readonly #persistent?: TranspileCache;
   readonly #capacity: number;
+  readonly #transpile: TranspileFn;
 
-  constructor(persistent?: TranspileCache, capacity = 32) {
+  constructor(persistent?: TranspileCache, capacity = 32, transpile: TranspileFn = transpileComponent) {
     this.#persistent = persistent;
     this.#capacity = capacity;
+    this.#transpile = transpile;
   }
 
   /** The transpiled component `cid`; `fetch` gets its bytes (checked) if no cache has it. */
@@ -124,7 +129,8 @@ export class Transpiler {
       checkJob(cid, stored);
       return stored;
     }
-    const t = await transpileComponent(cid, await fetch());
+    const t = await this.#transpile(cid, await fetch());
+    checkJob(cid, t);
     await this.#persistent?.put(cid, t);
     return t;
   }

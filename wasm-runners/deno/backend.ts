@@ -6,9 +6,8 @@
  * Worker.terminate() in Deno does not stop a busy loop, while killing a
  * process does. Modules cross as bytes and are compiled in the subprocess.
  */
-import type { SandboxBackend, SandboxExit, SandboxProcess } from "../core/backend.ts";
-import { encodeFrame, FrameDecoder } from "../core/frames.ts";
-import type { SandboxMessage } from "../core/messages.ts";
+import type { SandboxBackend, SandboxProcess } from "../core/backend.ts";
+import { framedProcess } from "../core/framed-process.ts";
 
 interface DenoChild {
   stdin: WritableStream<Uint8Array>;
@@ -34,7 +33,6 @@ interface DenoApi {
 }
 
 const CHILD = new URL("./child.ts", import.meta.url).href;
-const STDERR_TAIL = 4096;
 
 function deno(): DenoApi | undefined {
   return (globalThis as unknown as { Deno?: DenoApi }).Deno;
@@ -69,54 +67,23 @@ function spawn(heapMb: number): SandboxProcess {
     clearEnv: true,
     env: childEnv(api),
   }).spawn();
-  const listeners: ((m: SandboxMessage) => void)[] = [];
-  let stderr = "";
-  let killed = false;
-  const readStderr = (async () => {
-    const text = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      stderr = (stderr + text.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
-    }
-  })();
-  const readStdout = (async () => {
-    const frames = new FrameDecoder();
-    for await (const chunk of child.stdout) {
-      for (const m of frames.push(chunk)) for (const l of listeners) l(m as SandboxMessage);
-    }
-  })();
-  const exited = child.status.then(async (status): Promise<SandboxExit> => {
-    await Promise.allSettled([readStderr, readStdout]);
-    if (killed || status.success) return { kind: "exited" };
-    const why = `exit code ${status.code}${status.signal ? ` (${status.signal})` : ""}: ${stderr.trim()}`;
-    return /out of memory|heap limit/i.test(stderr)
-      ? { kind: "out-of-memory", message: why }
-      : { kind: "crashed", message: why };
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    listeners.push((m) => m.type === "ready" && resolve());
-    exited.then((exit) => reject(new Error(`the subprocess ended while loading (${exit.kind})`)));
-  });
-  return {
-    ready,
-    exited,
-    send(job) {
+  return framedProcess({
+    stdout: child.stdout,
+    stderr: child.stderr,
+    status: child.status,
+    writeAndClose(bytes) {
       const writer = child.stdin.getWriter();
-      writer.write(encodeFrame(job)).then(() => writer.close()).catch(() => {});
+      writer.write(bytes).then(() => writer.close()).catch(() => {});
     },
-    onMessage: (listener) => listeners.push(listener),
-    async kill() {
-      killed = true;
-      // An unref'd child's exit would not keep the event loop alive for the wait below.
-      child.ref();
+    kill() {
       try {
         child.kill("SIGKILL");
       } catch {
         // it had already ended
       }
-      await exited;
     },
     setKeepAlive: (keep) => (keep ? child.ref() : child.unref()),
-  };
+  });
 }
 
 export function denoSubprocessBackend(): SandboxBackend {

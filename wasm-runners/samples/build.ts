@@ -32,6 +32,8 @@ export const SAMPLES = [
   "flood",
   "escape",
   "net-probe",
+  "table-bomb",
+  "many-files",
 ] as const;
 export type SampleName = typeof SAMPLES[number];
 

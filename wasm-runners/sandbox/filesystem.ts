@@ -8,7 +8,8 @@
  * only within it and may not be absolute). On top of that it refuses
  * absolute paths (WASI says they are errors; the shim would read them as
  * relative), every mutation under /inputs, and hard links (which could make
- * an input writable through /outputs), and it counts output bytes.
+ * an input writable through /outputs), and it counts output bytes, entries
+ * and the bytes of their names.
  */
 import type { OutputBudget } from "./budget.ts";
 import {
@@ -128,7 +129,7 @@ class Descriptor {
   }
 
   createDirectoryAt(path: string): void {
-    this.#writable().entry();
+    this.#writable().entry(path);
     this.#inner.createDirectoryAt(relative(path));
   }
 
@@ -160,7 +161,7 @@ class Descriptor {
       } catch (e) {
         if (e !== "no-entry") throw e;
       }
-      if (existing === undefined && openFlags.create) this.#budget.entry();
+      if (existing === undefined && openFlags.create) this.#budget.entry(path);
       if (existing?.type === "regular-file" && openFlags.truncate) this.#budget.resize(Number(existing.size), 0);
     }
     return new Descriptor(this.#inner.openAt(pathFlags, path, openFlags, flags), this.#budget);
@@ -178,12 +179,12 @@ class Descriptor {
   renameAt(oldPath: string, newDescriptor: unknown, newPath: string): void {
     this.#writable();
     if (!(newDescriptor instanceof Descriptor)) throw "bad-descriptor";
-    newDescriptor.#writable();
+    newDescriptor.#writable().name(newPath);
     this.#inner.renameAt(relative(oldPath), newDescriptor.#inner, relative(newPath));
   }
 
   symlinkAt(oldPath: string, newPath: string): void {
-    this.#writable().entry();
+    this.#writable().entry(newPath);
     this.#inner.symlinkAt(oldPath, relative(newPath));
   }
 

@@ -1,0 +1,160 @@
+/**
+ * Unauthenticated WebSockets against the real relay process
+ * (peer/relay/node.ts): a frame bigger than a handshake needs closes the
+ * socket (1009) without the relay growing by the frame's size; a socket
+ * that never authenticates is closed after the time limit; a flood of
+ * unauthenticated sockets past the per-address cap is refused while a good
+ * client still authenticates and syncs its space. The peer daemon serves
+ * its sync endpoint the same way.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { WebSocket } from "ws";
+import { createNode } from "../../protocol/node/node.ts";
+import { generateSeed } from "../../protocol/identity/ed25519.ts";
+import { WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
+import { nativeSigner } from "../../peer/crypto/native-signer.ts";
+import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
+import { eventually, memoryKeystore } from "../helpers/nodes.ts";
+import { type PeerProcess, startPeer, stopPeer } from "../helpers/peer-process.ts";
+
+const RELAY = new URL("../../peer/relay/node.ts", import.meta.url).pathname;
+
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
+  return Number(kb) / 1024;
+}
+
+/** Open an unauthenticated socket (from `localAddress`); resolves once open, rejects if refused. */
+function open(url: string, localAddress = "127.0.0.1"): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { localAddress });
+    ws.once("open", () => resolve(ws));
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+    ws.once("error", reject);
+  });
+}
+
+const closed = (ws: WebSocket) => new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+
+describe("unauthenticated sockets on the relay process", { timeout: 120_000 }, () => {
+  let relay: ChildProcess;
+  let home: string;
+  let url: string;
+
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "weft-relay-admission-"));
+    relay = spawn(process.execPath, [RELAY], {
+      env: {
+        ...process.env,
+        WEFT_HOME: home,
+        WEFT_HTTP_HOST: "127.0.0.1",
+        WEFT_HTTP_PORT: "0",
+        WEFT_LOG_LEVEL: "error",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    relay.stdout!.on("data", (d) => (out += d));
+    url = (await eventually(() => /sync\s+(ws:\/\/\S+)/.exec(out)?.[1], 30_000, "relay started"))!;
+  });
+
+  after(async () => {
+    relay.kill("SIGTERM");
+    await new Promise((r) => relay.once("exit", r));
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("an oversized frame before authentication closes the socket (1009) without the relay holding it", async () => {
+    (await open(url)).terminate(); // the first socket's own costs (code loaded, buffers) are not the frames'
+    const before = rssMb(relay.pid!);
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => open(url)));
+    const codes = Promise.all(sockets.map(closed));
+    const frame = new Uint8Array(63 * 1024 * 1024);
+    for (const ws of sockets) ws.send(frame);
+    assert.deepEqual(await codes, Array(8).fill(1009));
+    const grown = rssMb(relay.pid!) - before;
+    // Held, the frames would be 504 MB.
+    assert.ok(grown < 100, `the relay grew by ${grown.toFixed(0)} MB for eight refused 63 MiB frames`);
+  });
+
+  it("a flood past the per-address cap is refused while a good client still syncs", async () => {
+    const flood: WebSocket[] = [];
+    for (let i = 0; i < DEFAULT_ADMISSION.perAddress; i++) flood.push(await open(url, "127.0.0.2"));
+    await assert.rejects(open(url, "127.0.0.2"), /refused with 503/);
+    const node = await createNode({
+      signer: nativeSigner(generateSeed()),
+      verifier: nativeVerifier(),
+      keystore: memoryKeystore(),
+    });
+    try {
+      const ws = node.addNetwork((o) => new WebSocketNetworkAdapter({ ...o, maxBackoffMs: 500 }));
+      ws.connectTo(url, { carrier: true });
+      const space = await node.createSpace("beside a flood");
+      const http = url.replace(/^ws/, "http").replace(/\/v1\/sync$/, "");
+      await eventually(
+        async () => {
+          const info = await (await fetch(`${http}/v1/node`)).json() as { spaces: string[] };
+          return info.spaces.includes(space.id);
+        },
+        20_000,
+        "the relay carries the good client's space",
+      );
+    } finally {
+      await node.stop();
+      for (const s of flood) s.terminate();
+    }
+  });
+
+  it("a socket that never authenticates is closed after the time limit", async () => {
+    const started = performance.now();
+    const ws = await open(url);
+    assert.equal(await closed(ws), 1008);
+    const waited = performance.now() - started;
+    assert.ok(waited >= DEFAULT_ADMISSION.timeoutMs - 1_000, `closed after ${waited} ms`);
+  });
+});
+
+describe("unauthenticated sockets on the peer daemon", { timeout: 60_000 }, () => {
+  let peer: PeerProcess;
+  let url: string;
+
+  before(async () => {
+    peer = await startPeer();
+    url = (await peer.api()).url.replace(/^http/, "ws") + "/v1/sync";
+  });
+
+  after(async () => {
+    await stopPeer(peer);
+  });
+
+  it("an oversized frame before authentication closes the socket (1009) without the daemon holding it", async () => {
+    (await open(url)).terminate();
+    const before = rssMb(peer.child.pid!);
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => open(url)));
+    const codes = Promise.all(sockets.map(closed));
+    const frame = new Uint8Array(63 * 1024 * 1024);
+    for (const ws of sockets) ws.send(frame);
+    assert.deepEqual(await codes, Array(4).fill(1009));
+    const grown = rssMb(peer.child.pid!) - before;
+    assert.ok(grown < 100, `the daemon grew by ${grown.toFixed(0)} MB for four refused 63 MiB frames`);
+  });
+
+  it("a flood past the per-address cap is refused", async () => {
+    const flood: WebSocket[] = [];
+    try {
+      for (let i = 0; i < DEFAULT_ADMISSION.perAddress; i++) flood.push(await open(url, "127.0.0.3"));
+      await assert.rejects(open(url, "127.0.0.3"), /refused with 503/);
+      (await open(url)).terminate(); // another address is still served
+    } finally {
+      for (const s of flood) s.terminate();
+    }
+  });
+});
