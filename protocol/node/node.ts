@@ -170,7 +170,6 @@ export class WeftNode {
     if (libp2p) {
       const { Libp2pNetworkAdapter } = await import("../sync/libp2p-adapter.ts");
       node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
-      node.#gossipsub = (await import("../space/gossipsub.ts")).gossipsubTransport;
     }
     await node.#restore();
     return node;
@@ -367,16 +366,17 @@ export class WeftNode {
     return this.#gossip.get(spaceId);
   }
 
-  /** Loaded with libp2p (see create). */
-  #gossipsub?: typeof import("../space/gossipsub.ts").gossipsubTransport;
-
-  /** Gossip over the sync sessions of transports gossipsub does not cover (WebSockets, in-process). */
+  /**
+   * A space's gossip travels only over sync sessions, and a session sends a
+   * space's gossip only to a remote that proved it may sync that space: so
+   * no adverts, heads or lease renewals ever reach a peer that is not a
+   * member (or a relay carrying the space for its members).
+   */
   #sessionGossip(space: string): GossipTransport {
     return {
       send: (channel, bytes, from) => {
-        if (channel === "heads") return; // a session already pushes document changes to its remote
         for (const adapter of this.#adapters) {
-          if (!adapter.bridgesGossip) continue;
+          if (channel === "heads" && !adapter.carriesHeads) continue;
           for (const session of adapter.sessions.values()) {
             if (session !== from) session.sendGossip(space, channel, bytes);
           }
@@ -400,9 +400,6 @@ export class WeftNode {
       },
     });
     g.addTransport(this.#sessionGossip(space.id));
-    if (this.libp2p && this.#gossipsub) {
-      g.addTransport(this.#gossipsub(this.libp2p.services.pubsub, g, this.diagnostics));
-    }
     this.#gossip.set(space.id, g);
     for (const a of this.#adapters) for (const session of a.sessions.values()) session.pullGossip(space.id);
   }

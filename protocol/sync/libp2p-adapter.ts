@@ -5,7 +5,9 @@
  * the remote's DID comes from the noise-authenticated connection, and the
  * session refuses a hello that claims another. Small frames are coalesced
  * into one write per microtask (each libp2p send costs tens of µs), and
- * backpressure is honoured.
+ * backpressure is honoured. A space's gossip (adverts, heads, lease
+ * renewals) travels on these streams too, only to members: there is no
+ * gossipsub topic a stranger could subscribe to.
  */
 import type { Libp2p, PeerId as Libp2pPeerId, Stream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
@@ -96,8 +98,8 @@ function streamLink(stream: Stream, onClosed: () => void): FrameLink & { onFrame
 }
 
 export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
-  /** Peers on libp2p share gossip through gossipsub. */
-  override readonly bridgesGossip = false;
+  /** Peers on libp2p keep whole spaces: heads tell them what to fetch without polling. */
+  override readonly carriesHeads = true;
   readonly #libp2p: Libp2p;
   /** Remote peers (libp2p id string) with a sync stream open or being opened. */
   readonly #active = new Set<string>();

@@ -35,10 +35,13 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   readonly #sharedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
 
   /**
-   * Whether gossip is relayed over this transport's sessions. True for
-   * WebSockets and in-process links; libp2p peers have gossipsub instead.
+   * Whether document heads are gossiped over this transport's sessions.
+   * Off for WebSockets and in-process links: a session already pushes every
+   * change of the documents its remote holds, and a browser tab should not
+   * be made to fetch documents it did not open. libp2p peers keep whole
+   * spaces and get heads (see Libp2pNetworkAdapter).
    */
-  readonly bridgesGossip: boolean = true;
+  readonly carriesHeads: boolean = false;
 
   /** The remotes are Weft nodes: they keep whole spaces. */
   readonly offersWholeSpaces = true;
