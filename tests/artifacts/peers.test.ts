@@ -1,10 +1,11 @@
 /**
  * Artifacts between two real peers on loopback libp2p, both publishing to
  * the same real S3-compatible server (s3rver, its own process): B fetches
- * the manifest of a run recorded on A by CID over bitswap and verifies its
- * provenance and every output byte; a manifest edited after signing, a
- * flipped byte in a stored output and a manifest signed by a key without
- * the run capability are each detected by the peer that fetched it. Also
+ * the manifest of a run recorded on A by CID over their sync session (the
+ * members-only blob exchange) and verifies its provenance and every output
+ * byte; a manifest edited after signing, a flipped byte in a stored output
+ * and a manifest signed by a key without the run capability are each
+ * detected by the peer that fetched it. Also
  * the runners' ContentStore: local first, then S3, verified.
  */
 import { after, before, describe, it } from "node:test";
@@ -53,7 +54,7 @@ async function finishedRun(peer: ArtifactPeer, bytes: Uint8Array, path = "report
   };
 }
 
-describe("two peers: manifests by CID over bitswap, verified", () => {
+describe("two peers: manifests by CID between members, verified", () => {
   let s3: TestS3;
   let a: ArtifactPeer;
   let b: ArtifactPeer;
