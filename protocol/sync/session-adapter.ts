@@ -88,8 +88,15 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
     return () => this.#sharedListeners.delete(listener);
   }
 
-  /** Run a session over a new link; `expectedRemoteDid` when the transport authenticated the remote. */
-  protected openSession(link: FrameLink, expectedRemoteDid?: string, carrier = false): SyncSession {
+  /**
+   * Run a session over a new link; `expectedRemoteDid` when the transport
+   * authenticated the remote; `withhold` when the remote connected to us
+   * (see SessionOptions.withhold).
+   */
+  protected openSession(
+    link: FrameLink,
+    options: { expectedRemoteDid?: string; carrier?: boolean; withhold?: boolean } = {},
+  ): SyncSession {
     const session: SyncSession = new SyncSession({
       link,
       localDid: this.options.did,
@@ -97,8 +104,9 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
       localMeta: this.peerMetadata as { storageId?: string; isEphemeral?: boolean } | undefined,
       authority: this.options.authority,
       diagnostics: this.options.diagnostics,
-      expectedRemoteDid,
-      carrier,
+      expectedRemoteDid: options.expectedRemoteDid,
+      carrier: options.carrier ?? false,
+      withhold: options.withhold ?? false,
       onReady: (s) => {
         this.#pending.delete(s);
         const peer = s.remotePeer as string;

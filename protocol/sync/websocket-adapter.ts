@@ -109,10 +109,11 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
 
   /** Serve a socket a server accepted (a browser, a NATed peer). */
   accept(socket: WebSocketLike): SyncSession | undefined {
-    return this.#run(socket);
+    return this.#run(socket, undefined, false, true);
   }
 
-  #run(socket: WebSocketLike, onGone?: () => void, carrier = false): SyncSession | undefined {
+  /** `withhold`: the remote connected to us (see SessionOptions.withhold). */
+  #run(socket: WebSocketLike, onGone?: () => void, carrier = false, withhold = false): SyncSession | undefined {
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);
     let session: SyncSession | undefined;
@@ -125,8 +126,7 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
           },
           close: () => socket.close(1000, "session closed"),
         },
-        undefined,
-        carrier,
+        { carrier, withhold },
       );
     };
     const end = () => {

@@ -4,11 +4,14 @@
  * code — a js-libp2p node with gossipsub, a helia node with bitswap — dials
  * them and asks for everything it can: it subscribes to the space's old
  * gossip topics, asks for a run manifest by CID, listens for wantlists, and
- * re-publishes a member's signed advert to a member that has not seen it.
- * It gets nothing, and nothing it sends is accepted.
+ * re-publishes a member's signed advert to a member that has not seen it,
+ * and opens Weft's own `/weft/sync/1` handshake with a member. It gets
+ * nothing, and nothing it sends is accepted.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { WebSocket, WebSocketServer } from "ws";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
@@ -16,12 +19,16 @@ import { identify } from "@libp2p/identify";
 import type { Libp2p, PeerId } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
 import { createHelia } from "helia";
+import { lpStream } from "@libp2p/utils";
 import { createLibp2p } from "libp2p";
 import type { Bitswap } from "@helia/bitswap";
 import { rawCid } from "../../protocol/artifacts/digest.ts";
 import { manifestCid } from "../../protocol/artifacts/manifest.ts";
 import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
-import type { GossipChannel } from "../../protocol/sync/frames.ts";
+import { decodeFrame, encodeFrame, type Frame, type GossipChannel, SYNC_PROTOCOL } from "../../protocol/sync/frames.ts";
+import { didFromPeerId } from "../../protocol/identity/peer-id.ts";
+import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
+import { type WebSocketLike, WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { MemoryStorageAdapter } from "../../protocol/storage/memory-storage.ts";
@@ -110,6 +117,34 @@ async function meshedWith(stranger: Libp2p<{ pubsub: GossipSub }>, peer: PeerId,
   await eventually(() => stranger.services.pubsub.getSubscribers(topic).some((p) => p.equals(peer)), 10_000, "mesh");
 }
 
+/**
+ * The sync handshake as the wire format defines it, from a stranger: hello,
+ * then an auth with no proofs (it has none); every frame heard until the
+ * member's own auth.
+ */
+async function handshake(
+  did: string,
+  send: (frame: Uint8Array) => unknown,
+  read: () => Promise<Uint8Array>,
+): Promise<Uint8Array[]> {
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  await send(encodeFrame({ t: "hello", v: 1, nonce, did, peer: "stranger" }));
+  await send(encodeFrame({ t: "auth", proofs: [] }));
+  const heard: Uint8Array[] = [];
+  while (!heard.some((b) => decodeFrame(b).t === "auth")) heard.push(await read());
+  return heard;
+}
+
+/** The member proved no space, and named neither the space nor its document. */
+function assertToldNothing(heard: Uint8Array[], space: Space): void {
+  const auth = heard.map((b) => decodeFrame(b)).find((f) => f.t === "auth") as Extract<Frame, { t: "auth" }>;
+  assert.equal(auth.proofs.length, 0, "the member proved its spaces to a stranger");
+  const text = heard.map((b) => new TextDecoder().decode(b)).join("");
+  for (const secret of [space.id, space.url.replace(/^automerge:/, "")]) {
+    assert.ok(!text.includes(secret), `the stranger was told ${secret}`);
+  }
+}
+
 describe("a stranger running stock libp2p or helia gets nothing of a space", () => {
   let a: TestNode;
   let b: TestNode;
@@ -170,6 +205,56 @@ describe("a stranger running stock libp2p or helia gets nothing of a space", () 
       assert.ok(stranger.getConnections(a.node.libp2p!.peerId).length > 0, "the stranger stayed connected");
     } finally {
       await stranger.stop();
+    }
+  });
+
+  it("a stranger that opens the sync handshake with a member is told none of its spaces", async () => {
+    const stranger = await stockGossipNode();
+    try {
+      const stream = await stranger.dialProtocol(a.node.libp2p!.getMultiaddrs()[0], SYNC_PROTOCOL, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const lp = lpStream(stream);
+      const heard = await handshake(
+        didFromPeerId(stranger.peerId),
+        (frame) => lp.write(frame),
+        async () => (await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray(),
+      );
+      assertToldNothing(heard, spaceA);
+      await stream.close();
+    } finally {
+      await stranger.stop();
+    }
+  });
+
+  it("nor is a stranger that opens it on a member's WebSocket", async () => {
+    const ws = a.node.addNetwork((o) => new WebSocketNetworkAdapter(o));
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    server.on("connection", (socket) => ws.accept(socket as unknown as WebSocketLike));
+    await new Promise((r) => server.once("listening", r));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    client.binaryType = "arraybuffer";
+    const inbox: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    client.addEventListener("message", (e) => {
+      inbox.push(new Uint8Array(e.data as ArrayBuffer));
+      wake?.();
+    });
+    try {
+      await new Promise((r) => client.addEventListener("open", r, { once: true }));
+      const heard = await handshake(
+        (await signerFromSeed(generateSeed())).did,
+        (frame) => client.send(frame),
+        async () => {
+          while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
+          return inbox.shift()!;
+        },
+      );
+      assertToldNothing(heard, spaceA);
+    } finally {
+      client.close();
+      ws.disconnect();
+      await new Promise((r) => server.close(r));
     }
   });
 
