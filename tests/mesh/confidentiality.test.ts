@@ -3,10 +3,10 @@
  * share a space; next to them a stranger runs stock software with no Weft
  * code — a js-libp2p node with gossipsub, a helia node with bitswap — dials
  * them and asks for everything it can: it subscribes to the space's old
- * gossip topics, asks for a run manifest by CID, listens for wantlists, and
- * re-publishes a member's signed advert to a member that has not seen it,
- * and opens Weft's own `/weft/sync/1` handshake with a member. It gets
- * nothing, and nothing it sends is accepted.
+ * gossip topics, opens Weft's own `/weft/sync/1` handshake (on libp2p and
+ * on a WebSocket), re-publishes a member's signed advert to a member that
+ * has not seen it, asks for a run manifest by CID and listens for
+ * wantlists. It gets nothing, and nothing it sends is accepted.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -24,7 +24,6 @@ import { createLibp2p } from "libp2p";
 import type { Bitswap } from "@helia/bitswap";
 import { rawCid } from "../../protocol/artifacts/digest.ts";
 import { manifestCid } from "../../protocol/artifacts/manifest.ts";
-import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
 import { decodeFrame, encodeFrame, type Frame, type GossipChannel, SYNC_PROTOCOL } from "../../protocol/sync/frames.ts";
 import { didFromPeerId } from "../../protocol/identity/peer-id.ts";
 import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
@@ -33,6 +32,7 @@ import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { MemoryStorageAdapter } from "../../protocol/storage/memory-storage.ts";
 import { utf8 } from "../../protocol/bytes.ts";
+import { advert } from "../helpers/adverts.ts";
 import { type ArtifactPeer, artifactPeer } from "../helpers/artifacts.ts";
 import { dial, eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts";
 
@@ -41,19 +41,6 @@ const CHANNELS: GossipChannel[] = ["capacity", "heads", "leases"];
 const topicOf = (space: string, channel: GossipChannel) => `weft/1/${space}/${channel}`;
 /** How long a stranger's request may wait for an answer before it counts as refused. */
 const ASK_MS = 3000;
-
-const advert = (over: Partial<CapacityAdvert> = {}): CapacityAdvert => ({
-  cpu: { cores: 8, load: 0.5 },
-  memoryMb: { total: 16_000, free: 8_000 },
-  gpus: 1,
-  runners: ["wasm"],
-  tags: ["gpu"],
-  version: "0.1.0",
-  running: 0,
-  slots: 4,
-  ttl: 60,
-  ...over,
-});
 
 /** A stock js-libp2p node with gossipsub: no Weft code, fully offline (no discovery, no routers). */
 async function stockGossipNode(): Promise<Libp2p<{ identify: unknown; pubsub: GossipSub }>> {
@@ -183,8 +170,8 @@ describe("a stranger running stock libp2p or helia gets nothing of a space", () 
       // The members exchange adverts, heads (a new task) and a lease renewal.
       const rounds = 3;
       for (let i = 0; i < rounds; i++) {
-        await a.node.gossip(spaceA.id)!.advertise(advert({ slots: 10 + i }));
-        await b.node.gossip(spaceB.id)!.advertise(advert({ slots: 20 + i, gpus: 0 }));
+        await a.node.gossip(spaceA.id)!.advertise(advert({ slots: 10 + i, gpus: 1, tags: ["gpu"] }));
+        await b.node.gossip(spaceB.id)!.advertise(advert({ slots: 20 + i }));
       }
       const task = await spaceA.createTask({ title: "private work" });
       await eventually(() => spaceB.task(task.id), 10_000, "task on B");
