@@ -35,7 +35,7 @@ import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
 import { type GossipTransport, SpaceGossip } from "../space/gossip.ts";
 import type { ContentStore } from "../runner/runner.ts";
-import { blobFromMesh } from "./blobs.ts";
+import { blobFromMesh, mayServe, parseBlobCid } from "./blobs.ts";
 import { Commands } from "../ucan/commands.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { Validator } from "../ucan/validator.ts";
@@ -183,9 +183,9 @@ export class WeftNode {
       diagnostics: this.diagnostics,
       onGossip: (session, space, channel, bytes) => void this.#gossip.get(space)?.receive(channel, bytes, session),
       blobs: async (cid, hops, from) => {
-        const local = await this.#blobs?.get(cid);
-        if (local || hops === 0) return local;
-        return await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from);
+        const bytes = (await this.#blobs?.get(cid)) ??
+          (hops > 0 ? await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from) : undefined);
+        return bytes && mayServe(parseBlobCid(cid), bytes, from.spaces) ? bytes : undefined;
       },
       logs: (space, task, follow, signal) => this.#logs?.(space, task, follow, signal),
       onAccessChanged: () => this.#shareChanged(),

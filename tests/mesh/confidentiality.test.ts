@@ -273,7 +273,7 @@ describe("a stranger running stock libp2p or helia gets nothing of a space", () 
   });
 });
 
-describe("a stranger running stock helia gets no manifest and no wantlist", () => {
+describe("manifests go only to members of their space: stock helia gets no block and no wantlist", () => {
   let a: ArtifactPeer;
   let b: ArtifactPeer;
   let space: Space;
@@ -304,10 +304,11 @@ describe("a stranger running stock helia gets no manifest and no wantlist", () =
     await a?.stop();
   });
 
-  it("asks a member peer for a run manifest it holds, by CID, and gets no block", async () => {
-    const stored = await a.artifacts.local.write([utf8("coverage: 93%\n")]);
+  /** A finished run recorded on A: its signed manifest, kept and pinned there. */
+  async function recordedRun(report: string) {
+    const stored = await a.artifacts.local.write([utf8(report)]);
     const now = Date.now();
-    const built = await a.artifacts.recordRun(space.id, {
+    return await a.artifacts.recordRun(space.id, {
       task: newTaskId(),
       spec,
       result: {
@@ -318,6 +319,10 @@ describe("a stranger running stock helia gets no manifest and no wantlist", () =
         endedAt: now - 500,
       },
     });
+  }
+
+  it("asks a member peer for a run manifest it holds, by CID, and gets no block", async () => {
+    const built = await recordedRun("coverage: 93%\n");
     const cid = manifestCid(built.bytes);
     assert.equal(await a.artifacts.manifests.has(cid), true);
     // A member fetches it by CID; the stranger asking the same peer for the same CID gets nothing.
@@ -348,5 +353,23 @@ describe("a stranger running stock helia gets no manifest and no wantlist", () =
       clearInterval(watch);
     }
     assert.deepEqual([...seen], [], "the stranger was told what a member wants");
+  });
+
+  it("a member of another space on the same peer gets no manifest of this one", async () => {
+    const built = await recordedRun("coverage: 71%\n");
+    const other = await libp2pNode();
+    try {
+      const elsewhere = await a.node.createSpace("elsewhere");
+      await dial(other, a);
+      await other.node.join(await a.node.invite(elsewhere.id, { audience: other.node.did }), {
+        signal: AbortSignal.timeout(15_000),
+      });
+      await eventually(() => other.node.sessionTo(a.node.did)?.shared.has(elsewhere.id), 10_000, "shared");
+      assert.equal(await other.node.fetchBlob(built.cid, AbortSignal.timeout(ASK_MS)), undefined);
+      // A member of the manifest's space asking the same peer gets it.
+      assert.ok(await b.node.fetchBlob(built.cid, AbortSignal.timeout(10_000)));
+    } finally {
+      await other.node.stop();
+    }
   });
 });
