@@ -1,21 +1,18 @@
 /**
- * Manifests in helia, on the node's own libp2p: blocks in blockstore-fs
- * under the data dir (durable writes), pins in a durable datastore, and
- * bitswap as the only way out — so one identity, one set of connections,
- * and nothing that dials on its own: no discovery, no delegated routers,
- * no gateways. A block this node lacks is asked of the peers it is
- * connected to; `get` always carries an AbortSignal, so a CID no peer has
- * fails in bounded time instead of waiting for a provider search.
- *
- * helia 7's libp2p mixin can only create its own libp2p, so this uses
- * helia's light core with the node's existing libp2p attached, and the
- * bitswap mixin on top (bitswap takes libp2p from the helia object).
+ * Manifests in helia, kept local: blocks in blockstore-fs under the data
+ * dir (durable writes), pins in a durable datastore, and no libp2p at all —
+ * no bitswap, no discovery, no delegated routers, no gateways. A run
+ * manifest says what a space ran (space, task, runner, outputs, provenance),
+ * so it leaves this node only over sync sessions, to a remote that proved it
+ * may sync a space: a block this node lacks is asked of those members by CID
+ * (`fetch`, the node's blob exchange, which checks the bytes hash to the
+ * CID), and nothing is ever asked of, or sent a wantlist to, a stranger.
+ * `get` always carries an AbortSignal, so a CID no member has fails in
+ * bounded time.
  */
 import { join } from "node:path";
 import * as dagJson from "@ipld/dag-json";
-import { withBitswap } from "@helia/bitswap";
 import { createHeliaLight } from "helia";
-import type { Libp2p } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import { concatBytes } from "../../protocol/bytes.ts";
 import { DAG_JSON } from "../../protocol/codec/cid.ts";
@@ -37,6 +34,9 @@ export interface Pin {
 
 type Helia = ReturnType<typeof createHeliaLight>;
 
+/** A block by CID from the member peers connected now (verified against the CID), or undefined. */
+export type FetchBlock = (cid: string, signal: AbortSignal) => Promise<Uint8Array | undefined>;
+
 /** Parse a manifest CID (dag-json); ArtifactError "artifact/invalid-cid" otherwise. */
 export function parseManifestCid(text: string): CID {
   const cid = parseCid(text);
@@ -46,26 +46,22 @@ export function parseManifestCid(text: string): CID {
 
 export class ManifestStore {
   readonly helia: Helia;
+  readonly #fetch: FetchBlock;
 
-  private constructor(helia: Helia) {
+  private constructor(helia: Helia, fetch: FetchBlock) {
     this.helia = helia;
+    this.#fetch = fetch;
   }
 
-  /** Open the store under `dir` and start bitswap on `libp2p`. */
-  static async open(options: { dir: string; libp2p: Libp2p }): Promise<ManifestStore> {
+  /** Open the store under `dir`; blocks it lacks are asked of member peers through `fetch`. */
+  static async open(options: { dir: string; fetch: FetchBlock }): Promise<ManifestStore> {
     const blockstore = new DurableFsBlockstore(join(options.dir, "blocks"));
     await blockstore.open();
     const datastore = new FsDatastore(join(options.dir, "pins"));
     await datastore.open();
     const helia = createHeliaLight({ blockstore, datastore, codecs: [dagJson], routers: [] });
-    Object.defineProperty(helia, "libp2p", { value: options.libp2p, enumerable: true });
-    withBitswap(helia as unknown as Parameters<typeof withBitswap>[0], {
-      // Send a want at once rather than after bitswap's default 10 ms of batching:
-      // manifests are fetched one by one, on demand, and that wait was most of a fetch.
-      sendWantlistDebounce: 0,
-    });
     await helia.start();
-    return new ManifestStore(helia);
+    return new ManifestStore(helia, options.fetch);
   }
 
   /** Keep a manifest block (durably) and pin it; resolves to its CID. */
@@ -82,30 +78,29 @@ export class ManifestStore {
   }
 
   /**
-   * The block for `cid`, from here or from a connected peer over bitswap
-   * (helia checks it hashes to the CID). Rejects with "not-found" when no
-   * peer produced it before `signal` (default: 15 s).
+   * The block for `cid`, from here or from a connected member peer (kept
+   * here once fetched). Rejects with "not-found" when no member produced it
+   * before `signal` (default: 15 s).
    */
   async get(cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const signal = options.signal ?? AbortSignal.timeout(DEFAULT_FETCH_MS);
+    if (await this.has(cid)) return await this.#read(cid, signal);
+    const bytes = await this.#fetch(cid.toString(), signal);
+    if (!bytes) throw new WeftError("NotFound", "not-found", `no member peer provided manifest ${cid} in time`);
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      throw new ArtifactError("artifact/too-large", `${cid} is larger than a manifest`);
+    }
+    await this.helia.blockstore.put(cid, bytes);
+    return bytes;
+  }
+
+  async #read(cid: CID, signal: AbortSignal): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let size = 0;
-    try {
-      for await (const part of this.helia.blockstore.get(cid, { signal })) {
-        size += part.length;
-        if (size > MAX_MANIFEST_BYTES) {
-          throw new ArtifactError("artifact/too-large", `${cid} is larger than a manifest`);
-        }
-        parts.push(part);
-      }
-    } catch (e) {
-      if (e instanceof WeftError) throw e;
-      if (signal.aborted) {
-        throw new WeftError("NotFound", "not-found", `no connected peer provided manifest ${cid} in time`, {
-          cause: e,
-        });
-      }
-      throw e;
+    for await (const part of this.helia.blockstore.get(cid, { signal })) {
+      size += part.length;
+      if (size > MAX_MANIFEST_BYTES) throw new ArtifactError("artifact/too-large", `${cid} is larger than a manifest`);
+      parts.push(part);
     }
     return concatBytes(...parts);
   }

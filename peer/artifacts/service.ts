@@ -7,6 +7,8 @@
  * or its outputs become readable in the space.
  */
 import { join } from "node:path";
+import { CID } from "multiformats/cid";
+import { DAG_JSON } from "../../protocol/codec/cid.ts";
 import type { WeftNode } from "../../protocol/node/node.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import type { Verifier } from "../../protocol/identity/ed25519.ts";
@@ -20,7 +22,6 @@ import { RUN_LOG_MEDIA_TYPE } from "../../protocol/artifacts/run-log.ts";
 import { mediaTypeOf } from "../../protocol/artifacts/media-type.ts";
 import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
 import { type VerifiedManifest, verifyManifest, verifyOutput } from "../../protocol/artifacts/verify.ts";
-import type { Libp2p } from "@libp2p/interface";
 import { LocalArtifactStore, notFound } from "./local-store.ts";
 import { ManifestStore, parseManifestCid } from "./manifest-store.ts";
 import { nativeSha256 } from "./native-sha256.ts";
@@ -114,8 +115,8 @@ export class ArtifactService {
 
   /**
    * Everything under `<dir>` (the peer's `<data dir>/artifacts`): the local
-   * store, manifests (on the node's libp2p) and space references, plus the
-   * S3 store when `s3` is given. Its bucket and credentials are checked now:
+   * store, manifests and space references, plus the S3 store when `s3` is
+   * given; what it holds is served to the node's member peers by CID. Its bucket and credentials are checked now:
    * wrong credentials or a missing bucket refuse to open (a setting to fix);
    * an endpoint that does not answer is only reported through `warn` (it may
    * come up later; until then S3 operations fail with that error).
@@ -127,26 +128,25 @@ export class ArtifactService {
     verifier?: Verifier;
     warn?: (message: string) => void;
   }): Promise<ArtifactService> {
-    if (!options.node.libp2p) {
-      throw new WeftError("NoLibp2p", "artifact/no-libp2p", "artifacts need a node with libp2p (for bitswap)");
-    }
     const remote = options.s3 ? new S3ArtifactStore(options.s3) : undefined;
     try {
       await remote?.check(AbortSignal.timeout(10_000)).catch((e) => {
         if (!isWeftError(e, "artifact/store-unreachable")) throw e;
         options.warn?.(e.message);
       });
-      return new ArtifactService({
+      const service = new ArtifactService({
         node: options.node,
         local: await LocalArtifactStore.open({ dir: join(options.dir, "store"), node: options.node.did }),
         ...(remote ? { remote } : {}),
         manifests: await ManifestStore.open({
           dir: join(options.dir, "manifests"),
-          libp2p: options.node.libp2p as Libp2p,
+          fetch: (cid, signal) => options.node.fetchBlob(cid, signal),
         }),
         refs: new SpaceRefs(join(options.dir, "refs")),
         ...(options.verifier ? { verifier: options.verifier } : {}),
       });
+      options.node.serveBlobs(service.#served());
+      return service;
     } catch (e) {
       remote?.destroy();
       throw e;
@@ -197,6 +197,25 @@ export class ArtifactService {
         return await this.local.get(cid);
       },
       put: (bytes) => this.local.put(bytes),
+    };
+  }
+
+  /**
+   * What this peer serves by CID to members who ask (the node answers only
+   * over sync sessions with a remote that proved membership of a space):
+   * artifact bytes, and the manifests it keeps, so member peers pin them and
+   * a browser can check a run's provenance. Only what its own stores hold
+   * (its bucket included): a request never turns into a fetch from other peers.
+   */
+  #served(): ContentStore {
+    const local = this.contentStore();
+    return {
+      get: async (text) => {
+        const cid = CID.parse(text);
+        if (cid.code !== DAG_JSON) return await local.get(text);
+        return await this.manifests.has(cid) ? await this.manifests.get(cid) : undefined;
+      },
+      put: (bytes) => local.put(bytes),
     };
   }
 

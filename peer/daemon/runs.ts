@@ -7,9 +7,7 @@
  */
 import { join } from "node:path";
 import type { WeftNode } from "../../protocol/node/node.ts";
-import type { ContentStore, Runner } from "../../protocol/runner/runner.ts";
-import { DAG_JSON } from "../../protocol/codec/cid.ts";
-import { CID } from "multiformats/cid";
+import type { Runner } from "../../protocol/runner/runner.ts";
 import { meshContentStore } from "../../protocol/runner/mesh-store.ts";
 import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import { serveRunLogs } from "../../protocol/scheduler/run-logs.ts";
@@ -29,23 +27,6 @@ export interface Runs {
   stop(): Promise<void>;
 }
 
-/**
- * What this peer serves by CID to members who ask: artifact bytes, and the
- * manifests it keeps (so a browser can check a run's provenance). Only what
- * its own stores hold (its bucket included): a request never turns into a
- * fetch from other peers.
- */
-function blobsAndManifests(local: ContentStore, artifacts: ArtifactService): ContentStore {
-  return {
-    async get(text) {
-      const cid = CID.parse(text);
-      if (cid.code !== DAG_JSON) return await local.get(text);
-      return await artifacts.manifests.has(cid) ? await artifacts.manifests.get(cid) : undefined;
-    },
-    put: (bytes) => local.put(bytes),
-  };
-}
-
 /** The WASM runner for the runtime this peer runs on (a subprocess sandbox per job on both). */
 function wasmRunner(cacheDir: string): WasmRunner {
   return "Deno" in globalThis ? createDenoWasmRunner({ cacheDir }) : createNodeWasmRunner({ cacheDir });
@@ -62,7 +43,6 @@ export async function startRuns(
   if (config.capacity.slots > 0 && await wasm.available()) runners.push(wasm);
   else if (config.capacity.slots > 0) log.warn("WebAssembly is not available here: this peer runs no jobs");
   const local = artifacts.contentStore();
-  node.serveBlobs(blobsAndManifests(local, artifacts));
   const capacity = new CapacityAdvertiser(node, {
     gpus: config.capacity.gpus,
     tags: config.capacity.tags,

@@ -35,7 +35,7 @@ import { ArtifactError } from "./errors.ts";
 import { RUN_LOG_SUBJECT } from "./run-log.ts";
 
 export const MANIFEST_TYPE = "weft/artifact-manifest@1";
-/** Manifests travel as single blocks; bitswap carries up to 4 MiB per message. */
+/** Manifests travel as single blobs between members (one sync frame each), kept small enough to fetch and verify at once. */
 export const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
 export const MAX_OUTPUTS = 4096;
 

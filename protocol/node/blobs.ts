@@ -3,10 +3,13 @@
  * a space with this node (who may ask theirs, a bounded number of hops
  * further), a few at a time, and take the first answer whose
  * bytes hash to the CID asked for. An answer with other bytes is ignored:
- * nothing unverified is ever returned.
+ * nothing unverified is ever returned. What a node answers is gated by
+ * space (`mayServe`): a run manifest goes only to a remote that proved the
+ * space it is about.
  */
 import { CID } from "multiformats/cid";
 import { cidOf, DAG_JSON, RAW } from "../codec/cid.ts";
+import { decodeManifest } from "../artifacts/manifest.ts";
 import { WeftError } from "../errors.ts";
 import type { SyncSession } from "../sync/session.ts";
 
@@ -34,6 +37,21 @@ export function parseBlobCid(text: string): CID {
 /** Do `bytes` hash to `cid`? */
 export function matchesCid(bytes: Uint8Array, cid: CID): boolean {
   return cidOf(bytes, cid.code).equals(cid);
+}
+
+/**
+ * May a remote that proved `spaces` be given these bytes for `cid`? A run
+ * manifest (dag-json) says what a space ran, so it goes only to a remote
+ * that proved the space it names (a block that is no manifest goes to
+ * nobody); raw bytes name no space and go to any remote that shares one.
+ */
+export function mayServe(cid: CID, bytes: Uint8Array, spaces: ReadonlySet<string>): boolean {
+  if (cid.code !== DAG_JSON) return true;
+  try {
+    return spaces.has(decodeManifest(bytes).space);
+  } catch {
+    return false;
+  }
 }
 
 /** Peers asked at once. */

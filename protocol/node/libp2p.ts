@@ -1,16 +1,19 @@
 /**
- * The libp2p half of a node: noise, yamux, identify, ping and gossipsub
- * over whatever transports the shell injects, with nothing that dials on
- * its own (no discovery, no public routers): a node meets only the peers
- * it is told about. The node's Ed25519 key is its PeerId.
+ * The libp2p half of a node: noise, yamux, identify and ping over whatever
+ * transports the shell injects, with nothing that dials on its own (no
+ * discovery, no public routers): a node meets only the peers it is told
+ * about. The node's Ed25519 key is its PeerId.
+ *
+ * Nothing of a space is served on this node's libp2p except over
+ * `/weft/sync/1` sessions, and there only to a remote that proved it may
+ * sync that space: no gossipsub (a stranger could subscribe to a topic),
+ * no bitswap (a stranger could ask for blocks and be sent wantlists).
  */
 import { createLibp2p, type Libp2pOptions } from "libp2p";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
 import { ping } from "@libp2p/ping";
-import { gossipsub } from "@libp2p/gossipsub";
-import type { GossipSub } from "@libp2p/gossipsub";
 import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
 import type { Libp2p } from "@libp2p/interface";
 
@@ -24,7 +27,7 @@ export interface Libp2pConfig {
   connectionGater?: Libp2pOptions["connectionGater"];
 }
 
-export type WeftLibp2p = Libp2p<{ identify: unknown; ping: unknown; pubsub: GossipSub }>;
+export type WeftLibp2p = Libp2p<{ identify: unknown; ping: unknown }>;
 
 export async function createWeftLibp2p(config: Libp2pConfig): Promise<WeftLibp2p> {
   const privateKey = await generateKeyPairFromSeed("Ed25519", config.seed);
@@ -42,35 +45,16 @@ export async function createWeftLibp2p(config: Libp2pConfig): Promise<WeftLibp2p
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
-        emitSelf: false,
-        allowPublishToZeroTopicPeers: true,
-        // Topic validators decide; messages must be signed by their origin.
-        globalSignaturePolicy: "StrictSign",
-        scoreParams: {
-          IPColocationFactorWeight: 0, // local peers share an address
-          topics: {},
-        },
-        scoreThresholds: {
-          gossipThreshold: -10,
-          publishThreshold: -50,
-          graylistThreshold: -80,
-        },
-      }),
     },
   }) as unknown as WeftLibp2p;
 }
 
 /**
- * Stop libp2p and clear the timers it leaves behind (gossipsub 17.1's
- * heartbeat, the address manager's debounce), so a process can exit.
+ * Stop libp2p and clear the timer it leaves behind (the address manager's
+ * debounce), so a process can exit.
  */
 export async function stopWeftLibp2p(node: WeftLibp2p): Promise<void> {
-  // deno-lint-ignore no-explicit-any
-  const gs = node.services.pubsub as any;
-  const heartbeat = gs?.status?.heartbeatTimeout;
   await node.stop();
-  if (heartbeat != null) clearTimeout(heartbeat);
   // deno-lint-ignore no-explicit-any
   (node as any).components?.addressManager?._updatePeerStoreAddresses?.stop?.();
 }

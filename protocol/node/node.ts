@@ -36,7 +36,7 @@ import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
 import { type GossipTransport, SpaceGossip } from "../space/gossip.ts";
 import type { ContentStore } from "../runner/runner.ts";
-import { blobFromMesh } from "./blobs.ts";
+import { blobFromMesh, mayServe, parseBlobCid } from "./blobs.ts";
 import { Commands } from "../ucan/commands.ts";
 import { MemoryProofStore } from "../ucan/stores.ts";
 import { Validator } from "../ucan/validator.ts";
@@ -171,7 +171,6 @@ export class WeftNode {
     if (libp2p) {
       const { Libp2pNetworkAdapter } = await import("../sync/libp2p-adapter.ts");
       node.addNetwork((o) => new Libp2pNetworkAdapter({ ...o, libp2p }));
-      node.#gossipsub = (await import("../space/gossipsub.ts")).gossipsubTransport;
     }
     await node.#restore();
     return node;
@@ -185,9 +184,9 @@ export class WeftNode {
       diagnostics: this.diagnostics,
       onGossip: (session, space, channel, bytes) => void this.#gossip.get(space)?.receive(channel, bytes, session),
       blobs: async (cid, hops, from) => {
-        const local = await this.#blobs?.get(cid);
-        if (local || hops === 0) return local;
-        return await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from);
+        const bytes = (await this.#blobs?.get(cid)) ??
+          (hops > 0 ? await this.#fetchBlob(cid, AbortSignal.timeout(BLOB_HOP_TIMEOUT_MS), hops - 1, from) : undefined);
+        return bytes && mayServe(parseBlobCid(cid), bytes, from.spaces) ? bytes : undefined;
       },
       logs: (space, task, follow, signal) => this.#logs?.(space, task, follow, signal),
       onAccessChanged: () => this.#shareChanged(),
@@ -368,16 +367,17 @@ export class WeftNode {
     return this.#gossip.get(spaceId);
   }
 
-  /** Loaded with libp2p (see create). */
-  #gossipsub?: typeof import("../space/gossipsub.ts").gossipsubTransport;
-
-  /** Gossip over the sync sessions of transports gossipsub does not cover (WebSockets, in-process). */
+  /**
+   * A space's gossip travels only over sync sessions, and a session sends a
+   * space's gossip only to a remote that proved it may sync that space: so
+   * no adverts, heads or lease renewals ever reach a peer that is not a
+   * member (or a relay carrying the space for its members).
+   */
   #sessionGossip(space: string): GossipTransport {
     return {
       send: (channel, bytes, from) => {
-        if (channel === "heads") return; // a session already pushes document changes to its remote
         for (const adapter of this.#adapters) {
-          if (!adapter.bridgesGossip) continue;
+          if (channel === "heads" && !adapter.carriesHeads) continue;
           for (const session of adapter.sessions.values()) {
             if (session !== from) session.sendGossip(space, channel, bytes);
           }
@@ -401,9 +401,6 @@ export class WeftNode {
       },
     });
     g.addTransport(this.#sessionGossip(space.id));
-    if (this.libp2p && this.#gossipsub) {
-      g.addTransport(this.#gossipsub(this.libp2p.services.pubsub, g, this.diagnostics));
-    }
     this.#gossip.set(space.id, g);
     for (const a of this.#adapters) for (const session of a.sessions.values()) session.pullGossip(space.id);
   }

@@ -6,13 +6,16 @@
  *   heads      document heads, so peers start syncing without polling
  *   leases     lease renewals (the signed task operation itself)
  *
- * Transports carry it: gossipsub between libp2p peers (gossipsub.ts), and
- * sync sessions for links gossipsub does not reach (browser tabs and relays
- * on WebSockets). A message is accepted once, from whichever transport
- * brings it first, only if it is a valid invocation in this space — signed
- * by its issuer, with a chain from the space's root, not expired — and is
- * then passed on to every other transport. Who forwarded it does not
- * matter: the signature inside says who made it.
+ * Transports carry it: the node's sync sessions (libp2p streams, WebSockets,
+ * in-process links), each of which carries a space's gossip only to and
+ * from a remote that proved it may sync that space. There is no open topic:
+ * nothing of a space's gossip reaches a peer that is not a member, and a
+ * message relayed by one is never seen here, let alone accepted. A message
+ * is accepted once (by CID), from whichever member brings it first, only if
+ * it is a valid invocation in this space — signed by its issuer, with a
+ * chain from the space's root, not expired — and is then passed on to the
+ * other sessions. Which member forwarded it does not matter: the signature
+ * inside says who made it.
  */
 import { cidKey, cidOf } from "../codec/cid.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -32,14 +35,9 @@ const HEADS_TTL_SECONDS = 60;
 /** Messages remembered (by CID) so each is handled and passed on once. */
 const SEEN_LIMIT = 20_000;
 
-export function topicOf(space: string, channel: GossipChannel): string {
-  return `weft/1/${space}/${channel}`;
-}
-
 /** One way gossip travels. `from` is the transport-specific source of a message, so it is not sent back. */
 export interface GossipTransport {
   send(channel: GossipChannel, bytes: Uint8Array, from?: unknown): void;
-  stop?(): void;
 }
 
 export interface SpaceGossipOptions {
@@ -72,7 +70,6 @@ export class SpaceGossip {
   }
 
   stop(): void {
-    for (const t of this.#transports) t.stop?.();
     this.#transports.clear();
   }
 
@@ -115,17 +112,15 @@ export class SpaceGossip {
   }
 
   /**
-   * A message arrived over a transport. New and valid: applied here and
-   * passed on to the other transports. `checked`: the transport already ran
-   * `check` on it (gossipsub's topic validator). Resolves to whether it was accepted.
+   * A message arrived over a transport (from a member). New and valid:
+   * applied here and passed on to the other transports. Resolves to whether
+   * it was accepted.
    */
-  async receive(channel: GossipChannel, bytes: Uint8Array, from?: unknown, checked = false): Promise<boolean> {
+  async receive(channel: GossipChannel, bytes: Uint8Array, from?: unknown): Promise<boolean> {
     if (!this.#firstSight(bytes)) return false;
     let inv: Invocation;
     try {
-      inv = checked
-        ? await this.space.authority.validator.verifyInvocationSignature(bytes)
-        : await this.check(channel, bytes);
+      inv = await this.check(channel, bytes);
     } catch (e) {
       this.#o.diagnostics.refuse({
         kind: "gossip",

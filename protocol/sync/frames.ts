@@ -6,7 +6,7 @@
  *   {t: "auth", proofs: [container bytes, …]}   one container per space
  *   {t: "authz", spaces: [space DID, …]}          the remote's proofs we accepted
  *   {t: "msg", m: <automerge-repo message>}
- *   {t: "gossip", s: space, c: channel, d: bytes}  a space's gossip, for links gossipsub does not reach
+ *   {t: "gossip", s: space, c: channel, d: bytes}  a space's gossip (members only: there is no open topic)
  *   {t: "pull", s: space}                        "I just started gossip for this space: send me the
  *                                               live adverts" (answered once per space and session)
  *   {t: "want", i: n, cid, h?: hops}             ask for a blob by CID (runner inputs, outputs);

@@ -5,9 +5,12 @@
  * the remote's DID comes from the noise-authenticated connection, and the
  * session refuses a hello that claims another. Small frames are coalesced
  * into one write per microtask (each libp2p send costs tens of µs), and
- * backpressure is honoured.
+ * backpressure is honoured. The side that accepted the connection proves
+ * its spaces only to a remote that proved them first. A space's gossip
+ * (adverts, heads, lease renewals) travels on these streams too, only to
+ * members: there is no gossipsub topic a stranger could subscribe to.
  */
-import type { Libp2p, PeerId as Libp2pPeerId, Stream } from "@libp2p/interface";
+import type { Connection, Libp2p, PeerId as Libp2pPeerId, Stream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { didFromPeerId } from "../identity/peer-id.ts";
 import { MAX_FRAME_BYTES, SYNC_PROTOCOL } from "./frames.ts";
@@ -96,8 +99,8 @@ function streamLink(stream: Stream, onClosed: () => void): FrameLink & { onFrame
 }
 
 export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
-  /** Peers on libp2p share gossip through gossipsub. */
-  override readonly bridgesGossip = false;
+  /** Peers on libp2p keep whole spaces: heads tell them what to fetch without polling. */
+  override readonly carriesHeads = true;
   readonly #libp2p: Libp2p;
   /** Remote peers (libp2p id string) with a sync stream open or being opened. */
   readonly #active = new Set<string>();
@@ -110,7 +113,7 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
   }
 
   protected start(): void {
-    void this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.#run(stream, connection.remotePeer), {
+    void this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.#run(stream, connection), {
       maxInboundStreams: 4,
       maxOutboundStreams: 4,
       force: true,
@@ -133,8 +136,9 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
     if (this.#stopped || this.#active.has(key) || this.options.did >= remoteDid) return;
     this.#active.add(key);
     try {
-      const stream = await this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) });
-      this.#run(stream, peer, true);
+      const signal = AbortSignal.timeout(10_000);
+      const connection = await this.#libp2p.dial(peer, { signal });
+      this.#run(await connection.newStream(SYNC_PROTOCOL, { signal }), connection, true);
     } catch {
       this.#active.delete(key);
       if (!this.#stopped && attempt < 6 && this.#libp2p.getConnections(peer).length > 0) {
@@ -143,7 +147,13 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
     }
   }
 
-  #run(stream: Stream, peer: Libp2pPeerId, dialed = false): void {
+  /**
+   * Run a session on `stream`. Whoever opened the stream, the side that
+   * accepted the connection withholds its proofs (SessionOptions.withhold):
+   * a stranger that dials a member learns nothing of its spaces.
+   */
+  #run(stream: Stream, connection: Connection, dialed = false): void {
+    const peer = connection.remotePeer;
     let remoteDid: string;
     try {
       remoteDid = didFromPeerId(peer);
@@ -161,7 +171,10 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
         setTimeout(() => void this.#maybeDial(peer), 500);
       }
     });
-    const session = this.openSession(link, remoteDid);
+    const session = this.openSession(link, {
+      expectedRemoteDid: remoteDid,
+      withhold: connection.direction === "inbound",
+    });
     link.onFrame((frame) => void session.receive(frame));
   }
 

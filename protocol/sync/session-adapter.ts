@@ -35,10 +35,13 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   readonly #sharedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
 
   /**
-   * Whether gossip is relayed over this transport's sessions. True for
-   * WebSockets and in-process links; libp2p peers have gossipsub instead.
+   * Whether document heads are gossiped over this transport's sessions.
+   * Off for WebSockets and in-process links: a session already pushes every
+   * change of the documents its remote holds, and a browser tab should not
+   * be made to fetch documents it did not open. libp2p peers keep whole
+   * spaces and get heads (see Libp2pNetworkAdapter).
    */
-  readonly bridgesGossip: boolean = true;
+  readonly carriesHeads: boolean = false;
 
   /** The remotes are Weft nodes: they keep whole spaces. */
   readonly offersWholeSpaces = true;
@@ -87,20 +90,19 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
 
   /**
    * Run a session over a new link; `expectedRemoteDid` when the transport
-   * authenticated the remote; `onAdmitted` once the remote has proved a space
-   * (so a server can lift what it allows an unauthenticated link).
+   * authenticated the remote; `withhold` when the remote connected to us
+   * (see SessionOptions.withhold); `onAdmitted` once the remote has proved a
+   * space (so a server can lift what it allows an unauthenticated link).
    */
   protected openSession(
     link: FrameLink,
-    expectedRemoteDid?: string,
-    carrier = false,
-    onAdmitted?: () => void,
+    options: { expectedRemoteDid?: string; carrier?: boolean; withhold?: boolean; onAdmitted?: () => void } = {},
   ): SyncSession {
     let admitted = false;
     const admitIfProved = (s: SyncSession) => {
       if (admitted || s.spaces.size === 0) return;
       admitted = true;
-      onAdmitted?.();
+      options.onAdmitted?.();
     };
     const session: SyncSession = new SyncSession({
       link,
@@ -109,8 +111,9 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
       localMeta: this.peerMetadata as { storageId?: string; isEphemeral?: boolean } | undefined,
       authority: this.options.authority,
       diagnostics: this.options.diagnostics,
-      expectedRemoteDid,
-      carrier,
+      expectedRemoteDid: options.expectedRemoteDid,
+      carrier: options.carrier ?? false,
+      withhold: options.withhold ?? false,
       onReady: (s) => {
         this.#pending.delete(s);
         const peer = s.remotePeer as string;

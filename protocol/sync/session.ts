@@ -3,10 +3,15 @@
  *
  * Both sides send `hello` with a fresh 32-byte nonce, then `auth` with a
  * proof per space, each an invocation of /weft/space/sync whose args name
- * the remote's nonce and DID. Only after the remote's `auth` is checked is
- * the remote announced to automerge-repo, and from then on every message
- * in either direction is let through only for documents of spaces the
- * remote proved it may sync. Everything else is dropped and counted.
+ * the remote's nonce and DID. A proof names its space, the space document
+ * and the chain of members that delegated it, so the side that did not
+ * choose the remote (it accepted the connection: `withhold`) sends its
+ * proofs only once the remote's have been checked, and only for the spaces
+ * the remote proved: a stranger that connects learns nothing of a space.
+ * Only after the remote's `auth` is checked is the remote announced to
+ * automerge-repo, and from then on every message in either direction is
+ * let through only for documents of spaces the remote proved it may sync.
+ * Everything else is dropped and counted.
  * Each side answers `auth` with `authz`, the spaces it accepted, so a node
  * that just joined a space knows when a peer will serve it. Each `auth`
  * carries all of the sender's proofs and replaces the previous ones. When a
@@ -50,6 +55,12 @@ export interface SessionOptions {
   diagnostics: Diagnostics;
   /** If the transport authenticated the remote (libp2p noise), its DID. */
   expectedRemoteDid?: string;
+  /**
+   * The remote connected to us (we did not choose it): our proofs wait for
+   * its `auth` and name only the spaces it proved. At most one side of a
+   * link withholds, so the handshake always completes.
+   */
+  withhold?: boolean;
   /**
    * The remote is a relay this node chose to use: it carries the spaces it
    * accepts our proofs for, so those spaces' documents are shared with it
@@ -194,13 +205,14 @@ export class SyncSession {
       throw new SyncProtocolError(`hello claims ${hello.did} but the connection is from ${this.#o.expectedRemoteDid}`);
     }
     this.#remote = hello;
-    await this.#sendProofs();
+    if (!this.#o.withhold) await this.#sendProofs();
   }
 
   async #sendProofs(): Promise<void> {
     const remote = this.#remote;
     if (!remote || this.#closed) return;
-    const proofs = await this.#o.authority.prove(remote.nonce, remote.did);
+    let proofs = await this.#o.authority.prove(remote.nonce, remote.did);
+    if (this.#o.withhold) proofs = proofs.filter((p) => this.spaces.has(p.space));
     this.#offered = new Set(proofs.map((p) => p.space));
     this.#send({ t: "auth", proofs: proofs.map((p) => p.proof) });
   }
@@ -209,6 +221,8 @@ export class SyncSession {
     if (proofs.length > MAX_REMOTE_PROOFS) throw new SyncProtocolError("too many space proofs");
     this.#proofs = proofs.filter((p, i) => !proofs.slice(0, i).some((q) => equalBytes(p, q)));
     await this.#checkProofs();
+    // Withholding: every auth of the remote's is answered with ours, for the spaces it proved.
+    if (this.#o.withhold) await this.#sendProofs();
     if (!this.#ready && !this.#closed) {
       this.#ready = true;
       this.#o.onReady(this);

@@ -112,10 +112,17 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
    * `onAdmitted` is called once its remote has proved a space.
    */
   accept(socket: WebSocketLike, onAdmitted?: () => void): SyncSession | undefined {
-    return this.#run(socket, undefined, false, onAdmitted);
+    return this.#run(socket, undefined, false, true, onAdmitted);
   }
 
-  #run(socket: WebSocketLike, onGone?: () => void, carrier = false, onAdmitted?: () => void): SyncSession | undefined {
+  /** `withhold`: the remote connected to us (see SessionOptions.withhold). */
+  #run(
+    socket: WebSocketLike,
+    onGone?: () => void,
+    carrier = false,
+    withhold = false,
+    onAdmitted?: () => void,
+  ): SyncSession | undefined {
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);
     let session: SyncSession | undefined;
@@ -128,9 +135,7 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
           },
           close: () => socket.close(1000, "session closed"),
         },
-        undefined,
-        carrier,
-        onAdmitted,
+        { carrier, withhold, onAdmitted },
       );
     };
     const end = () => {

@@ -1,10 +1,11 @@
 /**
  * Artifacts between two real peers on loopback libp2p, both publishing to
  * the same real S3-compatible server (s3rver, its own process): B fetches
- * the manifest of a run recorded on A by CID over bitswap and verifies its
- * provenance and every output byte; a manifest edited after signing, a
- * flipped byte in a stored output and a manifest signed by a key without
- * the run capability are each detected by the peer that fetched it. Also
+ * the manifest of a run recorded on A by CID over their sync session (the
+ * members-only blob exchange) and verifies its provenance and every output
+ * byte; a manifest edited after signing, a flipped byte in a stored output
+ * and a manifest signed by a key without the run capability are each
+ * detected by the peer that fetched it. Also
  * the runners' ContentStore: local first, then S3, verified.
  */
 import { after, before, describe, it } from "node:test";
@@ -14,7 +15,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { buildManifest } from "../../protocol/artifacts/build.ts";
 import { rawCid } from "../../protocol/artifacts/digest.ts";
 import { decodeManifest, encodeManifest } from "../../protocol/artifacts/manifest.ts";
-import { encodeRunLog, RUN_LOG_MEDIA_TYPE, RUN_LOG_SUBJECT } from "../../protocol/artifacts/run-log.ts";
+import { RUN_LOG_MEDIA_TYPE, RUN_LOG_SUBJECT } from "../../protocol/artifacts/run-log.ts";
 import { utf8 } from "../../protocol/bytes.ts";
 import type { RunResult, RunSpec } from "../../protocol/runner/runner.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
@@ -25,14 +26,13 @@ import { ManifestPinner } from "../../peer/artifacts/pinner.ts";
 import type { S3Settings } from "../../peer/artifacts/s3-config.ts";
 import { ArtifactService } from "../../peer/artifacts/service.ts";
 import { parseManifestCid } from "../../peer/artifacts/manifest-store.ts";
-import { type ArtifactPeer, artifactPeer } from "../helpers/artifacts.ts";
+import { type ArtifactPeer, artifactPeer, runLog } from "../helpers/artifacts.ts";
 import { dial, eventually, libp2pNode } from "../helpers/nodes.ts";
 import { signer } from "../helpers/principals.ts";
 import { startS3, type TestS3 } from "../helpers/s3-server.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 /** A run's log file of `lines` printed on stdout. */
-const runLog = (...lines: string[]) => encodeRunLog(lines.map((text) => ({ stream: "stdout", at: Date.now(), text })));
 
 const spec: RunSpec = {
   runner: "wasm",
@@ -56,7 +56,7 @@ async function finishedRun(peer: ArtifactPeer, bytes: Uint8Array, path = "report
   };
 }
 
-describe("two peers: manifests by CID over bitswap, verified", () => {
+describe("two peers: manifests by CID between members, verified", () => {
   let s3: TestS3;
   let a: ArtifactPeer;
   let b: ArtifactPeer;

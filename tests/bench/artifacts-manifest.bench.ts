@@ -1,8 +1,9 @@
 /**
  * A run's manifest put on one peer and fetched by another by CID: two real
  * Weft nodes on loopback libp2p (TCP, noise, yamux), A puts a signed
- * manifest block into its helia store (durably, pinned), B gets it over
- * bitswap (checked against its CID) — against a direct libp2p
+ * manifest block into its helia store (durably, pinned), B gets it from A
+ * over their sync session, the members-only blob exchange (checked against
+ * its CID) — against a direct libp2p
  * request/response of the same bytes between the same two nodes (a
  * protocol handler on A answering a CID with the bytes from memory), in
  * alternating order in the same run. A second figure adds what B does with
@@ -90,7 +91,7 @@ async function direct(m: BuiltManifest): Promise<void> {
   if (bytes.length !== m.bytes.length) throw new Error("short answer");
 }
 
-async function bitswap(m: BuiltManifest & { task: string }): Promise<void> {
+async function fromMember(m: BuiltManifest & { task: string }): Promise<void> {
   await a.artifacts.manifests.put(m.bytes, { space: space.id, task: m.task });
   const bytes = await b.artifacts.manifests.get(parseManifestCid(m.cid), { signal: AbortSignal.timeout(10_000) });
   if (bytes.length !== m.bytes.length) throw new Error("short block");
@@ -109,7 +110,7 @@ for (let i = 0; i < N + WARM; i++) {
   for (const who of order) {
     const m = manifests[next++];
     const t = performance.now();
-    await (who === "weft" ? bitswap(m) : direct(m));
+    await (who === "weft" ? fromMember(m) : direct(m));
     if (i >= WARM) times[who].push(performance.now() - t);
     if (who === "weft") held.push(m.cid);
   }

@@ -1,6 +1,6 @@
 /**
- * Submit-to-start latency in a 5-peer mesh on loopback (libp2p, gossipsub,
- * automerge-repo sync): a job submitted on one peer that runs nothing, until
+ * Submit-to-start latency in a 5-peer mesh on loopback (libp2p, gossip and
+ * automerge-repo sync over members-only sessions): a job submitted on one peer that runs nothing, until
  * the WASM runner on the node that won it starts it — placement, the claim
  * and start operations and their propagation included. Jobs go one at a
  * time, then in a burst as large as the mesh's free slots (4 nodes × 4).

@@ -9,6 +9,7 @@ import { ArtifactService } from "../../peer/artifacts/service.ts";
 import type { S3Settings } from "../../peer/artifacts/s3-config.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
 import { libp2pNode, type TestNode } from "./nodes.ts";
+import { encodeRunLog } from "../../protocol/artifacts/run-log.ts";
 
 export interface ArtifactPeer extends TestNode {
   artifacts: ArtifactService;
@@ -78,3 +79,7 @@ export async function peakLiveGrowth(work: () => Promise<void>, intervalMs = 100
   }
   return Math.max(peak, live()) - start;
 }
+
+/** A run's log file holding these stdout lines, as a runner would record it. */
+export const runLog = (...lines: string[]): Uint8Array =>
+  encodeRunLog(lines.map((text) => ({ stream: "stdout", at: Date.now(), text })));

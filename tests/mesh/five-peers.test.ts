@@ -1,5 +1,5 @@
 /**
- * Five real nodes on loopback TCP (libp2p, noise, yamux, gossipsub) with
+ * Five real nodes on loopback TCP (libp2p, noise, yamux, sync sessions) with
  * real automerge-repo sync: replication, partitions, concurrent claims,
  * and hostile operations that must be applied nowhere.
  */

@@ -1,7 +1,7 @@
 /**
  * Nodes without libp2p (browser tabs, on a WebSocket to a peer) still take
  * part in gossip and fetch blobs: the peer they connect to passes their
- * signed adverts on to gossipsub and gossipsub's to them; a blob held two
+ * signed adverts on to its libp2p peers and theirs to them; a blob held two
  * hops away is fetched through the peer and checked against its CID; a
  * non-member's gossip and blob requests get nothing.
  */
