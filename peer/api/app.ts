@@ -20,6 +20,8 @@ import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
+import { type Standing, standingOf } from "../../protocol/space/standing.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
 import type { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import { listPods, podOf, type PodState } from "../../protocol/scheduler/pods.ts";
 import { runLog } from "../../protocol/scheduler/run-logs.ts";
@@ -67,7 +69,23 @@ function spaceView(s: Space, node: WeftNode) {
     documents: s.documentIds.length,
     /** This node's delegation chain in the space (CIDs, root first): what its API clients build on. */
     chain: (chain ?? []).map((d) => d.cid.toString()),
+    /** Whether this node is still a member: revoked (by whom, when) or expired says why it no longer syncs. */
+    standing: standingView(standingOf(s.authority, node.did, Commands.spaceSync, Date.now())),
   };
+}
+
+/** A standing as the API shows it (the records stay inside the node). */
+function standingView(st: Standing): Omit<Standing, "records"> {
+  if (st.state !== "revoked") return st;
+  const { records: _records, ...rest } = st;
+  return rest;
+}
+
+/** Who revoked a delegation, and when (if the record says). */
+function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: number } {
+  const r = [...s.authority.revocations].find((x) => x.revoked.toString() === cid);
+  if (!r) return {};
+  return { revokedBy: r.revoker, ...(r.invocation.iat !== undefined ? { revokedAt: r.invocation.iat * 1000 } : {}) };
 }
 
 export function createApi(ctx: ApiContext): Hono {
@@ -208,6 +226,7 @@ export function createApi(ctx: ApiContext): Hono {
           exp: d.exp,
           meta: d.meta ?? {},
           revoked: space!.authority.isRevoked(d.cid),
+          ...revokedBy(space!, d.cid.toString()),
         })),
       }),
     "POST /v1/spaces/:space/capabilities": async (c, { space, body }) => {
@@ -236,9 +255,10 @@ export function createApi(ctx: ApiContext): Hono {
       const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");
       return c.json({ cid: d.cid.toString(), chain: [...chain, d].map((x) => x.cid.toString()), container }, 201);
     },
-    "DELETE /v1/spaces/:space/capabilities/:cid": async (c, { space, params }) => {
-      await space!.revoke(params.cid);
-      return c.json({ revoked: params.cid });
+    "DELETE /v1/spaces/:space/capabilities/:cid": async (c, { space, params, body }) => {
+      const { voidSince } = (body ?? {}) as { voidSince?: number };
+      await space!.revoke(params.cid, voidSince === undefined ? {} : { voidSince: [voidSince, 0] });
+      return c.json({ revoked: params.cid, ...(voidSince === undefined ? {} : { voidSince }) });
     },
   };
 

@@ -63,6 +63,21 @@ function showTask(t: TaskView): string {
   return lines.join("\n");
 }
 
+interface StandingView {
+  state: string;
+  by?: string;
+  at?: number;
+}
+
+/** This node's standing in a space, said plainly: a removed member must not read "synced". */
+function standingText(st: StandingView | undefined): string {
+  if (!st || st.state === "member") return "member";
+  const when = st.at !== undefined ? ` at ${new Date(st.at).toISOString()}` : "";
+  if (st.state === "revoked") return `revoked by ${st.by}${when}: this node no longer syncs this space`;
+  if (st.state === "expired") return `expired${when}: ask a member for a new invite`;
+  return "not a member";
+}
+
 const COMMANDS: Record<string, Command> = {
   init: {
     usage: "weft init",
@@ -129,7 +144,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "Spaces this peer is in",
     async run(_a, _v, io) {
       const r = await (await io.client()).get<{ spaces: Array<Record<string, unknown>> }>("/v1/spaces");
-      io.print(r, () => table(r.spaces, ["name", "id", "tasks", "members"]));
+      io.print(
+        r,
+        () =>
+          table(
+            r.spaces.map((s) => ({ ...s, standing: standingText(s.standing as StandingView | undefined) })),
+            ["name", "id", "tasks", "members", "standing"],
+          ),
+      );
     },
   },
   "space invite": {

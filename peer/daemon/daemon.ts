@@ -100,8 +100,8 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         if (url.pathname === "/v1/sync") {
           const token = url.searchParams.get("token");
           if (token === null) return { accept: (socket) => void ws.accept(socket) };
-          const { space, who } = await auth.syncToken(token);
-          return { accept: (socket) => stock.accept(socket, new Set([space]), who) };
+          const grant = await auth.syncToken(token);
+          return { accept: (socket) => stock.accept(socket, grant) };
         }
         if (url.pathname === "/v1/stream") {
           const token = url.searchParams.get("token");

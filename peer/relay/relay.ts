@@ -77,8 +77,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       const token = url.searchParams.get("token");
       if (token === null) return { accept: (socket) => void ws.accept(socket) };
       try {
-        const { space, who } = await auth.syncToken(token);
-        return { accept: (socket) => stock.accept(socket, new Set([space]), who) };
+        const grant = await auth.syncToken(token);
+        return { accept: (socket) => stock.accept(socket, grant) };
       } catch (e) {
         return { status: statusOf(e), body: errorBody(e) };
       }

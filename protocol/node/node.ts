@@ -17,7 +17,7 @@ import {
 } from "@automerge/automerge-repo";
 import * as cborg from "cborg";
 import { Diagnostics } from "../diagnostics.ts";
-import { WeftError } from "../errors.ts";
+import { isWeftError, WeftError } from "../errors.ts";
 import type { Keystore } from "../identity/keystore.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { signerFromSeed } from "../identity/ed25519.ts";
@@ -33,6 +33,7 @@ import { MAX_BLOB_HOPS } from "../sync/frames.ts";
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
+import { chainExpiry, standingOf } from "../space/standing.ts";
 import { type GossipTransport, SpaceGossip } from "../space/gossip.ts";
 import type { ContentStore } from "../runner/runner.ts";
 import { blobFromMesh } from "./blobs.ts";
@@ -265,9 +266,13 @@ export class WeftNode {
     return adapter;
   }
 
-  /** Serve stock automerge-repo WebSocket clients (the token is checked by the caller). */
+  /**
+   * Serve stock automerge-repo WebSocket clients (the token is checked by
+   * the caller); their sockets are re-checked when a space's revocations change.
+   */
   addStockWebSocket(): StockWebSocketAdapter {
     const adapter = new StockWebSocketAdapter({ diagnostics: this.diagnostics, spaceOf: (d) => this.#docSpace.get(d) });
+    this.#authorityListeners.add((space) => void adapter.recheck(space));
     this.#access.push(adapter);
     this.repo.networkSubsystem.addNetworkAdapter(adapter);
     return adapter;
@@ -327,7 +332,33 @@ export class WeftNode {
           // Keep the member's chain, so its operations verify here too.
           await this.#spaces.get(space)?.addDelegations(chain);
         }
-        return space;
+        const expiry = chainExpiry(chain);
+        // Valid through its `exp` second: re-checked just after it.
+        return { space, lapsesInMs: expiry === null ? null : (expiry + 1) * 1000 - this.#now() };
+      },
+      revocationsOf: (id, remoteDid) => {
+        const space = this.#spaces.get(id);
+        if (!space) return [];
+        const standing = standingOf(space.authority, remoteDid, Commands.spaceSync, this.#now());
+        return standing.state === "revoked" ? standing.records : [];
+      },
+      learnRevocations: async (id, records, from) => {
+        const space = this.#spaces.get(id);
+        if (!space) return;
+        for (const bytes of records) {
+          try {
+            await space.recordRevocation(bytes);
+          } catch (e) {
+            this.diagnostics.refuse({
+              kind: "sync",
+              from,
+              what: "revoked",
+              code: isWeftError(e) ? e.code : "sync/revocation",
+              reason: (e as Error).message,
+              space: id,
+            });
+          }
+        }
       },
       spaceOf: (documentId) => this.#docSpace.get(documentId),
       onChange: (listener) => {

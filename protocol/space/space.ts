@@ -26,6 +26,7 @@ import { InvalidInput } from "../schema/fields.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
+import { cidOf } from "../codec/cid.ts";
 import { type BucketDoc, bucketOf, DEFAULT_BUCKETS, type SpaceDoc } from "./docs.ts";
 
 export interface SpaceDeps {
@@ -627,19 +628,39 @@ export class Space {
     await this.#membershipChanged();
   }
 
-  /** Revoke a delegation this node issued (or that sits below one it issued). */
-  async revoke(delegationCid: string): Promise<void> {
+  /**
+   * Revoke a delegation this node issued (or that sits below one it issued).
+   * `voidSince` (an HLC time, [ms, counter]) names the point of the holder's
+   * history from which its operations are voided too (a stolen key); it is
+   * checked here and judged by the op log.
+   */
+  async revoke(delegationCid: string, options: { voidSince?: [number, number] } = {}): Promise<void> {
+    if (options.voidSince !== undefined && !isHlc(options.voidSince)) {
+      throw new InvalidInput("voidSince", "must be an HLC time [ms, counter]");
+    }
     const target = [...this.authority.delegations].find((d) => d.cid.toString() === delegationCid);
     if (!target) throw new NotFound(`no delegation ${delegationCid} in this space`);
     const path = this.#pathTo(target);
     if (!path) throw new Forbidden("that delegation has no chain from the space root");
-    const record = await signRevocation(this.#deps.signer, path);
-    if (!(await this.authority.addRevocation(record.bytes))) return;
+    const record = await signRevocation(this.#deps.signer, path, seconds(this.#deps.now()));
+    await this.recordRevocation(record.bytes);
+  }
+
+  /**
+   * Apply a signed revocation record (this node's own, or one a peer sent
+   * to tell this node it was revoked): checked against this space's
+   * delegations, then kept in the space document like any synced one.
+   * Resolves false if it revoked nothing new; rejects if it is invalid.
+   */
+  async recordRevocation(bytes: Uint8Array): Promise<boolean> {
+    if (!(await this.authority.addRevocation(bytes))) return false;
+    const cid = cidOf(bytes).toString();
     this.#handle.change((doc) => {
-      doc.revocations[record.cid.toString()] = record.bytes;
+      doc.revocations[cid] = bytes;
     });
     await this.#deps.repo.flush([this.#handle.documentId]);
     await this.#membershipChanged();
+    return true;
   }
 
   /** A root-first chain ending at `target`. */

@@ -34,8 +34,8 @@ function refuse(message: string, cid?: CID): UcanError {
   return new UcanError("InvalidRevocation", message, { cid: cid?.toString() });
 }
 
-/** Sign a revocation of the last delegation of `path` (root first). */
-export function revoke(issuer: Signer, path: readonly Delegation[]): Promise<Invocation> {
+/** Sign a revocation of the last delegation of `path` (root first); `issuedAt` (Unix s) says when. */
+export function revoke(issuer: Signer, path: readonly Delegation[], issuedAt?: number): Promise<Invocation> {
   if (path.length === 0) throw refuse("a revocation needs the path to the delegation it revokes");
   const root = path[0];
   if (root.sub === null) throw refuse("the path must start at the subject's root delegation");
@@ -47,6 +47,7 @@ export function revoke(issuer: Signer, path: readonly Delegation[]): Promise<Inv
     proofs: [],
     expiration: null,
     nonce: new Uint8Array(0),
+    ...(issuedAt !== undefined ? { issuedAt } : {}),
   });
 }
 
