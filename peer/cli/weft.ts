@@ -27,6 +27,7 @@ import { runDaemon } from "../run-daemon.ts";
 import { type Command, enc, type Io, list, need, resolveSpace, seconds, str, Usage, type Values } from "./command.ts";
 import { RUN_COMMANDS } from "./run-commands.ts";
 import { ARTIFACT_COMMANDS } from "./artifact-commands.ts";
+import { REVOKE_COMMAND } from "./revoke-command.ts";
 
 async function task(io: Io, space: string, id: string): Promise<TaskView> {
   return await (await io.client()).get<TaskView>(`/v1/spaces/${enc(space)}/tasks/${enc(id)}`);
@@ -206,16 +207,7 @@ const COMMANDS: Record<string, Command> = {
       );
     },
   },
-  "space revoke": {
-    usage: "weft space revoke <delegation-cid> [--space <s>]",
-    summary: "Revoke a member's delegation (see `weft cap list`)",
-    async run(a, v, io) {
-      const space = await resolveSpace(io, v);
-      const cid = need(a, 0, "delegation-cid");
-      const r = await (await io.client()).request("DELETE", `/v1/spaces/${enc(space)}/capabilities/${enc(cid)}`);
-      io.print(r, () => `revoked ${cid}`);
-    },
-  },
+  "space revoke": REVOKE_COMMAND,
   "task add": {
     usage:
       "weft task add <title> [--body b] [--label l]... [--dep id]... [--review] [--runner r] [--cpu n] [--memory MB] [--gpu n] [--tag t]...",
@@ -447,13 +439,7 @@ const COMMANDS: Record<string, Command> = {
       io.print(r, () => `delegated ${r.cid}\nchain (give this to the delegate): ${r.container}`);
     },
   },
-  "cap revoke": {
-    usage: "weft cap revoke <delegation-cid>",
-    summary: "Revoke a delegation",
-    async run(a, v, io) {
-      await COMMANDS["space revoke"].run(a, v, io);
-    },
-  },
+  "cap revoke": { ...REVOKE_COMMAND, usage: REVOKE_COMMAND.usage.replace("space revoke", "cap revoke") },
   "cap list": {
     usage: "weft cap list",
     summary: "Delegations in the space",

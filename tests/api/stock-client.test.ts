@@ -51,7 +51,11 @@ export async function syncToken(d: TestDaemon, space: string, audience: string, 
 }
 
 /** A new principal the daemon delegates sync to, and a token it signs for a stock client; `revoke` ends its delegation. */
-async function memberToken(d: TestDaemon, space: string, ttl = 60): Promise<{ token: string; revoke(): Promise<void> }> {
+async function memberToken(
+  d: TestDaemon,
+  space: string,
+  ttl = 60,
+): Promise<{ token: string; revoke(): Promise<void> }> {
   const member = await signerFromSeed(generateSeed());
   const path = `/v1/spaces/${encodeURIComponent(space)}/capabilities`;
   const granted = await d.client.request<{ cid: string; chain: string[]; container: string }>("POST", path, {

@@ -60,7 +60,15 @@ describe("live revocation and expiry between peer processes", () => {
         `/v1/spaces/${enc(space)}/capabilities`,
       );
       const cid = capabilities.find((c) => c.aud === bDid)!.cid;
-      await apiA.request("DELETE", `/v1/spaces/${enc(space)}/capabilities/${enc(cid)}`);
+      // The CLI says what happens to b's work and revokes nothing until told so.
+      const unconfirmed = await weft(a, "space", "revoke", cid, "--space", space).then(
+        () => "revoked without confirmation",
+        (e) => String(e.stderr),
+      );
+      assert.match(unconfirmed, /loses access now; their operations signed before this revocation stay/);
+      assert.match(unconfirmed, /--void-since/);
+      assert.match(unconfirmed, /Add --yes to confirm/);
+      await weft(a, "space", "revoke", cid, "--space", space, "--yes");
       const standing = (await eventually(
         async (): Promise<Standing | false> => {
           const s = await standingOf(b, space);
