@@ -85,6 +85,11 @@ describe("live revocation and expiry between peer processes", () => {
       // The CLI says so too.
       const cli = await run(process.execPath, [CLI, "space", "list"], { env: { ...process.env, WEFT_HOME: b.home } });
       assert.match(cli.stdout, new RegExp(`revoked by ${aDid.slice(0, 16)}`));
+      // And acting in the space says why it cannot, rather than failing on a broken chain.
+      const refused = await run(process.execPath, [CLI, "task", "list", "--space", space], {
+        env: { ...process.env, WEFT_HOME: b.home },
+      }).then(() => "", (e) => String(e.stderr));
+      assert.match(refused, new RegExp(`removed from space ${space} by ${aDid}`));
     } finally {
       await Promise.all([stopPeer(a), b.stop()]);
     }
