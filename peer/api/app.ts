@@ -81,6 +81,21 @@ function standingView(st: Standing): Omit<Standing, "records"> {
   return rest;
 }
 
+/** Principals cut off from the space by a revocation or an expiry: who, and (when revoked) by whom and when. */
+function removed(s: Space): Array<{ did: string; name?: string } & Omit<Standing, "records">> {
+  const now = Date.now();
+  const members = new Set(s.members().map((m) => m.did));
+  const out = new Map<string, { did: string; name?: string } & Omit<Standing, "records">>();
+  for (const d of s.authority.delegations) {
+    if (members.has(d.aud) || out.has(d.aud) || d.aud === s.id) continue;
+    const st = standingOf(s.authority, d.aud, Commands.spaceSync, now);
+    if (st.state !== "revoked" && st.state !== "expired") continue;
+    const name = typeof d.meta?.name === "string" ? { name: d.meta.name } : {};
+    out.set(d.aud, { did: d.aud, ...name, ...standingView(st) });
+  }
+  return [...out.values()];
+}
+
 /** Who revoked a delegation, and when (if the record says). */
 function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: number } {
   const r = [...s.authority.revocations].find((x) => x.revoked.toString() === cid);
@@ -146,7 +161,7 @@ export function createApi(ctx: ApiContext): Hono {
     },
 
     "GET /v1/spaces/:space": (c, { space }) => c.json(spaceView(space!, node)),
-    "GET /v1/spaces/:space/members": (c, { space }) => c.json({ members: space!.members() }),
+    "GET /v1/spaces/:space/members": (c, { space }) => c.json({ members: space!.members(), removed: removed(space!) }),
     "GET /v1/spaces/:space/diagnostics": (c, { space }) =>
       c.json({ refusals: node.diagnostics.refusals({ space: space!.id }), counters: node.diagnostics.counters() }),
     "GET /v1/spaces/:space/tasks": (c, { space, query }) =>

@@ -70,12 +70,12 @@ interface StandingView {
   at?: number;
 }
 
-/** This node's standing in a space, said plainly: a removed member must not read "synced". */
+/** A standing in a space, said plainly: a removed member must not read "synced". */
 function standingText(st: StandingView | undefined): string {
   if (!st || st.state === "member") return "member";
   const when = st.at !== undefined ? ` at ${new Date(st.at).toISOString()}` : "";
-  if (st.state === "revoked") return `revoked by ${st.by}${when}: this node no longer syncs this space`;
-  if (st.state === "expired") return `expired${when}: ask a member for a new invite`;
+  if (st.state === "revoked") return `revoked by ${st.by}${when}: no longer syncs this space`;
+  if (st.state === "expired") return `expired${when}: needs a new invite`;
   return "not a member";
 }
 
@@ -197,13 +197,24 @@ const COMMANDS: Record<string, Command> = {
     summary: "Members, devices and agents, with what they hold",
     async run(_a, v, io) {
       const space = await resolveSpace(io, v);
-      const r = await (await io.client()).get<{ members: Array<Record<string, unknown>> }>(
-        `/v1/spaces/${enc(space)}/members`,
-      );
+      const r = await (await io.client()).get<{
+        members: Array<Record<string, unknown>>;
+        removed: Array<StandingView & { did: string; name?: string }>;
+      }>(`/v1/spaces/${enc(space)}/members`);
       io.print(
         r,
         () =>
-          table(r.members.map((m) => ({ ...m, by: short(m.by as string) })), ["name", "kind", "did", "commands", "by"]),
+          [
+            table(r.members.map((m) => ({ ...m, by: short(m.by as string) })), [
+              "name",
+              "kind",
+              "did",
+              "commands",
+              "by",
+            ]),
+            ...(r.removed.length > 0 ? ["", "removed:"] : []),
+            ...r.removed.map((m) => `  ${m.name ?? "-"}  ${m.did}  ${standingText(m)}`),
+          ].join("\n"),
       );
     },
   },

@@ -79,6 +79,12 @@ describe("live revocation and expiry between peer processes", () => {
       )) as Standing;
       assert.equal(standing.by, aDid);
       assert.ok(typeof standing.at === "number" && Math.abs(standing.at - Date.now()) < 60_000);
+      // a's members list says who was removed, by whom.
+      const { removed } = await apiA.get<{ removed: Array<{ did: string; state: string; by?: string }> }>(
+        `/v1/spaces/${enc(space)}/members`,
+      );
+      assert.deepEqual(removed.map((m) => [m.did, m.state, m.by]), [[bDid, "revoked", aDid]]);
+      assert.match(await weft(a, "space", "members", "--space", space), new RegExp(`${bDid}  revoked by ${aDid}`));
       const after = await addTask(a, space, "after the revocation");
       await new Promise((r) => setTimeout(r, QUIET_MS));
       assert.equal(await taskOn(b, space, after), undefined, "a revoked member receives nothing new");
