@@ -267,7 +267,8 @@ export class SyncSession {
     if (inMs === null) return;
     this.#lapse = setTimeout(() => {
       this.#lapse = undefined;
-      this.#queue = this.#queue.then(() => (this.#closed ? undefined : this.#checkProofs()));
+      // A re-check that cannot finish must not leave the lapsed grant standing.
+      this.#queue = this.#queue.then(() => (this.#closed ? undefined : this.#checkProofs())).catch(() => this.close());
     }, Math.min(Math.max(inMs, 0), MAX_TIMER_MS));
   }
 
