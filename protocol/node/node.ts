@@ -73,6 +73,8 @@ interface SpaceRecord {
 }
 
 const NODE_KEY = ["weft-node", "spaces"];
+/** The longest a timer can wait; a later lapse is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a node looks among its own peers for a blob another peer asked it for. */
 const BLOB_HOP_TIMEOUT_MS = 10_000;
 
@@ -101,6 +103,8 @@ export class WeftNode {
   readonly #access: PeerAccess[] = [];
   readonly #gossip = new Map<string, SpaceGossip>();
   readonly #headsTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Per space: fires when its next delegation lapses. */
+  readonly #lapseTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly authority: SyncAuthority;
   readonly #carrier: boolean;
   readonly #carrierSpaces?: ReadonlySet<string>;
@@ -368,10 +372,32 @@ export class WeftNode {
     };
   }
 
-  /** Space `id` was added here, or its members or revocations changed. */
+  /** Space `id` was added here, or its members or revocations changed, or one of its delegations lapsed. */
   #authorityChanged(id: string): void {
     for (const l of this.#authorityListeners) l(id);
     this.#shareChanged();
+    this.#watchLapse(id);
+  }
+
+  /**
+   * When the space's next delegation lapses, treat it as an authority change:
+   * sessions re-check, this node stops offering a space it no longer holds,
+   * and stock clients resting on it are re-checked.
+   */
+  #watchLapse(id: string): void {
+    clearTimeout(this.#lapseTimers.get(id));
+    this.#lapseTimers.delete(id);
+    const space = this.#spaces.get(id);
+    if (!space || this.#stopped) return;
+    const nowSec = Math.floor(this.#now() / 1000);
+    let next: number | undefined;
+    for (const d of space.authority.delegations) {
+      if (d.exp !== null && d.exp >= nowSec && (next === undefined || d.exp < next)) next = d.exp;
+    }
+    if (next === undefined) return;
+    // Valid through its `exp` second: changed just after it.
+    const inMs = Math.min((next + 1) * 1000 - this.#now(), MAX_TIMER_MS);
+    this.#lapseTimers.set(id, setTimeout(() => this.#authorityChanged(id), Math.max(inMs, 0)));
   }
 
   #deps(): SpaceDeps {
@@ -681,6 +707,7 @@ export class WeftNode {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#headsTimers.values()) clearTimeout(t);
+    for (const t of this.#lapseTimers.values()) clearTimeout(t);
     for (const g of this.#gossip.values()) g.stop();
     const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
     await this.repo.flush(ready);

@@ -77,7 +77,16 @@ describe("two nodes over in-process channels", () => {
     try {
       const expiration = Math.floor(Date.now() / 1000) + 3;
       const { space, joined } = await shared(a, b, expiration);
-      await eventually(() => Date.now() > (expiration + 1) * 1000 + 200, 10_000, "the delegation lapses");
+      // b's node notices its own delegation lapse (its UI and sessions re-check then), without any other event.
+      let noticed = false;
+      const off = b.node.authority.onChange((id) => {
+        if (id === space.id && Date.now() >= (expiration + 1) * 1000) noticed = true;
+      });
+      await eventually(() => noticed, 10_000, "b's node notices the lapse");
+      off();
+      assert.equal(b.node.authority.offers(space.id), false, "b no longer offers the space");
+      // a's own re-check of b's proof runs at the same second; give it a moment to land.
+      await eventually(() => Date.now() > (expiration + 1) * 1000 + 200, 10_000, "a re-checked too");
       const t = await space.createTask({ title: "after b's delegation lapsed" });
       await new Promise((r) => setTimeout(r, QUIET_MS));
       assert.equal(joined.task(t.id), undefined, "b receives nothing new");
