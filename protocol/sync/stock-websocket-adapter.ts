@@ -104,6 +104,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     };
     client.lapse = setTimeout(lapse, Math.min(Math.max(grant.lapsesInMs, 0), MAX_TIMER_MS));
     socket.addEventListener("message", (e) => {
+      if (!this.#clients.has(client)) return; // ended: what it still sends while closing is not read
       const data = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
       if (!(data instanceof Uint8Array) || data.length > MAX_MESSAGE_BYTES) {
         return this.#drop(client, "malformed", "not binary");
