@@ -23,6 +23,7 @@ import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { HEADS_AT_HEADER, HEADS_HEADER, type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
+import { type Standing, standingOf } from "../../protocol/space/standing.ts";
 import type { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import { listPods, podOf, type PodState } from "../../protocol/scheduler/pods.ts";
 import { runLog } from "../../protocol/scheduler/run-logs.ts";
@@ -91,7 +92,38 @@ function spaceView(s: Space, node: WeftNode) {
     documents: s.documentIds.length,
     /** This node's delegation chain in the space (CIDs, root first): what its API clients build on. */
     chain: (chain ?? []).map((d) => d.cid.toString()),
+    /** Whether this node is still a member: revoked (by whom, when) or expired says why it no longer syncs. */
+    standing: standingView(standingOf(s.authority, node.did, Commands.spaceSync, Date.now())),
   };
+}
+
+/** A standing as the API shows it (the records stay inside the node). */
+function standingView(st: Standing): Omit<Standing, "records"> {
+  if (st.state !== "revoked") return st;
+  const { records: _records, ...rest } = st;
+  return rest;
+}
+
+/** Principals cut off from the space by a revocation or an expiry: who, and (when revoked) by whom and when. */
+function removed(s: Space): Array<{ did: string; name?: string } & Omit<Standing, "records">> {
+  const now = Date.now();
+  const members = new Set(s.members().map((m) => m.did));
+  const out = new Map<string, { did: string; name?: string } & Omit<Standing, "records">>();
+  for (const d of s.authority.delegations) {
+    if (members.has(d.aud) || out.has(d.aud) || d.aud === s.id) continue;
+    const st = standingOf(s.authority, d.aud, Commands.spaceSync, now);
+    if (st.state !== "revoked" && st.state !== "expired") continue;
+    const name = typeof d.meta?.name === "string" ? { name: d.meta.name } : {};
+    out.set(d.aud, { did: d.aud, ...name, ...standingView(st) });
+  }
+  return [...out.values()];
+}
+
+/** Who revoked a delegation, and when (if the record says). */
+function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: number } {
+  const r = [...s.authority.revocations].find((x) => x.revoked.toString() === cid);
+  if (!r) return {};
+  return { revokedBy: r.revoker, ...(r.invocation.iat !== undefined ? { revokedAt: r.invocation.iat * 1000 } : {}) };
 }
 
 export function createApi(ctx: ApiContext): Hono {
@@ -154,7 +186,7 @@ export function createApi(ctx: ApiContext): Hono {
     },
 
     "GET /v1/spaces/:space": (c, { space }) => c.json(spaceView(space!, node)),
-    "GET /v1/spaces/:space/members": (c, { space }) => c.json({ members: space!.members() }),
+    "GET /v1/spaces/:space/members": (c, { space }) => c.json({ members: space!.members(), removed: removed(space!) }),
     "GET /v1/spaces/:space/diagnostics": (c, { space }) =>
       c.json({ refusals: node.diagnostics.refusals({ space: space!.id }), counters: node.diagnostics.counters() }),
     "GET /v1/spaces/:space/tasks": (c, { space, query }) =>
@@ -236,6 +268,7 @@ export function createApi(ctx: ApiContext): Hono {
           exp: d.exp,
           meta: d.meta ?? {},
           revoked: space!.authority.isRevoked(d.cid),
+          ...revokedBy(space!, d.cid.toString()),
         })),
       }),
     "POST /v1/capabilities": async (c, { body, chain: held }) => {
@@ -288,9 +321,10 @@ export function createApi(ctx: ApiContext): Hono {
       const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");
       return c.json({ cid: d.cid.toString(), chain: [...chain, d].map((x) => x.cid.toString()), container }, 201);
     },
-    "DELETE /v1/spaces/:space/capabilities/:cid": async (c, { space, params }) => {
-      await space!.revoke(params.cid);
-      return c.json({ revoked: params.cid });
+    "DELETE /v1/spaces/:space/capabilities/:cid": async (c, { space, params, body }) => {
+      const { voidSince } = (body ?? {}) as { voidSince?: number };
+      await space!.revoke(params.cid, voidSince === undefined ? {} : { voidSince: [voidSince, 0] });
+      return c.json({ revoked: params.cid, ...(voidSince === undefined ? {} : { voidSince }) });
     },
   };
 

@@ -17,6 +17,8 @@ import type { Verifier } from "../../protocol/identity/ed25519.ts";
 import { OPS } from "../../protocol/tasks/ops.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { HttpError } from "./errors.ts";
+import type { StockGrant } from "../../protocol/sync/stock-websocket-adapter.ts";
+import { chainExpiry } from "../../protocol/space/standing.ts";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
 import type { RouteDef } from "./routes.ts";
 
@@ -154,17 +156,17 @@ export class ApiAuthority {
   /**
    * Check the token a stock automerge-repo client puts in its WebSocket URL
    * (`/v1/sync?token=…`): an invocation of /weft/space/sync on a space this
-   * node is in, addressed to this node, naming GET /v1/sync. Resolves to the
-   * space it grants and who holds it.
+   * node is in, addressed to this node, naming GET /v1/sync. Resolves to
+   * what it grants: the space, who holds it, until when, and a re-check for
+   * when the space's revocations change.
    */
-  async syncToken(token: string): Promise<{ space: string; who: string }> {
+  async syncToken(token: string): Promise<StockGrant> {
     const bearer = await readBearer(token);
     const sub = decodeEnvelope(bearer.invocation).payload.sub;
     const space = this.#space(typeof sub === "string" ? sub : "");
-    const { invocation } = await space.authority.validator.validate(bearer.invocation, {
-      proofs: bearer.proofs,
-      audience: this.#node.did,
-    });
+    const check = () =>
+      space.authority.validator.validate(bearer.invocation, { proofs: bearer.proofs, audience: this.#node.did });
+    const { invocation, proofs } = await check();
     if (invocation.aud !== this.#node.did) {
       throw new UcanError("InvalidAudience", "the token must name this node as aud");
     }
@@ -183,7 +185,14 @@ export class ApiAuthority {
       throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
     }
     await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    return { space: space.id, who: invocation.iss };
+    const lapses = Math.min(invocation.exp, chainExpiry(proofs) ?? invocation.exp);
+    return {
+      spaces: new Set([space.id]),
+      who: invocation.iss,
+      // Valid through its `exp` second.
+      lapsesInMs: (lapses + 1) * 1000 - Date.now(),
+      stillValid: () => check().then(() => true, () => false),
+    };
   }
 
   /** Check an operation's bearer against its route; resolves to the space and the operation's bytes. */

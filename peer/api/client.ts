@@ -33,6 +33,21 @@ export class DaemonUnreachable extends WeftError {
   }
 }
 
+interface SpaceListing {
+  id: string;
+  chain: string[];
+  standing?: { state: string; by?: string; at?: number };
+}
+
+/** Why the node can no longer act in a space it still holds (it was revoked, or its delegation lapsed). */
+function notMemberAnyMore(space: string, st: NonNullable<SpaceListing["standing"]>): string {
+  const when = st.at !== undefined ? ` at ${new Date(st.at).toISOString()}` : "";
+  const what = st.state === "revoked"
+    ? `this node was removed from space ${space} by ${st.by}${when}`
+    : `this node's delegation in space ${space} ${st.state}${when}`;
+  return `${what}, so it can no longer act in it; \`weft space list\` shows its standing, and a member can invite it again`;
+}
+
 export class ApiClient {
   readonly url: string;
   readonly #c: Credentials;
@@ -60,10 +75,14 @@ export class ApiClient {
   async #chainFor(space: string): Promise<string[]> {
     let chain = this.#chains.get(space);
     if (!chain) {
-      const { spaces } = await this.get<{ spaces: Array<{ id: string; chain: string[] }> }>("/v1/spaces");
+      const { spaces } = await this.get<{ spaces: SpaceListing[] }>("/v1/spaces");
       for (const s of spaces) this.#chains.set(s.id, s.chain);
-      chain = this.#chains.get(space);
-      if (!chain) throw new ApiError(404, "not-found", `the peer is not in a space ${space}`);
+      const listed = spaces.find((s) => s.id === space);
+      if (!listed) throw new ApiError(404, "not-found", `the peer is not in a space ${space}`);
+      if (listed.chain.length === 0 && listed.standing && listed.standing.state !== "member") {
+        throw new ApiError(403, "cap/revoked", notMemberAnyMore(space, listed.standing));
+      }
+      chain = listed.chain;
     }
     return chain;
   }

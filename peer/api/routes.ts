@@ -69,6 +69,16 @@ const command: Check<string> = check((v, field) => {
   }
   return cmd;
 }, { type: "string", minLength: 1, maxLength: 256, pattern: "^/", description: "a UCAN command, e.g. /weft/task" });
+/** A point in time written in ISO 8601 (e.g. 2026-12-02T03:00:00Z), read as Unix ms; not in the future. */
+const isoTime: Check<number> = check((v, field) => {
+  const ms = typeof v === "string" && v.length <= 64 ? Date.parse(v) : NaN;
+  if (!Number.isFinite(ms)) throw new InvalidInput(field, "must be an ISO 8601 time, e.g. 2026-12-02T03:00:00Z");
+  if (ms > Date.now()) {
+    throw new InvalidInput(field, "is in the future: name when the key was (or may have been) stolen");
+  }
+  return ms;
+}, { type: "string", format: "date-time" });
+
 /** A UCAN policy: a list of statements, checked by the policy parser itself. */
 const policy: Check<unknown[]> = check((v, field) => {
   try {
@@ -243,8 +253,10 @@ export const ROUTES: RouteDef[] = [
   {
     method: "DELETE",
     path: "/v1/spaces/:space/capabilities/:cid",
-    summary: "Revoke a delegation",
+    summary:
+      "Revoke a delegation: its holder loses access now; what it signed before stays. `voidSince` (ISO 8601) also voids what it signed from then on (a stolen key)",
     auth: q(Commands.spaceAdmin),
+    body: object({ voidSince: optional(isoTime) }),
   },
 
   {

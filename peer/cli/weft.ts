@@ -39,6 +39,7 @@ import {
 } from "./command.ts";
 import { RUN_COMMANDS } from "./run-commands.ts";
 import { ARTIFACT_COMMANDS } from "./artifact-commands.ts";
+import { REVOKE_COMMAND } from "./revoke-command.ts";
 
 async function task(io: Io, space: string, id: string): Promise<TaskView> {
   return await (await io.client()).get<TaskView>(`/v1/spaces/${enc(space)}/tasks/${enc(id)}`);
@@ -73,6 +74,21 @@ function showTask(t: TaskView): string {
   lines.push("  history:");
   for (const h of t.history) lines.push(`    ${new Date(h.at[0]).toISOString()} ${h.kind} by ${short(h.author)}`);
   return lines.join("\n");
+}
+
+interface StandingView {
+  state: string;
+  by?: string;
+  at?: number;
+}
+
+/** A standing in a space, said plainly: a removed member must not read "synced". */
+function standingText(st: StandingView | undefined): string {
+  if (!st || st.state === "member") return "member";
+  const when = st.at !== undefined ? ` at ${new Date(st.at).toISOString()}` : "";
+  if (st.state === "revoked") return `revoked by ${st.by}${when}: no longer syncs this space`;
+  if (st.state === "expired") return `expired${when}: needs a new invite`;
+  return "not a member";
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -145,7 +161,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "Spaces this peer is in",
     async run(_a, _v, io) {
       const r = await (await io.client()).get<{ spaces: Array<Record<string, unknown>> }>("/v1/spaces");
-      io.print(r, () => table(r.spaces, ["name", "id", "tasks", "members"]));
+      io.print(
+        r,
+        () =>
+          table(
+            r.spaces.map((s) => ({ ...s, standing: standingText(s.standing as StandingView | undefined) })),
+            ["name", "id", "tasks", "members", "standing"],
+          ),
+      );
     },
   },
   "space invite": {
@@ -190,26 +213,28 @@ const COMMANDS: Record<string, Command> = {
     summary: "Members, devices and agents, with what they hold",
     async run(_a, v, io) {
       const space = await resolveSpace(io, v);
-      const r = await (await io.client()).get<{ members: Array<Record<string, unknown>> }>(
-        `/v1/spaces/${enc(space)}/members`,
-      );
+      const r = await (await io.client()).get<{
+        members: Array<Record<string, unknown>>;
+        removed: Array<StandingView & { did: string; name?: string }>;
+      }>(`/v1/spaces/${enc(space)}/members`);
       io.print(
         r,
         () =>
-          table(r.members.map((m) => ({ ...m, by: short(m.by as string) })), ["name", "kind", "did", "commands", "by"]),
+          [
+            table(r.members.map((m) => ({ ...m, by: short(m.by as string) })), [
+              "name",
+              "kind",
+              "did",
+              "commands",
+              "by",
+            ]),
+            ...(r.removed.length > 0 ? ["", "removed:"] : []),
+            ...r.removed.map((m) => `  ${m.name ?? "-"}  ${m.did}  ${standingText(m)}`),
+          ].join("\n"),
       );
     },
   },
-  "space revoke": {
-    usage: "weft space revoke <delegation-cid> [--space <s>]",
-    summary: "Revoke a member's delegation (see `weft cap list`)",
-    async run(a, v, io) {
-      const space = await resolveSpace(io, v);
-      const cid = need(a, 0, "delegation-cid");
-      const r = await (await io.client()).request("DELETE", `/v1/spaces/${enc(space)}/capabilities/${enc(cid)}`);
-      io.print(r, () => `revoked ${cid}`);
-    },
-  },
+  "space revoke": REVOKE_COMMAND,
   "task add": {
     usage:
       "weft task add <title> [--body b] [--label l]... [--dep id]... [--review] [--runner r] [--cpu n] [--memory MB] [--gpu n] [--tag t]...",
@@ -441,13 +466,7 @@ const COMMANDS: Record<string, Command> = {
       io.print(r, () => `delegated ${r.cid}\nchain (give this to the delegate): ${r.container}`);
     },
   },
-  "cap revoke": {
-    usage: "weft cap revoke <delegation-cid>",
-    summary: "Revoke a delegation",
-    async run(a, v, io) {
-      await COMMANDS["space revoke"].run(a, v, io);
-    },
-  },
+  "cap revoke": { ...REVOKE_COMMAND, usage: REVOKE_COMMAND.usage.replace("space revoke", "cap revoke") },
   "cap list": {
     usage: "weft cap list",
     summary: "Delegations in the space",

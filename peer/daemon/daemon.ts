@@ -109,11 +109,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
           const token = url.searchParams.get("token");
           // A Weft session authenticates inside the socket: admitted once it proved a space.
           if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
-          const { space, who } = await auth.syncToken(token);
+          const grant = await auth.syncToken(token);
           return {
             accept: (socket, admit) => {
               admit();
-              stock.accept(socket, new Set([space]), who);
+              stock.accept(socket, grant);
             },
           };
         }

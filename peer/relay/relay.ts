@@ -80,11 +80,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       // A Weft session authenticates inside the socket: admitted once it proved a space.
       if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
       try {
-        const { space, who } = await auth.syncToken(token);
+        const grant = await auth.syncToken(token);
         return {
           accept: (socket, admit) => {
             admit();
-            stock.accept(socket, new Set([space]), who);
+            stock.accept(socket, grant);
           },
         };
       } catch (e) {

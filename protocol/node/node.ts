@@ -17,7 +17,7 @@ import {
 } from "@automerge/automerge-repo";
 import * as cborg from "cborg";
 import { Diagnostics } from "../diagnostics.ts";
-import { WeftError } from "../errors.ts";
+import { isWeftError, WeftError } from "../errors.ts";
 import type { Keystore } from "../identity/keystore.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { signerFromSeed } from "../identity/ed25519.ts";
@@ -34,6 +34,7 @@ import { MAX_BLOB_HOPS } from "../sync/frames.ts";
 import { decodeInvite, encodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
 import { proveSync, verifySync } from "../space/sync-proof.ts";
+import { chainExpiry, standingOf } from "../space/standing.ts";
 import { type GossipTransport, SpaceGossip } from "../space/gossip.ts";
 import type { ContentStore } from "../runner/runner.ts";
 import { blobFromMesh, mayServe, parseBlobCid } from "./blobs.ts";
@@ -73,6 +74,8 @@ interface SpaceRecord {
 }
 
 const NODE_KEY = ["weft-node", "spaces"];
+/** The longest a timer can wait; a later lapse is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a node looks among its own peers for a blob another peer asked it for. */
 const BLOB_HOP_TIMEOUT_MS = 10_000;
 
@@ -101,6 +104,8 @@ export class WeftNode {
   readonly #access: PeerAccess[] = [];
   readonly #gossip = new Map<string, SpaceGossip>();
   readonly #headsTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Per space: fires when its next delegation lapses. */
+  readonly #lapseTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly authority: SyncAuthority;
   readonly #carrier: boolean;
   readonly #carrierSpaces?: ReadonlySet<string>;
@@ -265,9 +270,13 @@ export class WeftNode {
     return adapter;
   }
 
-  /** Serve stock automerge-repo WebSocket clients (the token is checked by the caller). */
+  /**
+   * Serve stock automerge-repo WebSocket clients (the token is checked by
+   * the caller); their sockets are re-checked when a space's revocations change.
+   */
   addStockWebSocket(): StockWebSocketAdapter {
     const adapter = new StockWebSocketAdapter({ diagnostics: this.diagnostics, spaceOf: (d) => this.#docSpace.get(d) });
+    this.#authorityListeners.add((space) => void adapter.recheck(space));
     this.#access.push(adapter);
     this.repo.networkSubsystem.addNetworkAdapter(adapter);
     return adapter;
@@ -327,7 +336,33 @@ export class WeftNode {
           // Keep the member's chain, so its operations verify here too.
           await this.#spaces.get(space)?.addDelegations(chain);
         }
-        return space;
+        const expiry = chainExpiry(chain);
+        // Valid through its `exp` second: re-checked just after it.
+        return { space, lapsesInMs: expiry === null ? null : (expiry + 1) * 1000 - this.#now() };
+      },
+      revocationsOf: (id, remoteDid) => {
+        const space = this.#spaces.get(id);
+        if (!space) return [];
+        const standing = standingOf(space.authority, remoteDid, Commands.spaceSync, this.#now());
+        return standing.state === "revoked" ? standing.records : [];
+      },
+      learnRevocations: async (id, records, from) => {
+        const space = this.#spaces.get(id);
+        if (!space) return;
+        for (const bytes of records) {
+          try {
+            await space.recordRevocation(bytes);
+          } catch (e) {
+            this.diagnostics.refuse({
+              kind: "sync",
+              from,
+              what: "revoked",
+              code: isWeftError(e) ? e.code : "sync/revocation",
+              reason: (e as Error).message,
+              space: id,
+            });
+          }
+        }
       },
       spaceOf: (documentId) => this.#docSpace.get(documentId),
       onChange: (listener) => {
@@ -337,10 +372,32 @@ export class WeftNode {
     };
   }
 
-  /** Space `id` was added here, or its members or revocations changed. */
+  /** Space `id` was added here, or its members or revocations changed, or one of its delegations lapsed. */
   #authorityChanged(id: string): void {
     for (const l of this.#authorityListeners) l(id);
     this.#shareChanged();
+    this.#watchLapse(id);
+  }
+
+  /**
+   * When the space's next delegation lapses, treat it as an authority change:
+   * sessions re-check, this node stops offering a space it no longer holds,
+   * and stock clients resting on it are re-checked.
+   */
+  #watchLapse(id: string): void {
+    clearTimeout(this.#lapseTimers.get(id));
+    this.#lapseTimers.delete(id);
+    const space = this.#spaces.get(id);
+    if (!space || this.#stopped) return;
+    const nowSec = Math.floor(this.#now() / 1000);
+    let next: number | undefined;
+    for (const d of space.authority.delegations) {
+      if (d.exp !== null && d.exp >= nowSec && (next === undefined || d.exp < next)) next = d.exp;
+    }
+    if (next === undefined) return;
+    // Valid through its `exp` second: changed just after it.
+    const inMs = Math.min((next + 1) * 1000 - this.#now(), MAX_TIMER_MS);
+    this.#lapseTimers.set(id, setTimeout(() => this.#authorityChanged(id), Math.max(inMs, 0)));
   }
 
   #deps(): SpaceDeps {
@@ -656,6 +713,7 @@ export class WeftNode {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#headsTimers.values()) clearTimeout(t);
+    for (const t of this.#lapseTimers.values()) clearTimeout(t);
     for (const g of this.#gossip.values()) g.stop();
     const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
     await this.repo.flush(ready);

@@ -28,6 +28,7 @@ import { nameProblem, neutralized } from "../schema/names.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
+import { cidOf } from "../codec/cid.ts";
 import { type BucketDoc, bucketOf, DEFAULT_BUCKETS, type SpaceDoc } from "./docs.ts";
 
 export interface SpaceDeps {
@@ -705,13 +706,28 @@ export class Space {
     for (const p of after) this.#deps.hlc.observe(this.log.timeOf(p) as Hlc);
     const position: Record<string, Ipld> = { at: this.#deps.hlc.now() as unknown as Ipld, after };
     if (options.voidSince) position.void = options.voidSince as unknown as Ipld;
-    const record = await signRevocation(this.#deps.signer, path, { weft: position });
-    if (!(await this.authority.addRevocation(record.bytes))) return;
+    const record = await signRevocation(this.#deps.signer, path, {
+      issuedAt: seconds(this.#deps.now()),
+      meta: { weft: position },
+    });
+    await this.recordRevocation(record.bytes);
+  }
+
+  /**
+   * Apply a signed revocation record (this node's own, or one a peer sent
+   * to tell this node it was revoked): checked against this space's
+   * delegations, then kept in the space document like any synced one.
+   * Resolves false if it revoked nothing new; rejects if it is invalid.
+   */
+  async recordRevocation(bytes: Uint8Array): Promise<boolean> {
+    if (!(await this.authority.addRevocation(bytes))) return false;
+    const cid = cidOf(bytes).toString();
     this.#handle.change((doc) => {
-      doc.revocations[record.cid.toString()] = record.bytes;
+      doc.revocations[cid] = bytes;
     });
     await this.#deps.repo.flush([this.#handle.documentId]);
     await this.#membershipChanged();
+    return true;
   }
 
   /** A root-first chain ending at `target`. */

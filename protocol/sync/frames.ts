@@ -15,6 +15,8 @@
  *   {t: "logs", i: n, s?, k?, f?}                a run's log (space s, task k) from the node running it;
  *                                               f: keep following until it ends; no s, k: stop
  *   {t: "log", i: n, l?: line, e?: reason}      a log line, or the end of the stream and why
+ *   {t: "revoked", s: space, r: [record, …]}     "you were revoked in this space": the signed revocation
+ *                                               records, sent before the sender stops sharing it
  *
  * Frames from the network are size-limited and shape-checked here; a bad
  * frame is a typed error and closes the session.
@@ -115,6 +117,17 @@ export interface LogFrame {
   e?: string;
 }
 
+export interface RevokedFrame {
+  t: "revoked";
+  s: string;
+  /** Revocation records (UCAN invocations), each checked by the receiver. */
+  r: Uint8Array[];
+}
+
+/** Records in one `revoked` frame, and the largest one. */
+export const MAX_REVOCATION_RECORDS = 16;
+const MAX_REVOCATION_BYTES = 16 * 1024;
+
 export type Frame =
   | HelloFrame
   | AuthFrame
@@ -125,7 +138,8 @@ export type Frame =
   | WantFrame
   | HaveFrame
   | LogsFrame
-  | LogFrame;
+  | LogFrame
+  | RevokedFrame;
 
 const MAX_LOG_TEXT = 64 * 1024;
 const STREAMS = new Set(["stdout", "stderr", "system"]);
@@ -228,6 +242,14 @@ export function decodeFrame(bytes: Uint8Array): Frame {
         throw new SyncProtocolError("malformed log frame");
       }
       return f as unknown as LogFrame;
+    case "revoked":
+      if (
+        !isDidKey(f.s) || !Array.isArray(f.r) || f.r.length === 0 || f.r.length > MAX_REVOCATION_RECORDS ||
+        !f.r.every((x) => x instanceof Uint8Array && x.length <= MAX_REVOCATION_BYTES)
+      ) {
+        throw new SyncProtocolError("malformed revoked frame");
+      }
+      return f as unknown as RevokedFrame;
     default:
       throw new SyncProtocolError(`unknown frame type ${JSON.stringify(f.t)?.slice(0, 40)}`);
   }

@@ -17,6 +17,11 @@
  * carries all of the sender's proofs and replaces the previous ones. When a
  * space or its revocations change, the sessions concerned with that space
  * (and only those) re-check the remote's proofs and re-send their own.
+ *
+ * A session rests on the remote's delegations: it re-checks them when the
+ * earliest one lapses, and when a revocation cuts the remote off it first
+ * sends it the signed records (`revoked`), so the revoked node learns it
+ * and can check it itself, then stops sharing that space with it.
  */
 import type { Message } from "@automerge/automerge-repo";
 import { isWeftError } from "../errors.ts";
@@ -33,7 +38,9 @@ import {
   type LogFrame,
   type LogsFrame,
   MAX_BLOB_BYTES,
+  MAX_REVOCATION_RECORDS,
   type PullFrame,
+  type RevokedFrame,
   SyncProtocolError,
   type WantFrame,
   type WireLogLine,
@@ -102,6 +109,8 @@ const DOC_MESSAGES = new Set(["sync", "request", "doc-unavailable", "ephemeral",
 const PEER_MESSAGES = new Set(["remote-subscription-change"]);
 /** Blob requests served at once per session; more are answered "none". */
 const MAX_SERVING = 8;
+/** The longest a timer can wait; a later lapse is re-checked in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class SyncSession {
   readonly #o: SessionOptions;
@@ -116,6 +125,12 @@ export class SyncSession {
   /** The remote's proofs from its latest `auth`, and how many of them did not verify. */
   #proofs: Uint8Array[] = [];
   #rejected = 0;
+  /** Spaces the remote's proofs granted at the last check. */
+  #verified = new Set<string>();
+  /** Re-checks the remote's proofs when the earliest of them lapses. */
+  #lapse?: ReturnType<typeof setTimeout>;
+  /** Spaces the remote told us we were revoked in (heard once per space). */
+  readonly #toldRevoked = new Set<string>();
   /** Spaces our latest `auth` carried proofs for. */
   #offered = new Set<string>();
   /** Spaces shared both ways, as reported to `onShared`. */
@@ -191,6 +206,7 @@ export class SyncSession {
       else if (frame.t === "want") void this.#onWant(frame);
       else if (frame.t === "have") this.#wants.get(frame.i)?.(frame.d);
       else if (frame.t === "logs") this.#onLogs(frame);
+      else if (frame.t === "revoked") await this.#onRevoked(frame);
       else if (frame.t === "log") this.#following.get(frame.i)?.(frame);
       else this.#onMsg(frame.m);
     } catch (e) {
@@ -230,22 +246,58 @@ export class SyncSession {
     }
   }
 
-  /** Verify every proof the remote sent; the spaces that pass are what it may sync. */
+  /**
+   * Verify every proof the remote sent; the spaces that pass are what it may
+   * sync, until the earliest of their chains lapses (checked again then).
+   * A space it held before and was revoked in is told to it first.
+   */
   async #checkProofs(): Promise<void> {
     const remote = this.#remote as HelloFrame;
     const verified = new Set<string>();
     let rejected = 0;
+    let lapsesInMs: number | null = null;
     for (const proof of this.#proofs) {
       try {
-        verified.add(await this.#o.authority.verify(proof, this.#nonce, this.#o.localDid, remote.did));
+        const grant = await this.#o.authority.verify(proof, this.#nonce, this.#o.localDid, remote.did);
+        verified.add(grant.space);
+        if (grant.lapsesInMs !== null) lapsesInMs = Math.min(lapsesInMs ?? grant.lapsesInMs, grant.lapsesInMs);
       } catch (e) {
         rejected++;
         this.#refuse("auth", isWeftError(e) ? e.code : "sync/auth", (e as Error).message);
       }
     }
+    if (this.#closed) return;
     this.#rejected = rejected;
+    for (const space of this.#verified) if (!verified.has(space)) this.#tellRevoked(space, remote.did);
+    this.#verified = verified;
+    this.#scheduleLapse(lapsesInMs);
     this.#setSpaces(this.#o.carrier ? new Set([...verified, ...this.accepted]) : verified);
     this.#send({ t: "authz", spaces: [...verified] });
+  }
+
+  #scheduleLapse(inMs: number | null): void {
+    if (this.#lapse !== undefined) clearTimeout(this.#lapse);
+    this.#lapse = undefined;
+    if (inMs === null) return;
+    this.#lapse = setTimeout(() => {
+      this.#lapse = undefined;
+      // A re-check that cannot finish must not leave the lapsed grant standing.
+      this.#queue = this.#queue.then(() => (this.#closed ? undefined : this.#checkProofs())).catch(() => this.close());
+    }, Math.min(Math.max(inMs, 0), MAX_TIMER_MS));
+  }
+
+  /** The remote lost a space: if a revocation did it, send it the records before we stop sharing the space. */
+  #tellRevoked(space: string, remoteDid: string): void {
+    const records = this.#o.authority.revocationsOf(space, remoteDid).slice(0, MAX_REVOCATION_RECORDS);
+    if (records.length > 0) this.#send({ t: "revoked", s: space, r: records });
+  }
+
+  /** The remote says we were revoked in a space we offered it: heard once per space, checked by the node. */
+  async #onRevoked(frame: RevokedFrame): Promise<void> {
+    // Not ours to hear (any more): we stopped offering that space, or were told already.
+    if (!this.#offered.has(frame.s) || this.#toldRevoked.has(frame.s)) return;
+    this.#toldRevoked.add(frame.s);
+    await this.#o.authority.learnRevocations(frame.s, frame.r, (this.#remote as HelloFrame).did);
   }
 
   #onAuthz(spaces: string[]): void {
@@ -510,6 +562,7 @@ export class SyncSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe?.();
+    if (this.#lapse !== undefined) clearTimeout(this.#lapse);
     for (const answer of [...this.#wants.values()]) answer(undefined);
     for (const stream of this.#logStreams.values()) stream.abort();
     for (const [i, follow] of this.#following) follow({ t: "log", i, e: "the link to that node closed" });

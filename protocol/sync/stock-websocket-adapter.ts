@@ -11,6 +11,10 @@
  * served the documents it asks for; it is not offered the rest of the
  * space (a space is its document plus dozens of buckets, and a client that
  * finds one document should not have to take them all).
+ *
+ * The socket lives no longer than its token: it is closed when the token
+ * (or its chain) lapses, and when a change to a granted space's
+ * revocations means the token no longer validates.
  */
 import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -20,17 +24,36 @@ import type { WebSocketLike } from "./websocket-adapter.ts";
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const PROTOCOL_V1 = "1";
 
+/** What a checked token grants a socket, and for how long. */
+export interface StockGrant {
+  spaces: ReadonlySet<string>;
+  /** The token's issuer. */
+  who: string;
+  /** Milliseconds until the token or its chain expires. */
+  lapsesInMs: number;
+  /** Whether the token still validates (e.g. after a revocation in one of its spaces). */
+  stillValid(): Promise<boolean>;
+}
+
+/** WebSocket close code for "your authorization ended" (the 4000s are the application's). */
+export const CLOSE_UNAUTHORIZED = 4401;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Client {
   socket: WebSocketLike;
   peer?: string;
   spaces: ReadonlySet<string>;
   who: string;
+  grant: StockGrant;
+  lapse?: ReturnType<typeof setTimeout>;
 }
 
 export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess {
   readonly #diagnostics: Diagnostics;
   readonly #spaceOf: (documentId: string) => string | undefined;
   readonly #byPeer = new Map<string, Client>();
+  /** Every accepted socket, joined or not. */
+  readonly #clients = new Set<Client>();
   #ready = false;
   readonly offersWholeSpaces = false;
 
@@ -55,7 +78,11 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   }
 
   disconnect(): void {
-    for (const c of this.#byPeer.values()) c.socket.close(1000, "node stopping");
+    for (const c of this.#clients) {
+      if (c.lapse !== undefined) clearTimeout(c.lapse);
+      c.socket.close(1000, "node stopping");
+    }
+    this.#clients.clear();
     this.#byPeer.clear();
     this.emit("close");
   }
@@ -64,11 +91,20 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     return this.#byPeer.get(peer)?.spaces;
   }
 
-  /** Serve a socket whose token granted `spaces` (checked already) to `who` (the token's issuer). */
-  accept(socket: WebSocketLike, spaces: ReadonlySet<string>, who: string): void {
+  /** Serve a socket whose token (checked already) granted `grant`. */
+  accept(socket: WebSocketLike, grant: StockGrant): void {
     socket.binaryType = "arraybuffer";
-    const client: Client = { socket, spaces, who };
+    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant };
+    this.#clients.add(client);
+    const lapse = () => {
+      client.lapse = undefined;
+      if (grant.lapsesInMs <= MAX_TIMER_MS) return this.#end(client, "token expired");
+      grant.lapsesInMs -= MAX_TIMER_MS;
+      client.lapse = setTimeout(lapse, Math.min(grant.lapsesInMs, MAX_TIMER_MS));
+    };
+    client.lapse = setTimeout(lapse, Math.min(Math.max(grant.lapsesInMs, 0), MAX_TIMER_MS));
     socket.addEventListener("message", (e) => {
+      if (!this.#clients.has(client)) return; // ended: what it still sends while closing is not read
       const data = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
       if (!(data instanceof Uint8Array) || data.length > MAX_MESSAGE_BYTES) {
         return this.#drop(client, "malformed", "not binary");
@@ -83,6 +119,8 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       this.#receive(client, m);
     });
     const gone = () => {
+      if (client.lapse !== undefined) clearTimeout(client.lapse);
+      this.#clients.delete(client);
       if (client.peer && this.#byPeer.get(client.peer) === client) {
         this.#byPeer.delete(client.peer);
         this.emit("peer-disconnected", { peerId: client.peer as PeerId });
@@ -152,6 +190,26 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       }
     }
     this.#sendRaw(client, message as unknown as Record<string, unknown>);
+  }
+
+  /** A space's members or revocations changed: close the sockets whose token no longer validates. */
+  async recheck(space: string): Promise<void> {
+    for (const client of [...this.#clients]) {
+      if (!client.spaces.has(space)) continue;
+      if (!(await client.grant.stillValid().catch(() => false))) this.#end(client, "token revoked");
+    }
+  }
+
+  /** Stop serving a client whose authorization ended: nothing more goes to it, and it is told why. */
+  #end(client: Client, why: string): void {
+    if (!this.#clients.delete(client)) return;
+    if (client.lapse !== undefined) clearTimeout(client.lapse);
+    if (client.peer && this.#byPeer.get(client.peer) === client) {
+      this.#byPeer.delete(client.peer);
+      this.emit("peer-disconnected", { peerId: client.peer as PeerId });
+    }
+    this.#diagnostics.count("sync.stock.ended");
+    client.socket.close(CLOSE_UNAUTHORIZED, why);
   }
 
   #sendRaw(client: Client, m: Record<string, unknown>): void {

@@ -36,14 +36,15 @@ function refuse(message: string, cid?: CID): UcanError {
 }
 
 /**
- * Sign a revocation of the last delegation of `path` (root first). `meta`
- * may say where in a log the revocation was made (Weft records the revoker's
- * causal position there); it does not change what is revoked.
+ * Sign a revocation of the last delegation of `path` (root first).
+ * `issuedAt` (Unix s) says when; `meta` may say where in a log it was made
+ * (Weft records the revoker's causal position there). Neither changes what
+ * is revoked.
  */
 export function revoke(
   issuer: Signer,
   path: readonly Delegation[],
-  meta?: Record<string, Ipld>,
+  options: { issuedAt?: number; meta?: Record<string, Ipld> } = {},
 ): Promise<Invocation> {
   if (path.length === 0) throw refuse("a revocation needs the path to the delegation it revokes");
   const root = path[0];
@@ -56,7 +57,8 @@ export function revoke(
     proofs: [],
     expiration: null,
     nonce: new Uint8Array(0),
-    ...(meta ? { meta } : {}),
+    ...(options.issuedAt !== undefined ? { issuedAt: options.issuedAt } : {}),
+    ...(options.meta ? { meta: options.meta } : {}),
   });
 }
 

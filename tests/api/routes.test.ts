@@ -176,12 +176,21 @@ describe("HTTP API routes", () => {
     );
     hit("GET", "/v1/spaces/:space/capabilities");
     assert.ok(capabilities.some((x) => x.cid === d.cid && !x.revoked));
-    await a.client.request("DELETE", `/v1/spaces/${enc(space)}/capabilities/${d.cid}`);
+    const revokeAt = `/v1/spaces/${enc(space)}/capabilities/${d.cid}`;
+    for (const voidSince of ["yesterday", new Date(Date.now() + 3_600_000).toISOString()]) {
+      await assert.rejects(a.client.request("DELETE", revokeAt, { voidSince }), (e: ApiError) => e.status === 400);
+    }
+    const voidSince = new Date(Date.now() - 60_000).toISOString();
+    const revoked = await a.client.request<{ voidSince: number }>("DELETE", revokeAt, { voidSince });
+    assert.equal(revoked.voidSince, Date.parse(voidSince));
     hit("DELETE", "/v1/spaces/:space/capabilities/:cid");
-    const after = await a.client.get<{ capabilities: Array<{ cid: string; revoked: boolean }> }>(
-      `/v1/spaces/${enc(space)}/capabilities`,
-    );
-    assert.ok(after.capabilities.find((x) => x.cid === d.cid)?.revoked);
+    const after = await a.client.get<{
+      capabilities: Array<{ cid: string; revoked: boolean; revokedBy?: string; revokedAt?: number }>;
+    }>(`/v1/spaces/${enc(space)}/capabilities`);
+    const gone = after.capabilities.find((x) => x.cid === d.cid);
+    assert.ok(gone?.revoked);
+    assert.equal(gone.revokedBy, a.daemon.node.did);
+    assert.ok(Math.abs(gone.revokedAt! - Date.now()) < 60_000);
     const powerline = await a.client.request<{ cid: string; chains: Record<string, string[]> }>(
       "POST",
       "/v1/capabilities",

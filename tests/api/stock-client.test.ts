@@ -1,7 +1,8 @@
 /**
  * A stock automerge-repo client (the published Repo and WebSocket client
  * adapter, no Weft code) syncs a space document from a peer when its URL
- * carries a valid membership token, and gets nothing without one.
+ * carries a valid membership token, gets nothing without one, and stops
+ * receiving once its token expires or its chain is revoked.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +13,8 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import { CID } from "multiformats/cid";
 import { invoke } from "../../protocol/ucan/invocation.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
-import { encodeContainer } from "../../protocol/ucan/container.ts";
+import { decodeContainer, encodeContainer } from "../../protocol/ucan/container.ts";
+import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
 import { requestArgs } from "../../peer/api/request.ts";
 import { loadCredentials } from "../../peer/api/credentials.ts";
 import { eventually } from "../helpers/nodes.ts";
@@ -47,6 +49,39 @@ export async function syncToken(d: TestDaemon, space: string, audience: string, 
   });
   return (await encodeContainer([inv.bytes, creds.powerline.bytes], "C")) as string;
 }
+
+/** A new principal the daemon delegates sync to, and a token it signs for a stock client; `revoke` ends its delegation. */
+async function memberToken(
+  d: TestDaemon,
+  space: string,
+  ttl = 60,
+): Promise<{ token: string; revoke(): Promise<void> }> {
+  const member = await signerFromSeed(generateSeed());
+  const path = `/v1/spaces/${encodeURIComponent(space)}/capabilities`;
+  const granted = await d.client.request<{ cid: string; chain: string[]; container: string }>("POST", path, {
+    audience: member.did,
+    command: Commands.spaceSync,
+  });
+  const inv = await invoke({
+    issuer: member,
+    audience: d.daemon.node.did,
+    subject: space,
+    command: Commands.spaceSync,
+    args: requestArgs("GET", "/v1/sync"),
+    proofs: granted.chain.map((c) => CID.parse(c)),
+    expiration: Math.floor(Date.now() / 1000) + ttl,
+  });
+  return {
+    token: (await encodeContainer([inv.bytes, ...(await decodeContainer(granted.container))], "C")) as string,
+    revoke: () => d.client.request("DELETE", `${path}/${encodeURIComponent(granted.cid)}`),
+  };
+}
+
+/** How many space operations (e.g. renames) the client's copy of the space document holds. */
+const opsIn = (handle: { doc(): { ops?: Record<string, unknown> } }) => Object.keys(handle.doc().ops ?? {}).length;
+
+/** Nothing in flight reaches the client in this long: the peer pushes a change within milliseconds. */
+const QUIET_MS = 2000;
 
 describe("stock automerge-repo clients", () => {
   let d: TestDaemon;
@@ -83,6 +118,55 @@ describe("stock automerge-repo clients", () => {
       // Documents of other spaces stay out of reach.
       const other = await d.client.request<{ url: string }>("POST", "/v1/spaces", { name: "secret" });
       await assert.rejects(repo.find(other.url as never, { signal: AbortSignal.timeout(3000) }));
+    } finally {
+      await adapter.close(repo);
+    }
+  });
+
+  it("stop receiving the space once their token expires", async () => {
+    const { token } = await memberToken(d, space.id, 3);
+    const expires = (Math.floor(Date.now() / 1000) + 3 + 1) * 1000;
+    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
+    const repo = new Repo({ network: [adapter] });
+    try {
+      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const seen = opsIn(handle);
+      await d.daemon.node.space(space.id)!.rename("while the token holds");
+      await eventually(() => opsIn(handle) > seen, 5000, "a change while the token holds");
+      await eventually(() => Date.now() > expires + 500, 10_000, "the token lapses");
+      const before = opsIn(handle);
+      await d.daemon.node.space(space.id)!.rename("after the token lapsed");
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      assert.equal(opsIn(handle), before, "an expired token receives nothing new");
+    } finally {
+      await adapter.close(repo);
+    }
+  });
+
+  it("stop receiving the space once their chain is revoked", async () => {
+    const { token, revoke } = await memberToken(d, space.id);
+    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
+    const repo = new Repo({ network: [adapter] });
+    try {
+      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const seen = opsIn(handle);
+      await d.daemon.node.space(space.id)!.rename("before the revocation");
+      await eventually(() => opsIn(handle) > seen, 5000, "a change before the revocation");
+      const ended = d.daemon.node.diagnostics.counter("sync.stock.ended");
+      await revoke();
+      await eventually(
+        () => d.daemon.node.diagnostics.counter("sync.stock.ended") > ended,
+        5000,
+        "the peer ends the revoked client's socket",
+      );
+      const before = opsIn(handle);
+      await d.daemon.node.space(space.id)!.rename("after the revocation");
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      assert.equal(opsIn(handle), before, "a revoked chain receives nothing new");
     } finally {
       await adapter.close(repo);
     }

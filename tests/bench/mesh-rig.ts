@@ -20,7 +20,9 @@ const PLAIN_SPACE = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
 const TRUST_ALL: SyncAuthority = {
   prove: () => Promise.resolve([{ space: PLAIN_SPACE, proof: new Uint8Array([1]) }]),
   offers: (space) => space === PLAIN_SPACE,
-  verify: () => Promise.resolve(PLAIN_SPACE),
+  verify: () => Promise.resolve({ space: PLAIN_SPACE, lapsesInMs: null }),
+  revocationsOf: () => [],
+  learnRevocations: () => Promise.resolve(),
   spaceOf: () => PLAIN_SPACE,
   onChange: () => () => {},
 };

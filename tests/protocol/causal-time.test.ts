@@ -68,7 +68,7 @@ async function space() {
   };
   const revokeMember = async (m: Member, at: number, after: string[], voidSince?: number) => {
     const record = await revoke(root, m.chain, {
-      weft: { at: [at, 0], after, ...(voidSince !== undefined ? { void: [voidSince, 0] } : {}) },
+      meta: { weft: { at: [at, 0], after, ...(voidSince !== undefined ? { void: [voidSince, 0] } : {}) } },
     });
     assert.ok(await authority.addRevocation(record.bytes));
     await log.revalidate();

@@ -1,6 +1,6 @@
 /**
  * The delegations of a space as a table: who gave what to whom, its policy
- * and expiry, whether it is revoked, and whether this node may revoke it —
+ * and expiry, whether it is revoked (and by whom), and whether this node may revoke it —
  * only an issuer on the delegation's chain from the root can.
  */
 import type { Space } from "../../../protocol/space/space.ts";
@@ -13,6 +13,8 @@ export interface DelegationRow {
   cid: string;
   state: "active" | "revoked" | "expired" | "not yet valid";
   revocable: boolean;
+  /** Who signed its revocation, if revoked. */
+  revokedBy?: string;
 }
 
 /** Issuers on any chain from the space root down to `d`. */
@@ -31,6 +33,7 @@ function issuersAbove(space: Space, d: Delegation, all: readonly Delegation[], s
 export function delegationRows(space: Space, me: string, nowMs = Date.now()): DelegationRow[] {
   const now = Math.floor(nowMs / 1000);
   const all = [...space.authority.delegations];
+  const revokers = new Map([...space.authority.revocations].map((r) => [r.revoked.toString(), r.revoker]));
   return all.map((d) => {
     const revoked = space.authority.isRevoked(d.cid);
     const state = revoked
@@ -45,6 +48,7 @@ export function delegationRows(space: Space, me: string, nowMs = Date.now()): De
       cid: d.cid.toString(),
       state,
       revocable: !revoked && issuersAbove(space, d, all).has(me),
+      ...(revoked ? { revokedBy: revokers.get(d.cid.toString()) } : {}),
     } satisfies DelegationRow;
   }).sort((a, b) => (a.d.aud < b.d.aud ? -1 : a.d.aud > b.d.aud ? 1 : a.d.cmd < b.d.cmd ? -1 : 1));
 }

@@ -1,7 +1,8 @@
 /**
  * The app shell: routes (in the URL's hash) to views of the open space or
  * of the node, the header and navigation, the command bar on Ctrl+K, and
- * the notices. The browser node is opened before this renders (main.tsx).
+ * the notices, and above a space's view, whether this node was removed
+ * from it. The browser node is opened before this renders (main.tsx).
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { useEvents } from "../model/hooks.ts";
@@ -12,6 +13,7 @@ import { AppCtx, type Notice } from "./context.ts";
 import { Header } from "./header.tsx";
 import { Nav } from "./nav.tsx";
 import { Notices, type ShownNotice } from "./notices.tsx";
+import { StandingBanner } from "./standing-banner.tsx";
 import { Board } from "./views/board.tsx";
 import { Capabilities } from "./views/capabilities.tsx";
 import { Diagnostics } from "./views/diagnostics.tsx";
@@ -107,7 +109,10 @@ export function App(props: { bn: BrowserNode }) {
       </a>
       <Header space={context} openCommands={() => setCommands(true)} />
       <Nav route={route} space={context?.id} />
-      <main id="main" tabIndex={-1}>{view}</main>
+      <main id="main" tabIndex={-1}>
+        {space && <StandingBanner space={space} />}
+        {view}
+      </main>
       <CommandBar open={commands} space={context} close={() => setCommands(false)} />
       <Notices notices={notices} dismiss={(id) => setNotices((l) => l.filter((n) => n.id !== id))} />
     </AppCtx.Provider>

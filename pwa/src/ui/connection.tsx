@@ -2,8 +2,11 @@
  * The connection state, told honestly: offline when the browser says so,
  * otherwise what the WebSocket transport reports for each peer and relay
  * (connecting, open, closed) and how many remotes have proved who they are
- * in a sync session. Working offline is normal: everything is local.
+ * in a sync session. Working offline is normal: everything is local. A
+ * space this node was removed from does not sync, whatever the links say.
  */
+import type { Space } from "../../../protocol/space/space.ts";
+import { standing } from "../model/can.ts";
 import { useEvents, useTick } from "../model/hooks.ts";
 import type { BrowserNode } from "../node/browser-node.ts";
 import { useApp } from "./context.ts";
@@ -14,7 +17,7 @@ export function peerStates(bn: BrowserNode): { url: string; carrier: boolean; st
   return bn.peers.map((p) => ({ ...p, state: bn.ws.status.get(p.url) ?? "connecting" }));
 }
 
-export function ConnectionBadge() {
+export function ConnectionBadge(props: { space?: Space }) {
   const { bn } = useApp();
   useTick(1000);
   useEvents((fire) => bn.subscribe(fire), [bn]);
@@ -23,7 +26,13 @@ export function ConnectionBadge() {
   const sessions = bn.ws.sessions.size;
   let label: string;
   let tone: "ok" | "warn" | "off";
-  if (!navigator.onLine) [label, tone] = ["Offline — changes are kept here", "off"];
+  const st = props.space ? standing(props.space, bn.did).state : "member";
+  if (st === "revoked" || st === "expired") {
+    [label, tone] = [
+      st === "revoked" ? "Not syncing — removed from this space" : "Not syncing — access expired",
+      "off",
+    ];
+  } else if (!navigator.onLine) [label, tone] = ["Offline — changes are kept here", "off"];
   else if (peers.length === 0) [label, tone] = ["Local only — no peer set", "off"];
   else if (open === 0) {
     [label, tone] = [peers.some((p) => p.state === "connecting") ? "Connecting…" : "Disconnected — retrying", "warn"];

@@ -28,7 +28,7 @@ export function Header(props: { space?: Space; openCommands(): void }) {
           {spaces.map((s) => <option key={s.id} value={s.id}>{s.name || s.id.slice(-8)}</option>)}
         </select>
       )}
-      <ConnectionBadge />
+      <ConnectionBadge space={props.space} />
       <button type="button" class="cmd-open" onClick={props.openCommands} aria-keyshortcuts="Control+K">
         <span>Commands</span> <kbd>Ctrl K</kbd>
       </button>

@@ -10,7 +10,8 @@ import type { TaskView } from "../../../../protocol/tasks/query.ts";
 import { TERMINAL } from "../../../../protocol/tasks/state.ts";
 import { Commands } from "../../../../protocol/ucan/commands.ts";
 import { actions } from "../../model/actions.ts";
-import { can, missing } from "../../model/can.ts";
+import { can } from "../../model/can.ts";
+import { missing } from "../why-not.ts";
 import { shortId } from "../../model/task-ref.ts";
 import { useAction, useApp } from "../context.ts";
 
@@ -62,7 +63,7 @@ export function TaskActions(props: { space: Space; task: TaskView }) {
     <div class="actions" role="group" aria-label="Task actions">
       {list.map((a) => {
         const allowed = can(space, bn.did, a.command);
-        const why = !allowed ? missing(a.command) : a.blocked;
+        const why = !allowed ? missing(space, bn.did, a.command) : a.blocked;
         return (
           <span key={a.key} class="action">
             <button

@@ -4,7 +4,8 @@ import type { Space } from "../../../../protocol/space/space.ts";
 import type { TaskView } from "../../../../protocol/tasks/query.ts";
 import { Commands } from "../../../../protocol/ucan/commands.ts";
 import { actions } from "../../model/actions.ts";
-import { can, missing } from "../../model/can.ts";
+import { can } from "../../model/can.ts";
+import { missing } from "../why-not.ts";
 import { useAction, useApp } from "../context.ts";
 import { dateTime, who } from "../format.ts";
 
@@ -50,7 +51,7 @@ export function TaskComments(props: { space: Space; task: TaskView; names: Map<s
             </div>
           </form>
         )
-        : <p class="hint">You cannot comment here: {missing(Commands.taskComment)}.</p>}
+        : <p class="hint">You cannot comment here: {missing(props.space, bn.did, Commands.taskComment)}.</p>}
     </>
   );
 }

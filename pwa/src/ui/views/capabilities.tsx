@@ -1,7 +1,8 @@
 /**
  * Members and capabilities: every delegation in the space (from, to,
- * command, policy, expiry, state), revocation for those this node issued or
- * sits above, and forms to delegate an attenuated capability to a DID or to
+ * command, policy, expiry, state and who revoked it), revocation for those
+ * this node issued or sits above (after saying what it does to the
+ * member's work), and forms to delegate an attenuated capability to a DID or to
  * make an invite link.
  */
 import { useMemo, useState } from "preact/hooks";
@@ -11,6 +12,7 @@ import { useAction, useApp, useSpace } from "../context.ts";
 import { dateTime, namesOf, who } from "../format.ts";
 import { DelegateForm } from "./delegate-form.tsx";
 import { InviteLinkForm } from "./invite-link-form.tsx";
+import { revocationNotice } from "../../../../protocol/space/revocation-notice.ts";
 
 export function Capabilities(props: { space: Space }) {
   const { bn } = useApp();
@@ -55,6 +57,7 @@ export function Capabilities(props: { space: Space }) {
                 <td>{r.d.exp === null ? "never" : dateTime(r.d.exp * 1000)}</td>
                 <td>
                   <span class={`badge ${r.state === "active" ? "open" : "closed"}`}>{r.state}</span>
+                  {r.revokedBy && <span class="hint">by {who(r.revokedBy, names, bn.did)}</span>}
                 </td>
                 <td>{r.revocable && <Revoke space={props.space} cid={r.cid} to={who(r.d.aud, names, bn.did)} />}</td>
               </tr>
@@ -74,9 +77,15 @@ export function Capabilities(props: { space: Space }) {
   );
 }
 
-/** Revoking takes two presses: it cuts off everyone whose authority leans on the delegation. */
+/**
+ * Revoking takes two presses, and the second comes after reading what it
+ * does to the member's work; voiding what a stolen key signed since a
+ * point in time is a separate, explicit choice.
+ */
 function Revoke(props: { space: Space; cid: string; to: string }) {
   const [armed, setArmed] = useState(false);
+  const [voiding, setVoiding] = useState(false);
+  const [since, setSince] = useState("");
   const { busy, run } = useAction();
   if (!armed) {
     return (
@@ -85,17 +94,44 @@ function Revoke(props: { space: Space; cid: string; to: string }) {
       </button>
     );
   }
+  const sinceMs = voiding && since ? new Date(since).getTime() : undefined;
+  const sinceBad = voiding && (sinceMs === undefined || !Number.isFinite(sinceMs) || sinceMs > Date.now());
+  const notice = revocationNotice(props.to, sinceBad ? undefined : sinceMs)
+    .replace("Use --void-since to also void", "Tick the box below to also void");
   return (
-    <span class="row">
-      <button
-        type="button"
-        class="danger"
-        disabled={busy}
-        onClick={() => void run(() => props.space.revoke(props.cid), `Revoked the delegation to ${props.to}`)}
-      >
-        Confirm revoke
-      </button>
-      <button type="button" onClick={() => setArmed(false)}>Keep</button>
-    </span>
+    <div class="revoke-confirm" role="group" aria-label={`Revoke delegation to ${props.to}`}>
+      <p data-revoke-notice>{notice}</p>
+      <label>
+        <input type="checkbox" checked={voiding} onChange={(e) => setVoiding((e.target as HTMLInputElement).checked)} />
+        {" "}
+        Also void what they signed since… (a stolen key; cannot be undone)
+      </label>
+      {voiding && (
+        <label>
+          Since{" "}
+          <input
+            type="datetime-local"
+            value={since}
+            max={new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16)}
+            onInput={(e) => setSince((e.target as HTMLInputElement).value)}
+          />
+        </label>
+      )}
+      <span class="row">
+        <button
+          type="button"
+          class="danger"
+          disabled={busy || sinceBad}
+          onClick={() =>
+            void run(
+              () => props.space.revoke(props.cid, sinceMs === undefined ? {} : { voidSince: [sinceMs, 0] }),
+              `Revoked the delegation to ${props.to}`,
+            )}
+        >
+          {sinceMs === undefined ? "Confirm revoke" : "Revoke and void"}
+        </button>
+        <button type="button" onClick={() => setArmed(false)}>Keep</button>
+      </span>
+    </div>
   );
 }

@@ -6,7 +6,8 @@
 import { useState } from "preact/hooks";
 import type { Space } from "../../../../protocol/space/space.ts";
 import { Commands } from "../../../../protocol/ucan/commands.ts";
-import { can, missing } from "../../model/can.ts";
+import { can } from "../../model/can.ts";
+import { missing } from "../why-not.ts";
 import { shortId } from "../../model/task-ref.ts";
 import { useAction, useApp } from "../context.ts";
 
@@ -17,7 +18,7 @@ export function NewTask(props: { space: Space }) {
   const [body, setBody] = useState("");
   const { busy, run } = useAction();
   if (!can(props.space, bn.did, Commands.taskCreate)) {
-    return <p class="hint">You cannot file tasks here: {missing(Commands.taskCreate)}.</p>;
+    return <p class="hint">You cannot file tasks here: {missing(props.space, bn.did, Commands.taskCreate)}.</p>;
   }
   return (
     <form

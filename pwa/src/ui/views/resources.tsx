@@ -7,7 +7,8 @@
  */
 import type { Space } from "../../../../protocol/space/space.ts";
 import { Commands } from "../../../../protocol/ucan/commands.ts";
-import { can, missing } from "../../model/can.ts";
+import { can } from "../../model/can.ts";
+import { missing } from "../why-not.ts";
 import { useEvents, useTick } from "../../model/hooks.ts";
 import { useAction, useApp, useSpace } from "../context.ts";
 import { ago, mb, namesOf, who } from "../format.ts";
@@ -149,8 +150,10 @@ function OfferToggle(props: { space: Space }) {
       </label>
       <span id="offer-state" class="hint" role="status" data-offer-state={state}>
         {said}
-        {on && !mayAdvertise && ` It cannot advertise in this space: ${missing(Commands.capacityAdvertise)}.`}
-        {on && mayAdvertise && !mayClaim && ` It cannot take jobs in this space: ${missing(Commands.taskClaim)}.`}
+        {on && !mayAdvertise &&
+          ` It cannot advertise in this space: ${missing(props.space, bn.did, Commands.capacityAdvertise)}.`}
+        {on && mayAdvertise && !mayClaim &&
+          ` It cannot take jobs in this space: ${missing(props.space, bn.did, Commands.taskClaim)}.`}
       </span>
     </div>
   );

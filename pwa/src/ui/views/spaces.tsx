@@ -1,10 +1,14 @@
-/** The spaces this browser is in (and joins still waiting for a member), and the forms to join or create one. */
+/**
+ * The spaces this browser is in (and whether it was removed from one), joins
+ * still waiting for a member, and the forms to join or create one.
+ */
 import { Commands } from "../../../../protocol/ucan/commands.ts";
 import { can } from "../../model/can.ts";
 import { spaceHref } from "../../model/route.ts";
 import { ago, shortDid } from "../format.ts";
 import { useApp } from "../context.ts";
 import { JoinOrCreate } from "../space-forms.tsx";
+import { removedReason } from "../why-not.ts";
 import { Rename } from "./rename.tsx";
 
 export function Spaces() {
@@ -32,6 +36,9 @@ export function Spaces() {
                 <tr key={s.id} aria-current={s.id === bn.currentSpace ? "true" : undefined}>
                   <td>
                     <a href={spaceHref(s.id, "tasks")}>{s.name || "(unnamed)"}</a>
+                    {removedReason(s, bn.did) && (
+                      <div class="hint" data-standing="removed">{removedReason(s, bn.did)}.</div>
+                    )}
                   </td>
                   <td>
                     <code title={s.id}>{shortDid(s.id)}</code>
