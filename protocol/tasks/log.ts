@@ -8,7 +8,7 @@
  * parents are not known yet waits, and so does one dated a little ahead.
  *
  * Whether its authority still stands after an expiry or a revocation is
- * judged causally on every reduction (standing.ts); so are leases
+ * judged causally on every reduction (ended-authority.ts); so are leases
  * (reducer.ts). Both can ask for another pass: a provisional verdict whose
  * deadline the log has passed, or a lease operation superseded by a claim
  * that saw its lease lapse.
@@ -48,7 +48,7 @@ export interface Ingested {
 export interface TaskLogOptions {
   /** This node's clock, Unix ms. */
   now?: () => number;
-  /** The space's offline grace (ms): see standing.ts. */
+  /** The space's offline grace (ms): see ended-authority.ts. */
   graceMs?: number;
 }
 
@@ -140,7 +140,7 @@ export class TaskLog {
   /**
    * Does this operation need others to build on it? A claim does (concurrent
    * claims are settled by who was witnessed first), and so does anything
-   * signed under authority that ends (see standing.ts).
+   * signed under authority that ends (see ended-authority.ts).
    */
   needsWitness(cid: string): boolean {
     const e = this.#byCid.get(cid);
