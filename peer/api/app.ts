@@ -418,10 +418,15 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
     // No query parameters are defined here: refuse rather than silently ignore them.
     throw new InvalidInput("query", "this route takes no query parameters");
   }
+  const withHeads = (res: Response) => {
+    const known = params.space === undefined ? undefined : ctx.node.space(params.space);
+    if (known) headsHeaders(res, known);
+    return res;
+  };
   // Credentials are checked before any body is read: a stranger's upload costs nothing.
   if (route.auth.kind === "op") {
     const op = await ctx.auth.op(c.req.header("authorization"), route as OpRoute, params);
-    return await handler(c, { params, body: parseJson(await readBody(c)), query, op });
+    return withHeads(await handler(c, { params, body: parseJson(await readBody(c)), query, op }));
   }
   let raw: Uint8Array | undefined;
   const body = async () => (raw ??= await readBody(c));
@@ -439,10 +444,7 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
   let checked: unknown;
   if (route.body) checked = route.body(json ?? {}, "body");
   else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
-  const res = await handler(c, { params, body: checked, query, space, chain });
-  const known = params.space === undefined ? undefined : ctx.node.space(params.space);
-  if (known) headsHeaders(res, known);
-  return res;
+  return withHeads(await handler(c, { params, body: checked, query, space, chain }));
 }
 
 /**

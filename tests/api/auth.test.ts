@@ -10,12 +10,11 @@ import type { Credentials } from "../../peer/api/credentials.ts";
 import { loadCredentials } from "../../peer/api/credentials.ts";
 import { requestArgs } from "../../peer/api/request.ts";
 import { encodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation, delegate } from "../../protocol/ucan/delegation.ts";
+import { delegate } from "../../protocol/ucan/delegation.ts";
 import { invoke } from "../../protocol/ucan/invocation.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
-import { signer } from "../helpers/principals.ts";
+import { delegationIn, signer } from "../helpers/principals.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { CID } from "multiformats/cid";
 
@@ -55,8 +54,7 @@ describe("API authorization", () => {
         name: command,
       },
     );
-    const tokens = await decodeContainer(r.container);
-    const last = tokens.map(decodeDelegation).find((d) => d.cid.toString() === r.cid)!;
+    const last = await delegationIn(r.container, r.cid);
     const c: Credentials = { url: creds.url, node: creds.node, signer: key, nodeDelegation: last, powerline: last };
     return { client: new ApiClient(c, creds.url, { [space]: chain }), cid: r.cid, key, delegation: last };
   }

@@ -8,12 +8,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ApiClient, type ApiError } from "../../peer/api/client.ts";
 import { type Credentials, loadCredentials } from "../../peer/api/credentials.ts";
-import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation, type Delegation } from "../../protocol/ucan/delegation.ts";
+import type { Delegation } from "../../protocol/ucan/delegation.ts";
 import type { Signer } from "../../protocol/identity/ed25519.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
-import { signer } from "../helpers/principals.ts";
+import { delegationIn, signer } from "../helpers/principals.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 
 const enc = encodeURIComponent;
@@ -50,13 +49,16 @@ describe("API authority: the node signs only what the caller holds", () => {
 
   /** Have the node's operator delegate `command` in `space` to `key`; a client acting on it. */
   async function holding(key: Signer, space: string, command: string): Promise<{ client: ApiClient; d: Delegation }> {
-    const r = await d.client.request<{ container: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
-      audience: key.did,
-      command,
-      name: `holds ${command}`,
-    });
-    const tokens = await decodeContainer(r.container);
-    const last = decodeDelegation(tokens[tokens.length - 1]);
+    const r = await d.client.request<{ cid: string; container: string }>(
+      "POST",
+      `/v1/spaces/${enc(space)}/capabilities`,
+      {
+        audience: key.did,
+        command,
+        name: `holds ${command}`,
+      },
+    );
+    const last = await delegationIn(r.container, r.cid);
     const c: Credentials = { url: creds.url, node: creds.node, signer: key, nodeDelegation: last, powerline: last };
     return { client: new ApiClient(c, creds.url, { [space]: chains[space] }), d: last };
   }
@@ -74,13 +76,12 @@ describe("API authority: the node signs only what the caller holds", () => {
     // The attack: ask for a powerline through the space it administers…
     let powerline: Delegation | undefined;
     const asked = await outcome(
-      inS.request<{ container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
+      inS.request<{ cid: string; container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
         audience: attacker.did,
         command: "/weft",
         powerline: true,
       }).then(async (r) => {
-        const tokens = await decodeContainer(r.container);
-        powerline = decodeDelegation(tokens[tokens.length - 1]);
+        powerline = await delegationIn(r.container, r.cid);
       }),
     );
     // …or through the node-wide route, with its space delegation as proof.
@@ -125,8 +126,7 @@ describe("API authority: the node signs only what the caller holds", () => {
       { audience: agent.did, command: "/weft/task", name: "agent" },
     );
     assert.deepEqual(Object.keys(r.chains).sort(), [s, z].sort());
-    const tokens = (await decodeContainer(r.container)).map((t) => decodeDelegation(t));
-    const powerline = tokens.find((t) => t.cid.toString() === r.cid)!;
+    const powerline = await delegationIn(r.container, r.cid);
     assert.equal(powerline.sub, null);
     const c: Credentials = { url: creds.url, node: creds.node, signer: agent, nodeDelegation: powerline, powerline };
     const client = new ApiClient(c, creds.url, { [z]: r.chains[z].slice(0, -1) });
@@ -167,14 +167,13 @@ describe("API authority: the node signs only what the caller holds", () => {
   it("a delegation outlives neither its caller's expiry nor its policies", async () => {
     const admin = await signer();
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    const r = await d.client.request<{ container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
+    const r = await d.client.request<{ cid: string; container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
       audience: admin.did,
       command: "/weft",
       expiration: exp,
       policy: [["!=", ".method", "DELETE"]],
     });
-    const tokens = await decodeContainer(r.container);
-    const last = decodeDelegation(tokens[tokens.length - 1]);
+    const last = await delegationIn(r.container, r.cid);
     const c: Credentials = { url: creds.url, node: creds.node, signer: admin, nodeDelegation: last, powerline: last };
     const client = new ApiClient(c, creds.url, { [s]: chains[s] });
     const other = await signer();
@@ -186,11 +185,11 @@ describe("API authority: the node signs only what the caller holds", () => {
       })),
       [403, "cap/exceeds"],
     );
-    const made = await client.request<{ container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
+    const made = await client.request<{ cid: string; container: string }>("POST", `/v1/spaces/${enc(s)}/capabilities`, {
       audience: other.did,
       command: Commands.taskComment,
     });
-    const given = (await decodeContainer(made.container)).map((t) => decodeDelegation(t)).at(-1)!;
+    const given = await delegationIn(made.container, made.cid);
     assert.equal(given.exp, exp, "it expires with its caller's delegation");
     assert.deepEqual(given.pol.source, [["!=", ".method", "DELETE"]], "it carries its caller's policy");
   });

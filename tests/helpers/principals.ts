@@ -1,6 +1,7 @@
 /** Test principals and delegation chains, built with the real signing code. */
 import { generateSeed, type Signer, signerFromSeed } from "../../protocol/identity/ed25519.ts";
-import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import { decodeDelegation, delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import { decodeContainer } from "../../protocol/ucan/container.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 
 export function signer(): Promise<Signer> {
@@ -41,4 +42,13 @@ export async function chain(principals: Signer[], specs: LinkSpec[]): Promise<De
     );
   }
   return out;
+}
+
+/** The delegation `cid` out of a container the API returned (containers order tokens bytewise, not as a chain). */
+export async function delegationIn(container: string, cid: string): Promise<Delegation> {
+  const found = (await decodeContainer(container)).map((t) => decodeDelegation(t)).find((d) =>
+    d.cid.toString() === cid
+  );
+  if (!found) throw new Error(`no delegation ${cid} in the container`);
+  return found;
 }

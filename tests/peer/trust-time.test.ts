@@ -17,8 +17,6 @@ import assert from "node:assert/strict";
 import type { ApiClient } from "../../peer/api/client.ts";
 import { ApiClient as Client } from "../../peer/api/client.ts";
 import { loadCredentials } from "../../peer/api/credentials.ts";
-import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation } from "../../protocol/ucan/delegation.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import { invoke } from "../../protocol/ucan/invocation.ts";
@@ -26,7 +24,7 @@ import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import { type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import type { Hlc } from "../../protocol/tasks/hlc.ts";
 import type { Space } from "../../protocol/space/space.ts";
-import { signer } from "../helpers/principals.ts";
+import { delegationIn, signer } from "../helpers/principals.ts";
 import { eventually, injectOp, libp2pNode, type TestNode } from "../helpers/nodes.ts";
 import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 
@@ -108,8 +106,7 @@ describe("time, against three peer processes", () => {
       `/v1/spaces/${enc(space)}/capabilities`,
       { audience: key.did, command, name: "member", ...(expiration ? { expiration } : {}) },
     );
-    const tokens = await decodeContainer(r.container);
-    const last = decodeDelegation(tokens[tokens.length - 1]);
+    const last = await delegationIn(r.container, r.cid);
     const creds = await loadCredentials(at.home);
     // The delegation must have reached `at` before it can check what the member signs.
     await eventually(

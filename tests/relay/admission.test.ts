@@ -138,13 +138,14 @@ describe("unauthenticated sockets on the peer daemon", { timeout: 60_000 }, () =
   it("an oversized frame before authentication closes the socket (1009) without the daemon holding it", async () => {
     (await open(url)).terminate();
     const before = rssMb(peer.child.pid!);
-    const sockets = await Promise.all(Array.from({ length: 4 }, () => open(url)));
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => open(url)));
     const codes = Promise.all(sockets.map(closed));
     const frame = new Uint8Array(63 * 1024 * 1024);
     for (const ws of sockets) ws.send(frame);
-    assert.deepEqual(await codes, Array(4).fill(1009));
+    assert.deepEqual(await codes, Array(8).fill(1009));
     const grown = rssMb(peer.child.pid!) - before;
-    assert.ok(grown < 100, `the daemon grew by ${grown.toFixed(0)} MB for four refused 63 MiB frames`);
+    // Held, the frames would be 504 MB; a daemon that is still warming up moves by tens of MB on its own.
+    assert.ok(grown < 200, `the daemon grew by ${grown.toFixed(0)} MB for eight refused 63 MiB frames`);
   });
 
   it("a flood past the per-address cap is refused", async () => {
