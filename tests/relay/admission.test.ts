@@ -81,8 +81,8 @@ describe("unauthenticated sockets on the relay process", { timeout: 120_000 }, (
     for (const ws of sockets) ws.send(frame);
     assert.deepEqual(await codes, Array(8).fill(1009));
     const grown = rssMb(relay.pid!) - before;
-    // Held, the frames would be 504 MB.
-    assert.ok(grown < 100, `the relay grew by ${grown.toFixed(0)} MB for eight refused 63 MiB frames`);
+    // Held, the frames would be 504 MB; under load the process moves by tens of MB on its own.
+    assert.ok(grown < 200, `the relay grew by ${grown.toFixed(0)} MB for eight refused 63 MiB frames`);
   });
 
   it("a flood past the per-address cap is refused while a good client still syncs", async () => {
