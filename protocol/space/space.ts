@@ -22,7 +22,7 @@ import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Verifier } from "../identity/ed25519.ts";
 import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
-import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
+import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp, type TaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/fields.ts";
 import { nameProblem, neutralized } from "../schema/names.ts";
 import { TaskLog } from "../tasks/log.ts";
@@ -117,7 +117,7 @@ export class Space {
     this.id = id;
     this.#handle = handle;
     this.authority = new SpaceAuthority({ space: id, verifier: deps.verifier, clock: () => seconds(deps.now()) });
-    this.log = new TaskLog(this.authority, deps.diagnostics, { now: deps.now });
+    this.log = new TaskLog(this.authority, deps.diagnostics, { now: deps.now, onLate: (op) => this.#late(op) });
     deps.registerDocument(handle.documentId, id);
   }
 
@@ -383,6 +383,13 @@ export class Space {
       }
     }
     if (touched.size > 0) this.#emit({ type: "tasks", tasks: [...touched] });
+  }
+
+  /** An operation that waited for a parent or for its time has joined the log. */
+  #late(op: TaskOp): void {
+    this.#deps.hlc.observe(op.args.at);
+    if (op.author !== this.#deps.signer.did && this.log.needsWitness(op.cid)) this.#witnessSoon(op.args.task);
+    this.#emit({ type: "tasks", tasks: [op.args.task] });
   }
 
   #witnessTimer?: ReturnType<typeof setTimeout>;

@@ -48,6 +48,8 @@ export interface Ingested {
 export interface TaskLogOptions {
   /** This node's clock, Unix ms. */
   now?: () => number;
+  /** An operation that waited (for a parent or its time) joined the log. */
+  onLate?: (op: TaskOp) => void;
   /** The space's offline grace (ms): see ended-authority.ts. */
   graceMs?: number;
 }
@@ -65,6 +67,7 @@ export class TaskLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
   readonly #now: () => number;
+  readonly #onLate?: (op: TaskOp) => void;
   readonly #graph = new CausalGraph();
   /** Every CID seen: valid, refused or waiting. */
   readonly #seen = new Set<string>();
@@ -97,6 +100,7 @@ export class TaskLog {
     this.#authority = authority;
     this.#diagnostics = diagnostics;
     this.#now = options.now ?? Date.now;
+    this.#onLate = options.onLate;
     const graph = this.#graph;
     this.#causality = {
       precedes: (a, b) => graph.precedes(a, b),
@@ -278,7 +282,9 @@ export class TaskLog {
 
   async #retry(id: string): Promise<void> {
     const bytes = this.#waiting.get(id);
-    if (bytes) await this.ingest(bytes, id);
+    if (!bytes) return;
+    const r = await this.ingest(bytes, id);
+    if (r.op && r.status !== "pending" && r.status !== "refused") this.#onLate?.(r.op);
   }
 
   /** Operations that waited for `cid` as a parent: try them again. */
