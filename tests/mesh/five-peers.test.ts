@@ -182,6 +182,8 @@ describe("five peers", () => {
     const outsider = await libp2pNode();
     try {
       await dial(outsider, nodes[0]);
+      // Ask only once the session is up, so the request reaches the member (and is withheld there).
+      await eventually(() => outsider.node.repo.peers.length > 0, 10_000, "the outsider's session");
       await assert.rejects(
         outsider.node.repo.find(spaces[0].url, { signal: AbortSignal.timeout(3000) }),
         /unavailable|aborted|timeout/i,
