@@ -88,6 +88,16 @@ const policy: Check<unknown[]> = check((v, field) => {
   }
 }, { type: "array", items: { type: "array" }, description: "UCAN 1.0 policy statements" });
 
+/** What a delegation from this node says: to whom, what, under which policy, until when, and what to call it. */
+const GRANT = {
+  audience: required(did),
+  command: required(command),
+  policy: optional(policy),
+  expiration: optional(int(0, 2 ** 40)),
+  name: optional(plainName(64)),
+  kind: optional(oneOf("member", "device", "agent")),
+};
+
 export const ROUTES: RouteDef[] = [
   { method: "GET", path: "/healthz", summary: "The process is alive", auth: { kind: "none" } },
   { method: "GET", path: "/readyz", summary: "The node is serving", auth: { kind: "none" } },
@@ -226,29 +236,14 @@ export const ROUTES: RouteDef[] = [
     path: "/v1/capabilities",
     summary: "Delegate a powerline: this node's authority in every space it is in (node admins only)",
     auth: q(Commands.nodeAdmin, "node"),
-    body: object({
-      audience: required(did),
-      command: required(command),
-      policy: optional(policy),
-      expiration: optional(int(0, 2 ** 40)),
-      name: optional(plainName(64)),
-      kind: optional(oneOf("member", "device", "agent")),
-    }),
+    body: object(GRANT),
   },
   {
     method: "POST",
     path: "/v1/spaces/:space/capabilities",
     summary: "Delegate a capability you hold in the space (attenuated) from this node",
     auth: q(Commands.spaceAdmin),
-    body: object({
-      audience: required(did),
-      command: required(command),
-      policy: optional(policy),
-      expiration: optional(int(0, 2 ** 40)),
-      name: optional(plainName(64)),
-      kind: optional(oneOf("member", "device", "agent")),
-      powerline: optional(bool),
-    }),
+    body: object({ ...GRANT, powerline: optional(bool) }),
   },
   {
     method: "DELETE",
