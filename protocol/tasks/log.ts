@@ -18,6 +18,7 @@ import type { Diagnostics } from "../diagnostics.ts";
 import { isWeftError } from "../errors.ts";
 import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
+import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
 import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
@@ -30,6 +31,13 @@ interface Entry {
   op: TaskOp;
   /** Keys (cidKey) of the delegations its chain uses. */
   proofs: string[];
+}
+
+/** An operation that waits, with what was already checked of it. */
+interface Waiting {
+  bytes: Uint8Array;
+  inv: Invocation;
+  op: TaskOp;
 }
 
 export interface Ingested {
@@ -75,7 +83,7 @@ export class TaskLog {
   readonly #valid: Entry[] = [];
   readonly #byCid = new Map<string, Entry>();
   /** Operations waiting for a proof, a parent, or their time. */
-  readonly #waiting = new Map<string, Uint8Array>();
+  readonly #waiting = new Map<string, Waiting>();
   /** Waiting operations by the parent they wait for. */
   readonly #orphans = new Map<string, Set<string>>();
   /** The reducer's verdict on each valid operation, by CID. */
@@ -179,9 +187,11 @@ export class TaskLog {
    */
   async ingest(bytes: Uint8Array, cid?: string, options: { verdict?: boolean } = {}): Promise<Ingested> {
     const validator = this.#authority.validator;
-    let inv;
+    // One that waited was decoded and checked already: take it up where it stopped.
+    const waited = cid === undefined ? undefined : this.#waiting.get(cid);
+    let inv = waited?.inv;
     try {
-      inv = await validator.verifyInvocationSignature(bytes);
+      inv ??= await validator.verifyInvocationSignature(bytes);
     } catch (e) {
       return this.#refuse(cid ?? "?", undefined, e);
     }
@@ -192,19 +202,19 @@ export class TaskLog {
     if (this.#seen.has(id) && !this.#waiting.has(id)) return { cid: id, status: "duplicate" };
     this.#seen.add(id);
     this.#waiting.delete(id);
-    let op: TaskOp;
+    let op = waited?.op;
     try {
       if (inv.sub !== this.space) {
         throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
       }
-      op = parseTaskOp(inv.cmd, inv.args, id, inv.iss);
+      op ??= parseTaskOp(inv.cmd, inv.args, id, inv.iss);
     } catch (e) {
       return this.#refuse(id, inv.iss, e);
     }
     const time = judgeTime(op.args.at[0], this.#now());
     if (!time.ok) {
       if ("refuse" in time) return this.#refuse(id, inv.iss, new UcanError("TooEarly", time.refuse), op);
-      this.#wait(id, bytes);
+      this.#wait(id, { bytes, inv, op });
       setTimeout(() => void this.#retry(id), time.wait + 10);
       this.#diagnostics.count("ops.future");
       return {
@@ -217,7 +227,7 @@ export class TaskLog {
     const parents = op.args.after ?? [];
     const missing = this.#graph.missing(parents);
     if (missing.length > 0) {
-      this.#wait(id, bytes);
+      this.#wait(id, { bytes, inv, op });
       for (const p of missing) {
         const set = this.#orphans.get(p) ?? new Set<string>();
         set.add(id);
@@ -245,7 +255,7 @@ export class TaskLog {
       await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000), ignoreRevocations: true });
     } catch (e) {
       if (e instanceof UcanError && e.name === "UnavailableProof") {
-        this.#wait(id, bytes);
+        this.#wait(id, { bytes, inv, op });
         this.#diagnostics.count("ops.pending");
         return { cid: id, status: "pending", reason: e.message, code: e.code };
       }
@@ -271,19 +281,19 @@ export class TaskLog {
       : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op };
   }
 
-  #wait(id: string, bytes: Uint8Array): void {
+  #wait(id: string, waiting: Waiting): void {
     if (this.#waiting.size >= MAX_WAITING) {
       const oldest = this.#waiting.keys().next().value as string;
       this.#waiting.delete(oldest);
       this.#seen.delete(oldest);
     }
-    this.#waiting.set(id, bytes);
+    this.#waiting.set(id, waiting);
   }
 
   async #retry(id: string): Promise<void> {
-    const bytes = this.#waiting.get(id);
-    if (!bytes) return;
-    const r = await this.ingest(bytes, id);
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return;
+    const r = await this.ingest(waiting.bytes, id);
     if (r.op && r.status !== "pending" && r.status !== "refused") this.#onLate?.(r.op);
   }
 
@@ -425,10 +435,9 @@ export class TaskLog {
    * again from the start (standing is judged again).
    */
   async revalidate(): Promise<void> {
-    for (const [id, bytes] of [...this.#waiting]) {
+    for (const id of [...this.#waiting.keys()]) {
       this.#seen.delete(id);
-      this.#waiting.delete(id);
-      await this.ingest(bytes, id);
+      await this.ingest((this.#waiting.get(id) as Waiting).bytes, id);
     }
     this.#rewindAll();
   }
