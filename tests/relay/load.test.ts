@@ -7,12 +7,15 @@
  * with hostile sockets beside them (oversized frames, slowloris, garbage).
  * The stock client gives a server one second from connecting to answer
  * its join; past that it declares any document it looks for unavailable.
+ * A client that sends faster than the relay serves it is closed (1013).
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cbor } from "@automerge/automerge-repo";
+import { WebSocket } from "ws";
 import {
   type HostedSpace,
   hostSpaces,
@@ -78,5 +81,24 @@ describe("good clients under load on the relay process", { timeout: 150_000 }, (
     } finally {
       await hostile.stop();
     }
+  });
+
+  it("a client with more messages waiting than the relay takes is closed with 1013", async () => {
+    const ws = new WebSocket(await tokenUrl(relay, spaces[0]));
+    ws.binaryType = "arraybuffer";
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const peer = new Promise((resolve) => ws.once("message", resolve));
+    ws.send(cbor.encode({ type: "join", senderId: "flooder", supportedProtocolVersions: ["1"], peerMetadata: {} }));
+    await peer;
+    // For a document of no space: each is refused when taken from the queue, without reaching the repo.
+    const message = cbor.encode({ type: "sync", documentId: "not-a-document", data: new Uint8Array(1) });
+    for (let i = 0; i < 4096; i++) ws.send(message);
+    assert.equal(await closed, 1013);
+    const health = await fetch(relay.url.replace(/^ws:/, "http:").replace(/\/v1\/sync$/, "/healthz"));
+    assert.equal(health.status, 200, "the relay is still up");
   });
 });
