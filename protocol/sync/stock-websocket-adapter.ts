@@ -15,6 +15,18 @@
  * The socket lives no longer than its token: it is closed when the token
  * (or its chain) lapses, and when a change to a granted space's
  * revocations means the token no longer validates.
+ *
+ * Handshakes come before sync work. The stock client gives a server one
+ * second from connecting to answer its join; past that it declares every
+ * document it looks for unavailable. Each sync message sets off work in the
+ * repo (share checks against every peer, sync with the document's other
+ * peers) that runs to its end before the event loop reads a socket again,
+ * so under load a burst of them held new clients' upgrades and joins past
+ * that second. A join is answered as it arrives; the repo's messages wait
+ * in a queue taken one per turn of the event loop, so what a turn costs is
+ * bounded and upgrades, token checks and joins are served between them. A
+ * client with more than MAX_QUEUED messages waiting is closed (1013): it
+ * sends faster than it can be served.
  */
 import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -22,6 +34,16 @@ import type { PeerAccess } from "./peer-access.ts";
 import type { WebSocketLike } from "./websocket-adapter.ts";
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Messages one client may have waiting to be handed to the repo. */
+const MAX_QUEUED = 1024;
+/** Bytes one client may have waiting to be handed to the repo. */
+const MAX_QUEUED_BYTES = 2 * MAX_MESSAGE_BYTES;
+/** WebSocket close code for "try again later" (server overloaded). */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** Run `fn` after the event loop has read its sockets again (a macrotask; immediate where the runtime has it). */
+const nextTurn: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
+  ((fn) => void setTimeout(fn, 0));
 const PROTOCOL_V1 = "1";
 
 /** What a checked token grants a socket, and for how long. */
@@ -46,6 +68,9 @@ interface Client {
   who: string;
   grant: StockGrant;
   lapse?: ReturnType<typeof setTimeout>;
+  /** Messages received and not yet handed to the repo, and their bytes. */
+  queued: number;
+  queuedBytes: number;
 }
 
 export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess {
@@ -54,6 +79,10 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   readonly #byPeer = new Map<string, Client>();
   /** Every accepted socket, joined or not. */
   readonly #clients = new Set<Client>();
+  /** Received repo messages, in arrival order, handed to the repo one per turn of the event loop. */
+  #inbox: Array<{ client: Client; m: Record<string, unknown>; bytes: number }> = [];
+  #inboxHead = 0;
+  #draining = false;
   #ready = false;
   readonly offersWholeSpaces = false;
 
@@ -94,7 +123,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   /** Serve a socket whose token (checked already) granted `grant`. */
   accept(socket: WebSocketLike, grant: StockGrant): void {
     socket.binaryType = "arraybuffer";
-    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant };
+    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant, queued: 0, queuedBytes: 0 };
     this.#clients.add(client);
     const lapse = () => {
       client.lapse = undefined;
@@ -116,56 +145,97 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
         return this.#drop(client, "malformed", "not CBOR");
       }
       if (typeof m !== "object" || m === null) return this.#drop(client, "malformed", "not a message");
-      this.#receive(client, m);
+      if (m.type === "join") return this.#join(client, m);
+      if (client.peer === undefined) return this.#drop(client, "malformed", "message before join");
+      this.#enqueue(client, m, data.length);
     });
-    const gone = () => {
-      if (client.lapse !== undefined) clearTimeout(client.lapse);
-      this.#clients.delete(client);
-      if (client.peer && this.#byPeer.get(client.peer) === client) {
-        this.#byPeer.delete(client.peer);
-        this.emit("peer-disconnected", { peerId: client.peer as PeerId });
-      }
-    };
+    const gone = () => void this.#gone(client);
     socket.addEventListener("close", gone);
     socket.addEventListener("error", gone);
   }
 
-  #receive(client: Client, m: Record<string, unknown>): void {
-    if (m.type === "join") {
-      const peer = m.senderId;
-      if (client.peer !== undefined || typeof peer !== "string" || peer.length === 0 || peer.length > 256) {
-        return this.#drop(client, "malformed", "bad join");
-      }
-      const versions = m.supportedProtocolVersions;
-      if (!Array.isArray(versions) || !versions.includes(PROTOCOL_V1)) {
-        this.#sendRaw(client, {
-          type: "error",
-          senderId: this.peerId,
-          targetId: peer,
-          message: "unsupported protocol version",
-        });
-        client.socket.close(1000, "unsupported protocol version");
-        return;
-      }
-      if (this.#byPeer.has(peer)) {
-        // A peer id is bound to the socket that joined with it first: no hijacking a session.
-        this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
-        client.socket.close(1000, "peer id in use");
-        return;
-      }
-      client.peer = peer;
-      this.#byPeer.set(peer, client);
-      this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
-      this.#sendRaw(client, {
-        type: "peer",
-        senderId: this.peerId,
-        peerMetadata: this.peerMetadata ?? {},
-        selectedProtocolVersion: PROTOCOL_V1,
-        targetId: peer,
-      });
+  /** Forget a client (its socket closed, or is being closed); false if it was gone already. */
+  #gone(client: Client): boolean {
+    if (client.lapse !== undefined) clearTimeout(client.lapse);
+    if (!this.#clients.delete(client)) return false;
+    if (client.peer && this.#byPeer.get(client.peer) === client) {
+      this.#byPeer.delete(client.peer);
+      this.emit("peer-disconnected", { peerId: client.peer as PeerId });
+    }
+    return true;
+  }
+
+  /** Queue a repo message; the queue is drained one message per turn of the event loop. */
+  #enqueue(client: Client, m: Record<string, unknown>, bytes: number): void {
+    if (client.queued >= MAX_QUEUED || client.queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      this.#diagnostics.count("sync.stock.overrun");
+      if (!this.#gone(client)) return;
+      client.socket.close(CLOSE_TRY_AGAIN_LATER, "sending faster than it can be served; reconnect later");
       return;
     }
-    if (client.peer === undefined) return this.#drop(client, "malformed", "message before join");
+    client.queued++;
+    client.queuedBytes += bytes;
+    this.#inbox.push({ client, m, bytes });
+    if (!this.#draining) {
+      this.#draining = true;
+      nextTurn(this.#drain);
+    }
+  }
+
+  readonly #drain = (): void => {
+    const next = this.#inbox[this.#inboxHead++];
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+    } else if (this.#inboxHead > 1024 && this.#inboxHead * 2 > this.#inbox.length) {
+      this.#inbox = this.#inbox.slice(this.#inboxHead);
+      this.#inboxHead = 0;
+    }
+    if (this.#inbox.length > 0) nextTurn(this.#drain);
+    else this.#draining = false;
+    if (next === undefined) return;
+    next.client.queued--;
+    next.client.queuedBytes -= next.bytes;
+    // A client that has gone (closed, ended) is not served what it sent before.
+    if (this.#clients.has(next.client)) this.#receive(next.client, next.m);
+  };
+
+  /** A join binds the socket's peer id and is answered at once. */
+  #join(client: Client, m: Record<string, unknown>): void {
+    const peer = m.senderId;
+    if (client.peer !== undefined || typeof peer !== "string" || peer.length === 0 || peer.length > 256) {
+      return this.#drop(client, "malformed", "bad join");
+    }
+    const versions = m.supportedProtocolVersions;
+    if (!Array.isArray(versions) || !versions.includes(PROTOCOL_V1)) {
+      this.#sendRaw(client, {
+        type: "error",
+        senderId: this.peerId,
+        targetId: peer,
+        message: "unsupported protocol version",
+      });
+      client.socket.close(1000, "unsupported protocol version");
+      return;
+    }
+    if (this.#byPeer.has(peer)) {
+      // A peer id is bound to the socket that joined with it first: no hijacking a session.
+      this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
+      client.socket.close(1000, "peer id in use");
+      return;
+    }
+    client.peer = peer;
+    this.#byPeer.set(peer, client);
+    this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
+    this.#sendRaw(client, {
+      type: "peer",
+      senderId: this.peerId,
+      peerMetadata: this.peerMetadata ?? {},
+      selectedProtocolVersion: PROTOCOL_V1,
+      targetId: peer,
+    });
+  }
+
+  #receive(client: Client, m: Record<string, unknown>): void {
     const doc = m.documentId;
     if (typeof doc === "string") {
       const space = this.#spaceOf(doc);
@@ -202,12 +272,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
 
   /** Stop serving a client whose authorization ended: nothing more goes to it, and it is told why. */
   #end(client: Client, why: string): void {
-    if (!this.#clients.delete(client)) return;
-    if (client.lapse !== undefined) clearTimeout(client.lapse);
-    if (client.peer && this.#byPeer.get(client.peer) === client) {
-      this.#byPeer.delete(client.peer);
-      this.emit("peer-disconnected", { peerId: client.peer as PeerId });
-    }
+    if (!this.#gone(client)) return;
     this.#diagnostics.count("sync.stock.ended");
     client.socket.close(CLOSE_UNAUTHORIZED, why);
   }

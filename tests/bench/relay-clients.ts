@@ -4,7 +4,9 @@
  * so that neither the relay's run nor the baseline's inherits a load
  * generator the other one warmed up. The parent sends the documents and
  * the server; for a relay, each connection asks the parent for a fresh
- * single-use token URL. The result goes back as one message.
+ * single-use token URL. Each client finds its document once — no retries:
+ * a find that fails is reported as a failure — then writes. The result
+ * goes back as one message.
  */
 import process from "node:process";
 import { type AutomergeUrl, type DocHandle, Repo } from "@automerge/automerge-repo";
@@ -15,6 +17,10 @@ export interface ClientsJob {
   docs: string[];
   perSpace: number;
   server: string;
+  /** Rounds of changes (one per client, 100 ms apart) written after finding the documents, or until told to stop. */
+  writes: number;
+  /** How long to wait for every write to reach every other client (0: not at all, a load only). */
+  deliveryTimeoutMs: number;
 }
 
 /** A request for a connection URL (with a fresh token) for document `doc`, answered with `{ id, url }`. */
@@ -23,11 +29,15 @@ export interface UrlRequest {
   doc: number;
 }
 
-export type ClientsResult = Awaited<ReturnType<typeof load>> & { retries: number; reconnects: number };
+/** Sent once every client has found its document (or failed to), before the writes. */
+export interface ConnectedNote {
+  connected: number;
+}
+
+export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: number };
 
 /** Clients connecting at once, as a crowd arriving would. */
 const CONNECT_CONCURRENCY = 25;
-const WRITES = 10;
 
 /** Each client writes its own top-level keys (no shared map for concurrent creators to fight over). */
 type Doc = Record<string, unknown>;
@@ -87,28 +97,19 @@ class Client extends WebSocketClientAdapter {
   }
 }
 
-let retries = 0;
 /** Reconnections the stock client made by itself. */
 let reconnects = 0;
 
-/**
- * Connect a client and find its document, starting over (with a fresh URL,
- * so a fresh single-use token) if the find failed — under load a request
- * can reach the relay before it has the space loaded.
- */
+/** Connect a client and find its document, once. */
 async function connectClient(wsUrl: () => Promise<string>, url: AutomergeUrl) {
-  for (let attempt = 1;; attempt++) {
-    const adapter = new Client(await wsUrl(), wsUrl);
-    const repo = new Repo({ network: [adapter] });
-    try {
-      return { adapter, repo, handle: await repo.find<Doc>(url, { signal: AbortSignal.timeout(60_000) }) };
-    } catch (e) {
-      adapter.stopped = true;
-      await repo.shutdown().catch(() => {});
-      if (attempt >= 5) throw e;
-      retries++;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
+  const adapter = new Client(await wsUrl(), wsUrl);
+  const repo = new Repo({ network: [adapter] });
+  try {
+    return { adapter, repo, handle: await repo.find<Doc>(url, { signal: AbortSignal.timeout(60_000) }) };
+  } catch (e) {
+    adapter.stopped = true;
+    await repo.shutdown().catch(() => {});
+    throw e;
   }
 }
 
@@ -126,18 +127,31 @@ async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): P
   return out;
 }
 
-/** Connect `perSpace` clients per document, have each write `WRITES` changes, measure deliveries. */
-async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> }>, perSpace: number) {
+/** Connect `perSpace` clients per document, have each write `writes` changes, measure deliveries. */
+async function load(
+  docs: Array<{ url: string; clientUrl: () => Promise<string> }>,
+  perSpace: number,
+  writes: number,
+  deliveryTimeoutMs: number,
+) {
   const latencies: number[] = [];
   const connectTimes: number[] = [];
+  const failures: string[] = [];
   let delivered = 0;
   let failedWrites = 0;
-  const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, id: `c${s}x${j}` })));
+  const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, s, id: `c${s}x${j}` })));
   const connectStart = performance.now();
-  const clients = await pool(slots, CONNECT_CONCURRENCY, async ({ doc, id }) => {
+  const connected = await pool(slots, CONNECT_CONCURRENCY, async ({ doc, s, id }) => {
     const t0 = performance.now();
-    const { adapter, repo, handle } = await connectClient(doc.clientUrl, doc.url as AutomergeUrl);
+    let found;
+    try {
+      found = await connectClient(doc.clientUrl, doc.url as AutomergeUrl);
+    } catch (e) {
+      failures.push((e as Error).message);
+      return undefined;
+    }
     connectTimes.push(performance.now() - t0);
+    const { adapter, repo, handle } = found;
     handle.on("change", ({ patches }) => {
       const now = performance.now();
       for (const p of patches) {
@@ -148,11 +162,14 @@ async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> 
         }
       }
     });
-    return { repo, adapter, handle: handle as DocHandle<Doc>, id };
+    return { repo, adapter, handle: handle as DocHandle<Doc>, id, s };
   });
+  const clients = connected.filter((c) => c !== undefined);
+  process.send!({ connected: clients.length } satisfies ConnectedNote);
   const connectSeconds = (performance.now() - connectStart) / 1000;
   const start = performance.now();
-  for (let w = 0; w < WRITES; w++) {
+  let rounds = 0;
+  for (let w = 0; w < writes && !stopWriting; w++, rounds++) {
     // A key per write, so writes merged into one sync message are still each counted.
     for (const c of clients) {
       try {
@@ -164,8 +181,11 @@ async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const expected = clients.length * WRITES * (perSpace - 1);
-  const deadline = performance.now() + 180_000;
+  // Every client receives every write of the others in its space.
+  const inSpace = new Map<number, number>();
+  for (const c of clients) inSpace.set(c.s, (inSpace.get(c.s) ?? 0) + 1);
+  const expected = [...inSpace.values()].reduce((sum, k) => sum + k * (k - 1) * rounds, 0);
+  const deadline = performance.now() + deliveryTimeoutMs;
   while (delivered < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
@@ -177,6 +197,7 @@ async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> 
   }
   return {
     clients: clients.length,
+    failures,
     connectSeconds,
     connectTimes,
     delivered,
@@ -186,6 +207,9 @@ async function load(docs: Array<{ url: string; clientUrl: () => Promise<string> 
     latencies,
   };
 }
+
+/** Set when the parent says stop writing (a background load whose purpose is served). */
+let stopWriting = false;
 
 const waiting = new Map<number, (url: string) => void>();
 let nextRequest = 0;
@@ -199,7 +223,11 @@ function tokenUrl(doc: number): Promise<string> {
   });
 }
 
-process.on("message", (m: ClientsJob | { id: number; url: string }) => {
+process.on("message", (m: ClientsJob | { id: number; url: string } | { stop: true }) => {
+  if ("stop" in m) {
+    stopWriting = true;
+    return;
+  }
   if ("url" in m) {
     waiting.get(m.id)?.(m.url);
     waiting.delete(m.id);
@@ -209,7 +237,7 @@ process.on("message", (m: ClientsJob | { id: number; url: string }) => {
     url,
     clientUrl: m.server === "token" ? () => tokenUrl(i) : () => Promise.resolve(m.server),
   }));
-  void load(docs, m.perSpace).then((result) => {
-    process.send!({ result: { ...result, retries, reconnects } }, () => process.exit(0));
+  void load(docs, m.perSpace, m.writes, m.deliveryTimeoutMs).then((result) => {
+    process.send!({ result: { ...result, reconnects } }, () => process.exit(0));
   });
 });

@@ -1,0 +1,160 @@
+/**
+ * What the relay benchmarks and the relay load test share: the relay
+ * process as deployed (peer/relay/node.ts), spaces brought to it by a
+ * member each who then leaves, single-use sync tokens for stock clients,
+ * and load generators in fresh processes of their own — the stock clients
+ * (relay-clients.ts) and the hostile sockets (hostile-sockets.ts).
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import process from "node:process";
+import { nativeSigner } from "../../peer/crypto/native-signer.ts";
+import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { requestArgs } from "../../peer/api/request.ts";
+import { createNode } from "../../protocol/node/node.ts";
+import { generateSeed, type Signer } from "../../protocol/identity/ed25519.ts";
+import type { Delegation } from "../../protocol/ucan/delegation.ts";
+import { WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
+import { invoke } from "../../protocol/ucan/invocation.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
+import { encodeContainer } from "../../protocol/ucan/container.ts";
+import { eventually, memoryKeystore } from "../helpers/nodes.ts";
+import type { ClientsJob, ClientsResult, ConnectedNote, UrlRequest } from "./relay-clients.ts";
+
+/** A server process and what it printed; resolves once `ready` matches its output. */
+export async function startServer(args: string[], env: Record<string, string>, ready: RegExp) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  // However the run ends, the server does not outlive it.
+  process.once("exit", () => child.kill("SIGTERM"));
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => process.stderr.write(d));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const look = () => {
+      const m = ready.exec(out);
+      if (m) resolve(m);
+    };
+    child.stdout!.on("data", look);
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code} before it was ready:\n${out}`)));
+  });
+  return { child, match, output: () => out };
+}
+
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Peak resident memory of a process (Linux), in MB; NaN where /proc is not there. */
+export async function peakRssMb(child: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
+  const kb = /VmHWM:\s+(\d+)/.exec(status);
+  return kb ? Number(kb[1]) / 1024 : NaN;
+}
+
+/**
+ * Run one load in a fresh client process; `mint(doc)` answers its requests
+ * for token URLs; `connected` is called once all have found their documents.
+ * `stopWriting()` ends its writes early (a background load whose purpose is served).
+ */
+export function runClients(
+  job: ClientsJob,
+  mint?: (doc: number) => Promise<string>,
+  connected?: () => void,
+): { result: Promise<ClientsResult>; stopWriting(): void } {
+  const child = fork(new URL("./relay-clients.ts", import.meta.url).pathname, { stdio: "inherit" });
+  process.once("exit", () => child.kill("SIGTERM"));
+  const result = new Promise<ClientsResult>((resolve, reject) => {
+    child.on("message", (m: UrlRequest | ConnectedNote | { result: ClientsResult }) => {
+      if ("result" in m) return resolve(m.result);
+      if ("connected" in m) return connected?.();
+      void mint!(m.doc).then((url) => child.send({ id: m.id, url }));
+    });
+    child.once("exit", (code) => reject(new Error(`the clients' process exited with ${code}`)));
+    child.send(job);
+  });
+  return { result, stopWriting: () => void (child.connected && child.send({ stop: true })) };
+}
+
+/** Hostile sockets against `url` in a process of their own, until `stop()`; resolves once all are attacking. */
+export async function startHostile(url: string, count: number): Promise<{ stop(): Promise<void> }> {
+  const child = fork(new URL("./hostile-sockets.ts", import.meta.url).pathname, [url, String(count)], {
+    stdio: "inherit",
+  });
+  process.once("exit", () => child.kill("SIGTERM"));
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code) => reject(new Error(`the hostile sockets' process exited with ${code}`)));
+  });
+  return { stop: () => stopServer(child) };
+}
+
+export interface RelayProcess {
+  child: ChildProcess;
+  did: string;
+  /** The sync endpoint, ws://…/v1/sync. */
+  url: string;
+}
+
+/** The relay as deployed on Node, with its data under `home`. */
+export async function startRelay(home: string): Promise<RelayProcess> {
+  const relay = await startServer(
+    [new URL("../../peer/relay/node.ts", import.meta.url).pathname],
+    { WEFT_HOME: join(home, "relay"), WEFT_HTTP_HOST: "127.0.0.1", WEFT_HTTP_PORT: "0", WEFT_LOG_LEVEL: "warn" },
+    /Weft relay (did:key:\S+)\n\s+sync\s+(ws:\S+)\n/,
+  );
+  return { child: relay.child, did: relay.match[1], url: relay.match[2] };
+}
+
+/** A space on the relay, and what its (departed) creator keeps to issue tokens for it. */
+export interface HostedSpace {
+  signer: Signer;
+  space: string;
+  url: string;
+  chain: Delegation[];
+}
+
+/** `count` spaces, each brought to the relay by its creator, who then leaves it there. */
+export async function hostSpaces(relay: RelayProcess, count: number): Promise<HostedSpace[]> {
+  const info = relay.url.replace(/^ws:/, "http:").replace(/\/v1\/sync$/, "/v1/node");
+  const hosted: HostedSpace[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await createNode({
+      signer: nativeSigner(generateSeed()),
+      verifier: nativeVerifier(),
+      keystore: memoryKeystore(),
+    });
+    node.addNetwork((o) => new WebSocketNetworkAdapter(o)).connectTo(relay.url, { carrier: true });
+    const space = await node.createSpace(`space ${i}`);
+    const chain = space.authority.chainsFor(node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
+    hosted.push({ signer: node.signer, space: space.id, url: space.url, chain });
+    await eventually(
+      async () => ((await (await fetch(info)).json()) as { spaces: string[] }).spaces.includes(space.id),
+      30_000,
+      `space ${i} on the relay`,
+    );
+    await node.stop();
+  }
+  return hosted;
+}
+
+/** A fresh single-use sync token URL for one stock client of `space`. */
+export async function tokenUrl(relay: RelayProcess, space: HostedSpace): Promise<string> {
+  const inv = await invoke({
+    issuer: space.signer,
+    audience: relay.did,
+    subject: space.space,
+    command: Commands.spaceSync,
+    args: requestArgs("GET", "/v1/sync"),
+    proofs: space.chain,
+    expiration: Math.floor(Date.now() / 1000) + 300,
+  });
+  const token = await encodeContainer([inv.bytes, ...space.chain.map((d) => d.bytes)], "C") as string;
+  return `${relay.url}?token=${encodeURIComponent(token)}`;
+}
