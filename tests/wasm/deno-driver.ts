@@ -10,22 +10,11 @@ import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
 import { createDenoWasmRunner } from "../../wasm-runners/deno/runner.ts";
 import { buildSamples, type SampleName } from "../../wasm-runners/samples/build.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
+import type { Report } from "./deno-report.ts";
 
 const samples = await buildSamples();
 const store = new MemoryContentStore();
 const data = await store.add("one\ntwo\nthree\n");
-
-interface Report {
-  backend: string;
-  sample: string;
-  args: string[];
-  status: string;
-  reason?: string;
-  outputs: Record<string, string>;
-  logs: string[];
-  overrunMs?: number;
-  attempts?: number;
-}
 
 async function report(
   backend: string,

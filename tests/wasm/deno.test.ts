@@ -12,18 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
-
-interface Report {
-  backend: string;
-  sample: string;
-  args: string[];
-  status: string;
-  reason?: string;
-  outputs: Record<string, string>;
-  logs: string[];
-  /** For runs stopped at a limit: how many limits were tried until the log line came out first. */
-  attempts?: number;
-}
+import type { Report } from "./deno-report.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 let reports: Report[];
