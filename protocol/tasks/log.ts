@@ -22,10 +22,9 @@ import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
 import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
-import { MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
+import { MAX_LEASE_MS, MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
 import { judgeStanding, type RevocationMark, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
-import { MAX_LEASE_MS } from "./ops.ts";
 
 interface Entry {
   op: TaskOp;
