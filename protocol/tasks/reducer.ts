@@ -239,7 +239,9 @@ export class TaskReducer {
       }
       return {
         applied: false,
-        reason: `task is held by ${prev.author} (fence ${fence}), whose concurrent claim was witnessed first`,
+        reason:
+          `task is held by ${prev.author} (fence ${fence}): of concurrent claims, the one witnessed first wins, ` +
+          "then the earlier",
         contested: true,
       };
     }
