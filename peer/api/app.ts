@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { WeftNode } from "../../protocol/node/node.ts";
 import type { Space } from "../../protocol/space/space.ts";
-import { fromUtf8 } from "../../protocol/bytes.ts";
+import { concatBytes, fromUtf8, utf8 } from "../../protocol/bytes.ts";
 import { InvalidInput } from "../../protocol/schema/fields.ts";
 import { encodeContainer } from "../../protocol/ucan/container.ts";
 import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
@@ -30,7 +30,6 @@ import { runLog } from "../../protocol/scheduler/run-logs.ts";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
 import type { Task } from "../../protocol/tasks/state.ts";
-import { utf8 } from "../../protocol/bytes.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -386,13 +385,7 @@ async function readBody(c: Context): Promise<Uint8Array> {
   } finally {
     reader.releaseLock(); // not cancel: that would tear down the connection before the 413 is sent
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /** A request that may still have body bytes on the wire. */
