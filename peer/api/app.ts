@@ -15,7 +15,7 @@ import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 import type { TaskStatus } from "../../protocol/tasks/state.ts";
-import { compareHlc, type Hlc } from "../../protocol/tasks/hlc.ts";
+import type { Hlc } from "../../protocol/tasks/hlc.ts";
 import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
 import { ApiAuthority } from "./auth.ts";
 import { boundExpiry, boundGrant } from "./grant.ts";
@@ -446,12 +446,8 @@ async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: C
  * protocol/README.md, "Time").
  */
 function headsHeaders(res: Response, space: Space): void {
-  const heads = space.log.heads();
-  let at: Hlc = [0, 0];
-  for (const h of heads) {
-    const t = space.log.timeOf(h);
-    if (t && compareHlc(t, at) > 0) at = t;
-  }
+  const heads = space.log.heads(); // newest first
+  const at: Hlc = (heads.length > 0 && space.log.timeOf(heads[0])) || [0, 0];
   try {
     res.headers.set(HEADS_HEADER, heads.join(","));
     res.headers.set(HEADS_AT_HEADER, `${at[0]}.${at[1]}`);
