@@ -486,6 +486,14 @@ export class Space {
     throw new Forbidden(`not allowed to ${command}: ${e.message}`);
   }
 
+  /** Where a new operation of this node stands: what it has seen (the log's heads) and a time after all of it. */
+  #position(): { at: Hlc; after: string[] } {
+    const after = this.log.heads(); // newest first
+    const newest = after.length > 0 ? this.log.timeOf(after[0]) : undefined;
+    if (newest) this.#deps.hlc.observe(newest);
+    return { at: this.#deps.hlc.now(), after };
+  }
+
   /** Local operations are stamped, signed and applied one at a time, so they reach the log in clock order. */
   #local: Promise<unknown> = Promise.resolve();
 
@@ -496,11 +504,7 @@ export class Space {
     const first = this.#sameKey(this.#deps.signer.did, command, args as Record<string, unknown>);
     if (first) return Promise.resolve(first);
     return this.#commit(taskId, async () => {
-      // Name what this node has seen, and be dated after all of it.
-      const after = this.log.heads();
-      for (const p of after) this.#deps.hlc.observe(this.log.timeOf(p) as Hlc);
-      const at = this.#deps.hlc.now();
-      const full = { ...args, at, after } as unknown as Record<string, Ipld>;
+      const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
       parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
       if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
@@ -709,9 +713,7 @@ export class Space {
     }
     const path = this.#pathTo(target);
     if (!path) throw new Forbidden("that delegation has no chain from the space root");
-    const after = this.log.heads();
-    for (const p of after) this.#deps.hlc.observe(this.log.timeOf(p) as Hlc);
-    const position: Record<string, Ipld> = { at: this.#deps.hlc.now() as unknown as Ipld, after };
+    const position = this.#position() as unknown as Record<string, Ipld>;
     if (options.voidSince) position.void = options.voidSince as unknown as Ipld;
     const record = await signRevocation(this.#deps.signer, path, {
       issuedAt: seconds(this.#deps.now()),
