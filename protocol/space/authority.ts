@@ -11,6 +11,8 @@ import { type Delegation, proves, type Revocation, UcanError, validateRevocation
 import { VerificationCache } from "../ucan/stores.ts";
 import type { Clock } from "../ucan/validator.ts";
 import { neutralized } from "../schema/names.ts";
+import { compareHlc, type Hlc } from "../tasks/hlc.ts";
+import { revocationPosition } from "../tasks/ended-authority.ts";
 
 export interface Member {
   did: string;
@@ -29,15 +31,13 @@ export interface Member {
 }
 
 /** Where a revocation was made, as its revoker recorded it ([ms, counter]); records without one come first. */
-function revocationTime(rev: Revocation): readonly number[] {
-  const at = (rev.invocation.meta?.weft as { at?: unknown } | undefined)?.at;
-  return Array.isArray(at) && at.length === 2 && at.every((n) => typeof n === "number") ? at as number[] : [-1, -1];
+function revocationTime(rev: Revocation): Hlc {
+  return revocationPosition(rev)?.at ?? [-1, -1];
 }
 
 /** Does `a` revoke from an earlier point than `b` (then CID order)? */
 function revokesEarlier(a: Revocation, b: Revocation): boolean {
-  const [x, y] = [revocationTime(a), revocationTime(b)];
-  const c = x[0] - y[0] || x[1] - y[1];
+  const c = compareHlc(revocationTime(a), revocationTime(b));
   return c < 0 || (c === 0 && a.invocation.cid.toString() < b.invocation.cid.toString());
 }
 

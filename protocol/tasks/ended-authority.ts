@@ -14,7 +14,8 @@
  *    space's offline grace. Until the space's log has moved past that
  *    deadline the verdict is provisional (it stands, and is judged again).
  */
-import { compareHlc, type Hlc } from "./hlc.ts";
+import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
+import type { Revocation } from "../ucan/revocation.ts";
 import type { CausalGraph } from "./causal.ts";
 
 export interface RevocationMark {
@@ -83,4 +84,16 @@ export function judgeStanding(
       ctx.graceMs / 1000
     } s)`,
   };
+}
+
+/**
+ * Where a revocation was made, as its revoker recorded it in `meta.weft`:
+ * its time, the heads it had seen, and the point it voids from. Undefined
+ * for a record without one (it revokes everything the chain ever signed).
+ */
+export function revocationPosition(rev: Revocation): { at: Hlc; after: string[]; voidSince?: Hlc } | undefined {
+  const meta = rev.invocation.meta?.weft as { at?: unknown; after?: unknown; void?: unknown } | undefined;
+  if (!meta || !isHlc(meta.at)) return undefined;
+  const after = Array.isArray(meta.after) ? meta.after.filter((c): c is string => typeof c === "string") : [];
+  return { at: meta.at, after, ...(isHlc(meta.void) ? { voidSince: meta.void } : {}) };
 }

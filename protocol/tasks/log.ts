@@ -20,10 +20,10 @@ import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
-import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
+import { compareHlc, type Hlc } from "./hlc.ts";
 import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
 import { MAX_LEASE_MS, MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
-import { judgeStanding, type RevocationMark, type StandingContext } from "./ended-authority.ts";
+import { judgeStanding, type RevocationMark, revocationPosition, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
 
 interface Entry {
@@ -418,14 +418,14 @@ export class TaskLog {
     if (cached) return cached;
     const rev = this.#authority.revocationOf(key);
     if (!rev) return undefined;
-    const meta = rev.invocation.meta?.weft as { at?: unknown; after?: unknown; void?: unknown } | undefined;
-    if (!meta || !isHlc(meta.at)) return { past: new Set() }; // no causal position: revokes everything
-    const after = Array.isArray(meta.after) ? meta.after.filter((c): c is string => typeof c === "string") : [];
+    const position = revocationPosition(rev);
+    if (!position) return { past: new Set() }; // no causal position: revokes everything
     const past = new Set<string>();
-    for (const p of after) for (const c of this.#graph.past(p)) past.add(c);
-    const mark: RevocationMark = { at: meta.at[0], past, ...(isHlc(meta.void) ? { voidSince: meta.void } : {}) };
+    for (const p of position.after) for (const c of this.#graph.past(p)) past.add(c);
+    const { voidSince } = position;
+    const mark: RevocationMark = { at: position.at[0], past, ...(voidSince ? { voidSince } : {}) };
     // Cache only once all of what the revoker had seen is known here.
-    if (this.#graph.missing(after).length === 0) this.#revocationMarks.set(key, mark);
+    if (this.#graph.missing(position.after).length === 0) this.#revocationMarks.set(key, mark);
     return mark;
   }
 
