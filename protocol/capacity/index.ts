@@ -1,0 +1,2 @@
+/** Capacity adverts: what a node offers to run, as signed gossip. */
+export * from "./advert.ts";

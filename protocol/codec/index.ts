@@ -1,0 +1,3 @@
+/** Strict DAG-CBOR and CIDs for bytes from the network or disk. */
+export * from "./cid.ts";
+export * from "./dag-cbor.ts";

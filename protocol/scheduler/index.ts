@@ -1,0 +1,7 @@
+/** The scheduler every node runs: placement, leases, crash counts, pods and run logs. */
+export * from "./crashes.ts";
+export * from "./placement.ts";
+export * from "./pods.ts";
+export * from "./run-log.ts";
+export * from "./run-logs.ts";
+export * from "./scheduler.ts";

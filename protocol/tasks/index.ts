@@ -1,0 +1,11 @@
+/** Tasks: signed operations, their causal graph and time gate, and the deterministic reduction every node computes. */
+export * from "./causal.ts";
+export * from "./ended-authority.ts";
+export * from "./hlc.ts";
+export * from "./log.ts";
+export * from "./op-fields.ts";
+export * from "./ops.ts";
+export * from "./query.ts";
+export * from "./reducer.ts";
+export * from "./state.ts";
+export * from "./time-gate.ts";
