@@ -8,7 +8,7 @@
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import process from "node:process";
-import { WeftError } from "../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 export function dataDirFromEnv(env: Record<string, string | undefined> = process.env): string {
   const home = env.WEFT_HOME;

@@ -6,7 +6,7 @@ import process from "node:process";
 import { loadConfig } from "./daemon/config.ts";
 import { startDaemon } from "./daemon/daemon.ts";
 import { createLogger } from "./daemon/logger.ts";
-import { isWeftError } from "../protocol/errors.ts";
+import { isWeftError } from "#protocol";
 
 export async function runDaemon(): Promise<void> {
   let config;

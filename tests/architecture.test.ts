@@ -3,7 +3,9 @@
  * govern: protocol/ is pure (no node:*, no Deno.*, no DOM or Node globals,
  * no imports from shells or bridges); wasm-runners/core and
  * wasm-runners/sandbox are as runtime-free as protocol/; the shells never
- * import each other (pwa/ never imports peer/, peer/ never imports pwa/).
+ * import each other (pwa/ never imports peer/, peer/ never imports pwa/);
+ * shells and bridges reach protocol/ only through its public entries
+ * (`#protocol/<area>`, mapped identically for Node and Deno).
  * Files are parsed with the TypeScript compiler, so a word in a string or a
  * comment is not mistaken for a use.
  */
@@ -141,6 +143,11 @@ const RULES: Record<string, Rule> = {
   },
   "pwa/ never imports peer/": { folders: ["pwa"], forbidden: ["peer", "tests"], pure: false },
   "peer/ never imports pwa/": { folders: ["peer"], forbidden: ["pwa", "tests"], pure: false },
+  "shells and bridges import protocol/ only through #protocol entries": {
+    folders: ["peer", "pwa", "bridges", "wasm-runners", "deploy"],
+    forbidden: ["protocol"],
+    pure: false,
+  },
 };
 
 /** Every way `files` break `rule`, as "file: what". */
@@ -173,6 +180,9 @@ describe("architecture", () => {
     const r = RULES;
     assert.equal(asIf("pwa/src", r["pwa/ never imports peer/"], `import "../../peer/api/client.ts";`).length, 1);
     assert.equal(asIf("peer/api", r["peer/ never imports pwa/"], `import "../../pwa/src/app.tsx";`).length, 1);
+    const entries = r["shells and bridges import protocol/ only through #protocol entries"];
+    assert.equal(asIf("bridges/x", entries, `import { Space } from "../../protocol/space/space.ts";`).length, 1);
+    assert.deepEqual(asIf("bridges/x", entries, `import { Space } from "#protocol/space";`), []);
     const core = r["wasm-runners/core and wasm-runners/sandbox are runtime-free"];
     assert.equal(asIf("wasm-runners/core", core, `import { x } from "../node/runner.ts";`).length, 1);
     assert.equal(asIf("wasm-runners/sandbox", core, `const p = Deno.pid;`).length, 1);
@@ -187,6 +197,19 @@ describe("architecture", () => {
       const s = "window"; const o = { document: 1 }; o.document;
       function f(location: string) { return location; }`;
     assert.deepEqual(asIf("protocol/x", protocol, clean), []);
+  });
+
+  it("the public entries are the same for Node and Deno, and each names an area's index.ts", () => {
+    const node: Record<string, string> = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).imports;
+    const deno: Record<string, string> = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).imports;
+    assert.deepEqual(node, deno);
+    const areas = readdirSync(join(root, "protocol")).filter((d) => statSync(join(root, "protocol", d)).isDirectory());
+    const expected = Object.fromEntries([
+      ["#protocol", "./protocol/index.ts"],
+      ...areas.map((a) => [`#protocol/${a}`, `./protocol/${a}/index.ts`]),
+    ]);
+    assert.deepEqual(node, expected);
+    for (const path of Object.values(node)) assert.ok(statSync(join(root, path)).isFile(), path);
   });
 
   it("every relative import of this repository's code names its .ts file", () => {

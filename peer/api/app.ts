@@ -6,30 +6,22 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { WeftNode } from "../../protocol/node/node.ts";
-import type { Space } from "../../protocol/space/space.ts";
-import { concatBytes, fromUtf8, utf8 } from "../../protocol/bytes.ts";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
-import { encodeContainer } from "../../protocol/ucan/container.ts";
-import { delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
-import { Commands } from "../../protocol/ucan/commands.ts";
-import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
-import type { TaskStatus } from "../../protocol/tasks/state.ts";
-import type { Hlc } from "../../protocol/tasks/hlc.ts";
-import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
+import type { WeftNode } from "#protocol/node";
+import { type Space, type Standing, standingOf } from "#protocol/space";
+import { concatBytes, fromUtf8, utf8 } from "#protocol";
+import { InvalidInput } from "#protocol/schema";
+import { Commands, delegate, type Delegation, encodeContainer, type Ipld } from "#protocol/ucan";
+import type { Hlc, Task, TaskStatus } from "#protocol/tasks";
+import type { LiveAdvert } from "#protocol/capacity";
 import { ApiAuthority } from "./auth.ts";
 import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { HEADS_AT_HEADER, HEADS_HEADER, type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
-import { type Standing, standingOf } from "../../protocol/space/standing.ts";
-import type { Scheduler } from "../../protocol/scheduler/scheduler.ts";
-import { listPods, podOf, type PodState } from "../../protocol/scheduler/pods.ts";
-import { runLog } from "../../protocol/scheduler/run-logs.ts";
+import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
-import type { Task } from "../../protocol/tasks/state.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -9,12 +9,10 @@
  * Downloads honour `Range: bytes=N-`, which is how `weft artifact get` resumes.
  */
 import type { Context, Hono } from "hono";
-import { toBase64 } from "../../protocol/bytes.ts";
-import { RAW } from "../../protocol/codec/cid.ts";
-import { isWeftError } from "../../protocol/errors.ts";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
-import { sha256OfCid } from "../../protocol/artifacts/digest.ts";
-import type { VerifiedManifest } from "../../protocol/artifacts/verify.ts";
+import { isWeftError, toBase64 } from "#protocol";
+import { RAW } from "#protocol/codec";
+import { InvalidInput } from "#protocol/schema";
+import { sha256OfCid, type VerifiedManifest } from "#protocol/artifacts";
 import { CID } from "multiformats/cid";
 import type { ArtifactService } from "../artifacts/service.ts";
 import type { ApiAuthority } from "./auth.ts";

@@ -4,21 +4,25 @@
  * the request (see request.ts); an operation's bearer holds the signed task
  * operation itself, which the space checks like any other.
  */
-import type { WeftNode } from "../../protocol/node/node.ts";
-import type { Space } from "../../protocol/space/space.ts";
-import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeDelegation, type Delegation } from "../../protocol/ucan/delegation.ts";
-import { decodeEnvelope, isInvocationTag } from "../../protocol/ucan/envelope.ts";
-import type { Invocation } from "../../protocol/ucan/invocation.ts";
-import { MemoryProofStore, MemoryRevocationStore } from "../../protocol/ucan/stores.ts";
-import { UcanError } from "../../protocol/ucan/errors.ts";
-import { Validator } from "../../protocol/ucan/validator.ts";
-import type { Verifier } from "../../protocol/identity/ed25519.ts";
-import { OPS } from "../../protocol/tasks/ops.ts";
-import { Commands } from "../../protocol/ucan/commands.ts";
+import type { WeftNode } from "#protocol/node";
+import { chainExpiry, type Space } from "#protocol/space";
+import {
+  Commands,
+  decodeContainer,
+  decodeDelegation,
+  decodeEnvelope,
+  type Delegation,
+  type Invocation,
+  isInvocationTag,
+  MemoryProofStore,
+  MemoryRevocationStore,
+  UcanError,
+  Validator,
+} from "#protocol/ucan";
+import type { Verifier } from "#protocol/identity";
+import { OPS } from "#protocol/tasks";
 import { HttpError } from "./errors.ts";
-import type { StockGrant } from "../../protocol/sync/stock-websocket-adapter.ts";
-import { chainExpiry } from "../../protocol/space/standing.ts";
+import type { StockGrant } from "#protocol/sync";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
 import type { RouteDef } from "./routes.ts";
 

@@ -3,16 +3,11 @@
  * it: a fresh invocation naming the request for queries, a signed task
  * operation for task changes. Used by the `weft` CLI and the tests.
  */
-import type { Signer } from "../../protocol/identity/ed25519.ts";
-import { utf8 } from "../../protocol/bytes.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { encodeContainer } from "../../protocol/ucan/container.ts";
-import type { Delegation } from "../../protocol/ucan/delegation.ts";
-import { invoke } from "../../protocol/ucan/invocation.ts";
-import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
+import type { Signer } from "#protocol/identity";
+import { utf8, WeftError } from "#protocol";
+import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/ucan";
 import { CID } from "multiformats/cid";
-import { type Hlc, HybridClock, isHlc } from "../../protocol/tasks/hlc.ts";
-import { type OpArgs, type OpKind, OPS } from "../../protocol/tasks/ops.ts";
+import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
 import { requestArgs } from "./request.ts";
 import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute } from "./routes.ts";
 import type { Credentials } from "./credentials.ts";

@@ -7,10 +7,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { generateSeed, type Signer } from "../../protocol/identity/ed25519.ts";
-import { decodeDelegation, delegate, type Delegation } from "../../protocol/ucan/delegation.ts";
+import { fromBase64Url, toBase64Url, WeftError } from "#protocol";
+import { generateSeed, type Signer } from "#protocol/identity";
+import { decodeDelegation, delegate, type Delegation } from "#protocol/ucan";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 

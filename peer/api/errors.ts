@@ -3,7 +3,7 @@
  * and the status each kind of failure gets: 400 bad input, 401 no or bad
  * credentials, 403 not allowed, 404, 409 conflicts, 413, 500 only for bugs.
  */
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 export class HttpError extends WeftError {
   readonly status: number;

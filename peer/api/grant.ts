@@ -6,9 +6,7 @@
  * validated with): its command must be one the chain proves, it carries the
  * chain's policies, and it expires no later than the chain does.
  */
-import type { Delegation } from "../../protocol/ucan/delegation.ts";
-import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
-import { proves } from "../../protocol/ucan/command.ts";
+import { type Delegation, type Ipld, proves } from "#protocol/ucan";
 import { HttpError } from "./errors.ts";
 
 export interface GrantBounds {

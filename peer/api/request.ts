@@ -6,7 +6,7 @@
  * cannot be reused for the same one.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { toHex } from "../../protocol/bytes.ts";
+import { toHex } from "#protocol";
 
 /** The longest an API invocation may live. */
 export const MAX_QUERY_TTL_SECONDS = 600;

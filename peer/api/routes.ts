@@ -10,9 +10,8 @@
  *  - `op`: the bearer is the signed task operation itself; the node checks
  *    and applies it like one from the network. Its author is the caller.
  */
-import { Commands } from "../../protocol/ucan/commands.ts";
-import { commandProblem } from "../../protocol/ucan/command.ts";
-import type { OpKind } from "../../protocol/tasks/ops.ts";
+import { commandProblem, Commands, parsePolicy } from "#protocol/ucan";
+import type { OpKind } from "#protocol/tasks";
 import {
   bool,
   type Check,
@@ -23,13 +22,12 @@ import {
   object,
   oneOf,
   optional,
+  plainName,
   required,
   str,
-} from "../../protocol/schema/fields.ts";
-import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
-import { plainName } from "../../protocol/schema/names.ts";
-import { isWeftError } from "../../protocol/errors.ts";
-import { SHA256_HEX } from "../../protocol/artifacts/digest.ts";
+} from "#protocol/schema";
+import { isWeftError } from "#protocol";
+import { SHA256_HEX } from "#protocol/artifacts";
 
 /** Response headers of space routes: the heads of the space's operation log, and their latest time (`ms.counter`). */
 export const HEADS_HEADER = "weft-heads";

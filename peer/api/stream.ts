@@ -3,8 +3,8 @@
  * changes (with the tasks' new state), membership changes and refusals —
  * for the spaces the caller may read.
  */
-import type { WeftNode } from "../../protocol/node/node.ts";
-import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
+import type { WeftNode } from "#protocol/node";
+import type { WebSocketLike } from "#protocol/sync";
 
 export function serveStream(node: WeftNode, socket: WebSocketLike): void {
   const send = (event: Record<string, unknown>) => {

@@ -6,8 +6,7 @@
  */
 import { open, stat } from "node:fs/promises";
 import { createReadStream } from "node:fs";
-import { digestStream, sha256OfCid } from "../../protocol/artifacts/digest.ts";
-import type { StoredArtifact } from "../../protocol/artifacts/store.ts";
+import { digestStream, sha256OfCid, type StoredArtifact } from "#protocol/artifacts";
 import { type ApiClient, ApiError, DaemonUnreachable } from "../api/client.ts";
 import { type Downloaded, downloadToFile } from "./download.ts";
 import { nativeSha256 } from "./native-sha256.ts";

@@ -10,9 +10,8 @@
 import { createReadStream } from "node:fs";
 import { type FileHandle, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Sha256Factory } from "../../protocol/artifacts/digest.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import { isWeftError } from "../../protocol/errors.ts";
+import { ArtifactError, type Sha256Factory } from "#protocol/artifacts";
+import { isWeftError } from "#protocol";
 import { fsyncDir } from "../storage/atomic-file.ts";
 import { nativeSha256 } from "./native-sha256.ts";
 

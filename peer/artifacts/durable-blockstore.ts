@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
 import type { CID } from "multiformats/cid";
-import { concatBytes } from "../../protocol/bytes.ts";
+import { concatBytes } from "#protocol";
 import { fsyncDir, writeFileAtomic } from "../storage/atomic-file.ts";
 
 export class DurableFsBlockstore extends FsBlockstore {

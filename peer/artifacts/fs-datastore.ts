@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BaseDatastore } from "datastore-core";
 import { Key, type KeyQuery, type Pair, type Query } from "interface-datastore";
 import { NotFoundError } from "interface-store";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../../protocol/bytes.ts";
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "#protocol";
 import { fsyncDir, writeFileAtomic } from "../storage/atomic-file.ts";
 
 export class FsDatastore extends BaseDatastore {

@@ -7,13 +7,20 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContentStore } from "../../protocol/runner/runner.ts";
-import { rawCid, SHA256_HEX, type Sha256Factory, sha256OfCid } from "../../protocol/artifacts/digest.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import type { LocalLocation } from "../../protocol/artifacts/manifest.ts";
-import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
+import type { ContentStore } from "#protocol/runner";
+import {
+  ArtifactError,
+  type ArtifactStore,
+  type LocalLocation,
+  type PutOptions,
+  rawCid,
+  SHA256_HEX,
+  type Sha256Factory,
+  sha256OfCid,
+  type StoredArtifact,
+} from "#protocol/artifacts";
+import { WeftError } from "#protocol";
+import { InvalidInput } from "#protocol/schema";
 import { fsyncDir } from "../storage/atomic-file.ts";
 import { nativeSha256 } from "./native-sha256.ts";
 

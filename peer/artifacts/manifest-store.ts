@@ -14,12 +14,9 @@ import { join } from "node:path";
 import * as dagJson from "@ipld/dag-json";
 import { createHeliaLight } from "helia";
 import type { CID } from "multiformats/cid";
-import { concatBytes } from "../../protocol/bytes.ts";
-import { DAG_JSON } from "../../protocol/codec/cid.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { manifestCid, MAX_MANIFEST_BYTES } from "../../protocol/artifacts/manifest.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import { parseCid } from "../../protocol/artifacts/digest.ts";
+import { concatBytes, WeftError } from "#protocol";
+import { DAG_JSON } from "#protocol/codec";
+import { ArtifactError, manifestCid, MAX_MANIFEST_BYTES, parseCid } from "#protocol/artifacts";
 import { DurableFsBlockstore } from "./durable-blockstore.ts";
 import { FsDatastore } from "./fs-datastore.ts";
 

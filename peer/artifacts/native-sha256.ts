@@ -3,7 +3,7 @@
  * about ten times the portable hasher), behind the protocol's interface.
  */
 import { createHash } from "node:crypto";
-import type { Sha256Factory } from "../../protocol/artifacts/digest.ts";
+import type { Sha256Factory } from "#protocol/artifacts";
 
 export const nativeSha256: Sha256Factory = () => {
   const h = createHash("sha256");

@@ -6,8 +6,8 @@
  * peer has it yet) are retried on the next sweep; manifests that fail
  * verification are refused once, with the reason in the node's diagnostics.
  */
-import type { Space } from "../../protocol/space/space.ts";
-import { isWeftError } from "../../protocol/errors.ts";
+import type { Space } from "#protocol/space";
+import { isWeftError } from "#protocol";
 import type { ArtifactService } from "./service.ts";
 
 export interface PinnerOptions {

@@ -5,7 +5,7 @@
  * stay in the local store. Credentials may be given here or left to the
  * AWS SDK's own chain (AWS_* variables, shared config, instance roles).
  */
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 export interface S3Settings {
   /** e.g. http://127.0.0.1:9000 for MinIO; omitted for AWS itself. */

@@ -3,8 +3,8 @@
  * what to fix: wrong credentials, a bucket that does not exist, an
  * endpoint that does not answer, or an object that is not there.
  */
-import { WeftError } from "../../protocol/errors.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
+import { WeftError } from "#protocol";
+import { ArtifactError } from "#protocol/artifacts";
 
 const CREDENTIALS = new Set([
   "InvalidAccessKeyId",

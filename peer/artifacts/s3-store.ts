@@ -18,10 +18,15 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { rawCid, type Sha256Factory } from "../../protocol/artifacts/digest.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import type { S3Location } from "../../protocol/artifacts/manifest.ts";
-import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
+import {
+  ArtifactError,
+  type ArtifactStore,
+  type PutOptions,
+  rawCid,
+  type S3Location,
+  type Sha256Factory,
+  type StoredArtifact,
+} from "#protocol/artifacts";
 import { announced, checkSha256 } from "./local-store.ts";
 import { nativeSha256 } from "./native-sha256.ts";
 import type { S3Settings } from "./s3-config.ts";

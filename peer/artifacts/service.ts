@@ -8,20 +8,32 @@
  */
 import { join } from "node:path";
 import { CID } from "multiformats/cid";
-import { DAG_JSON } from "../../protocol/codec/cid.ts";
-import type { WeftNode } from "../../protocol/node/node.ts";
-import type { Space } from "../../protocol/space/space.ts";
-import type { Verifier } from "../../protocol/identity/ed25519.ts";
-import { isWeftError, WeftError } from "../../protocol/errors.ts";
-import type { ContentStore, RunResult, RunSpec } from "../../protocol/runner/runner.ts";
-import { buildManifest, type BuiltManifest, runCommand } from "../../protocol/artifacts/build.ts";
-import { rawCid, type Sha256Factory, sha256OfCid } from "../../protocol/artifacts/digest.ts";
-import { ArtifactError } from "../../protocol/artifacts/errors.ts";
-import { manifestFiles, type ManifestOutput, type RunLogFile } from "../../protocol/artifacts/manifest.ts";
-import { RUN_LOG_MEDIA_TYPE } from "../../protocol/artifacts/run-log.ts";
-import { mediaTypeOf } from "../../protocol/artifacts/media-type.ts";
-import type { ArtifactStore, PutOptions, StoredArtifact } from "../../protocol/artifacts/store.ts";
-import { type VerifiedManifest, verifyManifest, verifyOutput } from "../../protocol/artifacts/verify.ts";
+import { DAG_JSON } from "#protocol/codec";
+import type { WeftNode } from "#protocol/node";
+import type { Space } from "#protocol/space";
+import type { Verifier } from "#protocol/identity";
+import { isWeftError, WeftError } from "#protocol";
+import type { ContentStore, RunResult, RunSpec } from "#protocol/runner";
+import {
+  ArtifactError,
+  type ArtifactStore,
+  buildManifest,
+  type BuiltManifest,
+  manifestFiles,
+  type ManifestOutput,
+  mediaTypeOf,
+  type PutOptions,
+  rawCid,
+  RUN_LOG_MEDIA_TYPE,
+  runCommand,
+  type RunLogFile,
+  type Sha256Factory,
+  sha256OfCid,
+  type StoredArtifact,
+  type VerifiedManifest,
+  verifyManifest,
+  verifyOutput,
+} from "#protocol/artifacts";
 import { LocalArtifactStore, notFound } from "./local-store.ts";
 import { ManifestStore, parseManifestCid } from "./manifest-store.ts";
 import { nativeSha256 } from "./native-sha256.ts";

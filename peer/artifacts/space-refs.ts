@@ -7,7 +7,7 @@
  */
 import { access, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
+import { InvalidInput } from "#protocol/schema";
 import { createFileExclusive } from "../storage/atomic-file.ts";
 import { checkSha256 } from "./local-store.ts";
 

@@ -7,8 +7,8 @@
 import process from "node:process";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { WeftError } from "../../protocol/errors.ts";
-import { sha256OfCid } from "../../protocol/artifacts/digest.ts";
+import { WeftError } from "#protocol";
+import { sha256OfCid } from "#protocol/artifacts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
 import type { Downloaded } from "../artifacts/download.ts";
 import { progressBar, type ProgressSink } from "../artifacts/progress.ts";

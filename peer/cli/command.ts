@@ -6,8 +6,8 @@
  */
 import process from "node:process";
 import type { ApiClient } from "../api/client.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { nameProblem } from "../../protocol/schema/names.ts";
+import { WeftError } from "#protocol";
+import { nameProblem } from "#protocol/schema";
 
 export class Usage extends WeftError {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 /** CLI output: JSON for scripts (`--json`), aligned tables for people. */
-import { neutralized } from "../../protocol/schema/names.ts";
+import { neutralized } from "#protocol/schema";
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   if (rows.length === 0) return "(none)";

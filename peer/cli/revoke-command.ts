@@ -5,8 +5,8 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
-import { WeftError } from "../../protocol/errors.ts";
-import { revocationNotice } from "../../protocol/space/revocation-notice.ts";
+import { WeftError } from "#protocol";
+import { revocationNotice } from "#protocol/space";
 import { type Command, enc, need, resolveSpace, str, Usage } from "./command.ts";
 import { short } from "./output.ts";
 

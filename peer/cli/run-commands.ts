@@ -7,9 +7,9 @@
  */
 import process from "node:process";
 import { basename } from "node:path";
-import type { Pod } from "../../protocol/scheduler/pods.ts";
-import type { LogLine, RunSpec } from "../../protocol/runner/runner.ts";
-import { newTaskId } from "../../protocol/space/space.ts";
+import type { Pod } from "#protocol/scheduler";
+import type { LogLine, RunSpec } from "#protocol/runner";
+import { newTaskId } from "#protocol/space";
 import { type Command, count, enc, type Io, list, need, resolveSpace, seconds, str, Usage } from "./command.ts";
 import { short, table } from "./output.ts";
 import { ArtifactClient } from "../artifacts/api-client.ts";

@@ -13,14 +13,11 @@ import { loadCredentials } from "../api/credentials.ts";
 import { defaultToml, loadConfig } from "../daemon/config.ts";
 import { dataDirFromEnv, ensureDataDir } from "../data-dir.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
-import { loadOrCreate } from "../../protocol/identity/keystore.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { decodeContainer } from "../../protocol/ucan/container.ts";
-import { decodeEnvelope } from "../../protocol/ucan/envelope.ts";
-import { decodeInvite } from "../../protocol/space/invite.ts";
-import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
-import { generateSeed, signerFromSeed } from "../../protocol/identity/ed25519.ts";
-import type { TaskView } from "../../protocol/tasks/query.ts";
+import { generateSeed, loadOrCreate, signerFromSeed } from "#protocol/identity";
+import { fromBase64Url, toBase64Url, WeftError } from "#protocol";
+import { decodeContainer, decodeEnvelope } from "#protocol/ucan";
+import { decodeInvite } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { short, table } from "./output.ts";
 import { runDaemon } from "../run-daemon.ts";
@@ -252,7 +249,7 @@ const COMMANDS: Record<string, Command> = {
     },
     async run(a, v, io) {
       const space = await resolveSpace(io, v);
-      const { newTaskId } = await import("../../protocol/space/space.ts");
+      const { newTaskId } = await import("#protocol/space");
       const requirements = {
         ...(str(v, "runner") ? { runner: str(v, "runner") } : {}),
         ...(str(v, "cpu") ? { cpu: Number(str(v, "cpu")) } : {}),

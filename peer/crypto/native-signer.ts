@@ -5,10 +5,8 @@
  * time). Same bytes as every other signer: Ed25519 is deterministic.
  */
 import { createPrivateKey, sign } from "node:crypto";
-import type { Signer } from "../../protocol/identity/ed25519.ts";
-import { publicKeyFromSeed } from "../../protocol/identity/ed25519.ts";
-import { didFromPublicKey } from "../../protocol/identity/did-key.ts";
-import { toBase64Url } from "../../protocol/bytes.ts";
+import { didFromPublicKey, publicKeyFromSeed, type Signer } from "#protocol/identity";
+import { toBase64Url } from "#protocol";
 
 export function nativeSigner(seed: Uint8Array): Signer {
   const publicKey = publicKeyFromSeed(seed);

@@ -5,9 +5,8 @@
  * which on a small machine costs about half again the verify itself.
  */
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
-import type { Verifier } from "../../protocol/identity/ed25519.ts";
-import { publicKeyFromDid } from "../../protocol/identity/did-key.ts";
-import { toBase64Url } from "../../protocol/bytes.ts";
+import { publicKeyFromDid, type Verifier } from "#protocol/identity";
+import { toBase64Url } from "#protocol";
 
 export function nativeVerifier(cacheSize = 4096): Verifier {
   const keys = new Map<string, KeyObject | null>();

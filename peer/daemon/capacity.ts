@@ -4,9 +4,9 @@
  * so a node that stops advertising drops out of every view).
  */
 import { availableParallelism, freemem, loadavg, totalmem } from "node:os";
-import type { CapacityAdvert, LiveAdvert } from "../../protocol/capacity/advert.ts";
-import type { WeftNode } from "../../protocol/node/node.ts";
-import { Commands } from "../../protocol/ucan/commands.ts";
+import type { CapacityAdvert, LiveAdvert } from "#protocol/capacity";
+import type { WeftNode } from "#protocol/node";
+import { Commands } from "#protocol/ucan";
 
 export interface CapacitySettings {
   gpus: number;

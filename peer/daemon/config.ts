@@ -8,10 +8,10 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
-import { nameProblem } from "../../protocol/schema/names.ts";
+import { nameProblem } from "#protocol/schema";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -5,9 +5,9 @@
  * transport, which reconnects by itself.
  */
 import { multiaddr } from "@multiformats/multiaddr";
-import type { WeftLibp2p } from "../../protocol/node/libp2p.ts";
-import type { WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
-import { WeftError } from "../../protocol/errors.ts";
+import type { WeftLibp2p } from "#protocol/node";
+import type { WebSocketNetworkAdapter } from "#protocol/sync";
+import { WeftError } from "#protocol";
 import type { Logger } from "./logger.ts";
 
 export class Connector {

@@ -7,10 +7,10 @@
 import { join } from "node:path";
 import { tcp } from "@libp2p/tcp";
 import { webSockets } from "@libp2p/websockets";
-import { createNode, type WeftNode } from "../../protocol/node/node.ts";
-import { WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
+import { createNode, type WeftNode } from "#protocol/node";
+import { WebSocketNetworkAdapter } from "#protocol/sync";
 import { fileKeystore } from "../keystore/file-keystore.ts";
-import { loadOrCreate } from "../../protocol/identity/keystore.ts";
+import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";

@@ -3,7 +3,7 @@
  * peers, documents, operations verified and refused, gossip, sync bytes,
  * runs — read from the node's diagnostics counters at scrape time.
  */
-import type { WeftNode } from "../../protocol/node/node.ts";
+import type { WeftNode } from "#protocol/node";
 
 function line(
   name: string,

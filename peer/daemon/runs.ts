@@ -6,12 +6,10 @@
  * store and each finished run's manifest is recorded with its result.
  */
 import { join } from "node:path";
-import type { WeftNode } from "../../protocol/node/node.ts";
-import type { Runner } from "../../protocol/runner/runner.ts";
-import { meshContentStore } from "../../protocol/runner/mesh-store.ts";
-import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
-import { serveRunLogs } from "../../protocol/scheduler/run-logs.ts";
-import { encodeRunLog } from "../../protocol/artifacts/run-log.ts";
+import type { WeftNode } from "#protocol/node";
+import { meshContentStore, type Runner } from "#protocol/runner";
+import { Scheduler, serveRunLogs } from "#protocol/scheduler";
+import { encodeRunLog } from "#protocol/artifacts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
 import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
 import { createDenoWasmRunner } from "../../wasm-runners/deno/runner.ts";

@@ -7,8 +7,7 @@
  */
 import type { Hono } from "hono";
 import type { Socket } from "node:net";
-import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
-import { MAX_FRAME_BYTES } from "../../protocol/sync/frames.ts";
+import { MAX_FRAME_BYTES, type WebSocketLike } from "#protocol/sync";
 import { Admission, type AdmissionLimits, type Ticket } from "./ws-admission.ts";
 
 /**

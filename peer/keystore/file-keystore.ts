@@ -6,12 +6,9 @@
  */
 import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { WeftError } from "../../protocol/errors.ts";
-import { fromBase64Url, toBase64Url } from "../../protocol/bytes.ts";
-import { generateSeed, publicKeyFromSeed, type Signer } from "../../protocol/identity/ed25519.ts";
+import { fromBase64Url, toBase64Url, WeftError } from "#protocol";
+import { didFromPublicKey, generateSeed, type Keystore, publicKeyFromSeed, type Signer } from "#protocol/identity";
 import { nativeSigner } from "../crypto/native-signer.ts";
-import { didFromPublicKey } from "../../protocol/identity/did-key.ts";
-import type { Keystore } from "../../protocol/identity/keystore.ts";
 import { createFileExclusive } from "../storage/atomic-file.ts";
 
 export class KeystoreError extends WeftError {

@@ -2,7 +2,7 @@
  * Deno KV (local SQLite, or Deno Deploy's replicated store) as a KvStore
  * for the relay's documents. Deno-only: it touches `Deno.openKv`.
  */
-import type { KvStore } from "../../protocol/storage/kv-storage.ts";
+import type { KvStore } from "#protocol/storage";
 
 interface DenoKv {
   get(key: string[]): Promise<{ value: unknown }>;

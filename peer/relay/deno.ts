@@ -6,9 +6,9 @@
  */
 import { loadConfig } from "../daemon/config.ts";
 import { serve } from "../http/serve.ts";
-import { defaultVerifier, signerFromSeed } from "../../protocol/identity/ed25519.ts";
-import { fromBase64Url } from "../../protocol/bytes.ts";
-import { KvStorageAdapter } from "../../protocol/storage/kv-storage.ts";
+import { defaultVerifier, signerFromSeed } from "#protocol/identity";
+import { fromBase64Url } from "#protocol";
+import { KvStorageAdapter } from "#protocol/storage";
 import { openDenoKv } from "./deno-kv.ts";
 import { createRelay } from "./relay.ts";
 

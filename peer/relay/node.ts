@@ -9,11 +9,11 @@ import { loadConfig } from "../daemon/config.ts";
 import { createLogger } from "../daemon/logger.ts";
 import { ensureDataDir } from "../data-dir.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
-import { loadOrCreate } from "../../protocol/identity/keystore.ts";
+import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
 import { serve } from "../http/serve.ts";
-import { isWeftError } from "../../protocol/errors.ts";
+import { isWeftError } from "#protocol";
 import { createRelay } from "./relay.ts";
 
 let config;

@@ -10,11 +10,9 @@
  */
 import { Hono } from "hono";
 import type { StorageAdapterInterface } from "@automerge/automerge-repo";
-import { createNode, type WeftNode } from "../../protocol/node/node.ts";
-import type { Signer, Verifier } from "../../protocol/identity/ed25519.ts";
-import type { Keystore } from "../../protocol/identity/keystore.ts";
-import { type WebSocketLike, WebSocketNetworkAdapter } from "../../protocol/sync/websocket-adapter.ts";
-import { StockWebSocketAdapter } from "../../protocol/sync/stock-websocket-adapter.ts";
+import { createNode, type WeftNode } from "#protocol/node";
+import type { Keystore, Signer, Verifier } from "#protocol/identity";
+import { StockWebSocketAdapter, type WebSocketLike, WebSocketNetworkAdapter } from "#protocol/sync";
 import { ApiAuthority } from "../api/auth.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { renderMetrics } from "../daemon/metrics.ts";

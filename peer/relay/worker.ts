@@ -6,10 +6,10 @@
  * deploy/relay/wrangler.toml.
  */
 import { createRelay, type Relay } from "./relay.ts";
-import { defaultVerifier, signerFromSeed } from "../../protocol/identity/ed25519.ts";
-import { fromBase64Url } from "../../protocol/bytes.ts";
-import { KvStorageAdapter, type KvStore } from "../../protocol/storage/kv-storage.ts";
-import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
+import { defaultVerifier, signerFromSeed } from "#protocol/identity";
+import { fromBase64Url } from "#protocol";
+import { KvStorageAdapter, type KvStore } from "#protocol/storage";
+import type { WebSocketLike } from "#protocol/sync";
 
 interface DurableObjectStorage {
   get(key: string): Promise<unknown>;

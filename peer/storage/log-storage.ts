@@ -15,10 +15,9 @@
 import { type FileHandle, mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
-import { WeftError } from "../../protocol/errors.ts";
-import { fromUtf8, utf8 } from "../../protocol/bytes.ts";
+import { fromUtf8, utf8, WeftError } from "#protocol";
 import { crc32 } from "./crc32.ts";
-import { KeyIndex } from "../../protocol/storage/key-index.ts";
+import { KeyIndex } from "#protocol/storage";
 import { fsyncDir } from "./atomic-file.ts";
 
 const PUT = 1;

@@ -9,7 +9,7 @@
  * bearer it named was never answered.
  */
 import { type FileHandle, open, readFile } from "node:fs/promises";
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 const LINE = /^(\d{1,12}) ([A-Za-z0-9]{1,128})$/;

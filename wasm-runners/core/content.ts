@@ -4,9 +4,9 @@
  * and what it writes is described by size, sha-256 and raw-codec CID, and
  * must be stored under exactly that CID.
  */
-import { CID, cidOf, RAW } from "../../protocol/codec/cid.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import type { ContentStore, OutputFile } from "../../protocol/runner/runner.ts";
+import { CID, cidOf, RAW } from "#protocol/codec";
+import { WeftError } from "#protocol";
+import type { ContentStore, OutputFile } from "#protocol/runner";
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -4,7 +4,7 @@
  * replaced by {"$bytes": i}, then the byte arrays themselves, each with its
  * own 4-byte length. No copying through base64, no dependencies.
  */
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 const MAX_FRAME = 2 ** 32 - 1;
 

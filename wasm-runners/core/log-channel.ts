@@ -3,7 +3,7 @@
  * bounded by its output limit), so every iteration sees all of them from the
  * first, then waits for more until the run ends.
  */
-import type { LogLine } from "../../protocol/runner/runner.ts";
+import type { LogLine } from "#protocol/runner";
 
 export class LogChannel implements AsyncIterable<LogLine> {
   readonly #lines: LogLine[] = [];

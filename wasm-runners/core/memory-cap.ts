@@ -11,7 +11,7 @@
  * names each capped memory has, so the sandbox can tell "ran out of memory"
  * from other traps.
  */
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 const PAGE = 65536;
 const MAX_PAGES_32 = 65536;

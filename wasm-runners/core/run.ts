@@ -5,17 +5,17 @@
  * lines, and turn how it ended into a status, storing its outputs when it
  * ran to the end.
  */
-import { isWeftError } from "../../protocol/errors.ts";
-import type {
-  ContentStore,
-  LogLine,
-  OutputFile,
-  RunHandle,
-  RunResult,
-  RunSpec,
-  RunStatus,
-} from "../../protocol/runner/runner.ts";
-import { RUN_PATH } from "../../protocol/runner/runner.ts";
+import { isWeftError } from "#protocol";
+import {
+  type ContentStore,
+  type LogLine,
+  type OutputFile,
+  RUN_PATH,
+  type RunHandle,
+  type RunResult,
+  type RunSpec,
+  type RunStatus,
+} from "#protocol/runner";
 import type { SandboxExit } from "./backend.ts";
 import { fetchVerified, storeOutput } from "./content.ts";
 import { LogChannel } from "./log-channel.ts";

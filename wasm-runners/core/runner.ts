@@ -3,7 +3,7 @@
  * whatever runtime supplies the sandbox backend (node/, deno/, browser/ each
  * have a factory that picks theirs). Runtime-agnostic: no node:*, no Deno.
  */
-import type { ContentStore, RunHandle, Runner, RunSpec } from "../../protocol/runner/runner.ts";
+import type { ContentStore, RunHandle, Runner, RunSpec } from "#protocol/runner";
 import type { SandboxBackend } from "./backend.ts";
 import { SandboxPool } from "./pool.ts";
 import { Programs } from "./programs.ts";

@@ -4,10 +4,10 @@
  * spec, it asks for no network (a WebAssembly job never gets one), its CIDs
  * parse, and its inputs and environment do not contradict themselves.
  */
-import { CID } from "../../protocol/codec/cid.ts";
-import { WeftError } from "../../protocol/errors.ts";
-import { type RunSpec, runSpecShape } from "../../protocol/runner/runner.ts";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
+import { CID } from "#protocol/codec";
+import { WeftError } from "#protocol";
+import { type RunSpec, runSpecShape } from "#protocol/runner";
+import { InvalidInput } from "#protocol/schema";
 
 function checkCid(text: string, field: string): void {
   let cid: CID;

@@ -11,7 +11,7 @@
  * source every runtime takes.
  */
 import { generate } from "@bytecodealliance/jco/component";
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 import { unsupportedImports } from "./interfaces.ts";
 
 /** Bump when jco's output or the way glue is rewritten changes, so cached entries are redone. */

@@ -33,6 +33,8 @@ interface DenoApi {
 }
 
 const CHILD = new URL("./child.ts", import.meta.url).href;
+/** The repository's import map (deno.json), so the child resolves `#protocol/…` with no other config. */
+const IMPORT_MAP = new URL("../../deno.json", import.meta.url).href;
 
 function deno(): DenoApi | undefined {
   return (globalThis as unknown as { Deno?: DenoApi }).Deno;
@@ -55,6 +57,7 @@ function spawn(heapMb: number): SandboxProcess {
       "run",
       "--no-prompt",
       "--no-config",
+      `--import-map=${IMPORT_MAP}`,
       "--no-lock",
       "--no-remote",
       "--quiet",

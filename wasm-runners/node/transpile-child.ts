@@ -8,7 +8,7 @@
 import process from "node:process";
 import { encodeFrame, FrameDecoder } from "../core/frames.ts";
 import { transpileComponent } from "../core/transpile.ts";
-import { isWeftError } from "../../protocol/errors.ts";
+import { isWeftError } from "#protocol";
 import { writeAllSync } from "./write-sync.ts";
 
 const decoder = new FrameDecoder();

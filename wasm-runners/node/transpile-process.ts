@@ -6,7 +6,7 @@
  * the daemon's heap. Each component is transpiled once and then cached by
  * CID, so the process's start-up cost is paid once per program.
  */
-import { WeftError } from "../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 import { encodeFrame, FrameDecoder } from "../core/frames.ts";
 import type { Transpiled, TranspileFn } from "../core/transpile.ts";
 import { exitOf, spawnNode } from "./subprocess.ts";

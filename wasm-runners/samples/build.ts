@@ -19,7 +19,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew, parse } from "@bytecodealliance/jco";
-import type { ContentStore, RunSpec } from "../../protocol/runner/runner.ts";
+import type { ContentStore, RunSpec } from "#protocol/runner";
 
 export const SAMPLES = [
   "hasher",

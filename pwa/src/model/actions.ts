@@ -4,9 +4,9 @@
  * by its verifier before it is written; a refusal comes back as an error
  * saying why.
  */
-import { WeftError } from "../../../protocol/errors.ts";
-import type { Space } from "../../../protocol/space/space.ts";
-import type { TaskView } from "../../../protocol/tasks/query.ts";
+import { WeftError } from "#protocol";
+import type { Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
 
 /** How long a lease taken by hand lasts before it must be renewed. */
 export const LEASE_MS = 15 * 60_000;

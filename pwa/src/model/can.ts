@@ -5,9 +5,8 @@
  * only what passes (ui/why-not.ts says why not); the verifier still has
  * the last word on each write.
  */
-import type { Space } from "../../../protocol/space/space.ts";
-import { standingOf } from "../../../protocol/space/standing.ts";
-import { Commands } from "../../../protocol/ucan/commands.ts";
+import { type Space, standingOf } from "#protocol/space";
+import { Commands } from "#protocol/ucan";
 
 export function can(space: Space, did: string, command: string, nowMs = Date.now()): boolean {
   return space.authority.chainsFor(did, command, Math.floor(nowMs / 1000)).length > 0;

@@ -4,9 +4,9 @@
  * job slots for the resources chart. Gossip may be attached to a space
  * after it opens, so spaces are looked at again every few seconds.
  */
-import type { LiveAdvert } from "../../../protocol/capacity/advert.ts";
-import type { WeftNode } from "../../../protocol/node/node.ts";
-import type { SpaceGossip } from "../../../protocol/space/gossip.ts";
+import type { LiveAdvert } from "#protocol/capacity";
+import type { WeftNode } from "#protocol/node";
+import type { SpaceGossip } from "#protocol/space";
 
 export interface Sample {
   /** Unix ms of the advert. */

@@ -4,11 +4,11 @@
  * running live here, apart from the UI, so every command is one call into
  * the node (or a navigation) and reports what happened in one sentence.
  */
-import { WeftError } from "../../../protocol/errors.ts";
-import { parseBlobCid } from "../../../protocol/node/blobs.ts";
-import { RUN_PATH } from "../../../protocol/runner/runner.ts";
-import { newTaskId, type Space } from "../../../protocol/space/space.ts";
-import type { TaskView } from "../../../protocol/tasks/query.ts";
+import { WeftError } from "#protocol";
+import { parseBlobCid } from "#protocol/node";
+import { RUN_PATH } from "#protocol/runner";
+import { newTaskId, type Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
 import type { BrowserNode } from "../node/browser-node.ts";
 import { actions } from "./actions.ts";
 import { SPACE_VIEWS, spaceHref, taskHref } from "./route.ts";

@@ -3,9 +3,8 @@
  * and expiry, whether it is revoked (and by whom), and whether this node may revoke it —
  * only an issuer on the delegation's chain from the root can.
  */
-import type { Space } from "../../../protocol/space/space.ts";
-import type { Delegation } from "../../../protocol/ucan/delegation.ts";
-import { Commands } from "../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { Commands, type Delegation } from "#protocol/ucan";
 import { can } from "./can.ts";
 
 export interface DelegationRow {

@@ -4,8 +4,7 @@
  * ordered within a layer by where their dependencies sit, so edges mostly
  * run straight. Large spaces show the most recently updated part.
  */
-import type { TaskView } from "../../../protocol/tasks/query.ts";
-import { compareHlc } from "../../../protocol/tasks/hlc.ts";
+import { compareHlc, type TaskView } from "#protocol/tasks";
 
 export interface PlacedTask {
   task: TaskView;

@@ -4,12 +4,11 @@
  * document, by CID, so its arguments are read back from there — the
  * history shown is the signed record, not a summary someone else wrote.
  */
-import type { WeftNode } from "../../../protocol/node/node.ts";
-import { type BucketDoc, bucketOf } from "../../../protocol/space/docs.ts";
-import type { Space } from "../../../protocol/space/space.ts";
-import type { Refusal } from "../../../protocol/diagnostics.ts";
-import { decodeInvocation, type Invocation } from "../../../protocol/ucan/invocation.ts";
-import { opKindOf } from "../../../protocol/tasks/ops.ts";
+import type { WeftNode } from "#protocol/node";
+import { type BucketDoc, bucketOf, type Space } from "#protocol/space";
+import type { Refusal } from "#protocol";
+import { decodeInvocation, type Invocation } from "#protocol/ucan";
+import { opKindOf } from "#protocol/tasks";
 
 /** The invocation `cid` of `task`, if this node holds it. */
 export function readOp(node: WeftNode, space: Space, task: string, cid: string): Invocation | undefined {

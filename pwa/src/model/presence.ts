@@ -5,9 +5,8 @@
  * advert) and when this node last saw a sign of them (a signed operation,
  * an advert, a session).
  */
-import type { LiveAdvert } from "../../../protocol/capacity/advert.ts";
-import type { Member } from "../../../protocol/space/authority.ts";
-import type { Space } from "../../../protocol/space/space.ts";
+import type { LiveAdvert } from "#protocol/capacity";
+import type { Member, Space } from "#protocol/space";
 
 export interface Presence extends Member {
   online: boolean;

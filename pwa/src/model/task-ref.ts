@@ -2,8 +2,8 @@
  * Task ids are 16 characters; people type and read a short prefix. A
  * prefix resolves when exactly one task starts with it.
  */
-import { WeftError } from "../../../protocol/errors.ts";
-import type { Space } from "../../../protocol/space/space.ts";
+import { WeftError } from "#protocol";
+import type { Space } from "#protocol/space";
 
 export const SHORT = 6;
 

@@ -4,8 +4,8 @@
  * checked against their CID on the way in, so what it serves to peers is
  * always what was asked for.
  */
-import { cidOf, RAW } from "../../../protocol/codec/cid.ts";
-import type { ContentStore } from "../../../protocol/runner/runner.ts";
+import { cidOf, RAW } from "#protocol/codec";
+import type { ContentStore } from "#protocol/runner";
 import type { WeftDb } from "./db.ts";
 
 export function idbContentStore(db: WeftDb): ContentStore {

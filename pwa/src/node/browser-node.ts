@@ -10,12 +10,10 @@
  * trusts a peer's word.
  */
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
-import { createNode, type WeftNode } from "../../../protocol/node/node.ts";
-import { defaultVerifier } from "../../../protocol/identity/ed25519.ts";
-import { loadOrCreate } from "../../../protocol/identity/keystore.ts";
-import { decodeInvite } from "../../../protocol/space/invite.ts";
-import type { Space } from "../../../protocol/space/space.ts";
-import { WebSocketNetworkAdapter } from "../../../protocol/sync/websocket-adapter.ts";
+import { createNode, type WeftNode } from "#protocol/node";
+import { defaultVerifier, loadOrCreate } from "#protocol/identity";
+import { decodeInvite, type Space } from "#protocol/space";
+import { WebSocketNetworkAdapter } from "#protocol/sync";
 import { CapacityLog } from "../model/capacity.ts";
 import { openWeftDb, type WeftDb } from "./db.ts";
 import { browserKeystore } from "./keystore.ts";

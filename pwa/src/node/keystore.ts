@@ -5,9 +5,8 @@
  * for the device's own identity and for the root keys of spaces created
  * here.
  */
-import { cryptoKeySigner, type Signer } from "../../../protocol/identity/ed25519.ts";
-import type { Keystore } from "../../../protocol/identity/keystore.ts";
-import { WeftError } from "../../../protocol/errors.ts";
+import { cryptoKeySigner, type Keystore, type Signer } from "#protocol/identity";
+import { WeftError } from "#protocol";
 import type { WeftDb } from "./db.ts";
 
 async function generate(): Promise<{ privateKey: CryptoKey; publicKey: Uint8Array }> {

@@ -18,13 +18,12 @@
  * less this page's heap, and load is the jobs this tab runs — there is no
  * load average in a browser.
  */
-import type { CapacityAdvert } from "../../../protocol/capacity/advert.ts";
-import { WeftError } from "../../../protocol/errors.ts";
-import type { WeftNode } from "../../../protocol/node/node.ts";
-import { meshContentStore } from "../../../protocol/runner/mesh-store.ts";
-import { serveRunLogs } from "../../../protocol/scheduler/run-logs.ts";
-import { Scheduler } from "../../../protocol/scheduler/scheduler.ts";
-import { Commands } from "../../../protocol/ucan/commands.ts";
+import type { CapacityAdvert } from "#protocol/capacity";
+import { WeftError } from "#protocol";
+import type { WeftNode } from "#protocol/node";
+import { meshContentStore } from "#protocol/runner";
+import { Scheduler, serveRunLogs } from "#protocol/scheduler";
+import { Commands } from "#protocol/ucan";
 import { idbContentStore } from "./blob-store.ts";
 import type { WeftDb } from "./db.ts";
 

@@ -4,7 +4,7 @@
  * endpoint's WebSocket URL, and the endpoint of the peer that served this
  * page, if a peer did.
  */
-import { WeftError } from "../../../protocol/errors.ts";
+import { WeftError } from "#protocol";
 
 export function syncUrl(input: string): string {
   let text = input.trim();

@@ -5,16 +5,21 @@
  * against the space's validator before it is kept, and its CID returned for
  * the task's result. Loaded with the runner, only when the tab offers capacity.
  */
-import { buildManifest, runCommand } from "../../../protocol/artifacts/build.ts";
-import { mediaTypeOf } from "../../../protocol/artifacts/media-type.ts";
-import type { ManifestOutput, RunLogFile } from "../../../protocol/artifacts/manifest.ts";
-import { encodeRunLog, RUN_LOG_MEDIA_TYPE } from "../../../protocol/artifacts/run-log.ts";
-import { sha256OfCid } from "../../../protocol/artifacts/digest.ts";
-import { verifyManifest } from "../../../protocol/artifacts/verify.ts";
-import { WeftError } from "../../../protocol/errors.ts";
-import type { WeftNode } from "../../../protocol/node/node.ts";
-import type { RunResult } from "../../../protocol/runner/runner.ts";
-import type { LocalRun } from "../../../protocol/scheduler/scheduler.ts";
+import {
+  buildManifest,
+  encodeRunLog,
+  type ManifestOutput,
+  mediaTypeOf,
+  RUN_LOG_MEDIA_TYPE,
+  runCommand,
+  type RunLogFile,
+  sha256OfCid,
+  verifyManifest,
+} from "#protocol/artifacts";
+import { WeftError } from "#protocol";
+import type { WeftNode } from "#protocol/node";
+import type { RunResult } from "#protocol/runner";
+import type { LocalRun } from "#protocol/scheduler";
 import type { WeftDb } from "./db.ts";
 import { idbContentStore } from "./blob-store.ts";
 

@@ -5,7 +5,7 @@
  * with its reason, a success closes it and is announced.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { runCommand, suggest } from "../model/commands.ts";
 import { navigate } from "../model/route.ts";
 import { useApp } from "./context.ts";

@@ -5,7 +5,7 @@
  * in a sync session. Working offline is normal: everything is local. A
  * space this node was removed from does not sync, whatever the links say.
  */
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { standing } from "../model/can.ts";
 import { useEvents, useTick } from "../model/hooks.ts";
 import type { BrowserNode } from "../node/browser-node.ts";

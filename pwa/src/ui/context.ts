@@ -2,7 +2,7 @@
 import { createContext } from "preact";
 import { useContext, useState } from "preact/hooks";
 import type { BrowserNode } from "../node/browser-node.ts";
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { useEvents } from "../model/hooks.ts";
 
 export interface Notice {

@@ -1,5 +1,5 @@
 /** Formatting for people: short DIDs and ids, names instead of keys, times relative to now. */
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 
 export function shortDid(did: string): string {
   return did.length > 20 ? `${did.slice(8, 12)}…${did.slice(-6)}` : did;

@@ -1,5 +1,5 @@
 /** The top bar: the app's name, which space is open, the connection, and the command bar's key. */
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { navigate, spaceHref } from "../model/route.ts";
 import { ConnectionBadge } from "./connection.tsx";
 import { useApp } from "./context.ts";

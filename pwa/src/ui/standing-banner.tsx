@@ -3,7 +3,7 @@
  * delegation lapsed): who removed it and when, that it no longer syncs,
  * and that the actions it can no longer take are switched off.
  */
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { removedReason } from "./why-not.ts";
 import { useApp, useSpace } from "./context.ts";
 

@@ -1,5 +1,5 @@
 /** Small pieces every task view shows the same way: status, labels, a task's short id. */
-import type { TaskStatus } from "../../../protocol/tasks/state.ts";
+import type { TaskStatus } from "#protocol/tasks";
 import { shortId } from "../model/task-ref.ts";
 
 export const STATUSES: TaskStatus[] = ["open", "claimed", "running", "review", "done", "failed", "cancelled"];

@@ -3,7 +3,7 @@
  * space (by whom, when), its delegation lapsed, or it never held the
  * command.
  */
-import type { Space } from "../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { standing } from "../model/can.ts";
 import { dateTime, namesOf, who } from "./format.ts";
 

@@ -5,10 +5,9 @@
  * signed operation; a refusal by the verifier or the reducer is announced
  * with its reason.
  */
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
-import { TERMINAL } from "../../../../protocol/tasks/state.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { type TaskView, TERMINAL } from "#protocol/tasks";
+import { Commands } from "#protocol/ucan";
 import { actions } from "../../model/actions.ts";
 import { can } from "../../model/can.ts";
 import { missing } from "../why-not.ts";

@@ -1,8 +1,8 @@
 /** A task's comments, oldest first, and the form to add one (if /weft/task/comment is delegated to this device). */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
+import { Commands } from "#protocol/ucan";
 import { actions } from "../../model/actions.ts";
 import { can } from "../../model/can.ts";
 import { missing } from "../why-not.ts";

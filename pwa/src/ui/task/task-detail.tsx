@@ -4,8 +4,8 @@
  * The id in the URL may be a prefix; it resolves if it is unambiguous.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { spaceHref } from "../../model/route.ts";
 import { resolveTask } from "../../model/task-ref.ts";

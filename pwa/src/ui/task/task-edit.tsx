@@ -1,7 +1,7 @@
 /** Editing a task's title and description (a signed /weft/task/update/edit operation). */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
+import type { Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
 import { useAction } from "../context.ts";
 
 export function TaskEdit(props: { space: Space; task: TaskView; done(): void }) {

@@ -3,9 +3,9 @@
  * time (the author's hybrid clock) and what it said, read from the signed
  * record itself; then the operations about it that were refused, and why.
  */
-import type { WeftNode } from "../../../../protocol/node/node.ts";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
+import type { WeftNode } from "#protocol/node";
+import type { Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
 import { describeOp, readOp, refusalsOf } from "../../model/op-details.ts";
 import { dateTime, who } from "../format.ts";
 

@@ -1,5 +1,5 @@
 /** The lease on a claimed task: who holds it, its fencing token, and the time left before it lapses. */
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
+import type { TaskView } from "#protocol/tasks";
 import { useTick } from "../../model/hooks.ts";
 import { dateTime, until, who } from "../format.ts";
 

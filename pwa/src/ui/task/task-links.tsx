@@ -3,9 +3,9 @@
  * it), with controls to change them when this device may.
  */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import type { TaskView } from "#protocol/tasks";
+import { Commands } from "#protocol/ucan";
 import { actions } from "../../model/actions.ts";
 import { can } from "../../model/can.ts";
 import { taskHref } from "../../model/route.ts";

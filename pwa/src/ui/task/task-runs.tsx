@@ -11,12 +11,10 @@
  * signature, statement and the runner's run capability in the space.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { LogLine } from "../../../../protocol/runner/runner.ts";
-import { podOf } from "../../../../protocol/scheduler/pods.ts";
-import { runLog } from "../../../../protocol/scheduler/run-logs.ts";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
-import type { Task } from "../../../../protocol/tasks/state.ts";
+import type { LogLine } from "#protocol/runner";
+import { podOf, runLog } from "#protocol/scheduler";
+import type { Space } from "#protocol/space";
+import type { Task, TaskView } from "#protocol/tasks";
 import { useApp } from "../context.ts";
 import { dateTime, mb, who } from "../format.ts";
 
@@ -239,7 +237,7 @@ function ManifestItem(props: { space: Space; cid: string }) {
         await bn.node.fetchBlob(props.cid, AbortSignal.timeout(15_000)).catch(() => undefined);
       if (!bytes) return { state: "unchecked" } as const;
       try {
-        const { verifyManifest } = await import("../../../../protocol/artifacts/verify.ts");
+        const { verifyManifest } = await import("#protocol/artifacts");
         const v = await verifyManifest(props.cid, bytes, { validator: props.space.authority.validator });
         return {
           state: "verified",

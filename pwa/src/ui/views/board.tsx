@@ -5,9 +5,8 @@
  * to the full list.
  */
 import { useMemo } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskView } from "../../../../protocol/tasks/query.ts";
-import type { TaskStatus } from "../../../../protocol/tasks/state.ts";
+import type { Space } from "#protocol/space";
+import type { TaskStatus, TaskView } from "#protocol/tasks";
 import { spaceHref, taskHref } from "../../model/route.ts";
 import { useApp, useSpace } from "../context.ts";
 import { namesOf, who } from "../format.ts";

@@ -6,13 +6,12 @@
  * make an invite link.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
+import { revocationNotice, type Space } from "#protocol/space";
 import { delegationRows } from "../../model/delegations.ts";
 import { useAction, useApp, useSpace } from "../context.ts";
 import { dateTime, namesOf, who } from "../format.ts";
 import { DelegateForm } from "./delegate-form.tsx";
 import { InviteLinkForm } from "./invite-link-form.tsx";
-import { revocationNotice } from "../../../../protocol/space/revocation-notice.ts";
 
 export function Capabilities(props: { space: Space }) {
   const { bn } = useApp();

@@ -6,11 +6,10 @@
  * node can check what the delegate does.
  */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import { isDidKey } from "../../../../protocol/identity/did-key.ts";
-import { WeftError } from "../../../../protocol/errors.ts";
-import { parsePolicy } from "../../../../protocol/ucan/policy/policy.ts";
-import type { Ipld } from "../../../../protocol/ucan/policy/ipld.ts";
+import type { Space } from "#protocol/space";
+import { isDidKey } from "#protocol/identity";
+import { WeftError } from "#protocol";
+import { type Ipld, parsePolicy } from "#protocol/ucan";
 import { delegable } from "../../model/delegations.ts";
 import { useAction, useApp } from "../context.ts";
 import { expiration, ExpirySelect, NameField } from "../expiry.tsx";

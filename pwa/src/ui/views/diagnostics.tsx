@@ -4,7 +4,7 @@
  * reducer settled, and sync or gossip messages from non-members. Nothing
  * here was applied; it is listed so it is never silently lost.
  */
-import type { Space } from "../../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { useEvents } from "../../model/hooks.ts";
 import { resolvedLater } from "../../model/op-details.ts";
 import { useApp } from "../context.ts";

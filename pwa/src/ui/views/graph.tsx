@@ -4,7 +4,7 @@
  * link, so the graph is walked with the keyboard like any list.
  */
 import { useMemo } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { layoutGraph, type PlacedTask } from "../../model/graph-layout.ts";
 import { taskHref } from "../../model/route.ts";
 import { shortId } from "../../model/task-ref.ts";

@@ -6,8 +6,8 @@
  * syncs with go along as hints.
  */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { useAction, useApp } from "../context.ts";
 import { CopyText } from "../copy.tsx";

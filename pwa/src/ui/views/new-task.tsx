@@ -4,8 +4,8 @@
  * include /weft/task/create.
  */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { missing } from "../why-not.ts";
 import { shortId } from "../../model/task-ref.ts";

@@ -5,7 +5,7 @@
  * commands delegated to them.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { useEvents, useTick } from "../../model/hooks.ts";
 import { lastOperations, presence } from "../../model/presence.ts";
 import { useApp, useSpace } from "../context.ts";

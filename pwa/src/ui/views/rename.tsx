@@ -1,6 +1,6 @@
 /** Renaming a space: a signed /weft/space/admin operation, offered to those who hold it. */
 import { useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { useAction } from "../context.ts";
 
 export function Rename(props: { space: Space }) {

@@ -5,8 +5,8 @@
  * stops advertising drops out when its last advert lapses. This tab can
  * join them: the toggle offers its capacity for WASM jobs (node/offer.ts).
  */
-import type { Space } from "../../../../protocol/space/space.ts";
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import type { Space } from "#protocol/space";
+import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { missing } from "../why-not.ts";
 import { useEvents, useTick } from "../../model/hooks.ts";

@@ -2,7 +2,7 @@
  * The spaces this browser is in (and whether it was removed from one), joins
  * still waiting for a member, and the forms to join or create one.
  */
-import { Commands } from "../../../../protocol/ucan/commands.ts";
+import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { spaceHref } from "../../model/route.ts";
 import { ago, shortDid } from "../format.ts";

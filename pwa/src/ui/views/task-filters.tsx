@@ -3,9 +3,8 @@
  * linked, and survives a reload): status, label, assignee, runnable only,
  * and text in the title.
  */
-import type { Space } from "../../../../protocol/space/space.ts";
-import type { TaskFilter, TaskView } from "../../../../protocol/tasks/query.ts";
-import type { TaskStatus } from "../../../../protocol/tasks/state.ts";
+import type { Space } from "#protocol/space";
+import type { TaskFilter, TaskStatus, TaskView } from "#protocol/tasks";
 import { navigate, spaceHref } from "../../model/route.ts";
 import { useApp } from "../context.ts";
 import { namesOf, who } from "../format.ts";

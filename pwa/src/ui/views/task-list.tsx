@@ -4,7 +4,7 @@
  * quick.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { Space } from "../../../../protocol/space/space.ts";
+import type { Space } from "#protocol/space";
 import { taskHref } from "../../model/route.ts";
 import { useApp, useSpace } from "../context.ts";
 import { ago, namesOf, who } from "../format.ts";
