@@ -171,7 +171,7 @@ export class BrowserNode {
   }
 
   async createSpace(name: string): Promise<Space> {
-    const space = await this.node.createSpace(name);
+    const space = await this.node.createSpace(name, { deviceName: deviceName(this.did) });
     await this.openSpace(space.id);
     return space;
   }
@@ -181,7 +181,7 @@ export class BrowserNode {
    * which delegate to this device under that name). The peers it names are
    * dialed; resolves once a member served the space, which may be much later.
    */
-  async join(text: string, name = deviceName()): Promise<Space> {
+  async join(text: string, name = deviceName(this.did)): Promise<Space> {
     const invite = decodeInvite(text.trim());
     for (const p of invite.peers ?? []) if (/^(wss?|https?):\/\//.test(p)) await this.addPeer(p, false);
     if (!this.node.space(invite.space) && !this.pendingJoins.some((j) => j.space === invite.space)) {
@@ -214,8 +214,12 @@ export class BrowserNode {
   }
 }
 
-/** How this device names itself, unless told otherwise, in the delegation it receives when it joins. */
-export function deviceName(): string {
+/**
+ * How this device names itself, unless told otherwise, in the delegation it
+ * receives when it joins or creates a space: browser and system, and the
+ * end of its DID, so two browsers of the same kind are told apart.
+ */
+export function deviceName(did: string): string {
   const ua = navigator.userAgent;
   const browser = /Firefox\//.test(ua)
     ? "Firefox"
@@ -233,5 +237,5 @@ export function deviceName(): string {
     : /Windows/.test(ua)
     ? "Windows"
     : "Linux";
-  return `${browser} on ${os}`;
+  return `${browser} on ${os} (${did.slice(-4)})`;
 }

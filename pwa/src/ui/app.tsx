@@ -26,6 +26,7 @@ import { Spaces } from "./views/spaces.tsx";
 import { TaskList } from "./views/task-list.tsx";
 import { Welcome } from "./views/welcome.tsx";
 import { TaskDetail } from "./task/task-detail.tsx";
+import { RunsView } from "./runs/runs-view.tsx";
 
 let noticeIds = 0;
 
@@ -87,6 +88,7 @@ export function App(props: { bn: BrowserNode }) {
       </section>
     );
   } else if (route.view === "task") view = <TaskDetail space={space} id={route.task} />;
+  else if (route.view === "runs") view = <RunsView space={space} query={route.query} />;
   else if (route.view === "board") view = <Board space={space} />;
   else if (route.view === "graph") view = <Graph space={space} />;
   else if (route.view === "people") view = <People space={space} />;

@@ -4,6 +4,7 @@ import { spaceHref } from "../model/route.ts";
 
 const VIEWS: [SpaceView, string][] = [
   ["tasks", "Tasks"],
+  ["runs", "Runs"],
   ["board", "Board"],
   ["graph", "Graph"],
   ["people", "People"],
