@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 
 export const SPACE_VIEWS = [
   "tasks",
+  "inbox",
   "runs",
   "board",
   "graph",
