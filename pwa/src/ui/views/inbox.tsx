@@ -9,7 +9,7 @@ import { inboxOf } from "../../model/inbox.ts";
 import { forgetClaim } from "../../model/my-claims.ts";
 import { taskHref } from "../../model/route.ts";
 import { useApp, useSpace } from "../context.ts";
-import { ago } from "../format.ts";
+import { ago, namesOf, who } from "../format.ts";
 import { removedReason } from "../why-not.ts";
 import { useState } from "preact/hooks";
 
@@ -28,7 +28,11 @@ export function useInbox(space: Space) {
 }
 
 export function Inbox(props: { space: Space }) {
+  const { bn } = useApp();
   const items = useInbox(props.space);
+  const names = namesOf(props.space);
+  // Reasons come from the reducer with DIDs in them: say who instead.
+  const readable = (text: string) => text.replace(/did:key:z[1-9A-HJ-NP-Za-km-z]+/g, (d) => who(d, names, bn.did));
   const [, setDismissed] = useState(0);
   const now = Date.now();
   return (
@@ -39,8 +43,9 @@ export function Inbox(props: { space: Space }) {
           {items.map((item) => (
             <li key={`${item.kind}-${item.op ?? item.task ?? ""}`} data-inbox={item.kind} data-task={item.task}>
               <span class="tag">{KIND_LABEL[item.kind]}</span>{" "}
-              {item.task ? <a href={taskHref(props.space.id, item.task)}>{item.text}</a> : item.text}{" "}
-              <span class="hint">{ago(item.at, now)}</span>
+              {item.task
+                ? <a href={taskHref(props.space.id, item.task)}>{readable(item.text)}</a>
+                : readable(item.text)} <span class="hint">{ago(item.at, now)}</span>
               {item.op && (
                 <button
                   type="button"
