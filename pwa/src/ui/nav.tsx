@@ -2,7 +2,9 @@
 import type { Space } from "#protocol/space";
 import type { Route, SpaceView } from "../model/route.ts";
 import { spaceHref } from "../model/route.ts";
-import { useInbox } from "./views/inbox.tsx";
+import { useTick } from "../model/hooks.ts";
+import { useApp } from "./context.ts";
+import { inbox } from "./views/inbox.tsx";
 
 const VIEWS: [SpaceView, string][] = [
   ["tasks", "Tasks"],
@@ -38,7 +40,13 @@ export function Nav(props: { route: Route; space?: Space }) {
   );
 }
 
+/**
+ * Counted every few seconds rather than on every change: a sync delivers
+ * thousands of changes, and the count reads every task.
+ */
 function InboxCount(props: { space: Space }) {
-  const n = useInbox(props.space).length;
+  const { bn } = useApp();
+  useTick(2000);
+  const n = inbox(props.space, bn.did).length;
   return n > 0 ? <span class="count-badge" data-inbox-count={n} aria-label={`, ${n} waiting`}>{n}</span> : null;
 }

@@ -21,15 +21,14 @@ const KIND_LABEL = {
 } as const;
 
 /** What concerns this device in the space, for the view and the navigation's count. */
-export function useInbox(space: Space) {
-  const { bn } = useApp();
-  useSpace(space);
-  return inboxOf(space, bn.did, removedReason(space, bn.did));
+export function inbox(space: Space, did: string) {
+  return inboxOf(space, did, removedReason(space, did));
 }
 
 export function Inbox(props: { space: Space }) {
   const { bn } = useApp();
-  const items = useInbox(props.space);
+  useSpace(props.space);
+  const items = inbox(props.space, bn.did);
   const names = namesOf(props.space);
   // Reasons come from the reducer with DIDs in them: say who instead.
   const readable = (text: string) => text.replace(/did:key:z[1-9A-HJ-NP-Za-km-z]+/g, (d) => who(d, names, bn.did));
