@@ -22,6 +22,7 @@ import { SPACE_COMMANDS } from "./credentials.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { peerDeviceName } from "../device-name.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -158,7 +159,7 @@ export function createApi(ctx: ApiContext): Hono {
     "GET /v1/spaces": (c) => c.json({ spaces: node.spaces().map((s) => spaceView(s, node)) }),
     "POST /v1/spaces": async (c, { body }) => {
       const { name, graceSeconds } = body as { name: string; graceSeconds?: number };
-      return c.json(spaceView(await node.createSpace(name, { graceSeconds }), node), 201);
+      return c.json(spaceView(await node.createSpace(name, { graceSeconds, deviceName: peerDeviceName() }), node), 201);
     },
     "POST /v1/spaces/join": async (c, { body }) => {
       const { invite, peers = [] } = body as { invite: string; peers?: string[] };
