@@ -1,0 +1,32 @@
+/**
+ * Who may have a job run: the principal who asked for it — the issuer of
+ * the signed operation that created the task (its creator), never a claim
+ * in the task — must hold /weft/run/<kind> (or a prefix such as /weft/run)
+ * in the space, for the kind of runner that would run it. Every node checks
+ * this against the space's delegations, which it verifies itself, both when
+ * placing a job and just before starting one; so no node runs a job its
+ * creator could not ask for, whatever the node itself may run.
+ */
+import { runCommand } from "../artifacts/build.ts";
+import type { Space } from "../space/space.ts";
+import type { Task } from "../tasks/state.ts";
+import type { RunSpec } from "../runner/runner.ts";
+import { needOf } from "./placement.ts";
+
+/** Why the creator of `task` may not have it run now, for people; undefined if they may. */
+export function runRefusal(space: Space, task: Task & { run: RunSpec }, nowMs: number): string | undefined {
+  const kinds = new Set([task.run.runner, needOf(task).runner ?? task.run.runner]);
+  const now = Math.floor(nowMs / 1000);
+  for (const kind of kinds) {
+    const command = runCommand(kind);
+    if (space.authority.chainsFor(task.creator, command, now).length > 0) continue;
+    return `its creator ${task.creator} does not hold ${command} in this space, so no node runs it; ` +
+      `it runs once a space admin delegates them ${command} (or /weft/run)`;
+  }
+  return undefined;
+}
+
+/** The comment a node leaves on a task it will not run, saying why. */
+export function refusalNote(reason: string): string {
+  return `Not run: ${reason}.`;
+}
