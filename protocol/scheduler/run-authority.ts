@@ -13,13 +13,47 @@ import type { Task } from "../tasks/state.ts";
 import type { RunSpec } from "../runner/runner.ts";
 import { needOf } from "./placement.ts";
 
-/** Why the creator of `task` may not have it run now, for people; undefined if they may. */
-export function runRefusal(space: Space, task: Task & { run: RunSpec }, nowMs: number): string | undefined {
+/**
+ * Whether principals held run commands, remembered for one second of the
+ * clock: a sweep looks at every queued task, and many share a creator.
+ */
+export class RunRightsCache {
+  #second = -1;
+  readonly #held = new Map<string, boolean>();
+
+  holds(space: Space, did: string, command: string, now: number): boolean {
+    if (now !== this.#second) {
+      this.#second = now;
+      this.#held.clear();
+    }
+    const key = `${space.id}\n${did}\n${command}`;
+    let held = this.#held.get(key);
+    if (held === undefined) {
+      held = space.authority.chainsFor(did, command, now).length > 0;
+      if (this.#held.size < 100_000) this.#held.set(key, held);
+    }
+    return held;
+  }
+}
+
+/**
+ * Why the creator of `task` may not have it run now, for people; undefined
+ * if they may. `cache` may answer from this second's earlier checks.
+ */
+export function runRefusal(
+  space: Space,
+  task: Task & { run: RunSpec },
+  nowMs: number,
+  cache?: RunRightsCache,
+): string | undefined {
   const kinds = new Set([task.run.runner, needOf(task).runner ?? task.run.runner]);
   const now = Math.floor(nowMs / 1000);
   for (const kind of kinds) {
     const command = runCommand(kind);
-    if (space.authority.chainsFor(task.creator, command, now).length > 0) continue;
+    const held = cache
+      ? cache.holds(space, task.creator, command, now)
+      : space.authority.chainsFor(task.creator, command, now).length > 0;
+    if (held) continue;
     return `its creator ${task.creator} does not hold ${command} in this space, so no node runs it; ` +
       `it runs once a space admin delegates them ${command} (or /weft/run)`;
   }

@@ -28,7 +28,7 @@ import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
-import { refusalNote, runRefusal } from "./run-authority.ts";
+import { refusalNote, runRefusal, RunRightsCache } from "./run-authority.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
@@ -112,6 +112,7 @@ export class Scheduler {
   readonly #claimedHere = new Set<string>();
   /** Tasks this node said it will not run (`space/task`), so it says so once. */
   readonly #refusalsNoted = new Set<string>();
+  readonly #rights = new RunRightsCache();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
 
@@ -216,7 +217,7 @@ export class Scheduler {
     }
     const need = needOf(task as Task & { run: RunSpec });
     if (!this.#runners.has(need.runner ?? "")) return true;
-    const refusal = runRefusal(space, task as Task & { run: RunSpec }, now);
+    const refusal = runRefusal(space, task as Task & { run: RunSpec }, now, this.#rights);
     if (refusal !== undefined) {
       this.#forget(key);
       this.#noteRefusal(space, task, refusal, rankOf(task.id, need, this.#adverts(space.id), this.#o.did) === 0);
