@@ -5,9 +5,11 @@
  * in the space, for the kind of runner that would run it. Every node checks
  * this against the space's delegations, which it verifies itself, both when
  * placing a job and just before starting one; so no node runs a job its
- * creator could not ask for, whatever the node itself may run.
+ * creator could not ask for, whatever the node itself may run. A refused
+ * job stays open; a comment on it says why, once.
  */
 import { runCommand } from "../artifacts/build.ts";
+import type { Diagnostics } from "../diagnostics.ts";
 import type { Space } from "../space/space.ts";
 import type { Task } from "../tasks/state.ts";
 import type { RunSpec } from "../runner/runner.ts";
@@ -62,5 +64,21 @@ export function runRefusal(
 
 /** The comment a node leaves on a task it will not run, saying why. */
 export function refusalNote(reason: string): string {
-  return `Not run: ${reason}.`;
+  return `Not run: ${reason}.`.slice(0, 16_000);
+}
+
+/** The comments a node leaves on tasks it will not run: one per task, however often it looks at them. */
+export class RefusalNotes {
+  readonly #noted = new Set<string>();
+
+  /** Say on `task` why it is not run, unless this node or another already said so. */
+  note(space: Space, task: Task, reason: string, diagnostics?: Diagnostics): void {
+    const key = `${space.id}/${task.id}`;
+    const body = refusalNote(reason);
+    if (this.#noted.has(key) || task.comments.some((c) => c.body === body)) return;
+    if (this.#noted.size >= 10_000) this.#noted.clear();
+    this.#noted.add(key);
+    diagnostics?.count("scheduler.runs-refused");
+    space.act("comment", { task: task.id, body }).catch(() => this.#noted.delete(key));
+  }
 }

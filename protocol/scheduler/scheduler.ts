@@ -28,7 +28,7 @@ import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
-import { refusalNote, runRefusal, RunRightsCache } from "./run-authority.ts";
+import { RefusalNotes, runRefusal, RunRightsCache } from "./run-authority.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
@@ -110,8 +110,7 @@ export class Scheduler {
   readonly #unsubscribe = new Map<string, () => void>();
   /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
   readonly #claimedHere = new Set<string>();
-  /** Tasks this node said it will not run (`space/task`), so it says so once. */
-  readonly #refusalsNoted = new Set<string>();
+  readonly #refusals = new RefusalNotes();
   readonly #rights = new RunRightsCache();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
@@ -220,7 +219,10 @@ export class Scheduler {
     const refusal = runRefusal(space, task as Task & { run: RunSpec }, now, this.#rights);
     if (refusal !== undefined) {
       this.#forget(key);
-      this.#noteRefusal(space, task, refusal, rankOf(task.id, need, this.#adverts(space.id), this.#o.did) === 0);
+      // The node that would rank first for it says why.
+      if (rankOf(task.id, need, this.#adverts(space.id), this.#o.did) === 0) {
+        this.#refusals.note(space, task, refusal, this.#o.diagnostics);
+      }
       return false;
     }
     if (this.free === 0) return true;
@@ -250,20 +252,6 @@ export class Scheduler {
       }, due - now);
     }
     return true;
-  }
-
-  /**
-   * Say on the task why it is not run, once: by the node that would rank
-   * first for it (`first`), or by any node that refused to start it.
-   */
-  #noteRefusal(space: Space, task: Task, reason: string, first: boolean): void {
-    const key = keyOf(space.id, task.id);
-    const body = refusalNote(reason).slice(0, 16_000);
-    if (!first || this.#refusalsNoted.has(key) || task.comments.some((c) => c.body === body)) return;
-    if (this.#refusalsNoted.size >= 10_000) this.#refusalsNoted.clear();
-    this.#refusalsNoted.add(key);
-    this.#o.diagnostics?.count("scheduler.runs-refused");
-    space.act("comment", { task: task.id, body }).catch(() => this.#refusalsNoted.delete(key));
   }
 
   #forget(key: string): void {
@@ -406,7 +394,7 @@ export class Scheduler {
     run.state = "done";
     run.reason = `refused: ${refusal}`;
     run.accepted = false;
-    this.#noteRefusal(space, task!, refusal, true);
+    this.#refusals.note(space, task!, refusal, this.#o.diagnostics);
     await space.act("release", { task: run.task, fence: run.fence }).catch(() => {});
     return true;
   }
