@@ -20,20 +20,21 @@ export interface NixConfig {
   storeRoot?: string;
 }
 
+/** `[runners.nix]` in weft.toml: snake_case keys, all optional. */
 const shape = object({
-  cgroupRoot: optional(str(1, 1024, /^\//)),
-  maxProcesses: optional(int(16, 1_000_000)),
-  developSandboxPaths: optional(list(str(1, 1024, /^\/[^\s]*$/), 64)),
-  storeRoot: optional(str(1, 1024, /^\//)),
+  cgroup_root: optional(str(1, 1024, /^\//)),
+  max_processes: optional(int(16, 1_000_000)),
+  develop_sandbox_paths: optional(list(str(1, 1024, /^\/[^\s]*$/), 64)),
+  store_root: optional(str(1, 1024, /^\//)),
 });
 
 export function parseNixConfig(raw: unknown): NixConfig {
   const c = shape(raw ?? {}, "runners.nix");
   return {
-    cgroupRoot: c.cgroupRoot ?? "/sys/fs/cgroup",
-    maxProcesses: c.maxProcesses ?? 1024,
-    developSandboxPaths: c.developSandboxPaths ?? ["/bin", "/usr", "/lib", "/lib64", "/etc/ld.so.cache"],
-    ...(c.storeRoot !== undefined ? { storeRoot: c.storeRoot } : {}),
+    cgroupRoot: c.cgroup_root ?? "/sys/fs/cgroup",
+    maxProcesses: c.max_processes ?? 1024,
+    developSandboxPaths: c.develop_sandbox_paths ?? ["/bin", "/usr", "/lib", "/lib64", "/etc/ld.so.cache"],
+    ...(c.store_root !== undefined ? { storeRoot: c.store_root } : {}),
   };
 }
 
