@@ -114,3 +114,25 @@ export async function writeSourceTree(dir: string, entries: readonly SourceEntry
     }
   }
 }
+
+/**
+ * What `weft run <dir>` packs: the commit `rev` when given; a git work tree's HEAD when `dir` is the top of
+ * one with nothing uncommitted (so the commit is recorded); otherwise the directory as it is (`note` says why
+ * no commit was recorded when it is a repository).
+ */
+export async function readSourceAt(
+  dir: string,
+  rev?: string,
+): Promise<{ entries: SourceEntry[]; commit?: string; note?: string }> {
+  if (rev !== undefined) return await readGitTree(dir, rev);
+  const isRepo = await lstat(join(dir, ".git")).then(() => true, () => false);
+  if (!isRepo) return { entries: await readDirectoryTree(dir) };
+  const status = await run("git", ["-C", dir, "status", "--porcelain"]).then((r) => r.stdout, () => undefined);
+  if (status === "") return await readGitTree(dir, "HEAD");
+  return {
+    entries: await readDirectoryTree(dir),
+    note: status === undefined
+      ? `${dir} has a .git that git cannot read; packed the directory, no commit recorded`
+      : `${dir} has uncommitted changes; packed the directory as it is, no commit recorded (commit, or pass --rev)`,
+  };
+}
