@@ -5,7 +5,7 @@
  * and write checked entries into a new directory for a run to build in.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { WeftError } from "#protocol";
@@ -104,14 +104,16 @@ export async function readGitTree(
 /** Writes checked entries (from readSource) into `dir`, which must not exist yet. */
 export async function writeSourceTree(dir: string, entries: readonly SourceEntry[]): Promise<void> {
   await mkdir(dir, { recursive: false, mode: 0o755 });
+  const made = new Set<string>([dir]);
   for (const e of entries) {
     const full = join(dir, e.path);
-    await mkdir(dirname(full), { recursive: true, mode: 0o755 });
-    if (e.kind === "symlink") await symlink(e.target, full);
-    else {
-      await writeFile(full, e.bytes, { flag: "wx", mode: 0o644 });
-      if (e.executable) await chmod(full, 0o755);
+    const parent = dirname(full);
+    if (!made.has(parent)) {
+      await mkdir(parent, { recursive: true, mode: 0o755 });
+      made.add(parent);
     }
+    if (e.kind === "symlink") await symlink(e.target, full);
+    else await writeFile(full, e.bytes, { flag: "wx", mode: e.executable ? 0o755 : 0o644 });
   }
 }
 
