@@ -47,6 +47,11 @@ export interface JobContext {
 /** How a run ended early, set by whatever stopped it. */
 type Ending = { status: RunStatus; reason: string };
 
+/** A builder's own output in `nix build -L`: `<derivation name>> <line>`. */
+const BUILDER_LINE = /^[A-Za-z0-9+._?=-]+> (.*)$/s;
+/** How nix reports a builder that failed. */
+const BUILDER_FAILED = /^error: builder for '[^']*' failed with exit code (\d+)/;
+
 /** A store path's NAR hash (`sha256-<base64>` from nix path-info) as lowercase hex. */
 function narHex(sri: string): string {
   return Buffer.from(sri.replace(/^sha256-/, ""), "base64").toString("hex");
@@ -58,6 +63,8 @@ export class NixJob {
   #ending?: Ending;
   #logBytes = 0;
   #cgroup?: RunCgroup;
+  /** The exit code nix reported for a failed builder. */
+  #builderExit?: number;
 
   constructor(context: JobContext) {
     this.#c = context;
@@ -103,7 +110,11 @@ export class NixJob {
       stdout,
       onLine: (stream, text) => {
         tap?.(text);
-        this.#log(stream, text);
+        // A builder's lines are the job's output (nix merges its stdout and stderr); nix's own are stderr.
+        const builder = stream === "stderr" ? BUILDER_LINE.exec(text) : null;
+        const failed = BUILDER_FAILED.exec(text);
+        if (failed) this.#builderExit = Number(failed[1]);
+        this.#log(builder ? "stdout" : stream, builder ? builder[1] : text);
       },
     });
     const exit = await this.#current.done;
@@ -238,7 +249,11 @@ export class NixJob {
       if (this.#ending) return finish(this.#ending.status, { reason: this.#ending.reason });
       if (!built || built.code !== 0 || !roots) {
         return finish("failed", {
-          ...(built?.code != null ? { exitCode: built.code } : {}),
+          ...(this.#builderExit !== undefined
+            ? { exitCode: this.#builderExit }
+            : built?.code != null
+            ? { exitCode: built.code }
+            : {}),
           reason: `nix ${program.mode} of ${program.label} failed; its log says why`,
         });
       }

@@ -1,11 +1,12 @@
 /**
  * The Nix runner against real nix (Debian's nix-bin, no nixpkgs: busybox
  * builders): a build's log streams while it runs and its outputs are
- * described exactly; a flake output and a dev-shell command work; hostile
- * jobs (wall time, memory, log and output floods, network, reads and writes
- * outside, SIGTERM ignored, a fork bomb) end with the right status and leave
- * no process behind; a nondeterministic derivation is reported; and a good
- * job still runs afterwards.
+ * described exactly with the derivation recorded; a flake output and a
+ * dev-shell command work; a nondeterministic derivation is reported; what
+ * the shared contract (contract.test.ts) does not cover: a log flood, a
+ * fixed-output derivation reaching for a server on the host, a dev-shell
+ * command reaching outside its tree, specs refused before anything runs;
+ * and no process is left in the run's cgroups.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -32,16 +33,11 @@ writeFileSync(secret, "THE-HOST-SECRET\n");
 /** Hostile and ordinary derivations, one file each, all in the one project. */
 const drv = (name: string, script: string) => `(import ./lib.nix {}).mk "${name}" ''\n${script}\n''\n`;
 const HOSTILE: Record<string, string> = {
-  "sleep.nix": drv("sleep", "echo going to sleep; sleep 600"),
-  "hog.nix": drv("hog", 'echo allocating; x=$(head -c 400000000 /dev/zero | tr "\\0" a); echo "$x" > $out'),
   "chatty.nix": drv("chatty", "yes 'a line of log that repeats forever'"),
-  "big.nix": drv("big", "head -c 3000000 /dev/zero > $out"),
   "outside.nix": drv(
     "outside",
     `cat ${secret}; echo x > ${escapee} && echo WROTE; ls / ; mkdir $out`,
   ),
-  "deaf.nix": drv("deaf", "trap '' TERM INT HUP; echo ignoring signals; while true; do sleep 1; done"),
-  "forkbomb.nix": drv("forkbomb", "echo forking; f() { f | f & }; f; sleep 600"),
 };
 
 /** Starts a run and collects its log lines as they come; `firstLineBeforeEnd` says a line arrived before `done`. */
@@ -132,34 +128,12 @@ describe("nix runner", { timeout: 300_000 }, () => {
     assert.deepEqual(same.result.build?.rebuild, { identical: true, differing: [] });
   });
 
-  it("stops a build at its wall time", async () => {
-    const { result, lines } = await run(
-      nixSpec(source, "sleep.nix", { limits: { wallMs: 2000, memoryMb: 256, outputBytes: 1 << 20 } }),
-    );
-    assert.equal(result.status, "timeout");
-    assert.match(text(lines), /going to sleep/);
-    noRunCgroupsLeft();
-  });
-
-  it("stops a build that passes its memory limit", async () => {
-    const { result } = await run(
-      nixSpec(source, "hog.nix", { limits: { wallMs: 60_000, memoryMb: 64, outputBytes: 1 << 20 } }),
-    );
-    assert.equal(result.status, "out-of-memory", result.reason);
-    noRunCgroupsLeft();
-  });
-
-  it("stops a build whose log passes the output limit, and refuses outputs past it", async () => {
+  it("stops a build whose log passes the output limit", async () => {
     const chatty = await run(
       nixSpec(source, "chatty.nix", { limits: { wallMs: 60_000, memoryMb: 256, outputBytes: 100_000 } }),
     );
     assert.equal(chatty.result.status, "output-limit");
     assert.ok(text(chatty.lines).length <= 100_000);
-    const big = await run(
-      nixSpec(source, "big.nix", { limits: { wallMs: 60_000, memoryMb: 256, outputBytes: 1_000_000 } }),
-    );
-    assert.equal(big.result.status, "output-limit");
-    assert.deepEqual(big.result.outputs, []);
     noRunCgroupsLeft();
   });
 
@@ -198,20 +172,6 @@ describe("nix runner", { timeout: 300_000 }, () => {
     assert.equal(shell.result.status, "succeeded", shell.result.reason);
     assert.doesNotMatch(text(shell.lines), /THE-HOST-SECRET|root:x:|WROTE/);
     assert.equal(existsSync(escapee), false);
-  });
-
-  it("stops a build that ignores SIGTERM, and contains a fork bomb", async () => {
-    const handle = runner.start(nixSpec(source, "deaf.nix"), store);
-    for await (const line of handle.logs) if (line.text.includes("ignoring signals")) break;
-    await handle.stop("evicted");
-    const stopped = await handle.done;
-    assert.equal(stopped.status, "stopped");
-    noRunCgroupsLeft();
-    const bomb = await run(
-      nixSpec(source, "forkbomb.nix", { limits: { wallMs: 5000, memoryMb: 256, outputBytes: 1 << 20 } }),
-    );
-    assert.ok(["timeout", "failed"].includes(bomb.result.status), bomb.result.status);
-    noRunCgroupsLeft();
   });
 
   it("refuses a spec it must not run, before running anything", async () => {
