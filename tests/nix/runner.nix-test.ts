@@ -3,7 +3,7 @@
  * builders): a build's log streams while it runs and its outputs are
  * described exactly with the derivation recorded; a flake output and a
  * dev-shell command work; a nondeterministic derivation is reported; what
- * the shared contract (contract.test.ts) does not cover: a log flood, a
+ * the shared contract (contract.nix-test.ts) does not cover: a log flood, a
  * fixed-output derivation reaching for a server on the host, a dev-shell
  * command reaching outside its tree, specs refused before anything runs;
  * and no process is left in the run's cgroups.
