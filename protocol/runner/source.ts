@@ -25,9 +25,6 @@ export interface SourceLimits {
 
 export const DEFAULT_SOURCE_LIMITS: SourceLimits = { maxEntries: 20_000, maxBytes: 512 * 1024 * 1024 };
 
-/** The media type a packed source is stored under. */
-export const SOURCE_MEDIA_TYPE = "application/x-tar";
-
 const BLOCK = 512;
 /** ustar splits a path into a 155-byte prefix and a 100-byte name. */
 const MAX_PATH_BYTES = 255;
