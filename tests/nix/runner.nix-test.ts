@@ -11,7 +11,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,7 @@ const HOSTILE: Record<string, string> = {
 /** Starts a run and collects its log lines as they come; `firstLineBeforeEnd` says a line arrived before `done`. */
 async function run(spec: RunSpec): Promise<{ result: RunResult; lines: LogLine[]; firstLineBeforeEnd: boolean }> {
   const handle = runner.start(spec, store);
+  started.push(handle.id);
   let ended = false;
   void handle.done.then(() => ended = true);
   const lines: LogLine[] = [];
@@ -56,13 +57,14 @@ async function run(spec: RunSpec): Promise<{ result: RunResult; lines: LogLine[]
 
 const text = (lines: LogLine[]) => lines.map((l) => l.text).join("\n");
 
-/** No process of any run is left in the runner's cgroups. */
+/** The ids of the runs this file started (each run's cgroups are named by its id). */
+const started: string[] = [];
+
+/** No cgroup of a run this file started is left (other test files' runs may be going at the same time). */
 function noRunCgroupsLeft(): void {
   for (const controller of ["memory", "pids"]) {
-    const dir = `/sys/fs/cgroup/${controller}/weft-nix`;
-    if (!existsSync(dir)) continue;
-    const runs = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
-    assert.deepEqual(runs, [], controller);
+    const left = started.filter((id) => existsSync(`/sys/fs/cgroup/${controller}/weft-nix/${id}`));
+    assert.deepEqual(left, [], controller);
   }
 }
 
