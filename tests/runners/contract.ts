@@ -19,6 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { advertShape } from "../../protocol/capacity/advert.ts";
 import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import type { ManagedRunner, RunnerHost, RunnerPlugin } from "../../protocol/runner/plugin.ts";
 import type { LogLine, RunHandle, RunResult, RunSpec } from "../../protocol/runner/runner.ts";
@@ -150,10 +151,21 @@ export function runnerContract(o: ContractOptions): void {
       await rm(ctx.scratch, { recursive: true, force: true });
     });
 
-    it("advertises small, flat details", () => {
+    it("advertises small, flat details that a capacity advert carries", () => {
       const details = runner.advertise();
-      assert.ok(Object.keys(details).length <= 16, JSON.stringify(details));
-      for (const v of Object.values(details)) assert.ok(["string", "number", "boolean"].includes(typeof v));
+      const advert = {
+        cpu: { cores: 1, load: 0 },
+        memoryMb: { total: 1024, free: 512 },
+        gpus: 0,
+        runners: [runner.kind],
+        runnerDetails: { [runner.kind]: details },
+        tags: [],
+        version: "contract",
+        running: 0,
+        slots: 1,
+        ttl: 30,
+      };
+      assert.deepEqual(advertShape(advert, "advert").runnerDetails, { [runner.kind]: details });
     });
 
     it("a good job succeeds, its logs streamed as it runs and its outputs described exactly", async () => {
