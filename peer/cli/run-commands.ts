@@ -6,7 +6,8 @@
  * an idempotency key so a retried submission never makes a second run.
  */
 import process from "node:process";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Pod } from "#protocol/scheduler";
 import type { LogLine, RunSpec } from "#protocol/runner";
@@ -112,7 +113,10 @@ export const RUN_COMMANDS: Record<string, Command> = {
       const source = isSource
         ? await uploadSource(client, space, file, str(v, "rev"), (t) => process.stderr.write(`note: ${t}\n`))
         : undefined;
-      const program = source ? str(v, "program") ?? "default.nix" : await upload(file);
+      // A source's default program: its flake's default package, else its default.nix.
+      const program = source
+        ? str(v, "program") ?? (existsSync(join(file, "flake.nix")) ? "#default" : "default.nix")
+        : await upload(file);
       const inputs = [];
       for (const spec of list(v, "input")) {
         const [path, local] = pair(spec, "--input");
