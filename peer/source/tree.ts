@@ -75,9 +75,10 @@ export async function readGitTree(
   rev = "HEAD",
   limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
 ): Promise<{ commit: string; entries: SourceEntry[] }> {
-  const commit = (await run("git", ["-C", repo, "rev-parse", "--verify", `${rev}^{commit}`]).catch(() => {
-    throw refused(`${rev} is not a commit in ${repo}`);
-  })).stdout.trim();
+  const commit =
+    (await run("git", ["-C", repo, "rev-parse", "--verify", "--end-of-options", `${rev}^{commit}`]).catch(() => {
+      throw refused(`${rev} is not a commit in ${repo}`);
+    })).stdout.trim();
   const listing = (await run("git", ["-C", repo, "ls-tree", "-r", "-z", "--full-tree", "--long", commit], {
     maxBuffer: 64 * 1024 * 1024,
   })).stdout.split("\0").filter((l) => l !== "");
