@@ -19,7 +19,7 @@ import { readDirectoryTree } from "../../peer/source/tree.ts";
 import { writeNixConf } from "../../bridges/nix/config.ts";
 import { testDaemon } from "../helpers/daemon.ts";
 import { percentile, report } from "./report.ts";
-import { writeProject } from "../nix/projects.ts";
+import { removeProjects, writeProject } from "../nix/projects.ts";
 
 const BENCH = "nix";
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
@@ -128,4 +128,5 @@ report({
   note: "the nix runner alone (source unpacked, namespaces, cgroups, nix build), without placement and claiming",
 });
 await peer.stop();
+removeProjects();
 process.exit(0);

@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
 import type { RunnerPlugin, RunSpec } from "../../protocol/runner/index.ts";
 import { type Finished, type RecipeContext, runnerContract, stdoutOf } from "../runners/contract.ts";
-import { nixSpec, storeProject, writeProject } from "./projects.ts";
+import { after } from "node:test";
+import { nixSpec, removeProjects, storeProject, writeProject } from "./projects.ts";
 
 const drv = (name: string, script: string) => `(import ./lib.nix {}).mk "${name}" ''\n${script}\n''\n`;
 const out = (f: Finished) => stdoutOf(f).join("\n");
@@ -55,6 +56,8 @@ const build = (file: string, limits?: Partial<RunSpec["limits"]>) => async (ctx:
   const spec = nixSpec(await hostileSource(ctx), file);
   return { ...spec, limits: { ...spec.limits, ...limits } };
 };
+
+after(removeProjects);
 
 runnerContract({
   name: "nix",

@@ -9,14 +9,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
-import { WORDS_PROJECT, writeProject } from "./projects.ts";
+import { removeProjects, WORDS_PROJECT, writeProject } from "./projects.ts";
 
 /** `weft run` exits 1 when the run (or the reproduction) failed; its JSON is still on stdout. */
 const failedRun = (e: { stdout?: string; stderr?: string }) => {
@@ -69,7 +69,7 @@ describe("nix builds across peers", { timeout: 300_000 }, () => {
   after(async () => {
     if (process.env.WEFT_DEBUG_PEERS) { for (const p of [plain, nixA, nixB]) console.error(p?.out.slice(-3000)); }
     await Promise.all([plain, nixA, nixB].filter((p) => p).map((p) => stopPeer(p!)));
-    await rm(project, { recursive: true, force: true });
+    removeProjects();
   });
 
   it("a nix job submitted on a peer without nix runs only on the nix peer, from the packed commit", async () => {

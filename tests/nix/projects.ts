@@ -5,7 +5,7 @@
  * only tools. A project is packed as a run's source (protocol/runner/source.ts).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { packSource, type RunSpec } from "../../protocol/runner/index.ts";
@@ -27,9 +27,18 @@ in {
 }
 `;
 
+/** Every directory writeProject made in this process, for removeProjects. */
+const written: string[] = [];
+
+/** Removes every project this process wrote (call it from a test file's `after`). */
+export function removeProjects(): void {
+  for (const dir of written.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** Writes a project: `files` (path → text) beside lib.nix and the busybox tree. Returns its directory. */
 export function writeProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "weft-nix-project-"));
+  written.push(dir);
   mkdirSync(join(dir, "bb"));
   writeFileSync(join(dir, "bb", "sh"), readFileSync(BUSYBOX), { mode: 0o755 });
   const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" }).split("\n").filter((a) => a && a !== "sh");

@@ -18,9 +18,10 @@ import { join } from "node:path";
 import type { LogLine, ManagedRunner, RunResult, RunSpec } from "../../protocol/runner/index.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
-import { nixSpec, storeProject, WORDS_PROJECT, writeProject } from "./projects.ts";
+import { nixSpec, removeProjects, storeProject, WORDS_PROJECT, writeProject } from "./projects.ts";
 
 const quiet = { debug() {}, info() {}, warn() {} };
+const stateDir = mkdtempSync(join(tmpdir(), "weft-nix-state-"));
 const store = new MemoryContentStore();
 let runner: ManagedRunner;
 let source: { cid: string };
@@ -71,7 +72,7 @@ function noRunCgroupsLeft(): void {
 describe("nix runner", { timeout: 300_000 }, () => {
   before(async () => {
     const made = await nixPlugin.create(nixPlugin.parseConfig({ max_processes: 64 }), {
-      stateDir: mkdtempSync(join(tmpdir(), "weft-nix-state-")),
+      stateDir,
       log: quiet,
     });
     if ("unavailable" in made) throw new Error(`nix must run here for these tests (.ci/setup): ${made.unavailable}`);
@@ -81,6 +82,8 @@ describe("nix runner", { timeout: 300_000 }, () => {
   after(async () => {
     await runner?.close();
     rmSync(outside, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+    removeProjects();
   });
 
   it("builds a .nix file: log streamed while it runs, outputs described exactly, derivation recorded", async () => {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
 import { uploadSource } from "../../peer/cli/run-source.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
-import { WORDS_PROJECT, writeProject } from "./projects.ts";
+import { removeProjects, WORDS_PROJECT, writeProject } from "./projects.ts";
 
 describe("uploading a run's source", { timeout: 120_000 }, () => {
   let peer: TestDaemon;
@@ -28,6 +28,7 @@ describe("uploading a run's source", { timeout: 120_000 }, () => {
   after(async () => {
     await peer.stop();
     await rm(dir, { recursive: true, force: true });
+    removeProjects();
   });
 
   it("answers a second upload of bytes it already holds, and the next request on the connection", async () => {
