@@ -4,9 +4,12 @@
  * directory per run under each controller, the limit written before the
  * first process joins, every process killed and the directories removed at
  * the end. Processes join by writing their own pid (see process.ts), so
- * nothing the run forks escapes the limit.
+ * nothing the run forks escapes the limit. A runner's runs live under a
+ * group of its own (`weft-nix/<group>/<run>`), so at its start it can clear
+ * what a crashed predecessor with the same state left, and nothing of
+ * another runner's.
  */
-import { access, constants, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface RunCgroup {
@@ -35,14 +38,55 @@ async function pidsIn(dir: string): Promise<number[]> {
   return text.split("\n").filter((l) => l !== "").map(Number);
 }
 
-/** Makes `<root>/{memory,pids}/weft-nix/<id>` with the given limits. */
+const CONTROLLERS = ["memory", "pids"] as const;
+
+/** Kills what is left in a run's cgroup directories and removes them; rounds until empty (pids.max bounds them). */
+async function clear(dirs: readonly string[]): Promise<void> {
+  for (let round = 0; round < 1000; round++) {
+    const left = [...new Set((await Promise.all(dirs.map(pidsIn))).flat())];
+    if (left.length === 0) break;
+    for (const pid of left) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  // A killed process leaves its cgroup only once reaped; rmdir fails with EBUSY until then.
+  for (const dir of dirs) {
+    for (let round = 0; round < 1000; round++) {
+      try {
+        await rmdir(dir);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+}
+
+/** Removes the run cgroups a previous runner of this `group` left (a crash skips their removal). */
+export async function clearStaleCgroups(root: string, group: string): Promise<number> {
+  const stale = new Set<string>();
+  for (const controller of CONTROLLERS) {
+    const dir = join(root, controller, "weft-nix", group);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isDirectory()) stale.add(e.name);
+  }
+  for (const id of stale) await clear(CONTROLLERS.map((c) => join(root, c, "weft-nix", group, id)));
+  return stale.size;
+}
+
+/** Makes `<root>/{memory,pids}/weft-nix/<group>/<id>` with the given limits. */
 export async function createRunCgroup(
   root: string,
+  group: string,
   id: string,
   limits: { memoryBytes: number; maxProcesses: number },
 ): Promise<RunCgroup> {
-  const memory = join(root, "memory", "weft-nix", id);
-  const pids = join(root, "pids", "weft-nix", id);
+  const memory = join(root, "memory", "weft-nix", group, id);
+  const pids = join(root, "pids", "weft-nix", group, id);
   await mkdir(memory, { recursive: true });
   await mkdir(pids, { recursive: true });
   await writeFile(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
@@ -58,31 +102,6 @@ export async function createRunCgroup(
       if (kills) return Number(kills[1]) > 0;
       return Number(await readFile(join(memory, "memory.failcnt"), "utf8").catch(() => "0")) > 0;
     },
-    destroy: () =>
-      destroyed ??= (async () => {
-        // A process may fork while we kill; go round until both directories are empty (pids.max bounds the rounds).
-        for (let round = 0; round < 1000; round++) {
-          const left = [...new Set([...await pidsIn(memory), ...await pidsIn(pids)])];
-          if (left.length === 0) break;
-          for (const pid of left) {
-            try {
-              process.kill(pid, "SIGKILL");
-            } catch { /* already gone */ }
-          }
-          await new Promise((r) => setImmediate(r));
-        }
-        // A killed process leaves its cgroup only once reaped; rmdir fails with EBUSY until then.
-        for (const dir of [memory, pids]) {
-          for (let round = 0; round < 1000; round++) {
-            try {
-              await rmdir(dir);
-              break;
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code === "ENOENT") break;
-              await new Promise((r) => setTimeout(r, 5));
-            }
-          }
-        }
-      })(),
+    destroy: () => destroyed ??= clear([memory, pids]),
   };
 }

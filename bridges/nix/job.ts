@@ -40,6 +40,8 @@ export interface JobContext {
   workDir: string;
   /** NIX_CONF_DIR. */
   confDir: string;
+  /** The runner's cgroup group (cgroup.ts). */
+  cgroupGroup: string;
   /** Whether bubblewrap is here to hold dev-shell commands. */
   canDevelop: boolean;
 }
@@ -234,7 +236,7 @@ export class NixJob {
     });
     try {
       const program = await this.#prepare();
-      this.#cgroup = await createRunCgroup(config.cgroupRoot, id, {
+      this.#cgroup = await createRunCgroup(config.cgroupRoot, this.#c.cgroupGroup, id, {
         memoryBytes: spec.limits.memoryMb * 1024 * 1024,
         maxProcesses: config.maxProcesses,
       });

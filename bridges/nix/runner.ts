@@ -6,8 +6,8 @@
  * builds). It is created only after a real sandboxed build succeeded here.
  */
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { access, mkdir } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { access, mkdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type {
@@ -20,7 +20,7 @@ import type {
   RunSpec,
 } from "#protocol/runner";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
-import { cgroupsUsable } from "./cgroup.ts";
+import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { startNix } from "./process.ts";
@@ -35,6 +35,8 @@ interface Paths {
   storeRoot: string;
   confDir: string;
   runsDir: string;
+  /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
+  cgroupGroup: string;
 }
 
 class NixRunner implements ManagedRunner {
@@ -75,6 +77,7 @@ class NixRunner implements ManagedRunner {
       storeRoot: this.#paths.storeRoot,
       confDir: this.#paths.confDir,
       workDir: join(this.#paths.runsDir, id),
+      cgroupGroup: this.#paths.cgroupGroup,
       canDevelop: this.#host.develop,
     });
     if (this.#closed) job.end("stopped", "the nix runner is closed");
@@ -99,6 +102,9 @@ class NixRunner implements ManagedRunner {
     const running = [...this.#jobs.values()];
     for (const { job } of running) job.end("stopped", "the nix runner is closing");
     await Promise.all(running.map((r) => r.done));
+    for (const controller of ["memory", "pids"]) {
+      await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
+    }
   }
 }
 
@@ -151,12 +157,15 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
       storeRoot: config.storeRoot ?? join(host.stateDir, "nix"),
       confDir: join(host.stateDir, "conf"),
       runsDir: join(host.stateDir, "runs"),
+      cgroupGroup: createHash("sha256").update(host.stateDir).digest("hex").slice(0, 16),
     };
     await mkdir(join(paths.storeRoot, "store"), { recursive: true });
     await mkdir(paths.runsDir, { recursive: true });
     await writeNixConf(paths.confDir);
     const probed = await probe(config, paths);
     if ("unavailable" in probed) return probed;
+    const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
+    if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
     host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
     return new NixRunner(config, paths, probed);
   },

@@ -11,7 +11,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,7 +65,9 @@ const started: string[] = [];
 /** No cgroup of a run this file started is left (other test files' runs may be going at the same time). */
 function noRunCgroupsLeft(): void {
   for (const controller of ["memory", "pids"]) {
-    const left = started.filter((id) => existsSync(`/sys/fs/cgroup/${controller}/weft-nix/${id}`));
+    const root = `/sys/fs/cgroup/${controller}/weft-nix`;
+    const groups = existsSync(root) ? readdirSync(root).filter((g) => /^[0-9a-f]{16}$/.test(g)) : [];
+    const left = started.filter((id) => groups.some((g) => existsSync(join(root, g, id))));
     assert.deepEqual(left, [], controller);
   }
 }
@@ -193,6 +196,24 @@ describe("nix runner", { timeout: 300_000 }, () => {
     }
     const { result } = await run({ ...nixSpec(source, "default.nix"), source: undefined });
     assert.match(result.reason!, /source tree/);
+  });
+
+  it("clears the cgroups (and processes) a crashed runner with the same state left", async () => {
+    const group = createHash("sha256").update(stateDir).digest("hex").slice(0, 16);
+    const sleeper = spawn("sleep", ["600"], { stdio: "ignore" });
+    const exited = new Promise((r) => sleeper.once("exit", (_code, signal) => r(signal)));
+    for (const controller of ["memory", "pids"]) {
+      const dir = `/sys/fs/cgroup/${controller}/weft-nix/${group}/left-by-a-crash`;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "cgroup.procs"), String(sleeper.pid));
+    }
+    const again = await nixPlugin.create(nixPlugin.parseConfig({ max_processes: 64 }), { stateDir, log: quiet });
+    assert.ok(!("unavailable" in again));
+    assert.equal(await exited, "SIGKILL");
+    for (const controller of ["memory", "pids"]) {
+      assert.equal(existsSync(`/sys/fs/cgroup/${controller}/weft-nix/${group}/left-by-a-crash`), false, controller);
+    }
+    await again.close();
   });
 
   it("still runs a good job after all that", async () => {
