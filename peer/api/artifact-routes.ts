@@ -127,6 +127,9 @@ function artifactHandlers(artifacts: ArtifactService): Record<string, Handler> {
         size,
         signal: c.req.raw.signal,
       });
+      // Bytes the store already holds are not read again; drain them so a client still sending gets this
+      // answer, not a socket closed under it.
+      if (!body.locked) { for await (const _ of body as unknown as AsyncIterable<Uint8Array>) { /* discard */ } }
       return c.json(stored, 201);
     },
 

@@ -6,13 +6,17 @@
  * an idempotency key so a retried submission never makes a second run.
  */
 import process from "node:process";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import type { Pod } from "#protocol/scheduler";
 import type { LogLine, RunSpec } from "#protocol/runner";
 import { newTaskId } from "#protocol/space";
-import { type Command, count, enc, type Io, list, need, resolveSpace, seconds, str, Usage } from "./command.ts";
+import { count, enc, list, need, seconds, str, Usage } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
+import { reproduce, uploadSource } from "./run-source.ts";
 
 /** Programs and inputs are small next to artifacts: no progress bars for them. */
 const QUIET = { hashing() {}, sending() {} };
@@ -75,10 +79,11 @@ async function waitForEnd(io: Io, space: string, task: string, follow: boolean):
 
 export const RUN_COMMANDS: Record<string, Command> = {
   run: {
-    usage: "weft run <component.wasm> [args…] [--input path=file]… [--env NAME=value]… [--timeout 10m] " +
-      "[--memory MB] [--output-limit MB] [--cpu n] [--gpu n] [--tag selector]… [--key idempotency-key] " +
-      "[--title t] [--wait] [--follow]",
-    summary: "Run a job on the best live node: a WASM component, its inputs by content",
+    usage: "weft run <component.wasm | source-dir> [args…] [--input path=file]… [--env NAME=value]… " +
+      "[--timeout 10m] [--memory MB] [--output-limit MB] [--cpu n] [--gpu n] [--tag selector]… " +
+      "[--key idempotency-key] [--title t] [--wait] [--follow] " +
+      "[source-dir: --program #output|file.nix[#attr]|develop#shell] [--rev commit] [--check] [--reproduce N]]",
+    summary: "Run a job on the best live node: a WASM component, or a build of a source tree (nix), inputs by content",
     options: {
       input: { type: "string", multiple: true },
       env: { type: "string", multiple: true },
@@ -93,23 +98,34 @@ export const RUN_COMMANDS: Record<string, Command> = {
       title: { type: "string" },
       wait: { type: "boolean" },
       follow: { type: "boolean", short: "f" },
+      program: { type: "string" },
+      rev: { type: "string" },
+      check: { type: "boolean" },
+      reproduce: { type: "string" },
     },
     async run(a, v, io) {
-      const file = need(a, 0, "component.wasm");
+      const file = need(a, 0, "component.wasm | source-dir");
       const space = await resolveSpace(io, v);
       const client = await io.client();
       const artifacts = new ArtifactClient(client);
       const upload = async (local: string) => (await artifacts.upload(space, local, QUIET)).cid;
-      const program = await upload(file);
+      const isSource = (await stat(file)).isDirectory();
+      const source = isSource
+        ? await uploadSource(client, space, file, str(v, "rev"), (t) => process.stderr.write(`note: ${t}\n`))
+        : undefined;
+      // A source's default program: its flake's default package, else its default.nix.
+      const program = source
+        ? str(v, "program") ?? (existsSync(join(file, "flake.nix")) ? "#default" : "default.nix")
+        : await upload(file);
       const inputs = [];
       for (const spec of list(v, "input")) {
         const [path, local] = pair(spec, "--input");
         inputs.push({ path, cid: await upload(local) });
       }
       const run: RunSpec = {
-        runner: str(v, "runner") ?? "wasm",
+        runner: str(v, "runner") ?? (source ? "nix" : "wasm"),
         program,
-        args: a.slice(1),
+        args: [...(v.check ? ["--check"] : []), ...a.slice(1)],
         inputs,
         env: list(v, "env").map((e) => pair(e, "--env")).map(([name, value]) => ({ name, value })),
         limits: {
@@ -117,6 +133,7 @@ export const RUN_COMMANDS: Record<string, Command> = {
           memoryMb: count(v, "memory", 1024 * 1024) ?? 512,
           outputBytes: (count(v, "output-limit", 1024 * 1024) ?? 64) * 1024 * 1024,
         },
+        ...(source ? { source } : {}),
       };
       const cpu = count(v, "cpu", 4096);
       const gpu = count(v, "gpu", 1024);
@@ -125,10 +142,28 @@ export const RUN_COMMANDS: Record<string, Command> = {
         ...(gpu !== undefined ? { gpu } : {}),
         ...(list(v, "tag").length ? { tags: list(v, "tag") } : {}),
       };
+      const title = str(v, "title") ??
+        `run ${basename(file)}${source ? ` ${program}` : ""}${a.length > 1 ? " " + a.slice(1).join(" ") : ""}`
+          .slice(0, 200);
+      const times = count(v, "reproduce", 64);
+      if (times !== undefined) {
+        if (times < 2) throw new Usage("--reproduce N builds on N nodes and compares them: N is at least 2");
+        const r = await reproduce(client, space, run, times, { title, requirements }, async (task) => {
+          return await waitForEnd(io, space, task, false);
+        });
+        io.print(r, () =>
+          [
+            `${r.verdict.match ? "reproducible" : "NOT reproducible"} on ${r.verdict.nodes.length} nodes ` +
+            `(recorded on task ${r.task})`,
+            ...r.runs.map((p) => `  ${p.task}  ${p.state} on ${p.node}  manifest ${p.manifest ?? "-"}`),
+            ...(r.verdict.differing.length ? [`  differing: ${r.verdict.differing.join(", ")}`] : []),
+          ].join("\n"));
+        if (!r.verdict.match) process.exitCode = 1;
+        return;
+      }
       const pod = await client.op<"create", Pod>(space, "create", {
         task: newTaskId(),
-        title: str(v, "title") ??
-          `run ${basename(file)}${a.length > 1 ? " " + a.slice(1).join(" ") : ""}`.slice(0, 200),
+        title,
         run,
         ...(Object.keys(requirements).length ? { requirements } : {}),
         idempotencyKey: str(v, "key") ?? crypto.randomUUID(),

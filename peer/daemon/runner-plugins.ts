@@ -13,11 +13,13 @@ import { join } from "node:path";
 import { WeftError } from "#protocol";
 import type { ManagedRunner, RunnerHost, RunnerPlugin } from "#protocol/runner";
 import { wasmPeerPlugin } from "../../wasm-runners/plugin.ts";
+import { nixPlugin } from "../../bridges/nix/runner.ts";
 import type { Logger } from "./logger.ts";
 
 /** Every runner this peer knows, in the order they are created. */
 export const RUNNER_PLUGINS: readonly RunnerPlugin<unknown>[] = [
   wasmPeerPlugin as RunnerPlugin<unknown>,
+  nixPlugin as RunnerPlugin<unknown>,
 ];
 
 /** The `[runners.*]` part of the weft.toml `weft init` writes. */
@@ -28,6 +30,12 @@ export const RUNNERS_TOML = `
 # Keep a sandbox started ahead of the next job, and each sandbox's heap limit.
 # warm = true
 # heap_mb = 128
+
+[runners.nix]
+# enabled = true
+# Nix builds and dev-shell commands (bridges/nix/README.md); off by itself where nix-bin is missing.
+# max_processes = 1024
+# cgroup_root = "/sys/fs/cgroup"
 `;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */

@@ -53,7 +53,7 @@ export async function buildManifest(
   run: RunRecord,
 ): Promise<BuiltManifest> {
   const spec = runSpecCid(run.spec).toString();
-  const { startedAt, endedAt, status, exitCode } = run.result;
+  const { startedAt, endedAt, status, exitCode, build } = run.result;
   const invocation = await invoke({
     issuer: signer,
     subject: run.space,
@@ -75,6 +75,7 @@ export async function buildManifest(
     ...(exitCode !== undefined ? { exitCode } : {}),
     outputs: run.outputs,
     log: run.log,
+    ...(build ? { build } : {}),
   });
   const manifest: Manifest = {
     type: MANIFEST_TYPE,
@@ -88,6 +89,7 @@ export async function buildManifest(
     endedAt,
     outputs: run.outputs,
     log: run.log,
+    ...(build ? { build } : {}),
     capability: { invocation: invocation.bytes, proofs: chain.map((d) => d.bytes) },
     provenance: await signDsse(signer, IN_TOTO_PAYLOAD_TYPE, utf8(JSON.stringify(statement))),
   };

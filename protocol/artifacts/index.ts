@@ -5,6 +5,7 @@ export * from "./dsse.ts";
 export * from "./errors.ts";
 export * from "./manifest.ts";
 export * from "./media-type.ts";
+export * from "./reproduce.ts";
 export * from "./run-log.ts";
 export * from "./statement.ts";
 export * from "./store.ts";

@@ -15,8 +15,9 @@ import * as dagJson from "@ipld/dag-json";
 import { CID } from "multiformats/cid";
 import { cidOf, DAG_JSON } from "../codec/cid.ts";
 import { isDidKey } from "../identity/did-key.ts";
-import { RUN_PATH, type RunStatus } from "../runner/runner.ts";
+import { type BuildRecord, RUN_PATH, type RunStatus } from "../runner/runner.ts";
 import {
+  bool,
   type Check,
   check,
   int,
@@ -81,6 +82,8 @@ export interface Manifest {
   outputs: ManifestOutput[];
   /** The run's log file. Absent only in manifests made before logs were kept, which may then attest nothing. */
   log?: RunLogFile;
+  /** What the backend resolved and checked (e.g. the Nix derivation, output NAR hashes, a rebuild's verdict). */
+  build?: BuildRecord;
   /** The invocation of /weft/run/<kind> on the space, and its delegation chain, root first. */
   capability: { invocation: Uint8Array; proofs: Uint8Array[] };
   /** DSSE envelope of the in-toto statement (see statement.ts). */
@@ -127,6 +130,27 @@ export const locationShape: Check<Location> = check((v, field) => {
 
 const ms = int(0, 8.64e15);
 
+/** An in-toto digest set: a few algorithm names, each with a lowercase hex value. */
+const digestSet: Check<Record<string, string>> = check((v, field) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length > 8) {
+    throw new InvalidInput(field, "must be a map of up to 8 digests");
+  }
+  for (const [k, d] of Object.entries(v)) {
+    if (!/^[a-zA-Z0-9-]{1,32}$/.test(k) || typeof d !== "string" || !/^[0-9a-f]{1,128}$/.test(d)) {
+      throw new InvalidInput(`${field}.${k}`, "must be a lowercase hex digest under an algorithm name");
+    }
+  }
+  return v as Record<string, string>;
+}, { type: "object", maxProperties: 8 });
+
+const buildShape = object({
+  materials: required(list(
+    object({ name: required(str(1, 256)), uri: optional(str(1, 1024)), digest: optional(digestSet) }),
+    256,
+  )),
+  rebuild: optional(object({ identical: required(bool), differing: required(list(str(1, 256), 256)) })),
+});
+
 const storedFile = {
   size: required(int(0, Number.MAX_SAFE_INTEGER)),
   sha256: required(str(64, 64, SHA256_HEX)),
@@ -152,6 +176,7 @@ export const manifestShape = object({
   endedAt: required(ms),
   outputs: required(list(outputShape, MAX_OUTPUTS)),
   log: optional(runLogShape),
+  build: optional(buildShape),
   capability: required(
     object({ invocation: required(bytes(64 * 1024)), proofs: required(list(bytes(64 * 1024), 16)) }),
   ),

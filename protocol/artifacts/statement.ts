@@ -12,7 +12,7 @@
 import { CID } from "multiformats/cid";
 import { toBase64, toHex, utf8 } from "../bytes.ts";
 import { RAW } from "../codec/cid.ts";
-import type { RunSpec, RunStatus } from "../runner/runner.ts";
+import type { BuildRecord, RunSpec, RunStatus } from "../runner/runner.ts";
 import { RUN_LOG_SUBJECT } from "./run-log.ts";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -65,6 +65,8 @@ export interface StatementInput {
   outputs: ReadonlyArray<{ path: string; sha256: string; mediaType: string }>;
   /** The run's log file (absent only when rebuilding the statement of a manifest made before logs were kept). */
   log?: { sha256: string; mediaType: string };
+  /** What the backend resolved (e.g. a Nix derivation and output hashes) and its rebuild check, when it reports them. */
+  build?: BuildRecord;
 }
 
 /** A dependency named by a CID: its sha-256 when the CID names raw bytes by sha2-256. */
@@ -80,11 +82,19 @@ function dependency(name: string, ref: string): ResourceDescriptor | undefined {
 }
 
 export function runStatement(input: StatementInput): Statement {
+  const source = input.spec.source && dependency("source", input.spec.source.cid);
+  if (source && input.spec.source?.commit) source.digest = { ...source.digest, gitCommit: input.spec.source.commit };
   const deps = [
     dependency("program", input.spec.program),
     ...input.spec.inputs.map((i) => dependency(`inputs/${i.path}`, i.cid)),
+    source,
+    ...(input.build?.materials ?? []),
   ].filter((d): d is ResourceDescriptor => d !== undefined);
-  const result = { status: input.status, ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}) };
+  const result = {
+    status: input.status,
+    ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}),
+    ...(input.build?.rebuild ? { rebuild: input.build.rebuild } : {}),
+  };
   return {
     _type: STATEMENT_TYPE,
     subject: [

@@ -85,6 +85,7 @@ export async function verifyManifest(
     ...(manifest.exitCode !== undefined ? { exitCode: manifest.exitCode } : {}),
     outputs: manifest.outputs,
     ...(manifest.log ? { log: manifest.log } : {}),
+    ...(manifest.build ? { build: manifest.build } : {}),
   });
   if (!sameJson(expected, statement)) {
     throw new ArtifactError(

@@ -39,6 +39,11 @@ export const runSpecShape = object({
   })),
   /** Network access; off unless asked for (and the backend can enforce it). */
   network: optional(bool),
+  /** The source tree the run builds or works in: a packed tree (source.ts) by CID, and the git commit it came from. */
+  source: optional(object({
+    cid: required(str(1, 128)),
+    commit: optional(str(40, 64, /^[0-9a-f]+$/)),
+  })),
 });
 
 export type RunSpec = ReturnType<typeof runSpecShape>;
@@ -66,12 +71,29 @@ export interface OutputFile {
   cid: string;
 }
 
+/** Something a run was built from beyond its spec, as its backend resolved it (an in-toto ResourceDescriptor). */
+export interface RunMaterial {
+  name: string;
+  uri?: string;
+  /** Algorithm → lowercase hex, e.g. { "nar-sha256": "…" } for a Nix store path. */
+  digest?: Record<string, string>;
+}
+
+/** How a backend built, for the run's signed provenance (e.g. a Nix derivation and its output hashes). */
+export interface BuildRecord {
+  materials: RunMaterial[];
+  /** The build repeated once on the same node to check it (nix's --check): identical, or the outputs that differed. */
+  rebuild?: { identical: boolean; differing: string[] };
+}
+
 export interface RunResult {
   status: RunStatus;
   exitCode?: number;
   /** Why the run ended, for people: "exceeded its 2000 ms wall-time limit". */
   reason?: string;
   outputs: OutputFile[];
+  /** What the backend resolved and checked, when it reports it. */
+  build?: BuildRecord;
   /** Unix ms. */
   startedAt: number;
   endedAt: number;

@@ -49,15 +49,17 @@ function tagsOf(advert: LiveAdvert): Map<string, string> {
     }
     if (advert.gpus > 0 && !map.has("gpu")) map.set("gpu", "");
     if (advert.ephemeral && !map.has("ephemeral")) map.set("ephemeral", "");
+    // Every node is `node=<its DID>`, so a task can be pinned to one (reproducing a build on chosen nodes).
+    map.set("node", advert.node);
     tagIndex.set(advert, map);
   }
   return map;
 }
 
-/** Does the advert satisfy one selector: `name`, `name=value` or `!name`? */
+/** Does the advert satisfy one selector: `name`, `name=value`, `!name` or `!name=value`? */
 export function matchesSelector(advert: LiveAdvert, selector: string): boolean {
   const tags = tagsOf(advert);
-  if (selector.startsWith("!")) return !tags.has(selector.slice(1));
+  if (selector.startsWith("!")) return !matchesSelector(advert, selector.slice(1));
   const eq = selector.indexOf("=");
   if (eq < 0) return tags.has(selector);
   return tags.get(selector.slice(0, eq)) === selector.slice(eq + 1);

@@ -1,0 +1,172 @@
+/**
+ * The Nix runner plug-in (kind "nix"): builds flake outputs and `.nix`
+ * files from a run's source, and runs commands in a flake's dev shell,
+ * with Debian's single-user nix in a store of its own (mounted at /nix in
+ * each run's private namespace, so peers sharing a machine never share
+ * builds). It is created only after a real sandboxed build succeeded here.
+ */
+import { execFile } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { access, mkdir, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type {
+  ContentStore,
+  ManagedRunner,
+  RunHandle,
+  RunnerHost,
+  RunnerPlugin,
+  RunResult,
+  RunSpec,
+} from "#protocol/runner";
+import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
+import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
+import { type NixConfig, parseNixConfig, writeNixConf } from "./config.ts";
+import { NixJob } from "./job.ts";
+import { startNix } from "./process.ts";
+
+const exec = promisify(execFile);
+
+/** A derivation with nix's built-in builder: proves the sandbox, the namespaces and the store work, offline. */
+const PROBE = 'derivation { name = "weft-probe"; system = builtins.currentSystem; builder = "builtin:buildenv"; ' +
+  'manifest = builtins.toFile "manifest.nix" "[]"; derivations = []; }';
+
+interface Paths {
+  storeRoot: string;
+  confDir: string;
+  runsDir: string;
+  /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
+  cgroupGroup: string;
+}
+
+class NixRunner implements ManagedRunner {
+  readonly kind = "nix";
+  readonly #config: NixConfig;
+  readonly #paths: Paths;
+  readonly #host: { system: string; develop: boolean };
+  readonly #jobs = new Map<string, { job: NixJob; done: Promise<RunResult> }>();
+  #closed = false;
+
+  constructor(config: NixConfig, paths: Paths, host: { system: string; develop: boolean }) {
+    this.#config = config;
+    this.#paths = paths;
+    this.#host = host;
+  }
+
+  available(): Promise<boolean> {
+    return Promise.resolve(!this.#closed);
+  }
+
+  advertise(): Record<string, string | boolean> {
+    return { system: this.#host.system, develop: this.#host.develop };
+  }
+
+  warmUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  start(spec: RunSpec, store: ContentStore): RunHandle {
+    const id = randomUUID();
+    const logs = new LogChannel();
+    const job = new NixJob({
+      id,
+      spec,
+      store,
+      logs,
+      config: this.#config,
+      storeRoot: this.#paths.storeRoot,
+      confDir: this.#paths.confDir,
+      workDir: join(this.#paths.runsDir, id),
+      cgroupGroup: this.#paths.cgroupGroup,
+      canDevelop: this.#host.develop,
+    });
+    if (this.#closed) job.end("stopped", "the nix runner is closed");
+    const done = job.run().finally(() => {
+      logs.end();
+      this.#jobs.delete(id);
+    });
+    this.#jobs.set(id, { job, done });
+    return {
+      id,
+      logs,
+      done,
+      async stop(reason?: string) {
+        job.end("stopped", reason ?? "stopped");
+        await done;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#jobs.values()];
+    for (const { job } of running) job.end("stopped", "the nix runner is closing");
+    await Promise.all(running.map((r) => r.done));
+    for (const controller of ["memory", "pids"]) {
+      await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
+    }
+  }
+}
+
+/** Runs the probe build in the runner's own store; resolves to the system nix builds for, or why it cannot. */
+async function probe(
+  config: NixConfig,
+  paths: Paths,
+): Promise<{ system: string; develop: boolean } | { unavailable: string }> {
+  try {
+    await exec("nix", ["--version"]);
+    await exec("unshare", ["--version"]);
+  } catch {
+    return { unavailable: "nix (Debian's nix-bin) and unshare must be on PATH" };
+  }
+  const cgroups = await cgroupsUsable(config.cgroupRoot);
+  if (cgroups) return { unavailable: cgroups };
+  try {
+    await access("/nix");
+  } catch {
+    return { unavailable: "/nix does not exist to mount the runner's store on; install nix-bin" };
+  }
+  const once = async (argv: string[]) => {
+    const lines: string[] = [];
+    const { code, stdout } = await startNix({
+      argv,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: paths.runsDir, NIX_CONF_DIR: paths.confDir },
+      cwd: paths.runsDir,
+      storeRoot: paths.storeRoot,
+      cgroupProcs: [],
+      stdout: "keep",
+      onLine: (_, t) => lines.push(t),
+    }).done;
+    return { code, stdout: stdout.trim(), said: lines.slice(-3).join(" / ") };
+  };
+  const built = await once(["nix", "build", "--no-link", "--impure", "--expr", PROBE]);
+  if (built.code !== 0) return { unavailable: `a sandboxed probe build failed: ${built.said}` };
+  const system = await once(["nix", "eval", "--raw", "--impure", "--expr", "builtins.currentSystem"]);
+  const develop = await exec("bwrap", ["--version"]).then(() => true, () => false);
+  return { system: system.stdout, develop };
+}
+
+export const nixPlugin: RunnerPlugin<NixConfig> = {
+  kind: "nix",
+  description:
+    "Nix builds (flakes and .nix files) and dev-shell commands, sandboxed and offline; needs nix-bin (dev shells also bwrap)",
+  parseConfig: parseNixConfig,
+  async create(config: NixConfig, host: RunnerHost) {
+    if (!host.stateDir) return { unavailable: "nix runs need a state directory (not in a browser)" };
+    const paths: Paths = {
+      storeRoot: config.storeRoot ?? join(host.stateDir, "nix"),
+      confDir: join(host.stateDir, "conf"),
+      runsDir: join(host.stateDir, "runs"),
+      cgroupGroup: createHash("sha256").update(host.stateDir).digest("hex").slice(0, 16),
+    };
+    await mkdir(join(paths.storeRoot, "store"), { recursive: true });
+    await mkdir(paths.runsDir, { recursive: true });
+    await writeNixConf(paths.confDir);
+    const probed = await probe(config, paths);
+    if ("unavailable" in probed) return probed;
+    const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
+    if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
+    host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
+    return new NixRunner(config, paths, probed);
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * Nix job start latency: a build submitted on a real peer (signed create
+ * operation through its API, placement, claim, source fetched and unpacked,
+ * nix started in the run's namespaces and cgroups) until the builder's first
+ * log line reaches the run's log, against `nix-build` of the same
+ * derivation started directly, in the same run, until it prints that line;
+ * and the runner's share alone (from the scheduler starting the run).
+ * Every round builds a fresh derivation (a nonce in its script), so neither
+ * side finds it built. Target: ≤ 1.2× raw at p50.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { packSource, type RunSpec } from "../../protocol/runner/index.ts";
+import { newTaskId } from "../../protocol/space/index.ts";
+import { readDirectoryTree } from "../../peer/source/tree.ts";
+import { writeNixConf } from "../../bridges/nix/config.ts";
+import { testDaemon } from "../helpers/daemon.ts";
+import { percentile, report } from "./report.ts";
+import { removeProjects, writeProject } from "../nix/projects.ts";
+
+const BENCH = "nix";
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+
+const marker = (nonce: string) => `first line ${nonce}`;
+const project = (nonce: string) =>
+  writeProject({
+    "bench.nix": `(import ./lib.nix {}).mk "bench" ''\necho "${
+      marker(nonce)
+    }"; mkdir $out; echo ${nonce} > $out/n\n''\n`,
+  });
+
+/** `nix-build` of the project's bench.nix, straight: ms until it prints the marker line. */
+function raw(dir: string, nonce: string, confDir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn("nix-build", [join(dir, "bench.nix"), "--no-out-link"], {
+      env: { PATH: process.env.PATH, NIX_CONF_DIR: confDir, HOME: dir },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let text = "";
+    let at: number | undefined;
+    child.stderr.on("data", (c: Buffer) => {
+      text += c.toString();
+      if (at === undefined && text.includes(marker(nonce))) at = performance.now() - t0;
+    });
+    child.on(
+      "close",
+      (code) => code === 0 && at !== undefined ? resolve(at) : reject(new Error(`nix-build exited ${code}: ${text}`)),
+    );
+  });
+}
+
+const confDir = await writeNixConf(mkdtempSync(join(tmpdir(), "weft-nix-bench-conf-")));
+const peer = await testDaemon({ WEFT_SLOTS: "1" });
+const { spaces } = await peer.client.get<{ spaces: Array<{ id: string }> }>("/v1/spaces");
+const space = spaces[0].id;
+const scheduler = peer.daemon.runs.scheduler;
+
+/** Of each peer run: ms from the runner's start (scheduling done) to the marker line. */
+const runnerMs: number[] = [];
+
+/** Submits a build of the project on the peer: ms from submitting until the marker line is in the run's log. */
+async function weft(dir: string, nonce: string): Promise<number> {
+  const cid = await peer.daemon.artifacts.contentStore().put(packSource(await readDirectoryTree(dir)));
+  const run: RunSpec = {
+    runner: "nix",
+    program: "bench.nix",
+    args: [],
+    inputs: [],
+    env: [],
+    limits: { wallMs: 60_000, memoryMb: 256, outputBytes: 1 << 20 },
+    source: { cid },
+  };
+  const task = newTaskId();
+  const submitted = Date.now();
+  await peer.client.op(space, "create", { task, title: `bench ${nonce}`, run, idempotencyKey: nonce }, {
+    path: `/v1/spaces/${encodeURIComponent(space)}/schedule`,
+  });
+  let local = scheduler.run(space, task);
+  while (!local) {
+    await new Promise((r) => setTimeout(r, 1));
+    local = scheduler.run(space, task);
+  }
+  for await (const line of local.log.read(true)) {
+    if (line.text.includes(marker(nonce))) {
+      runnerMs.push(line.at - (local.startedAt ?? submitted));
+      return line.at - submitted;
+    }
+  }
+  throw new Error(`the run of ${nonce} ended without its first line`);
+}
+
+const rawMs: number[] = [];
+const weftMs: number[] = [];
+// Not timed: the first build on each side imports busybox into its store.
+const warm = `warm-${Date.now()}`;
+await weft(project(warm), warm);
+await raw(project(`${warm}-raw`), `${warm}-raw`, confDir);
+runnerMs.length = 0;
+for (let i = 0; i < ROUNDS; i++) {
+  const nonce = `${Date.now()}-${i}`;
+  rawMs.push(await raw(project(`raw-${nonce}`), `raw-${nonce}`, confDir));
+  weftMs.push(await weft(project(`weft-${nonce}`), `weft-${nonce}`));
+}
+rawMs.sort((a, b) => a - b);
+weftMs.sort((a, b) => a - b);
+for (const p of [50, 90]) {
+  report({
+    bench: BENCH,
+    metric: `submit-to-first-log-line-p${p}`,
+    value: percentile(weftMs, p),
+    unit: "ms",
+    baseline: percentile(rawMs, p),
+    note:
+      `baseline: nix-build of the same derivation, started directly, to the same line; target ≤ 1.2× at p50; ${ROUNDS} rounds`,
+  });
+}
+runnerMs.sort((a, b) => a - b);
+report({
+  bench: BENCH,
+  metric: "runner-start-to-first-log-line-p50",
+  value: percentile(runnerMs, 50),
+  unit: "ms",
+  baseline: percentile(rawMs, 50),
+  note: "the nix runner alone (source unpacked, namespaces, cgroups, nix build), without placement and claiming",
+});
+await peer.stop();
+removeProjects();
+process.exit(0);
