@@ -34,6 +34,9 @@ export async function runDaemon(): Promise<void> {
       `  data        ${config.home}`,
       `  admin token the CLI uses ${config.home}/cli.json; for curl: npx weft token GET /v1/node`,
       "",
+      "To make this browser a device of this peer's spaces, open (once, within 15 minutes):",
+      `    ${daemon.pairingLink()}`,
+      "",
     ].join("\n"),
   );
   const stop = async (signal: string) => {

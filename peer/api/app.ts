@@ -22,6 +22,7 @@ import { SPACE_COMMANDS } from "./credentials.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -41,6 +42,8 @@ export interface ApiContext {
   scheduler?: Scheduler;
   /** The node's artifacts, served under /v1/spaces/:space/artifacts. */
   artifacts?: ArtifactService;
+  /** One-time pairing codes for browsers (a fresh table if not given). */
+  pairings?: Pairings;
   /** The dashboard's files, served at every path the API does not claim. */
   dashboard?(pathname: string): Promise<Response>;
   log?(msg: string, fields: Record<string, unknown>): void;
@@ -119,6 +122,7 @@ function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: num
 
 export function createApi(ctx: ApiContext): Hono {
   const { node } = ctx;
+  const pairings = ctx.pairings ?? new Pairings();
   const app = new Hono();
 
   const handlers: Record<string, Handler> = {
@@ -246,6 +250,17 @@ export function createApi(ctx: ApiContext): Hono {
       const bounds = boundGrant(chain!, { command, expiration: b.expiration });
       const invite = await node.invite(space!.id, { ...b, command, ...bounds });
       return c.json({ invite }, 201);
+    },
+    "POST /v1/pairings": (c) => {
+      const { code, expiresAt } = pairings.mint();
+      return c.json({ url: pairingLink(new URL(c.req.url).origin, code), expiresAt }, 201);
+    },
+    "POST /v1/pair": async (c, { body }) => {
+      const { code, audience, name } = body as { code: string; audience: string; name?: string };
+      pairings.redeem(code);
+      const origin = new URL(c.req.url);
+      const sync = `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
+      return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, sync) }, 201);
     },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
       c.json({

@@ -253,6 +253,24 @@ export const ROUTES: RouteDef[] = [
   },
 
   {
+    method: "POST",
+    path: "/v1/pairings",
+    summary: "A one-time, short-lived link that makes a browser a device of this node's spaces (node admins only)",
+    auth: q(Commands.nodeAdmin, "node"),
+  },
+  {
+    method: "POST",
+    path: "/v1/pair",
+    summary: "Redeem a pairing code: invites addressed to `audience` as a device in this node's spaces (once per code)",
+    auth: { kind: "none" },
+    body: object({
+      code: required(str(43, 43, /^[A-Za-z0-9_-]+$/)),
+      audience: required(did),
+      name: optional(plainName(64)),
+    }),
+  },
+
+  {
     method: "GET",
     path: "/v1/stream",
     summary: "Live events (WebSocket; token in ?token=)",

@@ -1,0 +1,76 @@
+/**
+ * The pairing link `npm start` prints, followed in Debian's Chromium: the
+ * peer process prints a one-time link to its own dashboard; opening it makes
+ * the browser a device of the peer's space (a `device` delegation to the
+ * browser's DID, nothing node-wide) and shows the peer's tasks; the same
+ * link refuses a second browser, and the API refuses a reused code.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { eventually } from "../helpers/nodes.ts";
+import { appReady, openProfile, type Profile } from "../e2e/chromium.ts";
+import { ensurePwaBuilt } from "../e2e/pwa-build.ts";
+
+describe("the pairing link npm start prints", { timeout: 300_000 }, () => {
+  let peer: PeerProcess;
+  let first: Profile;
+  let second: Profile | undefined;
+  let link: string;
+
+  before(async () => {
+    ensurePwaBuilt();
+    peer = await startPeer();
+    await eventually(() => /\/#\/pair\?code=/.test(peer.out), 10_000, "pairing link printed");
+    link = /(http:\/\/\S+\/#\/pair\?code=\S+)/.exec(peer.out)![1];
+    first = await openProfile();
+  });
+
+  after(async () => {
+    await second?.close();
+    await first?.close();
+    if (peer) await stopPeer(peer);
+  });
+
+  it("serves the built dashboard, not the page asking to build it", async () => {
+    const html = await (await fetch(new URL("/", link))).text();
+    assert.match(html, /<script[^>]+type="module"/);
+    assert.doesNotMatch(html, /not built/);
+  });
+
+  it("makes the browser a device of the peer's space in one click, and it sees the peer's tasks", async () => {
+    const title = `filed on the peer ${Date.now()}`;
+    const space = JSON.parse(await weft(peer, "space", "list", "--json")).spaces[0].id as string;
+    await weft(peer, "task", "add", title, "--space", space, "--json");
+    const page = first.page;
+    await page.goto(link);
+    await appReady(page);
+    await page.locator("tr", { hasText: title }).waitFor({ timeout: 60_000 });
+    assert.doesNotMatch(page.url(), /code=/, "the code left the address bar");
+    const browser = await page.evaluate(() =>
+      (globalThis as unknown as { weft: { node: { did: string } } }).weft.node.did
+    );
+    const { capabilities: caps } = JSON.parse(await weft(peer, "cap", "list", "--space", space, "--json")) as {
+      capabilities: Array<{ aud: string; cmd: string; meta: { kind?: string } }>;
+    };
+    const mine = caps.filter((c) => c.aud === browser);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].meta.kind, "device");
+    assert.equal(mine[0].cmd, "/weft");
+  });
+
+  it("refuses the same link afterwards, in a browser and at the API", async () => {
+    second = await openProfile();
+    await second.page.goto(link);
+    await appReady(second.page);
+    await second.page.locator("#pair-status[role=alert]", { hasText: "used already" }).waitFor();
+    const code = new URL(link.replace("/#/pair?", "/?")).searchParams.get("code");
+    const r = await fetch(new URL("/v1/pair", link), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code, audience: "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK" }),
+    });
+    assert.equal(r.status, 401);
+    assert.equal((await r.json()).error.code, "pair/refused");
+  });
+});
