@@ -23,6 +23,7 @@ import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protoco
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
+import { mintSyncToken } from "./sync-tokens.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -261,6 +262,15 @@ export function createApi(ctx: ApiContext): Hono {
       const origin = new URL(c.req.url);
       const sync = `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
       return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, sync) }, 201);
+    },
+    "POST /v1/spaces/:space/sync-tokens": async (c, { space, body, chain }) => {
+      const minted = await mintSyncToken(space!, node.signer, chain!, body as { expiration?: number; name?: string });
+      const origin = new URL(c.req.url);
+      const ws = `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
+      return c.json(
+        { ...minted, url: `${ws}?token=${encodeURIComponent(minted.token)}`, documentUrl: space!.url },
+        201,
+      );
     },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
       c.json({

@@ -24,6 +24,7 @@ import { OPS } from "#protocol/tasks";
 import { HttpError } from "./errors.ts";
 import type { StockGrant } from "#protocol/sync";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
+import { isStandingSyncToken } from "./sync-tokens.ts";
 import type { RouteDef } from "./routes.ts";
 
 export interface Bearer {
@@ -177,10 +178,6 @@ export class ApiAuthority {
     if (invocation.cmd !== Commands.spaceSync) {
       throw new UcanError("InvalidClaim", `a sync token invokes ${Commands.spaceSync}`);
     }
-    const nowSec = Math.floor(Date.now() / 1000);
-    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
-      throw new UcanError("InvalidPayload", `a sync token must expire within ${MAX_QUERY_TTL_SECONDS} s`);
-    }
     const want = requestArgs("GET", "/v1/sync");
     if (
       invocation.args.method !== want.method || invocation.args.path !== want.path ||
@@ -188,8 +185,22 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
     }
-    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    const lapses = Math.min(invocation.exp, chainExpiry(proofs) ?? invocation.exp);
+    // A token minted by POST /v1/spaces/:space/sync-tokens may be used again until it expires
+    // (revocable by its delegation); any other works once, within minutes.
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (!isStandingSyncToken(space, invocation, proofs)) {
+      if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+        throw new UcanError(
+          "InvalidPayload",
+          `a self-made sync token must expire within ${MAX_QUERY_TTL_SECONDS} s; ` +
+            "for one a client can reconnect with for hours, ask the peer: weft token --sync",
+        );
+      }
+      await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    }
+    // Both paths above hold an `exp` (a standing token's is bounded by its delegation's).
+    const exp = invocation.exp!;
+    const lapses = Math.min(exp, chainExpiry(proofs) ?? exp);
     return {
       spaces: new Set([space.id]),
       who: invocation.iss,

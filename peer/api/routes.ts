@@ -224,6 +224,14 @@ export const ROUTES: RouteDef[] = [
     }),
   },
   {
+    method: "POST",
+    path: "/v1/spaces/:space/sync-tokens",
+    summary:
+      "A sync token for stock automerge-repo clients (`/v1/sync?token=`): usable again until it expires (12 h by default, 30 days at most), ended by revoking its `cid`",
+    auth: q(Commands.spaceAdmin),
+    body: object({ expiration: optional(int(0, 2 ** 40)), name: optional(plainName(64)) }),
+  },
+  {
     method: "GET",
     path: "/v1/spaces/:space/capabilities",
     summary: "Delegations in the space",
