@@ -12,7 +12,8 @@ import { sha256OfCid } from "#protocol/artifacts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
 import type { Downloaded } from "../artifacts/download.ts";
 import { progressBar, type ProgressSink } from "../artifacts/progress.ts";
-import { type Command, type Io, need, resolveSpace, str, type Values } from "./command.ts";
+import { need, str, type Values } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 
 /** Where progress bars go (stderr, so stdout stays the result). */

@@ -7,7 +7,8 @@ import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import { WeftError } from "#protocol";
 import { revocationNotice } from "#protocol/space";
-import { type Command, enc, need, resolveSpace, str, Usage } from "./command.ts";
+import { enc, need, str, Usage } from "./args.ts";
+import { type Command, resolveSpace } from "./command.ts";
 import { short } from "./output.ts";
 
 interface Capability {

@@ -10,7 +10,8 @@ import { basename } from "node:path";
 import type { Pod } from "#protocol/scheduler";
 import type { LogLine, RunSpec } from "#protocol/runner";
 import { newTaskId } from "#protocol/space";
-import { type Command, count, enc, type Io, list, need, resolveSpace, seconds, str, Usage } from "./command.ts";
+import { count, enc, list, need, seconds, str, Usage } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
 
