@@ -8,7 +8,8 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import process from "node:process";
 import { CID } from "multiformats/cid";
@@ -22,6 +23,7 @@ import { decodeContainer, encodeContainer } from "../../protocol/ucan/container.
 import { requestArgs } from "../../peer/api/request.ts";
 
 const CLIENT = new URL("./stock-sync-client.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
 
 interface Minted {
   token: string;
@@ -178,6 +180,27 @@ describe("sync tokens for stock automerge-repo clients", { timeout: 120_000 }, (
     const token = await encodeContainer([inv.bytes, ...(await decodeContainer(granted.container)), forged.bytes], "C");
     const url = `${d.daemon.url.replace("http", "ws")}/v1/sync?token=${encodeURIComponent(token as string)}`;
     assert.equal(await upgrades(url), false);
+  });
+
+  it("weft token --sync prints a URL a client connects with, naming the delegation to revoke", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      CLI,
+      "token",
+      "--sync",
+      "--expires",
+      "2h",
+      "--json",
+    ], {
+      env: { ...process.env, WEFT_HOME: d.home },
+    });
+    const r = JSON.parse(stdout) as Minted;
+    assert.ok(Math.abs(r.expiration - (Date.now() / 1000 + 7200)) < 60);
+    assert.equal(await upgrades(r.url), true);
+    assert.equal(await upgrades(r.url), true, "and again, with the same URL");
+    const caps = await d.client.get<{ capabilities: Array<{ cid: string; meta: { kind?: string } }> }>(
+      `/v1/spaces/${encodeURIComponent(space)}/capabilities`,
+    );
+    assert.equal(caps.capabilities.find((c) => c.cid === r.cid)?.meta.kind, "sync-token");
   });
 
   it("refuses to mint a token past 30 days or past the caller's own chain", async () => {
