@@ -24,6 +24,7 @@ import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
 import { mintSyncToken } from "./sync-tokens.ts";
+import { invitesFor } from "./invites-for.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -259,18 +260,21 @@ export function createApi(ctx: ApiContext): Hono {
     "POST /v1/pair": async (c, { body }) => {
       const { code, audience, name } = body as { code: string; audience: string; name?: string };
       pairings.redeem(code);
-      const origin = new URL(c.req.url);
-      const sync = `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
-      return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, sync) }, 201);
+      return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, syncUrlOf(c)) }, 201);
+    },
+    "GET /v1/identity": (c) => c.json({ did: node.did }),
+    "GET /v1/invites": async (c) => {
+      const url = new URL(c.req.url);
+      const did = await ctx.auth.self(c.req.header("authorization"), Commands.inviteRead, {
+        method: "GET",
+        path: url.pathname + url.search,
+      });
+      return c.json({ invites: invitesFor(node.spaces(), did, syncUrlOf(c)) });
     },
     "POST /v1/spaces/:space/sync-tokens": async (c, { space, body, chain }) => {
       const minted = await mintSyncToken(space!, node.signer, chain!, body as { expiration?: number; name?: string });
-      const origin = new URL(c.req.url);
-      const ws = `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
-      return c.json(
-        { ...minted, url: `${ws}?token=${encodeURIComponent(minted.token)}`, documentUrl: space!.url },
-        201,
-      );
+      const url = `${syncUrlOf(c)}?token=${encodeURIComponent(minted.token)}`;
+      return c.json({ ...minted, url, documentUrl: space!.url }, 201);
     },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
       c.json({
@@ -369,6 +373,12 @@ export function createApi(ctx: ApiContext): Hono {
   }
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
   return app;
+}
+
+/** This node's sync endpoint, as the client reached it. */
+function syncUrlOf(c: Context): string {
+  const origin = new URL(c.req.url);
+  return `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
 }
 
 /** A task that is a run, or 404. */

@@ -93,6 +93,8 @@ export class ReplayCache {
 export class ApiAuthority {
   readonly #node: WeftNode;
   readonly #nodeValidator: Validator;
+  /** For bearers principals sign about themselves: nothing is trusted but their own key. */
+  readonly #selfValidator: Validator;
   readonly #replays: ReplayCache;
   /** Node-level delegations revoked (e.g. a leaked CLI token). */
   readonly nodeRevocations = new MemoryRevocationStore();
@@ -100,6 +102,7 @@ export class ApiAuthority {
   constructor(node: WeftNode, verifier?: Verifier, replays = new ReplayCache()) {
     this.#node = node;
     this.#replays = replays;
+    this.#selfValidator = new Validator({ proofs: new MemoryProofStore(), verifier });
     this.#nodeValidator = new Validator({
       proofs: new MemoryProofStore(),
       revocations: this.nodeRevocations,
@@ -156,6 +159,37 @@ export class ApiAuthority {
     }
     await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
     return { invocation, chain, ...(space ? { space } : {}) };
+  }
+
+  /**
+   * Check a bearer a principal signs about itself, with no proofs: an
+   * invocation of `command` whose issuer is its subject, addressed to this
+   * node, naming the request, short-lived and used once. Resolves to the
+   * principal's DID; what it may see is then only what concerns it.
+   */
+  async self(header: string | undefined | null, command: string, request: { method: string; path: string }) {
+    const bearer = await readBearer(header);
+    const { invocation } = await this.#selfValidator.validate(bearer.invocation, { audience: this.#node.did });
+    if (invocation.prf.length !== 0 || invocation.iss !== invocation.sub || invocation.aud !== this.#node.did) {
+      throw new UcanError(
+        "InvalidClaim",
+        "sign this request yourself, about yourself (sub = iss, no proofs), to this node",
+      );
+    }
+    if (invocation.cmd !== command) {
+      throw new UcanError("InvalidClaim", `this route needs an invocation of ${command}, not ${invocation.cmd}`);
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+      throw new UcanError("InvalidPayload", `an API invocation must expire within ${MAX_QUERY_TTL_SECONDS} s`);
+    }
+    const want = requestArgs(request.method, request.path);
+    const args = invocation.args;
+    if (Object.keys(args).length !== 2 || args.method !== want.method || args.path !== want.path) {
+      throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
+    }
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    return invocation.iss;
   }
 
   /**

@@ -261,6 +261,19 @@ export const ROUTES: RouteDef[] = [
   },
 
   {
+    method: "GET",
+    path: "/v1/identity",
+    summary: "This node's DID (public: it is also its libp2p PeerId), for clients that sign requests to it",
+    auth: { kind: "none" },
+  },
+  {
+    method: "GET",
+    path: "/v1/invites",
+    summary:
+      "Invites addressed to the caller, in this node's spaces; the bearer is the caller's own invocation of /weft/invite/read on its DID (no proofs)",
+    auth: { kind: "none" },
+  },
+  {
     method: "POST",
     path: "/v1/pairings",
     summary: "A one-time, short-lived link that makes a browser a device of this node's spaces (node admins only)",

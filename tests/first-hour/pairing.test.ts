@@ -3,7 +3,9 @@
  * peer process prints a one-time link to its own dashboard; opening it makes
  * the browser a device of the peer's space (a `device` delegation to the
  * browser's DID, nothing node-wide) and shows the peer's tasks; the same
- * link refuses a second browser, and the API refuses a reused code.
+ * link refuses a second browser, and the API refuses a reused code. An
+ * invite by DID (`weft space invite --to`) reaches a browser served by the
+ * peer without pasting, and only the browser holding that DID's key.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +13,10 @@ import { type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-pro
 import { eventually } from "../helpers/nodes.ts";
 import { appReady, openProfile, type Profile } from "../e2e/chromium.ts";
 import { ensurePwaBuilt } from "../e2e/pwa-build.ts";
+import { generateSeed, type Signer, signerFromSeed } from "../../protocol/identity/ed25519.ts";
+import { invoke } from "../../protocol/ucan/invocation.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
+import { encodeContainer } from "../../protocol/ucan/container.ts";
 
 describe("the pairing link npm start prints", { timeout: 300_000 }, () => {
   let peer: PeerProcess;
@@ -72,5 +78,48 @@ describe("the pairing link npm start prints", { timeout: 300_000 }, () => {
     });
     assert.equal(r.status, 401);
     assert.equal((await r.json()).error.code, "pair/refused");
+  });
+
+  it("delivers an invite by DID to the browser it names, which joins with one click", async () => {
+    const page = second!.page;
+    const browser = await page.evaluate(() =>
+      (globalThis as unknown as { weft: { node: { did: string } } }).weft.node.did
+    );
+    const created = JSON.parse(await weft(peer, "space", "create", "by-did", "--json")) as { id: string };
+    const title = `in the space invited by DID ${Date.now()}`;
+    await weft(peer, "task", "add", title, "--space", created.id, "--json");
+    await weft(peer, "space", "invite", "--space", created.id, "--to", browser);
+    await page.click("button:has-text('Join by-did')", { timeout: 30_000 });
+    await page.locator("tr", { hasText: title }).waitFor({ timeout: 60_000 });
+  });
+
+  it("answers /v1/invites only to the DID's own one-use request", async () => {
+    const base = new URL(link).origin;
+    const { did: peerDid } = await (await fetch(`${base}/v1/identity`)).json();
+    const ask = async (issuer: Signer, subject = issuer.did, audience = peerDid) => {
+      const inv = await invoke({
+        issuer,
+        subject,
+        audience,
+        command: Commands.inviteRead,
+        args: { method: "GET", path: "/v1/invites" },
+        proofs: [],
+        expiration: Math.floor(Date.now() / 1000) + 60,
+      });
+      return `Bearer ${await encodeContainer([inv.bytes], "C")}`;
+    };
+    const get = (authorization: string) => fetch(`${base}/v1/invites`, { headers: { authorization } });
+    const stranger = await signerFromSeed(generateSeed());
+    const bearer = await ask(stranger);
+    const r = await get(bearer);
+    assert.equal(r.status, 200);
+    assert.deepEqual((await r.json()).invites, [], "a DID nobody invited gets nothing");
+    assert.equal((await get(bearer)).status, 401, "a request works once");
+    const browser = await second!.page.evaluate(() =>
+      (globalThis as unknown as { weft: { node: { did: string } } }).weft.node.did
+    );
+    assert.notEqual((await get(await ask(stranger, browser))).status, 200, "nobody asks on another's behalf");
+    assert.notEqual((await get(await ask(stranger, stranger.did, stranger.did))).status, 200, "addressed to this peer");
+    assert.equal((await fetch(`${base}/v1/invites`)).status, 401);
   });
 });

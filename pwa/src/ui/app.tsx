@@ -20,6 +20,7 @@ import { Diagnostics } from "./views/diagnostics.tsx";
 import { Graph } from "./views/graph.tsx";
 import { Join } from "./views/join.tsx";
 import { Pair } from "./views/pair.tsx";
+import { InvitesWaiting } from "./views/invites-waiting.tsx";
 import { People } from "./views/people.tsx";
 import { Resources } from "./views/resources.tsx";
 import { SettingsView } from "./views/settings.tsx";
@@ -113,6 +114,7 @@ export function App(props: { bn: BrowserNode }) {
       <Nav route={route} space={context?.id} />
       <main id="main" tabIndex={-1}>
         {space && <StandingBanner space={space} />}
+        <InvitesWaiting />
         {view}
       </main>
       <CommandBar open={commands} space={context} close={() => setCommands(false)} />
