@@ -122,4 +122,22 @@ describe("the pairing link npm start prints", { timeout: 300_000 }, () => {
     assert.notEqual((await get(await ask(stranger, stranger.did, stranger.did))).status, 200, "addressed to this peer");
     assert.equal((await fetch(`${base}/v1/invites`)).status, 401);
   });
+
+  it("weft pair mints another link from the peer's side (POST /v1/pairings), also good once", async () => {
+    const fresh = await weft(peer, "pair");
+    assert.match(fresh, /^http:\/\/127\.0\.0\.1:\d+\/#\/pair\?code=[A-Za-z0-9_-]{43}$/);
+    const code = new URL(fresh.replace("/#/pair?", "/?")).searchParams.get("code");
+    const pair = () =>
+      fetch(new URL("/v1/pair", fresh), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ code, audience: "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK" }),
+      });
+    const first = await pair();
+    assert.equal(first.status, 201);
+    assert.ok((await first.json()).invites.length >= 1);
+    assert.equal((await pair()).status, 401);
+    const anonymous = await fetch(new URL("/v1/pairings", fresh), { method: "POST" });
+    assert.equal(anonymous.status, 401, "only node admins mint pairing links");
+  });
 });
