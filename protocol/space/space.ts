@@ -368,14 +368,14 @@ export class Space {
   }
 
   async #ingestOps(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
-    const list = [...entries].filter(([cid]) => cid === undefined || !this.log.has(cid));
+    const list: [string | undefined, Uint8Array][] = [];
+    for (const [cid, bytes] of entries) {
+      if (cid !== undefined && this.log.has(cid)) continue;
+      if (bytes instanceof Uint8Array) list.push([cid, bytes]);
+      else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
+    }
     const touched = new Set<string>();
-    for (const [cid, bytes] of list) {
-      if (!(bytes instanceof Uint8Array)) {
-        this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
-        continue;
-      }
-      const r = await this.log.ingest(bytes, cid);
+    for (const r of await this.log.ingestAll(list)) {
       if (r.op) {
         this.#deps.hlc.observe(r.op.args.at);
         touched.add(r.op.args.task);
