@@ -17,11 +17,16 @@ export interface WaitingInvite {
 
 const PATH = "/v1/invites";
 
-export async function invitesWaiting(node: WeftNode, origin: string): Promise<WaitingInvite[]> {
-  const id = await fetch(new URL("/v1/identity", origin), { cache: "no-store" });
-  if (!id.ok) return [];
-  const { did } = await id.json() as { did?: unknown };
-  if (typeof did !== "string") return [];
+/** The DID of the peer at `origin` (public; it signs nothing for us), or undefined if it has none. */
+export async function peerDid(origin: string): Promise<string | undefined> {
+  const r = await fetch(new URL("/v1/identity", origin), { cache: "no-store" });
+  if (!r.ok) return undefined;
+  const { did } = await r.json() as { did?: unknown };
+  return typeof did === "string" ? did : undefined;
+}
+
+/** Ask the peer at `origin`, whose DID is `did`, for the invites it holds for this node. */
+export async function invitesWaiting(node: WeftNode, origin: string, did: string): Promise<WaitingInvite[]> {
   const request = await invoke({
     issuer: node.signer,
     subject: node.did,

@@ -2,12 +2,13 @@
  * Invites the peer that served this page holds for this browser, offered
  * with a Join button: what `weft space invite --to <this browser's DID>`
  * made arrives here within seconds, without pasting. Asked on load, every
- * few seconds while the page is visible, and when the browser comes online.
+ * few seconds while the page is visible, and when the browser comes online;
+ * a page no peer served asks nothing.
  */
 import { useEffect, useState } from "preact/hooks";
 import { navigate, spaceHref } from "../../model/route.ts";
 import { deviceName } from "../../node/browser-node.ts";
-import { invitesWaiting, type WaitingInvite } from "../../node/invite-mailbox.ts";
+import { invitesWaiting, peerDid, type WaitingInvite } from "../../node/invite-mailbox.ts";
 import { servingPeer } from "../../node/peer-url.ts";
 import { useApp } from "../context.ts";
 
@@ -20,10 +21,21 @@ export function InvitesWaiting() {
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Whether a peer served this page, and its DID, asked once per load (and on coming online).
+    let peer: Promise<string | undefined> | undefined;
     const check = async () => {
       clearTimeout(timer);
       try {
-        if (await servingPeer(location)) setInvites(await invitesWaiting(bn.node, location.origin));
+        peer ??= servingPeer(location).then((url) => url ? peerDid(location.origin) : undefined);
+        const did = await peer.catch((e) => {
+          peer = undefined;
+          throw e;
+        });
+        if (!did) {
+          peer = undefined; // asked again when the browser comes (back) online
+          return;
+        }
+        if (!document.hidden) setInvites(await invitesWaiting(bn.node, location.origin, did));
       } catch {
         // Offline or the peer is restarting: asked again shortly.
       }
