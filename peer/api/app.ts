@@ -25,6 +25,7 @@ import { mountArtifactRoutes } from "./artifact-routes.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
 import { mintSyncToken } from "./sync-tokens.ts";
 import { invitesFor } from "./invites-for.ts";
+import { peerDeviceName } from "../device-name.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -164,7 +165,7 @@ export function createApi(ctx: ApiContext): Hono {
     "GET /v1/spaces": (c) => c.json({ spaces: node.spaces().map((s) => spaceView(s, node)) }),
     "POST /v1/spaces": async (c, { body }) => {
       const { name, graceSeconds } = body as { name: string; graceSeconds?: number };
-      return c.json(spaceView(await node.createSpace(name, { graceSeconds }), node), 201);
+      return c.json(spaceView(await node.createSpace(name, { graceSeconds, deviceName: peerDeviceName() }), node), 201);
     },
     "POST /v1/spaces/join": async (c, { body }) => {
       const { invite, peers = [] } = body as { invite: string; peers?: string[] };

@@ -15,6 +15,7 @@ import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { ensureDataDir } from "../data-dir.ts";
+import { peerDeviceName } from "../device-name.ts";
 import { ApiAuthority, ReplayCache } from "../api/auth.ts";
 import { ReplayJournal } from "../storage/replay-journal.ts";
 import { createApi } from "../api/app.ts";
@@ -70,7 +71,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen },
   });
   if (node.spaces().length === 0) {
-    const personal = await node.createSpace("personal");
+    const personal = await node.createSpace("personal", { deviceName: peerDeviceName() });
     log.info("created the personal space", { space: personal.id });
   }
   const ws = node.addNetwork((o) => new WebSocketNetworkAdapter(o));

@@ -491,7 +491,10 @@ export class WeftNode {
   }
 
   /** Create a space: a new root key (kept in the keystore) that delegates everything to this node. */
-  async createSpace(name: string, options: { buckets?: number; graceSeconds?: number } = {}): Promise<Space> {
+  async createSpace(
+    name: string,
+    options: { buckets?: number; graceSeconds?: number; deviceName?: string } = {},
+  ): Promise<Space> {
     const root = await this.#keystore.create(`space-${crypto.randomUUID().slice(0, 8)}`);
     const space = await Space.create(this.#deps(), { root, name, ...options });
     await this.#adopt(space, []);

@@ -16,6 +16,9 @@
  * released on restart but left to lapse: the job may be what killed it.
  * A job whose claims lapsed `maxCrashes` times is quarantined (crashes.ts):
  * the next node that would claim it marks it failed instead.
+ * A job whose creator does not hold /weft/run/<kind> (run-authority.ts) is
+ * neither placed nor started: the node that would rank first for it says
+ * why in a comment, once, and it runs if the creator is delegated the right.
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -25,7 +28,8 @@ import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
-import { RunLog } from "./run-log.ts";
+import { RefusalNotes, runRefusal, RunRightsCache } from "./run-authority.ts";
+import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
 
@@ -106,6 +110,8 @@ export class Scheduler {
   readonly #unsubscribe = new Map<string, () => void>();
   /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
   readonly #claimedHere = new Set<string>();
+  readonly #refusals = new RefusalNotes();
+  readonly #rights = new RunRightsCache();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
 
@@ -209,7 +215,17 @@ export class Scheduler {
       return false;
     }
     const need = needOf(task as Task & { run: RunSpec });
-    if (!this.#runners.has(need.runner ?? "") || this.free === 0) return true;
+    if (!this.#runners.has(need.runner ?? "")) return true;
+    const refusal = runRefusal(space, task as Task & { run: RunSpec }, now, this.#rights);
+    if (refusal !== undefined) {
+      this.#forget(key);
+      // The node that would rank first for it says why.
+      if (rankOf(task.id, need, this.#adverts(space.id), this.#o.did) === 0) {
+        this.#refusals.note(space, task, refusal, this.#o.diagnostics);
+      }
+      return false;
+    }
+    if (this.free === 0) return true;
     const rank = rankOf(task.id, need, this.#adverts(space.id), this.#o.did);
     if (rank < 0) return true;
     const waiting = this.#waiting.get(key) ?? { since: now };
@@ -248,6 +264,7 @@ export class Scheduler {
     const key = keyOf(space.id, taskId);
     const task = space.log.reducer.tasks.get(taskId);
     if (!task?.run || this.#runs.has(key) || this.free === 0) return;
+    if (runRefusal(space, task as Task & { run: RunSpec }, this.#now()) !== undefined) return;
     const lapsed = lapsedClaims(task, this.#now());
     if (lapsed >= (this.#o.maxCrashes ?? 2)) return await this.#quarantine(space, taskId, lapsed);
     const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
@@ -293,6 +310,7 @@ export class Scheduler {
       const claimed = await space.claim(run.task, this.#leaseMs);
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
+      if (await this.#refusedAtStart(space, run)) return;
       await space.act("start", { task: run.task, fence: run.fence });
     } catch (e) {
       d?.count("scheduler.claims-lost");
@@ -362,6 +380,23 @@ export class Scheduler {
       d?.count("scheduler.results-refused");
     }
     run.state = "done";
+  }
+
+  /**
+   * The last word before a claimed job starts: its creator's right may have
+   * been revoked while this node claimed it. If so, the run ends refused,
+   * saying why, and the lease is given back.
+   */
+  async #refusedAtStart(space: Space, run: LocalRun): Promise<boolean> {
+    const task = space.log.reducer.tasks.get(run.task);
+    const refusal = task?.run && runRefusal(space, task as Task & { run: RunSpec }, this.#now());
+    if (!refusal) return false;
+    run.state = "done";
+    run.reason = `refused: ${refusal}`;
+    run.accepted = false;
+    this.#refusals.note(space, task!, refusal, this.#o.diagnostics);
+    await space.act("release", { task: run.task, fence: run.fence }).catch(() => {});
+    return true;
   }
 
   /** A task this node holds, or runs, changed: stop the job if the task is no longer ours. */

@@ -127,7 +127,14 @@ export class Space {
    */
   static async create(
     deps: SpaceDeps,
-    options: { root: Signer; name: string; buckets?: number; graceSeconds?: number },
+    options: {
+      root: Signer;
+      name: string;
+      buckets?: number;
+      graceSeconds?: number;
+      /** What the creating device is called in its delegation ("peer on build-1", "Firefox on macOS (3f9k)"). */
+      deviceName?: string;
+    },
   ): Promise<Space> {
     const { root, name } = options;
     const count = options.buckets ?? DEFAULT_BUCKETS;
@@ -155,7 +162,7 @@ export class Space {
       subject: root.did,
       command: "/",
       expiration: null,
-      meta: { kind: "device", name: "creator" },
+      meta: { kind: "device", name: options.deviceName ?? "creator" },
     });
     const handle = deps.repo.create<SpaceDoc>({
       weft: "space/1",

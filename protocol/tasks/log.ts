@@ -162,6 +162,16 @@ export class TaskLog {
     );
   }
 
+  /** A valid operation in the log, by CID (what it said, and who signed it). */
+  op(cid: string): TaskOp | undefined {
+    return this.#byCid.get(cid)?.op;
+  }
+
+  /** Was `ancestor` in the causal past of `cid` (its author had seen it)? Tells concurrent edits from later ones. */
+  precedes(ancestor: string, cid: string): boolean {
+    return this.#graph.precedes(ancestor, cid);
+  }
+
   /** The time of an operation in the graph. */
   timeOf(cid: string): Hlc | undefined {
     return this.#graph.get(cid)?.at;

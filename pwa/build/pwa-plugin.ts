@@ -2,8 +2,9 @@
  * The Vite plugin that makes the build a PWA: it draws the icons, writes
  * the web app manifest, links both from index.html, compiles the service
  * worker with the list of files to precache (the app shell: everything the
- * first load needs, including the automerge wasm, but not what loads only
- * on demand, like the WASM job runner) and a build id, and
+ * first load needs, including the automerge wasm), the list it caches in
+ * the background once active (what loads only on demand, like the WASM job
+ * runner, so that works offline too) and a build id, and
  * reports bundle sizes (printed, and written to build-report.json).
  */
 import { readFile } from "node:fs/promises";
@@ -66,7 +67,9 @@ export function pwaPlugin(): Plugin {
         bytes: bytesOf(f),
         lazy: f.type === "chunk" ? !initial.has(f.fileName) : lazyAsset(f.fileName),
       }));
-      const precache = files.filter((f) => !f.lazy && !f.fileName.endsWith(".map")).map((f) => f.fileName).sort();
+      const cached = files.filter((f) => !f.fileName.endsWith(".map"));
+      const precache = cached.filter((f) => !f.lazy).map((f) => f.fileName).sort();
+      const later = cached.filter((f) => f.lazy).map((f) => f.fileName).sort();
       const hash = createHash("sha256");
       for (const f of [...files].sort((a, b) => (a.fileName < b.fileName ? -1 : 1))) {
         hash.update(f.fileName).update(f.bytes);
@@ -75,14 +78,16 @@ export function pwaPlugin(): Plugin {
 
       const source = await readFile(SW_SOURCE, "utf8");
       const compiled = await transformWithEsbuild(source, SW_SOURCE, { loader: "ts", target: "es2022", minify: true });
-      const sw = `const PRECACHE=${JSON.stringify(precache)};const BUILD=${JSON.stringify(build)};\n${compiled.code}`;
+      const sw = `const PRECACHE=${JSON.stringify(precache)};const LATER=${JSON.stringify(later)};const BUILD=${
+        JSON.stringify(build)
+      };\n${compiled.code}`;
       this.emitFile({ type: "asset", fileName: "sw.js", source: sw });
 
       const sizes = measure(files, new Set(precache));
       this.emitFile({
         type: "asset",
         fileName: "build-report.json",
-        source: JSON.stringify({ build, precache, sizes }, null, 2),
+        source: JSON.stringify({ build, precache, later, sizes }, null, 2),
       });
       this.info(`bundle sizes (build ${build}):\n${formatSizes(sizes)}`);
     },

@@ -5,13 +5,18 @@
  * the automerge wasm, manifest and icons — listed at build time into
  * PRECACHE under a cache named for this build. Navigations get the cached
  * shell; hashed assets are served cache-first, and any fetched later (a
- * lazily loaded chunk) are cached as they pass. The peer's API and sync
- * endpoints are never touched. A new build waits until the page asks it to
- * take over (the "update ready" prompt), then drops the old caches.
+ * lazily loaded chunk) are cached as they pass. Once it is active, the page
+ * asks it to fetch everything else the app can load (LATER: the WASM job
+ * runner and jco's transpiler, manifest checks), in the background, so
+ * offering capacity works offline too without making the first install
+ * wait for megabytes it may never use. The peer's API and sync endpoints
+ * are never touched. A new build waits until the page asks it to take over
+ * (the "update ready" prompt), then drops the old caches.
  */
 
-/** Injected by the build: the files to precache (relative to this worker) and the build's id. */
+/** Injected by the build: the files to precache, those to cache once active (relative to this worker), the build's id. */
 declare const PRECACHE: string[];
+declare const LATER: string[];
 declare const BUILD: string;
 
 interface ExtendableEvent extends Event {
@@ -27,7 +32,7 @@ interface WorkerScope {
   skipWaiting(): Promise<void>;
   addEventListener(type: "install" | "activate", listener: (e: ExtendableEvent) => void): void;
   addEventListener(type: "fetch", listener: (e: FetchEvent) => void): void;
-  addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
+  addEventListener(type: "message", listener: (e: ExtendableEvent & MessageEvent) => void): void;
 }
 
 const worker = self as unknown as WorkerScope;
@@ -47,8 +52,21 @@ worker.addEventListener("activate", (e) => {
 });
 
 worker.addEventListener("message", (e) => {
-  if ((e.data as { type?: string } | null)?.type === "skip-waiting") void worker.skipWaiting();
+  const type = (e.data as { type?: string } | null)?.type;
+  if (type === "skip-waiting") void worker.skipWaiting();
+  else if (type === "cache-later") e.waitUntil(cacheLater());
 });
+
+/** Fetch into the cache what is not there yet of LATER (a failed file is tried again on the next visit). */
+async function cacheLater(): Promise<void> {
+  const cache = await caches.open(CACHE);
+  for (const file of LATER) {
+    const url = new URL(file, worker.registration.scope).href;
+    if (await cache.match(url)) continue;
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.ok) await cache.put(url, response);
+  }
+}
 
 worker.addEventListener("fetch", (e) => {
   const request = e.request;

@@ -83,7 +83,7 @@ describe("revocation in the dashboard", { timeout: 300_000 }, () => {
     const banner = bob.page.locator("[data-standing=removed]");
     await banner.waitFor({ timeout: 30_000 });
     // Ada's tab joined as a device, named after its browser.
-    assert.match(await banner.innerText(), /You were removed from this space by Chromium on \S+ on /);
+    assert.match(await banner.innerText(), /You were removed from this space by Chromium on \S+ \(\S{4}\) on /);
     assert.match(await bob.page.locator(".conn-label").innerText(), /Not syncing — removed/);
     assert.equal(await bob.page.locator("#new-task-title").count(), 0, "no form to file tasks that cannot leave");
     assert.match(await bob.page.locator("p.hint", { hasText: "file tasks" }).innerText(), /removed from this space/);

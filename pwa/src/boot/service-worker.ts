@@ -2,7 +2,8 @@
  * Registering the service worker (sw.ts, which makes the app open offline)
  * and following its state for the settings page: installing, active
  * (offline ready), an update waiting, or unavailable. An update takes over
- * only when the user asks, then the page reloads once onto it.
+ * only when the user asks, then the page reloads once onto it. Once a
+ * worker is active, it is asked to cache what the app loads on demand.
  */
 export type WorkerState = "unsupported" | "installing" | "active" | "update-ready" | "failed";
 
@@ -28,7 +29,9 @@ class ServiceWorkerStatus {
     const update = () => {
       if (registration.waiting && navigator.serviceWorker.controller) this.set("update-ready");
       else if (registration.active) this.set("active");
+      if (registration.active?.state === "activated") registration.active.postMessage({ type: "cache-later" });
     };
+    registration.active?.addEventListener("statechange", update);
     registration.addEventListener("updatefound", () => {
       registration.installing?.addEventListener("statechange", update);
     });

@@ -7,6 +7,7 @@
 import { WeftError } from "#protocol";
 import type { Space } from "#protocol/space";
 import type { TaskView } from "#protocol/tasks";
+import { rememberClaim } from "./my-claims.ts";
 
 /** How long a lease taken by hand lasts before it must be renewed. */
 export const LEASE_MS = 15 * 60_000;
@@ -17,7 +18,13 @@ function held(task: TaskView): number {
 }
 
 export const actions = {
-  claim: (space: Space, task: TaskView) => space.claim(task.id, LEASE_MS),
+  claim: async (space: Space, task: TaskView) => {
+    const claimed = await space.claim(task.id, LEASE_MS);
+    // Remembered so that, if a concurrent claim wins when they meet, the inbox says so (model/inbox.ts).
+    const mine = claimed.history.findLast((h) => h.kind === "claim");
+    if (mine) rememberClaim({ space: space.id, task: task.id, op: mine.op, at: mine.at[0] });
+    return claimed;
+  },
   renew: (space: Space, task: TaskView) => space.renew(task.id, held(task), LEASE_MS),
   release: (space: Space, task: TaskView) => space.act("release", { task: task.id, fence: held(task) }),
   start: (space: Space, task: TaskView) => space.act("start", { task: task.id, fence: held(task) }),

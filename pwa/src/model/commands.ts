@@ -13,6 +13,7 @@ import type { BrowserNode } from "../node/browser-node.ts";
 import { actions } from "./actions.ts";
 import { SPACE_VIEWS, spaceHref, taskHref } from "./route.ts";
 import { resolveTask, shortId } from "./task-ref.ts";
+import { searchTasks } from "./search.ts";
 
 export interface CommandContext {
   bn: BrowserNode;
@@ -38,6 +39,24 @@ function task(ctx: CommandContext, ref: string): { space: Space; task: TaskView 
   const space = needSpace(ctx);
   if (!ref) throw bad("name a task by its id or the start of it");
   return { space, task: space.task(resolveTask(space, ref)) as TaskView };
+}
+
+/** A task by its id or an unambiguous start of it, else the best match for words of its title or labels. */
+function findTask(space: Space, ref: string): TaskView {
+  if (!ref.trim()) throw bad("name a task: its id, words of its title or a #label");
+  try {
+    return space.task(resolveTask(space, ref)) as TaskView;
+  } catch {
+    const [best] = searchTasks(space, ref, 1);
+    if (!best) {
+      throw new WeftError(
+        "NotFound",
+        "not-found",
+        `no task matches "${ref.trim()}": try words of its title, a #label or its id`,
+      );
+    }
+    return best;
+  }
 }
 
 /** `first rest…` → [first, rest]. */
@@ -259,10 +278,11 @@ export const COMMANDS: CommandSpec[] = [
   taskAction("cancel", "Cancel a task", (s, t) => actions.cancel(s, t), (t) => `cancelled ${shortId(t.id)}`),
   {
     name: "open",
-    usage: "open <task>",
+    usage: "open <task: id, title words, #label>",
     help: "Show a task",
     run(ctx, rest) {
-      const { space, task: t } = task(ctx, rest);
+      const space = needSpace(ctx);
+      const t = findTask(space, rest);
       ctx.go(taskHref(space.id, t.id));
       return Promise.resolve(`opened ${shortId(t.id)}`);
     },

@@ -5,7 +5,17 @@
  */
 import { useEffect, useState } from "preact/hooks";
 
-export const SPACE_VIEWS = ["tasks", "board", "graph", "people", "resources", "capabilities", "diagnostics"] as const;
+export const SPACE_VIEWS = [
+  "tasks",
+  "inbox",
+  "runs",
+  "board",
+  "graph",
+  "people",
+  "resources",
+  "capabilities",
+  "diagnostics",
+] as const;
 export type SpaceView = (typeof SPACE_VIEWS)[number];
 
 export type Route =

@@ -10,6 +10,7 @@
  * trusts a peer's word.
  */
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
+import { WeftError } from "#protocol";
 import { createNode, type WeftNode } from "#protocol/node";
 import { defaultVerifier, loadOrCreate } from "#protocol/identity";
 import { decodeInvite, type Space } from "#protocol/space";
@@ -19,6 +20,7 @@ import { openWeftDb, type WeftDb } from "./db.ts";
 import { browserKeystore } from "./keystore.ts";
 import { CapacityOffer } from "./offer.ts";
 import { servingPeer, syncUrl } from "./peer-url.ts";
+import { askPersistence } from "./persist.ts";
 import { loadSettings, type PeerSetting, saveSetting, type Settings } from "./settings.ts";
 
 /** IndexedDB database and store of the automerge documents. */
@@ -159,19 +161,33 @@ export class BrowserNode {
     return this.#settings.offer;
   }
 
-  /** Offer this tab's capacity for WASM jobs, or stop; remembered across visits. */
+  /**
+   * Offer this tab's capacity for WASM jobs, or stop; remembered across
+   * visits. An offer that could not start is not remembered, and rejects
+   * with why, so nobody is told it is on when it is not.
+   */
   async setOffer(on: boolean): Promise<void> {
     await this.#set("offer", on);
-    if (on) await this.offer.start();
-    else await this.offer.stop();
+    if (!on) return await this.offer.stop();
+    await this.offer.start();
+    if (this.offer.state === "failed") {
+      await this.#set("offer", false);
+      throw new WeftError(
+        "Unavailable",
+        "offer/failed",
+        `this tab cannot offer capacity: ${this.offer.error}. If it is offline, reload it once online so it can keep the runner`,
+      );
+    }
   }
 
   async openSpace(id: string): Promise<void> {
     if (this.#settings.space !== id) await this.#set("space", id);
   }
 
+  /** Create a space held, for now, only here: the browser is asked to keep this origin's storage. */
   async createSpace(name: string): Promise<Space> {
-    const space = await this.node.createSpace(name);
+    const space = await this.node.createSpace(name, { deviceName: deviceName(this.did) });
+    await askPersistence();
     await this.openSpace(space.id);
     return space;
   }
@@ -181,7 +197,7 @@ export class BrowserNode {
    * which delegate to this device under that name). The peers it names are
    * dialed; resolves once a member served the space, which may be much later.
    */
-  async join(text: string, name = deviceName()): Promise<Space> {
+  async join(text: string, name = deviceName(this.did)): Promise<Space> {
     const invite = decodeInvite(text.trim());
     for (const p of invite.peers ?? []) if (/^(wss?|https?):\/\//.test(p)) await this.addPeer(p, false);
     if (!this.node.space(invite.space) && !this.pendingJoins.some((j) => j.space === invite.space)) {
@@ -214,8 +230,12 @@ export class BrowserNode {
   }
 }
 
-/** How this device names itself, unless told otherwise, in the delegation it receives when it joins. */
-export function deviceName(): string {
+/**
+ * How this device names itself, unless told otherwise, in the delegation it
+ * receives when it joins or creates a space: browser and system, and the
+ * end of its DID, so two browsers of the same kind are told apart.
+ */
+export function deviceName(did: string): string {
   const ua = navigator.userAgent;
   const browser = /Firefox\//.test(ua)
     ? "Firefox"
@@ -233,5 +253,5 @@ export function deviceName(): string {
     : /Windows/.test(ua)
     ? "Windows"
     : "Linux";
-  return `${browser} on ${os}`;
+  return `${browser} on ${os} (${did.slice(-4)})`;
 }

@@ -14,6 +14,7 @@ import { Header } from "./header.tsx";
 import { Nav } from "./nav.tsx";
 import { Notices, type ShownNotice } from "./notices.tsx";
 import { StandingBanner } from "./standing-banner.tsx";
+import { BackupBanner } from "./backup-banner.tsx";
 import { Board } from "./views/board.tsx";
 import { Capabilities } from "./views/capabilities.tsx";
 import { Diagnostics } from "./views/diagnostics.tsx";
@@ -28,8 +29,15 @@ import { Spaces } from "./views/spaces.tsx";
 import { TaskList } from "./views/task-list.tsx";
 import { Welcome } from "./views/welcome.tsx";
 import { TaskDetail } from "./task/task-detail.tsx";
+import { RunsView } from "./runs/runs-view.tsx";
+import { Inbox } from "./views/inbox.tsx";
 
 let noticeIds = 0;
+/** Notices shown at once; older ones give way. */
+const MAX_NOTICES = 3;
+/** How long a confirmation stays, and an error (long enough to read, or to dismiss by hand). */
+const INFO_MS = 5000;
+const ERROR_MS = 12_000;
 
 export function App(props: { bn: BrowserNode }) {
   const { bn } = props;
@@ -40,8 +48,12 @@ export function App(props: { bn: BrowserNode }) {
 
   const notify = useCallback((n: Notice) => {
     const id = ++noticeIds;
-    setNotices((list) => [...list.slice(-4), { ...n, id }]);
-    if (!n.error) setTimeout(() => setNotices((list) => list.filter((x) => x.id !== id)), 5000);
+    // The same message again is counted on the one already shown, which starts its time over.
+    setNotices((list) => {
+      const same = list.find((x) => x.text === n.text && !x.error === !n.error);
+      return [...list.filter((x) => x !== same), { ...n, id, count: (same?.count ?? 0) + 1 }].slice(-MAX_NOTICES);
+    });
+    setTimeout(() => setNotices((list) => list.filter((x) => x.id !== id)), n.error ? ERROR_MS : INFO_MS);
   }, []);
   const ctx = useMemo(() => ({ bn, notify }), [bn, notify]);
 
@@ -90,6 +102,8 @@ export function App(props: { bn: BrowserNode }) {
       </section>
     );
   } else if (route.view === "task") view = <TaskDetail space={space} id={route.task} />;
+  else if (route.view === "inbox") view = <Inbox space={space} />;
+  else if (route.view === "runs") view = <RunsView space={space} query={route.query} />;
   else if (route.view === "board") view = <Board space={space} />;
   else if (route.view === "graph") view = <Graph space={space} />;
   else if (route.view === "people") view = <People space={space} />;
@@ -111,9 +125,10 @@ export function App(props: { bn: BrowserNode }) {
         Skip to content
       </a>
       <Header space={context} openCommands={() => setCommands(true)} />
-      <Nav route={route} space={context?.id} />
+      <Nav route={route} space={context} />
       <main id="main" tabIndex={-1}>
         {space && <StandingBanner space={space} />}
+        {space && <BackupBanner space={space} />}
         <InvitesWaiting />
         {view}
       </main>

@@ -1,9 +1,15 @@
-/** The views, as a navigation list; the current one is marked for assistive technology too. */
+/** The views, as a navigation list; the current one is marked for assistive technology too, the inbox counted. */
+import type { Space } from "#protocol/space";
 import type { Route, SpaceView } from "../model/route.ts";
 import { spaceHref } from "../model/route.ts";
+import { useTick } from "../model/hooks.ts";
+import { useApp } from "./context.ts";
+import { inbox } from "./views/inbox.tsx";
 
 const VIEWS: [SpaceView, string][] = [
   ["tasks", "Tasks"],
+  ["inbox", "Inbox"],
+  ["runs", "Runs"],
   ["board", "Board"],
   ["graph", "Graph"],
   ["people", "People"],
@@ -12,20 +18,35 @@ const VIEWS: [SpaceView, string][] = [
   ["diagnostics", "Diagnostics"],
 ];
 
-export function Nav(props: { route: Route; space?: string }) {
+export function Nav(props: { route: Route; space?: Space }) {
   const current = props.route.view === "task" ? "tasks" : props.route.view;
-  const link = (href: string, view: string, label: string) => (
+  const link = (href: string, view: string, label: string, extra?: preact.ComponentChildren) => (
     <li key={view}>
-      <a href={href} aria-current={current === view ? "page" : undefined}>{label}</a>
+      <a href={href} aria-current={current === view ? "page" : undefined}>{label}{extra}</a>
     </li>
   );
+  const space = props.space;
   return (
     <nav class="views" aria-label="Views">
       <ul>
-        {props.space && VIEWS.map(([view, label]) => link(spaceHref(props.space!, view), view, label))}
+        {space &&
+          VIEWS.map(([view, label]) =>
+            link(spaceHref(space.id, view), view, label, view === "inbox" ? <InboxCount space={space} /> : undefined)
+          )}
         {link("#/spaces", "spaces", "Spaces")}
         {link("#/settings", "settings", "Settings")}
       </ul>
     </nav>
   );
+}
+
+/**
+ * Counted every few seconds rather than on every change: a sync delivers
+ * thousands of changes, and the count reads every task.
+ */
+function InboxCount(props: { space: Space }) {
+  const { bn } = useApp();
+  useTick(2000);
+  const n = inbox(props.space, bn.did).length;
+  return n > 0 ? <span class="count-badge" data-inbox-count={n} aria-label={`, ${n} waiting`}>{n}</span> : null;
 }

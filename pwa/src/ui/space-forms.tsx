@@ -7,7 +7,7 @@ import { useAction, useApp } from "./context.ts";
 export function JoinForm(props: { initial?: string }) {
   const { bn, notify } = useApp();
   const [text, setText] = useState(props.initial ?? "");
-  const [name, setName] = useState(deviceName);
+  const [name, setName] = useState(() => deviceName(bn.did));
   const [busy, setBusy] = useState(false);
   return (
     <form
@@ -16,7 +16,7 @@ export function JoinForm(props: { initial?: string }) {
       onSubmit={async (e) => {
         e.preventDefault();
         setBusy(true);
-        const joining = bn.join(text, name.trim() || deviceName());
+        const joining = bn.join(text, name.trim() || deviceName(bn.did));
         // A bad invite fails at once; a good one waits (maybe offline) until a member serves the space.
         const settled = await Promise.race([
           joining.then(() => true, (err: Error) => {

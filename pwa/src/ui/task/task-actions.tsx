@@ -3,7 +3,9 @@
  * offered only if this device's delegation covers its command (otherwise
  * shown disabled, saying which command is missing). Every click is a
  * signed operation; a refusal by the verifier or the reducer is announced
- * with its reason.
+ * with its reason. Once this device holds the lease, where Claim was says
+ * so (it is not a button), and Renew lease comes last: clicks that kept
+ * coming at Claim's place never renew by accident.
  */
 import type { Space } from "#protocol/space";
 import { type TaskView, TERMINAL } from "#protocol/tasks";
@@ -42,11 +44,11 @@ export function TaskActions(props: { space: Space; task: TaskView }) {
     });
   }
   if (mine) {
-    list.push({ key: "renew", label: "Renew lease", command: Commands.taskRenew, done: `Renewed ${id}` });
     if (status === "claimed") {
       list.push({ key: "start", label: "Start", command: Commands.taskStart, done: `${id} is running` });
     }
     list.push({ key: "release", label: "Release", command: Commands.taskRelease, done: `Released ${id}` });
+    list.push({ key: "renew", label: "Renew lease", command: Commands.taskRenew, done: `Renewed ${id}` });
   }
   if (status === "review") {
     list.push({ key: "approve", label: "Approve", command: Commands.taskReview, done: `Approved ${id}` });
@@ -60,6 +62,7 @@ export function TaskActions(props: { space: Space; task: TaskView }) {
   if (list.length === 0) return null;
   return (
     <div class="actions" role="group" aria-label="Task actions">
+      {mine && <span class="action held" data-held>You hold the lease</span>}
       {list.map((a) => {
         const allowed = can(space, bn.did, a.command);
         const why = !allowed ? missing(space, bn.did, a.command) : a.blocked;

@@ -3,12 +3,13 @@
  * lease, comments, runs and artifacts, and the signed history behind it.
  * The id in the URL may be a prefix; it resolves if it is unambiguous.
  */
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Space } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
 import { can } from "../../model/can.ts";
 import { spaceHref } from "../../model/route.ts";
 import { resolveTask } from "../../model/task-ref.ts";
+import { rememberTask } from "../../model/search.ts";
 import { useApp, useSpace } from "../context.ts";
 import { dateTime, namesOf, who } from "../format.ts";
 import { Status, TaskId } from "../task-bits.tsx";
@@ -19,6 +20,7 @@ import { TaskHistory } from "./task-history.tsx";
 import { TaskLease } from "./task-lease.tsx";
 import { TaskDeps, TaskLabels } from "./task-links.tsx";
 import { TaskRuns } from "./task-runs.tsx";
+import { TitleConflict } from "./title-conflict.tsx";
 
 export function TaskDetail(props: { space: Space; id: string }) {
   const { bn } = useApp();
@@ -33,6 +35,9 @@ export function TaskDetail(props: { space: Space; id: string }) {
     problem = (e as Error).message;
   }
   const task = id ? props.space.task(id) : undefined;
+  useEffect(() => {
+    if (id) rememberTask(id);
+  }, [id]);
   if (!task) {
     return (
       <section class="stack">
@@ -56,6 +61,7 @@ export function TaskDetail(props: { space: Space; id: string }) {
           )}
         </div>
       )}
+      <TitleConflict space={props.space} task={task} names={names} />
       <div class="row wrap">
         <Status status={task.effectiveStatus} />
         {task.effectiveStatus !== task.status && <span class="hint">(recorded as {task.status}; its lease lapsed)

@@ -9,13 +9,17 @@
  * here if this tab ran the job, else fetched by CID from the peers it is
  * connected to, checked against the CID) is verified in the browser —
  * signature, statement and the runner's run capability in the space.
+ * Each output downloads by CID (from this browser if it has it, else from
+ * the mesh, checked against the CID); Stop and Re-run are the Runs view's.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
+import { WeftError } from "#protocol";
 import type { LogLine } from "#protocol/runner";
 import { podOf, runLog } from "#protocol/scheduler";
 import type { Space } from "#protocol/space";
 import type { Task, TaskView } from "#protocol/tasks";
-import { useApp } from "../context.ts";
+import { useAction, useApp } from "../context.ts";
+import { RunControls } from "../runs/run-controls.tsx";
 import { dateTime, mb, who } from "../format.ts";
 
 /** Lines kept on screen; older ones are dropped (the runner keeps its own bounded log). */
@@ -84,6 +88,10 @@ function RunFacts(
         <span class="tag">{pod.state}</span>
         {pod.node && ` on ${who(pod.node, props.names, bn.did)}`}
         {local && <span class="tag">this tab</span>}
+      </dd>
+      <dt>Control</dt>
+      <dd>
+        <RunControls space={props.space} task={props.task} state={pod.state} open />
       </dd>
       <dt>Program</dt>
       <dd>
@@ -212,7 +220,12 @@ function RunLogView(props: { space: Space; task: TaskView }) {
 
 type Provenance =
   | { state: "checking" }
-  | { state: "verified"; mine: boolean; runner: string; outputs: { path: string; size: number; cid: string }[] }
+  | {
+    state: "verified";
+    mine: boolean;
+    runner: string;
+    outputs: { path: string; size: number; cid: string; mediaType: string }[];
+  }
   | { state: "invalid"; why: string }
   | { state: "unchecked" };
 
@@ -243,7 +256,7 @@ function ManifestItem(props: { space: Space; cid: string }) {
           state: "verified",
           mine: v.manifest.runner.did === bn.node.did,
           runner: v.manifest.runner.did,
-          outputs: v.manifest.outputs.map((o) => ({ path: o.path, size: o.size, cid: o.cid })),
+          outputs: v.manifest.outputs.map((o) => ({ path: o.path, size: o.size, cid: o.cid, mediaType: o.mediaType })),
         } as const;
       } catch (e) {
         return { state: "invalid", why: (e as Error).message } as const;
@@ -260,12 +273,47 @@ function ManifestItem(props: { space: Space; cid: string }) {
         <ul>
           {p.outputs.map((o) => (
             <li key={o.path}>
-              <code>{o.path}</code> ({o.size} bytes) <code class="hint">{o.cid}</code>
+              <code>{o.path}</code> ({o.size} bytes) <code class="hint">{o.cid}</code>{" "}
+              <Download cid={o.cid} name={o.path} type={o.mediaType} />
             </li>
           ))}
         </ul>
       )}
     </li>
+  );
+}
+
+/** Save an output: its bytes by CID from here or the mesh (checked against the CID on arrival). */
+function Download(props: { cid: string; name: string; type: string }) {
+  const { bn } = useApp();
+  const { busy, run } = useAction();
+  return (
+    <button
+      type="button"
+      class="link"
+      data-download={props.name}
+      disabled={busy}
+      onClick={() =>
+        void run(async () => {
+          const bytes = await bn.db.get("blobs", props.cid) ??
+            await bn.node.fetchBlob(props.cid, AbortSignal.timeout(60_000));
+          if (!bytes) {
+            throw new WeftError(
+              "NotFound",
+              "artifact/unreachable",
+              `no connected node has ${props.name} (${props.cid}) right now: connect to the node that ran it`,
+            );
+          }
+          const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: props.type }));
+          const a = document.createElement("a");
+          a.href = url;
+          a.download = props.name.split("/").at(-1)!;
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        })}
+    >
+      Download
+    </button>
   );
 }
 

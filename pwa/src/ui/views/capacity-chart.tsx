@@ -2,6 +2,9 @@
  * A small live line chart: one line per node over the last minutes, drawn
  * in SVG from the samples the capacity log keeps. The figures it shows are
  * also in the table beside it, so the chart is described, not read out.
+ * The axis goes to `max` (the scale's natural top, e.g. 100 % × cores) or
+ * higher when a sample is above it (load can exceed the cores): a value is
+ * never drawn past the axis or clipped to it.
  */
 import { HISTORY_MS, type Sample } from "../../model/capacity.ts";
 
@@ -14,18 +17,25 @@ export function CapacityChart(props: {
   unit: string;
   series: { node: string; label: string; samples: readonly Sample[] }[];
   value(s: Sample): number;
+  /** The axis's top, unless a sample is higher. */
   max?: number;
   now: number;
 }) {
   const { series, value, now } = props;
   const all = series.flatMap((s) => s.samples.map(value));
-  const max = props.max ?? Math.max(1, ...all) * 1.1;
+  const top = Math.max(1, ...all);
+  const max = props.max !== undefined && top <= props.max ? props.max : top * 1.1;
   const x = (at: number) => PAD + ((at - (now - HISTORY_MS)) / HISTORY_MS) * (WIDTH - 2 * PAD);
-  const y = (v: number) => HEIGHT - PAD - (Math.min(v, max) / max) * (HEIGHT - 2 * PAD);
+  const y = (v: number) => HEIGHT - PAD - (v / max) * (HEIGHT - 2 * PAD);
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`${props.title}, last ten minutes`}>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        data-axis-max={max}
+        role="img"
+        aria-label={`${props.title}, last ten minutes`}
+      >
         <line x1={PAD} y1={HEIGHT - PAD} x2={WIDTH - PAD} y2={HEIGHT - PAD} class="axis" />
         <line x1={PAD} y1={PAD} x2={PAD} y2={HEIGHT - PAD} class="axis" />
         <text x={PAD - 4} y={PAD + 4} class="tick" text-anchor="end">{fmt(max)}</text>
@@ -47,7 +57,7 @@ export function CapacityChart(props: {
       </svg>
       <ul class="legend">
         {series.map((s, i) => (
-          <li key={s.node}>
+          <li key={s.node} data-value={s.samples.length > 0 ? value(s.samples[s.samples.length - 1]) : undefined}>
             <span class={`swatch l${i % 6}`} aria-hidden="true" /> {s.label}
             {s.samples.length > 0 && ` — ${fmt(value(s.samples[s.samples.length - 1]))} ${props.unit}`}
           </li>

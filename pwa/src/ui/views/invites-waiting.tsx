@@ -7,7 +7,6 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { navigate, spaceHref } from "../../model/route.ts";
-import { deviceName } from "../../node/browser-node.ts";
 import { invitesWaiting, peerDid, type WaitingInvite } from "../../node/invite-mailbox.ts";
 import { servingPeer } from "../../node/peer-url.ts";
 import { useApp } from "../context.ts";
@@ -66,7 +65,7 @@ export function InvitesWaiting() {
             onClick={async () => {
               setJoining(i.space);
               try {
-                const space = await bn.join(i.invite, deviceName());
+                const space = await bn.join(i.invite);
                 notify({ text: `Joined ${space.name}` });
                 navigate(spaceHref(space.id, "tasks"));
               } catch (e) {

@@ -35,7 +35,7 @@ export function Pair(props: { code?: string }) {
       setState({ text: "This pairing link has no code: open the link the peer printed, whole.", error: true });
       return;
     }
-    const name = deviceName();
+    const name = deviceName(bn.node.did);
     void (async () => {
       try {
         const invites = await redeem(code, bn.node.did, name);

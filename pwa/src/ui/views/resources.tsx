@@ -57,11 +57,11 @@ export function Resources(props: { space: Space }) {
             </p>
             <div class="charts">
               <CapacityChart
-                title="CPU load per core"
+                title="CPU load (100 % is one core busy)"
                 unit="%"
                 series={series}
-                value={(s) => (100 * s.load) / Math.max(1, s.cores)}
-                max={100}
+                value={(s) => 100 * s.load}
+                max={100 * Math.max(1, ...adverts.map((a) => a.cpu.cores))}
                 now={now}
               />
               <CapacityChart
