@@ -7,6 +7,7 @@ import { loadConfig } from "./daemon/config.ts";
 import { startDaemon } from "./daemon/daemon.ts";
 import { createLogger } from "./daemon/logger.ts";
 import { isWeftError } from "#protocol";
+import { PAIRING_TTL_MS } from "./api/pairing.ts";
 
 export async function runDaemon(): Promise<void> {
   let config;
@@ -33,6 +34,9 @@ export async function runDaemon(): Promise<void> {
       `  p2p         ${daemon.node.libp2p?.getMultiaddrs().join("  ") ?? "-"}`,
       `  data        ${config.home}`,
       `  admin token the CLI uses ${config.home}/cli.json; for curl: npx weft token GET /v1/node`,
+      "",
+      `To make this browser a device of this peer's spaces, open (once, within ${PAIRING_TTL_MS / 60_000} minutes):`,
+      `    ${daemon.pairingLink()}`,
       "",
     ].join("\n"),
   );

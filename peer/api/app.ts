@@ -22,6 +22,9 @@ import { SPACE_COMMANDS } from "./credentials.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
+import { mintSyncToken } from "./sync-tokens.ts";
+import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,6 +45,8 @@ export interface ApiContext {
   scheduler?: Scheduler;
   /** The node's artifacts, served under /v1/spaces/:space/artifacts. */
   artifacts?: ArtifactService;
+  /** One-time pairing codes for browsers (a fresh table if not given). */
+  pairings?: Pairings;
   /** The dashboard's files, served at every path the API does not claim. */
   dashboard?(pathname: string): Promise<Response>;
   log?(msg: string, fields: Record<string, unknown>): void;
@@ -120,6 +125,7 @@ function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: num
 
 export function createApi(ctx: ApiContext): Hono {
   const { node } = ctx;
+  const pairings = ctx.pairings ?? new Pairings();
   const app = new Hono();
 
   const handlers: Record<string, Handler> = {
@@ -248,6 +254,29 @@ export function createApi(ctx: ApiContext): Hono {
       const invite = await node.invite(space!.id, { ...b, command, ...bounds });
       return c.json({ invite }, 201);
     },
+    "POST /v1/pairings": (c) => {
+      const { code, expiresAt } = pairings.mint();
+      return c.json({ url: pairingLink(new URL(c.req.url).origin, code), expiresAt }, 201);
+    },
+    "POST /v1/pair": async (c, { body }) => {
+      const { code, audience, name } = body as { code: string; audience: string; name?: string };
+      pairings.redeem(code);
+      return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, syncUrlOf(c)) }, 201);
+    },
+    "GET /v1/identity": (c) => c.json({ did: node.did }),
+    "GET /v1/invites": async (c) => {
+      const url = new URL(c.req.url);
+      const did = await ctx.auth.self(c.req.header("authorization"), Commands.inviteRead, {
+        method: "GET",
+        path: url.pathname + url.search,
+      });
+      return c.json({ invites: invitesFor(node.spaces(), did, syncUrlOf(c)) });
+    },
+    "POST /v1/spaces/:space/sync-tokens": async (c, { space, body, chain }) => {
+      const minted = await mintSyncToken(space!, node.signer, chain!, body as { expiration?: number; name?: string });
+      const url = `${syncUrlOf(c)}?token=${encodeURIComponent(minted.token)}`;
+      return c.json({ ...minted, url, documentUrl: space!.url }, 201);
+    },
     "GET /v1/spaces/:space/capabilities": (c, { space }) =>
       c.json({
         capabilities: [...space!.authority.delegations].map((d) => ({
@@ -345,6 +374,12 @@ export function createApi(ctx: ApiContext): Hono {
   }
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
   return app;
+}
+
+/** This node's sync endpoint, as the client reached it. */
+function syncUrlOf(c: Context): string {
+  const origin = new URL(c.req.url);
+  return `${origin.protocol === "https:" ? "wss" : "ws"}://${origin.host}/v1/sync`;
 }
 
 /** A task that is a run, or 404. */

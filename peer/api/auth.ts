@@ -25,6 +25,7 @@ import { OPS } from "#protocol/tasks";
 import { HttpError } from "./errors.ts";
 import type { StockGrant } from "#protocol/sync";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
+import { isStandingSyncToken } from "./sync-tokens.ts";
 import type { RouteDef } from "./routes.ts";
 
 export interface Bearer {
@@ -98,6 +99,8 @@ export class ReplayCache {
 export class ApiAuthority {
   readonly #node: WeftNode;
   readonly #nodeValidator: Validator;
+  /** For bearers principals sign about themselves: nothing is trusted but their own key. */
+  readonly #selfValidator: Validator;
   readonly #replays: ReplayCache;
   /** Node-level delegations revoked (e.g. a leaked CLI token). */
   readonly nodeRevocations = new MemoryRevocationStore();
@@ -105,6 +108,7 @@ export class ApiAuthority {
   constructor(node: WeftNode, verifier?: Verifier, replays = new ReplayCache()) {
     this.#node = node;
     this.#replays = replays;
+    this.#selfValidator = new Validator({ proofs: new MemoryProofStore(), verifier });
     this.#nodeValidator = new Validator({
       proofs: new MemoryProofStore(),
       revocations: this.nodeRevocations,
@@ -164,6 +168,37 @@ export class ApiAuthority {
   }
 
   /**
+   * Check a bearer a principal signs about itself, with no proofs: an
+   * invocation of `command` whose issuer is its subject, addressed to this
+   * node, naming the request, short-lived and used once. Resolves to the
+   * principal's DID; what it may see is then only what concerns it.
+   */
+  async self(header: string | undefined | null, command: string, request: { method: string; path: string }) {
+    const bearer = await readBearer(header);
+    const { invocation } = await this.#selfValidator.validate(bearer.invocation, { audience: this.#node.did });
+    if (invocation.prf.length !== 0 || invocation.iss !== invocation.sub || invocation.aud !== this.#node.did) {
+      throw new UcanError(
+        "InvalidClaim",
+        "sign this request yourself, about yourself (sub = iss, no proofs), to this node",
+      );
+    }
+    if (invocation.cmd !== command) {
+      throw new UcanError("InvalidClaim", `this route needs an invocation of ${command}, not ${invocation.cmd}`);
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+      throw new UcanError("InvalidPayload", `an API invocation must expire within ${MAX_QUERY_TTL_SECONDS} s`);
+    }
+    const want = requestArgs(request.method, request.path);
+    const args = invocation.args;
+    if (Object.keys(args).length !== 2 || args.method !== want.method || args.path !== want.path) {
+      throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
+    }
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    return invocation.iss;
+  }
+
+  /**
    * Check the token a stock automerge-repo client puts in its WebSocket URL
    * (`/v1/sync?token=…`): an invocation of /weft/space/sync on a space this
    * node is in, addressed to this node, naming GET /v1/sync. Resolves to
@@ -182,10 +217,6 @@ export class ApiAuthority {
     if (invocation.cmd !== Commands.spaceSync) {
       throw new UcanError("InvalidClaim", `a sync token invokes ${Commands.spaceSync}`);
     }
-    const nowSec = Math.floor(Date.now() / 1000);
-    if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
-      throw new UcanError("InvalidPayload", `a sync token must expire within ${MAX_QUERY_TTL_SECONDS} s`);
-    }
     const want = requestArgs("GET", "/v1/sync");
     if (
       invocation.args.method !== want.method || invocation.args.path !== want.path ||
@@ -193,8 +224,22 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", "a sync token names GET /v1/sync");
     }
-    await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    const lapses = Math.min(invocation.exp, chainExpiry(proofs) ?? invocation.exp);
+    // A token minted by POST /v1/spaces/:space/sync-tokens may be used again until it expires
+    // (revocable by its delegation); any other works once, within minutes.
+    const nowSec = Math.floor(Date.now() / 1000);
+    if (!isStandingSyncToken(space, invocation, proofs)) {
+      if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+        throw new UcanError(
+          "InvalidPayload",
+          `a self-made sync token must expire within ${MAX_QUERY_TTL_SECONDS} s; ` +
+            "for one a client can reconnect with for hours, ask the peer: weft token --sync",
+        );
+      }
+      await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+    }
+    // Both paths above hold an `exp` (a standing token's is bounded by its delegation's).
+    const exp = invocation.exp!;
+    const lapses = Math.min(exp, chainExpiry(proofs) ?? exp);
     return {
       spaces: new Set([space.id]),
       who: invocation.iss,

@@ -224,6 +224,14 @@ export const ROUTES: RouteDef[] = [
     }),
   },
   {
+    method: "POST",
+    path: "/v1/spaces/:space/sync-tokens",
+    summary:
+      "A sync token for stock automerge-repo clients (`/v1/sync?token=`): usable again until it expires (12 h by default, 30 days at most), ended by revoking its `cid`",
+    auth: q(Commands.spaceAdmin),
+    body: object({ expiration: optional(int(0, 2 ** 40)), name: optional(plainName(64)) }),
+  },
+  {
     method: "GET",
     path: "/v1/spaces/:space/capabilities",
     summary: "Delegations in the space",
@@ -250,6 +258,37 @@ export const ROUTES: RouteDef[] = [
       "Revoke a delegation: its holder loses access now; what it signed before stays. `voidSince` (ISO 8601) also voids what it signed from then on (a stolen key)",
     auth: q(Commands.spaceAdmin),
     body: object({ voidSince: optional(isoTime) }),
+  },
+
+  {
+    method: "GET",
+    path: "/v1/identity",
+    summary: "This node's DID (public: it is also its libp2p PeerId), for clients that sign requests to it",
+    auth: { kind: "none" },
+  },
+  {
+    method: "GET",
+    path: "/v1/invites",
+    summary:
+      "Invites addressed to the caller, in this node's spaces; the bearer is the caller's own invocation of /weft/invite/read on its DID (no proofs)",
+    auth: { kind: "none" },
+  },
+  {
+    method: "POST",
+    path: "/v1/pairings",
+    summary: "A one-time, short-lived link that makes a browser a device of this node's spaces (node admins only)",
+    auth: q(Commands.nodeAdmin, "node"),
+  },
+  {
+    method: "POST",
+    path: "/v1/pair",
+    summary: "Redeem a pairing code: invites addressed to `audience` as a device in this node's spaces (once per code)",
+    auth: { kind: "none" },
+    body: object({
+      code: required(str(43, 43, /^[A-Za-z0-9_-]+$/)),
+      audience: required(did),
+      name: optional(plainName(64)),
+    }),
   },
 
   {

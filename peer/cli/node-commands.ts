@@ -1,9 +1,10 @@
 /**
- * `weft join`, `weft peers`, `weft capacity`, `weft token`: this peer's
- * connections, the capacity the mesh advertises, and bearers for curl.
+ * `weft join`, `weft peers`, `weft capacity`, `weft token`, `weft pair`:
+ * this peer's connections, the capacity the mesh advertises, bearers for
+ * curl, sync URLs for stock clients and pairing links for browsers.
  */
-import { need, str } from "./args.ts";
-import type { Command } from "./command.ts";
+import { enc, need, plainNameArg, seconds, str, Usage } from "./args.ts";
+import { type Command, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 
 export const NODE_COMMANDS: Record<string, Command> = {
@@ -57,11 +58,45 @@ export const NODE_COMMANDS: Record<string, Command> = {
     },
   },
   token: {
-    usage: "weft token [METHOD PATH]",
-    summary: "Print a one-use bearer for an API request (default: GET /v1/node), e.g. for curl",
-    async run(a, _v, io) {
-      const bearer = await (await io.client()).bearer((a[0] ?? "GET").toUpperCase(), a[1] ?? "/v1/node");
-      io.print({ bearer }, () => bearer);
+    usage: "weft token [METHOD PATH] | weft token --sync [--expires 12h] [--name <n>]",
+    summary:
+      "Print a one-use bearer for an API request (default: GET /v1/node), e.g. for curl; with --sync, a revocable sync URL a stock automerge-repo client can reconnect with until it expires",
+    options: { sync: { type: "boolean" }, expires: { type: "string" }, name: { type: "string" } },
+    async run(a, v, io) {
+      if (!v.sync) {
+        if (str(v, "expires") || str(v, "name")) throw new Usage("--expires and --name go with --sync");
+        const bearer = await (await io.client()).bearer((a[0] ?? "GET").toUpperCase(), a[1] ?? "/v1/node");
+        return io.print({ bearer }, () => bearer);
+      }
+      if (a.length > 0) throw new Usage("weft token --sync takes no METHOD PATH: it is for GET /v1/sync");
+      const space = await resolveSpace(io, v);
+      const expires = str(v, "expires");
+      const name = str(v, "name");
+      const r = await (await io.client()).request<
+        { url: string; cid: string; expiration: number; documentUrl: string }
+      >(
+        "POST",
+        `/v1/spaces/${enc(space)}/sync-tokens`,
+        {
+          ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
+          ...(name ? { name: plainNameArg(name, "--name", 64) } : {}),
+        },
+      );
+      io.print(r, () =>
+        [
+          r.url,
+          `  document  ${r.documentUrl}`,
+          `  expires   ${new Date(r.expiration * 1000).toISOString()}`,
+          `  revoke    weft cap revoke ${r.cid}`,
+        ].join("\n"));
+    },
+  },
+  pair: {
+    usage: "weft pair",
+    summary: "Print a one-time link (15 min) that makes a browser a device of this peer's spaces",
+    async run(_a, _v, io) {
+      const r = await (await io.client()).request<{ url: string; expiresAt: number }>("POST", "/v1/pairings");
+      io.print(r, () => r.url);
     },
   },
 };

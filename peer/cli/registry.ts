@@ -61,6 +61,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["artifact get", artifact],
   ["artifact verify", artifact],
   ["token", node],
+  ["pair", node],
 ]);
 
 /** The command called `name`, loading only its area. */

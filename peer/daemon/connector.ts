@@ -2,7 +2,13 @@
  * Keeping a peer connected to the addresses it was told about (bootstrap
  * peers, `weft join`): libp2p multiaddrs are redialed with exponential
  * backoff whenever the connection drops; ws:// URLs go to the WebSocket
- * transport, which reconnects by itself.
+ * transport, which reconnects by itself. A ws:// URL is dialed as a carrier
+ * (a relay, deploy/relay/README.md): the operator chose it, so the spaces it
+ * accepts this node's proofs for are shared with it though it is no member.
+ * A relay needs that to host a space (a member peer at such a URL shares the
+ * space with us either way). Whatever answers at the URL can read what it is
+ * given, not forge it (every operation is signed): join only relays you trust
+ * with your spaces' documents, and restrict a relay with WEFT_RELAY_SPACES.
  */
 import { multiaddr } from "@multiformats/multiaddr";
 import type { WeftLibp2p } from "#protocol/node";
@@ -30,7 +36,7 @@ export class Connector {
   /** Connect now (resolving when the first attempt settles) and keep reconnecting after. */
   async add(address: string): Promise<void> {
     if (/^wss?:\/\//.test(address)) {
-      this.#ws.connectTo(address);
+      this.#ws.connectTo(address, { carrier: true });
       return;
     }
     if (!this.#libp2p) throw new WeftError("NoLibp2p", "p2p/disabled", "this node has no libp2p transports");

@@ -33,6 +33,7 @@ import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { VERSION } from "../version.ts";
 import { staticFiles } from "../http/static.ts";
+import { pairingLink, Pairings } from "../api/pairing.ts";
 import { fileURLToPath } from "node:url";
 
 export interface Daemon {
@@ -43,6 +44,8 @@ export interface Daemon {
   log: Logger;
   artifacts: ArtifactService;
   runs: Runs;
+  /** A fresh one-time link that makes a browser a device of this peer's spaces. */
+  pairingLink(): string;
   stop(): Promise<void>;
 }
 
@@ -86,7 +89,9 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   const replays = await ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000));
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   let ready = false;
+  const pairings = new Pairings();
   const app = createApi({
+    pairings,
     node,
     auth,
     name: config.name,
@@ -163,6 +168,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     log,
     artifacts,
     runs,
+    pairingLink: () => pairingLink(url, pairings.mint().code),
     stop: () =>
       stopping ??= (async () => {
         ready = false;

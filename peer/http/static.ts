@@ -58,7 +58,7 @@ export function staticFiles(root: string): (pathname: string) => Promise<Respons
     if (!body) {
       return new Response(
         "<!doctype html><meta charset=utf-8><title>Weft</title><h1>Weft peer</h1>" +
-          "<p>The dashboard is not built on this machine: run <code>npm run build:pwa</code>, then reload.</p>" +
+          "<p>The dashboard is not built on this machine (<code>npm install</code> builds it unless scripts were skipped): run <code>npm run build:pwa</code>, then reload.</p>" +
           '<p>The API is at <a href="/openapi.json">/openapi.json</a>.</p>',
         { status: 200, headers: { "content-type": "text/html; charset=utf-8" } },
       );

@@ -54,6 +54,12 @@ export const Commands = {
   patchPropose: "/weft/patch/propose",
   patchMerge: "/weft/patch/merge",
 
+  /**
+   * Ask a peer for the invites addressed to oneself, invoked on one's own DID
+   * (issuer = subject, no proofs): a browser collects what `weft space invite --to` made for it.
+   */
+  inviteRead: "/weft/invite/read",
+
   /** A node's own API, invoked on the node's DID: read its state (peers, capacity, spaces). */
   nodeRead: "/weft/node/read",
   /** Create and join spaces, mint tokens: the node's operator. */

@@ -23,6 +23,7 @@ export type Route =
   | { view: "spaces" }
   | { view: "settings" }
   | { view: "join"; invite?: string }
+  | { view: "pair"; code?: string }
   | { view: SpaceView; space: string; query: URLSearchParams }
   | { view: "task"; space: string; task: string };
 
@@ -32,6 +33,7 @@ export function parseRoute(hash: string): Route {
   const query = new URLSearchParams(search);
   if (parts[0] === "spaces") return { view: "spaces" };
   if (parts[0] === "settings") return { view: "settings" };
+  if (parts[0] === "pair") return { view: "pair", ...(query.get("code") ? { code: query.get("code")! } : {}) };
   if (parts[0] === "join") return { view: "join", ...(query.get("invite") ? { invite: query.get("invite")! } : {}) };
   if (parts[0] === "s" && parts[1]) {
     if (parts[2] === "task" && parts[3]) return { view: "task", space: parts[1], task: parts[3] };

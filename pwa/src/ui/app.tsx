@@ -20,6 +20,8 @@ import { Capabilities } from "./views/capabilities.tsx";
 import { Diagnostics } from "./views/diagnostics.tsx";
 import { Graph } from "./views/graph.tsx";
 import { Join } from "./views/join.tsx";
+import { Pair } from "./views/pair.tsx";
+import { InvitesWaiting } from "./views/invites-waiting.tsx";
 import { People } from "./views/people.tsx";
 import { Resources } from "./views/resources.tsx";
 import { SettingsView } from "./views/settings.tsx";
@@ -84,6 +86,7 @@ export function App(props: { bn: BrowserNode }) {
   if (route.view === "spaces") view = <Spaces />;
   else if (route.view === "settings") view = <SettingsView />;
   else if (route.view === "join") view = <Join invite={route.invite} />;
+  else if (route.view === "pair") view = <Pair code={route.code} />;
   else if (route.view === "home") view = fallback ? null : <Welcome />;
   else if (!space) {
     view = (
@@ -126,6 +129,7 @@ export function App(props: { bn: BrowserNode }) {
       <main id="main" tabIndex={-1}>
         {space && <StandingBanner space={space} />}
         {space && <BackupBanner space={space} />}
+        <InvitesWaiting />
         {view}
       </main>
       <CommandBar open={commands} space={context} close={() => setCommands(false)} />
