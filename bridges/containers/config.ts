@@ -1,0 +1,45 @@
+/**
+ * `[runners.container]` in weft.toml: which isolation backend to use, the
+ * CPU share and process count every job gets, the biggest image this node
+ * will unpack, and how long a stopped job has to exit before it is killed.
+ * Checked at the boundary, defaults filled in, unknown keys refused.
+ */
+import { int, num, object, oneOf, optional, str } from "#protocol/schema";
+
+export type Isolation = "bwrap" | "podman";
+
+export interface ContainerConfig {
+  /** "auto" prefers bubblewrap and falls back to podman. */
+  backend: "auto" | Isolation;
+  /** CPU cores each job may use (a cgroup CFS quota). */
+  cpus: number;
+  /** Processes and threads each job may have at once (the pids cgroup). */
+  pids: number;
+  /** Largest OCI archive this node unpacks, in MB. */
+  maxImageMb: number;
+  /** How long a stopped job has between SIGTERM and SIGKILL, in ms. */
+  stopGraceMs: number;
+  /** cgroup v1 directory (under each controller) that runs' groups are made in. */
+  cgroupParent: string;
+}
+
+const shape = object({
+  backend: optional(oneOf("auto", "bwrap", "podman")),
+  cpus: optional(num(0.01, 1024)),
+  pids: optional(int(8, 1_000_000)),
+  maxImageMb: optional(int(1, 1024 * 1024)),
+  stopGraceMs: optional(int(0, 60_000)),
+  cgroupParent: optional(str(1, 64, /^[A-Za-z0-9_.-]+$/)),
+});
+
+export function parseContainerConfig(raw: unknown): ContainerConfig {
+  const c = shape(raw ?? {}, "runners.container");
+  return {
+    backend: c.backend ?? "auto",
+    cpus: c.cpus ?? 1,
+    pids: c.pids ?? 256,
+    maxImageMb: c.maxImageMb ?? 2048,
+    stopGraceMs: c.stopGraceMs ?? 2000,
+    cgroupParent: c.cgroupParent ?? "weft",
+  };
+}
