@@ -2,3 +2,4 @@
 export * from "./mesh-store.ts";
 export * from "./plugin.ts";
 export * from "./runner.ts";
+export * from "./source.ts";

@@ -39,6 +39,11 @@ export const runSpecShape = object({
   })),
   /** Network access; off unless asked for (and the backend can enforce it). */
   network: optional(bool),
+  /** The source tree the run builds or works in: a packed tree (source.ts) by CID, and the git commit it came from. */
+  source: optional(object({
+    cid: required(str(1, 128)),
+    commit: optional(str(40, 64, /^[0-9a-f]+$/)),
+  })),
 });
 
 export type RunSpec = ReturnType<typeof runSpecShape>;

@@ -25,7 +25,7 @@ import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
-import { RunLog } from "./run-log.ts";
+import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
 

@@ -13,7 +13,7 @@ import process from "node:process";
 import type { Runner, RunSpec } from "../../protocol/runner/runner.ts";
 import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import type { Space } from "../../protocol/space/space.ts";
-import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
+import { createNodeWasmRunner } from "../../wasm-runners/runtime-node/runner.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
 import { advert } from "../helpers/adverts.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";

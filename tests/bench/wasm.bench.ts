@@ -27,7 +27,7 @@ import { Worker } from "node:worker_threads";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { transpileComponent } from "../../wasm-runners/core/transpile.ts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
-import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
+import { createNodeWasmRunner } from "../../wasm-runners/runtime-node/runner.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
 import { OutputBudget } from "../../wasm-runners/sandbox/budget.ts";
 import { jobImports } from "../../wasm-runners/sandbox/imports.ts";

@@ -19,7 +19,7 @@ import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
 import { eventually } from "../helpers/nodes.ts";
-import { runLog } from "../../protocol/scheduler/run-logs.ts";
+import { runLog } from "../../protocol/scheduler/run-log-service.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { appReady, openProfile, type Profile } from "./chromium.ts";

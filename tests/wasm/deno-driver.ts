@@ -5,9 +5,9 @@
  * run for the Node test to check.
  */
 import type { RunSpec } from "../../protocol/runner/runner.ts";
-import { createBrowserWasmRunner } from "../../wasm-runners/browser/runner.ts";
+import { createBrowserWasmRunner } from "../../wasm-runners/runtime-browser/runner.ts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
-import { createDenoWasmRunner } from "../../wasm-runners/deno/runner.ts";
+import { createDenoWasmRunner } from "../../wasm-runners/runtime-deno/runner.ts";
 import { buildSamples, type SampleName } from "../../wasm-runners/samples/build.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import type { Report } from "./deno-report.ts";

@@ -18,8 +18,8 @@ import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import type { LogLine, RunHandle, RunResult, RunSpec } from "../../protocol/runner/runner.ts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
-import { createDenoWasmRunner } from "../../wasm-runners/deno/runner.ts";
-import { createNodeWasmRunner } from "../../wasm-runners/node/runner.ts";
+import { createDenoWasmRunner } from "../../wasm-runners/runtime-deno/runner.ts";
+import { createNodeWasmRunner } from "../../wasm-runners/runtime-node/runner.ts";
 import { buildSamples, type Sample, type SampleName, sampleSpec } from "../../wasm-runners/samples/build.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly runner: the `Runner` for specs with `runner: "wasm"`, on
- * whatever runtime supplies the sandbox backend (node/, deno/, browser/ each
+ * whatever runtime supplies the sandbox backend (runtime-node/, runtime-deno/, runtime-browser/ each
  * have a factory that picks theirs). Runtime-agnostic: no node:*, no Deno.
  */
 import type { ContentStore, RunHandle, Runner, RunSpec } from "#protocol/runner";

@@ -2,7 +2,7 @@
  * The sandbox side of a subprocess sandbox: its one job arrives as a frame
  * on stdin, and its messages leave as frames written synchronously to
  * stdout, so log lines get out while the component is still running.
- * Runtime-agnostic: node/child.ts and deno/child.ts pass their stdio.
+ * Runtime-agnostic: runtime-node/child.ts and runtime-deno/child.ts pass their stdio.
  */
 import { encodeFrame, FrameDecoder } from "../core/frames.ts";
 import type { JobMessage } from "../core/messages.ts";

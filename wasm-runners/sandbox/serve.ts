@@ -1,7 +1,7 @@
 /**
  * The sandbox side of a sandbox process: say "ready", take one job, run it,
- * report. Each runtime's entry point (node/child.ts and deno/child.ts
- * through serve-framed.ts, browser/worker.ts) supplies only how messages travel.
+ * report. Each runtime's entry point (runtime-node/child.ts and runtime-deno/child.ts
+ * through serve-framed.ts, runtime-browser/worker.ts) supplies only how messages travel.
  */
 import type { JobMessage, SandboxMessage } from "../core/messages.ts";
 import { runJob } from "./job.ts";

@@ -1,7 +1,7 @@
 /**
  * This tab's capacity for WebAssembly jobs, off until the user turns it on.
  * On, the tab runs the same scheduler as a headless peer
- * (protocol/scheduler) with one runner, wasm-runners/browser (each job in a
+ * (protocol/scheduler) with one runner, wasm-runners/runtime-browser (each job in a
  * Web Worker), and advertises itself on every space's gossip as an
  * ephemeral node with one slot, so placement can pick it. Programs and
  * inputs are fetched from the mesh by CID and kept in IndexedDB with the
@@ -88,7 +88,7 @@ export class CapacityOffer {
     this.#set("starting");
     try {
       const [{ createBrowserWasmRunner }, { publishRun }] = await Promise.all([
-        import("../../../wasm-runners/browser/runner.ts"),
+        import("../../../wasm-runners/runtime-browser/runner.ts"),
         import("./publish.ts"),
       ]);
       const runner = createBrowserWasmRunner({ warm: false });

@@ -4,7 +4,7 @@
  * given a directory.
  */
 import type { WasmRunner } from "../core/runner.ts";
-import { createPeerWasmRunner, type PeerWasmRunnerOptions } from "../node/runner.ts";
+import { createPeerWasmRunner, type PeerWasmRunnerOptions } from "../runtime-node/runner.ts";
 import { denoSubprocessBackend } from "./backend.ts";
 
 export type DenoWasmRunnerOptions = PeerWasmRunnerOptions;

@@ -1,0 +1,116 @@
+/**
+ * Source trees on disk, for the packing in #protocol/runner (source.ts):
+ * read a local directory, or a git commit's tree through the system git
+ * (what `git archive` would give, with the commit recorded), into entries;
+ * and write checked entries into a new directory for a run to build in.
+ */
+import { execFile, spawn } from "node:child_process";
+import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { WeftError } from "#protocol";
+import { checkSourcePath, DEFAULT_SOURCE_LIMITS, type SourceEntry, type SourceLimits } from "#protocol/runner";
+
+const run = promisify(execFile);
+
+function refused(message: string): WeftError {
+  return new WeftError("InvalidSource", "runner/source-invalid", message);
+}
+
+/**
+ * The regular files, executable bits and symlinks under `dir`, with paths relative to it. `.git` is left
+ * out; anything else that is not a file, directory or symlink (a socket, a device) is refused.
+ */
+export async function readDirectoryTree(dir: string, limits = DEFAULT_SOURCE_LIMITS): Promise<SourceEntry[]> {
+  const entries: SourceEntry[] = [];
+  let bytes = 0;
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      if (rel === "" && name === ".git") continue;
+      const path = rel === "" ? name : `${rel}/${name}`;
+      checkSourcePath(path);
+      const full = join(dir, path);
+      const st = await lstat(full);
+      if (st.isDirectory()) {
+        await walk(path);
+        continue;
+      }
+      if (entries.length >= limits.maxEntries) throw refused(`${dir} has more than ${limits.maxEntries} entries`);
+      if (st.isSymbolicLink()) entries.push({ path, kind: "symlink", target: await readlink(full) });
+      else if (st.isFile()) {
+        bytes += st.size;
+        if (bytes > limits.maxBytes) throw refused(`${dir} holds more than ${limits.maxBytes} bytes`);
+        entries.push({ path, kind: "file", executable: (st.mode & 0o100) !== 0, bytes: await readFile(full) });
+      } else throw refused(`${full} is neither a file, a directory nor a symlink; remove it or pack another tree`);
+    }
+  };
+  await walk("");
+  return entries;
+}
+
+/** Reads blobs by id through one `git cat-file --batch` process. */
+async function readBlobs(repo: string, ids: string[]): Promise<Uint8Array[]> {
+  const child = spawn("git", ["-C", repo, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (c: Buffer) => chunks.push(c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  child.stdin.end(ids.map((id) => `${id}\n`).join(""));
+  if (await exited !== 0) throw refused(`git cat-file failed in ${repo}`);
+  const out = Buffer.concat(chunks);
+  const blobs: Uint8Array[] = [];
+  let at = 0;
+  for (const id of ids) {
+    const eol = out.indexOf(10, at);
+    const [got, type, size] = out.subarray(at, eol).toString().split(" ");
+    if (got !== id || type !== "blob") throw refused(`git object ${id} is not a blob in ${repo}`);
+    blobs.push(out.subarray(eol + 1, eol + 1 + Number(size)));
+    at = eol + 1 + Number(size) + 1;
+  }
+  return blobs;
+}
+
+/** A commit's whole tree (files, executable bits, symlinks) and the full commit id; submodules are refused. */
+export async function readGitTree(
+  repo: string,
+  rev = "HEAD",
+  limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+): Promise<{ commit: string; entries: SourceEntry[] }> {
+  const commit = (await run("git", ["-C", repo, "rev-parse", "--verify", `${rev}^{commit}`]).catch(() => {
+    throw refused(`${rev} is not a commit in ${repo}`);
+  })).stdout.trim();
+  const listing = (await run("git", ["-C", repo, "ls-tree", "-r", "-z", "--full-tree", "--long", commit], {
+    maxBuffer: 64 * 1024 * 1024,
+  })).stdout.split("\0").filter((l) => l !== "");
+  if (listing.length > limits.maxEntries) throw refused(`${commit} has more than ${limits.maxEntries} entries`);
+  const rows = listing.map((line) => {
+    const tab = line.indexOf("\t");
+    const [mode, , id, size] = line.slice(0, tab).split(/ +/);
+    const path = line.slice(tab + 1);
+    if (mode === "160000") throw refused(`${path} is a submodule; Weft packs one repository's tree only`);
+    checkSourcePath(path);
+    return { mode, id, size: Number(size), path };
+  });
+  const bytes = rows.reduce((a, r) => a + (r.size || 0), 0);
+  if (bytes > limits.maxBytes) throw refused(`${commit} holds more than ${limits.maxBytes} bytes`);
+  const blobs = await readBlobs(repo, rows.map((r) => r.id));
+  const entries = rows.map((r, i): SourceEntry =>
+    r.mode === "120000"
+      ? { path: r.path, kind: "symlink", target: Buffer.from(blobs[i]).toString() }
+      : { path: r.path, kind: "file", executable: r.mode === "100755", bytes: blobs[i] }
+  );
+  return { commit, entries };
+}
+
+/** Writes checked entries (from readSource) into `dir`, which must not exist yet. */
+export async function writeSourceTree(dir: string, entries: readonly SourceEntry[]): Promise<void> {
+  await mkdir(dir, { recursive: false, mode: 0o755 });
+  for (const e of entries) {
+    const full = join(dir, e.path);
+    await mkdir(dirname(full), { recursive: true, mode: 0o755 });
+    if (e.kind === "symlink") await symlink(e.target, full);
+    else {
+      await writeFile(full, e.bytes, { flag: "wx", mode: 0o644 });
+      if (e.executable) await chmod(full, 0o755);
+    }
+  }
+}
