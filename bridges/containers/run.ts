@@ -1,6 +1,6 @@
 /**
  * One container job, from spec to result: its inputs written read-only on
- * the host, its sandbox made by the backend, its stdout and stderr streamed
+ * the host (and its source tree, if it names one, unpacked writable), its sandbox made by the backend, its stdout and stderr streamed
  * line by line, its wall time and output size enforced while it runs (the
  * whole process tree is killed), and how it ended turned into a status —
  * with its outputs described exactly and stored when it ran to the end.
@@ -9,6 +9,8 @@ import { spawn } from "node:child_process";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ContentStore, OutputFile, RunHandle, RunResult, RunSpec, RunStatus } from "#protocol/runner";
+import { readSource } from "#protocol/runner";
+import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import type { IsolationBackend, Sandbox } from "./backend.ts";
@@ -111,6 +113,11 @@ export class ContainerRun implements RunHandle {
     const outputs = join(dir, "outputs");
     await mkdir(outputs, { recursive: true });
     await this.#writeInputs(inputs);
+    const src = spec.source ? join(dir, "src") : undefined;
+    if (spec.source && src) {
+      const entries = readSource(await fetchVerified(this.#store, spec.source.cid, "source"));
+      await writeSourceTree(src, entries);
+    }
     if (this.#stopReason !== undefined) return { status: "stopped", reason: this.#stopReason, outputs: [] };
     let sandbox: Sandbox;
     try {
@@ -121,6 +128,7 @@ export class ContainerRun implements RunHandle {
         env: spec.env.map((e) => [e.name, e.value]),
         inputs,
         outputs,
+        ...(src ? { src } : {}),
         network: spec.network === true,
         memoryMb: spec.limits.memoryMb,
         fileBytes: Math.max(1, spec.limits.outputBytes),
