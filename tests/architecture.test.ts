@@ -184,7 +184,7 @@ describe("architecture", () => {
     assert.equal(asIf("bridges/x", entries, `import { Space } from "../../protocol/space/space.ts";`).length, 1);
     assert.deepEqual(asIf("bridges/x", entries, `import { Space } from "#protocol/space";`), []);
     const core = r["wasm-runners/core and wasm-runners/sandbox are runtime-free"];
-    assert.equal(asIf("wasm-runners/core", core, `import { x } from "../node/runner.ts";`).length, 1);
+    assert.equal(asIf("wasm-runners/core", core, `import { x } from "../runtime-node/runner.ts";`).length, 1);
     assert.equal(asIf("wasm-runners/sandbox", core, `const p = Deno.pid;`).length, 1);
     const protocol = r["protocol/ is pure and imports no shell or bridge"];
     assert.equal(asIf("protocol/x", protocol, `import "node:fs";`).length, 1);

@@ -12,6 +12,7 @@ import { WeftError } from "#protocol";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
 import { nameProblem } from "#protocol/schema";
+import { RUNNERS_TOML, type RunnersConfig, runnersConfig } from "./runner-plugins.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -42,6 +43,8 @@ export interface Config {
   };
   /** Where artifacts go: the local store always, and an S3-compatible bucket when one is configured. */
   artifacts: ArtifactsConfig;
+  /** Each runner kind: on or off, and its `[runners.<kind>]` settings (runner-plugins.ts). */
+  runners: RunnersConfig;
 }
 
 export class ConfigError extends WeftError {
@@ -110,14 +113,14 @@ function tags(v: unknown, source: string, key: string): string[] {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts"],
+  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "runners"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
   relay: ["spaces"],
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
-  // artifacts: checked by artifacts-config.ts
+  // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts
 };
 
 function dids(v: unknown, source: string, key: string): string[] {
@@ -202,6 +205,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     capacity: { ...DEFAULTS.capacity, slots: availableParallelism(), tags: [] },
     scheduler: { ...DEFAULTS.scheduler },
     artifacts: {},
+    runners: [],
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;
@@ -222,6 +226,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     applyToml(config, toml, path);
   }
   config.artifacts = artifactsConfig(toml, env, path);
+  config.runners = runnersConfig(toml, path);
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith("WEFT_") || value === undefined) continue;
     const apply = ENV[key];
@@ -265,5 +270,5 @@ advertise_seconds = ${DEFAULTS.capacity.advertiseSeconds}
 lease_seconds = ${DEFAULTS.scheduler.leaseSeconds}
 # A job whose claims end without a result this often (its node crashed or was killed) is marked failed for good.
 max_crashes = ${DEFAULTS.scheduler.maxCrashes}
-${ARTIFACTS_TOML}`;
+${ARTIFACTS_TOML}${RUNNERS_TOML}`;
 }

@@ -1,34 +1,23 @@
 /**
- * The peer's compute: the WASM runner for this runtime, the scheduler that
- * places and runs jobs from every space, and the capacity advert that tells
- * the mesh what this node offers. Programs and inputs are read from the
+ * The peer's compute: the runners its configuration turns on and this
+ * machine can run (runner-plugins.ts), set up with the scheduler, the
+ * capacity advert and run-log serving every node shares
+ * (protocol/scheduler/compute.ts). Programs and inputs are read from the
  * peer's artifact store, then from the mesh; outputs land in the artifact
  * store and each finished run's manifest is recorded with its result.
  */
 import { join } from "node:path";
 import type { WeftNode } from "#protocol/node";
-import { meshContentStore, type Runner } from "#protocol/runner";
-import { Scheduler, serveRunLogs } from "#protocol/scheduler";
+import { type Compute, startCompute } from "#protocol/scheduler";
 import { encodeRunLog } from "#protocol/artifacts";
-import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
-import { createNodeWasmRunner } from "../../wasm-runners/runtime-node/runner.ts";
-import { createDenoWasmRunner } from "../../wasm-runners/runtime-deno/runner.ts";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { VERSION } from "../version.ts";
-import { CapacityAdvertiser } from "./capacity.ts";
+import { measureMachine } from "./capacity.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { createRunners } from "./runner-plugins.ts";
 
-export interface Runs {
-  scheduler: Scheduler;
-  capacity: CapacityAdvertiser;
-  stop(): Promise<void>;
-}
-
-/** The WASM runner for the runtime this peer runs on (a subprocess sandbox per job on both). */
-function wasmRunner(cacheDir: string): WasmRunner {
-  return "Deno" in globalThis ? createDenoWasmRunner({ cacheDir }) : createNodeWasmRunner({ cacheDir });
-}
+export type Runs = Compute;
 
 export async function startRuns(
   config: Config,
@@ -36,48 +25,23 @@ export async function startRuns(
   artifacts: ArtifactService,
   log: Logger,
 ): Promise<Runs> {
-  const wasm = wasmRunner(join(config.home, "cache", "wasm"));
-  const runners: Runner[] = [];
-  if (config.capacity.slots > 0 && await wasm.available()) runners.push(wasm);
-  else if (config.capacity.slots > 0) log.warn("WebAssembly is not available here: this peer runs no jobs");
-  const local = artifacts.contentStore();
-  const capacity = new CapacityAdvertiser(node, {
-    gpus: config.capacity.gpus,
-    tags: config.capacity.tags,
-    runners: () => scheduler.kinds,
-    running: () => scheduler.running,
-    slots: () => scheduler.free,
-    version: VERSION,
-  }, config.capacity.advertiseSeconds * 1000);
-  const scheduler = new Scheduler({
-    did: node.did,
-    spaces: () => node.spaces(),
-    adverts: (space) => node.gossip(space)?.adverts() ?? [],
+  const runners = config.capacity.slots > 0 ? await createRunners(config.runners, join(config.home, "cache"), log) : [];
+  if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
+  const compute = startCompute(node, {
     runners,
-    store: meshContentStore(local, (cid, signal) => node.fetchBlob(cid, signal)),
-    slots: runners.length > 0 ? config.capacity.slots : 0,
+    slots: config.capacity.slots,
+    store: artifacts.contentStore(),
+    machine: () => measureMachine(config.capacity.gpus, config.capacity.tags, VERSION),
+    advertiseMs: config.capacity.advertiseSeconds * 1000,
     leaseMs: config.scheduler.leaseSeconds * 1000,
     maxCrashes: config.scheduler.maxCrashes,
-    diagnostics: node.diagnostics,
-    capacityChanged: () => capacity.advertiseSoon(),
     publish: async (run, result) => {
       const log = encodeRunLog(run.log.lines(), run.log.dropped);
       const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
       return built.cid;
     },
+    warmUpFailed: (kind, e) => log.warn(`${kind} runner warm-up failed`, { error: String(e) }),
   });
-  serveRunLogs(node, scheduler);
-  capacity.start();
-  scheduler.start();
-  if (runners.length > 0) wasm.warmUp().catch((e) => log.warn("wasm sandbox warm-up failed", { error: String(e) }));
-  log.debug("runs ready", { runners: scheduler.kinds, slots: scheduler.slots });
-  return {
-    scheduler,
-    capacity,
-    async stop() {
-      capacity.stop();
-      await scheduler.stop();
-      await wasm.close();
-    },
-  };
+  log.debug("runs ready", { runners: compute.scheduler.kinds, slots: compute.scheduler.slots });
+  return compute;
 }

@@ -1,2 +1,3 @@
-/** Capacity adverts: what a node offers to run, as signed gossip. */
+/** Capacity adverts: what a node offers to run, as signed gossip, and the loop that advertises it. */
 export * from "./advert.ts";
+export * from "./advertiser.ts";

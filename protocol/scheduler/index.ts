@@ -1,4 +1,5 @@
-/** The scheduler every node runs: placement, leases, crash counts, pods and run logs. */
+/** The scheduler every node runs: placement, leases, crash counts, pods, run logs, and the compute set-up shells share. */
+export * from "./compute.ts";
 export * from "./crashes.ts";
 export * from "./placement.ts";
 export * from "./pods.ts";

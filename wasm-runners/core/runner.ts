@@ -25,6 +25,8 @@ export interface WasmRunnerOptions {
 
 export interface WasmRunner extends Runner {
   readonly kind: "wasm";
+  /** The sandbox backend's name, e.g. "node subprocess". */
+  readonly sandbox: string;
   /**
    * Start a run. Throws InvalidInput (a WeftError) at once if the spec is
    * malformed, is not a "wasm" spec or asks for network; every other failure
@@ -48,6 +50,7 @@ export function createWasmRunner(options: WasmRunnerOptions): WasmRunner {
   const ctx = { pool, programs, backendName: backend.name, heapMb };
   return {
     kind: "wasm",
+    sandbox: backend.name,
     async available() {
       return typeof WebAssembly === "object" && await backend.available();
     },
