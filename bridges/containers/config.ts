@@ -23,13 +23,14 @@ export interface ContainerConfig {
   cgroupParent: string;
 }
 
+/** The table's keys, as weft.toml spells them. */
 const shape = object({
   backend: optional(oneOf("auto", "bwrap", "podman")),
   cpus: optional(num(0.01, 1024)),
   pids: optional(int(8, 1_000_000)),
-  maxImageMb: optional(int(1, 1024 * 1024)),
-  stopGraceMs: optional(int(0, 60_000)),
-  cgroupParent: optional(str(1, 64, /^[A-Za-z0-9_.-]+$/)),
+  max_image_mb: optional(int(1, 1024 * 1024)),
+  stop_grace_ms: optional(int(0, 60_000)),
+  cgroup_parent: optional(str(1, 64, /^[A-Za-z0-9_.-]+$/)),
 });
 
 export function parseContainerConfig(raw: unknown): ContainerConfig {
@@ -38,8 +39,23 @@ export function parseContainerConfig(raw: unknown): ContainerConfig {
     backend: c.backend ?? "auto",
     cpus: c.cpus ?? 1,
     pids: c.pids ?? 256,
-    maxImageMb: c.maxImageMb ?? 2048,
-    stopGraceMs: c.stopGraceMs ?? 2000,
-    cgroupParent: c.cgroupParent ?? "weft",
+    maxImageMb: c.max_image_mb ?? 2048,
+    stopGraceMs: c.stop_grace_ms ?? 2000,
+    cgroupParent: c.cgroup_parent ?? "weft",
   };
 }
+
+/** The `[runners.container]` table `weft init` writes, every setting at its default. */
+export const CONTAINER_TOML = `
+[runners.container]
+# enabled = true
+# Isolation: "auto" (bubblewrap when it works, else podman), "bwrap" or "podman".
+# backend = "auto"
+# CPU cores and processes each job may use; the largest image unpacked; SIGTERM-to-SIGKILL grace.
+# cpus = 1
+# pids = 256
+# max_image_mb = 2048
+# stop_grace_ms = 2000
+# cgroup v1 directory the jobs' groups are made in (under each controller).
+# cgroup_parent = "weft"
+`;

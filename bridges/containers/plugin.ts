@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { RunnerPlugin } from "#protocol/runner";
 import { BwrapBackend } from "./bwrap-backend.ts";
 import { type ContainerConfig, parseContainerConfig } from "./config.ts";
+
+export { CONTAINER_TOML } from "./config.ts";
 import { ImageCache } from "./image-cache.ts";
 import { probeBwrap } from "./probe.ts";
 import { createContainerRunner } from "./runner.ts";

@@ -13,11 +13,13 @@ import { join } from "node:path";
 import { WeftError } from "#protocol";
 import type { ManagedRunner, RunnerHost, RunnerPlugin } from "#protocol/runner";
 import { wasmPeerPlugin } from "../../wasm-runners/plugin.ts";
+import { CONTAINER_TOML, containerPlugin } from "../../bridges/containers/plugin.ts";
 import type { Logger } from "./logger.ts";
 
 /** Every runner this peer knows, in the order they are created. */
 export const RUNNER_PLUGINS: readonly RunnerPlugin<unknown>[] = [
   wasmPeerPlugin as RunnerPlugin<unknown>,
+  containerPlugin as RunnerPlugin<unknown>,
 ];
 
 /** The `[runners.*]` part of the weft.toml `weft init` writes. */
@@ -28,7 +30,7 @@ export const RUNNERS_TOML = `
 # Keep a sandbox started ahead of the next job, and each sandbox's heap limit.
 # warm = true
 # heap_mb = 128
-`;
+${CONTAINER_TOML}`;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */
 export interface RunnerSetting {

@@ -90,7 +90,7 @@ before(async () => {
   image = base.digest;
   await store.put(base.bytes);
   const created = await containerPlugin.create(
-    containerPlugin.parseConfig({ cgroupParent: CGROUP_PARENT, pids: 64, stopGraceMs: 1000 }),
+    containerPlugin.parseConfig({ cgroup_parent: CGROUP_PARENT, pids: 64, stop_grace_ms: 1000 }),
     { stateDir: state, log: quiet },
   );
   if ("unavailable" in created) throw new Error(`containers cannot run here: ${created.unavailable}; run .ci/setup`);
