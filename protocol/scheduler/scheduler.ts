@@ -15,7 +15,8 @@
  * placed again at once. A lease left behind by a process that died is not
  * released on restart but left to lapse: the job may be what killed it.
  * A job whose claims lapsed `maxCrashes` times is quarantined (crashes.ts):
- * the next node that would claim it marks it failed instead.
+ * the next node that would claim it marks it failed instead, as it does a
+ * job asking for a network its creator holds no grant for (network-grant.ts).
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -24,6 +25,7 @@ import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
+import { networkRefusal } from "./network-grant.ts";
 import { needOf, rankOf } from "./placement.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
@@ -249,7 +251,16 @@ export class Scheduler {
     const task = space.log.reducer.tasks.get(taskId);
     if (!task?.run || this.#runs.has(key) || this.free === 0) return;
     const lapsed = lapsedClaims(task, this.#now());
-    if (lapsed >= (this.#o.maxCrashes ?? 2)) return await this.#quarantine(space, taskId, lapsed);
+    if (lapsed >= (this.#o.maxCrashes ?? 2)) {
+      return await this.#refuse(space, taskId, quarantineNote(lapsed), "scheduler.quarantined");
+    }
+    const noNetwork = networkRefusal(space.authority, {
+      id: task.id,
+      creator: task.creator,
+      createdAtMs: task.createdAt[0],
+      run: task.run,
+    });
+    if (noNetwork !== undefined) return await this.#refuse(space, taskId, noNetwork, "scheduler.network-refused");
     const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
     const run: LocalRun = {
       space: space.id,
@@ -275,12 +286,15 @@ export class Scheduler {
     await flow;
   }
 
-  /** Mark a job that keeps taking its nodes down failed, saying why, instead of claiming it. */
-  async #quarantine(space: Space, taskId: string, lapsed: number): Promise<void> {
-    this.#o.diagnostics?.count("scheduler.quarantined");
+  /**
+   * Mark a job this node will not run failed, saying why, instead of claiming it: one that keeps taking its
+   * nodes down, or one asking for a network its creator was not granted.
+   */
+  async #refuse(space: Space, taskId: string, note: string, counter: string): Promise<void> {
+    this.#o.diagnostics?.count(counter);
     try {
-      await space.act("comment", { task: taskId, body: quarantineNote(lapsed) });
-      await space.act("close", { task: taskId, outcome: "failed", body: quarantineNote(lapsed) });
+      await space.act("comment", { task: taskId, body: note });
+      await space.act("close", { task: taskId, outcome: "failed", body: note });
     } catch {
       // Another node closed it first, or this one may not: either way it is not claimed here.
     }
