@@ -6,7 +6,7 @@
  * has no controllers on the machines this targets and there is no systemd,
  * so v1 directories written by the runner are the one way to bound a tree.
  */
-import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WeftError } from "#protocol";
 
@@ -76,6 +76,13 @@ export class JobCgroup {
     return m !== null && Number(m[1]) > 0;
   }
 
+  /** Whether the job's memory (its groups below included) reached its limit at some point. */
+  async memoryPeaked(): Promise<boolean> {
+    const read = (f: string) => readFile(join(this.dirs.memory, f), "utf8").then(Number, () => NaN);
+    const [peak, limit] = await Promise.all([read("memory.max_usage_in_bytes"), read("memory.limit_in_bytes")]);
+    return peak >= limit - 1024 * 1024;
+  }
+
   /** Whether the job hit its process limit (a fork bomb). */
   async pidsExhausted(): Promise<boolean> {
     const text = await readFile(join(this.dirs.pids, "pids.events"), "utf8").catch(() => "");
@@ -107,26 +114,32 @@ export class JobCgroup {
       await this.signal("SIGKILL");
       await new Promise((r) => setImmediate(r));
     }
-    for (const dir of Object.values(this.dirs)) {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        try {
-          await rmdir(dir);
-          break;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") break;
-          if (code !== "EBUSY" || attempt === 99) {
-            throw new WeftError(
-              "RunnerError",
-              "container/cgroup",
-              `could not remove the job's cgroup ${dir} (${
-                (e as Error).message
-              }); remove it by hand once its processes are gone`,
-            );
-          }
-          await new Promise((r) => setTimeout(r, 10));
-        }
+    for (const dir of Object.values(this.dirs)) await removeTree(dir);
+  }
+}
+
+/** Remove a cgroup directory and the groups made under it (podman's container groups), deepest first. */
+async function removeTree(dir: string): Promise<void> {
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const c of children) if (c.isDirectory()) await removeTree(join(dir, c.name));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY" || attempt === 99) {
+        throw new WeftError(
+          "RunnerError",
+          "container/cgroup",
+          `could not remove the job's cgroup ${dir} (${
+            (e as Error).message
+          }); remove it by hand once its processes are gone`,
+        );
       }
+      // A killed process leaves its group a moment after it dies.
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 }
