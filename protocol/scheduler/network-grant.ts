@@ -1,15 +1,14 @@
 /**
- * Network is a capability. A run spec asking for `network: true` is run
- * only if the task's creator held `/weft/run/<runner>` in the space when
- * they created it, through a chain whose every policy accepts the run's
+ * Network is a capability. Holding `/weft/run/<kind>` lets a principal have
+ * jobs run (run-authority.ts); a job that asks for `network: true` also
+ * needs a chain for that command whose every policy accepts the run's
  * network arguments `{ task, runner, program, network: true }` — for
- * example `[["==", ".network", true]]`, or `[["like", ".program",
- * "sha256:ab12*"]]` to allow the network to one image only. Holding
- * `/weft/task/create` is not enough. The check reads only the delegations
- * recorded in the space document, at the creation's time, so every node
- * that could run the task reaches the same verdict; the running node
- * refuses (the scheduler closes the task as failed, saying why) instead of
- * trusting that someone else checked.
+ * example `[["==", ".network", true]]`, or `[["==", ".program", "sha256:…"]]`
+ * to allow the network to one image only. A delegation with no policy
+ * allows it, as UCAN policies go; `[["==", ".network", false]]` gives a
+ * member containers without the network. The check reads only the
+ * delegations recorded in the space, so every node that could run the job
+ * reaches the same verdict, and the running node checks it again itself.
  */
 import { runCommand } from "../artifacts/build.ts";
 import type { RunSpec } from "../runner/runner.ts";
@@ -27,23 +26,18 @@ export function networkArgs(task: string, spec: RunSpec): Record<string, Ipld> {
   return { task, runner: spec.runner, program: spec.program, network: true };
 }
 
-/**
- * Why the task's run may not have the network, or undefined if it may (or
- * does not ask). `createdAtMs` is the creation's hybrid-logical time.
- */
+/** Why the task's run may not have the network, or undefined if it may (or does not ask for it). */
 export function networkRefusal(
   authority: ChainSource,
-  task: { id: string; creator: string; createdAtMs: number; run: RunSpec },
+  task: { id: string; creator: string; run: RunSpec },
+  nowSeconds: number,
 ): string | undefined {
   if (task.run.network !== true) return undefined;
   const command = runCommand(task.run.runner);
-  const chains = authority.chainsFor(task.creator, command, Math.floor(task.createdAtMs / 1000));
-  const ask = `ask a space admin for ${command} with a policy that allows it (e.g. [["==", ".network", true]]), ` +
-    "or submit it without network";
-  if (chains.length === 0) {
-    return `network refused: ${task.creator} did not hold ${command} in this space when it created the task; ${ask}`;
-  }
   const args = networkArgs(task.id, task.run);
+  const chains = authority.chainsFor(task.creator, command, nowSeconds);
   if (chains.some((chain) => chain.every((d) => matchPolicy(d.pol, args).ok))) return undefined;
-  return `network refused: the policies on ${task.creator}'s ${command} do not allow network for this run; ${ask}`;
+  return `it asks for network, and the policies on its creator ${task.creator}'s ${command} do not allow network ` +
+    `for this run; it runs once a space admin delegates them ${command} with a policy that allows it ` +
+    `(e.g. [["==", ".network", true]]), or submit it without network`;
 }

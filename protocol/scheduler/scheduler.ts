@@ -15,8 +15,10 @@
  * placed again at once. A lease left behind by a process that died is not
  * released on restart but left to lapse: the job may be what killed it.
  * A job whose claims lapsed `maxCrashes` times is quarantined (crashes.ts):
- * the next node that would claim it marks it failed instead, as it does a
- * job asking for a network its creator holds no grant for (network-grant.ts).
+ * the next node that would claim it marks it failed instead.
+ * A job whose creator does not hold /weft/run/<kind> (run-authority.ts) is
+ * neither placed nor started: the node that would rank first for it says
+ * why in a comment, once, and it runs if the creator is delegated the right.
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -25,8 +27,8 @@ import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
-import { networkRefusal } from "./network-grant.ts";
 import { needOf, rankOf } from "./placement.ts";
+import { RefusalNotes, runRefusal, RunRightsCache } from "./run-authority.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
@@ -108,6 +110,8 @@ export class Scheduler {
   readonly #unsubscribe = new Map<string, () => void>();
   /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
   readonly #claimedHere = new Set<string>();
+  readonly #refusals = new RefusalNotes();
+  readonly #rights = new RunRightsCache();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
 
@@ -211,7 +215,17 @@ export class Scheduler {
       return false;
     }
     const need = needOf(task as Task & { run: RunSpec });
-    if (!this.#runners.has(need.runner ?? "") || this.free === 0) return true;
+    if (!this.#runners.has(need.runner ?? "")) return true;
+    const refusal = runRefusal(space, task as Task & { run: RunSpec }, now, this.#rights);
+    if (refusal !== undefined) {
+      this.#forget(key);
+      // The node that would rank first for it says why.
+      if (rankOf(task.id, need, this.#adverts(space.id), this.#o.did) === 0) {
+        this.#refusals.note(space, task, refusal, this.#o.diagnostics);
+      }
+      return false;
+    }
+    if (this.free === 0) return true;
     const rank = rankOf(task.id, need, this.#adverts(space.id), this.#o.did);
     if (rank < 0) return true;
     const waiting = this.#waiting.get(key) ?? { since: now };
@@ -250,17 +264,9 @@ export class Scheduler {
     const key = keyOf(space.id, taskId);
     const task = space.log.reducer.tasks.get(taskId);
     if (!task?.run || this.#runs.has(key) || this.free === 0) return;
+    if (runRefusal(space, task as Task & { run: RunSpec }, this.#now()) !== undefined) return;
     const lapsed = lapsedClaims(task, this.#now());
-    if (lapsed >= (this.#o.maxCrashes ?? 2)) {
-      return await this.#refuse(space, taskId, quarantineNote(lapsed), "scheduler.quarantined");
-    }
-    const noNetwork = networkRefusal(space.authority, {
-      id: task.id,
-      creator: task.creator,
-      createdAtMs: task.createdAt[0],
-      run: task.run,
-    });
-    if (noNetwork !== undefined) return await this.#refuse(space, taskId, noNetwork, "scheduler.network-refused");
+    if (lapsed >= (this.#o.maxCrashes ?? 2)) return await this.#quarantine(space, taskId, lapsed);
     const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
     const run: LocalRun = {
       space: space.id,
@@ -286,15 +292,12 @@ export class Scheduler {
     await flow;
   }
 
-  /**
-   * Mark a job this node will not run failed, saying why, instead of claiming it: one that keeps taking its
-   * nodes down, or one asking for a network its creator was not granted.
-   */
-  async #refuse(space: Space, taskId: string, note: string, counter: string): Promise<void> {
-    this.#o.diagnostics?.count(counter);
+  /** Mark a job that keeps taking its nodes down failed, saying why, instead of claiming it. */
+  async #quarantine(space: Space, taskId: string, lapsed: number): Promise<void> {
+    this.#o.diagnostics?.count("scheduler.quarantined");
     try {
-      await space.act("comment", { task: taskId, body: note });
-      await space.act("close", { task: taskId, outcome: "failed", body: note });
+      await space.act("comment", { task: taskId, body: quarantineNote(lapsed) });
+      await space.act("close", { task: taskId, outcome: "failed", body: quarantineNote(lapsed) });
     } catch {
       // Another node closed it first, or this one may not: either way it is not claimed here.
     }
@@ -307,6 +310,7 @@ export class Scheduler {
       const claimed = await space.claim(run.task, this.#leaseMs);
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
+      if (await this.#refusedAtStart(space, run)) return;
       await space.act("start", { task: run.task, fence: run.fence });
     } catch (e) {
       d?.count("scheduler.claims-lost");
@@ -376,6 +380,23 @@ export class Scheduler {
       d?.count("scheduler.results-refused");
     }
     run.state = "done";
+  }
+
+  /**
+   * The last word before a claimed job starts: its creator's right may have
+   * been revoked while this node claimed it. If so, the run ends refused,
+   * saying why, and the lease is given back.
+   */
+  async #refusedAtStart(space: Space, run: LocalRun): Promise<boolean> {
+    const task = space.log.reducer.tasks.get(run.task);
+    const refusal = task?.run && runRefusal(space, task as Task & { run: RunSpec }, this.#now());
+    if (!refusal) return false;
+    run.state = "done";
+    run.reason = `refused: ${refusal}`;
+    run.accepted = false;
+    this.#refusals.note(space, task!, refusal, this.#o.diagnostics);
+    await space.act("release", { task: run.task, fence: run.fence }).catch(() => {});
+    return true;
   }
 
   /** A task this node holds, or runs, changed: stop the job if the task is no longer ours. */

@@ -1,26 +1,26 @@
 /**
- * The WebAssembly runner end to end — on Node in worker-thread sandboxes,
- * under `deno test` in subprocess sandboxes: sample components built from
- * WAT in the repository produce the right
- * outputs; hostile ones cannot read outside their preopens, change their
- * inputs or reach the network, and are stopped at their wall-time, memory
- * and output limits — after which the runner still serves good jobs.
+ * The WebAssembly runner end to end — on Node in `node` subprocess
+ * sandboxes, under `deno test` in `deno run` ones: what only wasm does.
+ * Sample components built from WAT in the repository produce the right
+ * outputs, see exactly their args, env and clocks; hostile ones (a busy
+ * loop, a table bomb, a log flood, many files) are stopped at their limits;
+ * bad programs and stores are refused; transpiled components are cached on
+ * disk. What every runner must do (outputs described exactly, wall-time,
+ * memory and output limits, no network, no escape, stop(), serving
+ * afterwards) is the runner contract, run on wasm by tests/runners/wasm.test.ts.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import type { LogLine, RunHandle, RunResult, RunSpec } from "../../protocol/runner/runner.ts";
 import type { WasmRunner } from "../../wasm-runners/core/runner.ts";
 import { createDenoWasmRunner } from "../../wasm-runners/runtime-deno/runner.ts";
 import { createNodeWasmRunner } from "../../wasm-runners/runtime-node/runner.ts";
-import { buildSamples, type Sample, type SampleName, sampleSpec } from "../../wasm-runners/samples/build.ts";
+import { buildSamples, type Sample, type SampleName } from "../../wasm-runners/samples/build.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 
 const LIMITS = { wallMs: 10_000, memoryMb: 32, outputBytes: 1 << 20 };
@@ -80,7 +80,6 @@ const output = (f: Finished, path: string) => {
   assert.ok(file, `output ${path} in ${JSON.stringify(f.result.outputs)}`);
   return store.text(file.cid);
 };
-const sha256 = (bytes: string | Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 before(async () => {
   samples = await buildSamples();
@@ -97,25 +96,6 @@ after(async () => {
 });
 
 describe("sample jobs", () => {
-  it("hasher writes the sha-256 of each input, streams it, and the output is described exactly", async () => {
-    const blob = randomBytes(100_000);
-    const f = await run("hasher", ["a.txt", "nested/dir/b.bin"], { "a.txt": "hello\n", "nested/dir/b.bin": blob });
-    assert.equal(f.result.status, "succeeded", f.result.reason);
-    assert.equal(f.result.exitCode, 0);
-    const expected = `${sha256("hello\n")}  a.txt\n${sha256(blob)}  nested/dir/b.bin\n`;
-    assert.equal(output(f, "sha256sums"), expected);
-    assert.deepEqual(stdout(f), expected.trimEnd().split("\n"));
-    const [file] = f.result.outputs;
-    const bytes = new TextEncoder().encode(expected);
-    assert.deepEqual(file, {
-      path: "sha256sums",
-      size: bytes.length,
-      sha256: sha256(bytes),
-      cid: cidOf(bytes, RAW).toString(),
-    });
-    assert.ok(f.result.startedAt <= f.result.endedAt);
-  });
-
   it("upper uppercases its input into the named output", async () => {
     const f = await run("upper", ["in.txt", "OUT.txt"], { "in.txt": "Hello, wasm world!\n" });
     assert.equal(f.result.status, "succeeded", f.result.reason);
@@ -169,70 +149,9 @@ describe("sample jobs", () => {
     assert.equal(bad.result.status, "failed");
     assert.deepEqual(bad.logs.filter((l) => l.stream === "stderr").map((l) => l.text), ["usage: sleep MS"]);
   });
-
-  it("sleep is stopped at a wall-time limit shorter than its sleep", async () => {
-    const started = performance.now();
-    const f = await finish(
-      runner.start(await sampleSpec(store, "sleep", { args: ["60000"], limits: { wallMs: 400 } }), store),
-    );
-    assert.equal(f.result.status, "timeout");
-    assert.equal(f.result.reason, "exceeded its 400 ms wall-time limit");
-    assert.ok(performance.now() - started < 5_000);
-    assert.deepEqual(stdout(f), ["sleeping 60000 ms"]);
-    assert.deepEqual(f.result.outputs, []);
-  });
-
-  it("a non-zero exit is a failure with its code and stderr", async () => {
-    const f = await run("upper", ["only-one-arg"]);
-    assert.equal(f.result.status, "failed");
-    assert.equal(f.result.exitCode, 1);
-    assert.deepEqual(f.logs.filter((l) => l.stream === "stderr").map((l) => l.text), ["usage: upper IN OUT"]);
-  });
 });
 
 describe("hostile jobs", () => {
-  it("cannot read outside its preopens, change its inputs, or escape through symlinks", async () => {
-    const secret = `top secret ${randomBytes(8).toString("hex")}`;
-    await writeFile(join(scratch, "secret.txt"), secret);
-    const f = await run("escape", [join(scratch, "secret.txt")], { "data.txt": "original" });
-    assert.equal(f.result.status, "succeeded", f.result.reason);
-    const report = Object.fromEntries(output(f, "report.txt").trim().split("\n").map((l) => l.split(" ")));
-    const ERRNO = { noent: "44", perm: "63", rofs: "69" };
-    assert.deepEqual(report, {
-      "dotdot-input": ERRNO.perm,
-      "absolute-input": ERRNO.perm,
-      "absolute-output": ERRNO.perm,
-      "dotdot-sibling": ERRNO.perm,
-      "symlink-relative": "0", // a symlink may be made inside /outputs...
-      "follow-relative": ERRNO.perm, // ...but not followed out of it
-      "symlink-absolute": ERRNO.perm,
-      "follow-absolute": ERRNO.noent,
-      "write-input": ERRNO.rofs,
-      "create-input": ERRNO.rofs,
-      "rename-input": ERRNO.rofs,
-      "link-input": ERRNO.perm,
-      "dotdot-output": ERRNO.perm,
-      "absolute-output-write": ERRNO.perm,
-    });
-    const everything = f.logs.map((l) => l.text).join("\n") + f.result.outputs.map((o) => store.text(o.cid)).join("");
-    assert.ok(!everything.includes(secret) && !everything.includes("leaked"), everything);
-    assert.ok(f.logs.some((l) => l.stream === "system" && l.text === "output rel-link is a symlink; not kept"));
-    assert.deepEqual((await readdir(scratch)).sort(), ["secret.txt", "transpiled"]);
-    assert.ok(!existsSync("/escaped.txt") && !existsSync(join(process.cwd(), "escaped.txt")));
-  });
-
-  it("cannot open sockets, resolve names or send HTTP requests", async () => {
-    const f = await run("net-probe", []);
-    assert.equal(f.result.status, "succeeded", f.result.reason);
-    const ACCESS_DENIED = "1";
-    assert.deepEqual(stdout(f).slice(0, 3), [
-      `tcp err ${ACCESS_DENIED}`,
-      `udp err ${ACCESS_DENIED}`,
-      `dns err ${ACCESS_DENIED}`,
-    ]);
-    assert.match(stdout(f)[3], /^http err \d+$/);
-  });
-
   it("a spec that asks for network is refused before anything runs", async () => {
     const s = await spec("hasher", [], {}, { network: true });
     assert.throws(() => runner.start(s, store), (e) => isWeftError(e, "runner/network-unavailable"));
@@ -246,13 +165,6 @@ describe("hostile jobs", () => {
     assert.ok(performance.now() - started < 5_000);
     assert.ok(f.early.some((l) => l.stream === "stdout" && l.text === "spinning"));
     assert.equal(f.logs.at(-1)!.stream, "system");
-  });
-
-  it("a memory bomb is stopped at its memory limit", async () => {
-    const f = await run("memory-bomb", [], {}, { limits: { memoryMb: 24 } });
-    assert.equal(f.result.status, "out-of-memory", f.result.reason);
-    assert.match(f.result.reason!, /ran out of its 24 MB memory limit/);
-    assert.deepEqual(f.result.outputs, []);
   });
 
   it("a table bomb (tables live outside the memory cap) ends its own sandbox, not the host", async () => {
@@ -273,13 +185,6 @@ describe("hostile jobs", () => {
     assert.ok(logged <= 50_000, `${logged} bytes of logs passed`);
   });
 
-  it("output files count against the output limit", async () => {
-    const big = "x".repeat(200_000);
-    const f = await run("upper", ["big.txt", "BIG.txt"], { "big.txt": big }, { limits: { outputBytes: 100_000 } });
-    assert.equal(f.result.status, "output-limit", f.result.reason);
-    assert.deepEqual(f.result.outputs, []);
-  });
-
   it("many empty files with long names count against the output limit, by entries and by names", async () => {
     const started = performance.now();
     const many = await run("many-files", ["100000"], {}, { limits: { outputBytes: 64 << 20, wallMs: 60_000 } });
@@ -293,26 +198,6 @@ describe("hostile jobs", () => {
     const few = await run("many-files", ["20"]);
     assert.equal(few.result.status, "succeeded", few.result.reason);
     assert.equal(few.result.outputs.length, 20);
-  });
-
-  it("stop() ends a run at once with status stopped", async () => {
-    const handle = runner.start(await spec("spin", [], {}, { limits: { wallMs: 60_000 } }), store);
-    for await (const line of handle.logs) if (line.text === "spinning") break;
-    await handle.stop("evicted for a higher-priority job");
-    const result = await handle.done;
-    assert.equal(result.status, "stopped");
-    assert.equal(result.reason, "evicted for a higher-priority job");
-  });
-
-  it("the runner keeps serving good jobs afterwards, in parallel too", async () => {
-    const results = await Promise.all(
-      ["one", "two", "three"].map((text) => run("upper", ["t", "T"], { t: text })),
-    );
-    assert.deepEqual(results.map((f) => [f.result.status, output(f, "T")]), [
-      ["succeeded", "ONE"],
-      ["succeeded", "TWO"],
-      ["succeeded", "THREE"],
-    ]);
   });
 });
 
@@ -343,7 +228,7 @@ describe("bad programs and stores", () => {
 
   it("transpiled components are kept on disk for the next runner", async () => {
     const entries = (await readdir(join(scratch, "transpiled"))).filter((e) => !e.startsWith("."));
-    assert.ok(entries.includes(await store.add(samples.hasher.component)));
+    assert.ok(entries.includes(await store.add(samples.upper.component)), "upper, run above, was kept");
     const second = createRunner({ cacheDir: join(scratch, "transpiled"), warm: false });
     try {
       const f = await finish(second.start(await spec("upper", ["a", "A"], { a: "cached" }), store));

@@ -19,7 +19,7 @@ export interface WasmConfig {
 const KEYS = ["warm", "heap_mb"];
 
 /** `[runners.wasm]`: `warm` (boolean) and `heap_mb` (16 to 4096), over `defaults`. */
-export function parseWasmConfig(raw: unknown, defaults: WasmConfig): WasmConfig {
+function parseWasmConfig(raw: unknown, defaults: WasmConfig): WasmConfig {
   if (raw === undefined) return { ...defaults };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new InvalidInput("runners.wasm", "must be a table");
@@ -46,7 +46,7 @@ export function parseWasmConfig(raw: unknown, defaults: WasmConfig): WasmConfig 
 }
 
 /** A WasmRunner with the plug-in lifecycle: it advertises its sandbox, and close() stops its runs. */
-export function managedWasmRunner(runner: WasmRunner): ManagedRunner {
+function managedWasmRunner(runner: WasmRunner): ManagedRunner {
   const runs = new Set<RunHandle>();
   let closing: Promise<void> | undefined;
   return {

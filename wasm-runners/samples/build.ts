@@ -65,11 +65,6 @@ export async function wasiWit(): Promise<string> {
   return parts.map((text) => text.replace(/^package ([^;]+);/, "package $1 {") + "\n}\n").join("\n");
 }
 
-/** wasm-runners/wit/job.wit with its WASI dependencies, ready for `componentEmbed`. */
-export async function jobWit(): Promise<string> {
-  return (await readFile(join(root, "wasm-runners/wit/job.wit"), "utf8")) + "\n" + await wasiWit();
-}
-
 /** Split WAT text into its top-level forms, dropping comments between them. */
 export function topLevelForms(wat: string): string[] {
   const forms: string[] = [];
