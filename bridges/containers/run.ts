@@ -226,6 +226,10 @@ export class ContainerRun implements RunHandle {
         return { status: "error", reason: ending.reason, outputs: [] };
       case "exited": {
         const pids = hit.pids ? " (it hit its process limit)" : "";
+        if (ending.code === 0 && hit.pids) {
+          // Some of its forks were refused: whatever it printed, it did not run as written.
+          return { status: "failed", exitCode: 0, reason: "exited with code 0 but hit its process limit", outputs: [] };
+        }
         if (ending.code === 0) return { status: "succeeded", exitCode: 0, outputs: [] };
         if (ending.code !== null) {
           return {
