@@ -30,6 +30,8 @@ export interface Sandbox {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /** The directory it is started in (podman's conmon leaves files in it). */
+  cwd?: string;
   /** Signal every process of the job. */
   signal(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** After the job ended: whether its memory limit or process limit stopped it. */

@@ -210,11 +210,13 @@ export class PodmanBackend implements IsolationBackend {
       ...argv,
     ];
     let disposed: Promise<void> | undefined;
-    const podman = (a: string[]) => runTool("podman", a, { env: this.#env, timeoutMs: 60_000 });
+    const podman = (a: string[]) => runTool("podman", a, { env: this.#env, timeoutMs: 60_000, cwd: this.#dir });
     return {
       command: "podman",
       args,
       env: this.#env,
+      // conmon writes an `oom` marker into the directory podman run starts in: keep it out of the peer's.
+      cwd: this.#dir,
       async signal(signal) {
         await podman(["kill", "--signal", signal === "SIGKILL" ? "KILL" : "TERM", name]);
       },

@@ -16,6 +16,7 @@ import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import type { IsolationBackend, Sandbox } from "./backend.ts";
 import { splitLines } from "./lines.ts";
 import { collectOutputs, OutputWatch } from "./outputs.ts";
+import { imageOf } from "./spec.ts";
 
 export interface RunContext {
   backend: IsolationBackend;
@@ -123,7 +124,7 @@ export class ContainerRun implements RunHandle {
     try {
       sandbox = await this.#ctx.backend.prepare({
         id: this.id,
-        image: spec.program,
+        image: imageOf(spec.program),
         argv: spec.args,
         env: spec.env.map((e) => [e.name, e.value]),
         inputs,
@@ -164,6 +165,7 @@ export class ContainerRun implements RunHandle {
     const child = spawn(sandbox.command, sandbox.args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: sandbox.env ?? {},
+      ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
     let watch: OutputWatch | undefined;

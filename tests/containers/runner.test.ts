@@ -19,6 +19,7 @@ import type { LogLine, RunHandle, RunResult, RunSpec } from "../../protocol/runn
 import { packSource } from "../../protocol/runner/source.ts";
 import { containerPlugin } from "../../bridges/containers/plugin.ts";
 import type { ContainerRunner } from "../../bridges/containers/runner.ts";
+import { imageCid } from "../../bridges/containers/image-cache.ts";
 import { podmanEnv } from "../../bridges/containers/podman-backend.ts";
 import { runTool } from "../../bridges/containers/tool.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
@@ -306,6 +307,21 @@ function suite(backend: "bwrap" | "podman"): void {
     it("refuses a spec that is not a container spec, or names no image digest, before running anything", () => {
       assert.throws(() => runner.start({ ...spec("true"), runner: "wasm" }, store), /"container" runner/);
       assert.throws(() => runner.start({ ...spec("true"), program: "debian:bookworm" }, store), /by digest/);
+    });
+
+    it("takes the image by its archive's raw CID too (what weft artifact put prints)", async () => {
+      const cid = imageCid(image);
+      const { result, text } = await finish(runner.start({ ...spec("echo by cid"), program: cid }, store));
+      assert.equal(result.status, "succeeded", result.reason);
+      assert.match(text, /by cid/);
+      assert.throws(
+        () =>
+          runner.start(
+            { ...spec("true"), program: "bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" },
+            store,
+          ),
+        /raw CID/,
+      );
     });
 
     it("fails plainly when the image is not in the store", async () => {
