@@ -45,7 +45,7 @@ describe("[runners.<kind>] in weft.toml", () => {
     [
       "an unknown kind, naming the known ones",
       "[runners.nixx]\n",
-      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm\)/,
+      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm, container\)/,
     ],
     ["runners that is not a table", "runners = 3\n", /weft\.toml: runners must be a table/],
     [
@@ -86,8 +86,9 @@ describe("[runners.<kind>] in weft.toml", () => {
     });
   });
 
+  // The container runner is turned off in these two: what is advertised is then the wasm runner's alone.
   it("a daemon advertises each runner it created, with what the runner says about itself", () =>
-    withHome("", async (_home, load) => {
+    withHome("[runners.container]\nenabled = false\n", async (_home, load) => {
       const { advert } = await advertOf(await load());
       assert.deepEqual(advert?.runners, ["wasm"]);
       assert.deepEqual(advert?.runnerDetails, { wasm: { sandbox: "node subprocess" } });
@@ -95,7 +96,7 @@ describe("[runners.<kind>] in weft.toml", () => {
     }));
 
   it("a kind turned off is not created, and the daemon says why", () =>
-    withHome("[runners.wasm]\nenabled = false\n", async (_home, load) => {
+    withHome("[runners.wasm]\nenabled = false\n[runners.container]\nenabled = false\n", async (_home, load) => {
       const { advert, lines } = await advertOf(await load());
       assert.deepEqual(advert?.runners, []);
       assert.equal(advert?.runnerDetails, undefined);
