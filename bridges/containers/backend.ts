@@ -46,3 +46,17 @@ export interface IsolationBackend {
   prepare(plan: JobPlan, store: ContentStore): Promise<Sandbox>;
   close(): Promise<void>;
 }
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The image's environment under the spec's (the spec wins), with a PATH if neither gives one. */
+export function jobEnv(imageEnv: string[], plan: JobPlan): [string, string][] {
+  const env = new Map<string, string>([["PATH", DEFAULT_PATH]]);
+  for (const e of imageEnv) {
+    const i = e.indexOf("=");
+    if (i <= 0) continue;
+    env.set(e.slice(0, i), e.slice(i + 1));
+  }
+  for (const [k, v] of plan.env) env.set(k, v);
+  return [...env];
+}

@@ -8,15 +8,13 @@
  * exec'ing anything; prlimit bounds file size, open files and core dumps.
  */
 import type { ContainerConfig } from "./config.ts";
-import type { IsolationBackend, JobPlan, Sandbox } from "./backend.ts";
+import { type IsolationBackend, jobEnv, type JobPlan, type Sandbox } from "./backend.ts";
 import { JobCgroup } from "./cgroup.ts";
 import type { ImageCache } from "./image-cache.ts";
 import type { ContentStore } from "#protocol/runner";
 
 /** The shell wrapper: join each cgroup (one `cgroup.procs` path per argument before `--`), then exec the rest. */
 const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ >"$1"; shift; done; shift; exec "$@"';
-
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export function bwrapArgs(rootfs: string, plan: JobPlan, cwd: string, env: [string, string][]): string[] {
   return [
@@ -54,17 +52,6 @@ export function bwrapArgs(rootfs: string, plan: JobPlan, cwd: string, env: [stri
     ...env.flatMap(([k, v]) => ["--setenv", k, v]),
     "--",
   ];
-}
-
-/** The image's environment under the spec's (the spec wins), with a PATH if neither gives one. */
-export function jobEnv(imageEnv: string[], plan: JobPlan): [string, string][] {
-  const env = new Map<string, string>([["PATH", DEFAULT_PATH]]);
-  for (const e of imageEnv) {
-    const i = e.indexOf("=");
-    env.set(e.slice(0, i), e.slice(i + 1));
-  }
-  for (const [k, v] of plan.env) env.set(k, v);
-  return [...env];
 }
 
 export class BwrapBackend implements IsolationBackend {
