@@ -14,12 +14,14 @@ import { WeftError } from "#protocol";
 import type { ManagedRunner, RunnerHost, RunnerPlugin } from "#protocol/runner";
 import { wasmPeerPlugin } from "../../wasm-runners/plugin.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
+import { CONTAINER_TOML, containerPlugin } from "../../bridges/containers/plugin.ts";
 import type { Logger } from "./logger.ts";
 
 /** Every runner this peer knows, in the order they are created. */
 export const RUNNER_PLUGINS: readonly RunnerPlugin<unknown>[] = [
   wasmPeerPlugin as RunnerPlugin<unknown>,
   nixPlugin as RunnerPlugin<unknown>,
+  containerPlugin as RunnerPlugin<unknown>,
 ];
 
 /** The `[runners.*]` part of the weft.toml `weft init` writes. */
@@ -36,7 +38,7 @@ export const RUNNERS_TOML = `
 # Nix builds and dev-shell commands (bridges/nix/README.md); off by itself where nix-bin is missing.
 # max_processes = 1024
 # cgroup_root = "/sys/fs/cgroup"
-`;
+${CONTAINER_TOML}`;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */
 export interface RunnerSetting {

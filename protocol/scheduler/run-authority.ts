@@ -5,7 +5,8 @@
  * in the space, for the kind of runner that would run it. Every node checks
  * this against the space's delegations, which it verifies itself, both when
  * placing a job and just before starting one; so no node runs a job its
- * creator could not ask for, whatever the node itself may run. A refused
+ * creator could not ask for, whatever the node itself may run. A job that
+ * asks for network also needs a policy that allows it (network-grant.ts). A refused
  * job stays open; a comment on it says why, once.
  */
 import { runCommand } from "../artifacts/build.ts";
@@ -13,6 +14,7 @@ import type { Diagnostics } from "../diagnostics.ts";
 import type { Space } from "../space/space.ts";
 import type { Task } from "../tasks/state.ts";
 import type { RunSpec } from "../runner/runner.ts";
+import { networkRefusal } from "./network-grant.ts";
 import { needOf } from "./placement.ts";
 
 /**
@@ -59,7 +61,7 @@ export function runRefusal(
     return `its creator ${task.creator} does not hold ${command} in this space, so no node runs it; ` +
       `it runs once a space admin delegates them ${command} (or /weft/run)`;
   }
-  return undefined;
+  return networkRefusal(space.authority, task, now);
 }
 
 /** The comment a node leaves on a task it will not run, saying why. */

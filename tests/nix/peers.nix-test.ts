@@ -54,7 +54,10 @@ describe("nix builds across peers", { timeout: 300_000 }, () => {
     git("add", "-A");
     git("commit", "-qm", "the words project");
     const plainHome = await mkdtemp(join(tmpdir(), "weft-proc-"));
-    await writeFile(join(plainHome, "weft.toml"), "[runners.nix]\nenabled = false\n");
+    await writeFile(
+      join(plainHome, "weft.toml"),
+      "[runners.nix]\nenabled = false\n[runners.container]\nenabled = false\n",
+    );
     // One after the other: two peers starting at once on a busy 2-core machine can pass the helper's 30 s.
     plain = await startPeer(FAST, plainHome);
     nixA = await startPeer(FAST);
@@ -63,7 +66,7 @@ describe("nix builds across peers", { timeout: 300_000 }, () => {
     const nodes = await capacityOf(plain, 2);
     const runners = Object.fromEntries(nodes.map((n) => [dids[n.node], n.runners]));
     assert.deepEqual(runners.plain, ["wasm"]);
-    assert.deepEqual(runners.nixA, ["wasm", "nix"]);
+    assert.ok(runners.nixA.includes("nix"), `nixA runs ${runners.nixA}`);
   });
 
   after(async () => {

@@ -42,13 +42,14 @@ async function advertOf(config: Config) {
 
 /** The nix runner (bridges/nix) off, so these cases see the wasm runner alone; tests/nix covers nix's advert. */
 const NIX_OFF = "[runners.nix]\nenabled = false\n";
+const CONTAINER_OFF = "[runners.container]\nenabled = false\n";
 
 describe("[runners.<kind>] in weft.toml", () => {
   const bad: Array<[string, string, RegExp]> = [
     [
       "an unknown kind, naming the known ones",
       "[runners.nixx]\n",
-      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm, nix\)/,
+      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm, nix, container\)/,
     ],
     ["runners that is not a table", "runners = 3\n", /weft\.toml: runners must be a table/],
     [
@@ -89,8 +90,9 @@ describe("[runners.<kind>] in weft.toml", () => {
     });
   });
 
+  // The nix and container runners are turned off in these two: what is advertised is then the wasm runner's alone.
   it("a daemon advertises each runner it created, with what the runner says about itself", () =>
-    withHome(NIX_OFF, async (_home, load) => {
+    withHome(NIX_OFF + CONTAINER_OFF, async (_home, load) => {
       const { advert } = await advertOf(await load());
       assert.deepEqual(advert?.runners, ["wasm"]);
       assert.deepEqual(advert?.runnerDetails, { wasm: { sandbox: "node subprocess" } });
@@ -98,7 +100,7 @@ describe("[runners.<kind>] in weft.toml", () => {
     }));
 
   it("a kind turned off is not created, and the daemon says why", () =>
-    withHome("[runners.wasm]\nenabled = false\n" + NIX_OFF, async (_home, load) => {
+    withHome("[runners.wasm]\nenabled = false\n" + NIX_OFF + CONTAINER_OFF, async (_home, load) => {
       const { advert, lines } = await advertOf(await load());
       assert.deepEqual(advert?.runners, []);
       assert.equal(advert?.runnerDetails, undefined);

@@ -23,7 +23,7 @@ function checkCid(text: string, field: string): void {
 
 /** The spec, checked; throws InvalidInput (or a WeftError) saying what to change. */
 export function checkWasmSpec(spec: unknown): RunSpec {
-  const s = runSpecShape(spec, "spec");
+  const s = checkCommonSpec(spec);
   if (s.runner !== "wasm") {
     throw new WeftError(
       "InvalidInput",
@@ -39,6 +39,16 @@ export function checkWasmSpec(spec: unknown): RunSpec {
     );
   }
   checkCid(s.program, "spec.program");
+  wallClockSeconds(s);
+  return s;
+}
+
+/**
+ * What every runner checks of a spec: its shape, input CIDs that parse,
+ * input paths that do not collide, and no variable given twice.
+ */
+export function checkCommonSpec(spec: unknown): RunSpec {
+  const s = runSpecShape(spec, "spec");
   const files = new Set<string>();
   s.inputs.forEach((input, i) => {
     checkCid(input.cid, `spec.inputs[${i}].cid`);
@@ -61,7 +71,6 @@ export function checkWasmSpec(spec: unknown): RunSpec {
     if (names.has(e.name)) throw new InvalidInput(`spec.env[${i}].name`, "names a variable given twice");
     names.add(e.name);
   });
-  wallClockSeconds(s);
   return s;
 }
 

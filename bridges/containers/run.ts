@@ -1,0 +1,248 @@
+/**
+ * One container job, from spec to result: its inputs written read-only on
+ * the host (and its source tree, if it names one, unpacked writable), its sandbox made by the backend, its stdout and stderr streamed
+ * line by line, its wall time and output size enforced while it runs (the
+ * whole process tree is killed), and how it ended turned into a status —
+ * with its outputs described exactly and stored when it ran to the end.
+ */
+import { spawn } from "node:child_process";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { ContentStore, OutputFile, RunHandle, RunResult, RunSpec, RunStatus } from "#protocol/runner";
+import { readSource } from "#protocol/runner";
+import { writeSourceTree } from "../../peer/source/tree.ts";
+import { fetchVerified } from "../../wasm-runners/core/content.ts";
+import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
+import type { IsolationBackend, Sandbox } from "./backend.ts";
+import { splitLines } from "./lines.ts";
+import { collectOutputs, OutputWatch } from "./outputs.ts";
+import { imageOf } from "./spec.ts";
+
+export interface RunContext {
+  backend: IsolationBackend;
+  /** Where each run's working directories are made (removed when it ends). */
+  runsDir: string;
+  stopGraceMs: number;
+  /** The run ended (for the runner's bookkeeping). */
+  ended(run: ContainerRun): void;
+}
+
+type Ending =
+  | { kind: "exited"; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: "timeout" }
+  | { kind: "output-limit"; reason: string }
+  | { kind: "stopped"; reason: string }
+  | { kind: "error"; reason: string };
+
+interface Verdict {
+  status: RunStatus;
+  exitCode?: number;
+  reason?: string;
+  outputs: OutputFile[];
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class ContainerRun implements RunHandle {
+  readonly id: string = crypto.randomUUID();
+  readonly logs: LogChannel = new LogChannel();
+  readonly done: Promise<RunResult>;
+  readonly #spec: RunSpec;
+  readonly #store: ContentStore;
+  readonly #ctx: RunContext;
+  #logBytes = 0;
+  #stopReason?: string;
+  #end?: (e: Ending) => void;
+
+  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext) {
+    this.#spec = spec;
+    this.#store = store;
+    this.#ctx = ctx;
+    const startedAt = Date.now();
+    this.done = this.#run().catch((e): Verdict => ({
+      status: "error",
+      reason: `the runner failed: ${message(e)}`,
+      outputs: [],
+    })).then(({ status, exitCode, reason, outputs }) => {
+      if (reason !== undefined && status !== "succeeded") this.#system(reason);
+      this.logs.end();
+      ctx.ended(this);
+      const result: RunResult = { status, outputs, startedAt, endedAt: Date.now() };
+      if (exitCode !== undefined) result.exitCode = exitCode;
+      if (reason !== undefined) result.reason = reason;
+      return result;
+    });
+  }
+
+  async stop(reason = "stopped on request"): Promise<void> {
+    if (this.#stopReason === undefined) {
+      this.#stopReason = reason;
+      this.#end?.({ kind: "stopped", reason });
+    }
+    await this.done;
+  }
+
+  #system(text: string): void {
+    this.logs.push({ stream: "system", at: Date.now(), text });
+  }
+
+  async #run(): Promise<Verdict> {
+    const dir = join(this.#ctx.runsDir, this.id);
+    try {
+      return await this.#inDir(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async #writeInputs(inputs: string): Promise<void> {
+    await mkdir(inputs, { recursive: true });
+    await Promise.all(this.#spec.inputs.map(async (input) => {
+      const bytes = await fetchVerified(this.#store, input.cid, `input ${input.path}`);
+      const path = join(inputs, input.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes, { mode: 0o444 });
+    }));
+    await chmod(inputs, 0o555);
+  }
+
+  async #inDir(dir: string): Promise<Verdict> {
+    const spec = this.#spec;
+    const inputs = join(dir, "inputs");
+    const outputs = join(dir, "outputs");
+    await mkdir(outputs, { recursive: true });
+    await this.#writeInputs(inputs);
+    const src = spec.source ? join(dir, "src") : undefined;
+    if (spec.source && src) {
+      const entries = readSource(await fetchVerified(this.#store, spec.source.cid, "source"));
+      await writeSourceTree(src, entries);
+    }
+    if (this.#stopReason !== undefined) return { status: "stopped", reason: this.#stopReason, outputs: [] };
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.#ctx.backend.prepare({
+        id: this.id,
+        image: imageOf(spec.program),
+        argv: spec.args,
+        env: spec.env.map((e) => [e.name, e.value]),
+        inputs,
+        outputs,
+        ...(src ? { src } : {}),
+        network: spec.network === true,
+        memoryMb: spec.limits.memoryMb,
+        fileBytes: Math.max(1, spec.limits.outputBytes),
+      }, this.#store);
+    } catch (e) {
+      return { status: "error", reason: message(e), outputs: [] };
+    }
+    try {
+      const ending = await this.#execute(sandbox);
+      await sandbox.signal("SIGKILL");
+      const hit = await sandbox.limitsHit();
+      await sandbox.dispose();
+      const verdict = this.#verdict(ending, hit);
+      if (verdict.status !== "succeeded" && verdict.status !== "failed") return verdict;
+      const kept = await collectOutputs(
+        outputs,
+        this.#store,
+        spec.limits.outputBytes,
+        this.#logBytes,
+        (t) => this.#system(t),
+      );
+      if ("over" in kept) return { status: "output-limit", reason: kept.over, outputs: [] };
+      return { ...verdict, outputs: kept.outputs };
+    } finally {
+      await sandbox.dispose();
+    }
+  }
+
+  /** Start the job and wait for how it ends: its exit, its wall time, its output limit or a stop. */
+  async #execute(sandbox: Sandbox): Promise<Ending> {
+    const spec = this.#spec;
+    const limit = spec.limits.outputBytes;
+    const child = spawn(sandbox.command, sandbox.args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: sandbox.env ?? {},
+      ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let watch: OutputWatch | undefined;
+    const ending = new Promise<Ending>((resolve) => {
+      this.#end = resolve;
+      timer = setTimeout(() => resolve({ kind: "timeout" }), spec.limits.wallMs);
+      watch = new OutputWatch(
+        join(this.#ctx.runsDir, this.id, "outputs"),
+        limit,
+        () => this.#logBytes,
+        (reason) => resolve({ kind: "output-limit", reason }),
+      );
+      child.on("error", (e) => resolve({ kind: "error", reason: `could not start the sandbox: ${e.message}` }));
+      const count = (n: number) => {
+        this.#logBytes += n;
+        if (this.#logBytes > limit) {
+          resolve({ kind: "output-limit", reason: `its logs passed its ${limit}-byte output limit` });
+        }
+      };
+      const streams = [
+        splitLines(child.stdout, (text) => this.logs.push({ stream: "stdout", at: Date.now(), text }), count),
+        splitLines(child.stderr, (text) => this.logs.push({ stream: "stderr", at: Date.now(), text }), count),
+      ];
+      child.on("exit", (code, signal) => {
+        void Promise.all(streams).then(() => resolve({ kind: "exited", code, signal }));
+      });
+    });
+    if (this.#stopReason !== undefined) this.#end?.({ kind: "stopped", reason: this.#stopReason });
+    const result = await ending;
+    clearTimeout(timer);
+    watch?.close();
+    if (result.kind === "stopped") {
+      // A stop asks first: SIGTERM, then SIGKILL for whatever is left after the grace period.
+      await sandbox.signal("SIGTERM");
+      const exited = new Promise<void>((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) r();
+        else child.once("exit", () => r());
+      });
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([exited, new Promise<void>((r) => grace = setTimeout(r, this.#ctx.stopGraceMs))]);
+      clearTimeout(grace);
+    }
+    await sandbox.signal("SIGKILL");
+    return result;
+  }
+
+  #verdict(ending: Ending, hit: { memory: boolean; pids: boolean }): Verdict {
+    const { limits } = this.#spec;
+    if (hit.memory && ending.kind !== "stopped") {
+      return { status: "out-of-memory", reason: `ran out of its ${limits.memoryMb} MB memory limit`, outputs: [] };
+    }
+    switch (ending.kind) {
+      case "timeout":
+        return { status: "timeout", reason: `exceeded its ${limits.wallMs} ms wall-time limit`, outputs: [] };
+      case "stopped":
+        return { status: "stopped", reason: ending.reason, outputs: [] };
+      case "output-limit":
+        return { status: "output-limit", reason: ending.reason, outputs: [] };
+      case "error":
+        return { status: "error", reason: ending.reason, outputs: [] };
+      case "exited": {
+        const pids = hit.pids ? " (it hit its process limit)" : "";
+        if (ending.code === 0 && hit.pids) {
+          // Some of its forks were refused: whatever it printed, it did not run as written.
+          return { status: "failed", exitCode: 0, reason: "exited with code 0 but hit its process limit", outputs: [] };
+        }
+        if (ending.code === 0) return { status: "succeeded", exitCode: 0, outputs: [] };
+        if (ending.code !== null) {
+          return {
+            status: "failed",
+            exitCode: ending.code,
+            reason: `exited with code ${ending.code}${pids}`,
+            outputs: [],
+          };
+        }
+        return { status: "failed", reason: `was killed by ${ending.signal ?? "a signal"}${pids}`, outputs: [] };
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The container runner: the ManagedRunner for specs with `runner:
+ * "container"`, over whichever isolation backend create() found working.
+ * It checks each spec at once (a malformed one throws before anything
+ * runs), keeps track of its runs so close() can stop them all, and
+ * advertises only the backend that really runs here.
+ */
+import type { ContentStore, ManagedRunner, RunHandle, RunSpec } from "#protocol/runner";
+import type { IsolationBackend } from "./backend.ts";
+import { ContainerRun } from "./run.ts";
+import { checkContainerSpec } from "./spec.ts";
+
+export interface ContainerRunner extends ManagedRunner {
+  readonly kind: "container";
+  readonly isolation: IsolationBackend["name"];
+}
+
+export function createContainerRunner(
+  backend: IsolationBackend,
+  options: { runsDir: string; stopGraceMs: number },
+): ContainerRunner {
+  const runs = new Set<ContainerRun>();
+  let closed = false;
+  const ctx = {
+    backend,
+    runsDir: options.runsDir,
+    stopGraceMs: options.stopGraceMs,
+    ended: (run: ContainerRun) => runs.delete(run),
+  };
+  return {
+    kind: "container",
+    isolation: backend.name,
+    available: () => Promise.resolve(!closed),
+    start(spec: RunSpec, store: ContentStore): RunHandle {
+      const checked = checkContainerSpec(spec);
+      const run = new ContainerRun(checked, store, ctx);
+      runs.add(run);
+      if (closed) void run.stop("the runner is closed");
+      return run;
+    },
+    advertise: () => ({ isolation: backend.name }),
+    warmUp: () => Promise.resolve(),
+    async close() {
+      closed = true;
+      await Promise.all([...runs].map((r) => r.stop("the runner is closing")));
+      await backend.close();
+    },
+  };
+}
