@@ -173,6 +173,24 @@ describe("observability of a peer process", { timeout: 240_000 }, () => {
       assert.equal(spaces, "1", "the peer is in its personal space");
       assert.equal(await query('up{job="weft"}'), "1");
       assert.ok(Number(await eventually(() => query("weft_operations_verified_total"), 10_000, "a counter")) >= 0);
+
+      // The shipped Grafana dashboard: every query is valid PromQL and names only metrics the peer exports.
+      const exported = await (await fetch(`${url}/metrics`)).text();
+      const dashboard = JSON.parse(
+        await readFile(new URL("../../deploy/grafana/weft-peer.json", import.meta.url), "utf8"),
+      );
+      const exprs: string[] = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) =>
+        p.targets.map((t) => t.expr)
+      );
+      assert.ok(exprs.length >= 10);
+      for (const expr of exprs) {
+        const q = expr.replaceAll("$instance", ".*").replaceAll("$__rate_interval", "1m").replaceAll("$__range", "5m");
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
+        assert.equal(((await r.json()) as { status: string }).status, "success", expr);
+        for (const name of expr.match(/weft_[a-z_]+/g) ?? []) {
+          assert.ok(exported.includes(`# TYPE ${name} `), `${name} (in the dashboard) is not exported`);
+        }
+      }
     } finally {
       prometheus?.kill("SIGTERM");
     }
