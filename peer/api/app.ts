@@ -328,7 +328,11 @@ export function createApi(ctx: ApiContext): Hono {
     const route = matchRoute(c.req.method, c.req.path)?.route.path ?? "other";
     await ctx.observer.request(c.req.method, route, c.req.header("x-request-id"), async (id) => {
       await next();
-      c.res.headers.set("x-request-id", id);
+      try {
+        c.res.headers.set("x-request-id", id);
+      } catch {
+        // an immutable response (e.g. a proxied stream): the id is still in the logs and the trace
+      }
       return c.res.status;
     });
   });
