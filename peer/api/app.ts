@@ -495,7 +495,7 @@ function opHandler(ctx: ApiContext, route: OpRoute): Handler {
         "space.submit",
         { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
         submit,
-        runRoute ? `${space.id} ${String(args.task)}` : undefined,
+        route.path.endsWith("/schedule") ? `${space.id} ${String(args.task)}` : undefined,
       )
       : await submit();
     const status = route.auth.op === "create" && !first ? 201 : 200;
