@@ -4,7 +4,6 @@
  */
 import { fromBase64Url } from "#protocol";
 import { decodeContainer, decodeEnvelope } from "#protocol/ucan";
-import { decodeInvite } from "#protocol/space";
 import { enc, need, plainNameArg, seconds, str, Usage } from "./args.ts";
 import { type Command, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
@@ -83,7 +82,7 @@ export const CAP_COMMANDS: Record<string, Command> = {
     async run(a, _v, io) {
       const text = need(a, 0, "token");
       const tokens = text.startsWith("weft-invite:")
-        ? decodeInvite(text).tokens
+        ? (await import("#protocol/space")).decodeInvite(text).tokens
         : await decodeContainer(text).catch(() => [fromBase64Url(text)]);
       const decoded = tokens.map((t) => {
         const env = decodeEnvelope(t);
