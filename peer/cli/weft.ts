@@ -12,12 +12,13 @@
  * must never be what we run. NODE_COMPILE_CACHE picks another folder;
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off.
  */
-import { enableCompileCache } from "node:module";
+import module from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 
-enableCompileCache(
+// Deno has no compile cache to turn on (and no enableCompileCache): there this is skipped.
+module.enableCompileCache?.(
   process.env.NODE_COMPILE_CACHE ??
     join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "weft", "node-compile-cache"),
 );
