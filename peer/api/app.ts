@@ -326,7 +326,7 @@ export function createApi(ctx: ApiContext): Hono {
   app.use(async (c, next) => {
     if (!ctx.observer) return await next();
     const route = matchRoute(c.req.method, c.req.path)?.route.path ?? "other";
-    await ctx.observer.request(c.req.method, route, c.req.header("x-request-id"), async (id) => {
+    await ctx.observer.request(c.req.raw, c.req.method, route, c.req.header("x-request-id"), async (id) => {
       await next();
       try {
         c.res.headers.set("x-request-id", id);
@@ -343,7 +343,10 @@ export function createApi(ctx: ApiContext): Hono {
   });
   app.onError((err, c) => {
     const status = statusOf(err);
-    if (status >= 500) ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err) });
+    if (status >= 500) {
+      const fields = ctx.observer?.fields(c.req.raw) ?? {};
+      ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err), ...fields });
+    }
     return c.json(errorBody(err), status as 400);
   });
   app.notFound((c) => {
@@ -492,6 +495,7 @@ function opHandler(ctx: ApiContext, route: OpRoute): Handler {
     const submit = () => space.submit(bytes, proofs);
     const task = ctx.observer
       ? await ctx.observer.step(
+        c.req.raw,
         "space.submit",
         { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
         submit,

@@ -1,7 +1,7 @@
 /**
  * Structured logs: one JSON object per line on stderr, filtered by level.
- * A line written while a request (or a run it scheduled) is handled
- * carries that request's `correlation` id (see tracing.ts).
+ * A line written while a run an API request scheduled is recorded carries
+ * that request's `correlation` id (request lines carry it too: tracing.ts).
  */
 import process from "node:process";
 import type { LogLevel } from "./config.ts";

@@ -1,14 +1,22 @@
 /**
  * What a request sets off, followed across the peer: every API request gets
  * a correlation id (the client's `x-request-id` if it sent a well-formed
- * one), returned in `x-request-id` and added to every log line written while
- * the request, or a run it scheduled, is handled. With an OTLP endpoint
+ * one), returned in `x-request-id`, in the request's log line (and its
+ * error line) and in every log line written while a run it scheduled is
+ * recorded. With an OTLP endpoint
  * configured (`[telemetry] otlp_endpoint` or WEFT_OTLP_ENDPOINT) the same
  * path is exported as OpenTelemetry traces over OTLP/HTTP: the request, the
  * space accepting its operation, and, for a job this peer runs, the
  * scheduler's run, the runner and the artifact store recording the
  * result, all in one trace. Without an endpoint no OpenTelemetry code is
  * loaded.
+ *
+ * A request's scope is kept by its Request object, not in an
+ * AsyncLocalStorage around the handler: with request handling inside
+ * AsyncLocalStorage.run on Node 24, a job whose node was killed was never
+ * placed again (tests/peer/scheduling.test.ts failed 6 of 8 runs; 0 of 4
+ * with the store left out). Only recording a finished run, which starts
+ * nothing that outlives it, runs in a store.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
@@ -20,7 +28,7 @@ interface Scope {
 
 const scopes = new AsyncLocalStorage<Scope>();
 
-/** The correlation id of the request (or run) being handled, if any. */
+/** The correlation id of the run being recorded, if any. */
 export function currentCorrelation(): string | undefined {
   return scopes.getStore()?.correlation;
 }
@@ -39,6 +47,7 @@ export interface RunTimes {
 export interface Observer {
   /** Serve one API request in its own scope; `handle` gets the correlation id and resolves with the status. */
   request(
+    req: Request,
     method: string,
     route: string,
     requestId: string | undefined,
@@ -49,7 +58,9 @@ export interface Observer {
    * child span. `key` names the task it creates, so the run of that task
    * joins this request's trace.
    */
-  step<T>(name: string, attributes: Attributes, run: () => Promise<T>, key?: string): Promise<T>;
+  step<T>(req: Request, name: string, attributes: Attributes, run: () => Promise<T>, key?: string): Promise<T>;
+  /** Log fields naming the request (its correlation id), for lines written about it. */
+  fields(req: Request): Record<string, string>;
   /** A finished run of task `key`: the scheduler's and runner's spans, then `record` (the artifact store) live. */
   run<T>(key: string, times: RunTimes, attributes: Attributes, record: () => Promise<T>): Promise<T>;
   /** Send what is buffered and stop. */
@@ -107,13 +118,14 @@ export async function createObserver(
 ): Promise<Observer> {
   const o = telemetry.otlpEndpoint ? await otel(telemetry.otlpEndpoint, service.name, service.version) : undefined;
   const pending = new Map<string, Pending>();
+  const requests = new WeakMap<Request, Scope>();
   const remember = (key: string, p: Pending) => {
     pending.delete(key);
     pending.set(key, p);
     if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value!);
   };
   return {
-    async request(method, route, requestId, handle) {
+    async request(req, method, route, requestId, handle) {
       const started = performance.now();
       const span = o?.tracer.startSpan(`${method} ${route}`, {
         kind: 1, // server
@@ -123,28 +135,30 @@ export async function createObserver(
         ? requestId
         : span?.spanContext().traceId ?? crypto.randomUUID();
       span?.setAttribute("weft.correlation_id", correlation);
-      await scopes.run({ correlation, span }, async () => {
-        try {
-          const status = await handle(correlation);
-          span?.setAttribute("http.response.status_code", status);
-          if (status >= 500) span?.setStatus({ code: 2 });
-          log("request", { method, route, status, ms: Math.round(performance.now() - started) });
-        } catch (e) {
-          failed(span, e);
-          throw e;
-        } finally {
-          span?.end();
-        }
-      });
+      requests.set(req, { correlation, span });
+      try {
+        const status = await handle(correlation);
+        span?.setAttribute("http.response.status_code", status);
+        if (status >= 500) span?.setStatus({ code: 2 });
+        log("request", { method, route, status, ms: Math.round(performance.now() - started), correlation });
+      } catch (e) {
+        failed(span, e);
+        throw e;
+      } finally {
+        span?.end();
+      }
     },
 
-    async step(name, attributes, run, key) {
-      const scope = scopes.getStore();
+    fields(req): Record<string, string> {
+      const scope = requests.get(req);
+      return scope ? { correlation: scope.correlation } : {};
+    },
+
+    async step(req, name, attributes, run, key) {
+      const scope = requests.get(req);
       const span = o?.tracer.startSpan(name, { attributes }, o.withSpan(scope?.span));
       if (key && scope) remember(key, { correlation: scope.correlation, span });
       try {
-        // Not run in a scope of its own: with space.submit inside an AsyncLocalStorage.run, a job whose node
-        // was killed was never placed again (tests/peer/scheduling.test.ts); the request's scope is enough.
         return await run();
       } catch (e) {
         failed(span, e);
