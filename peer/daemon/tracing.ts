@@ -11,12 +11,10 @@
  * result, all in one trace. Without an endpoint no OpenTelemetry code is
  * loaded.
  *
- * A request's scope is kept by its Request object, not in an
- * AsyncLocalStorage around the handler: with request handling inside
- * AsyncLocalStorage.run on Node 24, a job whose node was killed was never
- * placed again (tests/peer/scheduling.test.ts failed 6 of 8 runs; 0 of 4
- * with the store left out). Only recording a finished run, which starts
- * nothing that outlives it, runs in a store.
+ * A request's scope is kept by its Request object (a WeakMap), not in an
+ * AsyncLocalStorage around the handler, so nothing a request starts (a
+ * join's sync sessions, a connection) carries it after the request ends.
+ * Only the recording of a finished run runs in a store.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
