@@ -4,7 +4,7 @@
  * WeftError that names the tool and quotes the end of what it said.
  */
 import { spawn } from "node:child_process";
-import { WeftError } from "#protocol";
+import { type ErrorCode, WeftError } from "#protocol";
 
 export interface ToolResult {
   code: number | null;
@@ -55,7 +55,7 @@ export function runTool(
 /** Run a tool and return its stdout; throws `code` with `what` and the tool's last words if it fails. */
 export async function mustRun(
   what: string,
-  code: string,
+  code: ErrorCode,
   command: string,
   args: string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},

@@ -2,9 +2,8 @@
  * `weft cap delegate|revoke|list|inspect`: capabilities (UCAN delegations)
  * in a space; `inspect` decodes a token, container or invite offline.
  */
-import { fromBase64Url } from "#protocol";
+import { fromBase64Url, WeftError } from "#protocol";
 import { decodeContainer, decodeEnvelope } from "#protocol/ucan";
-import { decodeInvite } from "#protocol/space";
 import { enc, need, plainNameArg, seconds, str, Usage } from "./args.ts";
 import { type Command, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
@@ -82,13 +81,20 @@ export const CAP_COMMANDS: Record<string, Command> = {
     summary: "Decode a token, container or invite and show what it grants (offline)",
     async run(a, _v, io) {
       const text = need(a, 0, "token");
-      const tokens = text.startsWith("weft-invite:")
-        ? decodeInvite(text).tokens
-        : await decodeContainer(text).catch(() => [fromBase64Url(text)]);
-      const decoded = tokens.map((t) => {
-        const env = decodeEnvelope(t);
-        return { cid: env.cid.toString(), type: env.tag, ...env.payload };
-      });
+      let decoded;
+      try {
+        const tokens = text.startsWith("weft-invite:")
+          ? (await import("#protocol/space")).decodeInvite(text).tokens
+          : await decodeContainer(text).catch(() => [fromBase64Url(text)]);
+        decoded = tokens.map((t) => {
+          const env = decodeEnvelope(t);
+          return { cid: env.cid.toString(), type: env.tag, ...env.payload };
+        });
+      } catch (e) {
+        // What the user gave does not decode: bad input (exit 2), not a refused credential.
+        if (e instanceof WeftError) throw new Usage(`not a token, container or invite: ${e.message}`);
+        throw e;
+      }
       io.print(
         decoded,
         () =>

@@ -5,7 +5,6 @@
  */
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defaultToml } from "../daemon/config.ts";
 import { ensureDataDir } from "../data-dir.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
 import { generateSeed, loadOrCreate, signerFromSeed } from "#protocol/identity";
@@ -18,6 +17,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
     summary: "Create the data dir, this peer's identity and a commented weft.toml",
     async run(_a, _v, io) {
       await ensureDataDir(io.home);
+      const { defaultToml } = await import("../daemon/config.ts");
       const { signer, created } = await loadOrCreate(fileKeystore({ dir: join(io.home, "keys") }), "node");
       const toml = join(io.home, "weft.toml");
       const exists = await access(toml).then(() => true, () => false);

@@ -11,7 +11,6 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Pod } from "#protocol/scheduler";
 import type { LogLine, RunSpec } from "#protocol/runner";
-import { newTaskId } from "#protocol/space";
 import { count, enc, list, need, seconds, str, Usage } from "./args.ts";
 import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
@@ -161,6 +160,7 @@ export const RUN_COMMANDS: Record<string, Command> = {
         if (!r.verdict.match) process.exitCode = 1;
         return;
       }
+      const { newTaskId } = await import("#protocol/space");
       const pod = await client.op<"create", Pod>(space, "create", {
         task: newTaskId(),
         title,

@@ -2,7 +2,6 @@
  * `weft space create|list|invite|join|members|revoke`: spaces, their
  * members and the invites that bring new ones in.
  */
-import { decodeInvite } from "#protocol/space";
 import { enc, list, need, plainNameArg, seconds, str } from "./args.ts";
 import { type Command, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
@@ -82,6 +81,7 @@ export const SPACE_COMMANDS: Record<string, Command> = {
     options: { peer: { type: "string", multiple: true } },
     async run(a, v, io) {
       const invite = need(a, 0, "invite");
+      const { decodeInvite } = await import("#protocol/space"); // the whole space area: only this command pays for it
       const peers = [...list(v, "peer"), ...(decodeInvite(invite).peers ?? [])];
       const s = await (await io.client()).request<{ id: string; name: string }>("POST", "/v1/spaces/join", {
         invite,

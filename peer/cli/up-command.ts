@@ -1,8 +1,8 @@
 /**
- * `weft up`: the peer in the foreground. Its own file, so that no other
- * command loads the daemon.
+ * `weft up`: the peer in the foreground. The daemon is imported when the
+ * command runs, not when its area loads, so `weft --help` (which loads
+ * every area for the summaries) does not load the daemon either.
  */
-import { runDaemon } from "../run-daemon.ts";
 import type { Command } from "./command.ts";
 
 export const UP_COMMANDS: Record<string, Command> = {
@@ -10,7 +10,7 @@ export const UP_COMMANDS: Record<string, Command> = {
     usage: "weft up",
     summary: "Start the peer in the foreground (same as npm start)",
     async run() {
-      await runDaemon();
+      await (await import("../run-daemon.ts")).runDaemon();
     },
   },
 };

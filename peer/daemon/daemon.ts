@@ -31,6 +31,7 @@ import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createObserver } from "./tracing.ts";
 import { VERSION } from "../version.ts";
 import { staticFiles } from "../http/static.ts";
 import { pairingLink, Pairings } from "../api/pairing.ts";
@@ -85,7 +86,8 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     warn: (message) => log.warn("S3 artifact store unreachable", { error: message }),
   });
   const pinner = new ManifestPinner(artifacts);
-  const runs = await startRuns(config, node, artifacts, log);
+  const observer = await createObserver(config.telemetry, { name: config.name, version: VERSION }, log.debug);
+  const runs = await startRuns(config, node, artifacts, log, observer);
   const replays = await ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000));
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   let ready = false;
@@ -104,6 +106,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     artifacts,
     dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
     log: (msg, fields) => log.error(msg, fields),
+    observer,
   });
   const http = await serve({
     app,
@@ -180,6 +183,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         await artifacts.stop();
         await node.stop();
         await storage.close();
+        await observer.close();
         log.info("peer stopped");
       })(),
   };

@@ -16,6 +16,7 @@ import { measureMachine } from "./capacity.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createRunners } from "./runner-plugins.ts";
+import type { Observer } from "./tracing.ts";
 
 export type Runs = Compute;
 
@@ -24,6 +25,7 @@ export async function startRuns(
   node: WeftNode,
   artifacts: ArtifactService,
   log: Logger,
+  observer: Observer,
 ): Promise<Runs> {
   const runners = config.capacity.slots > 0 ? await createRunners(config.runners, join(config.home, "cache"), log) : [];
   if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
@@ -35,11 +37,17 @@ export async function startRuns(
     advertiseMs: config.capacity.advertiseSeconds * 1000,
     leaseMs: config.scheduler.leaseSeconds * 1000,
     maxCrashes: config.scheduler.maxCrashes,
-    publish: async (run, result) => {
-      const log = encodeRunLog(run.log.lines(), run.log.dropped);
-      const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
-      return built.cid;
-    },
+    publish: (run, result) =>
+      observer.run(
+        `${run.space} ${run.task}`,
+        { startedAt: result.startedAt, endedAt: result.endedAt, status: result.status, runner: run.spec.runner },
+        { "weft.space": run.space, "weft.task": run.task },
+        async () => {
+          const log = encodeRunLog(run.log.lines(), run.log.dropped);
+          const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
+          return built.cid;
+        },
+      ),
     warmUpFailed: (kind, e) => log.warn(`${kind} runner warm-up failed`, { error: String(e) }),
   });
   log.debug("runs ready", { runners: compute.scheduler.kinds, slots: compute.scheduler.slots });

@@ -106,7 +106,7 @@ export class Validator {
       }
       throw e;
     }
-    return this.#signed(token, link);
+    return await this.#signed(token, link);
   }
 
   /** Check the signature of a token decoded and shape-checked already, and remember it. */

@@ -116,7 +116,7 @@ try {
   await measure("podman", async () => {
     const env = await podmanEnv(join(state, "podman", "podman"));
     const name = `localhost/weft/image:${base.digest.slice(7)}`;
-    const rootfs = (await mustRun("mount", "bench", "podman", ["image", "mount", name], { env })).trim();
+    const rootfs = (await mustRun("mount", "container/podman", "podman", ["image", "mount", name], { env })).trim();
     const args = ["run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
     return () => rawFirstByte("podman", [...args, "--network", "none", "--rootfs", rootfs, "echo", "ready"], env);
   });
