@@ -267,20 +267,36 @@ export class Space {
     return { at: this.#deps.hlc.now(), after };
   }
 
-  /** Sign, check, write and flush one task operation; resolves with the task after it. */
+  /** Sign as this node, check, write and flush one task operation; resolves with the task after it. */
   act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
+    return this.#act(this.#self, kind, args);
+  }
+
+  /**
+   * The same as `act`, signed by another principal held on this node (a
+   * bridge acting as its own DID) with a chain from the space root to it
+   * recorded in the space document: every node checks the operation against
+   * that chain like any member's, so what the chain does not cover (command,
+   * policy, expiry, revocation) is refused here and everywhere.
+   */
+  actAs<K extends OpKind>(signer: Signer, kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
+    return this.#act({ signer, label: signer.did }, kind, args);
+  }
+
+  #act<K extends OpKind>(actor: Actor, kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
     const command = OPS[kind].command;
     const taskId = (args as { task: string }).task;
-    const first = this.#sameKey(this.#deps.signer.did, command, args as Record<string, unknown>);
+    const author = actor.signer.did;
+    const first = this.#sameKey(author, command, args as Record<string, unknown>);
     if (first) return Promise.resolve(first);
     return this.#commit(taskId, async () => {
       const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
-      parseTaskOp(command, full, "local", this.#deps.signer.did); // bad input: InvalidInput, nothing written
+      parseTaskOp(command, full, "local", author); // bad input: InvalidInput, nothing written
       if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
       }
-      return await signIn(this.authority, this.#self, command, full, seconds(this.#deps.now()));
-    }).catch((e) => this.#raced(e, this.#deps.signer.did, command, args as Record<string, unknown>));
+      return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
+    }).catch((e) => this.#raced(e, author, command, args as Record<string, unknown>));
   }
 
   /**
@@ -313,11 +329,9 @@ export class Space {
     // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    const view = await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
+    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
       this.#raced(e, inv.iss, inv.cmd, inv.args)
     );
-    if (inv.iss !== this.#deps.signer.did && this.log.needsWitness(inv.cid.toString())) this.#ingest.witnessSoon(task);
-    return view;
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */
@@ -335,9 +349,15 @@ export class Space {
     return first;
   }
 
-  /** Apply, write and flush one operation in local order; resolves with the task after it. */
+  /**
+   * Apply, write and flush one operation in local order; resolves with the
+   * task after it. Another author's operation that needs a witness gets one.
+   */
   async #commit(taskId: string, make: () => Promise<Invocation>): Promise<TaskView> {
     const inv = await this.#writes.commit(taskId, make);
+    if (inv.iss !== this.#deps.signer.did && this.log.needsWitness(inv.cid.toString())) {
+      this.#ingest.witnessSoon(taskId);
+    }
     const kind = opKindOf(inv.cmd) as OpKind;
     this.#deps.wrote?.(this, kind, inv.bytes);
     this.#emit({ type: "tasks", tasks: [taskId] });
