@@ -11,7 +11,9 @@ import { parse as parseToml } from "smol-toml";
 import { WeftError } from "#protocol";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
-import { nameProblem } from "#protocol/schema";
+import { InvalidInput, nameProblem } from "#protocol/schema";
+import { BRIDGE_NAME, type BridgeKind } from "#protocol/bridge";
+import { BRIDGES } from "../../bridges/registry.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -42,6 +44,15 @@ export interface Config {
   };
   /** Where artifacts go: the local store always, and an S3-compatible bucket when one is configured. */
   artifacts: ArtifactsConfig;
+  /** The bridges to run, in the order weft.toml names them (`[bridges.<name>]`). */
+  bridges: BridgeSetting[];
+}
+
+/** One `[bridges.<name>]` table: the bridge kind and its settings, already checked by the kind. */
+export interface BridgeSetting {
+  name: string;
+  kind: BridgeKind;
+  config: unknown;
 }
 
 export class ConfigError extends WeftError {
@@ -110,14 +121,14 @@ function tags(v: unknown, source: string, key: string): string[] {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts"],
+  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "bridges"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
   relay: ["spaces"],
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
-  // artifacts: checked by artifacts-config.ts
+  // artifacts: checked by artifacts-config.ts; bridges: by bridgeSettings below
 };
 
 function dids(v: unknown, source: string, key: string): string[] {
@@ -160,6 +171,32 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (lease !== undefined) config.scheduler.leaseSeconds = integer(lease, source, "scheduler.lease_seconds", 1, 3600);
   const crashes = t.scheduler?.max_crashes;
   if (crashes !== undefined) config.scheduler.maxCrashes = integer(crashes, source, "scheduler.max_crashes", 1, 100);
+  if (toml.bridges !== undefined) config.bridges = bridgeSettings(toml.bridges, source);
+}
+
+// ---- [bridges.<name>] ----
+
+/**
+ * The `[bridges]` tables: each names a known bridge kind (others are refused
+ * with the known names) and holds that kind's settings, which the kind
+ * itself checks. A bridge with no settings is written `[bridges.example]`.
+ */
+function bridgeSettings(v: unknown, source: string): BridgeSetting[] {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(source, "bridges", "must be a table");
+  const known = [...BRIDGES.keys()].join(", ") || "none";
+  return Object.entries(v).map(([name, table]) => {
+    const kind = BRIDGE_NAME.test(name) ? BRIDGES.get(name) : undefined;
+    if (!kind) fail(source, `bridges.${name}`, `is not a known bridge (known: ${known})`);
+    if (typeof table !== "object" || table === null || Array.isArray(table)) {
+      fail(source, `bridges.${name}`, "must be a table");
+    }
+    try {
+      return { name, kind, config: kind.configure(table as Record<string, unknown>) };
+    } catch (e) {
+      if (e instanceof InvalidInput) fail(source, `bridges.${name}.${e.field}`, e.message.slice(e.field.length + 1));
+      throw e;
+    }
+  });
 }
 
 const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
@@ -202,6 +239,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     capacity: { ...DEFAULTS.capacity, slots: availableParallelism(), tags: [] },
     scheduler: { ...DEFAULTS.scheduler },
     artifacts: {},
+    bridges: [],
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;
@@ -265,5 +303,10 @@ advertise_seconds = ${DEFAULTS.capacity.advertiseSeconds}
 lease_seconds = ${DEFAULTS.scheduler.leaseSeconds}
 # A job whose claims end without a result this often (its node crashed or was killed) is marked failed for good.
 max_crashes = ${DEFAULTS.scheduler.maxCrashes}
-${ARTIFACTS_TOML}`;
+${ARTIFACTS_TOML}
+# Bridges to outside systems, each acting as its own DID with what members grant it
+# (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.
+# [bridges.example]
+# label = "seen-by-bridge"
+`;
 }
