@@ -4,12 +4,15 @@
  * Callers branch on `code` (stable, machine-readable) and show `message`
  * (which says what went wrong and what to do). `name` is the family, e.g.
  * the UCAN spec's error names such as `InvalidSignature` or `Expired`.
+ * Codes are listed, each with its kind of failure, in error-codes.ts.
  */
+import type { ErrorCode } from "./error-codes.ts";
+
 export class WeftError extends Error {
   /** Stable machine-readable code, e.g. `ucan/expired` or `did/invalid`. */
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(name: string, code: string, message: string, options?: { cause?: unknown }) {
+  constructor(name: string, code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = name;
     this.code = code;
@@ -17,6 +20,6 @@ export class WeftError extends Error {
 }
 
 /** True when `e` is a WeftError, optionally with the given code. */
-export function isWeftError(e: unknown, code?: string): e is WeftError {
+export function isWeftError(e: unknown, code?: ErrorCode): e is WeftError {
   return e instanceof WeftError && (code === undefined || e.code === code);
 }

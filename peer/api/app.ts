@@ -16,12 +16,13 @@ import type { LiveAdvert } from "#protocol/capacity";
 import { ApiAuthority } from "./auth.ts";
 import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
-import { HEADS_AT_HEADER, HEADS_HEADER, type RouteDef, ROUTES } from "./routes.ts";
+import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute, type RouteDef, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
 import { SPACE_COMMANDS } from "./credentials.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import type { Observer } from "../daemon/tracing.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -44,6 +45,8 @@ export interface ApiContext {
   /** The dashboard's files, served at every path the API does not claim. */
   dashboard?(pathname: string): Promise<Response>;
   log?(msg: string, fields: Record<string, unknown>): void;
+  /** Correlation ids and traces for each request (peer/daemon/tracing.ts). */
+  observer?: Observer;
 }
 
 type Handler = (
@@ -319,6 +322,20 @@ export function createApi(ctx: ApiContext): Hono {
     },
   };
 
+  // Each request in its own scope: a correlation id (echoed as x-request-id) and, if traced, a span.
+  app.use(async (c, next) => {
+    if (!ctx.observer) return await next();
+    const route = matchRoute(c.req.method, c.req.path)?.route.path ?? "other";
+    await ctx.observer.request(c.req.method, route, c.req.header("x-request-id"), async (id) => {
+      await next();
+      try {
+        c.res.headers.set("x-request-id", id);
+      } catch {
+        // an immutable response (e.g. a proxied stream): the id is still in the logs and the trace
+      }
+      return c.res.status;
+    });
+  });
   // Refused before its body was read: close the connection instead of reading (or draining) the rest.
   app.use(async (c, next) => {
     await next();
@@ -338,7 +355,7 @@ export function createApi(ctx: ApiContext): Hono {
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;
-    const handler = route.auth.kind === "op" ? opHandler(route as OpRoute) : handlers[key];
+    const handler = route.auth.kind === "op" ? opHandler(ctx, route as OpRoute) : handlers[key];
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
@@ -448,7 +465,7 @@ function headsHeaders(res: Response, space: Space): void {
   }
 }
 
-function opHandler(route: OpRoute): Handler {
+function opHandler(ctx: ApiContext, route: OpRoute): Handler {
   return async (c, { body, op }) => {
     const { space, bytes, invocation, proofs } = op!;
     if (body !== undefined) {
@@ -472,7 +489,15 @@ function opHandler(route: OpRoute): Handler {
     const first = route.auth.op === "create" && typeof key === "string"
       ? space.log.reducer.byIdempotencyKey(invocation.iss, key)
       : undefined;
-    const task = await space.submit(bytes, proofs);
+    const submit = () => space.submit(bytes, proofs);
+    const task = ctx.observer
+      ? await ctx.observer.step(
+        "space.submit",
+        { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
+        submit,
+        route.path.endsWith("/schedule") ? `${space.id} ${String(args.task)}` : undefined,
+      )
+      : await submit();
     const status = route.auth.op === "create" && !first ? 201 : 200;
     if (!runRoute) return c.json(task, status);
     return c.json(podOf(space.id, task as Task & { run: NonNullable<Task["run"]> }, Date.now()), status);

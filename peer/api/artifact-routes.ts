@@ -9,14 +9,13 @@
  * Downloads honour `Range: bytes=N-`, which is how `weft artifact get` resumes.
  */
 import type { Context, Hono } from "hono";
-import { isWeftError, toBase64 } from "#protocol";
+import { toBase64 } from "#protocol";
 import { RAW } from "#protocol/codec";
 import { InvalidInput } from "#protocol/schema";
 import { sha256OfCid, type VerifiedManifest } from "#protocol/artifacts";
 import { CID } from "multiformats/cid";
 import type { ArtifactService } from "../artifacts/service.ts";
 import type { ApiAuthority } from "./auth.ts";
-import { HttpError } from "./errors.ts";
 import { ARTIFACT_ROUTES, type RouteDef } from "./routes.ts";
 
 export interface ArtifactRouteDeps {
@@ -45,26 +44,10 @@ export function mountArtifactRoutes(app: Hono, deps: ArtifactRouteDeps): void {
         method: route.method,
         path: url.pathname + url.search,
       });
-      try {
-        return await handler(c, { space: space!.id, params, query });
-      } catch (e) {
-        throw httpErrorOf(e);
-      }
+      // Artifact failures get their statuses (400, 422, 502) from their kinds: peer/api/errors.ts.
+      return await handler(c, { space: space!.id, params, query });
     });
   }
-}
-
-/** Statuses for artifact failures; everything else keeps the API's usual mapping. */
-function httpErrorOf(e: unknown): unknown {
-  if (!isWeftError(e) || e instanceof HttpError) return e;
-  const status = e.code === "artifact/invalid-cid" || e.code === "artifact/digest-mismatch"
-    ? 400
-    : e.code.startsWith("artifact/store-")
-    ? 502
-    : e.code.startsWith("artifact/")
-    ? 422
-    : undefined;
-  return status === undefined ? e : new HttpError(status, e.code, e.message);
 }
 
 /** A manifest as JSON: tokens as base64, plus what verification established. */

@@ -4,7 +4,7 @@
  * operation for task changes. Used by the `weft` CLI and the tests.
  */
 import type { Signer } from "#protocol/identity";
-import { utf8, WeftError } from "#protocol";
+import { type ErrorCode, errorCodeOf, utf8, WeftError } from "#protocol";
 import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/ucan";
 import { CID } from "multiformats/cid";
 import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
@@ -14,7 +14,7 @@ import type { Credentials } from "./credentials.ts";
 
 export class ApiError extends WeftError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super("ApiError", code, message);
     this.status = status;
   }
@@ -130,7 +130,7 @@ export class ApiClient {
     }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } }).error;
-      throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+      throw new ApiError(res.status, errorCodeOf(err?.code, "http"), err?.message ?? `HTTP ${res.status}`);
     }
     return json as T;
   }
@@ -174,7 +174,7 @@ export class ApiClient {
     }
     if (!res.ok || !res.body) {
       const err = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
-      throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}`);
+      throw new ApiError(res.status, errorCodeOf(err?.code, "http"), err?.message ?? `HTTP ${res.status}`);
     }
     const decoder = new TextDecoder();
     let buffered = "";

@@ -1,39 +1,40 @@
 /**
  * One JSON error shape for every failure — `{"error": {"code", "message"}}` —
- * and the status each kind of failure gets: 400 bad input, 401 no or bad
- * credentials, 403 not allowed, 404, 409 conflicts, 413, 500 only for bugs.
+ * and the status each kind of failure gets (protocol/error-codes.ts gives
+ * every code its kind): 400 bad input, 401 no or bad credentials, 403 not
+ * allowed, 404, 409 conflicts, 413, 422 refused content, 502/503/504 for
+ * what the peer depends on, 500 only for bugs.
  */
-import { WeftError } from "#protocol";
+import { type ErrorCode, type ErrorKind, errorKind, WeftError } from "#protocol";
 
 export class HttpError extends WeftError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super("HttpError", code, message);
     this.status = status;
   }
 }
 
-const UNAUTHENTICATED = new Set([
-  "ucan/malformed",
-  "ucan/unsupported-varsig",
-  "ucan/invalid-signature",
-  "ucan/expired",
-  "ucan/too-early",
-  "ucan/invalid-payload",
-  "did/invalid",
-  "auth/missing",
-  "auth/replayed",
-]);
+/** The HTTP status of each kind of failure (error-codes.ts gives every code its kind). */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  input: 400,
+  cancelled: 400,
+  unauthenticated: 401,
+  denied: 403,
+  "not-found": 404,
+  conflict: 409,
+  "too-large": 413,
+  unprocessable: 422,
+  internal: 500,
+  upstream: 502,
+  unavailable: 503,
+  timeout: 504,
+};
 
 export function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (!(e instanceof WeftError)) return 500;
-  if (e.code.startsWith("input/") || e.code === "invite/invalid" || e.code === "cbor/malformed") return 400;
-  if (UNAUTHENTICATED.has(e.code)) return 401;
-  if (e.code.startsWith("ucan/") || e.code === "cap/missing" || e.code.startsWith("sync/")) return 403;
-  if (e.code === "not-found") return 404;
-  if (e.code === "task/conflict" || e.code === "keystore/exists") return 409;
-  return 500;
+  return STATUS_OF_KIND[errorKind(e.code)];
 }
 
 export function errorBody(e: unknown): { error: { code: string; message: string } } {

@@ -6,6 +6,7 @@
  */
 import { open, stat } from "node:fs/promises";
 import { createReadStream } from "node:fs";
+import { errorCodeOf } from "#protocol";
 import { digestStream, sha256OfCid, type StoredArtifact } from "#protocol/artifacts";
 import { type ApiClient, ApiError, DaemonUnreachable } from "../api/client.ts";
 import { type Downloaded, downloadToFile } from "./download.ts";
@@ -64,7 +65,11 @@ export class ArtifactClient {
     } catch {
       // not JSON: reported as is below
     }
-    throw new ApiError(res.status, err?.code ?? "http", err?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`);
+    throw new ApiError(
+      res.status,
+      errorCodeOf(err?.code, "http"),
+      err?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`,
+    );
   }
 
   async #json<T>(path: string): Promise<T> {

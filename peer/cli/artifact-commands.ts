@@ -7,12 +7,13 @@
 import process from "node:process";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { WeftError } from "#protocol";
+import { errorCodeOf, WeftError } from "#protocol";
 import { sha256OfCid } from "#protocol/artifacts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
 import type { Downloaded } from "../artifacts/download.ts";
 import { progressBar, type ProgressSink } from "../artifacts/progress.ts";
-import { type Command, type Io, need, resolveSpace, str, type Values } from "./command.ts";
+import { need, str, type Values } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 
 /** Where progress bars go (stderr, so stdout stays the result). */
@@ -160,7 +161,11 @@ export const ARTIFACT_COMMANDS: Record<string, Command> = {
           ),
         ].join("\n"));
       if (!r.ok) {
-        throw new WeftError("ArtifactError", r.error?.code ?? "artifact/digest-mismatch", `${r.cid} did not verify`);
+        throw new WeftError(
+          "ArtifactError",
+          errorCodeOf(r.error?.code, "artifact/digest-mismatch"),
+          `${r.cid} did not verify`,
+        );
       }
     },
   },

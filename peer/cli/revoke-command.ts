@@ -6,8 +6,8 @@
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import { WeftError } from "#protocol";
-import { revocationNotice } from "#protocol/space";
-import { type Command, enc, need, resolveSpace, str, Usage } from "./command.ts";
+import { enc, need, str, Usage } from "./args.ts";
+import { type Command, resolveSpace } from "./command.ts";
 import { short } from "./output.ts";
 
 interface Capability {
@@ -52,6 +52,7 @@ export const REVOKE_COMMAND: Command = {
     const target = capabilities.find((c) => c.cid === cid);
     if (!target) throw new Usage(`no delegation ${cid} in this space; see \`weft cap list\``);
     const member = target.meta.name ? `${target.meta.name} (${short(target.aud)})` : target.aud;
+    const { revocationNotice } = await import("#protocol/space");
     const notice = revocationNotice(member, voidSince);
     if (!v.yes) {
       if (!process.stdin.isTTY) throw new Usage(`${notice}\nAdd --yes to confirm.`);

@@ -9,8 +9,8 @@ import process from "node:process";
 import { basename } from "node:path";
 import type { Pod } from "#protocol/scheduler";
 import type { LogLine, RunSpec } from "#protocol/runner";
-import { newTaskId } from "#protocol/space";
-import { type Command, count, enc, type Io, list, need, resolveSpace, seconds, str, Usage } from "./command.ts";
+import { count, enc, list, need, seconds, str, Usage } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
 import { ArtifactClient } from "../artifacts/api-client.ts";
 
@@ -125,6 +125,7 @@ export const RUN_COMMANDS: Record<string, Command> = {
         ...(gpu !== undefined ? { gpu } : {}),
         ...(list(v, "tag").length ? { tags: list(v, "tag") } : {}),
       };
+      const { newTaskId } = await import("#protocol/space");
       const pod = await client.op<"create", Pod>(space, "create", {
         task: newTaskId(),
         title: str(v, "title") ??

@@ -44,6 +44,8 @@ export interface Config {
   };
   /** Where artifacts go: the local store always, and an S3-compatible bucket when one is configured. */
   artifacts: ArtifactsConfig;
+  /** Where traces go: an OTLP/HTTP traces URL; none means no tracing (tracing.ts). */
+  telemetry: { otlpEndpoint?: string };
   /** The bridges to run, in the order weft.toml names them (`[bridges.<name>]`). */
   bridges: BridgeSetting[];
 }
@@ -104,6 +106,15 @@ function addresses(v: unknown, source: string, key: string): string[] {
   });
 }
 
+/** An OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+function otlpEndpoint(v: unknown, source: string, key: string): string {
+  const s = text(v, source, key, 2048);
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(s)) {
+    fail(source, key, "must be an http(s) URL, e.g. http://127.0.0.1:4318/v1/traces");
+  }
+  return s;
+}
+
 function level(v: unknown, source: string, key: string): LogLevel {
   if (!LEVELS.includes(v as LogLevel)) fail(source, key, `must be one of ${LEVELS.join(", ")}`);
   return v as LogLevel;
@@ -121,13 +132,14 @@ function tags(v: unknown, source: string, key: string): string[] {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "bridges"],
+  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "telemetry", "bridges"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
   relay: ["spaces"],
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
+  telemetry: ["otlp_endpoint"],
   // artifacts: checked by artifacts-config.ts; bridges: by bridgeSettings below
 };
 
@@ -171,6 +183,8 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (lease !== undefined) config.scheduler.leaseSeconds = integer(lease, source, "scheduler.lease_seconds", 1, 3600);
   const crashes = t.scheduler?.max_crashes;
   if (crashes !== undefined) config.scheduler.maxCrashes = integer(crashes, source, "scheduler.max_crashes", 1, 100);
+  const otlp = t.telemetry?.otlp_endpoint;
+  if (otlp !== undefined) config.telemetry.otlpEndpoint = otlpEndpoint(otlp, source, "telemetry.otlp_endpoint");
   if (toml.bridges !== undefined) config.bridges = bridgeSettings(toml.bridges, source);
 }
 
@@ -213,6 +227,7 @@ const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
   WEFT_ADVERTISE_SECONDS: (c, v, k) => void (c.capacity.advertiseSeconds = integer(v, "environment", k, 1, 200)),
   WEFT_LEASE_SECONDS: (c, v, k) => void (c.scheduler.leaseSeconds = integer(v, "environment", k, 1, 3600)),
   WEFT_MAX_CRASHES: (c, v, k) => void (c.scheduler.maxCrashes = integer(v, "environment", k, 1, 100)),
+  WEFT_OTLP_ENDPOINT: (c, v, k) => void (c.telemetry.otlpEndpoint = otlpEndpoint(v, "environment", k)),
 };
 /** WEFT_* variables read elsewhere (the CLI, the Deno relay, tests and benchmarks). */
 const ENV_OTHER = new Set([
@@ -239,6 +254,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     capacity: { ...DEFAULTS.capacity, slots: availableParallelism(), tags: [] },
     scheduler: { ...DEFAULTS.scheduler },
     artifacts: {},
+    telemetry: {},
     bridges: [],
   };
   const path = join(home, "weft.toml");
@@ -303,6 +319,10 @@ advertise_seconds = ${DEFAULTS.capacity.advertiseSeconds}
 lease_seconds = ${DEFAULTS.scheduler.leaseSeconds}
 # A job whose claims end without a result this often (its node crashed or was killed) is marked failed for good.
 max_crashes = ${DEFAULTS.scheduler.maxCrashes}
+
+[telemetry]
+# OpenTelemetry traces over OTLP/HTTP (API → space → scheduler → runner → artifact store); off when unset.
+# otlp_endpoint = "http://127.0.0.1:4318/v1/traces"
 ${ARTIFACTS_TOML}
 # Bridges to outside systems, each acting as its own DID with what members grant it
 # (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.

@@ -31,6 +31,7 @@ import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createObserver } from "./tracing.ts";
 import { VERSION } from "../version.ts";
 import { staticFiles } from "../http/static.ts";
 import { fileURLToPath } from "node:url";
@@ -51,7 +52,7 @@ export interface Daemon {
 }
 
 /**
- * Start every part in order (data dir, identity, storage, node, artifacts,
+ * Start every part in order (data dir, tracing, identity, storage, node, artifacts,
  * runs, HTTP, connections, bridges); `stop` stops them in reverse. A part
  * that fails to start stops the ones before it and names itself.
  */
@@ -64,6 +65,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       was: home.tightenedFrom.toString(8),
     });
   }
+  const observer = await parts.start(
+    "tracing",
+    () => createObserver(config.telemetry, { name: config.name, version: VERSION }, log.debug),
+    (o) => o.close(),
+  );
   const keystore = fileKeystore({ dir: join(config.home, "keys") });
   const seed = await parts.start("the node key", async () => {
     await loadOrCreate(keystore, "node");
@@ -111,7 +117,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     () => ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000)),
     (r) => r.journal.close(),
   );
-  const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log), (r) => r.stop());
+  const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log, observer), (r) => r.stop());
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   let ready = false;
   const http = await parts.start("the HTTP API", () =>
@@ -129,6 +135,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         artifacts,
         dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
         log: (msg, fields) => log.error(msg, fields),
+        observer,
       }),
       host: config.http.host,
       port: config.http.port,

@@ -18,6 +18,7 @@ import { VERSION } from "../version.ts";
 import { CapacityAdvertiser } from "./capacity.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { Observer } from "./tracing.ts";
 
 export interface Runs {
   scheduler: Scheduler;
@@ -35,6 +36,7 @@ export async function startRuns(
   node: WeftNode,
   artifacts: ArtifactService,
   log: Logger,
+  observer: Observer,
 ): Promise<Runs> {
   const wasm = wasmRunner(join(config.home, "cache", "wasm"));
   const runners: Runner[] = [];
@@ -60,11 +62,17 @@ export async function startRuns(
     maxCrashes: config.scheduler.maxCrashes,
     diagnostics: node.diagnostics,
     capacityChanged: () => capacity.advertiseSoon(),
-    publish: async (run, result) => {
-      const log = encodeRunLog(run.log.lines(), run.log.dropped);
-      const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
-      return built.cid;
-    },
+    publish: (run, result) =>
+      observer.run(
+        `${run.space} ${run.task}`,
+        { startedAt: result.startedAt, endedAt: result.endedAt, status: result.status, runner: run.spec.runner },
+        { "weft.space": run.space, "weft.task": run.task },
+        async () => {
+          const log = encodeRunLog(run.log.lines(), run.log.dropped);
+          const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
+          return built.cid;
+        },
+      ),
   });
   serveRunLogs(node, scheduler);
   capacity.start();

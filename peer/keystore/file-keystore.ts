@@ -6,13 +6,13 @@
  */
 import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fromBase64Url, toBase64Url, WeftError } from "#protocol";
+import { type ErrorCode, fromBase64Url, toBase64Url, WeftError } from "#protocol";
 import { didFromPublicKey, generateSeed, type Keystore, publicKeyFromSeed, type Signer } from "#protocol/identity";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { createFileExclusive } from "../storage/atomic-file.ts";
 
 export class KeystoreError extends WeftError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super("KeystoreError", code, message, options);
   }
 }

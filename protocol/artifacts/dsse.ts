@@ -12,7 +12,7 @@
 import { concatBytes, fromBase64Url, toBase64, utf8 } from "../bytes.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { isDidKey } from "../identity/did-key.ts";
-import { type Check, check, InvalidInput, list, object, optional, required, str } from "../schema/fields.ts";
+import { type Check, check, InvalidInput, list, object, optional, required, str } from "../schema/input-checks.ts";
 import { ArtifactError } from "./errors.ts";
 
 /** The payload type of in-toto statements. */

@@ -27,7 +27,7 @@ import {
   optional,
   required,
   str,
-} from "../schema/fields.ts";
+} from "../schema/input-checks.ts";
 import { TASK_ID } from "../tasks/ops.ts";
 import { type DsseEnvelope, dsseEnvelopeShape } from "./dsse.ts";
 import { rawCid, SHA256_HEX } from "./digest.ts";

@@ -4,7 +4,7 @@
  * short expiry (its TTL). Nodes that stop advertising drop out of every
  * view when their last advert expires.
  */
-import { bool, int, list, num, object, optional, required, str } from "../schema/fields.ts";
+import { bool, int, list, num, object, optional, required, str } from "../schema/input-checks.ts";
 
 export const MAX_ADVERT_TTL_SECONDS = 600;
 

@@ -11,7 +11,7 @@
  */
 import { encode } from "../codec/dag-cbor.ts";
 import { type CID, cidOf } from "../codec/cid.ts";
-import { bool, int, list, object, optional, required, str } from "../schema/fields.ts";
+import { bool, int, list, object, optional, required, str } from "../schema/input-checks.ts";
 
 /** Paths inside a run: relative, no `..`, no leading `/`. */
 export const RUN_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\-/]{1,256}$/;

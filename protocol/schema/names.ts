@@ -5,7 +5,7 @@
  * rewrite a terminal or disguise what a name says, so a name holding one is
  * refused wherever names enter: the API, the CLI, and the network.
  */
-import { type Check, check, InvalidInput } from "./fields.ts";
+import { type Check, check, InvalidInput } from "./input-checks.ts";
 
 /** C0 and C1 controls (NUL, newline, ESC, DEL…), line and paragraph separators, bidi embeddings and overrides. */
 const UNSAFE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;

@@ -27,7 +27,7 @@ import type { Verifier } from "../identity/ed25519.ts";
 import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
-import { InvalidInput } from "../schema/fields.ts";
+import { InvalidInput } from "../schema/input-checks.ts";
 import { TaskLog } from "../tasks/log.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";

@@ -9,7 +9,7 @@
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
 import type { TaskLog } from "../tasks/log.ts";
-import { InvalidInput } from "../schema/fields.ts";
+import { InvalidInput } from "../schema/input-checks.ts";
 import { type BucketDoc, bucketOf } from "./docs.ts";
 import { Conflict, Forbidden } from "./errors.ts";
 

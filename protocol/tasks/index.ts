@@ -3,7 +3,7 @@ export * from "./causal.ts";
 export * from "./ended-authority.ts";
 export * from "./hlc.ts";
 export * from "./log.ts";
-export * from "./op-fields.ts";
+export * from "./op-checks.ts";
 export * from "./ops.ts";
 export * from "./query.ts";
 export * from "./reducer.ts";

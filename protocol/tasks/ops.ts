@@ -7,7 +7,7 @@
  */
 import { Commands } from "../ucan/commands.ts";
 import { runSpecShape } from "../runner/runner.ts";
-import { bool, int, InvalidInput, isHlcCheck, list, num, object, oneOf, optional, required, str } from "./op-fields.ts";
+import { bool, int, InvalidInput, isHlcCheck, list, num, object, oneOf, optional, required, str } from "./op-checks.ts";
 
 export const TASK_ID = /^[a-z0-9]{8,40}$/;
 export const LABEL = /^[^\s,]{1,64}$/;

@@ -9,7 +9,6 @@
  * Any Unicode is allowed; "lowercase" means lowercasing leaves it unchanged,
  * as in go-ucan.
  */
-import { UcanError } from "./errors.ts";
 
 const MAX_COMMAND_LENGTH = 256;
 
@@ -25,11 +24,6 @@ export function commandProblem(cmd: unknown): string | undefined {
   if (cmd.includes("//")) return `command ${shown} has an empty segment`;
   if (cmd.toLowerCase() !== cmd) return `command ${shown} must be lowercase (try ${JSON.stringify(cmd.toLowerCase())})`;
   return undefined;
-}
-
-export function assertCommand(cmd: unknown): asserts cmd is string {
-  const problem = commandProblem(cmd);
-  if (problem) throw new UcanError("InvalidCommand", problem);
 }
 
 /** True when a delegation of `delegated` proves an invocation of `invoked`. */

@@ -8,7 +8,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import { randomBytes } from "../bytes.ts";
 import { type DecodedEnvelope, decodeEnvelope, isDelegationTag, signEnvelope, TAG_DELEGATION } from "./envelope.ts";
 import { UcanError } from "./errors.ts";
-import * as f from "./fields.ts";
+import * as f from "./payload-checks.ts";
 import type { Ipld } from "./policy/ipld.ts";
 import { parsePolicy, type Policy } from "./policy/policy.ts";
 

@@ -5,6 +5,7 @@
  * Each says which token failed (`cid`, and `link`: its index in the proof
  * chain, root first; -1 for the invocation itself) and why.
  */
+import type { ErrorCode } from "../error-codes.ts";
 import { WeftError } from "../errors.ts";
 
 export type UcanErrorName =
@@ -24,7 +25,7 @@ export type UcanErrorName =
   | "Revoked"
   | "InvalidRevocation";
 
-const CODES: Record<UcanErrorName, string> = {
+const CODES: Record<UcanErrorName, ErrorCode> = {
   MalformedToken: "ucan/malformed",
   UnsupportedVarsig: "ucan/unsupported-varsig",
   InvalidPayload: "ucan/invalid-payload",

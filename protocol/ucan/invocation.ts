@@ -9,7 +9,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import { randomBytes } from "../bytes.ts";
 import { type DecodedEnvelope, decodeEnvelope, isInvocationTag, signEnvelope, TAG_INVOCATION } from "./envelope.ts";
 import { UcanError } from "./errors.ts";
-import * as f from "./fields.ts";
+import * as f from "./payload-checks.ts";
 import { type Ipld, isMap } from "./policy/ipld.ts";
 import type { Delegation } from "./delegation.ts";
 

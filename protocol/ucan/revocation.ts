@@ -15,7 +15,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import { UcanError } from "./errors.ts";
 import type { Delegation } from "./delegation.ts";
 import { type Invocation, invoke, MAX_PROOFS } from "./invocation.ts";
-import { link } from "./fields.ts";
+import { link } from "./payload-checks.ts";
 import type { ProofStore } from "./stores.ts";
 import type { Ipld } from "./policy/ipld.ts";
 import type { Validator } from "./validator.ts";

@@ -44,19 +44,6 @@ export class MemoryProofStore implements ProofStore {
   }
 }
 
-/** Several proof stores read in order: e.g. the proofs sent with a request, then the space's. */
-export function layeredProofs(...stores: ProofStore[]): ProofStore {
-  return {
-    async get(cid) {
-      for (const s of stores) {
-        const hit = await s.get(cid);
-        if (hit !== undefined) return hit;
-      }
-      return undefined;
-    },
-  };
-}
-
 export class MemoryRevocationStore implements RevocationStore {
   readonly #revoked = new Set<string>();
 

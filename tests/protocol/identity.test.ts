@@ -3,19 +3,18 @@ import assert from "node:assert/strict";
 import {
   defaultVerifier,
   detectBackend,
-  didFromPeerId,
   didFromPublicKey,
   generateSeed,
   InvalidDid,
   isDidKey,
   nobleSigner,
   nobleVerifier,
-  peerIdFromDid,
   publicKeyFromDid,
   signerFromSeed,
   webCryptoSigner,
   webCryptoVerifier,
 } from "../../protocol/identity/index.ts";
+import { didFromPeerId, peerIdFromDid } from "../../protocol/identity/peer-id.ts";
 import { fromHex, toHex, utf8 } from "../../protocol/bytes.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";

@@ -4,7 +4,7 @@ import { TaskReducer } from "../../protocol/tasks/reducer.ts";
 import { parseTaskOp, type TaskOp } from "../../protocol/tasks/ops.ts";
 import { type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import { effectiveStatus, queryTasks } from "../../protocol/tasks/query.ts";
-import { InvalidInput } from "../../protocol/schema/fields.ts";
+import { InvalidInput } from "../../protocol/schema/input-checks.ts";
 
 let n = 0;
 function op(kind: OpKind, author: string, args: Record<string, unknown>, at = ++n * 1000): TaskOp {

@@ -6,7 +6,7 @@
  * the daemon's heap. Each component is transpiled once and then cached by
  * CID, so the process's start-up cost is paid once per program.
  */
-import { WeftError } from "#protocol";
+import { errorCodeOf, WeftError } from "#protocol";
 import { encodeFrame, FrameDecoder } from "../core/frames.ts";
 import type { Transpiled, TranspileFn } from "../core/transpile.ts";
 import { exitOf, spawnNode } from "./subprocess.ts";
@@ -39,7 +39,7 @@ export function subprocessTranspile(options: TranspileProcessOptions = {}): Tran
     const status = await exited;
     clearTimeout(timer);
     if (reply && "transpiled" in reply) return reply.transpiled;
-    if (reply) throw new WeftError("RunnerError", reply.error.code, reply.error.message);
+    if (reply) throw new WeftError("RunnerError", errorCodeOf(reply.error.code, "wasm/transpile"), reply.error.message);
     const why = status.signal === "SIGKILL"
       ? `took longer than ${timeoutMs} ms`
       : /out of memory/i.test(stderr)

@@ -37,7 +37,7 @@ export function browserKeystore(db: WeftDb): Keystore {
         await db.add("keys", { name, privateKey, publicKey });
       } catch (e) {
         if ((e as DOMException).name === "ConstraintError") {
-          throw new WeftError("KeyExists", "key/exists", `a key named ${name} already exists in this browser`);
+          throw new WeftError("KeyExists", "keystore/exists", `a key named ${name} already exists in this browser`);
         }
         throw e;
       }

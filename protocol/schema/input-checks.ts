@@ -5,11 +5,12 @@
  * Each also carries its JSON Schema (`check.json`), so API documentation is
  * generated from the very checks that run.
  */
+import type { ErrorCode } from "../error-codes.ts";
 import { WeftError } from "../errors.ts";
 
 export class InvalidInput extends WeftError {
   readonly field: string;
-  constructor(field: string, must: string, code = "input/invalid") {
+  constructor(field: string, must: string, code: ErrorCode = "input/invalid") {
     super("InvalidInput", code, `${field} ${must}`);
     this.field = field;
   }

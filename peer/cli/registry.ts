@@ -1,0 +1,72 @@
+/**
+ * Every `weft` command by name, in the order `weft --help` lists them,
+ * with the area file that defines it. Area files are imported only when
+ * one of their commands runs (or for --help), so `weft id` never loads
+ * the API client and `weft task list` never loads the daemon.
+ *
+ * To add a command: define it in its area's file (or a new
+ * `<area>-commands.ts` exporting a Record<string, Command>) and list its
+ * name here; tests/cli/registry.test.ts checks the two agree.
+ */
+import type { Command } from "./command.ts";
+
+/** Loads an area file and gives back its commands, keyed by name. */
+export type Area = () => Promise<Record<string, Command>>;
+
+const identity: Area = async () => (await import("./identity-commands.ts")).IDENTITY_COMMANDS;
+const up: Area = async () => (await import("./up-command.ts")).UP_COMMANDS;
+const node: Area = async () => (await import("./node-commands.ts")).NODE_COMMANDS;
+const space: Area = async () => (await import("./space-commands.ts")).SPACE_COMMANDS;
+const task: Area = async () => (await import("./task-commands.ts")).TASK_COMMANDS;
+const cap: Area = async () => (await import("./cap-commands.ts")).CAP_COMMANDS;
+const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
+const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
+
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact];
+
+export const REGISTRY: ReadonlyMap<string, Area> = new Map([
+  ["init", identity],
+  ["up", up],
+  ["id", identity],
+  ["join", node],
+  ["space create", space],
+  ["space list", space],
+  ["space invite", space],
+  ["space join", space],
+  ["space members", space],
+  ["space revoke", space],
+  ["task add", task],
+  ["task list", task],
+  ["task show", task],
+  ["task edit", task],
+  ["task comment", task],
+  ["task claim", task],
+  ["task cancel", task],
+  ["task graph", task],
+  ["task watch", task],
+  ["cap delegate", cap],
+  ["cap revoke", cap],
+  ["cap list", cap],
+  ["cap inspect", cap],
+  ["peers", node],
+  ["capacity", node],
+  ["relay-key", identity],
+  ["run", run],
+  ["pods", run],
+  ["pod", run],
+  ["logs", run],
+  ["evict", run],
+  ["artifact ls", artifact],
+  ["artifact put", artifact],
+  ["artifact get", artifact],
+  ["artifact verify", artifact],
+  ["token", node],
+]);
+
+/** The command called `name`, loading only its area. */
+export async function loadCommand(name: string): Promise<Command> {
+  const area = REGISTRY.get(name);
+  const command = area && (await area())[name];
+  if (!command) throw new Error(`weft: ${name} is registered but its area does not define it`);
+  return command;
+}

@@ -1,0 +1,156 @@
+/**
+ * Every code a WeftError can carry, in one place, each with the kind of
+ * failure it is. The peer's API turns the kind into an HTTP status, the CLI
+ * into an exit code, and the PWA branches on the same codes: the same
+ * failure has the same code everywhere. `WeftError` only takes an
+ * `ErrorCode`, so a code that is not listed here does not type-check.
+ */
+
+/** What kind of failure a code is; each shell maps kinds, never single codes. */
+export type ErrorKind =
+  /** The input is wrong: fix it and retry. */
+  | "input"
+  /** No credentials, or ones that do not verify. */
+  | "unauthenticated"
+  /** Authenticated, but not allowed to do this. */
+  | "denied"
+  | "not-found"
+  /** It conflicts with the current state (a newer lease, an existing key). */
+  | "conflict"
+  | "too-large"
+  /** Well-formed, but refused on what it says (a forged artifact, a tampered manifest). */
+  | "unprocessable"
+  /** A service this peer depends on failed (the artifact store). */
+  | "upstream"
+  /** The peer (or a resource it needs) is not there right now: retry later. */
+  | "unavailable"
+  | "timeout"
+  /** The user called it off (declined a confirmation). */
+  | "cancelled"
+  /** A bug or a broken environment: the peer's log has details. */
+  | "internal";
+
+export const ERROR_CODES = {
+  // anywhere
+  "not-found": "not-found",
+  internal: "internal",
+  /** An HTTP error whose body named no code this build knows. */
+  http: "internal",
+  "storage/io": "internal",
+  "config/invalid": "input",
+  /** A part of the daemon could not start (its cause says which resource); the parts before it were stopped. */
+  "daemon/start-failed": "unavailable",
+  "home/not-a-directory": "input",
+  "home/permissions": "input",
+  "cbor/malformed": "input",
+  // input checks at every boundary
+  "input/invalid": "input",
+  "input/address": "input",
+  "input/cid": "input",
+  "input/clock": "input",
+  "input/command": "input",
+  "input/did": "input",
+  "input/mismatch": "input",
+  "input/policy": "input",
+  "input/task": "input",
+  "input/too-large": "too-large",
+  // identities and keys
+  "did/invalid": "unauthenticated",
+  "key/invalid": "input",
+  "key/unsupported": "internal",
+  "keystore/exists": "conflict",
+  "keystore/bad-name": "input",
+  "keystore/corrupt": "internal",
+  "keystore/insecure-permissions": "internal",
+  // UCAN (names as in the UCAN 1.0 specifications)
+  "ucan/malformed": "unauthenticated",
+  "ucan/unsupported-varsig": "unauthenticated",
+  "ucan/invalid-payload": "unauthenticated",
+  "ucan/invalid-signature": "unauthenticated",
+  "ucan/expired": "unauthenticated",
+  "ucan/too-early": "unauthenticated",
+  "ucan/invalid-policy": "denied",
+  "ucan/invalid-command": "denied",
+  "ucan/invalid-audience": "denied",
+  "ucan/invalid-subject": "denied",
+  "ucan/unavailable-proof": "denied",
+  "ucan/invalid-claim": "denied",
+  "ucan/match-error": "denied",
+  "ucan/revoked": "denied",
+  "ucan/invalid-revocation": "denied",
+  // the API's own authentication and capabilities
+  "auth/missing": "unauthenticated",
+  "auth/replayed": "unauthenticated",
+  "cap/missing": "denied",
+  "cap/not-held": "denied",
+  "cap/exceeds": "denied",
+  "cap/node-wide": "denied",
+  "cap/revoked": "denied",
+  // spaces, invites, tasks, sync
+  "space/invalid": "internal",
+  "space/unknown": "internal",
+  "invite/invalid": "input",
+  "join/timeout": "timeout",
+  "task/conflict": "conflict",
+  "sync/protocol": "denied",
+  "sync/refused": "denied",
+  "p2p/disabled": "internal",
+  "ws/unauthenticated-limit": "unavailable",
+  // runners
+  "runner/content-mismatch": "internal",
+  "runner/content-missing": "internal",
+  "runner/network-unavailable": "internal",
+  "runner/wrong-kind": "internal",
+  "wasm/frame": "internal",
+  "wasm/malformed-module": "internal",
+  "wasm/memory-limit": "internal",
+  "wasm/not-a-job": "internal",
+  "wasm/unavailable": "internal",
+  "wasm/transpile": "internal",
+  // artifacts
+  /** The manifest block is not a well-formed Weft manifest. */
+  "artifact/invalid-manifest": "unprocessable",
+  /** No valid signature by the runner over the provenance statement. */
+  "artifact/bad-signature": "unprocessable",
+  /** The manifest and its signed statement (or its CID) disagree. */
+  "artifact/tampered": "unprocessable",
+  /** The signer did not hold the run capability in the space when it ran. */
+  "artifact/unauthorized": "unprocessable",
+  /** Bytes read back do not match the recorded size and sha-256. */
+  "artifact/digest-mismatch": "input",
+  /** A CID that does not name raw bytes by sha-256. */
+  "artifact/invalid-cid": "input",
+  /** A manifest larger than peers will exchange. */
+  "artifact/too-large": "unprocessable",
+  /** The artifact store refused the credentials. */
+  "artifact/store-credentials": "upstream",
+  /** The artifact store's bucket does not exist. */
+  "artifact/store-missing-bucket": "upstream",
+  /** The artifact store did not answer (or the connection broke): worth retrying. */
+  "artifact/store-unreachable": "upstream",
+  /** The artifact store answered with another error. */
+  "artifact/store-failed": "upstream",
+  // the CLI
+  "cli/usage": "input",
+  "cli/cancelled": "cancelled",
+  "cli/no-route": "input",
+  "cli/bad-credentials": "unauthenticated",
+  "cli/bad-response": "internal",
+  "cli/no-credentials": "unavailable",
+  "cli/unreachable": "unavailable",
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** A code read from the network or another process: itself if this build knows it, else `fallback`. */
+export function errorCodeOf(value: unknown, fallback: ErrorCode): ErrorCode {
+  return isErrorCode(value) ? value : fallback;
+}
+
+export function errorKind(code: ErrorCode): ErrorKind {
+  return ERROR_CODES[code];
+}
