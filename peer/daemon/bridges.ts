@@ -23,6 +23,9 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
+/** The name of a bridge's key in the peer's keystore (`keys/bridge-<name>.json`). */
+export const bridgeKeyName = (name: string) => `bridge-${name}`;
+
 /** Start one configured bridge on `node`. */
 export async function startBridge(
   setting: BridgeSetting,
@@ -30,7 +33,7 @@ export async function startBridge(
   keystore: SeedKeystore,
   log: Logger,
 ): Promise<RunningBridge> {
-  const keyName = `bridge-${setting.name}`;
+  const keyName = bridgeKeyName(setting.name);
   const { created } = await loadOrCreate(keystore, keyName);
   const signer = nativeSigner((await keystore.loadSeed(keyName)) as Uint8Array);
   const hosted = hostBridge({ name: setting.name, node, signer, log });

@@ -6,6 +6,9 @@
  * away and stops it acting, and stopping the daemon closes it.
  */
 import { describe, it } from "node:test";
+import { execFile } from "node:child_process";
+import process from "node:process";
+import { promisify } from "node:util";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -71,6 +74,15 @@ async function stop(p: Peer): Promise<void> {
 
 /** The task, once the bridge's label is on it. */
 const labelled = (t: TaskView | undefined) => (t?.labels.includes("triaged") ? t : undefined);
+
+/** Run the `weft` CLI against a peer, as a person does; parses its --json output. */
+async function weft(p: Peer, ...args: string[]): Promise<Record<string, unknown>> {
+  const cli = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args, "--json"], {
+    env: { ...process.env, WEFT_HOME: p.home },
+  });
+  return JSON.parse(stdout);
+}
 
 const path = (space: string) => `/v1/spaces/${encodeURIComponent(space)}`;
 
@@ -154,4 +166,42 @@ describe("a bridge in real daemons", () => {
       await stop(b);
     }
   });
+
+  it(
+    "weft bridge list shows the bridge's DID; weft bridge grant gives it what it needs",
+    { timeout: 90_000 },
+    async () => {
+      const a = await peer("[bridges.example]\n");
+      try {
+        const [bridge] = a.daemon.bridges;
+        const listed = await weft(a, "bridge", "list");
+        assert.deepEqual(listed.bridges, [{
+          name: "example",
+          did: bridge.did,
+          needs: [Commands.taskLabel],
+          summary: "labels every unfinished task in its spaces, as its own DID",
+        }]);
+        const personal = a.daemon.node.spaces()[0];
+        const task = await personal.createTask({ title: "to be labelled once granted" });
+        const granted = await weft(a, "bridge", "grant", "example", "--space", personal.id);
+        assert.equal(granted.did, bridge.did);
+        assert.deepEqual((granted.delegations as Array<{ command: string }>).map((d) => d.command), [
+          Commands.taskLabel,
+        ]);
+        assert.equal(bridge.context.space(personal.id)?.holds(Commands.taskLabel), true);
+        const done = await eventually(
+          () => (personal.task(task.id)?.labels.includes("seen-by-bridge") ? personal.task(task.id) : undefined),
+          15_000,
+          "the bridge's label",
+        );
+        assert.equal(done!.history.at(-1)?.author, bridge.did);
+        await assert.rejects(
+          weft(a, "bridge", "grant", "nope"),
+          /this peer runs no bridge nope \(weft.toml names: example\)/,
+        );
+      } finally {
+        await stop(a);
+      }
+    },
+  );
 });
