@@ -9,10 +9,11 @@ import { chainExpiry, type Space } from "#protocol/space";
 import {
   Commands,
   decodeContainer,
-  decodeDelegation,
   decodeEnvelope,
   type Delegation,
   type Invocation,
+  invocationFromEnvelope,
+  isDelegationTag,
   isInvocationTag,
   MemoryProofStore,
   MemoryRevocationStore,
@@ -27,7 +28,9 @@ import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
 import type { RouteDef } from "./routes.ts";
 
 export interface Bearer {
-  invocation: Uint8Array;
+  /** Shape-checked, its signature not yet. */
+  invocation: Invocation;
+  /** The delegations it carries, by CID; each is checked when a chain uses it (most are known already). */
   proofs: MemoryProofStore;
 }
 
@@ -39,13 +42,16 @@ export async function readBearer(header: string | undefined | null): Promise<Bea
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
   const tokens = await decodeContainer(token);
   const proofs = new MemoryProofStore();
-  let invocation: Uint8Array | undefined;
+  let invocation: Invocation | undefined;
   for (const t of tokens) {
-    if (isInvocationTag(decodeEnvelope(t).tag)) {
+    const envelope = decodeEnvelope(t); // each token decoded (and hashed) once
+    if (isInvocationTag(envelope.tag)) {
       if (invocation) throw new UcanError("MalformedToken", "a bearer holds exactly one invocation");
-      invocation = t;
+      invocation = invocationFromEnvelope(envelope);
+    } else if (isDelegationTag(envelope.tag)) {
+      proofs.put(envelope);
     } else {
-      proofs.put(decodeDelegation(t));
+      throw new UcanError("MalformedToken", `a bearer holds an invocation and delegations, not ${envelope.tag}`);
     }
   }
   if (!invocation) throw new UcanError("MalformedToken", "the bearer holds no invocation");
@@ -166,8 +172,7 @@ export class ApiAuthority {
    */
   async syncToken(token: string): Promise<StockGrant> {
     const bearer = await readBearer(token);
-    const sub = decodeEnvelope(bearer.invocation).payload.sub;
-    const space = this.#space(typeof sub === "string" ? sub : "");
+    const space = this.#space(bearer.invocation.sub);
     const check = () =>
       space.authority.validator.validate(bearer.invocation, { proofs: bearer.proofs, audience: this.#node.did });
     const { invocation, proofs } = await check();
@@ -230,6 +235,6 @@ export class ApiAuthority {
         "the operation's timestamp is more than 10 minutes off this node's clock",
       );
     }
-    return { space, bytes: bearer.invocation, invocation, proofs: bearer.proofs };
+    return { space, bytes: invocation.bytes, invocation, proofs: bearer.proofs };
   }
 }

@@ -220,14 +220,14 @@ export class SpaceIngest {
   /** Verify and apply task operations (by CID when read from a document); refused ones are counted. */
   async ops(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
     const { log, hlc, self } = this.#o;
-    const list = [...entries].filter(([cid]) => cid === undefined || !log.has(cid));
+    const list: [string | undefined, Uint8Array][] = [];
+    for (const [cid, bytes] of entries) {
+      if (cid !== undefined && log.has(cid)) continue;
+      if (bytes instanceof Uint8Array) list.push([cid, bytes]);
+      else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
+    }
     const touched = new Set<string>();
-    for (const [cid, bytes] of list) {
-      if (!(bytes instanceof Uint8Array)) {
-        this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
-        continue;
-      }
-      const r = await log.ingest(bytes, cid);
+    for (const r of await log.ingestAll(list)) {
       if (r.op) {
         hlc.observe(r.op.args.at);
         touched.add(r.op.args.task);

@@ -180,15 +180,41 @@ export class TaskLog {
   }
 
   /**
+   * Check a batch of signed operations and add them in order. Their
+   * signatures are checked all at once first, so a verifier that spreads
+   * checks over threads (the peer's pool) takes in a burst on every core;
+   * what fails there is checked again, and reported, by `ingest`.
+   */
+  async ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
+    const validator = this.#authority.validator;
+    const checked = await Promise.all(
+      entries.map(([cid, bytes]) =>
+        cid !== undefined && this.#seen.has(cid)
+          ? undefined
+          : validator.verifyInvocationSignature(bytes).catch(() => undefined)
+      ),
+    );
+    const out: Ingested[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      out.push(await this.ingest(entries[i][1], entries[i][0], { checked: checked[i] }));
+    }
+    return out;
+  }
+
+  /**
    * Check one signed operation and add it to the log. With `verdict`, the
    * caller learns at once whether it applied; without, reduction waits for
    * the next read, so a batch of operations costs one reduction.
    */
-  async ingest(bytes: Uint8Array, cid?: string, options: { verdict?: boolean } = {}): Promise<Ingested> {
+  async ingest(
+    bytes: Uint8Array,
+    cid?: string,
+    options: { verdict?: boolean; checked?: Invocation } = {},
+  ): Promise<Ingested> {
     const validator = this.#authority.validator;
     // One that waited was decoded and checked already: take it up where it stopped.
     const waited = cid === undefined ? undefined : this.#waiting.get(cid);
-    let inv = waited?.inv;
+    let inv = waited?.inv ?? options.checked;
     try {
       inv ??= await validator.verifyInvocationSignature(bytes);
     } catch (e) {

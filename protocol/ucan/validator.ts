@@ -106,7 +106,12 @@ export class Validator {
       }
       throw e;
     }
-    await verifyEnvelope(envelope, token.iss, await this.#getVerifier(), link);
+    return this.#signed(token, link);
+  }
+
+  /** Check the signature of a token decoded and shape-checked already, and remember it. */
+  async #signed<T extends Delegation | Invocation>(token: T, link: number): Promise<T> {
+    await verifyEnvelope(token.envelope, token.iss, await this.#getVerifier(), link);
     this.cache.set(token);
     return token;
   }
@@ -123,7 +128,7 @@ export class Validator {
       if (cached !== undefined && cached.envelope.tag === input.envelope.tag) {
         return Promise.resolve(cached as Invocation);
       }
-      input = input.bytes;
+      return this.#signed(input, -1);
     }
     return this.#verified<Invocation>(input, invocationFromEnvelope, -1);
   }

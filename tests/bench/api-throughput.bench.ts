@@ -2,7 +2,8 @@
  * HTTP API throughput for authorized task list and task create, with 1 and
  * 32 concurrent clients, against a bare hono handler on the same server
  * stack returning a body of the same size, in the same run. Bearers and
- * operations are signed before the clock starts: this measures the peer.
+ * operations are signed before the clock starts, and the clients run in a
+ * fresh process of their own (http-load.ts): this measures the peer.
  */
 import { Hono } from "hono";
 import { CID } from "multiformats/cid";
@@ -14,6 +15,7 @@ import { Commands } from "../../protocol/ucan/commands.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { testDaemon } from "../helpers/daemon.ts";
 import { report } from "./report.ts";
+import { loadFromChild } from "./http-load.ts";
 
 const BENCH = "api-throughput";
 const d = await testDaemon();
@@ -38,31 +40,19 @@ const bareServer = await serve({
 });
 const bareUrl = `http://127.0.0.1:${bareServer.port}`;
 
-async function drive(n: number, concurrency: number, request: (i: number) => Promise<Response>): Promise<number> {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const res = await request(next++);
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-  }));
-  return n / ((performance.now() - start) / 1000);
-}
-
 const N = 1500;
 const baselines: Record<number, number> = {};
 for (const concurrency of [1, 32]) {
-  const bearers: string[] = [];
-  for (let i = 0; i < N; i++) bearers.push(await d.client.bearer("GET", listPath));
-  const baseline = await drive(N, concurrency, () => fetch(bareUrl + listPath));
-  baselines[concurrency] = baseline;
-  const list = await drive(
-    N,
+  const bearers: Record<string, string>[] = [];
+  for (let i = 0; i < N; i++) bearers.push({ authorization: `Bearer ${await d.client.bearer("GET", listPath)}` });
+  const baseline = await loadFromChild({
+    url: bareUrl + listPath,
+    method: "GET",
+    headers: Array.from({ length: N }, () => ({})),
     concurrency,
-    (i) => fetch(d.client.url + listPath, { headers: { authorization: `Bearer ${bearers[i]}` } }),
-  );
+  });
+  baselines[concurrency] = baseline;
+  const list = await loadFromChild({ url: d.client.url + listPath, method: "GET", headers: bearers, concurrency });
   report({
     bench: BENCH,
     metric: `list-tasks-c${concurrency}`,
@@ -73,7 +63,7 @@ for (const concurrency of [1, 32]) {
   });
 }
 for (const concurrency of [1, 32]) {
-  const ops: string[] = [];
+  const ops: Record<string, string>[] = [];
   const chain = space.chain.map((c) => CID.parse(c));
   for (let i = 0; i < N; i++) {
     const inv = await invoke({
@@ -84,17 +74,14 @@ for (const concurrency of [1, 32]) {
       proofs: [...chain, creds.powerline],
       expiration: null,
     });
-    ops.push((await encodeContainer([inv.bytes, creds.powerline.bytes], "C")) as string);
+    ops.push({ authorization: `Bearer ${await encodeContainer([inv.bytes, creds.powerline.bytes], "C")}` });
   }
-  const create = await drive(
-    N,
+  const create = await loadFromChild({
+    url: `${d.client.url}/v1/spaces/${encodeURIComponent(space.id)}/tasks`,
+    method: "POST",
+    headers: ops,
     concurrency,
-    (i) =>
-      fetch(`${d.client.url}/v1/spaces/${encodeURIComponent(space.id)}/tasks`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${ops[i]}` },
-      }),
-  );
+  });
   report({
     bench: BENCH,
     metric: `create-task-c${concurrency}`,
