@@ -85,7 +85,7 @@ export function hostBridge(options: {
   const context: BridgeContext = {
     name,
     did,
-    spaces: () => node.spaces().filter((s) => watched.get(s.id)?.member ?? holdsAny(s)).map(view),
+    spaces: () => node.spaces().filter(holdsAny).map(view),
     space: (id) => {
       const space = node.space(id);
       return space && holdsAny(space) ? view(space) : undefined;
