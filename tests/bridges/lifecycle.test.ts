@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../peer/daemon/config.ts";
 import { startDaemon } from "../../peer/daemon/daemon.ts";
 import { createLogger } from "../../peer/daemon/logger.ts";
+import { Lifecycle } from "../../peer/daemon/lifecycle.ts";
 
 async function withHome(toml: string, fn: (home: string) => Promise<void>): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), "weft-lifecycle-"));
@@ -84,4 +85,25 @@ describe("the daemon's start and stop order", () => {
       assert.equal(daemon.bridges.length, 1);
       await daemon.stop();
     }));
+
+  it("stops parts in reverse; a part that fails to stop is reported by name and the others still stop", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const parts = new Lifecycle(createLogger("info", (l) => lines.push(JSON.parse(l))));
+    const stopped: string[] = [];
+    for (const name of ["storage", "node", "bridge"]) {
+      await parts.start(name, () => name, (n) => {
+        stopped.push(n);
+        if (n === "node") throw new Error("the disk is full");
+      });
+    }
+    assert.deepEqual(parts.parts, ["storage", "node", "bridge"]);
+    await parts.stop();
+    assert.deepEqual(stopped, ["bridge", "node", "storage"]);
+    const failed = lines.find((l) => l.part === "node");
+    assert.equal(failed?.msg, "could not stop node cleanly");
+    assert.equal(failed?.error, "the disk is full");
+    await parts.stop();
+    assert.equal(stopped.length, 3, "stopping twice stops nothing twice");
+    await assert.rejects(parts.start("late", () => 1), /could not start late: the daemon is stopping/);
+  });
 });
