@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   http: "internal",
   "storage/io": "internal",
   "config/invalid": "input",
+  /** A part of the daemon could not start (its cause says which resource); the parts before it were stopped. */
+  "daemon/start-failed": "unavailable",
   "home/not-a-directory": "input",
   "home/permissions": "input",
   "cbor/malformed": "input",

@@ -21,8 +21,9 @@ const task: Area = async () => (await import("./task-commands.ts")).TASK_COMMAND
 const cap: Area = async () => (await import("./cap-commands.ts")).CAP_COMMANDS;
 const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
+const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, bridge];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -48,6 +49,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cap revoke", cap],
   ["cap list", cap],
   ["cap inspect", cap],
+  ["bridge list", bridge],
+  ["bridge grant", bridge],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

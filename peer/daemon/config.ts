@@ -11,7 +11,9 @@ import { parse as parseToml } from "smol-toml";
 import { WeftError } from "#protocol";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv } from "./artifacts-config.ts";
-import { nameProblem } from "#protocol/schema";
+import { InvalidInput, nameProblem } from "#protocol/schema";
+import { BRIDGE_NAME, type BridgeKind } from "#protocol/bridge";
+import { BRIDGES } from "../../bridges/registry.ts";
 import { RUNNERS_TOML, type RunnersConfig, runnersConfig } from "./runner-plugins.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -47,6 +49,15 @@ export interface Config {
   runners: RunnersConfig;
   /** Where traces go: an OTLP/HTTP traces URL; none means no tracing (tracing.ts). */
   telemetry: { otlpEndpoint?: string };
+  /** The bridges to run, in the order weft.toml names them (`[bridges.<name>]`). */
+  bridges: BridgeSetting[];
+}
+
+/** One `[bridges.<name>]` table: the bridge kind and its settings, already checked by the kind. */
+export interface BridgeSetting {
+  name: string;
+  kind: BridgeKind;
+  config: unknown;
 }
 
 export class ConfigError extends WeftError {
@@ -124,7 +135,7 @@ function tags(v: unknown, source: string, key: string): string[] {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "runners", "telemetry"],
+  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "runners", "telemetry", "bridges"],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
@@ -132,7 +143,7 @@ const KNOWN: Record<string, string[]> = {
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
   telemetry: ["otlp_endpoint"],
-  // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts
+  // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts; bridges: by bridgeSettings below
 };
 
 function dids(v: unknown, source: string, key: string): string[] {
@@ -177,6 +188,32 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (crashes !== undefined) config.scheduler.maxCrashes = integer(crashes, source, "scheduler.max_crashes", 1, 100);
   const otlp = t.telemetry?.otlp_endpoint;
   if (otlp !== undefined) config.telemetry.otlpEndpoint = otlpEndpoint(otlp, source, "telemetry.otlp_endpoint");
+  if (toml.bridges !== undefined) config.bridges = bridgeSettings(toml.bridges, source);
+}
+
+// ---- [bridges.<name>] ----
+
+/**
+ * The `[bridges]` tables: each names a known bridge kind (others are refused
+ * with the known names) and holds that kind's settings, which the kind
+ * itself checks. A bridge with no settings is written `[bridges.example]`.
+ */
+function bridgeSettings(v: unknown, source: string): BridgeSetting[] {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(source, "bridges", "must be a table");
+  const known = [...BRIDGES.keys()].join(", ") || "none";
+  return Object.entries(v).map(([name, table]) => {
+    const kind = BRIDGE_NAME.test(name) ? BRIDGES.get(name) : undefined;
+    if (!kind) fail(source, `bridges.${name}`, `is not a known bridge (known: ${known})`);
+    if (typeof table !== "object" || table === null || Array.isArray(table)) {
+      fail(source, `bridges.${name}`, "must be a table");
+    }
+    try {
+      return { name, kind, config: kind.configure(table as Record<string, unknown>) };
+    } catch (e) {
+      if (e instanceof InvalidInput) fail(source, `bridges.${name}.${e.field}`, e.message.slice(e.field.length + 1));
+      throw e;
+    }
+  });
 }
 
 const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
@@ -222,6 +259,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     artifacts: {},
     runners: [],
     telemetry: {},
+    bridges: [],
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;
@@ -290,5 +328,10 @@ max_crashes = ${DEFAULTS.scheduler.maxCrashes}
 [telemetry]
 # OpenTelemetry traces over OTLP/HTTP (API → space → scheduler → runner → artifact store); off when unset.
 # otlp_endpoint = "http://127.0.0.1:4318/v1/traces"
-${ARTIFACTS_TOML}${RUNNERS_TOML}`;
+${ARTIFACTS_TOML}${RUNNERS_TOML}
+# Bridges to outside systems, each acting as its own DID with what members grant it
+# (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.
+# [bridges.example]
+# label = "seen-by-bridge"
+`;
 }

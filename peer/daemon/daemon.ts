@@ -1,14 +1,15 @@
 /**
  * The headless peer: a WeftNode on durable storage, libp2p on TCP and
  * WebSocket, the HTTP API and sync endpoints, bootstrap connections kept
- * alive, capacity advertised, and CLI credentials issued. `startDaemon`
- * returns once everything listens; `stop` flushes and closes in order.
+ * alive, capacity advertised, CLI credentials issued, and the bridges the
+ * config names running as their own DIDs. Each part is started in order
+ * through a Lifecycle; `stop` stops them in reverse.
  */
 import { join } from "node:path";
 import { tcp } from "@libp2p/tcp";
 import { webSockets } from "@libp2p/websockets";
 import { createNode, type WeftNode } from "#protocol/node";
-import { WebSocketNetworkAdapter } from "#protocol/sync";
+import { type StockWebSocketAdapter, WebSocketNetworkAdapter } from "#protocol/sync";
 import { fileKeystore } from "../keystore/file-keystore.ts";
 import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
@@ -36,6 +37,8 @@ import { VERSION } from "../version.ts";
 import { staticFiles } from "../http/static.ts";
 import { pairingLink, Pairings } from "../api/pairing.ts";
 import { fileURLToPath } from "node:url";
+import { Lifecycle } from "./lifecycle.ts";
+import { type RunningBridge, startBridge } from "./bridges.ts";
 
 export interface Daemon {
   node: WeftNode;
@@ -45,115 +48,127 @@ export interface Daemon {
   log: Logger;
   artifacts: ArtifactService;
   runs: Runs;
+  /** The bridges weft.toml names, running as their own DIDs. */
+  bridges: RunningBridge[];
   /** A fresh one-time link that makes a browser a device of this peer's spaces. */
   pairingLink(): string;
   stop(): Promise<void>;
 }
 
+/**
+ * Start every part in order (data dir, tracing, identity, storage, node, artifacts,
+ * runs, HTTP, connections, bridges); `stop` stops them in reverse. A part
+ * that fails to start stops the ones before it and names itself.
+ */
 export async function startDaemon(config: Config, log: Logger = createLogger(config.log.level)): Promise<Daemon> {
-  const home = await ensureDataDir(config.home);
+  const parts = new Lifecycle(log);
+  const home = await parts.start("the data dir", () => ensureDataDir(config.home));
   if (home.tightenedFrom !== undefined) {
     log.warn("the data dir was open to other users; made it private (0700)", {
       home: config.home,
       was: home.tightenedFrom.toString(8),
     });
   }
+  const observer = await parts.start(
+    "tracing",
+    () => createObserver(config.telemetry, { name: config.name, version: VERSION }, log.debug),
+    (o) => o.close(),
+  );
   const keystore = fileKeystore({ dir: join(config.home, "keys") });
-  await loadOrCreate(keystore, "node");
-  const seed = (await keystore.loadSeed("node")) as Uint8Array;
+  const seed = await parts.start("the node key", async () => {
+    await loadOrCreate(keystore, "node");
+    return (await keystore.loadSeed("node")) as Uint8Array;
+  });
   const signer = nativeSigner(seed);
   const verifier = nativeVerifier();
-  const storage = await LogStorageAdapter.open({ dir: join(config.home, "docs") });
-  const node = await createNode({
-    signer,
-    verifier,
-    keystore,
-    storage,
-    libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen },
-  });
-  if (node.spaces().length === 0) {
-    const personal = await node.createSpace("personal", { deviceName: peerDeviceName() });
-    log.info("created the personal space", { space: personal.id });
-  }
+  const storage = await parts.start(
+    "document storage",
+    () => LogStorageAdapter.open({ dir: join(config.home, "docs") }),
+    (s) => s.close(),
+  );
+  const node = await parts.start("the node", async () => {
+    const node = await createNode({
+      signer,
+      verifier,
+      keystore,
+      storage,
+      libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen },
+    });
+    if (node.spaces().length === 0) {
+      const personal = await node.createSpace("personal", { deviceName: peerDeviceName() });
+      log.info("created the personal space", { space: personal.id });
+    }
+    return node;
+  }, (n) => n.stop());
   const ws = node.addNetwork((o) => new WebSocketNetworkAdapter(o));
   const stock = node.addStockWebSocket();
   const connector = new Connector({ libp2p: node.libp2p, ws, log });
-  const artifacts = await ArtifactService.open({
-    dir: join(config.home, "artifacts"),
-    node,
-    verifier,
-    ...(config.artifacts.s3 ? { s3: config.artifacts.s3 } : {}),
-    warn: (message) => log.warn("S3 artifact store unreachable", { error: message }),
-  });
-  const pinner = new ManifestPinner(artifacts);
-  const observer = await createObserver(config.telemetry, { name: config.name, version: VERSION }, log.debug);
-  const runs = await startRuns(config, node, artifacts, log, observer);
-  const replays = await ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000));
+  const artifacts = await parts.start("the artifact store", () =>
+    ArtifactService.open({
+      dir: join(config.home, "artifacts"),
+      node,
+      verifier,
+      ...(config.artifacts.s3 ? { s3: config.artifacts.s3 } : {}),
+      warn: (message) => log.warn("S3 artifact store unreachable", { error: message }),
+    }), (a) => a.stop());
+  await parts.start("manifest pinning", async () => {
+    const pinner = new ManifestPinner(artifacts);
+    await pinner.start();
+    return pinner;
+  }, (p) => p.stop());
+  const replays = await parts.start(
+    "the API replay journal",
+    () => ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000)),
+    (r) => r.journal.close(),
+  );
+  const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log, observer), (r) => r.stop());
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   let ready = false;
   const pairings = new Pairings();
-  const app = createApi({
-    pairings,
-    node,
-    auth,
-    name: config.name,
-    version: VERSION,
-    metrics: () => renderMetrics(node),
-    ready: () => ready,
-    connect: (address) => connector.add(address),
-    capacity: () => runs.capacity.current(),
-    scheduler: runs.scheduler,
-    artifacts,
-    dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
-    log: (msg, fields) => log.error(msg, fields),
-    observer,
-  });
-  const http = await serve({
-    app,
-    host: config.http.host,
-    port: config.http.port,
-    upgrade: async (url) => {
-      try {
-        if (url.pathname === "/v1/sync") {
-          const token = url.searchParams.get("token");
-          // A Weft session authenticates inside the socket: admitted once it proved a space.
-          if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
-          const grant = await auth.syncToken(token);
-          return {
-            accept: (socket, admit) => {
-              admit();
-              stock.accept(socket, grant);
-            },
-          };
-        }
-        if (url.pathname === "/v1/stream") {
-          const token = url.searchParams.get("token");
-          const route = matchRoute("GET", "/v1/stream")!.route as Parameters<typeof auth.query>[1];
-          await auth.query(token, route, {}, { method: "GET", path: "/v1/stream" });
-          return {
-            accept: (socket, admit) => {
-              admit();
-              serveStream(node, socket);
-            },
-          };
-        }
-        return {
-          status: 404,
-          body: { error: { code: "not-found", message: `no WebSocket endpoint ${url.pathname}` } },
-        };
-      } catch (e) {
-        return { status: statusOf(e), body: errorBody(e) };
-      }
-    },
+  const http = await parts.start("the HTTP API", () =>
+    serve({
+      app: createApi({
+        pairings,
+        node,
+        auth,
+        name: config.name,
+        version: VERSION,
+        metrics: () => renderMetrics(node),
+        ready: () => ready,
+        connect: (address) => connector.add(address),
+        capacity: () => runs.capacity.current(),
+        scheduler: runs.scheduler,
+        artifacts,
+        dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
+        log: (msg, fields) => log.error(msg, fields),
+        observer,
+      }),
+      host: config.http.host,
+      port: config.http.port,
+      upgrade: upgrades(node, auth, ws, stock),
+    }), (h) => {
+    ready = false;
+    return h.close();
   });
   const url = `http://${http.host}:${http.port}`;
-  await issueCredentials(config.home, signer, url);
-  for (const address of config.p2p.bootstrap) {
-    connector.add(address).catch((e) =>
-      log.warn("bootstrap address refused", { address, error: (e as Error).message })
+  await parts.start("CLI credentials", () => issueCredentials(config.home, signer, url));
+  await parts.start("peer connections", () => {
+    for (const address of config.p2p.bootstrap) {
+      connector.add(address).catch((e) =>
+        log.warn("bootstrap address refused", { address, error: (e as Error).message })
+      );
+    }
+  }, () => connector.stop());
+  const bridges: RunningBridge[] = [];
+  for (const setting of config.bridges) {
+    bridges.push(
+      await parts.start(
+        `the bridge ${setting.name}`,
+        () => startBridge(setting, node, keystore, log),
+        (b) => b.close(),
+      ),
     );
   }
-  await pinner.start();
   ready = true;
   log.info("peer ready", {
     did: node.did,
@@ -171,20 +186,55 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     log,
     artifacts,
     runs,
+    bridges,
     pairingLink: () => pairingLink(url, pairings.mint().code),
     stop: () =>
       stopping ??= (async () => {
         ready = false;
-        await runs.stop();
-        connector.stop();
-        await http.close();
-        await replays.journal.close();
-        pinner.stop();
-        await artifacts.stop();
-        await node.stop();
-        await storage.close();
-        await observer.close();
+        await parts.stop();
         log.info("peer stopped");
       })(),
+  };
+}
+
+/** The WebSocket endpoints: Weft sessions and stock automerge clients on /v1/sync, live events on /v1/stream. */
+function upgrades(
+  node: WeftNode,
+  auth: ApiAuthority,
+  ws: WebSocketNetworkAdapter,
+  stock: StockWebSocketAdapter,
+): NonNullable<Parameters<typeof serve>[0]["upgrade"]> {
+  return async (url) => {
+    try {
+      if (url.pathname === "/v1/sync") {
+        const token = url.searchParams.get("token");
+        // A Weft session authenticates inside the socket: admitted once it proved a space.
+        if (token === null) return { accept: (socket, admit) => void ws.accept(socket, admit) };
+        const grant = await auth.syncToken(token);
+        return {
+          accept: (socket, admit) => {
+            admit();
+            stock.accept(socket, grant);
+          },
+        };
+      }
+      if (url.pathname === "/v1/stream") {
+        const token = url.searchParams.get("token");
+        const route = matchRoute("GET", "/v1/stream")!.route as Parameters<typeof auth.query>[1];
+        await auth.query(token, route, {}, { method: "GET", path: "/v1/stream" });
+        return {
+          accept: (socket, admit) => {
+            admit();
+            serveStream(node, socket);
+          },
+        };
+      }
+      return {
+        status: 404,
+        body: { error: { code: "not-found", message: `no WebSocket endpoint ${url.pathname}` } },
+      };
+    } catch (e) {
+      return { status: statusOf(e), body: errorBody(e) };
+    }
   };
 }

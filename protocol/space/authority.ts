@@ -164,6 +164,22 @@ export class SpaceAuthority {
     return changed;
   }
 
+  /** A root-first chain of known delegations ending at `target` (what a revocation of it names). */
+  pathTo(target: Delegation): Delegation[] | undefined {
+    if (target.iss === this.space) return [target];
+    const all = [...this.#delegations.values()];
+    const walk = (d: Delegation, seen: Set<string>): Delegation[] | undefined => {
+      if (d.iss === this.space) return [d];
+      for (const parent of all) {
+        if (parent.aud !== d.iss || seen.has(parent.cid.toString())) continue;
+        const path = walk(parent, new Set([...seen, parent.cid.toString()]));
+        if (path) return [...path, d];
+      }
+      return undefined;
+    };
+    return walk(target, new Set());
+  }
+
   /** Delegations usable at `now` (seconds): not revoked, within their time bounds. */
   #live(now: number): Delegation[] {
     return [...this.#delegations.values()].filter((d) =>

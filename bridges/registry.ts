@@ -1,0 +1,11 @@
+/**
+ * Every bridge kind a peer can run, by the name `weft.toml` uses
+ * (`[bridges.<name>]`). Adding a bridge is one folder under bridges/ and one
+ * line here.
+ */
+import type { BridgeKind } from "#protocol/bridge";
+import { exampleBridge } from "./example/bridge.ts";
+
+export const BRIDGES: ReadonlyMap<string, BridgeKind> = new Map<string, BridgeKind>([
+  [exampleBridge.name, exampleBridge as BridgeKind],
+]);

@@ -1,0 +1,95 @@
+/**
+ * `weft bridge list|grant`: the bridges this peer's weft.toml names, with
+ * the DID each acts as, and granting one what it needs in a space (a
+ * delegation from this peer to the bridge's DID, recorded in the space, so
+ * every node checks the bridge's operations against it). They read the
+ * config and the bridges' key files in the data dir: run them on the
+ * bridge's own peer. To attenuate further (a policy), use `weft cap delegate`.
+ */
+import process from "node:process";
+import { join } from "node:path";
+import { WeftError } from "#protocol";
+import { fileKeystore } from "../keystore/file-keystore.ts";
+import { type BridgeSetting, loadConfig } from "../daemon/config.ts";
+import { bridgeKeyName } from "../daemon/bridges.ts";
+import { enc, list, need, seconds, str, Usage } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
+import { table } from "./output.ts";
+
+async function configured(io: Io): Promise<BridgeSetting[]> {
+  return (await loadConfig({ ...process.env, WEFT_HOME: io.home })).bridges;
+}
+
+/** The bridge's DID, once the peer has run it (it makes its key on first start). */
+async function didOf(io: Io, name: string): Promise<string | undefined> {
+  return (await fileKeystore({ dir: join(io.home, "keys") }).load(bridgeKeyName(name)))?.did;
+}
+
+export const BRIDGE_COMMANDS: Record<string, Command> = {
+  "bridge list": {
+    usage: "weft bridge list",
+    summary: "The bridges this peer runs: name, the DID each acts as, the commands it needs",
+    async run(_a, _v, io) {
+      const rows = await Promise.all(
+        (await configured(io)).map(async (b) => ({
+          name: b.name,
+          did: (await didOf(io, b.name)) ?? null,
+          needs: b.kind.commands,
+          summary: b.kind.summary,
+        })),
+      );
+      io.print(
+        { bridges: rows },
+        () =>
+          rows.length === 0 ? "no bridges: name one in weft.toml ([bridges.<name>], see bridges/README.md)" : table(
+            rows.map((r) => ({ ...r, did: r.did ?? "(starts with the peer)", needs: r.needs.join(" ") })),
+            ["name", "did", "needs"],
+          ),
+      );
+    },
+  },
+  "bridge grant": {
+    usage: "weft bridge grant <name> [--command <cmd>]... [--expires 30d] [--space <s>]",
+    summary: "Delegate to a bridge on this peer what it needs in a space (by default every command it lists)",
+    options: { command: { type: "string", multiple: true }, expires: { type: "string" } },
+    async run(args, v, io) {
+      const name = need(args, 0, "bridge name");
+      const bridges = await configured(io);
+      const bridge = bridges.find((b) => b.name === name);
+      if (!bridge) {
+        throw new Usage(
+          `this peer runs no bridge ${name} (weft.toml names: ${bridges.map((b) => b.name).join(", ") || "none"})`,
+        );
+      }
+      const did = await didOf(io, name);
+      if (!did) {
+        throw new WeftError(
+          "NotFound",
+          "not-found",
+          `the bridge ${name} has no key yet: start the peer once with [bridges.${name}] in weft.toml`,
+        );
+      }
+      const commands = list(v, "command").length > 0 ? list(v, "command") : [...bridge.kind.commands];
+      const expires = str(v, "expires");
+      const space = await resolveSpace(io, v);
+      const client = await io.client();
+      const delegations: Array<{ command: string; cid: string }> = [];
+      for (const command of commands) {
+        const r = await client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
+          audience: did,
+          command,
+          kind: "agent",
+          name: `bridge ${name}`,
+          ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
+        });
+        delegations.push({ command, cid: r.cid });
+      }
+      io.print(
+        { bridge: name, did, space, delegations },
+        () =>
+          `granted the bridge ${name} (${did}) in ${space}:\n` +
+          delegations.map((d) => `  ${d.command}  ${d.cid}`).join("\n"),
+      );
+    },
+  },
+};

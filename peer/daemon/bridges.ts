@@ -1,0 +1,70 @@
+/**
+ * Running the bridges `weft.toml` names: each gets its own Ed25519 key (a
+ * 0600 file `keys/bridge-<name>.json` in the data dir, never replicated), its
+ * context on this node (its spaces, acting as its DID, their events) and
+ * nothing of the node's key. Its DID is logged at start with the command a
+ * member runs to grant it what it needs; until then it holds nothing.
+ */
+import { type Bridge, type BridgeContext, hostBridge } from "#protocol/bridge";
+import { loadOrCreate } from "#protocol/identity";
+import type { WeftNode } from "#protocol/node";
+import type { SeedKeystore } from "../keystore/file-keystore.ts";
+import { nativeSigner } from "../crypto/native-signer.ts";
+import type { BridgeSetting } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+/** A bridge as the daemon runs it. */
+export interface RunningBridge {
+  name: string;
+  did: string;
+  /** What the bridge was given (tests and the API read its spaces through it). */
+  context: BridgeContext;
+  /** Close the bridge and stop its events; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** The name of a bridge's key in the peer's keystore (`keys/bridge-<name>.json`). */
+export const bridgeKeyName = (name: string) => `bridge-${name}`;
+
+/** Start one configured bridge on `node`. */
+export async function startBridge(
+  setting: BridgeSetting,
+  node: WeftNode,
+  keystore: SeedKeystore,
+  log: Logger,
+): Promise<RunningBridge> {
+  const keyName = bridgeKeyName(setting.name);
+  const { created } = await loadOrCreate(keystore, keyName);
+  const signer = nativeSigner((await keystore.loadSeed(keyName)) as Uint8Array);
+  const hosted = hostBridge({ name: setting.name, node, signer, log });
+  const bridge: Bridge = setting.kind.create(setting.config);
+  try {
+    await bridge.start(hosted.context);
+  } catch (e) {
+    hosted.detach();
+    throw e;
+  }
+  const spaces = hosted.context.spaces().map((s) => s.id);
+  log.info(created ? "bridge started with a new DID" : "bridge started", {
+    bridge: setting.name,
+    did: signer.did,
+    spaces,
+    needs: setting.kind.commands,
+    grant: `weft cap delegate --space <space> --to ${signer.did} --command <one of needs>`,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    name: setting.name,
+    did: signer.did,
+    context: hosted.context,
+    close: () =>
+      closing ??= (async () => {
+        try {
+          await bridge.close();
+        } finally {
+          hosted.detach();
+          log.info("bridge closed", { bridge: setting.name });
+        }
+      })(),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The bridge plug-in contract. A bridge connects a space to an outside
+ * system (Radicle, Kubernetes, Nostr, …) as a principal of its own: it has
+ * its own DID, holds only what members delegated to that DID, and every
+ * operation it makes is signed as that DID and checked by every node like a
+ * member's. It never sees the node's key: what it may use comes through its
+ * BridgeContext. A bridge kind declares its name, the commands it needs
+ * granted, how its `[bridges.<name>]` table is read, and makes the bridge.
+ */
+import type { OpArgs, OpKind } from "../tasks/ops.ts";
+import type { TaskFilter, TaskView } from "../tasks/query.ts";
+import type { SpaceEvent } from "../space/ingest.ts";
+
+/** One space as a bridge sees it: the tasks, and writes signed as the bridge. */
+export interface BridgeSpace {
+  readonly id: string;
+  readonly name: string;
+  tasks(filter?: TaskFilter): TaskView[];
+  task(id: string): TaskView | undefined;
+  /** Does the bridge hold `command` here now (a live, unrevoked chain from the space root)? */
+  holds(command: string): boolean;
+  /** Sign as the bridge, check, write and flush one task operation; Forbidden if its chain does not cover it. */
+  act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView>;
+}
+
+/**
+ * What happens in the bridge's spaces: a space event, or `access` when the
+ * bridge gained its first delegation in a space (`holds: true`) or lost its
+ * last one (revoked or lapsed: `holds: false`).
+ */
+export type BridgeEvent =
+  | (SpaceEvent & { space: string })
+  | { type: "access"; space: string; holds: boolean };
+
+export interface BridgeLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything a running bridge may use. */
+export interface BridgeContext {
+  /** The name it is configured under (`[bridges.<name>]`). */
+  readonly name: string;
+  /** Its own DID: what members delegate to. */
+  readonly did: string;
+  /** The spaces where it holds a delegation now. */
+  spaces(): BridgeSpace[];
+  space(id: string): BridgeSpace | undefined;
+  /** Listen to events of the spaces it is in (and access gained or lost); returns the unsubscribe. */
+  subscribe(listener: (e: BridgeEvent) => void): () => void;
+  readonly log: BridgeLog;
+}
+
+/** A running bridge: started once with its context, closed once when the daemon stops. */
+export interface Bridge {
+  start(context: BridgeContext): Promise<void>;
+  /** Stop acting and release what it holds; it is not started again. */
+  close(): Promise<void>;
+}
+
+/** One kind of bridge, as the registry lists it. */
+export interface BridgeKind<C = unknown> {
+  /** Its name in `weft.toml` (`[bridges.<name>]`) and in its key file. */
+  readonly name: string;
+  /** One line: what it maps. */
+  readonly summary: string;
+  /** The commands a member grants it for it to do its work. */
+  readonly commands: readonly string[];
+  /** Read its `[bridges.<name>]` table; throws InvalidInput naming the key when a value is wrong. */
+  configure(table: Record<string, unknown>): C;
+  create(config: C): Bridge;
+}
+
+export const BRIDGE_NAME = /^[a-z][a-z0-9-]{0,31}$/;

@@ -1,0 +1,108 @@
+/**
+ * Hosting a bridge on a node: its context (the spaces where its DID holds a
+ * delegation, acting as that DID, the events of those spaces) built from the
+ * node's spaces and the bridge's own signer. The node's key is never part of
+ * it. Events follow membership: a grant arriving opens a space to the
+ * bridge, a revocation or lapse closes it.
+ */
+import type { Signer } from "../identity/ed25519.ts";
+import type { Space } from "../space/space.ts";
+import type { BridgeContext, BridgeEvent, BridgeLog, BridgeSpace } from "./bridge.ts";
+
+/** What a bridge's host needs from the node. */
+export interface BridgeHostNode {
+  spaces(): Space[];
+  space(id: string): Space | undefined;
+  /** Called with a space's id when it is added here or its members change. */
+  readonly authority: { onChange(listener: (space: string) => void): () => void };
+}
+
+export interface HostedBridge {
+  readonly context: BridgeContext;
+  /** Stop delivering events (the bridge is closing). */
+  detach(): void;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export function hostBridge(options: {
+  name: string;
+  node: BridgeHostNode;
+  signer: Signer;
+  log: BridgeLog;
+  now?: () => number;
+}): HostedBridge {
+  const { name, node, signer, log } = options;
+  const now = options.now ?? Date.now;
+  const did = signer.did;
+  const listeners = new Set<(e: BridgeEvent) => void>();
+  const emit = (e: BridgeEvent) => {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log.error("a bridge's event listener threw", { bridge: name, error: (err as Error).message });
+      }
+    }
+  };
+  const holdsAny = (space: Space) => space.members().some((m) => m.did === did);
+  const view = (space: Space): BridgeSpace => ({
+    id: space.id,
+    get name() {
+      return space.name;
+    },
+    tasks: (filter) => space.tasks(filter),
+    task: (id) => space.task(id),
+    holds: (command) => space.authority.chainsFor(did, command, seconds(now())).length > 0,
+    act: (kind, args) => space.actAs(signer, kind, args),
+  });
+
+  /** Per space this node holds: whether the bridge is in it, and the unsubscribe from its events. */
+  const watched = new Map<string, { member: boolean; off: () => void }>();
+  const watch = (space: Space) => {
+    if (watched.has(space.id)) return;
+    const entry = { member: holdsAny(space), off: () => {} };
+    entry.off = space.subscribe((e) => {
+      if (e.type === "members") recheck(space.id);
+      if (entry.member) emit({ ...e, space: space.id });
+    });
+    watched.set(space.id, entry);
+    if (entry.member) emit({ type: "access", space: space.id, holds: true });
+  };
+  const recheck = (id: string) => {
+    const space = node.space(id);
+    if (!space) return;
+    const entry = watched.get(id);
+    if (!entry) return watch(space);
+    const member = holdsAny(space);
+    if (member === entry.member) return;
+    entry.member = member;
+    emit({ type: "access", space: id, holds: member });
+  };
+  const offAuthority = node.authority.onChange(recheck);
+  for (const space of node.spaces()) watch(space);
+
+  const context: BridgeContext = {
+    name,
+    did,
+    spaces: () => node.spaces().filter(holdsAny).map(view),
+    space: (id) => {
+      const space = node.space(id);
+      return space && holdsAny(space) ? view(space) : undefined;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    log,
+  };
+  return {
+    context,
+    detach() {
+      offAuthority();
+      for (const e of watched.values()) e.off();
+      watched.clear();
+      listeners.clear();
+    },
+  };
+}

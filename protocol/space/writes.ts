@@ -1,0 +1,105 @@
+/**
+ * The local write path of a space: operations this node makes (or takes
+ * from the API) are applied to the log one at a time, in the order they
+ * were stamped, then written to their bucket documents in batches and
+ * flushed before the write resolves: nothing acknowledged is lost, and a
+ * burst shares one document change per bucket and one flush, so peers get
+ * it in one sync round rather than one each.
+ */
+import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
+import type { Invocation } from "../ucan/invocation.ts";
+import type { TaskLog } from "../tasks/log.ts";
+import { InvalidInput } from "../schema/input-checks.ts";
+import { type BucketDoc, bucketOf } from "./docs.ts";
+import { Conflict, Forbidden } from "./errors.ts";
+
+export interface LocalWritesOptions {
+  log: TaskLog;
+  repo: Repo;
+  /** The space's bucket documents, once attached. */
+  buckets: () => readonly DocHandle<BucketDoc>[];
+  /** These documents changed and are flushed (e.g. to announce heads). */
+  written(ids: DocumentId[]): void;
+}
+
+/** How long a batch waits for more under a steady stream of local operations. */
+const BATCH_MS = 20;
+
+export class LocalWrites {
+  readonly #o: LocalWritesOptions;
+  /** Local operations are stamped, signed and applied one at a time, so they reach the log in clock order. */
+  #local: Promise<unknown> = Promise.resolve();
+  /** Local operations being stamped and signed right now. */
+  #signing = 0;
+  /** Operations waiting to be written, by bucket. */
+  #writes = new Map<number, Invocation[]>();
+  #written: Promise<void> | undefined;
+  #release?: () => void;
+
+  constructor(options: LocalWritesOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Apply one operation in local order (stamping, signing and applying are
+   * serialized so operations reach the log in clock order), then write it.
+   * Resolves with the operation once it is durable; refuses with the reason.
+   */
+  async commit(taskId: string, make: () => Promise<Invocation>): Promise<Invocation> {
+    const apply = async (): Promise<Invocation> => {
+      const inv = await make();
+      const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
+      if (result.status === "applied") return inv;
+      if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
+      if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
+      throw new Forbidden(result.reason ?? "the operation was refused");
+    };
+    this.#signing++;
+    const turn = this.#local.then(apply, apply).finally(() => this.#signing--);
+    this.#local = turn.catch(() => {});
+    const inv = await turn;
+    await this.#write(bucketOf(taskId, this.#o.buckets().length), inv);
+    return inv;
+  }
+
+  /**
+   * Write an operation to its bucket document and flush. A batch is written
+   * once no other local operation is being signed (or after BATCH_MS under a
+   * steady stream).
+   */
+  #write(bucket: number, inv: Invocation): Promise<void> {
+    const list = this.#writes.get(bucket) ?? [];
+    list.push(inv);
+    this.#writes.set(bucket, list);
+    if (!this.#written) {
+      const ready = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, BATCH_MS);
+        this.#release = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#written = ready.then(() => this.#writeBatch());
+    }
+    if (this.#signing === 0) this.#release?.();
+    return this.#written;
+  }
+
+  async #writeBatch(): Promise<void> {
+    const batch = this.#writes;
+    this.#writes = new Map();
+    this.#written = undefined;
+    this.#release = undefined;
+    const buckets = this.#o.buckets();
+    const ids: DocumentId[] = [];
+    for (const [i, invs] of batch) {
+      const handle = buckets[i];
+      handle.change((d) => {
+        for (const x of invs) d.ops[x.cid.toString()] = x.bytes;
+      });
+      ids.push(handle.documentId);
+    }
+    await this.#o.repo.flush(ids);
+    this.#o.written(ids);
+  }
+}
