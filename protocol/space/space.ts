@@ -38,6 +38,9 @@ import { GENESIS, seconds, type SpaceEvent, SpaceIngest } from "./ingest.ts";
 import { LocalWrites } from "./writes.ts";
 import { type Actor, chainsOf, signIn } from "./sign.ts";
 
+/** How many operations heard outside the documents a space keeps the bytes of (lease renewals, mostly). */
+const MAX_HEARD_OUTSIDE = 4096;
+
 export { Conflict, Forbidden, NotFound } from "./errors.ts";
 export type { SpaceEvent } from "./ingest.ts";
 
@@ -86,6 +89,8 @@ export class Space {
   readonly #listeners = new Set<(e: SpaceEvent) => void>();
   readonly #ingest: SpaceIngest;
   readonly #writes: LocalWrites;
+  /** Operations heard outside the documents, by CID, newest last (see `ingest`). */
+  readonly #heardOutside = new Map<string, Uint8Array>();
 
   private constructor(deps: SpaceDeps, id: string, handle: DocHandle<SpaceDoc>) {
     this.#deps = deps;
@@ -112,6 +117,7 @@ export class Space {
       written: (ids) => {
         for (const doc of ids) deps.changed?.(this, doc);
       },
+      heardOutside: (cid) => this.#heardOutside.get(cid),
     });
     deps.registerDocument(handle.documentId, id);
   }
@@ -220,11 +226,20 @@ export class Space {
     return this.#ingest.settled();
   }
 
-  /** An operation that arrived outside the documents (e.g. a lease renewal on gossip). */
+  /**
+   * An operation that arrived outside the documents (e.g. a lease renewal on
+   * gossip). Its bytes are kept a while (bounded), so a local operation that
+   * names it as a parent can carry it into the documents (writes.ts).
+   */
   ingest(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve) =>
       this.#ingest.enqueue(async () => {
         try {
+          const cid = cidOf(bytes).toString();
+          if (this.#heardOutside.size >= MAX_HEARD_OUTSIDE) {
+            this.#heardOutside.delete(this.#heardOutside.keys().next().value as string);
+          }
+          this.#heardOutside.set(cid, bytes);
           await this.#ingest.ops([[undefined, bytes]]);
         } finally {
           resolve();

@@ -5,6 +5,12 @@
  * flushed before the write resolves: nothing acknowledged is lost, and a
  * burst shares one document change per bucket and one flush, so peers get
  * it in one sync round rather than one each.
+ *
+ * Every operation a local one names as a parent (`after`) can be had from
+ * this node's documents: one known only from outside them (a lease renewal
+ * heard on gossip, whose author may have died before its own documents
+ * synced) is written with it. Otherwise every other node would hold the
+ * new operation back forever, waiting for a parent no one can send.
  */
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
@@ -20,6 +26,14 @@ export interface LocalWritesOptions {
   buckets: () => readonly DocHandle<BucketDoc>[];
   /** These documents changed and are flushed (e.g. to announce heads). */
   written(ids: DocumentId[]): void;
+  /** The bytes of an operation this node has from outside its documents (gossip), if it still keeps them. */
+  heardOutside(cid: string): Uint8Array | undefined;
+}
+
+/** An operation to write: its CID and signed bytes. */
+interface Entry {
+  cid: string;
+  bytes: Uint8Array;
 }
 
 /** How long a batch waits for more under a steady stream of local operations. */
@@ -32,7 +46,7 @@ export class LocalWrites {
   /** Local operations being stamped and signed right now. */
   #signing = 0;
   /** Operations waiting to be written, by bucket. */
-  #writes = new Map<number, Invocation[]>();
+  #writes = new Map<number, Entry[]>();
   #written: Promise<void> | undefined;
   #release?: () => void;
 
@@ -58,8 +72,27 @@ export class LocalWrites {
     const turn = this.#local.then(apply, apply).finally(() => this.#signing--);
     this.#local = turn.catch(() => {});
     const inv = await turn;
-    await this.#write(bucketOf(taskId, this.#o.buckets().length), inv);
+    const buckets = this.#o.buckets().length;
+    for (const parent of this.#unshipped(inv)) void this.#write(bucketOf(parent.task, buckets), parent);
+    await this.#write(bucketOf(taskId, buckets), { cid: inv.cid.toString(), bytes: inv.bytes });
     return inv;
+  }
+
+  /** The parents `inv` names that this node's documents do not hold, with the bytes it heard them as. */
+  #unshipped(inv: Invocation): (Entry & { task: string })[] {
+    const after = inv.args.after;
+    if (!Array.isArray(after)) return [];
+    const buckets = this.#o.buckets();
+    const out: (Entry & { task: string })[] = [];
+    for (const cid of after) {
+      if (typeof cid !== "string") continue;
+      const bytes = this.#o.heardOutside(cid);
+      const task = this.#o.log.op(cid)?.args.task;
+      if (bytes === undefined || task === undefined) continue;
+      if (buckets[bucketOf(task, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
+      out.push({ cid, bytes, task });
+    }
+    return out;
   }
 
   /**
@@ -67,9 +100,9 @@ export class LocalWrites {
    * once no other local operation is being signed (or after BATCH_MS under a
    * steady stream).
    */
-  #write(bucket: number, inv: Invocation): Promise<void> {
+  #write(bucket: number, entry: Entry): Promise<void> {
     const list = this.#writes.get(bucket) ?? [];
-    list.push(inv);
+    list.push(entry);
     this.#writes.set(bucket, list);
     if (!this.#written) {
       const ready = new Promise<void>((resolve) => {
@@ -95,7 +128,7 @@ export class LocalWrites {
     for (const [i, invs] of batch) {
       const handle = buckets[i];
       handle.change((d) => {
-        for (const x of invs) d.ops[x.cid.toString()] = x.bytes;
+        for (const x of invs) d.ops[x.cid] = x.bytes;
       });
       ids.push(handle.documentId);
     }
