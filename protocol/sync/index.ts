@@ -1,5 +1,5 @@
 /** Sync: authenticated sessions over any framed link, and the automerge-repo adapters for libp2p, WebSockets and stock clients. */
-export * from "./authority.ts";
+export * from "./sync-authority.ts";
 export * from "./frames.ts";
 export * from "./libp2p-adapter.ts";
 export * from "./memory-adapter.ts";

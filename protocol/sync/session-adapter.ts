@@ -6,7 +6,7 @@
  */
 import { type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
-import type { SyncAuthority } from "./authority.ts";
+import type { SyncAuthority } from "./sync-authority.ts";
 import { type FrameLink, type SessionOptions, SyncSession } from "./session.ts";
 import type { PeerAccess } from "./peer-access.ts";
 

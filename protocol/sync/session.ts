@@ -27,7 +27,7 @@ import type { Message } from "@automerge/automerge-repo";
 import { isWeftError } from "../errors.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import { equalBytes, randomBytes } from "../bytes.ts";
-import type { SyncAuthority } from "./authority.ts";
+import type { SyncAuthority } from "./sync-authority.ts";
 import {
   decodeFrame,
   encodeFrame,
