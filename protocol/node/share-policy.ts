@@ -3,7 +3,10 @@
  * policy. A document is shared with a peer only if it belongs to a space
  * the peer proved membership of on some transport; it is offered unasked
  * only to peers that keep whole spaces. automerge-repo asks this for every
- * peer on every message, so each answer is a few map lookups.
+ * peer on every message, so the answer is read from an index of what each
+ * peer may sync — kept up to date as transports admit peers, as peers prove
+ * or lose spaces (revocation, lapse) and as they go — in constant time, not
+ * by asking every transport.
  */
 import type { PeerId, Repo } from "@automerge/automerge-repo";
 import type { PeerAccess } from "../sync/peer-access.ts";
@@ -16,6 +19,8 @@ export class SharePolicy {
   readonly #docSpace = new Map<string, string>();
   /** Every transport that grants peers access to spaces. */
   readonly #access: PeerAccess[] = [];
+  /** Per connected peer: the spaces it may sync on any transport, and those on transports that offer whole spaces. */
+  readonly #peers = new Map<string, { any: Set<string>; whole: Set<string> }>();
   readonly #repo: () => Repo;
   readonly #stopped: () => boolean;
   #pending = false;
@@ -35,6 +40,21 @@ export class SharePolicy {
 
   addAccess(access: PeerAccess): void {
     this.#access.push(access);
+    access.onPeerAccess((peer) => this.#reindex(peer));
+  }
+
+  /** What `peer` may sync changed on some transport: read it again from all of them. */
+  #reindex(peer: string): void {
+    const any = new Set<string>();
+    const whole = new Set<string>();
+    for (const a of this.#access) {
+      for (const space of a.spacesOf(peer) ?? []) {
+        any.add(space);
+        if (a.offersWholeSpaces) whole.add(space);
+      }
+    }
+    if (any.size === 0) this.#peers.delete(peer);
+    else this.#peers.set(peer, { any, whole });
   }
 
   get access(): readonly PeerAccess[] {
@@ -58,10 +78,8 @@ export class SharePolicy {
   mayShare(peer: string, doc: string, offer: boolean): boolean {
     const space = this.#docSpace.get(doc);
     if (space === undefined) return false;
-    for (const a of this.#access) {
-      if ((!offer || a.offersWholeSpaces) && a.spacesOf(peer)?.has(space)) return true;
-    }
-    return false;
+    const spaces = this.#peers.get(peer);
+    return spaces !== undefined && (offer ? spaces.whole : spaces.any).has(space);
   }
 
   /**
