@@ -158,7 +158,12 @@ export class Handshake {
       nonce: this.#nonce,
       did: options.localDid,
       peer: options.localPeer,
-      ...(options.localMeta ? { meta: stripUndefined(options.localMeta) } : {}),
+      // Only the fields the remote's schema knows, whatever else the repo's metadata grows.
+      ...(options.localMeta
+        ? {
+          meta: stripUndefined({ storageId: options.localMeta.storageId, isEphemeral: options.localMeta.isEphemeral }),
+        }
+        : {}),
     });
     this.#unsubscribe = options.authority.onChange((space) => void this.#reauthorize(space));
   }
