@@ -173,7 +173,8 @@ export class SyncSession {
     }
     try {
       this.#inStage(frame.type, FRAME_SPECS[frame.type].stage);
-      await (this.#handlers[frame.type] as FrameHandler<Frame>)(frame);
+      const handled = (this.#handlers[frame.type] as FrameHandler<Frame>)(frame);
+      if (handled) await handled;
     } catch (e) {
       this.#refuse(frame.type, isWeftError(e) ? e.code : "sync/error", (e as Error).message);
       this.close();
