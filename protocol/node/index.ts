@@ -2,3 +2,4 @@
 export * from "./blobs.ts";
 export * from "./libp2p.ts";
 export * from "./node.ts";
+export type { InviteOptions } from "./joining.ts";

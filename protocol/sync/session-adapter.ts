@@ -6,7 +6,7 @@
  */
 import { type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
 import type { Diagnostics } from "../diagnostics.ts";
-import type { SyncAuthority } from "./authority.ts";
+import type { SyncAuthority } from "./sync-authority.ts";
 import { type FrameLink, type SessionOptions, SyncSession } from "./session.ts";
 import type { PeerAccess } from "./peer-access.ts";
 
@@ -33,6 +33,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
   #ready = false;
   #readyResolvers: Array<() => void> = [];
   readonly #sharedListeners = new Set<(session: SyncSession, spaces: readonly string[]) => void>();
+  readonly #accessListeners: Array<(peer: string) => void> = [];
 
   /**
    * Whether document heads are gossiped over this transport's sessions.
@@ -75,6 +76,14 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
 
   spacesOf(peer: string): ReadonlySet<string> | undefined {
     return this.#sessions.get(peer)?.spaces;
+  }
+
+  onPeerAccess(listener: (peer: string) => void): void {
+    this.#accessListeners.push(listener);
+  }
+
+  #accessChanged(peer: string): void {
+    for (const l of this.#accessListeners) l(peer);
   }
 
   /** Sessions whose remote has authenticated, by remote repo peer id. */
@@ -120,6 +129,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
         const previous = this.#sessions.get(peer);
         if (previous && previous !== s) previous.close();
         this.#sessions.set(peer, s);
+        this.#accessChanged(peer);
         this.emit("peer-candidate", {
           peerId: peer as PeerId,
           peerMetadata: (s.remoteMeta ?? {}) as PeerMetadata,
@@ -130,6 +140,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
         for (const l of this.#sharedListeners) l(s, spaces);
       },
       onAccessChanged: (s) => {
+        if (this.#sessions.get(s.remotePeer as string) === s) this.#accessChanged(s.remotePeer as string);
         admitIfProved(s);
         this.options.onAccessChanged?.(s);
       },
@@ -143,6 +154,7 @@ export abstract class SessionNetworkAdapter extends NetworkAdapter implements Pe
         const peer = s.remotePeer;
         if (peer !== undefined && this.#sessions.get(peer) === s) {
           this.#sessions.delete(peer);
+          this.#accessChanged(peer);
           this.emit("peer-disconnected", { peerId: peer as PeerId });
         }
       },

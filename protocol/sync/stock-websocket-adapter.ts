@@ -85,6 +85,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   #draining = false;
   #ready = false;
   readonly offersWholeSpaces = false;
+  readonly #accessListeners: Array<(peer: string) => void> = [];
 
   constructor(options: { diagnostics: Diagnostics; spaceOf: (documentId: string) => string | undefined }) {
     super();
@@ -112,12 +113,22 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       c.socket.close(1000, "node stopping");
     }
     this.#clients.clear();
+    const peers = [...this.#byPeer.keys()];
     this.#byPeer.clear();
+    for (const peer of peers) this.#accessChanged(peer);
     this.emit("close");
   }
 
   spacesOf(peer: string): ReadonlySet<string> | undefined {
     return this.#byPeer.get(peer)?.spaces;
+  }
+
+  onPeerAccess(listener: (peer: string) => void): void {
+    this.#accessListeners.push(listener);
+  }
+
+  #accessChanged(peer: string): void {
+    for (const l of this.#accessListeners) l(peer);
   }
 
   /** Serve a socket whose token (checked already) granted `grant`. */
@@ -160,6 +171,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     if (!this.#clients.delete(client)) return false;
     if (client.peer && this.#byPeer.get(client.peer) === client) {
       this.#byPeer.delete(client.peer);
+      this.#accessChanged(client.peer);
       this.emit("peer-disconnected", { peerId: client.peer as PeerId });
     }
     return true;
@@ -225,6 +237,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     }
     client.peer = peer;
     this.#byPeer.set(peer, client);
+    this.#accessChanged(peer);
     this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
     this.#sendRaw(client, {
       type: "peer",

@@ -12,7 +12,7 @@ import { signerFromSeed } from "../../protocol/identity/ed25519.ts";
 import { createWeftLibp2p, stopWeftLibp2p, type WeftLibp2p } from "../../protocol/node/libp2p.ts";
 import { Diagnostics } from "../../protocol/diagnostics.ts";
 import { Libp2pNetworkAdapter } from "../../protocol/sync/libp2p-adapter.ts";
-import type { SyncAuthority } from "../../protocol/sync/authority.ts";
+import type { SyncAuthority } from "../../protocol/sync/sync-authority.ts";
 import { MemoryStorageAdapter } from "../../protocol/storage/memory-storage.ts";
 
 /** Every peer proves membership of one "space" with a dummy proof that is always accepted. */

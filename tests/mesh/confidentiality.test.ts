@@ -115,16 +115,16 @@ async function handshake(
   read: () => Promise<Uint8Array>,
 ): Promise<Uint8Array[]> {
   const nonce = crypto.getRandomValues(new Uint8Array(32));
-  await send(encodeFrame({ t: "hello", v: 1, nonce, did, peer: "stranger" }));
-  await send(encodeFrame({ t: "auth", proofs: [] }));
+  await send(encodeFrame({ type: "hello", version: 1, nonce, did, peer: "stranger" }));
+  await send(encodeFrame({ type: "auth", proofs: [] }));
   const heard: Uint8Array[] = [];
-  while (!heard.some((b) => decodeFrame(b).t === "auth")) heard.push(await read());
+  while (!heard.some((b) => decodeFrame(b).type === "auth")) heard.push(await read());
   return heard;
 }
 
 /** The member proved no space, and named neither the space nor its document. */
 function assertToldNothing(heard: Uint8Array[], space: Space): void {
-  const auth = heard.map((b) => decodeFrame(b)).find((f) => f.t === "auth") as Extract<Frame, { t: "auth" }>;
+  const auth = heard.map((b) => decodeFrame(b)).find((f) => f.type === "auth") as Extract<Frame, { type: "auth" }>;
   assert.equal(auth.proofs.length, 0, "the member proved its spaces to a stranger");
   const text = heard.map((b) => new TextDecoder().decode(b)).join("");
   for (const secret of [space.id, space.url.replace(/^automerge:/, "")]) {

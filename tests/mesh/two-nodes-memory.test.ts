@@ -5,6 +5,7 @@
  * revoked (the member's node told, and converging).
  */
 import { describe, it } from "node:test";
+import type { DocumentId } from "@automerge/automerge-repo";
 import assert from "node:assert/strict";
 import { eventually, link, memoryNode, type TestNode } from "../helpers/nodes.ts";
 import { standingOf } from "../../protocol/space/standing.ts";
@@ -76,13 +77,13 @@ describe("two nodes over in-process channels", () => {
     const b = await memoryNode();
     try {
       const expiration = Math.floor(Date.now() / 1000) + 3;
-      const { space, joined } = await shared(a, b, expiration);
       // b's node notices its own delegation lapse (its UI and sessions re-check then), without any other event.
-      let noticed = false;
-      const off = b.node.authority.onChange((id) => {
-        if (id === space.id && Date.now() >= (expiration + 1) * 1000) noticed = true;
-      });
-      await eventually(() => noticed, 10_000, "b's node notices the lapse");
+      // Listened to from the start: on a loaded machine the lapse may come before the join has settled.
+      const changes: Array<{ id: string; at: number }> = [];
+      const off = b.node.authority.onChange((id) => changes.push({ id, at: Date.now() }));
+      const { space, joined } = await shared(a, b, expiration);
+      const lapsed = () => changes.some((c) => c.id === space.id && c.at >= (expiration + 1) * 1000);
+      await eventually(lapsed, 10_000, "b's node notices the lapse");
       off();
       assert.equal(b.node.authority.offers(space.id), false, "b no longer offers the space");
       // a's own re-check of b's proof runs at the same second; give it a moment to land.
@@ -102,8 +103,17 @@ describe("two nodes over in-process channels", () => {
     const b = await memoryNode();
     try {
       const { space, joined } = await shared(a, b);
+      // a's share policy (what automerge-repo asks per peer and document) grants b the space document…
+      const share = a.node.repo.shareConfig;
+      const bPeer = b.node.repo.peerId;
+      const doc = space.url.replace(/^automerge:/, "") as DocumentId;
+      assert.equal(await share.access(bPeer, doc), true, "a lets b sync the space document");
+      assert.equal(await share.announce(bPeer, doc), true, "and offers it unasked");
       const toB = [...space.authority.delegations].find((d) => d.aud === b.node.did)!;
       await space.revoke(toB.cid.toString());
+      // …and stops the moment b's session loses the space.
+      await eventually(async () => !(await share.access(bPeer, doc)), 10_000, "a's share policy drops b");
+      assert.equal(await share.announce(bPeer, doc), false, "nor offers it");
       const st = await eventually(
         () => {
           const s = standingOf(joined.authority, b.node.did, Commands.spaceSync, Date.now());

@@ -66,15 +66,17 @@ describe("standing in a space", () => {
 describe("the revoked frame", () => {
   it("round-trips, and a malformed or oversized one is refused", async () => {
     const [space] = await signers(1);
-    const frame = { t: "revoked" as const, s: space.did, r: [new Uint8Array([1, 2, 3])] };
+    const frame = { type: "revoked" as const, space: space.did, records: [new Uint8Array([1, 2, 3])] };
     assert.deepEqual(decodeFrame(encodeFrame(frame)), frame);
     for (
       const bad of [
-        { t: "revoked", s: "not a did", r: [new Uint8Array(1)] },
-        { t: "revoked", s: space.did, r: [] },
-        { t: "revoked", s: space.did, r: ["text"] },
-        { t: "revoked", s: space.did, r: Array.from({ length: 17 }, () => new Uint8Array(1)) },
-        { t: "revoked", s: space.did, r: [new Uint8Array(16 * 1024 + 1)] },
+        { type: "revoked", space: "not a did", records: [new Uint8Array(1)] },
+        { type: "revoked", space: space.did, records: [] },
+        { type: "revoked", space: space.did, records: ["text"] },
+        { type: "revoked", space: space.did, records: Array.from({ length: 17 }, () => new Uint8Array(1)) },
+        { type: "revoked", space: space.did, records: [new Uint8Array(16 * 1024 + 1)] },
+        { type: "revoked", space: space.did, records: [new Uint8Array(1)], extra: 1 },
+        { t: "revoked", s: space.did, r: [new Uint8Array(1)] },
       ]
     ) {
       assert.throws(() => decodeFrame(encodeFrame(bad as never)), { code: "sync/protocol" });
