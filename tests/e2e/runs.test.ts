@@ -175,6 +175,7 @@ describe("the Runs view in Chromium against a peer daemon", { timeout: 600_000 }
     await page.goto(`${url}/#/s/${space.id}/runs`);
     await page.click("details.start-run > summary");
     await page.fill("#run-title", "Sleep until stopped");
+    await page.selectOption("#run-kind", "wasm");
     await page.check("#run-source-reference");
     await page.fill("#run-program", program);
     await page.fill("#run-args", "600000");
