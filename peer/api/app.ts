@@ -7,28 +7,28 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { WeftNode } from "#protocol/node";
-import { type Space, type Standing, standingOf } from "#protocol/space";
-import { concatBytes, fromUtf8, utf8 } from "#protocol";
-import { InvalidInput } from "#protocol/schema";
-import { Commands, delegate, type Delegation, encodeContainer, type Ipld } from "#protocol/ucan";
-import type { Hlc, Task, TaskStatus } from "#protocol/tasks";
+import type { Space } from "#protocol/space";
+import { utf8 } from "#protocol";
+import { Commands, delegate, encodeContainer, type Ipld } from "#protocol/ucan";
+import type { Task, TaskStatus } from "#protocol/tasks";
 import type { LiveAdvert } from "#protocol/capacity";
 import { ApiAuthority } from "./auth.ts";
 import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
-import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute, type RouteDef, ROUTES } from "./routes.ts";
+import { matchRoute, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
-import { SPACE_COMMANDS } from "./credentials.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { dispatch, type Handler, mayHaveBody, opHandler, type OpRoute } from "./dispatch.ts";
+import { removed, revokedBy, spaceView } from "./views.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
 import { mintSyncToken } from "./sync-tokens.ts";
 import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 import type { Observer } from "../daemon/tracing.ts";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from "./dispatch.ts";
 
 export interface ApiContext {
   node: WeftNode;
@@ -55,22 +55,6 @@ export interface ApiContext {
   observer?: Observer;
 }
 
-type Handler = (
-  c: Context,
-  x: {
-    params: Record<string, string>;
-    body: unknown;
-    query: Record<string, string>;
-    space?: Space;
-    /** For query routes: the caller's proof chain, root first (what it holds). */
-    chain?: readonly Delegation[];
-    /** For operation routes: the signed operation, checked against its route. */
-    op?: Awaited<ReturnType<ApiAuthority["op"]>>;
-  },
-) => Promise<Response> | Response;
-
-type OpRoute = RouteDef & { auth: { kind: "op" } };
-
 /** A delegation a caller asks this node to sign. */
 interface Grant {
   audience: string;
@@ -79,51 +63,6 @@ interface Grant {
   expiration?: number;
   name?: string;
   kind?: "member" | "device" | "agent";
-}
-
-function spaceView(s: Space, node: WeftNode) {
-  const [chain] = s.authority.chainsFor(node.did, SPACE_COMMANDS, Math.floor(Date.now() / 1000));
-  return {
-    id: s.id,
-    name: s.name,
-    url: s.url,
-    tasks: s.log.reducer.tasks.size,
-    members: s.members().length,
-    documents: s.documentIds.length,
-    /** This node's delegation chain in the space (CIDs, root first): what its API clients build on. */
-    chain: (chain ?? []).map((d) => d.cid.toString()),
-    /** Whether this node is still a member: revoked (by whom, when) or expired says why it no longer syncs. */
-    standing: standingView(standingOf(s.authority, node.did, Commands.spaceSync, Date.now())),
-  };
-}
-
-/** A standing as the API shows it (the records stay inside the node). */
-function standingView(st: Standing): Omit<Standing, "records"> {
-  if (st.state !== "revoked") return st;
-  const { records: _records, ...rest } = st;
-  return rest;
-}
-
-/** Principals cut off from the space by a revocation or an expiry: who, and (when revoked) by whom and when. */
-function removed(s: Space): Array<{ did: string; name?: string } & Omit<Standing, "records">> {
-  const now = Date.now();
-  const members = new Set(s.members().map((m) => m.did));
-  const out = new Map<string, { did: string; name?: string } & Omit<Standing, "records">>();
-  for (const d of s.authority.delegations) {
-    if (members.has(d.aud) || out.has(d.aud) || d.aud === s.id) continue;
-    const st = standingOf(s.authority, d.aud, Commands.spaceSync, now);
-    if (st.state !== "revoked" && st.state !== "expired") continue;
-    const name = typeof d.meta?.name === "string" ? { name: d.meta.name } : {};
-    out.set(d.aud, { did: d.aud, ...name, ...standingView(st) });
-  }
-  return [...out.values()];
-}
-
-/** Who revoked a delegation, and when (if the record says). */
-function revokedBy(s: Space, cid: string): { revokedBy?: string; revokedAt?: number } {
-  const r = [...s.authority.revocations].find((x) => x.revoked.toString() === cid);
-  if (!r) return {};
-  return { revokedBy: r.revoker, ...(r.invocation.iat !== undefined ? { revokedAt: r.invocation.iat * 1000 } : {}) };
 }
 
 export function createApi(ctx: ApiContext): Hono {
@@ -407,139 +346,4 @@ function runTask(space: Space, id: string): Task & { run: NonNullable<Task["run"
   const task = space.task(id);
   if (!task?.run) throw new HttpError(404, "not-found", `no run ${id} in this space`);
   return task as Task & { run: NonNullable<Task["run"]> };
-}
-
-/**
- * The request's body, read as it streams and refused with 413 as soon as it
- * passes MAX_BODY_BYTES: a body is never held beyond the limit, whatever
- * its content-length says (or whether it says anything).
- */
-async function readBody(c: Context): Promise<Uint8Array> {
-  const tooLarge = () => new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
-  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > MAX_BODY_BYTES) throw tooLarge();
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock(); // not cancel: that would tear down the connection before the 413 is sent
-  }
-  return concatBytes(...chunks);
-}
-
-/** A request that may still have body bytes on the wire. */
-function mayHaveBody(c: Context): boolean {
-  return c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(fromUtf8(bytes));
-  } catch {
-    throw new InvalidInput("body", "must be JSON");
-  }
-}
-
-async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handler, c: Context): Promise<Response> {
-  const url = new URL(c.req.url);
-  const params = c.req.param() as Record<string, string>;
-  const query = Object.fromEntries(url.searchParams);
-  if (route.query) route.query(query, "query");
-  else if (url.search && route.auth.kind !== "op") {
-    // No query parameters are defined here: refuse rather than silently ignore them.
-    throw new InvalidInput("query", "this route takes no query parameters");
-  }
-  const withHeads = (res: Response) => {
-    const known = params.space === undefined ? undefined : ctx.node.space(params.space);
-    if (known) headsHeaders(res, known);
-    return res;
-  };
-  // Credentials are checked before any body is read: a stranger's upload costs nothing.
-  if (route.auth.kind === "op") {
-    const op = await ctx.auth.op(c.req.header("authorization"), route as OpRoute, params);
-    return withHeads(await handler(c, { params, body: parseJson(await readBody(c)), query, op }));
-  }
-  let raw: Uint8Array | undefined;
-  const body = async () => (raw ??= await readBody(c));
-  let space: Space | undefined;
-  let chain: readonly Delegation[] | undefined;
-  if (route.auth.kind === "query") {
-    ({ space, chain } = await ctx.auth.query(
-      c.req.header("authorization"),
-      route as RouteDef & { auth: { kind: "query" } },
-      params,
-      { method: route.method, path: url.pathname + url.search, body },
-    ));
-  }
-  const json = parseJson(await body());
-  let checked: unknown;
-  if (route.body) checked = route.body(json ?? {}, "body");
-  else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
-  return withHeads(await handler(c, { params, body: checked, query, space, chain }));
-}
-
-/**
- * What the space's log holds now, for clients that sign operations: they
- * name these heads as what their next operation follows (see
- * protocol/README.md, "Time").
- */
-function headsHeaders(res: Response, space: Space): void {
-  const heads = space.log.heads(); // newest first
-  const at: Hlc = (heads.length > 0 && space.log.timeOf(heads[0])) || [0, 0];
-  try {
-    res.headers.set(HEADS_HEADER, heads.join(","));
-    res.headers.set(HEADS_AT_HEADER, `${at[0]}.${at[1]}`);
-  } catch {
-    // an immutable response (e.g. a proxied stream): heads are only a hint
-  }
-}
-
-function opHandler(ctx: ApiContext, route: OpRoute): Handler {
-  return async (c, { body, op }) => {
-    const { space, bytes, invocation, proofs } = op!;
-    if (body !== undefined) {
-      // A body, if sent, must say the same as the signed operation.
-      const args = invocation.args as Record<string, unknown>;
-      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-        if (JSON.stringify(args[k]) !== JSON.stringify(v)) {
-          throw new InvalidInput(`body.${k}`, "differs from the signed operation");
-        }
-      }
-    }
-    const args = invocation.args as Record<string, unknown>;
-    const runRoute = route.path.endsWith("/schedule") || route.path.endsWith("/evict");
-    if (route.path.endsWith("/schedule") && args.run === undefined) {
-      throw new InvalidInput("args.run", "is required: a run is a task with a run spec");
-    }
-    if (route.path.endsWith("/evict") && !space.log.reducer.tasks.get(String(args.task))?.run) {
-      throw new HttpError(404, "not-found", `${args.task} is not a run; cancel a task with its cancel route`);
-    }
-    const key = args.idempotencyKey;
-    const first = route.auth.op === "create" && typeof key === "string"
-      ? space.log.reducer.byIdempotencyKey(invocation.iss, key)
-      : undefined;
-    const submit = () => space.submit(bytes, proofs);
-    const task = ctx.observer
-      ? await ctx.observer.step(
-        c.req.raw,
-        "space.submit",
-        { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
-        submit,
-        route.path.endsWith("/schedule") ? `${space.id} ${String(args.task)}` : undefined,
-      )
-      : await submit();
-    const status = route.auth.op === "create" && !first ? 201 : 200;
-    if (!runRoute) return c.json(task, status);
-    return c.json(podOf(space.id, task as Task & { run: NonNullable<Task["run"]> }, Date.now()), status);
-  };
 }
