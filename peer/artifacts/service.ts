@@ -5,6 +5,8 @@
  * what. Every read is authorized per space; every manifest is verified —
  * signature, statement and the runner's capability — before it is pinned
  * or its outputs become readable in the space.
+ * (A little over ~400 lines: the stores, the manifests and the per-space
+ * read rights are one façade the API and the runs share.)
  */
 import { join } from "node:path";
 import { CID } from "multiformats/cid";

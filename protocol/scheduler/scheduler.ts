@@ -19,6 +19,10 @@
  * A job whose creator does not hold /weft/run/<kind> (run-authority.ts) is
  * neither placed nor started: the node that would rank first for it says
  * why in a comment, once, and it runs if the creator is delegated the right.
+ *
+ * Over ~400 lines, on purpose: placing, claiming, running and finishing a
+ * job are one state machine over the same run table; what can stand alone
+ * already does (placement.ts, crashes.ts, run-authority.ts, compute.ts).
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";

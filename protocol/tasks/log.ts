@@ -12,6 +12,13 @@
  * (reducer.ts). Both can ask for another pass: a provisional verdict whose
  * deadline the log has passed, or a lease operation superseded by a claim
  * that saw its lease lapse.
+ *
+ * Longer than our files usually are (~500 lines), on purpose: admitting,
+ * holding back and re-judging operations share one set of indexes (seen,
+ * waiting, orphans by parent, the graph), and splitting them would spread
+ * one invariant — an operation is in exactly one of valid, waiting or
+ * refused — over several files. The judging itself lives in causal.ts,
+ * time-gate.ts, ended-authority.ts and reducer.ts.
  */
 import { cidKey } from "../codec/cid.ts";
 import type { Diagnostics } from "../diagnostics.ts";
