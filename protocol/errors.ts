@@ -19,6 +19,11 @@ export class WeftError extends Error {
   }
 }
 
+/** What a thrown value says, for a log line or a run's reason: its message if it is an Error. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** True when `e` is a WeftError, optionally with the given code. */
 export function isWeftError(e: unknown, code?: ErrorCode): e is WeftError {
   return e instanceof WeftError && (code === undefined || e.code === code);

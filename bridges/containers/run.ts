@@ -10,6 +10,7 @@ import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ContentStore, OutputFile, RunHandle, RunResult, RunSpec, RunStatus } from "#protocol/runner";
 import { readSource } from "#protocol/runner";
+import { messageOf } from "#protocol";
 import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
@@ -41,10 +42,6 @@ interface Verdict {
   outputs: OutputFile[];
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export class ContainerRun implements RunHandle {
   readonly id: string = crypto.randomUUID();
   readonly logs: LogChannel = new LogChannel();
@@ -63,7 +60,7 @@ export class ContainerRun implements RunHandle {
     const startedAt = Date.now();
     this.done = this.#run().catch((e): Verdict => ({
       status: "error",
-      reason: `the runner failed: ${message(e)}`,
+      reason: `the runner failed: ${messageOf(e)}`,
       outputs: [],
     })).then(({ status, exitCode, reason, outputs }) => {
       if (reason !== undefined && status !== "succeeded") this.#system(reason);
@@ -135,7 +132,7 @@ export class ContainerRun implements RunHandle {
         fileBytes: Math.max(1, spec.limits.outputBytes),
       }, this.#store);
     } catch (e) {
-      return { status: "error", reason: message(e), outputs: [] };
+      return { status: "error", reason: messageOf(e), outputs: [] };
     }
     try {
       const ending = await this.#execute(sandbox);

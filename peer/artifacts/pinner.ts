@@ -7,7 +7,7 @@
  * verification are refused once, with the reason in the node's diagnostics.
  */
 import type { Space } from "#protocol/space";
-import { isWeftError } from "#protocol";
+import { isWeftError, messageOf } from "#protocol";
 import type { ArtifactService } from "./service.ts";
 
 export interface PinnerOptions {
@@ -89,7 +89,7 @@ export class ManifestPinner {
         kind: "sync",
         what: `manifest ${cid}`,
         code: isWeftError(e) ? e.code : "artifact/failed",
-        reason: e instanceof Error ? e.message : String(e),
+        reason: messageOf(e),
         space: space.id,
       });
     } finally {

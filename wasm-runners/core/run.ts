@@ -5,7 +5,7 @@
  * lines, and turn how it ended into a status, storing its outputs when it
  * ran to the end.
  */
-import { isWeftError } from "#protocol";
+import { isWeftError, messageOf } from "#protocol";
 import {
   type ContentStore,
   type LogLine,
@@ -45,10 +45,6 @@ interface Verdict {
   keepOutputs: boolean;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export class WasmRun implements RunHandle {
   readonly id: string = crypto.randomUUID();
   readonly logs: LogChannel = new LogChannel();
@@ -66,7 +62,7 @@ export class WasmRun implements RunHandle {
     const startedAt = Date.now();
     this.done = this.#run().catch((e): Verdict & { outputs: OutputFile[] } => ({
       status: "error",
-      reason: `the runner failed: ${message(e)}`,
+      reason: `the runner failed: ${messageOf(e)}`,
       keepOutputs: false,
       outputs: [],
     })).then(({ status, exitCode, reason, outputs }) => {
@@ -101,7 +97,7 @@ export class WasmRun implements RunHandle {
     } catch (e) {
       await sandbox.kill();
       const status = isWeftError(e, "wasm/memory-limit") ? "out-of-memory" : "error";
-      return { status, reason: message(e), keepOutputs: false, outputs: [] };
+      return { status, reason: messageOf(e), keepOutputs: false, outputs: [] };
     }
     if (this.#stopReason !== undefined) {
       await sandbox.kill();
@@ -120,7 +116,7 @@ export class WasmRun implements RunHandle {
         sandbox.send(job);
         this.#system(`running in a ${this.#ctx.backendName} sandbox`);
         timer = setTimeout(() => resolve({ kind: "timeout" }), spec.limits.wallMs);
-      }, (e) => resolve({ kind: "exited", exit: { kind: "crashed", message: message(e) } }));
+      }, (e) => resolve({ kind: "exited", exit: { kind: "crashed", message: messageOf(e) } }));
     });
     clearTimeout(timer);
     // A job that reported back has finished; one that did not must be dead before the run ends.

@@ -11,7 +11,7 @@
  * source every runtime takes.
  */
 import { generate } from "@bytecodealliance/jco/component";
-import { WeftError } from "#protocol";
+import { messageOf, WeftError } from "#protocol";
 import { unsupportedImports } from "./interfaces.ts";
 
 /** Bump when jco's output or the way glue is rewritten changes, so cached entries are redone. */
@@ -80,7 +80,7 @@ export async function transpileComponent(cid: string, bytes: Uint8Array): Promis
       base64Cutoff: 0,
     });
   } catch (e) {
-    throw transpileError(cid, e instanceof Error ? e.message : String(e));
+    throw transpileError(cid, messageOf(e));
   }
   const glue = out.files.find(([name]) => name.endsWith(".js"));
   if (!glue) throw transpileError(cid, "jco produced no JavaScript");
