@@ -22,8 +22,9 @@ const cap: Area = async () => (await import("./cap-commands.ts")).CAP_COMMANDS;
 const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
+const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, bridge];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -63,6 +64,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["artifact put", artifact],
   ["artifact get", artifact],
   ["artifact verify", artifact],
+  ["image import", image],
   ["token", node],
   ["pair", node],
 ]);
