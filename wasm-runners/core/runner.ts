@@ -43,10 +43,8 @@ export function createWasmRunner(options: WasmRunnerOptions): WasmRunner {
   const { backend } = options;
   const heapMb = options.heapMb ?? 128;
   const pool = new SandboxPool(backend, heapMb, options.warm ?? true);
-  const programs = new Programs(
-    new Transpiler(options.cache, undefined, options.transpile),
-    backend.sendsCompiledModules,
-  );
+  const transpiler = new Transpiler(options.cache, undefined, options.transpile);
+  const programs = new Programs(transpiler, backend.sendsCompiledModules);
   const ctx = { pool, programs, backendName: backend.name, heapMb };
   return {
     kind: "wasm",
@@ -58,6 +56,9 @@ export function createWasmRunner(options: WasmRunnerOptions): WasmRunner {
       return new WasmRun(checkWasmSpec(spec), store, ctx);
     },
     warmUp: () => pool.warmUp(),
-    close: () => pool.close(),
+    async close() {
+      await pool.close();
+      await transpiler.idle(); // no cache write left in flight once closed
+    },
   };
 }

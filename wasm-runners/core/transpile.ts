@@ -123,6 +123,11 @@ export class Transpiler {
     return pending;
   }
 
+  /** Resolves once no transpile (or write to the persistent cache) is in flight: a runner closing waits for it. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#memory.values()]);
+  }
+
   async #load(cid: string, fetch: () => Promise<Uint8Array>): Promise<Transpiled> {
     const stored = await this.#persistent?.get(cid);
     if (stored?.format === GLUE_FORMAT) {
