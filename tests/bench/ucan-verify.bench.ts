@@ -11,10 +11,6 @@
  *                when a node re-reduces an operation log
  * Each for the native verifier (peer shells on Node/Deno) and WebCrypto
  * (protocol default, browsers).
- *   concurrent:  64 new invocations at once, as a node taking in a burst
- *                does: the native verifier on this thread against the
- *                verification pool (peer/crypto/verify-pool.ts), which
- *                spreads the signature checks over every core
  * Targets: warm >= 10,000/s per core, scaling with cores; cold time <= 1.3x
  * the raw-verify baseline.
  */
@@ -22,7 +18,6 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { invoke, MemoryProofStore, Validator, VerificationCache } from "../../protocol/ucan/index.ts";
 import { defaultVerifier, publicKeyFromDid, type Verifier } from "../../protocol/identity/index.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
-import { verifyPool } from "../../peer/crypto/verify-pool.ts";
 import { chain, signers } from "../helpers/principals.ts";
 import { interleaved, report } from "./report.ts";
 
@@ -110,39 +105,3 @@ for (const [label, verifier] of [["native", nativeVerifier()], ["webcrypto", awa
     note: "invocation seen before; target >= 10000 ops/s",
   });
 }
-
-// A burst: BATCH new invocations validated at once, on one thread and over the pool.
-const BATCH = 64;
-const pool = verifyPool();
-const threads = pool.threads + 1;
-function burst(verifier: Verifier) {
-  let i = 0;
-  const v = new Validator({ proofs: store, verifier, cache: new VerificationCache(1000) });
-  return () => Promise.all(Array.from({ length: BATCH }, () => v.validate(invocations[i++ % N].bytes)));
-}
-const bursts = await interleaved({ raw: () => raw4(), one: burst(nativeVerifier()), pool: burst(pool) });
-await pool.close();
-report({
-  bench: BENCH,
-  metric: "warm-concurrent-native-1-thread",
-  value: bursts.one * BATCH,
-  unit: "ops/s",
-  baseline: bursts.raw * 4,
-  note: "baseline: 1 raw verify on one thread",
-});
-report({
-  bench: BENCH,
-  metric: `warm-concurrent-pool-${threads}-threads`,
-  value: bursts.pool * BATCH,
-  unit: "ops/s",
-  baseline: bursts.one * BATCH,
-  note: `against one thread; scaling with cores means a ratio near ${threads}`,
-});
-report({
-  bench: BENCH,
-  metric: "warm-concurrent-pool-per-core",
-  value: (bursts.pool * BATCH) / threads,
-  unit: "ops/s",
-  baseline: bursts.raw * 4,
-  note: "target >= 10000 ops/s per core; baseline: 1 raw verify on one thread",
-});
