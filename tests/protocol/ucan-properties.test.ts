@@ -112,7 +112,8 @@ describe("hostile bytes", () => {
       const out = inv.bytes.slice();
       for (const [at, x] of edits) out[at] ^= x;
       return out;
-    });
+      // Two edits of one byte can cancel out: what is left unchanged is the valid token, not a mutation.
+    }).filter((out) => out.some((b, i) => b !== inv.bytes[i]));
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 600 }), mutated), async (bytes) => {
         try {
