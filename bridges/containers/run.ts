@@ -8,8 +8,8 @@
 import { spawn } from "node:child_process";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { ContentStore, OutputFile, RunHandle, RunResult, RunSpec, RunStatus } from "#protocol/runner";
-import { readSource } from "#protocol/runner";
+import type { ContentStore, RunHandle, RunResult, RunSpec } from "#protocol/runner";
+import { readSource, type RunOutcome, settleRun } from "#protocol/runner";
 import { messageOf } from "#protocol";
 import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
@@ -35,13 +35,6 @@ type Ending =
   | { kind: "stopped"; reason: string }
   | { kind: "error"; reason: string };
 
-interface Verdict {
-  status: RunStatus;
-  exitCode?: number;
-  reason?: string;
-  outputs: OutputFile[];
-}
-
 export class ContainerRun implements RunHandle {
   readonly id: string = crypto.randomUUID();
   readonly logs: LogChannel = new LogChannel();
@@ -57,18 +50,8 @@ export class ContainerRun implements RunHandle {
     this.#spec = spec;
     this.#store = store;
     this.#ctx = ctx;
-    const startedAt = Date.now();
-    this.done = this.#run().catch((e): Verdict => ({
-      status: "error",
-      reason: `the runner failed: ${messageOf(e)}`,
-      outputs: [],
-    })).then(({ status, exitCode, reason, outputs }) => {
-      if (reason !== undefined && status !== "succeeded") this.#system(reason);
-      this.logs.end();
+    this.done = settleRun(this.#run(), Date.now(), this.logs).then((result) => {
       ctx.ended(this);
-      const result: RunResult = { status, outputs, startedAt, endedAt: Date.now() };
-      if (exitCode !== undefined) result.exitCode = exitCode;
-      if (reason !== undefined) result.reason = reason;
       return result;
     });
   }
@@ -85,7 +68,7 @@ export class ContainerRun implements RunHandle {
     this.logs.push({ stream: "system", at: Date.now(), text });
   }
 
-  async #run(): Promise<Verdict> {
+  async #run(): Promise<RunOutcome> {
     const dir = join(this.#ctx.runsDir, this.id);
     try {
       return await this.#inDir(dir);
@@ -105,7 +88,7 @@ export class ContainerRun implements RunHandle {
     await chmod(inputs, 0o555);
   }
 
-  async #inDir(dir: string): Promise<Verdict> {
+  async #inDir(dir: string): Promise<RunOutcome> {
     const spec = this.#spec;
     const inputs = join(dir, "inputs");
     const outputs = join(dir, "outputs");
@@ -209,7 +192,7 @@ export class ContainerRun implements RunHandle {
     return result;
   }
 
-  #verdict(ending: Ending, hit: { memory: boolean; pids: boolean }): Verdict {
+  #verdict(ending: Ending, hit: { memory: boolean; pids: boolean }): RunOutcome {
     const { limits } = this.#spec;
     if (hit.memory && ending.kind !== "stopped") {
       return { status: "out-of-memory", reason: `ran out of its ${limits.memoryMb} MB memory limit`, outputs: [] };

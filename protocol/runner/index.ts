@@ -3,3 +3,4 @@ export * from "./mesh-store.ts";
 export * from "./plugin.ts";
 export * from "./runner.ts";
 export * from "./source.ts";
+export * from "./settle.ts";

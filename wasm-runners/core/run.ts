@@ -15,6 +15,7 @@ import {
   type RunResult,
   type RunSpec,
   type RunStatus,
+  settleRun,
 } from "#protocol/runner";
 import type { SandboxExit } from "./backend.ts";
 import { fetchVerified, storeOutput } from "./content.ts";
@@ -59,20 +60,7 @@ export class WasmRun implements RunHandle {
     this.#spec = spec;
     this.#store = store;
     this.#ctx = ctx;
-    const startedAt = Date.now();
-    this.done = this.#run().catch((e): Verdict & { outputs: OutputFile[] } => ({
-      status: "error",
-      reason: `the runner failed: ${messageOf(e)}`,
-      keepOutputs: false,
-      outputs: [],
-    })).then(({ status, exitCode, reason, outputs }) => {
-      if (reason !== undefined && status !== "succeeded") this.#system(reason);
-      this.logs.end();
-      const result: RunResult = { status, outputs, startedAt, endedAt: Date.now() };
-      if (exitCode !== undefined) result.exitCode = exitCode;
-      if (reason !== undefined) result.reason = reason;
-      return result;
-    });
+    this.done = settleRun(this.#run(), Date.now(), this.logs);
   }
 
   async stop(reason = "stopped on request"): Promise<void> {
