@@ -100,6 +100,9 @@ export const ERROR_CODES = {
   "sync/refused": "denied",
   "p2p/disabled": "internal",
   "ws/unauthenticated-limit": "unavailable",
+  // the node's own records (peer/daemon/cli-key.ts)
+  "node/bad-revocations": "internal",
+  "node/not-ready": "unavailable",
   // pairing a browser with a peer
   "pair/nothing": "not-found",
   "pair/refused": "denied",

@@ -27,6 +27,7 @@ import { mintSyncToken } from "./sync-tokens.ts";
 import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 import type { Observer } from "../daemon/tracing.ts";
+import type { Rotation } from "../daemon/cli-key.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -53,6 +54,8 @@ export interface ApiContext {
   log?(msg: string, fields: Record<string, unknown>): void;
   /** Correlation ids and traces for each request (peer/daemon/tracing.ts). */
   observer?: Observer;
+  /** The local CLI's key, to rotate (peer/daemon/cli-key.ts). */
+  cliKey?: { rotate(): Promise<Rotation> };
 }
 
 /** A delegation a caller asks this node to sign. */
@@ -234,6 +237,10 @@ export function createApi(ctx: ApiContext): Hono {
           ...revokedBy(space!, d.cid.toString()),
         })),
       }),
+    "POST /v1/cli-key": async (c) => {
+      if (!ctx.cliKey) throw new HttpError(404, "not-found", "this node issues no CLI credentials");
+      return c.json(await ctx.cliKey.rotate(), 201);
+    },
     "POST /v1/capabilities": async (c, { body, chain: held }) => {
       const b = body as Grant;
       const d = await delegate({

@@ -2,8 +2,9 @@
  * The local CLI's credentials: its own key and two delegations from the
  * node — one on the node itself (`/weft/node`, to administer it) and a
  * powerline (`/weft` on any subject, to act in the node's spaces with the
- * node's authority). Written by the daemon to `<home>/cli.json`, mode 0600;
- * a separate key from the node's, so a leaked file can be revoked.
+ * node's authority). Written by the daemon to `<home>/cli.json`, mode 0600,
+ * and kept across restarts (one CLI, one DID); a separate key from the
+ * node's, so a leaked file can be revoked (peer/daemon/cli-key.ts).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -64,8 +65,34 @@ export async function issueCredentials(home: string, node: Signer, url: string):
     seed: toBase64Url(seed),
     tokens: [toBase64Url(nodeDelegation.bytes), toBase64Url(powerline.bytes)],
   };
-  await writeFileAtomic(credentialsPath(home), JSON.stringify(file, null, 2) + "\n", 0o600);
+  await writeCredentials(home, file);
   return { url, node: node.did, signer, nodeDelegation, powerline };
+}
+
+async function writeCredentials(home: string, file: CredentialsFile): Promise<void> {
+  await writeFileAtomic(credentialsPath(home), JSON.stringify(file, null, 2) + "\n", 0o600);
+}
+
+/**
+ * The CLI's credentials as the daemon starts: the ones on disk if this node
+ * issued them and neither delegation is revoked (with `url` brought up to
+ * date), else fresh ones. So a restart does not make the CLI a new member.
+ */
+export async function keepCredentials(
+  home: string,
+  node: Signer,
+  url: string,
+  isRevoked: (delegationCid: string) => boolean,
+): Promise<Credentials> {
+  const kept = await loadCredentials(home).catch(() => undefined);
+  const usable = kept && kept.node === node.did &&
+    [kept.nodeDelegation, kept.powerline].every((d) => d.iss === node.did && !isRevoked(d.cid.toString()));
+  if (!usable) return await issueCredentials(home, node, url);
+  if (kept.url !== url) {
+    const file = JSON.parse(await readFile(credentialsPath(home), "utf8")) as CredentialsFile;
+    await writeCredentials(home, { ...file, url });
+  }
+  return { ...kept, url };
 }
 
 export async function loadCredentials(home: string): Promise<Credentials> {

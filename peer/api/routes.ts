@@ -246,6 +246,13 @@ export const ROUTES: RouteDef[] = [
   },
   {
     method: "POST",
+    path: "/v1/cli-key",
+    summary:
+      "Rotate the local CLI's key: new credentials in cli.json; the old key's delegations revoked here and in every space",
+    auth: q(Commands.nodeAdmin, "node"),
+  },
+  {
+    method: "POST",
     path: "/v1/spaces/:space/capabilities",
     summary: "Delegate a capability you hold in the space (attenuated) from this node",
     auth: q(Commands.spaceAdmin),

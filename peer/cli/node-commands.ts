@@ -1,7 +1,8 @@
 /**
- * `weft join`, `weft peers`, `weft capacity`, `weft token`, `weft pair`:
- * this peer's connections, the capacity the mesh advertises, bearers for
- * curl, sync URLs for stock clients and pairing links for browsers.
+ * `weft join`, `weft peers`, `weft capacity`, `weft token`, `weft pair`,
+ * `weft cli rotate`: this peer's connections, the capacity the mesh
+ * advertises, bearers for curl, sync URLs for stock clients, pairing links
+ * for browsers, and a new key for this CLI when its file may have leaked.
  */
 import { enc, need, plainNameArg, seconds, str, Usage } from "./args.ts";
 import { type Command, resolveSpace } from "./command.ts";
@@ -55,6 +56,18 @@ export const NODE_COMMANDS: Record<string, Command> = {
             ["node", "cores", "load", "memFreeMb", "gpus", "runners", "tags", "expires"],
           ),
       );
+    },
+  },
+  "cli rotate": {
+    usage: "weft cli rotate",
+    summary:
+      "Give this CLI a new key (its cli.json may have leaked): the old key is revoked on this peer and in every space",
+    async run(_a, _v, io) {
+      const r = await (await io.client()).request<{ did: string; revoked: string[]; spaces: number }>(
+        "POST",
+        "/v1/cli-key",
+      );
+      io.print(r, () => `new CLI key ${r.did}; the old one is revoked here and in ${r.spaces} space(s)`);
     },
   },
   token: {

@@ -67,6 +67,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["image import", image],
   ["token", node],
   ["pair", node],
+  ["cli rotate", node],
 ]);
 
 /** The command called `name`, loading only its area. */

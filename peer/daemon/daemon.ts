@@ -23,7 +23,7 @@ import { createApi } from "../api/app.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { serveStream } from "../api/stream.ts";
 import { matchRoute } from "../api/routes.ts";
-import { issueCredentials } from "../api/credentials.ts";
+import { CliKey } from "./cli-key.ts";
 import { serve, type Served } from "../http/serve.ts";
 import { renderMetrics } from "./metrics.ts";
 import { ArtifactService } from "../artifacts/service.ts";
@@ -123,6 +123,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   );
   const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log, observer), (r) => r.stop());
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
+  const cliKey = await CliKey.open(config.home, node, signer, auth.nodeRevocations);
   let ready = false;
   const pairings = new Pairings();
   const http = await parts.start("the HTTP API", () =>
@@ -142,6 +143,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
         log: (msg, fields) => log.error(msg, fields),
         observer,
+        cliKey,
       }),
       host: config.http.host,
       port: config.http.port,
@@ -151,7 +153,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     return h.close();
   });
   const url = `http://${http.host}:${http.port}`;
-  await parts.start("CLI credentials", () => issueCredentials(config.home, signer, url));
+  await parts.start("CLI credentials", () => cliKey.start(url));
   await parts.start("peer connections", () => {
     for (const address of config.p2p.bootstrap) {
       connector.add(address).catch((e) =>

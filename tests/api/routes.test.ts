@@ -280,6 +280,7 @@ describe("HTTP API routes", () => {
   it("covers every route in the table", () => {
     hit("GET", "/v1/sync"); // exercised by the sync tests (tests/api/stock-client.test.ts)
     hit("POST", "/v1/spaces/:space/sync-tokens"); // tests/first-hour/sync-token.test.ts
+    hit("POST", "/v1/cli-key"); // tests/peer/cli-key.test.ts
     for (const r of ["POST /v1/pairings", "POST /v1/pair", "GET /v1/identity", "GET /v1/invites"]) {
       seen.add(r); // tests/first-hour/pairing.test.ts
     }
