@@ -124,7 +124,10 @@ async function probe(
   try {
     await access("/nix");
   } catch {
-    return { unavailable: "/nix does not exist to mount the runner's store on; install nix-bin" };
+    return {
+      unavailable: "/nix does not exist to mount the runner's store on: create it (sudo mkdir -m 0755 /nix); " +
+        "Debian's nix-bin does not",
+    };
   }
   const once = async (argv: string[]) => {
     const lines: string[] = [];
