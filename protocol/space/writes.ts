@@ -71,10 +71,9 @@ export class LocalWrites {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
       if (result.status === "applied") return inv;
-      if (result.code === "task/conflict") {
-        this.#keepRefused(result.cid, inv.bytes);
-        throw new Conflict(result.reason ?? "the operation was refused");
-      }
+      // Refused by the reducer, yet in the log's graph: a later operation may name it.
+      if (this.#o.log.op(result.cid) !== undefined) this.#keepRefused(result.cid, inv.bytes);
+      if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
       if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
       throw new Forbidden(result.reason ?? "the operation was refused");
     };
