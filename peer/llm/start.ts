@@ -1,0 +1,27 @@
+/**
+ * The peer's LLM router, built from `[llm]`: provider clients with their
+ * keys, metrics the daemon serves on /metrics, and the budget hook the
+ * caller (an agent's budget) supplies per call site.
+ */
+import { type BudgetHook, LlmRouter, type LlmSettings } from "#protocol/llm";
+import type { Logger } from "../daemon/logger.ts";
+import { type KeySources, providerClients } from "./clients.ts";
+import { LlmMetrics } from "./metrics.ts";
+
+export interface PeerLlm {
+  router: LlmRouter;
+  metrics: LlmMetrics;
+  /** A router sharing this one's clients, health and metrics, charging `budget` (an agent's). */
+  withBudget(budget: BudgetHook): LlmRouter;
+}
+
+export async function startLlm(settings: LlmSettings, keys: KeySources, log?: Logger): Promise<PeerLlm> {
+  const clients = await providerClients(settings, keys);
+  const metrics = new LlmMetrics(log);
+  const router = new LlmRouter({ settings, clients, observer: metrics });
+  return {
+    router,
+    metrics,
+    withBudget: (budget) => new LlmRouter({ settings, clients, observer: metrics, budget, health: router.health }),
+  };
+}
