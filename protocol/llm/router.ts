@@ -9,7 +9,7 @@
  * another provider, so a later failure is the caller's to see. Runtime-
  * neutral: provider clients, clock, sleep and randomness are injected.
  */
-import { WeftError } from "../errors.ts";
+import { messageOf, WeftError } from "../errors.ts";
 import type { BudgetHook, Reservation } from "./budget.ts";
 import { costMicroUsd, FREE, inputTokensBound, outputTokensWithin } from "./cost.ts";
 import { FAILURE_POLICY, isLlmFailure, LlmError, type LlmFailure } from "./failures.ts";
@@ -236,15 +236,6 @@ export class LlmRouter {
           options.onText?.(event.text);
         }
       }
-      const usage = {
-        inputTokens: reported.inputTokens ?? inputBound,
-        outputTokens: Math.min(reported.outputTokens ?? pieces, stopReason === "budget-cap" ? cap : Infinity),
-      };
-      const record = await finish(stopReason === "budget-cap" ? "cut" : "ok", usage);
-      this.health.succeeded(provider.name);
-      return {
-        result: { text, ...target, usage, costMicroUsd: record.costMicroUsd, stopReason, attempts },
-      };
     } catch (e) {
       // What a failed attempt may have cost: what the provider reported, or the input and pieces it sent; nothing if it sent none.
       const usage = reported.inputTokens !== undefined || pieces > 0
@@ -254,24 +245,33 @@ export class LlmRouter {
         await finish("cancelled", usage);
         throw cancelled();
       }
+      // A stream that breaks off (a reset connection) is the endpoint going away, like one that never answered.
       const error = timedOut
         ? new LlmError("llm/timeout", `${provider.name} did not finish within ${provider.timeoutMs} ms`)
-        : e;
-      if (!(error instanceof LlmError) || !isLlmFailure(error.code)) {
-        await finish("llm/bad-response", usage);
-        throw error;
-      }
-      await finish(error.code, usage);
+        : e instanceof LlmError && isLlmFailure(e.code)
+        ? e
+        : new LlmError("llm/unreachable", `${provider.name} broke off the answer: ${messageOf(e)}`, { cause: e });
+      const failure = error.code as LlmFailure;
+      await finish(failure, usage);
       if (streamed) {
         throw new LlmError(error.code, `${error.message} (after part of the answer had streamed, so no fallback)`, {
           cause: error,
         });
       }
-      return { error, failure: error.code };
+      return { error, failure };
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
+    const usage = {
+      inputTokens: reported.inputTokens ?? inputBound,
+      outputTokens: Math.min(reported.outputTokens ?? pieces, stopReason === "budget-cap" ? cap : Infinity),
+    };
+    const record = await finish(stopReason === "budget-cap" ? "cut" : "ok", usage);
+    this.health.succeeded(provider.name);
+    return {
+      result: { text, ...target, usage, costMicroUsd: record.costMicroUsd, stopReason, attempts },
+    };
   }
 }
 
