@@ -17,7 +17,7 @@ function invalid(source: string, key: string, must: string): never {
 
 function known(table: Record<string, unknown>, keys: string[], source: string, at: string): void {
   for (const k of Object.keys(table)) {
-    if (/key|token|secret/i.test(k) && !keys.includes(k)) {
+    if (/(^|_)(key|api_?key|secret|password|token)$/i.test(k) && !keys.includes(k)) {
       invalid(
         source,
         `${at}.${k}`,

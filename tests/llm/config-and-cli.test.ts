@@ -9,7 +9,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -169,6 +169,12 @@ output = 5
       assert.equal(checked.code, 0, checked.stderr);
       assert.equal(api.requests[0].headers["x-api-key"], "sk-ant-stored-key-abcdefghijk");
       assert.ok(!checked.stdout.includes("sk-ant-stored"));
+      // A key file others can read is refused, as ssh refuses one.
+      await chmod(join(home, "keys", "claude.api-key"), 0o644);
+      const refused = await weft(home, ["llm", "test"]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /readable by other users .*chmod 600/);
+      assert.equal(api.requests.length, 1, "nothing was sent with it");
     } finally {
       await api.close();
     }

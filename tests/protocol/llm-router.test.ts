@@ -181,6 +181,31 @@ describe("LLM router decisions", () => {
     assert.equal(log[0], "small", "tried again once its cooldown is over");
   });
 
+  it("moves on at once when a rate limit asks to wait longer than 30 s", async () => {
+    const waits: number[] = [];
+    const log: string[] = [];
+    const slow: ProviderClient = {
+      // deno-lint-ignore require-yield
+      async *stream() {
+        log.push("small");
+        throw new LlmError("llm/rate-limited", "wait a minute", { retryAfterSeconds: 60 });
+      },
+    };
+    const router = new LlmRouter({
+      settings: settings(),
+      clients: new Map([["small", slow], ["big", streaming(["x"], log, "big")]]),
+      sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    });
+    const result = await router.call({ taskKind: "t", messages, maxOutputTokens: 4 });
+    assert.equal(result.provider, "big");
+    assert.deepEqual(waits, []);
+    assert.equal(
+      router.health.cooling("small", Date.now())!.at >= Date.now() + 59_000,
+      true,
+      "cooled for its Retry-After",
+    );
+  });
+
   it("refuses a malformed request before reserving or sending anything", async () => {
     const log: string[] = [];
     const router = new LlmRouter({ settings: settings(), clients: new Map([["small", streaming(["x"], log)]]) });
