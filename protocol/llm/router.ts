@@ -114,15 +114,13 @@ export class LlmRouter {
     let last: { error: LlmError; failure: LlmFailure; from: ProviderSettings; target: Target } | undefined;
     for (const target of targets) {
       const provider = this.provider(target);
-      if (last) {
-        if (!mayFallBack(last.failure, last.from, provider)) continue;
-        this.deps.observer?.fallback(last.target, target, last.failure);
-      }
+      if (last && !mayFallBack(last.failure, last.from, provider)) continue;
       const cool = this.health.cooling(provider.name, this.now());
       if (cool) {
         skipped.push(`${provider.name}: skipped after ${cool.reason}, until ${describeUntil(cool.at)}`);
         continue;
       }
+      if (last) this.deps.observer?.fallback(last.target, target, last.failure);
       for (let retry = 0;; retry++) {
         const outcome = await this.attempt(request, target, provider, options, attempts);
         if ("result" in outcome) return outcome.result;
@@ -176,6 +174,7 @@ export class LlmRouter {
     options: CallOptions,
     attempts: AttemptRecord[],
   ): Promise<{ result: CallResult } | { error: LlmError; failure: LlmFailure }> {
+    if (options.signal?.aborted) throw cancelled();
     const price = this.price(target, provider);
     const inputBound = inputTokensBound(request.messages);
     const maxCost = costMicroUsd(price, { inputTokens: inputBound, outputTokens: request.maxOutputTokens });

@@ -206,6 +206,17 @@ describe("LLM router decisions", () => {
     );
   });
 
+  it("sends nothing for a call whose caller has already stopped it", async () => {
+    const log: string[] = [];
+    const router = new LlmRouter({ settings: settings(), clients: new Map([["small", streaming(["x"], log)]]) });
+    const stopped = AbortSignal.abort();
+    await assert.rejects(
+      router.call({ taskKind: "t", messages, maxOutputTokens: 4 }, { signal: stopped }),
+      (e) => isWeftError(e, "llm/cancelled"),
+    );
+    assert.deepEqual(log, []);
+  });
+
   it("refuses a malformed request before reserving or sending anything", async () => {
     const log: string[] = [];
     const router = new LlmRouter({ settings: settings(), clients: new Map([["small", streaming(["x"], log)]]) });
