@@ -152,6 +152,30 @@ export const ERROR_CODES = {
   "artifact/store-failed": "upstream",
   /** No connected node has the artifact right now. */
   "artifact/unreachable": "unavailable",
+  // model calls (the LLM router: protocol/llm/failures.ts says what the router does about each)
+  /** The provider is rate-limiting: retried with backoff, then another provider. */
+  "llm/rate-limited": "unavailable",
+  /** The provider is overloaded or failing (5xx): retried with backoff, then another provider. */
+  "llm/overloaded": "unavailable",
+  /** The request does not fit the model's context: shorten it or route to a larger model. */
+  "llm/context-too-long": "too-large",
+  /** The provider refused the API key, has none (its key_env or key_keystore is empty), or the account has no quota: fix the key; the provider is skipped until then. */
+  "llm/auth": "upstream",
+  /** The provider refused the request as malformed: the same request fails everywhere, so no fallback. */
+  "llm/bad-request": "input",
+  "llm/timeout": "timeout",
+  /** The provider's endpoint did not answer (connection refused, DNS, reset). */
+  "llm/unreachable": "unavailable",
+  /** The provider answered something that is not its API's shape. */
+  "llm/bad-response": "upstream",
+  /** The caller stopped the call (an agent paused or revoked). */
+  "llm/cancelled": "cancelled",
+  /** The budget hook refused the call's reservation, or granted too little for any output. */
+  "llm/budget-exhausted": "denied",
+  /** No route, provider or price for what was asked: fix [llm] in weft.toml. */
+  "llm/no-route": "input",
+  /** Every target of the route failed or is cooling down; the message lists each. */
+  "llm/unavailable": "unavailable",
   // the CLI
   "cli/usage": "input",
   "cli/cancelled": "cancelled",

@@ -15,6 +15,8 @@ import { InvalidInput, nameProblem } from "#protocol/schema";
 import { BRIDGE_NAME, type BridgeKind } from "#protocol/bridge";
 import { BRIDGES } from "../../bridges/registry.ts";
 import { RUNNERS_TOML, type RunnersConfig, runnersConfig } from "./runner-plugins.ts";
+import type { LlmSettings } from "#protocol/llm";
+import { LLM_TOML, llmConfig } from "../llm/config.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -51,6 +53,8 @@ export interface Config {
   telemetry: { otlpEndpoint?: string };
   /** The bridges to run, in the order weft.toml names them (`[bridges.<name>]`). */
   bridges: BridgeSetting[];
+  /** Model providers, routes and prices for agents (`[llm]`); none when weft.toml has no `[llm]`. */
+  llm?: LlmSettings;
 }
 
 /** One `[bridges.<name>]` table: the bridge kind and its settings, already checked by the kind. */
@@ -135,7 +139,20 @@ function tags(v: unknown, source: string, key: string): string[] {
 }
 
 const KNOWN: Record<string, string[]> = {
-  "": ["name", "http", "p2p", "log", "relay", "capacity", "scheduler", "artifacts", "runners", "telemetry", "bridges"],
+  "": [
+    "name",
+    "http",
+    "p2p",
+    "log",
+    "relay",
+    "capacity",
+    "scheduler",
+    "artifacts",
+    "runners",
+    "telemetry",
+    "bridges",
+    "llm",
+  ],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
@@ -143,7 +160,8 @@ const KNOWN: Record<string, string[]> = {
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
   telemetry: ["otlp_endpoint"],
-  // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts; bridges: by bridgeSettings below
+  // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts; bridges: by bridgeSettings below;
+  // llm: by peer/llm/config.ts
 };
 
 function dids(v: unknown, source: string, key: string): string[] {
@@ -281,6 +299,8 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
   }
   config.artifacts = artifactsConfig(toml, env, path);
   config.runners = runnersConfig(toml, path);
+  const llm = llmConfig(toml, path);
+  if (llm) config.llm = llm;
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith("WEFT_") || value === undefined) continue;
     const apply = ENV[key];
@@ -328,7 +348,7 @@ max_crashes = ${DEFAULTS.scheduler.maxCrashes}
 [telemetry]
 # OpenTelemetry traces over OTLP/HTTP (API → space → scheduler → runner → artifact store); off when unset.
 # otlp_endpoint = "http://127.0.0.1:4318/v1/traces"
-${ARTIFACTS_TOML}${RUNNERS_TOML}
+${ARTIFACTS_TOML}${RUNNERS_TOML}${LLM_TOML}
 # Bridges to outside systems, each acting as its own DID with what members grant it
 # (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.
 # [bridges.example]

@@ -6,6 +6,7 @@
  * through a Lifecycle; `stop` stops them in reverse.
  */
 import { join } from "node:path";
+import process from "node:process";
 import { tcp } from "@libp2p/tcp";
 import { webSockets } from "@libp2p/websockets";
 import { createNode, type WeftNode } from "#protocol/node";
@@ -39,6 +40,7 @@ import { pairingLink, Pairings } from "../api/pairing.ts";
 import { fileURLToPath } from "node:url";
 import { Lifecycle } from "./lifecycle.ts";
 import { type RunningBridge, startBridge } from "./bridges.ts";
+import { type PeerLlm, startLlm } from "../llm/start.ts";
 
 export interface Daemon {
   node: WeftNode;
@@ -50,6 +52,8 @@ export interface Daemon {
   runs: Runs;
   /** The bridges weft.toml names, running as their own DIDs. */
   bridges: RunningBridge[];
+  /** The LLM router `[llm]` configures (agents call models through it); none without `[llm]`. */
+  llm?: PeerLlm;
   /** A fresh one-time link that makes a browser a device of this peer's spaces. */
   pairingLink(): string;
   stop(): Promise<void>;
@@ -122,6 +126,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     (r) => r.journal.close(),
   );
   const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log, observer), (r) => r.stop());
+  const llm = config.llm &&
+    await parts.start(
+      "the LLM router",
+      () => startLlm(config.llm!, { env: process.env, keysDir: join(config.home, "keys") }, log),
+    );
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   const cliKey = await CliKey.open(config.home, node, signer, auth.nodeRevocations);
   let ready = false;
@@ -134,7 +143,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         auth,
         name: config.name,
         version: VERSION,
-        metrics: () => renderMetrics(node),
+        metrics: () => renderMetrics(node) + (llm?.metrics.render() ?? ""),
         ready: () => ready,
         connect: (address) => connector.add(address),
         capacity: () => runs.capacity.current(),
@@ -189,6 +198,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     artifacts,
     runs,
     bridges,
+    llm,
     pairingLink: () => pairingLink(url, pairings.mint().code),
     stop: () =>
       stopping ??= (async () => {

@@ -5,17 +5,20 @@
  */
 import type { WeftNode } from "#protocol/node";
 
-function line(
+/** One sample line: `name{k="v",…} value`, label values made safe for the format. */
+export function sample(name: string, labels: Record<string, string>, value: number): string {
+  const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`).join(",");
+  return `${name}${l ? `{${l}}` : ""} ${Number.isFinite(value) ? value : 0}`;
+}
+
+export function line(
   name: string,
   help: string,
   type: "gauge" | "counter",
   samples: Array<[Record<string, string>, number]>,
 ): string {
   const out = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
-  for (const [labels, value] of samples) {
-    const l = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`).join(",");
-    out.push(`${name}${l ? `{${l}}` : ""} ${Number.isFinite(value) ? value : 0}`);
-  }
+  for (const [labels, value] of samples) out.push(sample(name, labels, value));
   return out.join("\n");
 }
 

@@ -19,6 +19,16 @@ export class KeystoreError extends WeftError {
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** Refuses a secret file others can read or write, as ssh does. */
+export function refuseShared(path: string, mode: number): void {
+  if ((mode & 0o077) !== 0) {
+    throw new KeystoreError(
+      "keystore/insecure-permissions",
+      `key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+    );
+  }
+}
+
 interface KeyFile {
   version: 1;
   type: "ed25519";
@@ -54,13 +64,7 @@ export function fileKeystore({ dir }: FileKeystoreOptions): SeedKeystore {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
-    if ((info.mode & 0o077) !== 0) {
-      throw new KeystoreError(
-        "keystore/insecure-permissions",
-        `key file ${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); ` +
-          `run: chmod 600 ${path}`,
-      );
-    }
+    refuseShared(path, info.mode);
     let parsed: KeyFile;
     try {
       parsed = JSON.parse(await readFile(path, "utf8"));
