@@ -23,8 +23,23 @@ const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
+const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
+export const AREAS: readonly Area[] = [
+  identity,
+  up,
+  node,
+  space,
+  task,
+  speckit,
+  cap,
+  run,
+  artifact,
+  image,
+  bridge,
+  mcp,
+];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -46,6 +61,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["task cancel", task],
   ["task graph", task],
   ["task watch", task],
+  ["task import", speckit],
+  ["task export", speckit],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],
@@ -67,6 +84,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["image import", image],
   ["token", node],
   ["pair", node],
+  ["mcp", mcp],
+  ["mcp key", mcp],
 ]);
 
 /** The command called `name`, loading only its area. */
