@@ -73,9 +73,16 @@ export async function serveMcpHttp(principal: Principal, options: { port?: numbe
     let body: unknown;
     if (req.method === "POST") {
       try {
+        if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+          throw new RangeError(`a request body holds at most ${MAX_BODY_BYTES} bytes`);
+        }
         body = await readBody(req);
       } catch (e) {
-        return fail(res, e instanceof RangeError ? 413 : 400, "input/invalid", (e as Error).message);
+        if (!(e instanceof RangeError)) return fail(res, 400, "input/invalid", (e as Error).message);
+        // Answer at once, drop the rest unread (not kept), and close the connection after.
+        res.setHeader("connection", "close");
+        req.resume();
+        return fail(res, 413, "input/too-large", e.message);
       }
     }
     let transport = typeof id === "string" ? sessions.get(id) : undefined;

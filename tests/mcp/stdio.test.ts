@@ -12,6 +12,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -21,6 +23,7 @@ import { newTaskId } from "../../protocol/space/space.ts";
 import { CLI, principalFiles } from "./principal-files.ts";
 
 const READ = "/weft/space/read";
+const run = promisify(execFile);
 
 async function connect(d: TestDaemon, args: string[]): Promise<Client> {
   const client = new Client({ name: "weft-test", version: "1" });
@@ -134,6 +137,15 @@ describe("weft mcp over stdio", () => {
     const r = await call(client, "search_tasks", {});
     assert.equal(r.error, true);
     assert.match(r.text, /^(cap|ucan)\/[a-z-]+: /);
+  });
+
+  it("will not serve with the node's own key", async () => {
+    const p = await principalFiles(d, space, dir, "imposter", [READ]);
+    const args = ["mcp", "--key", join(d.home, "keys", "node.json"), "--chain", p.chains[0]];
+    await assert.rejects(
+      run(process.execPath, [CLI, ...args], { env: { ...process.env, WEFT_HOME: d.home } }),
+      (e: { stderr: string }) => /the node's own key/.test(e.stderr),
+    );
   });
 
   it("refuses bad input by schema, before anything reaches the peer", async () => {
