@@ -39,7 +39,8 @@ async function serve(d: TestDaemon, args: string[]): Promise<Served> {
   const started = await eventually(
     () => {
       const m = /\{[\s\S]*"tokenFile"[\s\S]*\}/.exec(out);
-      return m ? JSON.parse(m[0]) as { url: string; tokenFile: string } : undefined;
+      if (!m) throw new Error("not listening yet");
+      return JSON.parse(m[0]) as { url: string; tokenFile: string };
     },
     30_000,
     "weft mcp --http printed where it listens",
