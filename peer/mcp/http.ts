@@ -96,6 +96,8 @@ export async function serveMcpHttp(principal: Principal, options: { port?: numbe
       }
       const created = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        // Tools answer once, with no progress in between: a JSON body is the whole answer, without an SSE stream.
+        enableJsonResponse: true,
         onsessioninitialized: (sid) => void sessions.set(sid, created),
       });
       created.onclose = () => void (created.sessionId && sessions.delete(created.sessionId));

@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import type { TestDaemon } from "../helpers/daemon.ts";
+import type { ApiClient } from "../../peer/api/client.ts";
 
 const run = promisify(execFile);
 export const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
@@ -21,8 +21,14 @@ export interface PrincipalFiles {
   args: string[];
 }
 
+/** A peer to delegate from: its home (for the CLI) and an API client with its powers. */
+export interface Delegator {
+  home: string;
+  client: ApiClient;
+}
+
 export async function principalFiles(
-  d: TestDaemon,
+  d: Delegator,
   space: string,
   dir: string,
   name: string,
