@@ -9,7 +9,7 @@
  * server wrote (0600) when it started — 32 random bytes, compared in
  * constant time — from a loopback Host and Origin (no DNS rebinding from a
  * web page). Bodies are read only after that, and only up to 1 MiB;
- * sessions are capped.
+ * sessions are capped, and closed after 30 minutes unused.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
@@ -23,6 +23,8 @@ import type { Principal } from "./principal.ts";
 export const MCP_PATH = "/mcp";
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SESSIONS = 32;
+/** A session unused this long is closed, so clients that vanish do not hold the slots. */
+const IDLE_MS = 30 * 60 * 1000;
 
 export interface McpHttpServer {
   url: string;
@@ -50,10 +52,19 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
-export async function serveMcpHttp(principal: Principal, options: { port?: number } = {}): Promise<McpHttpServer> {
+export async function serveMcpHttp(
+  principal: Principal,
+  options: { port?: number; idleMs?: number } = {},
+): Promise<McpHttpServer> {
   const token = randomBytes(32).toString("base64url");
   const want = digest(`Bearer ${token}`);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const lastUsed = new Map<string, number>();
+  const idleMs = options.idleMs ?? IDLE_MS;
+  const sweep = setInterval(() => {
+    for (const [sid, at] of lastUsed) if (Date.now() - at > idleMs) void sessions.get(sid)?.close();
+  }, Math.min(idleMs, 60_000));
+  sweep.unref();
   let port = 0;
   const loopback = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
@@ -86,6 +97,7 @@ export async function serveMcpHttp(principal: Principal, options: { port?: numbe
       }
     }
     let transport = typeof id === "string" ? sessions.get(id) : undefined;
+    if (transport) lastUsed.set(id as string, Date.now());
     if (!transport) {
       if (id !== undefined) return fail(res, 404, "not-found", "no such session; initialize again");
       if (req.method !== "POST" || !isInitializeRequest(body)) {
@@ -98,9 +110,14 @@ export async function serveMcpHttp(principal: Principal, options: { port?: numbe
         sessionIdGenerator: () => randomUUID(),
         // Tools answer once, with no progress in between: a JSON body is the whole answer, without an SSE stream.
         enableJsonResponse: true,
-        onsessioninitialized: (sid) => void sessions.set(sid, created),
+        onsessioninitialized: (sid) => {
+          sessions.set(sid, created);
+          lastUsed.set(sid, Date.now());
+        },
       });
-      created.onclose = () => void (created.sessionId && sessions.delete(created.sessionId));
+      created.onclose = () => {
+        if (created.sessionId) [sessions, lastUsed].forEach((m) => m.delete(created.sessionId!));
+      };
       await createMcpServer(principal).connect(created);
       transport = created;
     }
@@ -122,6 +139,7 @@ export async function serveMcpHttp(principal: Principal, options: { port?: numbe
     url: `http://127.0.0.1:${port}${MCP_PATH}`,
     token,
     async close() {
+      clearInterval(sweep);
       await Promise.all([...sessions.values()].map((t) => t.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -21,6 +21,8 @@ import { eventually } from "../helpers/nodes.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { CLI, principalFiles } from "./principal-files.ts";
+import { loadPrincipal } from "../../peer/mcp/principal.ts";
+import { serveMcpHttp } from "../../peer/mcp/http.ts";
 
 interface Served {
   child: ChildProcess;
@@ -120,6 +122,23 @@ describe("weft mcp over streamable HTTP", () => {
     assert.equal(message.result.protocolVersion, LATEST_PROTOCOL_VERSION);
     assert.equal(LATEST_PROTOCOL_VERSION, "2025-11-25");
     assert.ok(res.headers.get("mcp-session-id"));
+  });
+
+  it("closes a session left unused, and refuses its id after", async () => {
+    const p = await principalFiles(d, space, dir, "http-idle", ["/weft/space/read"]);
+    const principal = await loadPrincipal({ keyFile: p.key, chainFiles: p.chains, home: d.home });
+    const server = await serveMcpHttp(principal, { idleMs: 200 });
+    try {
+      const s: Served = { child: undefined as never, url: server.url, token: server.token };
+      const res = await post(s, { authorization: `Bearer ${server.token}` });
+      assert.equal(res.status, 200);
+      const session = res.headers.get("mcp-session-id")!;
+      const list = { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} };
+      const asSession = { authorization: `Bearer ${server.token}`, "mcp-session-id": session };
+      await eventually(async () => (await post(s, asSession, list)).status === 404, 10_000, "the idle session closed");
+    } finally {
+      await server.close();
+    }
   });
 
   it("an SDK client reads as its principal and is refused what the principal does not hold", async () => {
