@@ -77,14 +77,25 @@ function orderChain(delegations: Delegation[], did: string): Delegation[] {
   return chain;
 }
 
-/** Where the peer answers and its DID, from the home's cli.json (its public part only: the CLI's key is not used). */
-async function peerOf(home: string): Promise<{ url: string; node: string }> {
+/**
+ * Where the peer answers and its DID: as given, else from the home's
+ * cli.json — its public part only (the CLI's key in it is not used).
+ */
+async function peerOf(home: string, given: { url?: string; node?: string }): Promise<{ url: string; node: string }> {
+  if (given.url && given.node) return { url: given.url, node: given.node };
   const path = credentialsPath(home);
   const raw = await readFile(path, "utf8").catch(() =>
     refuse(`no peer at ${home} (no ${path}): give --url and --node, or WEFT_HOME of a peer on this machine`)
   );
-  const { url, node } = JSON.parse(raw) as { url?: unknown; node?: unknown };
-  if (typeof url !== "string" || typeof node !== "string") refuse(`${path} is damaged`);
+  let file: { url?: unknown; node?: unknown } = {};
+  try {
+    file = JSON.parse(raw);
+  } catch {
+    refuse(`${path} is damaged: restart the peer, or give --url and --node`);
+  }
+  const url = given.url ?? file.url;
+  const node = given.node ?? file.node;
+  if (typeof url !== "string" || typeof node !== "string") refuse(`${path} is damaged: give --url and --node`);
   return { url, node };
 }
 
@@ -98,7 +109,7 @@ export async function loadPrincipal(options: {
   const name = basename(options.keyFile).replace(/\.json$/, "");
   const signer = await fileKeystore({ dir: dirname(options.keyFile) }).load(name);
   if (!signer) refuse(`no key at ${options.keyFile}: make one with \`weft mcp key ${options.keyFile}\``);
-  const peer = options.url && options.node ? { url: options.url, node: options.node } : await peerOf(options.home);
+  const peer = await peerOf(options.home, options);
   const nodeKey = await fileKeystore({ dir: join(options.home, "keys") }).load("node").catch(() => undefined);
   if (signer.did === peer.node || signer.did === nodeKey?.did) {
     refuse(
