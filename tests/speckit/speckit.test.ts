@@ -54,6 +54,34 @@ describe("Spec-Kit tasks.md", () => {
     );
   });
 
+  it("reads `depends on` lines under a task, lower-case [x] and CRLF line ends, and writes them back as read", () => {
+    const text = [
+      "# Tasks: CRLF",
+      "",
+      "## Phase 1: Setup",
+      "",
+      "- [x] T001 Create the project",
+      "- [ ] T002 [P] Add the linter",
+      "  - depends on T001",
+      "* [ ] T003 [US2] Wire it up (depends on T001 and T002)",
+      "",
+    ].join("\r\n");
+    const lines = parseTasksMd(text);
+    const tasks = lines.filter((l): l is TaskLine => l.kind === "task");
+    assert.deepEqual(tasks.map((t) => [t.key, t.done, t.dependsOn, t.phase]), [
+      ["T001", true, [], "1"],
+      ["T002", false, ["T001"], "1"],
+      ["T003", false, ["T001", "T002"], "1"],
+    ]);
+    assert.equal(tasks[0].description, "Create the project", "the \\r is the line's end, not its text");
+    assert.equal(renderTasksMd(lines, (l) => ({ description: l.description, done: l.done })), text);
+    const reopened = renderTasksMd(lines, (l) => ({ description: l.description, done: l.key === "T003" }));
+    assert.equal(
+      reopened,
+      text.replace("- [x] T001", "- [ ] T001").replace("* [ ] T003 [US2] Wire", "* [X] T003 [US2] Wire"),
+    );
+  });
+
   describe("through a peer: weft task import / export", () => {
     let d: TestDaemon;
     let dir: string;
