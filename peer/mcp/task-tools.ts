@@ -12,8 +12,22 @@ import { act, MAX_PAGE, type McpPart, page } from "./part.ts";
 import type { Principal } from "./principal.ts";
 
 const STATUS = ["open", "claimed", "running", "review", "done", "failed", "cancelled"] as const;
-/** Comments and history a read gives, newest last (the counts say how many there are in all). */
+/** Comments, results and history a read gives, newest last (the counts say how many there are in all)… */
 const RECENT = 20;
+/** …and at most this many characters of each, so a read always fits an answer (a body holds 32,000). */
+const RECENT_CHARS = 64 * 1024;
+
+/** The newest of `items`, at most RECENT of them and RECENT_CHARS of JSON. */
+function recent<T>(items: readonly T[]): T[] {
+  const out: T[] = [];
+  let used = 0;
+  for (let i = items.length - 1; i >= 0 && out.length < RECENT; i--) {
+    used += JSON.stringify(items[i]).length;
+    if (used > RECENT_CHARS) break;
+    out.unshift(items[i]);
+  }
+  return out;
+}
 
 export const taskId = z.string().regex(TASK_ID).describe("a task id, as search_tasks gives it");
 const label = z.string().regex(LABEL);
@@ -41,10 +55,10 @@ export function detail(t: TaskView) {
     review: t.review,
     fence: t.fence,
     ...(t.lease ? { lease: t.lease } : {}),
-    results: t.results.slice(-RECENT),
-    comments: t.comments.slice(-RECENT),
+    results: recent(t.results),
+    comments: recent(t.comments),
     commentCount: t.comments.length,
-    history: t.history.slice(-RECENT),
+    history: recent(t.history),
     historyCount: t.history.length,
   };
 }

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -128,6 +128,32 @@ describe("weft mcp over stdio", () => {
     const claimed = await call(client, "claim_task", { task: created.value.id, leaseSeconds: 60 });
     assert.equal(claimed.error, false, claimed.text);
     assert.equal(claimed.value.lease.holder, p.did);
+  });
+
+  it("a long discussion reads as its newest comments, within what one answer holds", async () => {
+    const p = await principalFiles(d, space, dir, "reader", [READ]);
+    const client = await connect(d, p.args);
+    clients.push(client);
+    const id = (await d.client.op<"create", TaskView>(space, "create", { task: newTaskId(), title: "long talk" })).id;
+    for (let i = 0; i < 24; i++) await d.client.op(space, "comment", { task: id, body: `${i} `.padEnd(6_000, "x") });
+    const r = await call(client, "read_task", { task: id });
+    assert.equal(r.error, false, r.text);
+    assert.equal(r.value.commentCount, 24);
+    assert.ok(r.value.comments.length > 0 && r.value.comments.length < 24);
+    assert.ok(JSON.stringify(r.value.comments).length <= 64 * 1024, "at most 64 KiB of comments in one read");
+    assert.ok(r.value.comments.at(-1).body.startsWith("23 "), "the newest comment is there");
+  });
+
+  it("a principal whose delegation is revoked is refused from then on", async () => {
+    const p = await principalFiles(d, space, dir, "revoked", [READ]);
+    const client = await connect(d, p.args);
+    clients.push(client);
+    assert.equal((await call(client, "read_task", { task: seeded })).error, false);
+    const { cid } = JSON.parse(await readFile(p.chains[0], "utf8")) as { cid: string };
+    await d.client.request("DELETE", `/v1/spaces/${encodeURIComponent(space)}/capabilities/${cid}`, {});
+    const r = await call(client, "read_task", { task: seeded });
+    assert.equal(r.error, true);
+    assert.match(r.text, /^(cap|ucan)\/[a-z-]+: /);
   });
 
   it("a principal that may not read the space is refused every read", async () => {
