@@ -3,7 +3,7 @@
  * and back (peer/speckit/). Import is idempotent: the same file again
  * creates nothing; export writes the file as the space has it now.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import process from "node:process";
 import { basename, dirname, resolve } from "node:path";
 import { need, str, Usage } from "./args.ts";
@@ -23,8 +23,13 @@ export const SPECKIT_COMMANDS: Record<string, Command> = {
     options: { feature: { type: "string" } },
     async run(a, v, io) {
       const path = need(a, 0, "tasks.md");
+      const { MAX_TASKS_MD_CHARS } = await import("../speckit/tasks-md.ts");
       let text: string;
       try {
+        // Bounded before it is read: a character is at most 4 bytes of UTF-8.
+        if ((await stat(path)).size > 4 * MAX_TASKS_MD_CHARS) {
+          throw new Error(`it is larger than a tasks.md Weft takes (${MAX_TASKS_MD_CHARS} characters)`);
+        }
         text = await readFile(path, "utf8");
       } catch (e) {
         throw new Usage(`cannot read ${path}: ${(e as Error).message}`);

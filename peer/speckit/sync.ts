@@ -1,17 +1,22 @@
 /**
  * Spec-Kit's tasks.md to a space's task graph and back, through the API as
- * the caller (every change a signed operation of its own). One task holds
- * the file itself (its body, verbatim: the prose, headings and phases a task
- * graph has no place for); each task line becomes a task whose id is derived
- * from the space, the feature and the line's key, so importing the same file
- * again — by anyone — finds the same tasks and creates nothing. Export
- * renders the kept file with each task line's current title and done state.
+ * the caller (every change a signed operation of its own). The file itself
+ * — the prose, headings and phases a task graph has no place for — is kept
+ * verbatim as an artifact, named by CID in a task of its own; each task
+ * line becomes a task whose id is derived from the space, the feature and
+ * the line's key, so importing the same file again — by anyone — finds the
+ * same tasks and creates nothing. Export renders the kept file with each
+ * task line's current title and done state.
  */
 import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { base32 } from "multiformats/bases/base32";
 import { WeftError } from "#protocol";
 import { LABEL, type TaskView, TERMINAL } from "#protocol/tasks";
 import type { ApiClient } from "../api/client.ts";
+import { ArtifactClient } from "../artifacts/api-client.ts";
 import { descriptionOf, type Line, parseTasksMd, renderTasksMd, type TaskLine, titleFor } from "./tasks-md.ts";
 
 /** The label on the file's task, beside the feature's own. */
@@ -58,6 +63,41 @@ function taskLines(lines: readonly Line[]): TaskLine[] {
   return lines.filter((l): l is TaskLine => l.kind === "task");
 }
 
+const QUIET = { hashing() {}, sending() {} };
+const FILE_CID = /^tasks\.md: (b[a-z2-7]{20,100})$/m;
+
+/** Keep `text` as an artifact of the space (the store's own upload: hashed, streamed); resolves to its CID. */
+async function keepFile(client: ApiClient, space: string, text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "weft-speckit-"));
+  try {
+    await writeFile(join(dir, "tasks.md"), text);
+    return (await new ArtifactClient(client).upload(space, join(dir, "tasks.md"), QUIET)).cid;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The kept file named in the file task's body, every byte checked against its CID. */
+async function keptFile(client: ApiClient, space: string, body: string): Promise<string> {
+  const cid = FILE_CID.exec(body)?.[1];
+  if (!cid) {
+    throw new WeftError("SpecKit", "input/invalid", "this task names no kept tasks.md (no `tasks.md: <cid>` line)");
+  }
+  const dir = await mkdtemp(join(tmpdir(), "weft-speckit-"));
+  try {
+    await new ArtifactClient(client).download(space, cid, join(dir, "tasks.md"));
+    return await readFile(join(dir, "tasks.md"), "utf8");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The file task's body: what it is, how to get it back, and the kept file's CID. */
+function fileBody(feature: string, cid: string): string {
+  return `Spec-Kit tasks.md of feature ${feature}, imported with \`weft task import\`; ` +
+    `\`weft task export --feature ${feature}\` writes it as the space has it now.\n\ntasks.md: ${cid}\n`;
+}
+
 function titleOfFile(lines: readonly Line[], feature: string): string {
   const h1 = lines.find((l) => /^# \S/.test(l.raw));
   return titleFor(h1 ? h1.raw.slice(2).trim() : `Tasks: ${feature}`);
@@ -81,7 +121,9 @@ export async function importTasksMd(
   const fileId = idOf("");
   const existing = await featureTasks(client, space, feature);
   const file = existing.get(fileId);
-  const before = new Map(file ? taskLines(parseTasksMd(file.body)).map((l) => [l.key, l]) : []);
+  const before = new Map(
+    file ? taskLines(parseTasksMd(await keptFile(client, space, file.body))).map((l) => [l.key, l]) : [],
+  );
   const summary: ImportSummary = { file: fileId, created: [], retitled: [], closed: [], linked: 0, unchanged: 0 };
   const byId = new Map<string, string>(); // T012 → task id of its first line
   for (const line of taskLines(lines)) if (!byId.has(line.id)) byId.set(line.id, idOf(line.key));
@@ -137,16 +179,17 @@ export async function importTasksMd(
     }
   }
   // The file last: an import cut short is finished by running it again.
+  const body = fileBody(feature, await keepFile(client, space, text));
   if (!file) {
     await client.op(space, "create", {
       task: fileId,
       title: titleOfFile(lines, feature),
-      body: text,
+      body,
       labels: [label, FILE_LABEL],
     });
     summary.created.push(fileId);
-  } else if (file.body !== text) {
-    await client.op(space, "edit", { task: fileId, body: text });
+  } else if (file.body !== body) {
+    await client.op(space, "edit", { task: fileId, body });
   }
   return summary;
 }
@@ -170,7 +213,7 @@ export async function exportTasksMd(
       `no tasks.md of feature ${feature} in space ${space}; import one first: weft task import <tasks.md> --feature ${feature}`,
     );
   }
-  const lines = parseTasksMd(file.body);
+  const lines = parseTasksMd(await keptFile(client, space, file.body));
   const named = new Set([file.id]);
   const text = renderTasksMd(lines, (line) => {
     const task = tasks.get(specKitTaskId(space, feature, line.key));

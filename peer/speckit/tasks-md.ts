@@ -8,8 +8,9 @@
  */
 import { WeftError } from "#protocol";
 
-/** The most a tasks.md may hold: a task's body holds the file, and bodies hold 32,000 characters. */
-export const MAX_TASKS_MD_CHARS = 32_000;
+/** The most a tasks.md may hold, in characters and in task lines (each line is a task). */
+export const MAX_TASKS_MD_CHARS = 512 * 1024;
+export const MAX_TASK_LINES = 2000;
 /** Weft task titles hold 200 characters; a longer description goes whole into the task's body. */
 export const MAX_TITLE_CHARS = 200;
 
@@ -56,7 +57,15 @@ export function parseTasksMd(text: string): Line[] {
     throw new WeftError(
       "SpecKit",
       "input/too-large",
-      `this tasks.md has ${text.length} characters; Weft keeps one of at most ${MAX_TASKS_MD_CHARS}: split it by phase`,
+      `this tasks.md has ${text.length} characters; Weft takes one of at most ${MAX_TASKS_MD_CHARS}: split it by phase`,
+    );
+  }
+  const taskLines = text.split("\n").filter((l) => TASK.test(l)).length;
+  if (taskLines > MAX_TASK_LINES) {
+    throw new WeftError(
+      "SpecKit",
+      "input/too-large",
+      `this tasks.md has ${taskLines} task lines; Weft takes at most ${MAX_TASK_LINES} from one file: split it by phase`,
     );
   }
   const seen = new Map<string, number>();

@@ -152,6 +152,22 @@ describe("Spec-Kit tasks.md", () => {
       );
     });
 
+    it("imports and exports a tasks.md far larger than one request's headers, byte for byte", async () => {
+      const big = join(dir, "specs", "003-big", "tasks.md");
+      await mkdir(join(dir, "specs", "003-big"), { recursive: true });
+      const lines = ["# Tasks: big", "", "## Phase 1: Setup", ""];
+      for (let i = 1; i <= 120; i++) {
+        const id = `T${String(i).padStart(3, "0")}`;
+        lines.push(`- [ ] ${id} [P] Implement part ${i} of the feature in src/part_${i}.py ${"with care ".repeat(15)}`);
+      }
+      const text = lines.join("\n") + "\n";
+      assert.ok(text.length > 24_000);
+      await writeFile(big, text);
+      const r = JSON.parse(await weft("task", "import", big, "--json"));
+      assert.equal(r.created.length, 121);
+      assert.equal(await weft("task", "export", "--feature", "003-big"), text);
+    });
+
     it("refuses a feature name that cannot be a label, and a dependency on a task the file does not list", async () => {
       await assert.rejects(weft("task", "import", file, "--feature", "has space"), /without spaces/);
       const dangling = join(dir, "specs", "001-photo-albums", "dangling.md");
