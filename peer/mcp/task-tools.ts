@@ -1,11 +1,13 @@
 /**
- * MCP tools for tasks: search and read them, create, comment and claim —
+ * MCP tools for tasks: search and read them, create, comment, claim and
+ * release —
  * each a request or a signed operation of the MCP client's own principal,
  * which the peer checks against that principal's delegation. Inputs are
  * checked by schema and bounded before anything is sent; lists are paged.
  */
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WeftError } from "#protocol";
 import { newTaskId } from "#protocol/space";
 import { LABEL, MAX_LEASE_MS, TASK_ID, type TaskView } from "#protocol/tasks";
 import { act, MAX_PAGE, type McpPart, page } from "./part.ts";
@@ -149,6 +151,20 @@ export const TASK_TOOLS: McpPart = {
           expires: Date.now() + leaseSeconds * 1000,
         });
         return { id: t.id, status: t.effectiveStatus, ...(t.lease ? { lease: t.lease } : {}) };
+      }));
+
+    server.registerTool("release_task", {
+      title: "Release a task",
+      description: "Give back a task you claimed, so others may take it (say why in a comment first).",
+      inputSchema: { task: taskId },
+    }, ({ task }) =>
+      act(async () => {
+        const current = await read(task);
+        if (!current.lease) {
+          throw new WeftError("McpTool", "task/conflict", `task ${task} is not claimed (it is ${current.status})`);
+        }
+        const t = await principal.op("release", { task, fence: current.lease.fence });
+        return { id: t.id, status: t.effectiveStatus };
       }));
   },
 };

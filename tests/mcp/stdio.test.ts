@@ -83,6 +83,7 @@ describe("weft mcp over stdio", () => {
       "read_run",
       "read_run_log",
       "read_task",
+      "release_task",
       "search_tasks",
     ]);
     const { resources } = await client.listResources();
@@ -118,7 +119,7 @@ describe("weft mcp over stdio", () => {
     assert.equal(now.tasks.find((t) => t.id === seeded)?.status, "open", "the refused claim took no lease");
   });
 
-  it("a principal holding /weft/task creates and claims as itself", async () => {
+  it("a principal holding /weft/task creates, claims and releases as itself", async () => {
     const p = await principalFiles(d, space, dir, "worker", [READ, "/weft/task"]);
     const client = await connect(d, p.args);
     clients.push(client);
@@ -128,6 +129,9 @@ describe("weft mcp over stdio", () => {
     const claimed = await call(client, "claim_task", { task: created.value.id, leaseSeconds: 60 });
     assert.equal(claimed.error, false, claimed.text);
     assert.equal(claimed.value.lease.holder, p.did);
+    const released = await call(client, "release_task", { task: created.value.id });
+    assert.equal(released.error, false, released.text);
+    assert.equal(released.value.status, "open");
   });
 
   it("a long discussion reads as its newest comments, within what one answer holds", async () => {
