@@ -30,6 +30,8 @@ export interface McpHttpServer {
   url: string;
   /** The bearer a client sends: `Authorization: Bearer <token>`. */
   token: string;
+  /** How many sessions are open now. */
+  sessions(): number;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function serveMcpHttp(
   return {
     url: `http://127.0.0.1:${port}${MCP_PATH}`,
     token,
+    sessions: () => sessions.size,
     async close() {
       clearInterval(sweep);
       await Promise.all([...sessions.values()].map((t) => t.close()));

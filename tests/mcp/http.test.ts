@@ -135,7 +135,10 @@ describe("weft mcp over streamable HTTP", () => {
       const session = res.headers.get("mcp-session-id")!;
       const list = { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} };
       const asSession = { authorization: `Bearer ${server.token}`, "mcp-session-id": session };
-      await eventually(async () => (await post(s, asSession, list)).status === 404, 10_000, "the idle session closed");
+      assert.equal(server.sessions(), 1);
+      // Wait without touching the session (a request would keep it alive), then use it.
+      await eventually(() => server.sessions() === 0, 10_000, "the idle session closed");
+      assert.equal((await post(s, asSession, list)).status, 404);
     } finally {
       await server.close();
     }
