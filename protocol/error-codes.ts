@@ -184,6 +184,11 @@ export const ERROR_CODES = {
   "cli/bad-response": "internal",
   "cli/no-credentials": "unavailable",
   "cli/unreachable": "unavailable",
+  // the MCP server (`weft mcp --http`)
+  /** A request whose Host or Origin is not this loopback server's (a web page's DNS rebinding). */
+  "mcp/origin": "denied",
+  /** The server holds as many sessions as it takes. */
+  "mcp/busy": "unavailable",
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,8 +24,24 @@ const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTI
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
+const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
+const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge, llm];
+export const AREAS: readonly Area[] = [
+  identity,
+  up,
+  node,
+  space,
+  task,
+  speckit,
+  cap,
+  run,
+  artifact,
+  image,
+  bridge,
+  llm,
+  mcp,
+];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -47,6 +63,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["task cancel", task],
   ["task graph", task],
   ["task watch", task],
+  ["task import", speckit],
+  ["task export", speckit],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],
@@ -71,6 +89,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["token", node],
   ["pair", node],
   ["cli rotate", node],
+  ["mcp", mcp],
+  ["mcp key", mcp],
 ]);
 
 /** The command called `name`, loading only its area. */

@@ -1,0 +1,11 @@
+/**
+ * The parts `weft mcp` serves, in order. Adding a family of tools or
+ * resources (repository files, patches) is one file exporting an McpPart
+ * and one line here.
+ */
+import type { McpPart } from "./part.ts";
+import { TASK_TOOLS } from "./task-tools.ts";
+import { RUN_TOOLS } from "./run-tools.ts";
+import { TASK_RESOURCES } from "./task-resources.ts";
+
+export const MCP_PARTS: readonly McpPart[] = [TASK_TOOLS, RUN_TOOLS, TASK_RESOURCES];
