@@ -5,5 +5,6 @@
  * is one line here.
  */
 import type { OpFamily } from "../tasks/family.ts";
+import { repoFamily } from "../repo/family.ts";
 
-export const FAMILIES: readonly OpFamily[] = [];
+export const FAMILIES: readonly OpFamily[] = [repoFamily as OpFamily];
