@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   "invite/invalid": "input",
   "join/timeout": "timeout",
   "task/conflict": "conflict",
+  /** A push (or repository create) the space refused: a stale ref, a ref the pusher may not move. */
+  "repo/refused": "conflict",
   "task/not-a-run": "input",
   "sync/protocol": "denied",
   "sync/refused": "denied",

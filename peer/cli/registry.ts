@@ -23,8 +23,9 @@ const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge, repo];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -46,6 +47,9 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["task cancel", task],
   ["task graph", task],
   ["task watch", task],
+  ["repo create", repo],
+  ["repo list", repo],
+  ["repo show", repo],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],

@@ -199,6 +199,13 @@ export class WeftNode {
     return sessionsOf(this.#ctx).some((s) => s.ready && s.remoteDid === did && s.spaces.has(space));
   }
 
+  /** The DIDs of connected nodes that proved `space` on a live session (see `provedSpace`). */
+  membersConnected(space: string): string[] {
+    return [
+      ...new Set(sessionsOf(this.#ctx).filter((s) => s.ready && s.spaces.has(space)).map((s) => s.remoteDid)),
+    ].filter((d): d is string => d !== undefined);
+  }
+
   /** Serve blobs from `store` to peers this node shares a space with (runner inputs and outputs). */
   serveBlobs(store: ContentStore): void {
     this.#blobs.serve(store);

@@ -11,10 +11,11 @@ import { Commands } from "../ucan/commands.ts";
 import { isHlcCheck } from "../tasks/op-checks.ts";
 import { InvalidInput, list, object, optional, required, str } from "../schema/input-checks.ts";
 import { MAX_PARENTS } from "../tasks/ops.ts";
+import { REPO_NAME } from "../sync/git-frames.ts";
+
+export { REPO_NAME };
 import type { LogOp } from "../tasks/family.ts";
 
-/** A repository's name in its space: what `weft::<space>/<name>` names. */
-export const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** A git object id: SHA-1 (40 hex) or SHA-256 (64 hex). */
 export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** Ref updates one push carries at most. */
@@ -88,6 +89,9 @@ export function parseRepoOp(command: string, args: unknown, cid: string, author:
   const kind = repoOpKindOf(command);
   if (kind === undefined) throw new InvalidInput("cmd", `${command} is not a repository operation`);
   const parsed = REPO_OPS[kind].args(args, "args");
+  if (parsed.repo.includes("..") || parsed.repo.endsWith(".lock")) {
+    throw new InvalidInput("args.repo", `${parsed.repo} may not contain ".." or end in ".lock"`);
+  }
   if (kind === "push") {
     const { updates } = parsed as RepoOpArgs<"push">;
     if (updates.length === 0) throw new InvalidInput("args.updates", "a push updates at least one ref");

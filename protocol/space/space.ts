@@ -340,6 +340,31 @@ export class Space {
     if (this.log.has(inv.cid.toString())) return this.#require(task); // a retry: already applied
     const first = this.#sameKey(inv.iss, inv.cmd, inv.args);
     if (first) return first; // a retry under the same idempotency key: the first one stands
+    await this.#admit(inv, proofs);
+    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
+      this.#raced(e, inv.iss, inv.cmd, inv.args)
+    );
+  }
+
+  /**
+   * `submit` for an operation of any family (a repository push): checked
+   * like one from the network, applied, written to its object's bucket and
+   * flushed. Resolves with what it acted on; refuses with the reason.
+   */
+  async submitOp(bytes: Uint8Array, proofs?: ProofStore): Promise<{ cid: string; family: string; object: string }> {
+    const inv = await this.authority.validator.verifyInvocationSignature(bytes);
+    const cid = inv.cid.toString();
+    const { family, object } = this.log.parse(inv.cmd, inv.args, cid, inv.iss); // bad input: nothing written
+    if (!this.log.has(cid)) {
+      await this.#admit(inv, proofs);
+      await this.#writes.commit(object, () => Promise.resolve(inv));
+      this.#emit({ type: "objects", family: family.name, objects: [object] });
+    }
+    return { cid, family: family.name, object };
+  }
+
+  /** Check a submitted operation's time and chain; record the chain in the space document, so every node can check it. */
+  async #admit(inv: Invocation, proofs?: ProofStore): Promise<void> {
     const at = inv.args.at;
     if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
     if (!judgeTime(at[0], this.#deps.now()).ok) {
@@ -350,16 +375,12 @@ export class Space {
     }
     let chain: readonly Delegation[];
     try {
-      ({ proofs: chain } = await validator.validate(inv, { proofs, now: seconds(at[0]) }));
+      ({ proofs: chain } = await this.authority.validator.validate(inv, { proofs, now: seconds(at[0]) }));
     } catch (e) {
       throw e instanceof UcanError ? new Forbidden(e.message) : e;
     }
-    // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
-      this.#raced(e, inv.iss, inv.cmd, inv.args)
-    );
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */

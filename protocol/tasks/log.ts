@@ -304,7 +304,7 @@ export class OpLog {
       if (inv.sub !== this.space) {
         throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
       }
-      parsed ??= this.#parse(inv.cmd, inv.args, id, inv.iss);
+      parsed ??= this.parse(inv.cmd, inv.args, id, inv.iss);
     } catch (e) {
       return this.#refuse(id, inv.iss, e);
     }
@@ -380,7 +380,7 @@ export class OpLog {
   }
 
   /** The family that owns `command` parses it into an operation (throws InvalidInput). */
-  #parse(command: string, args: unknown, cid: string, author: string): LogEntry {
+  parse(command: string, args: unknown, cid: string, author: string): LogEntry {
     const family = this.#families.find((f) => f.owns(command));
     if (!family) throw new InvalidInput("cmd", `${command} is not an operation of this space's log`);
     const op = family.parse(command, args, cid, author);
