@@ -124,6 +124,16 @@ export class BareRepos {
     await rm(this.#quarantineDir(path, id), { recursive: true, force: true });
   }
 
+  /** Drop quarantines older than `maxAgeMs`: uploads no push ever named (a client that died in between). */
+  async pruneQuarantines(path: string, maxAgeMs: number, now = Date.now()): Promise<void> {
+    const root = join(path, QUARANTINE);
+    for (const id of await readdir(root).catch(() => [] as string[])) {
+      const dir = join(root, id);
+      const info = await stat(dir).catch(() => undefined);
+      if (info && now - info.mtimeMs > maxAgeMs) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   #quarantineDir(path: string, id: string): string {
     if (!QUARANTINE_ID.test(id)) throw new GitTransferError("input/invalid", "bad quarantine id");
     return join(path, QUARANTINE, id);

@@ -17,6 +17,8 @@ import { BareRepos } from "./bare-repos.ts";
 import { fetchGit, type GitServer, serveGit } from "./git-transport.ts";
 
 const SWEEP_MS = 5_000;
+/** How long uploaded objects wait for the push that names them. */
+const QUARANTINE_MS = 60 * 60 * 1000;
 
 export interface RepoServiceOptions {
   log?: (msg: string, fields: Record<string, unknown>) => void;
@@ -29,6 +31,8 @@ export class RepoService {
   readonly #watching = new Map<string, () => void>();
   /** One sync at a time per repository, in order. */
   readonly #syncing = new Map<string, Promise<void>>();
+  /** Repositories whose bare copy matches their state (the sweep skips them until an event says otherwise). */
+  readonly #current = new Set<string>();
   #server?: GitServer;
   #timer?: ReturnType<typeof setInterval>;
 
@@ -80,13 +84,16 @@ export class RepoService {
         this.#watching.set(
           space.id,
           space.subscribe((e) => {
-            if (e.type === "objects" && e.family === REPO_FAMILY) {
-              for (const name of e.objects) void this.sync(space, name);
-            }
+            if (e.type !== "objects") return;
+            // Another family's operation (a patch merge) may move refs too (RepoReducer.updateRefs): check them all.
+            const names = e.family === REPO_FAMILY ? e.objects : [...this.stateOf(space).repos.keys()];
+            for (const name of names) void this.sync(space, name);
           }),
         );
       }
-      for (const name of this.#state(space.id)?.repos.keys() ?? []) work.push(this.sync(space, name));
+      for (const name of this.#state(space.id)?.repos.keys() ?? []) {
+        if (!this.#current.has(`${space.id}/${name}`)) work.push(this.sync(space, name));
+      }
     }
     await Promise.all(work);
   }
@@ -94,8 +101,10 @@ export class RepoService {
   /** Make the bare repository's refs what the space's state says, fetching what is missing. */
   sync(space: Space, name: string): Promise<void> {
     const key = `${space.id}/${name}`;
-    const next = (this.#syncing.get(key) ?? Promise.resolve()).then(() => this.#sync(space, name)).catch((e) =>
-      this.#log?.("repository sync failed", { space: space.id, repo: name, error: messageOf(e) })
+    this.#current.delete(key);
+    const next = (this.#syncing.get(key) ?? Promise.resolve()).then(() => this.#sync(space, name)).then(
+      (current) => void (current && this.#current.add(key)),
+      (e) => this.#log?.("repository sync failed", { space: space.id, repo: name, error: messageOf(e) }),
     );
     this.#syncing.set(key, next);
     void next.then(() => {
@@ -104,21 +113,26 @@ export class RepoService {
     return next;
   }
 
-  async #sync(space: Space, name: string): Promise<void> {
+  /** Resolves true when the bare repository's refs are all as the state says. */
+  async #sync(space: Space, name: string): Promise<boolean> {
     const repo = this.repository(space.id, name);
-    if (!repo) return;
+    if (!repo) return false;
     const path = await this.repos.ensure(space.id, name, repo.defaultBranch);
+    await this.repos.pruneQuarantines(path, QUARANTINE_MS);
     const local = await this.repos.refs(path);
     const wanted = [...repo.refs].filter(([ref, r]) => local.get(ref) !== r.commit);
     const missing: string[] = [];
     for (const [, r] of wanted) if (!(await this.repos.complete(path, r.commit))) missing.push(r.commit);
     if (missing.length > 0) await this.#fetch(space.id, name, path, [...new Set(missing)]);
+    let current = true;
     for (const [ref, r] of wanted) {
       if (await this.repos.complete(path, r.commit)) await this.repos.setRef(path, ref, r.commit, local.get(ref));
+      else current = false;
     }
     for (const [ref, commit] of local) {
       if (!repo.refs.has(ref)) await this.repos.setRef(path, ref, undefined, commit);
     }
+    return current;
   }
 
   /** Fetch commits from connected members until one has them all. */
