@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   "invite/invalid": "input",
   "join/timeout": "timeout",
   "task/conflict": "conflict",
+  /** A push (or repository create) the space refused: a stale ref, a ref the pusher may not move. */
+  "repo/refused": "conflict",
   "task/not-a-run": "input",
   "sync/protocol": "denied",
   "sync/refused": "denied",
@@ -176,6 +178,21 @@ export const ERROR_CODES = {
   "llm/no-route": "input",
   /** Every target of the route failed or is cooling down; the message lists each. */
   "llm/unavailable": "unavailable",
+  // git objects between peers (/weft/git/1)
+  /** The peer carries no such repository, or not the commits asked for: ask another peer. */
+  "git/not-found": "not-found",
+  /** The peer is serving as many git transfers as it allows: retry shortly. */
+  "git/busy": "unavailable",
+  /** No connection to the peer could carry the transfer: connect to it, or ask another peer. */
+  "git/unreachable": "unavailable",
+  /** The transfer moved more bytes than its limit allows. */
+  "git/too-large": "too-large",
+  /** The transfer made no progress for too long, or ran past its time limit. */
+  "git/stalled": "timeout",
+  /** git itself failed (its stderr says why). */
+  "git/failed": "upstream",
+  /** The caller aborted the transfer. */
+  "git/aborted": "cancelled",
   // the CLI
   "cli/usage": "input",
   "cli/cancelled": "cancelled",

@@ -20,6 +20,8 @@ import { openApiDocument } from "./openapi.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { mountRepoRoutes } from "./repo-routes.ts";
+import type { RepoService } from "../repo/repo-service.ts";
 import { dispatch, type Handler, mayHaveBody, opHandler, type OpRoute } from "./dispatch.ts";
 import { removed, revokedBy, spaceView } from "./views.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
@@ -47,6 +49,8 @@ export interface ApiContext {
   scheduler?: Scheduler;
   /** The node's artifacts, served under /v1/spaces/:space/artifacts. */
   artifacts?: ArtifactService;
+  /** The node's bare repositories, served under /v1/spaces/:space/repos. */
+  repos?: RepoService;
   /** One-time pairing codes for browsers (a fresh table if not given). */
   pairings?: Pairings;
   /** The dashboard's files, served at every path the API does not claim. */
@@ -339,6 +343,7 @@ export function createApi(ctx: ApiContext): Hono {
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
+  if (ctx.repos) mountRepoRoutes(app, ctx, ctx.repos);
   return app;
 }
 

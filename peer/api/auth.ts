@@ -258,20 +258,34 @@ export class ApiAuthority {
     route: RouteDef & { auth: { kind: "op" } },
     params: Record<string, string>,
   ): Promise<{ space: Space; bytes: Uint8Array; invocation: Invocation; proofs: MemoryProofStore }> {
+    return await this.signed(header, OPS[route.auth.op].command, params);
+  }
+
+  /**
+   * Check a bearer that is a signed operation of `command` (of any family:
+   * a task, a repository push) on the space the path names; a path
+   * parameter it shares with the operation's args (task, repo) must agree.
+   */
+  async signed(
+    header: string | undefined | null,
+    command: string,
+    params: Record<string, string>,
+  ): Promise<{ space: Space; bytes: Uint8Array; invocation: Invocation; proofs: MemoryProofStore }> {
     const bearer = await readBearer(header);
     const space = this.#space(params.space);
     const invocation = await space.authority.validator.verifyInvocationSignature(bearer.invocation);
     if (invocation.sub !== space.id) throw new UcanError("InvalidSubject", `this route acts on ${space.id}`);
-    const command = OPS[route.auth.op].command;
     if (invocation.cmd !== command) {
       throw new UcanError("InvalidClaim", `this route takes ${command}, not ${invocation.cmd}`);
     }
-    if (params.task !== undefined && invocation.args.task !== params.task) {
-      throw new HttpError(
-        400,
-        "input/mismatch",
-        `the operation is for task ${invocation.args.task}, not ${params.task}`,
-      );
+    for (const key of ["task", "repo"]) {
+      if (params[key] !== undefined && invocation.args[key] !== params[key]) {
+        throw new HttpError(
+          400,
+          "input/mismatch",
+          `the operation is for ${key} ${invocation.args[key]}, not ${params[key]}`,
+        );
+      }
     }
     const at = invocation.args.at;
     if (

@@ -189,6 +189,64 @@ export class ApiClient {
     }
   }
 
+  /**
+   * Sign an operation of `command` as this client, naming the heads the peer
+   * last reported and dated after them: the bearer of an operation route.
+   */
+  async #signOp(
+    space: string,
+    command: string,
+    args: Record<string, unknown>,
+    options: { at?: Hlc; after?: string[] } = {},
+  ): Promise<string> {
+    const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
+    // Name what the peer's log held when we last heard from it, and be dated after it.
+    if (!this.#heads.has(space)) {
+      // Best effort: a key that may not read the space signs without naming heads.
+      await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
+    }
+    const after = options.after ?? this.#heads.get(space) ?? [];
+    const inv = await invoke({
+      issuer: this.#c.signer,
+      subject: space,
+      command,
+      args: { ...args, at: options.at ?? this.#hlc.now(), after } as unknown as Record<string, Ipld>,
+      proofs: [...chain, this.#c.powerline],
+      expiration: null,
+      issuedAt: Math.floor(Date.now() / 1000),
+    });
+    return (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
+  }
+
+  /** Sign an operation of another family (a repository push) and submit it to `path` (with its query). */
+  async signed<T>(space: string, command: string, args: Record<string, unknown>, path: string): Promise<T> {
+    return await this.#send<T>("POST", path, await this.#signOp(space, command, args));
+  }
+
+  /** A query route whose body or answer is raw bytes (a pack): the response, checked for success. */
+  async raw(method: "GET" | "POST", path: string, body?: Uint8Array, json?: unknown): Promise<Response> {
+    const bytes = json === undefined ? undefined : utf8(JSON.stringify(json));
+    const bearer = await this.bearer(method, path, bytes);
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          "content-type": bytes ? "application/json" : "application/octet-stream",
+        },
+        ...(bytes || body ? { body: (bytes ?? body) as BodyInit } : {}),
+      });
+    } catch (e) {
+      throw new DaemonUnreachable(this.url, e);
+    }
+    if (!res.ok) {
+      const err = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.status, errorCodeOf(err?.code, "http"), err?.message ?? `HTTP ${res.status}`);
+    }
+    return res;
+  }
+
   /** Sign a task operation as this client and submit it to its route. */
   async op<K extends OpKind, T = Record<string, unknown>>(
     space: string,
@@ -202,23 +260,7 @@ export class ApiClient {
       after?: string[];
     } = {},
   ): Promise<T> {
-    const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
-    // Name what the peer's log held when we last heard from it, and be dated after it.
-    if (!this.#heads.has(space)) {
-      // Best effort: a key that may not read the space signs without naming heads.
-      await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
-    }
-    const after = options.after ?? this.#heads.get(space) ?? [];
-    const inv = await invoke({
-      issuer: this.#c.signer,
-      subject: space,
-      command: OPS[kind].command,
-      args: { ...args, at: options.at ?? this.#hlc.now(), after } as unknown as Record<string, Ipld>,
-      proofs: [...chain, this.#c.powerline],
-      expiration: null,
-      issuedAt: Math.floor(Date.now() / 1000),
-    });
-    const bearer = (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
+    const bearer = await this.#signOp(space, OPS[kind].command, args as Record<string, unknown>, options);
     const task = encodeURIComponent((args as { task: string }).task);
     const base = `/v1/spaces/${encodeURIComponent(space)}/tasks`;
     const path = kind === "create"

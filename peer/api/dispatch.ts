@@ -91,8 +91,11 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
     return res;
   };
   // Credentials are checked before any body is read: a stranger's upload costs nothing.
-  if (route.auth.kind === "op") {
-    const op = await ctx.auth.op(c.req.header("authorization"), route as OpRoute, params);
+  if (route.auth.kind === "op" || route.auth.kind === "signed") {
+    const header = c.req.header("authorization");
+    const op = route.auth.kind === "op"
+      ? await ctx.auth.op(header, route as OpRoute, params)
+      : await ctx.auth.signed(header, route.auth.command, params);
     return withHeads(await handler(c, { params, body: parseJson(await readBody(c)), query, op }));
   }
   let raw: Uint8Array | undefined;

@@ -36,7 +36,9 @@ export const HEADS_AT_HEADER = "weft-heads-at";
 export type Auth =
   | { kind: "none" }
   | { kind: "query"; scope: "node" | "space"; command: string }
-  | { kind: "op"; op: OpKind };
+  | { kind: "op"; op: OpKind }
+  /** The bearer is a signed operation of another family (a repository push), checked like `op`. */
+  | { kind: "signed"; command: string };
 
 export interface RouteDef {
   method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -348,6 +350,56 @@ export const ARTIFACT_ROUTES: RouteDef[] = [
   },
 ];
 
+/**
+ * The repository routes (repo-routes.ts serves them): creating and pushing
+ * are signed operations; objects go up as a pack into a quarantine before the
+ * push that names them, and come down as a pack of what a fetch wants.
+ */
+export const REPO_ROUTES: RouteDef[] = [
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/repos",
+    summary: "The space's repositories: default branch, maintainers, refs",
+    auth: q(Commands.spaceRead),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/repos",
+    summary: "Create a repository: the bearer is the signed /weft/repo/create operation",
+    auth: { kind: "signed", command: Commands.repoCreate },
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/repos/:repo",
+    summary: "A repository: its refs as the space agrees on them, this peer's copy, and its pushes (refused ones too)",
+    auth: q(Commands.spaceRead),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/repos/:repo/objects",
+    summary: "Upload a pack (streamed; it must match ?sha256= and ?size=) into a quarantine for a push to name",
+    auth: q(Commands.repoPush),
+    query: object({ sha256: required(str(64, 64, SHA256_HEX)), size: required(str(1, 12, /^\d+$/)) }),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/repos/:repo/pushes",
+    summary: "Push: the bearer is the signed /weft/repo/push; ?quarantine= names the uploaded objects it needs",
+    auth: { kind: "signed", command: Commands.repoPush },
+    query: object({ quarantine: optional(str(32, 32, /^[0-9a-f]{32}$/)) }),
+  },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/repos/:repo/pack",
+    summary: "A pack of the objects reachable from body.wants and not from body.haves (what this peer has of them)",
+    auth: q(Commands.spaceRead),
+    body: object({
+      wants: required(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 256)),
+      haves: optional(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 1024)),
+    }),
+  },
+];
+
 /** A percent-decoded path segment, or undefined when its encoding is malformed. */
 function decodeSegment(segment: string): string | undefined {
   try {
@@ -363,7 +415,7 @@ export function matchRoute(
   path: string,
 ): { route: RouteDef; params: Record<string, string> } | undefined {
   const parts = path.split("?")[0].split("/");
-  for (const route of [...ROUTES, ...ARTIFACT_ROUTES]) {
+  for (const route of [...ROUTES, ...ARTIFACT_ROUTES, ...REPO_ROUTES]) {
     if (route.method !== method) continue;
     const pattern = route.path.split("/");
     if (pattern.length !== parts.length) continue;

@@ -25,6 +25,7 @@ const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_C
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
+const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -40,6 +41,7 @@ export const AREAS: readonly Area[] = [
   image,
   bridge,
   llm,
+  repo,
   mcp,
 ];
 
@@ -65,6 +67,9 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["task watch", task],
   ["task import", speckit],
   ["task export", speckit],
+  ["repo create", repo],
+  ["repo list", repo],
+  ["repo show", repo],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],

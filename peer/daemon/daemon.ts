@@ -29,6 +29,7 @@ import { serve, type Served } from "../http/serve.ts";
 import { renderMetrics } from "./metrics.ts";
 import { ArtifactService } from "../artifacts/service.ts";
 import { ManifestPinner } from "../artifacts/pinner.ts";
+import { RepoService } from "../repo/repo-service.ts";
 import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
@@ -120,6 +121,13 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     await pinner.start();
     return pinner;
   }, (p) => p.stop());
+  const repos = await parts.start("repositories", async () => {
+    const service = new RepoService(node, join(config.home, "repos"), {
+      log: (msg, fields) => log.warn(msg, fields),
+    });
+    await service.start();
+    return service;
+  }, (r) => r.stop());
   const replays = await parts.start(
     "the API replay journal",
     () => ReplayJournal.open(join(config.home, "api-replays.log"), Math.floor(Date.now() / 1000)),
@@ -149,6 +157,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         capacity: () => runs.capacity.current(),
         scheduler: runs.scheduler,
         artifacts,
+        repos,
         dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
         log: (msg, fields) => log.error(msg, fields),
         observer,

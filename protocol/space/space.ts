@@ -28,7 +28,8 @@ import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
-import { TaskLog } from "../tasks/log.ts";
+import { OpLog } from "../tasks/log.ts";
+import { FAMILIES } from "./families.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
 import { cidOf } from "../codec/cid.ts";
@@ -82,7 +83,7 @@ export interface CreateTaskInput {
 export class Space {
   readonly id: string;
   readonly authority: SpaceAuthority;
-  readonly log: TaskLog;
+  readonly log: OpLog;
   readonly #deps: SpaceDeps;
   readonly #handle: DocHandle<SpaceDoc>;
   #buckets: DocHandle<BucketDoc>[] = [];
@@ -97,7 +98,11 @@ export class Space {
     this.id = id;
     this.#handle = handle;
     this.authority = new SpaceAuthority({ space: id, verifier: deps.verifier, clock: () => seconds(deps.now()) });
-    this.log = new TaskLog(this.authority, deps.diagnostics, { now: deps.now, onLate: (op) => this.#ingest.late(op) });
+    this.log = new OpLog(this.authority, deps.diagnostics, {
+      now: deps.now,
+      onLate: (e) => this.#ingest.late(e),
+      families: FAMILIES,
+    });
     this.#ingest = new SpaceIngest({
       space: id,
       authority: this.authority,
@@ -107,7 +112,8 @@ export class Space {
       now: deps.now,
       self: deps.signer.did,
       authorityChanged: () => deps.authorityChanged(id),
-      witness: (task) => this.act("witness", { task }),
+      // A witness of another family's object goes to any bucket: it changes no task.
+      witness: (task) => this.act("witness", { task: task ?? newTaskId() }),
       emit: (e) => this.#emit(e),
     });
     this.#writes = new LocalWrites({
@@ -314,7 +320,7 @@ export class Space {
     return this.#commit(taskId, async () => {
       const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
       parseTaskOp(command, full, "local", author); // bad input: InvalidInput, nothing written
-      if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
+      if (kind !== "create" && kind !== "witness" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
       }
       return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
@@ -334,6 +340,31 @@ export class Space {
     if (this.log.has(inv.cid.toString())) return this.#require(task); // a retry: already applied
     const first = this.#sameKey(inv.iss, inv.cmd, inv.args);
     if (first) return first; // a retry under the same idempotency key: the first one stands
+    await this.#admit(inv, proofs);
+    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
+      this.#raced(e, inv.iss, inv.cmd, inv.args)
+    );
+  }
+
+  /**
+   * `submit` for an operation of any family (a repository push): checked
+   * like one from the network, applied, written to its object's bucket and
+   * flushed. Resolves with what it acted on; refuses with the reason.
+   */
+  async submitOp(bytes: Uint8Array, proofs?: ProofStore): Promise<{ cid: string; family: string; object: string }> {
+    const inv = await this.authority.validator.verifyInvocationSignature(bytes);
+    const cid = inv.cid.toString();
+    const { family, object } = this.log.parse(inv.cmd, inv.args, cid, inv.iss); // bad input: nothing written
+    if (!this.log.has(cid)) {
+      await this.#admit(inv, proofs);
+      await this.#writes.commit(object, () => Promise.resolve(inv));
+      this.#emit({ type: "objects", family: family.name, objects: [object] });
+    }
+    return { cid, family: family.name, object };
+  }
+
+  /** Check a submitted operation's time and chain; record the chain in the space document, so every node can check it. */
+  async #admit(inv: Invocation, proofs?: ProofStore): Promise<void> {
     const at = inv.args.at;
     if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
     if (!judgeTime(at[0], this.#deps.now()).ok) {
@@ -344,16 +375,12 @@ export class Space {
     }
     let chain: readonly Delegation[];
     try {
-      ({ proofs: chain } = await validator.validate(inv, { proofs, now: seconds(at[0]) }));
+      ({ proofs: chain } = await this.authority.validator.validate(inv, { proofs, now: seconds(at[0]) }));
     } catch (e) {
       throw e instanceof UcanError ? new Forbidden(e.message) : e;
     }
-    // The author's chain goes into the space document, so every node can check it too.
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
-    return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
-      this.#raced(e, inv.iss, inv.cmd, inv.args)
-    );
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */

@@ -1,0 +1,49 @@
+/**
+ * Run system git to completion for one short command (a ref update, a
+ * listing, an index-pack): no shell, its output bounded, its stdin fed from
+ * bytes or a stream, and a failure thrown as a `git/failed` error carrying
+ * git's own words. Long transfers use git-child.ts directly.
+ */
+import { GitTransferError } from "#protocol/sync";
+import { startGit } from "./git-child.ts";
+
+/** The most stdout a short git command may print (a ref listing of a large repository fits). */
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
+export interface GitRunOptions {
+  env?: Record<string, string>;
+  input?: string | Uint8Array | AsyncIterable<Uint8Array>;
+  /** Exit codes that are answers, not failures (e.g. 1 for `merge-base --is-ancestor`). */
+  ok?: readonly number[];
+}
+
+export async function git(args: string[], options: GitRunOptions = {}): Promise<{ code: number; stdout: string }> {
+  const child = startGit(args, { env: options.env });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  child.process.stdout!.on("data", (b: Buffer) => {
+    size += b.length;
+    if (size > MAX_OUTPUT) child.kill();
+    else chunks.push(b);
+  });
+  const input = options.input;
+  const stdin = child.process.stdin!;
+  if (input === undefined) stdin.end();
+  else if (typeof input === "string" || input instanceof Uint8Array) stdin.end(input);
+  else {
+    (async () => {
+      for await (const chunk of input) {
+        if (!stdin.write(chunk)) await new Promise((r) => stdin.once("drain", r));
+      }
+      stdin.end();
+    })().catch(() => child.kill());
+  }
+  const code = await child.exited;
+  if (size > MAX_OUTPUT) {
+    throw new GitTransferError("git/too-large", `git ${args[0]} printed more than ${MAX_OUTPUT} bytes`);
+  }
+  if (code !== 0 && !(code !== null && options.ok?.includes(code))) {
+    throw new GitTransferError("git/failed", `git ${args.join(" ").slice(0, 200)} failed: ${child.stderr()}`);
+  }
+  return { code: code as number, stdout: Buffer.concat(chunks).toString("utf8") };
+}
