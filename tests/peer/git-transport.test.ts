@@ -5,12 +5,14 @@
  * before the repository is resolved or git runs — and are asked nothing;
  * malformed and oversized openings are refused; a peer that stalls
  * mid-pack is cut off by the idle limit (on either side); aborting a
- * fetch kills its git.
+ * fetch kills its git; the loopback door git enters by admits only it.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stream } from "@libp2p/interface";
@@ -21,6 +23,7 @@ import { eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts
 import { addCommits, git, initBare } from "../helpers/git-repos.ts";
 import { fetchGit, type GitServer, serveGit } from "../../peer/repo/git-transport.ts";
 import { prepareStream, readOpening } from "../../peer/repo/git-stream.ts";
+import { openGitDoor } from "../../peer/repo/git-door.ts";
 
 /** Open a raw git stream from `from` to `to` and send `bytes` as its opening; returns the stream. */
 async function rawStream(from: TestNode, to: TestNode, bytes: Uint8Array): Promise<Stream> {
@@ -46,7 +49,7 @@ function gitRefusals(t: TestNode): number {
   return t.node.diagnostics.refusals({ kind: "sync" }).filter((r) => r.what.startsWith("git")).length;
 }
 
-/** Processes whose command line mentions `needle` (the fetch's git and relay carry its temp dir). */
+/** Processes whose command line mentions `needle` (a fetch's git names the repository it fetches into). */
 function processesMentioning(needle: string): number[] {
   const pids: number[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
@@ -226,9 +229,6 @@ describe("git objects between peers", () => {
   });
 
   describe("against a peer that stalls mid-pack", () => {
-    let tmp: string;
-    const previousTmp = process.env.TMPDIR;
-
     before(async () => {
       // b plays a peer that starts a real pack and stops sending after 64 KiB.
       await b.node.libp2p!.handle(GIT_PROTOCOL, (stream) => {
@@ -250,14 +250,9 @@ describe("git objects between peers", () => {
           });
         });
       }, { force: true });
-      // The fetch's git and relay carry their temp dir on their command lines: find them by it.
-      tmp = join(dir, "tmp");
-      mkdirSync(tmp);
-      process.env.TMPDIR = tmp;
     });
 
     after(async () => {
-      process.env.TMPDIR = previousTmp;
       await b.node.libp2p!.unhandle(GIT_PROTOCOL);
     });
 
@@ -277,7 +272,7 @@ describe("git objects between peers", () => {
         { code: "git/stalled" },
       );
       assert.ok(Date.now() - started >= 1000, "not before the idle limit");
-      await eventually(() => processesMentioning(tmp).length === 0, 10_000, "git and the relay gone");
+      await eventually(() => processesMentioning(into).length === 0, 10_000, "git gone");
     });
 
     it("aborting the fetch kills its git at once", async () => {
@@ -292,10 +287,35 @@ describe("git objects between peers", () => {
         into,
         signal: abort.signal,
       });
-      await eventually(() => processesMentioning(tmp).length > 0, 10_000, "git running");
+      await eventually(() => processesMentioning(into).length > 0, 10_000, "git running");
       abort.abort();
       await assert.rejects(fetching, { code: "git/aborted" });
-      await eventually(() => processesMentioning(tmp).length === 0, 5_000, "git and the relay gone");
+      await eventually(() => processesMentioning(into).length === 0, 5_000, "git gone");
     });
+  });
+});
+
+describe("the loopback door a fetch's git enters by", () => {
+  it("turns away a local connection without the fetch's token, and lets git's in", async () => {
+    const door = await openGitDoor();
+    try {
+      const url = new URL(door.env.GIT_CONFIG_VALUE_0);
+      const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, "0")}${line}`;
+      const knock = async (path: string) => {
+        const socket = connect(Number(url.port), "127.0.0.1");
+        await once(socket, "connect");
+        socket.write(pkt(`git-upload-pack ${path}\0host=127.0.0.1\0\0version=2\0`));
+        return socket;
+      };
+      const intruder = await knock(`/${"0".repeat(32)}`);
+      await once(intruder, "close");
+      const git = await knock(url.pathname);
+      const { socket } = await door.entered;
+      assert.equal(socket.remotePort, git.localPort, "the connection that named the token");
+      git.destroy();
+      socket.destroy();
+    } finally {
+      door.close();
+    }
   });
 });
