@@ -44,6 +44,19 @@ async function answerTo(stream: Stream): Promise<string | undefined> {
   }
 }
 
+/**
+ * As a member that asks for everything and then stops reading: a raw stream, "go", git protocol v2's
+ * fetch command (want `head`, done), the stream paused.
+ */
+async function stalledFetch(from: TestNode, to: TestNode, space: string, repo: string, head: string): Promise<Stream> {
+  const stream = await rawStream(from, to, encodeGitRequest({ space, repo, wants: [head] }));
+  assert.equal(await answerTo(stream), undefined, "go");
+  const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, "0")}${line}`;
+  stream.pause();
+  stream.send(new TextEncoder().encode(`${pkt("command=fetch\n")}0001${pkt(`want ${head}\n`)}${pkt("done\n")}0000`));
+  return stream;
+}
+
 /** How many git requests `t` refused. */
 function gitRefusals(t: TestNode): number {
   return t.node.diagnostics.refusals({ kind: "sync" }).filter((r) => r.what.startsWith("git")).length;
@@ -215,12 +228,7 @@ describe("git objects between peers", () => {
 
   it("a server whose asker stops reading mid-pack kills its upload-pack at the idle limit", async () => {
     const head = git(big, "rev-parse", "refs/heads/main");
-    const stream = await rawStream(b, a, encodeGitRequest({ space: space.id, repo: "big", wants: [head] }));
-    assert.equal(await answerTo(stream), undefined, "go");
-    // git protocol v2: fetch everything, then never read the pack.
-    const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, "0")}${line}`;
-    stream.pause();
-    stream.send(new TextEncoder().encode(`${pkt("command=fetch\n")}0001${pkt(`want ${head}\n`)}${pkt("done\n")}0000`));
+    const stream = await stalledFetch(b, a, space.id, "big", head);
     const started = Date.now();
     await eventually(() => a.node.diagnostics.counter("git.cut-off.git/stalled") === 1, 20_000, "the cut-off");
     assert.ok(Date.now() - started >= 1000, "not before the idle limit");
@@ -316,6 +324,47 @@ describe("the loopback door a fetch's git enters by", () => {
       socket.destroy();
     } finally {
       door.close();
+    }
+  });
+});
+
+describe("a git server's limits on who and how many", () => {
+  it("tells an asker past the concurrency limit to retry, and cuts off a member revoked mid-transfer", async () => {
+    const [server, member] = await Promise.all([libp2pNode(), libp2pNode()]);
+    const dir = mkdtempSync(join(tmpdir(), "weft-git-test-"));
+    let serving: GitServer | undefined;
+    try {
+      const space = await server.node.createSpace("code");
+      await mesh([server, member]);
+      await member.node.join(await server.node.invite(space.id, { audience: member.node.did }), {
+        signal: AbortSignal.timeout(20_000),
+      });
+      await eventually(() => server.node.provedSpace(member.node.did, space.id), 20_000, "the member proved the space");
+      const repo = initBare(join(dir, "big.git"));
+      const head = await addCommits(repo, 60, 64 * 1024);
+      serving = await serveGit(server.node, { resolve: () => repo, maxConcurrent: 1 });
+
+      const first = await stalledFetch(member, server, space.id, "big", head);
+      await assert.rejects(
+        fetchGit(member.node, {
+          peer: server.node.did,
+          space: space.id,
+          repo: "big",
+          wants: [head],
+          into: initBare(join(dir, "second.git")),
+        }),
+        { code: "git/busy" },
+      );
+
+      const toMember = [...space.authority.delegations].find((d) => d.aud === member.node.did)!;
+      await space.revoke(toMember.cid.toString());
+      await eventually(() => server.node.diagnostics.counter("git.cut-off.sync/refused") === 1, 10_000, "the cut-off");
+      await eventually(() => serving!.running === 0, 10_000, "upload-pack gone");
+      await eventually(() => first.status !== "open", 10_000, "the stream closed");
+    } finally {
+      await serving?.stop();
+      await Promise.all([server, member].map((x) => x.node.stop()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
