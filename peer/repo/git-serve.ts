@@ -170,7 +170,7 @@ async function serveRequest(
   if (signal.aborted || stream.status !== "open") return;
   stream.send(encodeGitAnswer({ ok: true }));
   node.diagnostics.count("git.served");
-  const git = startGit(["upload-pack", "--strict", path], { env: { GIT_PROTOCOL: "version=2" } });
+  const git = startGit(["upload-pack", "--strict", "--", path], { env: { GIT_PROTOCOL: "version=2" } });
   const stop = () => git.kill();
   const cut = (error: GitTransferError) => {
     node.diagnostics.count(`git.cut-off.${error.code}`);
