@@ -105,6 +105,8 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
       throw e;
     }
     const bytes = await runFetch(stream, rest, options.into, missing, limits, signal);
+    // git has all it asked for: a peer that keeps its side open holds nothing of ours.
+    if (stream.status === "open") stream.abort(new Error("the fetch is done"));
     const still = await missingObjects(options.into, missing);
     if (still.length > 0) {
       throw new GitTransferError("git/failed", `git fetch ended without ${still.length} of the commits (${still[0]}…)`);
