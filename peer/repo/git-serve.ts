@@ -99,7 +99,13 @@ export async function serveGit(node: WeftNode, options: GitServeOptions): Promis
       return refuse(stream, from, error.code, error.message);
     }
     if (!node.provedSpace(from, request.space)) {
-      return refuse(stream, from, "sync/refused", `not a member of ${request.space} on this connection`, request);
+      return refuse(
+        stream,
+        from,
+        "sync/refused",
+        `${from} has not proved membership of ${request.space} on a live session with this node: join the space, or reconnect so the session proves it`,
+        request,
+      );
     }
     if (stopped) return refuse(stream, from, "git/busy", "this node is stopping", request);
     if (running.size >= maxConcurrent) {

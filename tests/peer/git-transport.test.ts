@@ -132,7 +132,10 @@ describe("git objects between peers", () => {
     assert.deepEqual(second.fetched, [next]);
     assert.equal(git(into, "rev-list", "--count", next), "203");
     assert.ok(second.bytes > 3 * 4096, `the new objects moved (${second.bytes} bytes)`);
-    assert.ok(second.bytes < 3 * 4096 + 8192, `only the new objects moved (${second.bytes} bytes)`);
+    assert.ok(
+      second.bytes < 3 * 4096 + 16 * 1024,
+      `only the new objects moved, not the 800 KB before them (${second.bytes} bytes)`,
+    );
 
     // Wants already here: nothing is asked at all.
     const served = server.running;
@@ -231,7 +234,7 @@ describe("git objects between peers", () => {
     const stream = await stalledFetch(b, a, space.id, "big", head);
     const started = Date.now();
     await eventually(() => a.node.diagnostics.counter("git.cut-off.git/stalled") === 1, 20_000, "the cut-off");
-    assert.ok(Date.now() - started >= 1000, "not before the idle limit");
+    assert.ok(Date.now() - started >= 900, "not before the idle limit");
     await eventually(() => server.running === 0, 10_000, "upload-pack gone");
     await eventually(() => stream.status !== "open", 10_000, "the stream closed");
   });
@@ -279,7 +282,7 @@ describe("git objects between peers", () => {
         }),
         { code: "git/stalled" },
       );
-      assert.ok(Date.now() - started >= 1000, "not before the idle limit");
+      assert.ok(Date.now() - started >= 900, "not before the idle limit");
       await eventually(() => processesMentioning(into).length === 0, 10_000, "git gone");
     });
 
