@@ -10,7 +10,9 @@
  * the time; each clone goes into a fresh empty repository. Throughput is
  * the source's pack size over the clone's wall time. Target: >= 0.8x git daemon.
  * A second baseline, git daemon with `transfer.fsckObjects`, separates the
- * cost of checking every object from the cost of the transport. Wall time
+ * cost of checking every object from the cost of the transport; a third,
+ * as many bytes over a bare libp2p stream between the same two peers, is
+ * the ceiling the transport can reach on this stack. Wall time
  * on a shared machine depends on what else runs, so each clone's CPU (both
  * peers and every git process) is reported too. COMMITS and RUNS in the
  * environment override the 5,000 commits and 5 runs.
@@ -26,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { libp2pNode } from "../helpers/nodes.ts";
 import { addCommits, git, initBare } from "../helpers/git-repos.ts";
 import { multiaddr } from "@multiformats/multiaddr";
+import { peerIdFromDid } from "#protocol/node";
 import { fetchGit } from "../../peer/repo/git-transport.ts";
 import { percentile, report } from "./report.ts";
 
@@ -70,7 +73,7 @@ const peer = spawn(process.execPath, [
   fileURLToPath(new URL("./git-clone-peer.ts", import.meta.url)),
   source,
   client.node.did,
-], { stdio: ["pipe", "pipe", "inherit"] });
+], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, SOURCE_BYTES: String(packBytes) } });
 const opening = JSON.parse(
   await new Promise<string>((resolve) => createInterface({ input: peer.stdout! }).once("line", resolve)),
 ) as { did: string; addr: string; invite: string; space: string };
@@ -88,6 +91,16 @@ const clones = {
       into: initBare(into),
     });
     if (fetched.length !== 1) throw new Error("nothing fetched");
+  },
+  /** Not a clone: the pack's size in zeros over a bare libp2p stream from the same peer, the ceiling for the rest. */
+  async stream(): Promise<void> {
+    const stream = await client.node.libp2p!.dialProtocol(peerIdFromDid(opening.did), "/weft-bench/source/1");
+    let got = 0;
+    stream.addEventListener("message", (e) => (got += e.data.byteLength));
+    // "end": the peer sent all and closed its side (ours never wrote).
+    await new Promise((resolve) => stream.addEventListener("end", resolve));
+    await stream.close();
+    if (got !== packBytes) throw new Error(`the stream carried ${got} of ${packBytes} bytes`);
   },
   async daemon(into: string): Promise<void> {
     await run("git", ["clone", "--bare", "--quiet", url, into]);
@@ -122,21 +135,23 @@ function cpuSeconds(server: number): number {
   return total / 100;
 }
 
-const seconds: Record<keyof typeof clones, number[]> = { weft: [], daemon: [], daemonFsck: [] };
-const cpu: Record<keyof typeof clones, number[]> = { weft: [], daemon: [], daemonFsck: [] };
+const seconds: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
+const cpu: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
 try {
   for (let r = 0; r < RUNS; r++) {
     const order = Object.keys(clones) as (keyof typeof clones)[];
     if (r % 2 === 1) order.reverse();
     for (const way of order) {
       const into = join(dir, `clone-${way}-${r}.git`);
-      const server = way === "weft" ? peer.pid! : daemon.pid!;
+      const server = way === "weft" || way === "stream" ? peer.pid! : daemon.pid!;
       const cpuBefore = cpuSeconds(server);
       const start = performance.now();
       await clones[way](into);
       seconds[way].push((performance.now() - start) / 1000);
       cpu[way].push(cpuSeconds(server) - cpuBefore);
-      if (git(into, "rev-list", "--count", head) !== String(COMMITS)) throw new Error(`${way} clone is incomplete`);
+      if (way !== "stream" && git(into, "rev-list", "--count", head) !== String(COMMITS)) {
+        throw new Error(`${way} clone is incomplete`);
+      }
       await rm(into, { recursive: true, force: true });
     }
   }
@@ -164,6 +179,22 @@ try {
     unit: "MiB/s",
     baseline: mbps("daemonFsck"),
     note: "the same, against git daemon with transfer.fsckObjects (the same object checks)",
+  });
+  report({
+    bench: BENCH,
+    metric: "clone-throughput-vs-stream",
+    value: mbps("weft"),
+    unit: "MiB/s",
+    baseline: mbps("stream"),
+    note: "the same, against as many bytes over a bare libp2p stream between the same peers (its ceiling)",
+  });
+  report({
+    bench: BENCH,
+    metric: "stream-cpu-seconds",
+    value: median(cpu.stream),
+    unit: "s",
+    baseline: median(cpu.daemon),
+    note: "CPU of both peers moving the pack's size over a bare libp2p stream, against the whole git daemon clone",
   });
   report({
     bench: BENCH,
