@@ -7,17 +7,12 @@
  * The request (space, repository, wants) goes only to a peer that proved
  * it may sync the space: asking names them, and nothing of a space
  * reaches a non-member. Wants already here are not asked for. After the
- * peer's "go", `git fetch ext::<relay>` runs in the local repository; the
- * relay (git-relay.ts) joins git to this process through a Unix socket in
- * a private directory, and this process pipes that socket to the stream.
+ * peer's "go", `git fetch` runs in the local repository against a git://
+ * door on loopback that only it can enter (git-door.ts), and this process
+ * pipes that connection to the stream.
  * The transfer is cut off by its limits (bytes, idle time, total time) or
  * the caller's signal, which kill git and everything it started.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Stream } from "@libp2p/interface";
 import { isWeftError, messageOf, WeftError } from "#protocol";
 import { peerIdFromDid, type WeftNode } from "#protocol/node";
@@ -30,6 +25,7 @@ import {
   readGitAnswer,
 } from "#protocol/sync";
 import { startGit } from "./git-child.ts";
+import { openGitDoor } from "./git-door.ts";
 import { missingObjects } from "./git-objects.ts";
 import {
   DEFAULT_GIT_LIMITS,
@@ -62,13 +58,6 @@ export interface GitFetchResult {
   fetched: string[];
   /** Bytes that crossed the stream both ways, git's negotiation and pack included. */
   bytes: number;
-}
-
-const RELAY = fileURLToPath(new URL("./git-relay.ts", import.meta.url));
-
-/** An `ext::` remote's command words: `%` and spaces escaped as git's remote-ext reads them. */
-function extUrl(words: string[]): string {
-  return `ext::${words.map((w) => w.replace(/%/g, "%%").replace(/ /g, "% ")).join(" ")}`;
 }
 
 function aborted(): GitTransferError {
@@ -116,6 +105,8 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
       throw e;
     }
     const bytes = await runFetch(stream, rest, options.into, missing, limits, signal);
+    // git has all it asked for: a peer that keeps its side open holds nothing of ours.
+    if (stream.status === "open") stream.abort(new Error("the fetch is done"));
     const still = await missingObjects(options.into, missing);
     if (still.length > 0) {
       throw new GitTransferError("git/failed", `git fetch ended without ${still.length} of the commits (${still[0]}…)`);
@@ -129,7 +120,7 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
   }
 }
 
-/** Run `git fetch` in `into` over the stream, through the relay; resolves with the bytes moved. */
+/** Run `git fetch` in `into` over the stream, through a loopback door; resolves with the bytes moved. */
 async function runFetch(
   stream: Stream,
   rest: Uint8Array,
@@ -138,24 +129,14 @@ async function runFetch(
   limits: GitLimits,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), "weft-git-"));
-  const socketPath = join(dir, "relay.sock");
+  const door = await openGitDoor();
   let failure: WeftError | undefined;
-  // Half-open: git may end its side (after "done") while the pack is still coming.
-  const server = createServer({ allowHalfOpen: true });
   try {
-    // Listening before git starts: the relay connects as soon as git runs it.
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, resolve);
-    });
     const git = startGit([
       "-C",
       into,
       "-c",
       "protocol.version=2",
-      "-c",
-      "protocol.ext.allow=always",
       "-c",
       "fetch.fsckObjects=true",
       "fetch",
@@ -164,12 +145,13 @@ async function runFetch(
       "--no-write-fetch-head",
       "--no-auto-gc",
       "--no-recurse-submodules",
-      extUrl([process.execPath, RELAY, socketPath]),
+      door.remote,
       ...wants,
-    ]);
+    ], { env: door.env });
     const fail = (error: WeftError) => {
       failure ??= error;
       git.kill();
+      door.close();
       if (stream.status === "open") stream.abort(error);
     };
     const watchdog = new Watchdog(limits, fail);
@@ -181,9 +163,9 @@ async function runFetch(
       if (stream.status === "closed") return;
       fail(signal?.aborted ? aborted() : new GitTransferError("git/unreachable", "the peer closed the git stream"));
     });
-    server.once("connection", (socket: Socket) => {
-      server.close();
-      socket.on("error", () => fail(new GitTransferError("git/failed", "the git relay went away")));
+    door.entered.then(({ socket, rest: sent }) => {
+      socket.on("error", () => fail(new GitTransferError("git/failed", "git closed its connection")));
+      if (sent.length > 0) stream.send(sent);
       pipeFromStream(stream, rest, socket, watchdog);
       pipeToStream(
         socket,
@@ -191,7 +173,7 @@ async function runFetch(
         watchdog,
         () => fail(new GitTransferError("git/unreachable", "the git stream broke")),
       );
-    });
+    }, (error) => fail(error));
     const code = await git.exited;
     watchdog.stop();
     signal?.removeEventListener("abort", onAbort);
@@ -199,7 +181,6 @@ async function runFetch(
     if (code !== 0) throw new GitTransferError("git/failed", `git fetch failed: ${git.stderr() || `exit ${code}`}`);
     return watchdog.bytes;
   } finally {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
+    door.close();
   }
 }

@@ -9,7 +9,7 @@
  * nothing else happens: `resolve` is not asked and git never runs. Only
  * then is the repository resolved, the wants checked to exist, and
  * upload-pack started, a few at a time, killed when the stream closes, a
- * limit trips or the server stops.
+ * limit trips, the asker stops holding the space, or the server stops.
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import { type ErrorCode, isWeftError, messageOf } from "#protocol";
@@ -33,6 +33,9 @@ import {
   readOpening,
   Watchdog,
 } from "./git-stream.ts";
+
+/** How often a running transfer re-checks that its asker still holds the space, in ms. */
+const MEMBERSHIP_CHECK_MS = 500;
 
 /** The bare repository holding `repo` of `space` on this node, or undefined if it carries none. */
 export type ResolveRepo = (space: string, repo: string) => string | undefined | Promise<string | undefined>;
@@ -96,7 +99,13 @@ export async function serveGit(node: WeftNode, options: GitServeOptions): Promis
       return refuse(stream, from, error.code, error.message);
     }
     if (!node.provedSpace(from, request.space)) {
-      return refuse(stream, from, "sync/refused", `not a member of ${request.space} on this connection`, request);
+      return refuse(
+        stream,
+        from,
+        "sync/refused",
+        `${from} has not proved membership of ${request.space} on a live session with this node: join the space, or reconnect so the session proves it`,
+        request,
+      );
     }
     if (stopped) return refuse(stream, from, "git/busy", "this node is stopping", request);
     if (running.size >= maxConcurrent) {
@@ -106,7 +115,7 @@ export async function serveGit(node: WeftNode, options: GitServeOptions): Promis
     const kill = () => cancel.abort();
     running.add(kill);
     try {
-      await serveRequest(node, stream, request, rest, options.resolve, limits, cancel.signal);
+      await serveRequest(node, from, stream, request, rest, options.resolve, limits, cancel.signal);
     } catch (e) {
       const error = isWeftError(e) ? e : new GitTransferError("internal", messageOf(e));
       refuse(stream, from, error.code, error.message, request);
@@ -145,6 +154,7 @@ function answer(stream: Stream, a: Parameters<typeof encodeGitAnswer>[0]): void 
 /** Resolve the repository, check the wants, answer "go" and run upload-pack on the stream until it is done. */
 async function serveRequest(
   node: WeftNode,
+  from: string,
   stream: Stream,
   request: GitRequest,
   rest: Uint8Array,
@@ -166,13 +176,20 @@ async function serveRequest(
   if (signal.aborted || stream.status !== "open") return;
   stream.send(encodeGitAnswer({ ok: true }));
   node.diagnostics.count("git.served");
-  const git = startGit(["upload-pack", "--strict", path], { env: { GIT_PROTOCOL: "version=2" } });
+  const git = startGit(["upload-pack", "--strict", "--", path], { env: { GIT_PROTOCOL: "version=2" } });
   const stop = () => git.kill();
-  const watchdog = new Watchdog(limits, (error) => {
+  const cut = (error: GitTransferError) => {
     node.diagnostics.count(`git.cut-off.${error.code}`);
     stop();
     stream.abort(error);
-  });
+  };
+  const watchdog = new Watchdog(limits, cut);
+  // Membership is checked for as long as the transfer runs: a member revoked (or lapsed) mid-pack is cut off.
+  const membership = setInterval(() => {
+    if (!node.provedSpace(from, request.space)) {
+      cut(new GitTransferError("sync/refused", `${from} no longer holds ${request.space}: the transfer was cut off`));
+    }
+  }, MEMBERSHIP_CHECK_MS);
   signal.addEventListener("abort", () => {
     stop();
     stream.abort(new Error("the git server stopped"));
@@ -185,5 +202,6 @@ async function serveRequest(
   });
   const code = await git.exited;
   watchdog.stop();
+  clearInterval(membership);
   if (code !== 0 && stream.status === "open") stream.abort(new Error(`git upload-pack failed: ${git.stderr()}`));
 }

@@ -1,7 +1,7 @@
 /**
  * Moving git's bytes over a `/weft/git/1` libp2p stream: read its opening
  * frame (bounded, before anything after it is read), then pipe the stream
- * to and from a git process (or the socket of the relay in front of one)
+ * to and from a git process (or the loopback connection of a local git fetch)
  * with backpressure both ways, and a watchdog that ends the transfer when
  * it moves too many bytes, makes no progress for too long, or runs too long.
  */
@@ -29,7 +29,10 @@ export const DEFAULT_GIT_LIMITS: GitLimits = {
  * The most a paused stream may hold: yamux lets a remote send up to its
  * window (at most 16 MiB) after we stop granting more.
  */
-const READ_BUFFER_BYTES = 20 * 1024 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/** How far a slow sink (git's stdin, the connection of a local git fetch) may fall behind before the stream is paused. */
+const SINK_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function bytesOf(data: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray();
@@ -145,7 +148,11 @@ export function readOpening(
 export function pipeFromStream(stream: Stream, rest: Uint8Array, sink: Writable, watchdog: Watchdog): void {
   const write = (chunk: Uint8Array) => {
     watchdog.progress(chunk.length);
-    if (!sink.write(chunk) && stream.readStatus === "readable") stream.pause();
+    // Paused only when well behind: pausing at the sink's small high-water mark would stop and start
+    // the remote (yamux withholds its window) on nearly every chunk.
+    if (!sink.write(chunk) && sink.writableLength >= SINK_BUFFER_BYTES && stream.readStatus === "readable") {
+      stream.pause();
+    }
   };
   sink.on("drain", () => {
     if (stream.readStatus === "paused") stream.resume();
@@ -157,7 +164,13 @@ export function pipeFromStream(stream: Stream, rest: Uint8Array, sink: Writable,
     sink.end();
   };
   if (rest.length > 0) write(rest);
-  stream.addEventListener("message", (e) => write(bytesOf(e.data)));
+  stream.addEventListener("message", (e) => {
+    // A list of chunks (what piled up while paused) is written chunk by chunk, in one writev, not copied whole.
+    if (e.data instanceof Uint8Array) return write(e.data);
+    sink.cork();
+    for (const chunk of e.data) write(chunk);
+    sink.uncork();
+  });
   // "end": the remote closed its side and everything it sent was delivered (none left paused in the buffer).
   stream.addEventListener("end", end);
   // A stream closed cleanly may still hold data paused in its buffer ("end" follows it); a reset holds none.
@@ -187,4 +200,5 @@ export function pipeToStream(source: Readable, stream: Stream, watchdog: Watchdo
   source.on("end", () => {
     stream.close().catch(onError);
   });
+  source.resume();
 }
