@@ -54,6 +54,12 @@ function closeUnauthenticated(socket: { close(code: number, reason: string): voi
 const KEEPALIVE_MS = 30_000;
 /** How long a connection closed after a refused request may linger, so its client can read the answer. */
 const LINGER_MS = 2_000;
+/**
+ * A task operation is its own bearer (the Authorization header), and one
+ * may be as large as the UCAN token limit (64 KiB, base64 and its proofs
+ * on top): Node's default 16 KiB refused a task with a long body (431).
+ */
+const MAX_HEADER_BYTES = 128 * 1024;
 
 export function serve(options: ServeOptions): Promise<Served> {
   return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
@@ -103,7 +109,12 @@ async function serveNode(
       setMaxPayload(ws, MAX_FRAME_BYTES);
     };
   };
-  const server = honoServe({ fetch: app.fetch, hostname: host, port });
+  const server = honoServe({
+    fetch: app.fetch,
+    hostname: host,
+    port,
+    serverOptions: { maxHeaderSize: MAX_HEADER_BYTES },
+  });
   // A connection the server closes (one whose request was refused before its body was read
   // says `connection: close`) lingers: FIN now, nothing more read, let go after LINGER_MS.
   // Destroying it at once would reset it with the client's bytes unread, and a reset can

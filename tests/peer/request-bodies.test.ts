@@ -3,7 +3,8 @@
  * chunked upload (no content-length) with a bogus bearer is answered 401
  * before the server has taken much of it, one with a good bearer but over
  * the limit gets 413 without the peer's memory growing by the body's size,
- * and /healthz answers within a second throughout.
+ * and /healthz answers within a second throughout. A large task operation,
+ * which travels as the request's bearer, is not refused for its size.
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { readFile } from "node:fs/promises";
 import { type PeerProcess, startPeer, stopPeer } from "../helpers/peer-process.ts";
 import type { ApiClient } from "../../peer/api/client.ts";
 import { utf8 } from "../../protocol/bytes.ts";
+import { newTaskId } from "../../protocol/space/index.ts";
 
 const MiB = 1024 * 1024;
 /** What each upload tries to send; the old peer read all of it before answering. */
@@ -86,6 +88,15 @@ async function slowestHealthz(until: Promise<unknown>): Promise<number> {
   }
   return slowest;
 }
+
+it("a task with the longest body its schema allows is taken (its operation is the request's bearer)", async () => {
+  const { spaces } = await client.get<{ spaces: Array<{ id: string }> }>("/v1/spaces");
+  const task = newTaskId();
+  const body = "a long, plain description. ".repeat(1185).slice(0, 32_000);
+  await client.op(spaces[0].id, "create", { task, title: "long", body });
+  const got = await client.get<{ body: string }>(`/v1/spaces/${encodeURIComponent(spaces[0].id)}/tasks/${task}`);
+  assert.equal(got.body, body);
+});
 
 it("a chunked upload with a bogus bearer is refused before the peer reads it", async () => {
   const space = (await client.get<{ spaces: Array<{ id: string }> }>("/v1/spaces")).spaces[0].id;
