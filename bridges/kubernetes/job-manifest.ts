@@ -24,8 +24,8 @@ export const OUTPUTS_ANNOTATION = "weft.dev/outputs";
 export const VIRTUAL_NODE_TAINT = "weft.dev/virtual-node";
 /** The one container of a run's pod. */
 export const CONTAINER = "run";
-/** Where a run's pod writes its outputs. */
-export const OUTPUTS_DIR = "/weft/outputs";
+/** Where a run's pod writes its outputs: where a container job writes them. */
+export const OUTPUTS_DIR = "/outputs";
 
 /**
  * A run's key: the same job of the mesh (space, task) with the same spec
@@ -59,6 +59,7 @@ export function jobManifest(
   const name = jobName(key);
   const memory = `${spec.limits.memoryMb}Mi`;
   const podLabels = labels(key, job);
+  const deadline = Math.max(1, Math.ceil(spec.limits.wallMs / 1000));
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -73,10 +74,11 @@ export function jobManifest(
     },
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: Math.max(1, Math.ceil(spec.limits.wallMs / 1000)),
+      activeDeadlineSeconds: deadline,
       template: {
         metadata: { labels: podLabels, annotations: { [SPEC_ANNOTATION]: specCid } },
         spec: {
+          activeDeadlineSeconds: deadline,
           restartPolicy: "Never",
           automountServiceAccountToken: false,
           enableServiceLinks: false,
