@@ -224,7 +224,8 @@ export class VirtualNode {
       this.#o.log.warn("could not report a pod running", { pod: `${namespace}/${name}`, error: messageOf(e) })
     );
     void (async () => {
-      for await (const line of handle.logs) run.log.push(line.stream === "system" ? `[weft] ${line.text}` : line.text);
+      // The container's output only, as a kubelet keeps it; why a run ended goes in the pod's status.
+      for await (const line of handle.logs) if (line.stream !== "system") run.log.push(line.text);
     })().finally(() => run.log.end());
     void handle.done.then(async (result) => {
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
