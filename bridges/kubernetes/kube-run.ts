@@ -15,9 +15,9 @@ import type { ContentStore, OutputFile, RunHandle, RunJob, RunResult, RunSpec } 
 import { type RunOutcome, settleRun } from "#protocol/runner";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { splitLines } from "../containers/lines.ts";
-import { call, type Cluster, statusOf } from "./cluster.ts";
+import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import type { KubernetesConfig } from "./config.ts";
-import { jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
+import { CONTAINER, jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
 import { checkedOutputs, terminatedOf } from "./pod-result.ts";
 
 /** How long the pod's log may go on after its Job ended. */
@@ -108,7 +108,7 @@ export class KubeRun implements RunHandle {
     try {
       await networking.createNamespacedNetworkPolicy({ namespace: this.#ns, body: policy });
     } catch (e) {
-      if (statusOf(e) !== 409) throw await call("creating the run's NetworkPolicy", () => Promise.reject(e));
+      if (statusOf(e) !== 409) throw apiError("creating the run's NetworkPolicy", e);
     }
     try {
       const made = await batch.createNamespacedJob({
@@ -118,7 +118,7 @@ export class KubeRun implements RunHandle {
       this.#system(`created Job ${this.#ns}/${this.#name}`);
       return made;
     } catch (e) {
-      if (statusOf(e) !== 409) return await call(`creating Job ${this.#ns}/${this.#name}`, () => Promise.reject(e));
+      if (statusOf(e) !== 409) throw apiError(`creating Job ${this.#ns}/${this.#name}`, e);
       this.#system(`Job ${this.#ns}/${this.#name} was made for this run meanwhile: following it`);
       return await call("reading the Job", () => batch.readNamespacedJob({ name: this.#name, namespace: this.#ns }));
     }
@@ -188,7 +188,7 @@ export class KubeRun implements RunHandle {
     };
     this.#following = following;
     new k8s.Log(this.#ctx.cluster.kc)
-      .log(this.#ns, pod.metadata?.name ?? "", "run", stream, { follow: true })
+      .log(this.#ns, pod.metadata?.name ?? "", CONTAINER, stream, { follow: true })
       .then((abort) => following.abort = abort)
       .catch((e) => {
         this.#system(`the pod's log could not be read: ${messageOf(e)}`);

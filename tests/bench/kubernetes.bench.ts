@@ -57,6 +57,7 @@ if ("unavailable" in containers) throw new Error(containers.unavailable);
 const vnode = new VirtualNode({
   cluster,
   name: nodeNameFor("bench"),
+  tls: await cp.nodeTls(nodeNameFor("bench")),
   runner: containers,
   store,
   offer: { cpu: 16, memoryMb: 16384, pods: 32 },

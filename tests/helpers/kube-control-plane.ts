@@ -6,14 +6,45 @@
  * runs: a Node is only what something registers (the Weft virtual node).
  * `stop()` kills every process and removes the dir.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually } from "./nodes.ts";
+import { selfSignedCert, type ServingCert } from "../../bridges/kubernetes/virtual-node/serving-cert.ts";
+
+const openssl = (...args: string[]) => promisify(execFile)("openssl", args);
+
+/** A CA and the API server's kubelet client certificate signed by it (as kubeadm makes them). */
+export async function kubeletClientCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const [ca, caKey, cert, key, csr] = [
+    "kubelet-ca.crt",
+    "kubelet-ca.key",
+    "kubelet-client.crt",
+    "kubelet-client.key",
+    "c.csr",
+  ]
+    .map((f) => join(dir, f));
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  await openssl("req", "-x509", ...ec, "-days", "2", "-subj", "/CN=weft-test-ca", "-keyout", caKey, "-out", ca);
+  await openssl(
+    "req",
+    "-new",
+    ...ec,
+    "-subj",
+    "/O=system:masters/CN=kube-apiserver-kubelet-client",
+    "-keyout",
+    key,
+    "-out",
+    csr,
+  );
+  await openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-out", cert);
+  return { ca, cert, key };
+}
 
 export const KUBE_BIN = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weft", "kubernetes", "bin");
 
@@ -24,6 +55,10 @@ export interface ControlPlane {
   /** A kubeconfig file for the admin token (TLS not verified: the apiserver's cert is self-signed in its temp dir). */
   readonly kubeconfig: string;
   readonly dir: string;
+  /** The CA that signed the API server's kubelet client certificate: what a (virtual) kubelet checks callers against. */
+  readonly kubeletClientCa: string;
+  /** TLS for a virtual node's log endpoint: a serving certificate, and the client CA above. */
+  nodeTls(name: string): Promise<ServingCert & { clientCa: Buffer }>;
   /** Kill one component by name (to test failures), or all of them and remove the dir. */
   kill(component: "scheduler" | "controller-manager"): void;
   stop(): Promise<void>;
@@ -73,6 +108,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
   await mkdir(join(dir, "certs"));
   await writeFile(join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   await writeFile(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  const kubelet = await kubeletClientCerts(join(dir, "certs"));
   await writeFile(join(dir, "tokens.csv"), `${token},weft-admin,weft-admin,"system:masters"\n`, { mode: 0o600 });
   const kubeconfig = join(dir, "kubeconfig");
   await writeFile(
@@ -134,8 +170,9 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       `--service-account-signing-key-file=${join(dir, "sa.key")}`,
       "--service-account-issuer=https://kubernetes.default.svc",
       "--api-audiences=https://kubernetes.default.svc",
-      // The virtual node serves the kubelet's log endpoint over plain HTTP on loopback (no kubelet certs here).
-      "--kubelet-https=false",
+      // How it proves itself to kubelets (the virtual node's log endpoint checks it against the CA).
+      `--kubelet-client-certificate=${kubelet.cert}`,
+      `--kubelet-client-key=${kubelet.key}`,
       "--kubelet-preferred-address-types=InternalIP",
     ]);
     await eventually(
@@ -176,6 +213,13 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
     token,
     kubeconfig,
     dir,
+    kubeletClientCa: kubelet.ca,
+    async nodeTls(name) {
+      return {
+        ...await selfSignedCert(join(dir, "node-tls"), name, "127.0.0.1"),
+        clientCa: await readFile(kubelet.ca),
+      };
+    },
     kill(component) {
       procs.get(component)?.kill("SIGKILL");
     },

@@ -86,6 +86,7 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     vnode = new VirtualNode({
       cluster,
       name: nodeNameFor("team"),
+      tls: await cp.nodeTls(nodeNameFor("team")),
       runner: containers,
       store,
       offer: { cpu: 4, memoryMb: 4096, pods: 8 },
@@ -269,6 +270,8 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       join(dir, "state"),
       "--lease-seconds",
       "4",
+      "--client-ca",
+      cp.kubeletClientCa,
     ], { stdio: ["ignore", "pipe", "inherit"] });
     try {
       const ready = (status: string) => async () => {

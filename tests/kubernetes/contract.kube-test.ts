@@ -52,6 +52,7 @@ function cluster() {
     const vnode = new VirtualNode({
       cluster: c,
       name: nodeNameFor("contract"),
+      tls: await cp.nodeTls(nodeNameFor("contract")),
       runner: containers,
       store: images,
       offer: { cpu: 8, memoryMb: 8192, pods: 16 },

@@ -2,19 +2,22 @@
  * The part of the kubelet API the API server calls on a node to read a
  * container's log (`GET /containerLogs/<namespace>/<pod>/<container>`,
  * with `follow`, `tailLines` and `limitBytes`), served from the virtual
- * node's pod logs. Plain HTTP, bound to the address the Node object
- * advertises (loopback by default): it trusts the network it listens on,
- * so it must not listen where anyone but the API server can reach it.
+ * node's pod logs over HTTPS. Only the API server may call it: a client
+ * must present a certificate signed by `clientCa` (the CA of the API
+ * server's --kubelet-client-certificate), as a kubelet requires.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { ServingCert } from "./serving-cert.ts";
 import type { PodLog } from "./pod-logs.ts";
 
 const PATH = /^\/containerLogs\/([a-z0-9.-]{1,253})\/([a-z0-9.-]{1,253})\/([a-z0-9-]{1,63})$/;
 
 export function kubeletServer(
+  tls: ServingCert & { clientCa: Buffer },
   logOf: (namespace: string, pod: string, container: string) => PodLog | undefined,
 ): Server {
-  return createServer((req, res) => {
+  const options = { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return createServer(options, (req, res) => {
     const url = new URL(req.url ?? "/", "http://node");
     const m = PATH.exec(url.pathname);
     if (req.method !== "GET" || !m) {

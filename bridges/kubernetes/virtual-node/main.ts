@@ -7,9 +7,14 @@
  * renewing and the cluster marks the node NotReady.
  *
  *   node bridges/kubernetes/virtual-node/main.ts --kubeconfig ~/.kube/config --space team \
- *     --store ~/.weft/artifacts/store --state ~/.weft/cache/virtual-node [--cpu 4 --memory-mb 8192 --pods 8]
+ *     --store ~/.weft/artifacts/store --state ~/.weft/cache/virtual-node \
+ *     --client-ca /etc/kubernetes/pki/ca.crt [--tls-cert … --tls-key …] [--cpu 4 --memory-mb 8192 --pods 8]
+ *
+ * --client-ca is the CA of the API server's kubelet client certificate:
+ * only the API server may read pod logs from the node.
  */
 import { parseArgs } from "node:util";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { messageOf } from "#protocol";
 import { containerPlugin } from "../../containers/plugin.ts";
@@ -17,6 +22,7 @@ import { parseContainerConfig } from "../../containers/config.ts";
 import { LocalArtifactStore } from "../../../peer/artifacts/local-store.ts";
 import { connect } from "../cluster.ts";
 import { nodeNameFor } from "./node-object.ts";
+import { selfSignedCert } from "./serving-cert.ts";
 import { VirtualNode } from "./virtual-node.ts";
 
 const { values } = parseArgs({
@@ -33,6 +39,9 @@ const { values } = parseArgs({
     pods: { type: "string", default: "4" },
     "lease-seconds": { type: "string", default: "40" },
     network: { type: "boolean", default: false },
+    "client-ca": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   },
 });
 
@@ -40,7 +49,7 @@ const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =
   console.error(JSON.stringify({ level, msg, ...fields }));
 const host = { log: { debug: log("debug"), info: log("info"), warn: log("warn") } };
 
-function need(name: "space" | "store" | "state"): string {
+function need(name: "space" | "store" | "state" | "client-ca"): string {
   const v = values[name];
   if (!v) throw new Error(`--${name} is required`);
   return v;
@@ -62,14 +71,20 @@ async function main(): Promise<void> {
   });
   if ("unavailable" in runner) throw new Error(`no container runner here: ${runner.unavailable}`);
   const store = await LocalArtifactStore.open({ dir: need("store"), node: "virtual-node" });
+  const name = nodeNameFor(need("space"));
+  const address = values.address ?? "127.0.0.1";
+  const serving = values["tls-cert"] && values["tls-key"]
+    ? { cert: await readFile(values["tls-cert"]), key: await readFile(values["tls-key"]) }
+    : await selfSignedCert(join(state, "tls"), name, address);
   const node = new VirtualNode({
     cluster,
-    name: nodeNameFor(need("space")),
+    name,
+    tls: { ...serving, clientCa: await readFile(need("client-ca")) },
     runner,
     store,
     offer: { cpu: count("cpu", 1), memoryMb: count("memory-mb", 64), pods: count("pods", 1) },
     pods: { network: values.network ?? false, wallMs: 24 * 3600 * 1000, memoryMb: 512, outputBytes: 64 * 1024 * 1024 },
-    address: values.address,
+    address,
     port: count("port", 0),
     leaseSeconds: count("lease-seconds", 4),
     log: host.log,

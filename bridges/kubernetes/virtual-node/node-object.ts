@@ -5,7 +5,7 @@
  * node renews it, and the address and port where its log endpoint listens;
  * and its Lease in kube-node-lease, renewed as a kubelet's is.
  */
-import type { V1Lease, V1Node, V1NodeStatus } from "@kubernetes/client-node";
+import { type V1Lease, V1MicroTime, type V1Node, type V1NodeStatus } from "@kubernetes/client-node";
 import { VIRTUAL_NODE_TAINT } from "../job-manifest.ts";
 
 export interface NodeOffer {
@@ -92,6 +92,7 @@ export function nodeLease(name: string, nodeUid: string | undefined, seconds: nu
       namespace: "kube-node-lease",
       ...(nodeUid ? { ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: nodeUid }] } : {}),
     },
-    spec: { holderIdentity: name, leaseDurationSeconds: seconds, renewTime: now },
+    // A Lease's times are MicroTime: six fractional digits, or the API server refuses them.
+    spec: { holderIdentity: name, leaseDurationSeconds: seconds, renewTime: new V1MicroTime(now.getTime()) },
   };
 }

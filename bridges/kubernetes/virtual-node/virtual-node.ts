@@ -9,15 +9,16 @@
  * When the process stops renewing, the cluster's node controller marks the
  * node NotReady and the cluster's rules take its pods elsewhere.
  */
-import type { Server } from "node:http";
+import type { Server } from "node:https";
 import type { V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
 import type { ContentStore, ManagedRunner, RunHandle, RunnerHost } from "#protocol/runner";
-import { call, type Cluster, statusOf } from "../cluster.ts";
+import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
 import { OUTPUTS_ANNOTATION } from "../job-manifest.ts";
 import { kubeletServer } from "./kubelet-server.ts";
 import { nodeLease, nodeObject, type NodeOffer, nodeStatus } from "./node-object.ts";
 import { PodLog } from "./pod-logs.ts";
+import type { ServingCert } from "./serving-cert.ts";
 import { type PodDefaults, podRunSpec } from "./pod-spec.ts";
 import { endedStatus, type PodContainer, refusedStatus, runningStatus } from "./pod-status.ts";
 
@@ -34,6 +35,8 @@ export interface VirtualNodeOptions {
   address?: string;
   /** The log endpoint's port; 0 picks one. */
   port?: number;
+  /** Its serving certificate, and the CA the API server's kubelet client certificate is signed by. */
+  tls: ServingCert & { clientCa: Buffer };
   /** The Lease's duration; it is renewed four times in it. Default 40 s. */
   leaseSeconds?: number;
   /** How often bound pods are looked at. Default 250 ms. */
@@ -75,7 +78,7 @@ export class VirtualNode {
   }
 
   async start(): Promise<void> {
-    const server = kubeletServer((ns, pod, container) => {
+    const server = kubeletServer(this.#o.tls, (ns, pod, container) => {
       const run = [...this.#runs.values()].find((r) => r.namespace === ns && r.name === pod);
       return run?.container.name === container ? run.log : undefined;
     });
@@ -100,7 +103,7 @@ export class VirtualNode {
     try {
       await core.createNode({ body: wanted });
     } catch (e) {
-      if (statusOf(e) !== 409) throw await call(`registering node ${this.name}`, () => Promise.reject(e));
+      if (statusOf(e) !== 409) throw apiError(`registering node ${this.name}`, e);
       const existing = await call("reading the node", () => core.readNode({ name: this.name }));
       existing.metadata = {
         ...existing.metadata,
@@ -132,7 +135,7 @@ export class VirtualNode {
         await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: lease });
       }
     } catch (e) {
-      if (first) throw await call(`reporting node ${this.name}'s status`, () => Promise.reject(e));
+      if (first) throw apiError(`reporting node ${this.name}'s status`, e);
       this.#o.log.warn("the virtual node could not renew its lease and status", { error: messageOf(e) });
     }
   }
