@@ -40,6 +40,8 @@ export class KubeRun implements RunHandle {
   readonly #store: ContentStore;
   readonly #ctx: KubeRunContext;
   readonly #job?: RunJob;
+  /** The run's key (computed once: a run outside the scheduler gets a fresh one each time it is computed). */
+  readonly #key: string;
   readonly #name: string;
   #stopReason?: string;
   #wake?: () => void;
@@ -52,9 +54,9 @@ export class KubeRun implements RunHandle {
     this.#store = store;
     this.#ctx = ctx;
     if (job) this.#job = job;
-    const key = runKey(specCid, job);
-    this.id = key;
-    this.#name = jobName(key);
+    this.#key = runKey(specCid, job);
+    this.id = this.#key;
+    this.#name = jobName(this.#key);
     this.done = settleRun(this.#run(), Date.now(), this.logs).then((result) => {
       ctx.ended(this);
       return result;
@@ -94,7 +96,7 @@ export class KubeRun implements RunHandle {
   /** The run's Job: the one already there under its key, or a new one (with its NetworkPolicy first). */
   async #findOrCreate(): Promise<V1Job> {
     const { batch, networking } = this.#ctx.cluster;
-    const key = runKey(this.#specCid, this.#job);
+    const key = this.#key;
     const found = await call(
       `listing Jobs labelled ${RUN_KEY_LABEL}=${key}`,
       () => batch.listNamespacedJob({ namespace: this.#ns, labelSelector: `${RUN_KEY_LABEL}=${key}` }),

@@ -11,6 +11,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +76,20 @@ export interface ControlPlaneOptions {
 
 export function controlPlaneBuilt(): boolean {
   return ["kube-apiserver", "kube-scheduler", "kube-controller-manager"].every((b) => existsSync(join(KUBE_BIN, b)));
+}
+
+/** Whether the API server says it is ready (its certificate is self-signed: not verified here). */
+function readyz(server: string, token: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsGet(`${server}/readyz`, {
+      headers: { authorization: `Bearer ${token}` },
+      rejectUnauthorized: false,
+    }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -179,10 +194,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       async () => {
         const exited = procs.get("apiserver")?.exitCode ?? procs.get("etcd")?.exitCode;
         if (exited !== null && exited !== undefined) throw new Error(`exited with ${exited}`);
-        const res = await fetch(`${server}/readyz`, { headers: { authorization: `Bearer ${token}` } }).catch(() =>
-          undefined
-        );
-        return res?.status === 200;
+        return await readyz(server, token);
       },
       60_000,
       "the apiserver to be ready",

@@ -18,6 +18,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { V1Job } from "@kubernetes/client-node";
 import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
@@ -132,7 +133,14 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       store,
       job,
     );
-    const [made] = await eventually(async () => (await jobsLabelled(handle.id)).slice(0, 1), 30_000, "the Job");
+    const [made] = await eventually(
+      async () => {
+        const jobs = await jobsLabelled(handle.id);
+        return jobs.length > 0 ? jobs : undefined;
+      },
+      30_000,
+      "the Job",
+    ) as V1Job[];
     assert.equal(made.spec?.activeDeadlineSeconds, 120);
     assert.equal(made.spec?.backoffLimit, 0);
     const pod = made.spec?.template.spec;
