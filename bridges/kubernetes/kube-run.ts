@@ -46,7 +46,12 @@ export class KubeRun implements RunHandle {
   #stopReason?: string;
   #wake?: () => void;
   #logBytes = 0;
-  #following?: { abort: AbortController | undefined; done: Promise<void> };
+  /**
+   * The pod's log being read: resolves when it ends. It is never aborted (client-node's log
+   * stream throws an aborted request's error where no one can catch it): it ends when the
+   * pod does, and lines after the run settled are dropped.
+   */
+  #following?: Promise<void>;
 
   constructor(spec: RunSpec, specCid: string, store: ContentStore, ctx: KubeRunContext, job?: RunJob) {
     this.#spec = spec;
@@ -88,7 +93,6 @@ export class KubeRun implements RunHandle {
     try {
       return await this.#follow(await this.#findOrCreate());
     } finally {
-      this.#following?.abort?.abort();
       await this.#remove();
     }
   }
@@ -180,18 +184,13 @@ export class KubeRun implements RunHandle {
   /** Stream the pod's log into the run's log (stdout: the API merges the two streams). */
   #followLogs(pod: V1Pod): void {
     const stream = new PassThrough();
-    const following: { abort: AbortController | undefined; done: Promise<void> } = {
-      abort: undefined,
-      done: splitLines(
-        stream,
-        (text) => this.logs.push({ stream: "stdout", at: Date.now(), text }),
-        (n) => this.#logBytes += n,
-      ),
-    };
-    this.#following = following;
+    this.#following = splitLines(
+      stream,
+      (text) => this.logs.push({ stream: "stdout", at: Date.now(), text }),
+      (n) => this.#logBytes += n,
+    );
     new k8s.Log(this.#ctx.cluster.kc)
       .log(this.#ns, pod.metadata?.name ?? "", CONTAINER, stream, { follow: true })
-      .then((abort) => following.abort = abort)
       .catch((e) => {
         this.#system(`the pod's log could not be read: ${messageOf(e)}`);
         stream.end();
@@ -222,11 +221,10 @@ export class KubeRun implements RunHandle {
   /** Wait for the pod's log to end, a little: a log endpoint that never closes does not hold the result up. */
   async #logsRead(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = this.#following?.done ?? Promise.resolve();
+    const read = this.#following ?? Promise.resolve();
     const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), LOG_DRAIN_MS));
     if (await Promise.race([read, late]) === "late") {
       this.#system(`the pod's log did not end within ${LOG_DRAIN_MS} ms of the Job; the rest is not kept`);
-      this.#following?.abort?.abort();
     }
     clearTimeout(timer);
   }

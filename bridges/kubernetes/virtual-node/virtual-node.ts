@@ -10,7 +10,7 @@
  * node NotReady and the cluster's rules take its pods elsewhere.
  */
 import type { Server } from "node:https";
-import type { V1Pod, V1PodStatus } from "@kubernetes/client-node";
+import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
 import type { ContentStore, ManagedRunner, RunHandle, RunnerHost } from "#protocol/runner";
 import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
@@ -119,12 +119,10 @@ export class VirtualNode {
   /** Renew the Lease and report the node's status; a failure is logged and tried again next beat. */
   async #heartbeat(first = false): Promise<void> {
     if (this.#closed && !first) return;
-    const { core, coordination } = this.#o.cluster;
+    const { coordination } = this.#o.cluster;
     const now = new Date();
     try {
-      const node = await core.readNode({ name: this.name });
-      node.status = nodeStatus(this.#o.offer, this.#address, this.#port, this.#since, now, this.#o.version ?? "dev");
-      await core.replaceNodeStatus({ name: this.name, body: node });
+      const node = await this.#reportStatus(now);
       const lease = nodeLease(this.name, node.metadata?.uid, this.#o.leaseSeconds ?? 40, now);
       try {
         const current = await coordination.readNamespacedLease({ name: this.name, namespace: "kube-node-lease" });
@@ -137,6 +135,20 @@ export class VirtualNode {
     } catch (e) {
       if (first) throw apiError(`reporting node ${this.name}'s status`, e);
       this.#o.log.warn("the virtual node could not renew its lease and status", { error: messageOf(e) });
+    }
+  }
+
+  /** Write the node's status, reading it afresh when the node controller changed the node meanwhile. */
+  async #reportStatus(now: Date): Promise<V1Node> {
+    const { core } = this.#o.cluster;
+    for (let attempt = 0;; attempt++) {
+      const node = await core.readNode({ name: this.name });
+      node.status = nodeStatus(this.#o.offer, this.#address, this.#port, this.#since, now, this.#o.version ?? "dev");
+      try {
+        return await core.replaceNodeStatus({ name: this.name, body: node });
+      } catch (e) {
+        if (statusOf(e) !== 409 || attempt >= 5) throw e;
+      }
     }
   }
 
