@@ -15,6 +15,7 @@ import type { ManagedRunner, RunnerHost, RunnerPlugin } from "#protocol/runner";
 import { wasmPeerPlugin } from "../../wasm-runners/plugin.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
 import { CONTAINER_TOML, containerPlugin } from "../../bridges/containers/plugin.ts";
+import { KUBERNETES_TOML, kubernetesPlugin } from "../../bridges/kubernetes/plugin.ts";
 import type { Logger } from "./logger.ts";
 
 /** Every runner this peer knows, in the order they are created. */
@@ -22,6 +23,7 @@ export const RUNNER_PLUGINS: readonly RunnerPlugin<unknown>[] = [
   wasmPeerPlugin as RunnerPlugin<unknown>,
   nixPlugin as RunnerPlugin<unknown>,
   containerPlugin as RunnerPlugin<unknown>,
+  kubernetesPlugin as RunnerPlugin<unknown>,
 ];
 
 /** The `[runners.*]` part of the weft.toml `weft init` writes. */
@@ -38,7 +40,7 @@ export const RUNNERS_TOML = `
 # Nix builds and dev-shell commands (bridges/nix/README.md); off by itself where nix-bin is missing.
 # max_processes = 1024
 # cgroup_root = "/sys/fs/cgroup"
-${CONTAINER_TOML}`;
+${CONTAINER_TOML}${KUBERNETES_TOML}`;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */
 export interface RunnerSetting {

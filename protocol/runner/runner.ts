@@ -116,10 +116,20 @@ export interface RunHandle {
   stop(reason?: string): Promise<void>;
 }
 
+/**
+ * Which job of the mesh a run is for, when the scheduler starts it: a backend
+ * that hands runs to another system (a Kubernetes Job) names them by it, so
+ * a retry of the same job after a restart finds the run already there.
+ */
+export interface RunJob {
+  space: string;
+  task: string;
+}
+
 export interface Runner {
   /** The `runner` value of the specs it runs. */
   readonly kind: string;
   /** Whether this machine can run it right now (tools present, sandbox usable). */
   available(): Promise<boolean>;
-  start(spec: RunSpec, store: ContentStore): RunHandle;
+  start(spec: RunSpec, store: ContentStore, job?: RunJob): RunHandle;
 }

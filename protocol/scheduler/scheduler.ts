@@ -326,7 +326,7 @@ export class Scheduler {
     d?.count("scheduler.runs-started");
     run.state = "running";
     run.startedAt = this.#now();
-    const handle = runner.start(run.spec, this.#o.store);
+    const handle = runner.start(run.spec, this.#o.store, { space: run.space, task: run.task });
     this.#handles.set(key, handle);
     // The task may have changed while we were claiming (cancelled, or a rival claim merged in).
     const latest = space.log.reducer.tasks.get(run.task);

@@ -1,0 +1,100 @@
+/**
+ * A cluster's spare capacity, as the kubernetes runner advertises it: for
+ * every Ready, schedulable node, what it can allocate minus what the pods
+ * bound to it (and not finished) request — CPU, memory, and GPUs per
+ * extended resource (nvidia.com/gpu, amd.com/gpu, …) — summed; the
+ * RuntimeClasses a Job may ask for; and the chosen node labels as tags
+ * where every such node has the same value.
+ */
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import { quantity } from "./quantity.ts";
+
+export interface SpareCapacity {
+  nodes: number;
+  cpuMillis: number;
+  memoryMb: number;
+  /** Spare GPUs by resource name. */
+  gpus: Record<string, number>;
+  runtimeClasses: string[];
+  /** `label=value` for each chosen label every node shares. */
+  tags: string[];
+}
+
+const GPU_RESOURCE = /^[a-z0-9.-]+\/gpu$/;
+
+const ready = (node: V1Node) =>
+  !node.spec?.unschedulable &&
+  (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+/** What the pods bound to a node ask for, per resource (a pod asks the larger of its containers' sum and any init container). */
+function requested(pod: V1Pod): Map<string, number> {
+  const sum = new Map<string, number>();
+  const add = (into: Map<string, number>, reqs: Record<string, string> | undefined) => {
+    for (const [k, v] of Object.entries(reqs ?? {})) into.set(k, (into.get(k) ?? 0) + quantity(v));
+  };
+  for (const c of pod.spec?.containers ?? []) add(sum, c.resources?.requests ?? c.resources?.limits);
+  for (const c of pod.spec?.initContainers ?? []) {
+    const init = new Map<string, number>();
+    add(init, c.resources?.requests ?? c.resources?.limits);
+    for (const [k, v] of init) sum.set(k, Math.max(sum.get(k) ?? 0, v));
+  }
+  return sum;
+}
+
+export function spareCapacity(
+  nodes: V1Node[],
+  pods: V1Pod[],
+  runtimeClasses: string[],
+  tagLabels: string[],
+): SpareCapacity {
+  const usable = nodes.filter(ready);
+  const byNode = new Map(usable.map((n) => [n.metadata?.name ?? "", new Map<string, number>()]));
+  for (const pod of pods) {
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") continue;
+    const on = byNode.get(pod.spec?.nodeName ?? "");
+    if (!on) continue;
+    for (const [k, v] of requested(pod)) on.set(k, (on.get(k) ?? 0) + v);
+  }
+  let cpu = 0;
+  let memory = 0;
+  const gpus: Record<string, number> = {};
+  for (const node of usable) {
+    const used = byNode.get(node.metadata?.name ?? "")!;
+    const alloc = node.status?.allocatable ?? {};
+    const spare = (resource: string) => Math.max(0, quantity(alloc[resource]) - (used.get(resource) ?? 0));
+    cpu += spare("cpu");
+    memory += spare("memory");
+    for (const resource of Object.keys(alloc).filter((r) => GPU_RESOURCE.test(r))) {
+      gpus[resource] = (gpus[resource] ?? 0) + Math.floor(spare(resource));
+    }
+  }
+  const tags = tagLabels.flatMap((label) => {
+    const values = new Set(usable.map((n) => n.metadata?.labels?.[label]));
+    const [value] = values;
+    return values.size === 1 && value !== undefined ? [`${label}=${value}`] : [];
+  });
+  return {
+    nodes: usable.length,
+    cpuMillis: Math.floor(cpu * 1000),
+    memoryMb: Math.floor(memory / 2 ** 20),
+    gpus,
+    runtimeClasses: [...runtimeClasses].sort(),
+    tags,
+  };
+}
+
+/** The capacity as a runner's advert details: flat, small, strings at most 128 characters. */
+export function advertDetails(c: SpareCapacity): Record<string, string | number | boolean> {
+  const clip = (s: string) => s.length <= 128 ? s : s.slice(0, s.lastIndexOf(",", 128));
+  const gpus = Object.entries(c.gpus).map(([k, v]) => `${k}=${v}`).join(",");
+  return {
+    nodes: c.nodes,
+    cpuMillis: c.cpuMillis,
+    memoryMb: c.memoryMb,
+    gpus: Object.values(c.gpus).reduce((a, b) => a + b, 0),
+    ...(gpus ? { gpuTypes: clip(gpus) } : {}),
+    ...(c.runtimeClasses.length > 0 ? { runtimeClasses: clip(c.runtimeClasses.join(",")) } : {}),
+    ...(c.tags.length > 0 ? { tags: clip(c.tags.join(",")) } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * `[runners.kubernetes]` in weft.toml: which cluster (a kubeconfig file, or
+ * the service account of the pod the peer runs in), the namespace its Jobs
+ * go to, which node labels it advertises as tags, the CPU each Job asks for,
+ * whether its Jobs may land on Weft virtual nodes, and how often it looks at
+ * the cluster's spare capacity. Checked at the boundary, defaults filled in.
+ */
+import { bool, int, list, object, optional, str } from "#protocol/schema";
+
+export interface KubernetesConfig {
+  /** A kubeconfig file; absent: the in-cluster service account (KUBERNETES_SERVICE_HOST and its token). */
+  kubeconfig?: string;
+  /** The kubeconfig context; absent: its current context. */
+  context?: string;
+  /** Where Jobs and their NetworkPolicies are made (it must exist). */
+  namespace: string;
+  /** Node labels advertised as tags `key=value` when every Ready node agrees on the value. */
+  tagLabels: string[];
+  /** CPU each Job requests, in millicores (a run spec names memory, not CPU). */
+  cpuMillis: number;
+  /** Let Jobs run on Weft virtual nodes (tolerate their taint): the mesh's own machines. */
+  tolerateVirtualNodes: boolean;
+  /** How often the cluster's spare capacity is read again, in seconds. */
+  refreshSeconds: number;
+}
+
+/** A Kubernetes label key: an optional DNS prefix and a name. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const shape = object({
+  kubeconfig: optional(str(1, 4096)),
+  context: optional(str(1, 253)),
+  namespace: optional(str(1, 63, DNS_LABEL)),
+  tag_labels: optional(list(str(1, 317, LABEL_KEY), 32)),
+  cpu_millis: optional(int(1, 1_000_000)),
+  tolerate_virtual_nodes: optional(bool),
+  refresh_seconds: optional(int(1, 3600)),
+});
+
+export function parseKubernetesConfig(raw: unknown): KubernetesConfig {
+  const c = shape(raw ?? {}, "runners.kubernetes");
+  return {
+    ...(c.kubeconfig !== undefined ? { kubeconfig: c.kubeconfig } : {}),
+    ...(c.context !== undefined ? { context: c.context } : {}),
+    namespace: c.namespace ?? "weft",
+    tagLabels: c.tag_labels ?? ["kubernetes.io/arch"],
+    cpuMillis: c.cpu_millis ?? 250,
+    tolerateVirtualNodes: c.tolerate_virtual_nodes ?? false,
+    refreshSeconds: c.refresh_seconds ?? 10,
+  };
+}
+
+/** The `[runners.kubernetes]` table `weft init` writes, every setting at its default. */
+export const KUBERNETES_TOML = `
+[runners.kubernetes]
+# enabled = true
+# Runs jobs as batch/v1 Jobs on a cluster (bridges/kubernetes/README.md); off by itself without a cluster.
+# kubeconfig = "/home/me/.kube/config"   # absent: the service account of the pod this peer runs in
+# context = "prod"
+# namespace = "weft"
+# tag_labels = ["kubernetes.io/arch"]
+# cpu_millis = 250
+# tolerate_virtual_nodes = false
+# refresh_seconds = 10
+`;

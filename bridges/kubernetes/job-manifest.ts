@@ -1,0 +1,123 @@
+/**
+ * What a run becomes on the cluster: a batch/v1 Job (one pod, no retries —
+ * retrying is the mesh's business — its wall-time limit as
+ * activeDeadlineSeconds, its memory as request and limit, no service-account
+ * token) and the NetworkPolicy that cuts the pod off unless the run may have
+ * the network. Both carry the run's key as a label, so the runner finds
+ * them again after a restart instead of making a second Job.
+ */
+import type { V1Job, V1NetworkPolicy } from "@kubernetes/client-node";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import type { RunJob, RunSpec } from "#protocol/runner";
+import type { KubernetesConfig } from "./config.ts";
+
+export const MANAGED_BY = "weft";
+export const RUN_KEY_LABEL = "weft.dev/run-key";
+export const TASK_LABEL = "weft.dev/task";
+export const SPACE_ANNOTATION = "weft.dev/space";
+export const TASK_ANNOTATION = "weft.dev/task";
+export const SPEC_ANNOTATION = "weft.dev/spec";
+/** Where a Weft virtual node writes the outputs a pod produced (see virtual-node/pod-status.ts). */
+export const OUTPUTS_ANNOTATION = "weft.dev/outputs";
+/** The taint Weft virtual nodes carry, so only pods that mean to land on the mesh do. */
+export const VIRTUAL_NODE_TAINT = "weft.dev/virtual-node";
+/** The one container of a run's pod. */
+export const CONTAINER = "run";
+/** Where a run's pod writes its outputs: where a container job writes them. */
+export const OUTPUTS_DIR = "/outputs";
+
+/**
+ * A run's key: the same job of the mesh (space, task) with the same spec
+ * always has the same key; a run started outside the scheduler gets its own.
+ */
+export function runKey(specCid: string, job?: RunJob): string {
+  const id = job ? `${job.space}\n${job.task}\n${specCid}` : `${specCid}\n${crypto.randomUUID()}`;
+  return bytesToHex(sha256(new TextEncoder().encode(id))).slice(0, 40);
+}
+
+/** The Job's (and NetworkPolicy's) name: derived from the key, so a second create of the same run is a 409. */
+export const jobName = (key: string) => `weft-${key}`;
+
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function labels(key: string, job?: RunJob): Record<string, string> {
+  return {
+    "app.kubernetes.io/managed-by": MANAGED_BY,
+    [RUN_KEY_LABEL]: key,
+    ...(job && LABEL_VALUE.test(job.task) ? { [TASK_LABEL]: job.task } : {}),
+  };
+}
+
+export function jobManifest(
+  spec: RunSpec,
+  specCid: string,
+  key: string,
+  config: KubernetesConfig,
+  job?: RunJob,
+): V1Job {
+  const name = jobName(key);
+  const memory = `${spec.limits.memoryMb}Mi`;
+  const podLabels = labels(key, job);
+  const deadline = Math.max(1, Math.ceil(spec.limits.wallMs / 1000));
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name,
+      namespace: config.namespace,
+      labels: podLabels,
+      annotations: {
+        [SPEC_ANNOTATION]: specCid,
+        ...(job ? { [SPACE_ANNOTATION]: job.space, [TASK_ANNOTATION]: job.task } : {}),
+      },
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: deadline,
+      template: {
+        metadata: { labels: podLabels, annotations: { [SPEC_ANNOTATION]: specCid } },
+        spec: {
+          activeDeadlineSeconds: deadline,
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(config.tolerateVirtualNodes
+            ? { tolerations: [{ key: VIRTUAL_NODE_TAINT, operator: "Exists", effect: "NoSchedule" }] }
+            : {}),
+          containers: [{
+            name: CONTAINER,
+            image: spec.program,
+            ...(spec.args.length > 0 ? { command: spec.args } : {}),
+            env: spec.env.map((e) => ({ name: e.name, value: e.value })),
+            resources: {
+              requests: { cpu: `${config.cpuMillis}m`, memory },
+              limits: { memory },
+            },
+            securityContext: { allowPrivilegeEscalation: false },
+            volumeMounts: [{ name: "outputs", mountPath: OUTPUTS_DIR }],
+          }],
+          volumes: [{ name: "outputs", emptyDir: { sizeLimit: `${Math.max(1, spec.limits.outputBytes)}` } }],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The run's NetworkPolicy: no ingress ever; no egress either unless the run
+ * may have the network (the scheduler checked the creator's capability).
+ */
+export function networkPolicy(spec: RunSpec, key: string, config: KubernetesConfig, job?: RunJob): V1NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: jobName(key), namespace: config.namespace, labels: labels(key, job) },
+    spec: {
+      podSelector: { matchLabels: { [RUN_KEY_LABEL]: key } },
+      policyTypes: spec.network === true ? ["Ingress"] : ["Ingress", "Egress"],
+      ingress: [],
+      ...(spec.network === true ? {} : { egress: [] }),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The kubernetes runner: the ManagedRunner for specs with `runner:
+ * "kubernetes"`, each run a batch/v1 Job on one cluster. It keeps the
+ * cluster's spare capacity fresh (read every few seconds, and at once when
+ * a run starts or ends) so advertise() answers at once, keeps its runs so
+ * close() can stop them, and checks each spec before anything reaches the
+ * API.
+ */
+import type { ContentStore, ManagedRunner, RunHandle, RunJob, RunnerHost, RunSpec } from "#protocol/runner";
+import { runSpecCid } from "#protocol/runner";
+import { messageOf } from "#protocol";
+import { advertDetails, type SpareCapacity, spareCapacity } from "./capacity.ts";
+import { call, type Cluster } from "./cluster.ts";
+import type { KubernetesConfig } from "./config.ts";
+import { KubeRun } from "./kube-run.ts";
+import { checkKubernetesSpec } from "./spec.ts";
+
+export interface KubernetesRunner extends ManagedRunner {
+  readonly kind: "kubernetes";
+  /** The spare capacity last read (undefined before the first read). */
+  readonly capacity: SpareCapacity | undefined;
+  /** Read the cluster's spare capacity now. */
+  refresh(): Promise<SpareCapacity>;
+}
+
+/** Read what the cluster has to spare: Ready nodes, unfinished pods, RuntimeClasses. */
+export async function readCapacity(cluster: Cluster, config: KubernetesConfig): Promise<SpareCapacity> {
+  const [nodes, pods, classes] = await Promise.all([
+    call("listing nodes", () => cluster.core.listNode()),
+    call(
+      "listing pods",
+      () => cluster.core.listPodForAllNamespaces({ fieldSelector: "status.phase!=Succeeded,status.phase!=Failed" }),
+    ),
+    call("listing RuntimeClasses", () => cluster.nodeApi.listRuntimeClass()).catch(() => ({ items: [] })),
+  ]);
+  return spareCapacity(
+    nodes.items,
+    pods.items,
+    classes.items.map((c) => c.metadata?.name ?? "").filter(Boolean),
+    config.tagLabels,
+  );
+}
+
+export function createKubernetesRunner(
+  cluster: Cluster,
+  config: KubernetesConfig,
+  host: RunnerHost,
+  options: { pollMs?: number } = {},
+): KubernetesRunner {
+  const runs = new Set<KubeRun>();
+  let closed = false;
+  let capacity: SpareCapacity | undefined;
+  let reading: Promise<SpareCapacity> | undefined;
+  const refresh = () => {
+    reading ??= readCapacity(cluster, config).then((c) => capacity = c).finally(() => reading = undefined);
+    return reading;
+  };
+  const refreshSoon = () =>
+    void refresh().catch((e) => host.log.warn("could not read the cluster's capacity", { error: messageOf(e) }));
+  const timer = setInterval(refreshSoon, config.refreshSeconds * 1000);
+  timer.unref?.();
+  const ctx = {
+    cluster,
+    config,
+    pollMs: options.pollMs ?? 250,
+    ended: (run: KubeRun) => {
+      runs.delete(run);
+      refreshSoon();
+    },
+  };
+  return {
+    kind: "kubernetes",
+    get capacity() {
+      return capacity;
+    },
+    refresh,
+    available: () => Promise.resolve(!closed),
+    start(spec: RunSpec, store: ContentStore, job?: RunJob): RunHandle {
+      const checked = checkKubernetesSpec(spec);
+      const run = new KubeRun(checked, runSpecCid(checked).toString(), store, ctx, job);
+      runs.add(run);
+      if (closed) void run.stop("the runner is closed");
+      else refreshSoon();
+      return run;
+    },
+    advertise: () => ({ cluster: new URL(cluster.server).host, ...(capacity ? advertDetails(capacity) : {}) }),
+    async warmUp() {
+      await refresh();
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await Promise.all([...runs].map((r) => r.stop("the runner is closing")));
+    },
+  };
+}

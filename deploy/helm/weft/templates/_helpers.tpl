@@ -1,0 +1,6 @@
+{{- define "weft.name" -}}{{ .Release.Name }}-weft{{- end -}}
+{{- define "weft.jobsNamespace" -}}{{ .Values.kubernetesRunner.jobsNamespace | default .Release.Namespace }}{{- end -}}
+{{- define "weft.labels" -}}
+app.kubernetes.io/name: weft
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}

@@ -1,0 +1,376 @@
+/**
+ * The cluster as a mesh node and the mesh as a node of the cluster, closed
+ * into one loop with no stand-in, on a real control plane (etcd,
+ * kube-apiserver, kube-scheduler, kube-controller-manager built by
+ * .ci/setup): a Weft job of kind `kubernetes` is placed by the mesh's
+ * scheduler on the node running the kubernetes runner, which makes a real
+ * batch/v1 Job; the real scheduler binds its pod to the Weft virtual node,
+ * which runs it on a real container runner (bubblewrap) and reports status,
+ * log and outputs back through the API; the runner sees the Job complete and
+ * the task is done with its outputs. Around it: a restarted runner adopts the
+ * Job instead of making a second; a principal without /weft/run/kubernetes
+ * gets nothing made on the cluster; a killed virtual node goes NotReady; the
+ * spare capacity advertised drops when a Job's pod is placed.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1Job } from "@kubernetes/client-node";
+import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
+import type { RunSpec } from "../../protocol/runner/runner.ts";
+import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
+import { newTaskId, type Space } from "../../protocol/space/space.ts";
+import { advertShape } from "../../protocol/capacity/advert.ts";
+import { containerPlugin } from "../../bridges/containers/plugin.ts";
+import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
+import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
+import { RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
+import { createKubernetesRunner, type KubernetesRunner } from "../../bridges/kubernetes/runner.ts";
+import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
+import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
+import { advert } from "../helpers/adverts.ts";
+import { MemoryContentStore } from "../helpers/content-store.ts";
+import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
+import { eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts";
+import { signer } from "../helpers/principals.ts";
+import { finish, stdoutOf } from "../runners/contract.ts";
+import { baseImage } from "../containers/base-image.ts";
+
+const quiet = { debug() {}, info() {}, warn() {} };
+const NS = "weft";
+const CGROUP_PARENT = `weft-kube-test-${process.pid}`;
+
+describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { timeout: 300_000 }, () => {
+  let cp: ControlPlane;
+  let cluster: Cluster;
+  let state: string;
+  let store: MemoryContentStore;
+  let image: string;
+  let containers: ManagedRunner;
+  let vnode: VirtualNode;
+  let runner: KubernetesRunner;
+  const config = () =>
+    parseKubernetesConfig({
+      kubeconfig: cp.kubeconfig,
+      namespace: NS,
+      tolerate_virtual_nodes: true,
+      refresh_seconds: 1,
+    });
+  const kubeRunner = () => createKubernetesRunner(cluster, config(), { log: quiet }, { pollMs: 100 });
+
+  before(async () => {
+    state = await mkdtemp(join(tmpdir(), "weft-kube-test-"));
+    store = new MemoryContentStore();
+    const base = await baseImage();
+    image = base.digest;
+    await store.put(base.bytes);
+    const made = await containerPlugin.create(
+      containerPlugin.parseConfig({ backend: "bwrap", cgroup_parent: CGROUP_PARENT }),
+      { stateDir: join(state, "container"), log: quiet },
+    );
+    if ("unavailable" in made) throw new Error(`containers cannot run here: ${made.unavailable}; run .ci/setup`);
+    containers = made;
+    cp = await startControlPlane();
+    const c = connect({ kubeconfig: cp.kubeconfig });
+    if ("unavailable" in c) throw new Error(c.unavailable);
+    cluster = c;
+    await cluster.core.createNamespace({ body: { metadata: { name: NS } } });
+    // Pods need the namespace's default service account, which the controller-manager makes.
+    await eventually(
+      () => cluster.core.readNamespacedServiceAccount({ name: "default", namespace: NS }).then(() => true),
+      60_000,
+      "the default service account",
+    );
+    vnode = new VirtualNode({
+      cluster,
+      name: nodeNameFor("team"),
+      tls: await cp.nodeTls(nodeNameFor("team")),
+      runner: containers,
+      store,
+      offer: { cpu: 4, memoryMb: 4096, pods: 8 },
+      pods: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
+      leaseSeconds: 4,
+      pollMs: 100,
+      log: quiet,
+    });
+    await vnode.start();
+    runner = kubeRunner();
+    await runner.warmUp();
+  });
+
+  after(async () => {
+    await runner?.close();
+    await vnode?.close();
+    await containers?.close();
+    await cp?.stop();
+    await rm(state, { recursive: true, force: true });
+  });
+
+  const spec = (script: string, over: Partial<RunSpec> = {}): RunSpec => ({
+    runner: "kubernetes",
+    program: image,
+    args: ["bash", "-c", script],
+    inputs: [],
+    env: [{ name: "GREETING", value: "hello" }],
+    limits: { wallMs: 120_000, memoryMb: 64, outputBytes: 1 << 20 },
+    ...over,
+  });
+  const jobsLabelled = async (key?: string) =>
+    (await cluster.batch.listNamespacedJob({
+      namespace: NS,
+      ...(key ? { labelSelector: `${RUN_KEY_LABEL}=${key}` } : {}),
+    })).items;
+
+  it("a run becomes a Job whose pod the real scheduler binds to the virtual node, run by a Weft container runner", async () => {
+    const job = { space: "did:key:z6MkSpace", task: newTaskId() };
+    const handle = runner.start(
+      spec(
+        'echo "$GREETING from the pod"; echo two; printf A > /outputs/a.txt; mkdir -p /outputs/d; echo b > /outputs/d/b.txt',
+      ),
+      store,
+      job,
+    );
+    const [made] = await eventually(
+      async () => {
+        const jobs = await jobsLabelled(handle.id);
+        return jobs.length > 0 ? jobs : undefined;
+      },
+      30_000,
+      "the Job",
+    ) as V1Job[];
+    assert.equal(made.spec?.activeDeadlineSeconds, 120);
+    assert.equal(made.spec?.backoffLimit, 0);
+    const pod = made.spec?.template.spec;
+    assert.equal(pod?.automountServiceAccountToken, false);
+    assert.deepEqual(pod?.containers[0].resources?.limits, { memory: "64Mi" });
+    assert.equal(made.metadata?.labels?.["weft.dev/task"], job.task);
+    const policy = await cluster.networking.readNamespacedNetworkPolicy({ name: made.metadata!.name!, namespace: NS });
+    assert.deepEqual(policy.spec?.policyTypes, ["Ingress", "Egress"], "no egress: the run did not ask for network");
+    assert.deepEqual(policy.spec?.egress ?? [], []);
+
+    const f = await finish(handle);
+    assert.equal(f.result.status, "succeeded", f.result.reason ?? f.logs.map((l) => l.text).join("\n"));
+    assert.equal(f.result.exitCode, 0);
+    assert.deepEqual(stdoutOf(f), ["hello from the pod", "two"]);
+    const outputs = Object.fromEntries(f.result.outputs.map((o) => [o.path, store.text(o.cid)]));
+    assert.deepEqual(outputs, { "a.txt": "A", "d/b.txt": "b\n" });
+    await eventually(async () => (await jobsLabelled(handle.id)).length === 0, 30_000, "the Job deleted");
+  });
+
+  it("the pod ran on the virtual node: bound there by the scheduler, its status reported through the API", async () => {
+    const handle = runner.start(spec("echo started; sleep 2; exit 7"), store);
+    const pod = (await eventually(
+      async () => {
+        const pods = await cluster.core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: `${RUN_KEY_LABEL}=${handle.id}`,
+        });
+        const p = pods.items[0];
+        return p?.status?.phase === "Running" ? p : undefined;
+      },
+      30_000,
+      "the pod running",
+    ))!;
+    assert.equal(pod.spec?.nodeName, vnode.name);
+    assert.equal(pod.status?.containerStatuses?.[0].state?.running !== undefined, true);
+    const f = await finish(handle);
+    assert.equal(f.result.status, "failed");
+    assert.equal(f.result.exitCode, 7);
+    assert.deepEqual(stdoutOf(f), ["started"]);
+  });
+
+  it("a restarted runner adopts the Job it made before instead of making a second", async () => {
+    const job = { space: "did:key:z6MkSpace", task: newTaskId() };
+    const script = "echo first; sleep 3; echo done";
+    const before = kubeRunner();
+    const first = before.start(spec(script), store, job);
+    await eventually(async () => (await jobsLabelled(first.id)).length === 1, 30_000, "the first Job");
+    // The process that made it is gone without cleaning up (a crash); a new one gets the same job again.
+    const again = kubeRunner();
+    const second = again.start(spec(script), store, job);
+    assert.equal(second.id, first.id, "the same job of the mesh has the same run key");
+    const seen = new Set<string>();
+    const watch = setInterval(() => {
+      void jobsLabelled(first.id).then((jobs) => jobs.forEach((j) => seen.add(j.metadata?.uid ?? "")));
+    }, 100);
+    const f = await finish(second);
+    clearInterval(watch);
+    assert.equal(f.result.status, "succeeded", f.result.reason);
+    assert.ok(f.logs.some((l) => /made for this run before/.test(l.text)), "it said it adopted the Job");
+    assert.equal(seen.size, 1, "one Job, ever");
+    await before.close();
+    await again.close();
+  });
+
+  it("stop() deletes the Job, and the virtual node stops the pod's run", async () => {
+    const handle = runner.start(spec("trap '' TERM; echo running; while true; do sleep 1; done"), store);
+    for await (const line of handle.logs) if (line.text === "running") break;
+    await handle.stop("the lease was lost");
+    const result = await handle.done;
+    assert.equal(result.status, "stopped");
+    assert.equal(result.reason, "the lease was lost");
+    await eventually(async () => (await jobsLabelled(handle.id)).length === 0, 30_000, "the Job deleted");
+    await eventually(
+      async () => {
+        const pods = await cluster.core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: `${RUN_KEY_LABEL}=${handle.id}`,
+        });
+        return pods.items.length === 0;
+      },
+      60_000,
+      "the pod gone",
+    );
+  });
+
+  it("a run past its wall time ends as a timeout", async () => {
+    const f = await finish(
+      runner.start(
+        spec("echo waiting; sleep 60", { limits: { wallMs: 3000, memoryMb: 64, outputBytes: 1 << 20 } }),
+        store,
+      ),
+    );
+    assert.equal(f.result.status, "timeout");
+    assert.equal(f.result.reason, "exceeded its 3000 ms wall-time limit");
+  });
+
+  it("advertises the cluster's spare capacity, and less of it once a Job's pod is placed", async () => {
+    // Pods of earlier tests may still be going away: wait for the node to be idle.
+    const idle = (await eventually(
+      async () => {
+        const c = await runner.refresh();
+        return c.cpuMillis === 4000 ? c : undefined;
+      },
+      60_000,
+      "the node idle",
+    ))!;
+    assert.equal(idle.nodes, 1);
+    assert.equal(idle.memoryMb, 4096);
+    const details = runner.advertise();
+    assert.equal(details.cpuMillis, 4000);
+    advertShape({
+      cpu: { cores: 1, load: 0 },
+      memoryMb: { total: 1, free: 1 },
+      gpus: 0,
+      runners: ["kubernetes"],
+      runnerDetails: { kubernetes: details },
+      tags: [],
+      version: "t",
+      running: 0,
+      slots: 1,
+      ttl: 30,
+    }, "advert");
+    const handle = runner.start(spec("echo up; sleep 30"), store);
+    for await (const line of handle.logs) if (line.text === "up") break;
+    const busy = await runner.refresh();
+    assert.equal(busy.cpuMillis, 4000 - 250);
+    assert.equal(busy.memoryMb, 4096 - 64);
+    await handle.stop();
+  });
+
+  it("a killed virtual node goes NotReady", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "weft-vnode-"));
+    const child = spawn(process.execPath, [
+      "bridges/kubernetes/virtual-node/main.ts",
+      "--kubeconfig",
+      cp.kubeconfig,
+      "--space",
+      "doomed",
+      "--store",
+      join(dir, "store"),
+      "--state",
+      join(dir, "state"),
+      "--lease-seconds",
+      "4",
+      "--client-ca",
+      cp.kubeletClientCa,
+    ], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const ready = (status: string) => async () => {
+        const node = await cluster.core.readNode({ name: nodeNameFor("doomed") });
+        return node.status?.conditions?.find((c) => c.type === "Ready")?.status === status;
+      };
+      await eventually(ready("True"), 30_000, "the virtual node Ready");
+      child.kill("SIGKILL");
+      await eventually(ready("Unknown"), 60_000, "the node controller marking it NotReady");
+    } finally {
+      child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe("through the mesh's scheduler", () => {
+    let n: TestNode;
+    let space: Space;
+    let scheduler: Scheduler;
+    const asked: string[] = [];
+
+    before(async () => {
+      n = await libp2pNode();
+      space = await n.node.createSpace("kube");
+      scheduler = new Scheduler({
+        did: n.node.did,
+        spaces: () => n.node.spaces(),
+        adverts: (s) => n.node.gossip(s)?.adverts() ?? [],
+        runners: [{
+          kind: "kubernetes",
+          available: () => runner.available(),
+          start(s, st, job) {
+            asked.push(job?.task ?? "");
+            return runner.start(s, st, job);
+          },
+        }],
+        store,
+        slots: 2,
+      });
+      await n.node.gossip(space.id)!.advertise(advert({ runners: ["kubernetes"], slots: 2, ttl: 600 }));
+      await eventually(() => n.node.gossip(space.id)!.adverts().length === 1, 10_000, "the runner's advert");
+      scheduler.start();
+    });
+
+    after(async () => {
+      await scheduler?.stop();
+      await n?.node.stop();
+    });
+
+    it("a job from a principal without /weft/run/kubernetes never reaches the API; the space root's job runs", async () => {
+      const member = await signer();
+      await space.invite({ audience: member.did, command: "/weft/task" });
+      const refused = await space.actAs(member, "create", {
+        task: newTaskId(),
+        title: "not allowed",
+        run: spec("echo should not run"),
+      });
+      const noted = await eventually(
+        () => space.task(refused.id)?.comments.find((c) => /does not hold \/weft\/run\/kubernetes/.test(c.body)),
+        30_000,
+        "the refusal note",
+      );
+      assert.ok(noted);
+      assert.equal(space.task(refused.id)?.status, "open");
+      assert.ok(!asked.includes(refused.id), "the runner was never asked");
+      assert.deepEqual(
+        (await jobsLabelled()).filter((j) => j.metadata?.annotations?.["weft.dev/task"] === refused.id),
+        [],
+      );
+
+      const allowed = await space.createTask({
+        title: "allowed",
+        run: spec("echo from the mesh; printf ok > /outputs/r.txt"),
+      });
+      const done = (await eventually(
+        () => {
+          const t = space.task(allowed.id);
+          return t && (t.status === "done" || t.status === "failed" || t.status === "review") ? t : undefined;
+        },
+        120_000,
+        "the task's result",
+      ))!;
+      assert.notEqual(done.status, "failed", JSON.stringify(done.comments));
+      assert.ok(asked.includes(allowed.id));
+    });
+  });
+});
