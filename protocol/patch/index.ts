@@ -4,3 +4,4 @@ export * from "./gate.ts";
 export * from "./ops.ts";
 export * from "./reducer.ts";
 export * from "./state.ts";
+export * from "./readiness.ts";

@@ -17,6 +17,7 @@ import { type MergeOp, PatchReducer } from "../../protocol/patch/reducer.ts";
 import { parsePatchOp, PATCH_OPS, type PatchOpKind } from "../../protocol/patch/ops.ts";
 import { verifyEvidence } from "../../protocol/patch/evidence.ts";
 import { approversOf } from "../../protocol/patch/state.ts";
+import { mergeReadiness } from "../../protocol/patch/readiness.ts";
 import type { RunStatus } from "../../protocol/runner/runner.ts";
 import { commitId, signedRun, testSpec } from "../helpers/patch-runs.ts";
 import { signer } from "../helpers/principals.ts";
@@ -142,6 +143,36 @@ describe("patch reducer", () => {
     assert.deepEqual(patch.merge?.checks.map((c) => [c.name, c.status, c.run?.task]), [
       ["tests", "passed", "task00000003"],
     ]);
+  });
+
+  it("tells what blocks a merge before one is signed, and gathers the evidence a merge carries", async () => {
+    const s = await setting();
+    s.apply("propose", "did:author", propose);
+    const manifests = new Map<string, Uint8Array>();
+    const readiness = () =>
+      mergeReadiness({
+        patch: s.patches.patches.get("patch0001")!,
+        policy: s.patches.policyFor("weft"),
+        tasks: s.tasks.tasks.values(),
+        manifest: (cid) => Promise.resolve(manifests.get(cid)),
+        validator: s.authority.validator,
+        verifier,
+        now: T0 + 100_000,
+      });
+    assert.match((await readiness()).blockers.join("\n"), /check tests missing/);
+    const failed = await s.run("task00000001", HEAD, "failed", "failure");
+    assert.match((await readiness()).blockers.join("\n"), /manifest .* of task task00000001 is not on this node/);
+    manifests.set(failed.cid, failed.bytes);
+    const r1 = await readiness();
+    assert.deepEqual(r1.checks.map((c) => c.status), ["failed"]);
+    assert.deepEqual(r1.evidence, []);
+    const passed = await s.run("task00000002", HEAD, "succeeded");
+    manifests.set(passed.cid, passed.bytes);
+    const r2 = await readiness();
+    assert.deepEqual(r2.blockers, []);
+    assert.deepEqual(r2.evidence, [passed.bytes]);
+    const merged = await s.merge("did:maintainer", r2.revision, r2.evidence);
+    assert.ok(merged.outcome.applied, reason(merged.outcome));
   });
 
   it("does not count a run whose task recorded no such result, or a stale revision", async () => {
