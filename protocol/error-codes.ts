@@ -149,6 +149,21 @@ export const ERROR_CODES = {
   "artifact/store-failed": "upstream",
   /** No connected node has the artifact right now. */
   "artifact/unreachable": "unavailable",
+  // git objects between peers (/weft/git/1)
+  /** The peer carries no such repository, or not the commits asked for: ask another peer. */
+  "git/not-found": "not-found",
+  /** The peer is serving as many git transfers as it allows: retry shortly. */
+  "git/busy": "unavailable",
+  /** No connection to the peer could carry the transfer: connect to it, or ask another peer. */
+  "git/unreachable": "unavailable",
+  /** The transfer moved more bytes than its limit allows. */
+  "git/too-large": "too-large",
+  /** The transfer made no progress for too long, or ran past its time limit. */
+  "git/stalled": "timeout",
+  /** git itself failed (its stderr says why). */
+  "git/failed": "upstream",
+  /** The caller aborted the transfer. */
+  "git/aborted": "cancelled",
   // the CLI
   "cli/usage": "input",
   "cli/cancelled": "cancelled",

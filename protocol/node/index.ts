@@ -3,3 +3,4 @@ export * from "./blobs.ts";
 export * from "./libp2p.ts";
 export * from "./node.ts";
 export type { InviteOptions } from "./joining.ts";
+export { didFromPeerId, peerIdFromDid } from "../identity/peer-id.ts";

@@ -188,6 +188,17 @@ export class WeftNode {
     return sessionsOf(this.#ctx).find((s) => s.remoteDid === did);
   }
 
+  /**
+   * Whether the connected node `did` has proved, on a live authenticated
+   * session, that it may sync `space` (and has not since been revoked or
+   * lapsed): the gate for anything of the space sent to it outside the
+   * sessions themselves (git objects). Keyed by the DID each session
+   * authenticated, not by a peer id the remote merely claims.
+   */
+  provedSpace(did: string, space: string): boolean {
+    return sessionsOf(this.#ctx).some((s) => s.ready && s.remoteDid === did && s.spaces.has(space));
+  }
+
   /** Serve blobs from `store` to peers this node shares a space with (runner inputs and outputs). */
   serveBlobs(store: ContentStore): void {
     this.#blobs.serve(store);

@@ -38,9 +38,9 @@ export interface BucketDoc {
 /** Buckets per space: measured to keep 10k tasks fast on Node (see tests/bench/mesh-scale). */
 export const DEFAULT_BUCKETS = 64;
 
-/** Which bucket a task's operations live in. */
-export function bucketOf(taskId: string, buckets: number): number {
-  const h = sha256(utf8(taskId));
+/** Which bucket the operations on an object (a task id, a repository name) live in. */
+export function bucketOf(object: string, buckets: number): number {
+  const h = sha256(utf8(object));
   const n = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
   return n % buckets;
 }

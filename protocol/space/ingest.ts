@@ -12,8 +12,8 @@ import { Commands } from "../ucan/commands.ts";
 import { UcanError } from "../ucan/errors.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
-import type { TaskOp } from "../tasks/ops.ts";
-import type { TaskLog } from "../tasks/log.ts";
+import type { LogEntry, OpLog } from "../tasks/log.ts";
+import { TASK_FAMILY } from "../tasks/task-family.ts";
 import { nameProblem, neutralized } from "../schema/names.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import type { SpaceAuthority } from "./authority.ts";
@@ -21,6 +21,8 @@ import type { BucketDoc, SpaceDoc } from "./docs.ts";
 
 export type SpaceEvent =
   | { type: "tasks"; tasks: string[] }
+  /** Objects of another operation family (repositories, …) changed. */
+  | { type: "objects"; family: string; objects: string[] }
   | { type: "members" }
   | { type: "name"; name: string };
 
@@ -38,7 +40,7 @@ export interface IngestOptions {
   /** The space's root DID. */
   space: string;
   authority: SpaceAuthority;
-  log: TaskLog;
+  log: OpLog;
   diagnostics: Diagnostics;
   hlc: HybridClock;
   /** Wall clock, Unix ms. */
@@ -47,8 +49,8 @@ export interface IngestOptions {
   self: string;
   /** Membership changed: the sync layer re-checks sessions. */
   authorityChanged(): void;
-  /** Write a witness operation on `task` as this node. */
-  witness(task: string): Promise<unknown>;
+  /** Write a witness operation as this node (on `task`, when it witnesses one: that task's bucket holds it). */
+  witness(task?: string): Promise<unknown>;
   emit(e: SpaceEvent): void;
 }
 
@@ -226,22 +228,29 @@ export class SpaceIngest {
       if (bytes instanceof Uint8Array) list.push([cid, bytes]);
       else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
     }
-    const touched = new Set<string>();
+    const touched = new Map<string, Set<string>>();
     for (const r of await log.ingestAll(list)) {
-      if (r.op) {
+      if (r.op && r.family !== undefined && r.object !== undefined) {
         hlc.observe(r.op.args.at);
-        touched.add(r.op.args.task);
-        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(r.op.args.task);
+        const objects = touched.get(r.family) ?? new Set<string>();
+        touched.set(r.family, objects.add(r.object));
+        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(witnessKey(r.family, r.object));
       }
     }
-    if (touched.size > 0) this.#o.emit({ type: "tasks", tasks: [...touched] });
+    for (const [family, objects] of touched) this.#emitChanged(family, [...objects]);
   }
 
   /** An operation that waited for a parent or for its time has joined the log. */
-  late(op: TaskOp): void {
+  late({ op, family, object }: LogEntry): void {
     this.#o.hlc.observe(op.args.at);
-    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) this.witnessSoon(op.args.task);
-    this.#o.emit({ type: "tasks", tasks: [op.args.task] });
+    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) {
+      this.witnessSoon(witnessKey(family.name, object));
+    }
+    this.#emitChanged(family.name, [object]);
+  }
+
+  #emitChanged(family: string, objects: string[]): void {
+    this.#o.emit(family === TASK_FAMILY ? { type: "tasks", tasks: objects } : { type: "objects", family, objects });
   }
 
   /**
@@ -251,7 +260,7 @@ export class SpaceIngest {
    * the mesh saw first from one back-dated later, and an offline signer's
    * work from a thief's. Only nodes that may claim write witnesses.
    */
-  witnessSoon(task: string): void {
+  witnessSoon(task?: string): void {
     if (this.#witnessTimer !== undefined) return;
     const { authority, self, now } = this.#o;
     if (authority.chainsFor(self, Commands.taskWitness, seconds(now())).length === 0) return;
@@ -271,3 +280,6 @@ export class SpaceIngest {
     });
   }
 }
+
+/** The task whose bucket a witness goes to: the witnessed task, or none for another family's object. */
+const witnessKey = (family: string, object: string) => (family === TASK_FAMILY ? object : undefined);

@@ -28,7 +28,8 @@ import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
-import { TaskLog } from "../tasks/log.ts";
+import { OpLog } from "../tasks/log.ts";
+import { FAMILIES } from "./families.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
 import { cidOf } from "../codec/cid.ts";
@@ -82,7 +83,7 @@ export interface CreateTaskInput {
 export class Space {
   readonly id: string;
   readonly authority: SpaceAuthority;
-  readonly log: TaskLog;
+  readonly log: OpLog;
   readonly #deps: SpaceDeps;
   readonly #handle: DocHandle<SpaceDoc>;
   #buckets: DocHandle<BucketDoc>[] = [];
@@ -97,7 +98,11 @@ export class Space {
     this.id = id;
     this.#handle = handle;
     this.authority = new SpaceAuthority({ space: id, verifier: deps.verifier, clock: () => seconds(deps.now()) });
-    this.log = new TaskLog(this.authority, deps.diagnostics, { now: deps.now, onLate: (op) => this.#ingest.late(op) });
+    this.log = new OpLog(this.authority, deps.diagnostics, {
+      now: deps.now,
+      onLate: (e) => this.#ingest.late(e),
+      families: FAMILIES,
+    });
     this.#ingest = new SpaceIngest({
       space: id,
       authority: this.authority,
@@ -107,7 +112,8 @@ export class Space {
       now: deps.now,
       self: deps.signer.did,
       authorityChanged: () => deps.authorityChanged(id),
-      witness: (task) => this.act("witness", { task }),
+      // A witness of another family's object goes to any bucket: it changes no task.
+      witness: (task) => this.act("witness", { task: task ?? newTaskId() }),
       emit: (e) => this.#emit(e),
     });
     this.#writes = new LocalWrites({
@@ -314,7 +320,7 @@ export class Space {
     return this.#commit(taskId, async () => {
       const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
       parseTaskOp(command, full, "local", author); // bad input: InvalidInput, nothing written
-      if (kind !== "create" && !this.log.reducer.tasks.has(taskId)) {
+      if (kind !== "create" && kind !== "witness" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
       }
       return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));

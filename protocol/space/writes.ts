@@ -14,13 +14,13 @@
  */
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
-import type { TaskLog } from "../tasks/log.ts";
+import type { OpLog } from "../tasks/log.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type BucketDoc, bucketOf } from "./docs.ts";
 import { Conflict, Forbidden } from "./errors.ts";
 
 export interface LocalWritesOptions {
-  log: TaskLog;
+  log: OpLog;
   repo: Repo;
   /** The space's bucket documents, once attached. */
   buckets: () => readonly DocHandle<BucketDoc>[];
@@ -57,9 +57,10 @@ export class LocalWrites {
   /**
    * Apply one operation in local order (stamping, signing and applying are
    * serialized so operations reach the log in clock order), then write it.
+   * `object` (a task id, a repository name) picks the bucket document.
    * Resolves with the operation once it is durable; refuses with the reason.
    */
-  async commit(taskId: string, make: () => Promise<Invocation>): Promise<Invocation> {
+  async commit(object: string, make: () => Promise<Invocation>): Promise<Invocation> {
     const apply = async (): Promise<Invocation> => {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
@@ -73,24 +74,24 @@ export class LocalWrites {
     this.#local = turn.catch(() => {});
     const inv = await turn;
     const buckets = this.#o.buckets().length;
-    for (const parent of this.#unshipped(inv)) void this.#write(bucketOf(parent.task, buckets), parent);
-    await this.#write(bucketOf(taskId, buckets), { cid: inv.cid.toString(), bytes: inv.bytes });
+    for (const parent of this.#unshipped(inv)) void this.#write(bucketOf(parent.object, buckets), parent);
+    await this.#write(bucketOf(object, buckets), { cid: inv.cid.toString(), bytes: inv.bytes });
     return inv;
   }
 
   /** The parents `inv` names that this node's documents do not hold, with the bytes it heard them as. */
-  #unshipped(inv: Invocation): (Entry & { task: string })[] {
+  #unshipped(inv: Invocation): (Entry & { object: string })[] {
     const after = inv.args.after;
     if (!Array.isArray(after)) return [];
     const buckets = this.#o.buckets();
-    const out: (Entry & { task: string })[] = [];
+    const out: (Entry & { object: string })[] = [];
     for (const cid of after) {
       if (typeof cid !== "string") continue;
       const bytes = this.#o.heardOutside(cid);
-      const task = this.#o.log.op(cid)?.args.task;
-      if (bytes === undefined || task === undefined) continue;
-      if (buckets[bucketOf(task, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
-      out.push({ cid, bytes, task });
+      const object = this.#o.log.entry(cid)?.object;
+      if (bytes === undefined || object === undefined) continue;
+      if (buckets[bucketOf(object, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
+      out.push({ cid, bytes, object });
     }
     return out;
   }

@@ -1,6 +1,7 @@
 /** Sync: authenticated sessions over any framed link, and the automerge-repo adapters for libp2p, WebSockets and stock clients. */
 export * from "./sync-authority.ts";
 export * from "./frames.ts";
+export * from "./git-frames.ts";
 export type { BlobFrame, HaveFrame, WantFrame } from "./blob-exchange.ts";
 export type { RepoFrame } from "./gate.ts";
 export type { GossipFrame, GossipFrames, PullFrame } from "./gossip-frames.ts";

@@ -1,6 +1,7 @@
 /**
- * A space's task operation log: signed operations in, reduced task state
- * out. Every operation is checked before it counts — signature, shape,
+ * A space's operation log: signed operations of every family (tasks,
+ * repositories, …; see family.ts) in, each family's reduced state out, all
+ * in one causal graph. Every operation is checked before it counts — signature, shape,
  * subject, its causal parents (known, and earlier than it), a date no
  * further ahead of this node's clock than a small skew, and a delegation
  * chain that authorized it at its own time — and kept out of the state if
@@ -23,28 +24,46 @@
 import { cidKey } from "../codec/cid.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import { isWeftError } from "../errors.ts";
+import { InvalidInput } from "../schema/input-checks.ts";
 import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
 import { compareHlc, type Hlc } from "./hlc.ts";
-import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
-import { MAX_LEASE_MS, MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
+import type { TaskReducer } from "./reducer.ts";
+import {
+  compareOps,
+  type FamilyReducer,
+  type LogOp,
+  type OpFamily,
+  type Outcome,
+  type ReduceContext,
+} from "./family.ts";
+import { MAX_LEASE_MS, MAX_PARENTS, type TaskOp } from "./ops.ts";
+import { TASK_FAMILY, taskFamily } from "./task-family.ts";
 import { judgeStanding, type RevocationMark, revocationPosition, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
 
-interface Entry {
-  op: TaskOp;
+/** A valid operation: what it said, its family and the object it acts on. */
+export interface LogEntry {
+  op: LogOp;
+  family: OpFamily;
+  object: string;
+}
+
+interface Entry extends LogEntry {
   /** Keys (cidKey) of the delegations its chain uses. */
   proofs: string[];
 }
 
 /** An operation that waits, with what was already checked of it. */
-interface Waiting {
+interface Waiting extends LogEntry {
   bytes: Uint8Array;
   inv: Invocation;
-  op: TaskOp;
 }
+
+/** Every family's state at one point of the reduction. */
+type Reducers = Map<string, FamilyReducer>;
 
 export interface Ingested {
   cid: string;
@@ -56,16 +75,21 @@ export interface Ingested {
   status: "applied" | "refused" | "accepted" | "pending" | "duplicate";
   reason?: string;
   code?: string;
-  op?: TaskOp;
+  op?: LogOp;
+  /** The family of `op`, and the object it acts on. */
+  family?: string;
+  object?: string;
 }
 
-export interface TaskLogOptions {
+export interface OpLogOptions {
   /** This node's clock, Unix ms. */
   now?: () => number;
   /** An operation that waited (for a parent or its time) joined the log. */
-  onLate?: (op: TaskOp) => void;
+  onLate?: (entry: LogEntry) => void;
   /** The space's offline grace (ms): see ended-authority.ts. */
   graceMs?: number;
+  /** Families besides tasks (which every log has), each with a distinct name. */
+  families?: readonly OpFamily[];
 }
 
 /** How long a signer whose authority ended has for its last work to be built on by others. */
@@ -77,11 +101,12 @@ const MAX_WAITING = 10_000;
 /** Passes at most to settle what supersedes what. */
 const MAX_PASSES = 16;
 
-export class TaskLog {
+export class OpLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
   readonly #now: () => number;
-  readonly #onLate?: (op: TaskOp) => void;
+  readonly #onLate?: (entry: LogEntry) => void;
+  readonly #families: readonly OpFamily[];
   readonly #graph = new CausalGraph();
   /** Every CID seen: valid, refused or waiting. */
   readonly #seen = new Set<string>();
@@ -96,29 +121,35 @@ export class TaskLog {
   readonly #outcomes = new Map<string, Outcome>();
   /** Operations set aside by a later claim in this reduction (see reducer.ts). */
   readonly #superseded = new Set<string>();
-  /** Tasks whose reduction superseded something: new operations on them reduce everything again. */
+  /** Objects (family, id) whose reduction superseded something: new operations on them reduce everything again. */
   readonly #contested = new Set<string>();
   #contestedUntil = -Infinity;
   /** The earliest time at which a provisional verdict must be judged again. */
   #deadline = Infinity;
   readonly #revocationMarks = new Map<string, RevocationMark>();
-  #reducer = new TaskReducer();
-  /** #valid[0 .. #applied) is reflected in #reducer. */
+  #reducers: Reducers;
+  /** #valid[0 .. #applied) is reflected in #reducers. */
   #applied = 0;
   /** A snapshot of the state after #valid[0 .. #checkpoint.at), to rewind to. */
-  #checkpoint = { at: 0, reducer: new TaskReducer() };
-  readonly #causality: Causality;
+  #checkpoint: { at: number; reducers: Reducers };
+  readonly #context: ReduceContext;
   readonly #standing: StandingContext;
 
-  constructor(authority: SpaceAuthority, diagnostics: Diagnostics, options: TaskLogOptions = {}) {
+  constructor(authority: SpaceAuthority, diagnostics: Diagnostics, options: OpLogOptions = {}) {
     this.#authority = authority;
     this.#diagnostics = diagnostics;
     this.#now = options.now ?? Date.now;
     this.#onLate = options.onLate;
+    this.#families = [taskFamily as OpFamily, ...(options.families ?? [])];
+    const names = new Set(this.#families.map((f) => f.name));
+    if (names.size !== this.#families.length) throw new TypeError("two operation families share a name");
+    this.#reducers = this.#freshReducers();
+    this.#checkpoint = { at: 0, reducers: this.#freshReducers() };
     const graph = this.#graph;
-    this.#causality = {
+    this.#context = {
       precedes: (a, b) => graph.precedes(a, b),
       witnessTime: (cid, exclude) => graph.witnessTime(cid, (n) => !exclude.includes(n.author)),
+      reducer: (name) => this.#reducers.get(name),
     };
     this.#standing = {
       graph,
@@ -133,9 +164,25 @@ export class TaskLog {
     return this.#authority.space;
   }
 
+  /** The tasks' reduced state. */
   get reducer(): TaskReducer {
+    return this.state<TaskReducer>(TASK_FAMILY);
+  }
+
+  /** Family `name`'s reduced state, up to date with every valid operation. */
+  state<R extends FamilyReducer>(name: string): R {
     this.#reduce();
-    return this.#reducer;
+    const r = this.#reducers.get(name);
+    if (!r) throw new TypeError(`this log has no operation family ${name}`);
+    return r as R;
+  }
+
+  #freshReducers(): Reducers {
+    return new Map(this.#families.map((f) => [f.name, f.reducer()]));
+  }
+
+  #fork(reducers: Reducers): Reducers {
+    return new Map([...reducers].map(([name, r]) => [name, r.fork()]));
   }
 
   has(cid: string): boolean {
@@ -156,22 +203,30 @@ export class TaskLog {
   }
 
   /**
-   * Does this operation need others to build on it? A claim does (concurrent
-   * claims are settled by who was witnessed first), and so does anything
-   * signed under authority that ends (see ended-authority.ts).
+   * Does this operation need others to build on it? One its family says so
+   * of does (a claim: concurrent claims are settled by who was witnessed
+   * first), and so does anything signed under authority that ends (see
+   * ended-authority.ts).
    */
   needsWitness(cid: string): boolean {
     const e = this.#byCid.get(cid);
     if (!e) return false;
-    if (e.op.kind === "claim") return true;
+    if (e.family.needsWitness?.(e.op)) return true;
     return e.proofs.some((k) =>
       this.#authority.isRevokedKey(k) || (this.#authority.delegationByKey(k)?.exp ?? null) !== null
     );
   }
 
-  /** A valid operation in the log, by CID (what it said, and who signed it). */
+  /** A valid task operation in the log, by CID (what it said, and who signed it). */
   op(cid: string): TaskOp | undefined {
-    return this.#byCid.get(cid)?.op;
+    const e = this.#byCid.get(cid);
+    return e?.family.name === TASK_FAMILY ? e.op as TaskOp : undefined;
+  }
+
+  /** A valid operation of any family, by CID, with its family and object. */
+  entry(cid: string): LogEntry | undefined {
+    const e = this.#byCid.get(cid);
+    return e && { op: e.op, family: e.family, object: e.object };
   }
 
   /** Was `ancestor` in the causal past of `cid` (its author had seen it)? Tells concurrent edits from later ones. */
@@ -244,19 +299,20 @@ export class TaskLog {
     if (this.#seen.has(id) && !this.#waiting.has(id)) return { cid: id, status: "duplicate" };
     this.#seen.add(id);
     this.#waiting.delete(id);
-    let op = waited?.op;
+    let parsed: LogEntry | undefined = waited;
     try {
       if (inv.sub !== this.space) {
         throw new UcanError("InvalidSubject", `this operation is for ${inv.sub}, not this space`);
       }
-      op ??= parseTaskOp(inv.cmd, inv.args, id, inv.iss);
+      parsed ??= this.#parse(inv.cmd, inv.args, id, inv.iss);
     } catch (e) {
       return this.#refuse(id, inv.iss, e);
     }
+    const { op, family, object } = parsed;
     const time = judgeTime(op.args.at[0], this.#now());
     if (!time.ok) {
       if ("refuse" in time) return this.#refuse(id, inv.iss, new UcanError("TooEarly", time.refuse), op);
-      this.#wait(id, { bytes, inv, op });
+      this.#wait(id, { bytes, inv, op, family, object });
       setTimeout(() => void this.#retry(id), time.wait + 10);
       this.#diagnostics.count("ops.future");
       return {
@@ -269,7 +325,7 @@ export class TaskLog {
     const parents = op.args.after ?? [];
     const missing = this.#graph.missing(parents);
     if (missing.length > 0) {
-      this.#wait(id, { bytes, inv, op });
+      this.#wait(id, { bytes, inv, op, family, object });
       for (const p of missing) {
         const set = this.#orphans.get(p) ?? new Set<string>();
         set.add(id);
@@ -297,14 +353,14 @@ export class TaskLog {
       await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000), ignoreRevocations: true });
     } catch (e) {
       if (e instanceof UcanError && e.name === "UnavailableProof") {
-        this.#wait(id, { bytes, inv, op });
+        this.#wait(id, { bytes, inv, op, family, object });
         this.#diagnostics.count("ops.pending");
         return { cid: id, status: "pending", reason: e.message, code: e.code };
       }
       return this.#refuse(id, inv.iss, e, op);
     }
     this.#diagnostics.count("ops.verified");
-    const entry: Entry = { op, proofs: inv.prf.map(cidKey) };
+    const entry: Entry = { op, family, object, proofs: inv.prf.map(cidKey) };
     this.#graph.add({ cid: id, at: op.args.at, author: op.author, parents });
     this.#byCid.set(id, entry);
     const at = this.#insert(entry);
@@ -313,14 +369,22 @@ export class TaskLog {
     if (at === this.#applied && this.#applied === this.#valid.length - 1) {
       this.#reduce(); // in order: apply now, cheaply
     } else if (!options.verdict) {
-      return { cid: id, status: "accepted", op };
+      return { cid: id, status: "accepted", op, family: family.name, object };
     }
     this.#reduce();
     const outcome = this.#outcomes.get(id) as Outcome;
     if (!outcome.applied) this.#noteConflict(op, outcome.reason);
     return outcome.applied
-      ? { cid: id, status: "applied", op }
-      : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op };
+      ? { cid: id, status: "applied", op, family: family.name, object }
+      : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op, family: family.name, object };
+  }
+
+  /** The family that owns `command` parses it into an operation (throws InvalidInput). */
+  #parse(command: string, args: unknown, cid: string, author: string): LogEntry {
+    const family = this.#families.find((f) => f.owns(command));
+    if (!family) throw new InvalidInput("cmd", `${command} is not an operation of this space's log`);
+    const op = family.parse(command, args, cid, author);
+    return { op, family, object: family.object(op) };
   }
 
   #wait(id: string, waiting: Waiting): void {
@@ -336,7 +400,10 @@ export class TaskLog {
     const waiting = this.#waiting.get(id);
     if (!waiting) return;
     const r = await this.ingest(waiting.bytes, id);
-    if (r.op && r.status !== "pending" && r.status !== "refused") this.#onLate?.(r.op);
+    if (r.status !== "pending" && r.status !== "refused") {
+      const e = this.#byCid.get(id);
+      if (e) this.#onLate?.({ op: e.op, family: e.family, object: e.object });
+    }
   }
 
   /** Operations that waited for `cid` as a parent: try them again. */
@@ -357,20 +424,20 @@ export class TaskLog {
       else hi = mid;
     }
     this.#valid.splice(lo, 0, entry);
-    if (this.#touchesContested(entry.op)) this.#rewindAll();
+    if (this.#touchesContested(entry)) this.#rewindAll();
     else if (lo < this.#applied) this.#rewind(lo);
     return lo;
   }
 
-  /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested task)? */
-  #touchesContested(op: TaskOp): boolean {
-    return this.#contested.has(op.args.task) || op.args.at[0] <= this.#contestedUntil;
+  /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested object)? */
+  #touchesContested(e: Entry): boolean {
+    return this.#contested.has(contestKey(e)) || e.op.args.at[0] <= this.#contestedUntil;
   }
 
   /** Forget the state after index `to`: back to the checkpoint if it is early enough, else to nothing. */
   #rewind(to: number): void {
     if (this.#checkpoint.at <= to && this.#superseded.size === 0) {
-      this.#reducer = this.#checkpoint.reducer.fork();
+      this.#reducers = this.#fork(this.#checkpoint.reducers);
       this.#applied = this.#checkpoint.at;
     } else {
       this.#rewindAll();
@@ -379,9 +446,9 @@ export class TaskLog {
 
   /** Reduce everything again from nothing, judging every lease and standing afresh. */
   #rewindAll(): void {
-    this.#reducer = new TaskReducer();
+    this.#reducers = this.#freshReducers();
     this.#applied = 0;
-    this.#checkpoint = { at: 0, reducer: new TaskReducer() };
+    this.#checkpoint = { at: 0, reducers: this.#freshReducers() };
     this.#superseded.clear();
     this.#contested.clear();
     this.#contestedUntil = -Infinity;
@@ -395,7 +462,7 @@ export class TaskLog {
     this.#outcomes.set(e.op.cid, outcome);
     // Keep a checkpoint trailing the head, so most late arrivals replay a short tail.
     if (this.#superseded.size === 0 && this.#applied - this.#checkpoint.at >= 2 * CHECKPOINT_LAG) {
-      this.#checkpoint = { at: this.#applied, reducer: this.#reducer.fork() };
+      this.#checkpoint = { at: this.#applied, reducers: this.#fork(this.#reducers) };
     }
     return outcome;
   }
@@ -415,8 +482,7 @@ export class TaskLog {
       return { applied: false, reason: standing.reason };
     }
     if (standing.decideAfter !== undefined) this.#deadline = Math.min(this.#deadline, standing.decideAfter);
-    if (op.kind === "witness") return { applied: true };
-    return this.#reducer.apply(op, this.#causality);
+    return (this.#reducers.get(e.family.name) as FamilyReducer).apply(op, this.#context);
   }
 
   /** Bring the state up to date with every valid operation, settling what supersedes what. */
@@ -426,12 +492,12 @@ export class TaskLog {
       while (this.#applied < this.#valid.length) {
         const e = this.#valid[this.#applied];
         const outcome = this.#applyNext();
-        if (!outcome.applied && outcome.contested) this.#contest(e.op);
+        if (!outcome.applied && outcome.contested) this.#contest(e);
         if (!outcome.applied && outcome.supersede) {
           const fresh = outcome.supersede.filter((c) => !this.#superseded.has(c));
           if (fresh.length > 0) {
             for (const c of fresh) this.#superseded.add(c);
-            this.#contest(e.op);
+            this.#contest(e);
             more = true;
           }
         }
@@ -449,10 +515,10 @@ export class TaskLog {
     this.#diagnostics.count("ops.unsettled");
   }
 
-  /** A lease on this operation's task was settled by witnesses or superseding: later operations may change it. */
-  #contest(op: TaskOp): void {
-    this.#contested.add(op.args.task);
-    this.#contestedUntil = Math.max(this.#contestedUntil, op.args.at[0] + MAX_LEASE_MS + MAX_SKEW_MS);
+  /** A verdict on this operation's object was settled by witnesses or superseding: later operations may change it. */
+  #contest(e: Entry): void {
+    this.#contested.add(contestKey(e));
+    this.#contestedUntil = Math.max(this.#contestedUntil, e.op.args.at[0] + MAX_LEASE_MS + MAX_SKEW_MS);
   }
 
   /** Where the revocation of delegation `key` was made, as the revoker recorded it. */
@@ -484,7 +550,7 @@ export class TaskLog {
     this.#rewindAll();
   }
 
-  #noteConflict(op: TaskOp, reason: string): void {
+  #noteConflict(op: LogOp, reason: string): void {
     this.#diagnostics.count("ops.conflicts");
     this.#diagnostics.refuse({
       kind: "op",
@@ -496,7 +562,7 @@ export class TaskLog {
     });
   }
 
-  #refuse(cid: string, from: string | undefined, e: unknown, op?: TaskOp): Ingested {
+  #refuse(cid: string, from: string | undefined, e: unknown, op?: LogOp): Ingested {
     const code = isWeftError(e) ? e.code : "op/invalid";
     const reason = (e as Error).message;
     this.#diagnostics.refuse({
@@ -510,3 +576,6 @@ export class TaskLog {
     return { cid, status: "refused", reason, code };
   }
 }
+
+/** An object, named across families. */
+const contestKey = (e: LogEntry) => `${e.family.name}\n${e.object}`;

@@ -26,44 +26,19 @@
  * reducing everything again.
  */
 import { compareHlc } from "./hlc.ts";
+import type { Causality, FamilyReducer, Outcome } from "./family.ts";
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
 
-export type Outcome =
-  | { applied: true }
-  | {
-    applied: false;
-    reason: string;
-    /** Operations to set aside and reduce again without. */
-    supersede?: string[];
-    /** The verdict rests on witnesses: a later witness may change it. */
-    contested?: boolean;
-  };
-
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
-
-/** What the reducer may ask of the causal graph. */
-export interface Causality {
-  /** Is operation `a` in the causal past of `b`? */
-  precedes(a: string, b: string): boolean;
-  /** When (ms) an author not in `exclude` first built on `cid`; Infinity if none has. */
-  witnessTime(cid: string, exclude: readonly string[]): number;
-}
 
 /** With no graph, arrival order is causal order and nothing is witnessed: the reducer on its own. */
 const SEQUENTIAL: Causality = { precedes: () => true, witnessTime: () => Infinity };
 
 const LEASE_KINDS = new Set(["claim", "renew", "start", "result", "release"]);
 
-export function compareOps(
-  a: { args: { at: readonly [number, number] }; cid: string },
-  b: { args: { at: readonly [number, number] }; cid: string },
-): number {
-  return compareHlc(a.args.at, b.args.at) || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0);
-}
-
-export class TaskReducer {
+export class TaskReducer implements FamilyReducer<TaskOp> {
   readonly tasks: Map<string, Task>;
   /** Reverse dependency edges: task -> tasks that depend on it. */
   readonly #dependents: Map<string, Set<string>>;

@@ -51,6 +51,13 @@ export const Commands = {
   artifactPut: "/weft/artifact/put",
   artifactGet: "/weft/artifact/get",
 
+  /** All repository commands. */
+  repo: "/weft/repo",
+  /** Create a repository in the space (its name, default branch and maintainers). */
+  repoCreate: "/weft/repo/create",
+  /** Move refs of a repository; a policy on `args.updates` limits which (see protocol/repo/ref-policy.ts). */
+  repoPush: "/weft/repo/push",
+
   /** All patch commands. */
   patch: "/weft/patch",
   /** Open a patch; covers revising one's own patches (below). Agents hold this, not merge. */

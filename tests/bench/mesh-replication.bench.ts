@@ -61,11 +61,11 @@ async function weft(): Promise<{ latencies: number[]; total: number; bytes: Uint
     }
     // What one receiver spends on Weft's checks: verify and reduce the same operations afresh.
     const { SpaceAuthority } = await import("../../protocol/space/authority.ts");
-    const { TaskLog } = await import("../../protocol/tasks/log.ts");
+    const { OpLog } = await import("../../protocol/tasks/log.ts");
     const { Diagnostics } = await import("../../protocol/diagnostics.ts");
     const authority = new SpaceAuthority({ space: space.id, verifier: nativeVerifier() });
     for (const d of space.authority.delegations) await authority.addDelegation(d.bytes);
-    const log = new TaskLog(authority, new Diagnostics());
+    const log = new OpLog(authority, new Diagnostics());
     const t0 = performance.now();
     for (const b of bytes) await log.ingest(b);
     void log.reducer;

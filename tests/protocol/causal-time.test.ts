@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SpaceAuthority } from "../../protocol/space/authority.ts";
-import { TaskLog } from "../../protocol/tasks/log.ts";
+import { OpLog } from "../../protocol/tasks/log.ts";
 import { Diagnostics } from "../../protocol/diagnostics.ts";
 import { type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import { invoke } from "../../protocol/ucan/invocation.ts";
@@ -35,7 +35,7 @@ async function space() {
   const authority = new SpaceAuthority({ space: root.did });
   let clock = T0;
   const diagnostics = new Diagnostics();
-  const log = new TaskLog(authority, diagnostics, { now: () => clock, graceMs: GRACE });
+  const log = new OpLog(authority, diagnostics, { now: () => clock, graceMs: GRACE });
   const member = async (options: { exp?: number | null; nbf?: number } = {}): Promise<Member> => {
     const s = await signer();
     const d = await delegate({
@@ -289,7 +289,7 @@ describe("time: every node reaches the same verdicts", () => {
     const x = await s.op(members[3], "comment", t + 20_000, { body: "expiring" }, [create.cid]);
     const y = await s.op(members[0], "comment", t + 25_000, { body: "y" }, [r2.cid, r1.cid]);
     ops.push(c1, c2, w, s1, s2, r1, r2, x, y);
-    const verdicts = (log: TaskLog) =>
+    const verdicts = (log: OpLog) =>
       JSON.stringify([
         ops.map((o) => log.outcome(o.cid)?.applied ?? "waiting"),
         log.reducer.tasks.get(TASK),
@@ -308,8 +308,8 @@ describe("time: every node reaches the same verdicts", () => {
 });
 
 /** A fresh log over the same space's delegations, fed `ops` in this order. */
-async function replay(s: Awaited<ReturnType<typeof space>>, ops: { bytes: Uint8Array }[]): Promise<TaskLog> {
-  const log = new TaskLog(s.authority, new Diagnostics(), { now: () => T0, graceMs: GRACE });
+async function replay(s: Awaited<ReturnType<typeof space>>, ops: { bytes: Uint8Array }[]): Promise<OpLog> {
+  const log = new OpLog(s.authority, new Diagnostics(), { now: () => T0, graceMs: GRACE });
   for (const o of ops) await log.ingest(o.bytes);
   return log;
 }

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SpaceAuthority } from "../../protocol/space/authority.ts";
-import { TaskLog } from "../../protocol/tasks/log.ts";
+import { OpLog } from "../../protocol/tasks/log.ts";
 import { Diagnostics } from "../../protocol/diagnostics.ts";
 import { type OpKind, OPS } from "../../protocol/tasks/ops.ts";
 import { invoke } from "../../protocol/ucan/invocation.ts";
@@ -46,12 +46,12 @@ async function makeOps(count: number): Promise<{ space: string; ops: Uint8Array[
   return { space: root.did, ops };
 }
 
-const digest = (log: TaskLog) => JSON.stringify([...log.reducer.tasks.values()].sort((a, b) => (a.id < b.id ? -1 : 1)));
+const digest = (log: OpLog) => JSON.stringify([...log.reducer.tasks.values()].sort((a, b) => (a.id < b.id ? -1 : 1)));
 
 describe("task log ordering", () => {
   it("any arrival order gives the state of in-order arrival", async () => {
     const { space, ops } = await makeOps(700);
-    const fresh = () => new TaskLog(new SpaceAuthority({ space }), new Diagnostics());
+    const fresh = () => new OpLog(new SpaceAuthority({ space }), new Diagnostics());
     const inOrder = fresh();
     for (const b of ops) await inOrder.ingest(b);
     const want = digest(inOrder);
