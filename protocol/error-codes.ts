@@ -96,6 +96,8 @@ export const ERROR_CODES = {
   "join/timeout": "timeout",
   "task/conflict": "conflict",
   "task/not-a-run": "input",
+  /** A merge whose required checks are missing or failed (or that lacks approvals): it says which. */
+  "patch/not-mergeable": "conflict",
   "sync/protocol": "denied",
   "sync/refused": "denied",
   "p2p/disabled": "internal",

@@ -20,6 +20,7 @@ import { openApiDocument } from "./openapi.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
+import { mountPatchRoutes } from "./patch-routes.ts";
 import { dispatch, type Handler, mayHaveBody, opHandler, type OpRoute } from "./dispatch.ts";
 import { removed, revokedBy, spaceView } from "./views.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
@@ -332,6 +333,7 @@ export function createApi(ctx: ApiContext): Hono {
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
+  mountPatchRoutes(app, ctx);
   return app;
 }
 

@@ -21,7 +21,8 @@ import {
   Validator,
 } from "#protocol/ucan";
 import type { Verifier } from "#protocol/identity";
-import { OPS } from "#protocol/tasks";
+import { type OpKind, OPS } from "#protocol/tasks";
+import { PATCH_OPS, type PatchOpKind } from "#protocol/patch";
 import { HttpError } from "./errors.ts";
 import type { StockGrant } from "#protocol/sync";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
@@ -259,15 +260,17 @@ export class ApiAuthority {
     const space = this.#space(params.space);
     const invocation = await space.authority.validator.verifyInvocationSignature(bearer.invocation);
     if (invocation.sub !== space.id) throw new UcanError("InvalidSubject", `this route acts on ${space.id}`);
-    const command = OPS[route.auth.op].command;
+    const patch = "family" in route.auth;
+    const command = patch ? PATCH_OPS[route.auth.op as PatchOpKind].command : OPS[route.auth.op as OpKind].command;
     if (invocation.cmd !== command) {
       throw new UcanError("InvalidClaim", `this route takes ${command}, not ${invocation.cmd}`);
     }
-    if (params.task !== undefined && invocation.args.task !== params.task) {
+    const object = patch ? "patch" : "task";
+    if (params[object] !== undefined && invocation.args[object] !== params[object]) {
       throw new HttpError(
         400,
         "input/mismatch",
-        `the operation is for task ${invocation.args.task}, not ${params.task}`,
+        `the operation is for ${object} ${invocation.args[object]}, not ${params[object]}`,
       );
     }
     const at = invocation.args.at;

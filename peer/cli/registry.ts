@@ -23,8 +23,9 @@ const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const patch: Area = async () => (await import("./patch-commands.ts")).PATCH_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, patch, cap, run, artifact, image, bridge];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -46,6 +47,13 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["task cancel", task],
   ["task graph", task],
   ["task watch", task],
+  ["patch propose", patch],
+  ["patch list", patch],
+  ["patch show", patch],
+  ["patch review", patch],
+  ["patch revise", patch],
+  ["patch merge", patch],
+  ["patch close", patch],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],

@@ -16,15 +16,12 @@ import { MAX_PARENTS, TASK_ID } from "../tasks/ops.ts";
 import { RUN_PATH } from "../runner/runner.ts";
 import { plainName } from "../schema/names.ts";
 import { bytes } from "../sync/frame-checks.ts";
+import { OBJECT_ID, refProblem, REPO_NAME } from "../repo/ops.ts";
 import { int, InvalidInput, list, object, oneOf, optional, required, str } from "../schema/input-checks.ts";
 
 export const PATCH_ID = /^[a-z0-9]{8,40}$/;
-/** A git object id: SHA-1 (40 hex) or SHA-256 (64 hex), lowercase. */
-export const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-/** A repository's name in its space. */
-export const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-/** A ref a patch lands on: `refs/…`, no `..`, `//`, `@{`, trailing `/` or `.lock`, nothing git refuses. */
-export const TARGET_REF = /^refs\/(?!.*(?:\.\.|\/\/|@\{|\/\.|\.lock(?:\/|$)|\/$))[A-Za-z0-9._\/-]{1,240}$/;
+/** The branch a patch lands on: `refs/heads/…`, a ref git accepts (repo/ops.ts refProblem). */
+export const TARGET_REF = /^refs\/heads\/[^\s~^:?*[\\]+$/;
 /** The most bytes of one run manifest a merge carries as evidence. */
 export const MAX_EVIDENCE_BYTES = 256 * 1024;
 /** The most runs a merge carries as evidence (one per required check is enough). */
@@ -33,7 +30,7 @@ export const MAX_EVIDENCE = 8;
 export const MAX_REVIEW_COMMENTS = 64;
 
 const patchId = str(8, 40, PATCH_ID);
-const commit = str(40, 64, COMMIT);
+const commit = str(40, 64, OBJECT_ID);
 const opCid = str(1, 128, /^[a-z0-9]+$/);
 const repo = str(1, 100, REPO_NAME);
 const body = (max: number) => str(0, max);
@@ -61,7 +58,7 @@ export const PATCH_OPS = {
       ...common,
       repo: required(repo),
       /** The ref the patch asks to land on, e.g. refs/heads/main. */
-      target: required(str(6, 250, TARGET_REF)),
+      target: required(str(12, 255, TARGET_REF)),
       base: required(commit),
       head: required(commit),
       title: required(plainName(200)),
@@ -90,6 +87,8 @@ export const PATCH_OPS = {
     args: object({
       ...common,
       revision: required(opCid),
+      /** Where the target ref pointed when the merge was made (zero: nowhere yet); refused if it has moved since. */
+      onto: required(commit),
       /** The commit the target ref now points at: the head itself (fast-forward) or a merge commit. */
       commit: required(commit),
       strategy: required(oneOf("fast-forward", "merge-commit")),
@@ -142,6 +141,16 @@ export function parsePatchOp(command: string, args: unknown, cid: string, author
     const a = parsed as PatchOpArgs<"review">;
     if (a.verdict === "comment" && !a.body && !(a.comments?.length)) {
       throw new InvalidInput("args", "a comment-only review needs a body or at least one anchored comment");
+    }
+  }
+  if (kind === "propose") {
+    const problem = refProblem((parsed as PatchOpArgs<"propose">).target);
+    if (problem) throw new InvalidInput("args.target", problem);
+  }
+  if (kind === "merge") {
+    const a = parsed as PatchOpArgs<"merge">;
+    if (a.onto.length !== a.commit.length) {
+      throw new InvalidInput("args.onto", "must be an id of the same kind as commit");
     }
   }
   if (kind === "policy") {

@@ -12,20 +12,13 @@
  * checkpoint when an operation arrives out of order.
  */
 import { compareHlc } from "../tasks/hlc.ts";
-import type { Outcome } from "../tasks/reducer.ts";
+import type { FamilyReducer, Outcome, ReduceContext } from "../tasks/family.ts";
 import type { TaskReducer } from "../tasks/reducer.ts";
+import { REPO_FAMILY, type RepoReducer } from "../repo/reducer.ts";
 import type { RunEvidence } from "./evidence.ts";
 import { DEFAULT_POLICY, judgeChecks, type MergePolicy } from "./gate.ts";
 import type { PatchOp } from "./ops.ts";
 import { approversOf, latestRevision, type Patch } from "./state.ts";
-
-/** What the reducer may ask of the log at the point it applies an operation. */
-export interface PatchContext {
-  /** Is operation `a` in the causal past of `b`? */
-  precedes(a: string, b: string): boolean;
-  /** Another family's state at this point of the log ("task" for tasks). */
-  reducer(name: string): unknown;
-}
 
 /** A merge operation with the facts its evidence proved when it entered the log (evidence.ts). */
 export type MergeOp = Extract<PatchOp, { kind: "merge" }> & { verified?: readonly RunEvidence[] };
@@ -33,7 +26,7 @@ export type MergeOp = Extract<PatchOp, { kind: "merge" }> & { verified?: readonl
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
 
-export class PatchReducer {
+export class PatchReducer implements FamilyReducer<PatchOp> {
   readonly patches: Map<string, Patch>;
   /** Merge policies by repository name (`*` for every repository without its own). */
   readonly policies: Map<string, MergePolicy>;
@@ -69,7 +62,7 @@ export class PatchReducer {
     return copy;
   }
 
-  apply(op: PatchOp, context: PatchContext): Outcome {
+  apply(op: PatchOp, context: ReduceContext): Outcome {
     const at = op.args.at;
     if (op.kind === "policy") {
       const { repo, checks, approvals } = op.args;
@@ -79,6 +72,9 @@ export class PatchReducer {
     if (op.kind === "propose") {
       const a = op.args;
       if (this.patches.has(a.patch)) return refuse(`patch ${a.patch} already exists`);
+      if (!(context.reducer(REPO_FAMILY) as RepoReducer | undefined)?.repos.has(a.repo)) {
+        return refuse(`repository ${a.repo} does not exist in this space`);
+      }
       if (a.base === a.head) return refuse("the head commit is the base: there is nothing to merge");
       const created: Patch = {
         id: a.patch,
@@ -115,7 +111,7 @@ export class PatchReducer {
     return outcome;
   }
 
-  #applyTo(patch: Patch, op: Exclude<PatchOp, { kind: "propose" | "policy" }>, context: PatchContext): Outcome {
+  #applyTo(patch: Patch, op: Exclude<PatchOp, { kind: "propose" | "policy" }>, context: ReduceContext): Outcome {
     switch (op.kind) {
       case "revise": {
         if (op.author !== patch.author) return refuse(`only the patch's author ${patch.author} may revise it`);
@@ -167,7 +163,7 @@ export class PatchReducer {
     }
   }
 
-  #merge(patch: Patch, op: MergeOp, context: PatchContext): Outcome {
+  #merge(patch: Patch, op: MergeOp, context: ReduceContext): Outcome {
     const a = op.args;
     if (patch.status !== "open") return refuse(`patch is ${patch.status}`);
     const revision = latestRevision(patch);
@@ -206,6 +202,13 @@ export class PatchReducer {
           `the merger had seen ${approvers.length}`,
       );
     }
+    // The ref moves through the repository family: its compare-and-swap, its maintainer rule, its history.
+    const repos = context.reducer(REPO_FAMILY) as RepoReducer | undefined;
+    if (!repos) return refuse("this log has no repositories to merge into");
+    const moved = repos.updateRefs({ op: op.cid, family: "patch", by: op.author, at: a.at }, patch.repo, [
+      { ref: patch.target, old: a.onto, new: a.commit },
+    ]);
+    if (!moved.applied) return refuse(`${patch.target} of ${patch.repo} did not move: ${moved.reason}`);
     patch.status = "merged";
     patch.merge = {
       op: op.cid,

@@ -11,6 +11,8 @@ import { nobleVerifier } from "../../protocol/identity/ed25519.ts";
 import { SpaceAuthority } from "../../protocol/space/authority.ts";
 import { delegate } from "../../protocol/ucan/delegation.ts";
 import { TaskReducer } from "../../protocol/tasks/reducer.ts";
+import { RepoReducer } from "../../protocol/repo/reducer.ts";
+import { parseRepoOp, zeroId } from "../../protocol/repo/ops.ts";
 import { parseTaskOp } from "../../protocol/tasks/ops.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { type MergeOp, PatchReducer } from "../../protocol/patch/reducer.ts";
@@ -43,7 +45,26 @@ async function setting() {
   const patches = new PatchReducer();
   let clock = 0;
   let n = 0;
-  const context = { precedes: () => true, reducer: (name: string) => (name === "task" ? tasks : undefined) };
+  const repos = new RepoReducer();
+  const context = {
+    precedes: () => true,
+    witnessTime: () => Infinity,
+    reducer: (name: string) => (name === "task" ? tasks : name === "repo" ? repos : undefined),
+  };
+  repos.apply(
+    parseRepoOp(
+      Commands.repoCreate,
+      {
+        repo: "weft",
+        at: [T0, 0],
+        defaultBranch: "main",
+        maintainers: ["did:key:maintainer"],
+      },
+      "repo0",
+      "did:key:maintainer",
+    ),
+    context,
+  );
   const patchOp = (kind: PatchOpKind, author: string, args: Record<string, unknown>) =>
     parsePatchOp(PATCH_OPS[kind].command, { patch: "patch0001", at: [T0 + ++clock, 0], ...args }, `op${++n}`, author);
   const apply = (kind: PatchOpKind, author: string, args: Record<string, unknown>) => {
@@ -68,14 +89,20 @@ async function setting() {
     assert.ok(r.applied);
     return built;
   };
-  const merge = async (author: string, revision: string, evidence: Uint8Array[], commit = HEAD) => {
-    const op = patchOp("merge", author, { revision, commit, strategy: "fast-forward", evidence }) as MergeOp;
+  const merge = async (author: string, revision: string, evidence: Uint8Array[], onto = zeroId(HEAD)) => {
+    const op = patchOp("merge", author, {
+      revision,
+      onto,
+      commit: HEAD,
+      strategy: "fast-forward",
+      evidence,
+    }) as MergeOp;
     op.verified = await Promise.all(
       evidence.map((b) => verifyEvidence(b, op.args.at[0], { validator: authority.validator, verifier })),
     );
     return { op, outcome: patches.apply(op, context) };
   };
-  return { root, runner, grant, authority, patches, tasks, apply, run, merge };
+  return { root, runner, grant, authority, patches, tasks, repos, apply, run, merge };
 }
 
 const propose = { repo: "weft", target: "refs/heads/main", base: BASE, head: HEAD, title: "Fix the flaky test" };
@@ -83,39 +110,39 @@ const propose = { repo: "weft", target: "refs/heads/main", base: BASE, head: HEA
 describe("patch reducer", () => {
   it("keeps revisions and reviews anchored to the revision they were made on", async () => {
     const s = await setting();
-    const { op: p } = s.apply("propose", "did:author", { ...propose, description: "why", tasks: ["task0001"] });
-    const { op: r2, outcome } = s.apply("revise", "did:author", { head: commitId(3) });
+    const { op: p } = s.apply("propose", "did:key:author", { ...propose, description: "why", tasks: ["task0001"] });
+    const { op: r2, outcome } = s.apply("revise", "did:key:author", { head: commitId(3) });
     assert.ok(outcome.applied);
-    const review = s.apply("review", "did:reviewer", {
+    const review = s.apply("review", "did:key:reviewer", {
       revision: p.cid,
       verdict: "request-changes",
       comments: [{ path: "src/a.ts", line: 12, body: "off by one" }],
     });
     assert.ok(review.outcome.applied);
-    s.apply("review", "did:reviewer", { revision: r2.cid, verdict: "approve" });
+    s.apply("review", "did:key:reviewer", { revision: r2.cid, verdict: "approve" });
     const patch = s.patches.patches.get("patch0001")!;
     assert.deepEqual(patch.revisions.map((r) => r.head), [HEAD, commitId(3)]);
     assert.equal(patch.revisions[1].description, "why");
     assert.deepEqual(patch.reviews[0].comments, [{ path: "src/a.ts", line: 12, body: "off by one" }]);
-    assert.deepEqual(approversOf(patch, r2.cid), ["did:reviewer"]);
+    assert.deepEqual(approversOf(patch, r2.cid), ["did:key:reviewer"]);
     assert.deepEqual(approversOf(patch, p.cid), []);
   });
 
   it("refuses what does not fit, changing nothing", async () => {
     const s = await setting();
-    const { op: p } = s.apply("propose", "did:author", propose);
-    assert.match(reason(s.apply("propose", "did:other", propose).outcome), /already exists/);
-    assert.match(reason(s.apply("revise", "did:other", { head: commitId(3) }).outcome), /only the patch's author/);
-    assert.match(reason(s.apply("revise", "did:author", { head: HEAD }).outcome), /changes nothing/);
+    const { op: p } = s.apply("propose", "did:key:author", propose);
+    assert.match(reason(s.apply("propose", "did:key:other", propose).outcome), /already exists/);
+    assert.match(reason(s.apply("revise", "did:key:other", { head: commitId(3) }).outcome), /only the patch's author/);
+    assert.match(reason(s.apply("revise", "did:key:author", { head: HEAD }).outcome), /changes nothing/);
     assert.match(
-      reason(s.apply("review", "did:r", { revision: "nope", verdict: "approve" }).outcome),
+      reason(s.apply("review", "did:key:r", { revision: "nope", verdict: "approve" }).outcome),
       /not a revision/,
     );
     assert.match(
-      reason(s.apply("review", "did:author", { revision: p.cid, verdict: "approve" }).outcome),
+      reason(s.apply("review", "did:key:author", { revision: p.cid, verdict: "approve" }).outcome),
       /own patch/,
     );
-    assert.match(reason(s.apply("reopen", "did:author", {}).outcome), /not closed/);
+    assert.match(reason(s.apply("reopen", "did:key:author", {}).outcome), /not closed/);
     const patch = s.patches.patches.get("patch0001")!;
     assert.equal(patch.revisions.length, 1);
     assert.equal(patch.reviews.length, 0);
@@ -124,21 +151,23 @@ describe("patch reducer", () => {
 
   it("merges only on a verified passing run of the head commit", async () => {
     const s = await setting();
-    const { op: p } = s.apply("propose", "did:author", propose);
-    const missing = await s.merge("did:maintainer", p.cid, []);
+    const { op: p } = s.apply("propose", "did:key:author", propose);
+    const missing = await s.merge("did:key:maintainer", p.cid, []);
     assert.match(reason(missing.outcome), /tests missing: needs a passing run on the head commit/);
     const failed = await s.run("task00000001", HEAD, "failed", "failure");
-    const refused = await s.merge("did:maintainer", p.cid, [failed.bytes]);
+    const refused = await s.merge("did:key:maintainer", p.cid, [failed.bytes]);
     assert.match(reason(refused.outcome), /tests failed: task task00000001 ended failed/);
     const other = await s.run("task00000002", BASE, "succeeded");
-    assert.match(reason((await s.merge("did:maintainer", p.cid, [other.bytes])).outcome), /not the head/);
+    assert.match(reason((await s.merge("did:key:maintainer", p.cid, [other.bytes])).outcome), /not the head/);
     assert.equal(s.patches.patches.get("patch0001")!.status, "open");
     const passed = await s.run("task00000003", HEAD, "succeeded");
-    const merged = await s.merge("did:maintainer", p.cid, [failed.bytes, passed.bytes]);
+    const merged = await s.merge("did:key:maintainer", p.cid, [failed.bytes, passed.bytes]);
     assert.ok(merged.outcome.applied, reason(merged.outcome));
     const patch = s.patches.patches.get("patch0001")!;
     assert.equal(patch.status, "merged");
     assert.equal(patch.merge?.commit, HEAD);
+    assert.equal(s.repos.repos.get("weft")?.refs.get("refs/heads/main")?.commit, HEAD, "the merge moved the ref");
+    assert.equal(s.repos.repos.get("weft")?.pushes.at(-1)?.family, "patch");
     assert.equal(patch.merge?.ref, "refs/heads/main");
     assert.deepEqual(patch.merge?.checks.map((c) => [c.name, c.status, c.run?.task]), [
       ["tests", "passed", "task00000003"],
@@ -147,7 +176,7 @@ describe("patch reducer", () => {
 
   it("tells what blocks a merge before one is signed, and gathers the evidence a merge carries", async () => {
     const s = await setting();
-    s.apply("propose", "did:author", propose);
+    s.apply("propose", "did:key:author", propose);
     const manifests = new Map<string, Uint8Array>();
     const readiness = () =>
       mergeReadiness({
@@ -171,13 +200,29 @@ describe("patch reducer", () => {
     const r2 = await readiness();
     assert.deepEqual(r2.blockers, []);
     assert.deepEqual(r2.evidence, [passed.bytes]);
-    const merged = await s.merge("did:maintainer", r2.revision, r2.evidence);
+    const merged = await s.merge("did:key:maintainer", r2.revision, r2.evidence);
     assert.ok(merged.outcome.applied, reason(merged.outcome));
+  });
+
+  it("moves the target ref through the repository: only a maintainer lands on the default branch, and not if it moved", async () => {
+    const s = await setting();
+    const { op: p } = s.apply("propose", "did:key:author", propose);
+    assert.match(
+      reason(s.apply("propose", "did:key:author", { ...propose, patch: "patch0002", repo: "nope" }).outcome),
+      /repository nope does not exist/,
+    );
+    const passed = await s.run("task00000003", HEAD, "succeeded");
+    const outsider = await s.merge("did:key:someone", p.cid, [passed.bytes]);
+    assert.match(reason(outsider.outcome), /did not move: only a maintainer of weft moves its default branch/);
+    const stale = await s.merge("did:key:maintainer", p.cid, [passed.bytes], BASE);
+    assert.match(reason(stale.outcome), /did not move: stale: refs\/heads\/main is at nothing/);
+    assert.equal(s.patches.patches.get("patch0001")!.status, "open");
+    assert.equal(s.repos.repos.get("weft")?.refs.size, 0);
   });
 
   it("does not count a run whose task recorded no such result, or a stale revision", async () => {
     const s = await setting();
-    const { op: p } = s.apply("propose", "did:author", propose);
+    const { op: p } = s.apply("propose", "did:key:author", propose);
     // Signed by a runner that held the capability, but no task in the log records it.
     const unrecorded = await signedRun(s.runner, [s.grant], {
       space: s.root.did,
@@ -186,11 +231,11 @@ describe("patch reducer", () => {
       status: "succeeded",
       endedAt: T0,
     });
-    const refused = await s.merge("did:maintainer", p.cid, [unrecorded.bytes]);
+    const refused = await s.merge("did:key:maintainer", p.cid, [unrecorded.bytes]);
     assert.match(reason(refused.outcome), /tests missing: .*task00000009, which is not a run task/);
     const passed = await s.run("task00000003", HEAD, "succeeded");
-    s.apply("revise", "did:author", { head: commitId(4) });
-    const stale = await s.merge("did:maintainer", p.cid, [passed.bytes]);
+    s.apply("revise", "did:key:author", { head: commitId(4) });
+    const stale = await s.merge("did:key:maintainer", p.cid, [passed.bytes]);
     assert.match(reason(stale.outcome), /not the latest revision/);
   });
 
@@ -206,21 +251,21 @@ describe("patch reducer", () => {
           approvals: 1,
         },
         "policy1",
-        "did:admin",
+        "did:key:admin",
       ),
-      { precedes: () => true, reducer: () => undefined },
+      { precedes: () => true, witnessTime: () => Infinity, reducer: () => undefined },
     );
-    const { op: p } = s.apply("propose", "did:author", propose);
+    const { op: p } = s.apply("propose", "did:key:author", propose);
     const unit = await s.run("task00000003", HEAD, "succeeded");
-    const refused = await s.merge("did:maintainer", p.cid, [unit.bytes]);
+    const refused = await s.merge("did:key:maintainer", p.cid, [unit.bytes]);
     assert.match(reason(refused.outcome), /lint missing: needs a passing run of lint/);
     assert.doesNotMatch(reason(refused.outcome), /unit/);
     const lint = await s.run("task00000004", HEAD, "succeeded", "success", "lint");
-    const unapproved = await s.merge("did:maintainer", p.cid, [unit.bytes, lint.bytes]);
+    const unapproved = await s.merge("did:key:maintainer", p.cid, [unit.bytes, lint.bytes]);
     assert.match(reason(unapproved.outcome), /needs 1 approval\(s\)/);
-    s.apply("review", "did:author", { revision: p.cid, verdict: "comment", body: "ready" });
-    s.apply("review", "did:reviewer", { revision: p.cid, verdict: "approve" });
-    const merged = await s.merge("did:maintainer", p.cid, [unit.bytes, lint.bytes]);
+    s.apply("review", "did:key:author", { revision: p.cid, verdict: "comment", body: "ready" });
+    s.apply("review", "did:key:reviewer", { revision: p.cid, verdict: "approve" });
+    const merged = await s.merge("did:key:maintainer", p.cid, [unit.bytes, lint.bytes]);
     assert.ok(merged.outcome.applied, reason(merged.outcome));
     assert.deepEqual(s.patches.patches.get("patch0001")!.merge?.checks.map((c) => c.status), ["passed", "passed"]);
   });
