@@ -227,7 +227,12 @@ export class ApiClient {
    * what the peer's log held when this client last heard from it, and is
    * dated after it (see protocol/README.md, "Time").
    */
-  async signOp(space: string, command: string, args: Record<string, unknown>, options: OpOptions = {}): Promise<string> {
+  async signOp(
+    space: string,
+    command: string,
+    args: Record<string, unknown>,
+    options: OpOptions = {},
+  ): Promise<string> {
     const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
     if (!this.#heads.has(space)) {
       // Best effort: a key that may not read the space signs without naming heads.

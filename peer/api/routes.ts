@@ -377,7 +377,12 @@ export const PATCH_ROUTES: RouteDef[] = [
       "What a merge of the latest revision needs: each required check (passed, failed or missing, and why) and the verified run manifests (base64) a merge carries as evidence",
     auth: q(Commands.spaceRead),
   },
-  { method: "POST", path: "/v1/spaces/:space/patches", summary: "Propose a patch (signed op)", auth: patchOp("propose") },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/patches",
+    summary: "Propose a patch (signed op)",
+    auth: patchOp("propose"),
+  },
   {
     method: "POST",
     path: "/v1/spaces/:space/patches/:patch/revisions",
@@ -396,7 +401,12 @@ export const PATCH_ROUTES: RouteDef[] = [
     summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed",
     auth: patchOp("merge"),
   },
-  { method: "POST", path: "/v1/spaces/:space/patches/:patch/close", summary: "Close (signed op)", auth: patchOp("close") },
+  {
+    method: "POST",
+    path: "/v1/spaces/:space/patches/:patch/close",
+    summary: "Close (signed op)",
+    auth: patchOp("close"),
+  },
   {
     method: "POST",
     path: "/v1/spaces/:space/patches/:patch/reopen",
