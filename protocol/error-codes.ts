@@ -98,6 +98,10 @@ export const ERROR_CODES = {
   /** A push (or repository create) the space refused: a stale ref, a ref the pusher may not move. */
   "repo/refused": "conflict",
   "task/not-a-run": "input",
+  /** A merge whose required checks are missing or failed (or that lacks approvals): it says which. */
+  "patch/not-mergeable": "conflict",
+  /** A patch operation the space refused (a retry of one refused before, or refused on its own terms). */
+  "patch/refused": "conflict",
   "sync/protocol": "denied",
   "sync/refused": "denied",
   "p2p/disabled": "internal",

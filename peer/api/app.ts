@@ -22,6 +22,7 @@ import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
 import { mountRepoRoutes } from "./repo-routes.ts";
 import type { RepoService } from "../repo/repo-service.ts";
+import { mountPatchRoutes } from "./patch-routes.ts";
 import { dispatch, type Handler, mayHaveBody, opHandler, type OpRoute } from "./dispatch.ts";
 import { removed, revokedBy, spaceView } from "./views.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
@@ -344,6 +345,7 @@ export function createApi(ctx: ApiContext): Hono {
   }
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
   if (ctx.repos) mountRepoRoutes(app, ctx, ctx.repos);
+  mountPatchRoutes(app, ctx);
   return app;
 }
 

@@ -263,8 +263,9 @@ export class ApiAuthority {
 
   /**
    * Check a bearer that is a signed operation of `command` (of any family:
-   * a task, a repository push) on the space the path names; a path
-   * parameter it shares with the operation's args (task, repo) must agree.
+   * a task, a repository push, a patch operation) on the space the path
+   * names; a path parameter it shares with the operation's args (task,
+   * repo, patch) must agree.
    */
   async signed(
     header: string | undefined | null,
@@ -278,7 +279,7 @@ export class ApiAuthority {
     if (invocation.cmd !== command) {
       throw new UcanError("InvalidClaim", `this route takes ${command}, not ${invocation.cmd}`);
     }
-    for (const key of ["task", "repo"]) {
+    for (const key of ["task", "repo", "patch"]) {
       if (params[key] !== undefined && invocation.args[key] !== params[key]) {
         throw new HttpError(
           400,

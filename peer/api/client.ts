@@ -9,7 +9,8 @@ import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/u
 import { CID } from "multiformats/cid";
 import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
 import { requestArgs } from "./request.ts";
-import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute } from "./routes.ts";
+import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute, patchOpPath } from "./routes.ts";
+import { PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#protocol/patch";
 import type { Credentials } from "./credentials.ts";
 
 export class ApiError extends WeftError {
@@ -189,38 +190,9 @@ export class ApiClient {
     }
   }
 
-  /**
-   * Sign an operation of `command` as this client, naming the heads the peer
-   * last reported and dated after them: the bearer of an operation route.
-   */
-  async #signOp(
-    space: string,
-    command: string,
-    args: Record<string, unknown>,
-    options: { at?: Hlc; after?: string[] } = {},
-  ): Promise<string> {
-    const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
-    // Name what the peer's log held when we last heard from it, and be dated after it.
-    if (!this.#heads.has(space)) {
-      // Best effort: a key that may not read the space signs without naming heads.
-      await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
-    }
-    const after = options.after ?? this.#heads.get(space) ?? [];
-    const inv = await invoke({
-      issuer: this.#c.signer,
-      subject: space,
-      command,
-      args: { ...args, at: options.at ?? this.#hlc.now(), after } as unknown as Record<string, Ipld>,
-      proofs: [...chain, this.#c.powerline],
-      expiration: null,
-      issuedAt: Math.floor(Date.now() / 1000),
-    });
-    return (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
-  }
-
   /** Sign an operation of another family (a repository push) and submit it to `path` (with its query). */
   async signed<T>(space: string, command: string, args: Record<string, unknown>, path: string): Promise<T> {
-    return await this.#send<T>("POST", path, await this.#signOp(space, command, args));
+    return await this.#send<T>("POST", path, await this.signOp(space, command, args));
   }
 
   /** A query route whose body or answer is raw bytes (a pack): the response, checked for success. */
@@ -252,15 +224,9 @@ export class ApiClient {
     space: string,
     kind: K,
     args: Omit<OpArgs<K>, "at">,
-    options: {
-      path?: string;
-      /** Sign with this time instead of now (e.g. to submit work made offline). */
-      at?: Hlc;
-      /** Name these as what the operation follows instead of the heads last heard. */
-      after?: string[];
-    } = {},
+    options: OpOptions & { path?: string } = {},
   ): Promise<T> {
-    const bearer = await this.#signOp(space, OPS[kind].command, args as Record<string, unknown>, options);
+    const bearer = await this.signOp(space, OPS[kind].command, args as Record<string, unknown>, options);
     const task = encodeURIComponent((args as { task: string }).task);
     const base = `/v1/spaces/${encodeURIComponent(space)}/tasks`;
     const path = kind === "create"
@@ -273,4 +239,51 @@ export class ApiClient {
     const method = kind === "edit" ? "PATCH" : "POST";
     return await this.#send<T>(method, options.path ?? path, bearer);
   }
+
+  /** Sign a patch operation as this client and submit it to its route (PATCH_ROUTES). */
+  async patchOp<K extends PatchOpKind, T = Record<string, unknown>>(
+    space: string,
+    kind: K,
+    args: Omit<PatchOpArgs<K>, "at">,
+    options: OpOptions = {},
+  ): Promise<T> {
+    const bearer = await this.signOp(space, PATCH_OPS[kind].command, args as Record<string, unknown>, options);
+    return await this.#send<T>("POST", patchOpPath(space, kind, args as { patch?: string }), bearer);
+  }
+
+  /**
+   * An operation of any family signed by this client, as a bearer: it names
+   * what the peer's log held when this client last heard from it, and is
+   * dated after it (see protocol/README.md, "Time").
+   */
+  async signOp(
+    space: string,
+    command: string,
+    args: Record<string, unknown>,
+    options: OpOptions = {},
+  ): Promise<string> {
+    const chain = (await this.#chainFor(space)).map((c) => CID.parse(c));
+    if (!this.#heads.has(space)) {
+      // Best effort: a key that may not read the space signs without naming heads.
+      await this.get(`/v1/spaces/${encodeURIComponent(space)}`).catch(() => this.#heads.set(space, []));
+    }
+    const after = options.after ?? this.#heads.get(space) ?? [];
+    const inv = await invoke({
+      issuer: this.#c.signer,
+      subject: space,
+      command,
+      args: { ...args, at: options.at ?? this.#hlc.now(), after } as unknown as Record<string, Ipld>,
+      proofs: [...chain, this.#c.powerline],
+      expiration: null,
+      issuedAt: Math.floor(Date.now() / 1000),
+    });
+    return (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
+  }
+}
+
+export interface OpOptions {
+  /** Sign with this time instead of now (e.g. to submit work made offline). */
+  at?: Hlc;
+  /** Name these as what the operation follows instead of the heads last heard. */
+  after?: string[];
 }

@@ -26,6 +26,7 @@ const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMM
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
 const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
+const patch: Area = async () => (await import("./patch-commands.ts")).PATCH_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -34,6 +35,7 @@ export const AREAS: readonly Area[] = [
   node,
   space,
   task,
+  patch,
   speckit,
   cap,
   run,
@@ -70,6 +72,13 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["repo create", repo],
   ["repo list", repo],
   ["repo show", repo],
+  ["patch propose", patch],
+  ["patch list", patch],
+  ["patch show", patch],
+  ["patch review", patch],
+  ["patch revise", patch],
+  ["patch merge", patch],
+  ["patch close", patch],
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],

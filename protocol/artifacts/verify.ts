@@ -36,6 +36,12 @@ export interface VerifyOptions {
   verifier?: Verifier;
   /** Unix ms (injected for tests). */
   now?: number;
+  /**
+   * Judge the runner's chain without the space's revocations: for a verdict
+   * every node must reach alike from the bytes alone (a patch merge's
+   * evidence), where revocation is judged causally by the operation log.
+   */
+  ignoreRevocations?: boolean;
 }
 
 export interface VerifiedManifest {
@@ -100,7 +106,7 @@ export async function verifyManifest(
       `the run claims to end at ${new Date(manifest.endedAt).toISOString()}, in the future`,
     );
   }
-  const chain = await authorize(manifest, invocation, options.validator);
+  const chain = await authorize(manifest, invocation, options.validator, options.ignoreRevocations ?? false);
   return { cid: actual, manifest, statement, invocation, chain };
 }
 
@@ -144,11 +150,17 @@ function runInvocation(manifest: Manifest): Invocation {
 }
 
 /** The runner held /weft/run/<kind> in the space when the run started. */
-async function authorize(manifest: Manifest, inv: Invocation, validator: Validator): Promise<readonly Delegation[]> {
+async function authorize(
+  manifest: Manifest,
+  inv: Invocation,
+  validator: Validator,
+  ignoreRevocations: boolean,
+): Promise<readonly Delegation[]> {
   const proofs = new MemoryProofStore();
   try {
     for (const bytes of manifest.capability.proofs) proofs.put(decodeDelegation(bytes));
-    const { proofs: chain } = await validator.validate(inv, { proofs, now: Math.floor(manifest.startedAt / 1000) });
+    const now = Math.floor(manifest.startedAt / 1000);
+    const { proofs: chain } = await validator.validate(inv, { proofs, now, ignoreRevocations });
     return chain;
   } catch (e) {
     if (!isWeftError(e)) throw e;

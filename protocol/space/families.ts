@@ -6,5 +6,6 @@
  */
 import type { OpFamily } from "../tasks/family.ts";
 import { repoFamily } from "../repo/family.ts";
+import { patchFamily } from "../patch/family.ts";
 
-export const FAMILIES: readonly OpFamily[] = [repoFamily as OpFamily];
+export const FAMILIES: readonly OpFamily[] = [repoFamily as OpFamily, patchFamily as OpFamily];

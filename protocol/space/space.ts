@@ -30,6 +30,7 @@ import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/o
 import { InvalidInput } from "../schema/input-checks.ts";
 import { OpLog } from "../tasks/log.ts";
 import { FAMILIES } from "./families.ts";
+import { TASK_FAMILY } from "../tasks/task-family.ts";
 import { queryTasks, type TaskFilter, type TaskView, view } from "../tasks/query.ts";
 import { SpaceAuthority } from "./authority.ts";
 import { cidOf } from "../codec/cid.ts";
@@ -333,38 +334,24 @@ export class Space {
    * with the task after it; refuses with the reason otherwise.
    */
   async submit(bytes: Uint8Array, proofs?: ProofStore): Promise<TaskView> {
-    const validator = this.authority.validator;
-    const inv = await validator.verifyInvocationSignature(bytes);
+    const inv = await this.authority.validator.verifyInvocationSignature(bytes);
     const task = inv.args.task;
     if (typeof task !== "string") throw new InvalidInput("args.task", "is required");
     if (this.log.has(inv.cid.toString())) return this.#require(task); // a retry: already applied
     const first = this.#sameKey(inv.iss, inv.cmd, inv.args);
     if (first) return first; // a retry under the same idempotency key: the first one stands
-    await this.#admit(inv, proofs);
+    await this.#admitSigned(inv, proofs);
     return await this.#commit(task, () => Promise.resolve(inv)).catch((e) =>
       this.#raced(e, inv.iss, inv.cmd, inv.args)
     );
   }
 
   /**
-   * `submit` for an operation of any family (a repository push): checked
-   * like one from the network, applied, written to its object's bucket and
-   * flushed. Resolves with what it acted on; refuses with the reason.
+   * Check an operation a client signed, before it is applied: dated within
+   * the skew of this node's clock, and its chain valid now — which then goes
+   * into the space document, so every node can check it too.
    */
-  async submitOp(bytes: Uint8Array, proofs?: ProofStore): Promise<{ cid: string; family: string; object: string }> {
-    const inv = await this.authority.validator.verifyInvocationSignature(bytes);
-    const cid = inv.cid.toString();
-    const { family, object } = this.log.parse(inv.cmd, inv.args, cid, inv.iss); // bad input: nothing written
-    if (!this.log.has(cid)) {
-      await this.#admit(inv, proofs);
-      await this.#writes.commit(object, () => Promise.resolve(inv));
-      this.#emit({ type: "objects", family: family.name, objects: [object] });
-    }
-    return { cid, family: family.name, object };
-  }
-
-  /** Check a submitted operation's time and chain; record the chain in the space document, so every node can check it. */
-  async #admit(inv: Invocation, proofs?: ProofStore): Promise<void> {
+  async #admitSigned(inv: Invocation, proofs?: ProofStore): Promise<void> {
     const at = inv.args.at;
     if (!isHlc(at)) throw new InvalidInput("args.at", "must be a hybrid clock timestamp [ms, counter]");
     if (!judgeTime(at[0], this.#deps.now()).ok) {
@@ -381,6 +368,51 @@ export class Space {
     }
     await this.addDelegations(chain.filter((d) => !this.authority.hasDelegation(d.cid)));
     this.#deps.hlc.observe(at);
+  }
+
+  /**
+   * Sign as this node (or as `signer`, a principal held on this node, with
+   * its chain recorded in the space), check, apply, write and flush an
+   * operation of another family of the log (patches, …); `at` and `after`
+   * are filled in. Its family checks the args first, so bad input writes
+   * nothing. Resolves with the family and object it acted on once durable;
+   * refuses with the reason otherwise.
+   */
+  async perform(
+    command: string,
+    args: Record<string, unknown>,
+    signer?: Signer,
+  ): Promise<{ family: string; object: string; cid: string }> {
+    const actor = signer ? { signer, label: signer.did } : this.#self;
+    const author = actor.signer.did;
+    const { family, object } = this.log.parse(command, { ...args, ...this.#position() }, "local", author);
+    const inv = await this.#writes.commit(object, async () => {
+      const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
+      this.log.parse(command, full, "local", author);
+      return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
+    });
+    this.#emit({ type: "objects", family: family.name, objects: [object] });
+    return { family: family.name, object, cid: inv.cid.toString() };
+  }
+
+  /**
+   * Take an operation of another family (a repository push, a patch
+   * operation) someone else signed (through the API): checked like
+   * `submit`, applied, written to its object's bucket and flushed. Resolves
+   * with what it acted on; a retry of one already taken is not taken again
+   * (its verdict is `log.outcome(cid)`); refuses with the reason otherwise.
+   */
+  async submitOp(bytes: Uint8Array, proofs?: ProofStore): Promise<{ cid: string; family: string; object: string }> {
+    const inv = await this.authority.validator.verifyInvocationSignature(bytes);
+    const cid = inv.cid.toString();
+    const { family, object } = this.log.parse(inv.cmd, inv.args, cid, inv.iss); // bad input: nothing written
+    if (family.name === TASK_FAMILY) throw new InvalidInput("cmd", "a task operation goes to its task route");
+    if (!this.log.has(cid)) {
+      await this.#admitSigned(inv, proofs);
+      await this.#writes.commit(object, () => Promise.resolve(inv));
+      this.#emit({ type: "objects", family: family.name, objects: [object] });
+    }
+    return { cid, family: family.name, object };
   }
 
   /** The task an earlier create by `author` with the same idempotency key made, if this is such a create. */

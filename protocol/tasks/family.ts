@@ -17,6 +17,7 @@
  * rewinds to a checkpoint when an operation arrives out of order.
  */
 import { compareHlc, type Hlc } from "./hlc.ts";
+import type { Validator } from "../ucan/validator.ts";
 
 /** What the log needs of any operation: its identity, author, kind, and place in time. */
 export interface LogOp {
@@ -59,6 +60,11 @@ export interface ReduceContext extends Causality {
   reducer(name: string): FamilyReducer | undefined;
 }
 
+/** What a family's `admit` may use: the space's validator (its root and delegations). */
+export interface AdmitContext {
+  validator: Validator;
+}
+
 /** A family's state, built by applying its valid operations in (HLC, CID) order. */
 export interface FamilyReducer<Op extends LogOp = LogOp> {
   /** Apply one operation; refused ones change nothing. */
@@ -76,6 +82,14 @@ export interface OpFamily<Op extends LogOp = LogOp> {
   parse(command: string, args: unknown, cid: string, author: string): Op;
   /** The object the operation acts on, unique within the family (a task id, a repository name). */
   object(op: Op): string;
+  /**
+   * Checks of what the operation carries that need async work (signatures
+   * inside it: a merge's run manifests), run once when it enters the log,
+   * after its own signature and authority. Throw to refuse it; resolve with
+   * the operation and what it proved. The verdict must rest on the
+   * operation's bytes alone, so every node reaches the same.
+   */
+  admit?(op: Op, context: AdmitContext): Promise<Op>;
   /** Does this operation need another member to build on it soon (a lease claim)? Default: no. */
   needsWitness?(op: Op): boolean;
   /** A fresh, empty state. */

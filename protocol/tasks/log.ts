@@ -359,8 +359,17 @@ export class OpLog {
       }
       return this.#refuse(id, inv.iss, e, op);
     }
+    let admitted = op;
+    if (family.admit) {
+      // What the operation carries that needs async checks of its own (a merge's signed run manifests).
+      try {
+        admitted = await family.admit(op, { validator });
+      } catch (e) {
+        return this.#refuse(id, inv.iss, e, op);
+      }
+    }
     this.#diagnostics.count("ops.verified");
-    const entry: Entry = { op, family, object, proofs: inv.prf.map(cidKey) };
+    const entry: Entry = { op: admitted, family, object, proofs: inv.prf.map(cidKey) };
     this.#graph.add({ cid: id, at: op.args.at, author: op.author, parents });
     this.#byCid.set(id, entry);
     const at = this.#insert(entry);

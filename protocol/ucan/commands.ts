@@ -58,8 +58,21 @@ export const Commands = {
   /** Move refs of a repository; a policy on `args.updates` limits which (see protocol/repo/ref-policy.ts). */
   repoPush: "/weft/repo/push",
 
+  /** All patch commands. */
+  patch: "/weft/patch",
+  /** Open a patch; covers revising one's own patches (below). Agents hold this, not merge. */
   patchPropose: "/weft/patch/propose",
+  /** A new revision (head commit) of a patch its author opened. */
+  patchRevise: "/weft/patch/propose/revise",
+  /** Comment on a revision (anchored to a file and line), approve it, or request changes. */
+  patchReview: "/weft/patch/review",
+  /** Merge a patch whose required checks passed: names the resulting commit and the target ref. */
   patchMerge: "/weft/patch/merge",
+  /** Close a patch without merging it; covers reopening (below). */
+  patchClose: "/weft/patch/close",
+  patchReopen: "/weft/patch/close/reopen",
+  /** Say which checks a repository's patches need before they may merge (the space's merge policy). */
+  patchPolicy: "/weft/patch/policy",
 
   /**
    * Ask a peer for the invites addressed to oneself, invoked on one's own DID
