@@ -1,0 +1,341 @@
+/**
+ * A Radicle repository on disk, as heartwood lays it out in its storage: a
+ * bare git repository where each node's refs live under
+ * `refs/namespaces/<nid>/`: its collaborative objects at
+ * `refs/cobs/<type>/<object id>` (the object id is its root change's
+ * commit id), `refs/rad/id` pointing at the identity object, and
+ * `refs/rad/sigrefs`, a commit holding the canonical list of its other
+ * refs and its signature over that list, re-signed after every write.
+ *
+ * This node writes only under its own namespace, with compare-and-swap
+ * ref moves; it reads every namespace, and an object's history is the
+ * union of the changes reachable from each namespace's tip, each change
+ * verified (see cob-change.ts). A change that fails is refused with its
+ * descendants, the rest of the object still loads: heartwood's rule.
+ */
+import type { Signer, Verifier } from "#protocol/identity";
+import { fromHex, fromUtf8 } from "#protocol";
+import { canonicalBytes, type Json } from "./canonical-json.ts";
+import { type Change, type Embed, readChange, writeChange } from "./cob-change.ts";
+import { encodeCommit } from "./commit-object.ts";
+import { RadicleForged, RadicleMalformed } from "./errors.ts";
+import { GitRepo } from "./git-plumbing.ts";
+import { checkOid, encodeSignature, nidOf, nidOfDid, ridOf } from "./radicle-ids.ts";
+
+export const IDENTITY_TYPE = "xyz.radicle.id";
+const TYPE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+/** Most changes read for one object; a bigger history is refused, not walked. */
+const MAX_CHANGES = 100_000;
+
+export interface RepoOptions {
+  signer: Signer;
+  verifier: Verifier;
+  /** The node's alias: the commits' author name, and `alias@nid` their email. */
+  alias: string;
+  /** Seconds since the epoch for new changes (heartwood honours GIT_COMMITTER_DATE the same way). */
+  now?: () => number;
+}
+
+export interface Project {
+  name: string;
+  description: string;
+  defaultBranch: string;
+}
+
+export interface LoadedObject {
+  id: string;
+  /** Verified changes, parents before children, concurrent ones by (time, id): heartwood's order. */
+  changes: Change[];
+  /** Changes that failed verification (and their descendants), with why. */
+  refused: { id: string; error: Error }[];
+}
+
+export class RadicleRepository {
+  readonly git: GitRepo;
+  readonly nid: string;
+  readonly #o: RepoOptions;
+  readonly #now: () => number;
+
+  private constructor(git: GitRepo, o: RepoOptions) {
+    this.git = git;
+    this.#o = o;
+    this.nid = nidOf(o.signer.publicKey);
+    this.#now = o.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  static open(dir: string, o: RepoOptions): RadicleRepository {
+    return new RadicleRepository(new GitRepo(dir), o);
+  }
+
+  /** `rad init` without a working copy: a bare repository whose identity document names this node as its delegate. */
+  static async init(dir: string, project: Project, o: RepoOptions): Promise<{ repo: RadicleRepository; rid: string }> {
+    const repo = new RadicleRepository(await GitRepo.init(dir), o);
+    const doc = canonicalBytes({
+      payload: { "xyz.radicle.project": { ...project } },
+      delegates: [`did:key:${repo.nid}`],
+      threshold: 1,
+    });
+    const blob = await repo.git.write("blob", doc);
+    const signature = encodeSignature(await o.signer.sign(fromHex(blob)));
+    const id = await repo.#write(
+      IDENTITY_TYPE,
+      [],
+      undefined,
+      "Initialize identity",
+      [{
+        type: "revision",
+        title: "Initial revision",
+        blob,
+        parent: null,
+        signature,
+      }],
+      [],
+      [{ name: "radicle.json", oid: blob }],
+    );
+    await repo.git.updateRef(repo.#ref(IDENTITY_TYPE, id), id, undefined);
+    await repo.git.symbolicRef(`refs/namespaces/${repo.nid}/refs/rad/id`, repo.#ref(IDENTITY_TYPE, id));
+    await repo.signRefs();
+    return { repo, rid: ridOf(blob) };
+  }
+
+  #ref(typeName: string, id: string, nid = this.nid): string {
+    return `refs/namespaces/${nid}/refs/cobs/${typeName}/${id}`;
+  }
+
+  async #write(
+    typeName: string,
+    tips: string[],
+    resource: string | undefined,
+    message: string,
+    actions: Json[],
+    related: string[] = [],
+    embeds: Embed[] = [],
+  ): Promise<string> {
+    const { id } = await writeChange(this.git, this.#o.signer, {
+      typeName,
+      tips,
+      resource,
+      related,
+      message,
+      actions: actions.map((a) => canonicalBytes(a)),
+      embeds,
+      author: { name: this.#o.alias, email: `${this.#o.alias}@${this.nid}` },
+      time: this.#now(),
+    });
+    return id;
+  }
+
+  /** The identity object's current head: the change new objects name as their `Rad-Resource`. */
+  async identityHead(): Promise<string> {
+    const head = await this.git.resolve(`refs/namespaces/${this.nid}/refs/rad/id`);
+    if (head) return head;
+    for (const [name, oid] of await this.git.refs("refs/namespaces/")) {
+      if (name.endsWith("/refs/rad/id")) return oid;
+    }
+    throw new RadicleMalformed(
+      `repository ${this.git.dir}`,
+      "has no identity (refs/rad/id): is it a Radicle repository?",
+    );
+  }
+
+  /** The repository id: `rad:` + the blob id of the identity document its identity object starts from. */
+  async rid(): Promise<string> {
+    const root = (await this.git.text(["rev-list", "--max-parents=0", await this.identityHead()])).trim();
+    const change = await readChange(this.git, this.#o.verifier, checkOid(root, "identity root"));
+    const doc = change.embeds.find((e) => e.name === "radicle.json");
+    if (!doc) throw new RadicleMalformed(`identity change ${root}`, "embeds no radicle.json");
+    return ridOf(doc.oid);
+  }
+
+  /** The node ids of the identity document's delegates, at its head. */
+  async delegates(): Promise<Set<string>> {
+    const head = await readChange(this.git, this.#o.verifier, await this.identityHead());
+    const doc = head.embeds.find((e) => e.name === "radicle.json");
+    if (!doc) throw new RadicleMalformed(`identity change ${head.id}`, "embeds no radicle.json");
+    const parsed = JSON.parse(fromUtf8(await this.git.read(doc.oid, "blob"))) as { delegates?: unknown };
+    if (!Array.isArray(parsed.delegates)) throw new RadicleMalformed("identity document", "lists no delegates");
+    return new Set(parsed.delegates.map((d) => nidOfDid(String(d))));
+  }
+
+  /** Create an object: its root change, with `actions`, under this node's namespace. */
+  async create(typeName: string, message: string, actions: Json[], related: string[] = []): Promise<string> {
+    if (!TYPE_NAME.test(typeName)) {
+      throw new RadicleMalformed("COB type", `${JSON.stringify(typeName)} is not a type name`);
+    }
+    const id = await this.#write(typeName, [], await this.identityHead(), message, actions, related);
+    await this.git.updateRef(this.#ref(typeName, id), id, undefined);
+    await this.signRefs();
+    return id;
+  }
+
+  /** Add a change after every tip this repository knows of the object; returns the change's id. */
+  async update(
+    typeName: string,
+    id: string,
+    message: string,
+    actions: Json[],
+    related: string[] = [],
+  ): Promise<string> {
+    const tips = await this.tips(typeName, id);
+    if (tips.size === 0) throw new RadicleMalformed(`${typeName} ${id}`, "does not exist in this repository");
+    const mine = await this.git.resolve(this.#ref(typeName, id));
+    const change = await this.#write(
+      typeName,
+      [...tips.values()].sort(),
+      await this.identityHead(),
+      message,
+      actions,
+      related,
+    );
+    await this.git.updateRef(this.#ref(typeName, id), change, mine);
+    await this.signRefs();
+    return change;
+  }
+
+  /** Each namespace's tip of an object, by node id. */
+  async tips(typeName: string, id: string): Promise<Map<string, string>> {
+    checkOid(id, "object id");
+    const tips = new Map<string, string>();
+    for (const [name, oid] of await this.git.refs("refs/namespaces/")) {
+      const m = /^refs\/namespaces\/([^/]+)\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
+      if (m && m[2] === typeName && m[3] === id) tips.set(m[1], oid);
+    }
+    return tips;
+  }
+
+  /** Every object id of a type, across namespaces. */
+  async objects(typeName: string): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const name of (await this.git.refs("refs/namespaces/")).keys()) {
+      const m = /^refs\/namespaces\/[^/]+\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
+      if (m && m[1] === typeName) ids.add(m[2]);
+    }
+    return [...ids].sort();
+  }
+
+  /**
+   * Load an object's verified history. A namespace's tip must be signed by
+   * that namespace's node; every change must verify and be of the type.
+   */
+  async load(typeName: string, id: string): Promise<LoadedObject> {
+    const tips = await this.tips(typeName, id);
+    const changes = new Map<string, Change>();
+    const refused: LoadedObject["refused"] = [];
+    const bad = new Set<string>();
+    const visit = async (oid: string): Promise<void> => {
+      if (changes.has(oid) || bad.has(oid)) return;
+      if (changes.size + bad.size >= MAX_CHANGES) {
+        throw new RadicleMalformed(`${typeName} ${id}`, `has more than ${MAX_CHANGES} changes`);
+      }
+      let change: Change;
+      try {
+        change = await readChange(this.git, this.#o.verifier, oid);
+        if (change.typeName !== typeName) {
+          throw new RadicleMalformed(`COB change ${oid}`, `is a ${change.typeName}, not a ${typeName}`);
+        }
+        if (change.parents.length === 0 && oid !== id) {
+          throw new RadicleMalformed(`COB change ${oid}`, `is a root, but the object is ${id}`);
+        }
+      } catch (e) {
+        bad.add(oid);
+        refused.push({ id: oid, error: e as Error });
+        return;
+      }
+      changes.set(oid, change);
+      for (const p of change.parents) await visit(p);
+    };
+    for (const [nid, tip] of tips) {
+      await visit(tip);
+      const change = changes.get(tip);
+      if (change && nidOf(change.signer) !== nid) {
+        changes.delete(tip);
+        bad.add(tip);
+        refused.push({
+          id: tip,
+          error: new RadicleForged(
+            `COB change ${tip}`,
+            `it is the tip of ${nid}'s namespace but signed by ${nidOf(change.signer)}`,
+          ),
+        });
+      }
+    }
+    return { id, changes: order(id, changes, bad), refused };
+  }
+
+  /** Re-sign this node's refs: `refs/rad/sigrefs` gets a commit with the canonical ref list and its signature. */
+  async signRefs(): Promise<void> {
+    const ns = `refs/namespaces/${this.nid}/`;
+    const sigrefs = `${ns}refs/rad/sigrefs`;
+    const refs = [...(await this.git.refs(ns)).entries()]
+      .map(([name, oid]) => [name.slice(ns.length), oid] as const)
+      .filter(([name]) => name !== "refs/rad/sigrefs")
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const canonical = refs.map(([name, oid]) => `${oid} ${name}\n`).join("");
+    const signature = await this.#o.signer.sign(new TextEncoder().encode(canonical));
+    const parent = await this.git.resolve(sigrefs);
+    if (parent) {
+      const old = await this.git.run(["cat-file", "blob", `${parent}:signature`]).catch(() => undefined);
+      if (old && Buffer.compare(old, Buffer.from(signature)) === 0) return;
+    }
+    const tree = await this.git.mktree([
+      { mode: "100644", type: "blob", oid: await this.git.write("blob", canonical), name: "refs" },
+      { mode: "100644", type: "blob", oid: await this.git.write("blob", signature), name: "signature" },
+    ]);
+    const person = { name: this.#o.alias, email: `${this.#o.alias}@${this.nid}`, time: this.#now(), offset: 0 };
+    const commit = await this.git.write(
+      "commit",
+      encodeCommit({
+        tree,
+        parents: parent ? [parent] : [],
+        author: person,
+        committer: person,
+        headers: [],
+        message: "Update signed refs",
+        trailers: [],
+      }),
+    );
+    await this.git.updateRef(sigrefs, commit, parent);
+  }
+
+  /** Verify a node's `refs/rad/sigrefs`: its signature over its ref list, by that node. */
+  async verifySigrefs(nid: string): Promise<Map<string, string>> {
+    const at = await this.git.resolve(`refs/namespaces/${nid}/refs/rad/sigrefs`);
+    if (!at) throw new RadicleMalformed(`node ${nid}`, "has no refs/rad/sigrefs");
+    const refs = await this.git.run(["cat-file", "blob", `${at}:refs`]);
+    const signature = await this.git.run(["cat-file", "blob", `${at}:signature`]);
+    if (!(await this.#o.verifier.verify(`did:key:${nid}`, new Uint8Array(refs), new Uint8Array(signature)))) {
+      throw new RadicleForged(`refs/rad/sigrefs of ${nid}`, "its signature does not verify");
+    }
+    const out = new Map<string, string>();
+    for (const line of fromUtf8(refs).split("\n").filter(Boolean)) {
+      const [oid, name] = [line.slice(0, 40), line.slice(41)];
+      out.set(name, checkOid(oid, "signed ref"));
+    }
+    return out;
+  }
+}
+
+/** Topological order from the root, concurrent changes by (timestamp, id); descendants of refused changes left out. */
+function order(root: string, changes: Map<string, Change>, bad: Set<string>): Change[] {
+  const children = new Map<string, string[]>();
+  for (const c of changes.values()) {
+    for (const p of c.parents) children.set(p, [...(children.get(p) ?? []), c.id]);
+  }
+  const done = new Set<string>();
+  const out: Change[] = [];
+  const ready: Change[] = [];
+  const rootChange = changes.get(root);
+  if (!rootChange) return [];
+  ready.push(rootChange);
+  while (ready.length) {
+    ready.sort((a, b) => a.timestamp - b.timestamp || (a.id < b.id ? -1 : 1));
+    const next = ready.shift()!;
+    done.add(next.id);
+    out.push(next);
+    for (const child of children.get(next.id) ?? []) {
+      const c = changes.get(child)!;
+      if (c.parents.every((p) => done.has(p)) && !c.parents.some((p) => bad.has(p))) ready.push(c);
+    }
+  }
+  return out;
+}
