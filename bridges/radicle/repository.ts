@@ -26,6 +26,8 @@ export const IDENTITY_TYPE = "xyz.radicle.id";
 const TYPE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 /** Most changes read for one object; a bigger history is refused, not walked. */
 const MAX_CHANGES = 100_000;
+/** Changes kept parsed and verified (a commit's content never changes, so neither does the verdict). */
+const CACHE_CHANGES = 10_000;
 
 export interface RepoOptions {
   signer: Signer;
@@ -40,6 +42,8 @@ export interface Project {
   name: string;
   description: string;
   defaultBranch: string;
+  /** Delegates besides the node that creates it (did:key). */
+  delegates?: string[];
 }
 
 export interface LoadedObject {
@@ -55,6 +59,7 @@ export class RadicleRepository {
   readonly nid: string;
   readonly #o: RepoOptions;
   readonly #now: () => number;
+  readonly #cache = new Map<string, Change | Error>();
 
   private constructor(git: GitRepo, o: RepoOptions) {
     this.git = git;
@@ -70,9 +75,10 @@ export class RadicleRepository {
   /** `rad init` without a working copy: a bare repository whose identity document names this node as its delegate. */
   static async init(dir: string, project: Project, o: RepoOptions): Promise<{ repo: RadicleRepository; rid: string }> {
     const repo = new RadicleRepository(await GitRepo.init(dir), o);
+    const { delegates = [], ...payload } = project;
     const doc = canonicalBytes({
-      payload: { "xyz.radicle.project": { ...project } },
-      delegates: [`did:key:${repo.nid}`],
+      payload: { "xyz.radicle.project": payload },
+      delegates: [...new Set([`did:key:${repo.nid}`, ...delegates.map((d) => `did:key:${nidOfDid(d)}`)])],
       threshold: 1,
     });
     const blob = await repo.git.write("blob", doc);
@@ -149,7 +155,7 @@ export class RadicleRepository {
 
   /** The node ids of the identity document's delegates, at its head. */
   async delegates(): Promise<Set<string>> {
-    const head = await readChange(this.git, this.#o.verifier, await this.identityHead());
+    const head = await this.#read(await this.identityHead());
     const doc = head.embeds.find((e) => e.name === "radicle.json");
     if (!doc) throw new RadicleMalformed(`identity change ${head.id}`, "embeds no radicle.json");
     const parsed = JSON.parse(fromUtf8(await this.git.read(doc.oid, "blob"))) as { delegates?: unknown };
@@ -195,8 +201,11 @@ export class RadicleRepository {
   /** Each namespace's tip of an object, by node id. */
   async tips(typeName: string, id: string): Promise<Map<string, string>> {
     checkOid(id, "object id");
+    if (!TYPE_NAME.test(typeName)) {
+      throw new RadicleMalformed("COB type", `${JSON.stringify(typeName)} is not a type name`);
+    }
     const tips = new Map<string, string>();
-    for (const [name, oid] of await this.git.refs("refs/namespaces/")) {
+    for (const [name, oid] of await this.git.refs(`refs/namespaces/*/refs/cobs/${typeName}/${id}`)) {
       const m = /^refs\/namespaces\/([^/]+)\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
       if (m && m[2] === typeName && m[3] === id) tips.set(m[1], oid);
     }
@@ -206,7 +215,7 @@ export class RadicleRepository {
   /** Every object id of a type, across namespaces. */
   async objects(typeName: string): Promise<string[]> {
     const ids = new Set<string>();
-    for (const name of (await this.git.refs("refs/namespaces/")).keys()) {
+    for (const name of (await this.git.refs(`refs/namespaces/*/refs/cobs/${typeName}/*`)).keys()) {
       const m = /^refs\/namespaces\/[^/]+\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
       if (m && m[1] === typeName) ids.add(m[2]);
     }
@@ -229,7 +238,7 @@ export class RadicleRepository {
       }
       let change: Change;
       try {
-        change = await readChange(this.git, this.#o.verifier, oid);
+        change = await this.#read(oid);
         if (change.typeName !== typeName) {
           throw new RadicleMalformed(`COB change ${oid}`, `is a ${change.typeName}, not a ${typeName}`);
         }
@@ -260,6 +269,18 @@ export class RadicleRepository {
       }
     }
     return { id, changes: order(id, changes, bad), refused };
+  }
+
+  /** A change, read and verified once: later reads come from the cache, verdicts (refusals) included. */
+  async #read(oid: string): Promise<Change> {
+    let hit = this.#cache.get(oid);
+    if (hit === undefined) {
+      hit = await readChange(this.git, this.#o.verifier, oid).catch((e: Error) => e);
+      if (this.#cache.size >= CACHE_CHANGES) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(oid, hit);
+    }
+    if (hit instanceof Error) throw hit;
+    return hit;
   }
 
   /** Re-sign this node's refs: `refs/rad/sigrefs` gets a commit with the canonical ref list and its signature. */
