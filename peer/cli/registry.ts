@@ -23,8 +23,9 @@ const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const ciAdapter: Area = async () => (await import("./ci-adapter-command.ts")).CI_ADAPTER_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge, ciAdapter];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -60,6 +61,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["pod", run],
   ["logs", run],
   ["evict", run],
+  ["ci-adapter", ciAdapter],
   ["artifact ls", artifact],
   ["artifact put", artifact],
   ["artifact get", artifact],
