@@ -141,6 +141,8 @@ async function reconcile(
   mayEditIssue: boolean,
 ): Promise<void> {
   let task = startTask;
+  /** Never build on what the issue's evaluation dropped. */
+  const dropped = issue.dropped.map((d) => d.id);
   const t = taskFields(task), i = issueFields(issue), seen = link.seen;
   const bridgeNid = c.repo.nid;
   const issueWrite = async (
@@ -156,7 +158,7 @@ async function reconcile(
       });
       return false;
     }
-    await c.repo.update(ISSUE_TYPE, link.issue, message, [action]);
+    await c.repo.update(ISSUE_TYPE, link.issue, message, [action], { dropped });
     return true;
   };
 
@@ -173,7 +175,9 @@ async function reconcile(
   if (t.body !== seen.task.body) {
     if (t.body !== i.body) {
       if (issue.author === bridgeNid) {
-        await c.repo.update(ISSUE_TYPE, link.issue, "Edit description", [commentEditAction(link.issue, t.body)]);
+        await c.repo.update(ISSUE_TYPE, link.issue, "Edit description", [commentEditAction(link.issue, t.body)], {
+          dropped,
+        });
         seen.issue.body = t.body;
       } else {
         c.warnOnce(`description ${link.issue}`, "the bridge may not edit this issue's description", {
@@ -239,7 +243,9 @@ async function reconcile(
   const pairedIssue = new Set(link.comments.map(([, ic]) => ic));
   for (const comment of task.comments) {
     if (pairedTask.has(comment.id)) continue;
-    const id = await c.repo.update(ISSUE_TYPE, link.issue, "Comment", [commentAction(comment.body, link.issue)]);
+    const id = await c.repo.update(ISSUE_TYPE, link.issue, "Comment", [commentAction(comment.body, link.issue)], {
+      dropped,
+    });
     link.comments.push([comment.id, id]);
     pairedIssue.add(id);
     await c.links.put(link);

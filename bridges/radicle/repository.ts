@@ -174,24 +174,38 @@ export class RadicleRepository {
     return id;
   }
 
-  /** Add a change after every tip this repository knows of the object; returns the change's id. */
+  /**
+   * Add a change after the object's current tips; returns the change's id.
+   * The tips are those of its valid history: changes that fail
+   * verification, and those in `dropped` (changes its type's evaluation
+   * refused), are never built on, as heartwood builds only on the history it
+   * evaluated.
+   */
   async update(
     typeName: string,
     id: string,
     message: string,
     actions: Json[],
-    related: string[] = [],
+    options: { related?: string[]; dropped?: Iterable<string> } = {},
   ): Promise<string> {
-    const tips = await this.tips(typeName, id);
-    if (tips.size === 0) throw new RadicleMalformed(`${typeName} ${id}`, "does not exist in this repository");
+    const { changes } = await this.load(typeName, id);
+    const dropped = new Set(options.dropped ?? []);
+    const live: Change[] = [];
+    for (const c of changes) { // parents come first
+      if (dropped.has(c.id) || c.parents.some((p) => dropped.has(p))) dropped.add(c.id);
+      else live.push(c);
+    }
+    const parents = new Set(live.flatMap((c) => c.parents));
+    const tips = live.filter((c) => !parents.has(c.id)).map((c) => c.id).sort();
+    if (tips.length === 0) throw new RadicleMalformed(`${typeName} ${id}`, "does not exist in this repository");
     const mine = await this.git.resolve(this.#ref(typeName, id));
     const change = await this.#write(
       typeName,
-      [...tips.values()].sort(),
+      tips,
       await this.identityHead(),
       message,
       actions,
-      related,
+      options.related,
     );
     await this.git.updateRef(this.#ref(typeName, id), change, mine);
     await this.signRefs();

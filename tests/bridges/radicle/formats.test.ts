@@ -23,6 +23,16 @@ import { readChange, writeChange } from "../../../bridges/radicle/cob-change.ts"
 import { canonicalBytes, canonicalJson } from "../../../bridges/radicle/canonical-json.ts";
 import { armor, dearmor } from "../../../bridges/radicle/sshsig.ts";
 import { nidOf } from "../../../bridges/radicle/radicle-ids.ts";
+import {
+  evaluatePatch,
+  mergeAction,
+  openPatchActions,
+  PATCH_TYPE,
+  relatedOf,
+  reviewAction,
+  revisionAction,
+} from "../../../bridges/radicle/patch-cob.ts";
+import type { GitRepo } from "../../../bridges/radicle/git-plumbing.ts";
 
 const git = promisify(execFile);
 const ALICE_SEED = new Uint8Array(32).fill(0xff);
@@ -38,6 +48,35 @@ async function aliceRepo() {
     now: () => TIME,
   });
   return { dir, repo, rid };
+}
+
+/**
+ * heartwood's fixture repository (`test::fixtures::repository`: libgit2 commits by anonymous at
+ * RADICLE_EPOCH, messages written verbatim) and rad-cob-log.md's `git commit` of an empty
+ * REQUIREMENTS file (by radicle@localhost at the test time).
+ */
+async function fixtureCommits(g: GitRepo): Promise<{ second: string; third: string }> {
+  const anon = "anonymous <anonymous@radicle.xyz> 1514817556 +0000";
+  const initial = await g.write(
+    "commit",
+    `tree ${await g.mktree([])}\nauthor ${anon}\ncommitter ${anon}\n\nInitial commit`,
+  );
+  const readme = await g.write("blob", "Hello World!\n");
+  const t2 = await g.mktree([{ mode: "100644", type: "blob", oid: readme, name: "README" }]);
+  const second = await g.write(
+    "commit",
+    `tree ${t2}\nparent ${initial}\nauthor ${anon}\ncommitter ${anon}\n\nSecond commit`,
+  );
+  const t3 = await g.mktree([
+    { mode: "100644", type: "blob", oid: readme, name: "README" },
+    { mode: "100644", type: "blob", oid: await g.write("blob", ""), name: "REQUIREMENTS" },
+  ]);
+  const who = `radicle <radicle@localhost> ${TIME} +0000`;
+  const third = await g.write(
+    "commit",
+    `tree ${t3}\nparent ${second}\nauthor ${who}\ncommitter ${who}\n\nDefine power requirements\n`,
+  );
+  return { second, third };
 }
 
 describe("Radicle formats, byte-exact with heartwood", () => {
@@ -78,6 +117,65 @@ describe("Radicle formats, byte-exact with heartwood", () => {
       ]);
       const signed = await repo.verifySigrefs(repo.nid);
       assert.equal(signed.get(`refs/cobs/${ISSUE_TYPE}/${issue}`), reply);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reproduces rad-cob-log.md's patch (on the fixture repository's commits) and its later issue label", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third } = await fixtureCommits(repo.git);
+      assert.equal(second, "f2de534b5e81d7c6e2dcaf58c3dd91573c0a0354"); // rad-init.md's head
+      assert.equal(third, "3e674d1a1df90807e934f9ae5da2591dd6848a33"); // rad-cob-log.md's commit
+      const issue = await repo.create(
+        ISSUE_TYPE,
+        "Create issue",
+        openActions("flux capacitor underpowered", "Flux capacitor power requirements exceed current supply"),
+      );
+      const actions = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", actions, relatedOf(actions));
+      assert.equal(patch, "aa45913e757cacd46972733bddee5472c78fa32a");
+      const label = await repo.update(ISSUE_TYPE, issue, "Label", [{ type: "label", labels: ["bug"] }]);
+      assert.equal(label, "abec0a9f3c945594c4e78d24d8ec679e56b22b79");
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("evaluates a patch's revisions, reviews and merge; a stranger's merge is dropped", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third } = await fixtureCommits(repo.git);
+      const open = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", open, relatedOf(open));
+      const update = [revisionAction("Now with tests", second, second)];
+      const revision = await repo.update(PATCH_TYPE, patch, "Update patch", update, { related: relatedOf(update) });
+      await repo.update(PATCH_TYPE, patch, "Review", [reviewAction(revision, "accept", "LGTM")]);
+      // A stranger (not a delegate) records a merge in their own namespace: dropped.
+      const mallory = RadicleRepository.open(dir, {
+        signer: nobleSigner(new Uint8Array(32).fill(0x22)),
+        verifier: nobleVerifier(),
+        alias: "mallory",
+        now: () => TIME + 1,
+      });
+      const stranger = [mergeAction(revision, second)];
+      await mallory.update(PATCH_TYPE, patch, "Merge", stranger, { related: relatedOf(stranger) });
+      let view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.equal(view.state.status, "open");
+      assert.match(view.dropped.map((d) => d.why).join(), /may not merge it/);
+      assert.deepEqual(view.revisions.map((r) => r.id), [patch, revision]);
+      assert.deepEqual(view.reviews.map((r) => [r.revision, r.verdict, r.summary]), [[revision, "accept", "LGTM"]]);
+      // The delegate merges.
+      const merge = [mergeAction(revision, second)];
+      await repo.update(PATCH_TYPE, patch, "Merge", merge, {
+        related: relatedOf(merge),
+        dropped: view.dropped.map((d) => d.id),
+      });
+      view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.deepEqual(view.state, { status: "merged", revision, commit: second });
       await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
