@@ -67,8 +67,8 @@ async function loadIssues(
   delegates: Set<string>,
 ): Promise<Map<string, { issue: Issue; rootMessage: string }>> {
   const out = new Map<string, { issue: Issue; rootMessage: string }>();
-  for (const id of await c.repo.objects(ISSUE_TYPE)) {
-    const loaded = await c.repo.load(ISSUE_TYPE, id);
+  for (const [id, tips] of await c.repo.objectTips(ISSUE_TYPE)) {
+    const loaded = await c.repo.load(ISSUE_TYPE, id, tips);
     for (const r of loaded.refused) {
       c.warnOnce(`refused ${r.id}`, "refused a Radicle change", { issue: id, change: r.id, error: r.error.message });
     }
@@ -102,7 +102,8 @@ export async function syncOnce(c: SyncContext): Promise<void> {
     await c.links.put({
       task: task.id,
       issue: id,
-      seen: { task: taskFields(task), issue: issueFields(issue) },
+      // Seen as open on both sides: an issue already closed closes its new task in the pass below.
+      seen: { task: { ...taskFields(task), closed: false }, issue: { ...issueFields(issue), closed: false } },
       comments: [],
     });
   }
@@ -118,7 +119,8 @@ export async function syncOnce(c: SyncContext): Promise<void> {
     await c.links.put({
       task: task.id,
       issue: issueId,
-      seen: { task: fields, issue: { ...fields, closed: false } },
+      // Seen as open on both sides: a task already finished closes its new issue in the pass below.
+      seen: { task: { ...fields, closed: false }, issue: { ...fields, closed: false } },
       comments: [],
     });
     c.log.info("made a Radicle issue from a task", { space: c.space.id, task: task.id, issue: issueId });

@@ -60,6 +60,8 @@ export class RadicleRepository {
   readonly #o: RepoOptions;
   readonly #now: () => number;
   readonly #cache = new Map<string, Change | Error>();
+  /** The delegates as of an identity head (a head's document never changes). */
+  #delegates?: { head: string; nids: Set<string> };
 
   private constructor(git: GitRepo, o: RepoOptions) {
     this.git = git;
@@ -155,12 +157,16 @@ export class RadicleRepository {
 
   /** The node ids of the identity document's delegates, at its head. */
   async delegates(): Promise<Set<string>> {
-    const head = await this.#read(await this.identityHead());
+    const at = await this.identityHead();
+    if (this.#delegates?.head === at) return new Set(this.#delegates.nids);
+    const head = await this.#read(at);
     const doc = head.embeds.find((e) => e.name === "radicle.json");
     if (!doc) throw new RadicleMalformed(`identity change ${head.id}`, "embeds no radicle.json");
     const parsed = JSON.parse(fromUtf8(await this.git.read(doc.oid, "blob"))) as { delegates?: unknown };
     if (!Array.isArray(parsed.delegates)) throw new RadicleMalformed("identity document", "lists no delegates");
-    return new Set(parsed.delegates.map((d) => nidOfDid(String(d))));
+    const nids = new Set(parsed.delegates.map((d) => nidOfDid(String(d))));
+    this.#delegates = { head: at, nids };
+    return new Set(nids);
   }
 
   /** Create an object: its root change, with `actions`, under this node's namespace. */
@@ -212,36 +218,35 @@ export class RadicleRepository {
     return change;
   }
 
-  /** Each namespace's tip of an object, by node id. */
-  async tips(typeName: string, id: string): Promise<Map<string, string>> {
-    checkOid(id, "object id");
+  /** Every object of a type with each namespace's tip of it (object id → node id → tip), from one ref listing. */
+  async objectTips(typeName: string, id = "*"): Promise<Map<string, Map<string, string>>> {
     if (!TYPE_NAME.test(typeName)) {
       throw new RadicleMalformed("COB type", `${JSON.stringify(typeName)} is not a type name`);
     }
-    const tips = new Map<string, string>();
+    if (id !== "*") checkOid(id, "object id");
+    const out = new Map<string, Map<string, string>>();
     for (const [name, oid] of await this.git.refs(`refs/namespaces/*/refs/cobs/${typeName}/${id}`)) {
       const m = /^refs\/namespaces\/([^/]+)\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
-      if (m && m[2] === typeName && m[3] === id) tips.set(m[1], oid);
+      if (!m || m[2] !== typeName) continue;
+      const tips = out.get(m[3]) ?? new Map<string, string>();
+      tips.set(m[1], oid);
+      out.set(m[3], tips);
     }
-    return tips;
+    return out;
   }
 
   /** Every object id of a type, across namespaces. */
   async objects(typeName: string): Promise<string[]> {
-    const ids = new Set<string>();
-    for (const name of (await this.git.refs(`refs/namespaces/*/refs/cobs/${typeName}/*`)).keys()) {
-      const m = /^refs\/namespaces\/[^/]+\/refs\/cobs\/([^/]+)\/([0-9a-f]{40})$/.exec(name);
-      if (m && m[1] === typeName) ids.add(m[2]);
-    }
-    return [...ids].sort();
+    return [...(await this.objectTips(typeName)).keys()].sort();
   }
 
   /**
-   * Load an object's verified history. A namespace's tip must be signed by
+   * Load an object's verified history (from `known` tips by node id, when
+   * the caller listed them already). A namespace's tip must be signed by
    * that namespace's node; every change must verify and be of the type.
    */
-  async load(typeName: string, id: string): Promise<LoadedObject> {
-    const tips = await this.tips(typeName, id);
+  async load(typeName: string, id: string, known?: Map<string, string>): Promise<LoadedObject> {
+    const tips = known ?? (await this.objectTips(typeName, id)).get(id) ?? new Map<string, string>();
     const changes = new Map<string, Change>();
     const refused: LoadedObject["refused"] = [];
     const bad = new Set<string>();

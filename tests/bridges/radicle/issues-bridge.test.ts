@@ -70,6 +70,11 @@ describe("the Radicle bridge: tasks ↔ issues in a real peer and a real reposit
       assert.equal(listed.bridges[0].did, bridgeKey.did, "the bridge runs under the key alice named");
       const { spaces } = await cli("space", "list");
       space = spaces[0].id;
+      // Before the bridge may act: an issue alice already closed, and a task already cancelled.
+      const fixed = await repo.create(ISSUE_TYPE, "Create issue", openActions("already fixed", "It was the fuse"));
+      await repo.update(ISSUE_TYPE, fixed, "Lifecycle", [lifecycleAction({ status: "closed", reason: "solved" })]);
+      const abandoned = await cli("task", "add", "abandoned idea");
+      await cli("task", "cancel", abandoned.id);
       await cli("bridge", "grant", "radicle", "--space", space);
       const bridgeNid = nidOfDid(bridgeKey.did);
 
@@ -83,6 +88,28 @@ describe("the Radicle bridge: tasks ↔ issues in a real peer and a real reposit
       assert.equal(fromIssue!.title, "flux capacitor underpowered");
       assert.equal(fromIssue!.body, "Needs 1.21 GW");
       assert.deepEqual(fromIssue!.labels, ["bug"]);
+
+      // What was finished before is finished on the other side: a closed issue's task is done, a cancelled task's issue closed.
+      const fixedTask = await eventually(
+        async () => {
+          const t = await task(fixed);
+          return t?.status === "done" ? t : undefined;
+        },
+        30_000,
+        "the closed issue's task, done",
+      );
+      assert.equal(fixedTask!.title, "already fixed");
+      const abandonedIssue = await eventually(
+        async () => {
+          for (const id of await repo.objects(ISSUE_TYPE)) {
+            const i = await issue(id);
+            if (i.title === "abandoned idea" && i.state.status === "closed") return i;
+          }
+        },
+        30_000,
+        "the cancelled task's issue, closed",
+      );
+      assert.deepEqual(abandonedIssue!.state, { status: "closed", reason: "other" });
 
       // alice comments; the task gets the comment, as the bridge.
       await repo.update(ISSUE_TYPE, opened, "Comment", [commentAction("Even more power!", opened)]);
