@@ -6,7 +6,9 @@
  * appears on the other side, signed there by the bridge (its DID on Weft,
  * the same key as a node id on Radicle), and nothing echoes: after another
  * full pass, both sides hold exactly what was written once. fsck --strict
- * passes on the repository, and the bridge's sigrefs verify.
+ * passes on the repository, and the bridge's sigrefs verify. A forged
+ * change (signed by one key, naming another as its author) is refused on
+ * import and never reaches the task.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -20,13 +22,16 @@ import { fileKeystore } from "../../../peer/keystore/file-keystore.ts";
 import { RadicleRepository } from "../../../bridges/radicle/repository.ts";
 import {
   commentAction,
+  editAction,
   evaluateIssue,
   type Issue,
   ISSUE_TYPE,
   lifecycleAction,
   openActions,
 } from "../../../bridges/radicle/issue-cob.ts";
-import { nidOfDid } from "../../../bridges/radicle/radicle-ids.ts";
+import { nidOf, nidOfDid } from "../../../bridges/radicle/radicle-ids.ts";
+import { writeChange } from "../../../bridges/radicle/cob-change.ts";
+import { canonicalBytes } from "../../../bridges/radicle/canonical-json.ts";
 import { eventually } from "../../helpers/nodes.ts";
 import { startPeer, stopPeer, weft } from "../../helpers/peer-process.ts";
 
@@ -198,6 +203,30 @@ describe("the Radicle bridge: tasks ↔ issues in a real peer and a real reposit
       assert.equal((await issue(opened)).comments.length, 2);
 
       assert.doesNotMatch(peer.out, /sync pass failed|refused a Radicle change|dropped a Radicle change/);
+
+      // A forged change (signed by mallory, its author line naming alice) retitling alice's issue is refused on import.
+      const mallory = nobleSigner(generateSeed());
+      const { id: forged } = await writeChange(repo.git, mallory, {
+        typeName: ISSUE_TYPE,
+        tips: [(await repo.objectTips(ISSUE_TYPE, opened)).get(opened)!.get(repo.nid)!],
+        resource: await repo.identityHead(),
+        message: "Edit",
+        actions: [canonicalBytes(editAction("pwned"))],
+        author: { name: "alice", email: `alice@${repo.nid}` },
+        time: Math.floor(Date.now() / 1000),
+      });
+      await repo.git.updateRef(
+        `refs/namespaces/${nidOf(mallory.publicKey)}/refs/cobs/${ISSUE_TYPE}/${opened}`,
+        forged,
+        undefined,
+      );
+      await eventually(() => peer.out.includes(forged), 30_000, "the bridge refusing the forged change");
+      assert.match(peer.out, new RegExp(`refused a Radicle change.*${forged}.*signed by`));
+      assert.equal(
+        (await task(opened))!.title,
+        "flux capacitor needs plutonium",
+        "the forged retitle did not reach the task",
+      );
       await git("git", ["--git-dir", repoDir, "fsck", "--strict", "--no-dangling"]);
       const signed = await repo.verifySigrefs(bridgeNid);
       assert.ok([...signed.keys()].some((r) => r.startsWith(`refs/cobs/${ISSUE_TYPE}/`)), "the bridge signed its refs");
