@@ -16,6 +16,7 @@ import { InvalidInput } from "#protocol/schema";
 import { Commands } from "#protocol/ucan";
 import { syncOnce } from "./issue-sync.ts";
 import { LinkStore } from "./link-store.ts";
+import { RadicleMalformed } from "./errors.ts";
 import { RadicleRepository } from "./repository.ts";
 
 export interface RadicleConfig {
@@ -66,7 +67,12 @@ class RadicleBridge implements Bridge {
       verifier: await defaultVerifier(),
       alias: this.#config.alias,
     });
-    const rid = await this.#repo.rid(); // fails the start, named, when it is no Radicle repository
+    const rid = await this.#repo.rid().catch((e: Error) => {
+      throw new RadicleMalformed(
+        `${this.#config.repository}`,
+        `is not a Radicle repository (${e.message}); point [bridges.${context.name}] repository at ~/.radicle/storage/<rid>`,
+      );
+    });
     this.#links = await LinkStore.open(this.#config.state);
     context.log.info("radicle bridge maps a repository", { bridge: context.name, rid, nid: this.#repo.nid });
     this.#unsubscribe = context.subscribe((e) => {
