@@ -16,17 +16,6 @@ export function nidOf(publicKey: Uint8Array): string {
   return didFromPublicKey(publicKey).slice("did:key:".length);
 }
 
-export function publicKeyOfNid(nid: string): Uint8Array {
-  return publicKeyFromDid(didOfNid(nid));
-}
-
-export function didOfNid(nid: string): string {
-  if (!/^z6Mk[1-9A-HJ-NP-Za-km-z]{44}$/.test(nid)) {
-    throw new RadicleMalformed("node id", `${JSON.stringify(nid.slice(0, 60))} is not an Ed25519 z6Mk… key`);
-  }
-  return `did:key:${nid}`;
-}
-
 export function nidOfDid(did: string): string {
   return nidOf(publicKeyFromDid(did));
 }

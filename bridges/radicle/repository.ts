@@ -20,9 +20,9 @@ import { type Change, type Embed, readChange, writeChange } from "./cob-change.t
 import { encodeCommit } from "./commit-object.ts";
 import { RadicleForged, RadicleMalformed } from "./errors.ts";
 import { GitRepo } from "./git-plumbing.ts";
+import { evaluateIdentity, type Identity, IDENTITY_TYPE } from "./identity-cob.ts";
 import { checkOid, encodeSignature, nidOf, nidOfDid, ridOf } from "./radicle-ids.ts";
 
-export const IDENTITY_TYPE = "xyz.radicle.id";
 const TYPE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 /** Most changes read for one object; a bigger history is refused, not walked. */
 const MAX_CHANGES = 100_000;
@@ -60,8 +60,8 @@ export class RadicleRepository {
   readonly #o: RepoOptions;
   readonly #now: () => number;
   readonly #cache = new Map<string, Change | Error>();
-  /** The delegates as of an identity head (a head's document never changes). */
-  #delegates?: { head: string; nids: Set<string> };
+  /** The identity as evaluated for a set of identity tips. */
+  #identity?: { key: string; value: Identity };
 
   private constructor(git: GitRepo, o: RepoOptions) {
     this.git = git;
@@ -133,40 +133,44 @@ export class RadicleRepository {
     return id;
   }
 
-  /** The identity object's current head: the change new objects name as their `Rad-Resource`. */
-  async identityHead(): Promise<string> {
-    const head = await this.git.resolve(`refs/namespaces/${this.nid}/refs/rad/id`);
-    if (head) return head;
-    for (const [name, oid] of await this.git.refs("refs/namespaces/")) {
-      if (name.endsWith("/refs/rad/id")) return oid;
+  /**
+   * The repository's identity, evaluated from its verified history
+   * (identity-cob.ts): who the delegates are is decided by the delegates, not
+   * by whichever namespace says so. Cached per set of identity tips.
+   */
+  async identity(): Promise<Identity> {
+    const objects = await this.objectTips(IDENTITY_TYPE);
+    if (objects.size !== 1) {
+      throw new RadicleMalformed(
+        `repository ${this.git.dir}`,
+        objects.size ? "has more than one identity object" : "has no identity: is it a Radicle repository?",
+      );
     }
-    throw new RadicleMalformed(
-      `repository ${this.git.dir}`,
-      "has no identity (refs/rad/id): is it a Radicle repository?",
-    );
+    const [[id, tips]] = objects;
+    const key = [...tips.values()].sort().join();
+    if (this.#identity?.key === key) return this.#identity.value;
+    const { changes } = await this.load(IDENTITY_TYPE, id, tips);
+    const value = await evaluateIdentity(changes, {
+      blob: async (oid) => new Uint8Array(await this.git.read(oid, "blob")),
+      verify: (nid, message, signature) => this.#o.verifier.verify(`did:key:${nid}`, message, signature),
+    });
+    this.#identity = { key, value };
+    return value;
   }
 
-  /** The repository id: `rad:` + the blob id of the identity document its identity object starts from. */
+  /** The identity's current head: the change new objects name as their `Rad-Resource`. */
+  async identityHead(): Promise<string> {
+    return (await this.identity()).head;
+  }
+
+  /** The repository id: `rad:` + the blob id of the document its identity starts from. */
   async rid(): Promise<string> {
-    const root = (await this.git.text(["rev-list", "--max-parents=0", await this.identityHead()])).trim();
-    const change = await readChange(this.git, this.#o.verifier, checkOid(root, "identity root"));
-    const doc = change.embeds.find((e) => e.name === "radicle.json");
-    if (!doc) throw new RadicleMalformed(`identity change ${root}`, "embeds no radicle.json");
-    return ridOf(doc.oid);
+    return (await this.identity()).rid;
   }
 
-  /** The node ids of the identity document's delegates, at its head. */
+  /** The node ids of the identity's current delegates. */
   async delegates(): Promise<Set<string>> {
-    const at = await this.identityHead();
-    if (this.#delegates?.head === at) return new Set(this.#delegates.nids);
-    const head = await this.#read(at);
-    const doc = head.embeds.find((e) => e.name === "radicle.json");
-    if (!doc) throw new RadicleMalformed(`identity change ${head.id}`, "embeds no radicle.json");
-    const parsed = JSON.parse(fromUtf8(await this.git.read(doc.oid, "blob"))) as { delegates?: unknown };
-    if (!Array.isArray(parsed.delegates)) throw new RadicleMalformed("identity document", "lists no delegates");
-    const nids = new Set(parsed.delegates.map((d) => nidOfDid(String(d))));
-    this.#delegates = { head: at, nids };
-    return new Set(nids);
+    return new Set((await this.identity()).delegates);
   }
 
   /** Create an object: its root change, with `actions`, under this node's namespace. */

@@ -22,7 +22,8 @@ import { encodeCommit, parseCommit } from "../../../bridges/radicle/commit-objec
 import { readChange, writeChange } from "../../../bridges/radicle/cob-change.ts";
 import { canonicalBytes, canonicalJson } from "../../../bridges/radicle/canonical-json.ts";
 import { armor, dearmor } from "../../../bridges/radicle/sshsig.ts";
-import { nidOf } from "../../../bridges/radicle/radicle-ids.ts";
+import { encodeSignature, nidOf } from "../../../bridges/radicle/radicle-ids.ts";
+import { fromHex } from "#protocol";
 import {
   evaluatePatch,
   mergeAction,
@@ -177,6 +178,55 @@ describe("Radicle formats, byte-exact with heartwood", () => {
       view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
       assert.deepEqual(view.state, { status: "merged", revision, commit: second });
       await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes the delegates from the identity as its delegates decide, not from whoever writes a revision", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const mallorySigner = nobleSigner(new Uint8Array(32).fill(0x33));
+      const mallory = RadicleRepository.open(dir, {
+        signer: mallorySigner,
+        verifier: nobleVerifier(),
+        alias: "mallory",
+      });
+      const identity = (await repo.objects("xyz.radicle.id"))[0];
+      const revise = async (who: RadicleRepository, signer: typeof mallorySigner, delegates: string[]) => {
+        const doc = canonicalBytes({
+          payload: { "xyz.radicle.project": { ...HEARTWOOD } },
+          delegates: delegates.map((n) => `did:key:${n}`),
+          threshold: 1,
+        });
+        const blob = await who.git.write("blob", doc);
+        const signature = encodeSignature(await signer.sign(fromHex(blob)));
+        const tip = await who.identityHead();
+        const { id } = await writeChange(who.git, signer, {
+          typeName: "xyz.radicle.id",
+          tips: [tip],
+          message: "Update identity",
+          actions: [canonicalBytes({ type: "revision", title: "More delegates", blob, parent: tip, signature })],
+          embeds: [{ name: "radicle.json", oid: blob }],
+          author: { name: "x", email: `x@${nidOf(signer.publicKey)}` },
+          time: TIME,
+        });
+        await who.git.updateRef(
+          `refs/namespaces/${who.nid}/refs/cobs/xyz.radicle.id/${identity}`,
+          id,
+          await who.git.resolve(`refs/namespaces/${who.nid}/refs/cobs/xyz.radicle.id/${identity}`),
+        );
+        return id;
+      };
+      // mallory names herself a delegate: nothing changes, she is none of the delegates who decide.
+      await revise(mallory, mallorySigner, [repo.nid, mallory.nid]);
+      assert.deepEqual([...await repo.delegates()], [repo.nid]);
+      // alice (the one delegate, threshold 1) adds bob: adopted, and the head moves to her revision.
+      const bob = nidOf(nobleSigner(new Uint8Array(32).fill(0x44)).publicKey);
+      const head = await revise(repo, nobleSigner(ALICE_SEED), [repo.nid, bob]);
+      assert.deepEqual([...await repo.delegates()].sort(), [repo.nid, bob].sort());
+      assert.equal(await repo.identityHead(), head);
+      assert.equal(await repo.rid(), "rad:z42hL2jL4XNk6K8oHQaSWfMgCL7ji", "the RID stays the root document's");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
