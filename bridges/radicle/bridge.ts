@@ -164,6 +164,7 @@ class RadicleBridge implements Bridge {
     clearInterval(this.#timer);
     this.#unsubscribe?.();
     await this.#running;
+    this.#repo?.git.close();
   }
 }
 

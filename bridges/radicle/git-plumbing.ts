@@ -4,7 +4,7 @@
  * compare-and-swap). Every call is bounded (output size, run time) and a
  * failure is a RadicleGitFailed carrying git's own words.
  */
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import process from "node:process";
 import { RadicleGitFailed, RadicleMalformed } from "./errors.ts";
 import { checkOid } from "./radicle-ids.ts";
@@ -22,8 +22,25 @@ export interface TreeEntry {
 const MAX_OUTPUT = 64 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
 
+interface Batch {
+  child: ChildProcess;
+  /** Reads in the order they were asked: `cat-file --batch` answers in order. */
+  waiting: { oid: string; done(type: string, bytes?: Buffer): void; fail(e: Error): void }[];
+  buffer: Buffer;
+}
+
+/** Keep the process alive for the reader only while it has reads in flight: an idle one never holds it open. */
+function hold(batch: Batch, busy: boolean): void {
+  for (const handle of [batch.child, batch.child.stdout, batch.child.stderr, batch.child.stdin]) {
+    const h = handle as unknown as { ref?(): void; unref?(): void } | null;
+    if (busy) h?.ref?.();
+    else h?.unref?.();
+  }
+}
+
 export class GitRepo {
   readonly dir: string;
+  #batch?: Batch;
   constructor(dir: string) {
     this.dir = dir;
   }
@@ -69,8 +86,66 @@ export class GitRepo {
     return checkOid((await this.text(["hash-object", "-t", type, "-w", "--stdin"], bytes)).trim(), "written object");
   }
 
-  async read(oid: string, type: ObjectType): Promise<Buffer> {
-    return await this.run(["cat-file", type, checkOid(oid, "object id")]);
+  /** An object's content, through one long-lived `git cat-file --batch` (a process per object is 100× slower). */
+  read(oid: string, type: ObjectType): Promise<Buffer> {
+    checkOid(oid, "object id");
+    return new Promise((resolve, reject) => {
+      const batch = this.#batch ??= this.#startBatch();
+      if (batch.waiting.length === 0) hold(batch, true);
+      batch.waiting.push({
+        oid,
+        done: (got, bytes) =>
+          got === type ? resolve(bytes!) : reject(
+            new RadicleMalformed(
+              `object ${oid}`,
+              got === "missing" ? "is not in the repository" : `is a ${got}, not a ${type}`,
+            ),
+          ),
+        fail: reject,
+      });
+      batch.child.stdin!.write(`${oid}\n`);
+    });
+  }
+
+  #startBatch(): Batch {
+    const child = spawn("git", [`--git-dir=${this.dir}`, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
+    const batch: Batch = { child, waiting: [], buffer: Buffer.alloc(0) };
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-500)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      batch.buffer = Buffer.concat([batch.buffer, chunk]);
+      while (batch.waiting.length) {
+        const nl = batch.buffer.indexOf(10);
+        if (nl < 0) return;
+        const header = batch.buffer.subarray(0, nl).toString();
+        const [, kind, size] = header.split(" ");
+        if (kind === "missing" || size === undefined) {
+          batch.buffer = batch.buffer.subarray(nl + 1);
+          batch.waiting.shift()!.done("missing");
+          continue;
+        }
+        const end = nl + 1 + Number(size);
+        if (batch.buffer.length < end + 1) return;
+        const bytes = Buffer.from(batch.buffer.subarray(nl + 1, end));
+        batch.buffer = batch.buffer.subarray(end + 1);
+        batch.waiting.shift()!.done(kind, bytes);
+      }
+      if (batch.waiting.length === 0) hold(batch, false);
+    });
+    const failAll = (why: string) => {
+      if (this.#batch === batch) this.#batch = undefined;
+      for (const w of batch.waiting.splice(0)) w.fail(new RadicleGitFailed("cat-file --batch", why));
+    };
+    child.on("error", (e) => failAll(e.message));
+    child.on("exit", (code) => failAll(stderr.trim() || `exited with ${code}`));
+    hold(batch, false);
+    return batch;
+  }
+
+  /** End the object reader (it starts again on the next read). */
+  close(): void {
+    this.#batch?.child.stdin?.end();
+    this.#batch = undefined;
   }
 
   async mktree(entries: TreeEntry[]): Promise<string> {
@@ -83,13 +158,24 @@ export class GitRepo {
     return checkOid((await this.text(["mktree"], input)).trim(), "written tree");
   }
 
+  /** A tree's entries, parsed from its raw bytes (`<mode> <name>\\0<20-byte id>` each). */
   async readTree(oid: string): Promise<TreeEntry[]> {
-    const out = await this.text(["ls-tree", "-z", checkOid(oid, "tree id")]);
-    return out.split("\0").filter(Boolean).map((line) => {
-      const tab = line.indexOf("\t");
-      const [mode, type, id] = line.slice(0, tab).split(" ");
-      return { mode: mode as TreeEntry["mode"], type: type as TreeEntry["type"], oid: id, name: line.slice(tab + 1) };
-    });
+    const raw = await this.read(oid, "tree");
+    const entries: TreeEntry[] = [];
+    let at = 0;
+    while (at < raw.length) {
+      const sp = raw.indexOf(32, at), nul = raw.indexOf(0, sp);
+      if (sp < 0 || nul < 0 || nul + 21 > raw.length) throw new RadicleMalformed(`tree ${oid}`, "is truncated");
+      const mode = raw.subarray(at, sp).toString();
+      entries.push({
+        mode: mode === "40000" ? "040000" : mode as TreeEntry["mode"],
+        type: mode === "40000" ? "tree" : "blob",
+        name: raw.subarray(sp + 1, nul).toString(),
+        oid: raw.subarray(nul + 1, nul + 21).toString("hex"),
+      });
+      at = nul + 21;
+    }
+    return entries;
   }
 
   /** Refs under `prefix`, name → oid (symbolic refs resolved). */
