@@ -5,7 +5,9 @@
  */
 import type { BridgeKind } from "#protocol/bridge";
 import { exampleBridge } from "./example/bridge.ts";
+import { radicleBridge } from "./radicle/bridge.ts";
 
 export const BRIDGES: ReadonlyMap<string, BridgeKind> = new Map<string, BridgeKind>([
   [exampleBridge.name, exampleBridge as BridgeKind],
+  [radicleBridge.name, radicleBridge as BridgeKind],
 ]);

@@ -214,6 +214,13 @@ export const ERROR_CODES = {
   "mcp/origin": "denied",
   /** The server holds as many sessions as it takes. */
   "mcp/busy": "unavailable",
+  // the Radicle bridge
+  /** A Radicle object (commit, COB change, signature, action) that does not parse as heartwood writes it. */
+  "radicle/malformed": "input",
+  /** A COB change whose SSHSIG does not verify, or is signed by a key other than its author's. */
+  "radicle/forged": "unprocessable",
+  /** A git plumbing command on the Radicle repository failed. */
+  "radicle/git": "upstream",
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -27,6 +27,7 @@ const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
 const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
 const patch: Area = async () => (await import("./patch-commands.ts")).PATCH_COMMANDS;
+const ciAdapter: Area = async () => (await import("./ci-adapter-command.ts")).CI_ADAPTER_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -45,6 +46,7 @@ export const AREAS: readonly Area[] = [
   llm,
   repo,
   mcp,
+  ciAdapter,
 ];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
@@ -95,6 +97,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["pod", run],
   ["logs", run],
   ["evict", run],
+  ["ci-adapter", ciAdapter],
   ["artifact ls", artifact],
   ["artifact put", artifact],
   ["artifact get", artifact],

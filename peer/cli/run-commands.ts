@@ -18,7 +18,7 @@ import { ArtifactClient } from "../artifacts/api-client.ts";
 import { reproduce, uploadSource } from "./run-source.ts";
 
 /** Programs and inputs are small next to artifacts: no progress bars for them. */
-const QUIET = { hashing() {}, sending() {} };
+export const QUIET = { hashing() {}, sending() {} };
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "review"]);
 
@@ -59,7 +59,8 @@ function showPod(p: Pod): string {
 
 const logText = (l: LogLine) => (l.stream === "system" ? `[weft] ${l.text}` : l.text);
 
-async function waitForEnd(io: Io, space: string, task: string, follow: boolean): Promise<Pod> {
+/** Poll a run until it ends (following its log when `follow` and it runs here); resolves with its final pod. */
+export async function waitForEnd(io: Io, space: string, task: string, follow: boolean): Promise<Pod> {
   const client = await io.client();
   const path = `/v1/spaces/${enc(space)}/pods/${enc(task)}`;
   let followed = false;

@@ -49,6 +49,12 @@ export interface BridgeContext {
   space(id: string): BridgeSpace | undefined;
   /** Listen to events of the spaces it is in (and access gained or lost); returns the unsubscribe. */
   subscribe(listener: (e: BridgeEvent) => void): () => void;
+  /**
+   * Sign bytes with the bridge's own Ed25519 key (its DID's), for an outside
+   * system that knows the bridge by that key (a Radicle node id, a Nostr
+   * key). The key stays with the host.
+   */
+  sign(message: Uint8Array): Promise<Uint8Array>;
   readonly log: BridgeLog;
 }
 

@@ -94,6 +94,7 @@ export function hostBridge(options: {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    sign: (message) => signer.sign(message),
     log,
   };
   return {

@@ -1,0 +1,201 @@
+/**
+ * The Radicle bridge: a Weft space's tasks ↔ the issues of a Radicle
+ * repository on this machine (a bare repository in heartwood's storage
+ * layout, e.g. `~/.radicle/storage/<rid>`), both ways, as its own
+ * principal on each side: on Weft its DID, on Radicle the same Ed25519 key
+ * as a node id, signing its COB changes through its context (it never holds
+ * the key). It syncs when the space's tasks change and when the
+ * repository's refs move (it polls them), one pass at a time; what it
+ * remembers is in a state file (link-store.ts).
+ */
+import { resolve } from "node:path";
+import type { Bridge, BridgeContext, BridgeKind, BridgeSpace } from "#protocol/bridge";
+import { defaultVerifier, publicKeyFromDid } from "#protocol/identity";
+import { messageOf } from "#protocol";
+import { InvalidInput } from "#protocol/schema";
+import { Commands } from "#protocol/ucan";
+import { syncOnce } from "./issue-sync.ts";
+import { LinkStore } from "./link-store.ts";
+import { RadicleMalformed } from "./errors.ts";
+import { RadicleRepository } from "./repository.ts";
+
+export interface RadicleConfig {
+  /** The bare Radicle repository (its storage directory). */
+  repository: string;
+  /** The space to map; unset, the one space the bridge is granted into. */
+  space?: string;
+  /** The bridge's alias on Radicle: its commits' author name. */
+  alias: string;
+  /** How often it looks at the repository's refs, in milliseconds. */
+  pollMs: number;
+  /** Where it keeps its links (default: inside the repository's directory). */
+  state: string;
+}
+
+const COMMANDS = [
+  Commands.taskCreate,
+  Commands.taskEdit,
+  Commands.taskLabel,
+  Commands.taskComment,
+  Commands.taskClose,
+  Commands.taskCancel,
+];
+const KEYS = ["repository", "space", "alias", "poll_ms", "state"];
+
+class RadicleBridge implements Bridge {
+  readonly #config: RadicleConfig;
+  #context?: BridgeContext;
+  #repo?: RadicleRepository;
+  #links?: LinkStore;
+  #unsubscribe?: () => void;
+  #timer?: ReturnType<typeof setInterval>;
+  #closed = false;
+  #running?: Promise<void>;
+  #dirty = false;
+  #refs = "";
+  readonly #warned = new Set<string>();
+
+  constructor(config: RadicleConfig) {
+    this.#config = config;
+  }
+
+  async start(context: BridgeContext): Promise<void> {
+    this.#context = context;
+    const signer = { did: context.did, publicKey: publicKeyFromDid(context.did), sign: context.sign };
+    this.#repo = RadicleRepository.open(this.#config.repository, {
+      signer,
+      verifier: await defaultVerifier(),
+      alias: this.#config.alias,
+    });
+    const rid = await this.#repo.rid().catch((e: Error) => {
+      throw new RadicleMalformed(
+        `${this.#config.repository}`,
+        `is not a Radicle repository (${e.message}); point [bridges.${context.name}] repository at ~/.radicle/storage/<rid>`,
+      );
+    });
+    this.#links = await LinkStore.open(this.#config.state);
+    context.log.info("radicle bridge maps a repository", { bridge: context.name, rid, nid: this.#repo.nid });
+    this.#unsubscribe = context.subscribe((e) => {
+      if (e.type === "tasks" || e.type === "access" || e.type === "members") this.#schedule();
+    });
+    this.#timer = setInterval(() => this.#poll(), this.#config.pollMs);
+    this.#schedule();
+  }
+
+  #warnOnce(key: string, message: string, fields: Record<string, unknown>): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#context?.log.warn(message, { bridge: this.#context.name, ...fields });
+  }
+
+  /** The space it maps now, if it holds what it needs there. */
+  #space(): BridgeSpace | undefined {
+    const context = this.#context as BridgeContext;
+    const spaces = this.#config.space
+      ? [context.space(this.#config.space)].filter((s) => s !== undefined)
+      : context.spaces();
+    if (spaces.length !== 1) {
+      this.#warnOnce(
+        `spaces ${spaces.length}`,
+        spaces.length ? "the radicle bridge is in several spaces: name one" : "the radicle bridge is in no space yet",
+        {
+          grant: `weft bridge grant ${context.name} --space <space>`,
+          setting: spaces.length ? `[bridges.${context.name}] space = "<space id>"` : undefined,
+        },
+      );
+      return undefined;
+    }
+    const [space] = spaces;
+    const missing = COMMANDS.filter((c) => !space.holds(c));
+    if (missing.length) {
+      this.#warnOnce(`missing ${space.id} ${missing.join()}`, "the radicle bridge lacks commands in its space", {
+        space: space.id,
+        missing,
+        grant: `weft bridge grant ${context.name} --space ${space.id}`,
+      });
+      return undefined;
+    }
+    return space;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#closed || !this.#repo) return;
+    const refs = await this.#repo.git.text(["for-each-ref", "--format=%(objectname) %(refname)", "refs/namespaces/"])
+      .catch(() => this.#refs);
+    if (refs !== this.#refs) {
+      this.#refs = refs;
+      this.#schedule();
+    }
+  }
+
+  /** Run a pass now, or once more after the one running. */
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#dirty = true;
+      return;
+    }
+    this.#running = (async () => {
+      do {
+        this.#dirty = false;
+        const space = this.#space();
+        if (!space) break;
+        try {
+          await syncOnce({
+            repo: this.#repo as RadicleRepository,
+            space,
+            links: this.#links as LinkStore,
+            did: (this.#context as BridgeContext).did,
+            log: (this.#context as BridgeContext).log,
+            warnOnce: (k, m, f) => this.#warnOnce(k, m, f),
+          });
+        } catch (e) {
+          this.#context?.log.warn("a radicle sync pass failed; it is retried on the next change", {
+            bridge: this.#context.name,
+            error: messageOf(e),
+          });
+        }
+      } while (this.#dirty && !this.#closed);
+    })().finally(() => (this.#running = undefined));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#unsubscribe?.();
+    await this.#running;
+    this.#repo?.git.close();
+  }
+}
+
+export const radicleBridge: BridgeKind<RadicleConfig> = {
+  name: "radicle",
+  summary: "Weft tasks ↔ the issues of a Radicle repository, both ways, as its own DID and node id",
+  commands: COMMANDS,
+  configure(table) {
+    for (const key of Object.keys(table)) {
+      if (!KEYS.includes(key)) {
+        throw new InvalidInput(key, `is not a setting of the radicle bridge (it has: ${KEYS.join(", ")})`);
+      }
+    }
+    const { repository, space, alias = "weft", poll_ms: pollMs = 1000, state } = table;
+    if (typeof repository !== "string" || !repository) {
+      throw new InvalidInput("repository", "must be the path of a Radicle repository (e.g. ~/.radicle/storage/<rid>)");
+    }
+    if (space !== undefined && (typeof space !== "string" || !space)) {
+      throw new InvalidInput("space", "must be a space id");
+    }
+    if (typeof alias !== "string" || !/^[^\s<>@]{1,32}$/.test(alias)) {
+      throw new InvalidInput("alias", "must be 1 to 32 characters, no spaces, <, > or @");
+    }
+    if (typeof pollMs !== "number" || !Number.isInteger(pollMs) || pollMs < 100 || pollMs > 3_600_000) {
+      throw new InvalidInput("poll_ms", "must be whole milliseconds from 100 to 3600000");
+    }
+    if (state !== undefined && (typeof state !== "string" || !state)) {
+      throw new InvalidInput("state", "must be a file path");
+    }
+    const dir = resolve(repository);
+    return { repository: dir, space, alias, pollMs, state: state ? resolve(state) : `${dir}/weft-radicle-bridge.json` };
+  },
+  create: (config) => new RadicleBridge(config),
+};

@@ -1,0 +1,310 @@
+/**
+ * Byte-exactness with heartwood: from the test environment's fixed key
+ * (seed 0xff×32, alias alice) and fixed time (GIT_COMMITTER_DATE
+ * 1671125284), the bridge's writer reproduces the ids printed in
+ * heartwood's CLI examples (rad-init.md's RID, rad-cob-log.md's identity
+ * resource, rad-issue.md's issue and comment ids). Everything written
+ * passes `git fsck --strict`, reads back verified, and forged changes are
+ * refused: a signature that does not match the tree, and a change signed
+ * by a key other than the author it names.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nobleSigner, nobleVerifier } from "#protocol/identity";
+import { RadicleRepository } from "../../../bridges/radicle/repository.ts";
+import { commentAction, evaluateIssue, ISSUE_TYPE, openActions } from "../../../bridges/radicle/issue-cob.ts";
+import { encodeCommit, parseCommit } from "../../../bridges/radicle/commit-object.ts";
+import { readChange, writeChange } from "../../../bridges/radicle/cob-change.ts";
+import { canonicalBytes, canonicalJson } from "../../../bridges/radicle/canonical-json.ts";
+import { armor, dearmor } from "../../../bridges/radicle/sshsig.ts";
+import { encodeSignature, nidOf } from "../../../bridges/radicle/radicle-ids.ts";
+import { fromHex } from "#protocol";
+import {
+  evaluatePatch,
+  mergeAction,
+  openPatchActions,
+  PATCH_TYPE,
+  relatedOf,
+  reviewAction,
+  revisionAction,
+} from "../../../bridges/radicle/patch-cob.ts";
+import type { GitRepo } from "../../../bridges/radicle/git-plumbing.ts";
+
+const git = promisify(execFile);
+const ALICE_SEED = new Uint8Array(32).fill(0xff);
+const TIME = 1671125284;
+const HEARTWOOD = { name: "heartwood", description: "Radicle Heartwood Protocol & Stack", defaultBranch: "master" };
+
+async function aliceRepo() {
+  const dir = await mkdtemp(join(tmpdir(), "weft-rad-"));
+  const { repo, rid } = await RadicleRepository.init(dir, HEARTWOOD, {
+    signer: nobleSigner(ALICE_SEED),
+    verifier: nobleVerifier(),
+    alias: "alice",
+    now: () => TIME,
+  });
+  return { dir, repo, rid };
+}
+
+/**
+ * heartwood's fixture repository (`test::fixtures::repository`: libgit2 commits by anonymous at
+ * RADICLE_EPOCH, messages written verbatim) and rad-cob-log.md's `git commit` of an empty
+ * REQUIREMENTS file (by radicle@localhost at the test time).
+ */
+async function fixtureCommits(g: GitRepo): Promise<{ second: string; third: string }> {
+  const anon = "anonymous <anonymous@radicle.xyz> 1514817556 +0000";
+  const initial = await g.write(
+    "commit",
+    `tree ${await g.mktree([])}\nauthor ${anon}\ncommitter ${anon}\n\nInitial commit`,
+  );
+  const readme = await g.write("blob", "Hello World!\n");
+  const t2 = await g.mktree([{ mode: "100644", type: "blob", oid: readme, name: "README" }]);
+  const second = await g.write(
+    "commit",
+    `tree ${t2}\nparent ${initial}\nauthor ${anon}\ncommitter ${anon}\n\nSecond commit`,
+  );
+  const t3 = await g.mktree([
+    { mode: "100644", type: "blob", oid: readme, name: "README" },
+    { mode: "100644", type: "blob", oid: await g.write("blob", ""), name: "REQUIREMENTS" },
+  ]);
+  const who = `radicle <radicle@localhost> ${TIME} +0000`;
+  const third = await g.write(
+    "commit",
+    `tree ${t3}\nparent ${second}\nauthor ${who}\ncommitter ${who}\n\nDefine power requirements\n`,
+  );
+  return { second, third };
+}
+
+describe("Radicle formats, byte-exact with heartwood", () => {
+  it("reproduces the RID, identity, issue and comment ids of heartwood's CLI examples, and fsck passes", async () => {
+    const { dir, repo, rid } = await aliceRepo();
+    try {
+      assert.equal(repo.nid, "z6MknSLrJoTcukLrE435hVNQT4JUhbvWLX4kUzqkEStBU8Vi"); // rad-issue.md's alice
+      assert.equal(rid, "rad:z42hL2jL4XNk6K8oHQaSWfMgCL7ji"); // rad-init.md
+      assert.equal(await repo.rid(), rid);
+      assert.equal(await repo.identityHead(), "0656c217f917c3e06234771e9ecae53aba5e173e"); // rad-cob-log.md's resource
+      const issue = await repo.create(
+        ISSUE_TYPE,
+        "Create issue",
+        openActions("flux capacitor underpowered", "Flux capacitor power requirements exceed current supply"),
+      );
+      assert.equal(issue, "d87dcfe8c2b3200e78b128d9b959cfdf7063fefe"); // rad-issue.md
+      const alice = `did:key:${repo.nid}`;
+      await repo.update(ISSUE_TYPE, issue, "Assign", [{ type: "assign", assignees: [alice] }]);
+      await repo.update(ISSUE_TYPE, issue, "Label", [{ type: "label", labels: ["good-first-issue"] }]);
+      await repo.update(ISSUE_TYPE, issue, "Assign", [{ type: "assign", assignees: [] }]);
+      const first = await repo.update(ISSUE_TYPE, issue, "Comment", [
+        commentAction("The flux capacitor needs 1.21 Gigawatts", issue),
+      ]);
+      assert.equal(first, "2193e871916d18ddd0416b5198cb08c5dc7416b7");
+      const reply = await repo.update(ISSUE_TYPE, issue, "Comment", [commentAction("More power!", first)]);
+      assert.equal(reply, "880fdcd94b36e412fc906b510f41008700d65424");
+
+      const loaded = await repo.load(ISSUE_TYPE, issue);
+      assert.deepEqual(loaded.refused, []);
+      const view = evaluateIssue(loaded.changes, await repo.delegates());
+      assert.equal(view.title, "flux capacitor underpowered");
+      assert.equal(view.description, "Flux capacitor power requirements exceed current supply");
+      assert.deepEqual(view.labels, ["good-first-issue"]);
+      assert.deepEqual(view.assignees, []);
+      assert.deepEqual(view.comments.map((c) => [c.body, c.replyTo]), [
+        ["The flux capacitor needs 1.21 Gigawatts", issue],
+        ["More power!", first],
+      ]);
+      const signed = await repo.verifySigrefs(repo.nid);
+      assert.equal(signed.get(`refs/cobs/${ISSUE_TYPE}/${issue}`), reply);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reproduces rad-cob-log.md's patch (on the fixture repository's commits) and its later issue label", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third } = await fixtureCommits(repo.git);
+      assert.equal(second, "f2de534b5e81d7c6e2dcaf58c3dd91573c0a0354"); // rad-init.md's head
+      assert.equal(third, "3e674d1a1df90807e934f9ae5da2591dd6848a33"); // rad-cob-log.md's commit
+      const issue = await repo.create(
+        ISSUE_TYPE,
+        "Create issue",
+        openActions("flux capacitor underpowered", "Flux capacitor power requirements exceed current supply"),
+      );
+      const actions = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", actions, relatedOf(actions));
+      assert.equal(patch, "aa45913e757cacd46972733bddee5472c78fa32a");
+      const label = await repo.update(ISSUE_TYPE, issue, "Label", [{ type: "label", labels: ["bug"] }]);
+      assert.equal(label, "abec0a9f3c945594c4e78d24d8ec679e56b22b79");
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("evaluates a patch's revisions, reviews and merge; a stranger's merge is dropped", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third } = await fixtureCommits(repo.git);
+      const open = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", open, relatedOf(open));
+      const update = [revisionAction("Now with tests", second, second)];
+      const revision = await repo.update(PATCH_TYPE, patch, "Update patch", update, { related: relatedOf(update) });
+      await repo.update(PATCH_TYPE, patch, "Review", [reviewAction(revision, "accept", "LGTM")]);
+      // A stranger (not a delegate) records a merge in their own namespace: dropped.
+      const mallory = RadicleRepository.open(dir, {
+        signer: nobleSigner(new Uint8Array(32).fill(0x22)),
+        verifier: nobleVerifier(),
+        alias: "mallory",
+        now: () => TIME + 1,
+      });
+      const stranger = [mergeAction(revision, second)];
+      await mallory.update(PATCH_TYPE, patch, "Merge", stranger, { related: relatedOf(stranger) });
+      let view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.equal(view.state.status, "open");
+      assert.match(view.dropped.map((d) => d.why).join(), /may not merge it/);
+      assert.deepEqual(view.revisions.map((r) => r.id), [patch, revision]);
+      assert.deepEqual(view.reviews.map((r) => [r.revision, r.verdict, r.summary]), [[revision, "accept", "LGTM"]]);
+      // The delegate merges.
+      const merge = [mergeAction(revision, second)];
+      await repo.update(PATCH_TYPE, patch, "Merge", merge, {
+        related: relatedOf(merge),
+        dropped: view.dropped.map((d) => d.id),
+      });
+      view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.deepEqual(view.state, { status: "merged", revision, commit: second });
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes the delegates from the identity as its delegates decide, not from whoever writes a revision", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const mallorySigner = nobleSigner(new Uint8Array(32).fill(0x33));
+      const mallory = RadicleRepository.open(dir, {
+        signer: mallorySigner,
+        verifier: nobleVerifier(),
+        alias: "mallory",
+      });
+      const identity = (await repo.objects("xyz.radicle.id"))[0];
+      const revise = async (who: RadicleRepository, signer: typeof mallorySigner, delegates: string[]) => {
+        const doc = canonicalBytes({
+          payload: { "xyz.radicle.project": { ...HEARTWOOD } },
+          delegates: delegates.map((n) => `did:key:${n}`),
+          threshold: 1,
+        });
+        const blob = await who.git.write("blob", doc);
+        const signature = encodeSignature(await signer.sign(fromHex(blob)));
+        const tip = await who.identityHead();
+        const { id } = await writeChange(who.git, signer, {
+          typeName: "xyz.radicle.id",
+          tips: [tip],
+          message: "Update identity",
+          actions: [canonicalBytes({ type: "revision", title: "More delegates", blob, parent: tip, signature })],
+          embeds: [{ name: "radicle.json", oid: blob }],
+          author: { name: "x", email: `x@${nidOf(signer.publicKey)}` },
+          time: TIME,
+        });
+        await who.git.updateRef(
+          `refs/namespaces/${who.nid}/refs/cobs/xyz.radicle.id/${identity}`,
+          id,
+          await who.git.resolve(`refs/namespaces/${who.nid}/refs/cobs/xyz.radicle.id/${identity}`),
+        );
+        return id;
+      };
+      // mallory names herself a delegate: nothing changes, she is none of the delegates who decide.
+      await revise(mallory, mallorySigner, [repo.nid, mallory.nid]);
+      assert.deepEqual([...await repo.delegates()], [repo.nid]);
+      // alice (the one delegate, threshold 1) adds bob: adopted, and the head moves to her revision.
+      const bob = nidOf(nobleSigner(new Uint8Array(32).fill(0x44)).publicKey);
+      const head = await revise(repo, nobleSigner(ALICE_SEED), [repo.nid, bob]);
+      assert.deepEqual([...await repo.delegates()].sort(), [repo.nid, bob].sort());
+      assert.equal(await repo.identityHead(), head);
+      assert.equal(await repo.rid(), "rad:z42hL2jL4XNk6K8oHQaSWfMgCL7ji", "the RID stays the root document's");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a change whose signature is not over its tree, or whose signer is not its author", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const issue = await repo.create(ISSUE_TYPE, "Create issue", openActions("title", "body"));
+      const good = parseCommit((await repo.git.run(["cat-file", "commit", issue])).toString());
+      // The same signature over another tree: what a tampered action looks like.
+      const otherTree = await repo.git.mktree([{
+        mode: "100644",
+        type: "blob",
+        oid: await repo.git.write("blob", canonicalBytes({ type: "edit", title: "forged" })),
+        name: "0",
+      }, ...(await repo.git.readTree(good.tree)).filter((e) => e.name === "manifest")]);
+      const tampered = await repo.git.write("commit", encodeCommit({ ...good, tree: otherTree }));
+      await assert.rejects(readChange(repo.git, nobleVerifier(), tampered), {
+        code: "radicle/forged",
+        message: /does not verify/,
+      });
+
+      // Signed by mallory, while its author line names alice.
+      const mallory = nobleSigner(new Uint8Array(32).fill(0x11));
+      const { id: impostor } = await writeChange(repo.git, mallory, {
+        typeName: ISSUE_TYPE,
+        tips: [issue],
+        resource: await repo.identityHead(),
+        message: "Edit",
+        actions: [canonicalBytes({ type: "edit", title: "stolen" })],
+        author: { name: "alice", email: `alice@${repo.nid}` },
+        time: TIME,
+      });
+      await assert.rejects(readChange(repo.git, nobleVerifier(), impostor), {
+        code: "radicle/forged",
+        message: /signed by/,
+      });
+
+      // As the tip of alice's namespace, neither is imported: the issue keeps its title.
+      for (const forged of [tampered, impostor]) {
+        const ref = `refs/namespaces/${repo.nid}/refs/cobs/${ISSUE_TYPE}/${issue}`;
+        await repo.git.updateRef(ref, forged, await repo.git.resolve(ref));
+        const loaded = await repo.load(ISSUE_TYPE, issue);
+        assert.equal(loaded.refused.length, 1);
+        assert.equal(loaded.refused[0].id, forged);
+        if (loaded.changes.length) assert.equal(evaluateIssue(loaded.changes, await repo.delegates()).title, "title");
+      }
+      // A change signed by mallory as mallory, made tip of alice's namespace, is refused too.
+      const { id: honestMallory } = await writeChange(repo.git, mallory, {
+        typeName: ISSUE_TYPE,
+        tips: [issue],
+        resource: await repo.identityHead(),
+        message: "Edit",
+        actions: [canonicalBytes({ type: "edit", title: "retitled by a stranger" })],
+        author: { name: "mallory", email: `mallory@${nidOf(mallory.publicKey)}` },
+        time: TIME,
+      });
+      await repo.git.updateRef(
+        `refs/namespaces/${nidOf(mallory.publicKey)}/refs/cobs/${ISSUE_TYPE}/${issue}`,
+        honestMallory,
+        undefined,
+      );
+      const loaded = await repo.load(ISSUE_TYPE, issue);
+      const view = evaluateIssue(loaded.changes, await repo.delegates());
+      assert.equal(view.title, "title", "a stranger's retitle is dropped: only the author or a delegate may");
+      assert.match(view.dropped.map((d) => d.why).join(), /may not retitle/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes canonical JSON and SSHSIG armour as heartwood does", () => {
+    assert.equal(canonicalJson({ b: 1, a: [true, null], "é": "e\u0301\n" }), '{"a":[true,null],"b":1,"é":"é\\n"}');
+    assert.throws(() => canonicalJson({ x: 1.5 }), { code: "radicle/malformed" });
+    const signer = nobleSigner(ALICE_SEED);
+    const pem = armor({ publicKey: signer.publicKey, signature: new Uint8Array(64).fill(7) });
+    assert.deepEqual(dearmor(pem).signature, new Uint8Array(64).fill(7));
+    assert.throws(() => dearmor(pem.replace("-----END SSH SIGNATURE-----", "")), { code: "radicle/malformed" });
+  });
+});
