@@ -50,7 +50,8 @@ export async function startPeer(env: Record<string, string> = {}, home?: string)
   };
   child.stdout!.on("data", (d) => (p.out += d));
   child.stderr!.on("data", (d) => (p.out += d));
-  await eventually(() => p.out.includes("  p2p "), 30_000, "peer started");
+  // A safety net, not a deadline: a peer starting on a busy 2-core machine can take tens of seconds.
+  await eventually(() => p.out.includes("  p2p "), 120_000, "peer started");
   p.address = /p2p\s+(\S+)/.exec(p.out)![1];
   return p;
 }
