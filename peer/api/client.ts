@@ -219,7 +219,7 @@ export class ApiClient {
       issuedAt: Math.floor(Date.now() / 1000),
     });
     const bearer = (await encodeContainer([inv.bytes, this.#c.powerline.bytes], "C")) as string;
-    const task = encodeURIComponent((args as { task: string }).task);
+    const task = encodeURIComponent((args as unknown as { task: string }).task);
     const base = `/v1/spaces/${encodeURIComponent(space)}/tasks`;
     const path = kind === "create"
       ? base

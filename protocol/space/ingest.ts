@@ -12,7 +12,7 @@ import { Commands } from "../ucan/commands.ts";
 import { UcanError } from "../ucan/errors.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
-import type { TaskOp } from "../tasks/ops.ts";
+import { objectOf, taskOf, type TaskOp } from "../tasks/ops.ts";
 import type { TaskLog } from "../tasks/log.ts";
 import { nameProblem, neutralized } from "../schema/names.ts";
 import type { Diagnostics } from "../diagnostics.ts";
@@ -21,6 +21,8 @@ import type { BucketDoc, SpaceDoc } from "./docs.ts";
 
 export type SpaceEvent =
   | { type: "tasks"; tasks: string[] }
+  /** Agents were paused or resumed (their DIDs). */
+  | { type: "agents"; agents: string[] }
   | { type: "members" }
   | { type: "name"; name: string };
 
@@ -227,21 +229,27 @@ export class SpaceIngest {
       else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
     }
     const touched = new Set<string>();
+    const agents = new Set<string>();
     for (const r of await log.ingestAll(list)) {
       if (r.op) {
         hlc.observe(r.op.args.at);
-        touched.add(r.op.args.task);
-        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(r.op.args.task);
+        const task = taskOf(r.op);
+        if (task === undefined) agents.add(objectOf(r.op));
+        else touched.add(task);
+        if (task !== undefined && r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(task);
       }
     }
     if (touched.size > 0) this.#o.emit({ type: "tasks", tasks: [...touched] });
+    if (agents.size > 0) this.#o.emit({ type: "agents", agents: [...agents] });
   }
 
   /** An operation that waited for a parent or for its time has joined the log. */
   late(op: TaskOp): void {
     this.#o.hlc.observe(op.args.at);
-    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) this.witnessSoon(op.args.task);
-    this.#o.emit({ type: "tasks", tasks: [op.args.task] });
+    const task = taskOf(op);
+    if (task === undefined) return this.#o.emit({ type: "agents", agents: [objectOf(op)] });
+    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) this.witnessSoon(task);
+    this.#o.emit({ type: "tasks", tasks: [task] });
   }
 
   /**

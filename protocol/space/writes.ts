@@ -15,6 +15,7 @@
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
 import type { TaskLog } from "../tasks/log.ts";
+import { objectOf } from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type BucketDoc, bucketOf } from "./docs.ts";
 import { Conflict, Forbidden } from "./errors.ts";
@@ -87,7 +88,8 @@ export class LocalWrites {
     for (const cid of after) {
       if (typeof cid !== "string") continue;
       const bytes = this.#o.heardOutside(cid);
-      const task = this.#o.log.op(cid)?.args.task;
+      const op = this.#o.log.op(cid);
+      const task = op && objectOf(op);
       if (bytes === undefined || task === undefined) continue;
       if (buckets[bucketOf(task, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
       out.push({ cid, bytes, task });

@@ -29,9 +29,11 @@ import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
 import { compareHlc, type Hlc } from "./hlc.ts";
 import { type Causality, compareOps, type Outcome, TaskReducer } from "./reducer.ts";
-import { MAX_LEASE_MS, MAX_PARENTS, parseTaskOp, type TaskOp } from "./ops.ts";
+import { MAX_LEASE_MS, MAX_PARENTS, objectOf, parseTaskOp, type TaskOp } from "./ops.ts";
 import { judgeStanding, type RevocationMark, revocationPosition, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
+import type { KeyedBudget } from "./spend.ts";
+import { budgetOf } from "../ucan/budget.ts";
 
 interface Entry {
   op: TaskOp;
@@ -364,7 +366,7 @@ export class TaskLog {
 
   /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested task)? */
   #touchesContested(op: TaskOp): boolean {
-    return this.#contested.has(op.args.task) || op.args.at[0] <= this.#contestedUntil;
+    return this.#contested.has(objectOf(op)) || op.args.at[0] <= this.#contestedUntil;
   }
 
   /** Forget the state after index `to`: back to the checkpoint if it is early enough, else to nothing. */
@@ -416,7 +418,16 @@ export class TaskLog {
     }
     if (standing.decideAfter !== undefined) this.#deadline = Math.min(this.#deadline, standing.decideAfter);
     if (op.kind === "witness") return { applied: true };
-    return this.#reducer.apply(op, this.#causality);
+    return this.#reducer.apply(op, this.#causality, op.kind === "reserve" ? this.#budgetsOf(e.proofs) : undefined);
+  }
+
+  /** The budgets the delegations `proofs` set (ucan/budget.ts), each under its delegation's key. */
+  #budgetsOf(proofs: readonly string[]): KeyedBudget[] {
+    return proofs.flatMap((key) => {
+      const d = this.#authority.delegationByKey(key);
+      const budget = d && budgetOf(d.pol);
+      return budget ? [{ key, budget }] : [];
+    });
   }
 
   /** Bring the state up to date with every valid operation, settling what supersedes what. */
@@ -451,7 +462,7 @@ export class TaskLog {
 
   /** A lease on this operation's task was settled by witnesses or superseding: later operations may change it. */
   #contest(op: TaskOp): void {
-    this.#contested.add(op.args.task);
+    this.#contested.add(objectOf(op));
     this.#contestedUntil = Math.max(this.#contestedUntil, op.args.at[0] + MAX_LEASE_MS + MAX_SKEW_MS);
   }
 

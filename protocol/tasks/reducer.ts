@@ -21,6 +21,11 @@
  * needs a second pass: the reducer names what to set aside (`supersede`),
  * and the log reduces again without it.
  *
+ * Agents' spending and pauses are reduced alongside, in spend.ts: a paused
+ * agent's operations after its pause are refused (all but the receipts of
+ * calls it had in flight), and a reservation that a budget in its chain
+ * has no room for is refused.
+ *
  * `fork()` makes a cheap copy-on-write snapshot, so the log can rewind to a
  * recent checkpoint when an operation arrives out of order instead of
  * reducing everything again.
@@ -28,6 +33,7 @@
 import { compareHlc } from "./hlc.ts";
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
+import { type KeyedBudget, SpendLedger } from "./spend.ts";
 
 export type Outcome =
   | { applied: true }
@@ -42,6 +48,7 @@ export type Outcome =
 
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
+const verdict = (v: { ok: true } | { ok: false; reason: string }): Outcome => v.ok ? OK : refuse(v.reason);
 
 /** What the reducer may ask of the causal graph. */
 export interface Causality {
@@ -71,15 +78,19 @@ export class TaskReducer {
   readonly #keys: Map<string, string>;
   /** Tasks this reducer may change in place; others are shared with a fork and copied first. */
   #owned = new WeakSet<Task>();
+  /** What agents reserved and spent, and which are paused. */
+  readonly spend: SpendLedger;
 
   constructor(
     tasks = new Map<string, Task>(),
     dependents = new Map<string, Set<string>>(),
     keys = new Map<string, string>(),
+    spend = new SpendLedger(),
   ) {
     this.tasks = tasks;
     this.#dependents = dependents;
     this.#keys = keys;
+    this.spend = spend;
   }
 
   /** A snapshot that evolves independently; both copy a task before changing it. */
@@ -87,7 +98,7 @@ export class TaskReducer {
     this.#owned = new WeakSet();
     const deps = new Map<string, Set<string>>();
     for (const [k, v] of this.#dependents) deps.set(k, new Set(v));
-    return new TaskReducer(new Map(this.tasks), deps, new Map(this.#keys));
+    return new TaskReducer(new Map(this.tasks), deps, new Map(this.#keys), this.spend.fork());
   }
 
   /** The task `creator` made with idempotency key `key`, if any. */
@@ -147,9 +158,18 @@ export class TaskReducer {
     this.#dependents.get(to)?.delete(from);
   }
 
-  apply(op: TaskOp, causal: Causality = SEQUENTIAL): Outcome {
+  /** Apply one operation; `budgets` are those in a reservation's chain (the log reads them from its delegations). */
+  apply(op: TaskOp, causal: Causality = SEQUENTIAL, budgets: readonly KeyedBudget[] = []): Outcome {
     const at = op.args.at;
     if (op.kind === "witness") return OK; // anchors others' operations in time; changes no task
+    if (op.kind === "pause") {
+      this.spend.pause(op);
+      return OK;
+    }
+    if (op.kind === "resume") return verdict(this.spend.resume(op));
+    const paused = this.spend.paused(op.author);
+    // A receipt still lands: it records money a call in flight spent, and enables nothing.
+    if (paused && op.kind !== "settle") return refuse(`${op.author} is paused (by ${paused.by}, ${paused.op})`);
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
@@ -190,7 +210,15 @@ export class TaskReducer {
 
     const task = this.#own(op.args.task);
     if (!task) return refuse(`task ${op.args.task} does not exist`);
-    const outcome = op.kind === "claim" ? this.#claim(task, op, causal) : this.#applyTo(task, op);
+    const named = (op.args as { labels?: string[] }).labels?.find((l) => !task.labels.includes(l));
+    if (named !== undefined) return refuse(`names label ${named}, which task ${task.id} does not carry`);
+    const outcome = op.kind === "claim"
+      ? this.#claim(task, op, causal)
+      : op.kind === "reserve"
+      ? verdict(this.spend.reserve(op, budgets))
+      : op.kind === "settle"
+      ? verdict(this.spend.settle(op))
+      : this.#applyTo(task, op);
     if (outcome.applied) {
       if (compareHlc(at, task.updatedAt) > 0) task.updatedAt = at;
       const a = op.args as { fence?: number; expires?: number };
@@ -286,7 +314,10 @@ export class TaskReducer {
       .map((h) => h.op);
   }
 
-  #applyTo(task: Task, op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" }>): Outcome {
+  #applyTo(
+    task: Task,
+    op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" | "pause" | "resume" | "reserve" | "settle" }>,
+  ): Outcome {
     const terminal = TERMINAL.has(task.status);
     const now = op.args.at[0];
     switch (op.kind) {
