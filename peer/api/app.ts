@@ -27,6 +27,8 @@ import { mintSyncToken } from "./sync-tokens.ts";
 import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 import type { Observer } from "../daemon/tracing.ts";
+import type { PeerAgents } from "../agents/peer-agents.ts";
+import { agentHandlers } from "./agent-routes.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -53,6 +55,8 @@ export interface ApiContext {
   log?(msg: string, fields: Record<string, unknown>): void;
   /** Correlation ids and traces for each request (peer/daemon/tracing.ts). */
   observer?: Observer;
+  /** The agents this peer runs (peer/agents). */
+  agents?: PeerAgents;
 }
 
 /** A delegation a caller asks this node to sign. */
@@ -324,9 +328,11 @@ export function createApi(ctx: ApiContext): Hono {
     return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
   });
 
+  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents));
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;
+    if (!ctx.agents && route.path.startsWith("/v1/spaces/:space/agents")) continue; // this peer runs no agents
     const handler = route.auth.kind === "op" ? opHandler(ctx, route as OpRoute) : handlers[key];
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));

@@ -23,8 +23,9 @@ const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const agent: Area = async () => (await import("./agent-commands.ts")).AGENT_COMMANDS;
 
-export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge];
+export const AREAS: readonly Area[] = [identity, up, node, space, task, cap, run, artifact, image, bridge, agent];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["init", identity],
@@ -52,6 +53,12 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cap inspect", cap],
   ["bridge list", bridge],
   ["bridge grant", bridge],
+  ["agent add", agent],
+  ["agent list", agent],
+  ["agent show", agent],
+  ["agent pause", agent],
+  ["agent resume", agent],
+  ["agent revoke", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

@@ -28,6 +28,7 @@ import { serve, type Served } from "../http/serve.ts";
 import { renderMetrics } from "./metrics.ts";
 import { ArtifactService } from "../artifacts/service.ts";
 import { ManifestPinner } from "../artifacts/pinner.ts";
+import { PeerAgents } from "../agents/peer-agents.ts";
 import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
@@ -50,6 +51,8 @@ export interface Daemon {
   runs: Runs;
   /** The bridges weft.toml names, running as their own DIDs. */
   bridges: RunningBridge[];
+  /** The agents this peer runs: their keys, records, kill switches and budget hooks. */
+  agents: PeerAgents;
   /** A fresh one-time link that makes a browser a device of this peer's spaces. */
   pairingLink(): string;
   stop(): Promise<void>;
@@ -123,6 +126,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   );
   const runs = await parts.start("runs", () => startRuns(config, node, artifacts, log, observer), (r) => r.stop());
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
+  const agents = await parts.start(
+    "agents",
+    () => new PeerAgents({ home: config.home, keystore }),
+    (a) => a.close(),
+  );
   let ready = false;
   const pairings = new Pairings();
   const http = await parts.start("the HTTP API", () =>
@@ -142,6 +150,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         dashboard: staticFiles(fileURLToPath(new URL("../../pwa/dist", import.meta.url))),
         log: (msg, fields) => log.error(msg, fields),
         observer,
+        agents,
       }),
       host: config.http.host,
       port: config.http.port,
@@ -187,6 +196,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     artifacts,
     runs,
     bridges,
+    agents,
     pairingLink: () => pairingLink(url, pairings.mint().code),
     stop: () =>
       stopping ??= (async () => {

@@ -142,7 +142,10 @@ export class AgentSpending implements SpendHook {
     return { id: cid, max: { ...max }, signal };
   }
 
-  async settle(reservation: Reservation, actual: Cost & { model?: string; provider?: string }): Promise<void> {
+  async settle(
+    reservation: Pick<Reservation, "id">,
+    actual: Cost & { model?: string; provider?: string },
+  ): Promise<void> {
     const { space, signer, task } = this.#o;
     this.#open.get(reservation.id)?.();
     this.#open.delete(reservation.id);
