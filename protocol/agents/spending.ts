@@ -123,8 +123,12 @@ export class AgentSpending implements SpendHook {
         ...(options.model !== undefined ? { model: options.model } : {}),
       }));
     } catch (e) {
-      if (e instanceof Conflict) throw new WeftError("BudgetExhausted", "budget/exhausted", e.message, { cause: e });
-      if (e instanceof Forbidden) kill.check();
+      if (e instanceof Conflict && e.message.startsWith("over budget")) {
+        throw new WeftError("BudgetExhausted", "budget/exhausted", e.message, { cause: e });
+      }
+      // Refused as paused, or without authority: the kill switch says which.
+      if (e instanceof Conflict || e instanceof Forbidden) kill.check();
+      if (kill.signal.aborted) throw kill.signal.reason;
       throw e;
     }
     const lost = new AbortController();

@@ -59,32 +59,23 @@ export class LocalWrites {
    * Apply one operation in local order (stamping, signing and applying are
    * serialized so operations reach the log in clock order), then write it.
    * Resolves with the operation once it is durable; refuses with the reason.
-   *
-   * One the reducer refuses (a lost claim, a paused agent's, one over
-   * budget) is valid and already in the log's graph, so later operations
-   * name it as a parent: it is written like any other — every node reaches
-   * the same verdict on it — and only then refused to the caller. Kept out
-   * of the documents, it would leave other nodes waiting for it forever.
    */
   async commit(taskId: string, make: () => Promise<Invocation>): Promise<Invocation> {
-    const apply = async (): Promise<{ inv: Invocation; refused?: Conflict }> => {
+    const apply = async (): Promise<Invocation> => {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
-      if (result.status === "applied") return { inv };
-      if (result.code === "task/conflict") {
-        return { inv, refused: new Conflict(result.reason ?? "the operation was refused") };
-      }
+      if (result.status === "applied") return inv;
+      if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
       if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
       throw new Forbidden(result.reason ?? "the operation was refused");
     };
     this.#signing++;
     const turn = this.#local.then(apply, apply).finally(() => this.#signing--);
     this.#local = turn.catch(() => {});
-    const { inv, refused } = await turn;
+    const inv = await turn;
     const buckets = this.#o.buckets().length;
     for (const parent of this.#unshipped(inv)) void this.#write(bucketOf(parent.task, buckets), parent);
     await this.#write(bucketOf(taskId, buckets), { cid: inv.cid.toString(), bytes: inv.bytes });
-    if (refused) throw refused;
     return inv;
   }
 
