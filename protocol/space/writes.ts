@@ -7,10 +7,13 @@
  * it in one sync round rather than one each.
  *
  * Every operation a local one names as a parent (`after`) can be had from
- * this node's documents: one known only from outside them (a lease renewal
- * heard on gossip, whose author may have died before its own documents
- * synced) is written with it. Otherwise every other node would hold the
- * new operation back forever, waiting for a parent no one can send.
+ * this node's documents: one known only from outside them is written with
+ * it — a lease renewal heard on gossip, whose author may have died before
+ * its own documents synced, or one of this node's own that the log took in
+ * but the reducer refused (a renewal racing a cancel): refused, it was not
+ * written, yet it is in the log's graph and so among the heads the next
+ * operation names. Otherwise every other node would hold the new operation
+ * back forever, waiting for a parent no one can send.
  */
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
@@ -39,6 +42,8 @@ interface Entry {
 
 /** How long a batch waits for more under a steady stream of local operations. */
 const BATCH_MS = 20;
+/** Refused local operations whose bytes are kept, in case a later one names them (oldest dropped first). */
+const MAX_REFUSED_KEPT = 1024;
 
 export class LocalWrites {
   readonly #o: LocalWritesOptions;
@@ -50,6 +55,8 @@ export class LocalWrites {
   #writes = new Map<number, Entry[]>();
   #written: Promise<void> | undefined;
   #release?: () => void;
+  /** Local operations in the log whose reducer verdict was a refusal, so not written (yet). */
+  readonly #refused = new Map<string, Uint8Array>();
 
   constructor(options: LocalWritesOptions) {
     this.#o = options;
@@ -65,7 +72,10 @@ export class LocalWrites {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
       if (result.status === "applied") return inv;
-      if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
+      if (result.code === "task/conflict") {
+        this.#keepRefused(result.cid, inv.bytes);
+        throw new Conflict(result.reason ?? "the operation was refused");
+      }
       if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
       throw new Forbidden(result.reason ?? "the operation was refused");
     };
@@ -74,12 +84,21 @@ export class LocalWrites {
     this.#local = turn.catch(() => {});
     const inv = await turn;
     const buckets = this.#o.buckets().length;
-    for (const parent of this.#unshipped(inv)) void this.#write(bucketOf(parent.task, buckets), parent);
+    for (const parent of this.#unshipped(inv)) {
+      this.#refused.delete(parent.cid);
+      void this.#write(bucketOf(parent.task, buckets), parent);
+    }
     await this.#write(bucketOf(taskId, buckets), { cid: inv.cid.toString(), bytes: inv.bytes });
     return inv;
   }
 
-  /** The parents `inv` names that this node's documents do not hold, with the bytes it heard them as. */
+  /** A refused local operation stays in the log's graph: keep its bytes (bounded) to ship if named. */
+  #keepRefused(cid: string, bytes: Uint8Array): void {
+    if (this.#refused.size >= MAX_REFUSED_KEPT) this.#refused.delete(this.#refused.keys().next().value as string);
+    this.#refused.set(cid, bytes);
+  }
+
+  /** The parents `inv` names that this node's documents do not hold, with the bytes it has them as. */
   #unshipped(inv: Invocation): (Entry & { task: string })[] {
     const after = inv.args.after;
     if (!Array.isArray(after)) return [];
@@ -87,7 +106,7 @@ export class LocalWrites {
     const out: (Entry & { task: string })[] = [];
     for (const cid of after) {
       if (typeof cid !== "string") continue;
-      const bytes = this.#o.heardOutside(cid);
+      const bytes = this.#o.heardOutside(cid) ?? this.#refused.get(cid);
       const op = this.#o.log.op(cid);
       const task = op && objectOf(op);
       if (bytes === undefined || task === undefined) continue;

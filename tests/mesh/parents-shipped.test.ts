@@ -4,7 +4,9 @@
  * strand what is built on it. Here d signs a comment while cut off and it
  * reaches b alone, as gossip would carry it; b then writes an operation
  * whose parents name it. c, which never heard d's operation, must still
- * apply b's: b ships every parent it names in its own documents.
+ * apply b's: b ships every parent it names in its own documents. The same
+ * holds for a node's own operation that the reducer refused (a renewal
+ * racing a cancel): not written, yet named by the node's next operation.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -53,6 +55,30 @@ describe("causal parents", () => {
       );
     } finally {
       await Promise.all([a, b, c, d].map((x) => x.node.stop()));
+    }
+  });
+
+  it("an operation built on one of this node's own that the reducer refused reaches the others", async () => {
+    const [a, b] = await Promise.all([memoryNode(), memoryNode()]);
+    try {
+      const space = await a.node.createSpace("team");
+      const t = await space.createTask({ title: "cancelled while its holder renews" });
+      const invite = await a.node.invite(space.id, { audience: b.node.did, name: "b" });
+      link(a, b);
+      const onB = await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+      await space.act("cancel", { task: t.id });
+      // A renewal racing the cancel: signed, valid, in a's log — and refused by the reducer, so not written.
+      const refused = space.log.size;
+      await assert.rejects(space.renew(t.id, 1, 5_000), /cancelled|not held|held by|lease/i);
+      assert.equal(space.log.size, refused + 1, "the refused renewal is in a's log");
+      const next = await space.createTask({ title: "made after it" });
+      const create = space.log.reducer.tasks.get(next.id)!.history[0].op;
+      const renewal = space.log.op(create)!.args.after!.find((p) => space.log.op(p)?.kind === "renew");
+      assert.ok(renewal, "the next operation names the refused renewal as a parent");
+      await eventually(() => onB.task(next.id) !== undefined && onB.log.pendingCount === 0, 15_000, "b applies it");
+      assert.ok(onB.log.has(renewal), "the renewal reached b with it");
+    } finally {
+      await Promise.all([a, b].map((x) => x.node.stop()));
     }
   });
 });
