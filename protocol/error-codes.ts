@@ -98,6 +98,13 @@ export const ERROR_CODES = {
   /** A push (or repository create) the space refused: a stale ref, a ref the pusher may not move. */
   "repo/refused": "conflict",
   "task/not-a-run": "input",
+  // agents and their budgets
+  /** A budget in the agent's chain has no room for this call: it was not made. */
+  "budget/exhausted": "denied",
+  /** The agent was paused or revoked: its call or job was stopped. */
+  "agent/stopped": "cancelled",
+  "agent/unknown": "not-found",
+  "agent/exists": "conflict",
   "sync/protocol": "denied",
   "sync/refused": "denied",
   "p2p/disabled": "internal",

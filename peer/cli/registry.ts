@@ -26,6 +26,7 @@ const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMM
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
 const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
+const agent: Area = async () => (await import("./agent-commands.ts")).AGENT_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -43,6 +44,7 @@ export const AREAS: readonly Area[] = [
   llm,
   repo,
   mcp,
+  agent,
 ];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
@@ -78,6 +80,12 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["bridge grant", bridge],
   ["llm test", llm],
   ["llm key", llm],
+  ["agent add", agent],
+  ["agent list", agent],
+  ["agent show", agent],
+  ["agent pause", agent],
+  ["agent resume", agent],
+  ["agent revoke", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

@@ -1,6 +1,11 @@
-/** Tasks as a family of the space's operation log (family.ts): the task commands, keyed by task id. */
+/**
+ * Tasks as a family of the space's operation log (family.ts): the task
+ * commands, keyed by task id — and the agent commands (pause, resume),
+ * keyed by the agent's DID, since a pause must order against the task
+ * operations it stops in the same reducer (spend.ts).
+ */
 import type { OpFamily } from "./family.ts";
-import { opKindOf, parseTaskOp, type TaskOp } from "./ops.ts";
+import { objectOf, opKindOf, parseTaskOp, type TaskOp } from "./ops.ts";
 import { TaskReducer } from "./reducer.ts";
 
 export const TASK_FAMILY = "task";
@@ -9,7 +14,7 @@ export const taskFamily: OpFamily<TaskOp> = {
   name: TASK_FAMILY,
   owns: (command) => opKindOf(command) !== undefined,
   parse: parseTaskOp,
-  object: (op) => op.args.task,
+  object: objectOf,
   // Concurrent claims are settled by who was witnessed first.
   needsWitness: (op) => op.kind === "claim",
   reducer: () => new TaskReducer(),
