@@ -34,7 +34,7 @@ import { compareHlc } from "./hlc.ts";
 import type { Causality, FamilyReducer, Outcome, ReduceContext } from "./family.ts";
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
-import { SpendLedger } from "./spend.ts";
+import { pausedReason, SpendLedger } from "./spend.ts";
 
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
@@ -150,7 +150,7 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     if (op.kind === "resume") return verdict(this.spend.resume(op));
     const paused = this.spend.paused(op.author);
     // A receipt still lands: it records money a call in flight spent, and enables nothing.
-    if (paused && op.kind !== "settle") return refuse(`${op.author} is paused (by ${paused.by}, ${paused.op})`);
+    if (paused && op.kind !== "settle") return refuse(pausedReason(op.author, paused));
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);

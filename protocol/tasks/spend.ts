@@ -84,6 +84,9 @@ const copySpend = (s: Spend): Spend => ({
   refused: s.refused,
 });
 
+/** Why an operation by a paused agent is refused (by any family's reducer). */
+export const pausedReason = (author: string, p: Pause): string => `${author} is paused (by ${p.by}, ${p.op})`;
+
 export class SpendLedger {
   readonly #reservations: Map<string, Reservation>;
   readonly #tallies: Map<string, Tally>;

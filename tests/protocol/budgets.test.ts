@@ -21,6 +21,8 @@ import { budgetOf, budgetPolicy, narrowsBudget } from "../../protocol/ucan/budge
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { parsePolicy } from "../../protocol/ucan/policy/policy.ts";
 import { agentGrants, parseUsd } from "../../protocol/agents/grants.ts";
+import { FAMILIES } from "../../protocol/space/families.ts";
+import { REPO_FAMILY, type RepoReducer, zeroId } from "../../protocol/repo/index.ts";
 import { chain, signers } from "../helpers/principals.ts";
 
 const T0 = 1_800_000_000_000;
@@ -51,7 +53,28 @@ async function op(
 async function logWith(space: string, delegations: Delegation[]): Promise<OpLog> {
   const authority = new SpaceAuthority({ space, clock: () => Math.floor(T0 / 1000) });
   for (const d of delegations) await authority.addDelegation(d.bytes);
-  return new OpLog(authority, new Diagnostics(), { now: () => T0 + 60_000 });
+  return new OpLog(authority, new Diagnostics(), { now: () => T0 + 60_000, families: FAMILIES });
+}
+
+/** A signed operation of another family (a repository push): by command, not task-op kind. */
+async function cmd(
+  who: Signer,
+  space: string,
+  proofs: Delegation[],
+  command: string,
+  args: Record<string, Ipld>,
+  at: number,
+  after: string[],
+) {
+  const inv = await invoke({
+    issuer: who,
+    subject: space,
+    command,
+    args: { ...args, at: [at, 0], after },
+    proofs,
+    expiration: null,
+  });
+  return { bytes: inv.bytes, cid: inv.cid.toString() };
 }
 
 const applied = (log: OpLog, cids: string[]) => cids.filter((c) => log.outcome(c)?.applied === true);
@@ -287,6 +310,44 @@ describe("budgets", () => {
       assert.match((log.outcome(r2.cid) as { reason: string }).reason, /is paused/);
       assert.equal(log.reducer.spend.paused(agent.did), undefined);
     }
+  });
+
+  it("a paused agent's pushes are refused too, and its push grant bounds the refs it moves", async () => {
+    const [root, person, agent] = await signers(3);
+    const space = root.did;
+    const [toPerson] = await chain([root, person], [{ cmd: "/weft" }]);
+    const grant = agentGrants({ name: "fixer", labels: ["bug"], runners: [], budget: { tokens: 5 } })
+      .find((g) => g.command === Commands.repoPush)!;
+    const [toPush] = await chain([person, agent], [{ cmd: grant.command, pol: grant.policy, sub: space }]);
+    const proofs = [toPerson, toPush];
+    const [A, B] = ["a".repeat(40), "b".repeat(40)];
+    const update = (ref: string, old: string, to: string) => ({ repo: "weft", updates: [{ ref, old, new: to }] });
+    const own = "refs/heads/agent/fixer/x";
+    const create = await cmd(
+      person,
+      space,
+      [toPerson],
+      Commands.repoCreate,
+      { repo: "weft", defaultBranch: "main" },
+      T0,
+      [],
+    );
+    const p1 = await cmd(agent, space, proofs, Commands.repoPush, update(own, zeroId(A), A), T0 + 1, [create.cid]);
+    const outside = await cmd(agent, space, proofs, Commands.repoPush, update("refs/heads/x", zeroId(A), A), T0 + 2, [
+      p1.cid,
+    ]);
+    const pause = await op(person, space, [toPerson], "pause", { agent: agent.did }, T0 + 3, [p1.cid]);
+    const p2 = await cmd(agent, space, proofs, Commands.repoPush, update(own, A, B), T0 + 4, [p1.cid]);
+    const resume = await op(person, space, [toPerson], "resume", { agent: agent.did }, T0 + 5, [pause.cid, p2.cid]);
+    const p3 = await cmd(agent, space, proofs, Commands.repoPush, update(own, A, B), T0 + 6, [resume.cid]);
+    const log = await logWith(space, [toPerson, toPush]);
+    const ingested = [];
+    for (const o of [create, p1, outside, pause, p2, resume, p3]) ingested.push(await log.ingest(o.bytes));
+    assert.equal(ingested[2].status, "refused"); // outside its namespace: the chain's policy refuses it
+    const verdict = (x: { cid: string }) => log.outcome(x.cid)?.applied;
+    assert.deepEqual([p1, pause, p2, resume, p3].map(verdict), [true, true, false, true, true]);
+    assert.match((log.outcome(p2.cid) as { reason: string }).reason, /is paused/);
+    assert.equal(log.state<RepoReducer>(REPO_FAMILY).repos.get("weft")?.refs.get(own)?.commit, B);
   });
 
   it("an agent claims only tasks carrying one of its labels", async () => {
