@@ -102,6 +102,13 @@ export const ERROR_CODES = {
   "patch/not-mergeable": "conflict",
   /** A patch operation the space refused (a retry of one refused before, or refused on its own terms). */
   "patch/refused": "conflict",
+  // agents and their budgets
+  /** A budget in the agent's chain has no room for this call: it was not made. */
+  "budget/exhausted": "denied",
+  /** The agent was paused or revoked: its call or job was stopped. */
+  "agent/stopped": "cancelled",
+  "agent/unknown": "not-found",
+  "agent/exists": "conflict",
   "sync/protocol": "denied",
   "sync/refused": "denied",
   "p2p/disabled": "internal",

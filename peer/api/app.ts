@@ -31,6 +31,8 @@ import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 import type { Observer } from "../daemon/tracing.ts";
 import type { Rotation } from "../daemon/cli-key.ts";
+import type { PeerAgents } from "../agents/peer-agents.ts";
+import { agentHandlers } from "./agent-routes.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -61,6 +63,8 @@ export interface ApiContext {
   observer?: Observer;
   /** The local CLI's key, to rotate (peer/daemon/cli-key.ts). */
   cliKey?: { rotate(): Promise<Rotation> };
+  /** The agents this peer runs (peer/agents). */
+  agents?: PeerAgents;
 }
 
 /** A delegation a caller asks this node to sign. */
@@ -336,9 +340,11 @@ export function createApi(ctx: ApiContext): Hono {
     return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
   });
 
+  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents));
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;
+    if (!ctx.agents && route.path.startsWith("/v1/spaces/:space/agents")) continue; // this peer runs no agents
     const handler = route.auth.kind === "op" ? opHandler(ctx, route as OpRoute) : handlers[key];
     if (!handler) throw new Error(`no handler for ${key}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));

@@ -227,7 +227,7 @@ export class ApiClient {
     options: OpOptions & { path?: string } = {},
   ): Promise<T> {
     const bearer = await this.signOp(space, OPS[kind].command, args as Record<string, unknown>, options);
-    const task = encodeURIComponent((args as { task: string }).task);
+    const task = encodeURIComponent((args as unknown as { task: string }).task);
     const base = `/v1/spaces/${encodeURIComponent(space)}/tasks`;
     const path = kind === "create"
       ? base

@@ -28,6 +28,7 @@ const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKI
 const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
 const patch: Area = async () => (await import("./patch-commands.ts")).PATCH_COMMANDS;
 const ciAdapter: Area = async () => (await import("./ci-adapter-command.ts")).CI_ADAPTER_COMMANDS;
+const agent: Area = async () => (await import("./agent-commands.ts")).AGENT_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -47,6 +48,7 @@ export const AREAS: readonly Area[] = [
   repo,
   mcp,
   ciAdapter,
+  agent,
 ];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
@@ -89,6 +91,12 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["bridge grant", bridge],
   ["llm test", llm],
   ["llm key", llm],
+  ["agent add", agent],
+  ["agent list", agent],
+  ["agent show", agent],
+  ["agent pause", agent],
+  ["agent resume", agent],
+  ["agent revoke", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

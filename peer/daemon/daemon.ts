@@ -30,6 +30,7 @@ import { renderMetrics } from "./metrics.ts";
 import { ArtifactService } from "../artifacts/service.ts";
 import { ManifestPinner } from "../artifacts/pinner.ts";
 import { RepoService } from "../repo/repo-service.ts";
+import { PeerAgents } from "../agents/peer-agents.ts";
 import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
@@ -55,6 +56,8 @@ export interface Daemon {
   bridges: RunningBridge[];
   /** The LLM router `[llm]` configures (agents call models through it); none without `[llm]`. */
   llm?: PeerLlm;
+  /** The agents this peer runs: their keys, records, kill switches and budget hooks. */
+  agents: PeerAgents;
   /** A fresh one-time link that makes a browser a device of this peer's spaces. */
   pairingLink(): string;
   stop(): Promise<void>;
@@ -141,6 +144,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     );
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
   const cliKey = await CliKey.open(config.home, node, signer, auth.nodeRevocations);
+  const agents = await parts.start(
+    "agents",
+    () => new PeerAgents({ home: config.home, keystore }),
+    (a) => a.close(),
+  );
   let ready = false;
   const pairings = new Pairings();
   const http = await parts.start("the HTTP API", () =>
@@ -162,6 +170,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         log: (msg, fields) => log.error(msg, fields),
         observer,
         cliKey,
+        agents,
       }),
       host: config.http.host,
       port: config.http.port,
@@ -208,6 +217,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     runs,
     bridges,
     llm,
+    agents,
     pairingLink: () => pairingLink(url, pairings.mint().code),
     stop: () =>
       stopping ??= (async () => {

@@ -9,6 +9,9 @@
  * default branch; which other refs a signer may move is its delegation's
  * policy (ref-policy.ts), checked before the reducer sees the push.
  *
+ * A paused agent's operations are refused, as in the task family (whose
+ * pause and resume operations it reads through the context).
+ *
  * Other families move refs through `updateRefs` (a patch merge updating its
  * target branch): the same checks, the same history, at that operation's
  * place in the order. The reducer holds refs as the space agrees on them; a
@@ -16,6 +19,7 @@
  */
 import type { FamilyReducer, Outcome, ReduceContext } from "../tasks/family.ts";
 import type { Hlc } from "../tasks/hlc.ts";
+import { pausedRefusal } from "../tasks/task-family.ts";
 import { isZeroId, type RefUpdate, type RepoOp } from "./ops.ts";
 import type { PushRecord, Repository } from "./state.ts";
 
@@ -56,7 +60,9 @@ export class RepoReducer implements FamilyReducer<RepoOp> {
     return copy;
   }
 
-  apply(op: RepoOp, _context?: ReduceContext): Outcome {
+  apply(op: RepoOp, context?: ReduceContext): Outcome {
+    const paused = pausedRefusal(context, op.author);
+    if (paused) return { applied: false, reason: paused };
     if (op.kind === "create") {
       const a = op.args;
       if (this.repos.has(a.repo)) return { applied: false, reason: `repository ${a.repo} already exists` };

@@ -13,7 +13,9 @@ import { UcanError } from "../ucan/errors.ts";
 import { type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import type { LogEntry, OpLog } from "../tasks/log.ts";
+import type { LogOp } from "../tasks/family.ts";
 import { TASK_FAMILY } from "../tasks/task-family.ts";
+import { isAgentOp } from "../tasks/ops.ts";
 import { nameProblem, neutralized } from "../schema/names.ts";
 import type { Diagnostics } from "../diagnostics.ts";
 import type { SpaceAuthority } from "./authority.ts";
@@ -23,6 +25,8 @@ export type SpaceEvent =
   | { type: "tasks"; tasks: string[] }
   /** Objects of another operation family (repositories, …) changed. */
   | { type: "objects"; family: string; objects: string[] }
+  /** Agents were paused or resumed (their DIDs). */
+  | { type: "agents"; agents: string[] }
   | { type: "members" }
   | { type: "name"; name: string };
 
@@ -232,25 +236,31 @@ export class SpaceIngest {
     for (const r of await log.ingestAll(list)) {
       if (r.op && r.family !== undefined && r.object !== undefined) {
         hlc.observe(r.op.args.at);
-        const objects = touched.get(r.family) ?? new Set<string>();
-        touched.set(r.family, objects.add(r.object));
-        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(witnessKey(r.family, r.object));
+        const channel = channelOf(r.family, r.op);
+        const objects = touched.get(channel) ?? new Set<string>();
+        touched.set(channel, objects.add(r.object));
+        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(witnessKey(channel, r.object));
       }
     }
-    for (const [family, objects] of touched) this.#emitChanged(family, [...objects]);
+    for (const [channel, objects] of touched) this.#emitChanged(channel, [...objects]);
   }
 
   /** An operation that waited for a parent or for its time has joined the log. */
   late({ op, family, object }: LogEntry): void {
     this.#o.hlc.observe(op.args.at);
-    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) {
-      this.witnessSoon(witnessKey(family.name, object));
-    }
-    this.#emitChanged(family.name, [object]);
+    const channel = channelOf(family.name, op);
+    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) this.witnessSoon(witnessKey(channel, object));
+    this.#emitChanged(channel, [object]);
   }
 
-  #emitChanged(family: string, objects: string[]): void {
-    this.#o.emit(family === TASK_FAMILY ? { type: "tasks", tasks: objects } : { type: "objects", family, objects });
+  #emitChanged(channel: string, objects: string[]): void {
+    this.#o.emit(
+      channel === TASK_FAMILY
+        ? { type: "tasks", tasks: objects }
+        : channel === AGENTS
+        ? { type: "agents", agents: objects }
+        : { type: "objects", family: channel, objects },
+    );
   }
 
   /**
@@ -281,5 +291,9 @@ export class SpaceIngest {
   }
 }
 
-/** The task whose bucket a witness goes to: the witnessed task, or none for another family's object. */
-const witnessKey = (family: string, object: string) => (family === TASK_FAMILY ? object : undefined);
+/** A change is announced as tasks, agents (pause, resume: task-family operations on an agent), or another family's. */
+const AGENTS = "agents";
+const channelOf = (family: string, op: LogOp) => (family === TASK_FAMILY && isAgentOp(op) ? AGENTS : family);
+
+/** The task whose bucket a witness goes to: the witnessed task, or none for an agent or another family's object. */
+const witnessKey = (channel: string, object: string) => (channel === TASK_FAMILY ? object : undefined);

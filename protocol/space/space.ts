@@ -26,7 +26,15 @@ import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Verifier } from "../identity/ed25519.ts";
 import { type Hlc, type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
-import { type OpArgs, type OpKind, opKindOf, OPS, parseTaskOp } from "../tasks/ops.ts";
+import {
+  AGENT_OP_KINDS,
+  type AgentOpKind,
+  type OpArgs,
+  type OpKind,
+  opKindOf,
+  OPS,
+  parseTaskOp,
+} from "../tasks/ops.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
 import { OpLog } from "../tasks/log.ts";
 import { FAMILIES } from "./families.ts";
@@ -312,9 +320,26 @@ export class Space {
     return this.#act({ signer, label: signer.did }, kind, args);
   }
 
-  #act<K extends OpKind>(actor: Actor, kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
+  /** `actAs`, resolving with the operation's CID as well (a reservation's receipt names it). */
+  async actAsOp<K extends OpKind>(
+    signer: Signer,
+    kind: K,
+    args: Omit<OpArgs<K>, "at">,
+  ): Promise<{ cid: string; task: TaskView }> {
+    let cid = "";
+    const task = await this.#act({ signer, label: signer.did }, kind, args, (c) => cid = c);
+    return { cid, task };
+  }
+
+  #act<K extends OpKind>(
+    actor: Actor,
+    kind: K,
+    args: Omit<OpArgs<K>, "at">,
+    signed?: (cid: string) => void,
+  ): Promise<TaskView> {
     const command = OPS[kind].command;
-    const taskId = (args as { task: string }).task;
+    if (AGENT_OP_KINDS.has(kind)) throw new TypeError(`${kind} acts on an agent: use Space.agentOp`);
+    const taskId = (args as unknown as { task: string }).task;
     const author = actor.signer.did;
     const first = this.#sameKey(author, command, args as Record<string, unknown>);
     if (first) return Promise.resolve(first);
@@ -324,8 +349,31 @@ export class Space {
       if (kind !== "create" && kind !== "witness" && !this.log.reducer.tasks.has(taskId)) {
         throw new NotFound(`no task ${taskId} in this space`);
       }
-      return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
+      const inv = await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
+      signed?.(inv.cid.toString());
+      return inv;
     }).catch((e) => this.#raced(e, author, command, args as Record<string, unknown>));
+  }
+
+  /**
+   * Pause or resume an agent, signed by this node (or by `signer`, held on
+   * it): every node refuses the agent's operations dated after a pause,
+   * until a resume. Resolves once the operation is applied and durable.
+   */
+  async agentOp(
+    kind: AgentOpKind,
+    args: { agent: string; reason?: string },
+    signer?: Signer,
+  ): Promise<void> {
+    const actor = signer ? { signer, label: signer.did } : this.#self;
+    const command = OPS[kind].command;
+    const inv = await this.#writes.commit(args.agent, async () => {
+      const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
+      parseTaskOp(command, full, "local", actor.signer.did); // bad input: InvalidInput, nothing written
+      return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
+    });
+    this.#deps.wrote?.(this, kind, inv.bytes);
+    this.#emit({ type: "agents", agents: [args.agent] });
   }
 
   /**

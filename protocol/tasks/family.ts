@@ -18,6 +18,7 @@
  */
 import { compareHlc, type Hlc } from "./hlc.ts";
 import type { Validator } from "../ucan/validator.ts";
+import type { KeyedBudget } from "../ucan/budget.ts";
 
 /** What the log needs of any operation: its identity, author, kind, and place in time. */
 export interface LogOp {
@@ -54,10 +55,20 @@ export interface Causality {
   witnessTime(cid: string, exclude: readonly string[]): number;
 }
 
-/** What a reducer is given with each operation: the graph, and the other families' state at that point. */
+/**
+ * What a reducer is given with each operation: the graph, the other
+ * families' state at that point, and the budgets the operation's
+ * delegation chain sets.
+ */
 export interface ReduceContext extends Causality {
   /** Family `name`'s reducer as of this point in the reduction (undefined if the log has no such family). */
   reducer(name: string): FamilyReducer | undefined;
+  /**
+   * The budgets (ucan/budget.ts) set by the delegations in the chain that
+   * authorized `op`, each under its delegation's key: what a reservation
+   * draws on (tasks/spend.ts).
+   */
+  budgetsOf(op: LogOp): readonly KeyedBudget[];
 }
 
 /** What a family's `admit` may use: the space's validator (its root and delegations). */

@@ -12,6 +12,7 @@ export * from "./op-checks.ts";
 export * from "./ops.ts";
 export * from "./query.ts";
 export * from "./reducer.ts";
+export * from "./spend.ts";
 export * from "./state.ts";
 export * from "./task-family.ts";
 export * from "./time-gate.ts";

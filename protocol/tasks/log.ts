@@ -43,6 +43,7 @@ import { MAX_LEASE_MS, MAX_PARENTS, type TaskOp } from "./ops.ts";
 import { TASK_FAMILY, taskFamily } from "./task-family.ts";
 import { judgeStanding, type RevocationMark, revocationPosition, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
+import { budgetOf, type KeyedBudget } from "../ucan/budget.ts";
 
 /** A valid operation: what it said, its family and the object it acts on. */
 export interface LogEntry {
@@ -150,6 +151,7 @@ export class OpLog {
       precedes: (a, b) => graph.precedes(a, b),
       witnessTime: (cid, exclude) => graph.witnessTime(cid, (n) => !exclude.includes(n.author)),
       reducer: (name) => this.#reducers.get(name),
+      budgetsOf: (op) => this.#budgetsOf(this.#byCid.get(op.cid)?.proofs ?? []),
     };
     this.#standing = {
       graph,
@@ -492,6 +494,15 @@ export class OpLog {
     }
     if (standing.decideAfter !== undefined) this.#deadline = Math.min(this.#deadline, standing.decideAfter);
     return (this.#reducers.get(e.family.name) as FamilyReducer).apply(op, this.#context);
+  }
+
+  /** The budgets the delegations `proofs` set (ucan/budget.ts), each under its delegation's key. */
+  #budgetsOf(proofs: readonly string[]): KeyedBudget[] {
+    return proofs.flatMap((key) => {
+      const d = this.#authority.delegationByKey(key);
+      const budget = d && budgetOf(d.pol);
+      return budget ? [{ key, budget }] : [];
+    });
   }
 
   /** Bring the state up to date with every valid operation, settling what supersedes what. */

@@ -6,6 +6,7 @@
  * is a causal order because an operation's time exceeds its parents'.
  */
 import { Commands } from "../ucan/commands.ts";
+import { MAX_AMOUNT } from "../ucan/budget.ts";
 import { runSpecShape } from "../runner/runner.ts";
 import { bool, int, InvalidInput, isHlcCheck, list, num, object, oneOf, optional, required, str } from "./op-checks.ts";
 
@@ -32,12 +33,23 @@ export const requirementsShape = object({
 });
 
 const opCid = str(1, 128, /^[a-z0-9]+$/);
+const amount = int(0, MAX_AMOUNT);
+const modelName = str(1, 200);
+const agentDid = str(9, 256, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
 /**
  * Every operation names its task, its hybrid-logical time, and the
  * operations it was made on (`after`: CIDs of the heads of the space's
  * operation graph its author had seen). Its time must exceed theirs.
  */
 const common = { task: required(taskId), at: required(isHlcCheck), after: optional(list(opCid, MAX_PARENTS)) };
+/**
+ * Lease operations may name labels the task carries: a delegation can then
+ * limit its holder to tasks with certain labels by a policy on `.labels`
+ * (an agent's does), and the reducer refuses a label the task lacks.
+ */
+const leaseCommon = { ...common, labels: optional(list(label, 32)) };
+/** The same for an operation on an agent (pause, resume), which names the agent instead of a task. */
+const agentCommon = { agent: required(agentDid), at: required(isHlcCheck), after: optional(list(opCid, MAX_PARENTS)) };
 
 export const OPS = {
   create: {
@@ -77,18 +89,18 @@ export const OPS = {
   comment: { command: Commands.taskComment, args: object({ ...common, body: required(str(1, 16_000)) }) },
   claim: {
     command: Commands.taskClaim,
-    args: object({ ...common, fence: required(fence), expires: required(epochMs) }),
+    args: object({ ...leaseCommon, fence: required(fence), expires: required(epochMs) }),
   },
   renew: {
     command: Commands.taskRenew,
-    args: object({ ...common, fence: required(fence), expires: required(epochMs) }),
+    args: object({ ...leaseCommon, fence: required(fence), expires: required(epochMs) }),
   },
-  release: { command: Commands.taskRelease, args: object({ ...common, fence: required(fence) }) },
-  start: { command: Commands.taskStart, args: object({ ...common, fence: required(fence) }) },
+  release: { command: Commands.taskRelease, args: object({ ...leaseCommon, fence: required(fence) }) },
+  start: { command: Commands.taskStart, args: object({ ...leaseCommon, fence: required(fence) }) },
   result: {
     command: Commands.taskResult,
     args: object({
-      ...common,
+      ...leaseCommon,
       fence: required(fence),
       outcome: required(oneOf("success", "failure")),
       manifest: optional(str(1, 128, /^[a-z0-9]+$/)),
@@ -110,9 +122,49 @@ export const OPS = {
    * other authors' operations in time (see protocol/README.md, "Time").
    */
   witness: { command: Commands.taskWitness, args: object({ ...common }) },
+  /**
+   * Reserve the most a model call for this task may cost, before it starts:
+   * `usd` (micro-USD) and `tokens`, and `dayUsd` (the same micro-USD, charged
+   * to the UTC day of `at`). The budgets in the author's chain bound the sum
+   * of reservations (ucan/budget.ts, spend.ts).
+   */
+  reserve: {
+    command: Commands.taskReserve,
+    args: object({
+      ...common,
+      usd: required(amount),
+      tokens: required(amount),
+      dayUsd: required(amount),
+      model: optional(modelName),
+    }),
+  },
+  /** What a reserved call actually cost: its signed receipt, which replaces the reservation in every sum. */
+  settle: {
+    command: Commands.taskSettle,
+    args: object({
+      ...common,
+      reservation: required(opCid),
+      usd: required(amount),
+      tokens: required(amount),
+      dayUsd: required(amount),
+      model: optional(modelName),
+      provider: optional(str(1, 200)),
+    }),
+  },
+  /**
+   * Pause an agent: every node refuses its operations dated after this one,
+   * until it is resumed. Acts on the agent, not a task: filed under its DID.
+   */
+  pause: { command: Commands.agentPause, args: object({ ...agentCommon, reason: optional(str(0, 2000)) }) },
+  resume: { command: Commands.agentResume, args: object({ ...agentCommon }) },
 } as const;
 
 export type OpKind = keyof typeof OPS;
+/** Operations on an agent rather than a task. */
+export type AgentOpKind = "pause" | "resume";
+export const AGENT_OP_KINDS: ReadonlySet<OpKind> = new Set<OpKind>(["pause", "resume"]);
+/** Does this operation act on an agent (pause, resume) rather than a task? */
+export const isAgentOp = (op: { kind: string }): boolean => (AGENT_OP_KINDS as ReadonlySet<string>).has(op.kind);
 export type OpArgs<K extends OpKind> = ReturnType<(typeof OPS)[K]["args"]>;
 
 const BY_COMMAND = new Map<string, OpKind>(
@@ -135,6 +187,11 @@ export type TaskOp = {
   };
 }[OpKind];
 
+/** What an operation acts on: its task's id, or the agent's DID for pause and resume (documents are bucketed by it). */
+export function objectOf(op: { args: { task: string } | { agent: string } }): string {
+  return "task" in op.args ? op.args.task : op.args.agent;
+}
+
 /** Parse the args of an invocation of `command`; throws InvalidInput. */
 export function parseTaskOp(command: string, args: unknown, cid: string, author: string): TaskOp {
   const kind = opKindOf(command);
@@ -145,6 +202,10 @@ export function parseTaskOp(command: string, args: unknown, cid: string, author:
     if ((a.add === undefined) === (a.remove === undefined)) {
       throw new InvalidInput("args", "a dependency operation has exactly one of add or remove");
     }
+  }
+  if (kind === "reserve" || kind === "settle") {
+    const a = parsed as OpArgs<"reserve">;
+    if (a.dayUsd !== a.usd) throw new InvalidInput("args.dayUsd", "must equal usd (it is the same money, by day)");
   }
   if ((kind === "claim" || kind === "renew")) {
     const a = parsed as OpArgs<"claim">;

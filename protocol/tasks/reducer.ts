@@ -21,20 +21,29 @@
  * needs a second pass: the reducer names what to set aside (`supersede`),
  * and the log reduces again without it.
  *
+ * Agents' spending and pauses are reduced alongside, in spend.ts: a paused
+ * agent's operations after its pause are refused (all but the receipts of
+ * calls it had in flight), and a reservation that a budget in its chain
+ * has no room for is refused.
+ *
  * `fork()` makes a cheap copy-on-write snapshot, so the log can rewind to a
  * recent checkpoint when an operation arrives out of order instead of
  * reducing everything again.
  */
 import { compareHlc } from "./hlc.ts";
-import type { Causality, FamilyReducer, Outcome } from "./family.ts";
+import type { Causality, FamilyReducer, Outcome, ReduceContext } from "./family.ts";
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
+import { pausedReason, SpendLedger } from "./spend.ts";
 
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
+const verdict = (v: { ok: true } | { ok: false; reason: string }): Outcome => v.ok ? OK : refuse(v.reason);
 
 /** With no graph, arrival order is causal order and nothing is witnessed: the reducer on its own. */
 const SEQUENTIAL: Causality = { precedes: () => true, witnessTime: () => Infinity };
+/** What the task reducer reads of the log: the graph, and (for reservations) the budgets of an operation's chain. */
+export type TaskContext = Causality & Partial<Pick<ReduceContext, "budgetsOf">>;
 
 const LEASE_KINDS = new Set(["claim", "renew", "start", "result", "release"]);
 
@@ -46,15 +55,19 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
   readonly #keys: Map<string, string>;
   /** Tasks this reducer may change in place; others are shared with a fork and copied first. */
   #owned = new WeakSet<Task>();
+  /** What agents reserved and spent, and which are paused. */
+  readonly spend: SpendLedger;
 
   constructor(
     tasks = new Map<string, Task>(),
     dependents = new Map<string, Set<string>>(),
     keys = new Map<string, string>(),
+    spend = new SpendLedger(),
   ) {
     this.tasks = tasks;
     this.#dependents = dependents;
     this.#keys = keys;
+    this.spend = spend;
   }
 
   /** A snapshot that evolves independently; both copy a task before changing it. */
@@ -62,7 +75,7 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     this.#owned = new WeakSet();
     const deps = new Map<string, Set<string>>();
     for (const [k, v] of this.#dependents) deps.set(k, new Set(v));
-    return new TaskReducer(new Map(this.tasks), deps, new Map(this.#keys));
+    return new TaskReducer(new Map(this.tasks), deps, new Map(this.#keys), this.spend.fork());
   }
 
   /** The task `creator` made with idempotency key `key`, if any. */
@@ -122,9 +135,22 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     this.#dependents.get(to)?.delete(from);
   }
 
-  apply(op: TaskOp, causal: Causality = SEQUENTIAL): Outcome {
+  /**
+   * Apply one operation. A reservation draws on the budgets in its chain,
+   * which the log reads from its delegations (`context.budgetsOf`); with no
+   * log, it draws on none.
+   */
+  apply(op: TaskOp, context: TaskContext = SEQUENTIAL): Outcome {
     const at = op.args.at;
     if (op.kind === "witness") return OK; // anchors others' operations in time; changes no task
+    if (op.kind === "pause") {
+      this.spend.pause(op);
+      return OK;
+    }
+    if (op.kind === "resume") return verdict(this.spend.resume(op));
+    const paused = this.spend.paused(op.author);
+    // A receipt still lands: it records money a call in flight spent, and enables nothing.
+    if (paused && op.kind !== "settle") return refuse(pausedReason(op.author, paused));
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
@@ -165,7 +191,15 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
 
     const task = this.#own(op.args.task);
     if (!task) return refuse(`task ${op.args.task} does not exist`);
-    const outcome = op.kind === "claim" ? this.#claim(task, op, causal) : this.#applyTo(task, op);
+    const named = (op.args as { labels?: string[] }).labels?.find((l) => !task.labels.includes(l));
+    if (named !== undefined) return refuse(`names label ${named}, which task ${task.id} does not carry`);
+    const outcome = op.kind === "claim"
+      ? this.#claim(task, op, context)
+      : op.kind === "reserve"
+      ? verdict(this.spend.reserve(op, context.budgetsOf?.(op) ?? []))
+      : op.kind === "settle"
+      ? verdict(this.spend.settle(op))
+      : this.#applyTo(task, op);
     if (outcome.applied) {
       if (compareHlc(at, task.updatedAt) > 0) task.updatedAt = at;
       const a = op.args as { fence?: number; expires?: number };
@@ -261,7 +295,10 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
       .map((h) => h.op);
   }
 
-  #applyTo(task: Task, op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" }>): Outcome {
+  #applyTo(
+    task: Task,
+    op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" | "pause" | "resume" | "reserve" | "settle" }>,
+  ): Outcome {
     const terminal = TERMINAL.has(task.status);
     const now = op.args.at[0];
     switch (op.kind) {

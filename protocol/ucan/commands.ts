@@ -37,6 +37,18 @@ export const Commands = {
   /** Mark a task done or failed by hand. */
   taskClose: "/weft/task/close",
   taskCancel: "/weft/task/cancel",
+  /** Spend money and tokens on a task (model calls): covers reserve and settle, bounded by a budget (budget.ts). */
+  taskSpend: "/weft/task/spend",
+  /** Reserve the most a model call may cost, before it starts. */
+  taskReserve: "/weft/task/spend/reserve",
+  /** Record what a reserved call cost (its signed receipt). */
+  taskSettle: "/weft/task/spend/settle",
+
+  /** Pause and resume agents (covers both below). */
+  agent: "/weft/agent",
+  /** Stop an agent: every node refuses its operations from then on, until it is resumed. */
+  agentPause: "/weft/agent/pause",
+  agentResume: "/weft/agent/resume",
 
   /** All runner kinds. */
   run: "/weft/run",

@@ -9,6 +9,7 @@ export * from "./stores.ts";
 export * from "./validator.ts";
 export * from "./revocation.ts";
 export * from "./container.ts";
+export * from "./budget.ts";
 export { parsePolicy, type Policy, type Statement } from "./policy/policy.ts";
 export { evaluate, matchPolicy } from "./policy/match.ts";
 export { parseSelector, resolve, type Selector } from "./policy/selector.ts";

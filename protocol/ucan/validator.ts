@@ -13,7 +13,8 @@
  *  - every subject is the invocation's (a powerline inherits the previous one) (InvalidSubject);
  *  - each command proves the next, dn's proves the invocation's (InvalidClaim);
  *  - no proof is revoked (Revoked);
- *  - the args satisfy every proof's policy (MatchError).
+ *  - the args satisfy every proof's policy (MatchError);
+ *  - no proof lifts or raises a budget an earlier one set (InvalidClaim; see budget.ts).
  * Decoded, signature-checked tokens are cached by CID.
  */
 import type { CID } from "multiformats/cid";
@@ -23,6 +24,7 @@ import { UcanError } from "./errors.ts";
 import { type Delegation, delegationFromEnvelope } from "./delegation.ts";
 import { type Invocation, invocationFromEnvelope } from "./invocation.ts";
 import { proves } from "./command.ts";
+import { budgetOf, narrowsBudget } from "./budget.ts";
 import { matchPolicy } from "./policy/match.ts";
 import { type ProofStore, type RevocationStore, VerificationCache } from "./stores.ts";
 
@@ -242,6 +244,10 @@ export class Validator {
           throw new UcanError("Revoked", "this delegation has been revoked", at(i));
         }
       }
+    }
+    for (let i = 1; i < chain.length; i++) {
+      const wider = narrowsBudget(budgetOf(chain[i - 1].pol), budgetOf(chain[i].pol));
+      if (wider) throw new UcanError("InvalidClaim", `the budget is wider than its parent's: ${wider}`, at(i));
     }
     for (let i = 0; i < chain.length; i++) {
       const match = matchPolicy(chain[i].pol, inv.args);

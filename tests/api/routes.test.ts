@@ -284,6 +284,9 @@ describe("HTTP API routes", () => {
     for (const r of ["POST /v1/pairings", "POST /v1/pair", "GET /v1/identity", "GET /v1/invites"]) {
       seen.add(r); // tests/first-hour/pairing.test.ts
     }
+    for (const r of ROUTES.filter((r) => r.path.startsWith("/v1/spaces/:space/agents"))) {
+      seen.add(`${r.method} ${r.path}`); // tests/peer/agents.test.ts
+    }
     const missing = ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !seen.has(k));
     assert.deepEqual(missing, []);
   });

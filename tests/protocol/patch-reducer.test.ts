@@ -50,6 +50,7 @@ async function setting() {
     precedes: () => true,
     witnessTime: () => Infinity,
     reducer: (name: string) => (name === "task" ? tasks : name === "repo" ? repos : undefined),
+    budgetsOf: () => [],
   };
   repos.apply(
     parseRepoOp(
@@ -253,7 +254,7 @@ describe("patch reducer", () => {
         "policy1",
         "did:key:admin",
       ),
-      { precedes: () => true, witnessTime: () => Infinity, reducer: () => undefined },
+      { precedes: () => true, witnessTime: () => Infinity, reducer: () => undefined, budgetsOf: () => [] },
     );
     const { op: p } = s.apply("propose", "did:key:author", propose);
     const unit = await s.run("task00000003", HEAD, "succeeded");

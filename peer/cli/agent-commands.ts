@@ -1,0 +1,168 @@
+/**
+ * `weft agent add|list|show|pause|resume|revoke`: agents this peer runs.
+ * `add` makes the agent's key on this peer (a 0600 file, never
+ * replicated) and delegations from your authority saying what it may do:
+ * claim tasks carrying its labels, comment, push under
+ * refs/heads/agent/<name>/, propose patches, run its runner kinds, and
+ * spend within its budget — which every node enforces. `pause` stops its
+ * calls and jobs here within seconds and every node refuses its later
+ * operations; `revoke` ends its delegations for good.
+ */
+import { parseUsd } from "#protocol/agents";
+import { InvalidInput } from "#protocol/schema";
+import { count, enc, need, seconds, str, Usage } from "./args.ts";
+import { type Command, type Io, resolveSpace } from "./command.ts";
+import type { Values } from "./args.ts";
+import { short, table } from "./output.ts";
+
+interface Amount {
+  usd: number;
+  tokens: number;
+}
+interface AgentView {
+  name: string;
+  did: string;
+  state: string;
+  labels: string[];
+  runners: string[];
+  budget: { usd?: number; tokens?: number; dayUsd?: number };
+  left: { usd?: number; tokens?: number };
+  spent: Amount;
+  reserved: Amount;
+  reservations: number;
+  refused: number;
+  expires: number | null;
+  delegations: { command: string; cid: string }[];
+  tasks: Record<string, { spent: Amount; reserved: Amount; reservations: number }>;
+  pause?: { by: string; reason?: string };
+}
+
+const usd = (micro: number | undefined) =>
+  micro === undefined ? "-" : `$${(micro / 1e6).toFixed(6).replace(/0{1,4}$/, "")}`;
+
+/** Money given on the command line, as a usage error if it is not an amount. */
+function money(v: Values, k: string): number | undefined {
+  const text = str(v, k);
+  if (text === undefined) return undefined;
+  try {
+    return parseUsd(text);
+  } catch (e) {
+    throw e instanceof InvalidInput ? new Usage(`--${k}: ${e.message}`) : e;
+  }
+}
+
+const path = async (io: Io, v: Values, name?: string) =>
+  `/v1/spaces/${enc(await resolveSpace(io, v))}/agents${name === undefined ? "" : `/${enc(name)}`}`;
+
+function describe(a: AgentView): string {
+  const lines = [
+    `${a.name}  ${a.did}  ${a.state}${
+      a.pause ? ` (paused by ${short(a.pause.by)}${a.pause.reason ? `: ${a.pause.reason}` : ""})` : ""
+    }`,
+    `  labels   ${a.labels.join(", ")}`,
+    `  runners  ${a.runners.join(", ") || "-"}`,
+    `  budget   ${usd(a.budget.usd)}${a.budget.tokens !== undefined ? `, ${a.budget.tokens} tokens` : ""}${
+      a.budget.dayUsd !== undefined ? `, ${usd(a.budget.dayUsd)} a day` : ""
+    }`,
+    `  spent    ${usd(a.spent.usd)}, ${a.spent.tokens} tokens (reserved in flight: ${usd(a.reserved.usd)})`,
+    `  left     ${usd(a.left.usd)}${a.left.tokens !== undefined ? `, ${a.left.tokens} tokens` : ""}`,
+    `  calls    ${a.reservations} reserved, ${a.refused} refused`,
+    `  expires  ${a.expires === null ? "never" : new Date(a.expires * 1000).toISOString()}`,
+  ];
+  const tasks = Object.entries(a.tasks);
+  if (tasks.length > 0) {
+    lines.push("  per task:");
+    for (const [id, t] of tasks) lines.push(`    ${id}  ${usd(t.spent.usd)} spent, ${usd(t.reserved.usd)} reserved`);
+  }
+  return lines.join("\n");
+}
+
+const simple = (verb: "pause" | "resume" | "revoke", summary: string): Command => ({
+  usage: `weft agent ${verb} <name|did>${verb === "pause" ? " [--reason text]" : ""} [--space <s>]`,
+  summary,
+  options: verb === "pause" ? { reason: { type: "string" } } : {},
+  async run(args, v, io) {
+    const name = need(args, 0, "name");
+    const client = await io.client();
+    const at = await path(io, v, name);
+    const reason = str(v, "reason");
+    const a = verb === "revoke" ? await client.request<AgentView>("DELETE", at) : await client.request<AgentView>(
+      "POST",
+      `${at}/${verb}`,
+      verb === "pause" ? (reason ? { reason } : {}) : undefined,
+    );
+    io.print(a, () => describe(a));
+  },
+});
+
+export const AGENT_COMMANDS: Record<string, Command> = {
+  "agent add": {
+    usage:
+      "weft agent add <name> --labels a,b [--budget 5usd] [--tokens N] [--per-day 1usd] [--runners container,nix] [--expires 7d] [--space <s>]",
+    summary: "Make an agent on this peer: its own key, and a budgeted, propose-only delegation from you",
+    options: {
+      labels: { type: "string" },
+      budget: { type: "string" },
+      tokens: { type: "string" },
+      "per-day": { type: "string" },
+      runners: { type: "string" },
+      expires: { type: "string" },
+    },
+    async run(args, v, io) {
+      const name = need(args, 0, "name");
+      const split = (k: string) => (str(v, k) ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+      const labels = split("labels");
+      if (labels.length === 0) {
+        throw new Usage("--labels is required: the agent claims only tasks carrying one of them");
+      }
+      const budget = {
+        ...(money(v, "budget") !== undefined ? { usd: money(v, "budget") } : {}),
+        ...(count(v, "tokens") !== undefined ? { tokens: count(v, "tokens") } : {}),
+        ...(money(v, "per-day") !== undefined ? { dayUsd: money(v, "per-day") } : {}),
+      };
+      if (budget.usd === undefined && budget.tokens === undefined) {
+        throw new Usage("an agent needs a budget: --budget 5usd and/or --tokens N");
+      }
+      const expires = str(v, "expires");
+      const a = await (await io.client()).request<AgentView>("POST", await path(io, v), {
+        name,
+        labels,
+        runners: split("runners"),
+        budget,
+        ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
+      });
+      io.print(a, () => `made agent ${a.name}: ${a.did}\n${describe(a)}`);
+    },
+  },
+  "agent list": {
+    usage: "weft agent list [--space <s>]",
+    summary: "The agents this peer runs, with budget spent and left",
+    async run(_a, v, io) {
+      const r = await (await io.client()).get<{ agents: AgentView[] }>(await path(io, v));
+      io.print(r, () =>
+        table(
+          r.agents.map((a) => ({
+            name: a.name,
+            did: short(a.did),
+            state: a.state,
+            spent: usd(a.spent.usd),
+            left: usd(a.left.usd),
+            tokens: a.spent.tokens,
+            labels: a.labels,
+          })),
+          ["name", "did", "state", "spent", "left", "tokens", "labels"],
+        ));
+    },
+  },
+  "agent show": {
+    usage: "weft agent show <name> [--space <s>]",
+    summary: "An agent: what it holds, its budget spent and left, its spend per task",
+    async run(args, v, io) {
+      const a = await (await io.client()).get<AgentView>(await path(io, v, need(args, 0, "name")));
+      io.print(a, () => describe(a));
+    },
+  },
+  "agent pause": simple("pause", "Pause an agent: its calls stop here, and every node refuses its later operations"),
+  "agent resume": simple("resume", "Resume a paused agent"),
+  "agent revoke": simple("revoke", "Revoke an agent's delegations for good, on every node"),
+};
