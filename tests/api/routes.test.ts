@@ -285,7 +285,7 @@ describe("HTTP API routes", () => {
       seen.add(r); // tests/first-hour/pairing.test.ts
     }
     for (const r of ROUTES.filter((r) => r.path.startsWith("/v1/spaces/:space/agents"))) {
-      seen.add(`${r.method} ${r.path}`); // tests/peer/agents.test.ts
+      seen.add(`${r.method} ${r.path}`); // tests/peer/agents.peer-test.ts
     }
     const missing = ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !seen.has(k));
     assert.deepEqual(missing, []);

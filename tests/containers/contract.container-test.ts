@@ -4,7 +4,7 @@
  * bubblewrap and once with podman, on the Debian base image `.ci/setup`
  * builds. Every case applies: jobs are processes in a real sandbox. What
  * only containers do (source trees, cgroups left behind, the image cache)
- * is tested in runner.test.ts.
+ * is tested in runner.container-test.ts.
  */
 import assert from "node:assert/strict";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
