@@ -143,8 +143,9 @@ export class ApiAuthority {
     if (invocation.aud !== this.#node.did) {
       throw new UcanError("InvalidAudience", "an API invocation must name this node as aud");
     }
-    // A key this node revoked (a rotated CLI key) stays refused in spaces that never recorded it.
-    const revoked = chain.find((d) => this.nodeRevocations.isRevoked(d.cid));
+    // A key this node revoked (a rotated CLI key) stays refused in spaces that never recorded it
+    // (node routes need no check here: their validator already consults nodeRevocations).
+    const revoked = space && chain.find((d) => this.nodeRevocations.isRevoked(d.cid));
     if (revoked) throw new UcanError("Revoked", `delegation ${revoked.cid} was revoked by this node`);
     const subject = space ? space.id : this.#node.did;
     if (invocation.sub !== subject) throw new UcanError("InvalidSubject", `this route acts on ${subject}`);
