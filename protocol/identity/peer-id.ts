@@ -24,3 +24,13 @@ export function didFromPeerId(peerId: PeerId | string): string {
   }
   return didFromPublicKey(id.publicKey.raw);
 }
+
+/**
+ * Whether `peer` is an automerge-repo peer id `did` may use: a node's repo
+ * peer id is its DID or its libp2p PeerId, both spellings of its one key.
+ * Sessions are keyed by peer id, so a remote naming another node's would take
+ * that node's place.
+ */
+export function isPeerIdOf(peer: string, did: string): boolean {
+  return peer === did || peer === peerIdFromDid(did).toString();
+}

@@ -21,13 +21,14 @@
  * sends it the signed records (`revoked`), so the revoked node learns it
  * and can check it itself, then stops sharing that space with it.
  *
- *   {type: "hello", version: 1, nonce: bytes(32), did, peer, meta?}
+ *   {type: "hello", version: 1, nonce: bytes(32), did, peer, meta?}   peer: the DID or its PeerId
  *   {type: "auth", proofs: [container bytes, …]}   one container per space
  *   {type: "authz", spaces: [space DID, …]}        the remote's proofs we accepted
  *   {type: "revoked", space, records: [record, …]}  "you were revoked in this space"
  */
 import { equalBytes, randomBytes } from "../bytes.ts";
 import { isWeftError } from "../errors.ts";
+import { isPeerIdOf } from "../identity/peer-id.ts";
 import {
   bool,
   type Check,
@@ -178,6 +179,9 @@ export class Handshake {
     const expected = this.#ctx.options.expectedRemoteDid;
     if (expected !== undefined && hello.did !== expected) {
       throw new SyncProtocolError(`hello claims ${hello.did} but the connection is from ${expected}`);
+    }
+    if (!isPeerIdOf(hello.peer, hello.did)) {
+      throw new SyncProtocolError(`hello names peer id ${hello.peer}, which is not ${hello.did}'s (its DID or PeerId)`);
     }
     this.#remote = hello;
     if (!this.#ctx.options.withhold) await this.#sendProofs();

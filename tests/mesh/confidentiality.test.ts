@@ -115,7 +115,7 @@ async function handshake(
   read: () => Promise<Uint8Array>,
 ): Promise<Uint8Array[]> {
   const nonce = crypto.getRandomValues(new Uint8Array(32));
-  await send(encodeFrame({ type: "hello", version: 1, nonce, did, peer: "stranger" }));
+  await send(encodeFrame({ type: "hello", version: 1, nonce, did, peer: did }));
   await send(encodeFrame({ type: "auth", proofs: [] }));
   const heard: Uint8Array[] = [];
   while (!heard.some((b) => decodeFrame(b).type === "auth")) heard.push(await read());
