@@ -113,8 +113,13 @@ export const ERROR_CODES = {
   "sync/refused": "denied",
   "p2p/disabled": "internal",
   "ws/unauthenticated-limit": "unavailable",
-  // the node's own records (peer/daemon/cli-key.ts)
+  // the node's own records (peer/daemon/node-revocations.ts, powerlines.ts)
   "node/bad-revocations": "internal",
+  "node/bad-powerlines": "internal",
+  "node/too-many-revocations": "unavailable",
+  "node/too-many-powerlines": "unavailable",
+  /** No powerline with that CID was issued by this node. */
+  "cap/not-issued": "not-found",
   "node/not-ready": "unavailable",
   // pairing a browser with a peer
   "pair/nothing": "not-found",

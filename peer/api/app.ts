@@ -31,6 +31,7 @@ import { invitesFor } from "./invites-for.ts";
 import { peerDeviceName } from "../device-name.ts";
 import type { Observer } from "../daemon/tracing.ts";
 import type { Rotation } from "../daemon/cli-key.ts";
+import type { Powerlines } from "../daemon/powerlines.ts";
 import type { PeerAgents } from "../agents/peer-agents.ts";
 import { agentHandlers } from "./agent-routes.ts";
 
@@ -63,6 +64,8 @@ export interface ApiContext {
   observer?: Observer;
   /** The local CLI's key, to rotate (peer/daemon/cli-key.ts). */
   cliKey?: { rotate(): Promise<Rotation> };
+  /** Powerlines this node issued, kept to list and revoke node-wide (peer/daemon/powerlines.ts). */
+  powerlines?: Pick<Powerlines, "record" | "list" | "revoke">;
   /** The agents this peer runs (peer/agents). */
   agents?: PeerAgents;
 }
@@ -81,6 +84,10 @@ export function createApi(ctx: ApiContext): Hono {
   const { node } = ctx;
   const pairings = ctx.pairings ?? new Pairings();
   const app = new Hono();
+  const keptPowerlines = () => {
+    if (!ctx.powerlines) throw new HttpError(404, "not-found", "this node keeps no record of the powerlines it issued");
+    return ctx.powerlines;
+  };
 
   const handlers: Record<string, Handler> = {
     "GET /healthz": (c) => c.json({ ok: true }),
@@ -261,6 +268,8 @@ export function createApi(ctx: ApiContext): Hono {
         expiration: boundExpiry(held!, b.expiration),
         meta: { kind: b.kind ?? "device", ...(b.name ? { name: b.name } : {}) },
       });
+      // Kept before it is handed out, so the node can always list and revoke it.
+      await ctx.powerlines?.record(d);
       // What the holder needs to act in each space: the node's chain there, then the powerline.
       const now = Math.floor(Date.now() / 1000);
       const chains: Record<string, string[]> = {};
@@ -274,6 +283,8 @@ export function createApi(ctx: ApiContext): Hono {
       const container = await encodeContainer([...carried.values()], "C");
       return c.json({ cid: d.cid.toString(), chains, container }, 201);
     },
+    "GET /v1/capabilities": (c) => c.json({ powerlines: keptPowerlines().list() }),
+    "DELETE /v1/capabilities/:cid": async (c, { params }) => c.json(await keptPowerlines().revoke(params.cid)),
     "POST /v1/spaces/:space/capabilities": async (c, { space, body, chain: held }) => {
       const b = body as Grant & { powerline?: boolean };
       if (b.powerline) {

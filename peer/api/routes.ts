@@ -248,6 +248,19 @@ export const ROUTES: RouteDef[] = [
     body: object(GRANT),
   },
   {
+    method: "GET",
+    path: "/v1/capabilities",
+    summary: "Powerlines this node issued, with whether each is revoked (node admins only)",
+    auth: q(Commands.nodeAdmin, "node"),
+  },
+  {
+    method: "DELETE",
+    path: "/v1/capabilities/:cid",
+    summary:
+      "Revoke a powerline this node issued: refused by this node at once (durably) and by every member once the revocation reaches it",
+    auth: q(Commands.nodeAdmin, "node"),
+  },
+  {
     method: "POST",
     path: "/v1/cli-key",
     summary:

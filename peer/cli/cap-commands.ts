@@ -76,6 +76,40 @@ export const CAP_COMMANDS: Record<string, Command> = {
       );
     },
   },
+  "cap powerlines": {
+    usage: "weft cap powerlines",
+    summary: "Powerlines this peer issued (weft cap delegate --powerline), and whether each is revoked",
+    async run(_a, _v, io) {
+      const r = await (await io.client()).get<{ powerlines: Array<Record<string, unknown>> }>("/v1/capabilities");
+      io.print(
+        r,
+        () =>
+          table(r.powerlines.map((p) => ({ ...p, aud: short(p.aud as string) })), [
+            "cid",
+            "aud",
+            "cmd",
+            "name",
+            "exp",
+            "revoked",
+          ]),
+      );
+    },
+  },
+  "cap unpower": {
+    usage: "weft cap unpower <cid>",
+    summary: "Revoke a powerline this peer issued: here at once, and in every space it is in",
+    async run(a, _v, io) {
+      const cid = need(a, 0, "cid");
+      const r = await (await io.client()).request<{ revoked: string; spaces: number }>(
+        "DELETE",
+        `/v1/capabilities/${enc(cid)}`,
+      );
+      io.print(
+        r,
+        () => `revoked ${r.revoked} on this peer and in ${r.spaces} space(s); members refuse it once they hear`,
+      );
+    },
+  },
   "cap inspect": {
     usage: "weft cap inspect <container | base64 token | invite>",
     summary: "Decode a token, container or invite and show what it grants (offline)",

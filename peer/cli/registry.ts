@@ -86,6 +86,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cap delegate", cap],
   ["cap revoke", cap],
   ["cap list", cap],
+  ["cap powerlines", cap],
+  ["cap unpower", cap],
   ["cap inspect", cap],
   ["bridge list", bridge],
   ["bridge grant", bridge],

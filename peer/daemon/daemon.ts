@@ -25,6 +25,8 @@ import { errorBody, statusOf } from "../api/errors.ts";
 import { serveStream } from "../api/stream.ts";
 import { matchRoute } from "../api/routes.ts";
 import { CliKey } from "./cli-key.ts";
+import { NodeRevocations } from "./node-revocations.ts";
+import { Powerlines } from "./powerlines.ts";
 import { serve, type Served } from "../http/serve.ts";
 import { renderMetrics } from "./metrics.ts";
 import { ArtifactService } from "../artifacts/service.ts";
@@ -143,7 +145,9 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       () => startLlm(config.llm!, { env: process.env, keysDir: join(config.home, "keys") }, log),
     );
   const auth = new ApiAuthority(node, verifier, new ReplayCache(replays));
-  const cliKey = await CliKey.open(config.home, node, signer, auth.nodeRevocations);
+  const nodeRevocations = await NodeRevocations.open(config.home, auth.nodeRevocations);
+  const cliKey = new CliKey(config.home, node, signer, nodeRevocations);
+  const powerlines = await Powerlines.open(config.home, node, nodeRevocations);
   const agents = await parts.start(
     "agents",
     () => new PeerAgents({ home: config.home, keystore }),
@@ -170,6 +174,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         log: (msg, fields) => log.error(msg, fields),
         observer,
         cliKey,
+        powerlines,
         agents,
       }),
       host: config.http.host,
