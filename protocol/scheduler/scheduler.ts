@@ -315,7 +315,6 @@ export class Scheduler {
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
       if (await this.#refusedAtStart(space, run)) return;
-      await space.act("start", { task: run.task, fence: run.fence });
     } catch (e) {
       d?.count("scheduler.claims-lost");
       run.state = "done";
@@ -323,11 +322,18 @@ export class Scheduler {
       run.accepted = false;
       return;
     }
+    // The job starts while its `start` is written (one signed, durable write less before the first line);
+    // a `start` the space refuses stops it, as a lost lease does. The result is signed after the start.
+    const started = space.act("start", { task: run.task, fence: run.fence });
     d?.count("scheduler.runs-started");
     run.state = "running";
     run.startedAt = this.#now();
     const handle = runner.start(run.spec, this.#o.store, { space: run.space, task: run.task });
     this.#handles.set(key, handle);
+    started.catch((e) => {
+      d?.count("scheduler.starts-refused");
+      void this.#stop(key, `not started: ${(e as Error).message}`);
+    });
     // The task may have changed while we were claiming (cancelled, or a rival claim merged in).
     const latest = space.log.reducer.tasks.get(run.task);
     if (latest) this.#checkHeld(space, latest);
@@ -351,6 +357,7 @@ export class Scheduler {
     }
     run.result = result;
     run.endedAt = result.endedAt;
+    await started.catch(() => {});
     if (run.reason !== undefined) {
       // Stopped because the task is no longer ours: there is no result to report.
       run.state = "done";
