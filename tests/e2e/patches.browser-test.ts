@@ -24,6 +24,7 @@ import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
+import { loadCredentials } from "../../peer/api/credentials.ts";
 import type { Patch } from "../../protocol/patch/state.ts";
 import type { PatchReducer } from "../../protocol/patch/reducer.ts";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
@@ -89,8 +90,17 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     d = await testDaemon();
     space = d.daemon.node.spaces()[0];
 
+    ada = await openProfile();
+    await ada.page.goto(d.daemon.url);
+    await appReady(ada.page);
+    await ada.page.fill("#invite-text", await d.daemon.node.invite(space.id, { name: "link for ada" }));
+    await ada.page.click("form[aria-labelledby=join-title] button[type=submit]");
+    await ada.page.waitForSelector("#tasks-title", { timeout: 60_000 });
+
     // A repository with a base commit on main, and a branch with two revisions of a fix, all through plain git.
-    await weft(work, "repo", "create", "demo");
+    // The browser maintains the repository with the CLI's key: only a maintainer moves its default branch.
+    const cli = (await loadCredentials(d.home)).signer.did;
+    await weft(work, "repo", "create", "demo", "--maintainer", cli, "--maintainer", await did(ada.page));
     const repo = join(work, "demo");
     await git(work, "clone", "-q", `weft::${space.id}/demo`, repo);
     await mkdir(join(repo, "src"));
@@ -121,12 +131,6 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     assert.equal(patch().revisions.length, 2);
     assert.equal(patch().revisions[1].head, head2);
 
-    ada = await openProfile();
-    await ada.page.goto(d.daemon.url);
-    await appReady(ada.page);
-    await ada.page.fill("#invite-text", await d.daemon.node.invite(space.id, { name: "link for ada" }));
-    await ada.page.click("form[aria-labelledby=join-title] button[type=submit]");
-    await ada.page.waitForSelector("#tasks-title", { timeout: 60_000 });
   });
 
   after(async () => {
@@ -154,8 +158,10 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     await page.locator('[data-diff-file="src/frame.test.ts"]', { hasText: "added" }).waitFor();
     assert.equal(await page.locator("[data-diff-file]").count(), 2, "README.md did not change");
     await page.check("input[name=diff-mode][value=split]");
-    await file.locator("table.diff-split td.d-del", { hasText: "short frame" }).waitFor();
-    await file.locator("table.diff-split td.d-add", { hasText: "frame shorter than its length" }).waitFor();
+    // An added line sits on the right with nothing beside it on the left.
+    const added = file.locator("table.diff-split tr", { has: page.locator("td.d-add", { hasText: "frame shorter" }) });
+    await added.waitFor();
+    assert.equal(await added.locator("td.d-none").count(), 1);
     await shot(page, "30-patch-split");
     await page.check("input[name=diff-mode][value=unified]");
   });

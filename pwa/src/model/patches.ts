@@ -60,12 +60,16 @@ export function readinessOf(bn: BrowserNode, space: Space, patch: Patch): Promis
 }
 
 /** Why this browser may not merge the patch now; empty when it may. */
-export function mergeBlockers(space: Space, did: string, readiness: Readiness | undefined): string[] {
+export function mergeBlockers(space: Space, did: string, patch: Patch, readiness: Readiness | undefined): string[] {
   const right = can(space, did, Commands.patchMerge)
     ? []
     : [`you hold no merge right (${Commands.patchMerge}) in this space: ask a maintainer to merge, or for the right`];
-  if (!readiness) return [...right, "checking the patch's checks…"];
-  return [...right, ...readiness.blockers];
+  const repo = space.log.state<RepoReducer>(REPO_FAMILY).repos.get(patch.repo);
+  const maintainer = repo && patch.target === `refs/heads/${repo.defaultBranch}` && !repo.maintainers.includes(did)
+    ? [`only a maintainer of ${patch.repo} moves its default branch ${repo.defaultBranch}, and you are not one`]
+    : [];
+  if (!readiness) return [...right, ...maintainer, "checking the patch's checks…"];
+  return [...right, ...maintainer, ...readiness.blockers];
 }
 
 /** Why this browser may not comment on a patch; undefined when it may. */

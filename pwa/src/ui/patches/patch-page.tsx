@@ -174,7 +174,7 @@ function PatchBody(props: { space: Space; patch: Patch; query: URLSearchParams; 
           space={space}
           patch={patch}
           readiness={readiness}
-          blockers={mergeBlockers(space, bn.did, readiness)}
+          blockers={mergeBlockers(space, bn.did, patch, readiness)}
         />
       )}
     </article>
