@@ -108,6 +108,7 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     await writeFile(join(repo, "README.md"), "# demo\n");
     await git(repo, "add", ".");
     await git(repo, "commit", "-q", "-m", "base");
+    await git(repo, "branch", "-M", "main"); // an empty clone's branch is git's own default name
     await git(repo, "push", "-q", "origin", "main");
     base = await git(repo, "rev-parse", "HEAD");
     await git(repo, "checkout", "-q", "-b", "fix");
@@ -130,7 +131,6 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     await weft(repo, "patch", "revise", patchId);
     assert.equal(patch().revisions.length, 2);
     assert.equal(patch().revisions[1].head, head2);
-
   });
 
   after(async () => {
