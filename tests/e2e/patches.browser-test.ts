@@ -13,7 +13,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -138,6 +138,34 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     if (!stopped) await d?.stop();
     if (work) await rm(work, { recursive: true, force: true });
     if (bin) await rm(bin, { recursive: true, force: true });
+  });
+
+  it("takes nothing from a peer whose pack lacks the commits asked for, and says so; fetching again from an honest answer works", async () => {
+    const page = ada.page;
+    // What a lying or broken peer could send: a well-formed pack of the base commit only, whatever was asked.
+    const partial = await new Promise<Buffer>((resolve, reject) => {
+      const child = spawn("git", ["-C", join(work, "demo"), "pack-objects", "--revs", "--stdout", "--quiet"]);
+      const out: Buffer[] = [];
+      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.on("error", reject);
+      child.on("close", (code) => code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`pack-objects ${code}`)));
+      child.stdin.end(`${base}\n`);
+    });
+    await page.route(
+      "**/repos/demo/pack",
+      (route) => route.fulfill({ status: 200, contentType: "application/x-git-packfile", body: partial }),
+    );
+    await page.click("nav >> text=Code");
+    await page.locator("[data-fetch-state=stale]", { hasText: "without commits it was asked for" }).waitFor({
+      timeout: 60_000,
+    });
+    // Its base commit arrived and main points at it, as the space says; the fix branch is not here, so nothing names it.
+    await page.selectOption("#code-ref", "refs/heads/fix");
+    await page.locator("main .empty", { hasText: "Nothing to show here yet" }).waitFor();
+    await page.unroute("**/repos/demo/pack");
+    await page.click("[data-fetch-state] button");
+    await page.locator("[data-fetch-state=ready]").waitFor({ timeout: 60_000 });
+    await page.locator("[data-entry='src/frame.test.ts'], [data-entry=src]").first().waitFor();
   });
 
   it("lists the patch with its checks missing, and its page shows the diff per file, unified and side by side", async () => {

@@ -116,6 +116,16 @@ export class RepoMirror {
       }
     }
     await this.#setRefs(space.id, repo, refs, extra);
+    // A peer that answers with a well-formed pack of other objects moved nothing above; say so rather than "current".
+    const lacking = [];
+    for (const c of wants) if (!(await this.has(space.id, repo, c))) lacking.push(c.slice(0, 12));
+    if (lacking.length > 0) {
+      throw new WeftError(
+        "InvalidInput",
+        "git/bad-pack",
+        `the peer at ${origin} sent a pack without commits it was asked for (${lacking.join(", ")}): ask another peer`,
+      );
+    }
     return objects;
   }
 

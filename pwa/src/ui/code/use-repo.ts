@@ -43,7 +43,9 @@ async function fetchFromPeers(
   repo: string,
   commits: string[],
 ): Promise<number> {
-  const open = bn.peers.filter((p) => bn.ws.status.get(p.url) === "open");
+  // The peer that served this page first: the API answers its own origin (it sends no CORS headers).
+  const open = bn.peers.filter((p) => bn.ws.status.get(p.url) === "open")
+    .sort((a, b) => Number(apiOrigin(b.url) === location.origin) - Number(apiOrigin(a.url) === location.origin));
   if (open.length === 0) throw new Error("no peer is connected: showing what this browser fetched before");
   let last: unknown;
   for (const p of open) {
