@@ -213,6 +213,8 @@ export const ERROR_CODES = {
   "git/failed": "upstream",
   /** The caller aborted the transfer. */
   "git/aborted": "cancelled",
+  /** What a peer sent as a git pack is not one, or does not index (an object's hash does not match). */
+  "git/bad-pack": "unprocessable",
   // the CLI
   "cli/usage": "input",
   "cli/cancelled": "cancelled",

@@ -14,3 +14,4 @@ export { parsePolicy, type Policy, type Statement } from "./policy/policy.ts";
 export { evaluate, matchPolicy } from "./policy/match.ts";
 export { parseSelector, resolve, type Selector } from "./policy/selector.ts";
 export type { Ipld } from "./policy/ipld.ts";
+export * from "./request-args.ts";

@@ -15,6 +15,8 @@ import { Commands } from "../../protocol/ucan/commands.ts";
 import { eventually, libp2pNode } from "../helpers/nodes.ts";
 import process from "node:process";
 import { percentile, report } from "./report.ts";
+import { appReady, openProfile } from "../e2e/chromium.ts";
+import { ensurePwaBuilt } from "../e2e/pwa-build.ts";
 import { startPeer, stopPeer } from "../helpers/peer-process.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import type { Patch } from "../../protocol/patch/state.ts";
@@ -23,6 +25,7 @@ import type { TaskView } from "../../protocol/tasks/query.ts";
 const BENCH = "patch-show";
 const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
 const ROUNDS = 11;
+const PWA_ROUNDS = 7;
 const REVISIONS = 50;
 const COMMENTS = 500;
 
@@ -115,6 +118,60 @@ try {
     note: `baseline: weft task show of a task with the same ${COMMENTS} comments; printed ${printed["patch show"]} ` +
       `vs ${printed["task show"]} bytes`,
   });
+
+  // The dashboard: a browser joined with a link invite, the patch and task synced to it, then each page opened.
+  ensurePwaBuilt();
+  const url = /dashboard\s+(\S+)/.exec(peer.out)![1];
+  const { stdout: link } = await promisify(execFile)(process.execPath, [CLI, "space", "invite", "--space", space], {
+    env: { ...process.env, WEFT_HOME: peer.home },
+  });
+  const profile = await openProfile();
+  try {
+    const page = profile.page;
+    await page.goto(url);
+    await appReady(page);
+    await page.fill("#invite-text", link.trim());
+    await page.click("form[aria-labelledby=join-title] button[type=submit]");
+    await page.waitForSelector("#tasks-title", { timeout: 120_000 });
+    const base = `#/s/${encodeURIComponent(space)}`;
+    const pages = {
+      patch: { hash: `${base}/patch/${patch.id}`, items: ".reviews > li", count: COMMENTS },
+      task: { hash: `${base}/task/${task.id}`, items: "ol.comments > li", count: COMMENTS },
+    };
+    /** ms from navigating to `hash` until `count` items match `items`; resolves to NaN if they never do. */
+    const open = (p: { hash: string; items: string; count: number }) =>
+      page.evaluate(async ({ hash, items, count }) => {
+        location.hash = "#/spaces";
+        await new Promise((r) => setTimeout(r, 200));
+        const start = performance.now();
+        location.hash = hash;
+        for (;;) {
+          if (document.querySelectorAll(items).length >= count) return performance.now() - start;
+          if (performance.now() - start > 60_000) return NaN;
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+      }, p);
+    // Synced when both pages render every comment.
+    await eventually(async () => !Number.isNaN(await open(pages.patch)) || undefined, 120_000, "the patch synced");
+    await eventually(async () => !Number.isNaN(await open(pages.task)) || undefined, 120_000, "the task synced");
+    const pwa: Record<string, number[]> = { patch: [], task: [] };
+    for (let r = 0; r < PWA_ROUNDS; r++) {
+      pwa.patch.push(await open(pages.patch));
+      pwa.task.push(await open(pages.task));
+    }
+    const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    report({
+      bench: BENCH,
+      metric: `PWA patch page open-to-rendered ms (${REVISIONS} revisions, ${COMMENTS} comments)`,
+      value: med(pwa.patch),
+      unit: "ms",
+      baseline: med(pwa.task),
+      note: `baseline: the PWA's task page with the same ${COMMENTS} comments, same tab; ` +
+        `weft patch show of the same patch: ${median("patch show").toFixed(0)} ms`,
+    });
+  } finally {
+    await profile.close();
+  }
 } finally {
   await stopPeer(peer);
 }

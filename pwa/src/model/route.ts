@@ -9,6 +9,8 @@ export const SPACE_VIEWS = [
   "tasks",
   "inbox",
   "runs",
+  "patches",
+  "code",
   "board",
   "graph",
   "people",
@@ -25,7 +27,8 @@ export type Route =
   | { view: "join"; invite?: string }
   | { view: "pair"; code?: string }
   | { view: SpaceView; space: string; query: URLSearchParams }
-  | { view: "task"; space: string; task: string };
+  | { view: "task"; space: string; task: string }
+  | { view: "patch"; space: string; patch: string; query: URLSearchParams };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?", 2);
@@ -37,6 +40,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "join") return { view: "join", ...(query.get("invite") ? { invite: query.get("invite")! } : {}) };
   if (parts[0] === "s" && parts[1]) {
     if (parts[2] === "task" && parts[3]) return { view: "task", space: parts[1], task: parts[3] };
+    if (parts[2] === "patch" && parts[3]) return { view: "patch", space: parts[1], patch: parts[3], query };
     const view = (SPACE_VIEWS as readonly string[]).includes(parts[2]) ? parts[2] as SpaceView : "tasks";
     return { view, space: parts[1], query };
   }
@@ -51,6 +55,12 @@ export function spaceHref(space: string, view: SpaceView, query?: Record<string,
 
 export function taskHref(space: string, task: string): string {
   return `#/s/${encodeURIComponent(space)}/task/${encodeURIComponent(task)}`;
+}
+
+/** The hash of a patch's page (with an optional query: which revisions to compare). */
+export function patchHref(space: string, patch: string, query?: Record<string, string>): string {
+  const q = query ? new URLSearchParams(query).toString() : "";
+  return `#/s/${encodeURIComponent(space)}/patch/${encodeURIComponent(patch)}${q ? `?${q}` : ""}`;
 }
 
 export function navigate(hash: string, replace = false): void {

@@ -39,3 +39,10 @@ export async function servingPeer(location: Location): Promise<string | undefine
     return undefined;
   }
 }
+
+/** The http(s) origin of the API of the peer whose sync endpoint is `sync` (they share a port). */
+export function apiOrigin(sync: string): string {
+  const url = new URL(sync);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  return url.origin;
+}

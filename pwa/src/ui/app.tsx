@@ -31,6 +31,9 @@ import { Welcome } from "./views/welcome.tsx";
 import { TaskDetail } from "./task/task-detail.tsx";
 import { RunsView } from "./runs/runs-view.tsx";
 import { Inbox } from "./views/inbox.tsx";
+import { PatchesView } from "./patches/patches-view.tsx";
+import { PatchPage } from "./patches/patch-page.tsx";
+import { CodeView } from "./code/code-view.tsx";
 
 let noticeIds = 0;
 /** Notices shown at once; older ones give way. */
@@ -104,6 +107,9 @@ export function App(props: { bn: BrowserNode }) {
   } else if (route.view === "task") view = <TaskDetail space={space} id={route.task} />;
   else if (route.view === "inbox") view = <Inbox space={space} />;
   else if (route.view === "runs") view = <RunsView space={space} query={route.query} />;
+  else if (route.view === "patches") view = <PatchesView space={space} query={route.query} />;
+  else if (route.view === "patch") view = <PatchPage space={space} id={route.patch} query={route.query} />;
+  else if (route.view === "code") view = <CodeView space={space} query={route.query} />;
   else if (route.view === "board") view = <Board space={space} />;
   else if (route.view === "graph") view = <Graph space={space} />;
   else if (route.view === "people") view = <People space={space} />;

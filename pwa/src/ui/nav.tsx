@@ -10,6 +10,8 @@ const VIEWS: [SpaceView, string][] = [
   ["tasks", "Tasks"],
   ["inbox", "Inbox"],
   ["runs", "Runs"],
+  ["patches", "Patches"],
+  ["code", "Code"],
   ["board", "Board"],
   ["graph", "Graph"],
   ["people", "People"],
@@ -19,7 +21,7 @@ const VIEWS: [SpaceView, string][] = [
 ];
 
 export function Nav(props: { route: Route; space?: Space }) {
-  const current = props.route.view === "task" ? "tasks" : props.route.view;
+  const current = props.route.view === "task" ? "tasks" : props.route.view === "patch" ? "patches" : props.route.view;
   const link = (href: string, view: string, label: string, extra?: preact.ComponentChildren) => (
     <li key={view}>
       <a href={href} aria-current={current === view ? "page" : undefined}>{label}{extra}</a>

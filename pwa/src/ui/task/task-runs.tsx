@@ -136,7 +136,7 @@ type LogState = "waiting" | "reading" | "following" | "ended" | "unavailable";
  * The run's log: read once the task is placed, followed while it runs,
  * read again when the holder changes or becomes reachable.
  */
-function RunLogView(props: { space: Space; task: TaskView }) {
+export function RunLogView(props: { space: Space; task: TaskView }) {
   const { bn } = useApp();
   const { space, task } = props;
   const [lines, setLines] = useState<LogLine[]>([]);
