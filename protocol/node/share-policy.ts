@@ -3,13 +3,22 @@
  * policy. A document is shared with a peer only if it belongs to a space
  * the peer proved membership of on some transport; it is offered unasked
  * only to peers that keep whole spaces. automerge-repo asks this for every
- * peer on every message, so the answer is read from an index of what each
- * peer may sync — kept up to date as transports admit peers, as peers prove
- * or lose spaces (revocation, lapse) and as they go — in constant time, not
- * by asking every transport.
+ * peer on every message, so the answer is read from an index of which peers
+ * may sync each space — kept up to date as transports admit peers, as peers
+ * prove or lose spaces (revocation, lapse) and as they go — in constant
+ * time, not by asking every transport. It asks about one document for every
+ * peer in turn, so the last document's space and its peers are kept at hand:
+ * each answer is then one set lookup (on a relay with 500 stock clients the
+ * three map lookups per answer were 6% of its CPU).
  */
 import type { PeerId, Repo } from "@automerge/automerge-repo";
 import type { PeerAccess } from "../sync/peer-access.ts";
+
+/** The peers that may sync a space: all, and those that keep whole spaces. */
+interface Access {
+  any: Set<string>;
+  whole: Set<string>;
+}
 
 const YES = Promise.resolve(true);
 const NO = Promise.resolve(false);
@@ -19,8 +28,13 @@ export class SharePolicy {
   readonly #docSpace = new Map<string, string>();
   /** Every transport that grants peers access to spaces. */
   readonly #access: PeerAccess[] = [];
-  /** Per connected peer: the spaces it may sync on any transport, and those on transports that offer whole spaces. */
-  readonly #peers = new Map<string, { any: Set<string>; whole: Set<string> }>();
+  /** Per connected peer: the spaces it may sync on any transport. */
+  readonly #peers = new Map<string, Set<string>>();
+  /** Per space: the peers that may sync it on any transport, and those on transports that offer whole spaces. */
+  readonly #members = new Map<string, Access>();
+  /** The document asked about last, and its space's entry in #members (cleared whenever either changes). */
+  #lastDoc: string | undefined;
+  #lastMembers: Access | undefined;
   readonly #repo: () => Repo;
   readonly #stopped: () => boolean;
   #pending = false;
@@ -53,8 +67,22 @@ export class SharePolicy {
         if (a.offersWholeSpaces) whole.add(space);
       }
     }
+    const before = this.#peers.get(peer);
+    for (const space of before ?? []) {
+      const members = this.#members.get(space)!;
+      members.any.delete(peer);
+      members.whole.delete(peer);
+      if (members.any.size === 0) this.#members.delete(space);
+    }
+    for (const space of any) {
+      let members = this.#members.get(space);
+      if (members === undefined) this.#members.set(space, members = { any: new Set(), whole: new Set() });
+      members.any.add(peer);
+      if (whole.has(space)) members.whole.add(peer);
+    }
     if (any.size === 0) this.#peers.delete(peer);
-    else this.#peers.set(peer, { any, whole });
+    else this.#peers.set(peer, any);
+    this.#lastDoc = undefined;
   }
 
   get access(): readonly PeerAccess[] {
@@ -64,6 +92,7 @@ export class SharePolicy {
   /** Document `doc` belongs to space `space`. */
   registerDocument(doc: string, space: string): void {
     this.#docSpace.set(doc, space);
+    this.#lastDoc = undefined;
   }
 
   spaceOf(doc: string): string | undefined {
@@ -76,10 +105,13 @@ export class SharePolicy {
    * that keep whole spaces get.
    */
   mayShare(peer: string, doc: string, offer: boolean): boolean {
-    const space = this.#docSpace.get(doc);
-    if (space === undefined) return false;
-    const spaces = this.#peers.get(peer);
-    return spaces !== undefined && (offer ? spaces.whole : spaces.any).has(space);
+    if (doc !== this.#lastDoc) {
+      const space = this.#docSpace.get(doc);
+      this.#lastMembers = space === undefined ? undefined : this.#members.get(space);
+      this.#lastDoc = doc;
+    }
+    const members = this.#lastMembers;
+    return members !== undefined && (offer ? members.whole : members.any).has(peer);
   }
 
   /**

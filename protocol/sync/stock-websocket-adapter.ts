@@ -238,7 +238,8 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     client.peer = peer;
     this.#byPeer.set(peer, client);
     this.#accessChanged(peer);
-    this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
+    // Answered before the repo hears of the peer: adding a peer checks every document the node holds
+    // against it (65 per space on a relay), and the client's second is running.
     this.#sendRaw(client, {
       type: "peer",
       senderId: this.peerId,
@@ -246,6 +247,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       selectedProtocolVersion: PROTOCOL_V1,
       targetId: peer,
     });
+    this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
   }
 
   #receive(client: Client, m: Record<string, unknown>): void {

@@ -38,6 +38,8 @@ export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: num
 
 /** Clients connecting at once, as a crowd arriving would. */
 const CONNECT_CONCURRENCY = 25;
+/** A spare reconnect URL older than this is not used: its token may have lapsed (they live 10 minutes). */
+const SPARE_MAX_AGE_MS = 60_000;
 
 /** Each client writes its own top-level keys (no shared map for concurrent creators to fight over). */
 type Doc = Record<string, unknown>;
@@ -50,8 +52,12 @@ type Doc = Record<string, unknown>;
  */
 class Client extends WebSocketClientAdapter {
   stopped = false;
-  #spare?: string;
+  /** A URL minted ahead for the next reconnect, and when (a token outlives a slow run's minutes only so long). */
+  #spare?: { url: string; at: number };
   readonly #urls: () => Promise<string>;
+  /** When it first connected, and what happened since (ms after): to say why a find failed. */
+  readonly #since = performance.now();
+  readonly #events: string[] = [];
 
   constructor(first: string, urls: () => Promise<string>) {
     super(first);
@@ -67,18 +73,42 @@ class Client extends WebSocketClientAdapter {
       reconnects++;
       const spare = this.#spare;
       this.#spare = undefined;
-      if (spare === undefined) {
+      if (spare === undefined || performance.now() - spare.at > SPARE_MAX_AGE_MS) {
         void this.#urls().then((u) => {
           this.#use(u);
-          if (!this.stopped) super.connect(...args);
+          if (this.stopped) return;
+          super.connect(...args);
+          this.#watch();
           this.#mint();
         }, () => {});
         return;
       }
-      this.#use(spare);
+      this.#use(spare.url);
     }
     super.connect(...args);
+    this.#watch();
     this.#mint();
+  }
+
+  /** Note the current socket's open, refusal or failure. */
+  #watch(): void {
+    this.#note("connect");
+    this.socket?.addEventListener("open", () => this.#note("open"));
+    this.socket?.addEventListener("error", (e) => this.#note(`error (${(e as { message?: string }).message})`));
+  }
+
+  #note(what: string): void {
+    this.#events.push(`${what} ${Math.round(performance.now() - this.#since)} ms`);
+  }
+
+  override peerCandidate(...args: Parameters<WebSocketClientAdapter["peerCandidate"]>): void {
+    this.#note("server answered join");
+    super.peerCandidate(...args);
+  }
+
+  /** What happened to this client's sockets, in order. */
+  get timeline(): string {
+    return this.#events.join(", ");
   }
 
   /** The stock adapter reads `url` at each connect; its type only calls it read-only. */
@@ -87,7 +117,7 @@ class Client extends WebSocketClientAdapter {
   }
 
   #mint(): void {
-    void this.#urls().then((u) => void (this.#spare = u), () => {});
+    void this.#urls().then((url) => void (this.#spare = { url, at: performance.now() }), () => {});
   }
 
   /** Closing a socket that never opened makes ws emit "error", which the stock client no longer listens for. */
@@ -109,8 +139,33 @@ async function connectClient(wsUrl: () => Promise<string>, url: AutomergeUrl) {
   } catch (e) {
     adapter.stopped = true;
     await repo.shutdown().catch(() => {});
-    throw e;
+    throw new Error(`${(e as Error).message}: ${adapter.timeline}`);
   }
+}
+
+/** A pause of this process's event loop worth reporting: past it, the stock client's one second is at risk. */
+const STALL_MS = 500;
+
+/**
+ * Pauses of this process's event loop longer than STALL_MS, with the CPU it
+ * used meanwhile: a pause in which it used little CPU is time the machine
+ * did not run it (other processes had the cores), not work of its own.
+ * The stock client's one-second deadline runs on the wall clock either way.
+ */
+function watchStalls(): { seen: string[]; stop(): void } {
+  const seen: string[] = [];
+  let last = performance.now();
+  let cpu = process.cpuUsage();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const used = process.cpuUsage(cpu);
+    if (now - last > STALL_MS) {
+      seen.push(`${Math.round(now - last)} ms (${Math.round((used.user + used.system) / 1000)} ms of CPU)`);
+    }
+    last = now;
+    cpu = process.cpuUsage();
+  }, 50);
+  return { seen, stop: () => clearInterval(timer) };
 }
 
 /** Run `fn` over `items` with at most `n` in flight. */
@@ -141,6 +196,7 @@ async function load(
   let failedWrites = 0;
   const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, s, id: `c${s}x${j}` })));
   const connectStart = performance.now();
+  const stalls = watchStalls();
   const connected = await pool(slots, CONNECT_CONCURRENCY, async ({ doc, s, id }) => {
     const t0 = performance.now();
     let found;
@@ -167,6 +223,7 @@ async function load(
   const clients = connected.filter((c) => c !== undefined);
   process.send!({ connected: clients.length } satisfies ConnectedNote);
   const connectSeconds = (performance.now() - connectStart) / 1000;
+  stalls.stop();
   const start = performance.now();
   let rounds = 0;
   for (let w = 0; w < writes && !stopWriting; w++, rounds++) {
@@ -197,6 +254,7 @@ async function load(
   }
   return {
     clients: clients.length,
+    stalls: stalls.seen,
     failures,
     connectSeconds,
     connectTimes,

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
-import { requestArgs } from "../../peer/api/request.ts";
+import { MAX_QUERY_TTL_SECONDS, requestArgs } from "../../peer/api/request.ts";
 import { createNode } from "../../protocol/node/node.ts";
 import { generateSeed, type Signer } from "../../protocol/identity/ed25519.ts";
 import type { Delegation } from "../../protocol/ucan/delegation.ts";
@@ -50,6 +50,17 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   child.kill("SIGTERM");
   await exited;
 }
+
+/** CPU time a process has used so far (Linux: user + system), in seconds; NaN where /proc is not there. */
+export async function cpuSeconds(child: ChildProcess): Promise<number> {
+  const stat = await readFile(`/proc/${child.pid}/stat`, "utf8").catch(() => "");
+  // Fields after the command (which may hold spaces): state is field 3, utime 14 and stime 15, in clock ticks.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields.length > 13 ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : NaN;
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, is 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 /** Peak resident memory of a process (Linux), in MB; NaN where /proc is not there. */
 export async function peakRssMb(child: ChildProcess): Promise<number> {
@@ -144,7 +155,11 @@ export async function hostSpaces(relay: RelayProcess, count: number): Promise<Ho
   return hosted;
 }
 
-/** A fresh single-use sync token URL for one stock client of `space`. */
+/**
+ * A fresh single-use sync token URL for one stock client of `space`, living
+ * as long as the relay allows (its socket is closed when it lapses: a slow
+ * run must not lose clients to that).
+ */
 export async function tokenUrl(relay: RelayProcess, space: HostedSpace): Promise<string> {
   const inv = await invoke({
     issuer: space.signer,
@@ -153,7 +168,7 @@ export async function tokenUrl(relay: RelayProcess, space: HostedSpace): Promise
     command: Commands.spaceSync,
     args: requestArgs("GET", "/v1/sync"),
     proofs: space.chain,
-    expiration: Math.floor(Date.now() / 1000) + 300,
+    expiration: Math.floor(Date.now() / 1000) + MAX_QUERY_TTL_SECONDS,
   });
   const token = await encodeContainer([inv.bytes, ...space.chain.map((d) => d.bytes)], "C") as string;
   return `${relay.url}?token=${encodeURIComponent(token)}`;

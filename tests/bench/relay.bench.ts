@@ -7,7 +7,10 @@
  * the same work in both runs). Each client writes a stream of small changes
  * to its space document; every other client in the space receives them.
  * Reports the time to connect, deliveries per second and the p50/p95
- * write-to-delivery latency, against the stock automerge-repo WebSocket
+ * write-to-delivery latency, and the server's CPU time per 1,000 deliveries
+ * while the clients write (which a busy machine disturbs less than a rate:
+ * it counts the CPU the server used, not the share of the machine it got),
+ * against the stock automerge-repo WebSocket
  * server (nodefs storage, no membership checks) run the same way, with the
  * same clients and writes, in the same run. Each server runs in a process
  * of its own, and each run's clients in a fresh one (relay-clients.ts):
@@ -20,12 +23,14 @@
  * hostile-sockets.ts), against the same on a fresh relay without them:
  * the good clients' p95 write-to-delivery and the relay's peak RSS.
  */
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { percentile, report } from "./report.ts";
 import {
+  cpuSeconds,
   hostSpaces,
   peakRssMb,
   runClients,
@@ -48,12 +53,26 @@ const HOSTILE_SOCKETS = 200;
 
 const home = await mkdtemp(join(tmpdir(), "weft-relay-bench-"));
 
+/**
+ * The server's CPU seconds from when every client has found its document to
+ * when the deliveries are counted: what the writes cost it, whatever share of
+ * the machine it got (wall-clock rates on a shared machine depend on that).
+ */
+function writeCpu(server: ChildProcess) {
+  let start: Promise<number> | undefined;
+  return {
+    connected: () => void (start = cpuSeconds(server)),
+    spent: async () => (await cpuSeconds(server)) - (await start!),
+  };
+}
+
 /** One load of stock clients against a fresh relay process, `hostile` sockets beside them. */
 async function relayRun(spaces: number, hostile: number) {
   const relay = await startRelay(join(home, `relay-${spaces}-${hostile}`));
   const hosted = await hostSpaces(relay, spaces);
   const attack = hostile > 0 ? await startHostile(relay.url, hostile) : undefined;
   try {
+    const cpu = writeCpu(relay.child);
     const result = await runClients(
       {
         docs: hosted.map((x) => x.url),
@@ -63,8 +82,9 @@ async function relayRun(spaces: number, hostile: number) {
         deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
       },
       (doc) => tokenUrl(relay, hosted[doc]),
+      cpu.connected,
     ).result;
-    return { result, rss: await peakRssMb(relay.child) };
+    return { result, cpu: await cpu.spent(), rss: await peakRssMb(relay.child) };
   } finally {
     await attack?.stop();
     await stopServer(relay.child);
@@ -84,13 +104,19 @@ const stockUrl = `ws://127.0.0.1:${stock.match[1]}`;
 stock.child.stdin!.write(`create ${SPACES}\n`);
 while (!/docs .+\n/.test(stock.output())) await new Promise((r) => setTimeout(r, 20));
 const stockDocs = /docs (.+)\n/.exec(stock.output())![1].split(" ");
-const plain = await runClients({
-  docs: stockDocs,
-  perSpace: PER_SPACE,
-  server: stockUrl,
-  writes: WRITES,
-  deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
-}).result;
+const stockCpu = writeCpu(stock.child);
+const plain = await runClients(
+  {
+    docs: stockDocs,
+    perSpace: PER_SPACE,
+    server: stockUrl,
+    writes: WRITES,
+    deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+  },
+  undefined,
+  stockCpu.connected,
+).result;
+const stockWriteCpu = await stockCpu.spent();
 const stockRss = await peakRssMb(stock.child);
 await stopServer(stock.child);
 
@@ -142,6 +168,14 @@ for (const q of [50, 95]) {
     baseline: percentile(plain.latencies, q),
   });
 }
+report({
+  bench: BENCH,
+  metric: "server-cpu-per-1k-deliveries",
+  value: (weft.cpu * 1000_000) / weft.result.delivered,
+  unit: "ms",
+  baseline: (stockWriteCpu * 1000_000) / plain.delivered,
+  note: "the server's CPU time (user + system) while the clients write, per 1,000 deliveries",
+});
 report({ bench: BENCH, metric: "server-peak-rss", value: relayRss, unit: "MB", baseline: stockRss });
 
 // The hostile-load variant; its baseline is the same relay and clients without the hostile sockets.

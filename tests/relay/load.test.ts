@@ -5,11 +5,18 @@
  * with its own valid token, 25 connecting at once, in a fresh process) and
  * each finds its space's document on the first try — then 150 arrive again
  * with 200 hostile sockets beside them (oversized frames, slowloris,
- * garbage). Both at once (writers, arrivals and hostile sockets, four busy
- * processes on two cores) is not asserted: on a shared machine it did not
- * hold reliably.
+ * garbage) — and then all three at once: writers, arrivals and hostile
+ * sockets (four busy processes on two cores).
  * The stock client gives a server one second from connecting to answer
  * its join; past that it declares any document it looks for unavailable.
+ * That second is wall-clock time in the client's process too: on a machine
+ * whose two cores are shared with much other work, a process can go over a
+ * second without running (measured at load averages of 15–35: pauses of
+ * 1–3 s in which the clients' process used a tenth of that in CPU, and the
+ * relay likewise), and when it runs again Node fires the expired timer
+ * before reading the socket. Those failures are the machine's, not the
+ * relay's; a failure reports the clients' process's pauses to tell them
+ * apart.
  * A client that sends faster than the relay serves it is closed (1013).
  */
 import { after, before, describe, it } from "node:test";
@@ -31,13 +38,18 @@ import {
 } from "../bench/relay-rig.ts";
 import type { ClientsResult } from "../bench/relay-clients.ts";
 
+/** Why finds failed, and how long the clients' process went without running meanwhile (if it did). */
+const failed = (r: ClientsResult) =>
+  `${r.failures.length} of ${SPACES * PER_SPACE} finds failed; ` +
+  (r.stalls.length ? `the clients' process paused ${r.stalls.join(", ")}` : "the clients' process never paused");
+
 const BUSY_SPACES = 5;
 /** At most this many rounds of busy writes, 100 ms apart; they stop once the arrivals are done. */
 const BUSY_WRITES = 600;
 const SPACES = 15;
 const PER_SPACE = 10;
 
-describe("good clients under load on the relay process", { timeout: 150_000 }, () => {
+describe("good clients under load on the relay process", { timeout: 300_000 }, () => {
   let home: string;
   let relay: RelayProcess;
   let busy: HostedSpace[];
@@ -61,12 +73,21 @@ describe("good clients under load on the relay process", { timeout: 150_000 }, (
       { docs: spaces.map((s) => s.url), perSpace: PER_SPACE, server: "token", writes: 0, deliveryTimeoutMs: 0 },
       (doc) => tokenUrl(relay, spaces[doc]),
     ).result;
-    assert.deepEqual(result.failures, [], `${result.failures.length} of ${SPACES * PER_SPACE} finds failed`);
+    assert.deepEqual(result.failures, [], failed(result));
     assert.equal(result.clients, SPACES * PER_SPACE);
   };
 
-  /** All 150 arrivals find their document while the busy clients write. */
-  const arriveUnderLoad = async () => {
+  /** All 150 arrivals find their document while the busy clients write (and `hostile` sockets attack). */
+  const arriveUnderLoad = async (hostileSockets = 0) => {
+    const hostile = hostileSockets > 0 ? await startHostile(relay.url, hostileSockets) : undefined;
+    try {
+      await arriveWhileWriting();
+    } finally {
+      await hostile?.stop();
+    }
+  };
+
+  const arriveWhileWriting = async () => {
     let arriving: Promise<ClientsResult> | undefined;
     const background = runClients(
       { docs: busy.map((s) => s.url), perSpace: PER_SPACE, server: "token", writes: BUSY_WRITES, deliveryTimeoutMs: 0 },
@@ -81,11 +102,11 @@ describe("good clients under load on the relay process", { timeout: 150_000 }, (
     const loaded = await background.result;
     const result = await arriving!;
     assert.deepEqual(loaded.failures, [], "the busy clients all connected");
-    assert.deepEqual(result.failures, [], `${result.failures.length} of ${SPACES * PER_SPACE} finds failed`);
+    assert.deepEqual(result.failures, [], failed(result));
     assert.equal(result.clients, SPACES * PER_SPACE);
   };
 
-  it("every one of 150 arriving stock clients with a valid token finds its document", arriveUnderLoad);
+  it("every one of 150 arriving stock clients with a valid token finds its document", () => arriveUnderLoad());
 
   it("and still every one with 200 hostile sockets beside them", async () => {
     const hostile = await startHostile(relay.url, 200);
@@ -95,6 +116,8 @@ describe("good clients under load on the relay process", { timeout: 150_000 }, (
       await hostile.stop();
     }
   });
+
+  it("and every one with writers and 200 hostile sockets beside them at once", () => arriveUnderLoad(200));
 
   it("a client with more messages waiting than the relay takes is closed with 1013", async () => {
     const ws = new WebSocket(await tokenUrl(relay, spaces[0]));
