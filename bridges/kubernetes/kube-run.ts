@@ -28,6 +28,8 @@ export interface KubeRunContext {
   config: KubernetesConfig;
   /** How often the Job and its pod are read while it runs. */
   pollMs: number;
+  /** The run's pod was bound to a node: the cluster's spare capacity changed. */
+  placed(): void;
   ended(run: KubeRun): void;
 }
 
@@ -46,6 +48,7 @@ export class KubeRun implements RunHandle {
   #stopReason?: string;
   #wake?: () => void;
   #logBytes = 0;
+  #placed = false;
   /**
    * The pod's log being read: resolves when it ends. It is never aborted (client-node's log
    * stream throws an aborted request's error where no one can catch it): it ends when the
@@ -162,6 +165,10 @@ export class KubeRun implements RunHandle {
         ),
       ]);
       const pod = pods.items.find((p) => p.status?.phase !== "Pending") ?? pods.items[0];
+      if (pod?.spec?.nodeName && !this.#placed) {
+        this.#placed = true;
+        this.#ctx.placed();
+      }
       if (pod && pod.status?.phase !== "Pending" && !this.#following) this.#followLogs(pod);
       if (this.#logBytes > this.#spec.limits.outputBytes) {
         return {

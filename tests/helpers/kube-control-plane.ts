@@ -196,7 +196,8 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
         if (exited !== null && exited !== undefined) throw new Error(`exited with ${exited}`);
         return await readyz(server, token);
       },
-      60_000,
+      // Minutes, not seconds: on a 2-core machine shared by several suites it has taken over one.
+      180_000,
       "the apiserver to be ready",
     );
     const common = [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--bind-address=127.0.0.1", "--port=0"];
