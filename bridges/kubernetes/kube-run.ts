@@ -20,6 +20,18 @@ import type { KubernetesConfig } from "./config.ts";
 import { CONTAINER, jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
 import { checkedOutputs, terminatedOf } from "./pod-result.ts";
 
+/**
+ * The Job's pod that counts: one not being deleted (a pod evicted from a lost
+ * node stays Terminating there while its replacement runs), started before
+ * pending, the newest first.
+ */
+function currentPod(pods: V1Pod[]): V1Pod | undefined {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const made = (p: V1Pod) => p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
+  const newest = [...(live.length > 0 ? live : pods)].sort((a, b) => made(b) - made(a));
+  return newest.find((p) => p.status?.phase !== "Pending") ?? newest[0];
+}
+
 /** How long the pod's log may go on after its Job ended. */
 const LOG_DRAIN_MS = 10_000;
 
@@ -49,6 +61,8 @@ export class KubeRun implements RunHandle {
   #wake?: () => void;
   #logBytes = 0;
   #placed = false;
+  /** The pod whose log is being read. */
+  #followed?: string;
   /**
    * The pod's log being read: resolves when it ends. It is never aborted (client-node's log
    * stream throws an aborted request's error where no one can catch it): it ends when the
@@ -164,12 +178,17 @@ export class KubeRun implements RunHandle {
           () => core.listNamespacedPod({ namespace: this.#ns, labelSelector: `job-name=${this.#name}` }),
         ),
       ]);
-      const pod = pods.items.find((p) => p.status?.phase !== "Pending") ?? pods.items[0];
+      const pod = currentPod(pods.items);
       if (pod?.spec?.nodeName && !this.#placed) {
         this.#placed = true;
         this.#ctx.placed();
       }
-      if (pod && pod.status?.phase !== "Pending" && !this.#following) this.#followLogs(pod);
+      if (pod && pod.status?.phase !== "Pending" && pod.metadata?.name !== this.#followed) {
+        if (this.#followed) {
+          this.#system(`pod ${this.#followed} was replaced by ${pod.metadata?.name} (its node was lost)`);
+        }
+        this.#followLogs(pod);
+      }
       if (this.#logBytes > this.#spec.limits.outputBytes) {
         return {
           status: "output-limit",
@@ -190,6 +209,7 @@ export class KubeRun implements RunHandle {
 
   /** Stream the pod's log into the run's log (stdout: the API merges the two streams). */
   #followLogs(pod: V1Pod): void {
+    this.#followed = pod.metadata?.name;
     const stream = new PassThrough();
     this.#following = splitLines(
       stream,
@@ -212,7 +232,7 @@ export class KubeRun implements RunHandle {
         () => this.#ctx.cluster.core.readNamespacedPod({ name: pod.metadata!.name!, namespace: this.#ns }),
       ).catch(() => pod)
       : pod;
-    if (latest && !this.#following) this.#followLogs(latest);
+    if (latest && latest.metadata?.name !== this.#followed) this.#followLogs(latest);
     await this.#logsRead();
     const ended = terminatedOf(latest, this.#spec);
     if (ended.status !== "succeeded" && ended.status !== "failed") return ended;
