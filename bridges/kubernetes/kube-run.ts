@@ -18,19 +18,7 @@ import { splitLines } from "../containers/lines.ts";
 import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import type { KubernetesConfig } from "./config.ts";
 import { CONTAINER, jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
-import { checkedOutputs, terminatedOf } from "./pod-result.ts";
-
-/**
- * The Job's pod that counts: one not being deleted (a pod evicted from a lost
- * node stays Terminating there while its replacement runs), started before
- * pending, the newest first.
- */
-function currentPod(pods: V1Pod[]): V1Pod | undefined {
-  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const made = (p: V1Pod) => p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
-  const newest = [...(live.length > 0 ? live : pods)].sort((a, b) => made(b) - made(a));
-  return newest.find((p) => p.status?.phase !== "Pending") ?? newest[0];
-}
+import { checkedOutputs, currentPod, terminatedOf } from "./pod-result.ts";
 
 /** How long the pod's log may go on after its Job ended. */
 const LOG_DRAIN_MS = 10_000;

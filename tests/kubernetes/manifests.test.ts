@@ -12,7 +12,7 @@ import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { jobManifest, networkPolicy, OUTPUTS_ANNOTATION, runKey } from "../../bridges/kubernetes/job-manifest.ts";
-import { checkedOutputs } from "../../bridges/kubernetes/pod-result.ts";
+import { checkedOutputs, currentPod } from "../../bridges/kubernetes/pod-result.ts";
 import { quantity } from "../../bridges/kubernetes/quantity.ts";
 import { checkKubernetesSpec } from "../../bridges/kubernetes/spec.ts";
 import { egressAllowed, podRunSpec } from "../../bridges/kubernetes/virtual-node/pod-spec.ts";
@@ -185,6 +185,24 @@ describe("kubernetes bridge, without a cluster", () => {
         /over 65536 characters/,
       );
     });
+  });
+
+  it("follows the Job's replacement pod, not the one evicted from a lost node", () => {
+    const pod = (name: string, at: string, phase: string, deleting = false): V1Pod => ({
+      metadata: {
+        name,
+        creationTimestamp: new Date(at),
+        ...(deleting ? { deletionTimestamp: new Date("2026-01-01T00:09:00Z") } : {}),
+      },
+      status: { phase },
+    });
+    const evicted = pod("first", "2026-01-01T00:00:00Z", "Running", true);
+    const pending = pod("second", "2026-01-01T00:10:00Z", "Pending");
+    const running = pod("second", "2026-01-01T00:10:00Z", "Running");
+    assert.equal(currentPod([evicted])?.metadata?.name, "first", "only the evicted one: still the run's");
+    assert.equal(currentPod([evicted, pending])?.metadata?.name, "second", "its replacement, even while pending");
+    assert.equal(currentPod([running, evicted])?.metadata?.name, "second");
+    assert.equal(currentPod([]), undefined);
   });
 
   describe("outputs reported on a pod", () => {
