@@ -9,6 +9,7 @@ export const SPACE_VIEWS = [
   "tasks",
   "inbox",
   "runs",
+  "clusters",
   "board",
   "graph",
   "people",

@@ -30,6 +30,7 @@ import { TaskList } from "./views/task-list.tsx";
 import { Welcome } from "./views/welcome.tsx";
 import { TaskDetail } from "./task/task-detail.tsx";
 import { RunsView } from "./runs/runs-view.tsx";
+import { ClustersView } from "./clusters/clusters-view.tsx";
 import { Inbox } from "./views/inbox.tsx";
 
 let noticeIds = 0;
@@ -104,6 +105,7 @@ export function App(props: { bn: BrowserNode }) {
   } else if (route.view === "task") view = <TaskDetail space={space} id={route.task} />;
   else if (route.view === "inbox") view = <Inbox space={space} />;
   else if (route.view === "runs") view = <RunsView space={space} query={route.query} />;
+  else if (route.view === "clusters") view = <ClustersView space={space} />;
   else if (route.view === "board") view = <Board space={space} />;
   else if (route.view === "graph") view = <Graph space={space} />;
   else if (route.view === "people") view = <People space={space} />;

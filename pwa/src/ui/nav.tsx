@@ -10,6 +10,7 @@ const VIEWS: [SpaceView, string][] = [
   ["tasks", "Tasks"],
   ["inbox", "Inbox"],
   ["runs", "Runs"],
+  ["clusters", "Clusters"],
   ["board", "Board"],
   ["graph", "Graph"],
   ["people", "People"],
