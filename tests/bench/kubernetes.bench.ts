@@ -167,7 +167,9 @@ const compute = startCompute(node, {
 await compute.advertised;
 const advertised = () =>
   Number(node.gossip(space.id)?.adverts().find((a) => a.node === node.did)?.runnerDetails?.kubernetes?.cpuMillis);
-const idle = (await runner.refresh()).cpuMillis;
+// The timed runs' pods may still be going away: wait for the whole node to be spare, and advertised so.
+const idle = 16_000;
+await eventually(async () => (await runner.refresh()).cpuMillis === idle, 120_000, "the cluster idle");
 await eventually(() => advertised() === idle, 60_000, "the idle cluster advertised");
 const handle = runner.start(spec(9999), store);
 await running(handle.id, performance.now());
