@@ -321,7 +321,8 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
         (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `${RUN_KEY_LABEL}=${handle!.id}` }))
           .items;
       const first = (await eventually(
-        async () => (await podsOf()).find((p) => p.spec?.nodeName === nodeNameFor("doomed") && p.status?.phase === "Running"),
+        async () =>
+          (await podsOf()).find((p) => p.spec?.nodeName === nodeNameFor("doomed") && p.status?.phase === "Running"),
         120_000,
         "the first pod running on the doomed node",
       ))!;
@@ -329,7 +330,8 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       child.kill("SIGKILL");
       await eventually(ready("Unknown"), 120_000, "the node controller marking it NotReady");
       const moved = (await eventually(
-        async () => (await podsOf()).find((p) => p.spec?.nodeName === team && p.metadata?.name !== first.metadata?.name),
+        async () =>
+          (await podsOf()).find((p) => p.spec?.nodeName === team && p.metadata?.name !== first.metadata?.name),
         120_000,
         "the cluster evicting the pod and the Job controller's replacement bound to the live node",
       ))!;
