@@ -20,6 +20,11 @@ export const TASK_ANNOTATION = "weft.dev/task";
 export const SPEC_ANNOTATION = "weft.dev/spec";
 /** Where a Weft virtual node writes the outputs a pod produced (see virtual-node/pod-status.ts). */
 export const OUTPUTS_ANNOTATION = "weft.dev/outputs";
+/**
+ * The files a run reads (its inputs and source tree, by CID, as JSON): a Weft
+ * virtual node hands them to its container runner, which fetches them from the mesh.
+ */
+export const INPUTS_ANNOTATION = "weft.dev/inputs";
 /** The taint Weft virtual nodes carry, so only pods that mean to land on the mesh do. */
 export const VIRTUAL_NODE_TAINT = "weft.dev/virtual-node";
 /** The one container of a run's pod. */
@@ -60,6 +65,12 @@ export function jobManifest(
   const memory = `${spec.limits.memoryMb}Mi`;
   const podLabels = labels(key, job);
   const deadline = Math.max(1, Math.ceil(spec.limits.wallMs / 1000));
+  // A run with files only a Weft virtual node can give it must land on one.
+  const files = spec.inputs.length > 0 || spec.source !== undefined;
+  const podAnnotations = {
+    [SPEC_ANNOTATION]: specCid,
+    ...(files ? { [INPUTS_ANNOTATION]: JSON.stringify(podFiles(spec)) } : {}),
+  };
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -76,15 +87,16 @@ export function jobManifest(
       backoffLimit: 0,
       activeDeadlineSeconds: deadline,
       template: {
-        metadata: { labels: podLabels, annotations: { [SPEC_ANNOTATION]: specCid } },
+        metadata: { labels: podLabels, annotations: podAnnotations },
         spec: {
           activeDeadlineSeconds: deadline,
           restartPolicy: "Never",
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          ...(config.tolerateVirtualNodes
+          ...(config.tolerateVirtualNodes || files
             ? { tolerations: [{ key: VIRTUAL_NODE_TAINT, operator: "Exists", effect: "NoSchedule" }] }
             : {}),
+          ...(files ? { nodeSelector: { [VIRTUAL_NODE_TAINT]: "true" } } : {}),
           containers: [{
             name: CONTAINER,
             image: spec.program,
@@ -102,6 +114,11 @@ export function jobManifest(
       },
     },
   };
+}
+
+/** What INPUTS_ANNOTATION carries: the spec's inputs and source tree. */
+export function podFiles(spec: RunSpec): Pick<RunSpec, "inputs" | "source"> {
+  return { inputs: spec.inputs, ...(spec.source ? { source: spec.source } : {}) };
 }
 
 /**

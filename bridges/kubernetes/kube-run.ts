@@ -18,7 +18,7 @@ import { splitLines } from "../containers/lines.ts";
 import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import type { KubernetesConfig } from "./config.ts";
 import { CONTAINER, jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
-import { checkedOutputs, terminatedOf } from "./pod-result.ts";
+import { checkedOutputs, currentPod, terminatedOf } from "./pod-result.ts";
 
 /** How long the pod's log may go on after its Job ended. */
 const LOG_DRAIN_MS = 10_000;
@@ -28,6 +28,8 @@ export interface KubeRunContext {
   config: KubernetesConfig;
   /** How often the Job and its pod are read while it runs. */
   pollMs: number;
+  /** The run's pod was bound to a node: the cluster's spare capacity changed. */
+  placed(): void;
   ended(run: KubeRun): void;
 }
 
@@ -46,6 +48,9 @@ export class KubeRun implements RunHandle {
   #stopReason?: string;
   #wake?: () => void;
   #logBytes = 0;
+  #placed = false;
+  /** The pod whose log is being read. */
+  #followed?: string;
   /**
    * The pod's log being read: resolves when it ends. It is never aborted (client-node's log
    * stream throws an aborted request's error where no one can catch it): it ends when the
@@ -161,8 +166,17 @@ export class KubeRun implements RunHandle {
           () => core.listNamespacedPod({ namespace: this.#ns, labelSelector: `job-name=${this.#name}` }),
         ),
       ]);
-      const pod = pods.items.find((p) => p.status?.phase !== "Pending") ?? pods.items[0];
-      if (pod && pod.status?.phase !== "Pending" && !this.#following) this.#followLogs(pod);
+      const pod = currentPod(pods.items);
+      if (pod?.spec?.nodeName && !this.#placed) {
+        this.#placed = true;
+        this.#ctx.placed();
+      }
+      if (pod && pod.status?.phase !== "Pending" && pod.metadata?.name !== this.#followed) {
+        if (this.#followed) {
+          this.#system(`pod ${this.#followed} was replaced by ${pod.metadata?.name} (its node was lost)`);
+        }
+        this.#followLogs(pod);
+      }
       if (this.#logBytes > this.#spec.limits.outputBytes) {
         return {
           status: "output-limit",
@@ -183,6 +197,7 @@ export class KubeRun implements RunHandle {
 
   /** Stream the pod's log into the run's log (stdout: the API merges the two streams). */
   #followLogs(pod: V1Pod): void {
+    this.#followed = pod.metadata?.name;
     const stream = new PassThrough();
     this.#following = splitLines(
       stream,
@@ -205,7 +220,7 @@ export class KubeRun implements RunHandle {
         () => this.#ctx.cluster.core.readNamespacedPod({ name: pod.metadata!.name!, namespace: this.#ns }),
       ).catch(() => pod)
       : pod;
-    if (latest && !this.#following) this.#followLogs(latest);
+    if (latest && latest.metadata?.name !== this.#followed) this.#followLogs(latest);
     await this.#logsRead();
     const ended = terminatedOf(latest, this.#spec);
     if (ended.status !== "succeeded" && ended.status !== "failed") return ended;

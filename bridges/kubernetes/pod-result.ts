@@ -3,7 +3,8 @@
  * termination (exit code, and the reasons a Weft virtual node or a kubelet
  * give for limits: OOMKilled, DeadlineExceeded, OutputLimitExceeded) as a
  * run outcome, and the outputs a Weft virtual node reported on the pod,
- * trusted only after each one's bytes are found in the store and match.
+ * trusted only after each one's bytes are found in the store and match; and
+ * which of a Job's pods is the run's when the cluster made more than one.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { cidOf, RAW } from "#protocol/codec";
@@ -12,6 +13,18 @@ import type { ContentStore, OutputFile, RunOutcome, RunSpec } from "#protocol/ru
 import { RUN_PATH } from "#protocol/runner";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { CONTAINER, OUTPUTS_ANNOTATION } from "./job-manifest.ts";
+
+/**
+ * The Job's pod that counts: one not being deleted (a pod evicted from a lost
+ * node stays Terminating there while its replacement runs), started before
+ * pending, the newest first.
+ */
+export function currentPod(pods: V1Pod[]): V1Pod | undefined {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const made = (p: V1Pod) => p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
+  const newest = [...(live.length > 0 ? live : pods)].sort((a, b) => made(b) - made(a));
+  return newest.find((p) => p.status?.phase !== "Pending") ?? newest[0];
+}
 
 /** Termination reasons for the limits a run has, as the pod's container status gives them. */
 export const REASONS = {

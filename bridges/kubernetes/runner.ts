@@ -2,7 +2,8 @@
  * The kubernetes runner: the ManagedRunner for specs with `runner:
  * "kubernetes"`, each run a batch/v1 Job on one cluster. It keeps the
  * cluster's spare capacity fresh (read every few seconds, and at once when
- * a run starts or ends) so advertise() answers at once, keeps its runs so
+ * a run starts, its pod is bound or it ends) so advertise() answers at once
+ * and the node advertises again as soon as it changed, keeps its runs so
  * close() can stop them, and checks each spec before anything reaches the
  * API.
  */
@@ -48,11 +49,18 @@ export function createKubernetesRunner(
   options: { pollMs?: number } = {},
 ): KubernetesRunner {
   const runs = new Set<KubeRun>();
+  const watchers = new Set<() => void>();
   let closed = false;
   let capacity: SpareCapacity | undefined;
   let reading: Promise<SpareCapacity> | undefined;
+  const advertised = () => capacity ? JSON.stringify(advertDetails(capacity)) : "";
   const refresh = () => {
-    reading ??= readCapacity(cluster, config).then((c) => capacity = c).finally(() => reading = undefined);
+    reading ??= readCapacity(cluster, config).then((c) => {
+      const before = advertised();
+      capacity = c;
+      if (advertised() !== before) { for (const w of watchers) w(); }
+      return c;
+    }).finally(() => reading = undefined);
     return reading;
   };
   const refreshSoon = () =>
@@ -63,6 +71,7 @@ export function createKubernetesRunner(
     cluster,
     config,
     pollMs: options.pollMs ?? 250,
+    placed: refreshSoon,
     ended: (run: KubeRun) => {
       runs.delete(run);
       refreshSoon();
@@ -76,7 +85,7 @@ export function createKubernetesRunner(
     refresh,
     available: () => Promise.resolve(!closed),
     start(spec: RunSpec, store: ContentStore, job?: RunJob): RunHandle {
-      const checked = checkKubernetesSpec(spec);
+      const checked = checkKubernetesSpec(spec, config);
       const run = new KubeRun(checked, runSpecCid(checked).toString(), store, ctx, job);
       runs.add(run);
       if (closed) void run.stop("the runner is closed");
@@ -84,12 +93,17 @@ export function createKubernetesRunner(
       return run;
     },
     advertise: () => ({ cluster: new URL(cluster.server).host, ...(capacity ? advertDetails(capacity) : {}) }),
+    onAdvertChange(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
     async warmUp() {
       await refresh();
     },
     async close() {
       closed = true;
       clearInterval(timer);
+      watchers.clear();
       await Promise.all([...runs].map((r) => r.stop("the runner is closing")));
     },
   };

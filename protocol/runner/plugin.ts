@@ -38,6 +38,12 @@ export interface RunnerPlugin<Config = unknown> {
 export interface ManagedRunner extends Runner {
   /** What it advertises beside its kind, kept small: e.g. { isolation: "bwrap" } or { system: "x86_64-linux" }. */
   advertise(): Record<string, string | number | boolean>;
+  /**
+   * Call `listener` whenever what advertise() says changed outside a run's start
+   * and end (a cluster's spare capacity read afresh), so the node advertises
+   * again at once; returns the unsubscribe. Runners whose details never change omit it.
+   */
+  onAdvertChange?(listener: () => void): () => void;
   /** Slow first-time work (compile caches, image checks), run after start without blocking it. */
   warmUp(): Promise<void>;
   /** Stops every run and frees resources; idempotent. */

@@ -54,9 +54,10 @@ function detailsOf(runners: ManagedRunner[]): CapacityAdvert["runnerDetails"] {
 }
 
 export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
-  const details = detailsOf(o.runners);
   const capacity = new CapacityAdvertiser(node, (withdrawn) => {
     const running = withdrawn ? 0 : scheduler.running;
+    // Read at every advert: a runner's details change (a cluster's spare capacity, read after warm-up and each run).
+    const details = detailsOf(o.runners);
     return {
       ...o.machine(running),
       runners: withdrawn ? [] : scheduler.kinds,
@@ -81,12 +82,14 @@ export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
   serveRunLogs(node, scheduler);
   scheduler.start();
   const advertised = capacity.start();
+  const unwatch = o.runners.map((r) => r.onAdvertChange?.(() => capacity.advertiseSoon()));
   for (const r of o.runners) r.warmUp().catch((e) => o.warmUpFailed?.(r.kind, e));
   return {
     scheduler,
     capacity,
     advertised,
     async stop() {
+      for (const off of unwatch) off?.();
       await capacity.stop(false);
       await scheduler.stop();
       await Promise.all(o.runners.map((r) => r.close()));

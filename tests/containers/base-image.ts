@@ -8,6 +8,8 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import type { RunSpec } from "../../protocol/runner/runner.ts";
+import type { ShellSpec } from "../runners/contract.ts";
 
 export const CONTAINERS_CACHE = process.env.WEFT_CONTAINERS_CACHE ??
   join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weft", "containers");
@@ -20,4 +22,26 @@ export async function baseImage(): Promise<{ bytes: Uint8Array; digest: string }
     throw new Error(`the test base image ${BASE_IMAGE_PATH} is missing: run .ci/setup`);
   });
   return { bytes: new Uint8Array(bytes), digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}` };
+}
+
+/**
+ * Runs of bash on the base image for the runner contract's shell recipes,
+ * for runner `kind` with `limits` unless a recipe says otherwise: the image
+ * and the inputs are put in the contract's store first.
+ */
+export function baseImageShell(kind: string, limits: RunSpec["limits"]): ShellSpec {
+  const image = baseImage();
+  return (script, over = {}) => async ({ store }) => {
+    await store.put((await image).bytes);
+    return {
+      runner: kind,
+      program: (await image).digest,
+      args: ["bash", "-c", script],
+      inputs: await Promise.all(
+        Object.entries(over.inputs ?? {}).map(async ([path, c]) => ({ path, cid: await store.add(c) })),
+      ),
+      env: [],
+      limits: { ...limits, ...over.limits },
+    };
+  };
 }

@@ -72,6 +72,12 @@ export interface ControlPlaneOptions {
   controllerManager?: boolean;
   /** How long a node may go without renewing before it is NotReady. Default 6 s. */
   nodeGraceSeconds?: number;
+  /**
+   * How long a pod stays on a NotReady or unreachable node before the node
+   * controller evicts it (the tolerations the API server gives every pod).
+   * Default 300 s, the cluster default.
+   */
+  evictionSeconds?: number;
 }
 
 export function controlPlaneBuilt(): boolean {
@@ -189,6 +195,8 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       `--kubelet-client-certificate=${kubelet.cert}`,
       `--kubelet-client-key=${kubelet.key}`,
       "--kubelet-preferred-address-types=InternalIP",
+      `--default-not-ready-toleration-seconds=${o.evictionSeconds ?? 300}`,
+      `--default-unreachable-toleration-seconds=${o.evictionSeconds ?? 300}`,
     ]);
     await eventually(
       async () => {
@@ -196,7 +204,8 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
         if (exited !== null && exited !== undefined) throw new Error(`exited with ${exited}`);
         return await readyz(server, token);
       },
-      60_000,
+      // Minutes, not seconds: on a 2-core machine shared by several suites it has taken over one.
+      180_000,
       "the apiserver to be ready",
     );
     const common = [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--bind-address=127.0.0.1", "--port=0"];

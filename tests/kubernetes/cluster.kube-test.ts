@@ -9,8 +9,10 @@
  * log and outputs back through the API; the runner sees the Job complete and
  * the task is done with its outputs. Around it: a restarted runner adopts the
  * Job instead of making a second; a principal without /weft/run/kubernetes
- * gets nothing made on the cluster; a killed virtual node goes NotReady; the
- * spare capacity advertised drops when a Job's pod is placed.
+ * gets nothing made on the cluster; a killed virtual node goes NotReady, the
+ * real node controller evicts its pod and the Job controller's replacement
+ * finishes the run on a live node; the spare capacity advertised drops when
+ * a Job's pod is placed.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +20,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as k8s from "@kubernetes/client-node";
 import type { V1Job } from "@kubernetes/client-node";
 import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
@@ -25,6 +28,7 @@ import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { advertShape } from "../../protocol/capacity/advert.ts";
 import { containerPlugin } from "../../bridges/containers/plugin.ts";
+import { LocalArtifactStore } from "../../peer/artifacts/local-store.ts";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
@@ -43,7 +47,7 @@ const quiet = { debug() {}, info() {}, warn() {} };
 const NS = "weft";
 const CGROUP_PARENT = `weft-kube-test-${process.pid}`;
 
-describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { timeout: 300_000 }, () => {
+describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { timeout: 900_000 }, () => {
   let cp: ControlPlane;
   let cluster: Cluster;
   let state: string;
@@ -73,7 +77,8 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     );
     if ("unavailable" in made) throw new Error(`containers cannot run here: ${made.unavailable}; run .ci/setup`);
     containers = made;
-    cp = await startControlPlane();
+    // Pods leave a lost node 2 s after it goes NotReady (the cluster default is 300 s).
+    cp = await startControlPlane({ evictionSeconds: 2 });
     const c = connect({ kubeconfig: cp.kubeconfig });
     if ("unavailable" in c) throw new Error(c.unavailable);
     cluster = c;
@@ -271,8 +276,11 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     await handle.stop();
   });
 
-  it("a killed virtual node goes NotReady", async () => {
+  it("a killed virtual node goes NotReady, its pod is evicted and rescheduled by the cluster, and the run ends there", async () => {
     const dir = await mkdtemp(join(tmpdir(), "weft-vnode-"));
+    // The doomed node's own store holds the image, so its pod runs until the node is killed.
+    const doomedStore = await LocalArtifactStore.open({ dir: join(dir, "store"), node: "doomed" });
+    await doomedStore.put((await baseImage()).bytes);
     const child = spawn(process.execPath, [
       "bridges/kubernetes/virtual-node/main.ts",
       "--kubeconfig",
@@ -288,16 +296,60 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       "--client-ca",
       cp.kubeletClientCa,
     ], { stdio: ["ignore", "pipe", "inherit"] });
+    const team = nodeNameFor("team");
+    const cordon = (unschedulable: boolean) =>
+      cluster.core.patchNode(
+        { name: team, body: { spec: { unschedulable } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
+    let handle: ReturnType<KubernetesRunner["start"]> | undefined;
     try {
       const ready = (status: string) => async () => {
         const node = await cluster.core.readNode({ name: nodeNameFor("doomed") });
         return node.status?.conditions?.find((c) => c.type === "Ready")?.status === status;
       };
-      await eventually(ready("True"), 30_000, "the virtual node Ready");
+      await eventually(ready("True"), 60_000, "the virtual node Ready");
+      // Only the doomed node takes the run's first pod.
+      await cordon(true);
+      handle = runner.start(
+        spec("echo started; sleep 5; printf moved > /outputs/where.txt; echo finished", {
+          limits: { wallMs: 600_000, memoryMb: 64, outputBytes: 1 << 20 },
+        }),
+        store,
+      );
+      const podsOf = async () =>
+        (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `${RUN_KEY_LABEL}=${handle!.id}` }))
+          .items;
+      const first = (await eventually(
+        async () =>
+          (await podsOf()).find((p) => p.spec?.nodeName === nodeNameFor("doomed") && p.status?.phase === "Running"),
+        120_000,
+        "the first pod running on the doomed node",
+      ))!;
+      await cordon(false);
       child.kill("SIGKILL");
-      await eventually(ready("Unknown"), 60_000, "the node controller marking it NotReady");
+      await eventually(ready("Unknown"), 120_000, "the node controller marking it NotReady");
+      const moved = (await eventually(
+        async () =>
+          (await podsOf()).find((p) => p.spec?.nodeName === team && p.metadata?.name !== first.metadata?.name),
+        120_000,
+        "the cluster evicting the pod and the Job controller's replacement bound to the live node",
+      ))!;
+      const evicted = (await podsOf()).find((p) => p.metadata?.name === first.metadata?.name);
+      assert.ok(!evicted || evicted.metadata?.deletionTimestamp, "the pod on the lost node is being deleted");
+      const f = await finish(handle);
+      assert.equal(f.result.status, "succeeded", f.result.reason);
+      assert.ok(stdoutOf(f).includes("finished"));
+      assert.ok(
+        f.logs.some((l) => l.stream === "system" && l.text.includes(`replaced by ${moved.metadata?.name}`)),
+        "the run's log says where it moved",
+      );
+      assert.deepEqual(f.result.outputs.map((o) => o.path), ["where.txt"]);
+      assert.equal(new TextDecoder().decode(await store.get(f.result.outputs[0].cid)), "moved");
     } finally {
+      await cordon(false).catch(() => {});
       child.kill("SIGKILL");
+      await handle?.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

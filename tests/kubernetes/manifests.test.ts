@@ -12,13 +12,14 @@ import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { jobManifest, networkPolicy, OUTPUTS_ANNOTATION, runKey } from "../../bridges/kubernetes/job-manifest.ts";
-import { checkedOutputs } from "../../bridges/kubernetes/pod-result.ts";
+import { checkedOutputs, currentPod } from "../../bridges/kubernetes/pod-result.ts";
 import { quantity } from "../../bridges/kubernetes/quantity.ts";
 import { checkKubernetesSpec } from "../../bridges/kubernetes/spec.ts";
 import { egressAllowed, podRunSpec } from "../../bridges/kubernetes/virtual-node/pod-spec.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
+const INPUT = { path: "a", cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" };
 const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   runner: "kubernetes",
   program: DIGEST,
@@ -101,19 +102,32 @@ describe("kubernetes bridge, without a cluster", () => {
   });
 
   it("refuses specs a Job cannot carry before anything reaches the API", () => {
-    assert.throws(() => checkKubernetesSpec(spec({ runner: "container" })), /"kubernetes" runner/);
-    assert.throws(() => checkKubernetesSpec(spec({ program: "Not An Image!" })), /spec\.program/);
+    const kubelets = { tolerateVirtualNodes: false };
+    assert.throws(() => checkKubernetesSpec(spec({ runner: "container" }), kubelets), /"kubernetes" runner/);
+    assert.throws(() => checkKubernetesSpec(spec({ program: "Not An Image!" }), kubelets), /spec\.program/);
     assert.throws(
-      () =>
-        checkKubernetesSpec(
-          spec({ inputs: [{ path: "a", cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" }] }),
-        ),
-      /spec\.inputs/,
+      () => checkKubernetesSpec(spec({ inputs: [INPUT] }), kubelets),
+      /spec\.inputs.*tolerate_virtual_nodes/,
     );
+    assert.throws(() => checkKubernetesSpec(spec({ source: { cid: INPUT.cid } }), kubelets), /spec\.inputs/);
     assert.equal(
-      checkKubernetesSpec(spec({ program: "docker.io/library/busybox:1.36" })).program,
+      checkKubernetesSpec(spec({ program: "docker.io/library/busybox:1.36" }), kubelets).program,
       "docker.io/library/busybox:1.36",
     );
+  });
+
+  it("a run with inputs or a source tree is pinned to Weft virtual nodes, its files named on the pod", () => {
+    const config = parseKubernetesConfig({ namespace: "ci", tolerate_virtual_nodes: true });
+    const s = checkKubernetesSpec(spec({ inputs: [INPUT], source: { cid: INPUT.cid } }), config);
+    const pod = jobManifest(s, "bafyspec", runKey("bafyspec"), config).spec?.template;
+    assert.deepEqual(pod?.spec?.nodeSelector, { "weft.dev/virtual-node": "true" });
+    assert.deepEqual(JSON.parse(pod?.metadata?.annotations?.["weft.dev/inputs"] ?? ""), {
+      inputs: [INPUT],
+      source: { cid: INPUT.cid },
+    });
+    const plain = jobManifest(spec(), "bafyspec", runKey("bafyspec"), config).spec?.template;
+    assert.equal(plain?.spec?.nodeSelector, undefined, "a run without files may land anywhere");
+    assert.equal(plain?.metadata?.annotations?.["weft.dev/inputs"], undefined);
   });
 
   describe("the virtual node", () => {
@@ -149,6 +163,46 @@ describe("kubernetes bridge, without a cluster", () => {
       assert.equal(egressAllowed(p(), [deny({}, { egress: [{}] })]), true, "a rule allowing everything");
       assert.equal(podRunSpec(p(), [], { ...defaults, network: false }).network, false, "the node gives none");
     });
+
+    it("hands the files the pod's annotation names to the container runner, checked as a spec's", () => {
+      const annotated = (text: string): V1Pod => ({
+        ...p(),
+        metadata: { ...p().metadata, annotations: { "weft.dev/inputs": text } },
+      });
+      const files = { inputs: [INPUT], source: { cid: INPUT.cid } };
+      const s = podRunSpec(annotated(JSON.stringify(files)), [], defaults);
+      assert.deepEqual(s.inputs, [INPUT]);
+      assert.deepEqual(s.source, { cid: INPUT.cid });
+      assert.deepEqual(podRunSpec(p(), [], defaults).inputs, [], "no annotation, no files");
+      assert.throws(() => podRunSpec(annotated("{"), [], defaults), /weft\.dev\/inputs annotation is not JSON/);
+      assert.throws(
+        () =>
+          podRunSpec(annotated(JSON.stringify({ inputs: [{ path: "../etc/passwd", cid: INPUT.cid }] })), [], defaults),
+        /cannot run on a Weft virtual node.*path/,
+      );
+      assert.throws(
+        () => podRunSpec(annotated(JSON.stringify({ inputs: [], pad: "x".repeat(70_000) })), [], defaults),
+        /over 65536 characters/,
+      );
+    });
+  });
+
+  it("follows the Job's replacement pod, not the one evicted from a lost node", () => {
+    const pod = (name: string, at: string, phase: string, deleting = false): V1Pod => ({
+      metadata: {
+        name,
+        creationTimestamp: new Date(at),
+        ...(deleting ? { deletionTimestamp: new Date("2026-01-01T00:09:00Z") } : {}),
+      },
+      status: { phase },
+    });
+    const evicted = pod("first", "2026-01-01T00:00:00Z", "Running", true);
+    const pending = pod("second", "2026-01-01T00:10:00Z", "Pending");
+    const running = pod("second", "2026-01-01T00:10:00Z", "Running");
+    assert.equal(currentPod([evicted])?.metadata?.name, "first", "only the evicted one: still the run's");
+    assert.equal(currentPod([evicted, pending])?.metadata?.name, "second", "its replacement, even while pending");
+    assert.equal(currentPod([running, evicted])?.metadata?.name, "second");
+    assert.equal(currentPod([]), undefined);
   });
 
   describe("outputs reported on a pod", () => {

@@ -3,11 +3,17 @@
  * advert) is bounded and checked like every other advert field: flat maps
  * of short keys to short strings, finite numbers or booleans, per known
  * runner kind; anything else refuses the whole advert, naming the field.
+ * They are read at every advert, and a runner whose details change (a
+ * cluster's spare capacity) has the node advertise again at once.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { advertShape } from "../../protocol/capacity/advert.ts";
 import { isWeftError } from "../../protocol/errors.ts";
+import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
+import { startCompute } from "../../protocol/scheduler/compute.ts";
+import { MemoryContentStore } from "../helpers/content-store.ts";
+import { eventually, memoryNode } from "../helpers/nodes.ts";
 
 const base = {
   cpu: { cores: 2, load: 0.5 },
@@ -66,4 +72,48 @@ describe("runner details in capacity adverts", () => {
       });
     });
   }
+});
+
+describe("runner details in a node's adverts", () => {
+  it("are read at every advert, and a change a runner reports is advertised at once", async () => {
+    const { node } = await memoryNode();
+    const space = await node.createSpace("details");
+    let spare = 4000;
+    const changed = new Set<() => void>();
+    const runner: ManagedRunner = {
+      kind: "kubernetes",
+      available: () => Promise.resolve(true),
+      start: () => {
+        throw new Error("no job is placed here");
+      },
+      advertise: () => ({ cpuMillis: spare }),
+      onAdvertChange(listener) {
+        changed.add(listener);
+        return () => changed.delete(listener);
+      },
+      warmUp: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    // Minutes between periodic adverts: only the runner's report can bring the change out in this test.
+    const compute = startCompute(node, {
+      runners: [runner],
+      slots: 1,
+      store: new MemoryContentStore(),
+      machine: () => ({ ...base, runners: [], running: 0, slots: 0 }),
+      advertiseMs: 150_000,
+      publish: () => Promise.resolve(undefined),
+    });
+    try {
+      await compute.advertised;
+      const mine = () => node.gossip(space.id)!.adverts().find((a) => a.node === node.did);
+      assert.equal(mine()?.runnerDetails?.kubernetes?.cpuMillis, 4000);
+      spare = 3750;
+      for (const listener of changed) listener();
+      await eventually(() => mine()?.runnerDetails?.kubernetes?.cpuMillis === 3750, 10_000, "the fresh advert");
+    } finally {
+      await compute.stop();
+      await node.stop();
+    }
+    assert.equal(changed.size, 0, "stopping unsubscribes");
+  });
 });

@@ -94,6 +94,64 @@ export interface ContractOptions {
   recipes: ContractRecipes;
 }
 
+/** Makes the spec of a run of `script` under bash: `inputs` (path → content) put in the store, `limits` over the backend's. */
+export type ShellSpec = (
+  script: string,
+  over?: { inputs?: Record<string, string>; limits?: Partial<RunSpec["limits"]> },
+) => (ctx: RecipeContext) => Promise<RunSpec>;
+
+/**
+ * The contract's recipes for every backend that runs bash in a Linux
+ * sandbox (containers, and pods on Weft virtual nodes, which run on them):
+ * every case applies. `wallMs` is the wall-time case's limit and
+ * `forkBombWallMs` the fork bomb's: a backend with more to set up per run
+ * needs longer.
+ */
+export function shellRecipes(bash: ShellSpec, o: { wallMs: number; forkBombWallMs: number }): ContractRecipes {
+  const text = (f: Finished) => f.logs.map((l) => l.text).join("\n");
+  return {
+    good: {
+      spec: bash(
+        "cat /inputs/in.txt; echo two; printf A > /outputs/a.txt; mkdir -p /outputs/d; cp /inputs/in.txt /outputs/d/b.txt",
+        { inputs: { "in.txt": "one\n" } },
+      ),
+      stdout: ["one", "two"],
+      outputs: { "a.txt": "A", "d/b.txt": "one\n" },
+    },
+    failing: { spec: bash("echo about to fail; exit 3"), exitCode: 3 },
+    wallTime: { spec: bash("sleep 60", { limits: { wallMs: o.wallMs } }) },
+    memory: { spec: bash("tail /dev/zero", { limits: { memoryMb: 32 } }) },
+    outputLimit: { spec: bash("head -c 2000000 /dev/zero > /outputs/big", { limits: { outputBytes: 500_000 } }) },
+    network: {
+      spec: bash(
+        'for t in 127.0.0.1/22 1.1.1.1/53 10.0.2.2/80; do (exec 3<>/dev/tcp/${t%/*}/${t#*/}) 2>/dev/null && echo "reached $t" || echo "unreachable $t"; done',
+      ),
+      check(f) {
+        assert.deepEqual(stdoutOf(f), [
+          "unreachable 127.0.0.1/22",
+          "unreachable 1.1.1.1/53",
+          "unreachable 10.0.2.2/80",
+        ]);
+      },
+    },
+    escape: {
+      spec: (ctx) =>
+        bash(
+          `cat ${ctx.scratch}/secret.txt 2>/dev/null || echo "no secret"; ` +
+            `for f in /etc/x /inputs/in.txt /usr/x ${ctx.scratch}/x; do (echo x > $f) 2>/dev/null && echo "wrote $f" || echo "denied $f"; done`,
+          { inputs: { "in.txt": "original" } },
+        )(ctx),
+      check(f) {
+        assert.match(text(f), /no secret/);
+        assert.doesNotMatch(text(f), /wrote /);
+        assert.equal(stdoutOf(f).filter((l) => l.startsWith("denied")).length, 4);
+      },
+    },
+    ignoresStop: { spec: bash("trap '' TERM; echo running; while :; do sleep 0.2; done"), running: "running" },
+    forkBomb: { spec: bash(":(){ :|:& };:; sleep 60", { limits: { wallMs: o.forkBombWallMs } }) },
+  };
+}
+
 export async function finish(handle: RunHandle): Promise<Finished> {
   const logs: LogLine[] = [];
   let early: LogLine[] = [];

@@ -3,15 +3,18 @@
  * for the mesh's container runner. Only what that runner can honour is
  * accepted — one container, its image named by digest (images come from the
  * mesh's store, never a registry), plain env values — and anything else is
- * refused with a WeftError saying what to change. Its limits come from the
+ * refused with a WeftError saying what to change. The files it reads (its
+ * inputs and source tree by CID, in the `weft.dev/inputs` annotation the
+ * kubernetes runner writes) are checked as a run spec's are and handed to the
+ * container runner, which fetches them from the mesh. Its limits come from the
  * pod (memory limit, activeDeadlineSeconds, the size of the volume at
  * /outputs); it gets the network only where the node allows it and no
  * NetworkPolicy restricts the pod's egress.
  */
 import type { V1NetworkPolicy, V1Pod } from "@kubernetes/client-node";
 import { WeftError } from "#protocol";
-import type { RunSpec } from "#protocol/runner";
-import { OUTPUTS_DIR } from "../job-manifest.ts";
+import { type RunSpec, runSpecShape } from "#protocol/runner";
+import { INPUTS_ANNOTATION, OUTPUTS_DIR } from "../job-manifest.ts";
 import { quantity } from "../quantity.ts";
 
 export interface PodDefaults {
@@ -54,6 +57,38 @@ export function egressAllowed(pod: V1Pod, policies: V1NetworkPolicy[]): boolean 
   return egress.some((p) => (p.spec?.egress ?? []).some((rule) => !rule.to?.length && !rule.ports?.length));
 }
 
+/** The most annotation text read for a pod's files (the API server allows 256 KiB for all annotations). */
+const MAX_FILES_ANNOTATION = 64 * 1024;
+
+/** The inputs and source tree the pod's annotation names, checked; none without the annotation. */
+function podFiles(pod: V1Pod): Pick<RunSpec, "inputs" | "source"> {
+  const text = pod.metadata?.annotations?.[INPUTS_ANNOTATION];
+  if (text === undefined) return { inputs: [] };
+  if (text.length > MAX_FILES_ANNOTATION) {
+    throw unsupported(pod, `its ${INPUTS_ANNOTATION} annotation is over ${MAX_FILES_ANNOTATION} characters`);
+  }
+  let raw: { inputs?: unknown; source?: unknown };
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw unsupported(pod, `its ${INPUTS_ANNOTATION} annotation is not JSON`);
+  }
+  try {
+    const { inputs, source } = runSpecShape({
+      runner: "container",
+      program: "-",
+      args: [],
+      env: [],
+      limits: { wallMs: 1, memoryMb: 1, outputBytes: 0 },
+      inputs: raw?.inputs ?? [],
+      ...(raw?.source !== undefined ? { source: raw.source } : {}),
+    }, INPUTS_ANNOTATION);
+    return { inputs, ...(source ? { source } : {}) };
+  } catch (e) {
+    throw unsupported(pod, (e as Error).message);
+  }
+}
+
 export function podRunSpec(pod: V1Pod, policies: V1NetworkPolicy[], defaults: PodDefaults): RunSpec {
   const spec = pod.spec;
   const containers = spec?.containers ?? [];
@@ -75,7 +110,7 @@ export function podRunSpec(pod: V1Pod, policies: V1NetworkPolicy[], defaults: Po
     runner: "container",
     program: digest,
     args: [...(c.command ?? []), ...(c.args ?? [])],
-    inputs: [],
+    ...podFiles(pod),
     env,
     limits: {
       wallMs: spec?.activeDeadlineSeconds ? spec.activeDeadlineSeconds * 1000 : defaults.wallMs,

@@ -11,6 +11,7 @@ export const SPACE_VIEWS = [
   "runs",
   "patches",
   "code",
+  "clusters",
   "board",
   "graph",
   "people",

@@ -30,6 +30,7 @@ import { TaskList } from "./views/task-list.tsx";
 import { Welcome } from "./views/welcome.tsx";
 import { TaskDetail } from "./task/task-detail.tsx";
 import { RunsView } from "./runs/runs-view.tsx";
+import { ClustersView } from "./clusters/clusters-view.tsx";
 import { Inbox } from "./views/inbox.tsx";
 import { PatchesView } from "./patches/patches-view.tsx";
 import { PatchPage } from "./patches/patch-page.tsx";
@@ -110,6 +111,7 @@ export function App(props: { bn: BrowserNode }) {
   else if (route.view === "patches") view = <PatchesView space={space} query={route.query} />;
   else if (route.view === "patch") view = <PatchPage space={space} id={route.patch} query={route.query} />;
   else if (route.view === "code") view = <CodeView space={space} query={route.query} />;
+  else if (route.view === "clusters") view = <ClustersView space={space} />;
   else if (route.view === "board") view = <Board space={space} />;
   else if (route.view === "graph") view = <Graph space={space} />;
   else if (route.view === "people") view = <People space={space} />;

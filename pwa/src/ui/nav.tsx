@@ -12,6 +12,7 @@ const VIEWS: [SpaceView, string][] = [
   ["runs", "Runs"],
   ["patches", "Patches"],
   ["code", "Code"],
+  ["clusters", "Clusters"],
   ["board", "Board"],
   ["graph", "Graph"],
   ["people", "People"],

@@ -1,0 +1,73 @@
+/**
+ * Clusters: each Kubernetes cluster the space's nodes reach (a node whose
+ * advert offers the `kubernetes` runner), with what it has to spare — CPU,
+ * memory, GPUs by type, Ready nodes, RuntimeClasses, tags — the health of its
+ * bridge (how fresh its signed advert is) and the Weft jobs it runs now,
+ * each linked to its task. Read from gossip and the replicated task state,
+ * so every member sees the same (model/clusters.ts).
+ */
+import { listPods } from "#protocol/scheduler";
+import type { Space } from "#protocol/space";
+import { clustersOf } from "../../model/clusters.ts";
+import { useEvents, useTick } from "../../model/hooks.ts";
+import { taskHref } from "../../model/route.ts";
+import { useApp, useSpace } from "../context.ts";
+import { ago, mb, namesOf, until, who } from "../format.ts";
+
+export function ClustersView(props: { space: Space }) {
+  const { bn } = useApp();
+  useSpace(props.space);
+  useTick(2000);
+  useEvents((fire) => bn.capacity.subscribe(fire), [bn]);
+  const now = Date.now();
+  const scheduler = bn.offer.scheduler;
+  const pods = listPods(props.space, now, (task) => scheduler?.run(props.space.id, task));
+  const clusters = clustersOf(bn.capacity.adverts(props.space.id), pods);
+  const names = namesOf(props.space);
+  const list = (items: string[]) => items.length > 0 ? items.join(", ") : "—";
+  return (
+    <section aria-labelledby="clusters-title" class="stack">
+      <h1 id="clusters-title">Clusters</h1>
+      {clusters.length === 0
+        ? (
+          <p class="empty" data-empty="clusters">
+            No live node in this space offers a Kubernetes cluster. A peer with <code>[runners.kubernetes]</code>{" "}
+            (bridges/kubernetes/README.md) appears here while it advertises.
+          </p>
+        )
+        : clusters.map((c) => (
+          <article key={`${c.node} ${c.cluster}`} class="card" data-cluster={c.cluster}>
+            <h2>{c.cluster}</h2>
+            <p>
+              Through {who(c.node, names, bn.did)}; advertised {ago(c.advertisedAt, now)}, lapses{" "}
+              {until(c.expires, now)}.
+            </p>
+            <dl class="facts">
+              <dt>Ready nodes</dt>
+              <dd data-fact="nodes">{c.nodes ?? "—"}</dd>
+              <dt>Spare CPU</dt>
+              <dd data-fact="cpu">{c.cpuMillis === undefined ? "—" : `${c.cpuMillis / 1000} cores`}</dd>
+              <dt>Spare memory</dt>
+              <dd data-fact="memory">{c.memoryMb === undefined ? "—" : mb(c.memoryMb)}</dd>
+              <dt>Spare GPUs</dt>
+              <dd data-fact="gpus">{c.gpus ?? "—"} {c.gpuTypes.length > 0 ? `(${c.gpuTypes.join(", ")})` : ""}</dd>
+              <dt>RuntimeClasses</dt>
+              <dd>{list(c.runtimeClasses)}</dd>
+              <dt>Tags</dt>
+              <dd>{list(c.tags)}</dd>
+            </dl>
+            <h3>Weft jobs running ({c.jobs.length})</h3>
+            {c.jobs.length === 0 ? <p class="empty">None now.</p> : (
+              <ul data-jobs={c.jobs.length}>
+                {c.jobs.map((p) => (
+                  <li key={p.task}>
+                    <a href={taskHref(props.space.id, p.task)}>{p.title}</a> — {p.state}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </article>
+        ))}
+    </section>
+  );
+}
