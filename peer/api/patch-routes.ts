@@ -4,13 +4,24 @@
  * themselves, checked and applied by the space like any from the network.
  * Whether a patch may merge is judged by the same gate every node applies
  * (protocol/patch/readiness.ts), over the runs of its head commit whose
- * manifests this node holds or fetches from a member.
+ * manifests this node holds or fetches from a member. A merge whose
+ * commits this peer holds is refused here if they do not line up in git.
  */
 import type { Hono } from "hono";
 import { toBase64 } from "#protocol";
 import type { Space } from "#protocol/space";
 import { REPO_FAMILY, type RepoReducer, zeroId } from "#protocol/repo";
-import { mergeReadiness, type Patch, PATCH_FAMILY, type PatchReducer, type Readiness } from "#protocol/patch";
+import {
+  mergeReadiness,
+  parsePatchOp,
+  type Patch,
+  PATCH_FAMILY,
+  PATCH_OPS,
+  type PatchOpArgs,
+  type PatchReducer,
+  type Readiness,
+} from "#protocol/patch";
+import { ancestryProblem } from "../repo/merge-ancestry.ts";
 import { CID } from "multiformats/cid";
 import type { ApiContext } from "./app.ts";
 import { dispatch, type Handler } from "./dispatch.ts";
@@ -94,9 +105,25 @@ function patchHandlers(ctx: ApiContext): Record<string, Handler> {
   };
 }
 
+/**
+ * Refuse a merge whose commits this peer holds and which do not line up in
+ * git (repo/merge-ancestry.ts): the log cannot check that, this peer can.
+ */
+async function checkAncestry(ctx: ApiContext, space: Space, command: string, args: unknown): Promise<void> {
+  if (command !== PATCH_OPS.merge.command || !ctx.repos) return;
+  const a = parsePatchOp(command, args, "api", "api").args as PatchOpArgs<"merge">;
+  const patch = patchesOf(space).patches.get(a.patch);
+  const revision = patch?.revisions.find((r) => r.id === a.revision);
+  const path = patch && await ctx.repos.repos.existing(space.id, patch.repo);
+  if (!patch || !revision || !path) return; // the log judges what this peer cannot
+  const problem = await ancestryProblem(path, { ...a, head: revision.head, target: patch.target });
+  if (problem) throw new HttpError(409, "patch/refused", problem);
+}
+
 /** A signed patch operation: the space checks and applies it, then answers with the patch after it. */
-const submitPatchOp: Handler = async (c, { op }) => {
+const submitPatchOp = (ctx: ApiContext): Handler => async (c, { op }) => {
   const { space, bytes, proofs } = op!;
+  await checkAncestry(ctx, space, op!.invocation.cmd, op!.invocation.args);
   const { cid, object } = await space.submitOp(bytes, proofs);
   const outcome = space.log.outcome(cid);
   if (outcome && !outcome.applied) throw new HttpError(409, "patch/refused", outcome.reason);
@@ -109,7 +136,7 @@ const submitPatchOp: Handler = async (c, { op }) => {
 export function mountPatchRoutes(app: Hono, ctx: ApiContext): void {
   const handlers = patchHandlers(ctx);
   for (const route of PATCH_ROUTES) {
-    const handler = route.auth.kind === "signed" ? submitPatchOp : handlers[`${route.method} ${route.path}`];
+    const handler = route.auth.kind === "signed" ? submitPatchOp(ctx) : handlers[`${route.method} ${route.path}`];
     if (!handler) throw new Error(`no handler for ${route.method} ${route.path}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }
