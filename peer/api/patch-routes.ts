@@ -108,26 +108,55 @@ function patchHandlers(ctx: ApiContext): Record<string, Handler> {
 /**
  * Refuse a merge whose commits this peer holds and which do not line up in
  * git (repo/merge-ancestry.ts): the log cannot check that, this peer can.
+ * `quarantine` holds the merge commit's objects, uploaded before it.
  */
-async function checkAncestry(ctx: ApiContext, space: Space, command: string, args: unknown): Promise<void> {
-  if (command !== PATCH_OPS.merge.command || !ctx.repos) return;
-  const a = parsePatchOp(command, args, "api", "api").args as PatchOpArgs<"merge">;
+async function checkAncestry(
+  ctx: ApiContext,
+  space: Space,
+  a: PatchOpArgs<"merge">,
+  quarantine: string | undefined,
+): Promise<{ path: string; repo: string } | undefined> {
   const patch = patchesOf(space).patches.get(a.patch);
   const revision = patch?.revisions.find((r) => r.id === a.revision);
-  const path = patch && await ctx.repos.repos.existing(space.id, patch.repo);
-  if (!patch || !revision || !path) return; // the log judges what this peer cannot
-  const problem = await ancestryProblem(path, { ...a, head: revision.head, target: patch.target });
+  const path = patch && await ctx.repos?.repos.existing(space.id, patch.repo);
+  if (!patch || !revision || !path) return undefined; // the log judges what this peer cannot
+  const env = quarantine ? await ctx.repos!.repos.quarantineEnv(path, quarantine) : undefined;
+  const problem = await ancestryProblem(path, { ...a, head: revision.head, target: patch.target }, env);
   if (problem) throw new HttpError(409, "patch/refused", problem);
+  return { path, repo: patch.repo };
 }
 
-/** A signed patch operation: the space checks and applies it, then answers with the patch after it. */
-const submitPatchOp = (ctx: ApiContext): Handler => async (c, { op }) => {
-  const { space, bytes, proofs } = op!;
-  await checkAncestry(ctx, space, op!.invocation.cmd, op!.invocation.args);
-  const { cid, object } = await space.submitOp(bytes, proofs);
-  const outcome = space.log.outcome(cid);
-  if (outcome && !outcome.applied) throw new HttpError(409, "patch/refused", outcome.reason);
-  const status = op!.invocation.cmd.endsWith("/propose") ? 201 : 200;
+/**
+ * A signed patch operation: the space checks and applies it, then answers
+ * with the patch after it. A merge with `?quarantine=` brings its merge
+ * commit's objects: they move into the repository only once the merge
+ * applied, and are dropped if it is refused.
+ */
+const submitPatchOp = (ctx: ApiContext): Handler => async (c, { op, query }) => {
+  const { space, bytes, proofs, invocation } = op!;
+  const quarantine = query.quarantine as string | undefined;
+  const merge = invocation.cmd === PATCH_OPS.merge.command
+    ? parsePatchOp(invocation.cmd, invocation.args, "api", invocation.iss).args as PatchOpArgs<"merge">
+    : undefined;
+  let held: { path: string; repo: string } | undefined;
+  let cid: string, object: string;
+  try {
+    held = merge ? await checkAncestry(ctx, space, merge, quarantine) : undefined;
+    if (quarantine && !held) {
+      throw new HttpError(400, "input/invalid", "?quarantine= goes with a merge into a repository this peer holds");
+    }
+    ({ cid, object } = await space.submitOp(bytes, proofs));
+    const outcome = space.log.outcome(cid);
+    if (outcome && !outcome.applied) throw new HttpError(409, "patch/refused", outcome.reason);
+  } catch (e) {
+    if (quarantine && held) await ctx.repos!.repos.discard(held.path, quarantine);
+    throw e;
+  }
+  if (quarantine && held) {
+    await ctx.repos!.repos.admit(held.path, quarantine);
+    await ctx.repos!.sync(space, held.repo);
+  }
+  const status = invocation.cmd.endsWith("/propose") ? 201 : 200;
   if (object.startsWith("policy:")) return c.json(patchesOf(space).policyFor(object.slice(7)), status);
   return c.json(patchOf(space, object), status);
 };

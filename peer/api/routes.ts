@@ -573,8 +573,10 @@ export const PATCH_ROUTES: RouteDef[] = [
   {
     method: "POST",
     path: "/v1/spaces/:space/patches/:patch/merge",
-    summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed",
+    summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed; " +
+      "?quarantine= names the uploaded objects of a merge commit (POST …/repos/:repo/objects)",
     auth: patchOp("merge"),
+    query: object({ quarantine: optional(str(32, 32, /^[0-9a-f]{32}$/)) }),
   },
   {
     method: "POST",

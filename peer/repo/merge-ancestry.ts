@@ -24,24 +24,31 @@ export interface MergeShape {
 const isZero = (id: string) => /^0+$/.test(id);
 
 /** Does `descendant` descend from (or equal) `ancestor` in `repo`? */
-async function descends(repo: string, ancestor: string, descendant: string): Promise<boolean> {
-  const { code } = await git(["-C", repo, "merge-base", "--is-ancestor", ancestor, descendant], { ok: [1] });
+async function descends(repo: string, ancestor: string, descendant: string, env?: Record<string, string>) {
+  const { code } = await git(["-C", repo, "merge-base", "--is-ancestor", ancestor, descendant], { ok: [1], env });
   return code === 0;
 }
 
-/** Why the merge's commits do not line up; undefined when they do, or when this copy lacks a commit to tell. */
-export async function ancestryProblem(repo: string, m: MergeShape): Promise<string | undefined> {
+/**
+ * Why the merge's commits do not line up; undefined when they do, or when this copy lacks a commit to tell.
+ * `env` reads a quarantine's objects too (a merge commit uploaded with its merge).
+ */
+export async function ancestryProblem(
+  repo: string,
+  m: MergeShape,
+  env?: Record<string, string>,
+): Promise<string | undefined> {
   const ids = [m.commit, m.head, ...(isZero(m.onto) ? [] : [m.onto])];
   if (!ids.every((id) => OBJECT_ID.test(id))) return undefined;
-  if ((await missingObjects(repo, ids)).length > 0) return undefined;
-  if (!isZero(m.onto) && !(await descends(repo, m.onto, m.commit))) {
+  if ((await missingObjects(repo, ids, env)).length > 0) return undefined;
+  if (!isZero(m.onto) && !(await descends(repo, m.onto, m.commit, env))) {
     return m.strategy === "fast-forward"
       ? `${m.commit} does not descend from ${m.onto}, where ${m.target} points: it is not a fast-forward; ` +
         "rebase the patch onto the target (a new revision) or merge it with a merge commit"
       : `the merge commit ${m.commit} does not descend from ${m.onto}, where ${m.target} points: ` +
         "make the merge commit on the target as it is now";
   }
-  if (m.strategy === "merge-commit" && !(await descends(repo, m.head, m.commit))) {
+  if (m.strategy === "merge-commit" && !(await descends(repo, m.head, m.commit, env))) {
     return `the merge commit ${m.commit} does not descend from the revision's head ${m.head}: it does not merge this patch`;
   }
   return undefined;

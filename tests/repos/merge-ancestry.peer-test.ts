@@ -3,8 +3,9 @@
  * up in git — a "fast-forward" to a commit that does not descend from where
  * the target points, a "merge commit" that does not merge the patch's head —
  * though the patch log alone would take it (its reducer has no git). The
- * refused merge changes nothing; a merge that lines up goes through. Real
- * peer, real git, pushes through git-remote-weft.
+ * refused merge changes nothing; a merge that lines up goes through, and
+ * `weft patch merge --merge-commit` sends a merge commit the peer never saw
+ * along with it. Real peer, real git, pushes through git-remote-weft.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -123,5 +124,35 @@ describe("merge ancestry, checked by the peer that holds the commits", () => {
     const done = await merge(p, "merge-commit", merged);
     assert.equal(done.status, "merged");
     assert.equal((await repo()).refs["refs/heads/main"], merged);
+  });
+
+  it("`weft patch merge --merge-commit` sends a merge commit the peer never saw with the merge", async () => {
+    await git("checkout", "-q", "-b", "late", merged);
+    await writeFile(join(dir, "work", "late.txt"), "late\n");
+    await git("add", "late.txt");
+    await git("commit", "-q", "-m", "late");
+    const late = await git("rev-parse", "HEAD");
+    await git("push", "-q", `weft::${space}/demo`, "HEAD:refs/heads/late");
+    await git("checkout", "-q", "-b", "landing", merged);
+    await git("merge", "-q", "--no-ff", "-m", "merge late", late);
+    const landing = await git("rev-parse", "HEAD"); // never pushed
+    const p = await d.client.patchOp<"propose", Patch>(space, "propose", {
+      patch: newTaskId(),
+      repo: "demo",
+      target: "refs/heads/main",
+      base: merged,
+      head: late,
+      title: "late",
+    });
+    await run(process.execPath, [CLI, "patch", "merge", p.id, "--merge-commit", "HEAD", "--space", space], {
+      cwd: join(dir, "work"),
+      env: { ...process.env, WEFT_HOME: d.home },
+    });
+    assert.equal((await repo()).refs["refs/heads/main"], landing);
+    await eventually(
+      async () => (await repo()).local["refs/heads/main"] === landing,
+      20_000,
+      "the peer's copy holds the merge commit and follows the target",
+    );
   });
 });
