@@ -25,12 +25,38 @@ export interface PatchRevision {
   timestamp: number;
 }
 
+/** Lines `start` up to (not including) `end`, counting from 1, as heartwood's `CodeRange::Lines`. */
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
+/** Where a comment points in the code (heartwood's `CodeLocation`, character ranges read as their line). */
+export interface CodeLocation {
+  commit: string;
+  path: string;
+  /** On the file before the change (absent for an added file). */
+  old?: LineRange;
+  /** On the file after the change (absent for a deleted file). */
+  new?: LineRange;
+}
+
+export interface ReviewComment {
+  id: string;
+  author: string;
+  body: string;
+  location?: CodeLocation;
+  replyTo?: string;
+}
+
 export interface PatchReview {
   id: string;
   revision: string;
   author: string;
   verdict?: "accept" | "reject";
   summary?: string;
+  /** Its comments (`review.comment`), anchored to code where they say where. */
+  comments: ReviewComment[];
 }
 
 export interface PatchComment {
@@ -39,6 +65,7 @@ export interface PatchComment {
   author: string;
   body: string;
   replyTo?: string;
+  location?: CodeLocation;
 }
 
 export interface Patch {
@@ -76,11 +103,46 @@ export const reviewAction = (revision: string, verdict?: "accept" | "reject", su
   ...(verdict !== undefined ? { verdict } : {}),
 });
 export const mergeAction = (revision: string, commit: string): Json => ({ type: "merge", revision, commit });
-export const revisionCommentAction = (revision: string, body: string, replyTo?: string): Json => ({
+export const revisionCommentAction = (
+  revision: string,
+  body: string,
+  replyTo?: string,
+  location?: CodeLocation,
+): Json => ({
   type: "revision.comment",
   revision,
   body,
   ...(replyTo ? { replyTo } : {}),
+  ...(location ? { location: locationJson(location) } : {}),
+});
+/**
+ * A comment in a review (the review's id is the change that made it). Heartwood's
+ * `review.comment` names its reply field `reply_to` (the variant has no camelCase rename).
+ */
+export const reviewCommentAction = (
+  review: string,
+  body: string,
+  location?: CodeLocation,
+  replyTo?: string,
+): Json => ({
+  type: "review.comment",
+  review,
+  body,
+  ...(location ? { location: locationJson(location) } : {}),
+  ...(replyTo ? { reply_to: replyTo } : {}),
+});
+
+/** A location as heartwood serializes it: both sides always present, `null` when absent. */
+function locationJson(l: CodeLocation): Json {
+  const range = (r?: LineRange) => r ? { type: "lines", range: { start: r.start, end: r.end } } : null;
+  return { commit: checkOid(l.commit, "location commit"), path: l.path, old: range(l.old), new: range(l.new) };
+}
+
+/** The location of one line of the file after the change, as a review in heartwood's CLI writes it. */
+export const lineLocation = (commit: string, path: string, line: number): CodeLocation => ({
+  commit,
+  path,
+  new: { start: line, end: line + 1 },
 });
 /** The commits a change with these actions must list as related (`CobAction::parents`). */
 export function relatedOf(actions: Json[]): string[] {
@@ -99,6 +161,47 @@ const text = (v: unknown, field: string) => {
   }
   return v;
 };
+
+const MAX_LINE = 100_000_000;
+const lineNumber = (v: unknown, field: string) => {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > MAX_LINE) {
+    throw new RadicleMalformed(`code location ${field}`, "is not a line number");
+  }
+  return v;
+};
+
+/** A `CodeRange` read as lines: `lines` as is, `chars` as the one line it is on. */
+function lineRange(v: unknown, field: string): LineRange | undefined {
+  if (v === null || v === undefined) return undefined;
+  const r = v as { type?: unknown; line?: unknown; range?: { start?: unknown; end?: unknown } };
+  if (r.type === "chars") {
+    const line = lineNumber(r.line, `${field}.line`);
+    return { start: line, end: line + 1 };
+  }
+  if (r.type !== "lines" || typeof r.range !== "object" || r.range === null) {
+    throw new RadicleMalformed(`code location ${field}`, "is not a line or character range");
+  }
+  const start = lineNumber(r.range.start, `${field}.start`), end = lineNumber(r.range.end, `${field}.end`);
+  if (end < start) throw new RadicleMalformed(`code location ${field}`, "ends before it starts");
+  return { start, end };
+}
+
+/** A comment's `location`, checked; undefined when it has none. */
+function codeLocation(v: unknown): CodeLocation | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "object" || Array.isArray(v)) throw new RadicleMalformed("code location", "is not an object");
+  const l = v as Record<string, unknown>;
+  if (typeof l.path !== "string" || l.path.length === 0 || l.path.length > 4096) {
+    throw new RadicleMalformed("code location path", "is not a path of bounded length");
+  }
+  const old = lineRange(l.old, "old"), next = lineRange(l.new, "new");
+  return {
+    commit: checkOid(l.commit, "location commit"),
+    path: l.path,
+    ...(old ? { old } : {}),
+    ...(next ? { new: next } : {}),
+  };
+}
 
 interface Draft {
   patch: Patch;
@@ -234,7 +337,27 @@ function apply(patch: Patch, change: Change, delegates: Set<string>): void {
           revision: r.id,
           author: who,
           ...(a.verdict ? { verdict: a.verdict as "accept" | "reject" } : {}),
-          ...(a.summary !== undefined ? { summary: text(a.summary, "summary") } : {}),
+          ...(a.summary !== undefined && a.summary !== null ? { summary: text(a.summary, "summary") } : {}),
+          comments: [],
+        });
+        break;
+      }
+      case "review.comment": {
+        // Anyone may comment in a review (heartwood authorizes it for all).
+        identify();
+        const review = patch.reviews.find((x) => x.id === checkOid(a.review, "review id"));
+        if (!review) throw new RadicleMalformed(where, `names unknown review ${String(a.review)}`);
+        const replyTo = a.reply_to === undefined || a.reply_to === null ? undefined : checkOid(a.reply_to, "reply_to");
+        if (replyTo && !review.comments.some((c) => c.id === replyTo)) {
+          throw new RadicleMalformed(where, `replies to unknown review comment ${replyTo}`);
+        }
+        const location = codeLocation(a.location);
+        review.comments.push({
+          id: change.id,
+          author: who,
+          body: text(a.body, "body"),
+          ...(location ? { location } : {}),
+          ...(replyTo ? { replyTo } : {}),
         });
         break;
       }
@@ -242,12 +365,14 @@ function apply(patch: Patch, change: Change, delegates: Set<string>): void {
         identify();
         const r = revision(a.revision);
         const replyTo = a.replyTo === undefined ? undefined : checkOid(a.replyTo, "replyTo");
+        const location = codeLocation(a.location);
         patch.comments.push({
           id: change.id,
           revision: r.id,
           author: who,
           body: text(a.body, "body"),
           ...(replyTo ? { replyTo } : {}),
+          ...(location ? { location } : {}),
         });
         break;
       }
@@ -256,7 +381,6 @@ function apply(patch: Patch, change: Change, delegates: Set<string>): void {
         break;
       case "review.edit":
       case "review.redact":
-      case "review.comment":
       case "review.comment.edit":
       case "review.comment.redact":
       case "review.comment.react":

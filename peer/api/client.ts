@@ -245,10 +245,11 @@ export class ApiClient {
     space: string,
     kind: K,
     args: Omit<PatchOpArgs<K>, "at">,
-    options: OpOptions = {},
+    options: OpOptions & { query?: URLSearchParams } = {},
   ): Promise<T> {
     const bearer = await this.signOp(space, PATCH_OPS[kind].command, args as Record<string, unknown>, options);
-    return await this.#send<T>("POST", patchOpPath(space, kind, args as { patch?: string }), bearer);
+    const path = patchOpPath(space, kind, args as { patch?: string });
+    return await this.#send<T>("POST", options.query ? `${path}?${options.query}` : path, bearer);
   }
 
   /**

@@ -4,13 +4,24 @@
  * themselves, checked and applied by the space like any from the network.
  * Whether a patch may merge is judged by the same gate every node applies
  * (protocol/patch/readiness.ts), over the runs of its head commit whose
- * manifests this node holds or fetches from a member.
+ * manifests this node holds or fetches from a member. A merge whose
+ * commits this peer holds is refused here if they do not line up in git.
  */
 import type { Hono } from "hono";
 import { toBase64 } from "#protocol";
 import type { Space } from "#protocol/space";
 import { REPO_FAMILY, type RepoReducer, zeroId } from "#protocol/repo";
-import { mergeReadiness, type Patch, PATCH_FAMILY, type PatchReducer, type Readiness } from "#protocol/patch";
+import {
+  mergeReadiness,
+  parsePatchOp,
+  type Patch,
+  PATCH_FAMILY,
+  PATCH_OPS,
+  type PatchOpArgs,
+  type PatchReducer,
+  type Readiness,
+} from "#protocol/patch";
+import { ancestryProblem } from "../repo/merge-ancestry.ts";
 import { CID } from "multiformats/cid";
 import type { ApiContext } from "./app.ts";
 import { dispatch, type Handler } from "./dispatch.ts";
@@ -94,13 +105,58 @@ function patchHandlers(ctx: ApiContext): Record<string, Handler> {
   };
 }
 
-/** A signed patch operation: the space checks and applies it, then answers with the patch after it. */
-const submitPatchOp: Handler = async (c, { op }) => {
-  const { space, bytes, proofs } = op!;
-  const { cid, object } = await space.submitOp(bytes, proofs);
-  const outcome = space.log.outcome(cid);
-  if (outcome && !outcome.applied) throw new HttpError(409, "patch/refused", outcome.reason);
-  const status = op!.invocation.cmd.endsWith("/propose") ? 201 : 200;
+/**
+ * Refuse a merge whose commits this peer holds and which do not line up in
+ * git (repo/merge-ancestry.ts): the log cannot check that, this peer can.
+ * `quarantine` holds the merge commit's objects, uploaded before it.
+ */
+async function checkAncestry(
+  ctx: ApiContext,
+  space: Space,
+  a: PatchOpArgs<"merge">,
+  quarantine: string | undefined,
+): Promise<{ path: string; repo: string } | undefined> {
+  const patch = patchesOf(space).patches.get(a.patch);
+  const revision = patch?.revisions.find((r) => r.id === a.revision);
+  const path = patch && await ctx.repos?.repos.existing(space.id, patch.repo);
+  if (!patch || !revision || !path) return undefined; // the log judges what this peer cannot
+  const env = quarantine ? await ctx.repos!.repos.quarantineEnv(path, quarantine) : undefined;
+  const problem = await ancestryProblem(path, { ...a, head: revision.head, target: patch.target }, env);
+  if (problem) throw new HttpError(409, "patch/refused", problem);
+  return { path, repo: patch.repo };
+}
+
+/**
+ * A signed patch operation: the space checks and applies it, then answers
+ * with the patch after it. A merge with `?quarantine=` brings its merge
+ * commit's objects: they move into the repository only once the merge
+ * applied, and are dropped if it is refused.
+ */
+const submitPatchOp = (ctx: ApiContext): Handler => async (c, { op, query }) => {
+  const { space, bytes, proofs, invocation } = op!;
+  const quarantine = query.quarantine as string | undefined;
+  const merge = invocation.cmd === PATCH_OPS.merge.command
+    ? parsePatchOp(invocation.cmd, invocation.args, "api", invocation.iss).args as PatchOpArgs<"merge">
+    : undefined;
+  let held: { path: string; repo: string } | undefined;
+  let cid: string, object: string;
+  try {
+    held = merge ? await checkAncestry(ctx, space, merge, quarantine) : undefined;
+    if (quarantine && !held) {
+      throw new HttpError(400, "input/invalid", "?quarantine= goes with a merge into a repository this peer holds");
+    }
+    ({ cid, object } = await space.submitOp(bytes, proofs));
+    const outcome = space.log.outcome(cid);
+    if (outcome && !outcome.applied) throw new HttpError(409, "patch/refused", outcome.reason);
+  } catch (e) {
+    if (quarantine && held) await ctx.repos!.repos.discard(held.path, quarantine);
+    throw e;
+  }
+  if (quarantine && held) {
+    await ctx.repos!.repos.admit(held.path, quarantine);
+    await ctx.repos!.sync(space, held.repo);
+  }
+  const status = invocation.cmd.endsWith("/propose") ? 201 : 200;
   if (object.startsWith("policy:")) return c.json(patchesOf(space).policyFor(object.slice(7)), status);
   return c.json(patchOf(space, object), status);
 };
@@ -109,7 +165,7 @@ const submitPatchOp: Handler = async (c, { op }) => {
 export function mountPatchRoutes(app: Hono, ctx: ApiContext): void {
   const handlers = patchHandlers(ctx);
   for (const route of PATCH_ROUTES) {
-    const handler = route.auth.kind === "signed" ? submitPatchOp : handlers[`${route.method} ${route.path}`];
+    const handler = route.auth.kind === "signed" ? submitPatchOp(ctx) : handlers[`${route.method} ${route.path}`];
     if (!handler) throw new Error(`no handler for ${route.method} ${route.path}`);
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, handler, c));
   }

@@ -17,6 +17,7 @@ import { missingObjects } from "../repo/git-objects.ts";
 import type { RepoService } from "../repo/repo-service.ts";
 import type { ApiContext } from "./app.ts";
 import { dispatch, type Handler } from "./dispatch.ts";
+import { repoFileHandlers } from "./repo-file-routes.ts";
 import { HttpError } from "./errors.ts";
 import { REPO_ROUTES, type RouteDef } from "./routes.ts";
 
@@ -36,7 +37,10 @@ export function repoView(repo: Repository) {
 }
 
 export function mountRepoRoutes(app: Hono, ctx: ApiContext, service: RepoService): void {
-  const handlers = repoHandlers(service);
+  const handlers = {
+    ...repoHandlers(service),
+    ...repoFileHandlers(service, (space, name) => need(service, space, name)),
+  };
   for (const route of REPO_ROUTES) {
     const key = `${route.method} ${route.path}`;
     if (key === "POST /v1/spaces/:space/repos/:repo/objects") {

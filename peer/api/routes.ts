@@ -434,6 +434,16 @@ export const ARTIFACT_ROUTES: RouteDef[] = [
   },
 ];
 
+/** A ref (full, or a branch or tag name) or a commit id, as the file routes take it: no git revision syntax. */
+const REF_OR_COMMIT = str(1, 255, /^(?!-)[A-Za-z0-9._\/-]+$/);
+/** A whole number from `min` to `max`, as a query parameter (text). */
+const count = (min: number, max: number) =>
+  check((v, field) => {
+    const n = Number(str(1, 12, /^\d+$/)(v, field));
+    if (n < min || n > max) throw new InvalidInput(field, `must be a whole number from ${min} to ${max}`);
+    return String(n);
+  }, { type: "string", pattern: "^\\d+$" });
+
 /**
  * The repository routes (repo-routes.ts serves them): creating and pushing
  * are signed operations; objects go up as a pack into a quarantine before the
@@ -480,6 +490,44 @@ export const REPO_ROUTES: RouteDef[] = [
     body: object({
       wants: required(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 256)),
       haves: optional(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 1024)),
+    }),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/repos/:repo/files",
+    summary: "A directory's entries at a ref or commit (default: the default branch), paged",
+    auth: q(Commands.spaceRead),
+    query: object({
+      ref: optional(REF_OR_COMMIT),
+      path: optional(str(0, 1024)),
+      cursor: optional(count(0, 1_000_000)),
+      limit: optional(count(1, 1000)),
+    }),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/repos/:repo/file",
+    summary: "A page of a file's lines at a ref or commit (binary files say so and give none)",
+    auth: q(Commands.spaceRead),
+    query: object({
+      ref: optional(REF_OR_COMMIT),
+      path: required(str(1, 1024)),
+      from: optional(count(1, 100_000_000)),
+      limit: optional(count(1, 5000)),
+    }),
+  },
+  {
+    method: "GET",
+    path: "/v1/spaces/:space/repos/:repo/search",
+    summary: "Lines holding a fixed string in the text files at a ref or commit, paged",
+    auth: q(Commands.spaceRead),
+    query: object({
+      ref: optional(REF_OR_COMMIT),
+      text: required(str(1, 200)),
+      under: optional(str(1, 1024)),
+      case: optional(oneOf("match", "ignore")),
+      cursor: optional(count(0, 1_000_000)),
+      limit: optional(count(1, 200)),
     }),
   },
 ];
@@ -538,8 +586,10 @@ export const PATCH_ROUTES: RouteDef[] = [
   {
     method: "POST",
     path: "/v1/spaces/:space/patches/:patch/merge",
-    summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed",
+    summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed; " +
+      "?quarantine= names the uploaded objects of a merge commit (POST …/repos/:repo/objects)",
     auth: patchOp("merge"),
+    query: object({ quarantine: optional(str(32, 32, /^[0-9a-f]{32}$/)) }),
   },
   {
     method: "POST",

@@ -4,7 +4,8 @@
  * API. Commits are named with system git in the current directory (any
  * revision `git rev-parse` understands). `weft patch merge` asks the peer
  * what the merge needs first and, if a check is missing or failed, says
- * which and why instead of signing anything.
+ * which and why instead of signing anything; with `--merge-commit` it
+ * sends the merge commit's objects with the merge.
  */
 import { execFileSync } from "node:child_process";
 import { fromBase64Url, WeftError } from "#protocol";
@@ -13,6 +14,7 @@ import type { CheckVerdict, Patch } from "#protocol/patch";
 import { enc, list, need, str, Usage } from "./args.ts";
 import { type Command, type Io, resolveSpace } from "./command.ts";
 import { short, table } from "./output.ts";
+import { uploadObjects } from "../repo/object-upload.ts";
 
 interface ReadinessView {
   revision: string;
@@ -26,6 +28,16 @@ interface ReadinessView {
   mergeable: boolean;
 }
 type PatchView = Patch & { readiness?: ReadinessView };
+
+/** Does the repository in the current directory hold commit `id`? */
+function hasCommit(id: string): boolean {
+  try {
+    execFileSync("git", ["cat-file", "-e", `${id}^{commit}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The commit id git gives `rev` in the current directory; a usage error naming it if there is none. */
 function commitOf(rev: string): string {
@@ -229,14 +241,24 @@ export const PATCH_COMMANDS: Record<string, Command> = {
         );
       }
       const mergeCommit = str(v, "merge-commit");
+      const commit = mergeCommit ? commitArg(mergeCommit) : r.head;
+      // A merge commit is new to the peer: its objects go up with the merge, and land only if it applies.
+      const quarantine = mergeCommit
+        ? await uploadObjects(
+          client,
+          `/v1/spaces/${enc(space)}/repos/${enc(current.repo)}`,
+          [commit],
+          [r.onto, r.head].filter((id) => !/^0+$/.test(id) && hasCommit(id)),
+        )
+        : undefined;
       const p = await client.patchOp<"merge", PatchView>(space, "merge", {
         patch: current.id,
         revision: r.revision,
         onto: r.onto,
-        commit: mergeCommit ? commitArg(mergeCommit) : r.head,
+        commit,
         strategy: mergeCommit ? "merge-commit" : "fast-forward",
         evidence: r.evidence.map(fromBase64Url),
-      });
+      }, quarantine ? { query: new URLSearchParams({ quarantine }) } : {});
       io.print(p, () => `merged ${p.id}: ${p.merge?.ref} → ${p.merge?.commit}`);
     },
   },

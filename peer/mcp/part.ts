@@ -49,3 +49,20 @@ export function page<T>(items: readonly T[], cursor: string | undefined, limit: 
   const slice = items.slice(from, from + limit);
   return { items: slice, ...(from + limit < items.length ? { nextCursor: String(from + limit) } : {}) };
 }
+
+/** Comments, results and history a read gives, newest last (the counts say how many there are in all)… */
+const RECENT = 20;
+/** …and at most this many characters of each list, so a read always fits an answer (a body holds 32,000). */
+const RECENT_CHARS = 64 * 1024;
+
+/** The newest of `items`, at most RECENT of them and RECENT_CHARS of JSON. */
+export function recent<T>(items: readonly T[]): T[] {
+  const out: T[] = [];
+  let used = 0;
+  for (let i = items.length - 1; i >= 0 && out.length < RECENT; i--) {
+    used += JSON.stringify(items[i]).length;
+    if (used > RECENT_CHARS) break;
+    out.unshift(items[i]);
+  }
+  return out;
+}

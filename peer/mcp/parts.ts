@@ -7,5 +7,7 @@ import type { McpPart } from "./part.ts";
 import { TASK_TOOLS } from "./task-tools.ts";
 import { RUN_TOOLS } from "./run-tools.ts";
 import { TASK_RESOURCES } from "./task-resources.ts";
+import { REPO_TOOLS } from "./repo-tools.ts";
+import { PATCH_TOOLS } from "./patch-tools.ts";
 
-export const MCP_PARTS: readonly McpPart[] = [TASK_TOOLS, RUN_TOOLS, TASK_RESOURCES];
+export const MCP_PARTS: readonly McpPart[] = [TASK_TOOLS, RUN_TOOLS, REPO_TOOLS, PATCH_TOOLS, TASK_RESOURCES];

@@ -12,6 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { WeftError } from "#protocol";
 import { Commands, decodeContainer, decodeDelegation, type Delegation } from "#protocol/ucan";
 import { type Hlc, type OpArgs, type OpKind, OPS, type TaskView } from "#protocol/tasks";
+import { type Patch, PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#protocol/patch";
 import { ApiClient } from "../api/client.ts";
 import { credentialsPath } from "../api/credentials.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
@@ -32,6 +33,8 @@ export interface Principal {
   lines<T>(path: string): AsyncGenerator<T>;
   /** A task operation signed by this principal, proved by the chain that holds its command. */
   op<K extends OpKind, T = TaskView>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<T>;
+  /** A patch operation signed by this principal, proved by the chain that holds its command. */
+  patchOp<K extends PatchOpKind, T = Patch>(kind: K, args: Omit<PatchOpArgs<K>, "at">): Promise<T>;
 }
 
 function refuse(message: string): never {
@@ -138,6 +141,12 @@ export async function loadPrincipal(options: {
     (clients.find((c) => c.command === "/" || command === c.command || command.startsWith(`${c.command}/`)) ??
       clients[0]).client;
   const reader = clientFor(Commands.spaceRead);
+  /** Where an operation signed through `client` stands: after what the reader last heard of the space. */
+  const position = (client: ApiClient) => {
+    const heard = client === reader ? undefined : reader.heads(space);
+    const at: Hlc | undefined = heard && heard.at[0] >= Date.now() ? [heard.at[0], heard.at[1] + 1] : undefined;
+    return heard ? { after: heard.heads, ...(at ? { at } : {}) } : {};
+  };
   return {
     did: signer.did,
     space,
@@ -146,10 +155,11 @@ export async function loadPrincipal(options: {
     lines: (path) => reader.lines(path),
     op(kind, args) {
       const client = clientFor(OPS[kind].command);
-      // Name what the reader last heard of the space, and be dated after it.
-      const heard = client === reader ? undefined : reader.heads(space);
-      const at: Hlc | undefined = heard && heard.at[0] >= Date.now() ? [heard.at[0], heard.at[1] + 1] : undefined;
-      return client.op(space, kind, args, heard ? { after: heard.heads, ...(at ? { at } : {}) } : {});
+      return client.op(space, kind, args, position(client));
+    },
+    patchOp(kind, args) {
+      const client = clientFor(PATCH_OPS[kind].command);
+      return client.patchOp(space, kind, args, position(client));
     },
   };
 }

@@ -10,27 +10,10 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WeftError } from "#protocol";
 import { newTaskId } from "#protocol/space";
 import { LABEL, MAX_LEASE_MS, TASK_ID, type TaskView } from "#protocol/tasks";
-import { act, MAX_PAGE, type McpPart, page } from "./part.ts";
+import { act, MAX_PAGE, type McpPart, page, recent } from "./part.ts";
 import type { Principal } from "./principal.ts";
 
 const STATUS = ["open", "claimed", "running", "review", "done", "failed", "cancelled"] as const;
-/** Comments, results and history a read gives, newest last (the counts say how many there are in all)… */
-const RECENT = 20;
-/** …and at most this many characters of each, so a read always fits an answer (a body holds 32,000). */
-const RECENT_CHARS = 64 * 1024;
-
-/** The newest of `items`, at most RECENT of them and RECENT_CHARS of JSON. */
-function recent<T>(items: readonly T[]): T[] {
-  const out: T[] = [];
-  let used = 0;
-  for (let i = items.length - 1; i >= 0 && out.length < RECENT; i--) {
-    used += JSON.stringify(items[i]).length;
-    if (used > RECENT_CHARS) break;
-    out.unshift(items[i]);
-  }
-  return out;
-}
-
 export const taskId = z.string().regex(TASK_ID).describe("a task id, as search_tasks gives it");
 const label = z.string().regex(LABEL);
 const cursor = z.string().regex(/^\d{1,6}$/).optional().describe("nextCursor of the previous page");

@@ -105,6 +105,18 @@ export class BareRepos {
     return id;
   }
 
+  /** git's environment to read the repository with a quarantine's objects too (before its operation applied). */
+  async quarantineEnv(path: string, id: string): Promise<Record<string, string>> {
+    const dir = this.#quarantineDir(path, id);
+    if (!(await stat(dir).then(() => true, () => false))) {
+      throw new GitTransferError(
+        "git/not-found",
+        `no upload ${id} here (it was used or expired): upload the objects again`,
+      );
+    }
+    return { GIT_OBJECT_DIRECTORY: dir, GIT_ALTERNATE_OBJECT_DIRECTORIES: join(path, "objects") };
+  }
+
   /** Move a quarantined pack into the repository: the push that names its objects is valid. */
   async admit(path: string, id: string): Promise<void> {
     const dir = this.#quarantineDir(path, id);

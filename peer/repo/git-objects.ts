@@ -7,9 +7,13 @@
 import { GitTransferError } from "#protocol/sync";
 import { startGit } from "./git-child.ts";
 
-export async function missingObjects(repo: string, ids: readonly string[]): Promise<string[]> {
+export async function missingObjects(
+  repo: string,
+  ids: readonly string[],
+  env?: Record<string, string>,
+): Promise<string[]> {
   if (ids.length === 0) return [];
-  const git = startGit(["-C", repo, "cat-file", "--batch-check=%(objectname)"]);
+  const git = startGit(["-C", repo, "cat-file", "--batch-check=%(objectname)"], { env });
   let out = "";
   git.process.stdout!.setEncoding("utf8");
   git.process.stdout!.on("data", (text: string) => {

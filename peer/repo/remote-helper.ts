@@ -22,7 +22,6 @@
  *  - push: all updates of one `git push` in one signed operation (atomic);
  *    without `+`, a push that is not a fast-forward is refused locally.
  */
-import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { messageOf } from "#protocol";
@@ -32,7 +31,7 @@ import { ApiClient } from "../api/client.ts";
 import { loadCredentials } from "../api/credentials.ts";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { git } from "./git-run.ts";
-import { startGit } from "./git-child.ts";
+import { uploadObjects } from "./object-upload.ts";
 
 interface RepoAnswer {
   defaultBranch: string;
@@ -160,21 +159,7 @@ async function uploadPack(
   for (const id of new Set(Object.values(remote))) {
     if ((await git(["cat-file", "-e", id], { env: gitDirEnv(), ok: [1, 128] })).code === 0) known.push(id);
   }
-  const revs = [...news, ...known.map((id) => `^${id}`)].join("\n") + "\n";
-  const pack = await packBytes(revs);
-  const sha256 = createHash("sha256").update(pack).digest("hex");
-  const res = await client.raw("POST", `${base}/objects?sha256=${sha256}&size=${pack.length}`, pack);
-  return ((await res.json()) as { quarantine: string }).quarantine;
-}
-
-/** `git pack-objects --revs --stdout` of the local repository, as bytes. */
-async function packBytes(revs: string): Promise<Uint8Array> {
-  const child = startGit(["pack-objects", "--revs", "--stdout", "--quiet"], { env: gitDirEnv() });
-  const chunks: Buffer[] = [];
-  child.process.stdout!.on("data", (b: Buffer) => chunks.push(b));
-  child.process.stdin!.end(revs);
-  if ((await child.exited) !== 0) throw new Error(`git pack-objects failed: ${child.stderr()}`);
-  return new Uint8Array(Buffer.concat(chunks));
+  return await uploadObjects(client, base, news, known, gitDirEnv());
 }
 
 /** git runs the helper with GIT_DIR set to the local repository; its plumbing works there. */

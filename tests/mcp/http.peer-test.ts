@@ -7,59 +7,20 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
-import { CLI, principalFiles } from "./principal-files.ts";
+import { principalFiles } from "./principal-files.ts";
+import { connectHttp as connect, type Served, serveHttp as serve, stopServed } from "./transports.ts";
 import { loadPrincipal } from "../../peer/mcp/principal.ts";
 import { serveMcpHttp } from "../../peer/mcp/http.ts";
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  token: string;
-}
-
-async function serve(d: TestDaemon, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, ...args, "--http", "--json"], {
-    env: { ...process.env, WEFT_HOME: d.home },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (b) => (out += b));
-  child.stderr!.on("data", (b) => (out += b));
-  const started = await eventually(
-    () => {
-      const m = /\{[\s\S]*"tokenFile"[\s\S]*\}/.exec(out);
-      if (!m) throw new Error("not listening yet");
-      return JSON.parse(m[0]) as { url: string; tokenFile: string };
-    },
-    30_000,
-    "weft mcp --http printed where it listens",
-  );
-  assert.equal((await stat(started.tokenFile)).mode & 0o777, 0o600);
-  return { child, url: started.url, token: (await readFile(started.tokenFile, "utf8")).trim() };
-}
-
-async function connect(s: Served, token = s.token): Promise<Client> {
-  const client = new Client({ name: "weft-test", version: "1" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(s.url), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
-}
 
 const initialize = {
   jsonrpc: "2.0",
@@ -93,10 +54,7 @@ describe("weft mcp over streamable HTTP", () => {
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    for (const s of served) {
-      s.child.kill("SIGTERM");
-      await new Promise((r) => s.child.exitCode !== null ? r(null) : s.child.once("exit", r));
-    }
+    for (const s of served) await stopServed(s);
     await d.stop();
     await rm(dir, { recursive: true, force: true });
   });

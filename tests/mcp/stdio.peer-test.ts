@@ -14,35 +14,16 @@ import { join } from "node:path";
 import process from "node:process";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { CLI, principalFiles } from "./principal-files.ts";
+import { call, connectStdio as connect } from "./transports.ts";
 
 const READ = "/weft/space/read";
 const run = promisify(execFile);
-
-async function connect(d: TestDaemon, args: string[]): Promise<Client> {
-  const client = new Client({ name: "weft-test", version: "1" });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, ...args],
-      env: { ...process.env, WEFT_HOME: d.home } as Record<string, string>,
-      stderr: "pipe",
-    }),
-  );
-  return client;
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>) {
-  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
-  const text = (r.content[0] as { text: string }).text;
-  return { error: r.isError === true, text, value: r.isError ? undefined : JSON.parse(text) };
-}
 
 describe("weft mcp over stdio", () => {
   let d: TestDaemon;
@@ -79,11 +60,19 @@ describe("weft mcp over stdio", () => {
       "claim_task",
       "comment_task",
       "create_task",
+      "list_files",
+      "list_patches",
+      "list_repos",
       "list_runs",
+      "propose_patch",
+      "read_file",
+      "read_patch",
       "read_run",
       "read_run_log",
       "read_task",
       "release_task",
+      "revise_patch",
+      "search_files",
       "search_tasks",
     ]);
     const { resources } = await client.listResources();

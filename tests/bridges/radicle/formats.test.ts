@@ -3,7 +3,8 @@
  * (seed 0xff×32, alias alice) and fixed time (GIT_COMMITTER_DATE
  * 1671125284), the bridge's writer reproduces the ids printed in
  * heartwood's CLI examples (rad-init.md's RID, rad-cob-log.md's identity
- * resource, rad-issue.md's issue and comment ids). Everything written
+ * resource, rad-issue.md's issue and comment ids, rad-patch.md's patch,
+ * revision and comment ids). Everything written
  * passes `git fsck --strict`, reads back verified, and forged changes are
  * refused: a signature that does not match the tree, and a change signed
  * by a key other than the author it names.
@@ -26,12 +27,15 @@ import { encodeSignature, nidOf } from "../../../bridges/radicle/radicle-ids.ts"
 import { fromHex } from "#protocol";
 import {
   evaluatePatch,
+  lineLocation,
   mergeAction,
   openPatchActions,
   PATCH_TYPE,
   relatedOf,
   reviewAction,
+  reviewCommentAction,
   revisionAction,
+  revisionCommentAction,
 } from "../../../bridges/radicle/patch-cob.ts";
 import type { GitRepo } from "../../../bridges/radicle/git-plumbing.ts";
 
@@ -56,7 +60,7 @@ async function aliceRepo() {
  * RADICLE_EPOCH, messages written verbatim) and rad-cob-log.md's `git commit` of an empty
  * REQUIREMENTS file (by radicle@localhost at the test time).
  */
-async function fixtureCommits(g: GitRepo): Promise<{ second: string; third: string }> {
+async function fixtureCommits(g: GitRepo): Promise<{ second: string; third: string; fourth: string }> {
   const anon = "anonymous <anonymous@radicle.xyz> 1514817556 +0000";
   const initial = await g.write(
     "commit",
@@ -68,16 +72,27 @@ async function fixtureCommits(g: GitRepo): Promise<{ second: string; third: stri
     "commit",
     `tree ${t2}\nparent ${initial}\nauthor ${anon}\ncommitter ${anon}\n\nSecond commit`,
   );
+  const empty = await g.write("blob", "");
   const t3 = await g.mktree([
     { mode: "100644", type: "blob", oid: readme, name: "README" },
-    { mode: "100644", type: "blob", oid: await g.write("blob", ""), name: "REQUIREMENTS" },
+    { mode: "100644", type: "blob", oid: empty, name: "REQUIREMENTS" },
   ]);
   const who = `radicle <radicle@localhost> ${TIME} +0000`;
   const third = await g.write(
     "commit",
     `tree ${t3}\nparent ${second}\nauthor ${who}\ncommitter ${who}\n\nDefine power requirements\n`,
   );
-  return { second, third };
+  // rad-patch.md's second commit on the patch branch: an empty README.md.
+  const t4 = await g.mktree([
+    { mode: "100644", type: "blob", oid: readme, name: "README" },
+    { mode: "100644", type: "blob", oid: empty, name: "README.md" },
+    { mode: "100644", type: "blob", oid: empty, name: "REQUIREMENTS" },
+  ]);
+  const fourth = await g.write(
+    "commit",
+    `tree ${t4}\nparent ${third}\nauthor ${who}\ncommitter ${who}\n\nAdd README, just for the fun\n`,
+  );
+  return { second, third, fourth };
 }
 
 describe("Radicle formats, byte-exact with heartwood", () => {
@@ -146,6 +161,45 @@ describe("Radicle formats, byte-exact with heartwood", () => {
     }
   });
 
+  it("reproduces rad-patch.md's label, assign, new revision and comment ids, and reads them back", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third, fourth } = await fixtureCommits(repo.git);
+      assert.equal(fourth, "27857ec9eb04c69cacab516e8bf4b5fd36090f66"); // rad-patch.md's new head
+      const opened = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", opened, relatedOf(opened));
+      assert.equal(patch, "aa45913e757cacd46972733bddee5472c78fa32a");
+      await repo.update(PATCH_TYPE, patch, "Label", [{ type: "label", labels: ["fun"] }]);
+      await repo.update(PATCH_TYPE, patch, "Assign", [{ type: "assign", assignees: [`did:key:${repo.nid}`] }]);
+      const update = revisionAction("Add README, just for the fun", second, fourth);
+      const revision = await repo.update(PATCH_TYPE, patch, "Add revision", [update], { related: relatedOf([update]) });
+      assert.equal(revision, "6e5a3b7b2ce27b32e7ccc2f0b3f4594897dde638"); // `git push rad` printed it
+      // `rad patch comment aa45913` comments on the revision the patch id names: its first.
+      const comment = await repo.update(PATCH_TYPE, patch, "Comment", [
+        revisionCommentAction(patch, "I cannot wait to get back to the 90s!"),
+      ]);
+      assert.match(comment, /^686ec1c/);
+      const reply = await repo.update(PATCH_TYPE, patch, "Comment", [
+        revisionCommentAction(patch, "My favorite decade!", comment),
+      ]);
+      assert.equal(reply, "f4336e42daf76342f787d574b5ee779d89d05c7a");
+
+      const view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.deepEqual(view.revisions.map((r) => [r.id, r.base, r.oid]), [
+        [patch, second, third],
+        [revision, second, fourth],
+      ]);
+      assert.deepEqual(view.labels, ["fun"]);
+      assert.deepEqual(view.comments.map((c) => [c.id, c.revision, c.replyTo]), [
+        [comment, patch, undefined],
+        [reply, patch, comment],
+      ]);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("evaluates a patch's revisions, reviews and merge; a stranger's merge is dropped", async () => {
     const { dir, repo } = await aliceRepo();
     try {
@@ -177,6 +231,59 @@ describe("Radicle formats, byte-exact with heartwood", () => {
       });
       view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
       assert.deepEqual(view.state, { status: "merged", revision, commit: second });
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads and writes review comments anchored to code as heartwood serializes them", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third } = await fixtureCommits(repo.git);
+      const open = openPatchActions("Define power requirements", "See details.", second, third);
+      const patch = await repo.create(PATCH_TYPE, "Create patch", open, relatedOf(open));
+      const review = await repo.update(PATCH_TYPE, patch, "Review", [reviewAction(patch, "reject", "Needs work")]);
+      const at = lineLocation(third, "REQUIREMENTS", 1);
+      const anchored = reviewCommentAction(review, "Say how many gigawatts", at);
+      // Field for field as `Action::ReviewComment` with a `CodeLocation` of `CodeRange::Lines` serializes.
+      assert.equal(
+        canonicalJson(anchored),
+        `{"body":"Say how many gigawatts","location":{"commit":"${third}","new":{"range":{"end":2,"start":1},` +
+          `"type":"lines"},"old":null,"path":"REQUIREMENTS"},"review":"${review}","type":"review.comment"}`,
+      );
+      const first = await repo.update(PATCH_TYPE, patch, "Review comment", [anchored]);
+      const reply = await repo.update(PATCH_TYPE, patch, "Review comment", [
+        reviewCommentAction(review, "1.21", undefined, first),
+      ]);
+      // heartwood's `rad patch comment` with a character range on a revision.
+      const onRevision = await repo.update(PATCH_TYPE, patch, "Comment", [{
+        type: "revision.comment",
+        revision: patch,
+        body: "typo here",
+        location: {
+          commit: third,
+          path: "REQUIREMENTS",
+          old: null,
+          new: { type: "chars", line: 3, range: { start: 2, end: 5 } },
+        },
+      }]);
+      // A location that is no location drops its change, nothing else.
+      const bad = await repo.update(PATCH_TYPE, patch, "Review comment", [{
+        type: "review.comment",
+        review,
+        body: "x",
+        location: { commit: third, path: "", old: null, new: null },
+      }]);
+      const view = evaluatePatch((await repo.load(PATCH_TYPE, patch)).changes, await repo.delegates());
+      assert.deepEqual(view.reviews[0].comments, [
+        { id: first, author: repo.nid, body: "Say how many gigawatts", location: at },
+        { id: reply, author: repo.nid, body: "1.21", replyTo: first },
+      ]);
+      assert.deepEqual(view.comments.map((c) => [c.id, c.location]), [
+        [onRevision, { commit: third, path: "REQUIREMENTS", new: { start: 3, end: 4 } }],
+      ]);
+      assert.deepEqual(view.dropped.map((d) => d.id), [bad]);
       await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
     } finally {
       await rm(dir, { recursive: true, force: true });

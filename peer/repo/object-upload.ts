@@ -1,0 +1,38 @@
+/**
+ * Sending a local repository's objects to a peer ahead of the operation
+ * that names them (a push, a merge with its merge commit): a pack of what
+ * `wants` reach and `haves` do not, uploaded to the repository's objects
+ * route (checked there against its sha-256 and size) into a quarantine;
+ * resolves with the quarantine's id, which the operation then names.
+ */
+import { createHash } from "node:crypto";
+import type { ApiClient } from "../api/client.ts";
+import { startGit } from "./git-child.ts";
+
+/** `git pack-objects --revs --stdout` of the local repository, as bytes. */
+async function packBytes(revs: string, env?: Record<string, string>): Promise<Uint8Array> {
+  const child = startGit(["pack-objects", "--revs", "--stdout", "--quiet"], { env });
+  const chunks: Buffer[] = [];
+  child.process.stdout!.on("data", (b: Buffer) => chunks.push(b));
+  child.process.stdin!.end(revs);
+  if ((await child.exited) !== 0) throw new Error(`git pack-objects failed: ${child.stderr()}`);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/**
+ * Upload what `wants` reach and `haves` do not (every `have` must be a
+ * commit of the local repository) to `repoPath` (`/v1/spaces/<s>/repos/<r>`);
+ * the quarantine's id. `env` locates the local repository (GIT_DIR) if not the working directory's.
+ */
+export async function uploadObjects(
+  client: ApiClient,
+  repoPath: string,
+  wants: readonly string[],
+  haves: readonly string[],
+  env?: Record<string, string>,
+): Promise<string> {
+  const pack = await packBytes([...wants, ...haves.map((id) => `^${id}`)].join("\n") + "\n", env);
+  const sha256 = createHash("sha256").update(pack).digest("hex");
+  const res = await client.raw("POST", `${repoPath}/objects?sha256=${sha256}&size=${pack.length}`, pack);
+  return ((await res.json()) as { quarantine: string }).quarantine;
+}
