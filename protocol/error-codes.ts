@@ -109,6 +109,10 @@ export const ERROR_CODES = {
   "agent/stopped": "cancelled",
   "agent/unknown": "not-found",
   "agent/exists": "conflict",
+  /** An agent's step the space's gates hold back, without a matching approval: request one, then name it. */
+  "approval/required": "denied",
+  /** A person denied the agent's request: the step is not taken. */
+  "approval/denied": "denied",
   "sync/protocol": "denied",
   "sync/refused": "denied",
   "p2p/disabled": "internal",

@@ -19,6 +19,7 @@ import type { Space } from "#protocol/space";
 import type { Budget } from "#protocol/ucan";
 import { AGENT_NAME, AgentKillSwitch, AgentSpending } from "#protocol/agents";
 import type { SeedKeystore } from "../keystore/file-keystore.ts";
+import { type Approval, type PlanRequest, requestApproval } from "./request-approval.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 
 /** What this peer remembers of an agent it runs. */
@@ -139,6 +140,16 @@ export class PeerAgents {
   async spending(space: Space, name: string, task: string): Promise<AgentSpending> {
     const record = await this.require(name);
     return new AgentSpending({ space, signer: await this.signer(name), task, kill: this.kill(space, record.did) });
+  }
+
+  /**
+   * Ask a person to approve the agent's plan (request-approval.ts), signed
+   * with its key here; waiting ends if the agent is paused or revoked.
+   */
+  async requestApproval(space: Space, name: string, request: PlanRequest): Promise<Approval> {
+    const record = await this.require(name);
+    const signal = this.kill(space, record.did).signal;
+    return await requestApproval(space, await this.signer(name), request, { signal });
   }
 
   /** Stop watching spaces for pauses. */

@@ -23,6 +23,7 @@ import { mountArtifactRoutes } from "./artifact-routes.ts";
 import { mountRepoRoutes } from "./repo-routes.ts";
 import type { RepoService } from "../repo/repo-service.ts";
 import { mountPatchRoutes } from "./patch-routes.ts";
+import { mountApprovalRoutes } from "./approval-routes.ts";
 import { dispatch, type Handler, mayHaveBody, opHandler, type OpRoute } from "./dispatch.ts";
 import { removed, revokedBy, spaceView } from "./views.ts";
 import { deviceInvites, pairingLink, Pairings } from "./pairing.ts";
@@ -363,6 +364,7 @@ export function createApi(ctx: ApiContext): Hono {
   if (ctx.artifacts) mountArtifactRoutes(app, { auth: ctx.auth, artifacts: ctx.artifacts });
   if (ctx.repos) mountRepoRoutes(app, ctx, ctx.repos);
   mountPatchRoutes(app, ctx);
+  mountApprovalRoutes(app, ctx);
   return app;
 }
 

@@ -9,8 +9,9 @@ import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/u
 import { CID } from "multiformats/cid";
 import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
 import { requestArgs } from "./request.ts";
-import { HEADS_AT_HEADER, HEADS_HEADER, matchRoute, patchOpPath } from "./routes.ts";
+import { approvalOpPath, HEADS_AT_HEADER, HEADS_HEADER, matchRoute, patchOpPath } from "./routes.ts";
 import { PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#protocol/patch";
+import { APPROVAL_OPS, type ApprovalOpArgs, type ApprovalOpKind } from "#protocol/approvals";
 import type { Credentials } from "./credentials.ts";
 
 export class ApiError extends WeftError {
@@ -238,6 +239,16 @@ export class ApiClient {
       }`;
     const method = kind === "edit" ? "PATCH" : "POST";
     return await this.#send<T>(method, options.path ?? path, bearer);
+  }
+
+  /** Sign an approval operation as this client and submit it to its route (APPROVAL_ROUTES). */
+  async approvalOp<K extends ApprovalOpKind, T = Record<string, unknown>>(
+    space: string,
+    kind: K,
+    args: Omit<ApprovalOpArgs<K>, "at">,
+  ): Promise<T> {
+    const bearer = await this.signOp(space, APPROVAL_OPS[kind].command, args as Record<string, unknown>);
+    return await this.#send<T>("POST", approvalOpPath(space, kind, args as { request?: string }), bearer);
   }
 
   /** Sign a patch operation as this client and submit it to its route (PATCH_ROUTES). */

@@ -29,6 +29,7 @@ const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMAND
 const patch: Area = async () => (await import("./patch-commands.ts")).PATCH_COMMANDS;
 const ciAdapter: Area = async () => (await import("./ci-adapter-command.ts")).CI_ADAPTER_COMMANDS;
 const agent: Area = async () => (await import("./agent-commands.ts")).AGENT_COMMANDS;
+const approval: Area = async () => (await import("./approval-commands.ts")).APPROVAL_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
 
 export const AREAS: readonly Area[] = [
@@ -49,6 +50,7 @@ export const AREAS: readonly Area[] = [
   mcp,
   ciAdapter,
   agent,
+  approval,
 ];
 
 export const REGISTRY: ReadonlyMap<string, Area> = new Map([
@@ -99,6 +101,10 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["agent pause", agent],
   ["agent resume", agent],
   ["agent revoke", agent],
+  ["agent approvals", approval],
+  ["agent approve", approval],
+  ["agent deny", approval],
+  ["agent gates", approval],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

@@ -4,7 +4,8 @@
  * agent's operations against them like anyone's. An agent claims only
  * tasks carrying one of its labels, comments, pushes only under
  * `refs/heads/agent/<name>/`, proposes patches (never merges), runs only
- * its runner kinds, and spends only within its budget (ucan/budget.ts).
+ * its runner kinds, spends only within its budget (ucan/budget.ts), and
+ * asks a person to approve what the space's gates hold back (approvals/).
  */
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type Budget, BUDGET_FIELDS, budgetPolicy, MAX_AMOUNT } from "../ucan/budget.ts";
@@ -69,6 +70,7 @@ export function agentGrants(o: AgentGrantOptions): AgentGrant[] {
     { command: Commands.taskComment, policy: [] },
     { command: Commands.repoPush, policy: refPolicy([agentRefs(o.name)]) },
     { command: Commands.patchPropose, policy: [] },
+    { command: Commands.approvalRequest, policy: [] },
     ...o.runners.map((kind) => ({ command: `${Commands.run}/${kind}`, policy: [] })),
     { command: Commands.taskSpend, policy: budgetPolicy(o.budget) },
   ];

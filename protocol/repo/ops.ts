@@ -49,6 +49,8 @@ export const REPO_OPS = {
       updates: required(
         list(object({ ref: required(refName), old: required(objectId), new: required(objectId) }), MAX_REF_UPDATES),
       ),
+      /** The approve operation that lets an agent's push to gated refs through the space's gates (approvals/). */
+      approval: optional(opCid),
     }),
   },
 } as const;

@@ -10,7 +10,9 @@
  * policy (ref-policy.ts), checked before the reducer sees the push.
  *
  * A paused agent's operations are refused, as in the task family (whose
- * pause and resume operations it reads through the context).
+ * pause and resume operations it reads through the context), and so is an
+ * agent's push to refs the space's approval gates hold back, unless it
+ * names an approval that covers it (approvals/gate.ts).
  *
  * Other families move refs through `updateRefs` (a patch merge updating its
  * target branch): the same checks, the same history, at that operation's
@@ -20,6 +22,7 @@
 import type { FamilyReducer, Outcome, ReduceContext } from "../tasks/family.ts";
 import type { Hlc } from "../tasks/hlc.ts";
 import { pausedRefusal } from "../tasks/task-family.ts";
+import { approvalRefusal } from "../approvals/gate.ts";
 import { isZeroId, type RefUpdate, type RepoOp } from "./ops.ts";
 import type { PushRecord, Repository } from "./state.ts";
 
@@ -82,6 +85,8 @@ export class RepoReducer implements FamilyReducer<RepoOp> {
       this.#owned.add(repo);
       return OK;
     }
+    const gated = approvalRefusal(context, op, { kind: "push", refs: op.args.updates.map((u) => u.ref) });
+    if (gated) return gated;
     return this.updateRefs({ op: op.cid, family: REPO_FAMILY, by: op.author, at: op.args.at }, op.args.repo, [
       ...op.args.updates,
     ]);

@@ -64,6 +64,22 @@ export function runRefusal(
   return networkRefusal(space.authority, task, now);
 }
 
+/**
+ * Why a job's creator may not have it run now — paused (the kill switch on
+ * an agent: its jobs are neither placed nor kept running), or without the
+ * right to run it (runRefusal) — or undefined while it may.
+ */
+export function creatorStopped(
+  space: Space,
+  task: Task & { run: RunSpec },
+  nowMs: number,
+  cache?: RunRightsCache,
+): string | undefined {
+  const pause = space.log.reducer.spend.paused(task.creator);
+  if (pause) return `its creator ${task.creator} was paused by ${pause.by}${pause.reason ? `: ${pause.reason}` : ""}`;
+  return runRefusal(space, task, nowMs, cache);
+}
+
 /** The comment a node leaves on a task it will not run, saying why. */
 export function refusalNote(reason: string): string {
   return `Not run: ${reason}.`.slice(0, 16_000);

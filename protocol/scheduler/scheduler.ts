@@ -19,6 +19,11 @@
  * A job whose creator does not hold /weft/run/<kind> (run-authority.ts) is
  * neither placed nor started: the node that would rank first for it says
  * why in a comment, once, and it runs if the creator is delegated the right.
+ * The kill switch reaches running jobs the same way: once the space shows a
+ * job's creator paused (an agent), or no longer holding the right to run it
+ * (revoked, expired), the node running it stops it within the event that
+ * brought the record — offline-first, from the record alone — and records
+ * the run as failed, stopped, with why.
  *
  * Over ~400 lines, on purpose: placing, claiming, running and finishing a
  * job are one state machine over the same run table; what can stand alone
@@ -32,7 +37,7 @@ import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
-import { RefusalNotes, runRefusal, RunRightsCache } from "./run-authority.ts";
+import { creatorStopped, RefusalNotes, RunRightsCache } from "./run-authority.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
 export type LocalRunState = "claiming" | "running" | "finishing" | "done";
@@ -53,6 +58,8 @@ export interface LocalRun {
   accepted?: boolean;
   /** Why it was stopped or its result not accepted. */
   reason?: string;
+  /** Stopped by the kill switch (its creator paused or revoked): the stop is recorded as its result. */
+  recordStop?: boolean;
   log: RunLog;
 }
 
@@ -167,6 +174,7 @@ export class Scheduler {
     if (!this.#running) return;
     for (const space of this.#o.spaces()) {
       this.#watch(space);
+      this.#checkCreators(space); // delegations expire without an event
       let budget = 4 * this.free + 16;
       for (const task of space.log.reducer.tasks.values()) {
         if (!task.run) continue;
@@ -181,7 +189,9 @@ export class Scheduler {
     this.#unsubscribe.set(
       space.id,
       space.subscribe((e) => {
-        if (e.type !== "tasks" || !this.#running) return;
+        if (!this.#running) return;
+        if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
+        if (e.type !== "tasks") return;
         for (const id of e.tasks) {
           const task = space.log.reducer.tasks.get(id);
           if (!task?.run) continue;
@@ -220,7 +230,7 @@ export class Scheduler {
     }
     const need = needOf(task as Task & { run: RunSpec });
     if (!this.#runners.has(need.runner ?? "")) return true;
-    const refusal = runRefusal(space, task as Task & { run: RunSpec }, now, this.#rights);
+    const refusal = creatorStopped(space, task as Task & { run: RunSpec }, now, this.#rights);
     if (refusal !== undefined) {
       this.#forget(key);
       // The node that would rank first for it says why.
@@ -268,7 +278,7 @@ export class Scheduler {
     const key = keyOf(space.id, taskId);
     const task = space.log.reducer.tasks.get(taskId);
     if (!task?.run || this.#runs.has(key) || this.free === 0) return;
-    if (runRefusal(space, task as Task & { run: RunSpec }, this.#now()) !== undefined) return;
+    if (creatorStopped(space, task as Task & { run: RunSpec }, this.#now()) !== undefined) return;
     const lapsed = lapsedClaims(task, this.#now());
     if (lapsed >= (this.#o.maxCrashes ?? 2)) return await this.#quarantine(space, taskId, lapsed);
     const runner = this.#runners.get(needOf(task).runner ?? "") as Runner;
@@ -359,9 +369,10 @@ export class Scheduler {
     run.endedAt = result.endedAt;
     await started.catch(() => {});
     if (run.reason !== undefined) {
-      // Stopped because the task is no longer ours: there is no result to report.
+      // Stopped because the task is no longer ours: there is no result to report. Killed: say so in the task.
       run.state = "done";
       run.accepted = false;
+      if (run.recordStop) await this.#recordStopped(space, run, result);
       return;
     }
     run.state = "finishing";
@@ -393,6 +404,22 @@ export class Scheduler {
     run.state = "done";
   }
 
+  /** Record a killed job in its task: a failed result whose summary says who stopped it and why. */
+  async #recordStopped(space: Space, run: LocalRun, result: RunResult): Promise<void> {
+    try {
+      await space.act("result", {
+        task: run.task,
+        fence: run.fence,
+        outcome: "failure",
+        summary: `${run.reason}; ${describe(result)}`.slice(0, 4000),
+        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+      });
+      this.#o.diagnostics?.count("scheduler.runs-killed");
+    } catch (e) {
+      run.reason = `${run.reason}; the stop could not be recorded: ${(e as Error).message}`;
+    }
+  }
+
   /**
    * The last word before a claimed job starts: its creator's right may have
    * been revoked while this node claimed it. If so, the run ends refused,
@@ -400,7 +427,7 @@ export class Scheduler {
    */
   async #refusedAtStart(space: Space, run: LocalRun): Promise<boolean> {
     const task = space.log.reducer.tasks.get(run.task);
-    const refusal = task?.run && runRefusal(space, task as Task & { run: RunSpec }, this.#now());
+    const refusal = task?.run && creatorStopped(space, task as Task & { run: RunSpec }, this.#now());
     if (!refusal) return false;
     run.state = "done";
     run.reason = `refused: ${refusal}`;
@@ -436,10 +463,25 @@ export class Scheduler {
     }
   }
 
-  async #stop(key: string, reason: string): Promise<void> {
+  /** A pause, resume or revocation arrived: stop the jobs here whose creators may no longer have them run. */
+  #checkCreators(space: Space): void {
+    for (const run of this.#runs.values()) {
+      if (run.space !== space.id || run.state !== "running") continue;
+      const task = space.log.reducer.tasks.get(run.task);
+      const why = task && creatorStopped(space, task as Task & { run: RunSpec }, this.#now());
+      if (why) void this.#stop(keyOf(run.space, run.task), `stopped: ${why}`, { record: true });
+    }
+  }
+
+  /**
+   * Stop a job. With `record`, this node still holds the lease and says so
+   * in the task: the run ends as a failure whose summary is the reason.
+   */
+  async #stop(key: string, reason: string, options: { record?: boolean } = {}): Promise<void> {
     const run = this.#runs.get(key);
     if (!run || run.reason !== undefined) return;
     run.reason = reason;
+    if (options.record) run.recordStop = true;
     this.#o.diagnostics?.count("scheduler.runs-stopped");
     await this.#handles.get(key)?.stop(reason);
   }

@@ -19,6 +19,13 @@ export class Conflict extends WeftError {
   }
 }
 
+/** An agent's step the space's approval gates hold back, without an approval that covers it. */
+export class ApprovalRequired extends WeftError {
+  constructor(message: string) {
+    super("ApprovalRequired", "approval/required", message);
+  }
+}
+
 export class NotFound extends WeftError {
   constructor(message: string) {
     super("NotFound", "not-found", message);

@@ -7,5 +7,10 @@
 import type { OpFamily } from "../tasks/family.ts";
 import { repoFamily } from "../repo/family.ts";
 import { patchFamily } from "../patch/family.ts";
+import { approvalFamily } from "../approvals/family.ts";
 
-export const FAMILIES: readonly OpFamily[] = [repoFamily as OpFamily, patchFamily as OpFamily];
+export const FAMILIES: readonly OpFamily[] = [
+  repoFamily as OpFamily,
+  patchFamily as OpFamily,
+  approvalFamily as OpFamily,
+];

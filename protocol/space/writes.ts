@@ -20,7 +20,7 @@ import type { Invocation } from "../ucan/invocation.ts";
 import type { OpLog } from "../tasks/log.ts";
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type BucketDoc, bucketOf } from "./docs.ts";
-import { Conflict, Forbidden } from "./errors.ts";
+import { ApprovalRequired, Conflict, Forbidden } from "./errors.ts";
 
 export interface LocalWritesOptions {
   log: OpLog;
@@ -75,6 +75,7 @@ export class LocalWrites {
       // Refused by the reducer, yet in the log's graph: a later operation may name it.
       if (this.#o.log.entry(result.cid) !== undefined) this.#keepRefused(result.cid, inv.bytes);
       if (result.code === "task/conflict") throw new Conflict(result.reason ?? "the operation was refused");
+      if (result.code === "approval/required") throw new ApprovalRequired(result.reason ?? "needs an approval");
       if (result.code?.startsWith("input/")) throw new InvalidInput("args", result.reason ?? "is invalid");
       throw new Forbidden(result.reason ?? "the operation was refused");
     };

@@ -19,6 +19,7 @@
 import { compareHlc, type Hlc } from "./hlc.ts";
 import type { Validator } from "../ucan/validator.ts";
 import type { KeyedBudget } from "../ucan/budget.ts";
+import type { ErrorCode } from "../error-codes.ts";
 
 /** What the log needs of any operation: its identity, author, kind, and place in time. */
 export interface LogOp {
@@ -41,6 +42,8 @@ export type Outcome =
   | {
     applied: false;
     reason: string;
+    /** The typed code the refusal carries (default task/conflict): approval/required, … */
+    code?: ErrorCode;
     /** Operations to set aside and reduce again without. */
     supersede?: string[];
     /** The verdict rests on witnesses: a later witness may change it. */
@@ -69,6 +72,12 @@ export interface ReduceContext extends Causality {
    * draws on (tasks/spend.ts).
    */
   budgetsOf(op: LogOp): readonly KeyedBudget[];
+  /**
+   * Does `op` act under an agent's authority: does its delegation chain run
+   * through a delegation made for an agent (its signed `meta.kind`)? What
+   * the approval gates hold back (approvals/gate.ts).
+   */
+  isAgent(op: LogOp): boolean;
 }
 
 /** What a family's `admit` may use: the space's validator (its root and delegations). */

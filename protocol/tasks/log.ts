@@ -152,6 +152,8 @@ export class OpLog {
       witnessTime: (cid, exclude) => graph.witnessTime(cid, (n) => !exclude.includes(n.author)),
       reducer: (name) => this.#reducers.get(name),
       budgetsOf: (op) => this.#budgetsOf(this.#byCid.get(op.cid)?.proofs ?? []),
+      isAgent: (op) =>
+        (this.#byCid.get(op.cid)?.proofs ?? []).some((k) => this.#authority.delegationByKey(k)?.meta?.kind === "agent"),
     };
     this.#standing = {
       graph,
@@ -385,9 +387,15 @@ export class OpLog {
     this.#reduce();
     const outcome = this.#outcomes.get(id) as Outcome;
     if (!outcome.applied) this.#noteConflict(op, outcome.reason);
-    return outcome.applied
-      ? { cid: id, status: "applied", op, family: family.name, object }
-      : { cid: id, status: "refused", reason: outcome.reason, code: "task/conflict", op, family: family.name, object };
+    return outcome.applied ? { cid: id, status: "applied", op, family: family.name, object } : {
+      cid: id,
+      status: "refused",
+      reason: outcome.reason,
+      code: outcome.code ?? "task/conflict",
+      op,
+      family: family.name,
+      object,
+    };
   }
 
   /** The family that owns `command` parses it into an operation (throws InvalidInput). */

@@ -66,6 +66,8 @@ export const OPS = {
       run: optional(runSpecShape),
       /** Retried submissions with the same key (per creator) do not make a second task. */
       idempotencyKey: optional(str(1, 128)),
+      /** The approve operation that lets an agent's job with network through the space's gates (approvals/). */
+      approval: optional(opCid),
     }),
   },
   edit: {
@@ -136,6 +138,8 @@ export const OPS = {
       tokens: required(amount),
       dayUsd: required(amount),
       model: optional(modelName),
+      /** The approve operation that lets a reservation past the space's spending gate through (approvals/). */
+      approval: optional(opCid),
     }),
   },
   /** What a reserved call actually cost: its signed receipt, which replaces the reservation in every sum. */

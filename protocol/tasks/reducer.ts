@@ -26,6 +26,9 @@
  * calls it had in flight), and a reservation that a budget in its chain
  * has no room for is refused.
  *
+ * An agent's job with network, and its reservation past the space's
+ * spending threshold, pass the approval gates first (approvals/gate.ts).
+ *
  * `fork()` makes a cheap copy-on-write snapshot, so the log can rewind to a
  * recent checkpoint when an operation arrives out of order instead of
  * reducing everything again.
@@ -35,6 +38,7 @@ import type { Causality, FamilyReducer, Outcome, ReduceContext } from "./family.
 import type { TaskOp } from "./ops.ts";
 import { type Task, TERMINAL } from "./state.ts";
 import { pausedReason, SpendLedger } from "./spend.ts";
+import { approvalRefusal } from "../approvals/gate.ts";
 
 const OK: Outcome = { applied: true };
 const refuse = (reason: string): Outcome => ({ applied: false, reason });
@@ -43,7 +47,7 @@ const verdict = (v: { ok: true } | { ok: false; reason: string }): Outcome => v.
 /** With no graph, arrival order is causal order and nothing is witnessed: the reducer on its own. */
 const SEQUENTIAL: Causality = { precedes: () => true, witnessTime: () => Infinity };
 /** What the task reducer reads of the log: the graph, and (for reservations) the budgets of an operation's chain. */
-export type TaskContext = Causality & Partial<Pick<ReduceContext, "budgetsOf">>;
+export type TaskContext = Causality & Partial<Pick<ReduceContext, "budgetsOf" | "isAgent" | "reducer">>;
 
 const LEASE_KINDS = new Set(["claim", "renew", "start", "result", "release"]);
 
@@ -154,6 +158,10 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);
+      const gated = a.run?.network === true
+        ? approvalRefusal(context, op, { kind: "network", program: a.run.program })
+        : undefined;
+      if (gated) return gated;
       const key = a.idempotencyKey === undefined ? undefined : `${op.author}\n${a.idempotencyKey}`;
       if (key !== undefined && this.#keys.has(key)) {
         return refuse(`idempotency key ${a.idempotencyKey} was already used for task ${this.#keys.get(key)}`);
@@ -196,7 +204,7 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     const outcome = op.kind === "claim"
       ? this.#claim(task, op, context)
       : op.kind === "reserve"
-      ? verdict(this.spend.reserve(op, context.budgetsOf?.(op) ?? []))
+      ? this.#reserve(op, context)
       : op.kind === "settle"
       ? verdict(this.spend.settle(op))
       : this.#applyTo(task, op);
@@ -213,6 +221,14 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
       });
     }
     return outcome;
+  }
+
+  /** A reservation: through the spending gate (approvals/gate.ts), then against every budget in its chain. */
+  #reserve(op: Extract<TaskOp, { kind: "reserve" }>, context: TaskContext): Outcome {
+    const s = this.spend.agent(op.author);
+    const to = s.spent.usd + s.reserved.usd + op.args.usd;
+    return approvalRefusal(context, op, { kind: "spend", to }) ??
+      verdict(this.spend.reserve(op, context.budgetsOf?.(op) ?? []));
   }
 
   /** The last claim applied to `task`, if any. */

@@ -49,6 +49,13 @@ export const Commands = {
   /** Stop an agent: every node refuses its operations from then on, until it is resumed. */
   agentPause: "/weft/agent/pause",
   agentResume: "/weft/agent/resume",
+  /** An agent asks a person to approve a plan (a step the space's gates hold back). */
+  approvalRequest: "/weft/agent/request",
+  /** Approve an agent's request, bound to its plan's hash; covers denying one (below). */
+  approvalApprove: "/weft/agent/approve",
+  approvalDeny: "/weft/agent/approve/deny",
+  /** Set the space's approval gates: which steps of an agent need a person's approval (admins). */
+  approvalGates: "/weft/space/admin/approvals",
 
   /** All runner kinds. */
   run: "/weft/run",

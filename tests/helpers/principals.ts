@@ -19,6 +19,8 @@ export interface LinkSpec {
   nbf?: number;
   /** Override the subject (default: the chain's root; null for a powerline). */
   sub?: string | null;
+  /** Signed metadata, e.g. `{ kind: "agent" }` for a delegation made for an agent. */
+  meta?: Record<string, Ipld>;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function chain(principals: Signer[], specs: LinkSpec[]): Promise<De
         policy: s.pol,
         expiration: s.exp === undefined ? null : s.exp,
         notBefore: s.nbf,
+        meta: s.meta,
       }),
     );
   }

@@ -51,6 +51,7 @@ async function setting() {
     witnessTime: () => Infinity,
     reducer: (name: string) => (name === "task" ? tasks : name === "repo" ? repos : undefined),
     budgetsOf: () => [],
+    isAgent: () => false,
   };
   repos.apply(
     parseRepoOp(
@@ -254,7 +255,13 @@ describe("patch reducer", () => {
         "policy1",
         "did:key:admin",
       ),
-      { precedes: () => true, witnessTime: () => Infinity, reducer: () => undefined, budgetsOf: () => [] },
+      {
+        precedes: () => true,
+        witnessTime: () => Infinity,
+        reducer: () => undefined,
+        budgetsOf: () => [],
+        isAgent: () => false,
+      },
     );
     const { op: p } = s.apply("propose", "did:key:author", propose);
     const unit = await s.run("task00000003", HEAD, "succeeded");
