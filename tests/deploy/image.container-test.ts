@@ -78,6 +78,8 @@ describe("the peer image, built offline and run", { timeout: 2 * BUILD_MS }, () 
       IMAGE,
       context,
     ], BUILD_MS);
+    // The image this build replaced, and its layers no other image shares, would otherwise pile up in the cache.
+    await podman(["image", "prune", "-f"], 300_000);
     // The job's files, readable by the image's `node` user.
     const job = join(scratch, "job");
     await mkdir(job);
