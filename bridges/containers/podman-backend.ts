@@ -23,13 +23,16 @@ import type { ContainerConfig } from "./config.ts";
 import { imageCid } from "./image-cache.ts";
 import { mustRun, runTool } from "./tool.ts";
 
-/** Write podman's config under `dir`; returns the environment every podman command runs with. */
-export async function podmanEnv(dir: string): Promise<NodeJS.ProcessEnv> {
+/**
+ * Write podman's config under `dir`; returns the environment every podman command runs with. The runner keeps
+ * vfs (it mounts images and runs them with --rootfs); image builds want overlay, which shares layers.
+ */
+export async function podmanEnv(dir: string, driver: "vfs" | "overlay" = "vfs"): Promise<NodeJS.ProcessEnv> {
   await mkdir(join(dir, "root"), { recursive: true });
   await mkdir(join(dir, "run"), { recursive: true });
   await writeFile(
     join(dir, "storage.conf"),
-    `[storage]\ndriver = "vfs"\nrunroot = ${JSON.stringify(join(dir, "run"))}\ngraphroot = ${
+    `[storage]\ndriver = "${driver}"\nrunroot = ${JSON.stringify(join(dir, "run"))}\ngraphroot = ${
       JSON.stringify(join(dir, "root"))
     }\n`,
   );
@@ -46,7 +49,7 @@ export async function podmanEnv(dir: string): Promise<NodeJS.ProcessEnv> {
 }
 
 /** The flags every podman run gets here: runc, and ulimits lower than root's hard limits. */
-const BASE_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
+export const BASE_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
 
 /** Undefined when podman runs a container here with the runner's config; otherwise why not. */
 export async function probePodman(dir: string): Promise<string | undefined> {

@@ -1,9 +1,11 @@
 /**
- * Serving a hono app plus WebSocket upgrades on whichever runtime runs us:
- * Node (@hono/node-server + ws) or Deno (Deno.serve + Deno.upgradeWebSocket).
- * The app stays runtime-agnostic; only this file knows the difference.
- * Every WebSocket starts unauthenticated, under ws-admission.ts's limits,
- * until its handler calls `admit`.
+ * Serving a hono app plus WebSocket upgrades, on Node and on Deno alike:
+ * node:http (@hono/node-server) and the ws package, which Deno's Node
+ * compatibility runs as well. Not Deno.serve and Deno.upgradeWebSocket on
+ * Deno: its WebSocket has no frame-size limit, so before authentication
+ * anyone could make a Deno relay buffer 64 MiB frames, while ws refuses a
+ * frame from its header alone. Every WebSocket starts unauthenticated,
+ * under ws-admission.ts's limits, until its handler calls `admit`.
  */
 import type { Hono } from "hono";
 import type { Socket } from "node:net";
@@ -34,7 +36,6 @@ export interface ServeOptions {
    * How often WebSockets are pinged; one that has not answered the previous
    * ping by the next is dropped, so a client that vanished without closing
    * (a laptop asleep, a NAT that forgot it) does not hold its session open.
-   * Deno does the same by itself (upgradeWebSocket's idleTimeout).
    */
   keepAliveMs?: number;
   /** Limits on sockets that have not authenticated yet (defaults: DEFAULT_ADMISSION). */
@@ -61,10 +62,6 @@ const LINGER_MS = 2_000;
  */
 const MAX_HEADER_BYTES = 128 * 1024;
 
-export function serve(options: ServeOptions): Promise<Served> {
-  return "Deno" in globalThis ? serveDeno(options) : serveNode(options);
-}
-
 /**
  * Set the largest frame `ws` takes from now on. The ws package reads a
  * frame's length from its header and refuses it (close 1009) before
@@ -78,7 +75,7 @@ function setMaxPayload(ws: object, bytes: number): void {
   receiver._maxPayload = bytes;
 }
 
-async function serveNode(
+export async function serve(
   { app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS, admission: limits }: ServeOptions,
 ): Promise<Served> {
   const { serve: honoServe } = await import("@hono/node-server");
@@ -174,55 +171,4 @@ async function serveNode(
         server.close(() => resolve());
       }),
   };
-}
-
-interface DenoLike {
-  serve(
-    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
-    handler: (req: Request, info: { remoteAddr: { hostname?: string } }) => Response | Promise<Response>,
-  ): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
-  upgradeWebSocket(req: Request): { socket: WebSocket; response: Response };
-}
-
-/**
- * On Deno the caps and the time limit hold, but not the frame limit: Deno's
- * WebSocket has no maximum frame size to set.
- */
-async function serveDeno({ app, host, port, upgrade, admission: limits }: ServeOptions): Promise<Served> {
-  const Deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
-  const admission = new Admission(limits);
-  let bound = port;
-  const listening = Promise.withResolvers<void>();
-  const server = Deno.serve({
-    hostname: host,
-    port,
-    onListen: (addr) => {
-      bound = addr.port;
-      listening.resolve();
-    },
-  }, async (req, info) => {
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const ticket = admission.enter(info.remoteAddr.hostname ?? "unknown");
-      if ("refused" in ticket) return Response.json(tooMany(ticket.refused).body, { status: 503 });
-      const decision = await upgrade(new URL(req.url), req.headers);
-      if (!("accept" in decision)) {
-        ticket.release();
-        return Response.json(decision.body, { status: decision.status });
-      }
-      const { socket, response } = Deno.upgradeWebSocket(req);
-      const timer = setTimeout(() => closeUnauthenticated(socket, admission.limits), admission.limits.timeoutMs);
-      socket.addEventListener("close", () => {
-        clearTimeout(timer);
-        ticket.release();
-      });
-      decision.accept(socket as unknown as WebSocketLike, () => {
-        clearTimeout(timer);
-        ticket.admit();
-      });
-      return response;
-    }
-    return await app.fetch(req);
-  });
-  await listening.promise;
-  return { host, port: bound, close: () => server.shutdown() };
 }

@@ -81,6 +81,11 @@ await run("deno", deno, "sleep", ["200"]);
 await runPastLimit("deno", deno, "sleep", ["60000"], "sleeping 60000 ms", 400);
 await deno.close();
 
+// The transpile runs in its own subprocess, under its own heap limit: one too small for jco fails that program only.
+const starved = createDenoWasmRunner({ transpile: { heapMb: 8 } });
+await run("deno-starved-transpile", starved, "hasher", ["data.txt"]);
+await starved.close();
+
 const browser = createBrowserWasmRunner();
 await run("browser", browser, "hasher", ["data.txt"]);
 await run("browser", browser, "memory-bomb", [], { memoryMb: 24 });

@@ -30,7 +30,8 @@ before(async () => {
   const { stdout } = await promisify(execFile)(
     join(root, "node_modules/.bin/deno"),
     ["run", "-A", join(root, "tests/wasm/deno-driver.ts")],
-    { cwd: root, env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 },
+    // A safety net, not a deadline: each program's first transpile starts a subprocess, slow on a loaded machine.
+    { cwd: root, env: { ...process.env, NO_COLOR: "1" }, timeout: 600_000 },
   );
   reports = stdout.trim().split("\n").map((l) => JSON.parse(l));
 });
@@ -69,6 +70,12 @@ describe("the wasm runner under Deno", () => {
     const stopped = find("deno", "sleep", ["60000"]);
     assert.equal(stopped.status, "timeout", stopped.reason);
     assert.deepEqual(stopped.logs, ["sleeping 60000 ms"]);
+  });
+
+  it("deno: transpiles components in a subprocess under its own heap limit, not on the runner's thread", () => {
+    const r = find("deno-starved-transpile", "hasher");
+    assert.equal(r.status, "error");
+    assert.match(r.reason ?? "", /could not be transpiled: the transpiler ran out of its 8 MB heap/);
   });
 
   it("deno: stops a flood at the output limit", () => {
