@@ -18,26 +18,31 @@ export interface NostrKey {
 
 const FILE = "nostr-key.json";
 
-/** Load the key in `dir`, or make one (written 0600, exclusively, flushed) if there is none. */
-export async function loadOrCreateNostrKey(dir: string): Promise<{ key: NostrKey; created: boolean }> {
+/** The key in `dir`, or undefined if there is none yet; throws if the file is there but unreadable. */
+export async function readNostrKey(dir: string): Promise<NostrKey | undefined> {
   const path = join(dir, FILE);
   try {
     const { secret } = JSON.parse(await readFile(path, "utf8")) as { secret?: unknown };
     if (typeof secret !== "string" || !/^[0-9a-f]{64}$/.test(secret)) throw new Error("no 64-hex-digit secret");
     const bytes = fromHex(secret);
-    return { key: { secret: bytes, pubkey: getPublicKey(bytes) }, created: false };
+    return { secret: bytes, pubkey: getPublicKey(bytes) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new WeftError(
-        "KeyUnreadable",
-        "key/invalid",
-        `the Nostr key ${path} is unreadable (${(e as Error).message}); restore it from a backup, or delete it ` +
-          "to make a new one (paired people then pair again)",
-      );
-    }
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new WeftError(
+      "KeyUnreadable",
+      "key/invalid",
+      `the Nostr key ${path} is unreadable (${(e as Error).message}); restore it from a backup, or delete it ` +
+        "to make a new one (paired people then pair again)",
+    );
   }
+}
+
+/** Load the key in `dir`, or make one (written 0600, exclusively, flushed) if there is none. */
+export async function loadOrCreateNostrKey(dir: string): Promise<{ key: NostrKey; created: boolean }> {
+  const existing = await readNostrKey(dir);
+  if (existing) return { key: existing, created: false };
   const secret = generateSecretKey();
-  const file = await open(path, "wx", 0o600);
+  const file = await open(join(dir, FILE), "wx", 0o600);
   try {
     await file.writeFile(JSON.stringify({ secret: toHex(secret) }));
     await file.sync();
