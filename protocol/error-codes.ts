@@ -239,6 +239,11 @@ export const ERROR_CODES = {
   "radicle/forged": "unprocessable",
   /** A git plumbing command on the Radicle repository failed. */
   "radicle/git": "upstream",
+  // the Nostr bridge
+  /** A gift wrap, seal or rumor that is too large, malformed, forged or not for this key: dropped unread. */
+  "nostr/dropped": "unprocessable",
+  /** A pairing code that is unknown, used or expired. */
+  "nostr/pairing": "input",
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ import type { WeftNode } from "#protocol/node";
 import type { Space } from "#protocol/space";
 import { utf8 } from "#protocol";
 import { Commands, delegate, encodeContainer, type Ipld } from "#protocol/ucan";
+import { PAIRING_META, pairingProof } from "#protocol/bridge";
 import type { Task, TaskStatus } from "#protocol/tasks";
 import type { LiveAdvert } from "#protocol/capacity";
 import { ApiAuthority } from "./auth.ts";
@@ -287,7 +288,7 @@ export function createApi(ctx: ApiContext): Hono {
     "GET /v1/capabilities": (c) => c.json({ powerlines: keptPowerlines().list() }),
     "DELETE /v1/capabilities/:cid": async (c, { params }) => c.json(await keptPowerlines().revoke(params.cid)),
     "POST /v1/spaces/:space/capabilities": async (c, { space, body, chain: held }) => {
-      const b = body as Grant & { powerline?: boolean };
+      const b = body as Grant & { powerline?: boolean; pairing?: string };
       if (b.powerline) {
         throw new HttpError(
           403,
@@ -306,7 +307,11 @@ export function createApi(ctx: ApiContext): Hono {
         subject: s.id,
         command: b.command,
         ...bounds,
-        meta: { kind: b.kind ?? "member", ...(b.name ? { name: b.name } : {}) },
+        meta: {
+          kind: b.kind ?? "member",
+          ...(b.name ? { name: b.name } : {}),
+          ...(b.pairing ? { [PAIRING_META]: pairingProof(b.pairing, node.did) } : {}),
+        },
       });
       await s.addDelegations([d, ...chain]);
       const container = await encodeContainer([...chain, d].map((x) => x.bytes), "C");

@@ -271,9 +271,10 @@ export const ROUTES: RouteDef[] = [
   {
     method: "POST",
     path: "/v1/spaces/:space/capabilities",
-    summary: "Delegate a capability you hold in the space (attenuated) from this node",
+    summary:
+      "Delegate a capability you hold in the space (attenuated) from this node; `pairing` (a bridge's one-time code) confirms a pairing with that bridge, as a proof in the delegation's meta",
     auth: q(Commands.spaceAdmin),
-    body: object({ ...GRANT, powerline: optional(bool) }),
+    body: object({ ...GRANT, powerline: optional(bool), pairing: optional(str(4, 64)) }),
   },
   {
     method: "DELETE",

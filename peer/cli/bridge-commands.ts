@@ -16,12 +16,12 @@ import { enc, list, need, seconds, str, Usage } from "./args.ts";
 import { type Command, type Io, resolveSpace } from "./command.ts";
 import { table } from "./output.ts";
 
-async function configured(io: Io): Promise<BridgeSetting[]> {
+export async function configured(io: Io): Promise<BridgeSetting[]> {
   return (await loadConfig({ ...process.env, WEFT_HOME: io.home })).bridges;
 }
 
 /** The bridge's DID, once the peer has run it (it makes its key on first start). */
-async function didOf(io: Io, name: string): Promise<string | undefined> {
+export async function didOf(io: Io, name: string): Promise<string | undefined> {
   return (await fileKeystore({ dir: join(io.home, "keys") }).load(bridgeKeyName(name)))?.did;
 }
 

@@ -22,6 +22,7 @@ const cap: Area = async () => (await import("./cap-commands.ts")).CAP_COMMANDS;
 const run: Area = async () => (await import("./run-commands.ts")).RUN_COMMANDS;
 const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTIFACT_COMMANDS;
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
+const nostr: Area = async () => (await import("./nostr-commands.ts")).NOSTR_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
@@ -45,6 +46,7 @@ export const AREAS: readonly Area[] = [
   artifact,
   image,
   bridge,
+  nostr,
   llm,
   repo,
   mcp,
@@ -93,6 +95,8 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cap inspect", cap],
   ["bridge list", bridge],
   ["bridge grant", bridge],
+  ["nostr address", nostr],
+  ["nostr pair", nostr],
   ["llm test", llm],
   ["llm key", llm],
   ["agent add", agent],

@@ -1,10 +1,13 @@
 /**
  * Running the bridges `weft.toml` names: each gets its own Ed25519 key (a
- * 0600 file `keys/bridge-<name>.json` in the data dir, never replicated), its
+ * 0600 file `keys/bridge-<name>.json` in the data dir, never replicated), a
+ * private directory for its own state (`bridges/<name>/`, 0700), its
  * context on this node (its spaces, acting as its DID, their events) and
  * nothing of the node's key. Its DID is logged at start with the command a
  * member runs to grant it what it needs; until then it holds nothing.
  */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { type Bridge, type BridgeContext, hostBridge } from "#protocol/bridge";
 import { loadOrCreate } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
@@ -26,17 +29,23 @@ export interface RunningBridge {
 /** The name of a bridge's key in the peer's keystore (`keys/bridge-<name>.json`). */
 export const bridgeKeyName = (name: string) => `bridge-${name}`;
 
+/** A bridge's private directory in the data dir (`bridges/<name>`). */
+export const bridgeDir = (home: string, name: string) => join(home, "bridges", name);
+
 /** Start one configured bridge on `node`. */
 export async function startBridge(
   setting: BridgeSetting,
   node: WeftNode,
   keystore: SeedKeystore,
   log: Logger,
+  home: string,
 ): Promise<RunningBridge> {
   const keyName = bridgeKeyName(setting.name);
   const { created } = await loadOrCreate(keystore, keyName);
   const signer = nativeSigner((await keystore.loadSeed(keyName)) as Uint8Array);
-  const hosted = hostBridge({ name: setting.name, node, signer, log });
+  const dir = bridgeDir(home, setting.name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const hosted = hostBridge({ name: setting.name, node, signer, log, dir });
   const bridge: Bridge = setting.kind.create(setting.config);
   try {
     await bridge.start(hosted.context);

@@ -198,7 +198,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     bridges.push(
       await parts.start(
         `the bridge ${setting.name}`,
-        () => startBridge(setting, node, keystore, log),
+        () => startBridge(setting, node, keystore, log, config.home),
         (b) => b.close(),
       ),
     );

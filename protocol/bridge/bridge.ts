@@ -10,6 +10,25 @@
 import type { OpArgs, OpKind } from "../tasks/ops.ts";
 import type { TaskFilter, TaskView } from "../tasks/query.ts";
 import type { SpaceEvent } from "../space/ingest.ts";
+import type { Member } from "../space/authority.ts";
+import type { Ipld } from "../ucan/policy/ipld.ts";
+
+/** A live delegation to the bridge: who made it, for what, and its meta (a pairing proof, a name). */
+export interface BridgeGrant {
+  cid: string;
+  iss: string;
+  cmd: string;
+  meta: Record<string, Ipld>;
+}
+
+/**
+ * Acting for one person: only under a chain whose last delegation that
+ * person made to the bridge, so what they did not delegate is refused even
+ * when someone else delegated it.
+ */
+export interface OnBehalf {
+  via?: string;
+}
 
 /** One space as a bridge sees it: the tasks, and writes signed as the bridge. */
 export interface BridgeSpace {
@@ -17,10 +36,16 @@ export interface BridgeSpace {
   readonly name: string;
   tasks(filter?: TaskFilter): TaskView[];
   task(id: string): TaskView | undefined;
-  /** Does the bridge hold `command` here now (a live, unrevoked chain from the space root)? */
-  holds(command: string): boolean;
+  /** Does the bridge hold `command` here now (a live, unrevoked chain from the space root; `via` one person's)? */
+  holds(command: string, onBehalf?: OnBehalf): boolean;
   /** Sign as the bridge, check, write and flush one task operation; Forbidden if its chain does not cover it. */
-  act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView>;
+  act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">, onBehalf?: OnBehalf): Promise<TaskView>;
+  /** Pause or resume an agent (by DID), signed as the bridge; Forbidden if its chain does not cover it. */
+  agentOp(kind: "pause" | "resume", args: { agent: string; reason?: string }, onBehalf?: OnBehalf): Promise<void>;
+  /** Who is in the space now (names and kinds from their delegations). */
+  members(): Member[];
+  /** The live delegations made to the bridge here. */
+  grants(): BridgeGrant[];
 }
 
 /**
@@ -55,6 +80,8 @@ export interface BridgeContext {
    * key). The key stays with the host.
    */
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /** A private directory (0700) for the bridge's own state and keys, on hosts with a disk. */
+  readonly dir?: string;
   readonly log: BridgeLog;
 }
 

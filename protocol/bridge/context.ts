@@ -30,9 +30,11 @@ export function hostBridge(options: {
   node: BridgeHostNode;
   signer: Signer;
   log: BridgeLog;
+  /** The bridge's private directory, on hosts with a disk. */
+  dir?: string;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log } = options;
+  const { name, node, signer, log, dir } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -53,8 +55,22 @@ export function hostBridge(options: {
     },
     tasks: (filter) => space.tasks(filter),
     task: (id) => space.task(id),
-    holds: (command) => space.authority.chainsFor(did, command, seconds(now())).length > 0,
-    act: (kind, args) => space.actAs(signer, kind, args),
+    holds: (command, onBehalf = {}) =>
+      space.authority.chainsFor(did, command, seconds(now())).some((c) =>
+        onBehalf.via === undefined || c[c.length - 1]?.iss === onBehalf.via
+      ),
+    act: (kind, args, onBehalf = {}) => space.actAs(signer, kind, args, onBehalf),
+    agentOp: (kind, args, onBehalf = {}) => space.agentOp(kind, args, signer, onBehalf.via),
+    members: () => space.members(),
+    grants: () => {
+      const at = seconds(now());
+      return [...space.authority.delegations]
+        .filter((d) =>
+          d.aud === did && !space.authority.isRevoked(d.cid) && (d.exp === null || d.exp >= at) &&
+          (d.nbf === undefined || d.nbf <= at)
+        )
+        .map((d) => ({ cid: d.cid.toString(), iss: d.iss, cmd: d.cmd, meta: d.meta ?? {} }));
+    },
   });
 
   /** Per space this node holds: whether the bridge is in it, and the unsubscribe from its events. */
@@ -95,6 +111,7 @@ export function hostBridge(options: {
       return () => listeners.delete(listener);
     },
     sign: (message) => signer.sign(message),
+    ...(dir === undefined ? {} : { dir }),
     log,
   };
   return {

@@ -17,13 +17,20 @@ import { Forbidden } from "./errors.ts";
 export interface Actor {
   signer: Signer;
   label: string;
+  /**
+   * Only under a chain whose last delegation this DID issued: a bridge acting
+   * for one person uses that person's delegation to it, never another's.
+   */
+  via?: string;
 }
 
 /** The chains `actor` can use for `command` at `now` (Unix seconds), shortest first; Forbidden if none. */
 export function chainsOf(authority: SpaceAuthority, actor: Actor, command: string, now: number): Delegation[][] {
-  const chains = authority.chainsFor(actor.signer.did, command, now);
+  const chains = authority.chainsFor(actor.signer.did, command, now)
+    .filter((c) => actor.via === undefined || c[c.length - 1]?.iss === actor.via);
   if (chains.length === 0) {
-    throw new Forbidden(`${actor.label} holds no delegation for ${command} in space ${authority.space}`);
+    const from = actor.via === undefined ? "" : ` from ${actor.via}`;
+    throw new Forbidden(`${actor.label} holds no delegation${from} for ${command} in space ${authority.space}`);
   }
   return chains;
 }

@@ -316,8 +316,13 @@ export class Space {
    * that chain like any member's, so what the chain does not cover (command,
    * policy, expiry, revocation) is refused here and everywhere.
    */
-  actAs<K extends OpKind>(signer: Signer, kind: K, args: Omit<OpArgs<K>, "at">): Promise<TaskView> {
-    return this.#act({ signer, label: signer.did }, kind, args);
+  actAs<K extends OpKind>(
+    signer: Signer,
+    kind: K,
+    args: Omit<OpArgs<K>, "at">,
+    options: { via?: string } = {},
+  ): Promise<TaskView> {
+    return this.#act({ signer, label: signer.did, via: options.via }, kind, args);
   }
 
   /** `actAs`, resolving with the operation's CID as well (a reservation's receipt names it). */
@@ -359,13 +364,15 @@ export class Space {
    * Pause or resume an agent, signed by this node (or by `signer`, held on
    * it): every node refuses the agent's operations dated after a pause,
    * until a resume. Resolves once the operation is applied and durable.
+   * `via` limits `signer` to chains whose last link that DID issued.
    */
   async agentOp(
     kind: AgentOpKind,
     args: { agent: string; reason?: string },
     signer?: Signer,
+    via?: string,
   ): Promise<void> {
-    const actor = signer ? { signer, label: signer.did } : this.#self;
+    const actor = signer ? { signer, label: signer.did, via } : this.#self;
     const command = OPS[kind].command;
     const inv = await this.#writes.commit(args.agent, async () => {
       const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;

@@ -40,7 +40,11 @@ describe("bridges in weft.toml", () => {
     }));
 
   const bad: Array<[string, string, RegExp]> = [
-    ["an unknown bridge", "[bridges.gitlab]\n", /bridges\.gitlab is not a known bridge \(known: example, radicle\)/],
+    [
+      "an unknown bridge",
+      "[bridges.gitlab]\n",
+      /bridges\.gitlab is not a known bridge \(known: example, radicle, nostr\)/,
+    ],
     ["a name that is no bridge", '[bridges."../x"]\n', /bridges\.\.\.\/x is not a known bridge/],
     ["a bridge that is not a table", "[bridges]\nexample = 1\n", /bridges\.example must be a table/],
     ["a bad setting", '[bridges.example]\nlabel = "two words"\n', /bridges\.example\.label must be a label/],

@@ -1,0 +1,237 @@
+/**
+ * The Nostr bridge: people DM the mesh over NIP-17 from any Nostr client.
+ * It listens with its own Nostr key (key.ts) bound to its DID (binding.ts),
+ * publishes its profile (kind 0) and inbox relays (kind 10050), and for each
+ * gift wrap on its inbox relays: unwraps it trusting nothing (unwrap.ts),
+ * handles each rumor id once, durably (seen-log.ts), rate-limits the sender,
+ * and only then reads it. Strangers may ask to pair and otherwise get one
+ * answer, then silence; a person pairs by confirming the code with their own
+ * key, as a delegation to the bridge carrying the code's proof
+ * (pairing-book.ts). A paired person's commands run under that person's
+ * delegation (actions.ts). Replies go back the same way, gift-wrapped.
+ */
+import { join } from "node:path";
+import { SimplePool } from "nostr-tools/pool";
+import { finalizeEvent, type NostrEvent } from "nostr-tools/pure";
+import { wrapEvent } from "nostr-tools/nip17";
+import type { Bridge, BridgeContext, BridgeKind } from "#protocol/bridge";
+import { PAIRING_META } from "#protocol/bridge";
+import { messageOf, WeftError } from "#protocol";
+import { Commands } from "#protocol/ucan";
+import { bindingTag, profileTemplate } from "./binding.ts";
+import { carryOut } from "./actions.ts";
+import { parseCommand } from "./commands.ts";
+import { type NostrConfig, readNostrConfig } from "./config.ts";
+import { type DropReason, NostrDropped } from "./errors.ts";
+import { loadOrCreateNostrKey, type NostrKey } from "./key.ts";
+import { PairingBook } from "./pairing-book.ts";
+import { SenderRateLimit } from "./rate-limit.ts";
+import { SeenLog } from "./seen-log.ts";
+import { type Rumor, unwrapDm } from "./unwrap.ts";
+
+/** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
+const MAX_QUEUED = 1_000;
+/** How far back a (re)subscription asks for gift wraps: NIP-59 dates them up to two days early. */
+const LOOKBACK_S = 3 * 24 * 3600;
+
+const GREETING = "Hello! I only take messages from people paired with this Weft mesh. " +
+  'To pair, reply "pair" and confirm the code on your own peer. I will not answer again until then.';
+
+/** What the bridge has counted, for logs and tests. */
+export interface NostrCounters {
+  handled: number;
+  replayed: number;
+  rateLimited: number;
+  queueFull: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+export class NostrBridge implements Bridge {
+  readonly #config: NostrConfig;
+  #context?: BridgeContext;
+  #key?: NostrKey;
+  #pool?: SimplePool;
+  #seen?: SeenLog;
+  #book?: PairingBook;
+  #rate: SenderRateLimit;
+  #closeSub?: () => void;
+  #unsubscribe?: () => void;
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #closed = false;
+  /** Pairing delegations already looked at, by CID. */
+  readonly #checked = new Set<string>();
+  readonly counters: NostrCounters = { handled: 0, replayed: 0, rateLimited: 0, queueFull: 0, dropped: {} };
+
+  constructor(config: NostrConfig) {
+    this.#config = config;
+    this.#rate = new SenderRateLimit({ burst: config.rateBurst, perMinute: config.ratePerMinute });
+  }
+
+  /** The bridge's Nostr public key (hex), once started. */
+  get pubkey(): string | undefined {
+    return this.#key?.pubkey;
+  }
+
+  async start(context: BridgeContext): Promise<void> {
+    if (!context.dir) {
+      throw new WeftError("NostrNoDir", "internal", "the Nostr bridge needs a private directory for its key");
+    }
+    this.#context = context;
+    const { key, created } = await loadOrCreateNostrKey(context.dir);
+    this.#key = key;
+    this.#seen = await SeenLog.open(join(context.dir, "seen-rumors.log"));
+    this.#book = await PairingBook.open(join(context.dir, "pairings.json"));
+    this.#pool = new SimplePool({ enableReconnect: true });
+    context.log.info(created ? "nostr bridge made its key" : "nostr bridge listening", {
+      bridge: context.name,
+      pubkey: key.pubkey,
+      relays: this.#config.relays,
+    });
+    await this.#publishIdentity();
+    this.#unsubscribe = context.subscribe((e) => {
+      if (e.type === "members" || e.type === "access") void this.#checkPairings();
+    });
+    await this.#checkPairings();
+    const sub = this.#pool.subscribeMany(
+      this.#config.relays,
+      { kinds: [1059], "#p": [key.pubkey], since: Math.floor(Date.now() / 1000) - LOOKBACK_S },
+      { onevent: (e) => this.#enqueue(e) },
+    );
+    this.#closeSub = () => sub.close();
+  }
+
+  /** Profile (kind 0, carrying the DID binding) and inbox relays (kind 10050). */
+  async #publishIdentity(): Promise<void> {
+    const context = this.#context as BridgeContext;
+    const key = this.#key as NostrKey;
+    const now = Math.floor(Date.now() / 1000);
+    const tag = await bindingTag(context.did, key.pubkey, context.sign);
+    const about = `Weft mesh bridge ${context.did}. DM "help" once paired.`;
+    const events = [
+      finalizeEvent(profileTemplate(this.#config.name, about, tag, now), key.secret),
+      finalizeEvent(
+        { kind: 10050, created_at: now, tags: this.#config.relays.map((r) => ["relay", r]), content: "" },
+        key.secret,
+      ),
+    ];
+    for (const event of events) await this.#publish(event, this.#config.relays);
+  }
+
+  async #publish(event: NostrEvent, relays: string[]): Promise<void> {
+    const results = await Promise.allSettled((this.#pool as SimplePool).publish(relays, event));
+    const failed = results.filter((r) => r.status === "rejected");
+    if (failed.length === results.length) {
+      this.#context?.log.warn("no relay took the bridge's event", {
+        bridge: this.#context.name,
+        kind: event.kind,
+        errors: failed.map((r) => messageOf((r as PromiseRejectedResult).reason)),
+      });
+    }
+  }
+
+  #enqueue(wrap: NostrEvent): void {
+    if (this.#closed) return;
+    if (this.#queued >= MAX_QUEUED) {
+      this.counters.queueFull++;
+      return;
+    }
+    this.#queued++;
+    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) =>
+      this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) })
+    ).finally(() => this.#queued--);
+  }
+
+  async #handle(wrap: NostrEvent): Promise<void> {
+    if (this.#closed) return;
+    const context = this.#context as BridgeContext;
+    const key = this.#key as NostrKey;
+    let rumor: Rumor;
+    try {
+      rumor = unwrapDm(wrap, key.secret, key.pubkey, this.#config.maxEventBytes);
+    } catch (e) {
+      if (!(e instanceof NostrDropped)) throw e;
+      this.counters.dropped[e.reason] = (this.counters.dropped[e.reason] ?? 0) + 1;
+      context.log.warn("nostr gift wrap dropped", { bridge: context.name, reason: e.reason, wrap: wrap.id });
+      return;
+    }
+    if (!(await (this.#seen as SeenLog).add(rumor.id))) {
+      this.counters.replayed++;
+      return;
+    }
+    if (!this.#rate.take(rumor.pubkey)) {
+      this.counters.rateLimited++;
+      context.log.warn("nostr sender over its rate", { bridge: context.name, sender: rumor.pubkey });
+      return;
+    }
+    this.counters.handled++;
+    const answer = await this.#answer(rumor);
+    if (answer !== undefined) await this.#send(rumor.pubkey, answer, rumor.id);
+  }
+
+  /** The answer to a DM that passed every check, or undefined for none. */
+  async #answer(rumor: Rumor): Promise<string | undefined> {
+    const context = this.#context as BridgeContext;
+    const book = this.#book as PairingBook;
+    const command = parseCommand(rumor.content);
+    const paired = book.paired(rumor.pubkey);
+    if (!paired) {
+      if (command.kind === "pair") {
+        const code = await book.issue(rumor.pubkey, this.#config.pairTtlS * 1000);
+        if (code === undefined) return undefined;
+        return `Your pairing code is ${code}; it works once, for ${Math.round(this.#config.pairTtlS / 60)} minutes. ` +
+          `Confirm it on your own Weft peer, in the space to use:\n` +
+          `weft nostr pair ${code} --bridge ${context.did} --space <space>`;
+      }
+      return (await book.greet(rumor.pubkey)) ? GREETING : undefined;
+    }
+    return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command);
+  }
+
+  /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on the inbox relays. */
+  async #send(pubkey: string, text: string, replyTo?: string): Promise<void> {
+    const key = this.#key as NostrKey;
+    const wrap = wrapEvent(
+      key.secret,
+      { publicKey: pubkey },
+      text,
+      undefined,
+      replyTo ? { eventId: replyTo } : undefined,
+    );
+    await this.#publish(wrap, this.#config.relays);
+  }
+
+  /** Pair whoever confirmed a live code: a delegation to the bridge whose meta carries its proof. */
+  async #checkPairings(): Promise<void> {
+    const context = this.#context as BridgeContext;
+    const book = this.#book as PairingBook;
+    for (const space of context.spaces()) {
+      for (const grant of space.grants()) {
+        const proof = grant.meta[PAIRING_META];
+        if (typeof proof !== "string" || this.#checked.has(grant.cid)) continue;
+        this.#checked.add(grant.cid);
+        const pubkey = await book.confirm(proof, grant.iss, space.id);
+        if (pubkey === undefined) continue;
+        context.log.info("nostr key paired", { bridge: context.name, pubkey, did: grant.iss, space: space.id });
+        await this.#send(pubkey, `Paired with ${grant.iss} in ${space.name}. Try "status?" or "help".`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#closeSub?.();
+    this.#unsubscribe?.();
+    await this.#queue;
+    this.#pool?.destroy();
+    await this.#seen?.close();
+  }
+}
+
+export const nostrBridge: BridgeKind<NostrConfig> = {
+  name: "nostr",
+  summary: "people DM the mesh over NIP-17; paired people's commands run under their own delegation",
+  commands: [Commands.taskCreate, Commands.agent],
+  configure: readNostrConfig,
+  create: (config) => new NostrBridge(config),
+};

@@ -1,0 +1,52 @@
+/**
+ * A real Nostr relay on loopback for tests: @nostr-relay/core with its SQLite
+ * event repository (handed a database opened with better-sqlite3 13; the
+ * repository's own pinned 11 does not run under Node 24) behind a `ws`
+ * server on a port it picks. `close()` stops it.
+ */
+import Database from "better-sqlite3";
+import { WebSocketServer } from "ws";
+import { NostrRelay } from "@nostr-relay/core";
+import { EventRepositorySqlite } from "@nostr-relay/event-repository-sqlite";
+
+export interface TestRelay {
+  url: string;
+  /** Events the relay has accepted, by kind (for assertions on what was published). */
+  count(kind: number): number;
+  close(): Promise<void>;
+}
+
+export async function startRelay(file = ":memory:"): Promise<TestRelay> {
+  const db = new Database(file);
+  const repository = new EventRepositorySqlite(db as never);
+  await repository.init();
+  const relay = new NostrRelay(repository, { logLevel: 4 as never });
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  wss.on("connection", (ws) => {
+    relay.handleConnection(ws as never);
+    ws.on("message", (data) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      void relay.handleMessage(ws as never, message as never);
+    });
+    ws.on("close", () => relay.handleDisconnect(ws as never));
+    ws.on("error", () => relay.handleDisconnect(ws as never));
+  });
+  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+  const { port } = wss.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    count: (kind) => (db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = ?").get(kind) as { n: number }).n,
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await relay.destroy();
+      await repository.destroy?.();
+      db.close();
+    },
+  };
+}
