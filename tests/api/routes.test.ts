@@ -198,6 +198,25 @@ describe("HTTP API routes", () => {
     );
     hit("POST", "/v1/capabilities");
     assert.equal(powerline.chains[space].at(-1), powerline.cid);
+    type Powerlines = { powerlines: Array<{ cid: string; aud: string; revoked: boolean }> };
+    const issued = await a.client.get<Powerlines>("/v1/capabilities");
+    hit("GET", "/v1/capabilities");
+    assert.deepEqual(issued.powerlines.find((p) => p.cid === powerline.cid), {
+      cid: powerline.cid,
+      aud: bDid,
+      cmd: "/weft/task",
+      name: "b everywhere",
+      exp: null,
+      revoked: false,
+    });
+    const unpowered = await a.client.request<{ revoked: string; spaces: number }>(
+      "DELETE",
+      `/v1/capabilities/${powerline.cid}`,
+    );
+    hit("DELETE", "/v1/capabilities/:cid");
+    assert.deepEqual(unpowered, { revoked: powerline.cid, spaces: a.daemon.node.spaces().length });
+    const listed = await a.client.get<Powerlines>("/v1/capabilities");
+    assert.equal(listed.powerlines.find((p) => p.cid === powerline.cid)?.revoked, true);
     const diag = await a.client.get<{ refusals: unknown[]; counters: Record<string, number> }>(
       `/v1/spaces/${enc(space)}/diagnostics`,
     );
