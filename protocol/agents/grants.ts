@@ -4,7 +4,8 @@
  * agent's operations against them like anyone's. An agent claims only
  * tasks carrying one of its labels, comments, pushes only under
  * `refs/heads/agent/<name>/`, proposes patches (never merges), runs only
- * its runner kinds, and spends only within its budget (ucan/budget.ts).
+ * its runner kinds (creating run tasks, and no other tasks, for its tests),
+ * and spends only within its budget (ucan/budget.ts).
  */
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type Budget, BUDGET_FIELDS, budgetPolicy, MAX_AMOUNT } from "../ucan/budget.ts";
@@ -70,6 +71,10 @@ export function agentGrants(o: AgentGrantOptions): AgentGrant[] {
     { command: Commands.repoPush, policy: refPolicy([agentRefs(o.name)]) },
     { command: Commands.patchPropose, policy: [] },
     ...o.runners.map((kind) => ({ command: `${Commands.run}/${kind}`, policy: [] })),
+    // Its test runs are tasks it creates: run tasks only, never plain work for others.
+    ...(o.runners.length > 0
+      ? [{ command: Commands.taskCreate, policy: [["not", ["==", ".run", null]]] as Ipld[] }]
+      : []),
     { command: Commands.taskSpend, policy: budgetPolicy(o.budget) },
   ];
 }
