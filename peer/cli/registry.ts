@@ -97,6 +97,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["agent pause", agent],
   ["agent resume", agent],
   ["agent revoke", agent],
+  ["agent run", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],
