@@ -14,45 +14,24 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { promisify } from "node:util";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { joinPeer, type PeerProcess, stopPeer, weft } from "../helpers/peer-process.ts";
 import { startRecordedModel } from "../helpers/recorded-model-server.ts";
-import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
+import {
+  llmToml,
+  LOOP_FIXTURES,
+  peerWith,
+  seedDemoRepo,
+  userGit,
+  weftJson as json,
+} from "../helpers/agent-loop-rig.ts";
 
-const run = promisify(execFile);
 const enc = encodeURIComponent;
-const HELPER = new URL("../../peer/cli/git-remote-weft.ts", import.meta.url).pathname;
-const FIXTURES = new URL("../fixtures/agent-loop/", import.meta.url).pathname;
 const LIVE = process.env.WEFT_TEST_LLM_URL;
-
-/** weft.toml with one OpenAI-compatible provider at `url` serving `model`, priced so spend is visible. */
-const llmToml = (url: string, model: string) => `
-[llm]
-[llm.providers.m]
-api = "openai"
-url = "${url}"
-[llm.routes]
-default = ["m/${model}"]
-[llm.prices."m/${model}"]
-input = 1
-output = 2
-`;
-
-async function peerWith(toml: string): Promise<PeerProcess> {
-  const home = await mkdtemp(join(tmpdir(), "weft-loop-"));
-  await writeFile(join(home, "weft.toml"), toml);
-  return await startPeer({}, home);
-}
-
-async function json<T>(p: PeerProcess, ...args: string[]): Promise<T> {
-  return JSON.parse(await weft(p, ...args, "--json")) as T;
-}
 
 describe("the agent loop on two peers", { timeout: 600_000 }, () => {
   let a: PeerProcess, b: PeerProcess;
@@ -60,54 +39,19 @@ describe("the agent loop on two peers", { timeout: 600_000 }, () => {
   let work: string;
   const models: Array<{ stop(): void }> = [];
 
-  /** git as a user runs it, through git-remote-weft against peer `p`. */
-  const git = async (p: PeerProcess, cwd: string, ...args: string[]) =>
-    (await run("git", args, {
-      cwd,
-      env: {
-        ...process.env,
-        PATH: `${join(work, "bin")}:${process.env.PATH}`,
-        WEFT_HOME: p.home,
-        GIT_CONFIG_NOSYSTEM: "1",
-        GIT_CONFIG_GLOBAL: "/dev/null",
-        GIT_AUTHOR_NAME: "Ada",
-        GIT_AUTHOR_EMAIL: "ada@weft.invalid",
-        GIT_COMMITTER_NAME: "Ada",
-        GIT_COMMITTER_EMAIL: "ada@weft.invalid",
-      },
-    })).stdout.trim();
+  const git = (p: PeerProcess, cwd: string, ...args: string[]) => userGit(work, p, cwd, ...args);
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "weft-loop-work-"));
-    await mkdir(join(work, "bin"));
-    await symlink(HELPER, join(work, "bin", "git-remote-weft"));
-    const fixer = LIVE ? { url: LIVE, stop() {} } : await startRecordedModel(join(FIXTURES, "fix-add.json"));
-    const quitter = await startRecordedModel(join(FIXTURES, "give-up.json"));
+    const fixer = LIVE ? { url: LIVE, stop() {} } : await startRecordedModel(join(LOOP_FIXTURES, "fix-add.json"));
+    const quitter = await startRecordedModel(join(LOOP_FIXTURES, "give-up.json"));
     models.push(fixer, quitter);
     a = await peerWith(llmToml(fixer.url, LIVE ? process.env.WEFT_TEST_LLM_MODEL ?? "default" : "recorded-fix"));
     b = await peerWith(llmToml(quitter.url, "recorded-give-up"));
     space = JSON.parse(await weft(a, "space", "list", "--json")).spaces[0].id as string;
     await joinPeer(a, b, space);
-
-    // The repository: a shell function with a bug, its tests, and the test spec naming the base image.
-    const image = (await json<{ digest: string }>(a, "image", "import", BASE_IMAGE_PATH, "--space", space)).digest;
-    await weft(a, "repo", "create", "demo", "--space", space);
-    const clone = join(work, "demo");
-    await git(a, work, "clone", "-q", `weft::${space}/demo`, clone);
-    await mkdir(join(clone, "src"));
-    await mkdir(join(clone, ".weft"));
-    await writeFile(join(clone, "src", "add.sh"), "add() { echo $(($1 - $2)); }\n");
-    await writeFile(
-      join(clone, "test.sh"),
-      '. ./src/add.sh\ngot=$(add 2 3)\n[ "$got" = 5 ] || { echo "add 2 3 gave $got, want 5"; exit 1; }\necho ok\n',
-    );
-    await writeFile(
-      join(clone, ".weft", "tests.json"),
-      JSON.stringify({ image, command: ["sh", "test.sh"], timeout: "2m", memory: 128 }),
-    );
-    await git(a, clone, "add", ".");
-    await git(a, clone, "commit", "-q", "-m", "add, with a bug");
-    await git(a, clone, "push", "-q", "origin", "HEAD:refs/heads/main");
+    // Each peer that runs containers holds the image (a job may be placed on either).
+    await seedDemoRepo(work, a, space, [a, b]);
   });
   after(async () => {
     for (const m of models) m.stop();
