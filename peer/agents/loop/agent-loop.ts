@@ -248,7 +248,7 @@ export class AgentLoops {
   ): Promise<LoopStatus> {
     const ref = `refs/heads/agent/${record.name}/${picked.task.id}`;
     await timed(status, "pushing", () => this.#push(space, signer, picked.repo, ref, work, passed.commit));
-    return await timed(status, "proposing", async () => {
+    const patch = await timed(status, "proposing", async () => {
       const transcript = new TextEncoder().encode(
         JSON.stringify({ task: picked.task.id, messages: status.transcript }),
       );
@@ -281,8 +281,10 @@ export class AgentLoops {
         summary: `proposed patch ${patch} (${ref}); tests passed in run ${passed.task}`,
         labels,
       });
-      return end(status, { kind: "proposed", patch });
+      return patch;
     });
+    // After timed() has counted the proposing step, so the view shows it.
+    return end(status, { kind: "proposed", patch });
   }
 
   /** The commit's objects into the bare repository's quarantine, then the signed push; admitted only once it applied. */
