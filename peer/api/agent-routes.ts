@@ -3,7 +3,8 @@
  * on this peer from the caller's own authority, list and show agents with
  * what they spent, pause, resume and revoke them, and reserve and settle
  * model calls for them (the operator's API for an agent runtime outside
- * the daemon). The node signs an agent's delegations on its own chain,
+ * the daemon), and run one pass of an agent's loop here (`…/run`; its
+ * progress is the `loop` field of the agent). The node signs an agent's delegations on its own chain,
  * bounded by the caller's (grant.ts), as it does every delegation it makes
  * for a caller; pauses it signs likewise, for a caller holding
  * /weft/agent/pause.
@@ -16,6 +17,7 @@ import { type Budget, budgetOf, Commands, type Delegation } from "#protocol/ucan
 import type { Spend } from "#protocol/tasks";
 import { type AgentGrantOptions, agentGrants } from "#protocol/agents";
 import type { AgentRecord, PeerAgents } from "../agents/peer-agents.ts";
+import { type AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
 import type { Handler } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
 import { boundGrant } from "./grant.ts";
@@ -79,7 +81,7 @@ function remoteRecord(space: Space, did: string): AgentRecord {
   };
 }
 
-export function agentHandlers(node: WeftNode, agents: PeerAgents): Record<string, Handler> {
+export function agentHandlers(node: WeftNode, agents: PeerAgents, loops?: AgentLoops): Record<string, Handler> {
   const inSpace = async (spaceId: string, name: string) => {
     const r = await agents.require(name);
     if (r.space !== spaceId) throw new HttpError(404, "agent/unknown", `agent ${name} works in ${r.space}, not here`);
@@ -142,7 +144,25 @@ export function agentHandlers(node: WeftNode, agents: PeerAgents): Record<string
       return c.json(agentView(s, record), 201);
     },
 
-    [`GET ${base}/:name`]: async (c, { space, params }) => c.json(agentView(space!, await target(space!, params.name))),
+    [`GET ${base}/:name`]: async (c, { space, params }) => {
+      const r = await target(space!, params.name);
+      const loop = loops?.status(r.name);
+      return c.json({ ...agentView(space!, r), ...(loop ? { loop } : {}) });
+    },
+
+    [`POST ${base}/:name/run`]: async (c, { params, body }) => {
+      const s = spaceOf(params.space);
+      await inSpace(s.id, params.name);
+      if (!loops) throw new HttpError(503, "llm/no-route", "this peer runs no agent loops");
+      const b = body as { turns?: number; wallSeconds?: number };
+      return c.json(
+        await loops.runOnce(params.name, {
+          ...DEFAULT_LIMITS,
+          ...(b.turns !== undefined ? { turns: b.turns } : {}),
+          ...(b.wallSeconds !== undefined ? { wallMs: b.wallSeconds * 1000 } : {}),
+        }),
+      );
+    },
 
     [`POST ${base}/:name/pause`]: async (c, { space, params, body }) => {
       const r = await target(space!, params.name);

@@ -36,6 +36,7 @@ import type { Rotation } from "../daemon/cli-key.ts";
 import type { Powerlines } from "../daemon/powerlines.ts";
 import type { PeerAgents } from "../agents/peer-agents.ts";
 import { agentHandlers } from "./agent-routes.ts";
+import type { AgentLoops } from "../agents/loop/agent-loop.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -70,6 +71,8 @@ export interface ApiContext {
   powerlines?: Pick<Powerlines, "record" | "list" | "revoke">;
   /** The agents this peer runs (peer/agents). */
   agents?: PeerAgents;
+  /** Their loops on this peer (peer/agents/loop). */
+  loops?: AgentLoops;
 }
 
 /** A delegation a caller asks this node to sign. */
@@ -357,7 +360,7 @@ export function createApi(ctx: ApiContext): Hono {
     return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
   });
 
-  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents));
+  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents, ctx.loops));
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;

@@ -374,6 +374,14 @@ function agentRoutes(): RouteDef[] {
     },
     { method: "POST", path: `${base}/:name/resume`, summary: "Resume a paused agent", auth: q(Commands.agentResume) },
     {
+      method: "POST",
+      path: `${base}/:name/run`,
+      summary:
+        "One pass of the agent's loop on this peer (its operator: node admins only): claim an eligible task, work on it with the model, run its tests in a container and propose a patch, or comment and release; answers how it ended",
+      auth: q(Commands.nodeAdmin, "node"),
+      body: object({ turns: optional(int(1, 200)), wallSeconds: optional(int(10, 3600)) }),
+    },
+    {
       method: "DELETE",
       path: `${base}/:name`,
       summary: "Revoke every delegation of an agent: for good, on every node",

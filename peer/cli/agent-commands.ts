@@ -6,7 +6,8 @@
  * refs/heads/agent/<name>/, propose patches, run its runner kinds, and
  * spend within its budget — which every node enforces. `pause` stops its
  * calls and jobs here within seconds and every node refuses its later
- * operations; `revoke` ends its delegations for good.
+ * operations; `revoke` ends its delegations for good. `run` runs its loop
+ * here (peer/agents/loop): a task to a proposed patch, once or until stopped.
  */
 import { parseUsd } from "#protocol/agents";
 import { InvalidInput } from "#protocol/schema";
@@ -165,4 +166,48 @@ export const AGENT_COMMANDS: Record<string, Command> = {
   "agent pause": simple("pause", "Pause an agent: its calls stop here, and every node refuses its later operations"),
   "agent resume": simple("resume", "Resume a paused agent"),
   "agent revoke": simple("revoke", "Revoke an agent's delegations for good, on every node"),
+  "agent run": {
+    usage: "weft agent run <name> [--once] [--turns N] [--time 20m] [--space <s>]",
+    summary:
+      "Run an agent's loop on this peer: claim a task with its labels, work on it with the model, test in a container, propose a patch",
+    options: { once: { type: "boolean" }, turns: { type: "string" }, time: { type: "string" } },
+    async run(args, v, io) {
+      const name = need(args, 0, "name");
+      const client = await io.client();
+      const at = `${await path(io, v, name)}/run`;
+      const time = str(v, "time");
+      const body = {
+        ...(count(v, "turns", 200) !== undefined ? { turns: count(v, "turns", 200) } : {}),
+        ...(time ? { wallSeconds: Math.round(seconds(time, "--time")) } : {}),
+      };
+      while (true) {
+        const r = await client.request<LoopOutcome>("POST", at, body);
+        io.print(r, () => describeLoop(r));
+        if (v.once) return;
+        // Nothing to do: look again later rather than spin.
+        if (r.outcome?.kind === "idle") await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
+        if (r.outcome?.kind === "stopped") return;
+      }
+    },
+  },
 };
+
+/** How long `weft agent run` waits after finding no task before it looks again. */
+const IDLE_WAIT_MS = 15_000;
+
+interface LoopOutcome {
+  task?: string;
+  turn: number;
+  job?: string;
+  timings: Record<string, number>;
+  outcome?: { kind: string; patch?: string; reason?: string };
+}
+
+function describeLoop(r: LoopOutcome): string {
+  const o = r.outcome;
+  const how = o?.kind === "proposed" ? `proposed patch ${o.patch}` : `${o?.kind}${o?.reason ? `: ${o.reason}` : ""}`;
+  const took = Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}s`).join(", ");
+  return `${r.task ? `task ${r.task}: ` : ""}${how}${r.turn ? ` after ${r.turn} turns` : ""}${
+    took ? ` (${took})` : ""
+  }`;
+}

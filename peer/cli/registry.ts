@@ -109,6 +109,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["agent approve", approval],
   ["agent deny", approval],
   ["agent gates", approval],
+  ["agent run", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

@@ -33,6 +33,7 @@ import { ArtifactService } from "../artifacts/service.ts";
 import { ManifestPinner } from "../artifacts/pinner.ts";
 import { RepoService } from "../repo/repo-service.ts";
 import { PeerAgents } from "../agents/peer-agents.ts";
+import { AgentLoops } from "../agents/loop/agent-loop.ts";
 import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
@@ -153,6 +154,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     () => new PeerAgents({ home: config.home, keystore }),
     (a) => a.close(),
   );
+  const loops = new AgentLoops({ node, agents, llm, repos, artifacts, scheduler: runs.scheduler });
   let ready = false;
   const pairings = new Pairings();
   const http = await parts.start("the HTTP API", () =>
@@ -176,6 +178,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         cliKey,
         powerlines,
         agents,
+        loops,
       }),
       host: config.http.host,
       port: config.http.port,

@@ -4,8 +4,9 @@
  * agent's operations against them like anyone's. An agent claims only
  * tasks carrying one of its labels, comments, pushes only under
  * `refs/heads/agent/<name>/`, proposes patches (never merges), runs only
- * its runner kinds, spends only within its budget (ucan/budget.ts), and
- * asks a person to approve what the space's gates hold back (approvals/).
+ * its runner kinds (creating run tasks, and no other tasks, for its tests),
+ * spends only within its budget (ucan/budget.ts), and asks a person to
+ * approve what the space's gates hold back (approvals/).
  */
 import { InvalidInput } from "../schema/input-checks.ts";
 import { type Budget, BUDGET_FIELDS, budgetPolicy, MAX_AMOUNT } from "../ucan/budget.ts";
@@ -72,6 +73,10 @@ export function agentGrants(o: AgentGrantOptions): AgentGrant[] {
     { command: Commands.patchPropose, policy: [] },
     { command: Commands.approvalRequest, policy: [] },
     ...o.runners.map((kind) => ({ command: `${Commands.run}/${kind}`, policy: [] })),
+    // Its test runs are tasks it creates: run tasks only, never plain work for others.
+    ...(o.runners.length > 0
+      ? [{ command: Commands.taskCreate, policy: [["not", ["==", ".run", null]]] as Ipld[] }]
+      : []),
     { command: Commands.taskSpend, policy: budgetPolicy(o.budget) },
   ];
 }

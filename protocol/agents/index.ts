@@ -1,3 +1,4 @@
-/** Agents: the delegations that make one, and the budget hook and kill switch it runs under on a node. */
+/** Agents: the delegations that make one, and the budget hooks (space and router) and kill switch it runs under on a node. */
 export * from "./grants.ts";
 export * from "./spending.ts";
+export * from "./router-budget.ts";

@@ -9,13 +9,16 @@
  * request reached the provider). Reservations in flight are the budget's
  * to count, so concurrent calls cannot overshoot it together.
  *
- * Agents' budgets implement this; with no hook, calls are not limited.
+ * Agents' budgets implement this through one adapter (protocol/agents/
+ * router-budget.ts); with no hook, calls are not limited.
  */
 import type { Usage } from "./types.ts";
 
 export interface ReserveRequest {
   /** What the call costs at most: its input bound and its output cap at the target's price. */
   maxCostMicroUsd: number;
+  /** The most tokens it uses: its input bound and its output cap. */
+  maxTokens: number;
   taskKind: string;
   provider: string;
   model: string;
@@ -24,6 +27,8 @@ export interface ReserveRequest {
 export interface Reservation {
   /** What the budget set aside: at most what was asked. */
   readonly grantedMicroUsd: number;
+  /** Fires when the budget withdraws the grant mid-call (the agent was paused, or the room was taken): the call stops. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BudgetHook {

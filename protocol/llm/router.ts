@@ -180,7 +180,12 @@ export class LlmRouter {
     const maxCost = costMicroUsd(price, { inputTokens: inputBound, outputTokens: request.maxOutputTokens });
     const { budget } = this.deps;
     const reservation: Reservation = budget
-      ? await budget.reserve({ maxCostMicroUsd: maxCost, taskKind: request.taskKind, ...target })
+      ? await budget.reserve({
+        maxCostMicroUsd: maxCost,
+        maxTokens: inputBound + request.maxOutputTokens,
+        taskKind: request.taskKind,
+        ...target,
+      })
       : { grantedMicroUsd: maxCost };
     const cap = Math.min(request.maxOutputTokens, outputTokensWithin(price, inputBound, reservation.grantedMicroUsd));
     if (cap < 1) {
@@ -196,6 +201,7 @@ export class LlmRouter {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    reservation.signal?.addEventListener("abort", onAbort, { once: true });
     let timedOut = false;
     const timer = setTimeout(() => (timedOut = true, controller.abort()), provider.timeoutMs);
     let text = "";
@@ -244,6 +250,11 @@ export class LlmRouter {
         await finish("cancelled", usage);
         throw cancelled();
       }
+      // The budget withdrew its grant (a pause, or the room taken): its reason, not a provider failure.
+      if (reservation.signal?.aborted) {
+        await finish("cancelled", usage);
+        throw reservation.signal.reason;
+      }
       // A stream that breaks off (a reset connection) is the endpoint going away, like one that never answered.
       const error = timedOut
         ? new LlmError("llm/timeout", `${provider.name} did not finish within ${provider.timeoutMs} ms`)
@@ -261,6 +272,7 @@ export class LlmRouter {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
+      reservation.signal?.removeEventListener("abort", onAbort);
     }
     const usage = {
       inputTokens: reported.inputTokens ?? inputBound,

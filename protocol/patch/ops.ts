@@ -51,6 +51,23 @@ export const checkRuleShape = object({
   program: optional(str(1, 512)),
 });
 
+/**
+ * What made a patch an agent proposed, signed with the proposal by the
+ * agent's key: the model and provider it used, the tokens and micro-USD it
+ * spent on the task, the run that passed, and its transcript, an artifact
+ * named by raw CID.
+ */
+export const agentProvenanceShape = object({
+  model: required(str(1, 200)),
+  provider: required(str(1, 64)),
+  inputTokens: required(int(0, Number.MAX_SAFE_INTEGER)),
+  outputTokens: required(int(0, Number.MAX_SAFE_INTEGER)),
+  costMicroUsd: required(int(0, Number.MAX_SAFE_INTEGER)),
+  turns: required(int(0, 10_000)),
+  transcript: required(str(1, 128, /^[a-z0-9]+$/)),
+  run: optional(str(8, 40, TASK_ID)),
+});
+
 export const PATCH_OPS = {
   propose: {
     command: Commands.patchPropose,
@@ -65,6 +82,8 @@ export const PATCH_OPS = {
       description: optional(body(32_000)),
       /** Tasks this patch answers. */
       tasks: optional(list(str(8, 40, TASK_ID), 32)),
+      /** Set by an agent: how the patch was made (agentProvenanceShape). */
+      provenance: optional(agentProvenanceShape),
     }),
   },
   revise: {
@@ -115,6 +134,7 @@ export const PATCH_OPS = {
 export type PatchOpKind = keyof typeof PATCH_OPS;
 export type PatchOpArgs<K extends PatchOpKind> = ReturnType<(typeof PATCH_OPS)[K]["args"]>;
 export type CheckRule = ReturnType<typeof checkRuleShape>;
+export type AgentProvenance = ReturnType<typeof agentProvenanceShape>;
 export type AnchoredComment = ReturnType<typeof anchoredCommentShape>;
 
 const BY_COMMAND = new Map<string, PatchOpKind>(

@@ -95,6 +95,7 @@ export class PatchReducer implements FamilyReducer<PatchOp> {
           description: a.description ?? "",
         }],
         reviews: [],
+        ...(a.provenance ? { provenance: a.provenance } : {}),
         history: [{ op: op.cid, kind: op.kind, author: op.author, at }],
       };
       this.patches.set(a.patch, created);

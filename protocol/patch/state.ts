@@ -1,6 +1,6 @@
 /** The reduced state of a patch, as every node computes it from the same operations. */
 import type { Hlc } from "../tasks/hlc.ts";
-import type { AnchoredComment } from "./ops.ts";
+import type { AgentProvenance, AnchoredComment } from "./ops.ts";
 import type { CheckVerdict } from "./gate.ts";
 
 export type PatchStatus = "open" | "closed" | "merged";
@@ -54,6 +54,8 @@ export interface Patch {
   revisions: Revision[];
   reviews: Review[];
   merge?: Merge;
+  /** How an agent made it, signed with its proposal (ops.ts agentProvenanceShape). */
+  provenance?: AgentProvenance;
   /** Every applied operation, in order. */
   history: { op: string; kind: string; author: string; at: Hlc }[];
 }

@@ -382,4 +382,32 @@ describe("budgets", () => {
     const honest = await log.ingest((await lease("task0005", ["bug"], T0 + 4)).bytes, undefined, { verdict: true });
     assert.equal(honest.status, "applied");
   });
+  it("an agent creates run tasks for its tests, and no other tasks", async () => {
+    const [root, person, agent] = await signers(3);
+    const space = root.did;
+    const [toPerson] = await chain([root, person], [{ cmd: "/weft" }]);
+    const grant = agentGrants({ name: "fixer", labels: ["bug"], runners: ["container"], budget: { tokens: 5 } })
+      .find((g) => g.command === Commands.taskCreate)!;
+    assert.ok(grant, "an agent with runner kinds may create its test runs");
+    assert.equal(
+      agentGrants({ name: "fixer", labels: ["bug"], runners: [], budget: { tokens: 5 } })
+        .some((g) => g.command === Commands.taskCreate),
+      false,
+      "one without runner kinds creates nothing",
+    );
+    const [toCreate] = await chain([person, agent], [{ cmd: grant.command, pol: grant.policy, sub: space }]);
+    const log = await logWith(space, [toPerson, toCreate]);
+    const run = {
+      runner: "container",
+      program: `sha256:${"a".repeat(64)}`,
+      args: ["sh", "-c", "true"],
+      inputs: [],
+      env: [],
+      limits: { wallMs: 10_000, memoryMb: 64, outputBytes: 1024 },
+    };
+    const plain = await op(agent, space, [toPerson, toCreate], "create", { task: "task0007", title: "work" }, T0);
+    assert.equal((await log.ingest(plain.bytes, undefined, { verdict: true })).code, "ucan/match-error");
+    const tests = await op(agent, space, [toPerson, toCreate], "create", { task: "task0008", title: "t", run }, T0 + 1);
+    assert.equal((await log.ingest(tests.bytes, undefined, { verdict: true })).status, "applied");
+  });
 });

@@ -231,4 +231,33 @@ describe("LLM router decisions", () => {
     }
     assert.deepEqual(log, []);
   });
+  it("stops a call mid-stream when its budget withdraws the grant, with the budget's reason, and settles it", async () => {
+    const withdrawn = new AbortController();
+    const settled: number[] = [];
+    const budget = {
+      reserve: (r: { maxCostMicroUsd: number; maxTokens: number }) => {
+        assert.ok(r.maxTokens >= 100, "the reservation counts tokens too: input bound and output cap");
+        return Promise.resolve({ grantedMicroUsd: r.maxCostMicroUsd, signal: withdrawn.signal });
+      },
+      settle: (_r: unknown, actual: number) => (settled.push(actual), Promise.resolve()),
+    };
+    const endless: ProviderClient = {
+      async *stream(_call, signal): AsyncGenerator<ProviderEvent> {
+        yield { type: "text", text: "a" };
+        withdrawn.abort(new LlmError("llm/budget-exhausted", "the agent was paused"));
+        if (!signal.aborted) await new Promise((_, reject) => signal.addEventListener("abort", reject));
+        throw signal.reason;
+      },
+    };
+    const router = new LlmRouter({
+      settings: settings({ routes: { default: [{ provider: "cloud", model: "m" }] } }),
+      clients: new Map([["cloud", endless]]),
+      budget,
+    });
+    await assert.rejects(
+      router.call({ taskKind: "t", messages, maxOutputTokens: 100 }),
+      (e) => isWeftError(e, "llm/budget-exhausted") && /paused/.test((e as Error).message),
+    );
+    assert.equal(settled.length, 1, "settled exactly once");
+  });
 });

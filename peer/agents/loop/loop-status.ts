@@ -1,0 +1,52 @@
+/**
+ * What an agent's loop is doing on this peer, for people watching it (the
+ * agent API's `loop` field, the dashboard's Agents view): the task, the
+ * step, the turn, the test run's job id, and the transcript so far (its
+ * last entries, each bounded), with where the time went.
+ */
+export type LoopStep = "claiming" | "thinking" | "editing" | "testing" | "pushing" | "proposing" | "ended";
+
+export interface TranscriptEntry {
+  role: "system" | "user" | "assistant";
+  content: string;
+  /** Unix ms. */
+  at: number;
+}
+
+export interface LoopStatus {
+  agent: string;
+  task?: string;
+  step: LoopStep;
+  turn: number;
+  /** The run task of the tests in flight, or of the last. */
+  job?: string;
+  startedAt: number;
+  /** Milliseconds spent per step. */
+  timings: Record<string, number>;
+  transcript: TranscriptEntry[];
+  /** Once ended: proposed (with the patch), failed, stopped, or idle (no eligible task). */
+  outcome?: { kind: "proposed" | "failed" | "stopped" | "idle"; patch?: string; reason?: string };
+}
+
+/** How much of the transcript the status keeps and shows. */
+const SHOWN_ENTRIES = 50;
+const SHOWN_CHARS = 4000;
+
+export function statusView(s: LoopStatus): LoopStatus {
+  return {
+    ...s,
+    timings: { ...s.timings },
+    transcript: s.transcript.slice(-SHOWN_ENTRIES).map((e) => ({ ...e, content: e.content.slice(0, SHOWN_CHARS) })),
+  };
+}
+
+/** Time `work` into `status.timings[step]`, with the status showing `step` meanwhile. */
+export async function timed<T>(status: LoopStatus, step: LoopStep, work: () => Promise<T>): Promise<T> {
+  status.step = step;
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    status.timings[step] = (status.timings[step] ?? 0) + Math.round(performance.now() - started);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * What the agent loop's test and bench share: a peer whose weft.toml routes
+ * models to one OpenAI-compatible endpoint (priced, so spend shows), plain
+ * git through git-remote-weft against a peer, and a repository `demo` with
+ * a shell function that subtracts where it should add, its tests, and the
+ * `.weft/tests.json` naming the test base image (`.ci/setup` builds it).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { promisify } from "node:util";
+import { type PeerProcess, startPeer, weft } from "./peer-process.ts";
+import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
+
+const run = promisify(execFile);
+const HELPER = new URL("../../peer/cli/git-remote-weft.ts", import.meta.url).pathname;
+export const LOOP_FIXTURES = new URL("../fixtures/agent-loop/", import.meta.url).pathname;
+
+/** weft.toml with one OpenAI-compatible provider `m` at `url` serving `model`, priced so spend is visible. */
+export const llmToml = (url: string, model: string) => `
+[llm]
+[llm.providers.m]
+api = "openai"
+url = "${url}"
+[llm.routes]
+default = ["m/${model}"]
+[llm.prices."m/${model}"]
+input = 1
+output = 2
+`;
+
+export async function peerWith(toml: string): Promise<PeerProcess> {
+  const home = await mkdtemp(join(tmpdir(), "weft-loop-"));
+  await writeFile(join(home, "weft.toml"), toml);
+  return await startPeer({}, home);
+}
+
+/** The CLI's --json output. */
+export async function weftJson<T>(p: PeerProcess, ...args: string[]): Promise<T> {
+  return JSON.parse(await weft(p, ...args, "--json")) as T;
+}
+
+/** git as a user runs it in `cwd`, with git-remote-weft (linked under `work`/bin) against peer `p`. */
+export async function userGit(work: string, p: PeerProcess, cwd: string, ...args: string[]): Promise<string> {
+  await mkdir(join(work, "bin"), { recursive: true });
+  await symlink(HELPER, join(work, "bin", "git-remote-weft")).catch(() => {});
+  return (await run("git", args, {
+    cwd,
+    env: {
+      ...process.env,
+      PATH: `${join(work, "bin")}:${process.env.PATH}`,
+      WEFT_HOME: p.home,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_AUTHOR_NAME: "Ada",
+      GIT_AUTHOR_EMAIL: "ada@weft.invalid",
+      GIT_COMMITTER_NAME: "Ada",
+      GIT_COMMITTER_EMAIL: "ada@weft.invalid",
+    },
+  })).stdout.trim();
+}
+
+/** Import the base image on each of `runners`, create `demo` on `p` and push its buggy first commit; the image digest. */
+export async function seedDemoRepo(
+  work: string,
+  p: PeerProcess,
+  space: string,
+  runners: PeerProcess[] = [p],
+): Promise<string> {
+  let image = "";
+  for (const r of runners) {
+    image = (await weftJson<{ digest: string }>(r, "image", "import", BASE_IMAGE_PATH, "--space", space)).digest;
+  }
+  await weft(p, "repo", "create", "demo", "--space", space);
+  const clone = join(work, "demo");
+  await userGit(work, p, work, "clone", "-q", `weft::${space}/demo`, clone);
+  await mkdir(join(clone, "src"));
+  await mkdir(join(clone, ".weft"));
+  await writeFile(join(clone, "src", "add.sh"), "add() { echo $(($1 - $2)); }\n");
+  await writeFile(
+    join(clone, "test.sh"),
+    '. ./src/add.sh\ngot=$(add 2 3)\n[ "$got" = 5 ] || { echo "add 2 3 gave $got, want 5"; exit 1; }\necho ok\n',
+  );
+  await writeFile(
+    join(clone, ".weft", "tests.json"),
+    JSON.stringify({ image, command: ["sh", "test.sh"], timeout: "2m", memory: 128 }),
+  );
+  await userGit(work, p, clone, "add", ".");
+  await userGit(work, p, clone, "commit", "-q", "-m", "add, with a bug");
+  await userGit(work, p, clone, "push", "-q", "origin", "HEAD:refs/heads/main");
+  return image;
+}
