@@ -97,6 +97,17 @@ export async function serve(
   /** Hold `ws` to the pre-authentication limits; the function returned lifts them. */
   const admitted = (ws: Ws, ticket: Ticket) => {
     setMaxPayload(ws, admission.limits.maxPayload);
+    // Refused before it authenticated (an oversized frame): read nothing more of it. ws would go on reading and
+    // discarding what the client still sends until the close handshake ends, and a runtime that buffers its
+    // reads (Deno) holds all of it meanwhile; the close frame is sent, then the socket is ended unread.
+    ws.once("error", () => {
+      if (ticket.admitted) return;
+      const socket = (ws as unknown as { _socket?: Socket })._socket;
+      setImmediate(() => {
+        socket?.pause();
+        socket?.end();
+      });
+    });
     const timer = setTimeout(() => closeUnauthenticated(ws, admission.limits), admission.limits.timeoutMs);
     ws.once("close", () => clearTimeout(timer));
     return () => {
