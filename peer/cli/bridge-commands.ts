@@ -69,21 +69,7 @@ export const BRIDGE_COMMANDS: Record<string, Command> = {
           `the bridge ${name} has no key yet: start the peer once with [bridges.${name}] in weft.toml`,
         );
       }
-      const commands = list(v, "command").length > 0 ? list(v, "command") : [...bridge.kind.commands];
-      const expires = str(v, "expires");
-      const space = await resolveSpace(io, v);
-      const client = await io.client();
-      const delegations: Array<{ command: string; cid: string }> = [];
-      for (const command of commands) {
-        const r = await client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
-          audience: did,
-          command,
-          kind: "agent",
-          name: `bridge ${name}`,
-          ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
-        });
-        delegations.push({ command, cid: r.cid });
-      }
+      const { space, delegations } = await delegateToBridge(io, v, { did, name, defaults: bridge.kind.commands });
       io.print(
         { bridge: name, did, space, delegations },
         () =>
@@ -93,3 +79,38 @@ export const BRIDGE_COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** A delegation granted to a bridge: its command and CID. */
+export interface BridgeGrant {
+  command: string;
+  cid: string;
+}
+
+/**
+ * Delegate to a bridge's DID, in the space the options name, each `--command`
+ * (or the bridge's own defaults), marked as an agent's and bounded by
+ * `--expires`; `extra` rides in every grant (a Nostr pairing proof).
+ */
+export async function delegateToBridge(
+  io: Io,
+  v: Parameters<Command["run"]>[1],
+  o: { did: string; name: string; defaults: readonly string[]; extra?: Record<string, string> },
+): Promise<{ space: string; delegations: BridgeGrant[] }> {
+  const commands = list(v, "command").length > 0 ? list(v, "command") : [...o.defaults];
+  const expires = str(v, "expires");
+  const space = await resolveSpace(io, v);
+  const client = await io.client();
+  const delegations: BridgeGrant[] = [];
+  for (const command of commands) {
+    const r = await client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
+      audience: o.did,
+      command,
+      kind: "agent",
+      name: `bridge ${o.name}`,
+      ...o.extra,
+      ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
+    });
+    delegations.push({ command, cid: r.cid });
+  }
+  return { space, delegations };
+}

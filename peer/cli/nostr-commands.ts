@@ -12,9 +12,9 @@ import { readNostrKey } from "../../bridges/nostr/key.ts";
 import { nostrBridge } from "../../bridges/nostr/bridge.ts";
 import type { NostrConfig } from "../../bridges/nostr/config.ts";
 import { bridgeDir } from "../daemon/bridges.ts";
-import { enc, list, need, seconds, str, Usage } from "./args.ts";
-import { configured, didOf } from "./bridge-commands.ts";
-import { type Command, resolveSpace } from "./command.ts";
+import { need, str, Usage } from "./args.ts";
+import { configured, delegateToBridge, didOf } from "./bridge-commands.ts";
+import type { Command } from "./command.ts";
 
 const NAME = nostrBridge.name;
 
@@ -50,22 +50,12 @@ export const NOSTR_COMMANDS: Record<string, Command> = {
       if (!bridge) {
         throw new Usage("name the bridge's DID with --bridge (the DM with the code gives it)");
       }
-      const commands = list(v, "command").length > 0 ? list(v, "command") : [...nostrBridge.commands];
-      const expires = str(v, "expires");
-      const space = await resolveSpace(io, v);
-      const client = await io.client();
-      const delegations: Array<{ command: string; cid: string }> = [];
-      for (const command of commands) {
-        const r = await client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
-          audience: bridge,
-          command,
-          kind: "agent",
-          name: `bridge ${NAME}`,
-          pairing: code,
-          ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
-        });
-        delegations.push({ command, cid: r.cid });
-      }
+      const { space, delegations } = await delegateToBridge(io, v, {
+        did: bridge,
+        name: NAME,
+        defaults: nostrBridge.commands,
+        extra: { pairing: code },
+      });
       io.print(
         { bridge, space, delegations },
         () =>
