@@ -27,6 +27,26 @@ function describe(r: ApprovalRequest): string {
   return `${r.id}  ${r.kind} (${scope})  by ${r.author}  ${r.status}${answer}\n  sha256 ${r.hash}\n\n${r.plan}\n`;
 }
 
+/** Approve or deny the request the first argument names, bound to the hash of the plan the peer shows for it. */
+async function answer(
+  args: string[],
+  v: Parameters<Command["run"]>[1],
+  io: Parameters<Command["run"]>[2],
+  verb: "approve" | "deny",
+  extra: Record<string, unknown>,
+): Promise<{ id: string; r: ApprovalRequest; out: ApprovalRequest }> {
+  const space = await resolveSpace(io, v);
+  const client = await io.client();
+  const id = need(args, 0, "request");
+  const r = await client.get<ApprovalRequest>(`/v1/spaces/${enc(space)}/approvals/${enc(id)}`);
+  const out = await client.approvalOp<typeof verb, ApprovalRequest>(space, verb, {
+    request: id,
+    hash: r.hash,
+    ...extra,
+  });
+  return { id, r, out };
+}
+
 export const APPROVAL_COMMANDS: Record<string, Command> = {
   "agent approvals": {
     usage: "weft agent approvals [--all] [--space <s>]",
@@ -51,16 +71,8 @@ export const APPROVAL_COMMANDS: Record<string, Command> = {
     summary: "Approve an agent's request, bound to its plan's hash (signed with your key)",
     options: { expires: { type: "string" } },
     async run(args, v, io) {
-      const space = await resolveSpace(io, v);
-      const client = await io.client();
-      const id = need(args, 0, "request");
-      const r = await client.get<ApprovalRequest>(`/v1/spaces/${enc(space)}/approvals/${enc(id)}`);
       const ttl = seconds(str(v, "expires") ?? "1h", "--expires");
-      const out = await client.approvalOp<"approve", ApprovalRequest>(space, "approve", {
-        request: id,
-        hash: r.hash,
-        expires: Date.now() + ttl * 1000,
-      });
+      const { id, r, out } = await answer(args, v, io, "approve", { expires: Date.now() + ttl * 1000 });
       io.print(out, () => `approved ${id} (${short(out.answer?.op ?? "")}) for plan ${r.hash}`);
     },
   },
@@ -69,16 +81,8 @@ export const APPROVAL_COMMANDS: Record<string, Command> = {
     summary: "Deny an agent's request, saying why",
     options: { reason: { type: "string" } },
     async run(args, v, io) {
-      const space = await resolveSpace(io, v);
-      const client = await io.client();
-      const id = need(args, 0, "request");
-      const r = await client.get<ApprovalRequest>(`/v1/spaces/${enc(space)}/approvals/${enc(id)}`);
       const reason = str(v, "reason");
-      const out = await client.approvalOp<"deny", ApprovalRequest>(space, "deny", {
-        request: id,
-        hash: r.hash,
-        ...(reason ? { reason } : {}),
-      });
+      const { id, out } = await answer(args, v, io, "deny", reason ? { reason } : {});
       io.print(out, () => `denied ${id}`);
     },
   },
