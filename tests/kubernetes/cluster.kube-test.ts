@@ -47,6 +47,35 @@ const quiet = { debug() {}, info() {}, warn() {} };
 const NS = "weft";
 const CGROUP_PARENT = `weft-kube-test-${process.pid}`;
 
+/**
+ * A connection to the cluster that can be cut as a crash cuts a process's:
+ * after crash() every API call fails, so the runner holding it can neither
+ * follow nor delete what it made.
+ */
+function crashable(c: Cluster): { cluster: Cluster; crash(): void } {
+  let crashed = false;
+  const cut = <T extends object>(api: T): T =>
+    new Proxy(api, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          crashed ? Promise.reject(new Error("the process is gone")) : value.apply(target, args);
+      },
+    });
+  return {
+    cluster: {
+      ...c,
+      core: cut(c.core),
+      batch: cut(c.batch),
+      networking: cut(c.networking),
+      nodeApi: cut(c.nodeApi),
+      coordination: cut(c.coordination),
+    },
+    crash: () => crashed = true,
+  };
+}
+
 describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { timeout: 900_000 }, () => {
   let cp: ControlPlane;
   let cluster: Cluster;
@@ -63,7 +92,7 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       tolerate_virtual_nodes: true,
       refresh_seconds: 1,
     });
-  const kubeRunner = () => createKubernetesRunner(cluster, config(), { log: quiet }, { pollMs: 100 });
+  const kubeRunner = (on = cluster) => createKubernetesRunner(on, config(), { log: quiet }, { pollMs: 100 });
 
   before(async () => {
     state = await mkdtemp(join(tmpdir(), "weft-kube-test-"));
@@ -190,19 +219,22 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
   it("a restarted runner adopts the Job it made before instead of making a second", async () => {
     const job = { space: "did:key:z6MkSpace", task: newTaskId() };
     const script = "echo first; sleep 3; echo done";
-    const before = kubeRunner();
+    const dying = crashable(cluster);
+    const before = kubeRunner(dying.cluster);
     const first = before.start(spec(script), store, job);
     await eventually(async () => (await jobsLabelled(first.id)).length === 1, 30_000, "the first Job");
     // The process that made it is gone without cleaning up (a crash); a new one gets the same job again.
+    dying.crash();
     const again = kubeRunner();
     const second = again.start(spec(script), store, job);
     assert.equal(second.id, first.id, "the same job of the mesh has the same run key");
     const seen = new Set<string>();
-    const watch = setInterval(() => {
-      void jobsLabelled(first.id).then((jobs) => jobs.forEach((j) => seen.add(j.metadata?.uid ?? "")));
-    }, 100);
+    let looking = Promise.resolve();
+    const look = () => jobsLabelled(first.id).then((jobs) => jobs.forEach((j) => seen.add(j.metadata?.uid ?? "")));
+    const watch = setInterval(() => looking = looking.then(look), 100);
     const f = await finish(second);
     clearInterval(watch);
+    await looking;
     assert.equal(f.result.status, "succeeded", f.result.reason);
     assert.ok(f.logs.some((l) => /made for this run before/.test(l.text)), "it said it adopted the Job");
     assert.equal(seen.size, 1, "one Job, ever");
