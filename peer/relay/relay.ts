@@ -13,7 +13,8 @@ import type { StorageAdapterInterface } from "@automerge/automerge-repo";
 import { createNode, type WeftNode } from "#protocol/node";
 import type { Keystore, Signer, Verifier } from "#protocol/identity";
 import { StockWebSocketAdapter, type WebSocketLike, WebSocketNetworkAdapter } from "#protocol/sync";
-import { ApiAuthority } from "../api/auth.ts";
+import { ApiAuthority, ReplayCache } from "../api/auth.ts";
+import { StorageReplayJournal } from "../storage/storage-replay-journal.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { renderMetrics } from "../daemon/metrics.ts";
 import { VERSION } from "../version.ts";
@@ -53,7 +54,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
   const ws = node.addNetwork((o) => new WebSocketNetworkAdapter(o));
   const stock: StockWebSocketAdapter = node.addStockWebSocket();
-  const auth = new ApiAuthority(node, options.verifier);
+  // Single-use sync tokens stay used across restarts: the journal lives in the relay's own storage.
+  const { journal, seen } = await StorageReplayJournal.open(options.storage, Math.floor(Date.now() / 1000));
+  const auth = new ApiAuthority(node, options.verifier, new ReplayCache({ seen, journal }));
   const app = new Hono();
   app.onError((err, c) => c.json(errorBody(err), statusOf(err) as 400));
   app.get("/healthz", (c) => c.json({ ok: true }));

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { WebSocket } from "ws";
 import { CID } from "multiformats/cid";
 import { createRelay, type Relay } from "../../peer/relay/relay.ts";
 import { serve, type Served } from "../../peer/http/serve.ts";
@@ -36,6 +37,23 @@ async function member(relayUrl: string): Promise<{ node: WeftNode; ws: WebSocket
   const ws = node.addNetwork((o) => new WebSocketNetworkAdapter({ ...o, maxBackoffMs: 500 }));
   ws.connectTo(relayUrl, { carrier: true });
   return { node, ws };
+}
+
+/** Open a WebSocket to `url`: "open", or the HTTP status and error code its upgrade was refused with. */
+function tryUpgrade(url: string): Promise<string> {
+  const socket = new WebSocket(url);
+  return new Promise((resolve, reject) => {
+    socket.once("open", () => {
+      socket.close();
+      resolve("open");
+    });
+    socket.once("unexpected-response", (_request, response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => body += chunk);
+      response.on("end", () => resolve(`${response.statusCode} ${JSON.parse(body).error.code}`));
+    });
+    socket.once("error", reject);
+  });
 }
 
 describe("edge relay", () => {
@@ -129,6 +147,26 @@ describe("edge relay", () => {
         await repo.shutdown().catch(() => {});
       }
     }
+  });
+
+  it("a single-use sync token stays used across a relay restart", async () => {
+    const chain = spaceA.authority.chainsFor(a.node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
+    const inv = await invoke({
+      issuer: a.node.signer,
+      audience: relay.node.did,
+      subject: spaceA.id,
+      command: Commands.spaceSync,
+      args: requestArgs("GET", "/v1/sync"),
+      proofs: chain.map((d) => d.cid as CID),
+      expiration: Math.floor(Date.now() / 1000) + 300,
+    });
+    const token = encodeURIComponent(await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C") as string);
+    assert.equal(await tryUpgrade(`${url}?token=${token}`), "open");
+    assert.equal(await tryUpgrade(`${url}?token=${token}`), "401 auth/replayed");
+    const port = http.port;
+    await stopRelay();
+    await startRelay(port);
+    assert.equal(await tryUpgrade(`${url}?token=${token}`), "401 auth/replayed", "a restart made a used token good");
   });
 
   it("what it relays survives a relay restart", async () => {
