@@ -26,12 +26,13 @@ const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export class NodeRevocations {
   readonly #path: string;
   readonly #store: MemoryRevocationStore;
-  readonly #revoked: string[];
+  /** In the order revoked (the file keeps that order). */
+  readonly #revoked: Set<string>;
 
   private constructor(path: string, store: MemoryRevocationStore, revoked: string[]) {
     this.#path = path;
     this.#store = store;
-    this.#revoked = revoked;
+    this.#revoked = new Set(revoked);
   }
 
   /** Loads the node's revocations from `<home>` into `store` (the API's node-level validator uses it). */
@@ -43,28 +44,31 @@ export class NodeRevocations {
   }
 
   has(cid: string): boolean {
-    return this.#revoked.includes(cid);
+    return this.#revoked.has(cid);
   }
 
   /** Revoke these delegations on this node: on disk before it returns, then in force. */
   async add(cids: string[]): Promise<void> {
-    const fresh = cids.filter((c) => !this.#revoked.includes(c));
+    const fresh = [...new Set(cids)].filter((c) => !this.#revoked.has(c));
     if (fresh.length === 0) return;
-    if (this.#revoked.length + fresh.length > MAX_REVOKED) {
+    if (this.#revoked.size + fresh.length > MAX_REVOKED) {
       throw new WeftError(
         "Invalid",
         "node/too-many-revocations",
         `this node already records ${MAX_REVOKED} revocations`,
       );
     }
+    const parsed = fresh.map((c) => CID.parse(c)); // a malformed CID throws here, before anything is written
     const next = [...this.#revoked, ...fresh];
     await writeFileAtomic(
       this.#path,
       JSON.stringify({ version: 1, revoked: next } satisfies RevokedFile) + "\n",
       0o600,
     );
-    this.#revoked.push(...fresh);
-    for (const c of fresh) this.#store.add(CID.parse(c));
+    for (const [i, c] of fresh.entries()) {
+      this.#revoked.add(c);
+      this.#store.add(parsed[i]);
+    }
   }
 }
 
