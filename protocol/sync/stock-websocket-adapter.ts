@@ -23,8 +23,11 @@
  * peers) that runs to its end before the event loop reads a socket again,
  * so under load a burst of them held new clients' upgrades and joins past
  * that second. A join is answered as it arrives; the repo's messages wait
- * in a queue taken one per turn of the event loop, so what a turn costs is
- * bounded and upgrades, token checks and joins are served between them. A
+ * in per-client queues, served one message per turn of the event loop, so
+ * what a turn costs is bounded and upgrades, token checks and joins are
+ * served between them. The clients with messages waiting take turns (one
+ * message each per round), so a client arriving beside busy writers waits
+ * for one message of each, not for everything they sent before it. A
  * client with more than MAX_QUEUED messages waiting is closed (1013): it
  * sends faster than it can be served.
  */
@@ -68,8 +71,8 @@ interface Client {
   who: string;
   grant: StockGrant;
   lapse?: ReturnType<typeof setTimeout>;
-  /** Messages received and not yet handed to the repo, and their bytes. */
-  queued: number;
+  /** Messages received and not yet handed to the repo, oldest first, and their bytes. */
+  queue: Array<{ m: Record<string, unknown>; bytes: number }>;
   queuedBytes: number;
 }
 
@@ -79,9 +82,8 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   readonly #byPeer = new Map<string, Client>();
   /** Every accepted socket, joined or not. */
   readonly #clients = new Set<Client>();
-  /** Received repo messages, in arrival order, handed to the repo one per turn of the event loop. */
-  #inbox: Array<{ client: Client; m: Record<string, unknown>; bytes: number }> = [];
-  #inboxHead = 0;
+  /** Clients with messages waiting, in the order they are served: one message each, then to the back. */
+  #waiting: Client[] = [];
   #draining = false;
   #ready = false;
   readonly offersWholeSpaces = false;
@@ -134,7 +136,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   /** Serve a socket whose token (checked already) granted `grant`. */
   accept(socket: WebSocketLike, grant: StockGrant): void {
     socket.binaryType = "arraybuffer";
-    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant, queued: 0, queuedBytes: 0 };
+    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant, queue: [], queuedBytes: 0 };
     this.#clients.add(client);
     const lapse = () => {
       client.lapse = undefined;
@@ -169,6 +171,8 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   #gone(client: Client): boolean {
     if (client.lapse !== undefined) clearTimeout(client.lapse);
     if (!this.#clients.delete(client)) return false;
+    client.queue = []; // what it sent and was not served is not served now
+    client.queuedBytes = 0;
     if (client.peer && this.#byPeer.get(client.peer) === client) {
       this.#byPeer.delete(client.peer);
       this.#accessChanged(client.peer);
@@ -177,17 +181,17 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     return true;
   }
 
-  /** Queue a repo message; the queue is drained one message per turn of the event loop. */
+  /** Queue a repo message; the queues are drained one message per turn of the event loop, clients in turn. */
   #enqueue(client: Client, m: Record<string, unknown>, bytes: number): void {
-    if (client.queued >= MAX_QUEUED || client.queuedBytes + bytes > MAX_QUEUED_BYTES) {
+    if (client.queue.length >= MAX_QUEUED || client.queuedBytes + bytes > MAX_QUEUED_BYTES) {
       this.#diagnostics.count("sync.stock.overrun");
       if (!this.#gone(client)) return;
       client.socket.close(CLOSE_TRY_AGAIN_LATER, "sending faster than it can be served; reconnect later");
       return;
     }
-    client.queued++;
+    client.queue.push({ m, bytes });
     client.queuedBytes += bytes;
-    this.#inbox.push({ client, m, bytes });
+    if (client.queue.length === 1) this.#waiting.push(client);
     if (!this.#draining) {
       this.#draining = true;
       nextTurn(this.#drain);
@@ -195,21 +199,14 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   }
 
   readonly #drain = (): void => {
-    const next = this.#inbox[this.#inboxHead++];
-    if (this.#inboxHead === this.#inbox.length) {
-      this.#inbox = [];
-      this.#inboxHead = 0;
-    } else if (this.#inboxHead > 1024 && this.#inboxHead * 2 > this.#inbox.length) {
-      this.#inbox = this.#inbox.slice(this.#inboxHead);
-      this.#inboxHead = 0;
-    }
-    if (this.#inbox.length > 0) nextTurn(this.#drain);
+    const client = this.#waiting.shift();
+    const next = client?.queue.shift();
+    if (client && client.queue.length > 0) this.#waiting.push(client);
+    if (this.#waiting.length > 0) nextTurn(this.#drain);
     else this.#draining = false;
-    if (next === undefined) return;
-    next.client.queued--;
-    next.client.queuedBytes -= next.bytes;
-    // A client that has gone (closed, ended) is not served what it sent before.
-    if (this.#clients.has(next.client)) this.#receive(next.client, next.m);
+    if (!client || !next) return;
+    client.queuedBytes -= next.bytes;
+    this.#receive(client, next.m);
   };
 
   /** A join binds the socket's peer id and is answered at once. */
