@@ -11,6 +11,7 @@
 import process from "node:process";
 import { type AutomergeUrl, type DocHandle, Repo } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
 
 /** What the parent asks for. `server` is the URL every client uses, or "token" to ask for one per connection. */
 export interface ClientsJob {
@@ -36,8 +37,13 @@ export interface ConnectedNote {
 
 export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: number };
 
-/** Clients connecting at once, as a crowd arriving would. */
-const CONNECT_CONCURRENCY = 25;
+/**
+ * Clients connecting at once, as a crowd arriving would. They all come from
+ * one address here, and a relay decides at most `perAddress` upgrades from
+ * one address at a time (refusing more with 503, which ends a stock client on
+ * Node), so the crowd stays under that, as the hostile sockets do.
+ */
+const CONNECT_CONCURRENCY = DEFAULT_ADMISSION.perAddress - 4;
 /** A spare reconnect URL older than this is not used: its token may have lapsed (they live 10 minutes). */
 const SPARE_MAX_AGE_MS = 60_000;
 

@@ -141,7 +141,8 @@ report({
   value: weft.result.connectSeconds,
   unit: "s",
   baseline: plain.connectSeconds,
-  note: `25 connecting at once, each with its own token; ${baselineNote}`,
+  note:
+    `12 connecting at once (the relay decides 16 upgrades per address at a time), each with its own token; ${baselineNote}`,
 });
 report({
   bench: BENCH,

@@ -2,7 +2,7 @@
  * Good clients under load, against the real relay process: while 50
  * stock clients in 5 spaces keep writing (in a process of their own),
  * 150 more stock automerge-repo clients arrive (15 other spaces × 10, each
- * with its own valid token, 25 connecting at once, in a fresh process) and
+ * with its own valid token, 12 connecting at once, in a fresh process) and
  * each finds its space's document on the first try — then 150 arrive again
  * with 200 hostile sockets beside them (oversized frames, slowloris,
  * garbage) — and then all three at once: writers, arrivals and hostile
