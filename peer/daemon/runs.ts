@@ -26,7 +26,9 @@ export async function startRuns(
   log: Logger,
   observer: Observer,
 ): Promise<Runs> {
-  const runners = config.capacity.slots > 0 ? await createRunners(config.runners, runnersCacheDir(config.home), log) : [];
+  const runners = config.capacity.slots > 0
+    ? await createRunners(config.runners, runnersCacheDir(config.home), log)
+    : [];
   if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
   const compute = startCompute(node, {
     runners,
