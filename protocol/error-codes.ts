@@ -143,6 +143,7 @@ export const ERROR_CODES = {
   "container/image-too-big": "too-large",
   "container/cgroup": "internal",
   "container/podman": "internal",
+  "nix/store-gc": "internal",
   /** The Kubernetes API refused or failed a request the kubernetes runner or virtual node made. */
   "kubernetes/api": "upstream",
   /** A pod the Weft virtual node cannot run as it is (several containers, an image not named by digest). */

@@ -76,13 +76,6 @@ export class JobCgroup {
     return m !== null && Number(m[1]) > 0;
   }
 
-  /** Whether the job's memory (its groups below included) reached its limit at some point. */
-  async memoryPeaked(): Promise<boolean> {
-    const read = (f: string) => readFile(join(this.dirs.memory, f), "utf8").then(Number, () => NaN);
-    const [peak, limit] = await Promise.all([read("memory.max_usage_in_bytes"), read("memory.limit_in_bytes")]);
-    return peak >= limit - 1024 * 1024;
-  }
-
   /** Whether the job hit its process limit (a fork bomb). */
   async pidsExhausted(): Promise<boolean> {
     const text = await readFile(join(this.dirs.pids, "pids.events"), "utf8").catch(() => "");

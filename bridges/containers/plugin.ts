@@ -12,6 +12,7 @@ import { BwrapBackend } from "./bwrap-backend.ts";
 import { type ContainerConfig, parseContainerConfig } from "./config.ts";
 import { ImageCache } from "./image-cache.ts";
 import { PodmanBackend, podmanEnv, probePodman } from "./podman-backend.ts";
+import { PodmanCounters } from "./podman-counters.ts";
 import { probeBwrap } from "./probe.ts";
 import { cgroupsUsable } from "./cgroup.ts";
 import { createContainerRunner } from "./runner.ts";
@@ -35,7 +36,14 @@ async function chooseBackend(
   if (config.backend !== "bwrap") {
     const dir = join(stateDir, "podman");
     const podman = await cgroupsUsable(config.cgroupParent) ?? await probePodman(dir);
-    if (podman === undefined) return new PodmanBackend(dir, await podmanEnv(dir), config);
+    if (podman === undefined) {
+      return new PodmanBackend(
+        dir,
+        await podmanEnv(dir),
+        config,
+        await PodmanCounters.create(dir, config.cgroupParent),
+      );
+    }
     why.push(`podman: ${podman}`);
   }
   host.log.debug("no container isolation works here", { why });

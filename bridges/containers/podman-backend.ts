@@ -21,6 +21,7 @@ import { type IsolationBackend, jobEnv, type JobPlan, type Sandbox } from "./bac
 import { JobCgroup } from "./cgroup.ts";
 import type { ContainerConfig } from "./config.ts";
 import { imageCid } from "./image-cache.ts";
+import type { PodmanCounters } from "./podman-counters.ts";
 import { mustRun, runTool } from "./tool.ts";
 
 /**
@@ -48,8 +49,11 @@ export async function podmanEnv(dir: string, driver: "vfs" | "overlay" = "vfs"):
   };
 }
 
-/** The flags every podman run gets here: runc, and ulimits lower than root's hard limits. */
-export const BASE_RUN = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
+/** Ulimits lower than root's hard limits (root here cannot raise them). */
+const LOWERED_ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
+
+/** The flags every podman run gets here: runc, and lowered ulimits. */
+export const BASE_RUN = ["--runtime", "runc", ...LOWERED_ULIMITS];
 
 /** Undefined when podman runs a container here with the runner's config; otherwise why not. */
 export async function probePodman(dir: string): Promise<string | undefined> {
@@ -89,12 +93,14 @@ export class PodmanBackend implements IsolationBackend {
   readonly #env: NodeJS.ProcessEnv;
   readonly #dir: string;
   readonly #config: ContainerConfig;
+  readonly #counters: PodmanCounters;
   readonly #loading = new Map<string, Promise<PodmanImage>>();
 
-  constructor(dir: string, env: NodeJS.ProcessEnv, config: ContainerConfig) {
+  constructor(dir: string, env: NodeJS.ProcessEnv, config: ContainerConfig, counters: PodmanCounters) {
     this.#dir = dir;
     this.#env = env;
     this.#config = config;
+    this.#counters = counters;
   }
 
   #podman(what: string, args: string[], timeoutMs = 120_000): Promise<string> {
@@ -170,8 +176,8 @@ export class PodmanBackend implements IsolationBackend {
       throw new Error(`the spec gives no command and image ${plan.image} has no entrypoint or command`);
     }
     const name = `weft-${plan.id}`;
-    // The job's limits also sit on a cgroup of the runner's that the container's own is made under, so the runner
-    // reads whether they stopped it from the kernel (podman 4.3 does not report a runc OOM kill here).
+    // The job's limits also sit on a cgroup of the runner's that the container's own is made under; whether they
+    // stopped it is read from the kernel's counters in both (podman 4.3 does not report a runc OOM kill here).
     const cgroup = await JobCgroup.create(this.#config.cgroupParent, plan.id, {
       memoryMb: plan.memoryMb,
       cpus: this.#config.cpus,
@@ -181,7 +187,9 @@ export class PodmanBackend implements IsolationBackend {
       "run",
       "--name",
       name,
-      ...BASE_RUN,
+      "--runtime",
+      this.#counters.runtime,
+      ...LOWERED_ULIMITS,
       "--ulimit",
       `fsize=${plan.fileBytes}:${plan.fileBytes}`,
       "--network",
@@ -212,6 +220,7 @@ export class PodmanBackend implements IsolationBackend {
       ...argv,
     ];
     let disposed: Promise<void> | undefined;
+    const counters = this.#counters;
     const podman = (a: string[]) => runTool("podman", a, { env: this.#env, timeoutMs: 60_000, cwd: this.#dir });
     return {
       command: "podman",
@@ -223,11 +232,15 @@ export class PodmanBackend implements IsolationBackend {
         await podman(["kill", "--signal", signal === "SIGKILL" ? "KILL" : "TERM", name]);
       },
       async limitsHit() {
-        // runc's OOM kill happens in the container's own group, which is gone by now: the job was killed by
-        // SIGKILL (exit 137) after its memory reached the limit, as the parent group's peak shows.
-        const exit = await podman(["inspect", "--format", "{{.State.ExitCode}}", name]);
-        const memory = await cgroup.oomKilled() || (exit.stdout.trim() === "137" && await cgroup.memoryPeaked());
-        return { memory, pids: await cgroup.pidsExhausted() };
+        // Refused forks and OOM kills are counted in the container's own groups, which `runc delete` removes:
+        // once podman has cleaned the container up, the runtime wrapper has kept their counters.
+        await podman(["container", "cleanup", name]);
+        const id = await podman(["inspect", "--format", "{{.Id}}", name]);
+        const kept = await counters.take(id.stdout.trim());
+        return {
+          memory: kept.oomKills > 0 || await cgroup.oomKilled(),
+          pids: kept.forksRefused > 0 || await cgroup.pidsExhausted(),
+        };
       },
       dispose: () =>
         disposed ??= podman(["rm", "--force", "--time", "0", name]).then(async (r) => {

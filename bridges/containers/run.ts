@@ -197,9 +197,10 @@ export class ContainerRun implements RunHandle {
     if (hit.memory && ending.kind !== "stopped") {
       return { status: "out-of-memory", reason: `ran out of its ${limits.memoryMb} MB memory limit`, outputs: [] };
     }
+    const pids = hit.pids ? " (it hit its process limit)" : "";
     switch (ending.kind) {
       case "timeout":
-        return { status: "timeout", reason: `exceeded its ${limits.wallMs} ms wall-time limit`, outputs: [] };
+        return { status: "timeout", reason: `exceeded its ${limits.wallMs} ms wall-time limit${pids}`, outputs: [] };
       case "stopped":
         return { status: "stopped", reason: ending.reason, outputs: [] };
       case "output-limit":
@@ -207,7 +208,6 @@ export class ContainerRun implements RunHandle {
       case "error":
         return { status: "error", reason: ending.reason, outputs: [] };
       case "exited": {
-        const pids = hit.pids ? " (it hit its process limit)" : "";
         if (ending.code === 0 && hit.pids) {
           // Some of its forks were refused: whatever it printed, it did not run as written.
           return { status: "failed", exitCode: 0, reason: "exited with code 0 but hit its process limit", outputs: [] };

@@ -2,9 +2,11 @@
  * The `[runners.nix]` table of weft.toml, checked with defaults filled in,
  * and the nix configuration the runner writes for itself (NIX_CONF_DIR
  * under its state dir): sandbox on, no build users (single-user root), no
- * substituters, the flake commands, and an empty local flake registry so no
- * flake command reaches for the network. /etc/nix is never read or written.
+ * substituters, the flake commands, an empty local flake registry so no
+ * flake command reaches for the network, and derivations not kept alive by
+ * the outputs a store collection keeps (store-gc.ts). /etc/nix is never read or written.
  */
+import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { int, list, object, optional, str } from "#protocol/schema";
@@ -18,6 +20,8 @@ export interface NixConfig {
   developSandboxPaths: string[];
   /** The directory mounted at /nix for this runner's builds; default `<stateDir>/nix`. */
   storeRoot?: string;
+  /** Past this many bytes on disk, the store is collected after a run (store-gc.ts). */
+  maxStoreBytes: number;
 }
 
 /** `[runners.nix]` in weft.toml: snake_case keys, all optional. */
@@ -26,6 +30,7 @@ const shape = object({
   max_processes: optional(int(16, 1_000_000)),
   develop_sandbox_paths: optional(list(str(1, 1024, /^\/[^\s]*$/), 64)),
   store_root: optional(str(1, 1024, /^\//)),
+  max_store_mb: optional(int(1, 1 << 30)),
 });
 
 export function parseNixConfig(raw: unknown): NixConfig {
@@ -35,6 +40,25 @@ export function parseNixConfig(raw: unknown): NixConfig {
     maxProcesses: c.max_processes ?? 1024,
     developSandboxPaths: c.develop_sandbox_paths ?? ["/bin", "/usr", "/lib", "/lib64", "/etc/ld.so.cache"],
     ...(c.store_root !== undefined ? { storeRoot: c.store_root } : {}),
+    maxStoreBytes: (c.max_store_mb ?? 10_240) * 1024 * 1024,
+  };
+}
+
+/** Where a runner keeps what, for its state dir: the runner and `weft nix gc` agree through this. */
+export interface NixPaths {
+  storeRoot: string;
+  confDir: string;
+  runsDir: string;
+  /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
+  cgroupGroup: string;
+}
+
+export function nixPaths(config: NixConfig, stateDir: string): NixPaths {
+  return {
+    storeRoot: config.storeRoot ?? join(stateDir, "nix"),
+    confDir: join(stateDir, "conf"),
+    runsDir: join(stateDir, "runs"),
+    cgroupGroup: createHash("sha256").update(stateDir).digest("hex").slice(0, 16),
   };
 }
 
@@ -53,6 +77,8 @@ export async function writeNixConf(dir: string): Promise<string> {
       "experimental-features = nix-command flakes",
       `flake-registry = ${registry}`,
       "warn-dirty = false",
+      // A kept run's output must not keep its derivation, and with it every source and tool the build read.
+      "keep-derivations = false",
       "",
     ].join("\n"),
   );

@@ -27,6 +27,7 @@ import type { NixConfig } from "./config.ts";
 import { collectOutputs, OutputTooLarge } from "./outputs.ts";
 import { type NixProcess, startNix } from "./process.ts";
 import { type NixProgram, parseNixProgram } from "./program.ts";
+import { keepRunOutputs } from "./store-gc.ts";
 
 export interface JobContext {
   id: string;
@@ -154,7 +155,9 @@ export class NixJob {
 
   /** `nix build`, then the output paths' NAR hashes, then (with --check) a rebuild compared with the first. */
   async #build(program: Extract<NixProgram, { mode: "build" }>) {
-    const base = ["nix", "build", "-L", "--json", "--no-link", ...program.installable];
+    // The out-link roots the outputs from the moment they exist until the run roots them for good (store-gc.ts).
+    const link = join(this.#c.workDir, "result");
+    const base = ["nix", "build", "-L", "--json", "--out-link", link, ...program.installable];
     const built = await this.#nix(base, "keep");
     if (!built || built.code !== 0) return { built };
     const results = JSON.parse(built.stdout) as { drvPath: string; outputs: Record<string, string> }[];
@@ -190,7 +193,7 @@ export class NixJob {
       name,
       dir: join(this.#c.storeRoot, path.replace(/^\/nix\//, "")),
     }));
-    return { built, record, roots };
+    return { built, record, roots, storePaths: outputs };
   }
 
   /** The command inside `nix develop -c`, itself inside bubblewrap: it sees the store, system dirs and its own tree. */
@@ -217,7 +220,12 @@ export class NixJob {
     ];
     const env = Object.fromEntries(spec.env.map((e) => [e.name, e.value]));
     const built = await this.#nix(argv, "log", env);
-    return { built, record: undefined, roots: built?.code === 0 ? [{ name: "", dir: out }] : undefined };
+    return {
+      built,
+      record: undefined,
+      roots: built?.code === 0 ? [{ name: "", dir: out }] : undefined,
+      storePaths: undefined,
+    };
   }
 
   async run(): Promise<RunResult> {
@@ -240,7 +248,7 @@ export class NixJob {
         memoryBytes: spec.limits.memoryMb * 1024 * 1024,
         maxProcesses: config.maxProcesses,
       });
-      const { built, record, roots } = program.mode === "build"
+      const { built, record, roots, storePaths } = program.mode === "build"
         ? await this.#build(program)
         : await this.#develop(program);
       const oom = await this.#cgroup.oomKilled();
@@ -279,6 +287,7 @@ export class NixJob {
         this.#log("system", reason);
         return finish("failed", { reason, outputs, ...build });
       }
+      if (storePaths) await keepRunOutputs(this.#c.storeRoot, id, storePaths);
       return finish("succeeded", { exitCode: 0, outputs, ...build });
     } catch (e) {
       return finish("error", { reason: isWeftError(e) ? e.message : `the nix runner failed: ${(e as Error).message}` });

@@ -6,7 +6,7 @@
  * builds). It is created only after a real sandboxed build succeeded here.
  */
 import { execFile } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { access, mkdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,9 +21,10 @@ import type {
 } from "#protocol/runner";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
-import { type NixConfig, parseNixConfig, writeNixConf } from "./config.ts";
+import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { startNix } from "./process.ts";
+import { collectGarbage, storeBytes } from "./store-gc.ts";
 
 const exec = promisify(execFile);
 
@@ -31,26 +32,34 @@ const exec = promisify(execFile);
 const PROBE = 'derivation { name = "weft-probe"; system = builtins.currentSystem; builder = "builtin:buildenv"; ' +
   'manifest = builtins.toFile "manifest.nix" "[]"; derivations = []; }';
 
-interface Paths {
-  storeRoot: string;
-  confDir: string;
-  runsDir: string;
-  /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
-  cgroupGroup: string;
-}
-
 class NixRunner implements ManagedRunner {
   readonly kind = "nix";
   readonly #config: NixConfig;
-  readonly #paths: Paths;
+  readonly #paths: NixPaths;
   readonly #host: { system: string; develop: boolean };
+  readonly #log: RunnerHost["log"];
   readonly #jobs = new Map<string, { job: NixJob; done: Promise<RunResult> }>();
+  /** The store collection under way, if any: one at a time, awaited by close(). */
+  #collecting?: Promise<void>;
   #closed = false;
 
-  constructor(config: NixConfig, paths: Paths, host: { system: string; develop: boolean }) {
+  constructor(config: NixConfig, paths: NixPaths, host: { system: string; develop: boolean }, log: RunnerHost["log"]) {
     this.#config = config;
     this.#paths = paths;
     this.#host = host;
+    this.#log = log;
+  }
+
+  /** After a run: collect the store if it passed `max_store_mb`. A failure is logged; runs go on. */
+  #collectIfFull(): void {
+    if (this.#collecting || this.#closed) return;
+    const max = this.#config.maxStoreBytes;
+    this.#collecting = (async () => {
+      if (await storeBytes(this.#paths.storeRoot) <= max) return;
+      const c = await collectGarbage(this.#paths, max);
+      this.#log.info("collected the nix store", { ...c, maxBytes: max });
+    })().catch((e) => this.#log.warn("could not collect the nix store", { error: (e as Error).message }))
+      .finally(() => this.#collecting = undefined);
   }
 
   available(): Promise<boolean> {
@@ -84,6 +93,7 @@ class NixRunner implements ManagedRunner {
     const done = job.run().finally(() => {
       logs.end();
       this.#jobs.delete(id);
+      this.#collectIfFull();
     });
     this.#jobs.set(id, { job, done });
     return {
@@ -102,6 +112,7 @@ class NixRunner implements ManagedRunner {
     const running = [...this.#jobs.values()];
     for (const { job } of running) job.end("stopped", "the nix runner is closing");
     await Promise.all(running.map((r) => r.done));
+    await this.#collecting;
     for (const controller of ["memory", "pids"]) {
       await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
     }
@@ -111,7 +122,7 @@ class NixRunner implements ManagedRunner {
 /** Runs the probe build in the runner's own store; resolves to the system nix builds for, or why it cannot. */
 async function probe(
   config: NixConfig,
-  paths: Paths,
+  paths: NixPaths,
 ): Promise<{ system: string; develop: boolean } | { unavailable: string }> {
   try {
     await exec("nix", ["--version"]);
@@ -156,12 +167,7 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
   parseConfig: parseNixConfig,
   async create(config: NixConfig, host: RunnerHost) {
     if (!host.stateDir) return { unavailable: "nix runs need a state directory (not in a browser)" };
-    const paths: Paths = {
-      storeRoot: config.storeRoot ?? join(host.stateDir, "nix"),
-      confDir: join(host.stateDir, "conf"),
-      runsDir: join(host.stateDir, "runs"),
-      cgroupGroup: createHash("sha256").update(host.stateDir).digest("hex").slice(0, 16),
-    };
+    const paths = nixPaths(config, host.stateDir);
     await mkdir(join(paths.storeRoot, "store"), { recursive: true });
     await mkdir(paths.runsDir, { recursive: true });
     await writeNixConf(paths.confDir);
@@ -170,6 +176,6 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
     const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
     if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
     host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
-    return new NixRunner(config, paths, probed);
+    return new NixRunner(config, paths, probed, host.log);
   },
 };

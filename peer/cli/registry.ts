@@ -24,6 +24,7 @@ const artifact: Area = async () => (await import("./artifact-commands.ts")).ARTI
 const bridge: Area = async () => (await import("./bridge-commands.ts")).BRIDGE_COMMANDS;
 const nostr: Area = async () => (await import("./nostr-commands.ts")).NOSTR_COMMANDS;
 const image: Area = async () => (await import("./image-commands.ts")).IMAGE_COMMANDS;
+const nix: Area = async () => (await import("./nix-commands.ts")).NIX_COMMANDS;
 const llm: Area = async () => (await import("./llm-commands.ts")).LLM_COMMANDS;
 const speckit: Area = async () => (await import("./speckit-commands.ts")).SPECKIT_COMMANDS;
 const repo: Area = async () => (await import("./repo-commands.ts")).REPO_COMMANDS;
@@ -45,6 +46,7 @@ export const AREAS: readonly Area[] = [
   run,
   artifact,
   image,
+  nix,
   bridge,
   nostr,
   llm,
@@ -124,6 +126,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["artifact get", artifact],
   ["artifact verify", artifact],
   ["image import", image],
+  ["nix gc", nix],
   ["token", node],
   ["pair", node],
   ["cli rotate", node],

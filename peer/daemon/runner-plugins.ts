@@ -40,6 +40,7 @@ export const RUNNERS_TOML = `
 # Nix builds and dev-shell commands (bridges/nix/README.md); off by itself where nix-bin is missing.
 # max_processes = 1024
 # cgroup_root = "/sys/fs/cgroup"
+# max_store_mb = 10240   # past this the store is collected after a run; \`weft nix gc\` collects now
 ${CONTAINER_TOML}${KUBERNETES_TOML}`;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */
@@ -90,6 +91,12 @@ export function runnersConfig(
   });
 }
 
+/** Where the peer at `home` keeps its runners' caches. */
+export const runnersCacheDir = (home: string): string => join(home, "cache");
+
+/** Where runner `kind` keeps its state (its store, caches, run directories) under the runners' cache dir. */
+export const runnerStateDir = (cacheDir: string, kind: string): string => join(cacheDir, kind);
+
 /**
  * Create every enabled runner this machine can run; each keeps its state
  * under `<cacheDir>/<kind>`. Logs why a kind is off or unavailable. A
@@ -104,7 +111,7 @@ export async function createRunners(settings: RunnersConfig, cacheDir: string, l
       continue;
     }
     const host: RunnerHost = {
-      stateDir: join(cacheDir, plugin.kind),
+      stateDir: runnerStateDir(cacheDir, plugin.kind),
       log: {
         debug: (m, f) => log.debug(m, { runner: plugin.kind, ...f }),
         info: (m, f) => log.info(m, { runner: plugin.kind, ...f }),

@@ -6,7 +6,6 @@
  * peer's artifact store, then from the mesh; outputs land in the artifact
  * store and each finished run's manifest is recorded with its result.
  */
-import { join } from "node:path";
 import type { WeftNode } from "#protocol/node";
 import { type Compute, startCompute } from "#protocol/scheduler";
 import { encodeRunLog } from "#protocol/artifacts";
@@ -15,7 +14,7 @@ import { VERSION } from "../version.ts";
 import { measureMachine } from "./capacity.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
-import { createRunners } from "./runner-plugins.ts";
+import { createRunners, runnersCacheDir } from "./runner-plugins.ts";
 import type { Observer } from "./tracing.ts";
 
 export type Runs = Compute;
@@ -27,7 +26,9 @@ export async function startRuns(
   log: Logger,
   observer: Observer,
 ): Promise<Runs> {
-  const runners = config.capacity.slots > 0 ? await createRunners(config.runners, join(config.home, "cache"), log) : [];
+  const runners = config.capacity.slots > 0
+    ? await createRunners(config.runners, runnersCacheDir(config.home), log)
+    : [];
   if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
   const compute = startCompute(node, {
     runners,

@@ -61,6 +61,8 @@ const scheduler = peer.daemon.runs.scheduler;
 
 /** Of each peer run: ms from the runner's start (scheduling done) to the marker line. */
 const runnerMs: number[] = [];
+/** Of each peer run, where the time before the runner's start went: the create's API call, until the scheduler took it, the claim. */
+const phases = { "create-acknowledged": [] as number[], "taken-by-scheduler": [] as number[], claimed: [] as number[] };
 
 /** Submits a build of the project on the peer: ms from submitting until the marker line is in the run's log. */
 async function weft(dir: string, nonce: string): Promise<number> {
@@ -79,14 +81,20 @@ async function weft(dir: string, nonce: string): Promise<number> {
   await peer.client.op(space, "create", { task, title: `bench ${nonce}`, run, idempotencyKey: nonce }, {
     path: `/v1/spaces/${encodeURIComponent(space)}/schedule`,
   });
+  const acknowledged = Date.now();
   let local = scheduler.run(space, task);
   while (!local) {
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setImmediate(r));
     local = scheduler.run(space, task);
   }
+  const taken = Date.now();
   for await (const line of local.log.read(true)) {
     if (line.text.includes(marker(nonce))) {
-      runnerMs.push(line.at - (local.startedAt ?? submitted));
+      const started = local.startedAt ?? submitted;
+      runnerMs.push(line.at - started);
+      phases["create-acknowledged"].push(acknowledged - submitted);
+      phases["taken-by-scheduler"].push(Math.max(0, taken - acknowledged));
+      phases.claimed.push(started - Math.max(taken, acknowledged));
       return line.at - submitted;
     }
   }
@@ -100,6 +108,7 @@ const warm = `warm-${Date.now()}`;
 await weft(project(warm), warm);
 await raw(project(`${warm}-raw`), `${warm}-raw`, confDir);
 runnerMs.length = 0;
+for (const p of Object.values(phases)) p.length = 0;
 for (let i = 0; i < ROUNDS; i++) {
   const nonce = `${Date.now()}-${i}`;
   rawMs.push(await raw(project(`raw-${nonce}`), `raw-${nonce}`, confDir));
@@ -127,6 +136,18 @@ report({
   baseline: percentile(rawMs, 50),
   note: "the nix runner alone (source unpacked, namespaces, cgroups, nix build), without placement and claiming",
 });
+for (const [phase, ms] of Object.entries(phases)) {
+  ms.sort((a, b) => a - b);
+  report({
+    bench: BENCH,
+    metric: `submit-phase-${phase}-p50`,
+    value: percentile(ms, 50),
+    unit: "ms",
+    baseline: percentile(rawMs, 50),
+    note: "one phase of submit to runner start (create acknowledged by the API; taken up by the scheduler; " +
+      "claimed, a signed durable write), against the whole raw nix-build",
+  });
+}
 await peer.stop();
 removeProjects();
 process.exit(0);

@@ -256,9 +256,28 @@ function suite(backend: "bwrap" | "podman"): void {
       await assertClean();
     });
 
-    it("a fork bomb is held to its process limit and killed with everything it forked", async () => {
+    it("an OOM kill is reported even when the job outlives it and exits 0", async () => {
+      const { result, text } = await run("tail /dev/zero; echo outlived it", { limits: { memoryMb: 32 } });
+      assert.match(text, /outlived it/, "the shell ran on after its child was killed");
+      assert.equal(result.status, "out-of-memory", JSON.stringify(result));
+      await assertClean();
+    });
+
+    it("a fork bomb is held to its process limit, reported, and killed with everything it forked", async () => {
       const { result } = await run(":(){ :|:& };:; sleep 30", { limits: { wallMs: 3000 } });
-      assert.ok(["timeout", "failed"].includes(result.status), JSON.stringify(result));
+      assert.equal(result.status, "timeout", JSON.stringify(result));
+      assert.match(result.reason ?? "", /hit its process limit/);
+      await assertClean();
+    });
+
+    it("a job whose forks were refused fails even when it exits 0", async () => {
+      const { result, text } = await run(
+        "(for i in $(seq 100); do sleep 1 & done; wait) 2>/dev/null; echo carried on",
+        { limits: { wallMs: 20_000 } },
+      );
+      assert.match(text, /carried on/);
+      assert.equal(result.status, "failed", JSON.stringify(result));
+      assert.equal(result.reason, "exited with code 0 but hit its process limit");
       await assertClean();
     });
 
