@@ -1,8 +1,12 @@
 /**
  * The `weft` dispatcher: finds the command in registry.ts, loads that
- * command's area file (and nothing else), parses its options and runs it. Every subcommand but `init`, `up`, `id`,
- * `relay-key` and `cap inspect` talks to the local daemon over its HTTP API
- * with the credentials the daemon wrote to `$WEFT_HOME/cli.json`.
+ * command's area file (and nothing else), parses its options and runs it.
+ * Every subcommand but `init`, `up`, `id`, `relay-key` and `cap inspect`
+ * talks to the local daemon over its HTTP API with the credentials the
+ * daemon wrote to `$WEFT_HOME/cli.json`. The daemon's config (weft.toml)
+ * is read only by the commands that use it (`up`, `init`, `bridge`, `llm`):
+ * the running peer already checked it, and reading it loads every runner
+ * and bridge plug-in, which would cost an API command more than its request.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -13,9 +17,6 @@ import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { str, Usage, type Values } from "./args.ts";
 import type { Io } from "./command.ts";
 import { AREAS, loadCommand, REGISTRY } from "./registry.ts";
-
-/** Commands that need neither the daemon's config nor its API. */
-const WITHOUT_CONFIG = new Set(["up", "init", "id", "cap inspect"]);
 
 async function help(): Promise<string> {
   const all = Object.assign({}, ...(await Promise.all(AREAS.map((area) => area()))));
@@ -101,7 +102,6 @@ export async function main(argv: string[]): Promise<number> {
     },
   };
   try {
-    if (!WITHOUT_CONFIG.has(key)) await (await import("../daemon/config.ts")).loadConfig(process.env);
     await command.run(parsed.positionals, v, io);
     return EXIT.ok;
   } catch (e) {
