@@ -30,8 +30,10 @@ export class DaemonUnreachable extends WeftError {
   }
 }
 
-interface SpaceListing {
+/** A space as GET /v1/spaces lists it (the fields this client reads). */
+export interface SpaceListing {
   id: string;
+  name: string;
   chain: string[];
   standing?: { state: string; by?: string; at?: number };
 }
@@ -69,11 +71,23 @@ export class ApiClient {
     return this.#c.signer;
   }
 
+  /**
+   * The node's spaces (GET /v1/spaces). Each one's chain is remembered, so
+   * a request in a space listed here signs without asking for the list again;
+   * a space the node can no longer act in is not, so #chainFor says why.
+   */
+  async spaces(): Promise<SpaceListing[]> {
+    const { spaces } = await this.get<{ spaces: SpaceListing[] }>("/v1/spaces");
+    for (const s of spaces) {
+      if (s.chain.length > 0 || !s.standing || s.standing.state === "member") this.#chains.set(s.id, s.chain);
+    }
+    return spaces;
+  }
+
   async #chainFor(space: string): Promise<string[]> {
     let chain = this.#chains.get(space);
     if (!chain) {
-      const { spaces } = await this.get<{ spaces: SpaceListing[] }>("/v1/spaces");
-      for (const s of spaces) this.#chains.set(s.id, s.chain);
+      const spaces = await this.spaces();
       const listed = spaces.find((s) => s.id === space);
       if (!listed) throw new ApiError(404, "not-found", `the peer is not in a space ${space}`);
       if (listed.chain.length === 0 && listed.standing && listed.standing.state !== "member") {
