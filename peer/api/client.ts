@@ -9,6 +9,7 @@ import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/u
 import { CID } from "multiformats/cid";
 import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
 import { requestArgs } from "./request.ts";
+import { type Exchange, exchange } from "./http-exchange.ts";
 import { approvalOpPath, HEADS_AT_HEADER, HEADS_HEADER, matchRoute, patchOpPath } from "./routes.ts";
 import { PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#protocol/patch";
 import { APPROVAL_OPS, type ApprovalOpArgs, type ApprovalOpKind } from "#protocol/approvals";
@@ -30,8 +31,10 @@ export class DaemonUnreachable extends WeftError {
   }
 }
 
-interface SpaceListing {
+/** A space as GET /v1/spaces lists it (the fields this client reads). */
+export interface SpaceListing {
   id: string;
+  name: string;
   chain: string[];
   standing?: { state: string; by?: string; at?: number };
 }
@@ -69,11 +72,23 @@ export class ApiClient {
     return this.#c.signer;
   }
 
+  /**
+   * The node's spaces (GET /v1/spaces). Each one's chain is remembered, so
+   * a request in a space listed here signs without asking for the list again;
+   * a space the node can no longer act in is not, so #chainFor says why.
+   */
+  async spaces(): Promise<SpaceListing[]> {
+    const { spaces } = await this.get<{ spaces: SpaceListing[] }>("/v1/spaces");
+    for (const s of spaces) {
+      if (s.chain.length > 0 || !s.standing || s.standing.state === "member") this.#chains.set(s.id, s.chain);
+    }
+    return spaces;
+  }
+
   async #chainFor(space: string): Promise<string[]> {
     let chain = this.#chains.get(space);
     if (!chain) {
-      const { spaces } = await this.get<{ spaces: SpaceListing[] }>("/v1/spaces");
-      for (const s of spaces) this.#chains.set(s.id, s.chain);
+      const spaces = await this.spaces();
       const listed = spaces.find((s) => s.id === space);
       if (!listed) throw new ApiError(404, "not-found", `the peer is not in a space ${space}`);
       if (listed.chain.length === 0 && listed.standing && listed.standing.state !== "member") {
@@ -112,25 +127,25 @@ export class ApiClient {
   }
 
   async #send<T>(method: string, path: string, bearer: string, body?: Uint8Array): Promise<T> {
-    let res: Response;
+    let res: Exchange;
     try {
-      res = await fetch(this.url + path, {
+      res = await exchange(this.url + path, {
         method,
         headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
-        ...(body ? { body: body as BodyInit } : {}),
+        body,
       });
     } catch (e) {
       throw new DaemonUnreachable(this.url, e);
     }
-    this.#noteHeads(path, res.headers);
-    const text = await res.text();
+    this.#noteHeads(path, res.header);
+    const { text } = res;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
       throw new ApiError(res.status, "cli/bad-response", `unexpected response ${res.status}: ${text.slice(0, 200)}`);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const err = (json as { error?: { code?: string; message?: string } }).error;
       throw new ApiError(res.status, errorCodeOf(err?.code, "http"), err?.message ?? `HTTP ${res.status}`);
     }
@@ -144,12 +159,12 @@ export class ApiClient {
   }
 
   /** Remember the heads a space route reported, and move this client's clock past them. */
-  #noteHeads(path: string, headers: Headers): void {
-    const heads = headers.get(HEADS_HEADER);
+  #noteHeads(path: string, header: (name: string) => string | null): void {
+    const heads = header(HEADS_HEADER);
     const match = /^\/v1\/spaces\/([^/?]+)/.exec(path);
     if (heads === null || !match) return;
     this.#heads.set(decodeURIComponent(match[1]), heads ? heads.split(",") : []);
-    const at = (headers.get(HEADS_AT_HEADER) ?? "").split(".").map(Number);
+    const at = (header(HEADS_AT_HEADER) ?? "").split(".").map(Number);
     if (isHlc(at)) {
       this.#hlc.observe(at);
       this.#headsAt.set(decodeURIComponent(match[1]), at);

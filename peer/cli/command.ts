@@ -27,7 +27,7 @@ export interface Io {
 /** The space to act in: --space (name, DID or DID prefix), WEFT_SPACE, the only one, or "personal". */
 export async function resolveSpace(io: Io, v: Values): Promise<string> {
   const want = str(v, "space") ?? process.env.WEFT_SPACE;
-  const { spaces } = await (await io.client()).get<{ spaces: Array<{ id: string; name: string }> }>("/v1/spaces");
+  const spaces = await (await io.client()).spaces();
   if (want) {
     const hit = spaces.find((s) => s.id === want || s.name === want) ?? spaces.find((s) => s.id.startsWith(want));
     if (!hit) throw new WeftError("NotFound", "not-found", `no space ${want}; see \`weft space list\``);

@@ -1,21 +1,23 @@
 /**
  * The `weft` dispatcher: finds the command in registry.ts, loads that
- * command's area file (and nothing else), parses its options and runs it. Every subcommand but `init`, `up`, `id`,
- * `relay-key` and `cap inspect` talks to the local daemon over its HTTP API
- * with the credentials the daemon wrote to `$WEFT_HOME/cli.json`.
+ * command's area file (and nothing else), parses its options and runs it.
+ * Every subcommand but `init`, `up`, `id`, `relay-key` and `cap inspect`
+ * talks to the local daemon over its HTTP API with the credentials the
+ * daemon wrote to `$WEFT_HOME/cli.json`. The daemon's config (weft.toml)
+ * is read only by the commands that use it (`up`, `init`, `bridge`, `llm`),
+ * or to explain why no peer answers: the running peer already checked it,
+ * and reading it loads every runner and bridge plug-in, which would cost
+ * an API command more than its request.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { WeftError } from "#protocol";
+import { isWeftError, WeftError } from "#protocol";
 import type { ApiClient } from "../api/client.ts";
 import { dataDirFromEnv } from "../data-dir.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { str, Usage, type Values } from "./args.ts";
 import type { Io } from "./command.ts";
 import { AREAS, loadCommand, REGISTRY } from "./registry.ts";
-
-/** Commands that need neither the daemon's config nor its API. */
-const WITHOUT_CONFIG = new Set(["up", "init", "id", "cap inspect"]);
 
 async function help(): Promise<string> {
   const all = Object.assign({}, ...(await Promise.all(AREAS.map((area) => area()))));
@@ -101,12 +103,27 @@ export async function main(argv: string[]): Promise<number> {
     },
   };
   try {
-    if (!WITHOUT_CONFIG.has(key)) await (await import("../daemon/config.ts")).loadConfig(process.env);
     await command.run(parsed.positionals, v, io);
     return EXIT.ok;
-  } catch (e) {
+  } catch (caught) {
+    const e = await brokenConfigBehind(caught);
     err(`weft ${key}: ${e instanceof WeftError ? e.message : (e as Error)?.stack ?? e}`);
     if (e instanceof Usage) err(`usage: ${command.usage}`);
     return exitCodeFor(e);
+  }
+}
+
+/**
+ * When no peer answers, a broken config is the likelier cause (a peer
+ * refuses to start on one), so that error is the one reported. The config
+ * is read only then: reading it loads every plug-in.
+ */
+async function brokenConfigBehind(e: unknown): Promise<unknown> {
+  if (!isWeftError(e, "cli/unreachable") && !isWeftError(e, "cli/no-credentials")) return e;
+  try {
+    await (await import("../daemon/config.ts")).loadConfig(process.env);
+    return e;
+  } catch (configError) {
+    return isWeftError(configError, "config/invalid") ? configError : e;
   }
 }

@@ -7,7 +7,8 @@ import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureDataDir } from "../data-dir.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
-import { generateSeed, loadOrCreate, signerFromSeed } from "#protocol/identity";
+import { generateSeed, loadOrCreate } from "#protocol/identity";
+import { nativeSigner } from "../crypto/native-signer.ts";
 import { toBase64Url } from "#protocol";
 import type { Command } from "./command.ts";
 
@@ -42,13 +43,14 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
   "relay-key": {
     usage: "weft relay-key",
     summary: "Make a new relay key: a base64url seed for WEFT_RELAY_KEY, and the DID it gives",
-    async run(_a, _v, io) {
+    run(_a, _v, io) {
       const seed = generateSeed();
-      const did = (await signerFromSeed(seed)).did;
+      const { did } = nativeSigner(seed);
       io.print(
         { key: toBase64Url(seed), did },
         () => `WEFT_RELAY_KEY=${toBase64Url(seed)}\n# relay DID: ${did} (keep the key secret)`,
       );
+      return Promise.resolve();
     },
   },
 };

@@ -1,27 +1,12 @@
-#!/usr/bin/env node
 /**
- * `weft`: the command line for a Weft peer (the commands: registry.ts,
- * dispatched by dispatch.ts). This entry turns on Node's compile cache
- * before anything else loads, so a command's second run reuses the
- * type-stripped, compiled code of every module it loads: with registry.ts
- * loading only the command's own area, that is what brings `weft id` from
- * about a second down to tens of milliseconds of CPU.
- *
- * The cache lives in this user's cache folder, not the shared temp dir
- * Node picks by default: compiled code another local user could write
- * must never be what we run. NODE_COMPILE_CACHE picks another folder;
- * NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * Runs one `weft` command (argv → dispatch.ts) and exits with its code;
+ * `weft up` alone keeps the process for the daemon. weft.js, the entry
+ * (the package's bin), turns on Node's compile cache and then loads this;
+ * `node peer/cli/weft.ts` works too, without the cache, so slower.
  */
-import module from "node:module";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
+import { main } from "./dispatch.ts";
+import { EXIT } from "./exit-codes.ts";
 
-// Deno has no compile cache to turn on (and no enableCompileCache): there this is skipped.
-module.enableCompileCache?.(
-  process.env.NODE_COMPILE_CACHE ??
-    join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "weft", "node-compile-cache"),
-);
-const [{ main }, { EXIT }] = await Promise.all([import("./dispatch.ts"), import("./exit-codes.ts")]);
 const code = await main(process.argv.slice(2));
 if (code !== EXIT.ok || process.argv[2] !== "up") process.exit(code);

@@ -7,8 +7,8 @@
 import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type ErrorCode, fromBase64Url, toBase64Url, WeftError } from "#protocol";
-import { didFromPublicKey, generateSeed, type Keystore, publicKeyFromSeed, type Signer } from "#protocol/identity";
-import { nativeSigner } from "../crypto/native-signer.ts";
+import { didFromPublicKey, generateSeed, type Keystore, type Signer } from "#protocol/identity";
+import { nativePublicKeyFromSeed, nativeSigner } from "../crypto/native-signer.ts";
 import { createFileExclusive } from "../storage/atomic-file.ts";
 
 export class KeystoreError extends WeftError {
@@ -77,7 +77,7 @@ export function fileKeystore({ dir }: FileKeystoreOptions): SeedKeystore {
     try {
       if (parsed?.version !== 1 || parsed.type !== "ed25519" || typeof parsed.seed !== "string") throw new Error();
       seed = fromBase64Url(parsed.seed);
-      if (seed.length !== 32 || didFromPublicKey(publicKeyFromSeed(seed)) !== parsed.did) throw new Error();
+      if (seed.length !== 32 || didFromPublicKey(nativePublicKeyFromSeed(seed)) !== parsed.did) throw new Error();
     } catch {
       throw new KeystoreError(
         "keystore/corrupt",
@@ -98,19 +98,15 @@ export function fileKeystore({ dir }: FileKeystoreOptions): SeedKeystore {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await chmod(dir, 0o700);
       const seed = generateSeed();
-      const file: KeyFile = {
-        version: 1,
-        type: "ed25519",
-        did: didFromPublicKey(publicKeyFromSeed(seed)),
-        seed: toBase64Url(seed),
-      };
+      const signer = nativeSigner(seed);
+      const file: KeyFile = { version: 1, type: "ed25519", did: signer.did, seed: toBase64Url(seed) };
       try {
         await createFileExclusive(path, JSON.stringify(file, null, 2) + "\n", 0o600);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
         throw new KeystoreError("keystore/exists", `a key named ${name} already exists at ${path}`);
       }
-      return nativeSigner(seed);
+      return signer;
     },
   };
 }

@@ -15,7 +15,7 @@ import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually, link, memoryNode } from "../helpers/nodes.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const enc = encodeURIComponent;
 const BAD = ["nul\u0000name", "two\nlines", "cr\rname", "tab\tname", "esc\u001b[31mred", "del\u007f", "rtl\u202eevil"];
 

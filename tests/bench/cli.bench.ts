@@ -18,7 +18,7 @@ import { percentile, report } from "./report.ts";
 import { startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 
 const BENCH = "cli";
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const ROUNDS = 15;
 
 /** Wall time of one fresh process, in ms; rejects if it fails. */

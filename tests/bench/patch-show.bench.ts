@@ -23,7 +23,7 @@ import type { Patch } from "../../protocol/patch/state.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 
 const BENCH = "patch-show";
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const ROUNDS = 11;
 const PWA_ROUNDS = 7;
 const REVISIONS = 50;

@@ -77,7 +77,7 @@ const labelled = (t: TaskView | undefined) => (t?.labels.includes("triaged") ? t
 
 /** Run the `weft` CLI against a peer, as a person does; parses its --json output. */
 async function weft(p: Peer, ...args: string[]): Promise<Record<string, unknown>> {
-  const cli = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+  const cli = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
   const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args, "--json"], {
     env: { ...process.env, WEFT_HOME: p.home },
   });

@@ -169,7 +169,7 @@ describe("the peer image, built offline and run", { timeout: 2 * BUILD_MS }, () 
         "exec",
         container!,
         "node",
-        "peer/cli/weft.ts",
+        "peer/cli/weft.js",
         "run",
         "/job/hasher.wasm",
         "input.txt",

@@ -35,7 +35,7 @@ import { appReady, openProfile, type Profile } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL("../../peer/cli/weft.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../../peer/cli/weft.js", import.meta.url));
 const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.ts", import.meta.url));
 const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });

@@ -23,7 +23,7 @@ import { decodeContainer, encodeContainer } from "../../protocol/ucan/container.
 import { requestArgs } from "../../peer/api/request.ts";
 
 const CLIENT = new URL("./stock-sync-client.ts", import.meta.url).pathname;
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 interface Minted {
   token: string;

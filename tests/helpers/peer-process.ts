@@ -15,7 +15,7 @@ import { eventually } from "./nodes.ts";
 
 const run = promisify(execFile);
 const MAIN = new URL("../../peer/main.ts", import.meta.url).pathname;
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 export interface PeerProcess {
   child: ChildProcess;

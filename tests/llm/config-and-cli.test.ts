@@ -19,7 +19,7 @@ import { writeTinyLlamaModel } from "../helpers/tiny-llama-model.ts";
 import { startAnthropicSseServer } from "../helpers/anthropic-sse-server.ts";
 import { closedPort } from "../helpers/llm.ts";
 
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 function weft(home: string, args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

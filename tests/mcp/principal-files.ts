@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import type { ApiClient } from "../../peer/api/client.ts";
 
 const run = promisify(execFile);
-export const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+export const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 export interface PrincipalFiles {
   did: string;

@@ -20,7 +20,7 @@ import { invoke } from "../../protocol/ucan/invocation.ts";
 import type { Ipld } from "../../protocol/ucan/policy/ipld.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const FAST = { WEFT_LEASE_SECONDS: "3", WEFT_ADVERTISE_SECONDS: "2" };
 
 /** The CLI against the peer whose data dir is `home`; its parsed --json output. */

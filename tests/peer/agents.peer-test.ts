@@ -23,7 +23,7 @@ import { OPS } from "../../protocol/tasks/ops.ts";
 import type { Space } from "../../protocol/space/space.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const enc = encodeURIComponent;
 const CALL = 100_000; // micro-USD each call reserves
 const N = 3;

@@ -14,7 +14,7 @@ import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 interface Standing {
   state: string;

@@ -39,7 +39,7 @@ import { signedRun } from "../helpers/patch-runs.ts";
 
 const enc = encodeURIComponent;
 const git = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 /** Run the CLI against a peer; resolves with its exit code and output, whatever the code. */
 async function weftRaw(p: PeerProcess, ...args: string[]): Promise<{ code: number; out: string }> {

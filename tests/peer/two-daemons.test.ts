@@ -16,7 +16,7 @@ import { eventually } from "../helpers/nodes.ts";
 import { startPeer, stopPeer as stop, weft } from "../helpers/peer-process.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 describe("two peer processes and the CLI", () => {
   it("join through the CLI; a CLI task on one shows in the other's API", async () => {

@@ -20,7 +20,7 @@ import { eventually, memoryKeystore } from "../helpers/nodes.ts";
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
 const DENO = join(root, "node_modules/.bin/deno");
-const CLI = join(root, "peer/cli/weft.ts");
+const CLI = join(root, "peer/cli/weft.js");
 
 function deno(script: string, env: Record<string, string>): { child: ChildProcess; out: () => string } {
   let out = "";

@@ -22,7 +22,7 @@ import type { Patch } from "../../protocol/patch/state.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 
 describe("merge ancestry, checked by the peer that holds the commits", () => {
   let d: TestDaemon;

@@ -19,7 +19,7 @@ import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 
 const run = promisify(execFile);
-const CLI = new URL("../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
 const TEMPLATE = new URL("../fixtures/speckit/tasks-template.md", import.meta.url);
 
 describe("Spec-Kit tasks.md", () => {

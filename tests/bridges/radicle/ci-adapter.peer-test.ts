@@ -23,7 +23,7 @@ import { buildSamples } from "../../../wasm-runners/samples/build.ts";
 import { type PeerProcess, startPeer, stopPeer } from "../../helpers/peer-process.ts";
 
 const git = promisify(execFile);
-const CLI = new URL("../../../peer/cli/weft.ts", import.meta.url).pathname;
+const CLI = new URL("../../../peer/cli/weft.js", import.meta.url).pathname;
 
 /** A commit of `files` (nested paths) on top of nothing, written with plumbing. */
 async function commitFiles(repo: GitRepo, files: Record<string, Uint8Array | string>): Promise<string> {
