@@ -11,6 +11,7 @@ const VIEWS: [SpaceView, string][] = [
   ["inbox", "Inbox"],
   ["runs", "Runs"],
   ["patches", "Patches"],
+  ["agents", "Agents"],
   ["code", "Code"],
   ["clusters", "Clusters"],
   ["board", "Board"],
