@@ -21,6 +21,7 @@
 import { WeftError } from "#protocol";
 import { type AgentHoldings, agentHoldings, budgetLeft, tasksSpentOnBy } from "#protocol/agents";
 import { APPROVAL_FAMILY, type ApprovalReducer, type ApprovalRequest } from "#protocol/approvals";
+import { neutralized } from "#protocol/schema";
 import type { Space } from "#protocol/space";
 import { effectiveStatus, type Pause, type Spend, type Task } from "#protocol/tasks";
 import { type Budget, Commands, type Delegation } from "#protocol/ucan";
@@ -76,10 +77,11 @@ export function agentsOf(space: Space, nowMs = Date.now()): AgentSummary[] {
       ? "paused"
       : "active";
     const named = all.map((d) => d.meta?.name).find((n): n is string => typeof n === "string");
+    // Names come from the network: control characters shown as such, and not too long to lay out.
     const runs = tasks.filter((t) => t.run && t.creator === did);
     return {
       did,
-      name: named?.replace(/^agent /, "") ?? did,
+      name: named ? neutralized(named.replace(/^agent /, "")).slice(0, 64) : did,
       by: all[0].iss,
       holds,
       state,
