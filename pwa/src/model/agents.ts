@@ -107,10 +107,10 @@ export function pendingRequests(space: Space): ApprovalRequest[] {
     .sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1]);
 }
 
-/** Micro-USD as dollars ("$0.000123", "$5.00"). */
+/** Micro-USD as dollars, exact: cents when it is whole cents ("$5.00"), else to the micro-dollar ("$0.99972"). */
 export function usd(micro: number): string {
-  const dollars = micro / 1_000_000;
-  return `$${dollars >= 0.01 || dollars === 0 ? dollars.toFixed(2) : dollars.toFixed(6).replace(/0+$/, "")}`;
+  const dollars = (micro / 1_000_000).toFixed(6);
+  return `$${micro % 10_000 === 0 ? dollars.slice(0, -4) : dollars.replace(/0+$/, "")}`;
 }
 
 /** A budget in words: "$5.00 and 100000 tokens, $1.00 a day". */
