@@ -191,6 +191,7 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
     assert.equal(await request.locator("[data-plan]").innerText(), text, "the plan exactly as approved");
     assert.equal(await request.locator("[data-plan-hash]").innerText(), planHash(text));
     assert.equal(await request.locator("[data-scope]").innerText(), "up to $2.00 spent in this space");
+    assert.equal(await ada.page.locator("nav [data-waiting-count]").innerText(), "1", "counted on the Agents link");
     await shot(ada.page, "62-approval-waiting");
     await request.locator("[data-approve]").click();
     const approval = await asked;
