@@ -130,6 +130,8 @@ export const ERROR_CODES = {
   "pair/refused": "denied",
   /** The browser could not start offering its capacity. */
   "offer/failed": "unavailable",
+  /** No Weft peer answers the browser's signed API request at that origin. */
+  "peer/unreachable": "unavailable",
   // runners
   "runner/content-mismatch": "internal",
   "runner/content-missing": "internal",

@@ -13,9 +13,9 @@ import { CID } from "multiformats/cid";
 import { WeftError } from "#protocol";
 import type { WeftNode } from "#protocol/node";
 import type { Space } from "#protocol/space";
-import { type Budget, budgetOf, Commands, type Delegation } from "#protocol/ucan";
+import { budgetOf, type Delegation } from "#protocol/ucan";
 import type { Spend } from "#protocol/tasks";
-import { type AgentGrantOptions, agentGrants } from "#protocol/agents";
+import { type AgentGrantOptions, agentGrants, agentHoldings, budgetLeft, tasksSpentOnBy } from "#protocol/agents";
 import type { AgentRecord, PeerAgents } from "../agents/peer-agents.ts";
 import { type AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
 import type { Handler } from "./dispatch.ts";
@@ -34,30 +34,18 @@ function agentView(space: Space, r: AgentRecord) {
   const pause = spend.paused(r.did);
   const revoked = r.delegations.filter((d) => isRevoked(space, d.cid));
   const tasks: Record<string, Spend> = {};
-  for (const t of space.log.reducer.tasks.values()) {
-    if (t.history.some((h) => h.author === r.did && (h.kind === "reserve" || h.kind === "settle"))) {
-      tasks[t.id] = spend.task(t.id);
-    }
-  }
+  for (const t of tasksSpentOnBy(space.log.reducer.tasks.values(), r.did)) tasks[t.id] = spend.task(t.id);
   return {
     ...r,
     spent: mine.spent,
     reserved: mine.reserved,
     reservations: mine.reservations,
     refused: mine.refused,
-    left: left(r.budget, mine),
+    left: budgetLeft(r.budget, mine),
     tasks,
     state: revoked.length > 0 ? "revoked" : pause ? "paused" : "active",
     ...(pause ? { pause } : {}),
   };
-}
-
-/** What is left of the agent's own budget (another budget higher in its chain may leave less). */
-function left(budget: Budget, s: Spend): Budget {
-  const out: Budget = {};
-  if (budget.usd !== undefined) out.usd = Math.max(0, budget.usd - s.spent.usd - s.reserved.usd);
-  if (budget.tokens !== undefined) out.tokens = Math.max(0, budget.tokens - s.spent.tokens - s.reserved.tokens);
-  return out;
 }
 
 /** Is the delegation `cid` (a string) revoked in the space? */
@@ -66,15 +54,15 @@ const isRevoked = (space: Space, cid: string) => space.authority.isRevoked(CID.p
 /** An agent run elsewhere, known here by its DID only: what the space says of it. */
 function remoteRecord(space: Space, did: string): AgentRecord {
   const held = [...space.authority.delegations].filter((d) => d.aud === did);
-  const spendGrant = held.find((d) => d.cmd === Commands.taskSpend);
+  const holds = agentHoldings(held);
   return {
     name: did,
     did,
     space: space.id,
-    labels: [],
-    runners: held.filter((d) => d.cmd.startsWith(Commands.run + "/")).map((d) => d.cmd.slice(Commands.run.length + 1)),
-    budget: (spendGrant && budgetOf(spendGrant.pol)) ?? {},
-    expires: held.reduce<number | null>((e, d) => d.exp === null ? e : Math.min(e ?? d.exp, d.exp), null),
+    labels: holds.labels,
+    runners: holds.runners,
+    budget: holds.budget,
+    expires: holds.expires,
     delegations: held.map((d) => ({ command: d.cmd, cid: d.cid.toString() })),
     by: held[0]?.iss ?? "",
     createdAt: 0,

@@ -12,8 +12,9 @@
  * its own documents synced, or one of this node's own that the log took in
  * but the reducer refused (a renewal racing a cancel): refused, it was not
  * written, yet it is in the log's graph and so among the heads the next
- * operation names. Otherwise every other node would hold the new operation
- * back forever, waiting for a parent no one can send.
+ * operation names — and so is any such ancestor of it, however many in a
+ * row. Otherwise every other node would hold the new operation back
+ * forever, waiting for a parent no one can send.
  */
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo";
 import type { Invocation } from "../ucan/invocation.ts";
@@ -98,19 +99,28 @@ export class LocalWrites {
     this.#refused.set(cid, bytes);
   }
 
-  /** The parents `inv` names that this node's documents do not hold, with the bytes it has them as. */
+  /**
+   * The ancestors of `inv` that this node's documents do not hold, with the
+   * bytes it has them as: its parents, and theirs in turn while they are
+   * unshipped too (two refused operations in a row: the second names the
+   * first, the next written one names only the second).
+   */
   #unshipped(inv: Invocation): (Entry & { object: string })[] {
-    const after = inv.args.after;
-    if (!Array.isArray(after)) return [];
     const buckets = this.#o.buckets();
     const out: (Entry & { object: string })[] = [];
-    for (const cid of after) {
-      if (typeof cid !== "string") continue;
+    const seen = new Set<string>();
+    const parents = (after: unknown) => Array.isArray(after) ? after.filter((c) => typeof c === "string") : [];
+    const queue: string[] = parents(inv.args.after);
+    while (queue.length > 0) {
+      const cid = queue.pop()!;
+      if (seen.has(cid)) continue;
+      seen.add(cid);
       const bytes = this.#o.heardOutside(cid) ?? this.#refused.get(cid);
-      const object = this.#o.log.entry(cid)?.object;
-      if (bytes === undefined || object === undefined) continue;
-      if (buckets[bucketOf(object, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
-      out.push({ cid, bytes, object });
+      const entry = this.#o.log.entry(cid);
+      if (bytes === undefined || entry === undefined) continue;
+      if (buckets[bucketOf(entry.object, buckets.length)]?.doc()?.ops?.[cid] !== undefined) continue;
+      out.push({ cid, bytes, object: entry.object });
+      queue.push(...parents((entry.op.args as { after?: unknown }).after));
     }
     return out;
   }

@@ -1,5 +1,5 @@
 /** Real daemons in this process for API tests: temp home, ports picked by the OS. */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Daemon, startDaemon } from "../../peer/daemon/daemon.ts";
@@ -15,8 +15,10 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function testDaemon(env: Record<string, string> = {}): Promise<TestDaemon> {
+/** A daemon on a fresh home; `toml`, if given, is its weft.toml (an `[llm]` section, say). */
+export async function testDaemon(env: Record<string, string> = {}, toml?: string): Promise<TestDaemon> {
   const home = await mkdtemp(join(tmpdir(), "weft-daemon-"));
+  if (toml !== undefined) await writeFile(join(home, "weft.toml"), toml);
   const config = await loadConfig({
     WEFT_HOME: home,
     WEFT_HTTP_PORT: "0",

@@ -6,6 +6,9 @@
  * loop gets the next recorded tool call, whatever its context says. It
  * streams SSE the way OpenAI-compatible servers do, with token counts in the
  * last chunk (one per four bytes, at least one), and counts the requests.
+ * A recording may end in a model that keeps thinking (`stallFrom`): from
+ * that turn on, a request is held open unanswered until the client leaves,
+ * so a test can stop a call midway.
  *
  * Run: node tests/helpers/recorded-model-server.ts <recording.json>; it
  * prints `listening <port>`. `startRecordedModel` does that as a child.
@@ -20,6 +23,8 @@ export interface Recording {
   about: string;
   /** The assistant's replies, in order. */
   replies: string[];
+  /** From this turn on, answer nothing: the request stays open until the client goes away. */
+  stallFrom?: number;
 }
 
 const tokens = (text: string) => Math.max(1, Math.ceil(Buffer.byteLength(text) / 4));
@@ -41,6 +46,7 @@ function serve(recording: Recording): void {
         messages: { role: string; content: string }[];
       };
       const turn = body.messages.filter((m) => m.role === "assistant").length;
+      if (recording.stallFrom !== undefined && turn >= recording.stallFrom) return;
       const reply = recording.replies[turn];
       if (reply === undefined) {
         res.writeHead(400, { "content-type": "application/json" });

@@ -6,7 +6,9 @@
  * whose parents name it. c, which never heard d's operation, must still
  * apply b's: b ships every parent it names in its own documents. The same
  * holds for a node's own operation that the reducer refused (a renewal
- * racing a cancel): not written, yet named by the node's next operation.
+ * racing a cancel): not written, yet named by the node's next operation —
+ * and for two refused in a row, the next operation naming only the second
+ * (a paused agent's comment and release, then its request once resumed).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -77,6 +79,31 @@ describe("causal parents", () => {
       assert.ok(renewal, "the next operation names the refused renewal as a parent");
       await eventually(() => onB.task(next.id) !== undefined && onB.log.pendingCount === 0, 15_000, "b applies it");
       assert.ok(onB.log.has(renewal), "the renewal reached b with it");
+    } finally {
+      await Promise.all([a, b].map((x) => x.node.stop()));
+    }
+  });
+
+  it("an operation built on two refused ones in a row reaches the others with both", async () => {
+    const [a, b] = await Promise.all([memoryNode(), memoryNode()]);
+    try {
+      const space = await a.node.createSpace("team");
+      const t = await space.createTask({ title: "cancelled while its holder renews twice" });
+      const invite = await a.node.invite(space.id, { audience: b.node.did, name: "b" });
+      link(a, b);
+      const onB = await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+      await space.act("cancel", { task: t.id });
+      await assert.rejects(space.renew(t.id, 1, 5_000), /cancelled|not held|held by|lease/i);
+      const first = space.log.heads()[0];
+      await assert.rejects(space.renew(t.id, 1, 6_000), /cancelled|not held|held by|lease/i);
+      const second = space.log.heads()[0];
+      assert.notEqual(first, second);
+      assert.ok(space.log.op(second)!.args.after?.includes(first), "the second refused renewal names the first");
+      const next = await space.createTask({ title: "made after both" });
+      const create = space.log.reducer.tasks.get(next.id)!.history[0].op;
+      assert.ok(!space.log.op(create)!.args.after!.includes(first), "the next operation names only the second");
+      await eventually(() => onB.task(next.id) !== undefined && onB.log.pendingCount === 0, 15_000, "b applies it");
+      assert.ok(onB.log.has(first) && onB.log.has(second), "both refused renewals reached b with it");
     } finally {
       await Promise.all([a, b].map((x) => x.node.stop()));
     }

@@ -10,6 +10,7 @@ export const SPACE_VIEWS = [
   "inbox",
   "runs",
   "patches",
+  "agents",
   "code",
   "clusters",
   "board",

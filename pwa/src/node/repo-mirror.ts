@@ -17,8 +17,8 @@ import git from "isomorphic-git";
 import { WeftError } from "#protocol";
 import { REPO_FAMILY, type RepoReducer } from "#protocol/repo";
 import type { Space } from "#protocol/space";
-import { Commands, encodeContainer, invoke, requestArgs } from "#protocol/ucan";
-import { peerDid } from "./invite-mailbox.ts";
+import { Commands } from "#protocol/ucan";
+import { type ApiSigner, readBounded, refusalOf, signedFetch } from "./api-request.ts";
 
 /** The largest pack this browser takes in one fetch (it is held in memory to index it). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
@@ -29,12 +29,6 @@ const MAX_HAVES = 1024;
 const KEPT = "refs/weft/commits/";
 
 export type GitFs = FS;
-
-/** Signs one request to a peer's API as this browser (node/browser-node.ts supplies it). */
-export interface ApiSigner {
-  did: string;
-  signer: Parameters<typeof invoke>[0]["issuer"];
-}
 
 export class RepoMirror {
   readonly fs: FS;
@@ -149,44 +143,34 @@ export class RepoMirror {
   ): Promise<Uint8Array> {
     const path = `/v1/spaces/${encodeURIComponent(space.id)}/repos/${encodeURIComponent(repo)}/pack`;
     const body = new TextEncoder().encode(JSON.stringify({ wants, haves }));
-    const audience = await peerDid(origin);
-    if (!audience) throw new WeftError("Unavailable", "git/unreachable", `no Weft peer answers at ${origin}`);
-    const now = Math.floor(Date.now() / 1000);
-    const [chain] = space.authority.chainsFor(me.did, Commands.spaceRead, now);
-    if (!chain) {
-      throw new WeftError(
-        "Unauthorized",
-        "cap/not-held",
-        `your delegation in this space does not include ${Commands.spaceRead}: ask a member for one that does`,
-      );
-    }
-    const inv = await invoke({
-      issuer: me.signer,
-      audience,
-      subject: space.id,
+    const r = await signedFetch({
+      me,
+      space,
+      origin,
       command: Commands.spaceRead,
-      args: requestArgs("POST", path, body),
-      proofs: chain,
-      expiration: now + 120,
-      issuedAt: now,
-    });
-    const bearer = await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C");
-    const r = await fetch(new URL(path, origin), {
       method: "POST",
-      headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+      path,
       body,
-      cache: "no-store",
       ...(signal ? { signal } : {}),
     });
     if (!r.ok) {
-      const why = await r.json().then((j: { error?: { message?: string } }) => j?.error?.message, () => undefined);
+      const why = await refusalOf(r);
       throw new WeftError(
         "Unavailable",
         "git/not-found",
         `the peer at ${origin} did not send ${repo}'s objects (${r.status}${why ? `: ${why}` : ""})`,
       );
     }
-    return await readBounded(r, MAX_PACK_BYTES, repo);
+    return await readBounded(
+      r,
+      MAX_PACK_BYTES,
+      () =>
+        new WeftError(
+          "InvalidInput",
+          "input/too-large",
+          `${repo}'s pack is over ${MAX_PACK_BYTES / 2 ** 20} MB: clone it with git`,
+        ),
+    );
   }
 
   /** Store a pack under its own checksum and index it (every object hashed); resolves with its object count. */
@@ -233,32 +217,4 @@ async function mkdirs(fs: FS, path: string): Promise<void> {
       if ((e as { code?: string }).code !== "EEXIST") throw e;
     }
   }
-}
-
-/** A response body, refused past `max` bytes before it is all read. */
-async function readBounded(r: Response, max: number, what: string): Promise<Uint8Array> {
-  const declared = Number(r.headers.get("content-length") ?? "0");
-  const tooBig = () =>
-    new WeftError("InvalidInput", "input/too-large", `${what}'s pack is over ${max / 2 ** 20} MB: clone it with git`);
-  if (declared > max) throw tooBig();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = r.body!.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw tooBig();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

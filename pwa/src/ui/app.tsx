@@ -35,6 +35,7 @@ import { Inbox } from "./views/inbox.tsx";
 import { PatchesView } from "./patches/patches-view.tsx";
 import { PatchPage } from "./patches/patch-page.tsx";
 import { CodeView } from "./code/code-view.tsx";
+import { AgentsView } from "./agents/agents-view.tsx";
 
 let noticeIds = 0;
 /** Notices shown at once; older ones give way. */
@@ -110,6 +111,7 @@ export function App(props: { bn: BrowserNode }) {
   else if (route.view === "runs") view = <RunsView space={space} query={route.query} />;
   else if (route.view === "patches") view = <PatchesView space={space} query={route.query} />;
   else if (route.view === "patch") view = <PatchPage space={space} id={route.patch} query={route.query} />;
+  else if (route.view === "agents") view = <AgentsView space={space} />;
   else if (route.view === "code") view = <CodeView space={space} query={route.query} />;
   else if (route.view === "clusters") view = <ClustersView space={space} />;
   else if (route.view === "board") view = <Board space={space} />;

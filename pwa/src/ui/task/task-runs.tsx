@@ -136,7 +136,7 @@ type LogState = "waiting" | "reading" | "following" | "ended" | "unavailable";
  * The run's log: read once the task is placed, followed while it runs,
  * read again when the holder changes or becomes reachable.
  */
-export function RunLogView(props: { space: Space; task: TaskView }) {
+export function RunLogView(props: { space: Space; task: TaskView; labelledBy?: string }) {
   const { bn } = useApp();
   const { space, task } = props;
   const [lines, setLines] = useState<LogLine[]>([]);
@@ -205,7 +205,7 @@ export function RunLogView(props: { space: Space; task: TaskView }) {
     <div class="stack">
       <p class="hint" role="status" data-log-state={state}>{said}</p>
       {lines.length > 0 && (
-        <pre class="log" ref={box} role="log" aria-labelledby="log-title" tabIndex={0}>
+        <pre class="log" ref={box} role="log" aria-labelledby={props.labelledBy ?? "log-title"} tabIndex={0}>
           {lines.map((l, i) => (
             <span key={i} class={`ll ${l.stream}`}>
               {l.stream === "system" ? `[weft] ${l.text}` : l.text}

@@ -1,0 +1,102 @@
+/**
+ * One request to a peer's API, signed by this browser for that request
+ * only: an invocation of `command` on the space, addressed to the peer's
+ * DID, bound to the method, path and body digest (requestArgs), proved by
+ * the chain this browser holds for the command, with a short expiry. The
+ * peer checks it like any other caller's; a browser whose delegation lacks
+ * the command is told so here, before anything is sent. Only the peer that
+ * served this page is asked (its API sends no CORS headers).
+ */
+import { WeftError } from "#protocol";
+import type { Space } from "#protocol/space";
+import { encodeContainer, invoke, requestArgs } from "#protocol/ucan";
+import { peerDid } from "./invite-mailbox.ts";
+
+/** Signs one request to a peer's API as this browser (node/browser-node.ts supplies it). */
+export interface ApiSigner {
+  did: string;
+  signer: Parameters<typeof invoke>[0]["issuer"];
+}
+
+/** How long a signed request stays usable (the peer's replay cache covers it). */
+const REQUEST_SECONDS = 120;
+
+export interface SignedRequest {
+  me: ApiSigner;
+  space: Space;
+  /** The http(s) origin of the peer's API. */
+  origin: string;
+  command: string;
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  body?: Uint8Array<ArrayBuffer>;
+  signal?: AbortSignal;
+}
+
+/** Send `request`, signed; the response as the peer gave it (callers judge its status). */
+export async function signedFetch(request: SignedRequest): Promise<Response> {
+  const { me, space, origin, command, method, path, body, signal } = request;
+  const audience = await peerDid(origin);
+  if (!audience) throw new WeftError("Unavailable", "peer/unreachable", `no Weft peer answers at ${origin}`);
+  const now = Math.floor(Date.now() / 1000);
+  const [chain] = space.authority.chainsFor(me.did, command, now);
+  if (!chain) {
+    throw new WeftError(
+      "Unauthorized",
+      "cap/not-held",
+      `your delegation in this space does not include ${command}: ask a member for one that does`,
+    );
+  }
+  const inv = await invoke({
+    issuer: me.signer,
+    audience,
+    subject: space.id,
+    command,
+    args: requestArgs(method, path, body),
+    proofs: chain,
+    expiration: now + REQUEST_SECONDS,
+    issuedAt: now,
+  });
+  const bearer = await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C");
+  return await fetch(new URL(path, origin), {
+    method,
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    ...(body ? { body } : {}),
+    cache: "no-store",
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** The peer's reason for refusing `r` (its JSON error's message), if it gave one. */
+export async function refusalOf(r: Response): Promise<string | undefined> {
+  return await r.json().then((j: { error?: { message?: string } }) => j?.error?.message, () => undefined);
+}
+
+/** A response body, refused past `max` bytes before it is all read. */
+export async function readBounded(r: Response, max: number, tooBig: () => Error): Promise<Uint8Array> {
+  const declared = Number(r.headers.get("content-length") ?? "0");
+  if (declared > max) throw tooBig();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = r.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
