@@ -119,9 +119,6 @@ export function agentHandlers(
     [`POST ${base}`]: async (c, { space, body, chain }) => {
       const s = space!;
       const b = body as Omit<AgentGrantOptions, "runners"> & { runners?: string[]; expiration?: number; run?: boolean };
-      if (b.run !== undefined && typeof b.run !== "boolean") {
-        throw new HttpError(400, "input/invalid", "run must be true or false");
-      }
       if (b.run && !autoRun) throw new HttpError(503, "llm/no-route", "this peer runs no agent loops: configure [llm]");
       const options = { name: b.name, labels: b.labels, runners: b.runners ?? [], budget: b.budget };
       const grants = agentGrants(options); // checks the options before anything is made
