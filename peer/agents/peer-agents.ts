@@ -19,7 +19,7 @@ import type { Space } from "#protocol/space";
 import type { Budget } from "#protocol/ucan";
 import { AGENT_NAME, AgentKillSwitch, AgentSpending } from "#protocol/agents";
 import type { SeedKeystore } from "../keystore/file-keystore.ts";
-import { type Approval, type PlanRequest, requestApproval } from "./request-approval.ts";
+import { type Approval, type ApprovalWait, type PlanRequest, requestApproval } from "./request-approval.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 
 /** What this peer remembers of an agent it runs. */
@@ -37,6 +37,8 @@ export interface AgentRecord {
   /** Who asked for it (the API caller's DID). */
   by: string;
   createdAt: number;
+  /** Its loop starts with the daemon and picks tasks by itself (`weft agent add --run`). */
+  run?: boolean;
 }
 
 /** The name of an agent's key in the peer's keystore. */
@@ -136,20 +138,37 @@ export class PeerAgents {
     return k;
   }
 
-  /** The budget hook for the agent's model calls on `task`: what the LLM router is given. */
-  async spending(space: Space, name: string, task: string): Promise<AgentSpending> {
+  /**
+   * The budget hook for the agent's model calls on `task`: what the LLM
+   * router is given. `approveSpend` names the approval a reservation past
+   * the space's spending gate needs (the loop asks a person for it).
+   */
+  async spending(
+    space: Space,
+    name: string,
+    task: string,
+    approveSpend?: (to: number) => Promise<string | undefined>,
+  ): Promise<AgentSpending> {
     const record = await this.require(name);
-    return new AgentSpending({ space, signer: await this.signer(name), task, kill: this.kill(space, record.did) });
+    return new AgentSpending({
+      space,
+      signer: await this.signer(name),
+      task,
+      kill: this.kill(space, record.did),
+      ...(approveSpend ? { approveSpend } : {}),
+    });
   }
 
   /**
    * Ask a person to approve the agent's plan (request-approval.ts), signed
-   * with its key here; waiting ends if the agent is paused or revoked.
+   * with its key here; waiting ends if the agent is paused or revoked, or
+   * `wait.signal` fires.
    */
-  async requestApproval(space: Space, name: string, request: PlanRequest): Promise<Approval> {
+  async requestApproval(space: Space, name: string, request: PlanRequest, wait: ApprovalWait = {}): Promise<Approval> {
     const record = await this.require(name);
-    const signal = this.kill(space, record.did).signal;
-    return await requestApproval(space, await this.signer(name), request, { signal });
+    const kill = this.kill(space, record.did).signal;
+    const signal = wait.signal ? AbortSignal.any([kill, wait.signal]) : kill;
+    return await requestApproval(space, await this.signer(name), request, { ...wait, signal });
   }
 
   /** Stop watching spaces for pauses. */

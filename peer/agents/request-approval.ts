@@ -52,22 +52,31 @@ export function needsApproval(space: Space, step: GatedStep): boolean {
 export const planText = (plan: PlanRequest["plan"]): string =>
   typeof plan === "string" ? plan : JSON.stringify(plan, null, 2);
 
+export interface ApprovalWait {
+  /** Ends the wait (the agent's kill switch, its lease, its time limit). */
+  signal?: AbortSignal;
+  /** Hears the request's id and plan hash once it is signed, before the wait. */
+  onRequest?: (id: string, hash: string) => void;
+}
+
 /**
  * Ask for a person's approval of `request`, signed by the agent's key
- * `signer`, and wait for the answer. `signal` (the agent's kill switch)
- * ends the wait.
+ * `signer`, and wait for the answer: woken by the space's events for this
+ * request, never by polling.
  */
 export async function requestApproval(
   space: Space,
   signer: Signer,
   request: PlanRequest,
-  options: { signal?: AbortSignal } = {},
+  options: ApprovalWait = {},
 ): Promise<Approval> {
   options.signal?.throwIfAborted();
   const plan = planText(request.plan);
   const id = randomBytes(10).toString("hex");
   const { plan: _, ...scope } = request;
-  await space.perform(Commands.approvalRequest, { request: id, ...scope, plan, hash: planHash(plan) }, signer);
+  const hash = planHash(plan);
+  await space.perform(Commands.approvalRequest, { request: id, ...scope, plan, hash }, signer);
+  options.onRequest?.(id, hash);
   const answer = (): ApprovalRequest | undefined => {
     const r = space.log.state<ApprovalReducer>(APPROVAL_FAMILY).requests.get(id);
     return r?.status === "pending" ? undefined : r;
@@ -86,6 +95,8 @@ export async function requestApproval(
       resolve(r);
     });
     options.signal?.addEventListener("abort", stop, { once: true });
+    // Aborted while the request was being signed: the listener above would never fire.
+    if (options.signal?.aborted) stop();
   });
   const a = done.answer!;
   if (done.status === "denied") {

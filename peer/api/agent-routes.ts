@@ -17,7 +17,8 @@ import { budgetOf, type Delegation } from "#protocol/ucan";
 import type { Spend } from "#protocol/tasks";
 import { type AgentGrantOptions, agentGrants, agentHoldings, budgetLeft, tasksSpentOnBy } from "#protocol/agents";
 import type { AgentRecord, PeerAgents } from "../agents/peer-agents.ts";
-import { type AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
+import type { AgentLoops } from "../agents/loop/agent-loop.ts";
+import type { AgentAutoRun } from "../agents/loop/auto-run.ts";
 import type { Handler } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
 import { boundGrant } from "./grant.ts";
@@ -69,7 +70,18 @@ function remoteRecord(space: Space, did: string): AgentRecord {
   };
 }
 
-export function agentHandlers(node: WeftNode, agents: PeerAgents, loops?: AgentLoops): Record<string, Handler> {
+export function agentHandlers(
+  node: WeftNode,
+  agents: PeerAgents,
+  loops?: AgentLoops,
+  autoRun?: AgentAutoRun,
+): Record<string, Handler> {
+  /** What its loop on this peer is doing, and whether it runs by itself here. */
+  const work = (name: string) => {
+    const loop = loops?.status(name);
+    const auto = autoRun?.state(name);
+    return { ...(loop ? { loop } : {}), ...(auto ? { auto } : {}) };
+  };
   const inSpace = async (spaceId: string, name: string) => {
     const r = await agents.require(name);
     if (r.space !== spaceId) throw new HttpError(404, "agent/unknown", `agent ${name} works in ${r.space}, not here`);
@@ -90,11 +102,12 @@ export function agentHandlers(node: WeftNode, agents: PeerAgents, loops?: AgentL
   };
   return {
     [`GET ${base}`]: async (c, { space }) =>
-      c.json({ agents: (await agents.list(space!.id)).map((r) => agentView(space!, r)) }),
+      c.json({ agents: (await agents.list(space!.id)).map((r) => ({ ...agentView(space!, r), ...work(r.name) })) }),
 
     [`POST ${base}`]: async (c, { space, body, chain }) => {
       const s = space!;
-      const b = body as Omit<AgentGrantOptions, "runners"> & { runners?: string[]; expiration?: number };
+      const b = body as Omit<AgentGrantOptions, "runners"> & { runners?: string[]; expiration?: number; run?: boolean };
+      if (b.run && !autoRun) throw new HttpError(503, "llm/no-route", "this peer runs no agent loops: configure [llm]");
       const options = { name: b.name, labels: b.labels, runners: b.runners ?? [], budget: b.budget };
       const grants = agentGrants(options); // checks the options before anything is made
       const bounded = grants.map((g) => ({
@@ -127,15 +140,16 @@ export function agentHandlers(node: WeftNode, agents: PeerAgents, loops?: AgentL
         delegations,
         by: callerOf(s, chain!),
         createdAt: Date.now(),
+        ...(b.run ? { run: true } : {}),
       };
       await agents.save(record);
+      if (record.run) autoRun?.add(record.name);
       return c.json(agentView(s, record), 201);
     },
 
     [`GET ${base}/:name`]: async (c, { space, params }) => {
       const r = await target(space!, params.name);
-      const loop = loops?.status(r.name);
-      return c.json({ ...agentView(space!, r), ...(loop ? { loop } : {}) });
+      return c.json({ ...agentView(space!, r), ...work(r.name) });
     },
 
     [`POST ${base}/:name/run`]: async (c, { params, body }) => {
@@ -145,7 +159,7 @@ export function agentHandlers(node: WeftNode, agents: PeerAgents, loops?: AgentL
       const b = body as { turns?: number; wallSeconds?: number };
       return c.json(
         await loops.runOnce(params.name, {
-          ...DEFAULT_LIMITS,
+          ...loops.limits,
           ...(b.turns !== undefined ? { turns: b.turns } : {}),
           ...(b.wallSeconds !== undefined ? { wallMs: b.wallSeconds * 1000 } : {}),
         }),

@@ -37,6 +37,7 @@ import type { Powerlines } from "../daemon/powerlines.ts";
 import type { PeerAgents } from "../agents/peer-agents.ts";
 import { agentHandlers } from "./agent-routes.ts";
 import type { AgentLoops } from "../agents/loop/agent-loop.ts";
+import type { AgentAutoRun } from "../agents/loop/auto-run.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -73,6 +74,8 @@ export interface ApiContext {
   agents?: PeerAgents;
   /** Their loops on this peer (peer/agents/loop). */
   loops?: AgentLoops;
+  /** The agents whose loops run by themselves on this peer. */
+  autoRun?: AgentAutoRun;
 }
 
 /** A delegation a caller asks this node to sign. */
@@ -360,7 +363,7 @@ export function createApi(ctx: ApiContext): Hono {
     return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
   });
 
-  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents, ctx.loops));
+  if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents, ctx.loops, ctx.autoRun));
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue
     const key = `${route.method} ${route.path}`;

@@ -357,6 +357,8 @@ function agentRoutes(): RouteDef[] {
         runners: optional(list(str(1, 32, /^[a-z0-9-]+$/), 16)),
         budget: required(object({ usd: optional(amount), tokens: optional(amount), dayUsd: optional(amount) })),
         expiration: optional(int(0, 2 ** 40)),
+        /** Its loop starts with the daemon and picks tasks by itself. */
+        run: optional(bool),
       }),
     },
     {
@@ -645,7 +647,7 @@ export function matchRoute(
   path: string,
 ): { route: RouteDef; params: Record<string, string> } | undefined {
   const parts = path.split("?")[0].split("/");
-  for (const route of [...ROUTES, ...ARTIFACT_ROUTES, ...REPO_ROUTES, ...PATCH_ROUTES]) {
+  for (const route of [...ROUTES, ...ARTIFACT_ROUTES, ...REPO_ROUTES, ...PATCH_ROUTES, ...APPROVAL_ROUTES]) {
     if (route.method !== method) continue;
     const pattern = route.path.split("/");
     if (pattern.length !== parts.length) continue;

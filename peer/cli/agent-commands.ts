@@ -7,7 +7,9 @@
  * spend within its budget — which every node enforces. `pause` stops its
  * calls and jobs here within seconds and every node refuses its later
  * operations; `revoke` ends its delegations for good. `run` runs its loop
- * here (peer/agents/loop): a task to a proposed patch, once or until stopped.
+ * here (peer/agents/loop): a task to a proposed patch, once or until stopped;
+ * `add --run` (or weft.toml's `[agents] run`) has the daemon run it by
+ * itself, and `status` shows what each agent's loop is doing.
  */
 import { parseUsd } from "#protocol/agents";
 import { InvalidInput } from "#protocol/schema";
@@ -36,6 +38,10 @@ interface AgentView {
   delegations: { command: string; cid: string }[];
   tasks: Record<string, { spent: Amount; reserved: Amount; reservations: number }>;
   pause?: { by: string; reason?: string };
+  /** Its loop on this peer: what it does now or did last. */
+  loop?: LoopOutcome & { step: string; approval?: { request: string; kind: string }; lease?: { expires: number } };
+  /** Whether the daemon runs it by itself, and what that driver is doing. */
+  auto?: { state: string; why?: string };
 }
 
 const usd = (micro: number | undefined) =>
@@ -99,7 +105,7 @@ const simple = (verb: "pause" | "resume" | "revoke", summary: string): Command =
 export const AGENT_COMMANDS: Record<string, Command> = {
   "agent add": {
     usage:
-      "weft agent add <name> --labels a,b [--budget 5usd] [--tokens N] [--per-day 1usd] [--runners container,nix] [--expires 7d] [--space <s>]",
+      "weft agent add <name> --labels a,b [--budget 5usd] [--tokens N] [--per-day 1usd] [--runners container,nix] [--expires 7d] [--run] [--space <s>]",
     summary: "Make an agent on this peer: its own key, and a budgeted, propose-only delegation from you",
     options: {
       labels: { type: "string" },
@@ -108,6 +114,7 @@ export const AGENT_COMMANDS: Record<string, Command> = {
       "per-day": { type: "string" },
       runners: { type: "string" },
       expires: { type: "string" },
+      run: { type: "boolean" },
     },
     async run(args, v, io) {
       const name = need(args, 0, "name");
@@ -131,6 +138,7 @@ export const AGENT_COMMANDS: Record<string, Command> = {
         runners: split("runners"),
         budget,
         ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),
+        ...(v.run ? { run: true } : {}),
       });
       io.print(a, () => `made agent ${a.name}: ${a.did}\n${describe(a)}`);
     },
@@ -161,6 +169,31 @@ export const AGENT_COMMANDS: Record<string, Command> = {
     async run(args, v, io) {
       const a = await (await io.client()).get<AgentView>(await path(io, v, need(args, 0, "name")));
       io.print(a, () => describe(a));
+    },
+  },
+  "agent status": {
+    usage: "weft agent status [name] [--space <s>]",
+    summary: "What each agent's loop on this peer is doing: its task, step, turn, the approval it waits for, its lease",
+    async run(args, v, io) {
+      const r = await (await io.client()).get<{ agents: AgentView[] }>(await path(io, v));
+      const name = args[0];
+      const shown = name === undefined ? r.agents : r.agents.filter((a) => a.name === name);
+      if (name !== undefined && shown.length === 0) throw new Usage(`this peer runs no agent ${name} in this space`);
+      io.print(
+        { agents: shown.map((a) => ({ name: a.name, state: a.state, auto: a.auto, loop: a.loop })) },
+        () =>
+          table(
+            shown.map((a) => ({
+              name: a.name,
+              state: a.state,
+              runs: a.auto ? `by itself (${a.auto.state})` : "when asked",
+              doing: doing(a),
+              task: a.loop?.task ?? "-",
+              turn: a.loop?.turn ?? "-",
+            })),
+            ["name", "state", "runs", "doing", "task", "turn"],
+          ),
+      );
     },
   },
   "agent pause": simple("pause", "Pause an agent: its calls stop here, and every node refuses its later operations"),
@@ -201,6 +234,18 @@ interface LoopOutcome {
   job?: string;
   timings: Record<string, number>;
   outcome?: { kind: string; patch?: string; reason?: string };
+}
+
+/** One line on what an agent's loop is doing now, or how its last pass ended. */
+function doing(a: AgentView): string {
+  const l = a.loop;
+  if (!l) return a.auto?.why ?? "-";
+  if (l.step !== "ended") {
+    const wait = l.approval ? ` for approval ${l.approval.request} (${l.approval.kind}): weft agent approve` : "";
+    const lease = l.lease ? `, lease to ${new Date(l.lease.expires).toISOString().slice(11, 19)}` : "";
+    return `${l.step}${wait}${lease}`;
+  }
+  return describeLoop(l);
 }
 
 function describeLoop(r: LoopOutcome): string {

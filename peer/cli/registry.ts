@@ -112,6 +112,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["agent deny", approval],
   ["agent gates", approval],
   ["agent run", agent],
+  ["agent status", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

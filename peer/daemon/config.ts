@@ -15,6 +15,7 @@ import { InvalidInput, nameProblem } from "#protocol/schema";
 import { BRIDGE_NAME, type BridgeKind } from "#protocol/bridge";
 import { BRIDGES } from "../../bridges/registry.ts";
 import { RUNNERS_TOML, type RunnersConfig, runnersConfig } from "./runner-plugins.ts";
+import { AGENT_NAME } from "#protocol/agents";
 import type { LlmSettings } from "#protocol/llm";
 import { LLM_TOML, llmConfig } from "../llm/config.ts";
 
@@ -55,6 +56,8 @@ export interface Config {
   bridges: BridgeSetting[];
   /** Model providers, routes and prices for agents (`[llm]`); none when weft.toml has no `[llm]`. */
   llm?: LlmSettings;
+  /** Agents whose loops start with this peer (`[agents] run`), and the lease each holds on its task. */
+  agents: { run: string[]; leaseSeconds: number };
 }
 
 /** One `[bridges.<name>]` table: the bridge kind and its settings, already checked by the kind. */
@@ -76,6 +79,7 @@ export const DEFAULTS = {
   log: { level: "info" as LogLevel },
   capacity: { gpus: 0, advertiseSeconds: 30 },
   scheduler: { leaseSeconds: 30, maxCrashes: 2 },
+  agents: { leaseSeconds: 60 },
 };
 
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
@@ -138,6 +142,19 @@ function tags(v: unknown, source: string, key: string): string[] {
   });
 }
 
+/** Agents' names (protocol/agents' AGENT_NAME). */
+function agentNames(v: unknown, source: string, key: string): string[] {
+  if (!Array.isArray(v) || v.length > 64) fail(source, key, 'must be a list of agent names, e.g. ["ada"]');
+  return [
+    ...new Set(v.map((n, i) => {
+      if (typeof n !== "string" || !AGENT_NAME.test(n)) {
+        fail(source, `${key}[${i}]`, `must be an agent's name (${AGENT_NAME})`);
+      }
+      return n;
+    })),
+  ];
+}
+
 const KNOWN: Record<string, string[]> = {
   "": [
     "name",
@@ -152,6 +169,7 @@ const KNOWN: Record<string, string[]> = {
     "telemetry",
     "bridges",
     "llm",
+    "agents",
   ],
   http: ["host", "port"],
   p2p: ["listen", "bootstrap"],
@@ -160,6 +178,7 @@ const KNOWN: Record<string, string[]> = {
   capacity: ["slots", "gpus", "tags", "advertise_seconds"],
   scheduler: ["lease_seconds", "max_crashes"],
   telemetry: ["otlp_endpoint"],
+  agents: ["run", "lease_seconds"],
   // artifacts: checked by artifacts-config.ts; runners: by runner-plugins.ts; bridges: by bridgeSettings below;
   // llm: by peer/llm/config.ts
 };
@@ -204,6 +223,11 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (lease !== undefined) config.scheduler.leaseSeconds = integer(lease, source, "scheduler.lease_seconds", 1, 3600);
   const crashes = t.scheduler?.max_crashes;
   if (crashes !== undefined) config.scheduler.maxCrashes = integer(crashes, source, "scheduler.max_crashes", 1, 100);
+  if (t.agents?.run !== undefined) config.agents.run = agentNames(t.agents.run, source, "agents.run");
+  const agentLease = t.agents?.lease_seconds;
+  if (agentLease !== undefined) {
+    config.agents.leaseSeconds = integer(agentLease, source, "agents.lease_seconds", 5, 3600);
+  }
   const otlp = t.telemetry?.otlp_endpoint;
   if (otlp !== undefined) config.telemetry.otlpEndpoint = otlpEndpoint(otlp, source, "telemetry.otlp_endpoint");
   if (toml.bridges !== undefined) config.bridges = bridgeSettings(toml.bridges, source);
@@ -278,6 +302,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     runners: [],
     telemetry: {},
     bridges: [],
+    agents: { run: [], leaseSeconds: DEFAULTS.agents.leaseSeconds },
   };
   const path = join(home, "weft.toml");
   let raw: string | undefined;
@@ -349,6 +374,13 @@ max_crashes = ${DEFAULTS.scheduler.maxCrashes}
 # OpenTelemetry traces over OTLP/HTTP (API → space → scheduler → runner → artifact store); off when unset.
 # otlp_endpoint = "http://127.0.0.1:4318/v1/traces"
 ${ARTIFACTS_TOML}${RUNNERS_TOML}${LLM_TOML}
+[agents]
+# Agents this peer runs (weft agent add) whose loops start with it and pick eligible tasks by themselves;
+# \`weft agent add NAME --run\` does the same for one agent. \`weft agent status\` shows what each is doing.
+run = []
+# The lease an agent holds on its task, renewed every third of it while it works: a peer that dies
+# gives the task back after this long.
+lease_seconds = ${DEFAULTS.agents.leaseSeconds}
 # Bridges to outside systems, each acting as its own DID with what members grant it
 # (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.
 # [bridges.example]

@@ -33,7 +33,8 @@ import { ArtifactService } from "../artifacts/service.ts";
 import { ManifestPinner } from "../artifacts/pinner.ts";
 import { RepoService } from "../repo/repo-service.ts";
 import { PeerAgents } from "../agents/peer-agents.ts";
-import { AgentLoops } from "../agents/loop/agent-loop.ts";
+import { AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
+import { AgentAutoRun } from "../agents/loop/auto-run.ts";
 import { type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
@@ -154,7 +155,22 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     () => new PeerAgents({ home: config.home, keystore }),
     (a) => a.close(),
   );
-  const loops = new AgentLoops({ node, agents, llm, repos, artifacts, scheduler: runs.scheduler });
+  const limits = { ...DEFAULT_LIMITS, leaseMs: config.agents.leaseSeconds * 1000 };
+  const loops = new AgentLoops({ node, agents, llm, repos, artifacts, scheduler: runs.scheduler, limits });
+  // Without [llm] no loop can run: agents named to run say so once, at start.
+  const autoRun = llm &&
+    new AgentAutoRun({
+      node,
+      agents,
+      loops,
+      configured: config.agents.run,
+      warn: (msg, fields) => log.warn(msg, fields),
+    });
+  if (!llm && config.agents.run.length > 0) {
+    log.warn("[agents] run names agents, but this peer has no [llm] section: they do not run", {
+      agents: config.agents.run,
+    });
+  }
   let ready = false;
   const pairings = new Pairings();
   const http = await parts.start("the HTTP API", () =>
@@ -179,6 +195,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         powerlines,
         agents,
         loops,
+        ...(autoRun ? { autoRun } : {}),
       }),
       host: config.http.host,
       port: config.http.port,
@@ -206,6 +223,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       ),
     );
   }
+  if (autoRun) await parts.start("agent loops", () => autoRun.start(), () => autoRun.stop());
   ready = true;
   log.info("peer ready", {
     did: node.did,

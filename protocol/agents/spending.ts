@@ -97,6 +97,13 @@ export interface AgentSpendingOptions {
   task: string;
   /** The agent's kill switch (shared by all its calls on this node). */
   kill: AgentKillSwitch;
+  /**
+   * Asked before each reservation with the agent's spending in the space
+   * (spent and reserved, micro-USD) once it lands: the approve operation to
+   * name if the space's spending gate holds it back (approvals/gate.ts),
+   * or undefined if it does not.
+   */
+  approveSpend?: (to: number) => Promise<string | undefined>;
 }
 
 /** The space-backed SpendHook of one agent working on one task. */
@@ -113,6 +120,8 @@ export class AgentSpending implements SpendHook {
     const { space, signer, task, kill } = this.#o;
     kill.check();
     if (kill.signal.aborted) throw kill.signal.reason;
+    const mine = space.log.reducer.spend.agent(signer.did);
+    const approval = await this.#o.approveSpend?.(mine.spent.usd + mine.reserved.usd + max.usd);
     let cid: string;
     try {
       ({ cid } = await space.actAsOp(signer, "reserve", {
@@ -121,6 +130,7 @@ export class AgentSpending implements SpendHook {
         tokens: max.tokens,
         dayUsd: max.usd,
         ...(options.model !== undefined ? { model: options.model } : {}),
+        ...(approval !== undefined ? { approval } : {}),
       }));
     } catch (e) {
       if (e instanceof Conflict && e.message.startsWith("over budget")) {

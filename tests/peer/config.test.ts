@@ -34,6 +34,12 @@ describe("configuration", () => {
       const c = await load();
       assert.equal(c.name, "box");
       assert.equal(c.http.port, 7777);
+      assert.deepEqual(c.agents, { run: [], leaseSeconds: 60 });
+    }));
+
+  it("[agents]: the agents whose loops start with the peer, and their lease", () =>
+    withToml('[agents]\nrun = ["ada", "bob-2", "ada"]\nlease_seconds = 20\n', {}, async (load) => {
+      assert.deepEqual((await load()).agents, { run: ["ada", "bob-2"], leaseSeconds: 20 });
     }));
 
   const bad: Array<[string, string | undefined, Record<string, string>, RegExp]> = [
@@ -49,6 +55,8 @@ describe("configuration", () => {
       /p2p\.bootstrap\[0\] must be a multiaddr or a ws:\/\/ URL/,
     ],
     ["broken TOML", "[http\nport = 1", {}, /is not valid TOML/],
+    ["a bad agent name", '[agents]\nrun = ["Ada!"]\n', {}, /agents\.run\[0\] must be an agent's name/],
+    ["an agent lease too short", "[agents]\nlease_seconds = 1\n", {}, /agents\.lease_seconds must be an integer/],
     ["a bad env var", undefined, { WEFT_HTTP_PORT: "-1" }, /environment: WEFT_HTTP_PORT must be an integer/],
     ["an unknown env var", undefined, { WEFT_HTPP_PORT: "1" }, /environment: WEFT_HTPP_PORT is not a known setting/],
   ];

@@ -13,6 +13,12 @@
  * transcript. On failure it comments on the task with what it tried and
  * releases it. Pausing or revoking the agent aborts the model call and the
  * wait for its tests at once (its kill switch).
+ *
+ * Its claim is a short lease it renews while it works (task-lease.ts); the
+ * moment the lease is no longer its, the pass stops. Where the space's
+ * gates hold a step back (a job with network, the push, spending past a
+ * threshold), it asks a person and waits for the signed answer
+ * (gated-steps.ts); a denial ends the pass like a failure.
  */
 import { WeftError } from "#protocol";
 import { routerBudget } from "#protocol/agents";
@@ -22,13 +28,15 @@ import { PATCH_FAMILY, type PatchReducer } from "#protocol/patch";
 import { REPO_FAMILY, type RepoReducer, zeroId } from "#protocol/repo";
 import type { Scheduler } from "#protocol/scheduler";
 import { newTaskId, type Space } from "#protocol/space";
-import { effectiveStatus, MAX_LEASE_MS, type Task } from "#protocol/tasks";
+import { effectiveStatus, type Task } from "#protocol/tasks";
 import { Commands } from "#protocol/ucan";
 import type { ArtifactService } from "../../artifacts/service.ts";
 import type { PeerLlm } from "../../llm/start.ts";
 import type { RepoService } from "../../repo/repo-service.ts";
 import type { AgentRecord, PeerAgents } from "../peer-agents.ts";
 import { contextPack } from "./context.ts";
+import { GatedSteps } from "./gated-steps.ts";
+import { TaskLease } from "./task-lease.ts";
 import { type LoopStatus, statusView, timed } from "./loop-status.ts";
 import { runTests, type TestRunResult } from "./test-runs.ts";
 import { parseTestsSpec, TESTS_SPEC_PATH } from "./test-spec.ts";
@@ -44,9 +52,17 @@ export interface LoopLimits {
   outputTokens: number;
   /** The context pack's size. */
   contextTokens: number;
+  /** The lease on the task, renewed every third of it while the loop works (`[agents] lease_seconds`). */
+  leaseMs: number;
 }
 
-export const DEFAULT_LIMITS: LoopLimits = { turns: 24, wallMs: 20 * 60_000, outputTokens: 4096, contextTokens: 6000 };
+export const DEFAULT_LIMITS: LoopLimits = {
+  turns: 24,
+  wallMs: 20 * 60_000,
+  outputTokens: 4096,
+  contextTokens: 6000,
+  leaseMs: 60_000,
+};
 
 /** The router's task kind for agents' calls (`[llm.routes] agent = […]`, else `default`). */
 export const AGENT_TASK_KIND = "agent";
@@ -61,6 +77,8 @@ export interface AgentLoopDeps {
   repos: RepoService;
   artifacts: ArtifactService;
   scheduler?: Scheduler;
+  /** The limits a pass runs under unless its caller says otherwise (the lease: `[agents] lease_seconds`). */
+  limits?: LoopLimits;
 }
 
 const SYSTEM = `You are a coding agent working on one task in a git repository. Each answer is exactly one JSON \
@@ -71,31 +89,56 @@ Make the smallest change that solves the task, run the tests, and finish only on
 /** Why a pass ended without a patch. */
 class LoopEnded extends Error {}
 
+/** The task a pass works on, its repository, the commit it starts from and the branch it targets. */
+interface Picked {
+  task: Task;
+  repo: string;
+  base: string;
+  target: string;
+  /** The agent already holds its lease (this peer stopped mid-task): taken up again, not claimed. */
+  held: boolean;
+}
+
+/** Did `agent` give `task` back, with no one else acting on it since (a comment, a label, a reopen)? */
+function gaveUp(task: Task, agent: string): boolean {
+  for (let i = task.history.length - 1; i >= 0; i--) {
+    const h = task.history[i];
+    if (h.author !== agent) return false;
+    if (h.kind === "release") return true;
+  }
+  return false;
+}
+
 export class AgentLoops {
   readonly #d: AgentLoopDeps;
   readonly #status = new Map<string, LoopStatus>();
+  /** The lease each agent's pass in flight holds. */
+  readonly #leases = new Map<string, TaskLease>();
 
   constructor(deps: AgentLoopDeps) {
     this.#d = deps;
   }
 
+  /** The limits a pass runs under by default on this peer. */
+  get limits(): LoopLimits {
+    return this.#d.limits ?? DEFAULT_LIMITS;
+  }
+
   /** What agent `name`'s loop is doing or last did on this peer. */
   status(name: string): LoopStatus | undefined {
     const s = this.#status.get(name);
-    return s && statusView(s);
+    const lease = this.#leases.get(name);
+    return s && { ...statusView(s), ...(lease ? { lease: { fence: lease.fence, expires: lease.expires } } : {}) };
   }
 
-  /** One pass of agent `name`: the first eligible task to a proposed patch, or a comment and release. */
-  async runOnce(name: string, limits: LoopLimits = DEFAULT_LIMITS): Promise<LoopStatus> {
+  /**
+   * One pass of agent `name`: the first eligible task to a proposed patch,
+   * or a comment and release. `stop` (the daemon stopping) ends it like a
+   * failure: the task is given back, saying why.
+   */
+  async runOnce(name: string, limits: LoopLimits = this.limits, stop?: AbortSignal): Promise<LoopStatus> {
     if (this.#status.get(name)?.step !== undefined && this.#status.get(name)!.step !== "ended") {
       throw new WeftError("AgentBusy", "task/conflict", `agent ${name} is already working on a task on this peer`);
-    }
-    const { agents, node } = this.#d;
-    const record = await agents.require(name);
-    const space = node.space(record.space);
-    if (!space) throw new WeftError("NotFound", "not-found", `this peer is not in space ${record.space}`);
-    if (!this.#d.llm) {
-      throw new WeftError("LlmError", "llm/no-route", "this peer has no [llm] section: configure a model for agents");
     }
     const status: LoopStatus = {
       agent: name,
@@ -106,6 +149,22 @@ export class AgentLoops {
       transcript: [],
     };
     this.#status.set(name, status);
+    try {
+      return await this.#pass(name, status, limits, stop);
+    } catch (e) {
+      if (status.step !== "ended") end(status, { kind: "failed", reason: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+  }
+
+  async #pass(name: string, status: LoopStatus, limits: LoopLimits, stop?: AbortSignal): Promise<LoopStatus> {
+    const { agents, node } = this.#d;
+    const record = await agents.require(name);
+    const space = node.space(record.space);
+    if (!space) throw new WeftError("NotFound", "not-found", `this peer is not in space ${record.space}`);
+    if (!this.#d.llm) {
+      throw new WeftError("LlmError", "llm/no-route", "this peer has no [llm] section: configure a model for agents");
+    }
     const kill = agents.kill(space, record.did);
     const why = kill.stopped();
     if (why) return end(status, { kind: "stopped", reason: why });
@@ -114,17 +173,21 @@ export class AgentLoops {
     status.task = picked.task.id;
     const signer = await agents.signer(name);
     const labels = picked.task.labels.filter((l) => record.labels.includes(l));
-    const claimed = await timed(status, "claiming", () =>
-      space.actAs(signer, "claim", {
-        task: picked.task.id,
-        fence: picked.task.fence + 1,
-        expires: Date.now() + Math.min(limits.wallMs + 60_000, MAX_LEASE_MS),
-        labels,
-      }));
-    const fence = claimed.lease?.fence ?? picked.task.fence + 1;
+    // A task it still holds (this peer restarted mid-task) is taken up again under the same lease.
+    const lease = await timed(
+      status,
+      "claiming",
+      () =>
+        picked.held
+          ? TaskLease.adopt(space, signer, picked.task, labels, limits.leaseMs)
+          : TaskLease.claim(space, signer, picked.task, labels, limits.leaseMs),
+    );
+    this.#leases.set(name, lease);
+    const fence = lease.fence;
     const tried: string[] = [];
     const deadline = AbortSignal.timeout(limits.wallMs);
-    const signal = AbortSignal.any([kill.signal, deadline]);
+    const signal = AbortSignal.any([kill.signal, deadline, lease.signal, ...(stop ? [stop] : [])]);
+    const gated = new GatedSteps(agents, space, name, status, signal);
     let work: Workspace | undefined;
     try {
       const bare = await this.#d.repos.repos.existing(space.id, picked.repo);
@@ -137,7 +200,20 @@ export class AgentLoops {
       );
       const patches = [...space.log.state<PatchReducer>(PATCH_FAMILY).patches.values()];
       const context = await contextPack(space, picked.task, patches, work, limits.contextTokens);
-      const router = this.#d.llm.withBudget(routerBudget(await agents.spending(space, name, picked.task.id)));
+      const spendPlan = (to: number) => ({
+        kind: "spend" as const,
+        upToUsd: Math.max(to, record.budget.usd ?? 0),
+        plan: {
+          step: "spend on model calls",
+          agent: `${record.name} (${record.did})`,
+          task: `${picked.task.id}: ${picked.task.title}`,
+          spentAndReservedMicroUsd: to,
+          upToMicroUsd: Math.max(to, record.budget.usd ?? 0),
+        },
+      });
+      const approveSpend = (to: number) => gated.approval({ kind: "spend", to }, () => spendPlan(to));
+      const spending = await agents.spending(space, name, picked.task.id, approveSpend);
+      const router = this.#d.llm.withBudget(routerBudget(spending));
       const messages: ChatMessage[] = [{ role: "system", content: SYSTEM }, { role: "user", content: context }];
       for (const m of messages) status.transcript.push({ ...m, at: Date.now() });
       const usage = { inputTokens: 0, outputTokens: 0, costMicroUsd: 0, model: "", provider: "" };
@@ -172,17 +248,43 @@ export class AgentLoops {
                 call.summary,
                 usage,
                 status,
-                fence,
+                lease,
                 labels,
+                gated,
               );
             }
             result = "Not finished: run_tests must pass on the tree as it is now before you finish.";
           } else if (call.tool === "run_tests") {
             const commit = await work.snapshot(picked.task.title);
+            const approval = spec.network
+              ? await gated.approval({ kind: "network", program: spec.image }, () => ({
+                kind: "network",
+                program: spec.image,
+                plan: {
+                  step: "run the repository's tests with the network on",
+                  agent: `${record.name} (${record.did})`,
+                  task: `${picked.task.id}: ${picked.task.title}`,
+                  repository: picked.repo,
+                  image: spec.image,
+                  command: spec.command,
+                  from: `${TESTS_SPEC_PATH} at ${picked.base}`,
+                },
+              }))
+              : undefined;
             const run = await timed(
               status,
               "testing",
-              () => runTests({ ...this.#d, space }, signer, work!.dir, commit, spec, signal, (job) => status.job = job),
+              () =>
+                runTests(
+                  { ...this.#d, space },
+                  signer,
+                  work!.dir,
+                  commit,
+                  spec,
+                  signal,
+                  (job) => status.job = job,
+                  approval,
+                ),
             );
             passed = run.passed ? run : undefined;
             dirty = false;
@@ -201,33 +303,52 @@ export class AgentLoops {
         status.transcript.push({ role: "user", content: result, at: Date.now() });
       }
     } catch (e) {
-      const reason = kill.signal.aborted
-        ? String((kill.signal.reason as Error)?.message ?? kill.signal.reason)
+      if (stop?.aborted) {
+        // This peer is stopping: keep the lease (it lapses unless the peer is back in time to take the task up).
+        return end(status, { kind: "stopped", reason: "this peer stopped; the task is taken up again on restart" });
+      }
+      const stopped = kill.signal.aborted ? kill.signal : lease.signal.aborted ? lease.signal : undefined;
+      const reason = stopped
+        ? String((stopped.reason as Error)?.message ?? stopped.reason)
         : deadline.aborted
         ? `ran out of its ${limits.wallMs / 1000} s`
         : e instanceof Error
         ? e.message
         : String(e);
+      lease.close();
       await this.#giveBack(space, signer, picked.task.id, fence, labels, tried, reason);
-      return end(status, { kind: kill.signal.aborted ? "stopped" : "failed", reason });
+      return end(status, { kind: stopped ? "stopped" : "failed", reason });
     } finally {
+      lease.close();
+      this.#leases.delete(name);
       await work?.close();
     }
   }
 
-  /** The oldest open task carrying one of the agent's labels, in a repository this peer holds, and its base. */
-  #pick(space: Space, record: AgentRecord): { task: Task; repo: string; base: string; target: string } | undefined {
+  /**
+   * The task to work on, in a repository this peer holds, and its base: one
+   * the agent still holds a live lease on (it was working on it when this
+   * peer stopped), else the oldest open task carrying one of its labels
+   * that it has not given back since anyone else last touched it.
+   */
+  #pick(space: Space, record: AgentRecord): Picked | undefined {
     const repos = space.log.state<RepoReducer>(REPO_FAMILY).repos;
     const now = Date.now();
-    const open = [...space.log.reducer.tasks.values()]
-      .filter((t) => !t.run && effectiveStatus(t, now) === "open" && t.labels.some((l) => record.labels.includes(l)))
+    const tasks = [...space.log.reducer.tasks.values()].filter((t) =>
+      !t.run && t.labels.some((l) => record.labels.includes(l))
+    );
+    const held = tasks.filter((t) =>
+      t.lease?.holder === record.did && (t.status === "claimed" || t.status === "running") && t.lease.expires > now
+    );
+    const open = tasks
+      .filter((t) => effectiveStatus(t, now) === "open" && !gaveUp(t, record.did))
       .sort((a, b) => a.createdAt[0] - b.createdAt[0] || a.createdAt[1] - b.createdAt[1]);
-    for (const task of open) {
+    for (const task of [...held, ...open]) {
       const named = task.labels.find((l) => l.startsWith(REPO_LABEL))?.slice(REPO_LABEL.length);
       const repo = named !== undefined ? repos.get(named) : repos.size === 1 ? [...repos.values()][0] : undefined;
       const target = repo && `refs/heads/${repo.defaultBranch}`;
       const base = target && repo.refs.get(target)?.commit;
-      if (repo && target && base) return { task, repo: repo.name, base, target };
+      if (repo && target && base) return { task, repo: repo.name, base, target, held: held.includes(task) };
     }
     return undefined;
   }
@@ -237,17 +358,30 @@ export class AgentLoops {
     space: Space,
     signer: Awaited<ReturnType<PeerAgents["signer"]>>,
     record: AgentRecord,
-    picked: { task: Task; repo: string; base: string; target: string },
+    picked: Picked,
     work: Workspace,
     passed: TestRunResult,
     summary: string,
     usage: { inputTokens: number; outputTokens: number; costMicroUsd: number; model: string; provider: string },
     status: LoopStatus,
-    fence: number,
+    lease: TaskLease,
     labels: string[],
+    gated: GatedSteps,
   ): Promise<LoopStatus> {
     const ref = `refs/heads/agent/${record.name}/${picked.task.id}`;
-    await timed(status, "pushing", () => this.#push(space, signer, picked.repo, ref, work, passed.commit));
+    const approval = await gated.approval({ kind: "push", refs: [ref] }, async () => ({
+      kind: "push",
+      refs: [ref],
+      plan: `Push ${passed.commit} to ${ref} of repository ${picked.repo} and propose it as a patch onto ` +
+        `${picked.target} (base ${picked.base}), for task ${picked.task.id}: ${picked.task.title}\n` +
+        `Agent: ${record.name} (${record.did}). The tests passed on this commit in run ${passed.task}.\n\n` +
+        `The change, in full:\n${(await work.diff()).slice(0, 48 * 1024)}`,
+    }));
+    await timed(
+      status,
+      "pushing",
+      () => this.#push(space, signer, picked.repo, ref, work, passed.commit, approval),
+    );
     const patch = await timed(status, "proposing", async () => {
       const transcript = new TextEncoder().encode(
         JSON.stringify({ task: picked.task.id, messages: status.transcript }),
@@ -274,9 +408,11 @@ export class AgentLoops {
           run: passed.task,
         },
       }, signer);
+      // The result ends the lease: stop renewing it and watching for its loss first.
+      lease.close();
       await space.actAs(signer, "result", {
         task: picked.task.id,
-        fence,
+        fence: lease.fence,
         outcome: "success",
         summary: `proposed patch ${patch} (${ref}); tests passed in run ${passed.task}`,
         labels,
@@ -295,6 +431,7 @@ export class AgentLoops {
     ref: string,
     work: Workspace,
     commit: string,
+    approval: string | undefined,
   ) {
     const { repos } = this.#d;
     const path = (await repos.repos.existing(space.id, repo))!;
@@ -308,7 +445,7 @@ export class AgentLoops {
     try {
       const { cid } = await space.perform(
         Commands.repoPush,
-        { repo, updates: [{ ref, old: zeroId(commit), new: commit }] },
+        { repo, updates: [{ ref, old: zeroId(commit), new: commit }], ...(approval ? { approval } : {}) },
         signer,
       );
       const outcome = space.log.outcome(cid);

@@ -1,10 +1,19 @@
 /**
  * What an agent's loop is doing on this peer, for people watching it (the
  * agent API's `loop` field, the dashboard's Agents view): the task, the
- * step, the turn, the test run's job id, and the transcript so far (its
- * last entries, each bounded), with where the time went.
+ * step, the turn, the test run's job id, the approval it waits for, its
+ * lease, and the transcript so far (its last entries, each bounded), with
+ * where the time went.
  */
-export type LoopStep = "claiming" | "thinking" | "editing" | "testing" | "pushing" | "proposing" | "ended";
+export type LoopStep =
+  | "claiming"
+  | "thinking"
+  | "editing"
+  | "testing"
+  | "approving"
+  | "pushing"
+  | "proposing"
+  | "ended";
 
 export interface TranscriptEntry {
   role: "system" | "user" | "assistant";
@@ -20,6 +29,10 @@ export interface LoopStatus {
   turn: number;
   /** The run task of the tests in flight, or of the last. */
   job?: string;
+  /** While it waits for a person: the request to answer (`weft agent approve <request>`). */
+  approval?: { request: string; kind: string; hash: string };
+  /** The lease it holds on the task: its fencing token and when it lapses unless renewed (Unix ms). */
+  lease?: { fence: number; expires: number };
   startedAt: number;
   /** Milliseconds spent per step. */
   timings: Record<string, number>;

@@ -2,7 +2,7 @@
  * The agent's test runs: a snapshot commit of its working tree packed
  * (protocol/runner/source.ts), stored as an artifact in the space, and run
  * on the mesh as a container job of the repository's test spec — network
- * off, the checkout at /src — in a run task the agent itself creates (its
+ * off unless the spec asks for it, the checkout at /src — in a run task the agent itself creates (its
  * delegation lets it create run tasks of its runner kinds only). The run
  * names its commit, so a passing run is the evidence the patch's merge gate
  * asks for. Resolves once the run ended, with its log's tail.
@@ -36,7 +36,11 @@ export interface TestRunDeps {
   scheduler?: Scheduler;
 }
 
-/** Run the tests of `spec` on `commit` of the tree in `dir`, as `agent`; `onJob` hears the run task's id. */
+/**
+ * Run the tests of `spec` on `commit` of the tree in `dir`, as `agent`;
+ * `onJob` hears the run task's id. A spec that asks for the network names
+ * `approval` where the space's gates require one.
+ */
 export async function runTests(
   deps: TestRunDeps,
   agent: Signer,
@@ -45,6 +49,7 @@ export async function runTests(
   spec: TestsSpec,
   signal: AbortSignal,
   onJob?: (task: string) => void,
+  approval?: string,
 ): Promise<TestRunResult> {
   const { space } = deps;
   const tree = await readGitTree(dir, commit);
@@ -57,7 +62,7 @@ export async function runTests(
     env: [],
     limits: { wallMs: spec.timeoutMs, memoryMb: spec.memoryMb, outputBytes: 16 * 1024 * 1024 },
     source: { cid: stored.cid, commit },
-    network: false,
+    network: spec.network,
   };
   const task = newTaskId();
   await space.actAs(agent, "create", {
@@ -65,6 +70,7 @@ export async function runTests(
     title: `tests of ${commit.slice(0, 12)} (agent)`,
     run,
     idempotencyKey: `agent tests ${commit}`,
+    ...(approval !== undefined ? { approval } : {}),
   });
   onJob?.(task);
   const ended = await endOf(space, task, signal);

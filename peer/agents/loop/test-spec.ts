@@ -5,6 +5,9 @@
  *
  *     { "image": "sha256:…", "command": ["sh", "-c", "./test.sh"], "timeout": "2m", "memory": 256 }
  *
+ * `"network": true` runs them with the network on (off by default): where
+ * the space's gates hold such jobs back, a person approves it first.
+ *
  * Read from the working tree before the model touches it, every field
  * checked and bounded: what the agent's runs will execute is what the
  * repository's maintainers committed, not what the model wrote.
@@ -18,9 +21,10 @@ export interface TestsSpec {
   command: string[];
   timeoutMs: number;
   memoryMb: number;
+  network: boolean;
 }
 
-const KEYS = ["image", "command", "timeout", "memory"];
+const KEYS = ["image", "command", "timeout", "memory", "network"];
 const malformed = (why: string) =>
   new WeftError("AgentTestsSpec", "input/invalid", `${TESTS_SPEC_PATH} ${why}; fix it in the repository`);
 
@@ -48,5 +52,7 @@ export function parseTestsSpec(text: string): TestsSpec {
   if (typeof memoryMb !== "number" || !Number.isInteger(memoryMb) || memoryMb < 16 || memoryMb > 65_536) {
     throw malformed("memory must be whole megabytes, 16 to 65536");
   }
-  return { image: v.image, command: command as string[], timeoutMs, memoryMb };
+  const network = v.network ?? false;
+  if (typeof network !== "boolean") throw malformed("network must be true or false");
+  return { image: v.image, command: command as string[], timeoutMs, memoryMb, network };
 }
