@@ -11,6 +11,8 @@ import { Commands } from "#protocol/ucan";
 import type { TaskView } from "#protocol/tasks";
 import { newTaskId } from "#protocol/space";
 import { type DmCommand, HELP } from "./commands.ts";
+import { answerByDm } from "./answer-by-dm.ts";
+import { refusal } from "./refusal.ts";
 
 const UNFINISHED = ["open", "claimed", "running", "review"] as const;
 const LISTED = 15;
@@ -31,11 +33,6 @@ function pick(spaces: BridgeSpace[], named: string | undefined, home: string): B
 
 const short = (t: TaskView) => `${t.id.slice(0, 6)} ${t.status} ${t.title}`;
 
-function refusal(context: BridgeContext, space: BridgeSpace, command: string, what: string): string {
-  return `You may not ${what} in ${space.name} through me: you have not delegated ${command} to me there. ` +
-    `On your peer: weft cap delegate --space ${space.id} --to ${context.did} --command ${command}`;
-}
-
 export interface Asker {
   did: string;
   /** The space they paired in: the default for commands that name none. */
@@ -44,8 +41,19 @@ export interface Asker {
   message: string;
 }
 
+/** The bridge's settings that commands read. */
+export interface CommandSettings {
+  /** How long an approval given by DM lets the agent's step through. */
+  approvalTtlMs: number;
+}
+
 /** Do what `command` asks for `asker`; resolves with the answer to send. */
-export async function carryOut(context: BridgeContext, asker: Asker, command: DmCommand): Promise<string> {
+export async function carryOut(
+  context: BridgeContext,
+  asker: Asker,
+  command: DmCommand,
+  settings: CommandSettings,
+): Promise<string> {
   const spaces = spacesOf(context, asker.did);
   if (spaces.length === 0 && command.kind !== "help") {
     return "You are paired, but you have delegated nothing to me in any space now (revoked or expired). " +
@@ -55,6 +63,11 @@ export async function carryOut(context: BridgeContext, asker: Asker, command: Dm
     case "help":
     case "unknown":
       return HELP;
+    case "usage":
+      return command.text;
+    case "approve":
+    case "deny":
+      return await answer(() => answerByDm(context, spaces, asker.did, command, settings.approvalTtlMs));
     case "pair":
       return `You are paired already, as ${asker.did}.`;
     case "status":

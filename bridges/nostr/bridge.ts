@@ -185,7 +185,9 @@ export class NostrBridge implements Bridge {
       }
       return (await book.greet(rumor.pubkey)) ? GREETING : undefined;
     }
-    return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command);
+    return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command, {
+      approvalTtlMs: this.#config.approvalTtlS * 1000,
+    });
   }
 
   /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on the inbox relays. */
@@ -231,7 +233,7 @@ export class NostrBridge implements Bridge {
 export const nostrBridge: BridgeKind<NostrConfig> = {
   name: "nostr",
   summary: "people DM the mesh over NIP-17; paired people's commands run under their own delegation",
-  commands: [Commands.taskCreate, Commands.agent],
+  commands: [Commands.taskCreate, Commands.agent, Commands.patchReview],
   configure: readNostrConfig,
   create: (config) => new NostrBridge(config),
 };

@@ -10,6 +10,10 @@ export type DmCommand =
   | { kind: "tasks"; space?: string }
   | { kind: "new-task"; title: string; space?: string }
   | { kind: "pause" | "resume"; agent: string }
+  /** Approve, or deny (for a patch: request changes), an open patch or an agent's pending request, by id prefix. */
+  | { kind: "approve" | "deny"; prefix: string; what?: "patch" | "request"; reason?: string }
+  /** A strict form misspelled, or a verb without what it needs: answered with how to say it, never a model's. */
+  | { kind: "usage"; text: string }
   | { kind: "unknown" };
 
 /** The longest command read; a longer message is `unknown`. */
@@ -27,6 +31,23 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => DmCommand]> = [
   ],
   [/^(?:pause agent|\/pause)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "pause", agent: m[1] })],
   [/^(?:resume agent|\/resume)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "resume", agent: m[1] })],
+  [
+    /^\/?(approve|deny)(?:\s+(patch|request))?\s+([0-9a-z]{4,40})(?:\s*:?\s+(\S.*))?$/i,
+    (m) => ({
+      kind: m[1].toLowerCase() as "approve" | "deny",
+      prefix: m[3].toLowerCase(),
+      what: m[2]?.toLowerCase() as "patch" | "request" | undefined,
+      reason: m[4]?.trim(),
+    }),
+  ],
+  [
+    /^\/?(approve|deny)\b/i,
+    (m) => ({
+      kind: "usage",
+      text: `Say ${m[1].toLowerCase()} [patch|request] <id>, with at least 4 characters of the id, e.g. ` +
+        `"${m[1].toLowerCase()} patch 3f2a"${m[1].toLowerCase() === "deny" ? ' or "deny 3f2a: not this way"' : ""}.`,
+    }),
+  ],
 ];
 
 export function parseCommand(text: string): DmCommand {
@@ -36,7 +57,9 @@ export function parseCommand(text: string): DmCommand {
     const m = line.match(re);
     if (m) {
       const c = make(m);
-      return c.kind === "new-task" || c.kind === "tasks" ? dropUndefined(c) : c;
+      return c.kind === "new-task" || c.kind === "tasks" || c.kind === "approve" || c.kind === "deny"
+        ? dropUndefined(c)
+        : c;
     }
   }
   return { kind: "unknown" };
@@ -53,5 +76,7 @@ export const HELP = [
   "  new task [in <space>]: <title> file a task (or /task <title>)",
   "  pause agent <name>             stop an agent (or /pause <name>)",
   "  resume agent <name>            let it act again (or /resume <name>)",
+  "  approve [patch|request] <id>   approve an open patch or an agent's request (or /approve <id>)",
+  "  deny [patch|request] <id>: why request changes to a patch, or deny a request (or /deny <id>)",
   "  help                           this",
 ].join("\n");

@@ -1,8 +1,8 @@
 /**
  * The `[bridges.nostr]` table: the inbox relays it listens on and publishes
  * as its kind 10050, its profile name, how large an event may be, the
- * per-sender rate, and how long a pairing code works. Each wrong value is
- * refused naming its key.
+ * per-sender rate, how long a pairing code works and how long an approval
+ * given by DM lasts. Each wrong value is refused naming its key.
  */
 import { InvalidInput } from "#protocol/schema";
 
@@ -13,9 +13,19 @@ export interface NostrConfig {
   rateBurst: number;
   ratePerMinute: number;
   pairTtlS: number;
+  /** How long an approval given by DM lets an agent's step through. */
+  approvalTtlS: number;
 }
 
-const KEYS = ["relays", "name", "max_event_bytes", "rate_burst", "rate_per_minute", "pair_ttl_s"];
+const KEYS = [
+  "relays",
+  "name",
+  "max_event_bytes",
+  "rate_burst",
+  "rate_per_minute",
+  "pair_ttl_s",
+  "approval_ttl_s",
+];
 
 function int(table: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
   const v = table[key] ?? fallback;
@@ -48,5 +58,6 @@ export function readNostrConfig(table: Record<string, unknown>): NostrConfig {
     rateBurst: int(table, "rate_burst", 5, 1, 1_000),
     ratePerMinute: int(table, "rate_per_minute", 20, 1, 10_000),
     pairTtlS: int(table, "pair_ttl_s", 600, 30, 86_400),
+    approvalTtlS: int(table, "approval_ttl_s", 3_600, 60, 30 * 86_400),
   };
 }

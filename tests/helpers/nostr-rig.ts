@@ -84,14 +84,14 @@ export async function confirm(person: TestNode, space: Space, bridgeDid: string,
     subject: space.id,
     command,
     expiration: null,
-    meta: { kind: "agent", name: "nostr bridge", [PAIRING_META]: pairingProof(code, person.node.did) },
+    meta: { kind: "member", name: "bridge nostr", [PAIRING_META]: pairingProof(code, person.node.did) },
   });
   await space.addDelegations([d, ...chain]);
   return d;
 }
 
 /** DM "pair", confirm the code on b for `commands`, and wait for the bridge's "Paired" DM. */
-export async function pairPhone(r: Rig, phone: Phone, commands = [Commands.taskCreate]): Promise<void> {
+export async function pairPhone(r: Rig, phone: Phone, commands: string[] = [Commands.taskCreate]): Promise<void> {
   const n = phone.inbox.length;
   await phone.send(r.bridge.pubkey!, "pair");
   const offer = await phone.received(n + 1, 30_000);
