@@ -13,6 +13,8 @@ import { newTaskId } from "#protocol/space";
 import { type DmCommand, HELP } from "./commands.ts";
 import { answerByDm } from "./answer-by-dm.ts";
 import { refusal } from "./refusal.ts";
+import { chatByDm } from "./dm-chat.ts";
+import type { ModelLedger } from "./model-ledger.ts";
 
 const UNFINISHED = ["open", "claimed", "running", "review"] as const;
 const LISTED = 15;
@@ -41,10 +43,12 @@ export interface Asker {
   message: string;
 }
 
-/** The bridge's settings that commands read. */
+/** The bridge's settings and state that commands read. */
 export interface CommandSettings {
   /** How long an approval given by DM lets the agent's step through. */
   approvalTtlMs: number;
+  /** The budget of DM-caused model calls; none when free text is off (model_calls_per_day = 0). */
+  ledger?: ModelLedger;
 }
 
 /** Do what `command` asks for `asker`; resolves with the answer to send. */
@@ -65,6 +69,8 @@ export async function carryOut(
       return HELP;
     case "usage":
       return command.text;
+    case "text":
+      return settings.ledger ? await chatByDm(context, spaces, asker.did, command.text, settings.ledger) : HELP;
     case "approve":
     case "deny":
       return await answer(() => answerByDm(context, spaces, asker.did, command, settings.approvalTtlMs));

@@ -27,6 +27,7 @@ import { loadOrCreateNostrKey, type NostrKey } from "./key.ts";
 import { PairingBook } from "./pairing-book.ts";
 import { SenderRateLimit } from "./rate-limit.ts";
 import { SeenLog } from "./seen-log.ts";
+import { ModelLedger } from "./model-ledger.ts";
 import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
@@ -53,6 +54,7 @@ export class NostrBridge implements Bridge {
   #pool?: SimplePool;
   #seen?: SeenLog;
   #book?: PairingBook;
+  #ledger?: ModelLedger;
   #rate: SenderRateLimit;
   #closeSub?: () => void;
   #unsubscribe?: () => void;
@@ -82,6 +84,12 @@ export class NostrBridge implements Bridge {
     this.#key = key;
     this.#seen = await SeenLog.open(join(context.dir, "seen-rumors.log"));
     this.#book = await PairingBook.open(join(context.dir, "pairings.json"));
+    if (this.#config.modelCallsPerDay > 0) {
+      this.#ledger = await ModelLedger.open(join(context.dir, "dm-model-spend.json"), {
+        callsPerDay: this.#config.modelCallsPerDay,
+        microUsdPerDay: this.#config.modelMicroUsdPerDay,
+      });
+    }
     this.#pool = new SimplePool({ enableReconnect: true });
     context.log.info(created ? "nostr bridge made its key" : "nostr bridge listening", {
       bridge: context.name,
@@ -187,6 +195,7 @@ export class NostrBridge implements Bridge {
     }
     return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command, {
       approvalTtlMs: this.#config.approvalTtlS * 1000,
+      ...(this.#ledger ? { ledger: this.#ledger } : {}),
     });
   }
 

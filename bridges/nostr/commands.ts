@@ -1,7 +1,8 @@
 /**
  * What a DM asks for, read deterministically (no model): a plain-words form
- * and a strict slash form of each command. Anything else is `unknown` and
- * gets the help text. One line, bounded before it is read.
+ * and a strict slash form of each command. Anything else is free text (for
+ * the model), except an unknown slash form, which gets the help text.
+ * Commands are one line, bounded before they are read.
  */
 export type DmCommand =
   | { kind: "help" }
@@ -14,6 +15,9 @@ export type DmCommand =
   | { kind: "approve" | "deny"; prefix: string; what?: "patch" | "request"; reason?: string }
   /** A strict form misspelled, or a verb without what it needs: answered with how to say it, never a model's. */
   | { kind: "usage"; text: string }
+  /** Not a command: free text, for the model (dm-chat.ts). */
+  | { kind: "text"; text: string }
+  /** A slash form that is no command: the help, never the model. */
   | { kind: "unknown" };
 
 /** The longest command read; a longer message is `unknown`. */
@@ -51,7 +55,8 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => DmCommand]> = [
 ];
 
 export function parseCommand(text: string): DmCommand {
-  if (text.length > MAX_COMMAND) return { kind: "unknown" };
+  const strict = text.trimStart().startsWith("/");
+  if (text.length > MAX_COMMAND) return strict ? { kind: "unknown" } : { kind: "text", text: text.trim() };
   const line = text.trim().replace(/\s+/g, " ");
   for (const [re, make] of RULES) {
     const m = line.match(re);
@@ -62,7 +67,7 @@ export function parseCommand(text: string): DmCommand {
         : c;
     }
   }
-  return { kind: "unknown" };
+  return strict || line === "" ? { kind: "unknown" } : { kind: "text", text: text.trim() };
 }
 
 function dropUndefined<T extends object>(c: T): T {
@@ -79,4 +84,5 @@ export const HELP = [
   "  approve [patch|request] <id>   approve an open patch or an agent's request (or /approve <id>)",
   "  deny [patch|request] <id>: why request changes to a patch, or deny a request (or /deny <id>)",
   "  help                           this",
+  "Anything else goes to the model, which answers but cannot act.",
 ].join("\n");
