@@ -15,6 +15,7 @@ import { answerByDm } from "./answer-by-dm.ts";
 import { refusal } from "./refusal.ts";
 import { chatByDm } from "./dm-chat.ts";
 import type { ModelLedger } from "./model-ledger.ts";
+import { NOTIFY_ABOUT, NOTIFY_KINDS, type NotifyPrefs } from "./notify-prefs.ts";
 
 const UNFINISHED = ["open", "claimed", "running", "review"] as const;
 const LISTED = 15;
@@ -41,6 +42,8 @@ export interface Asker {
   space: string;
   /** The DM's rumor id: makes a retried "new task" create one task. */
   message: string;
+  /** Their Nostr key: what their notification settings are kept under. */
+  pubkey: string;
 }
 
 /** The bridge's settings and state that commands read. */
@@ -49,6 +52,7 @@ export interface CommandSettings {
   approvalTtlMs: number;
   /** The budget of DM-caused model calls; none when free text is off (model_calls_per_day = 0). */
   ledger?: ModelLedger;
+  prefs: NotifyPrefs;
 }
 
 /** Do what `command` asks for `asker`; resolves with the answer to send. */
@@ -69,6 +73,15 @@ export async function carryOut(
       return HELP;
     case "usage":
       return command.text;
+    case "notify": {
+      const kinds = command.what === undefined || command.what === "all" ? NOTIFY_KINDS : [command.what];
+      const on = command.on === undefined
+        ? settings.prefs.of(asker.pubkey)
+        : await settings.prefs.set(asker.pubkey, kinds, command.on);
+      return on.length === 0
+        ? 'I notify you of nothing. "notify on all" (or runs, patches, approvals) to change that.'
+        : `I DM you when there is ${on.map((k) => NOTIFY_ABOUT[k]).join("; ")}.`;
+    }
     case "text":
       return settings.ledger ? await chatByDm(context, spaces, asker.did, command.text, settings.ledger) : HELP;
     case "approve":

@@ -28,6 +28,8 @@ import { PairingBook } from "./pairing-book.ts";
 import { SenderRateLimit } from "./rate-limit.ts";
 import { SeenLog } from "./seen-log.ts";
 import { ModelLedger } from "./model-ledger.ts";
+import { NotifyPrefs } from "./notify-prefs.ts";
+import { Notifier } from "./notifier.ts";
 import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
@@ -55,6 +57,8 @@ export class NostrBridge implements Bridge {
   #seen?: SeenLog;
   #book?: PairingBook;
   #ledger?: ModelLedger;
+  #prefs?: NotifyPrefs;
+  #notices: Promise<void> = Promise.resolve();
   #rate: SenderRateLimit;
   #closeSub?: () => void;
   #unsubscribe?: () => void;
@@ -96,9 +100,14 @@ export class NostrBridge implements Bridge {
       pubkey: key.pubkey,
       relays: this.#config.relays,
     });
+    this.#prefs = await NotifyPrefs.open(join(context.dir, "notify.json"));
     await this.#publishIdentity();
+    const notifier = new Notifier(context, this.#prefs, this.#book, (pubkey, text) => this.#send(pubkey, text));
     this.#unsubscribe = context.subscribe((e) => {
       if (e.type === "members" || e.type === "access") void this.#checkPairings();
+      this.#notices = this.#notices.then(() => this.#closed ? undefined : notifier.handle(e)).catch((err) =>
+        context.log.error("a Nostr notification could not be sent", { bridge: context.name, error: messageOf(err) })
+      );
     });
     await this.#checkPairings();
     const sub = this.#pool.subscribeMany(
@@ -193,8 +202,10 @@ export class NostrBridge implements Bridge {
       }
       return (await book.greet(rumor.pubkey)) ? GREETING : undefined;
     }
-    return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command, {
+    const asker = { did: paired.did, space: paired.space, message: rumor.id, pubkey: rumor.pubkey };
+    return await carryOut(context, asker, command, {
       approvalTtlMs: this.#config.approvalTtlS * 1000,
+      prefs: this.#prefs as NotifyPrefs,
       ...(this.#ledger ? { ledger: this.#ledger } : {}),
     });
   }
@@ -234,6 +245,7 @@ export class NostrBridge implements Bridge {
     this.#closeSub?.();
     this.#unsubscribe?.();
     await this.#queue;
+    await this.#notices;
     this.#pool?.destroy();
     await this.#seen?.close();
   }

@@ -4,6 +4,7 @@
  * the model), except an unknown slash form, which gets the help text.
  * Commands are one line, bounded before they are read.
  */
+import type { NotifyKind } from "./notify-prefs.ts";
 export type DmCommand =
   | { kind: "help" }
   | { kind: "pair" }
@@ -15,6 +16,8 @@ export type DmCommand =
   | { kind: "approve" | "deny"; prefix: string; what?: "patch" | "request"; reason?: string }
   /** A strict form misspelled, or a verb without what it needs: answered with how to say it, never a model's. */
   | { kind: "usage"; text: string }
+  /** Turn notifications of a kind (or all) on or off; with neither, say which are on. */
+  | { kind: "notify"; on?: boolean; what?: NotifyKind | "all" }
   /** Not a command: free text, for the model (dm-chat.ts). */
   | { kind: "text"; text: string }
   /** A slash form that is no command: the help, never the model. */
@@ -45,6 +48,18 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => DmCommand]> = [
     }),
   ],
   [
+    /^\/?notify(?:\s+(on|off)\s+(runs|patches|approvals|all))?$/i,
+    (m) => ({
+      kind: "notify",
+      on: m[1] === undefined ? undefined : m[1].toLowerCase() === "on",
+      what: m[2]?.toLowerCase() as NotifyKind | "all" | undefined,
+    }),
+  ],
+  [
+    /^\/?notify\b/i,
+    () => ({ kind: "usage", text: "Say notify on|off runs|patches|approvals|all, or notify to see what is on." }),
+  ],
+  [
     /^\/?(approve|deny)\b/i,
     (m) => ({
       kind: "usage",
@@ -62,7 +77,8 @@ export function parseCommand(text: string): DmCommand {
     const m = line.match(re);
     if (m) {
       const c = make(m);
-      return c.kind === "new-task" || c.kind === "tasks" || c.kind === "approve" || c.kind === "deny"
+      return c.kind === "new-task" || c.kind === "tasks" || c.kind === "approve" || c.kind === "deny" ||
+          c.kind === "notify"
         ? dropUndefined(c)
         : c;
     }
@@ -83,6 +99,8 @@ export const HELP = [
   "  resume agent <name>            let it act again (or /resume <name>)",
   "  approve [patch|request] <id>   approve an open patch or an agent's request (or /approve <id>)",
   "  deny [patch|request] <id>: why request changes to a patch, or deny a request (or /deny <id>)",
+  "  notify on|off <kind>           DM me when: runs fail, patches wait for review, agents wait for",
+  "                                 approval (runs, patches, approvals or all); notify: what is on",
   "  help                           this",
   "Anything else goes to the model, which answers but cannot act.",
 ].join("\n");
