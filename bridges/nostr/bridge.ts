@@ -8,7 +8,10 @@
  * answer, then silence; a person pairs by confirming the code with their own
  * key, as a delegation to the bridge carrying the code's proof
  * (pairing-book.ts). A paired person's commands run under that person's
- * delegation (actions.ts). Replies go back the same way, gift-wrapped.
+ * delegation (actions.ts); their free text goes to the model within the
+ * day's DM budget (dm-chat.ts, model-ledger.ts); what they opted into is
+ * DMed to them as it happens (notifier.ts). Replies go back the same way,
+ * gift-wrapped.
  */
 import { join } from "node:path";
 import { SimplePool } from "nostr-tools/pool";
