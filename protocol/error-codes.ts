@@ -109,6 +109,8 @@ export const ERROR_CODES = {
   "agent/stopped": "cancelled",
   "agent/unknown": "not-found",
   "agent/exists": "conflict",
+  /** An operation the space's log refused on its own terms (the reducer's reason: an answered request, a stale revision). */
+  "op/refused": "conflict",
   /** An agent's step the space's gates hold back, without a matching approval: request one, then name it. */
   "approval/required": "denied",
   /** A person denied the agent's request: the step is not taken. */

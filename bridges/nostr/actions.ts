@@ -11,6 +11,11 @@ import { Commands } from "#protocol/ucan";
 import type { TaskView } from "#protocol/tasks";
 import { newTaskId } from "#protocol/space";
 import { type DmCommand, HELP } from "./commands.ts";
+import { answerByDm } from "./answer-by-dm.ts";
+import { refusal } from "./refusal.ts";
+import { chatByDm } from "./dm-chat.ts";
+import type { ModelLedger } from "./model-ledger.ts";
+import { NOTIFY_ABOUT, NOTIFY_KINDS, type NotifyPrefs } from "./notify-prefs.ts";
 
 const UNFINISHED = ["open", "claimed", "running", "review"] as const;
 const LISTED = 15;
@@ -31,21 +36,32 @@ function pick(spaces: BridgeSpace[], named: string | undefined, home: string): B
 
 const short = (t: TaskView) => `${t.id.slice(0, 6)} ${t.status} ${t.title}`;
 
-function refusal(context: BridgeContext, space: BridgeSpace, command: string, what: string): string {
-  return `You may not ${what} in ${space.name} through me: you have not delegated ${command} to me there. ` +
-    `On your peer: weft cap delegate --space ${space.id} --to ${context.did} --command ${command}`;
-}
-
 export interface Asker {
   did: string;
   /** The space they paired in: the default for commands that name none. */
   space: string;
   /** The DM's rumor id: makes a retried "new task" create one task. */
   message: string;
+  /** Their Nostr key: what their notification settings are kept under. */
+  pubkey: string;
+}
+
+/** The bridge's settings and state that commands read. */
+export interface CommandSettings {
+  /** How long an approval given by DM lets the agent's step through. */
+  approvalTtlMs: number;
+  /** The budget of DM-caused model calls; none when free text is off (model_calls_per_day = 0). */
+  ledger?: ModelLedger;
+  prefs: NotifyPrefs;
 }
 
 /** Do what `command` asks for `asker`; resolves with the answer to send. */
-export async function carryOut(context: BridgeContext, asker: Asker, command: DmCommand): Promise<string> {
+export async function carryOut(
+  context: BridgeContext,
+  asker: Asker,
+  command: DmCommand,
+  settings: CommandSettings,
+): Promise<string> {
   const spaces = spacesOf(context, asker.did);
   if (spaces.length === 0 && command.kind !== "help") {
     return "You are paired, but you have delegated nothing to me in any space now (revoked or expired). " +
@@ -55,6 +71,22 @@ export async function carryOut(context: BridgeContext, asker: Asker, command: Dm
     case "help":
     case "unknown":
       return HELP;
+    case "usage":
+      return command.text;
+    case "notify": {
+      const kinds = command.what === undefined || command.what === "all" ? NOTIFY_KINDS : [command.what];
+      const on = command.on === undefined
+        ? settings.prefs.of(asker.pubkey)
+        : await settings.prefs.set(asker.pubkey, kinds, command.on);
+      return on.length === 0
+        ? 'I notify you of nothing. "notify on all" (or runs, patches, approvals) to change that.'
+        : `I DM you when there is ${on.map((k) => NOTIFY_ABOUT[k]).join("; ")}.`;
+    }
+    case "text":
+      return settings.ledger ? await chatByDm(context, spaces, asker.did, command.text, settings.ledger) : HELP;
+    case "approve":
+    case "deny":
+      return await answer(() => answerByDm(context, spaces, asker.did, command, settings.approvalTtlMs));
     case "pair":
       return `You are paired already, as ${asker.did}.`;
     case "status":

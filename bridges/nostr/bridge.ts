@@ -8,7 +8,10 @@
  * answer, then silence; a person pairs by confirming the code with their own
  * key, as a delegation to the bridge carrying the code's proof
  * (pairing-book.ts). A paired person's commands run under that person's
- * delegation (actions.ts). Replies go back the same way, gift-wrapped.
+ * delegation (actions.ts); their free text goes to the model within the
+ * day's DM budget (dm-chat.ts, model-ledger.ts); what they opted into is
+ * DMed to them as it happens (notifier.ts). Replies go back the same way,
+ * gift-wrapped.
  */
 import { join } from "node:path";
 import { SimplePool } from "nostr-tools/pool";
@@ -27,6 +30,9 @@ import { loadOrCreateNostrKey, type NostrKey } from "./key.ts";
 import { PairingBook } from "./pairing-book.ts";
 import { SenderRateLimit } from "./rate-limit.ts";
 import { SeenLog } from "./seen-log.ts";
+import { ModelLedger } from "./model-ledger.ts";
+import { NotifyPrefs } from "./notify-prefs.ts";
+import { Notifier } from "./notifier.ts";
 import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
@@ -53,6 +59,9 @@ export class NostrBridge implements Bridge {
   #pool?: SimplePool;
   #seen?: SeenLog;
   #book?: PairingBook;
+  #ledger?: ModelLedger;
+  #prefs?: NotifyPrefs;
+  #notices: Promise<void> = Promise.resolve();
   #rate: SenderRateLimit;
   #closeSub?: () => void;
   #unsubscribe?: () => void;
@@ -82,15 +91,26 @@ export class NostrBridge implements Bridge {
     this.#key = key;
     this.#seen = await SeenLog.open(join(context.dir, "seen-rumors.log"));
     this.#book = await PairingBook.open(join(context.dir, "pairings.json"));
+    if (this.#config.modelCallsPerDay > 0) {
+      this.#ledger = await ModelLedger.open(join(context.dir, "dm-model-spend.json"), {
+        callsPerDay: this.#config.modelCallsPerDay,
+        microUsdPerDay: this.#config.modelMicroUsdPerDay,
+      });
+    }
     this.#pool = new SimplePool({ enableReconnect: true });
     context.log.info(created ? "nostr bridge made its key" : "nostr bridge listening", {
       bridge: context.name,
       pubkey: key.pubkey,
       relays: this.#config.relays,
     });
+    this.#prefs = await NotifyPrefs.open(join(context.dir, "notify.json"));
     await this.#publishIdentity();
+    const notifier = new Notifier(context, this.#prefs, this.#book, (pubkey, text) => this.#send(pubkey, text));
     this.#unsubscribe = context.subscribe((e) => {
       if (e.type === "members" || e.type === "access") void this.#checkPairings();
+      this.#notices = this.#notices.then(() => this.#closed ? undefined : notifier.handle(e)).catch((err) =>
+        context.log.error("a Nostr notification could not be sent", { bridge: context.name, error: messageOf(err) })
+      );
     });
     await this.#checkPairings();
     const sub = this.#pool.subscribeMany(
@@ -185,7 +205,12 @@ export class NostrBridge implements Bridge {
       }
       return (await book.greet(rumor.pubkey)) ? GREETING : undefined;
     }
-    return await carryOut(context, { did: paired.did, space: paired.space, message: rumor.id }, command);
+    const asker = { did: paired.did, space: paired.space, message: rumor.id, pubkey: rumor.pubkey };
+    return await carryOut(context, asker, command, {
+      approvalTtlMs: this.#config.approvalTtlS * 1000,
+      prefs: this.#prefs as NotifyPrefs,
+      ...(this.#ledger ? { ledger: this.#ledger } : {}),
+    });
   }
 
   /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on the inbox relays. */
@@ -223,6 +248,7 @@ export class NostrBridge implements Bridge {
     this.#closeSub?.();
     this.#unsubscribe?.();
     await this.#queue;
+    await this.#notices;
     this.#pool?.destroy();
     await this.#seen?.close();
   }
@@ -231,7 +257,7 @@ export class NostrBridge implements Bridge {
 export const nostrBridge: BridgeKind<NostrConfig> = {
   name: "nostr",
   summary: "people DM the mesh over NIP-17; paired people's commands run under their own delegation",
-  commands: [Commands.taskCreate, Commands.agent],
+  commands: [Commands.taskCreate, Commands.agent, Commands.patchReview],
   configure: readNostrConfig,
   create: (config) => new NostrBridge(config),
 };

@@ -1,8 +1,10 @@
 /**
  * What a DM asks for, read deterministically (no model): a plain-words form
- * and a strict slash form of each command. Anything else is `unknown` and
- * gets the help text. One line, bounded before it is read.
+ * and a strict slash form of each command. Anything else is free text (for
+ * the model), except an unknown slash form, which gets the help text.
+ * Commands are one line, bounded before they are read.
  */
+import type { NotifyKind } from "./notify-prefs.ts";
 export type DmCommand =
   | { kind: "help" }
   | { kind: "pair" }
@@ -10,6 +12,15 @@ export type DmCommand =
   | { kind: "tasks"; space?: string }
   | { kind: "new-task"; title: string; space?: string }
   | { kind: "pause" | "resume"; agent: string }
+  /** Approve, or deny (for a patch: request changes), an open patch or an agent's pending request, by id prefix. */
+  | { kind: "approve" | "deny"; prefix: string; what?: "patch" | "request"; reason?: string }
+  /** A strict form misspelled, or a verb without what it needs: answered with how to say it, never a model's. */
+  | { kind: "usage"; text: string }
+  /** Turn notifications of a kind (or all) on or off; with neither, say which are on. */
+  | { kind: "notify"; on?: boolean; what?: NotifyKind | "all" }
+  /** Not a command: free text, for the model (dm-chat.ts). */
+  | { kind: "text"; text: string }
+  /** A slash form that is no command: the help, never the model. */
   | { kind: "unknown" };
 
 /** The longest command read; a longer message is `unknown`. */
@@ -27,19 +38,52 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => DmCommand]> = [
   ],
   [/^(?:pause agent|\/pause)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "pause", agent: m[1] })],
   [/^(?:resume agent|\/resume)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "resume", agent: m[1] })],
+  [
+    /^\/?(approve|deny)(?:\s+(patch|request))?\s+([0-9a-z]{4,40})(?:\s*:?\s+(\S.*))?$/i,
+    (m) => ({
+      kind: m[1].toLowerCase() as "approve" | "deny",
+      prefix: m[3].toLowerCase(),
+      what: m[2]?.toLowerCase() as "patch" | "request" | undefined,
+      reason: m[4]?.trim(),
+    }),
+  ],
+  [
+    /^\/?notify(?:\s+(on|off)\s+(runs|patches|approvals|all))?$/i,
+    (m) => ({
+      kind: "notify",
+      on: m[1] === undefined ? undefined : m[1].toLowerCase() === "on",
+      what: m[2]?.toLowerCase() as NotifyKind | "all" | undefined,
+    }),
+  ],
+  [
+    /^\/?notify\b/i,
+    () => ({ kind: "usage", text: "Say notify on|off runs|patches|approvals|all, or notify to see what is on." }),
+  ],
+  [
+    /^\/?(approve|deny)\b/i,
+    (m) => ({
+      kind: "usage",
+      text: `Say ${m[1].toLowerCase()} [patch|request] <id>, with at least 4 characters of the id, e.g. ` +
+        `"${m[1].toLowerCase()} patch 3f2a"${m[1].toLowerCase() === "deny" ? ' or "deny 3f2a: not this way"' : ""}.`,
+    }),
+  ],
 ];
 
 export function parseCommand(text: string): DmCommand {
-  if (text.length > MAX_COMMAND) return { kind: "unknown" };
+  const strict = text.trimStart().startsWith("/");
+  if (text.length > MAX_COMMAND) return strict ? { kind: "unknown" } : { kind: "text", text: text.trim() };
   const line = text.trim().replace(/\s+/g, " ");
   for (const [re, make] of RULES) {
     const m = line.match(re);
     if (m) {
       const c = make(m);
-      return c.kind === "new-task" || c.kind === "tasks" ? dropUndefined(c) : c;
+      return c.kind === "new-task" || c.kind === "tasks" || c.kind === "approve" || c.kind === "deny" ||
+          c.kind === "notify"
+        ? dropUndefined(c)
+        : c;
     }
   }
-  return { kind: "unknown" };
+  return strict || line === "" ? { kind: "unknown" } : { kind: "text", text: text.trim() };
 }
 
 function dropUndefined<T extends object>(c: T): T {
@@ -53,5 +97,10 @@ export const HELP = [
   "  new task [in <space>]: <title> file a task (or /task <title>)",
   "  pause agent <name>             stop an agent (or /pause <name>)",
   "  resume agent <name>            let it act again (or /resume <name>)",
+  "  approve [patch|request] <id>   approve an open patch or an agent's request (or /approve <id>)",
+  "  deny [patch|request] <id>: why request changes to a patch, or deny a request (or /deny <id>)",
+  "  notify on|off <kind>           DM me when: runs fail, patches wait for review, agents wait for",
+  "                                 approval (runs, patches, approvals or all); notify: what is on",
   "  help                           this",
+  "Anything else goes to the model, which answers but cannot act.",
 ].join("\n");

@@ -1,8 +1,9 @@
 /**
  * The `[bridges.nostr]` table: the inbox relays it listens on and publishes
  * as its kind 10050, its profile name, how large an event may be, the
- * per-sender rate, and how long a pairing code works. Each wrong value is
- * refused naming its key.
+ * per-sender rate, how long a pairing code works, how long an approval
+ * given by DM lasts, and the daily budget of the model calls free text
+ * causes. Each wrong value is refused naming its key.
  */
 import { InvalidInput } from "#protocol/schema";
 
@@ -13,9 +14,25 @@ export interface NostrConfig {
   rateBurst: number;
   ratePerMinute: number;
   pairTtlS: number;
+  /** How long an approval given by DM lets an agent's step through. */
+  approvalTtlS: number;
+  /** Model calls each paired person's free text may cause per UTC day (0: free text gets the help). */
+  modelCallsPerDay: number;
+  /** What all DM-caused model calls may cost per UTC day, in micro-USD. */
+  modelMicroUsdPerDay: number;
 }
 
-const KEYS = ["relays", "name", "max_event_bytes", "rate_burst", "rate_per_minute", "pair_ttl_s"];
+const KEYS = [
+  "relays",
+  "name",
+  "max_event_bytes",
+  "rate_burst",
+  "rate_per_minute",
+  "pair_ttl_s",
+  "approval_ttl_s",
+  "model_calls_per_day",
+  "model_micro_usd_per_day",
+];
 
 function int(table: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
   const v = table[key] ?? fallback;
@@ -48,5 +65,8 @@ export function readNostrConfig(table: Record<string, unknown>): NostrConfig {
     rateBurst: int(table, "rate_burst", 5, 1, 1_000),
     ratePerMinute: int(table, "rate_per_minute", 20, 1, 10_000),
     pairTtlS: int(table, "pair_ttl_s", 600, 30, 86_400),
+    approvalTtlS: int(table, "approval_ttl_s", 3_600, 60, 30 * 86_400),
+    modelCallsPerDay: int(table, "model_calls_per_day", 20, 0, 10_000),
+    modelMicroUsdPerDay: int(table, "model_micro_usd_per_day", 1_000_000, 1, 1_000_000_000),
   };
 }

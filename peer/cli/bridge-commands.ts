@@ -88,13 +88,20 @@ export interface BridgeGrant {
 
 /**
  * Delegate to a bridge's DID, in the space the options name, each `--command`
- * (or the bridge's own defaults), marked as an agent's and bounded by
- * `--expires`; `extra` rides in every grant (a Nostr pairing proof).
+ * (or the bridge's own defaults), marked as an agent's (unless `kind` says
+ * otherwise) and bounded by `--expires`; `extra` rides in every grant (a
+ * Nostr pairing proof).
  */
 export async function delegateToBridge(
   io: Io,
   v: Parameters<Command["run"]>[1],
-  o: { did: string; name: string; defaults: readonly string[]; extra?: Record<string, string> },
+  o: {
+    did: string;
+    name: string;
+    defaults: readonly string[];
+    extra?: Record<string, string>;
+    kind?: "agent" | "member";
+  },
 ): Promise<{ space: string; delegations: BridgeGrant[] }> {
   const commands = list(v, "command").length > 0 ? list(v, "command") : [...o.defaults];
   const expires = str(v, "expires");
@@ -105,7 +112,7 @@ export async function delegateToBridge(
     const r = await client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
       audience: o.did,
       command,
-      kind: "agent",
+      kind: o.kind ?? "agent",
       name: `bridge ${o.name}`,
       ...o.extra,
       ...(expires ? { expiration: Math.floor(Date.now() / 1000) + seconds(expires, "--expires") } : {}),

@@ -55,6 +55,9 @@ export const NOSTR_COMMANDS: Record<string, Command> = {
         name: NAME,
         defaults: nostrBridge.commands,
         extra: { pairing: code },
+        // The bridge acts for you alone (only under these delegations): what it signs is your act, and
+        // marked as an agent's, every node would refuse your approval of an agent's request sent by DM.
+        kind: "member",
       });
       io.print(
         { bridge, space, delegations },

@@ -8,13 +8,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Bridge, type BridgeContext, hostBridge } from "#protocol/bridge";
+import { type Bridge, type BridgeContext, type BridgeLlm, hostBridge } from "#protocol/bridge";
 import { loadOrCreate } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
 import type { SeedKeystore } from "../keystore/file-keystore.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import type { BridgeSetting } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { PeerLlm } from "../llm/start.ts";
 
 /** A bridge as the daemon runs it. */
 export interface RunningBridge {
@@ -32,20 +33,26 @@ export const bridgeKeyName = (name: string) => `bridge-${name}`;
 /** A bridge's private directory in the data dir (`bridges/<name>`). */
 export const bridgeDir = (home: string, name: string) => join(home, "bridges", name);
 
-/** Start one configured bridge on `node`. */
+/** The peer's router as a bridge uses it: each call charges the bridge's own budget, with the peer's metrics. */
+export const bridgeLlm = (llm: PeerLlm): BridgeLlm => ({
+  call: (request, budget, options) => llm.withBudget(budget).call(request, options),
+});
+
+/** Start one configured bridge on `node` (with the peer's LLM router, if `[llm]` configures one). */
 export async function startBridge(
   setting: BridgeSetting,
   node: WeftNode,
   keystore: SeedKeystore,
   log: Logger,
   home: string,
+  llm?: PeerLlm,
 ): Promise<RunningBridge> {
   const keyName = bridgeKeyName(setting.name);
   const { created } = await loadOrCreate(keystore, keyName);
   const signer = nativeSigner((await keystore.loadSeed(keyName)) as Uint8Array);
   const dir = bridgeDir(home, setting.name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const hosted = hostBridge({ name: setting.name, node, signer, log, dir });
+  const hosted = hostBridge({ name: setting.name, node, signer, log, dir, ...(llm ? { llm: bridgeLlm(llm) } : {}) });
   const bridge: Bridge = setting.kind.create(setting.config);
   try {
     await bridge.start(hosted.context);

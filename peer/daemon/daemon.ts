@@ -218,7 +218,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     bridges.push(
       await parts.start(
         `the bridge ${setting.name}`,
-        () => startBridge(setting, node, keystore, log, config.home),
+        () => startBridge(setting, node, keystore, log, config.home, llm),
         (b) => b.close(),
       ),
     );

@@ -12,6 +12,11 @@ import type { TaskFilter, TaskView } from "../tasks/query.ts";
 import type { SpaceEvent } from "../space/ingest.ts";
 import type { Member } from "../space/authority.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
+import type { Patch } from "../patch/state.ts";
+import type { ApprovalRequest } from "../approvals/reducer.ts";
+import type { BudgetHook } from "../llm/budget.ts";
+import type { CallOptions, CallResult } from "../llm/router.ts";
+import type { ChatRequest } from "../llm/types.ts";
 
 /** A live delegation to the bridge: who made it, for what, and its meta (a pairing proof, a name). */
 export interface BridgeGrant {
@@ -42,6 +47,16 @@ export interface BridgeSpace {
   act<K extends OpKind>(kind: K, args: Omit<OpArgs<K>, "at">, onBehalf?: OnBehalf): Promise<TaskView>;
   /** Pause or resume an agent (by DID), signed as the bridge; Forbidden if its chain does not cover it. */
   agentOp(kind: "pause" | "resume", args: { agent: string; reason?: string }, onBehalf?: OnBehalf): Promise<void>;
+  /** The space's patches, as every node reduces them. */
+  patches(): Patch[];
+  /** Agents' approval requests, each with its plan and answer. */
+  approvals(): ApprovalRequest[];
+  /**
+   * Sign as the bridge, check, write and flush one operation of another
+   * family of the log (a patch review, an approval's answer); refused with
+   * the reason (Forbidden, InvalidInput, or the family's refusal) otherwise.
+   */
+  perform(command: string, args: Record<string, unknown>, onBehalf?: OnBehalf): Promise<void>;
   /** Who is in the space now (names and kinds from their delegations). */
   members(): Member[];
   /** The live delegations made to the bridge here. */
@@ -63,6 +78,12 @@ export interface BridgeLog {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** The host's LLM router, for a bridge whose people talk to a model (the Nostr bridge's free text). */
+export interface BridgeLlm {
+  /** One call through the router, charging `budget` like any model call (reserve, then settle). */
+  call(request: ChatRequest, budget: BudgetHook, options?: CallOptions): Promise<CallResult>;
+}
+
 /** Everything a running bridge may use. */
 export interface BridgeContext {
   /** The name it is configured under (`[bridges.<name>]`). */
@@ -82,6 +103,8 @@ export interface BridgeContext {
   sign(message: Uint8Array): Promise<Uint8Array>;
   /** A private directory (0700) for the bridge's own state and keys, on hosts with a disk. */
   readonly dir?: string;
+  /** The host's LLM router, when it has one (`[llm]`). */
+  readonly llm?: BridgeLlm;
   readonly log: BridgeLog;
 }
 

@@ -5,9 +5,12 @@
  * it. Events follow membership: a grant arriving opens a space to the
  * bridge, a revocation or lapse closes it.
  */
+import { WeftError } from "../errors.ts";
 import type { Signer } from "../identity/ed25519.ts";
 import type { Space } from "../space/space.ts";
-import type { BridgeContext, BridgeEvent, BridgeLog, BridgeSpace } from "./bridge.ts";
+import { PATCH_FAMILY, type PatchReducer } from "../patch/index.ts";
+import { APPROVAL_FAMILY, type ApprovalReducer } from "../approvals/index.ts";
+import type { BridgeContext, BridgeEvent, BridgeLlm, BridgeLog, BridgeSpace } from "./bridge.ts";
 
 /** What a bridge's host needs from the node. */
 export interface BridgeHostNode {
@@ -32,9 +35,11 @@ export function hostBridge(options: {
   log: BridgeLog;
   /** The bridge's private directory, on hosts with a disk. */
   dir?: string;
+  /** The host's LLM router, if it has one. */
+  llm?: BridgeLlm;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log, dir } = options;
+  const { name, node, signer, log, dir, llm } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -61,6 +66,13 @@ export function hostBridge(options: {
       ),
     act: (kind, args, onBehalf = {}) => space.actAs(signer, kind, args, onBehalf),
     agentOp: (kind, args, onBehalf = {}) => space.agentOp(kind, args, signer, onBehalf.via),
+    patches: () => [...space.log.state<PatchReducer>(PATCH_FAMILY).patches.values()],
+    approvals: () => [...space.log.state<ApprovalReducer>(APPROVAL_FAMILY).requests.values()],
+    perform: async (command, args, onBehalf = {}) => {
+      const { cid } = await space.perform(command, args, signer, onBehalf.via);
+      const outcome = space.log.outcome(cid);
+      if (outcome && !outcome.applied) throw new WeftError("OpRefused", "op/refused", outcome.reason);
+    },
     members: () => space.members(),
     grants: () => {
       const at = seconds(now());
@@ -112,6 +124,7 @@ export function hostBridge(options: {
     },
     sign: (message) => signer.sign(message),
     ...(dir === undefined ? {} : { dir }),
+    ...(llm === undefined ? {} : { llm }),
     log,
   };
   return {

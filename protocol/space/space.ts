@@ -431,14 +431,16 @@ export class Space {
    * operation of another family of the log (patches, …); `at` and `after`
    * are filled in. Its family checks the args first, so bad input writes
    * nothing. Resolves with the family and object it acted on once durable;
-   * refuses with the reason otherwise.
+   * refuses with the reason otherwise. `via` limits `signer` to chains
+   * whose last link that DID issued (a bridge acting for one person).
    */
   async perform(
     command: string,
     args: Record<string, unknown>,
     signer?: Signer,
+    via?: string,
   ): Promise<{ family: string; object: string; cid: string }> {
-    const actor = signer ? { signer, label: signer.did } : this.#self;
+    const actor = signer ? { signer, label: signer.did, via } : this.#self;
     const author = actor.signer.did;
     const { family, object } = this.log.parse(command, { ...args, ...this.#position() }, "local", author);
     const inv = await this.#writes.commit(object, async () => {

@@ -16,6 +16,7 @@ import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { delegate } from "../../protocol/ucan/delegation.ts";
 import { hostBridge, type HostedBridge } from "../../protocol/bridge/context.ts";
+import type { BridgeLlm } from "../../protocol/bridge/bridge.ts";
 import { PAIRING_META, pairingProof } from "../../protocol/bridge/pairing-proof.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { type NostrBridge, nostrBridge } from "../../bridges/nostr/bridge.ts";
@@ -32,6 +33,8 @@ export interface Rig {
   bridge: NostrBridge;
   hosted: HostedBridge;
   logs: Array<{ message: string; fields?: Record<string, unknown> }>;
+  /** The LLM router the bridge's host lends it, if the test gives one. */
+  llm?: BridgeLlm;
 }
 
 export async function startNostr(rig: Omit<Rig, "bridge" | "hosted">, table: Record<string, unknown> = {}) {
@@ -40,6 +43,7 @@ export async function startNostr(rig: Omit<Rig, "bridge" | "hosted">, table: Rec
     node: rig.a.node,
     signer: rig.bridgeSigner,
     dir: rig.dir,
+    ...(rig.llm ? { llm: rig.llm } : {}),
     log: {
       info: (message, fields) => rig.logs.push({ message, fields }),
       warn: (message, fields) => rig.logs.push({ message, fields }),
@@ -51,7 +55,7 @@ export async function startNostr(rig: Omit<Rig, "bridge" | "hosted">, table: Rec
   return { bridge, hosted };
 }
 
-export async function rig(table: Record<string, unknown> = {}): Promise<Rig> {
+export async function rig(table: Record<string, unknown> = {}, llm?: BridgeLlm): Promise<Rig> {
   const relay = await startRelay();
   const a = await memoryNode();
   const b = await memoryNode();
@@ -60,7 +64,16 @@ export async function rig(table: Record<string, unknown> = {}): Promise<Rig> {
   const joined = await b.node.join(await a.node.invite(space.id, { audience: b.node.did }), {
     signal: AbortSignal.timeout(10_000),
   });
-  const base = { relay, a, b, space, joined, bridgeSigner: nativeSigner(generateSeed()), logs: [] };
+  const base = {
+    relay,
+    a,
+    b,
+    space,
+    joined,
+    bridgeSigner: nativeSigner(generateSeed()),
+    logs: [],
+    ...(llm ? { llm } : {}),
+  };
   const dir = await mkdtemp(join(tmpdir(), "weft-nostr-"));
   const started = await startNostr({ ...base, dir }, table);
   return { ...base, dir, ...started };
@@ -84,14 +97,14 @@ export async function confirm(person: TestNode, space: Space, bridgeDid: string,
     subject: space.id,
     command,
     expiration: null,
-    meta: { kind: "agent", name: "nostr bridge", [PAIRING_META]: pairingProof(code, person.node.did) },
+    meta: { kind: "member", name: "bridge nostr", [PAIRING_META]: pairingProof(code, person.node.did) },
   });
   await space.addDelegations([d, ...chain]);
   return d;
 }
 
 /** DM "pair", confirm the code on b for `commands`, and wait for the bridge's "Paired" DM. */
-export async function pairPhone(r: Rig, phone: Phone, commands = [Commands.taskCreate]): Promise<void> {
+export async function pairPhone(r: Rig, phone: Phone, commands: string[] = [Commands.taskCreate]): Promise<void> {
   const n = phone.inbox.length;
   await phone.send(r.bridge.pubkey!, "pair");
   const offer = await phone.received(n + 1, 30_000);

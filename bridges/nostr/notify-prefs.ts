@@ -1,0 +1,79 @@
+/**
+ * Which notifications each paired person opted into (`/notify on|off
+ * <kind>`), durably, by Nostr key: a failed run, a patch waiting for review,
+ * an agent waiting for approval. Saved atomically (write, fsync, rename)
+ * before the bridge answers; off for everyone until they say otherwise.
+ */
+import { readFile } from "node:fs/promises";
+import { WeftError } from "#protocol";
+import { writeFileAtomic } from "../../peer/storage/atomic-file.ts";
+
+export const NOTIFY_KINDS = ["runs", "patches", "approvals"] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+/** What each kind is about, as the person reads it. */
+export const NOTIFY_ABOUT: Record<NotifyKind, string> = {
+  runs: "a task or run that failed",
+  patches: "a patch (or a new revision) waiting for review",
+  approvals: "an agent waiting for your approval",
+};
+
+interface PrefsFile {
+  version: 1;
+  on: Record<string, NotifyKind[]>;
+}
+
+const MAX_FILE = 4 * 1024 * 1024;
+
+export class NotifyPrefs {
+  readonly #path: string;
+  readonly #file: PrefsFile;
+
+  private constructor(path: string, file: PrefsFile) {
+    this.#path = path;
+    this.#file = file;
+  }
+
+  static async open(path: string): Promise<NotifyPrefs> {
+    let file: PrefsFile = { version: 1, on: {} };
+    try {
+      const text = await readFile(path, "utf8");
+      if (text.length > MAX_FILE) throw new Error("larger than the notification settings can be");
+      const parsed = JSON.parse(text) as PrefsFile;
+      if (
+        parsed?.version !== 1 || typeof parsed.on !== "object" || parsed.on === null ||
+        !Object.values(parsed.on).every((k) => Array.isArray(k) && k.every((x) => NOTIFY_KINDS.includes(x)))
+      ) throw new Error("not version 1 of the Nostr bridge's notification settings");
+      file = parsed;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new WeftError(
+          "NostrStateUnreadable",
+          "nostr/pairing",
+          `${path}: ${(e as Error).message}; move it away to start over (everyone's notifications off)`,
+        );
+      }
+    }
+    return new NotifyPrefs(path, file);
+  }
+
+  /** The kinds `pubkey` opted into. */
+  of(pubkey: string): NotifyKind[] {
+    return Object.hasOwn(this.#file.on, pubkey) ? [...this.#file.on[pubkey]] : [];
+  }
+
+  wants(pubkey: string, kind: NotifyKind): boolean {
+    return this.of(pubkey).includes(kind);
+  }
+
+  /** Turn `kinds` on or off for `pubkey`, durably; resolves with what it has on now. */
+  async set(pubkey: string, kinds: readonly NotifyKind[], on: boolean): Promise<NotifyKind[]> {
+    const now = new Set(this.of(pubkey));
+    for (const k of kinds) on ? now.add(k) : now.delete(k);
+    const list = NOTIFY_KINDS.filter((k) => now.has(k));
+    if (list.length === 0) delete this.#file.on[pubkey];
+    else this.#file.on[pubkey] = list;
+    await writeFileAtomic(this.#path, JSON.stringify(this.#file));
+    return list;
+  }
+}
