@@ -51,8 +51,9 @@ export async function startNostr(rig: Omit<Rig, "bridge" | "hosted">, table: Rec
   return { bridge, hosted };
 }
 
-export async function rig(table: Record<string, unknown> = {}): Promise<Rig> {
-  const relay = await startRelay();
+/** The rig, on `relay` when given (one the test restarts), else on a fresh in-memory one. */
+export async function rig(table: Record<string, unknown> = {}, relay?: TestRelay): Promise<Rig> {
+  relay ??= await startRelay();
   const a = await memoryNode();
   const b = await memoryNode();
   const space = await a.node.createSpace("team");

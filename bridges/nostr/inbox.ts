@@ -1,0 +1,89 @@
+/**
+ * Listening for gift wraps on the bridge's inbox relays, one subscription per
+ * relay, kept alive by the bridge itself. nostr-tools alone loses DMs two
+ * ways, both seen in CI: a relay not reached within its connection timeout
+ * (a busy process stalls 3 s; a relay down at start) closes the subscription
+ * for good, and its own reconnect asks only for events newer than the newest
+ * it saw, which for gift wraps (dated up to two days early by NIP-59) skips
+ * the ones sent during the gap. So every (re)subscription asks for the whole
+ * look-back again, a closed one is reopened with backoff, and wraps already
+ * handled are skipped by id before they are unwrapped again.
+ */
+import type { AbstractSimplePool } from "nostr-tools/abstract-pool";
+import type { NostrEvent } from "nostr-tools/pure";
+import { normalizeURL } from "nostr-tools/utils";
+
+/** How far back a (re)subscription asks for gift wraps: NIP-59 dates them up to two days early. */
+export const LOOKBACK_S = 3 * 24 * 3600;
+/** Waits before reopening a closed subscription; the last repeats. */
+const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
+
+export interface InboxOptions {
+  pool: AbstractSimplePool;
+  relays: string[];
+  /** The bridge's pubkey: wraps tagged `p` with it. */
+  pubkey: string;
+  onWrap: (wrap: NostrEvent) => void;
+  log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+  now?: () => number;
+}
+
+export class Inbox {
+  readonly #o: InboxOptions;
+  readonly #subs = new Map<string, { close(reason?: string): void }>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
+
+  constructor(options: InboxOptions) {
+    this.#o = options;
+  }
+
+  /** Subscribe on every relay; resolves at once (each relay catches up on its own). */
+  open(): void {
+    for (const relay of this.#o.relays) this.#subscribe(relay, 0);
+  }
+
+  #subscribe(relay: string, attempt: number): void {
+    if (this.#closed) return;
+    const now = Math.floor((this.#o.now ?? Date.now)() / 1000);
+    let caughtUp = false;
+    const sub = this.#o.pool.subscribeMany(
+      [relay],
+      { kinds: [1059], "#p": [this.#o.pubkey], since: now - LOOKBACK_S },
+      {
+        onevent: (e) => this.#o.onWrap(e),
+        oneose: () => {
+          // nostr-tools also calls this when the connection fails: only a connected relay has caught up.
+          if (!this.#o.pool.listConnectionStatus().get(normalizeURL(relay))) return;
+          caughtUp = true;
+          if (attempt > 0) this.#o.log.info("nostr inbox relay back", { relay });
+        },
+        onclose: (reasons) => {
+          if (this.#closed) return;
+          // A subscription that had caught up starts its backoff over; one that never did backs off further.
+          const next = caughtUp ? 0 : attempt + 1;
+          const wait = BACKOFF_MS[Math.min(next, BACKOFF_MS.length - 1)];
+          this.#o.log.warn("nostr inbox relay lost; subscribing again", {
+            relay,
+            reason: reasons.map((r) => r.reason).join("; "),
+            retryMs: wait,
+          });
+          const timer = setTimeout(() => {
+            this.#timers.delete(timer);
+            this.#subscribe(relay, next);
+          }, wait);
+          this.#timers.add(timer);
+        },
+      },
+    );
+    this.#subs.set(relay, sub);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const sub of this.#subs.values()) sub.close("the bridge is closing");
+    this.#subs.clear();
+  }
+}
