@@ -31,7 +31,7 @@ import { fitDmText } from "./nip44.ts";
 import { PairingBook } from "./pairing-book.ts";
 import { PersonRelays } from "./person-relays.ts";
 import { SenderRateLimit } from "./rate-limit.ts";
-import { SeenLog } from "./seen-log.ts";
+import { inWindow, SeenLog } from "./seen-log.ts";
 import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
@@ -171,9 +171,10 @@ export class NostrBridge implements Bridge {
       return;
     }
     this.#queued++;
-    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) =>
-      this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) })
-    ).finally(() => this.#queued--);
+    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) => {
+      this.#wraps.delete(wrap.id); // not recorded as seen either: read again when fetched again
+      this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) });
+    }).finally(() => this.#queued--);
   }
 
   async #handle(wrap: NostrEvent): Promise<void> {
@@ -183,6 +184,9 @@ export class NostrBridge implements Bridge {
     let rumor: Rumor;
     try {
       rumor = unwrapDm(wrap, key.secret, key.pubkey, this.#config.maxEventBytes);
+      if (!inWindow(rumor.created_at, Date.now())) {
+        throw new NostrDropped("stale", `the message is dated ${rumor.created_at}, outside the week the bridge keeps`);
+      }
     } catch (e) {
       if (!(e instanceof NostrDropped)) throw e;
       this.counters.dropped[e.reason] = (this.counters.dropped[e.reason] ?? 0) + 1;
@@ -192,18 +196,22 @@ export class NostrBridge implements Bridge {
     // Only now is the id the wrap's own (its signature checked): one forged with a real wrap's id cannot shadow it.
     this.#wraps.add(wrap.id);
     if (this.#wraps.size > MAX_WRAPS_KEPT) this.#wraps.delete(this.#wraps.values().next().value as string);
-    if (!(await (this.#seen as SeenLog).add(rumor.id))) {
+    const seen = this.#seen as SeenLog;
+    if (seen.has(rumor.id)) {
       this.counters.replayed++;
       return;
     }
     if (!this.#rate.take(rumor.pubkey)) {
       this.counters.rateLimited++;
       context.log.warn("nostr sender over its rate", { bridge: context.name, sender: rumor.pubkey });
+      await seen.add(rumor.id, rumor.created_at); // dropped on purpose: not to be read again after a restart
       return;
     }
     this.counters.handled++;
     const answer = await this.#answer(rumor);
     if (answer !== undefined) await this.#send(rumor.pubkey, answer, rumor.id);
+    // Recorded only now: a crash before this line reads the message again after a restart instead of losing it.
+    await seen.add(rumor.id, rumor.created_at);
   }
 
   /** The answer to a DM that passed every check, or undefined for none. */

@@ -8,6 +8,14 @@
  * the ones sent during the gap. So every (re)subscription asks for the whole
  * look-back again, a closed one is reopened with backoff, and wraps already
  * handled are skipped by id before they are unwrapped again.
+ *
+ * A third way was the relay's: @nostr-relay/core answers a REQ whose filter
+ * it saw in the last second from a cache of that earlier answer, so a bridge
+ * restarted (or a subscription reopened) within the second its last one was
+ * made got the old, empty answer and missed what arrived in between. Each
+ * subscription's `since` is one no other subscription of this process used
+ * in the last ten seconds (and starts at a random offset, so a restarted
+ * process's differ too): its filter is new to the relay.
  */
 import type { AbstractSimplePool } from "nostr-tools/abstract-pool";
 import type { NostrEvent } from "nostr-tools/pure";
@@ -15,6 +23,20 @@ import { normalizeURL } from "nostr-tools/utils";
 
 /** How far back a (re)subscription asks for gift wraps: NIP-59 dates them up to two days early. */
 export const LOOKBACK_S = 3 * 24 * 3600;
+/** Added to the look-back, at random per process: a restarted bridge's filters are not its predecessor's. */
+const BASE_OFFSET_S = Math.floor(Math.random() * 3_600);
+/** `since` values given out in the last ten seconds (value → when), module-wide: every bridge in the process. */
+const recentSince = new Map<number, number>();
+
+/** A `since` for a subscription made at `nowMs`, the whole look-back back, used by no recent subscription. */
+function freshSince(nowMs: number): number {
+  for (const [value, at] of recentSince) if (nowMs - at > 10_000) recentSince.delete(value);
+  let since = Math.floor(nowMs / 1000) - LOOKBACK_S - BASE_OFFSET_S;
+  while (recentSince.has(since)) since--;
+  recentSince.set(since, nowMs);
+  return since;
+}
+
 /** Waits before reopening a closed subscription; the last repeats. */
 const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
@@ -45,11 +67,11 @@ export class Inbox {
 
   #subscribe(relay: string, attempt: number): void {
     if (this.#closed) return;
-    const now = Math.floor((this.#o.now ?? Date.now)() / 1000);
+    const since = freshSince((this.#o.now ?? Date.now)());
     let caughtUp = false;
     const sub = this.#o.pool.subscribeMany(
       [relay],
-      { kinds: [1059], "#p": [this.#o.pubkey], since: now - LOOKBACK_S },
+      { kinds: [1059], "#p": [this.#o.pubkey], since },
       {
         onevent: (e) => this.#o.onWrap(e),
         oneose: () => {

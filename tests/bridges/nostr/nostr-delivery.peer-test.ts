@@ -8,13 +8,16 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { finalizeEvent, generateSecretKey } from "nostr-tools/pure";
+import { finalizeEvent, generateSecretKey, getPublicKey, type NostrEvent, verifyEvent } from "nostr-tools/pure";
 import * as nip59 from "nostr-tools/nip59";
 import { encrypt, getConversationKey } from "nostr-tools/nip44";
 import { eventually } from "../../helpers/nodes.ts";
+import { AbstractSimplePool } from "nostr-tools/abstract-pool";
+import { wrapEvent } from "nostr-tools/nip17";
+import { Inbox } from "../../../bridges/nostr/inbox.ts";
 import { Phone } from "../../helpers/nostr-phone.ts";
 import { startRelay, type TestRelay } from "../../helpers/nostr-relay.ts";
 import { confirm, pairPhone, type Rig, rig, startNostr, stop } from "../../helpers/nostr-rig.ts";
@@ -53,6 +56,42 @@ function wrapDated(secret: Uint8Array, to: string, text: string, ageS: number) {
 }
 
 const warned = (r: Rig, message: string) => r.logs.some((l) => l.message === message);
+
+describe("the inbox subscription", () => {
+  it("is not answered from the relay's cache of an earlier subscription made in the same second", async () => {
+    // @nostr-relay/core answers a filter it saw in the last second from its cache of that answer.
+    const relay = await startRelay();
+    const secret = generateSecretKey();
+    const pubkey = getPublicKey(secret);
+    const at = Date.now();
+    const now = () => at; // both subscriptions in the same second
+    const log = { info: () => {}, warn: () => {} };
+    const listen = () => {
+      const pool = new AbstractSimplePool({ verifyEvent, enableReconnect: false, maxWaitForConnection: 10_000 });
+      const got: NostrEvent[] = [];
+      const inbox = new Inbox({ pool, relays: [relay.url], pubkey, onWrap: (e) => got.push(e), log, now });
+      inbox.open();
+      return { got, close: () => (inbox.close(), pool.destroy()) };
+    };
+    const phone = await Phone.connect(relay.url);
+    try {
+      const first = listen();
+      await new Promise((res) => setTimeout(res, 100)); // its REQ answered (empty) and cached by the relay
+      first.close();
+      const wrap = wrapEvent(phone.secret, { publicKey: pubkey }, "while no one listened");
+      await phone.publish(wrap);
+      const second = listen();
+      try {
+        await eventually(() => second.got.some((e) => e.id === wrap.id), 10_000, "the stored wrap");
+      } finally {
+        second.close();
+      }
+    } finally {
+      phone.close();
+      await relay.close();
+    }
+  });
+});
 
 describe("the Nostr bridge when its relay goes away", () => {
   let dir: string;
@@ -139,6 +178,33 @@ describe("the Nostr bridge's replies on the person's own inbox relays (kind 1005
     try {
       await pairPhone(r, phone);
       assert.ok(r.logs.some((l) => l.message.startsWith("no inbox relays (kind 10050) found for this person")));
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
+});
+
+describe("the Nostr bridge's handling, durably", () => {
+  it("reads again after a restart a DM whose handling failed part-way, instead of losing it", async () => {
+    const r = await rig();
+    const phone = await Phone.connect(r.relay.url);
+    const jam = join(r.dir, "pairings.json.tmp"); // a directory where the pairing book writes: issuing a code fails
+    try {
+      await mkdir(jam);
+      await phone.send(r.bridge.pubkey!, "pair");
+      await eventually(
+        () => r.logs.some((l) => l.message === "a Nostr DM could not be handled"),
+        30_000,
+        "the failure",
+      );
+      assert.equal(phone.inbox.length, 0);
+      await r.bridge.close();
+      r.hosted.detach();
+      await rmdir(jam);
+      Object.assign(r, await startNostr(r));
+      assert.match(await phone.received(1), /code is \S+;/, "answered after the restart");
+      assert.equal(r.bridge.counters.replayed, 0);
     } finally {
       phone.close();
       await stop(r);
