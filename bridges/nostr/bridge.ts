@@ -10,12 +10,13 @@
  * (pairing-book.ts). A paired person's commands run under that person's
  * delegation (actions.ts); their free text goes to the model within the
  * day's DM budget (dm-chat.ts, model-ledger.ts); what they opted into is
- * DMed to them as it happens (notifier.ts). Replies go back the same way,
- * gift-wrapped.
+ * DMed to them as it happens (notifier.ts). Replies go back gift-wrapped,
+ * to a paired person's own inbox relays (person-relays.ts). Its inbox
+ * subscriptions are kept alive by inbox.ts.
  */
 import { join } from "node:path";
-import { SimplePool } from "nostr-tools/pool";
-import { finalizeEvent, type NostrEvent } from "nostr-tools/pure";
+import { AbstractSimplePool } from "nostr-tools/abstract-pool";
+import { finalizeEvent, type NostrEvent, verifyEvent } from "nostr-tools/pure";
 import { wrapEvent } from "nostr-tools/nip17";
 import type { Bridge, BridgeContext, BridgeKind } from "#protocol/bridge";
 import { PAIRING_META } from "#protocol/bridge";
@@ -27,9 +28,12 @@ import { parseCommand } from "./commands.ts";
 import { type NostrConfig, readNostrConfig } from "./config.ts";
 import { type DropReason, NostrDropped } from "./errors.ts";
 import { loadOrCreateNostrKey, type NostrKey } from "./key.ts";
+import { Inbox } from "./inbox.ts";
+import { fitDmText } from "./nip44.ts";
 import { PairingBook } from "./pairing-book.ts";
+import { PersonRelays } from "./person-relays.ts";
 import { SenderRateLimit } from "./rate-limit.ts";
-import { SeenLog } from "./seen-log.ts";
+import { inWindow, SeenLog } from "./seen-log.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { NotifyPrefs } from "./notify-prefs.ts";
 import { Notifier } from "./notifier.ts";
@@ -37,8 +41,8 @@ import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
 const MAX_QUEUED = 1_000;
-/** How far back a (re)subscription asks for gift wraps: NIP-59 dates them up to two days early. */
-const LOOKBACK_S = 3 * 24 * 3600;
+/** Gift wraps handled in this run, by id, so a re-fetch (a relay back, a second relay) is not unwrapped again. */
+const MAX_WRAPS_KEPT = 10_000;
 
 const GREETING = "Hello! I only take messages from people paired with this Weft mesh. " +
   'To pair, reply "pair" and confirm the code on your own peer. I will not answer again until then.';
@@ -56,14 +60,16 @@ export class NostrBridge implements Bridge {
   readonly #config: NostrConfig;
   #context?: BridgeContext;
   #key?: NostrKey;
-  #pool?: SimplePool;
+  #pool?: AbstractSimplePool;
   #seen?: SeenLog;
   #book?: PairingBook;
   #ledger?: ModelLedger;
   #prefs?: NotifyPrefs;
   #notices: Promise<void> = Promise.resolve();
   #rate: SenderRateLimit;
-  #closeSub?: () => void;
+  #inbox?: Inbox;
+  #people?: PersonRelays;
+  readonly #wraps = new Set<string>();
   #unsubscribe?: () => void;
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
@@ -97,7 +103,9 @@ export class NostrBridge implements Bridge {
         microUsdPerDay: this.#config.modelMicroUsdPerDay,
       });
     }
-    this.#pool = new SimplePool({ enableReconnect: true });
+    // The inbox reconnects itself (inbox.ts); a slow machine gets 10 s, not 3, to reach a relay.
+    this.#pool = new AbstractSimplePool({ verifyEvent, enableReconnect: false, maxWaitForConnection: 10_000 });
+    this.#people = new PersonRelays(this.#pool, this.#config.relays);
     context.log.info(created ? "nostr bridge made its key" : "nostr bridge listening", {
       bridge: context.name,
       pubkey: key.pubkey,
@@ -113,12 +121,17 @@ export class NostrBridge implements Bridge {
       );
     });
     await this.#checkPairings();
-    const sub = this.#pool.subscribeMany(
-      this.#config.relays,
-      { kinds: [1059], "#p": [key.pubkey], since: Math.floor(Date.now() / 1000) - LOOKBACK_S },
-      { onevent: (e) => this.#enqueue(e) },
-    );
-    this.#closeSub = () => sub.close();
+    this.#inbox = new Inbox({
+      pool: this.#pool,
+      relays: this.#config.relays,
+      pubkey: key.pubkey,
+      onWrap: (e) => this.#enqueue(e),
+      log: {
+        info: (m, f) => context.log.info(m, { bridge: context.name, ...f }),
+        warn: (m, f) => context.log.warn(m, { bridge: context.name, ...f }),
+      },
+    });
+    this.#inbox.open();
   }
 
   /** Profile (kind 0, carrying the DID binding) and inbox relays (kind 10050). */
@@ -138,55 +151,86 @@ export class NostrBridge implements Bridge {
     for (const event of events) await this.#publish(event, this.#config.relays);
   }
 
-  async #publish(event: NostrEvent, relays: string[]): Promise<void> {
-    const results = await Promise.allSettled((this.#pool as SimplePool).publish(relays, event));
+  /** Publish `event` on `relays`; false (and logged) when none took it. */
+  async #publish(event: NostrEvent, relays: string[]): Promise<boolean> {
+    const results = await Promise.allSettled((this.#pool as AbstractSimplePool).publish(relays, event));
     const failed = results.filter((r) => r.status === "rejected");
-    if (failed.length === results.length) {
-      this.#context?.log.warn("no relay took the bridge's event", {
-        bridge: this.#context.name,
-        kind: event.kind,
-        errors: failed.map((r) => messageOf((r as PromiseRejectedResult).reason)),
-      });
-    }
+    if (failed.length < results.length) return true;
+    this.#context?.log.warn("no relay took the bridge's event", {
+      bridge: this.#context.name,
+      kind: event.kind,
+      relays,
+      errors: failed.map((r) => messageOf((r as PromiseRejectedResult).reason)),
+    });
+    return false;
+  }
+
+  /**
+   * Where to DM `pubkey`: a paired person's own inbox relays (kind 10050), as
+   * NIP-17 says, else the bridge's (where the DM was read), saying so. A
+   * stranger always gets the bridge's: a list anyone can publish must not send
+   * the bridge connecting anywhere.
+   */
+  async #relaysFor(pubkey: string): Promise<string[]> {
+    const context = this.#context as BridgeContext;
+    if (!(this.#book as PairingBook).paired(pubkey)) return this.#config.relays;
+    const theirs = await (this.#people as PersonRelays).of(pubkey);
+    if (theirs.length > 0) return theirs;
+    context.log.info("no inbox relays (kind 10050) found for this person; replying on the bridge's relays", {
+      bridge: context.name,
+      pubkey,
+    });
+    return this.#config.relays;
   }
 
   #enqueue(wrap: NostrEvent): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#wraps.has(wrap.id)) return;
     if (this.#queued >= MAX_QUEUED) {
       this.counters.queueFull++;
       return;
     }
     this.#queued++;
-    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) =>
-      this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) })
-    ).finally(() => this.#queued--);
+    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) => {
+      this.#wraps.delete(wrap.id); // not recorded as seen either: read again when fetched again
+      this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) });
+    }).finally(() => this.#queued--);
   }
 
   async #handle(wrap: NostrEvent): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#wraps.has(wrap.id)) return;
     const context = this.#context as BridgeContext;
     const key = this.#key as NostrKey;
     let rumor: Rumor;
     try {
       rumor = unwrapDm(wrap, key.secret, key.pubkey, this.#config.maxEventBytes);
+      if (!inWindow(rumor.created_at, Date.now())) {
+        throw new NostrDropped("stale", `the message is dated ${rumor.created_at}, outside the week the bridge keeps`);
+      }
     } catch (e) {
       if (!(e instanceof NostrDropped)) throw e;
       this.counters.dropped[e.reason] = (this.counters.dropped[e.reason] ?? 0) + 1;
       context.log.warn("nostr gift wrap dropped", { bridge: context.name, reason: e.reason, wrap: wrap.id });
       return;
     }
-    if (!(await (this.#seen as SeenLog).add(rumor.id))) {
+    // Only now is the id the wrap's own (its signature checked): one forged with a real wrap's id cannot shadow it.
+    this.#wraps.add(wrap.id);
+    if (this.#wraps.size > MAX_WRAPS_KEPT) this.#wraps.delete(this.#wraps.values().next().value as string);
+    const seen = this.#seen as SeenLog;
+    if (seen.has(rumor.id)) {
       this.counters.replayed++;
       return;
     }
     if (!this.#rate.take(rumor.pubkey)) {
       this.counters.rateLimited++;
       context.log.warn("nostr sender over its rate", { bridge: context.name, sender: rumor.pubkey });
+      await seen.add(rumor.id, rumor.created_at); // dropped on purpose: not to be read again after a restart
       return;
     }
     this.counters.handled++;
     const answer = await this.#answer(rumor);
     if (answer !== undefined) await this.#send(rumor.pubkey, answer, rumor.id);
+    // Recorded only now: a crash before this line reads the message again after a restart instead of losing it.
+    await seen.add(rumor.id, rumor.created_at);
   }
 
   /** The answer to a DM that passed every check, or undefined for none. */
@@ -213,17 +257,19 @@ export class NostrBridge implements Bridge {
     });
   }
 
-  /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on the inbox relays. */
+  /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on their inbox relays. */
   async #send(pubkey: string, text: string, replyTo?: string): Promise<void> {
     const key = this.#key as NostrKey;
     const wrap = wrapEvent(
       key.secret,
       { publicKey: pubkey },
-      text,
+      fitDmText(text),
       undefined,
       replyTo ? { eventId: replyTo } : undefined,
     );
-    await this.#publish(wrap, this.#config.relays);
+    const relays = await this.#relaysFor(pubkey);
+    if (await this.#publish(wrap, relays)) return;
+    if (relays !== this.#config.relays) await this.#publish(wrap, this.#config.relays);
   }
 
   /** Pair whoever confirmed a live code: a delegation to the bridge whose meta carries its proof. */
@@ -245,7 +291,7 @@ export class NostrBridge implements Bridge {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#closeSub?.();
+    this.#inbox?.close();
     this.#unsubscribe?.();
     await this.#queue;
     await this.#notices;

@@ -14,7 +14,8 @@ export type DropReason =
   | "undecryptable"
   | "forged-seal"
   | "bad-rumor-id"
-  | "not-a-dm";
+  | "not-a-dm"
+  | "stale";
 
 export class NostrDropped extends WeftError {
   readonly reason: DropReason;

@@ -28,8 +28,12 @@ interface BookFile {
   greeted: string[];
 }
 
-/** Codes alive at once; more are refused until some expire. */
-const MAX_PENDING = 64;
+/**
+ * Codes alive at once. Past this the oldest is dropped (its person asks
+ * again) rather than new ones refused: Nostr keys cost nothing, so refusing
+ * would let one stranger with many keys lock everyone out for a code's life.
+ */
+const MAX_PENDING = 256;
 /** Unpaired keys remembered as answered; past this the oldest are forgotten (and could get one more answer). */
 const MAX_GREETED = 10_000;
 const MAX_FILE = 16 * 1024 * 1024;
@@ -87,13 +91,18 @@ export class PairingBook {
 
   /**
    * A fresh code for `pubkey`, valid `ttlMs`; undefined when it has one live
-   * already or too many are live (it is told nothing new either way).
+   * already (one per key: it is told nothing new). When MAX_PENDING are live,
+   * the one closest to expiring makes room.
    */
   async issue(pubkey: string, ttlMs: number): Promise<string | undefined> {
     const now = this.#now();
     this.#expire(now);
     if (Object.hasOwn(this.#book.pending, pubkey)) return undefined;
-    if (Object.keys(this.#book.pending).length >= MAX_PENDING) return undefined;
+    const live = Object.entries(this.#book.pending);
+    if (live.length >= MAX_PENDING) {
+      const [oldest] = live.reduce((a, b) => (b[1].expiresAt < a[1].expiresAt ? b : a));
+      delete this.#book.pending[oldest];
+    }
     const code = newCode();
     this.#book.pending[pubkey] = { code, expiresAt: now + ttlMs };
     await this.#save();

@@ -7,8 +7,8 @@
  * rumor's id is recomputed, since it is what deduplication keys on.
  */
 import { getEventHash, type NostrEvent, verifyEvent } from "nostr-tools/pure";
-import { decrypt, getConversationKey } from "nostr-tools/nip44";
 import { NostrDropped } from "./errors.ts";
+import { conversationKey, decryptPayload, NIP44_MAX_PAYLOAD } from "./nip44.ts";
 
 /** A kind 14 message as the sender wrote it, its id checked. */
 export interface Rumor {
@@ -20,8 +20,6 @@ export interface Rumor {
   content: string;
 }
 
-/** The largest NIP-44 payload (base64 of a padded 65,535-byte plaintext): no layer may be larger. */
-export const NIP44_MAX_PAYLOAD = 87_472;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 function event(value: unknown, kind: number, layer: string): NostrEvent {
@@ -42,7 +40,7 @@ function open(payload: string, secret: Uint8Array, from: string, maxBytes: numbe
   }
   let text: string;
   try {
-    text = decrypt(payload, getConversationKey(secret, from));
+    text = decryptPayload(payload, conversationKey(secret, from));
   } catch (e) {
     throw new NostrDropped("undecryptable", `the ${layer} does not decrypt with this key (${(e as Error).message})`);
   }

@@ -10,15 +10,21 @@ import * as nip17 from "nostr-tools/nip17";
 import { eventually } from "./nodes.ts";
 
 export class Phone {
-  readonly secret = generateSecretKey();
-  readonly pubkey = getPublicKey(this.secret);
+  readonly secret: Uint8Array;
+  readonly pubkey: string;
   /** The DMs received, in arrival order. */
   readonly inbox: Array<{ from: string; text: string; at: number }> = [];
   #relay?: Relay;
   #listeners = new Set<() => void>();
 
-  static async connect(url: string): Promise<Phone> {
-    const phone = new Phone();
+  private constructor(secret: Uint8Array) {
+    this.secret = secret;
+    this.pubkey = getPublicKey(secret);
+  }
+
+  /** A phone on the relay at `url`, with a new key or the given one (the same person, reconnecting). */
+  static async connect(url: string, secret = generateSecretKey()): Promise<Phone> {
+    const phone = new Phone(secret);
     phone.#relay = await Relay.connect(url);
     await new Promise<void>((resolve) => {
       phone.#relay!.subscribe([{ kinds: [1059], "#p": [phone.pubkey] }], {

@@ -16,12 +16,13 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(file = ":memory:"): Promise<TestRelay> {
+/** A relay on `port` (0: one it picks) keeping its events in `file`; the same file and port make it a restart. */
+export async function startRelay(file = ":memory:", port = 0): Promise<TestRelay> {
   const db = new Database(file);
   const repository = new EventRepositorySqlite(db as never);
   await repository.init();
   const relay = new NostrRelay(repository, { logLevel: 4 as never });
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  const wss = new WebSocketServer({ host: "127.0.0.1", port });
   wss.on("connection", (ws) => {
     relay.handleConnection(ws as never);
     ws.on("message", (data) => {
@@ -37,9 +38,8 @@ export async function startRelay(file = ":memory:"): Promise<TestRelay> {
     ws.on("error", () => relay.handleDisconnect(ws as never));
   });
   await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
-  const { port } = wss.address() as { port: number };
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
     count: (kind) => (db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = ?").get(kind) as { n: number }).n,
     async close() {
       for (const c of wss.clients) c.terminate();

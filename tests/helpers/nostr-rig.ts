@@ -55,8 +55,16 @@ export async function startNostr(rig: Omit<Rig, "bridge" | "hosted">, table: Rec
   return { bridge, hosted };
 }
 
-export async function rig(table: Record<string, unknown> = {}, llm?: BridgeLlm): Promise<Rig> {
-  const relay = await startRelay();
+/**
+ * The rig, on `options.relay` when given (one the test restarts), else on a
+ * fresh in-memory one; `options.llm` gives the bridge a model router.
+ */
+export async function rig(
+  table: Record<string, unknown> = {},
+  options: { relay?: TestRelay; llm?: BridgeLlm } = {},
+): Promise<Rig> {
+  const { llm } = options;
+  const relay = options.relay ?? await startRelay();
   const a = await memoryNode();
   const b = await memoryNode();
   const space = await a.node.createSpace("team");

@@ -33,7 +33,7 @@ describe("free text by Nostr DM, answered by a recorded model through the LLM ro
     model = await startRecordedModel(FIXTURE);
     keys = await mkdtemp(join(tmpdir(), "weft-nostr-keys-"));
     const llm = await startLlm(llmSettings(llmToml(model.url, "recorded")), { env: {}, keysDir: keys });
-    r = await rig({ rate_burst: 50, rate_per_minute: 600, model_calls_per_day: 1 }, bridgeLlm(llm));
+    r = await rig({ rate_burst: 50, rate_per_minute: 600, model_calls_per_day: 1 }, { llm: bridgeLlm(llm) });
     phone = await Phone.connect(r.relay.url);
     await pairPhone(r, phone);
   });
