@@ -109,7 +109,8 @@ export class AgentAutoRun {
       }
       if (outcome === "idle") {
         driver.state = "idle";
-        await wake(space, stop, (e) => e.type === "tasks" || e.type === "objects", IDLE_WAIT_MS);
+        // New work wakes it; so does a pause or a revocation, so that its state says so at once.
+        await wake(space, stop, (e) => ["tasks", "objects", "agents", "members"].includes(e.type), IDLE_WAIT_MS);
         // A burst of changes wakes it once, not once per change.
         await sleep(WAKE_GAP_MS, stop);
       }
