@@ -230,17 +230,23 @@ describe("a repository across three peers", () => {
       if (r.status === "rejected") assert.match(String(r.reason), /remote rejected.*stale|fetch first/);
     }
     let winner = "";
+    let last = "";
     await eventually(
       async () => {
         const seen = await Promise.all(peers.map((p) => peerRefs(p, space, "shared")));
         const heads = seen.map((r) => r.local["refs/heads/race"]);
         winner = heads[0];
+        last = JSON.stringify(seen.map((r) => ({ space: r.refs["refs/heads/race"], git: r.local["refs/heads/race"] })));
         return seen.every((r) => r.refs["refs/heads/race"] === winner) && heads.every((h) => h === winner) &&
           (winner === fromB || winner === fromC);
       },
       90_000,
       "concurrent pushes converge on one winner",
-    );
+    ).catch((e) => {
+      // Say where each peer stood (the space's ref and its git ref), and what each push was told.
+      const told = pushed.map((r) => r.status === "fulfilled" ? "accepted" : String(r.reason).slice(0, 200));
+      throw new Error(`${(e as Error).message}; b ${fromB}, c ${fromC}; peers ${last}; pushes ${JSON.stringify(told)}`);
+    });
     const show = await (await a.api()).get<{ pushes: { applied: boolean; updates: { ref: string }[] }[] }>(
       `/v1/spaces/${encodeURIComponent(space)}/repos/shared`,
     );
