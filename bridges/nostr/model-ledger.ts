@@ -7,8 +7,8 @@
  * and settled with what the provider reports. Reservations in flight count
  * against the day, so calls made together cannot overshoot it.
  */
-import { readFile } from "node:fs/promises";
 import { WeftError } from "#protocol";
+import { readStateFile } from "./state-file.ts";
 import type { BudgetHook, Reservation, ReserveRequest, Usage } from "#protocol/llm";
 import { writeFileAtomic } from "../../peer/storage/atomic-file.ts";
 
@@ -50,25 +50,16 @@ export class ModelLedger {
   }
 
   static async open(path: string, limits: ModelLimits, now: () => number = Date.now): Promise<ModelLedger> {
-    let file: LedgerFile = { version: 1, day: dayOf(now()), spentMicroUsd: 0, calls: {} };
-    try {
-      const text = await readFile(path, "utf8");
-      if (text.length > MAX_FILE) throw new Error("larger than the ledger can be");
-      const parsed = JSON.parse(text) as LedgerFile;
-      if (
-        parsed?.version !== 1 || typeof parsed.day !== "string" || !Number.isSafeInteger(parsed.spentMicroUsd) ||
-        typeof parsed.calls !== "object" || parsed.calls === null
-      ) throw new Error("not version 1 of the DM model ledger");
-      file = parsed;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new WeftError(
-          "NostrStateUnreadable",
-          "nostr/pairing",
-          `${path}: ${(e as Error).message}; move it away to start the day's DM model budget over`,
-        );
-      }
-    }
+    const file = await readStateFile<LedgerFile>(path, {
+      maxBytes: MAX_FILE,
+      what: "the DM model ledger",
+      valid: (p): p is LedgerFile => {
+        const f = p as LedgerFile;
+        return f?.version === 1 && typeof f.day === "string" && Number.isSafeInteger(f.spentMicroUsd) &&
+          typeof f.calls === "object" && f.calls !== null;
+      },
+      startOver: "start the day's DM model budget over",
+    }) ?? { version: 1, day: dayOf(now()), spentMicroUsd: 0, calls: {} };
     return new ModelLedger(path, file, limits, now);
   }
 

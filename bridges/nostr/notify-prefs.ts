@@ -4,8 +4,7 @@
  * an agent waiting for approval. Saved atomically (write, fsync, rename)
  * before the bridge answers; off for everyone until they say otherwise.
  */
-import { readFile } from "node:fs/promises";
-import { WeftError } from "#protocol";
+import { readStateFile } from "./state-file.ts";
 import { writeFileAtomic } from "../../peer/storage/atomic-file.ts";
 
 export const NOTIFY_KINDS = ["runs", "patches", "approvals"] as const;
@@ -35,25 +34,16 @@ export class NotifyPrefs {
   }
 
   static async open(path: string): Promise<NotifyPrefs> {
-    let file: PrefsFile = { version: 1, on: {} };
-    try {
-      const text = await readFile(path, "utf8");
-      if (text.length > MAX_FILE) throw new Error("larger than the notification settings can be");
-      const parsed = JSON.parse(text) as PrefsFile;
-      if (
-        parsed?.version !== 1 || typeof parsed.on !== "object" || parsed.on === null ||
-        !Object.values(parsed.on).every((k) => Array.isArray(k) && k.every((x) => NOTIFY_KINDS.includes(x)))
-      ) throw new Error("not version 1 of the Nostr bridge's notification settings");
-      file = parsed;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new WeftError(
-          "NostrStateUnreadable",
-          "nostr/pairing",
-          `${path}: ${(e as Error).message}; move it away to start over (everyone's notifications off)`,
-        );
-      }
-    }
+    const file = await readStateFile<PrefsFile>(path, {
+      maxBytes: MAX_FILE,
+      what: "the Nostr bridge's notification settings",
+      valid: (p): p is PrefsFile => {
+        const f = p as PrefsFile;
+        return f?.version === 1 && typeof f.on === "object" && f.on !== null &&
+          Object.values(f.on).every((k) => Array.isArray(k) && k.every((x) => NOTIFY_KINDS.includes(x)));
+      },
+      startOver: "start over (everyone's notifications off)",
+    }) ?? { version: 1, on: {} };
     return new NotifyPrefs(path, file);
   }
 

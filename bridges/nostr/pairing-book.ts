@@ -5,8 +5,8 @@
  * strangers cannot grow it past its limits. Saved with write-to-temp, fsync
  * and rename after every change, before the bridge answers.
  */
-import { open, readFile, rename } from "node:fs/promises";
-import { WeftError } from "#protocol";
+import { open, rename } from "node:fs/promises";
+import { readStateFile } from "./state-file.ts";
 import { pairingProof } from "#protocol/bridge";
 
 export interface Paired {
@@ -59,24 +59,15 @@ export class PairingBook {
   }
 
   static async open(path: string, now: () => number = Date.now): Promise<PairingBook> {
-    let book: BookFile = { version: 1, paired: {}, pending: {}, greeted: [] };
-    try {
-      const text = await readFile(path, "utf8");
-      if (text.length > MAX_FILE) throw new Error("larger than the bridge's state can be");
-      const parsed = JSON.parse(text) as BookFile;
-      if (parsed?.version !== 1 || typeof parsed.paired !== "object" || !Array.isArray(parsed.greeted)) {
-        throw new Error("not version 1 of the Nostr bridge's state");
-      }
-      book = parsed;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new WeftError(
-          "NostrStateUnreadable",
-          "nostr/pairing",
-          `${path}: ${(e as Error).message}; move it away to start over (everyone pairs again)`,
-        );
-      }
-    }
+    const book = await readStateFile<BookFile>(path, {
+      maxBytes: MAX_FILE,
+      what: "the Nostr bridge's state",
+      valid: (p): p is BookFile => {
+        const f = p as BookFile;
+        return f?.version === 1 && typeof f.paired === "object" && Array.isArray(f.greeted);
+      },
+      startOver: "start over (everyone pairs again)",
+    }) ?? { version: 1, paired: {}, pending: {}, greeted: [] };
     return new PairingBook(path, book, now);
   }
 
