@@ -88,6 +88,21 @@ describe("edge relay", () => {
   let a: { node: WeftNode }, b: { node: WeftNode };
   let spaceA: Space, spaceB: Space;
 
+  /** A self-made sync token of a's for space A, addressed to the relay, living `seconds`. */
+  async function syncToken(seconds: number): Promise<string> {
+    const chain = spaceA.authority.chainsFor(a.node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
+    const inv = await invoke({
+      issuer: a.node.signer,
+      audience: relay.node.did,
+      subject: spaceA.id,
+      command: Commands.spaceSync,
+      args: requestArgs("GET", "/v1/sync"),
+      proofs: chain.map((d) => d.cid as CID),
+      expiration: Math.floor(Date.now() / 1000) + seconds,
+    });
+    return await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C") as string;
+  }
+
   it("members who never meet sync through it", async () => {
     a = await member(url);
     b = await member(url);
@@ -115,17 +130,7 @@ describe("edge relay", () => {
   });
 
   it("a stock automerge-repo client with a membership token syncs through it; without, nothing", async () => {
-    const chain = spaceA.authority.chainsFor(a.node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
-    const inv = await invoke({
-      issuer: a.node.signer,
-      audience: relay.node.did,
-      subject: spaceA.id,
-      command: Commands.spaceSync,
-      args: requestArgs("GET", "/v1/sync"),
-      proofs: chain.map((d) => d.cid as CID),
-      expiration: Math.floor(Date.now() / 1000) + 60,
-    });
-    const token = await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C");
+    const token = await syncToken(60);
     for (const [withToken, expectDoc] of [[true, true], [false, false]] as const) {
       class Client extends WebSocketClientAdapter {
         stopped = false;
@@ -133,7 +138,7 @@ describe("edge relay", () => {
           if (!this.stopped) super.connect(...args);
         }
       }
-      const adapter = new Client(withToken ? `${url}?token=${encodeURIComponent(token as string)}` : url);
+      const adapter = new Client(withToken ? `${url}?token=${encodeURIComponent(token)}` : url);
       const repo = new Repo({ network: [adapter] });
       try {
         const found = repo.find<{ space: string }>(spaceA.url, {
@@ -150,17 +155,7 @@ describe("edge relay", () => {
   });
 
   it("a single-use sync token stays used across a relay restart", async () => {
-    const chain = spaceA.authority.chainsFor(a.node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
-    const inv = await invoke({
-      issuer: a.node.signer,
-      audience: relay.node.did,
-      subject: spaceA.id,
-      command: Commands.spaceSync,
-      args: requestArgs("GET", "/v1/sync"),
-      proofs: chain.map((d) => d.cid as CID),
-      expiration: Math.floor(Date.now() / 1000) + 300,
-    });
-    const token = encodeURIComponent(await encodeContainer([inv.bytes, ...chain.map((d) => d.bytes)], "C") as string);
+    const token = encodeURIComponent(await syncToken(300));
     assert.equal(await tryUpgrade(`${url}?token=${token}`), "open");
     assert.equal(await tryUpgrade(`${url}?token=${token}`), "401 auth/replayed");
     const port = http.port;
