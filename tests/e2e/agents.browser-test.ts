@@ -21,7 +21,6 @@ import { join as joinPath } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { startRecordedModel } from "../helpers/recorded-model-server.ts";
@@ -29,21 +28,12 @@ import { llmToml, LOOP_FIXTURES } from "../helpers/agent-loop-rig.ts";
 import { planHash } from "../../protocol/approvals/plan-hash.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, join, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../peer/cli/weft.ts", import.meta.url));
 const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.ts", import.meta.url));
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
-
-async function join(page: Page, invite: string): Promise<void> {
-  await page.fill("#invite-text", invite);
-  await page.click("form[aria-labelledby=join-title] button[type=submit]");
-  await page.waitForSelector("#tasks-title", { timeout: 60_000 });
-}
 
 describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000 }, () => {
   let d: TestDaemon;

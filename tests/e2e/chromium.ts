@@ -6,7 +6,8 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join as joinPath } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -31,7 +32,7 @@ export interface Profile {
 }
 
 export async function openProfile(viewport = { width: 1280, height: 860 }): Promise<Profile> {
-  const dir = await mkdtemp(join(tmpdir(), "weft-chromium-"));
+  const dir = await mkdtemp(joinPath(tmpdir(), "weft-chromium-"));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
@@ -65,4 +66,20 @@ export async function openProfile(viewport = { width: 1280, height: 860 }): Prom
 /** Wait until the app has opened its node and rendered. */
 export async function appReady(page: Page): Promise<void> {
   await page.waitForFunction(() => document.documentElement.dataset.ready === "true", undefined, { timeout: 60_000 });
+}
+
+/** Where the browser tests put their screenshots. */
+export const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
+
+/** A full-page screenshot, `<name>.png` in SHOTS. */
+export const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+
+/** The DID of the browser node on `page`. */
+export const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
+
+/** Join the space of `invite` from the join page, and wait for its task list. */
+export async function join(page: Page, invite: string): Promise<void> {
+  await page.fill("#invite-text", invite);
+  await page.click("form[aria-labelledby=join-title] button[type=submit]");
+  await page.waitForSelector("#tasks-title", { timeout: 60_000 });
 }

@@ -22,13 +22,10 @@ import { eventually } from "../helpers/nodes.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const REPORT = fileURLToPath(new URL("../../pwa/dist/build-report.json", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
 
 type Weft = { weft: { node: { space(id: string): Space } } };
 

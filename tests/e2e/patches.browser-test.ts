@@ -20,7 +20,6 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
@@ -31,15 +30,12 @@ import type { Pod } from "../../protocol/scheduler/pods.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../peer/cli/weft.js", import.meta.url));
 const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.ts", import.meta.url));
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
 
 const BASE_FILE = [
   "export function read(frame: Uint8Array) {",

@@ -14,7 +14,6 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
@@ -22,16 +21,12 @@ import { eventually } from "../helpers/nodes.ts";
 import { runLog } from "../../protocol/scheduler/run-log-service.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 import { forgeInBrowser } from "./forge.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
 
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const JOIN = "form[aria-labelledby=join-title] button[type=submit]";
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
 
 async function join(page: Page, invite: string): Promise<void> {
   await page.fill("#invite-text", invite);

@@ -8,22 +8,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import type { Space } from "../../protocol/space/space.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, join, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
-
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
-
-async function join(page: Page, invite: string): Promise<void> {
-  await page.fill("#invite-text", invite);
-  await page.click("form[aria-labelledby=join-title] button[type=submit]");
-  await page.waitForSelector("#tasks-title", { timeout: 60_000 });
-}
 
 describe("revocation in the dashboard", { timeout: 300_000 }, () => {
   let d: TestDaemon;

@@ -14,8 +14,6 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { ArtifactClient } from "../../peer/artifacts/api-client.ts";
@@ -23,12 +21,8 @@ import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
 import type { Space } from "../../protocol/space/space.ts";
 import { buildSamples } from "../../wasm-runners/samples/build.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, did, openProfile, type Profile, shot, SHOTS } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
-
-const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-const did = (page: Page) => page.evaluate(() => (globalThis as unknown as { weft: { did: string } }).weft.did);
 
 describe("the Runs view in Chromium against a peer daemon", { timeout: 600_000 }, () => {
   let d: TestDaemon;
