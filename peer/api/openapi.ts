@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document, generated from the route table and its input checks. */
-import { APPROVAL_ROUTES, ARTIFACT_ROUTES, PATCH_ROUTES, REPO_ROUTES, ROUTES } from "./routes.ts";
+import { ALL_ROUTES } from "./routes.ts";
 
 const ERROR = {
   type: "object",
@@ -15,7 +15,7 @@ const ERROR = {
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of [...ROUTES, ...ARTIFACT_ROUTES, ...REPO_ROUTES, ...PATCH_ROUTES, ...APPROVAL_ROUTES]) {
+  for (const r of ALL_ROUTES) {
     const path = r.path.replace(/:(\w+)/g, "{$1}");
     const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
       name: m[1],

@@ -1,7 +1,8 @@
 /**
  * The HTTP API's routes, as data: method, path, what authorizes a call,
  * and the checks on its input. The server, the client, the CLI and the
- * OpenAPI document are all built from this one table.
+ * OpenAPI document are all built from this one table. The core routes
+ * (node, spaces, tasks) are here; each other area's are in route-table/.
  *
  * Two ways a call is authorized:
  *  - `query`: the bearer is an invocation of `command` addressed to this
@@ -10,95 +11,25 @@
  *  - `op`: the bearer is the signed task operation itself; the node checks
  *    and applies it like one from the network. Its author is the caller.
  */
-import { commandProblem, Commands, parsePolicy } from "#protocol/ucan";
-import type { OpKind } from "#protocol/tasks";
-import { PATCH_OPS, type PatchOpKind } from "#protocol/patch";
-import { APPROVAL_OPS, type ApprovalOpKind } from "#protocol/approvals";
-import {
-  bool,
-  type Check,
-  check,
-  int,
-  InvalidInput,
-  list,
-  object,
-  oneOf,
-  optional,
-  plainName,
-  required,
-  str,
-} from "#protocol/schema";
-import { isWeftError } from "#protocol";
-import { SHA256_HEX } from "#protocol/artifacts";
+import { Commands } from "#protocol/ucan";
+import { bool, int, list, object, oneOf, optional, plainName, required, str } from "#protocol/schema";
+import { op, q, type RouteDef } from "./route-table/def.ts";
+import { command, did, GRANT, isoTime, STATUS } from "./route-table/checks.ts";
+import { agentRoutes } from "./route-table/agents.ts";
+import { ARTIFACT_ROUTES } from "./route-table/artifacts.ts";
+import { REPO_ROUTES } from "./route-table/repos.ts";
+import { PATCH_ROUTES } from "./route-table/patches.ts";
+import { APPROVAL_ROUTES } from "./route-table/approvals.ts";
+
+export type { Auth, RouteDef } from "./route-table/def.ts";
+export { ARTIFACT_ROUTES } from "./route-table/artifacts.ts";
+export { REPO_ROUTES } from "./route-table/repos.ts";
+export { PATCH_ROUTES, patchOpPath } from "./route-table/patches.ts";
+export { APPROVAL_ROUTES, approvalOpPath } from "./route-table/approvals.ts";
 
 /** Response headers of space routes: the heads of the space's operation log, and their latest time (`ms.counter`). */
 export const HEADS_HEADER = "weft-heads";
 export const HEADS_AT_HEADER = "weft-heads-at";
-
-export type Auth =
-  | { kind: "none" }
-  | { kind: "query"; scope: "node" | "space"; command: string }
-  | { kind: "op"; op: OpKind }
-  /** The bearer is a signed operation of another family (a repository push), checked like `op`. */
-  | { kind: "signed"; command: string };
-
-export interface RouteDef {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
-  path: string;
-  summary: string;
-  auth: Auth;
-  query?: Check<unknown>;
-  body?: Check<unknown>;
-  /** A WebSocket endpoint. */
-  websocket?: boolean;
-}
-
-const q = (command: string, scope: "node" | "space" = "space"): Auth => ({ kind: "query", scope, command });
-const op = (kind: OpKind): Auth => ({ kind: "op", op: kind });
-
-const STATUS = oneOf("open", "claimed", "running", "review", "done", "failed", "cancelled");
-const did = str(16, 128, /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/);
-/** A command to delegate: valid UCAN, and no empty, `.` or `..` segment that could read as a path. */
-const command: Check<string> = check((v, field) => {
-  const problem = commandProblem(v);
-  if (problem) throw new InvalidInput(field, `is not a valid command: ${problem}`);
-  const cmd = v as string;
-  if (cmd !== "/" && cmd.slice(1).split("/").some((seg) => seg === "." || seg === "..")) {
-    throw new InvalidInput(
-      field,
-      `must not have "." or ".." segments (${JSON.stringify(cmd)}); name the command itself`,
-    );
-  }
-  return cmd;
-}, { type: "string", minLength: 1, maxLength: 256, pattern: "^/", description: "a UCAN command, e.g. /weft/task" });
-/** A point in time written in ISO 8601 (e.g. 2026-12-02T03:00:00Z), read as Unix ms; not in the future. */
-const isoTime: Check<number> = check((v, field) => {
-  const ms = typeof v === "string" && v.length <= 64 ? Date.parse(v) : NaN;
-  if (!Number.isFinite(ms)) throw new InvalidInput(field, "must be an ISO 8601 time, e.g. 2026-12-02T03:00:00Z");
-  if (ms > Date.now()) {
-    throw new InvalidInput(field, "is in the future: name when the key was (or may have been) stolen");
-  }
-  return ms;
-}, { type: "string", format: "date-time" });
-
-/** A UCAN policy: a list of statements, checked by the policy parser itself. */
-const policy: Check<unknown[]> = check((v, field) => {
-  try {
-    return parsePolicy(v).source as unknown[];
-  } catch (e) {
-    throw new InvalidInput(field, `is not a valid policy: ${isWeftError(e) ? e.message : e}`);
-  }
-}, { type: "array", items: { type: "array" }, description: "UCAN 1.0 policy statements" });
-
-/** What a delegation from this node says: to whom, what, under which policy, until when, and what to call it. */
-const GRANT = {
-  audience: required(did),
-  command: required(command),
-  policy: optional(policy),
-  expiration: optional(int(0, 2 ** 40)),
-  name: optional(plainName(64)),
-  kind: optional(oneOf("member", "device", "agent")),
-};
 
 export const ROUTES: RouteDef[] = [
   { method: "GET", path: "/healthz", summary: "The process is alive", auth: { kind: "none" } },
@@ -333,304 +264,14 @@ export const ROUTES: RouteDef[] = [
   ...agentRoutes(),
 ];
 
-/** The agents this peer runs in a space (peer/agents, agent-routes.ts): make, list, show, pause, resume, revoke. */
-function agentRoutes(): RouteDef[] {
-  const base = "/v1/spaces/:space/agents";
-  const amount = int(0, Number.MAX_SAFE_INTEGER);
-  const cost = object({ usd: required(amount), tokens: required(amount), model: optional(str(1, 200)) });
-  return [
-    {
-      method: "GET",
-      path: base,
-      summary: "The agents this peer runs in the space, and what each spent",
-      auth: q(Commands.spaceRead),
-    },
-    {
-      method: "POST",
-      path: base,
-      summary:
-        "Make an agent on this peer: a key in a 0600 file and delegations, bounded by yours, to claim tasks with its labels, comment, push under refs/heads/agent/<name>/, propose patches, run its runner kinds and spend within its budget",
-      auth: q(Commands.spaceAdmin),
-      body: object({
-        name: required(str(1, 32, /^[a-z0-9][a-z0-9-]{0,31}$/)),
-        labels: required(list(str(1, 64, /^[^\s,]{1,64}$/), 32)),
-        runners: optional(list(str(1, 32, /^[a-z0-9-]+$/), 16)),
-        budget: required(object({ usd: optional(amount), tokens: optional(amount), dayUsd: optional(amount) })),
-        expiration: optional(int(0, 2 ** 40)),
-        /** Its loop starts with the daemon and picks tasks by itself. */
-        run: optional(bool),
-      }),
-    },
-    {
-      method: "GET",
-      path: `${base}/:name`,
-      summary: "An agent: what it holds, its budget spent and left, its spend per task, paused or revoked",
-      auth: q(Commands.spaceRead),
-    },
-    {
-      method: "POST",
-      path: `${base}/:name/pause`,
-      summary: "Pause an agent: its calls and jobs stop here, and every node refuses its later operations",
-      auth: q(Commands.agentPause),
-      body: object({ reason: optional(str(0, 2000)) }),
-    },
-    { method: "POST", path: `${base}/:name/resume`, summary: "Resume a paused agent", auth: q(Commands.agentResume) },
-    {
-      method: "POST",
-      path: `${base}/:name/run`,
-      summary:
-        "One pass of the agent's loop on this peer (its operator: node admins only): claim an eligible task, work on it with the model, run its tests in a container and propose a patch, or comment and release; answers how it ended",
-      auth: q(Commands.nodeAdmin, "node"),
-      body: object({ turns: optional(int(1, 200)), wallSeconds: optional(int(10, 3600)) }),
-    },
-    {
-      method: "DELETE",
-      path: `${base}/:name`,
-      summary: "Revoke every delegation of an agent: for good, on every node",
-      auth: q(Commands.spaceAdmin),
-    },
-    {
-      method: "POST",
-      path: `${base}/:name/reservations`,
-      summary:
-        "Reserve the most a model call of the agent may cost, for a task (its operator: node admins only); refused with budget/exhausted when a budget has no room",
-      auth: q(Commands.nodeAdmin, "node"),
-      body: object({
-        task: required(str(8, 40, /^[a-z0-9]+$/)),
-        usd: required(amount),
-        tokens: required(amount),
-        model: optional(str(1, 200)),
-      }),
-    },
-    {
-      method: "POST",
-      path: `${base}/:name/reservations/:reservation/settle`,
-      summary: "Settle a reservation with what the call cost (a signed receipt)",
-      auth: q(Commands.nodeAdmin, "node"),
-      body: cost,
-    },
-  ];
-}
-
-/**
- * The artifact routes: space queries like the rest, but their bodies and
- * answers stream (artifact-routes.ts serves them, when the peer has an
- * artifact service), so an upload's invocation names its sha-256 and size
- * in the query instead of a body digest.
- */
-export const ARTIFACT_ROUTES: RouteDef[] = [
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/artifacts",
-    summary: "Manifests the space's tasks record, and artifacts put in the space",
-    auth: q(Commands.artifactGet),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/artifacts",
-    summary: "Upload an artifact: the raw body, streamed; it must match ?sha256= and ?size= or nothing is kept",
-    auth: q(Commands.artifactPut),
-    query: object({ sha256: required(str(64, 64, SHA256_HEX)), size: required(str(1, 16, /^\d+$/)) }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/artifacts/:cid",
-    summary: "By raw CID: the artifact's bytes (Range: bytes=N- resumes). By manifest CID: the verified manifest",
-    auth: q(Commands.artifactGet),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/artifacts/:cid/verify",
-    summary: "Verify a manifest: its signature, the runner's run capability, and every byte of its outputs",
-    auth: q(Commands.artifactGet),
-  },
+/** Every route the API serves, in the order they are matched and documented. */
+export const ALL_ROUTES: RouteDef[] = [
+  ...ROUTES,
+  ...ARTIFACT_ROUTES,
+  ...REPO_ROUTES,
+  ...PATCH_ROUTES,
+  ...APPROVAL_ROUTES,
 ];
-
-/** A ref (full, or a branch or tag name) or a commit id, as the file routes take it: no git revision syntax. */
-const REF_OR_COMMIT = str(1, 255, /^(?!-)[A-Za-z0-9._\/-]+$/);
-/** A whole number from `min` to `max`, as a query parameter (text). */
-const count = (min: number, max: number) =>
-  check((v, field) => {
-    const n = Number(str(1, 12, /^\d+$/)(v, field));
-    if (n < min || n > max) throw new InvalidInput(field, `must be a whole number from ${min} to ${max}`);
-    return String(n);
-  }, { type: "string", pattern: "^\\d+$" });
-
-/**
- * The repository routes (repo-routes.ts serves them): creating and pushing
- * are signed operations; objects go up as a pack into a quarantine before the
- * push that names them, and come down as a pack of what a fetch wants.
- */
-export const REPO_ROUTES: RouteDef[] = [
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/repos",
-    summary: "The space's repositories: default branch, maintainers, refs",
-    auth: q(Commands.spaceRead),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/repos",
-    summary: "Create a repository: the bearer is the signed /weft/repo/create operation",
-    auth: { kind: "signed", command: Commands.repoCreate },
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/repos/:repo",
-    summary: "A repository: its refs as the space agrees on them, this peer's copy, and its pushes (refused ones too)",
-    auth: q(Commands.spaceRead),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/repos/:repo/objects",
-    summary: "Upload a pack (streamed; it must match ?sha256= and ?size=) into a quarantine for a push to name",
-    auth: q(Commands.repoPush),
-    query: object({ sha256: required(str(64, 64, SHA256_HEX)), size: required(str(1, 12, /^\d+$/)) }),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/repos/:repo/pushes",
-    summary: "Push: the bearer is the signed /weft/repo/push; ?quarantine= names the uploaded objects it needs",
-    auth: { kind: "signed", command: Commands.repoPush },
-    query: object({ quarantine: optional(str(32, 32, /^[0-9a-f]{32}$/)) }),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/repos/:repo/pack",
-    summary: "A pack of the objects reachable from body.wants and not from body.haves (what this peer has of them)",
-    auth: q(Commands.spaceRead),
-    body: object({
-      wants: required(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 256)),
-      haves: optional(list(str(40, 64, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/), 1024)),
-    }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/repos/:repo/files",
-    summary: "A directory's entries at a ref or commit (default: the default branch), paged",
-    auth: q(Commands.spaceRead),
-    query: object({
-      ref: optional(REF_OR_COMMIT),
-      path: optional(str(0, 1024)),
-      cursor: optional(count(0, 1_000_000)),
-      limit: optional(count(1, 1000)),
-    }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/repos/:repo/file",
-    summary: "A page of a file's lines at a ref or commit (binary files say so and give none)",
-    auth: q(Commands.spaceRead),
-    query: object({
-      ref: optional(REF_OR_COMMIT),
-      path: required(str(1, 1024)),
-      from: optional(count(1, 100_000_000)),
-      limit: optional(count(1, 5000)),
-    }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/repos/:repo/search",
-    summary: "Lines holding a fixed string in the text files at a ref or commit, paged",
-    auth: q(Commands.spaceRead),
-    query: object({
-      ref: optional(REF_OR_COMMIT),
-      text: required(str(1, 200)),
-      under: optional(str(1, 1024)),
-      case: optional(oneOf("match", "ignore")),
-      cursor: optional(count(0, 1_000_000)),
-      limit: optional(count(1, 200)),
-    }),
-  },
-];
-
-const patchOp = (kind: PatchOpKind): Auth => ({ kind: "signed", command: PATCH_OPS[kind].command });
-
-/**
- * The patch routes (patch-routes.ts serves them): reads are space queries,
- * changes are the signed patch operations themselves. A merge's bearer
- * carries the manifests of the runs that pass its checks.
- */
-export const PATCH_ROUTES: RouteDef[] = [
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/patches",
-    summary: "List patches, newest first",
-    auth: q(Commands.spaceRead),
-    query: object({
-      status: optional(oneOf("open", "closed", "merged")),
-      repo: optional(str(1, 100)),
-      author: optional(did),
-      limit: optional(str(1, 6, /^\d+$/)),
-    }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/patches/:patch",
-    summary: "One patch: revisions, reviews with their anchored comments, its merge, and whether it may merge now",
-    auth: q(Commands.spaceRead),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/patches/:patch/merge",
-    summary:
-      "What a merge of the latest revision needs: each required check (passed, failed or missing, and why) and the verified run manifests (base64) a merge carries as evidence",
-    auth: q(Commands.spaceRead),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches",
-    summary: "Propose a patch (signed op)",
-    auth: patchOp("propose"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches/:patch/revisions",
-    summary: "A new revision (signed op; the patch's author only)",
-    auth: patchOp("revise"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches/:patch/reviews",
-    summary: "Review a revision: comments anchored to file and line, approve, or request changes (signed op)",
-    auth: patchOp("review"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches/:patch/merge",
-    summary: "Merge (signed op carrying its evidence): refused on every node unless the required checks passed; " +
-      "?quarantine= names the uploaded objects of a merge commit (POST …/repos/:repo/objects)",
-    auth: patchOp("merge"),
-    query: object({ quarantine: optional(str(32, 32, /^[0-9a-f]{32}$/)) }),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches/:patch/close",
-    summary: "Close (signed op)",
-    auth: patchOp("close"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patches/:patch/reopen",
-    summary: "Reopen a closed patch (signed op)",
-    auth: patchOp("reopen"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/patch-policies",
-    summary: "Set the checks and approvals a repository's patches need to merge (signed op)",
-    auth: patchOp("policy"),
-  },
-];
-
-/** The route a signed patch operation of `kind` goes to (PATCH_ROUTES). */
-export function patchOpPath(space: string, kind: PatchOpKind, args: { patch?: string }): string {
-  const base = `/v1/spaces/${encodeURIComponent(space)}`;
-  if (kind === "propose") return `${base}/patches`;
-  if (kind === "policy") return `${base}/patch-policies`;
-  const tail = kind === "revise" ? "revisions" : kind === "review" ? "reviews" : kind;
-  return `${base}/patches/${encodeURIComponent(args.patch ?? "")}/${tail}`;
-}
 
 /** A percent-decoded path segment, or undefined when its encoding is malformed. */
 function decodeSegment(segment: string): string | undefined {
@@ -647,7 +288,7 @@ export function matchRoute(
   path: string,
 ): { route: RouteDef; params: Record<string, string> } | undefined {
   const parts = path.split("?")[0].split("/");
-  for (const route of [...ROUTES, ...ARTIFACT_ROUTES, ...REPO_ROUTES, ...PATCH_ROUTES, ...APPROVAL_ROUTES]) {
+  for (const route of ALL_ROUTES) {
     if (route.method !== method) continue;
     const pattern = route.path.split("/");
     if (pattern.length !== parts.length) continue;
@@ -669,61 +310,4 @@ export function matchRoute(
     if (ok) return { route, params };
   }
   return undefined;
-}
-
-const approvalOp = (kind: ApprovalOpKind): Auth => ({ kind: "signed", command: APPROVAL_OPS[kind].command });
-
-/**
- * The approval routes (approval-routes.ts serves them): reads are space
- * queries showing each request's plan in full with its hash; changes are
- * the signed approval operations themselves, signed by the person's (or
- * agent's) own key, checked and applied like any from the network.
- */
-export const APPROVAL_ROUTES: RouteDef[] = [
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/approvals",
-    summary: "The space's approval gates, and agents' requests (pending first) with their plans and hashes",
-    auth: q(Commands.spaceRead),
-    query: object({ status: optional(oneOf("pending", "approved", "denied")) }),
-  },
-  {
-    method: "GET",
-    path: "/v1/spaces/:space/approvals/:request",
-    summary: "One request: the plan exactly as it will be approved, its sha-256, and its answer",
-    auth: q(Commands.spaceRead),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/approvals",
-    summary: "An agent asks for an approval: the plan, its sha-256 and its scope (signed op)",
-    auth: approvalOp("request"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/approvals/:request/approve",
-    summary: "Approve a request, naming its plan's hash and an expiry (signed op; holders of /weft/agent/approve)",
-    auth: approvalOp("approve"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/approvals/:request/deny",
-    summary: "Deny a request, saying why (signed op)",
-    auth: approvalOp("deny"),
-  },
-  {
-    method: "POST",
-    path: "/v1/spaces/:space/approval-gates",
-    summary:
-      "Set which steps of agents need a person's approval: network jobs, pushes to refs, spending past a threshold (signed op; admins)",
-    auth: approvalOp("gates"),
-  },
-];
-
-/** The route a signed approval operation of `kind` goes to (APPROVAL_ROUTES). */
-export function approvalOpPath(space: string, kind: ApprovalOpKind, args: { request?: string }): string {
-  const base = `/v1/spaces/${encodeURIComponent(space)}`;
-  if (kind === "gates") return `${base}/approval-gates`;
-  if (kind === "request") return `${base}/approvals`;
-  return `${base}/approvals/${encodeURIComponent(args.request ?? "")}/${kind}`;
 }
