@@ -25,19 +25,18 @@ import { routerBudget } from "#protocol/agents";
 import type { ChatMessage, LlmRouter } from "#protocol/llm";
 import type { WeftNode } from "#protocol/node";
 import { PATCH_FAMILY, type PatchReducer } from "#protocol/patch";
-import { REPO_FAMILY, type RepoReducer, zeroId } from "#protocol/repo";
 import type { Scheduler } from "#protocol/scheduler";
-import { newTaskId, type Space } from "#protocol/space";
-import { effectiveStatus, type Task } from "#protocol/tasks";
-import { Commands } from "#protocol/ucan";
+import type { Space } from "#protocol/space";
 import type { ArtifactService } from "../../artifacts/service.ts";
 import type { PeerLlm } from "../../llm/start.ts";
 import type { RepoService } from "../../repo/repo-service.ts";
-import type { AgentRecord, PeerAgents } from "../peer-agents.ts";
+import type { PeerAgents } from "../peer-agents.ts";
 import { contextPack } from "./context.ts";
 import { GatedSteps } from "./gated-steps.ts";
 import { TaskLease } from "./task-lease.ts";
-import { type LoopStatus, statusView, timed } from "./loop-status.ts";
+import { end, LoopEnded, type LoopStatus, statusView, timed } from "./loop-status.ts";
+import { pickTask } from "./pick-task.ts";
+import { proposePatch } from "./propose-patch.ts";
 import { runTests, type TestRunResult } from "./test-runs.ts";
 import { parseTestsSpec, TESTS_SPEC_PATH } from "./test-spec.ts";
 import { describeCall, parseToolCall, TOOL_HELP, type ToolCall } from "./tool-calls.ts";
@@ -67,9 +66,6 @@ export const DEFAULT_LIMITS: LoopLimits = {
 /** The router's task kind for agents' calls (`[llm.routes] agent = […]`, else `default`). */
 export const AGENT_TASK_KIND = "agent";
 
-/** The label that names a task's repository; without one, the space's only repository. */
-export const REPO_LABEL = "repo:";
-
 export interface AgentLoopDeps {
   node: WeftNode;
   agents: PeerAgents;
@@ -85,29 +81,6 @@ const SYSTEM = `You are a coding agent working on one task in a git repository. 
 object calling one tool; you then see its result. Tools:
 ${TOOL_HELP}
 Make the smallest change that solves the task, run the tests, and finish only once they pass.`;
-
-/** Why a pass ended without a patch. */
-class LoopEnded extends Error {}
-
-/** The task a pass works on, its repository, the commit it starts from and the branch it targets. */
-interface Picked {
-  task: Task;
-  repo: string;
-  base: string;
-  target: string;
-  /** The agent already holds its lease (this peer stopped mid-task): taken up again, not claimed. */
-  held: boolean;
-}
-
-/** Did `agent` give `task` back, with no one else acting on it since (a comment, a label, a reopen)? */
-function gaveUp(task: Task, agent: string): boolean {
-  for (let i = task.history.length - 1; i >= 0; i--) {
-    const h = task.history[i];
-    if (h.author !== agent) return false;
-    if (h.kind === "release") return true;
-  }
-  return false;
-}
 
 export class AgentLoops {
   readonly #d: AgentLoopDeps;
@@ -168,7 +141,7 @@ export class AgentLoops {
     const kill = agents.kill(space, record.did);
     const why = kill.stopped();
     if (why) return end(status, { kind: "stopped", reason: why });
-    const picked = this.#pick(space, record);
+    const picked = pickTask(space, record);
     if (!picked) return end(status, { kind: "idle", reason: "no open task carries this agent's labels" });
     status.task = picked.task.id;
     const signer = await agents.signer(name);
@@ -238,7 +211,8 @@ export class AgentLoops {
           if (call.tool === "give_up") throw new LoopEnded(`the model gave up: ${call.reason}`);
           if (call.tool === "finish") {
             if (passed && !dirty) {
-              return await this.#propose(
+              return await proposePatch(
+                this.#d,
                 space,
                 signer,
                 record,
@@ -325,139 +299,6 @@ export class AgentLoops {
     }
   }
 
-  /**
-   * The task to work on, in a repository this peer holds, and its base: one
-   * the agent still holds a live lease on (it was working on it when this
-   * peer stopped), else the oldest open task carrying one of its labels
-   * that it has not given back since anyone else last touched it.
-   */
-  #pick(space: Space, record: AgentRecord): Picked | undefined {
-    const repos = space.log.state<RepoReducer>(REPO_FAMILY).repos;
-    const now = Date.now();
-    const tasks = [...space.log.reducer.tasks.values()].filter((t) =>
-      !t.run && t.labels.some((l) => record.labels.includes(l))
-    );
-    const held = tasks.filter((t) =>
-      t.lease?.holder === record.did && (t.status === "claimed" || t.status === "running") && t.lease.expires > now
-    );
-    const open = tasks
-      .filter((t) => effectiveStatus(t, now) === "open" && !gaveUp(t, record.did))
-      .sort((a, b) => a.createdAt[0] - b.createdAt[0] || a.createdAt[1] - b.createdAt[1]);
-    for (const task of [...held, ...open]) {
-      const named = task.labels.find((l) => l.startsWith(REPO_LABEL))?.slice(REPO_LABEL.length);
-      const repo = named !== undefined ? repos.get(named) : repos.size === 1 ? [...repos.values()][0] : undefined;
-      const target = repo && `refs/heads/${repo.defaultBranch}`;
-      const base = target && repo.refs.get(target)?.commit;
-      if (repo && target && base) return { task, repo: repo.name, base, target, held: held.includes(task) };
-    }
-    return undefined;
-  }
-
-  /** Push the tested commit as the agent, store the transcript, propose the patch, and record the task's result. */
-  async #propose(
-    space: Space,
-    signer: Awaited<ReturnType<PeerAgents["signer"]>>,
-    record: AgentRecord,
-    picked: Picked,
-    work: Workspace,
-    passed: TestRunResult,
-    summary: string,
-    usage: { inputTokens: number; outputTokens: number; costMicroUsd: number; model: string; provider: string },
-    status: LoopStatus,
-    lease: TaskLease,
-    labels: string[],
-    gated: GatedSteps,
-  ): Promise<LoopStatus> {
-    const ref = `refs/heads/agent/${record.name}/${picked.task.id}`;
-    const approval = await gated.approval({ kind: "push", refs: [ref] }, async () => ({
-      kind: "push",
-      refs: [ref],
-      plan: `Push ${passed.commit} to ${ref} of repository ${picked.repo} and propose it as a patch onto ` +
-        `${picked.target} (base ${picked.base}), for task ${picked.task.id}: ${picked.task.title}\n` +
-        `Agent: ${record.name} (${record.did}). The tests passed on this commit in run ${passed.task}.\n\n` +
-        `The change, in full:\n${(await work.diff()).slice(0, 48 * 1024)}`,
-    }));
-    await timed(
-      status,
-      "pushing",
-      () => this.#push(space, signer, picked.repo, ref, work, passed.commit, approval),
-    );
-    const patch = await timed(status, "proposing", async () => {
-      const transcript = new TextEncoder().encode(
-        JSON.stringify({ task: picked.task.id, messages: status.transcript }),
-      );
-      const stored = await this.#d.artifacts.put(space.id, [transcript]);
-      const patch = newTaskId();
-      await space.perform(Commands.patchPropose, {
-        patch,
-        repo: picked.repo,
-        target: picked.target,
-        base: picked.base,
-        head: passed.commit,
-        title: picked.task.title.slice(0, 200),
-        description: `${summary.slice(0, 30_000)}\n\nTests passed in run ${passed.task}.`,
-        tasks: [picked.task.id],
-        provenance: {
-          model: usage.model,
-          provider: usage.provider,
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          costMicroUsd: usage.costMicroUsd,
-          turns: status.turn,
-          transcript: stored.cid,
-          run: passed.task,
-        },
-      }, signer);
-      // The result ends the lease: stop renewing it and watching for its loss first.
-      lease.close();
-      await space.actAs(signer, "result", {
-        task: picked.task.id,
-        fence: lease.fence,
-        outcome: "success",
-        summary: `proposed patch ${patch} (${ref}); tests passed in run ${passed.task}`,
-        labels,
-      });
-      return patch;
-    });
-    // After timed() has counted the proposing step, so the view shows it.
-    return end(status, { kind: "proposed", patch });
-  }
-
-  /** The commit's objects into the bare repository's quarantine, then the signed push; admitted only once it applied. */
-  async #push(
-    space: Space,
-    signer: Parameters<Space["perform"]>[2],
-    repo: string,
-    ref: string,
-    work: Workspace,
-    commit: string,
-    approval: string | undefined,
-  ) {
-    const { repos } = this.#d;
-    const path = (await repos.repos.existing(space.id, repo))!;
-    const pack = await work.pack(commit);
-    const quarantine = await repos.repos.quarantine(
-      path,
-      (async function* () {
-        yield pack;
-      })(),
-    );
-    try {
-      const { cid } = await space.perform(
-        Commands.repoPush,
-        { repo, updates: [{ ref, old: zeroId(commit), new: commit }], ...(approval ? { approval } : {}) },
-        signer,
-      );
-      const outcome = space.log.outcome(cid);
-      if (outcome && !outcome.applied) throw new LoopEnded(`the push of ${ref} was refused: ${outcome.reason}`);
-    } catch (e) {
-      await repos.repos.discard(path, quarantine);
-      throw e;
-    }
-    await repos.repos.admit(path, quarantine);
-    await repos.sync(space, repo);
-  }
-
   /** On failure: say on the task what was tried and why it stopped, and release it for someone else. */
   async #giveBack(
     space: Space,
@@ -474,12 +315,6 @@ export class AgentLoops {
     await space.actAs(signer, "comment", { task, body }).catch(() => {});
     await space.actAs(signer, "release", { task, fence, labels }).catch(() => {});
   }
-}
-
-function end(status: LoopStatus, outcome: NonNullable<LoopStatus["outcome"]>): LoopStatus {
-  status.step = "ended";
-  status.outcome = outcome;
-  return statusView(status);
 }
 
 function ask(router: LlmRouter, messages: ChatMessage[], limits: LoopLimits, signal: AbortSignal) {

@@ -63,3 +63,13 @@ export async function timed<T>(status: LoopStatus, step: LoopStep, work: () => P
     status.timings[step] = (status.timings[step] ?? 0) + Math.round(performance.now() - started);
   }
 }
+
+/** Why a pass ended without a patch (the loop comments it on the task and releases it). */
+export class LoopEnded extends Error {}
+
+/** End a pass with `outcome`: what the status then shows. */
+export function end(status: LoopStatus, outcome: NonNullable<LoopStatus["outcome"]>): LoopStatus {
+  status.step = "ended";
+  status.outcome = outcome;
+  return statusView(status);
+}
