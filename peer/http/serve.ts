@@ -84,16 +84,6 @@ export async function serve(
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const admission = new Admission(limits);
   const answered = new WeakMap<Ws, boolean>();
-  const keepAlive = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!answered.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      answered.set(ws, false);
-      ws.ping();
-    }
-  }, keepAliveMs);
   /** Hold `ws` to the pre-authentication limits; the function returned lifts them. */
   const admitted = (ws: Ws, ticket: Ticket) => {
     setMaxPayload(ws, admission.limits.maxPayload);
@@ -140,6 +130,17 @@ export async function serve(
     server.once("listening", () => resolve());
     server.once("error", reject);
   });
+  // Only once listening: a server that could not listen (its port taken) leaves nothing running behind it.
+  const keepAlive = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      answered.set(ws, false);
+      ws.ping();
+    }
+  }, keepAliveMs);
   server.on("upgrade", (req, socket, head) => {
     // While the upgrade is being decided nothing else listens on the socket: a client that resets
     // it then must not take the whole process down with an unhandled "error".
