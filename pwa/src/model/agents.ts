@@ -88,7 +88,7 @@ export function agentsOf(space: Space, nowMs = Date.now()): AgentSummary[] {
       ...(pause ? { pause } : {}),
       spend: mine,
       left: budgetLeft(holds.budget, mine),
-      tasks: tasksSpentOnBy(tasks, did).map((task) => ({ task, spend: spend.task(task.id) })),
+      tasks: tasksSpentOnBy(tasks, did).map((task) => ({ task, spend: spend.agentTask(did, task.id) })),
       current: tasks.find((t) =>
         !t.run && t.lease?.holder === did && ["claimed", "running"].includes(effectiveStatus(t, nowMs))
       ),
