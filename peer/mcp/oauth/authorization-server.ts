@@ -183,6 +183,8 @@ export async function authorizationServer(options: {
     const scopes = (q.get("scope") ?? Object.keys(SCOPES).join(" ")).split(" ").filter(Boolean);
     const unknown = scopes.find((s) => !Object.hasOwn(SCOPES, s));
     if (unknown) return fail("invalid_scope", `scopes here: ${Object.keys(SCOPES).join(", ")}`);
+    // Authorizations nobody came back for are forgotten here (their files go with the next writePending).
+    for (const [id, w] of waiting) if (w.expires <= Date.now()) waiting.delete(id);
     const code = newCode();
     const expires = Date.now() + PENDING_MS;
     try {
