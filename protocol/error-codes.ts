@@ -237,6 +237,8 @@ export const ERROR_CODES = {
   "mcp/origin": "denied",
   /** The server holds as many sessions as it takes. */
   "mcp/busy": "unavailable",
+  /** The authorization server's store (<home>/mcp-oauth/store.json) does not parse: remove it, clients register again. */
+  "mcp/state-damaged": "internal",
   // the Radicle bridge
   /** A Radicle object (commit, COB change, signature, action) that does not parse as heartwood writes it. */
   "radicle/malformed": "input",

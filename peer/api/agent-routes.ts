@@ -35,7 +35,7 @@ function agentView(space: Space, r: AgentRecord) {
   const pause = spend.paused(r.did);
   const revoked = r.delegations.filter((d) => isRevoked(space, d.cid));
   const tasks: Record<string, Spend> = {};
-  for (const t of tasksSpentOnBy(space.log.reducer.tasks.values(), r.did)) tasks[t.id] = spend.task(t.id);
+  for (const t of tasksSpentOnBy(space.log.reducer.tasks.values(), r.did)) tasks[t.id] = spend.agentTask(r.did, t.id);
   return {
     ...r,
     spent: mine.spent,

@@ -133,6 +133,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cli rotate", node],
   ["mcp", mcp],
   ["mcp key", mcp],
+  ["mcp grant", mcp],
 ]);
 
 /** The command called `name`, loading only its area. */

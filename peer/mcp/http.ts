@@ -1,24 +1,26 @@
 /**
  * `weft mcp --http`: the MCP streamable HTTP transport (spec revision
  * 2025-11-25) on loopback, on a port of its own. Its own process and port,
- * not the daemon's: it holds the principal's key, which the daemon never
- * sees, and every call it makes reaches the daemon as that principal's
- * signed request like any other client's.
+ * not the daemon's: it holds its clients' keys, which the daemon never sees,
+ * and every call it makes reaches the daemon as a client's signed request
+ * like any other client's.
  *
- * Who may speak for the principal: a client sending the bearer token this
- * server wrote (0600) when it started — 32 random bytes, compared in
- * constant time — from a loopback Host and Origin (no DNS rebinding from a
- * web page). Bodies are read only after that, and only up to 1 MiB;
- * sessions are capped, and closed after 30 minutes unused.
+ * Who may call: a client holding an access token from this server's
+ * authorization server (oauth/authorization-server.ts: the MCP spec's
+ * OAuth 2.1 flow, where the authorization is a person's delegation to the
+ * client's own DID), from a loopback Host and Origin (no DNS rebinding from
+ * a web page). A session belongs to the client that opened it. Bodies are
+ * read only after that, and only up to 1 MiB; sessions are capped, and
+ * closed after 30 minutes unused.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { ErrorCode } from "#protocol";
 import { createMcpServer } from "./server.ts";
-import type { Principal } from "./principal.ts";
+import { authorizationServer } from "./oauth/authorization-server.ts";
 
 export const MCP_PATH = "/mcp";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,8 +30,6 @@ const IDLE_MS = 30 * 60 * 1000;
 
 export interface McpHttpServer {
   url: string;
-  /** The bearer a client sends: `Authorization: Bearer <token>`. */
-  token: string;
   /** How many sessions are open now. */
   sessions(): number;
   close(): Promise<void>;
@@ -40,8 +40,6 @@ function fail(res: ServerResponse, status: number, code: ErrorCode, message: str
     JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: `${code}: ${message}` }, id: null }),
   );
 }
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -54,33 +52,43 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
-export async function serveMcpHttp(
-  principal: Principal,
-  options: { port?: number; idleMs?: number } = {},
-): Promise<McpHttpServer> {
-  const token = randomBytes(32).toString("base64url");
-  const want = digest(`Bearer ${token}`);
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+export async function serveMcpHttp(options: {
+  home: string;
+  /** Where registered clients, their keys and grants are kept (<home>/mcp-oauth). */
+  dir: string;
+  port?: number;
+  idleMs?: number;
+  peer?: { url?: string; node?: string };
+}): Promise<McpHttpServer> {
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; client: string }>();
   const lastUsed = new Map<string, number>();
   const idleMs = options.idleMs ?? IDLE_MS;
   const sweep = setInterval(() => {
-    for (const [sid, at] of lastUsed) if (Date.now() - at > idleMs) void sessions.get(sid)?.close();
+    for (const [sid, at] of lastUsed) if (Date.now() - at > idleMs) void sessions.get(sid)?.transport.close();
   }, Math.min(idleMs, 60_000));
   sweep.unref();
   let port = 0;
   const loopback = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  let auth!: Awaited<ReturnType<typeof authorizationServer>>;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname !== MCP_PATH) return fail(res, 404, "not-found", `the MCP endpoint is ${MCP_PATH}`);
     const hosts = loopback();
     const origin = req.headers.origin;
     if (!hosts.has(req.headers.host ?? "") || (origin !== undefined && !hosts.has(origin.replace(/^http:\/\//, "")))) {
       return fail(res, 403, "mcp/origin", "only loopback clients may use this server");
     }
-    if (!timingSafeEqual(digest(req.headers.authorization ?? ""), want)) {
-      res.setHeader("www-authenticate", 'Bearer realm="weft-mcp"');
-      return fail(res, 401, "auth/missing", "send Authorization: Bearer <the token weft mcp --http wrote>");
+    if (await auth.handle(req, res, url)) return;
+    if (url.pathname !== MCP_PATH) return fail(res, 404, "not-found", `the MCP endpoint is ${MCP_PATH}`);
+    const caller = await auth.principal(req.headers.authorization);
+    if (!caller) {
+      res.setHeader("www-authenticate", auth.challenge(req.headers.authorization ? "invalid_token" : undefined));
+      return fail(
+        res,
+        401,
+        "auth/missing",
+        "authorize first (the MCP authorization flow; a person grants with weft mcp grant)",
+      );
     }
     const id = req.headers["mcp-session-id"];
     let body: unknown;
@@ -98,7 +106,9 @@ export async function serveMcpHttp(
         return fail(res, 413, "input/too-large", e.message);
       }
     }
-    let transport = typeof id === "string" ? sessions.get(id) : undefined;
+    const session = typeof id === "string" ? sessions.get(id) : undefined;
+    // Another client's session is no session of this one's.
+    let transport = session?.client === caller.client ? session.transport : undefined;
     if (transport) lastUsed.set(id as string, Date.now());
     if (!transport) {
       if (id !== undefined) return fail(res, 404, "not-found", "no such session; initialize again");
@@ -113,14 +123,14 @@ export async function serveMcpHttp(
         // Tools answer once, with no progress in between: a JSON body is the whole answer, without an SSE stream.
         enableJsonResponse: true,
         onsessioninitialized: (sid) => {
-          sessions.set(sid, created);
+          sessions.set(sid, { transport: created, client: caller.client });
           lastUsed.set(sid, Date.now());
         },
       });
       created.onclose = () => {
         if (created.sessionId) [sessions, lastUsed].forEach((m) => m.delete(created.sessionId!));
       };
-      await createMcpServer(principal).connect(created);
+      await createMcpServer(caller.principal).connect(created);
       transport = created;
     }
     await transport.handleRequest(req, res, body);
@@ -137,14 +147,21 @@ export async function serveMcpHttp(
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}${MCP_PATH}`;
+  try {
+    auth = await authorizationServer({ resource: new URL(url), ...options });
+  } catch (e) {
+    server.close();
+    throw e;
+  }
   return {
-    url: `http://127.0.0.1:${port}${MCP_PATH}`,
-    token,
+    url,
     sessions: () => sessions.size,
     async close() {
       clearInterval(sweep);
-      await Promise.all([...sessions.values()].map((t) => t.close()));
+      await Promise.all([...sessions.values()].map((s) => s.transport.close()));
       server.closeAllConnections();
+      await auth.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -16,6 +16,7 @@ import { type Patch, PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#prot
 import { ApiClient } from "../api/client.ts";
 import { credentialsPath } from "../api/credentials.ts";
 import { fileKeystore } from "../keystore/file-keystore.ts";
+import type { Signer } from "#protocol/identity";
 
 /** The most delegations a chain file may hold (a deeper chain is refused before anything else is read). */
 const MAX_CHAIN = 32;
@@ -41,21 +42,29 @@ function refuse(message: string): never {
   throw new WeftError("McpPrincipal", "input/invalid", message);
 }
 
-/** The chain in a file: a container (`weft cap delegate` prints one) or that command's --json output. */
-async function readChain(path: string): Promise<Delegation[]> {
-  const raw = await readFile(path, "utf8").catch((e) => refuse(`cannot read the chain file ${path}: ${e.message}`));
-  if (raw.length > MAX_CHAIN_BYTES) refuse(`${path} holds more than ${MAX_CHAIN_BYTES} bytes: not a chain`);
+/**
+ * A chain as text: a container (`weft cap delegate` prints one) or that
+ * command's --json output; `from` names where it came from, for errors.
+ */
+export async function parseChain(raw: string, from: string): Promise<Delegation[]> {
+  if (raw.length > MAX_CHAIN_BYTES) refuse(`${from} holds more than ${MAX_CHAIN_BYTES} bytes: not a chain`);
   let text = raw.trim();
   if (text.startsWith("{")) {
     try {
       text = String((JSON.parse(text) as { container?: unknown }).container ?? "");
     } catch {
-      refuse(`${path} is neither a container nor \`weft cap delegate --json\` output`);
+      refuse(`${from} is neither a container nor \`weft cap delegate --json\` output`);
     }
   }
   const tokens = await decodeContainer(text);
-  if (tokens.length > MAX_CHAIN) refuse(`${path} holds ${tokens.length} tokens; a chain here holds ${MAX_CHAIN}`);
+  if (tokens.length > MAX_CHAIN) refuse(`${from} holds ${tokens.length} tokens; a chain here holds ${MAX_CHAIN}`);
   return tokens.map((t) => decodeDelegation(t));
+}
+
+/** The chain in a file. */
+async function readChain(path: string): Promise<Delegation[]> {
+  const raw = await readFile(path, "utf8").catch((e) => refuse(`cannot read the chain file ${path}: ${e.message}`));
+  return await parseChain(raw, path);
 }
 
 /** The chain from the space's root down to `did`, root first (containers hold tokens in byte order). */
@@ -84,7 +93,10 @@ function orderChain(delegations: Delegation[], did: string): Delegation[] {
  * Where the peer answers and its DID: as given, else from the home's
  * cli.json — its public part only (the CLI's key in it is not used).
  */
-async function peerOf(home: string, given: { url?: string; node?: string }): Promise<{ url: string; node: string }> {
+export async function peerOf(
+  home: string,
+  given: { url?: string; node?: string },
+): Promise<{ url: string; node: string }> {
   if (given.url && given.node) return { url: given.url, node: given.node };
   const path = credentialsPath(home);
   const raw = await readFile(path, "utf8").catch(() =>
@@ -120,7 +132,20 @@ export async function loadPrincipal(options: {
     );
   }
   const chains: Delegation[][] = [];
-  for (const file of options.chainFiles) chains.push(orderChain(await readChain(file), signer.did));
+  for (const file of options.chainFiles) chains.push(await readChain(file));
+  return principalOf(signer, chains, peer);
+}
+
+/**
+ * A principal from its key and the chains delegated to it (each in any
+ * order: it is ordered from the space's root down to the key's DID).
+ */
+export function principalOf(
+  signer: Signer,
+  delegations: Delegation[][],
+  peer: { url: string; node: string },
+): Principal {
+  const chains = delegations.map((d) => orderChain(d, signer.did));
   if (chains.length === 0) refuse("give at least one chain");
   const space = chains[0][chains[0].length - 1].sub!;
   const elsewhere = chains.find((c) => c[c.length - 1].sub !== space);

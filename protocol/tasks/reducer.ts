@@ -153,8 +153,10 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
     }
     if (op.kind === "resume") return verdict(this.spend.resume(op));
     const paused = this.spend.paused(op.author);
-    // A receipt still lands: it records money a call in flight spent, and enables nothing.
-    if (paused && op.kind !== "settle") return refuse(pausedReason(op.author, paused));
+    // Two operations of a paused agent still land, as they give power back rather than use it: a receipt (it
+    // records money a call in flight spent, and enables nothing) and a release (the task is free for others at
+    // once, instead of when the lease lapses). Every node reduces the same, so all accept both.
+    if (paused && op.kind !== "settle" && op.kind !== "release") return refuse(pausedReason(op.author, paused));
     if (op.kind === "create") {
       const a = op.args;
       if (this.tasks.has(a.task)) return refuse(`task ${a.task} already exists`);

@@ -87,11 +87,16 @@ const copySpend = (s: Spend): Spend => ({
 /** Why an operation by a paused agent is refused (by any family's reducer). */
 export const pausedReason = (author: string, p: Pause): string => `${author} is paused (by ${p.by}, ${p.op})`;
 
+/** A newline is in neither a DID nor a task id, so no two pairs share a key. */
+const agentTaskKey = (agent: string, task: string) => `${agent}\n${task}`;
+
 export class SpendLedger {
   readonly #reservations: Map<string, Reservation>;
   readonly #tallies: Map<string, Tally>;
   readonly #agents: Map<string, Spend>;
   readonly #tasks: Map<string, Spend>;
+  /** One agent's spend on one task, by agentTaskKey: what the view shows per agent per task. */
+  readonly #agentTasks: Map<string, Spend>;
   readonly #paused: Map<string, Pause>;
 
   constructor(
@@ -100,12 +105,14 @@ export class SpendLedger {
     agents = new Map<string, Spend>(),
     tasks = new Map<string, Spend>(),
     paused = new Map<string, Pause>(),
+    agentTasks = new Map<string, Spend>(),
   ) {
     this.#reservations = reservations;
     this.#tallies = tallies;
     this.#agents = agents;
     this.#tasks = tasks;
     this.#paused = paused;
+    this.#agentTasks = agentTasks;
   }
 
   /** An independent copy (the log keeps one as a checkpoint). */
@@ -117,6 +124,7 @@ export class SpendLedger {
       copyMap(this.#agents, copySpend),
       copyMap(this.#tasks, copySpend),
       new Map(this.#paused),
+      copyMap(this.#agentTasks, copySpend),
     );
   }
 
@@ -154,9 +162,14 @@ export class SpendLedger {
     return new Map([...this.#agents].map(([k, v]) => [k, copySpend(v)]));
   }
 
-  /** What was spent on a task and is reserved for it. */
+  /** What was spent on a task and is reserved for it, by every agent. */
   task(id: string): Spend {
     return copySpend(this.#tasks.get(id) ?? zero());
+  }
+
+  /** What one agent spent on one task and holds reserved for it (others' calls on the task not counted). */
+  agentTask(did: string, task: string): Spend {
+    return copySpend(this.#agentTasks.get(agentTaskKey(did, task)) ?? zero());
   }
 
   /** What has been drawn (spent plus reserved) on the budget a delegation sets, by its key. */
@@ -241,7 +254,8 @@ export class SpendLedger {
   }
 
   #count(agent: string, task: string, f: (s: Spend) => void): void {
-    for (const [map, k] of [[this.#agents, agent], [this.#tasks, task]] as const) {
+    const split = [this.#agentTasks, agentTaskKey(agent, task)] as const;
+    for (const [map, k] of [[this.#agents, agent], [this.#tasks, task], split] as const) {
       let s = map.get(k);
       if (!s) map.set(k, s = zero());
       f(s);

@@ -8,19 +8,19 @@
  * time from spawning `weft mcp` to its tool list, against `node -e 0`.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadPrincipal } from "../../peer/mcp/principal.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { percentile, report } from "./report.ts";
-import { eventually } from "../helpers/nodes.ts";
 import { startPeer, stopPeer } from "../helpers/peer-process.ts";
 import { CLI, principalFiles } from "../mcp/principal-files.ts";
+import { serveHttp } from "../mcp/transports.ts";
+import { authorizedClient } from "../mcp/oauth-flow.ts";
 
 const BENCH = "mcp";
 const ROUNDS = 10;
@@ -50,19 +50,9 @@ try {
   await new Promise((r) => spawn(process.execPath, ["-e", "0"]).once("exit", r));
   const nodeStartup = performance.now() - nodeStart;
 
-  const server = spawn(process.execPath, [CLI, ...p.args, "--http", "--json"], {
-    env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(server);
-  let out = "";
-  server.stdout.on("data", (b) => (out += b));
-  const { url, tokenFile } = await eventually(() => (out.includes("tokenFile") ? JSON.parse(out) : undefined), 30_000);
-  const token = (await readFile(tokenFile, "utf8")).trim();
-  const http = new Client({ name: "bench", version: "1" });
-  await http.connect(
-    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
-  );
+  const served = await serveHttp({ home: peer.home });
+  children.push(served.child);
+  const { client: http } = await authorizedClient(served.url, peer.home, ["/weft/space/read"], "bench");
 
   const ways: Record<string, () => Promise<unknown>> = {
     direct: () => direct.get(path),

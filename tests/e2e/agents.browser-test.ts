@@ -9,8 +9,9 @@
  * request shows its plan and hash and is answered from the browser, and the
  * peer's waiting agent gets the approval; a person without the rights sees
  * why every control is off, and an operation forced past the UI is refused;
- * Revoke from the browser ends the agent on the peer. Screenshots go to
- * tests/e2e/screenshots/.
+ * Revoke from the browser ends the agent on the peer; the form makes a new
+ * agent on the peer with what it says, and Bob sees why he may not.
+ * Screenshots go to tests/e2e/screenshots/.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -202,6 +203,10 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
       /Pause is off: your delegation in this space does not include \/weft\/agent\/pause/,
     );
     assert.match(await c.locator("[data-why=revoke]").innerText(), /Revoke is off: revoking an agent needs/);
+    assert.match(
+      await page.locator("[data-why=add-agent]").innerText(),
+      /Making an agent here is off: making an agent needs \/weft\/space\/admin/,
+    );
     // A request Bob may not answer shows its plan, with Approve and Deny off and why.
     const asked = d.daemon.agents.requestApproval(space, "fixer", { kind: "network", program: "curl", plan: "fetch" });
     asked.catch(() => {}); // ends unanswered when the agent is revoked below
@@ -239,5 +244,45 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
     const now = Math.floor(Date.now() / 1000);
     assert.equal(space.authority.chainsFor(agentDid, Commands.taskReserve, now).length, 0, "it may spend no more");
     await shot(ada.page, "64-agent-revoked");
+  });
+  it("makes an agent from the browser's form, on the peer, signed with the person's key", async () => {
+    const page = ada.page;
+    await page.goto(`${d.daemon.url}/#/s/${space.id}/agents`);
+    const form = page.locator("[data-add-agent]");
+    await form.waitFor({ timeout: 30_000 });
+    // Bad input is refused in the browser, saying what to fix, and nothing is made.
+    await form.locator("[name=agent-name]").fill("docs");
+    await form.locator("[name=agent-labels]").fill("docs, typo");
+    await form.locator("[name=agent-budget]").fill("two dollars");
+    await form.locator("button[type=submit]").click();
+    await page.locator("text=is not an amount").waitFor({ timeout: 10_000 });
+    assert.equal((await d.daemon.agents.list(space.id)).some((r) => r.name === "docs"), false);
+
+    await form.locator("[name=agent-budget]").fill("0.50");
+    await form.locator("[name=agent-runner-container]").uncheck();
+    await form.locator("[name=agent-runner-nix]").check();
+    await form.locator("#agent-expiry").selectOption({ label: "7 days" });
+    await form.locator("[name=agent-run]").check();
+    await form.locator("button[type=submit]").click();
+    const c = page.locator("[data-agent=docs]");
+    await c.waitFor({ timeout: 30_000 });
+    // Its delegations reach the browser one by one: the card fills in as they arrive.
+    await c.locator("[data-runners]", { hasText: /^nix$/ }).waitFor({ timeout: 30_000 });
+    await c.locator("[data-budget]", { hasText: "$0.50" }).waitFor({ timeout: 30_000 });
+    assert.equal(await c.getAttribute("data-agent-state"), "active");
+    assert.deepEqual(await c.locator("[data-labels] .tag").allInnerTexts(), ["docs", "typo"]);
+    await shot(page, "65-agent-made-in-browser");
+
+    // On the peer: its key there, the budget and expiry asked, run by the daemon, made at the person's request.
+    const made = (await d.daemon.agents.list(space.id)).find((r) => r.name === "docs")!;
+    assert.deepEqual(made.labels, ["docs", "typo"]);
+    assert.deepEqual(made.runners, ["nix"]);
+    assert.equal(made.budget.usd, 500_000);
+    assert.equal(made.by, await did(page), "asked for by the person's own key");
+    assert.equal(made.run, true);
+    const week = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    assert.ok(made.expires !== null && Math.abs(made.expires - week) < 120, `expires ${made.expires}`);
+    const shown = await d.client.get<{ auto?: { state: string } }>(`/v1/spaces/${space.id}/agents/docs`);
+    assert.ok(shown.auto, "the daemon runs it by itself");
   });
 });

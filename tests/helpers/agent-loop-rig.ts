@@ -68,6 +68,8 @@ export async function seedDemoRepo(
   p: PeerProcess,
   space: string,
   runners: PeerProcess[] = [p],
+  /** More of .weft/tests.json, e.g. `{ network: true }`. */
+  tests: Record<string, unknown> = {},
 ): Promise<string> {
   let image = "";
   for (const r of runners) {
@@ -85,7 +87,7 @@ export async function seedDemoRepo(
   );
   await writeFile(
     join(clone, ".weft", "tests.json"),
-    JSON.stringify({ image, command: ["sh", "test.sh"], timeout: "2m", memory: 128 }),
+    JSON.stringify({ image, command: ["sh", "test.sh"], timeout: "2m", memory: 128, ...tests }),
   );
   await userGit(work, p, clone, "add", ".");
   await userGit(work, p, clone, "commit", "-q", "-m", "add, with a bug");

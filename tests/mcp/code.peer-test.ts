@@ -221,10 +221,9 @@ describe("weft mcp: repository files and patches", () => {
   });
 
   it("over streamable HTTP: reads files, and a proposal without the right is refused", async () => {
-    const p = await principalFiles(d, space, dir, "http-reader", [READ]);
-    const s = await serveHttp(d, p.args);
+    const s = await serveHttp(d);
     served.push(s);
-    const client = await connectHttp(s);
+    const client = await connectHttp(s, [READ], "http-reader");
     clients.push(client);
     const a = await call(client, "read_file", { repo: "demo", path: "README.md" });
     assert.deepEqual(a.value.lines, ["# demo", "", "The Needle is here."]);

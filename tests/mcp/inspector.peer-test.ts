@@ -2,22 +2,24 @@
  * The stock MCP Inspector CLI (@modelcontextprotocol/inspector, run by path
  * as its launcher with --cli) against `weft mcp`: it lists the tools and
  * calls one, over stdio as it starts the server itself, and over HTTP with
- * the server's bearer token. Nothing here knows Weft: if the inspector can
+ * an access token a client obtained through the MCP authorization flow
+ * (the person granting it). Nothing here knows Weft: if the inspector can
  * drive it, so can any MCP client.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
-import { eventually } from "../helpers/nodes.ts";
 import type { TaskView } from "../../protocol/tasks/query.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { CLI, principalFiles } from "./principal-files.ts";
+import { serveHttp, stopServed } from "./transports.ts";
+import { authorizedClient } from "./oauth-flow.ts";
 
 const run = promisify(execFile);
 const INSPECTOR = new URL(
@@ -71,29 +73,19 @@ describe("the MCP Inspector CLI against weft mcp", () => {
     assert.deepEqual(JSON.parse(called.content[0].text).tasks.map((t: { id: string }) => t.id), [seeded]);
   });
 
-  it("lists the tools over HTTP with the server's bearer token", async () => {
-    const child = spawn(process.execPath, [CLI, ...args, "--http", "--json"], {
-      env: { ...process.env, WEFT_HOME: d.home },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+  it("lists the tools over HTTP with an access token from the authorization flow", async () => {
+    const s = await serveHttp(d);
     try {
-      let out = "";
-      child.stdout!.on("data", (b) => (out += b));
-      const { url, tokenFile } = await eventually(
-        () => (out.includes("tokenFile") ? JSON.parse(out) : undefined),
-        30_000,
-        "weft mcp --http listening",
-      );
-      const token = (await readFile(tokenFile, "utf8")).trim();
+      const { client, provider } = await authorizedClient(s.url, d.home, ["/weft/space/read"], "inspector");
+      await client.close();
       const http = (
         bearer: string,
-      ) => ["--transport", "http", "--server-url", url, "--header", `Authorization: Bearer ${bearer}`];
-      const listed = await inspector("--method", "tools/list", ...http(token));
+      ) => ["--transport", "http", "--server-url", s.url, "--header", `Authorization: Bearer ${bearer}`];
+      const listed = await inspector("--method", "tools/list", ...http(provider.saved!.access_token));
       assert.ok(listed.tools.some((t: { name: string }) => t.name === "read_run_log"));
       await assert.rejects(inspector("--method", "tools/list", ...http("wrong")));
     } finally {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      await stopServed(s);
     }
   });
 });

@@ -1,18 +1,17 @@
 /**
  * `weft mcp` as MCP clients reach it, for the MCP suites: over stdio (the
  * SDK client starting the CLI, as Claude Code or Codex would) and over
- * streamable HTTP (the CLI serving on loopback, its token in a 0600 file).
+ * streamable HTTP (the CLI serving on loopback; each client authorized
+ * through the OAuth flow, granted by the person: oauth-flow.ts).
  */
-import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
 import process from "node:process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { eventually } from "../helpers/nodes.ts";
 import { CLI } from "./principal-files.ts";
+import { authorizedClient } from "./oauth-flow.ts";
 
 /** A peer's home, for WEFT_HOME. */
 export interface Home {
@@ -22,7 +21,8 @@ export interface Home {
 export interface Served {
   child: ChildProcess;
   url: string;
-  token: string;
+  /** The peer's home: where the person runs `weft mcp grant`. */
+  home: string;
 }
 
 /** An SDK client over stdio, the CLI started with `args` against the peer at `d`. */
@@ -39,9 +39,9 @@ export async function connectStdio(d: Home, args: string[]): Promise<Client> {
   return client;
 }
 
-/** `weft mcp … --http` started, once it says where it listens (its token file checked 0600). */
-export async function serveHttp(d: Home, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, ...args, "--http", "--json"], {
+/** `weft mcp --http` started for the peer at `d`, once it says where it listens. */
+export async function serveHttp(d: Home): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, "mcp", "--http", "--json"], {
     env: { ...process.env, WEFT_HOME: d.home },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -50,26 +50,19 @@ export async function serveHttp(d: Home, args: string[]): Promise<Served> {
   child.stderr!.on("data", (b) => (out += b));
   const started = await eventually(
     () => {
-      const m = /\{[\s\S]*"tokenFile"[\s\S]*\}/.exec(out);
+      const m = /\{[\s\S]*"url"[\s\S]*\}/.exec(out);
       if (!m) throw new Error("not listening yet");
-      return JSON.parse(m[0]) as { url: string; tokenFile: string };
+      return JSON.parse(m[0]) as { url: string };
     },
     30_000,
     "weft mcp --http printed where it listens",
   );
-  assert.equal((await stat(started.tokenFile)).mode & 0o777, 0o600);
-  return { child, url: started.url, token: (await readFile(started.tokenFile, "utf8")).trim() };
+  return { child, url: started.url, home: d.home };
 }
 
-/** An SDK client over streamable HTTP, with `token` as its bearer. */
-export async function connectHttp(s: Served, token = s.token): Promise<Client> {
-  const client = new Client({ name: "weft-test", version: "1" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(s.url), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
+/** An SDK client over streamable HTTP, authorized by the person for `commands`. */
+export async function connectHttp(s: Served, commands: string[], name?: string): Promise<Client> {
+  return (await authorizedClient(s.url, s.home, commands, name)).client;
 }
 
 /** Stop a served `weft mcp --http`, waiting for it to exit. */

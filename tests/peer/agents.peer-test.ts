@@ -4,7 +4,8 @@
  * processes reserving concurrently each land exactly the calls their
  * budgets allow, and both nodes agree; pausing or revoking an agent from
  * another node stops its model call in flight on the node that runs it,
- * and that other node refuses the agent's later operations.
+ * and that other node refuses the agent's later operations — all but a
+ * release, which gives power back, so a paused agent frees its task at once.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -70,6 +71,34 @@ function call(url: string, signal: AbortSignal): Promise<{ aborted: boolean; rea
     () => ({ aborted: false, reason: undefined }),
     () => ({ aborted: signal.aborted, reason: signal.reason }),
   );
+}
+
+/**
+ * Two daemons in one space, agent `fixer` made on b (its key there), and a
+ * task carrying its label that both have heard of.
+ */
+async function agentOnB() {
+  const [a, b] = await Promise.all([testDaemon(), testDaemon()]);
+  const bDid = b.daemon.node.did;
+  const spaceA = a.daemon.node.spaces()[0];
+  const inviteText = (await run(process.execPath, [CLI, "space", "invite", "--to", bDid], {
+    env: { ...process.env, WEFT_HOME: a.home },
+  })).stdout.trim();
+  const address = a.daemon.node.libp2p!.getMultiaddrs()[0].toString();
+  await b.client.request("POST", "/v1/spaces/join", { invite: inviteText, peers: [address] });
+  const spaceB = await eventually(() => b.daemon.node.space(spaceA.id), 15_000, "b joined") as Space;
+  const agent = await cli<AgentView>(
+    b.home,
+    ...["agent", "add", "fixer", "--labels", "bug", "--budget", "1usd", "--space", spaceA.id],
+  );
+  const task = (await spaceA.createTask({ title: "flaky", labels: ["bug"] })).id;
+  await eventually(() => spaceB.task(task), 15_000, "b has the task");
+  await eventually(
+    () => spaceA.authority.chainsFor(agent.did, OPS.reserve.command, Math.floor(Date.now() / 1000)).length > 0,
+    15_000,
+    "a knows the agent",
+  );
+  return { a, b, spaceA, spaceB, agent, task };
 }
 
 describe("agents on peers", () => {
@@ -162,7 +191,7 @@ describe("agents on peers", () => {
             "both nodes count N reservations",
           );
           assert.equal(seen!.reserved.usd, N * CALL);
-          assert.equal(seen!.tasks[task].reservations, 2 * N, "the task's spend counts both agents' calls");
+          assert.equal(seen!.tasks[task].reservations, N, "its own calls on the task, not the other agent's");
         }
       }
       // Receipts make room again: two calls settled at a fifth of their maximum leave room for one more, not two.
@@ -186,37 +215,9 @@ describe("agents on peers", () => {
   });
 
   it("pause and revoke from another node stop the call in flight and are refused there too", async () => {
-    const [a, b] = await Promise.all([testDaemon(), testDaemon()]);
+    const { a, b, spaceA, spaceB, agent, task } = await agentOnB();
     const model = await slowModel();
     try {
-      const bDid = b.daemon.node.did;
-      const spaceA = a.daemon.node.spaces()[0];
-      const inviteText = (await run(process.execPath, [CLI, "space", "invite", "--to", bDid], {
-        env: { ...process.env, WEFT_HOME: a.home },
-      })).stdout.trim();
-      const address = a.daemon.node.libp2p!.getMultiaddrs()[0].toString();
-      await b.client.request("POST", "/v1/spaces/join", { invite: inviteText, peers: [address] });
-      const spaceB = await eventually(() => b.daemon.node.space(spaceA.id), 15_000, "b joined") as Space;
-      const agent = await cli<AgentView>(
-        b.home,
-        "agent",
-        "add",
-        "fixer",
-        "--labels",
-        "bug",
-        "--budget",
-        "1usd",
-        "--space",
-        spaceA.id,
-      );
-      const task = (await spaceA.createTask({ title: "flaky", labels: ["bug"] })).id;
-      await eventually(() => spaceB.task(task), 15_000, "b has the task");
-      await eventually(
-        () => spaceA.authority.chainsFor(agent.did, OPS.reserve.command, Math.floor(Date.now() / 1000)).length > 0,
-        15_000,
-        "a knows the agent",
-      );
-
       // A model call in flight on b, under a reservation.
       const spending = await b.daemon.agents.spending(spaceB, "fixer", task);
       const r1 = await spending.reserve({ usd: CALL, tokens: 100 }, { model: "slow" });
@@ -260,6 +261,41 @@ describe("agents on peers", () => {
     } finally {
       model.server.closeAllConnections();
       model.server.close();
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+  it("a paused agent may still give its task back: every node accepts the release, and nothing else", async () => {
+    const { a, b, spaceA, spaceB, agent, task } = await agentOnB();
+    try {
+      const signer = await b.daemon.agents.signer("fixer");
+      // An hour's lease: the task is free again only if the release lands, never by lapsing during the test.
+      const claimed = await spaceB.actAs(signer, "claim", {
+        task,
+        fence: spaceB.task(task)!.fence + 1,
+        expires: Date.now() + 3_600_000,
+        labels: ["bug"],
+      });
+      const fence = claimed.lease!.fence;
+      await eventually(() => spaceA.task(task)?.lease?.holder === agent.did, 15_000, "a sees the claim");
+      await cli(a.home, "agent", "pause", agent.did, "--reason", "stop now", "--space", spaceA.id);
+      await eventually(() => spaceB.log.reducer.spend.paused(agent.did) !== undefined, 15_000, "b sees the pause");
+      // Using power is refused: a renewal, a comment.
+      await assert.rejects(
+        spaceB.actAs(signer, "renew", { task, fence, expires: Date.now() + 60_000, labels: ["bug"] }),
+        /paused/,
+      );
+      await assert.rejects(spaceB.actAs(signer, "comment", { task, body: "still here" }), /paused/);
+      // Giving it back is not: the release lands on b, and a reduces it the same way.
+      await spaceB.actAs(signer, "release", { task, fence, labels: ["bug"] });
+      assert.equal(spaceB.task(task)!.lease, undefined);
+      await eventually(
+        () => spaceA.task(task)?.history.some((h) => h.kind === "release" && h.author === agent.did),
+        15_000,
+        "a has the release",
+      );
+      assert.equal(spaceA.task(task)!.lease, undefined);
+      assert.equal(spaceA.task(task)!.status, "open");
+    } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
   });

@@ -153,6 +153,13 @@ describe("budgets", () => {
       const spend = log.reducer.spend;
       assert.equal(spend.agent(a.did).reserved.usd + spend.agent(b.did).reserved.usd, N * CALL);
       assert.equal(log.reducer.spend.task("task0001").reservations, N);
+      // Spend per agent per task: each agent's share of the one task, not the task's whole.
+      for (const [name, who] of [["a", a], ["b", b]] as const) {
+        const onTask = spend.agentTask(who.did, "task0001");
+        assert.equal(onTask.reservations, mine[name].filter((c) => landed.includes(c)).length);
+        assert.deepEqual(onTask, spend.agent(who.did), "each spent on this task only");
+      }
+      assert.equal(spend.agentTask(a.did, "task0002").reservations, 0);
       const refused = reservations.find((c) => !landed.includes(c)) as string;
       assert.match((log.outcome(refused) as { reason?: string }).reason ?? "", /over budget/);
     }

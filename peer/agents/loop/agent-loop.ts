@@ -279,6 +279,10 @@ export class AgentLoops {
     } catch (e) {
       if (stop?.aborted) {
         // This peer is stopping: keep the lease (it lapses unless the peer is back in time to take the task up).
+        // Not released as the scheduler releases a job's: only this peer holds the agent's key, so only a restart
+        // here can carry on as this agent, and a release reads as giving up (pick-task.ts does not take back a task
+        // it gave up). Kept, a restart within the lease (60 s by default) takes the task up at once; a peer that
+        // does not come back frees it within one lease.
         return end(status, { kind: "stopped", reason: "this peer stopped; the task is taken up again on restart" });
       }
       const stopped = kill.signal.aborted ? kill.signal : lease.signal.aborted ? lease.signal : undefined;
@@ -311,7 +315,8 @@ export class AgentLoops {
   ): Promise<void> {
     const steps = tried.length > 0 ? tried.slice(-30).map((t) => `- ${t}`).join("\n") : "- nothing";
     const body = `The agent stopped without a patch: ${reason}\n\nWhat it tried:\n${steps}`.slice(0, 16_000);
-    // A paused or revoked agent's operations are refused: nothing more it can say, its lease lapses.
+    // A paused agent's comment is refused but its release lands (giving back is not using power), so the task is
+    // free at once; a revoked agent can sign neither, and its lease lapses.
     await space.actAs(signer, "comment", { task, body }).catch(() => {});
     await space.actAs(signer, "release", { task, fence, labels }).catch(() => {});
   }

@@ -19,7 +19,14 @@
  * peer checks like any caller's.
  */
 import { WeftError } from "#protocol";
-import { type AgentHoldings, agentHoldings, budgetLeft, tasksSpentOnBy } from "#protocol/agents";
+import {
+  type AgentHoldings,
+  agentHoldings,
+  budgetLeft,
+  checkAgentOptions,
+  parseUsd,
+  tasksSpentOnBy,
+} from "#protocol/agents";
 import { APPROVAL_FAMILY, type ApprovalReducer, type ApprovalRequest } from "#protocol/approvals";
 import { neutralized } from "#protocol/schema";
 import type { Space } from "#protocol/space";
@@ -41,7 +48,7 @@ export interface AgentSummary {
   pause?: Pause;
   spend: Spend;
   left: Budget;
-  /** The tasks it spent on, each with its spend (all agents' on that task). */
+  /** The tasks it spent on, each with what this agent spent on it (not other agents' calls on the task). */
   tasks: { task: Task; spend: Spend }[];
   /** The task it holds a lease on now. */
   current?: Task;
@@ -88,7 +95,7 @@ export function agentsOf(space: Space, nowMs = Date.now()): AgentSummary[] {
       ...(pause ? { pause } : {}),
       spend: mine,
       left: budgetLeft(holds.budget, mine),
-      tasks: tasksSpentOnBy(tasks, did).map((task) => ({ task, spend: spend.task(task.id) })),
+      tasks: tasksSpentOnBy(tasks, did).map((task) => ({ task, spend: spend.agentTask(did, task.id) })),
       current: tasks.find((t) =>
         !t.run && t.lease?.holder === did && ["claimed", "running"].includes(effectiveStatus(t, nowMs))
       ),
@@ -207,4 +214,67 @@ function refusedIfSo(space: Space, cid: string, what: string): void {
   if (outcome && !outcome.applied) {
     throw new WeftError("Conflict", "task/conflict", `${what} was not applied: ${outcome.reason}`);
   }
+}
+
+/** The runner kinds the form offers (`/weft/run/<kind>`). */
+export const RUNNER_KINDS = ["container", "nix", "wasm", "kubernetes"] as const;
+
+/** What the dashboard's form asks for a new agent, as typed. */
+export interface AgentForm {
+  name: string;
+  /** Comma- or space-separated. */
+  labels: string;
+  runners: string[];
+  /** Money as people write it: 5, $5, 0.25usd. */
+  budget: string;
+  /** Unix seconds when its delegations lapse (null: never). */
+  expiration: number | null;
+  /** The serving peer's daemon runs its loop by itself. */
+  run: boolean;
+}
+
+/** The request the form makes, checked as the peer checks it (throws InvalidInput saying what to fix). */
+export function agentRequest(form: AgentForm) {
+  const request = {
+    name: form.name.trim(),
+    labels: form.labels.split(/[\s,]+/).filter(Boolean),
+    runners: form.runners,
+    budget: { usd: parseUsd(form.budget) },
+    ...(form.expiration !== null ? { expiration: form.expiration } : {}),
+    ...(form.run ? { run: true } : {}),
+  };
+  checkAgentOptions(request);
+  return request;
+}
+
+/** Why this browser may not make an agent, or undefined if it may. */
+export function addBlocker(space: Space, me: string): string | undefined {
+  return can(space, me, Commands.spaceAdmin)
+    ? undefined
+    : `making an agent needs ${Commands.spaceAdmin}, and your delegation does not include it`;
+}
+
+/**
+ * Make an agent on the peer that served this page, which keeps its key
+ * (a 0600 file there, never replicated): asked with a request signed here
+ * under /weft/space/admin, whose delegations that peer bounds by this
+ * browser's own, as it does for `weft agent add`.
+ */
+export async function addAgent(
+  space: Space,
+  me: ApiSigner,
+  origin: string,
+  request: ReturnType<typeof agentRequest>,
+): Promise<{ did: string }> {
+  const path = `/v1/spaces/${encodeURIComponent(space.id)}/agents`;
+  const body = new TextEncoder().encode(JSON.stringify(request));
+  const r = await signedFetch({ me, space, origin, command: Commands.spaceAdmin, method: "POST", path, body });
+  if (!r.ok) {
+    throw new WeftError(
+      "Forbidden",
+      "cap/not-held",
+      `the peer at ${origin} did not make ${request.name}: ${await refusalOf(r) ?? r.status}`,
+    );
+  }
+  return await r.json() as { did: string };
 }

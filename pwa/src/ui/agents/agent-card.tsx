@@ -116,7 +116,7 @@ function Spending(props: { agent: AgentSummary }) {
       {tasks.length > 0 && (
         <div class="table-wrap">
           <table data-task-spend>
-            <caption class="sr-only">Spend per task</caption>
+            <caption class="sr-only">This agent's spend per task</caption>
             <thead>
               <tr>
                 <th scope="col">Task</th>

@@ -3,7 +3,9 @@
  * agent the space has delegated to (ui/agents/agent-card.tsx). Everything
  * but the running loop's transcript is computed here from the space's
  * replicated, signed state (model/agents.ts), so it reads offline and the
- * same as on every node; the actions are signed with this browser's key.
+ * same as on every node; the actions are signed with this browser's key,
+ * and so is the request that makes an agent on the serving peer (the form
+ * at the end).
  */
 import { useMemo } from "preact/hooks";
 import type { Space } from "#protocol/space";
@@ -13,6 +15,7 @@ import { useSpace } from "../context.ts";
 import { namesOf } from "../format.ts";
 import { AgentCard } from "./agent-card.tsx";
 import { ApprovalCard } from "./approval-card.tsx";
+import { AddAgentForm } from "./add-agent-form.tsx";
 
 export function AgentsView(props: { space: Space }) {
   const version = useSpace(props.space);
@@ -35,10 +38,12 @@ export function AgentsView(props: { space: Space }) {
       {agents.length === 0
         ? (
           <p class="empty">
-            No agent in this space yet. Make one on a peer: <code>weft agent add NAME --labels … --budget 5usd</code>.
+            No agent in this space yet. Make one below, or on a peer:{" "}
+            <code>weft agent add NAME --labels … --budget 5usd</code>.
           </p>
         )
         : agents.map((a) => <AgentCard key={a.did} space={props.space} agent={a} names={names} />)}
+      <AddAgentForm space={props.space} />
     </section>
   );
 }
