@@ -6,6 +6,8 @@
  * (relay-clients.ts) and the hostile sockets (hostile-sockets.ts).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
+import { save } from "@automerge/automerge";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -129,6 +131,8 @@ export interface HostedSpace {
   space: string;
   url: string;
   chain: Delegation[];
+  /** The space document as its creator left it (Automerge.save): the baseline serves the same content. */
+  saved: Uint8Array;
 }
 
 /** `count` spaces, each brought to the relay by its creator, who then leaves it there. */
@@ -144,7 +148,8 @@ export async function hostSpaces(relay: RelayProcess, count: number): Promise<Ho
     node.addNetwork((o) => new WebSocketNetworkAdapter(o)).connectTo(relay.url, { carrier: true });
     const space = await node.createSpace(`space ${i}`);
     const chain = space.authority.chainsFor(node.did, Commands.spaceSync, Math.floor(Date.now() / 1000))[0];
-    hosted.push({ signer: node.signer, space: space.id, url: space.url, chain });
+    const saved = save((await node.repo.find(space.url as AutomergeUrl)).doc());
+    hosted.push({ signer: node.signer, space: space.id, url: space.url, chain, saved });
     await eventually(
       async () => ((await (await fetch(info)).json()) as { spaces: string[] }).spaces.includes(space.id),
       30_000,

@@ -12,7 +12,10 @@
  * it counts the CPU the server used, not the share of the machine it got),
  * against the stock automerge-repo WebSocket
  * server (nodefs storage, no membership checks) run the same way, with the
- * same clients and writes, in the same run. Each server runs in a process
+ * same clients and writes, in the same run, serving the same documents:
+ * each space document as its creator left it on the relay (content and
+ * history; automerge's sync work grows with both, so an empty document
+ * would flatter the baseline). Each server runs in a process
  * of its own, and each run's clients in a fresh one (relay-clients.ts):
  * clients sharing one process across both runs made whichever ran second
  * look nearly twice as fast. Each client finds its document once: no
@@ -27,6 +30,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
 import process from "node:process";
 import { percentile, report } from "./report.ts";
 import {
@@ -84,14 +88,14 @@ async function relayRun(spaces: number, hostile: number) {
       (doc) => tokenUrl(relay, hosted[doc]),
       cpu.connected,
     ).result;
-    return { result, cpu: await cpu.spent(), rss: await peakRssMb(relay.child) };
+    return { result, cpu: await cpu.spent(), rss: await peakRssMb(relay.child), hosted };
   } finally {
     await attack?.stop();
     await stopServer(relay.child);
   }
 }
 
-const weft = await relayRun(SPACES, 0);
+const { hosted: weftSpaces, ...weft } = await relayRun(SPACES, 0);
 const relayRss = weft.rss;
 
 // Baseline: the stock automerge-repo sync server, same clients, same writes.
@@ -101,7 +105,8 @@ const stock = await startServer(
   /port (\d+)\n/,
 );
 const stockUrl = `ws://127.0.0.1:${stock.match[1]}`;
-stock.child.stdin!.write(`create ${SPACES}\n`);
+// The same documents, content and history, as the relay's spaces held before the clients wrote.
+stock.child.stdin!.write(`import ${weftSpaces.map((h) => Buffer.from(h.saved).toString("base64")).join(" ")}\n`);
 while (!/docs .+\n/.test(stock.output())) await new Promise((r) => setTimeout(r, 20));
 const stockDocs = /docs (.+)\n/.exec(stock.output())![1].split(" ");
 const stockCpu = writeCpu(stock.child);

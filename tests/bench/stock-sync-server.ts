@@ -6,6 +6,7 @@
  * as its own process — the same shape as the relay it is compared with.
  * `node stock-sync-server.ts DIR` prints `port N` and serves until SIGTERM.
  */
+import { Buffer } from "node:buffer";
 import process from "node:process";
 import { Repo } from "@automerge/automerge-repo";
 import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
@@ -27,7 +28,7 @@ const repo = new Repo({
 });
 await repo.storageId();
 
-// The bench asks for its documents over stdin ("create N"), so their URLs come from the server's own repo.
+// The bench hands over its documents on stdin, so their URLs come from the server's own repo.
 process.stdin.setEncoding("utf8");
 let pending = "";
 process.stdin.on("data", (chunk: string) => {
@@ -36,9 +37,13 @@ process.stdin.on("data", (chunk: string) => {
   while ((nl = pending.indexOf("\n")) >= 0) {
     const line = pending.slice(0, nl).trim();
     pending = pending.slice(nl + 1);
-    const n = /^create (\d+)$/.exec(line);
-    if (n) {
-      const urls = Array.from({ length: Number(n[1]) }, () => repo.create<Record<string, unknown>>({}).url);
+    // "import B64 …": one document per saved document given (the relay's space documents as their creators
+    // left them), so both servers serve the same content and history; its URL is the stock server's own.
+    const saved = /^import((?: [A-Za-z0-9+/=]+)+)$/.exec(line);
+    if (saved) {
+      const urls = saved[1].trim().split(" ").map((b64) =>
+        repo.import<Record<string, unknown>>(Uint8Array.from(Buffer.from(b64, "base64"))).url
+      );
       process.stdout.write(`docs ${urls.join(" ")}\n`);
     }
   }
