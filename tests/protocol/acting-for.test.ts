@@ -193,6 +193,19 @@ describe("operations performed for a person through a bridge they paired", () =>
     assert.match(own.reason!, /cannot answer its own request|acts under an agent's delegation/);
   });
 
+  it("counts a comment signed by the bridge for the person (what an agent's loop reads as theirs)", async () => {
+    const s = await space();
+    const person = await s.member();
+    const bridge = await s.grant(person, await signer(), Commands.taskComment, PAIRED);
+    const created = await s.apply(person, Commands.taskCreate, { task: "task00000001", title: "tidy up" });
+    assert.equal(created.status, "applied", created.reason);
+    const said = await s.apply(bridge, Commands.taskComment, { task: "task00000001", body: "also sub.sh" });
+    assert.equal(said.status, "applied", said.reason);
+    const [comment] = s.log.reducer.tasks.get("task00000001")!.comments;
+    assert.equal(comment.author, person.signer.did);
+    assert.equal(comment.signer, bridge.signer.did);
+  });
+
   describe("a bridge cannot claim a principal that did not delegate to it for that", () => {
     it("names someone in its arguments: refused at the boundary, nobody credited", async () => {
       const s = await space();
