@@ -3,13 +3,15 @@
  * the person under their delegation to the bridge. An agent at work on a
  * task gets it as the person's comment on that task, which its loop reads
  * into its next turn (peer/agents/loop/new-comments.ts); an idle one gets a
- * new task carrying its labels, asked for in the person's words. Every node
+ * new task carrying its labels (and the repository label of the last task
+ * it held, so it works where it worked), asked for in the person's words. Every node
  * counts either for the person, not the bridge (ucan/principal.ts).
  */
 import type { BridgeContext, BridgeSpace } from "#protocol/bridge";
 import type { Member } from "#protocol/space";
 import { newTaskId } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
+import { compareHlc } from "#protocol/tasks";
 import { refusal } from "./refusal.ts";
 
 /** The agents named `name` in `spaces`, each with its space. */
@@ -19,6 +21,9 @@ export function agentsNamed(spaces: BridgeSpace[], name: string): Array<{ space:
       .map((agent) => ({ space, agent }))
   );
 }
+
+/** The label naming a task's repository (as the agent loop reads it: peer/agents/loop/pick-task.ts). */
+const REPO_LABEL = "repo:";
 
 /** A title from the person's words: their first line, at most 200 characters. */
 const titleOf = (text: string) => {
@@ -50,8 +55,12 @@ export async function tellAgent(
     await space.act("comment", { task: working.id, body: text }, { via: person });
     return `Told ${name} on task ${working.id.slice(0, 6)} (${working.title}); it reads it before its next step.`;
   }
-  const labels = space.agentLabels(agent.did);
-  if (labels.length === 0) return `Agent ${name} may claim no task now (no live delegation with labels).`;
+  const own = space.agentLabels(agent.did);
+  if (own.length === 0) return `Agent ${name} may claim no task now (no live delegation with labels).`;
+  const last = space.tasks().filter((t) => t.assignee === agent.did)
+    .sort((a, b) => compareHlc(b.updatedAt, a.updatedAt))[0];
+  const repo = last?.labels.find((l) => l.startsWith(REPO_LABEL));
+  const labels = repo === undefined || own.includes(repo) ? own : [...own, repo];
   if (!space.holds(Commands.taskCreate, { via: person })) {
     return refusal(context, space, Commands.taskCreate, "create tasks");
   }

@@ -9,7 +9,7 @@
  * the person's comment on that task (signed by the bridge, counted for the
  * person), and the loop reads it into its next turn: the model's second
  * request carries it. Once the agent is idle, "@listener …" files a new
- * task with its labels instead.
+ * task with its labels (and the repository it last worked in) instead.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -108,12 +108,11 @@ describe("free text handed to an agent by Nostr DM", { timeout: 300_000 }, () =>
     // Now idle (it gave the task back): the next words become a task with its labels.
     await phone.send(address.pubkey, "@listener write a README for the demo");
     const filed = await phone.received(4);
-    const id = filed.match(/^listener is not working on a task: I filed task (\w{6}) in \S+ with its labels \(chat\)/)
-      ?.[1];
+    const id = filed.match(/^listener is not working on a task: I filed task (\w{6}) in \S+ with its labels /)?.[1];
     assert.ok(id, filed);
     const { tasks } = await api.get<{ tasks: TaskJson[] }>(`/v1/spaces/${enc(space)}/tasks`);
     const made = tasks.find((t) => t.id.startsWith(id))!;
     assert.equal(made.title, "write a README for the demo");
-    assert.deepEqual(made.labels, ["chat"]);
+    assert.deepEqual(made.labels, ["chat", "repo:demo"], "its labels, and the repository it last worked in");
   });
 });
