@@ -347,6 +347,21 @@ export class NostrBridge implements Bridge {
     return relays !== this.#config.relays && await this.#publish(wrap, this.#config.relays);
   }
 
+  /** A DM that answers no message (the pairing's confirmation): sent again with backoff until a relay takes it. */
+  async #sendUntilTaken(pubkey: string, text: string, tries = 0): Promise<void> {
+    if (this.#closed || await this.#send(pubkey, text)) return;
+    this.counters.unsent++;
+    if (tries >= RETRY_MS.length) {
+      this.#context?.log.warn("a Nostr DM reached no relay; given up", { bridge: this.#context.name, pubkey });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      void this.#sendUntilTaken(pubkey, text, tries + 1);
+    }, RETRY_MS[tries]);
+    this.#retryTimers.add(timer);
+  }
+
   /** Pair whoever confirmed a live code: a delegation to the bridge whose meta carries its proof. */
   async #checkPairings(): Promise<void> {
     const context = this.#context as BridgeContext;
@@ -359,7 +374,7 @@ export class NostrBridge implements Bridge {
         const pubkey = await book.confirm(proof, grant.iss, space.id);
         if (pubkey === undefined) continue;
         context.log.info("nostr key paired", { bridge: context.name, pubkey, did: grant.iss, space: space.id });
-        await this.#send(pubkey, `Paired with ${grant.iss} in ${space.name}. Try "status?" or "help".`);
+        await this.#sendUntilTaken(pubkey, `Paired with ${grant.iss} in ${space.name}. Try "status?" or "help".`);
       }
     }
   }

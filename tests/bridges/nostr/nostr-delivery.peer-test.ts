@@ -141,6 +141,24 @@ describe("the Nostr bridge when its relay goes away", () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  it("sends the pairing's confirmation again until a relay takes it", async () => {
+    const r = await rig();
+    const phone = await Phone.connect(r.relay.url);
+    try {
+      await phone.send(r.bridge.pubkey!, "pair");
+      const code = (await phone.received(1)).match(/code is ([0-9A-Z]{5}-[0-9A-Z]{5})/)![1];
+      r.relay.refuse = (e) =>
+        e.kind === 1059 && e.tags.some(([t, v]) => t === "p" && v === phone.pubkey) ? "blocked: not yet" : undefined;
+      await confirm(r.b, r.joined, r.bridgeSigner.did, code, Commands.taskCreate);
+      await eventually(() => r.bridge.counters.unsent >= 2 || undefined, 30_000, "two tries of the confirmation");
+      r.relay.refuse = undefined;
+      assert.match(await phone.received(2), new RegExp(`^Paired with ${r.b.node.did}`));
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
+
   it("publishes its profile and inbox relays again soon when no relay took them at start", async () => {
     const relay = await startRelay();
     relay.refuse = (e) => (e.kind === 0 || e.kind === 10050 ? "blocked: not yet" : undefined);
