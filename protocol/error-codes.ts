@@ -251,6 +251,8 @@ export const ERROR_CODES = {
   "nostr/dropped": "unprocessable",
   /** A pairing code that is unknown, used or expired. */
   "nostr/pairing": "input",
+  /** A DM (a reply, a notification) no relay took: retried, and the message it answers is not recorded as handled. */
+  "nostr/unsent": "unavailable",
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,7 @@ import { type DmCommand, HELP } from "./commands.ts";
 import { answerByDm } from "./answer-by-dm.ts";
 import { refusal } from "./refusal.ts";
 import { chatByDm } from "./dm-chat.ts";
+import { agentsNamed, tellAgent } from "./tell-agent.ts";
 import type { ModelLedger } from "./model-ledger.ts";
 import { NOTIFY_ABOUT, NOTIFY_KINDS, type NotifyPrefs } from "./notify-prefs.ts";
 
@@ -84,6 +85,8 @@ export async function carryOut(
     }
     case "text":
       return settings.ledger ? await chatByDm(context, spaces, asker.did, command.text, settings.ledger) : HELP;
+    case "tell":
+      return await answer(() => tellAgent(context, spaces, asker.did, asker.message, command.agent, command.text));
     case "approve":
     case "deny":
       return await answer(() => answerByDm(context, spaces, asker.did, command, settings.approvalTtlMs));
@@ -121,17 +124,13 @@ export async function carryOut(
     }
     case "pause":
     case "resume": {
-      const hits = spaces.flatMap((s) =>
-        s.members().filter((m) =>
-          m.kind === "agent" && (m.name === command.agent || m.name === `agent ${command.agent}`)
-        ).map((m) => ({ s, m }))
-      );
+      const hits = agentsNamed(spaces, command.agent);
       if (hits.length !== 1) {
         return hits.length === 0
           ? `No agent named ${command.agent} in your spaces.`
           : `Agents named ${command.agent} are in several of your spaces; pause it on your peer.`;
       }
-      const [{ s, m }] = hits;
+      const [{ space: s, agent: m }] = hits;
       const cmd = command.kind === "pause" ? Commands.agentPause : Commands.agentResume;
       if (!s.holds(cmd, { via: asker.did })) return refusal(context, s, cmd, `${command.kind} agents`);
       return await answer(async () => {

@@ -107,18 +107,12 @@ async function reviewPatch(
   }
   const revision = latestRevision(patch);
   const n = patch.revisions.length;
-  // Every node counts reviews by their signer, the bridge: a person who approved on their own
-  // peer, or a second person approving through the bridge, would make one approval count twice.
-  if (ask.kind === "approve") {
-    const already = patch.reviews.find((r) =>
-      r.revision === revision.id && r.verdict === "approve" && (r.author === person || r.author === context.did)
-    );
-    if (already) {
-      return already.author === person
-        ? `You approved revision ${n} of patch ${patch.id} already.`
-        : `Revision ${n} of patch ${patch.id} was approved through me already; approve on your own peer: ` +
-          `weft patch review ${patch.id} --approve --space ${space.id}`;
-    }
+  // Every node counts a review for the person it was made for (ucan/principal.ts), however it reached the log.
+  const latest = patch.reviews.findLast((r) =>
+    r.revision === revision.id && r.author === person && r.verdict !== "comment"
+  );
+  if (ask.kind === "approve" && latest?.verdict === "approve") {
+    return `You approved revision ${n} of patch ${patch.id} already.`;
   }
   const verdict = ask.kind === "approve" ? "approve" : "request-changes";
   const body = `${ask.kind === "approve" ? "Approved" : "Changes requested"} by ${person} by Nostr DM` +

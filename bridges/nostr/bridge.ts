@@ -10,7 +10,8 @@
  * (pairing-book.ts). A paired person's commands run under that person's
  * delegation (actions.ts); their free text goes to the model within the
  * day's DM budget (dm-chat.ts, model-ledger.ts); what they opted into is
- * DMed to them as it happens (notifier.ts). Replies go back gift-wrapped,
+ * DMed to them as it happens, and what happened while the bridge was down
+ * once it is back, at a bounded rate (notifier.ts). Replies go back gift-wrapped,
  * to a paired person's own inbox relays (person-relays.ts). Its inbox
  * subscriptions are kept alive by inbox.ts.
  */
@@ -26,7 +27,7 @@ import { bindingTag, profileTemplate } from "./binding.ts";
 import { carryOut } from "./actions.ts";
 import { parseCommand } from "./commands.ts";
 import { type NostrConfig, readNostrConfig } from "./config.ts";
-import { type DropReason, NostrDropped } from "./errors.ts";
+import { type DropReason, NostrDropped, NostrUnsent } from "./errors.ts";
 import { loadOrCreateNostrKey, type NostrKey } from "./key.ts";
 import { Inbox } from "./inbox.ts";
 import { fitDmText } from "./nip44.ts";
@@ -37,12 +38,21 @@ import { inWindow, SeenLog } from "./seen-log.ts";
 import { ModelLedger } from "./model-ledger.ts";
 import { NotifyPrefs } from "./notify-prefs.ts";
 import { Notifier } from "./notifier.ts";
+import { NotifyLedger } from "./notify-ledger.ts";
 import { type Rumor, unwrapDm } from "./unwrap.ts";
 
 /** Gift wraps waiting to be handled; past this, new ones are dropped (and fetched again on restart). */
 const MAX_QUEUED = 1_000;
 /** Gift wraps handled in this run, by id, so a re-fetch (a relay back, a second relay) is not unwrapped again. */
 const MAX_WRAPS_KEPT = 10_000;
+/** Waits before handling again a DM whose reply no relay took; past the last, it waits for a restart's re-fetch. */
+const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
+/** How often the profile and inbox relay list are published again (relays drop what they keep). */
+const IDENTITY_EVERY_MS = 6 * 3600 * 1000;
+/** Waits before publishing them again when no relay took them; the last repeats. */
+const IDENTITY_RETRY_MS = [5_000, 30_000, 120_000, 600_000];
+/** DMs waiting for such a retry at most. */
+const MAX_RETRYING = 1_000;
 
 const GREETING = "Hello! I only take messages from people paired with this Weft mesh. " +
   'To pair, reply "pair" and confirm the code on your own peer. I will not answer again until then.';
@@ -52,6 +62,8 @@ export interface NostrCounters {
   handled: number;
   replayed: number;
   rateLimited: number;
+  /** Replies no relay took (the DM is handled again later). */
+  unsent: number;
   queueFull: number;
   dropped: Partial<Record<DropReason, number>>;
 }
@@ -66,6 +78,7 @@ export class NostrBridge implements Bridge {
   #ledger?: ModelLedger;
   #prefs?: NotifyPrefs;
   #notices: Promise<void> = Promise.resolve();
+  #notifier?: Notifier;
   #rate: SenderRateLimit;
   #inbox?: Inbox;
   #people?: PersonRelays;
@@ -76,7 +89,18 @@ export class NostrBridge implements Bridge {
   #closed = false;
   /** Pairing delegations already looked at, by CID. */
   readonly #checked = new Set<string>();
-  readonly counters: NostrCounters = { handled: 0, replayed: 0, rateLimited: 0, queueFull: 0, dropped: {} };
+  readonly counters: NostrCounters = {
+    handled: 0,
+    replayed: 0,
+    rateLimited: 0,
+    unsent: 0,
+    queueFull: 0,
+    dropped: {},
+  };
+  /** DMs whose reply no relay took, by wrap id: how many tries so far (a retry does not take a rate token again). */
+  readonly #retries = new Map<string, number>();
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  #identityTimer?: ReturnType<typeof setTimeout>;
 
   constructor(config: NostrConfig) {
     this.#config = config;
@@ -112,14 +136,27 @@ export class NostrBridge implements Bridge {
       relays: this.#config.relays,
     });
     this.#prefs = await NotifyPrefs.open(join(context.dir, "notify.json"));
-    await this.#publishIdentity();
-    const notifier = new Notifier(context, this.#prefs, this.#book, (pubkey, text) => this.#send(pubkey, text));
-    this.#unsubscribe = context.subscribe((e) => {
-      if (e.type === "members" || e.type === "access") void this.#checkPairings();
-      this.#notices = this.#notices.then(() => this.#closed ? undefined : notifier.handle(e)).catch((err) =>
+    await this.#keepIdentity(0);
+    const notifier = this.#notifier = new Notifier({
+      context,
+      prefs: this.#prefs,
+      book: this.#book,
+      ledger: await NotifyLedger.open(join(context.dir, "notified.json")),
+      send: (pubkey, text) => this.#send(pubkey, text),
+      burst: this.#config.notifyBurst,
+      perHour: this.#config.notifyPerHour,
+      log: (message, fields) => context.log.warn(message, { bridge: context.name, ...fields }),
+    });
+    const notify = (work: () => Promise<void>) => {
+      this.#notices = this.#notices.then(() => this.#closed ? undefined : work()).catch((err) =>
         context.log.error("a Nostr notification could not be sent", { bridge: context.name, error: messageOf(err) })
       );
+    };
+    this.#unsubscribe = context.subscribe((e) => {
+      if (e.type === "members" || e.type === "access") void this.#checkPairings();
+      notify(() => notifier.handle(e));
     });
+    notify(() => notifier.catchUp());
     await this.#checkPairings();
     this.#inbox = new Inbox({
       pool: this.#pool,
@@ -134,8 +171,22 @@ export class NostrBridge implements Bridge {
     this.#inbox.open();
   }
 
-  /** Profile (kind 0, carrying the DID binding) and inbox relays (kind 10050). */
-  async #publishIdentity(): Promise<void> {
+  /**
+   * Publish the identity now — at every start, so a changed name or relay
+   * list goes out — and again every IDENTITY_EVERY_MS, or soon (with backoff)
+   * when no relay took it.
+   */
+  async #keepIdentity(failures: number): Promise<void> {
+    if (this.#closed) return;
+    const ok = await this.#publishIdentity();
+    if (this.#closed) return;
+    const wait = ok ? IDENTITY_EVERY_MS : IDENTITY_RETRY_MS[Math.min(failures, IDENTITY_RETRY_MS.length - 1)];
+    this.#identityTimer = setTimeout(() => void this.#keepIdentity(ok ? 0 : failures + 1), wait);
+    this.#identityTimer.unref?.();
+  }
+
+  /** Profile (kind 0, carrying the DID binding) and inbox relays (kind 10050); false when no relay took one of them. */
+  async #publishIdentity(): Promise<boolean> {
     const context = this.#context as BridgeContext;
     const key = this.#key as NostrKey;
     const now = Math.floor(Date.now() / 1000);
@@ -148,7 +199,9 @@ export class NostrBridge implements Bridge {
         key.secret,
       ),
     ];
-    for (const event of events) await this.#publish(event, this.#config.relays);
+    let ok = true;
+    for (const event of events) ok = (await this.#publish(event, this.#config.relays)) && ok;
+    return ok;
   }
 
   /** Publish `event` on `relays`; false (and logged) when none took it. */
@@ -190,10 +243,28 @@ export class NostrBridge implements Bridge {
       return;
     }
     this.#queued++;
-    this.#queue = this.#queue.then(() => this.#handle(wrap)).catch((e) => {
+    this.#queue = this.#queue.then(() => this.#handle(wrap)).then(() => {
+      this.#retries.delete(wrap.id);
+    }, (e) => {
       this.#wraps.delete(wrap.id); // not recorded as seen either: read again when fetched again
       this.#context?.log.error("a Nostr DM could not be handled", { bridge: this.#context.name, error: messageOf(e) });
+      if (e instanceof NostrUnsent) this.#retry(wrap);
     }).finally(() => this.#queued--);
+  }
+
+  /** Handle `wrap` again after a while: its reply reached no relay. */
+  #retry(wrap: NostrEvent): void {
+    const tries = this.#retries.get(wrap.id) ?? 0;
+    if (this.#closed || tries >= RETRY_MS.length || (tries === 0 && this.#retries.size >= MAX_RETRYING)) {
+      this.#retries.delete(wrap.id);
+      return;
+    }
+    this.#retries.set(wrap.id, tries + 1);
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      this.#enqueue(wrap);
+    }, RETRY_MS[tries]);
+    this.#retryTimers.add(timer);
   }
 
   async #handle(wrap: NostrEvent): Promise<void> {
@@ -220,7 +291,7 @@ export class NostrBridge implements Bridge {
       this.counters.replayed++;
       return;
     }
-    if (!this.#rate.take(rumor.pubkey)) {
+    if (!this.#retries.has(wrap.id) && !this.#rate.take(rumor.pubkey)) {
       this.counters.rateLimited++;
       context.log.warn("nostr sender over its rate", { bridge: context.name, sender: rumor.pubkey });
       await seen.add(rumor.id, rumor.created_at); // dropped on purpose: not to be read again after a restart
@@ -228,8 +299,12 @@ export class NostrBridge implements Bridge {
     }
     this.counters.handled++;
     const answer = await this.#answer(rumor);
-    if (answer !== undefined) await this.#send(rumor.pubkey, answer, rumor.id);
-    // Recorded only now: a crash before this line reads the message again after a restart instead of losing it.
+    if (answer !== undefined && !(await this.#send(rumor.pubkey, answer, rumor.id))) {
+      this.counters.unsent++;
+      throw new NostrUnsent(rumor.pubkey, await this.#relaysFor(rumor.pubkey));
+    }
+    // Recorded only now (after a relay took the answer): a crash or a reply no relay took before this line reads
+    // the message again instead of losing it.
     await seen.add(rumor.id, rumor.created_at);
   }
 
@@ -257,8 +332,8 @@ export class NostrBridge implements Bridge {
     });
   }
 
-  /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on their inbox relays. */
-  async #send(pubkey: string, text: string, replyTo?: string): Promise<void> {
+  /** A NIP-17 DM to `pubkey` (in reply to the rumor `replyTo`), gift-wrapped, on their inbox relays; false if no relay took it. */
+  async #send(pubkey: string, text: string, replyTo?: string): Promise<boolean> {
     const key = this.#key as NostrKey;
     const wrap = wrapEvent(
       key.secret,
@@ -268,8 +343,23 @@ export class NostrBridge implements Bridge {
       replyTo ? { eventId: replyTo } : undefined,
     );
     const relays = await this.#relaysFor(pubkey);
-    if (await this.#publish(wrap, relays)) return;
-    if (relays !== this.#config.relays) await this.#publish(wrap, this.#config.relays);
+    if (await this.#publish(wrap, relays)) return true;
+    return relays !== this.#config.relays && await this.#publish(wrap, this.#config.relays);
+  }
+
+  /** A DM that answers no message (the pairing's confirmation): sent again with backoff until a relay takes it. */
+  async #sendUntilTaken(pubkey: string, text: string, tries = 0): Promise<void> {
+    if (this.#closed || await this.#send(pubkey, text)) return;
+    this.counters.unsent++;
+    if (tries >= RETRY_MS.length) {
+      this.#context?.log.warn("a Nostr DM reached no relay; given up", { bridge: this.#context.name, pubkey });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      void this.#sendUntilTaken(pubkey, text, tries + 1);
+    }, RETRY_MS[tries]);
+    this.#retryTimers.add(timer);
   }
 
   /** Pair whoever confirmed a live code: a delegation to the bridge whose meta carries its proof. */
@@ -284,15 +374,19 @@ export class NostrBridge implements Bridge {
         const pubkey = await book.confirm(proof, grant.iss, space.id);
         if (pubkey === undefined) continue;
         context.log.info("nostr key paired", { bridge: context.name, pubkey, did: grant.iss, space: space.id });
-        await this.#send(pubkey, `Paired with ${grant.iss} in ${space.name}. Try "status?" or "help".`);
+        await this.#sendUntilTaken(pubkey, `Paired with ${grant.iss} in ${space.name}. Try "status?" or "help".`);
       }
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#identityTimer);
+    for (const t of this.#retryTimers) clearTimeout(t);
+    this.#retryTimers.clear();
     this.#inbox?.close();
     this.#unsubscribe?.();
+    this.#notifier?.close();
     await this.#queue;
     await this.#notices;
     this.#pool?.destroy();
@@ -303,7 +397,7 @@ export class NostrBridge implements Bridge {
 export const nostrBridge: BridgeKind<NostrConfig> = {
   name: "nostr",
   summary: "people DM the mesh over NIP-17; paired people's commands run under their own delegation",
-  commands: [Commands.taskCreate, Commands.agent, Commands.patchReview],
+  commands: [Commands.taskCreate, Commands.taskComment, Commands.agent, Commands.patchReview],
   configure: readNostrConfig,
   create: (config) => new NostrBridge(config),
 };

@@ -12,6 +12,8 @@ export type DmCommand =
   | { kind: "tasks"; space?: string }
   | { kind: "new-task"; title: string; space?: string }
   | { kind: "pause" | "resume"; agent: string }
+  /** Free text for one agent ("@ada …", "/tell ada …"): to the task it works on, or a new task for it. */
+  | { kind: "tell"; agent: string; text: string }
   /** Approve, or deny (for a patch: request changes), an open patch or an agent's pending request, by id prefix. */
   | { kind: "approve" | "deny"; prefix: string; what?: "patch" | "request"; reason?: string }
   /** A strict form misspelled, or a verb without what it needs: answered with how to say it, never a model's. */
@@ -37,6 +39,7 @@ const RULES: Array<[RegExp, (m: RegExpMatchArray) => DmCommand]> = [
     (m) => ({ kind: "new-task", space: m[1], title: m[2].trim() }),
   ],
   [/^(?:pause agent|\/pause)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "pause", agent: m[1] })],
+  [/^(?:@|\/tell\s+)([\w.-]{1,64})[:,]?\s+(\S.*)$/i, (m) => ({ kind: "tell", agent: m[1], text: m[2].trim() })],
   [/^(?:resume agent|\/resume)\s+([\w.-]{1,64})$/i, (m) => ({ kind: "resume", agent: m[1] })],
   [
     /^\/?(approve|deny)(?:\s+(patch|request))?\s+([0-9a-z]{4,40})(?:\s*:?\s+(\S.*))?$/i,
@@ -97,6 +100,7 @@ export const HELP = [
   "  new task [in <space>]: <title> file a task (or /task <title>)",
   "  pause agent <name>             stop an agent (or /pause <name>)",
   "  resume agent <name>            let it act again (or /resume <name>)",
+  "  @<agent> <words>               to the agent: on the task it works on, or a new task for it",
   "  approve [patch|request] <id>   approve an open patch or an agent's request (or /approve <id>)",
   "  deny [patch|request] <id>: why request changes to a patch, or deny a request (or /deny <id>)",
   "  notify on|off <kind>           DM me when: runs fail, patches wait for review, agents wait for",

@@ -2,8 +2,8 @@
  * The `[bridges.nostr]` table: the inbox relays it listens on and publishes
  * as its kind 10050, its profile name, how large an event may be, the
  * per-sender rate, how long a pairing code works, how long an approval
- * given by DM lasts, and the daily budget of the model calls free text
- * causes. Each wrong value is refused naming its key.
+ * given by DM lasts, the daily budget of the model calls free text
+ * causes, and how many notifications a person is sent at once and per hour. Each wrong value is refused naming its key.
  */
 import { InvalidInput } from "#protocol/schema";
 
@@ -20,6 +20,9 @@ export interface NostrConfig {
   modelCallsPerDay: number;
   /** What all DM-caused model calls may cost per UTC day, in micro-USD. */
   modelMicroUsdPerDay: number;
+  /** Notifications a person is sent at once, and per hour after (more are coalesced into one DM). */
+  notifyBurst: number;
+  notifyPerHour: number;
 }
 
 const KEYS = [
@@ -32,6 +35,8 @@ const KEYS = [
   "approval_ttl_s",
   "model_calls_per_day",
   "model_micro_usd_per_day",
+  "notify_burst",
+  "notify_per_hour",
 ];
 
 function int(table: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
@@ -68,5 +73,7 @@ export function readNostrConfig(table: Record<string, unknown>): NostrConfig {
     approvalTtlS: int(table, "approval_ttl_s", 3_600, 60, 30 * 86_400),
     modelCallsPerDay: int(table, "model_calls_per_day", 20, 0, 10_000),
     modelMicroUsdPerDay: int(table, "model_micro_usd_per_day", 1_000_000, 1, 1_000_000_000),
+    notifyBurst: int(table, "notify_burst", 5, 1, 1_000),
+    notifyPerHour: int(table, "notify_per_hour", 30, 1, 3_600),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The Nostr bridge's typed errors: an incoming event dropped before it could
- * reach anything (with the reason, for logs and counters), and a pairing
- * code that does not work.
+ * reach anything (with the reason, for logs and counters), a DM no relay
+ * took, and a pairing code that does not work.
  */
 import { WeftError } from "#protocol";
 
@@ -22,6 +22,13 @@ export class NostrDropped extends WeftError {
   constructor(reason: DropReason, why: string) {
     super("NostrDropped", "nostr/dropped", `gift wrap dropped (${reason}): ${why}`);
     this.reason = reason;
+  }
+}
+
+/** No relay took a DM the bridge sent: what it answers is read again (retried), not recorded as handled. */
+export class NostrUnsent extends WeftError {
+  constructor(to: string, relays: readonly string[]) {
+    super("NostrUnsent", "nostr/unsent", `no relay took the DM to ${to} (${relays.join(", ")}); it is tried again`);
   }
 }
 

@@ -16,6 +16,12 @@
  * subscription's `since` is one no other subscription of this process used
  * in the last ten seconds (and starts at a random offset, so a restarted
  * process's differ too): its filter is new to the relay.
+ *
+ * A relay answers a request with at most so many stored events (100 for
+ * @nostr-relay/core, newest first), and three days of gift wraps may be
+ * more. So once a subscription has caught up, the inbox pages back: it asks
+ * again with `until` at the oldest wrap it got, until a page brings nothing
+ * new, and none stored in the look-back is left unread.
  */
 import type { AbstractSimplePool } from "nostr-tools/abstract-pool";
 import type { NostrEvent } from "nostr-tools/pure";
@@ -36,6 +42,11 @@ function freshSince(nowMs: number): number {
   recentSince.set(since, nowMs);
   return since;
 }
+
+/** Pages asked for at most per (re)subscription: 200 pages of a relay's usual 100 wraps. */
+const MAX_PAGES = 200;
+/** How long a page may take to come back. */
+const PAGE_WAIT_MS = 10_000;
 
 /** Waits before reopening a closed subscription; the last repeats. */
 const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
@@ -69,16 +80,26 @@ export class Inbox {
     if (this.#closed) return;
     const since = freshSince((this.#o.now ?? Date.now)());
     let caughtUp = false;
+    /** What the relay sent before it said it had sent all it had stored: where paging starts. */
+    const stored = new Set<string>();
+    let oldest = Infinity;
     const sub = this.#o.pool.subscribeMany(
       [relay],
       { kinds: [1059], "#p": [this.#o.pubkey], since },
       {
-        onevent: (e) => this.#o.onWrap(e),
+        onevent: (e) => {
+          if (!caughtUp) {
+            stored.add(e.id);
+            oldest = Math.min(oldest, e.created_at);
+          }
+          this.#o.onWrap(e);
+        },
         oneose: () => {
           // nostr-tools also calls this when the connection fails: only a connected relay has caught up.
           if (!this.#o.pool.listConnectionStatus().get(normalizeURL(relay))) return;
           caughtUp = true;
           if (attempt > 0) this.#o.log.info("nostr inbox relay back", { relay });
+          if (stored.size > 0) void this.#pageBack(relay, since, oldest, stored);
         },
         onclose: (reasons) => {
           if (this.#closed) return;
@@ -99,6 +120,38 @@ export class Inbox {
       },
     );
     this.#subs.set(relay, sub);
+  }
+
+  /**
+   * Ask `relay` for the wraps dated from `since` to `until` (inclusive: more
+   * may share the oldest second), again and again with `until` at the oldest
+   * new one, until a page brings none not in `got`.
+   */
+  async #pageBack(relay: string, since: number, until: number, got: Set<string>): Promise<void> {
+    for (let page = 0; page < MAX_PAGES; page++) {
+      if (this.#closed) return;
+      let events: NostrEvent[];
+      try {
+        events = await this.#o.pool.querySync([relay], { kinds: [1059], "#p": [this.#o.pubkey], since, until }, {
+          maxWait: PAGE_WAIT_MS,
+        });
+      } catch (e) {
+        // The live subscription reopens on a lost relay, and pages back again from its start.
+        this.#o.log.warn("nostr inbox could not page back", { relay, error: (e as Error).message });
+        return;
+      }
+      const fresh = events.filter((e) => !got.has(e.id));
+      if (fresh.length === 0 || this.#closed) return;
+      for (const e of fresh) {
+        got.add(e.id);
+        until = Math.min(until, e.created_at);
+        this.#o.onWrap(e);
+      }
+    }
+    this.#o.log.warn("nostr inbox stopped paging back: more wraps stored than it reads at once", {
+      relay,
+      pages: MAX_PAGES,
+    });
   }
 
   close(): void {

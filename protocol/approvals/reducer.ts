@@ -26,7 +26,10 @@ export interface Gates {
 export interface ApprovalAnswer {
   /** The approve or deny operation's CID. */
   op: string;
+  /** Whom it counts for: its signer, or the person the signer acted for (a bridge they paired; ucan/principal.ts). */
   by: string;
+  /** Who signed it, when that is not `by` (the bridge). */
+  signer?: string;
   at: Hlc;
   /** Unix ms (approvals only). */
   expires?: number;
@@ -131,14 +134,16 @@ export class ApprovalReducer implements FamilyReducer<ApprovalOp> {
     if (context && !context.precedes(request.op, op.cid)) {
       return refuse(`was made without seeing request ${a.request}: an answer must follow what it answers`);
     }
-    if (op.author === request.author) return refuse("an agent cannot answer its own request");
+    const by = context?.principalOf(op) ?? op.author;
+    if (op.author === request.author || by === request.author) return refuse("an agent cannot answer its own request");
     if (context?.isAgent(op)) return refuse(`${op.author} acts under an agent's delegation: only a person answers`);
     if (request.status !== "pending") {
       return refuse(`request ${a.request} was already ${request.status} (${request.answer?.op})`);
     }
     const answer: ApprovalAnswer = {
       op: op.cid,
-      by: op.author,
+      by,
+      ...(by === op.author ? {} : { signer: op.author }),
       at: a.at,
       ...("expires" in a ? { expires: a.expires } : {}),
       ...("reason" in a && a.reason !== undefined ? { reason: a.reason } : {}),

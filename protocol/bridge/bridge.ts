@@ -59,6 +59,8 @@ export interface BridgeSpace {
   perform(command: string, args: Record<string, unknown>, onBehalf?: OnBehalf): Promise<void>;
   /** Who is in the space now (names and kinds from their delegations). */
   members(): Member[];
+  /** The labels of the tasks agent `did` may claim, from the live delegations made to it (agents/holdings.ts). */
+  agentLabels(did: string): string[];
   /** The live delegations made to the bridge here. */
   grants(): BridgeGrant[];
 }

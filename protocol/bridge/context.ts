@@ -10,6 +10,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import type { Space } from "../space/space.ts";
 import { PATCH_FAMILY, type PatchReducer } from "../patch/index.ts";
 import { APPROVAL_FAMILY, type ApprovalReducer } from "../approvals/index.ts";
+import { agentHoldings } from "../agents/holdings.ts";
 import type { BridgeContext, BridgeEvent, BridgeLlm, BridgeLog, BridgeSpace } from "./bridge.ts";
 
 /** What a bridge's host needs from the node. */
@@ -74,6 +75,14 @@ export function hostBridge(options: {
       if (outcome && !outcome.applied) throw new WeftError("OpRefused", "op/refused", outcome.reason);
     },
     members: () => space.members(),
+    agentLabels: (agent) => {
+      const at = seconds(now());
+      return agentHoldings(
+        [...space.authority.delegations].filter((d) =>
+          d.aud === agent && !space.authority.isRevoked(d.cid) && (d.exp === null || d.exp >= at)
+        ),
+      ).labels;
+    },
     grants: () => {
       const at = seconds(now());
       return [...space.authority.delegations]

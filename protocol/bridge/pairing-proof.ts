@@ -9,8 +9,8 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toBase64Url, utf8 } from "../bytes.ts";
 
-/** The meta key a pairing proof travels under in a delegation to a bridge. */
-export const PAIRING_META = "pairing";
+/** The meta key a pairing proof travels under (what it means to every node: ucan/principal.ts). */
+export { PAIRING_META } from "../ucan/principal.ts";
 
 /** A code as typed: case, spaces and dashes do not matter. */
 export function normalizePairingCode(code: string): string {

@@ -137,12 +137,15 @@ export class PatchReducer implements FamilyReducer<PatchOp> {
           return refuse(`revision ${a.revision} is not a revision of patch ${patch.id}`);
         }
         if (a.verdict !== "comment" && patch.status !== "open") return refuse(`patch is ${patch.status}`);
-        if (a.verdict !== "comment" && op.author === patch.author) {
+        // Counted for whom it was made: a person's review signed by a bridge they paired is theirs.
+        const reviewer = context.principalOf(op);
+        if (a.verdict !== "comment" && (reviewer === patch.author || op.author === patch.author)) {
           return refuse("the patch's author cannot approve or request changes on their own patch");
         }
         patch.reviews.push({
           id: op.cid,
-          author: op.author,
+          author: reviewer,
+          ...(reviewer === op.author ? {} : { signer: op.author }),
           at: a.at,
           revision: a.revision,
           verdict: a.verdict,

@@ -18,7 +18,10 @@ export interface Revision {
 export interface Review {
   /** The CID of the review operation. */
   id: string;
+  /** Whom it counts for: its signer, or the person the signer acted for (a bridge they paired; ucan/principal.ts). */
   author: string;
+  /** Who signed it, when that is not `author` (the bridge). */
+  signer?: string;
   at: Hlc;
   revision: string;
   verdict: "approve" | "request-changes" | "comment";
@@ -65,7 +68,7 @@ export function latestRevision(patch: Patch): Revision {
   return patch.revisions[patch.revisions.length - 1];
 }
 
-/** Reviewers (not the patch's author) whose latest verdict on `revision` approves it. */
+/** Reviewers (not the patch's author) whose latest verdict on `revision` approves it: each person once, however it reached the log. */
 export function approversOf(patch: Patch, revision: string): string[] {
   const latest = new Map<string, Review["verdict"]>();
   for (const r of patch.reviews) {

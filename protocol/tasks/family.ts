@@ -78,6 +78,13 @@ export interface ReduceContext extends Causality {
    * the approval gates hold back (approvals/gate.ts).
    */
   isAgent(op: LogOp): boolean;
+  /**
+   * Whom `op` counts for: its author, or — when the delegation to its author
+   * is one its issuer made to be acted for (a person pairing a bridge) — that
+   * issuer, as derived from the verified chain (ucan/principal.ts). Reviews
+   * and answers are counted, and self-approval refused, by this principal.
+   */
+  principalOf(op: LogOp): string;
 }
 
 /** What a family's `admit` may use: the space's validator (its root and delegations). */

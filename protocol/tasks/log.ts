@@ -44,6 +44,7 @@ import { TASK_FAMILY, taskFamily } from "./task-family.ts";
 import { judgeStanding, type RevocationMark, revocationPosition, type StandingContext } from "./ended-authority.ts";
 import { judgeTime, MAX_SKEW_MS } from "./time-gate.ts";
 import { budgetOf, type KeyedBudget } from "../ucan/budget.ts";
+import { principalOf } from "../ucan/principal.ts";
 
 /** A valid operation: what it said, its family and the object it acts on. */
 export interface LogEntry {
@@ -55,6 +56,8 @@ export interface LogEntry {
 interface Entry extends LogEntry {
   /** Keys (cidKey) of the delegations its chain uses. */
   proofs: string[];
+  /** Whom it counts for, from its verified chain (ucan/principal.ts): its author, or whom the author acted for. */
+  principal: string;
 }
 
 /** An operation that waits, with what was already checked of it. */
@@ -152,6 +155,7 @@ export class OpLog {
       witnessTime: (cid, exclude) => graph.witnessTime(cid, (n) => !exclude.includes(n.author)),
       reducer: (name) => this.#reducers.get(name),
       budgetsOf: (op) => this.#budgetsOf(this.#byCid.get(op.cid)?.proofs ?? []),
+      principalOf: (op) => this.#byCid.get(op.cid)?.principal ?? op.author,
       isAgent: (op) =>
         (this.#byCid.get(op.cid)?.proofs ?? []).some((k) => this.#authority.delegationByKey(k)?.meta?.kind === "agent"),
     };
@@ -231,6 +235,14 @@ export class OpLog {
   entry(cid: string): LogEntry | undefined {
     const e = this.#byCid.get(cid);
     return e && { op: e.op, family: e.family, object: e.object };
+  }
+
+  /**
+   * Whom a valid operation counts for: its author, or the principal whose
+   * delegation let the author act for them (a person, for a bridge they paired).
+   */
+  principalOf(cid: string): string | undefined {
+    return this.#byCid.get(cid)?.principal;
   }
 
   /** Was `ancestor` in the causal past of `cid` (its author had seen it)? Tells concurrent edits from later ones. */
@@ -353,8 +365,13 @@ export class OpLog {
         );
       }
     }
+    let principal: string;
     try {
-      await validator.validate(inv, { now: Math.floor(op.args.at[0] / 1000), ignoreRevocations: true });
+      const { proofs } = await validator.validate(inv, {
+        now: Math.floor(op.args.at[0] / 1000),
+        ignoreRevocations: true,
+      });
+      principal = principalOf(inv.iss, proofs);
     } catch (e) {
       if (e instanceof UcanError && e.name === "UnavailableProof") {
         this.#wait(id, { bytes, inv, op, family, object });
@@ -373,7 +390,7 @@ export class OpLog {
       }
     }
     this.#diagnostics.count("ops.verified");
-    const entry: Entry = { op: admitted, family, object, proofs: inv.prf.map(cidKey) };
+    const entry: Entry = { op: admitted, family, object, proofs: inv.prf.map(cidKey), principal };
     this.#graph.add({ cid: id, at: op.args.at, author: op.author, parents });
     this.#byCid.set(id, entry);
     const at = this.#insert(entry);

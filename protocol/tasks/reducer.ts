@@ -47,7 +47,9 @@ const verdict = (v: { ok: true } | { ok: false; reason: string }): Outcome => v.
 /** With no graph, arrival order is causal order and nothing is witnessed: the reducer on its own. */
 const SEQUENTIAL: Causality = { precedes: () => true, witnessTime: () => Infinity };
 /** What the task reducer reads of the log: the graph, and (for reservations) the budgets of an operation's chain. */
-export type TaskContext = Causality & Partial<Pick<ReduceContext, "budgetsOf" | "isAgent" | "reducer">>;
+export type TaskContext =
+  & Causality
+  & Partial<Pick<ReduceContext, "budgetsOf" | "isAgent" | "reducer" | "principalOf">>;
 
 const LEASE_KINDS = new Set(["claim", "renew", "start", "result", "release"]);
 
@@ -209,7 +211,7 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
       ? this.#reserve(op, context)
       : op.kind === "settle"
       ? verdict(this.spend.settle(op))
-      : this.#applyTo(task, op);
+      : this.#applyTo(task, op, context.principalOf?.(op) ?? op.author);
     if (outcome.applied) {
       if (compareHlc(at, task.updatedAt) > 0) task.updatedAt = at;
       const a = op.args as { fence?: number; expires?: number };
@@ -313,9 +315,11 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
       .map((h) => h.op);
   }
 
+  /** `principal`: whom `op` counts for (its author, or the person a bridge acted for; ucan/principal.ts). */
   #applyTo(
     task: Task,
     op: Exclude<TaskOp, { kind: "create" | "claim" | "witness" | "pause" | "resume" | "reserve" | "settle" }>,
+    principal: string,
   ): Outcome {
     const terminal = TERMINAL.has(task.status);
     const now = op.args.at[0];
@@ -352,7 +356,13 @@ export class TaskReducer implements FamilyReducer<TaskOp> {
         return OK;
       }
       case "comment":
-        task.comments.push({ id: op.cid, author: op.author, at: op.args.at, body: op.args.body });
+        task.comments.push({
+          id: op.cid,
+          author: principal,
+          ...(principal === op.author ? {} : { signer: op.author }),
+          at: op.args.at,
+          body: op.args.body,
+        });
         return OK;
       case "renew":
       case "release":

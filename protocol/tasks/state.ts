@@ -19,7 +19,10 @@ export interface Lease {
 
 export interface Comment {
   id: string;
+  /** Whom it counts for: its signer, or the person the signer acted for (a bridge they paired; ucan/principal.ts). */
   author: string;
+  /** Who signed it, when that is not `author` (the bridge). */
+  signer?: string;
   at: Hlc;
   body: string;
 }

@@ -15,3 +15,4 @@ export { evaluate, matchPolicy } from "./policy/match.ts";
 export { parseSelector, resolve, type Selector } from "./policy/selector.ts";
 export type { Ipld } from "./policy/ipld.ts";
 export * from "./request-args.ts";
+export * from "./principal.ts";

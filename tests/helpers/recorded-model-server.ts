@@ -8,7 +8,10 @@
  * last chunk (one per four bytes, at least one), and counts the requests.
  * A recording may end in a model that keeps thinking (`stallFrom`): from
  * that turn on, a request is held open unanswered until the client leaves,
- * so a test can stop a call midway.
+ * so a test can stop a call midway. Or a turn may wait for the test
+ * (`holdTurn`): its answer is sent once the test POSTs /release, so the
+ * test acts while the agent is mid-task. GET /request/N gives the messages
+ * request N (from 0) carried.
  *
  * Run: node tests/helpers/recorded-model-server.ts <recording.json>; it
  * prints `listening <port>`. `startRecordedModel` does that as a child.
@@ -25,14 +28,22 @@ export interface Recording {
   replies: string[];
   /** From this turn on, answer nothing: the request stays open until the client goes away. */
   stallFrom?: number;
+  /** This turn's reply waits until the test POSTs /release. */
+  holdTurn?: number;
 }
 
 const tokens = (text: string) => Math.max(1, Math.ceil(Buffer.byteLength(text) / 4));
 
 function serve(recording: Recording): void {
   let requests = 0;
+  const seen: unknown[] = [];
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
   const server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/requests") return void res.end(String(requests));
+    if (req.method === "POST" && req.url === "/release") return void (release(), res.end());
+    const asked = req.method === "GET" ? /^\/request\/(\d+)$/.exec(req.url ?? "") : null;
+    if (asked) return void res.end(JSON.stringify(seen[Number(asked[1])] ?? null));
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       res.writeHead(404).end();
       return;
@@ -45,8 +56,13 @@ function serve(recording: Recording): void {
         model: string;
         messages: { role: string; content: string }[];
       };
+      seen.push(body.messages);
       const turn = body.messages.filter((m) => m.role === "assistant").length;
       if (recording.stallFrom !== undefined && turn >= recording.stallFrom) return;
+      if (turn === recording.holdTurn) return void released.then(() => answer(turn, body));
+      answer(turn, body);
+    });
+    const answer = (turn: number, body: { model: string; messages: { role: string; content: string }[] }) => {
       const reply = recording.replies[turn];
       if (reply === undefined) {
         res.writeHead(400, { "content-type": "application/json" });
@@ -61,7 +77,7 @@ function serve(recording: Recording): void {
       const prompt = body.messages.reduce((n, m) => n + tokens(m.content), 0);
       send({ ...base, choices: [], usage: { prompt_tokens: prompt, completion_tokens: tokens(reply) } });
       res.end("data: [DONE]\n\n");
-    });
+    };
   });
   server.listen(0, "127.0.0.1", () => {
     process.stdout.write(`listening ${(server.address() as { port: number }).port}\n`);
@@ -71,7 +87,15 @@ function serve(recording: Recording): void {
 /** Start the server on `file` as a child process; its base URL (…/v1), how many requests it took, and stop. */
 export async function startRecordedModel(
   file: string,
-): Promise<{ url: string; requests(): Promise<number>; stop(): void }> {
+): Promise<{
+  url: string;
+  requests(): Promise<number>;
+  /** Send the held turn's reply (`holdTurn`). */
+  release(): Promise<void>;
+  /** The messages request `n` (from 0) carried. */
+  request(n: number): Promise<Array<{ role: string; content: string }> | null>;
+  stop(): void;
+}> {
   const child = spawn(process.execPath, [new URL(import.meta.url).pathname, file], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -88,6 +112,8 @@ export async function startRecordedModel(
   return {
     url: `${origin}/v1`,
     requests: async () => Number(await (await fetch(`${origin}/requests`)).text()),
+    release: async () => void await (await fetch(`${origin}/release`, { method: "POST" })).text(),
+    request: async (n) => await (await fetch(`${origin}/request/${n}`)).json(),
     stop: () => void child.kill(),
   };
 }

@@ -52,6 +52,7 @@ async function setting() {
     reducer: (name: string) => (name === "task" ? tasks : name === "repo" ? repos : undefined),
     budgetsOf: () => [],
     isAgent: () => false,
+    principalOf: (op: { author: string }) => op.author,
   };
   repos.apply(
     parseRepoOp(
@@ -261,6 +262,7 @@ describe("patch reducer", () => {
         reducer: () => undefined,
         budgetsOf: () => [],
         isAgent: () => false,
+        principalOf: (op: { author: string }) => op.author,
       },
     );
     const { op: p } = s.apply("propose", "did:key:author", propose);

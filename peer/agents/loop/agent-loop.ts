@@ -18,7 +18,8 @@
  * moment the lease is no longer its, the pass stops. Where the space's
  * gates hold a step back (a job with network, the push, spending past a
  * threshold), it asks a person and waits for the signed answer
- * (gated-steps.ts); a denial ends the pass like a failure.
+ * (gated-steps.ts); a denial ends the pass like a failure. Comments people
+ * add to the task meanwhile are read into its next turn (new-comments.ts).
  */
 import { WeftError } from "#protocol";
 import { routerBudget } from "#protocol/agents";
@@ -33,6 +34,7 @@ import type { RepoService } from "../../repo/repo-service.ts";
 import type { PeerAgents } from "../peer-agents.ts";
 import { contextPack } from "./context.ts";
 import { GatedSteps } from "./gated-steps.ts";
+import { NewComments } from "./new-comments.ts";
 import { TaskLease } from "./task-lease.ts";
 import { end, LoopEnded, type LoopStatus, statusView, timed } from "./loop-status.ts";
 import { pickTask } from "./pick-task.ts";
@@ -172,6 +174,7 @@ export class AgentLoops {
         }),
       );
       const patches = [...space.log.state<PatchReducer>(PATCH_FAMILY).patches.values()];
+      const heard = new NewComments(space, picked.task.id, record.did);
       const context = await contextPack(space, picked.task, patches, work, limits.contextTokens);
       const spendPlan = (to: number) => ({
         kind: "spend" as const,
@@ -273,6 +276,9 @@ export class AgentLoops {
           if (!(e instanceof WeftError) || e.code !== "input/invalid") throw e;
           result = `Error: ${e.message}`;
         }
+        // What people said on the task meanwhile goes with the tool's answer into the next turn.
+        const said = heard.take();
+        if (said !== undefined) result = `${result}\n\n${said}`;
         messages.push({ role: "user", content: result });
         status.transcript.push({ role: "user", content: result, at: Date.now() });
       }

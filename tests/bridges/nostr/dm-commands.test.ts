@@ -22,6 +22,15 @@ describe("reading a DM", () => {
     assert.deepEqual(parseCommand("/deny 7d3b not this way"), { kind: "deny", prefix: "7d3b", reason: "not this way" });
   });
 
+  it('reads words for one agent, "@name …" or "/tell name …", and leaves other free text to the model', () => {
+    const tell = { kind: "tell", agent: "ada", text: "also look at src/sub.sh" };
+    assert.deepEqual(parseCommand("@ada also look at src/sub.sh"), tell);
+    assert.deepEqual(parseCommand("@ada: also look at src/sub.sh"), tell);
+    assert.deepEqual(parseCommand("/tell ada also look at src/sub.sh"), tell);
+    assert.equal(parseCommand("tell me about ada").kind, "text");
+    assert.equal(parseCommand("@ada").kind, "text", "a name alone says nothing to hand over");
+  });
+
   it("answers a short or missing id with how to say it, never handing it to the model", () => {
     assert.equal(parseCommand("approve 3f").kind, "usage");
     assert.equal(parseCommand("/deny").kind, "usage");

@@ -2,7 +2,7 @@
  * Answering by Nostr DM, against a real relay and a stock nostr-tools
  * client: "approve patch 3f2a" reviews an open patch and "approve 9c1e"
  * answers an agent's pending request, each signed as the bridge under the
- * person's own delegation and seen on another peer; an ambiguous prefix is
+ * person's own delegation, counted for the person and seen on another peer; an ambiguous prefix is
  * answered with the candidates and nothing done; a person who did not
  * delegate reviewing is refused and nothing is signed.
  */
@@ -16,7 +16,7 @@ import { nativeSigner } from "../../../peer/crypto/native-signer.ts";
 import { Commands } from "../../../protocol/ucan/commands.ts";
 import { planHash } from "../../../protocol/approvals/plan-hash.ts";
 import { APPROVAL_FAMILY, type ApprovalReducer } from "../../../protocol/approvals/reducer.ts";
-import { PATCH_FAMILY, type PatchReducer } from "../../../protocol/patch/index.ts";
+import { approversOf, PATCH_FAMILY, type PatchReducer } from "../../../protocol/patch/index.ts";
 import type { Space } from "../../../protocol/space/space.ts";
 
 const commit = (n: number) => n.toString(16).padStart(40, "0");
@@ -68,16 +68,29 @@ describe("approving and denying by Nostr DM", () => {
     assert.deepEqual([...patchesOn(r.space).values()].flatMap((p) => p.reviews), []);
   });
 
-  it("approves a patch by its prefix, signed as the bridge and seen on another peer", async () => {
+  it("approves a patch by its prefix, signed as the bridge, counted for the person on another peer", async () => {
     await phone.send(r.bridge.pubkey!, "/approve 3f2a0000");
     assert.equal(await phone.received(4), "Approved revision 1 of patch 3f2a0000aa in team: fix the flaky test");
     const review = (await eventually(() => patchesOn(r.joined).get("3f2a0000aa")?.reviews[0], 30_000, "review on b"))!;
     assert.equal(review.verdict, "approve");
-    assert.equal(review.author, r.bridgeSigner.did);
+    assert.equal(review.author, r.b.node.did, "counted for the person");
+    assert.equal(review.signer, r.bridgeSigner.did, "signed by the bridge");
     assert.match(review.body, new RegExp(`Approved by ${r.b.node.did} by Nostr DM`));
     await phone.send(r.bridge.pubkey!, "approve 3f2a0000");
-    assert.match(await phone.received(5), /^Revision 1 of patch 3f2a0000aa was approved through me already/);
+    assert.equal(await phone.received(5), "You approved revision 1 of patch 3f2a0000aa already.");
     assert.equal(patchesOn(r.space).get("3f2a0000aa")?.reviews.length, 1, "not twice");
+    // The same person approving again on their own peer is still one approver, on every node.
+    const patch = patchesOn(r.joined).get("3f2a0000aa")!;
+    await r.joined.perform(Commands.patchReview, {
+      patch: patch.id,
+      revision: patch.revisions[0].id,
+      verdict: "approve",
+    });
+    await eventually(() => patchesOn(r.space).get("3f2a0000aa")!.reviews.length === 2 || undefined, 30_000, "on a");
+    for (const s of [r.space, r.joined]) {
+      const p = patchesOn(s).get("3f2a0000aa")!;
+      assert.deepEqual(approversOf(p, p.revisions[0].id), [r.b.node.did]);
+    }
   });
 
   it("requests changes to a patch with the reason given", async () => {
@@ -99,7 +112,8 @@ describe("approving and denying by Nostr DM", () => {
       30_000,
       "the approval on b",
     ))!;
-    assert.equal(request.answer?.by, r.bridgeSigner.did);
+    assert.equal(request.answer?.by, r.b.node.did, "counted for the person");
+    assert.equal(request.answer?.signer, r.bridgeSigner.did);
     assert.ok(request.answer!.expires! > Date.now() + 3_000_000, "valid for approval_ttl_s (1 hour)");
   });
 

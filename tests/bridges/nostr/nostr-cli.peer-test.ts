@@ -56,6 +56,7 @@ describe("the Nostr bridge in a full daemon, paired through the weft CLI", () =>
     ) as { delegations: Array<{ command: string }> };
     assert.deepEqual(confirmed.delegations.map((d) => d.command), [
       "/weft/task/create",
+      "/weft/task/comment",
       "/weft/agent",
       "/weft/patch/review",
     ]);

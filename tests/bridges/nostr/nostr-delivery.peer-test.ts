@@ -91,6 +91,47 @@ describe("the inbox subscription", () => {
       await relay.close();
     }
   });
+
+  it("pages back through more stored wraps than a relay answers at once (100), losing none", async () => {
+    const relay = await startRelay();
+    const pubkey = getPublicKey(generateSecretKey());
+    const sender = await Phone.connect(relay.url);
+    const pool = new AbstractSimplePool({ verifyEvent, enableReconnect: false, maxWaitForConnection: 10_000 });
+    try {
+      // 250 wraps (a gift wrap's outside is all the inbox reads), dated over the last two days as NIP-59 does.
+      const now = Math.floor(Date.now() / 1000);
+      const sent = new Set<string>();
+      for (let i = 0; i < 250; i++) {
+        const e = finalizeEvent({
+          kind: 1059,
+          created_at: now - Math.floor((i * 2 * 24 * 3600) / 250) - (i % 7),
+          tags: [["p", pubkey]],
+          content: `wrap ${i}`,
+        }, generateSecretKey());
+        await sender.publish(e);
+        sent.add(e.id);
+      }
+      const got = new Set<string>();
+      const inbox = new Inbox({
+        pool,
+        relays: [relay.url],
+        pubkey,
+        onWrap: (e) => got.add(e.id),
+        log: { info: () => {}, warn: () => {} },
+      });
+      inbox.open();
+      try {
+        await eventually(() => got.size === sent.size || undefined, 20_000, `all 250 wraps (got ${got.size})`);
+        assert.deepEqual([...got].filter((id) => !sent.has(id)), []);
+      } finally {
+        inbox.close();
+      }
+    } finally {
+      pool.destroy();
+      sender.close();
+      await relay.close();
+    }
+  });
 });
 
 describe("the Nostr bridge when its relay goes away", () => {
@@ -99,6 +140,61 @@ describe("the Nostr bridge when its relay goes away", () => {
     dir = await mkdtemp(join(tmpdir(), "weft-nostr-relay-"));
   });
   after(() => rm(dir, { recursive: true, force: true }));
+
+  it("sends the pairing's confirmation again until a relay takes it", async () => {
+    const r = await rig();
+    const phone = await Phone.connect(r.relay.url);
+    try {
+      await phone.send(r.bridge.pubkey!, "pair");
+      const code = (await phone.received(1)).match(/code is ([0-9A-Z]{5}-[0-9A-Z]{5})/)![1];
+      r.relay.refuse = (e) =>
+        e.kind === 1059 && e.tags.some(([t, v]) => t === "p" && v === phone.pubkey) ? "blocked: not yet" : undefined;
+      await confirm(r.b, r.joined, r.bridgeSigner.did, code, Commands.taskCreate);
+      await eventually(() => r.bridge.counters.unsent >= 2 || undefined, 30_000, "two tries of the confirmation");
+      r.relay.refuse = undefined;
+      assert.match(await phone.received(2), new RegExp(`^Paired with ${r.b.node.did}`));
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
+
+  it("publishes its profile and inbox relays again soon when no relay took them at start", async () => {
+    const relay = await startRelay();
+    relay.refuse = (e) => (e.kind === 0 || e.kind === 10050 ? "blocked: not yet" : undefined);
+    const r = await rig({}, { relay });
+    try {
+      assert.ok(warned(r, "no relay took the bridge's event"), "the refusal logged");
+      assert.equal(relay.count(10050), 0);
+      relay.refuse = undefined;
+      await eventually(() => relay.count(0) === 1 && relay.count(10050) === 1 || undefined, 20_000, "published again");
+    } finally {
+      await stop(r);
+    }
+  });
+
+  it("retries a reply no relay took, and takes the DM as handled only once one did", async () => {
+    const r = await rig();
+    const phone = await Phone.connect(r.relay.url);
+    try {
+      await pairPhone(r, phone);
+      const toPhone = (e: { kind: number; tags: string[][] }) =>
+        e.kind === 1059 && e.tags.some(([t, v]) => t === "p" && v === phone.pubkey);
+      r.relay.refuse = (e) => (toPhone(e) ? "blocked: the test refuses DMs to the phone" : undefined);
+      await phone.send(r.bridge.pubkey!, "new task: answered once a relay takes it");
+      await eventually(() => r.bridge.counters.unsent >= 2 || undefined, 30_000, "two tries of the reply");
+      assert.equal(phone.inbox.length, 2, "no reply reached the phone yet");
+      r.relay.refuse = undefined;
+      assert.match(await phone.received(3), /^Created task \w{6} in team: answered once a relay takes it$/);
+      const made = r.space.tasks().filter((t) => t.title === "answered once a relay takes it");
+      assert.equal(made.length, 1, "the retried command made one task");
+      const { handled, unsent } = r.bridge.counters;
+      assert.equal(handled, 2 + unsent, "pair, then the DM once per try: read again only while its reply was unsent");
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
 
   it("reads the DMs stored while it could not reach its relay at start, once it can", async () => {
     const relay = new RestartableRelay(join(dir, "a.sqlite"));

@@ -101,3 +101,58 @@ describe("notifications by Nostr DM, opted into per person", () => {
     assert.match(await phone.received(9), /^Patch ef56000033 /, "the failure before it was not sent");
   });
 });
+
+describe("notifications across the bridge's downtime, and their rate", () => {
+  it("tells once, when it is back, what happened while it was down, and never again", async () => {
+    const r = await rig({ rate_burst: 50, rate_per_minute: 600 });
+    const phone = await Phone.connect(r.relay.url);
+    try {
+      await pairPhone(r, phone);
+      await phone.send(r.bridge.pubkey!, "notify on runs");
+      await phone.received(3);
+      const told = await failTask(r.joined, "told as it happened");
+      assert.equal(await phone.received(4), `Task ${told.slice(0, 6)} failed in team: told as it happened`);
+      await r.bridge.close();
+      r.hosted.detach();
+      const missed = [await failTask(r.joined, "failed while away 1"), await failTask(r.joined, "failed while away 2")];
+      for (const id of missed) await eventually(() => r.space.task(id)?.status === "failed", 30_000, "synced to a");
+      Object.assign(r, await startNostr(r, { rate_burst: 50, rate_per_minute: 600 }));
+      const caught = await phone.received(5);
+      assert.match(caught, /^While I was away \(2\):\n/);
+      for (const id of missed) assert.ok(caught.includes(`Task ${id.slice(0, 6)} failed`), caught);
+      assert.ok(!caught.includes("told as it happened"), "what was told is not told again");
+      // Restarted once more: nothing is repeated, so the next DM is the next news.
+      await r.bridge.close();
+      r.hosted.detach();
+      Object.assign(r, await startNostr(r, { rate_burst: 50, rate_per_minute: 600 }));
+      const next = await failTask(r.joined, "after the second restart");
+      assert.equal(await phone.received(6), `Task ${next.slice(0, 6)} failed in team: after the second restart`);
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
+
+  it("coalesces what is over a person's rate into one DM", async () => {
+    const table = { rate_burst: 50, rate_per_minute: 600, notify_burst: 2, notify_per_hour: 360 };
+    const r = await rig(table);
+    const phone = await Phone.connect(r.relay.url);
+    try {
+      await pairPhone(r, phone);
+      await phone.send(r.bridge.pubkey!, "notify on runs");
+      await phone.received(3);
+      const ids: string[] = [];
+      for (let i = 1; i <= 5; i++) ids.push(await failTask(r.joined, `flaky ${i}`));
+      const [first, second, held] = [await phone.received(4), await phone.received(5), await phone.received(6)];
+      assert.match(first, /^Task \w{6} failed in team: flaky \d$/);
+      assert.match(second, /^Task \w{6} failed in team: flaky \d$/);
+      assert.match(held, /^3 notifications held back \(more than 360 an hour\):\n/);
+      for (const id of ids) {
+        assert.equal([first, second, held].filter((t) => t.includes(`Task ${id.slice(0, 6)} failed`)).length, 1, id);
+      }
+    } finally {
+      phone.close();
+      await stop(r);
+    }
+  });
+});
