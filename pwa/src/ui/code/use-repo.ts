@@ -43,7 +43,7 @@ async function fetchFromPeers(
   repo: string,
   commits: string[],
 ): Promise<number> {
-  // The peer that served this page first: the API answers its own origin (it sends no CORS headers).
+  // The peer that served this page first (its own origin, no preflight), then any other member peer (peer/api/cors.ts).
   const open = bn.peers.filter((p) => bn.ws.status.get(p.url) === "open")
     .sort((a, b) => Number(apiOrigin(b.url) === location.origin) - Number(apiOrigin(a.url) === location.origin));
   if (open.length === 0) throw new Error("no peer is connected: showing what this browser fetched before");
@@ -51,7 +51,8 @@ async function fetchFromPeers(
   for (const p of open) {
     try {
       const me = { did: bn.did, signer: bn.node.signer };
-      return await mirror.fetch(me, space, repo, apiOrigin(p.url), commits, AbortSignal.timeout(120_000));
+      const peer = { origin: apiOrigin(p.url), did: bn.ws.remoteDidAt(p.url) };
+      return await mirror.fetch(me, space, repo, peer, commits, AbortSignal.timeout(120_000));
     } catch (e) {
       last = e;
     }
