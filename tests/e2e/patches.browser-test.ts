@@ -35,7 +35,7 @@ import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../peer/cli/weft.js", import.meta.url));
-const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.ts", import.meta.url));
+const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.js", import.meta.url));
 
 const BASE_FILE = [
   "export function read(frame: Uint8Array) {",
