@@ -40,12 +40,14 @@ export interface SignedRequest {
   method: "GET" | "POST" | "DELETE";
   path: string;
   body?: Uint8Array<ArrayBuffer>;
+  /** Bytes uploaded as they are (a pack), bound by the `?sha256=` the signed path names rather than again. */
+  upload?: Uint8Array<ArrayBuffer>;
   signal?: AbortSignal;
 }
 
 /** Send `request`, signed; the response as the peer gave it (callers judge its status). */
 export async function signedFetch(request: SignedRequest): Promise<Response> {
-  const { me, space, origin, command, method, path, body, signal } = request;
+  const { me, space, origin, command, method, path, body, upload, signal } = request;
   const audience = request.audience ?? await peerDid(origin);
   if (!audience) throw new WeftError("Unavailable", "peer/unreachable", `no Weft peer answers at ${origin}`);
   const now = Math.floor(Date.now() / 1000);
@@ -72,9 +74,9 @@ export async function signedFetch(request: SignedRequest): Promise<Response> {
     method,
     headers: {
       authorization: `Bearer ${bearer}`,
-      ...(body ? { "content-type": "application/json" } : {}),
+      ...(body ? { "content-type": "application/json" } : upload ? { "content-type": "application/octet-stream" } : {}),
     },
-    ...(body ? { body } : {}),
+    ...(body ? { body } : upload ? { body: upload } : {}),
     cache: "no-store",
     ...(signal ? { signal } : {}),
   });
