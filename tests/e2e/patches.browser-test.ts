@@ -9,7 +9,9 @@
  * a real run of the head commit passes; then it is approved and merged from
  * the browser and the peer's bare repository moves. A second patch, made
  * from the old base, is merged from the browser with a merge commit made
- * there; the peer takes it and plain git fetches it. Finally, with the peer
+ * there; the peer takes it and plain git fetches it. When the peer that
+ * served the page fails, the browser fetches the code from a second member
+ * peer, across origins (the API's CORS). Finally, with the peer
  * stopped and the browser offline, files and a diff are still browsable
  * from the browser's own copy (IndexedDB).
  */
@@ -341,6 +343,60 @@ describe("patches and code in Chromium against a peer daemon", { timeout: 900_00
     await git(repo, "fsck", "--strict", "--no-dangling");
     await page.locator("[data-merged]").waitFor();
     await shot(page, "32-merged-with-commit");
+  });
+
+  it("fetches code from another member peer, across origins, when the peer that served the page cannot send it", async () => {
+    const page = ada.page;
+    const b = await testDaemon();
+    const before = ada.errors.length;
+    try {
+      // A second member peer, joined through the first, carrying the repository too.
+      const invite = await d.daemon.node.invite(space.id, { audience: b.daemon.node.did });
+      const address = d.daemon.node.libp2p!.getMultiaddrs()[0].toString();
+      await b.client.request("POST", "/v1/spaces/join", { invite, peers: [address] });
+      const repo = join(work, "demo");
+      await git(repo, "checkout", "-q", "-b", "more", base);
+      await writeFile(join(repo, "MORE.md"), "more\n");
+      await git(repo, "add", ".");
+      await git(repo, "commit", "-q", "-m", "more");
+      const more = await git(repo, "rev-parse", "HEAD");
+      await git(repo, "push", "-q", "origin", "more");
+      await eventually(
+        async () =>
+          (await b.client.get<{ local: Record<string, string> }>(
+              `/v1/spaces/${encodeURIComponent(space.id)}/repos/demo`,
+            )).local["refs/heads/more"] === more || undefined,
+        60_000,
+        "the second peer holds the new branch",
+      );
+      // The browser syncs with it as well; the peer that served the page now fails every pack.
+      await page.click("nav >> text=Settings");
+      await page.fill("#peer-address", b.daemon.url);
+      await page.click("form:has(#peer-address) button[type=submit]");
+      await page.locator("text=Synced with 2 peers").waitFor({ timeout: 60_000 });
+      await page.route(`${d.daemon.url}/v1/spaces/*/repos/demo/pack`, (route) => route.abort());
+      const fromB = page.waitForResponse(
+        (r) => r.url().startsWith(b.daemon.url) && r.url().endsWith("/repos/demo/pack") && r.ok(),
+        { timeout: 90_000 },
+      );
+      await page.click("nav >> text=Code");
+      await page.locator("#code-title").waitFor();
+      await page.click("[data-fetch-state] button");
+      await fromB;
+      await page.locator("[data-fetch-state=ready]").waitFor({ timeout: 60_000 });
+      await page.selectOption("#code-ref", "refs/heads/more");
+      await page.locator("[data-entry='MORE.md']").waitFor({ timeout: 30_000 });
+      await page.unroute(`${d.daemon.url}/v1/spaces/*/repos/demo/pack`);
+      await page.click("nav >> text=Settings");
+      const remove = page.locator(`button[aria-label^="Stop syncing with ws://${new URL(b.daemon.url).host}/"]`);
+      await remove.click();
+      await remove.waitFor({ state: "detached" }); // no longer dialled: its stopping is no error here
+    } finally {
+      await b.stop();
+    }
+    // The console errors this case caused on purpose (the first peer's packs, cut off) and no other.
+    const caused = ada.errors.splice(before).map((e) => e.text);
+    assert.ok(caused.every((t) => t === "Failed to load resource: net::ERR_FAILED"), JSON.stringify(caused));
   });
 
   it("browses files and a diff offline, from the browser's own copy, after the peer stops", async () => {
