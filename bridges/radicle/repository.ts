@@ -17,13 +17,30 @@ import type { Signer, Verifier } from "#protocol/identity";
 import { fromHex, fromUtf8 } from "#protocol";
 import { canonicalBytes, type Json } from "./canonical-json.ts";
 import { type Change, type Embed, readChange, writeChange } from "./cob-change.ts";
-import { encodeCommit } from "./commit-object.ts";
+import { encodeCommit, parseCommit } from "./commit-object.ts";
 import { RadicleForged, RadicleMalformed } from "./errors.ts";
 import { GitRepo } from "./git-plumbing.ts";
 import { evaluateIdentity, type Identity, IDENTITY_TYPE } from "./identity-cob.ts";
-import { checkOid, encodeSignature, nidOf, nidOfDid, ridOf } from "./radicle-ids.ts";
+import { checkOid, encodeSignature, nidOf, nidOfDid, oidOfRid, ridOf } from "./radicle-ids.ts";
 
 const TYPE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+/** The signed ref naming the repository (its RID's document blob), and the one naming the sigrefs commit followed. */
+const IDENTITY_ROOT = "refs/rad/root", SIGREFS_PARENT = "refs/rad/sigrefs-parent";
+
+/** A sigrefs `refs` blob's list, as heartwood's `Refs::canonical` writes it: `<oid> <name>\n`, by name. */
+function canonicalRefs(refs: Map<string, string>): string {
+  return [...refs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, oid]) => `${oid} ${name}\n`).join("");
+}
+
+function parseRefs(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n").filter(Boolean)) {
+    out.set(line.slice(41), checkOid(line.slice(0, 40), "signed ref"));
+  }
+  return out;
+}
+
+const withoutParent = (refs: Map<string, string>) => new Map([...refs].filter(([name]) => name !== SIGREFS_PARENT));
 /** Most changes read for one object; a bigger history is refused, not walked. */
 const MAX_CHANGES = 100_000;
 /** Changes kept parsed and verified (a commit's content never changes, so neither does the verdict). */
@@ -306,26 +323,38 @@ export class RadicleRepository {
     return hit;
   }
 
-  /** Re-sign this node's refs: `refs/rad/sigrefs` gets a commit with the canonical ref list and its signature. */
+  /**
+   * Re-sign this node's refs as heartwood's `SignedRefsWriter` does (feature
+   * level "parent"): `refs/rad/sigrefs` gets a commit whose `refs` blob is
+   * the canonical list of the namespace's other refs plus `refs/rad/root`
+   * (the RID's document blob: a list cannot be grafted onto another
+   * repository) and, after the first, `refs/rad/sigrefs-parent` (the commit
+   * it follows: an old list cannot be replayed), and whose `signature` blob
+   * signs that list; committed by `radicle <nid>`. Nothing is written when
+   * the refs are as last signed.
+   */
   async signRefs(): Promise<void> {
     const ns = `refs/namespaces/${this.nid}/`;
     const sigrefs = `${ns}refs/rad/sigrefs`;
-    const refs = [...(await this.git.refs(ns)).entries()]
-      .map(([name, oid]) => [name.slice(ns.length), oid] as const)
-      .filter(([name]) => name !== "refs/rad/sigrefs")
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const canonical = refs.map(([name, oid]) => `${oid} ${name}\n`).join("");
-    const signature = await this.#o.signer.sign(new TextEncoder().encode(canonical));
+    const refs = new Map(
+      [...(await this.git.refs(ns)).entries()]
+        .map(([name, oid]) => [name.slice(ns.length), oid] as const)
+        .filter(([name]) => name !== "refs/rad/sigrefs" && name !== SIGREFS_PARENT),
+    );
+    refs.set(IDENTITY_ROOT, oidOfRid(await this.rid()));
     const parent = await this.git.resolve(sigrefs);
     if (parent) {
-      const old = await this.git.run(["cat-file", "blob", `${parent}:signature`]).catch(() => undefined);
-      if (old && Buffer.compare(old, Buffer.from(signature)) === 0) return;
+      const old = await this.git.run(["cat-file", "blob", `${parent}:refs`]).catch(() => undefined);
+      if (old && canonicalRefs(withoutParent(parseRefs(fromUtf8(old)))) === canonicalRefs(refs)) return;
+      refs.set(SIGREFS_PARENT, parent);
     }
+    const canonical = canonicalRefs(refs);
+    const signature = await this.#o.signer.sign(new TextEncoder().encode(canonical));
     const tree = await this.git.mktree([
       { mode: "100644", type: "blob", oid: await this.git.write("blob", canonical), name: "refs" },
       { mode: "100644", type: "blob", oid: await this.git.write("blob", signature), name: "signature" },
     ]);
-    const person = { name: this.#o.alias, email: `${this.#o.alias}@${this.nid}`, time: this.#now(), offset: 0 };
+    const person = { name: "radicle", email: this.nid, time: this.#now(), offset: 0 };
     const commit = await this.git.write(
       "commit",
       encodeCommit({
@@ -341,7 +370,13 @@ export class RadicleRepository {
     await this.git.updateRef(sigrefs, commit, parent);
   }
 
-  /** Verify a node's `refs/rad/sigrefs`: its signature over its ref list, by that node. */
+  /**
+   * Verify a node's `refs/rad/sigrefs` as heartwood reads it: the signature
+   * over its ref list by that node; `refs/rad/root`, where present, naming
+   * this repository; `refs/rad/sigrefs-parent`, where present, naming the
+   * commit's own parent, and not left out after a list that had it (feature
+   * levels only rise). Resolves with the signed refs (the parent entry left out).
+   */
   async verifySigrefs(nid: string): Promise<Map<string, string>> {
     const at = await this.git.resolve(`refs/namespaces/${nid}/refs/rad/sigrefs`);
     if (!at) throw new RadicleMalformed(`node ${nid}`, "has no refs/rad/sigrefs");
@@ -350,12 +385,29 @@ export class RadicleRepository {
     if (!(await this.#o.verifier.verify(`did:key:${nid}`, new Uint8Array(refs), new Uint8Array(signature)))) {
       throw new RadicleForged(`refs/rad/sigrefs of ${nid}`, "its signature does not verify");
     }
-    const out = new Map<string, string>();
-    for (const line of fromUtf8(refs).split("\n").filter(Boolean)) {
-      const [oid, name] = [line.slice(0, 40), line.slice(41)];
-      out.set(name, checkOid(oid, "signed ref"));
+    const signed = parseRefs(fromUtf8(refs));
+    const root = signed.get(IDENTITY_ROOT);
+    if (root !== undefined && root !== oidOfRid(await this.rid())) {
+      throw new RadicleForged(`refs/rad/sigrefs of ${nid}`, "is signed for another repository (its refs/rad/root)");
     }
-    return out;
+    const claimed = signed.get(SIGREFS_PARENT);
+    const { parents } = parseCommit(fromUtf8(await this.git.read(at, "commit")));
+    if (claimed === undefined && parents.length === 1) {
+      // Feature levels only rise: a list without the entry after one that had it is an old list replayed.
+      const before = await this.git.run(["cat-file", "blob", `${parents[0]}:refs`]).catch(() => undefined);
+      if (before && parseRefs(fromUtf8(before)).has(SIGREFS_PARENT)) {
+        throw new RadicleForged(`refs/rad/sigrefs of ${nid}`, "replays an older list (it drops its sigrefs-parent)");
+      }
+    }
+    if (claimed !== undefined) {
+      if (parents.length !== 1 || parents[0] !== claimed) {
+        throw new RadicleForged(
+          `refs/rad/sigrefs of ${nid}`,
+          "replays an older list (its sigrefs-parent is not its parent)",
+        );
+      }
+    }
+    return withoutParent(signed);
   }
 }
 

@@ -18,6 +18,7 @@ import { boundExpiry, boundGrant } from "./grant.ts";
 import { errorBody, HttpError, statusOf } from "./errors.ts";
 import { matchRoute, ROUTES } from "./routes.ts";
 import { openApiDocument } from "./openapi.ts";
+import { cors } from "./cors.ts";
 import { listPods, podOf, type PodState, runLog, type Scheduler } from "#protocol/scheduler";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { mountArtifactRoutes } from "./artifact-routes.ts";
@@ -344,6 +345,7 @@ export function createApi(ctx: ApiContext): Hono {
       return c.res.status;
     });
   });
+  app.use(cors());
   // Refused before its body was read: close the connection instead of reading (or draining) the rest.
   app.use(async (c, next) => {
     await next();

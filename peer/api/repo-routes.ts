@@ -5,7 +5,8 @@
  * quarantine; then the signed `/weft/repo/push` is submitted naming it. The
  * push is judged like any operation; only when it applied do its objects
  * move into the repository and its refs follow — a refused push leaves the
- * repository as it was, and says why.
+ * repository as it was, and says why. A merge commit goes up the same way
+ * (`merge-objects`, under the merge right) before the merge that names it.
  */
 import type { Context, Hono } from "hono";
 import { createHash } from "node:crypto";
@@ -20,6 +21,12 @@ import { dispatch, type Handler } from "./dispatch.ts";
 import { repoFileHandlers } from "./repo-file-routes.ts";
 import { HttpError } from "./errors.ts";
 import { REPO_ROUTES, type RouteDef } from "./routes.ts";
+
+/** The upload routes: a push's objects (push right), a merge commit's (merge right). */
+const UPLOADS = new Set([
+  "POST /v1/spaces/:space/repos/:repo/objects",
+  "POST /v1/spaces/:space/repos/:repo/merge-objects",
+]);
 
 /** The largest pack one upload may carry. */
 const MAX_PACK_BYTES = 2 * 1024 * 1024 * 1024;
@@ -43,7 +50,7 @@ export function mountRepoRoutes(app: Hono, ctx: ApiContext, service: RepoService
   };
   for (const route of REPO_ROUTES) {
     const key = `${route.method} ${route.path}`;
-    if (key === "POST /v1/spaces/:space/repos/:repo/objects") {
+    if (UPLOADS.has(key)) {
       app.on(route.method, route.path, (c) => upload(c, ctx, service, route));
     } else app.on(route.method, route.path, (c) => dispatch(ctx, route, handlers[key], c));
   }

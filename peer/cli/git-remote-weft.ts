@@ -1,8 +1,8 @@
-#!/usr/bin/env node
 /**
  * The `git-remote-weft` program git runs for `weft::<space>/<repo>` remotes
- * (installed as a bin by npm install): `git-remote-weft <remote> <url>`,
- * speaking the remote-helper protocol on stdin/stdout (peer/repo/remote-helper.ts).
+ * (entered through git-remote-weft.js, the bin): `git-remote-weft <remote>
+ * <url>`, speaking the remote-helper protocol on stdin/stdout
+ * (peer/repo/remote-helper.ts).
  */
 import process from "node:process";
 import { messageOf } from "#protocol";
@@ -10,6 +10,7 @@ import { runRemoteHelper } from "../repo/remote-helper.ts";
 
 const url = process.argv[3] ?? process.argv[2];
 try {
+  if (!url) throw new Error("git runs this helper: use a weft::<space>/<repository> remote (git clone weft::…)");
   await runRemoteHelper(url, process.stdin, (s) => process.stdout.write(s));
 } catch (e) {
   process.stderr.write(`fatal: weft: ${messageOf(e)}\n`);

@@ -247,6 +247,7 @@ export const PATCH_COMMANDS: Record<string, Command> = {
         ? await uploadObjects(
           client,
           `/v1/spaces/${enc(space)}/repos/${enc(current.repo)}`,
+          "merge",
           [commit],
           [r.onto, r.head].filter((id) => !/^0+$/.test(id) && hasCommit(id)),
         )

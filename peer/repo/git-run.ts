@@ -3,9 +3,17 @@
  * listing, an index-pack): no shell, its output bounded, its stdin fed from
  * bytes or a stream, and a failure thrown as a `git/failed` error carrying
  * git's own words. Long transfers use git-child.ts directly.
+ *
+ * The error class is loaded only when one is thrown: `git-remote-weft`
+ * runs this on every fetch and push, and #protocol/sync would load the
+ * sync stack (automerge-repo, libp2p) into a process that never syncs.
  */
-import { GitTransferError } from "#protocol/sync";
 import { startGit } from "./git-child.ts";
+
+async function gitError(code: "git/too-large" | "git/failed", message: string): Promise<Error> {
+  const { GitTransferError } = await import("#protocol/sync");
+  return new GitTransferError(code, message);
+}
 
 /** The most stdout a short git command may print (a ref listing of a large repository fits). */
 const MAX_OUTPUT = 16 * 1024 * 1024;
@@ -40,10 +48,10 @@ export async function git(args: string[], options: GitRunOptions = {}): Promise<
   }
   const code = await child.exited;
   if (size > MAX_OUTPUT) {
-    throw new GitTransferError("git/too-large", `git ${args[0]} printed more than ${MAX_OUTPUT} bytes`);
+    throw await gitError("git/too-large", `git ${args[0]} printed more than ${MAX_OUTPUT} bytes`);
   }
   if (code !== 0 && !(code !== null && options.ok?.includes(code))) {
-    throw new GitTransferError("git/failed", `git ${args.join(" ").slice(0, 200)} failed: ${child.stderr()}`);
+    throw await gitError("git/failed", `git ${args.join(" ").slice(0, 200)} failed: ${child.stderr()}`);
   }
   return { code: code as number, stdout: Buffer.concat(chunks).toString("utf8") };
 }

@@ -19,20 +19,26 @@ async function packBytes(revs: string, env?: Record<string, string>): Promise<Ui
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** Where each kind of upload goes: a push's objects need the push right, a merge commit's the merge right. */
+const UPLOAD_ROUTE = { push: "objects", merge: "merge-objects" } as const;
+
 /**
  * Upload what `wants` reach and `haves` do not (every `have` must be a
- * commit of the local repository) to `repoPath` (`/v1/spaces/<s>/repos/<r>`);
- * the quarantine's id. `env` locates the local repository (GIT_DIR) if not the working directory's.
+ * commit of the local repository) to `repoPath` (`/v1/spaces/<s>/repos/<r>`),
+ * for the operation `purpose` names; the quarantine's id. `env` locates the
+ * local repository (GIT_DIR) if not the working directory's.
  */
 export async function uploadObjects(
   client: ApiClient,
   repoPath: string,
+  purpose: keyof typeof UPLOAD_ROUTE,
   wants: readonly string[],
   haves: readonly string[],
   env?: Record<string, string>,
 ): Promise<string> {
   const pack = await packBytes([...wants, ...haves.map((id) => `^${id}`)].join("\n") + "\n", env);
   const sha256 = createHash("sha256").update(pack).digest("hex");
-  const res = await client.raw("POST", `${repoPath}/objects?sha256=${sha256}&size=${pack.length}`, pack);
+  const path = `${repoPath}/${UPLOAD_ROUTE[purpose]}?sha256=${sha256}&size=${pack.length}`;
+  const res = await client.raw("POST", path, pack);
   return ((await res.json()) as { quarantine: string }).quarantine;
 }

@@ -159,7 +159,7 @@ async function uploadPack(
   for (const id of new Set(Object.values(remote))) {
     if ((await git(["cat-file", "-e", id], { env: gitDirEnv(), ok: [1, 128] })).code === 0) known.push(id);
   }
-  return await uploadObjects(client, base, news, known, gitDirEnv());
+  return await uploadObjects(client, base, "push", news, known, gitDirEnv());
 }
 
 /** git runs the helper with GIT_DIR set to the local repository; its plumbing works there. */

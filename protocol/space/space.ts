@@ -453,6 +453,21 @@ export class Space {
   }
 
   /**
+   * Sign an operation of another family as this node, checked as `perform`
+   * checks it, without applying it here: for one a peer must take through
+   * its API along with something only that peer holds (a merge with its
+   * merge commit's objects). It comes back through sync once the peer took
+   * it. Resolves with the invocation and the chain that proves it.
+   */
+  async sign(command: string, args: Record<string, unknown>): Promise<{ invocation: Invocation; chain: Delegation[] }> {
+    const full = { ...args, ...this.#position() } as unknown as Record<string, Ipld>;
+    this.log.parse(command, full, "local", this.#self.signer.did); // bad input: nothing signed
+    const invocation = await signIn(this.authority, this.#self, command, full, seconds(this.#deps.now()));
+    const chain = invocation.prf.map((cid) => this.authority.delegation(cid));
+    return { invocation, chain: chain.filter((d): d is Delegation => d !== undefined) };
+  }
+
+  /**
    * Take an operation of another family (a repository push, a patch
    * operation) someone else signed (through the API): checked like
    * `submit`, applied, written to its object's bucket and flushed. Resolves

@@ -38,6 +38,8 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
   #stopped = false;
   /** Connection state of each outgoing URL, for honest UI. */
   readonly status = new Map<string, "connecting" | "open" | "closed">();
+  /** The latest session on each outgoing URL. */
+  readonly #sessionOf = new Map<string, SyncSession>();
 
   constructor(options: WebSocketAdapterOptions) {
     super(options);
@@ -85,10 +87,17 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
         attempt = 0;
         this.status.set(url, "open");
       });
-      this.#run(socket, () => {
-        this.status.set(url, "closed");
-        retry();
-      }, options.carrier);
+      this.#run(
+        socket,
+        () => {
+          this.status.set(url, "closed");
+          retry();
+        },
+        options.carrier,
+        false,
+        undefined,
+        (session) => this.#sessionOf.set(url, session),
+      );
     };
     const retry = () => {
       if (state.stop || this.#stopped) return;
@@ -105,6 +114,16 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
     state.stop = true;
     clearTimeout(state.timer);
     this.#dialing.delete(url);
+    this.#sessionOf.delete(url);
+  }
+
+  /**
+   * The DID the remote at `url` proved in its session's handshake, while
+   * that session is up: who a request to that peer's API is addressed to.
+   */
+  remoteDidAt(url: string): string | undefined {
+    const session = this.#sessionOf.get(url);
+    return session?.ready && this.status.get(url) === "open" ? session.remoteDid : undefined;
   }
 
   /**
@@ -115,13 +134,14 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
     return this.#run(socket, undefined, false, true, onAdmitted);
   }
 
-  /** `withhold`: the remote connected to us (see SessionOptions.withhold). */
+  /** `withhold`: the remote connected to us (see SessionOptions.withhold); `onSession` gets the session once open. */
   #run(
     socket: WebSocketLike,
     onGone?: () => void,
     carrier = false,
     withhold = false,
     onAdmitted?: () => void,
+    onSession?: (session: SyncSession) => void,
   ): SyncSession | undefined {
     socket.binaryType = "arraybuffer";
     this.#sockets.add(socket);
@@ -137,6 +157,7 @@ export class WebSocketNetworkAdapter extends SessionNetworkAdapter {
         },
         { carrier, withhold, onAdmitted },
       );
+      onSession?.(session);
     };
     const end = () => {
       if (gone) return;

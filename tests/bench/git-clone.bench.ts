@@ -120,23 +120,41 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
+/** CPU seconds so far of one process (`self` or a pid): its own (utime, stime) and its reaped children's. */
+function cpuOf(pid: string): { own: number; children: number } {
+  // utime, stime, cutime, cstime: fields 14-17 of stat, 11-14 after the name.
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ").map(Number);
+  return { own: (f[11] + f[12]) / 100, children: (f[13] + f[14]) / 100 };
+}
+
 /**
  * CPU seconds used so far by this process, the serving process (the Weft peer or git daemon) and
  * the children each has reaped (git fetch or clone, upload-pack, pack-objects, index-pack): what a
- * clone costs whatever else the machine is doing.
+ * clone costs whatever else the machine is doing, split by where it is spent.
  */
-function cpuSeconds(server: number): number {
-  let total = 0;
-  for (const pid of ["self", String(server)]) {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    // utime, stime, cutime, cstime (fields 14-17 of stat; 11-14 after the name).
-    for (const i of [11, 12, 13, 14]) total += Number(fields[i]);
-  }
-  return total / 100;
+function cpuSeconds(server: number): { total: number; parts: Record<Part, number> } {
+  const client = cpuOf("self"), serving = cpuOf(String(server));
+  const parts = {
+    clientNode: client.own,
+    clientGit: client.children,
+    servingNode: serving.own,
+    servingGit: serving.children,
+  };
+  return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
 }
+type Part = "clientNode" | "clientGit" | "servingNode" | "servingGit";
+const PART_NOTES: Record<Part, string> = {
+  clientNode: "the asking peer's own process (libp2p, the loopback door)",
+  clientGit: "git fetch and index-pack with fsck, on the asking side (git clone and index-pack for git daemon)",
+  servingNode: "the serving peer's own process (libp2p, the pipe from upload-pack)",
+  servingGit: "upload-pack and pack-objects on the serving side",
+};
 
 const seconds: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
 const cpu: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
+/** The weft clone's and the git daemon clone with fsck's CPU, by part. */
+const weftParts: Record<Part, number[]> = { clientNode: [], clientGit: [], servingNode: [], servingGit: [] };
+const fsckParts: Record<Part, number[]> = { clientNode: [], clientGit: [], servingNode: [], servingGit: [] };
 try {
   for (let r = 0; r < RUNS; r++) {
     const order = Object.keys(clones) as (keyof typeof clones)[];
@@ -148,7 +166,10 @@ try {
       const start = performance.now();
       await clones[way](into);
       seconds[way].push((performance.now() - start) / 1000);
-      cpu[way].push(cpuSeconds(server) - cpuBefore);
+      const cpuAfter = cpuSeconds(server);
+      cpu[way].push(cpuAfter.total - cpuBefore.total);
+      const parts = way === "weft" ? weftParts : way === "daemonFsck" ? fsckParts : undefined;
+      for (const k of Object.keys(PART_NOTES) as Part[]) parts?.[k].push(cpuAfter.parts[k] - cpuBefore.parts[k]);
       if (way !== "stream" && git(into, "rev-list", "--count", head) !== String(COMMITS)) {
         throw new Error(`${way} clone is incomplete`);
       }
@@ -204,6 +225,24 @@ try {
     baseline: median(cpu.daemon),
     note: "CPU of both peers and every git process per clone, against git daemon and git clone",
   });
+  report({
+    bench: BENCH,
+    metric: "clone-cpu-seconds-vs-fsck",
+    value: median(cpu.weft),
+    unit: "s",
+    baseline: median(cpu.daemonFsck),
+    note: "the same, against git daemon with transfer.fsckObjects",
+  });
+  for (const k of Object.keys(PART_NOTES) as Part[]) {
+    report({
+      bench: BENCH,
+      metric: `clone-cpu-seconds-${k}`,
+      value: median(weftParts[k]),
+      unit: "s",
+      baseline: median(fsckParts[k]),
+      note: `${PART_NOTES[k]}; baseline: the same part of the git daemon clone with fsck`,
+    });
+  }
   report({
     bench: BENCH,
     metric: "clone-seconds",

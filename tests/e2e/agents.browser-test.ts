@@ -34,7 +34,7 @@ import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../peer/cli/weft.ts", import.meta.url));
-const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.ts", import.meta.url));
+const HELPER = fileURLToPath(new URL("../../peer/cli/git-remote-weft.js", import.meta.url));
 
 describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000 }, () => {
   let d: TestDaemon;

@@ -15,7 +15,7 @@ import { type PeerProcess, startPeer, weft } from "./peer-process.ts";
 import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
 
 const run = promisify(execFile);
-const HELPER = new URL("../../peer/cli/git-remote-weft.ts", import.meta.url).pathname;
+const HELPER = new URL("../../peer/cli/git-remote-weft.js", import.meta.url).pathname;
 export const LOOP_FIXTURES = new URL("../fixtures/agent-loop/", import.meta.url).pathname;
 
 /** weft.toml with one OpenAI-compatible provider `m` at `url` serving `model`, priced so spend is visible. */

@@ -10,7 +10,7 @@ import process from "node:process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const HELPER = new URL("../../peer/cli/git-remote-weft.ts", import.meta.url).pathname;
+const HELPER = new URL("../../peer/cli/git-remote-weft.js", import.meta.url).pathname;
 
 /** A directory under `dir` holding git-remote-weft, for PATH. */
 export async function helperBin(dir: string): Promise<string> {

@@ -23,13 +23,18 @@ describe("sync over WebSocket", () => {
       clientWs.connectTo(url);
       const joined = await client.join(invite, { signal: AbortSignal.timeout(10_000) });
       assert.equal(clientWs.status.get(url), "open");
+      // Who answers at that URL, as its session's handshake proved (the browser addresses API requests to it).
+      assert.equal(clientWs.remoteDidAt(url), server.did);
+      assert.equal(clientWs.remoteDidAt("ws://127.0.0.1:1"), undefined);
       const t = await space.createTask({ title: "over ws" });
       await eventually(() => joined.task(t.id), 10_000, "task over ws");
       // Drop every connection: the client reconnects by itself and keeps syncing.
       for (const c of wss.clients) c.terminate();
       await eventually(() => clientWs.status.get(url) !== "open", 5000, "noticed the drop");
+      assert.equal(clientWs.remoteDidAt(url), undefined, "no DID while the session is down");
       const t2 = await space.createTask({ title: "after the drop" });
       await eventually(() => joined.task(t2.id), 15_000, "task after reconnect");
+      assert.equal(clientWs.remoteDidAt(url), server.did);
       await eventually(() => stateDigest(joined) === stateDigest(space), 10_000, "identical");
     } finally {
       await client.stop();

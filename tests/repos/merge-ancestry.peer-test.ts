@@ -5,7 +5,9 @@
  * though the patch log alone would take it (its reducer has no git). The
  * refused merge changes nothing; a merge that lines up goes through, and
  * `weft patch merge --merge-commit` sends a merge commit the peer never saw
- * along with it. Real peer, real git, pushes through git-remote-weft.
+ * along with it — under the merge right alone: a member who may merge but
+ * not push uploads the merge commit's objects and lands it, and still may
+ * not upload a push's. Real peer, real git, pushes through git-remote-weft.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -20,6 +22,11 @@ import { eventually } from "../helpers/nodes.ts";
 import { helperBin, weftGit } from "../helpers/weft-git.ts";
 import type { Patch } from "../../protocol/patch/state.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
+import { ApiClient } from "../../peer/api/client.ts";
+import { type Credentials, loadCredentials } from "../../peer/api/credentials.ts";
+import { uploadObjects } from "../../peer/repo/object-upload.ts";
+import { delegationIn, signer } from "../helpers/principals.ts";
 
 const run = promisify(execFile);
 const CLI = new URL("../../peer/cli/weft.js", import.meta.url).pathname;
@@ -153,6 +160,67 @@ describe("merge ancestry, checked by the peer that holds the commits", () => {
       async () => (await repo()).local["refs/heads/main"] === landing,
       20_000,
       "the peer's copy holds the merge commit and follows the target",
+    );
+  });
+
+  it("a member with the merge right but no push right lands a merge commit it uploads, and may not push objects", async () => {
+    const enc = encodeURIComponent;
+    const creds = await loadCredentials(d.home);
+    const { spaces } = await d.client.get<{ spaces: Array<{ id: string; chain: string[] }> }>("/v1/spaces");
+    const chain = spaces.find((s) => s.id === space)!.chain;
+    const key = await signer();
+    const grant = await d.client.request<{ cid: string; container: string }>(
+      "POST",
+      `/v1/spaces/${enc(space)}/capabilities`,
+      { audience: key.did, command: Commands.patchMerge, name: "merger" },
+    );
+    const merging = await delegationIn(grant.container, grant.cid);
+    const c: Credentials = { ...creds, signer: key, nodeDelegation: merging, powerline: merging };
+    const merger = new ApiClient(c, creds.url, { [space]: chain });
+
+    // The default branch also needs a maintainer (the repository's rule, whatever the strategy): land on another.
+    const onto = (await repo()).refs["refs/heads/main"];
+    await git("push", "-q", `weft::${space}/demo`, `${onto}:refs/heads/staging`);
+    await git("checkout", "-q", "-b", "later", onto);
+    await writeFile(join(dir, "work", "later.txt"), "later\n");
+    await git("add", "later.txt");
+    await git("commit", "-q", "-m", "later");
+    const later = await git("rev-parse", "HEAD");
+    await git("push", "-q", `weft::${space}/demo`, "HEAD:refs/heads/later");
+    await git("checkout", "-q", "-b", "landing-later", onto);
+    await git("merge", "-q", "--no-ff", "-m", "merge later", later);
+    const landing = await git("rev-parse", "HEAD"); // never pushed
+    const p = await d.client.patchOp<"propose", Patch>(space, "propose", {
+      patch: newTaskId(),
+      repo: "demo",
+      base: onto,
+      head: later,
+      title: "later",
+      target: "refs/heads/staging",
+    });
+
+    const base = `/v1/spaces/${enc(space)}/repos/demo`;
+    const env = { GIT_DIR: join(dir, "work", ".git") };
+    await assert.rejects(
+      uploadObjects(merger, base, "push", [landing], [onto, later], env),
+      (e: { status: number }) => e.status === 403,
+      "a push's upload needs the push right",
+    );
+    const quarantine = await uploadObjects(merger, base, "merge", [landing], [onto, later], env);
+    const done = await merger.patchOp<"merge", Patch>(space, "merge", {
+      patch: p.id,
+      revision: p.revisions[0].id,
+      onto,
+      commit: landing,
+      strategy: "merge-commit",
+      evidence: [],
+    }, { query: new URLSearchParams({ quarantine }) });
+    assert.equal(done.status, "merged");
+    assert.equal((await repo()).refs["refs/heads/staging"], landing);
+    await eventually(
+      async () => (await repo()).local["refs/heads/staging"] === landing,
+      20_000,
+      "the peer's copy holds the uploaded merge commit and follows the target",
     );
   });
 });

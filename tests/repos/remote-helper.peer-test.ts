@@ -19,7 +19,7 @@ import { Commands } from "../../protocol/ucan/commands.ts";
 import { refPolicy } from "../../protocol/repo/index.ts";
 
 const run = promisify(execFile);
-const HELPER = new URL("../../peer/cli/git-remote-weft.ts", import.meta.url).pathname;
+const HELPER = new URL("../../peer/cli/git-remote-weft.js", import.meta.url).pathname;
 
 let bin: string;
 let work: string;

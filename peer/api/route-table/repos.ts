@@ -37,6 +37,15 @@ export const REPO_ROUTES: RouteDef[] = [
   },
   {
     method: "POST",
+    path: "/v1/spaces/:space/repos/:repo/merge-objects",
+    summary:
+      "Upload a merge commit's pack into a quarantine for a patch merge to name: the objects route for holders of " +
+      "/weft/patch/merge, who need no push right to land a merge commit",
+    auth: q(Commands.patchMerge),
+    query: object({ sha256: required(str(64, 64, SHA256_HEX)), size: required(str(1, 12, /^\d+$/)) }),
+  },
+  {
+    method: "POST",
     path: "/v1/spaces/:space/repos/:repo/pushes",
     summary: "Push: the bearer is the signed /weft/repo/push; ?quarantine= names the uploaded objects it needs",
     auth: { kind: "signed", command: Commands.repoPush },

@@ -4,8 +4,10 @@
  * DID, bound to the method, path and body digest (requestArgs), proved by
  * the chain this browser holds for the command, with a short expiry. The
  * peer checks it like any other caller's; a browser whose delegation lacks
- * the command is told so here, before anything is sent. Only the peer that
- * served this page is asked (its API sends no CORS headers).
+ * the command is told so here, before anything is sent. Any member peer
+ * can be asked: the API answers other origins on the routes a bearer
+ * authorizes (peer/api/cors.ts), and the peer's DID is then the one its sync
+ * session proved, since its open /v1/identity answers only its own origin.
  */
 import { WeftError } from "#protocol";
 import type { Space } from "#protocol/space";
@@ -18,6 +20,12 @@ export interface ApiSigner {
   signer: Parameters<typeof invoke>[0]["issuer"];
 }
 
+/** A peer's API as this browser reaches it: its http(s) origin, and its DID when its sync session proved it. */
+export interface PeerApi {
+  origin: string;
+  did?: string;
+}
+
 /** How long a signed request stays usable (the peer's replay cache covers it). */
 const REQUEST_SECONDS = 120;
 
@@ -26,17 +34,21 @@ export interface SignedRequest {
   space: Space;
   /** The http(s) origin of the peer's API. */
   origin: string;
+  /** The peer's DID, if known (its sync session's); else asked of the peer, which answers only its own origin. */
+  audience?: string;
   command: string;
   method: "GET" | "POST" | "DELETE";
   path: string;
   body?: Uint8Array<ArrayBuffer>;
+  /** Bytes uploaded as they are (a pack), bound by the `?sha256=` the signed path names rather than again. */
+  upload?: Uint8Array<ArrayBuffer>;
   signal?: AbortSignal;
 }
 
 /** Send `request`, signed; the response as the peer gave it (callers judge its status). */
 export async function signedFetch(request: SignedRequest): Promise<Response> {
-  const { me, space, origin, command, method, path, body, signal } = request;
-  const audience = await peerDid(origin);
+  const { me, space, origin, command, method, path, body, upload, signal } = request;
+  const audience = request.audience ?? await peerDid(origin);
   if (!audience) throw new WeftError("Unavailable", "peer/unreachable", `no Weft peer answers at ${origin}`);
   const now = Math.floor(Date.now() / 1000);
   const [chain] = space.authority.chainsFor(me.did, command, now);
@@ -62,9 +74,9 @@ export async function signedFetch(request: SignedRequest): Promise<Response> {
     method,
     headers: {
       authorization: `Bearer ${bearer}`,
-      ...(body ? { "content-type": "application/json" } : {}),
+      ...(body ? { "content-type": "application/json" } : upload ? { "content-type": "application/octet-stream" } : {}),
     },
-    ...(body ? { body } : {}),
+    ...(body ? { body } : upload ? { body: upload } : {}),
     cache: "no-store",
     ...(signal ? { signal } : {}),
   });

@@ -18,7 +18,7 @@ import { WeftError } from "#protocol";
 import { REPO_FAMILY, type RepoReducer } from "#protocol/repo";
 import type { Space } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
-import { type ApiSigner, readBounded, refusalOf, signedFetch } from "./api-request.ts";
+import { type ApiSigner, type PeerApi, readBounded, refusalOf, signedFetch } from "./api-request.ts";
 
 /** The largest pack this browser takes in one fetch (it is held in memory to index it). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
@@ -83,14 +83,15 @@ export class RepoMirror {
 
   /**
    * Bring this browser's copy of `repo` up to what the space names, from
-   * the peer at `origin` (its API's http(s) origin). Resolves with how many
-   * objects arrived (0: it was current).
+   * the peer at `peer.origin` (its API's http(s) origin; `peer.did` its DID,
+   * when its sync session proved it). Resolves with how many objects
+   * arrived (0: it was current).
    */
   async fetch(
     me: ApiSigner,
     space: Space,
     repo: string,
-    origin: string,
+    peer: PeerApi,
     patchCommits: Iterable<string> = [],
     signal?: AbortSignal,
   ): Promise<number> {
@@ -105,7 +106,7 @@ export class RepoMirror {
     if (wants.length > 0) {
       const haves = [...new Set((await this.refs(space.id, repo)).values())].slice(0, MAX_HAVES);
       for (let i = 0; i < wants.length; i += MAX_WANTS) {
-        const pack = await this.#pack(me, space, repo, origin, wants.slice(i, i + MAX_WANTS), haves, signal);
+        const pack = await this.#pack(me, space, repo, peer, wants.slice(i, i + MAX_WANTS), haves, signal);
         objects += await this.#index(gitdir, pack);
       }
     }
@@ -117,7 +118,9 @@ export class RepoMirror {
       throw new WeftError(
         "InvalidInput",
         "git/bad-pack",
-        `the peer at ${origin} sent a pack without commits it was asked for (${lacking.join(", ")}): ask another peer`,
+        `the peer at ${peer.origin} sent a pack without commits it was asked for (${
+          lacking.join(", ")
+        }): ask another peer`,
       );
     }
     return objects;
@@ -136,7 +139,7 @@ export class RepoMirror {
     me: ApiSigner,
     space: Space,
     repo: string,
-    origin: string,
+    peer: PeerApi,
     wants: string[],
     haves: string[],
     signal?: AbortSignal,
@@ -146,7 +149,8 @@ export class RepoMirror {
     const r = await signedFetch({
       me,
       space,
-      origin,
+      origin: peer.origin,
+      ...(peer.did ? { audience: peer.did } : {}),
       command: Commands.spaceRead,
       method: "POST",
       path,
@@ -158,7 +162,7 @@ export class RepoMirror {
       throw new WeftError(
         "Unavailable",
         "git/not-found",
-        `the peer at ${origin} did not send ${repo}'s objects (${r.status}${why ? `: ${why}` : ""})`,
+        `the peer at ${peer.origin} did not send ${repo}'s objects (${r.status}${why ? `: ${why}` : ""})`,
       );
     }
     return await readBounded(

@@ -406,6 +406,98 @@ describe("Radicle formats, byte-exact with heartwood", () => {
     }
   });
 
+  it('signs its refs at heartwood\'s feature level "parent", and refuses a grafted or replayed list', async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const first = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
+      // rad-inspect.md's identity document blob: what refs/rad/root names (the RID's own bytes).
+      assert.equal(
+        (await repo.verifySigrefs(repo.nid)).get("refs/rad/root"),
+        "d96f425412c9f8ad5d9a9a05c9831d0728e2338d",
+      );
+      const issue = await repo.create(ISSUE_TYPE, "Create issue", openActions("a", "b"));
+      const second = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
+      const listed = (await repo.git.text(["cat-file", "blob", `${second}:refs`])).split("\n");
+      assert.ok(listed.includes(`${first} refs/rad/sigrefs-parent`), "the list names the commit it follows");
+      assert.match(await repo.git.text(["cat-file", "commit", second]), new RegExp(`committer radicle <${repo.nid}> `));
+      const signed = await repo.verifySigrefs(repo.nid);
+      assert.equal(signed.get(`refs/cobs/${ISSUE_TYPE}/${issue}`), issue);
+      assert.equal(signed.has("refs/rad/sigrefs-parent"), false);
+      await repo.signRefs(); // nothing changed: nothing written
+      assert.equal(await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`), second);
+
+      // Replayed: an older list, validly signed, committed again on top of the latest.
+      await repo.update(ISSUE_TYPE, issue, "Label", [{ type: "label", labels: ["bug"] }]);
+      const third = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
+      const replayOf = async (old: string, onto: string) => {
+        const person = { name: "radicle", email: repo.nid, time: TIME, offset: 0 };
+        const tree = (await repo.git.text(["rev-parse", `${old}^{tree}`])).trim();
+        const c = await repo.git.write(
+          "commit",
+          encodeCommit({
+            tree,
+            parents: [onto],
+            author: person,
+            committer: person,
+            headers: [],
+            message: "x",
+            trailers: [],
+          }),
+        );
+        await repo.git.updateRef(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`, c, onto);
+        return c;
+      };
+      const replay = await replayOf(second, third); // names `first` as its parent, sits on `third`
+      await assert.rejects(repo.verifySigrefs(repo.nid), /replays an older list \(its sigrefs-parent/);
+      await repo.git.updateRef(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`, third, replay);
+      const downgrade = await replayOf(first, third); // the first list had no parent entry to check
+      await assert.rejects(repo.verifySigrefs(repo.nid), /drops its sigrefs-parent/);
+      // A list whose sigrefs-parent is right but the signature is not over it: refused too.
+      await assert.rejects(
+        (async () => {
+          const refs = await repo.git.write("blob", `${second} refs/rad/sigrefs-parent\n`);
+          const sig = (await repo.git.text(["rev-parse", `${second}:signature`])).trim();
+          const tree = await repo.git.mktree([
+            { mode: "100644", type: "blob", oid: refs, name: "refs" },
+            { mode: "100644", type: "blob", oid: sig, name: "signature" },
+          ]);
+          const forged = await repo.git.write(
+            "commit",
+            `tree ${tree}\nparent ${second}\nauthor radicle <${repo.nid}> ${TIME} +0000\ncommitter radicle <${repo.nid}> ${TIME} +0000\n\nUpdate signed refs\n`,
+          );
+          await repo.git.updateRef(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`, forged, downgrade);
+          await repo.verifySigrefs(repo.nid);
+        })(),
+        /signature does not verify/,
+      );
+
+      // Grafted: a list alice really signed, but for another repository (its refs/rad/root), is refused here.
+      const list = `${"1".repeat(40)} refs/rad/root\n`;
+      const tree = await repo.git.mktree([
+        { mode: "100644", type: "blob", oid: await repo.git.write("blob", list), name: "refs" },
+        {
+          mode: "100644",
+          type: "blob",
+          oid: await repo.git.write("blob", await nobleSigner(ALICE_SEED).sign(new TextEncoder().encode(list))),
+          name: "signature",
+        },
+      ]);
+      const grafted = await repo.git.write(
+        "commit",
+        `tree ${tree}\nauthor radicle <${repo.nid}> ${TIME} +0000\ncommitter radicle <${repo.nid}> ${TIME} +0000\n\nUpdate signed refs\n`,
+      );
+      await repo.git.updateRef(
+        `refs/namespaces/${repo.nid}/refs/rad/sigrefs`,
+        grafted,
+        await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`),
+      );
+      await assert.rejects(repo.verifySigrefs(repo.nid), /signed for another repository/);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("writes canonical JSON and SSHSIG armour as heartwood does", () => {
     assert.equal(canonicalJson({ b: 1, a: [true, null], "é": "e\u0301\n" }), '{"a":[true,null],"b":1,"é":"é\\n"}');
     assert.throws(() => canonicalJson({ x: 1.5 }), { code: "radicle/malformed" });

@@ -11,6 +11,7 @@ import type { Space } from "#protocol/space";
 import type { BrowserNode } from "../../node/browser-node.ts";
 import { apiOrigin } from "../../node/peer-url.ts";
 import type { RepoMirror } from "../../node/repo-mirror.ts";
+import type { PeerApi } from "../../node/api-request.ts";
 import type { Repo } from "../../model/git-read.ts";
 
 export type CodeReader = typeof import("../../model/code-reader.ts");
@@ -18,7 +19,7 @@ export type CodeReader = typeof import("../../model/code-reader.ts");
 let loading: Promise<{ read: CodeReader; mirror: RepoMirror }> | undefined;
 
 /** The git readers and this browser's one mirror, loaded once. */
-function loadReader(): Promise<{ read: CodeReader; mirror: RepoMirror }> {
+export function loadReader(): Promise<{ read: CodeReader; mirror: RepoMirror }> {
   return (loading ??= import("../../model/code-reader.ts").then((read) => ({ read, mirror: new read.RepoMirror() })));
 }
 
@@ -35,6 +36,17 @@ export interface RepoStatus {
   refresh(): void;
 }
 
+/**
+ * The member peers connected now, as API origins with the DIDs their
+ * sessions proved: the peer that served this page first (its own origin, no
+ * preflight), then any other (peer/api/cors.ts).
+ */
+export function connectedPeers(bn: BrowserNode): PeerApi[] {
+  return bn.peers.filter((p) => bn.ws.status.get(p.url) === "open")
+    .sort((a, b) => Number(apiOrigin(b.url) === location.origin) - Number(apiOrigin(a.url) === location.origin))
+    .map((p) => ({ origin: apiOrigin(p.url), did: bn.ws.remoteDidAt(p.url) }));
+}
+
 /** Fetch `repo` (and the `commits` a view needs beyond its refs) from each connected peer in turn until one serves it. */
 async function fetchFromPeers(
   bn: BrowserNode,
@@ -43,15 +55,13 @@ async function fetchFromPeers(
   repo: string,
   commits: string[],
 ): Promise<number> {
-  // The peer that served this page first: the API answers its own origin (it sends no CORS headers).
-  const open = bn.peers.filter((p) => bn.ws.status.get(p.url) === "open")
-    .sort((a, b) => Number(apiOrigin(b.url) === location.origin) - Number(apiOrigin(a.url) === location.origin));
+  const open = connectedPeers(bn);
   if (open.length === 0) throw new Error("no peer is connected: showing what this browser fetched before");
   let last: unknown;
-  for (const p of open) {
+  for (const peer of open) {
     try {
       const me = { did: bn.did, signer: bn.node.signer };
-      return await mirror.fetch(me, space, repo, apiOrigin(p.url), commits, AbortSignal.timeout(120_000));
+      return await mirror.fetch(me, space, repo, peer, commits, AbortSignal.timeout(120_000));
     } catch (e) {
       last = e;
     }

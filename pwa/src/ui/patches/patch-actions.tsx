@@ -1,14 +1,18 @@
 /**
  * What a reviewer does on a patch's page: approve, request changes or
- * comment (one review, signed here), and merge — each button switched off
- * with the reason in words beside it: a check missing or failed, not
- * enough approvals, no right to review or merge, the patch not open.
+ * comment (one review, signed here), and merge — by fast-forward, or with
+ * a merge commit made here when the target has moved on — each button
+ * switched off with the reason in words beside it: a check missing or
+ * failed, not enough approvals, no right to review or merge, the patch not
+ * open.
  */
 import { useState } from "preact/hooks";
 import type { Patch, Readiness } from "#protocol/patch";
 import type { Space } from "#protocol/space";
+import { WeftError } from "#protocol";
 import { commentBlocker, merge, review, reviewBlocker } from "../../model/patches.ts";
 import { useAction, useApp } from "../context.ts";
+import { connectedPeers, loadReader } from "../code/use-repo.ts";
 
 export function ReviewBox(props: { space: Space; patch: Patch }) {
   const { bn } = useApp();
@@ -65,26 +69,49 @@ export function ReviewBox(props: { space: Space; patch: Patch }) {
 }
 
 export function MergeBox(props: { space: Space; patch: Patch; readiness?: Readiness; blockers: string[] }) {
+  const { bn } = useApp();
   const { busy, run } = useAction();
   const { readiness, blockers } = props;
+  const off = busy || blockers.length > 0 || !readiness;
+  const withCommit = () =>
+    void run(async () => {
+      const [peer] = connectedPeers(bn);
+      if (!peer) {
+        throw new WeftError("Unavailable", "peer/unreachable", "no peer is connected: a merge commit goes through one");
+      }
+      const { read, mirror } = await loadReader();
+      const me = { did: bn.did, signer: bn.node.signer };
+      await read.mergeWithCommit({ me, space: props.space, patch: props.patch, readiness: readiness!, mirror, peer });
+    }, "Merged with a merge commit");
   return (
     <section class="stack merge-box" aria-labelledby="merge-title">
       <h3 id="merge-title">Merge</h3>
       {readiness && (
         <p>
-          Approvals: {readiness.approvals.have.length} of {readiness.approvals.need} needed; fast-forwards{" "}
-          <code>{props.patch.target}</code> to <code>{readiness.head.slice(0, 12)}</code>.
+          Approvals: {readiness.approvals.have.length} of {readiness.approvals.need} needed. Merge fast-forwards{" "}
+          <code>{props.patch.target}</code> to{" "}
+          <code>{readiness.head.slice(0, 12)}</code>; when the target has moved on, merge with a merge commit made in
+          this browser instead.
         </p>
       )}
       <div class="row">
         <button
           type="button"
           id="merge"
-          disabled={busy || blockers.length > 0 || !readiness}
+          disabled={off}
           aria-describedby={blockers.length > 0 ? "merge-why" : undefined}
           onClick={() => void run(() => merge(props.space, props.patch, readiness!), "Merged")}
         >
           Merge
+        </button>
+        <button
+          type="button"
+          id="merge-commit"
+          disabled={off}
+          aria-describedby={blockers.length > 0 ? "merge-why" : undefined}
+          onClick={withCommit}
+        >
+          Merge with a merge commit
         </button>
       </div>
       {blockers.length > 0 && (
