@@ -36,7 +36,7 @@ import { containerPlugin } from "../../bridges/containers/plugin.ts";
 import { LocalArtifactStore } from "../../peer/artifacts/local-store.ts";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
-import { RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
+import { BASELINE_POLICY, baselinePolicy, RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
 import { createKubernetesRunner, type KubernetesRunner } from "../../bridges/kubernetes/runner.ts";
 import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
 import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
@@ -185,9 +185,11 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     assert.equal(pod?.automountServiceAccountToken, false);
     assert.deepEqual(pod?.containers[0].resources?.limits, { memory: "64Mi" });
     assert.equal(made.metadata?.labels?.["weft.dev/task"], job.task);
-    const policy = await cluster.networking.readNamespacedNetworkPolicy({ name: made.metadata!.name!, namespace: NS });
-    assert.deepEqual(policy.spec?.policyTypes, ["Ingress", "Egress"], "no egress: the run did not ask for network");
-    assert.deepEqual(policy.spec?.egress ?? [], []);
+    // No egress: the run did not ask for network, so only the namespace's baseline selects its pod.
+    const policies = (await cluster.networking.listNamespacedNetworkPolicy({ namespace: NS })).items;
+    assert.deepEqual(policies.map((p) => p.metadata?.name), [BASELINE_POLICY]);
+    assert.deepEqual(policies[0].spec?.policyTypes, ["Ingress", "Egress"]);
+    assert.deepEqual(policies[0].spec?.egress ?? [], []);
 
     const f = await finish(handle);
     assert.equal(f.result.status, "succeeded", f.result.reason ?? f.logs.map((l) => l.text).join("\n"));
@@ -244,6 +246,30 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     assert.equal(seen.size, 1, "one Job, ever");
     await before.close();
     await again.close();
+  });
+
+  it("makes no Job where the namespace's weft-deny-all policy is not Weft's baseline (it would not cut pods off)", async () => {
+    const ns = "weft-tampered";
+    await cluster.core.createNamespace({ body: { metadata: { name: ns } } });
+    const opened = baselinePolicy(parseKubernetesConfig({ namespace: ns }));
+    await cluster.networking.createNamespacedNetworkPolicy({
+      namespace: ns,
+      body: { ...opened, spec: { ...opened.spec!, egress: [{}] } },
+    });
+    const tampered = createKubernetesRunner(
+      cluster,
+      parseKubernetesConfig({ kubeconfig: cp.kubeconfig, namespace: ns, tolerate_virtual_nodes: true }),
+      { log: quiet },
+      { pollMs: 100 },
+    );
+    try {
+      const f = await finish(tampered.start(spec("echo should not run"), store));
+      assert.equal(f.result.status, "error");
+      assert.match(f.result.reason ?? "", /weft-deny-all is not Weft's baseline/);
+      assert.deepEqual((await cluster.batch.listNamespacedJob({ namespace: ns })).items, [], "no Job was made");
+    } finally {
+      await tampered.close();
+    }
   });
 
   it("stop() deletes the Job, and the virtual node stops the pod's run", async () => {
