@@ -152,6 +152,8 @@ export const ERROR_CODES = {
   "kubernetes/api": "upstream",
   /** A pod the Weft virtual node cannot run as it is (several containers, an image not named by digest). */
   "kubernetes/pod-unsupported": "input",
+  /** The kubernetes bridge cannot run here: its cluster cannot be reached or used, or its host runs no jobs. */
+  "kubernetes/unavailable": "unavailable",
   "wasm/frame": "internal",
   "wasm/malformed-module": "internal",
   "wasm/memory-limit": "internal",

@@ -1,11 +1,12 @@
 /**
- * `[runners.kubernetes]` in weft.toml: which cluster (a kubeconfig file, or
+ * `[bridges.kubernetes]` in weft.toml: which cluster (a kubeconfig file, or
  * the service account of the pod the peer runs in), the namespace its Jobs
  * go to, which node labels it advertises as tags, the CPU each Job asks for,
- * whether its Jobs may land on Weft virtual nodes, and how often it looks at
- * the cluster's spare capacity. Checked at the boundary, defaults filled in.
+ * whether its Jobs may land on Weft virtual nodes, how often it looks at
+ * the cluster's spare capacity, and how many jobs the bridge runs there at
+ * once. Checked at the boundary, defaults filled in.
  */
-import { bool, int, list, object, optional, str } from "#protocol/schema";
+import { bool, int, InvalidInput, list, object, optional, str } from "#protocol/schema";
 
 export interface KubernetesConfig {
   /** A kubeconfig file; absent: the in-cluster service account (KUBERNETES_SERVICE_HOST and its token). */
@@ -38,8 +39,9 @@ const shape = object({
   refresh_seconds: optional(int(1, 3600)),
 });
 
-export function parseKubernetesConfig(raw: unknown): KubernetesConfig {
-  const c = shape(raw ?? {}, "runners.kubernetes");
+/** The cluster settings (the kubernetes runner's); errors name the key under `where`. */
+export function parseKubernetesConfig(raw: unknown, where = "bridges.kubernetes"): KubernetesConfig {
+  const c = shape(raw ?? {}, where);
   return {
     ...(c.kubeconfig !== undefined ? { kubeconfig: c.kubeconfig } : {}),
     ...(c.context !== undefined ? { context: c.context } : {}),
@@ -51,11 +53,32 @@ export function parseKubernetesConfig(raw: unknown): KubernetesConfig {
   };
 }
 
-/** The `[runners.kubernetes]` table `weft init` writes, every setting at its default. */
+/** The bridge's settings: the cluster's, and how many of the mesh's jobs it runs there at once. */
+export interface KubernetesBridgeConfig {
+  cluster: KubernetesConfig;
+  slots: number;
+}
+
+/** Read `[bridges.kubernetes]`; a wrong value is refused naming its key (relative to the table). */
+export function parseKubernetesBridgeConfig(table: Record<string, unknown>): KubernetesBridgeConfig {
+  const { slots = 8, ...rest } = table;
+  if (typeof slots !== "number" || !Number.isInteger(slots) || slots < 1 || slots > 1000) {
+    throw new InvalidInput("slots", "must be a whole number from 1 to 1000");
+  }
+  try {
+    return { cluster: parseKubernetesConfig(rest, ""), slots };
+  } catch (e) {
+    if (!(e instanceof InvalidInput) || !e.field.startsWith(".")) throw e;
+    throw new InvalidInput(e.field.slice(1), e.message.slice(e.field.length + 1));
+  }
+}
+
+/** The `[bridges.kubernetes]` table `weft init` writes, commented out, every setting at its default. */
 export const KUBERNETES_TOML = `
-[runners.kubernetes]
-# enabled = true
-# Runs jobs as batch/v1 Jobs on a cluster (bridges/kubernetes/README.md); off by itself without a cluster.
+# [bridges.kubernetes]
+# A cluster joins the mesh as a node of its own, under the bridge's DID (bridges/kubernetes/README.md): jobs of kind
+# kubernetes become batch/v1 Jobs. Grant its DID (logged at start) /weft/capacity/advertise, /weft/task/claim,
+# /weft/task/comment, /weft/task/close and /weft/run/kubernetes in each space it serves.
 # kubeconfig = "/home/me/.kube/config"   # absent: the service account of the pod this peer runs in
 # context = "prod"
 # namespace = "weft"
@@ -63,4 +86,5 @@ export const KUBERNETES_TOML = `
 # cpu_millis = 250
 # tolerate_virtual_nodes = false
 # refresh_seconds = 10
+# slots = 8
 `;

@@ -2,9 +2,10 @@
  * What a run becomes on the cluster: a batch/v1 Job (one pod, no retries —
  * retrying is the mesh's business — its wall-time limit as
  * activeDeadlineSeconds, its memory as request and limit, no service-account
- * token) and the NetworkPolicy that cuts the pod off unless the run may have
- * the network. Both carry the run's key as a label, so the runner finds
- * them again after a restart instead of making a second Job.
+ * token), the namespace's baseline NetworkPolicy that cuts every Weft pod
+ * off, and the policy that opens a run's egress when it may have the
+ * network. The Job is named by the run's key, so after a restart a second
+ * create of it is a 409 and the runner follows the Job already there.
  */
 import type { V1Job, V1NetworkPolicy } from "@kubernetes/client-node";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -121,20 +122,57 @@ export function podFiles(spec: RunSpec): Pick<RunSpec, "inputs" | "source"> {
   return { inputs: spec.inputs, ...(spec.source ? { source: spec.source } : {}) };
 }
 
+/** The namespace's one NetworkPolicy that cuts every Weft pod off: made once, before the runner's first Job. */
+export const BASELINE_POLICY = "weft-deny-all";
+
 /**
- * The run's NetworkPolicy: no ingress ever; no egress either unless the run
- * may have the network (the scheduler checked the creator's capability).
+ * No ingress and no egress for any pod Weft makes in the namespace: in
+ * place before the first Job, so a pod is cut off from its first instant
+ * and a run that may not have the network needs no policy of its own (its
+ * Job is the one call before its pod exists).
  */
-export function networkPolicy(spec: RunSpec, key: string, config: KubernetesConfig, job?: RunJob): V1NetworkPolicy {
+export function baselinePolicy(config: KubernetesConfig): V1NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: {
+      name: BASELINE_POLICY,
+      namespace: config.namespace,
+      labels: { "app.kubernetes.io/managed-by": MANAGED_BY },
+    },
+    spec: {
+      podSelector: { matchLabels: { "app.kubernetes.io/managed-by": MANAGED_BY } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [],
+      egress: [],
+    },
+  };
+}
+
+/** Whether a policy found under BASELINE_POLICY's name is the baseline (someone else's is not trusted). */
+export function isBaseline(policy: V1NetworkPolicy): boolean {
+  const have = policy.spec;
+  return JSON.stringify(have?.podSelector?.matchLabels) ===
+      JSON.stringify({ "app.kubernetes.io/managed-by": MANAGED_BY }) &&
+    [...(have?.policyTypes ?? [])].sort().join() === "Egress,Ingress" &&
+    (have?.ingress ?? []).length === 0 && (have?.egress ?? []).length === 0;
+}
+
+/**
+ * A run that may have the network (the scheduler checked the creator's
+ * capability): its egress opened on top of the baseline, which still denies
+ * all ingress. Made before its Job, so the pod has the network it may have
+ * from its start.
+ */
+export function egressPolicy(key: string, config: KubernetesConfig, job?: RunJob): V1NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name: jobName(key), namespace: config.namespace, labels: labels(key, job) },
     spec: {
       podSelector: { matchLabels: { [RUN_KEY_LABEL]: key } },
-      policyTypes: spec.network === true ? ["Ingress"] : ["Ingress", "Egress"],
-      ingress: [],
-      ...(spec.network === true ? {} : { egress: [] }),
+      policyTypes: ["Egress"],
+      egress: [{}],
     },
   };
 }

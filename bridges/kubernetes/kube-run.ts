@@ -1,11 +1,12 @@
 /**
- * One run as a Kubernetes Job, from spec to result. It looks the Job up by
- * the run's key first and adopts one a previous process made (a restart
- * never makes a second Job); otherwise it makes the NetworkPolicy and the
- * Job. It follows the Job and its pod, streams the pod's log into the
- * run's log, ends the run when the Job completes or fails, its wall time
- * passes or it is stopped, reads the outputs a Weft virtual node reports
- * (each checked against the store), and deletes the Job and its policy.
+ * One run as a Kubernetes Job, from spec to result. It makes the Job named
+ * by the run's key, and follows the one a previous process made when that
+ * create is a 409 (a restart never makes a second Job); the namespace's
+ * baseline policy cuts the pod off unless the run's egress was opened. It
+ * follows the Job and its pod, streams the pod's log into the run's log,
+ * ends the run when the Job completes or fails, its wall time passes or it
+ * is stopped, reads the outputs a Weft virtual node reports (each checked
+ * against the store), and deletes the Job (and its egress policy).
  */
 import { PassThrough } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
@@ -17,7 +18,7 @@ import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { splitLines } from "../containers/lines.ts";
 import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import type { KubernetesConfig } from "./config.ts";
-import { CONTAINER, jobManifest, jobName, networkPolicy, RUN_KEY_LABEL, runKey } from "./job-manifest.ts";
+import { CONTAINER, egressPolicy, jobManifest, jobName, runKey } from "./job-manifest.ts";
 import { checkedOutputs, currentPod, terminatedOf } from "./pod-result.ts";
 
 /** How long the pod's log may go on after its Job ended. */
@@ -28,6 +29,8 @@ export interface KubeRunContext {
   config: KubernetesConfig;
   /** How often the Job and its pod are read while it runs. */
   pollMs: number;
+  /** The namespace's baseline NetworkPolicy is in place (made on the first call, then cached). */
+  baseline(): Promise<void>;
   /** The run's pod was bound to a node: the cluster's spare capacity changed. */
   placed(): void;
   ended(run: KubeRun): void;
@@ -102,35 +105,36 @@ export class KubeRun implements RunHandle {
     }
   }
 
-  /** The run's Job: the one already there under its key, or a new one (with its NetworkPolicy first). */
+  /**
+   * The run's Job: a new one, or — when a previous process made it (a
+   * restart; the create is a 409 on its name) — that one. The namespace's
+   * baseline policy is in place first (made once per runner), so a run
+   * without the network costs one call before its pod exists; one that may
+   * have the network has its egress opened before its Job is made.
+   */
   async #findOrCreate(): Promise<V1Job> {
     const { batch, networking } = this.#ctx.cluster;
-    const key = this.#key;
-    const found = await call(
-      `listing Jobs labelled ${RUN_KEY_LABEL}=${key}`,
-      () => batch.listNamespacedJob({ namespace: this.#ns, labelSelector: `${RUN_KEY_LABEL}=${key}` }),
-    );
-    const existing = found.items.find((j) => !j.metadata?.deletionTimestamp);
-    if (existing) {
-      this.#system(`following Job ${this.#ns}/${existing.metadata?.name}, made for this run before`);
-      return existing;
-    }
-    const policy = networkPolicy(this.#spec, key, this.#ctx.config, this.#job);
-    try {
-      await networking.createNamespacedNetworkPolicy({ namespace: this.#ns, body: policy });
-    } catch (e) {
-      if (statusOf(e) !== 409) throw apiError("creating the run's NetworkPolicy", e);
+    await this.#ctx.baseline();
+    if (this.#spec.network === true) {
+      try {
+        await networking.createNamespacedNetworkPolicy({
+          namespace: this.#ns,
+          body: egressPolicy(this.#key, this.#ctx.config, this.#job),
+        });
+      } catch (e) {
+        if (statusOf(e) !== 409) throw apiError("creating the run's egress NetworkPolicy", e);
+      }
     }
     try {
       const made = await batch.createNamespacedJob({
         namespace: this.#ns,
-        body: jobManifest(this.#spec, this.#specCid, key, this.#ctx.config, this.#job),
+        body: jobManifest(this.#spec, this.#specCid, this.#key, this.#ctx.config, this.#job),
       });
       this.#system(`created Job ${this.#ns}/${this.#name}`);
       return made;
     } catch (e) {
       if (statusOf(e) !== 409) throw apiError(`creating Job ${this.#ns}/${this.#name}`, e);
-      this.#system(`Job ${this.#ns}/${this.#name} was made for this run meanwhile: following it`);
+      this.#system(`following Job ${this.#ns}/${this.#name}, made for this run before`);
       return await call("reading the Job", () => batch.readNamespacedJob({ name: this.#name, namespace: this.#ns }));
     }
   }
@@ -244,7 +248,7 @@ export class KubeRun implements RunHandle {
     clearTimeout(timer);
   }
 
-  /** Delete the Job (its pods with it) and the NetworkPolicy; already gone is fine. */
+  /** Delete the Job (its pods with it) and the run's egress policy, if it had one; already gone is fine. */
   async #remove(): Promise<void> {
     const { batch, networking } = this.#ctx.cluster;
     const gone = (e: unknown) => {
@@ -252,6 +256,8 @@ export class KubeRun implements RunHandle {
     };
     await batch.deleteNamespacedJob({ name: this.#name, namespace: this.#ns, propagationPolicy: "Background" })
       .catch(gone);
-    await networking.deleteNamespacedNetworkPolicy({ name: this.#name, namespace: this.#ns }).catch(gone);
+    if (this.#spec.network === true) {
+      await networking.deleteNamespacedNetworkPolicy({ name: this.#name, namespace: this.#ns }).catch(gone);
+    }
   }
 }

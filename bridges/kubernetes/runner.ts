@@ -9,9 +9,10 @@
  */
 import type { ContentStore, ManagedRunner, RunHandle, RunJob, RunnerHost, RunSpec } from "#protocol/runner";
 import { runSpecCid } from "#protocol/runner";
-import { messageOf } from "#protocol";
+import { messageOf, WeftError } from "#protocol";
 import { advertDetails, type SpareCapacity, spareCapacity } from "./capacity.ts";
-import { call, type Cluster } from "./cluster.ts";
+import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
+import { BASELINE_POLICY, baselinePolicy, isBaseline } from "./job-manifest.ts";
 import type { KubernetesConfig } from "./config.ts";
 import { KubeRun } from "./kube-run.ts";
 import { checkKubernetesSpec } from "./spec.ts";
@@ -42,6 +43,33 @@ export async function readCapacity(cluster: Cluster, config: KubernetesConfig): 
   );
 }
 
+/**
+ * Make the namespace's baseline NetworkPolicy, or find it there. One under
+ * its name that is not the baseline (edited, or someone else's) is refused,
+ * saying so: Weft's pods would not be cut off.
+ */
+async function ensureBaseline(cluster: Cluster, config: KubernetesConfig): Promise<void> {
+  const body = baselinePolicy(config);
+  try {
+    await cluster.networking.createNamespacedNetworkPolicy({ namespace: config.namespace, body });
+    return;
+  } catch (e) {
+    if (statusOf(e) !== 409) throw apiError(`creating the NetworkPolicy ${config.namespace}/${BASELINE_POLICY}`, e);
+  }
+  const found = await call(
+    `reading the NetworkPolicy ${config.namespace}/${BASELINE_POLICY}`,
+    () => cluster.networking.readNamespacedNetworkPolicy({ name: BASELINE_POLICY, namespace: config.namespace }),
+  );
+  if (!isBaseline(found)) {
+    throw new WeftError(
+      "KubernetesError",
+      "kubernetes/api",
+      `the NetworkPolicy ${config.namespace}/${BASELINE_POLICY} is not Weft's baseline (no ingress, no egress for ` +
+        `Weft's pods): no Job is made until it is deleted, so the runner can make it again`,
+    );
+  }
+}
+
 export function createKubernetesRunner(
   cluster: Cluster,
   config: KubernetesConfig,
@@ -63,6 +91,13 @@ export function createKubernetesRunner(
     }).finally(() => reading = undefined);
     return reading;
   };
+  // The namespace's baseline NetworkPolicy, made (or found to be Weft's) once; a failure is tried again next time.
+  let baselineReady: Promise<void> | undefined;
+  const baseline = () =>
+    baselineReady ??= ensureBaseline(cluster, config).catch((e) => {
+      baselineReady = undefined;
+      throw e;
+    });
   const refreshSoon = () =>
     void refresh().catch((e) => host.log.warn("could not read the cluster's capacity", { error: messageOf(e) }));
   const timer = setInterval(refreshSoon, config.refreshSeconds * 1000);
@@ -71,6 +106,7 @@ export function createKubernetesRunner(
     cluster,
     config,
     pollMs: options.pollMs ?? 250,
+    baseline,
     placed: refreshSoon,
     ended: (run: KubeRun) => {
       runs.delete(run);
@@ -98,7 +134,7 @@ export function createKubernetesRunner(
       return () => watchers.delete(listener);
     },
     async warmUp() {
-      await refresh();
+      await Promise.all([refresh(), baseline()]);
     },
     async close() {
       closed = true;

@@ -13,7 +13,7 @@ import { CID } from "multiformats/cid";
 import { DAG_JSON } from "#protocol/codec";
 import type { WeftNode } from "#protocol/node";
 import type { Space } from "#protocol/space";
-import type { Verifier } from "#protocol/identity";
+import type { Signer, Verifier } from "#protocol/identity";
 import { isWeftError, WeftError } from "#protocol";
 import type { ContentStore, RunResult, RunSpec } from "#protocol/runner";
 import {
@@ -344,14 +344,17 @@ export class ArtifactService {
    * store, where runners write them) are published to S3 when configured,
    * the manifest is signed with this node's key under its run capability,
    * verified, stored and pinned. Resolves with the manifest and its CID,
-   * which the task's result operation then records.
+   * which the task's result operation then records. `as`: the run was made
+   * by another principal held on this node (a bridge), which signs the
+   * provenance under its own run capability.
    */
-  async recordRun(space: string, run: RunToRecord): Promise<BuiltManifest> {
+  async recordRun(space: string, run: RunToRecord, as: Signer = this.node.signer): Promise<BuiltManifest> {
     const s = this.space(space);
     const command = runCommand(run.spec.runner);
-    const chains = s.authority.chainsFor(this.node.did, command, Math.floor(run.result.startedAt / 1000));
+    const chains = s.authority.chainsFor(as.did, command, Math.floor(run.result.startedAt / 1000));
     if (chains.length === 0) {
-      throw new WeftError("Forbidden", "cap/missing", `this node holds no delegation for ${command} in ${s.id}`);
+      const who = as.did === this.node.did ? "this node" : as.did;
+      throw new WeftError("Forbidden", "cap/missing", `${who} holds no delegation for ${command} in ${s.id}`);
     }
     const outputs: ManifestOutput[] = [];
     for (const o of run.result.outputs) {
@@ -378,7 +381,7 @@ export class ArtifactService {
     };
     let last: unknown;
     for (const chain of chains) {
-      const built = await buildManifest(this.node.signer, chain, {
+      const built = await buildManifest(as, chain, {
         space: s.id,
         task: run.task,
         spec: run.spec,

@@ -8,7 +8,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Bridge, type BridgeContext, type BridgeLlm, hostBridge } from "#protocol/bridge";
+import { type Bridge, type BridgeContext, type BridgeJobsHost, type BridgeLlm, hostBridge } from "#protocol/bridge";
 import { loadOrCreate } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
 import type { SeedKeystore } from "../keystore/file-keystore.ts";
@@ -38,7 +38,11 @@ export const bridgeLlm = (llm: PeerLlm): BridgeLlm => ({
   call: (request, budget, options) => llm.withBudget(budget).call(request, options),
 });
 
-/** Start one configured bridge on `node` (with the peer's LLM router, if `[llm]` configures one). */
+/**
+ * Start one configured bridge on `node` (with the peer's LLM router, if
+ * `[llm]` configures one, and its compute set-up, for a bridge that runs
+ * jobs as itself).
+ */
 export async function startBridge(
   setting: BridgeSetting,
   node: WeftNode,
@@ -46,13 +50,22 @@ export async function startBridge(
   log: Logger,
   home: string,
   llm?: PeerLlm,
+  jobs?: BridgeJobsHost,
 ): Promise<RunningBridge> {
   const keyName = bridgeKeyName(setting.name);
   const { created } = await loadOrCreate(keystore, keyName);
   const signer = nativeSigner((await keystore.loadSeed(keyName)) as Uint8Array);
   const dir = bridgeDir(home, setting.name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const hosted = hostBridge({ name: setting.name, node, signer, log, dir, ...(llm ? { llm: bridgeLlm(llm) } : {}) });
+  const hosted = hostBridge({
+    name: setting.name,
+    node,
+    signer,
+    log,
+    dir,
+    ...(llm ? { llm: bridgeLlm(llm) } : {}),
+    ...(jobs ? { jobs } : {}),
+  });
   const bridge: Bridge = setting.kind.create(setting.config);
   try {
     await bridge.start(hosted.context);

@@ -14,6 +14,7 @@ import { ARTIFACTS_TOML, type ArtifactsConfig, artifactsConfig, isArtifactsEnv }
 import { InvalidInput, nameProblem } from "#protocol/schema";
 import { BRIDGE_NAME, type BridgeKind } from "#protocol/bridge";
 import { BRIDGES } from "../../bridges/registry.ts";
+import { KUBERNETES_TOML } from "../../bridges/kubernetes/config.ts";
 import { RUNNERS_TOML, type RunnersConfig, runnersConfig } from "./runner-plugins.ts";
 import { AGENT_NAME } from "#protocol/agents";
 import type { LlmSettings } from "#protocol/llm";
@@ -385,5 +386,5 @@ lease_seconds = ${DEFAULTS.agents.leaseSeconds}
 # (see bridges/README.md). Known: ${[...BRIDGES.keys()].join(", ")}.
 # [bridges.example]
 # label = "seen-by-bridge"
-`;
+${KUBERNETES_TOML}`;
 }

@@ -15,7 +15,6 @@ import type { ManagedRunner, RunnerHost, RunnerPlugin } from "#protocol/runner";
 import { wasmPeerPlugin } from "../../wasm-runners/plugin.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
 import { CONTAINER_TOML, containerPlugin } from "../../bridges/containers/plugin.ts";
-import { KUBERNETES_TOML, kubernetesPlugin } from "../../bridges/kubernetes/plugin.ts";
 import type { Logger } from "./logger.ts";
 
 /** Every runner this peer knows, in the order they are created. */
@@ -23,7 +22,6 @@ export const RUNNER_PLUGINS: readonly RunnerPlugin<unknown>[] = [
   wasmPeerPlugin as RunnerPlugin<unknown>,
   nixPlugin as RunnerPlugin<unknown>,
   containerPlugin as RunnerPlugin<unknown>,
-  kubernetesPlugin as RunnerPlugin<unknown>,
 ];
 
 /** The `[runners.*]` part of the weft.toml `weft init` writes. */
@@ -41,7 +39,7 @@ export const RUNNERS_TOML = `
 # max_processes = 1024
 # cgroup_root = "/sys/fs/cgroup"
 # max_store_mb = 10240   # past this the store is collected after a run; \`weft nix gc\` collects now
-${CONTAINER_TOML}${KUBERNETES_TOML}`;
+${CONTAINER_TOML}`;
 
 /** One runner kind as configured: off, or on with its plug-in's settings (defaults filled in). */
 export interface RunnerSetting {

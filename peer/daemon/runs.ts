@@ -4,10 +4,14 @@
  * capacity advert and run-log serving every node shares
  * (protocol/scheduler/compute.ts). Programs and inputs are read from the
  * peer's artifact store, then from the mesh; outputs land in the artifact
- * store and each finished run's manifest is recorded with its result.
+ * store and each finished run's manifest is recorded with its result. A
+ * bridge that brings compute (a cluster) runs its jobs the same way, as its
+ * own principal: its claims, results and provenance signed by its key.
  */
+import type { Signer } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
-import { type Compute, startCompute } from "#protocol/scheduler";
+import { type Compute, type ComputeOptions, startCompute } from "#protocol/scheduler";
+import type { BridgeJobsHost } from "#protocol/bridge";
 import { encodeRunLog } from "#protocol/artifacts";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { VERSION } from "../version.ts";
@@ -18,6 +22,39 @@ import { createRunners, runnersCacheDir } from "./runner-plugins.ts";
 import type { Observer } from "./tracing.ts";
 
 export type Runs = Compute;
+
+/** What every compute on this peer shares: the store, advert period, leases, and how a run is recorded (signed by `as`). */
+function sharedOptions(
+  config: Config,
+  artifacts: ArtifactService,
+  log: Logger,
+  observer: Observer,
+  as?: Signer,
+): Pick<
+  ComputeOptions,
+  "store" | "advertiseMs" | "leaseMs" | "maxCrashes" | "publish" | "warmUpFailed" | "as"
+> {
+  return {
+    store: artifacts.contentStore(),
+    advertiseMs: config.capacity.advertiseSeconds * 1000,
+    leaseMs: config.scheduler.leaseSeconds * 1000,
+    maxCrashes: config.scheduler.maxCrashes,
+    publish: (run, result) =>
+      observer.run(
+        `${run.space} ${run.task}`,
+        { startedAt: result.startedAt, endedAt: result.endedAt, status: result.status, runner: run.spec.runner },
+        { "weft.space": run.space, "weft.task": run.task },
+        async () => {
+          const log = encodeRunLog(run.log.lines(), run.log.dropped);
+          const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log }, as);
+          return built.cid;
+        },
+      ),
+    warmUpFailed: (kind, e) =>
+      log.warn(`${kind} runner warm-up failed`, { error: String(e), ...(as ? { as: as.did } : {}) }),
+    ...(as ? { as } : {}),
+  };
+}
 
 export async function startRuns(
   config: Config,
@@ -31,26 +68,31 @@ export async function startRuns(
     : [];
   if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
   const compute = startCompute(node, {
+    ...sharedOptions(config, artifacts, log, observer),
     runners,
     slots: config.capacity.slots,
-    store: artifacts.contentStore(),
     machine: () => measureMachine(config.capacity.gpus, config.capacity.tags, VERSION),
-    advertiseMs: config.capacity.advertiseSeconds * 1000,
-    leaseMs: config.scheduler.leaseSeconds * 1000,
-    maxCrashes: config.scheduler.maxCrashes,
-    publish: (run, result) =>
-      observer.run(
-        `${run.space} ${run.task}`,
-        { startedAt: result.startedAt, endedAt: result.endedAt, status: result.status, runner: run.spec.runner },
-        { "weft.space": run.space, "weft.task": run.task },
-        async () => {
-          const log = encodeRunLog(run.log.lines(), run.log.dropped);
-          const built = await artifacts.recordRun(run.space, { task: run.task, spec: run.spec, result, log });
-          return built.cid;
-        },
-      ),
-    warmUpFailed: (kind, e) => log.warn(`${kind} runner warm-up failed`, { error: String(e) }),
   });
   log.debug("runs ready", { runners: compute.scheduler.kinds, slots: compute.scheduler.slots });
   return compute;
+}
+
+/** How this peer runs a bridge's jobs as the bridge (BridgeContext.runJobs). */
+export function bridgeJobs(
+  config: Config,
+  node: WeftNode,
+  artifacts: ArtifactService,
+  log: Logger,
+  observer: Observer,
+): BridgeJobsHost {
+  return (as, runners, options) => {
+    const compute = startCompute(node, {
+      ...sharedOptions(config, artifacts, log, observer, as),
+      runners,
+      slots: options.slots,
+      machine: (running) => ({ ...options.offer(running), version: VERSION }),
+    });
+    log.debug("a bridge runs jobs", { as: as.did, runners: compute.scheduler.kinds, slots: compute.scheduler.slots });
+    return { stop: () => compute.stop() };
+  };
 }

@@ -17,6 +17,8 @@ import type { ApprovalRequest } from "../approvals/reducer.ts";
 import type { BudgetHook } from "../llm/budget.ts";
 import type { CallOptions, CallResult } from "../llm/router.ts";
 import type { ChatRequest } from "../llm/types.ts";
+import type { ManagedRunner } from "../runner/plugin.ts";
+import type { MachineOffer } from "../scheduler/compute.ts";
 
 /** A live delegation to the bridge: who made it, for what, and its meta (a pairing proof, a name). */
 export interface BridgeGrant {
@@ -86,6 +88,19 @@ export interface BridgeLlm {
   call(request: ChatRequest, budget: BudgetHook, options?: CallOptions): Promise<CallResult>;
 }
 
+/** What a bridge that brings compute offers the mesh (a cluster's spare capacity, as a node's). */
+export interface BridgeJobsOptions {
+  /** Jobs it runs at once. */
+  slots: number;
+  /** What it offers now (CPU, memory, GPUs, tags), given how many of its jobs run. */
+  offer(running: number): Omit<MachineOffer, "version">;
+}
+
+/** A bridge's jobs being run: stop() stops them (leases released) and withdraws its adverts. */
+export interface BridgeJobs {
+  stop(): Promise<void>;
+}
+
 /** Everything a running bridge may use. */
 export interface BridgeContext {
   /** The name it is configured under (`[bridges.<name>]`). */
@@ -107,6 +122,15 @@ export interface BridgeContext {
   readonly dir?: string;
   /** The host's LLM router, when it has one (`[llm]`). */
   readonly llm?: BridgeLlm;
+  /**
+   * Join the mesh as a node of its own, on hosts that run jobs: advertise
+   * what `runners` offer, and claim, run and record (provenance included)
+   * the jobs the mesh places on it, every operation signed as the bridge
+   * under what members delegated to it — /weft/capacity/advertise,
+   * /weft/task/claim and /weft/run/<kind> — so what it was not granted it
+   * cannot do. Programs, inputs and outputs go through the host's store.
+   */
+  runJobs?(runners: ManagedRunner[], options: BridgeJobsOptions): BridgeJobs;
   readonly log: BridgeLog;
 }
 

@@ -11,7 +11,19 @@ import type { Space } from "../space/space.ts";
 import { PATCH_FAMILY, type PatchReducer } from "../patch/index.ts";
 import { APPROVAL_FAMILY, type ApprovalReducer } from "../approvals/index.ts";
 import { agentHoldings } from "../agents/holdings.ts";
-import type { BridgeContext, BridgeEvent, BridgeLlm, BridgeLog, BridgeSpace } from "./bridge.ts";
+import type { ManagedRunner } from "../runner/plugin.ts";
+import type {
+  BridgeContext,
+  BridgeEvent,
+  BridgeJobs,
+  BridgeJobsOptions,
+  BridgeLlm,
+  BridgeLog,
+  BridgeSpace,
+} from "./bridge.ts";
+
+/** How a host runs a bridge's jobs as the bridge (the daemon's compute set-up, signed by `as`). */
+export type BridgeJobsHost = (as: Signer, runners: ManagedRunner[], options: BridgeJobsOptions) => BridgeJobs;
 
 /** What a bridge's host needs from the node. */
 export interface BridgeHostNode {
@@ -38,9 +50,11 @@ export function hostBridge(options: {
   dir?: string;
   /** The host's LLM router, if it has one. */
   llm?: BridgeLlm;
+  /** The host runs jobs: a bridge may join the mesh as a node of its own. */
+  jobs?: BridgeJobsHost;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log, dir, llm } = options;
+  const { name, node, signer, log, dir, llm, jobs } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -134,6 +148,7 @@ export function hostBridge(options: {
     sign: (message) => signer.sign(message),
     ...(dir === undefined ? {} : { dir }),
     ...(llm === undefined ? {} : { llm }),
+    ...(jobs === undefined ? {} : { runJobs: (runners, o) => jobs(signer, runners, o) }),
     log,
   };
   return {

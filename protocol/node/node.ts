@@ -84,7 +84,8 @@ export class WeftNode {
   readonly #blobs: BlobHops;
   readonly #joining: Joining;
   readonly #records: NodeRecords;
-  #logs?: SessionAdapterOptions["logs"];
+  /** Where the logs of runs on this node are read: the node's scheduler, and a bridge's that runs jobs here. */
+  readonly #logs = new Set<NonNullable<SessionAdapterOptions["logs"]>>();
   #stopped = false;
 
   private constructor(options: NodeOptions & { storage: StorageAdapterInterface }, libp2p: WeftLibp2p | undefined) {
@@ -172,15 +173,34 @@ export class WeftNode {
       diagnostics: this.diagnostics,
       onGossip: (session, space, channel, bytes) => this.#gossip.receive(session, space, channel, bytes),
       blobs: (cid, hops, from) => this.#blobs.answer(cid, hops, from),
-      logs: (space, task, follow, signal) => this.#logs?.(space, task, follow, signal),
+      logs: (space, task, follow, signal) => this.localLog(space, task, follow, signal),
       onAccessChanged: () => this.#share.changed(),
       onPull: (session, space) => this.#gossip.catchUp(session, space),
     };
   }
 
-  /** Serve the logs of runs on this node to members who ask (the scheduler's runs). */
-  serveLogs(logs: NonNullable<SessionAdapterOptions["logs"]>): void {
-    this.#logs = logs;
+  /**
+   * Serve the logs of runs on this node to members who ask (a scheduler's
+   * runs; a node may hold more than one: its own and a bridge's). Returns
+   * the withdrawal.
+   */
+  serveLogs(logs: NonNullable<SessionAdapterOptions["logs"]>): () => void {
+    this.#logs.add(logs);
+    return () => this.#logs.delete(logs);
+  }
+
+  /** The log of a run on this node, from whichever scheduler here has it. */
+  localLog(
+    space: string,
+    task: string,
+    follow: boolean,
+    signal: AbortSignal,
+  ): ReturnType<NonNullable<SessionAdapterOptions["logs"]>> {
+    for (const source of this.#logs) {
+      const found = source(space, task, follow, signal);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The session to a connected node, by its DID. */

@@ -7,6 +7,7 @@
  * shell's local store, then from the mesh.
  */
 import type { CapacityAdvert } from "../capacity/advert.ts";
+import type { Signer } from "../identity/ed25519.ts";
 import { CapacityAdvertiser } from "../capacity/advertiser.ts";
 import type { WeftNode } from "../node/node.ts";
 import { meshContentStore } from "../runner/mesh-store.ts";
@@ -36,6 +37,12 @@ export interface ComputeOptions {
   maxCrashes?: number;
   /** A runner's warm-up failed (it still runs jobs, warming up on the first). */
   warmUpFailed?(kind: string, error: unknown): void;
+  /**
+   * Advertise, claim, run and record as this principal held on the node (a
+   * bridge joining the mesh as a node of its own, under its own delegation)
+   * instead of as the node.
+   */
+  as?: Signer;
 }
 
 export interface Compute {
@@ -54,20 +61,26 @@ function detailsOf(runners: ManagedRunner[]): CapacityAdvert["runnerDetails"] {
 }
 
 export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
-  const capacity = new CapacityAdvertiser(node, (withdrawn) => {
-    const running = withdrawn ? 0 : scheduler.running;
-    // Read at every advert: a runner's details change (a cluster's spare capacity, read after warm-up and each run).
-    const details = detailsOf(o.runners);
-    return {
-      ...o.machine(running),
-      runners: withdrawn ? [] : scheduler.kinds,
-      ...(details && !withdrawn ? { runnerDetails: details } : {}),
-      running,
-      slots: withdrawn ? 0 : scheduler.free,
-    };
-  }, o.advertiseMs);
+  const capacity = new CapacityAdvertiser(
+    node,
+    (withdrawn) => {
+      const running = withdrawn ? 0 : scheduler.running;
+      // Read at every advert: a runner's details change (a cluster's spare capacity, read after warm-up and each run).
+      const details = detailsOf(o.runners);
+      return {
+        ...o.machine(running),
+        runners: withdrawn ? [] : scheduler.kinds,
+        ...(details && !withdrawn ? { runnerDetails: details } : {}),
+        running,
+        slots: withdrawn ? 0 : scheduler.free,
+      };
+    },
+    o.advertiseMs,
+    o.as,
+  );
   const scheduler: Scheduler = new Scheduler({
-    did: node.did,
+    did: o.as?.did ?? node.did,
+    ...(o.as ? { as: o.as } : {}),
     spaces: () => node.spaces(),
     adverts: (space) => node.gossip(space)?.adverts() ?? [],
     runners: o.runners,
@@ -79,7 +92,7 @@ export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
     capacityChanged: () => capacity.advertiseSoon(),
     publish: o.publish,
   });
-  serveRunLogs(node, scheduler);
+  const unserveLogs = serveRunLogs(node, scheduler);
   scheduler.start();
   const advertised = capacity.start();
   const unwatch = o.runners.map((r) => r.onAdvertChange?.(() => capacity.advertiseSoon()));
@@ -93,6 +106,7 @@ export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
       await capacity.stop(false);
       await scheduler.stop();
       await Promise.all(o.runners.map((r) => r.close()));
+      unserveLogs();
       if (o.withdrawOnStop) await capacity.advertise(true);
     },
   };

@@ -11,6 +11,7 @@
  */
 import { runCommand } from "../artifacts/build.ts";
 import type { Diagnostics } from "../diagnostics.ts";
+import type { Signer } from "../identity/ed25519.ts";
 import type { Space } from "../space/space.ts";
 import type { Task } from "../tasks/state.ts";
 import type { RunSpec } from "../runner/runner.ts";
@@ -85,9 +86,17 @@ export function refusalNote(reason: string): string {
   return `Not run: ${reason}.`.slice(0, 16_000);
 }
 
-/** The comments a node leaves on tasks it will not run: one per task, however often it looks at them. */
+/**
+ * The comments a node leaves on tasks it will not run: one per task, however
+ * often it looks at them; signed by `as` when a bridge runs the jobs here.
+ */
 export class RefusalNotes {
   readonly #noted = new Set<string>();
+  readonly #as?: Signer;
+
+  constructor(as?: Signer) {
+    if (as) this.#as = as;
+  }
 
   /** Say on `task` why it is not run, unless this node or another already said so. */
   note(space: Space, task: Task, reason: string, diagnostics?: Diagnostics): void {
@@ -97,6 +106,9 @@ export class RefusalNotes {
     if (this.#noted.size >= 10_000) this.#noted.clear();
     this.#noted.add(key);
     diagnostics?.count("scheduler.runs-refused");
-    space.act("comment", { task: task.id, body }).catch(() => this.#noted.delete(key));
+    const args = { task: task.id, body };
+    (this.#as ? space.actAs(this.#as, "comment", args) : space.act("comment", args)).catch(() =>
+      this.#noted.delete(key)
+    );
   }
 }

@@ -9,9 +9,9 @@ import { NotFound } from "../space/space.ts";
 import type { Task } from "../tasks/state.ts";
 import type { Scheduler } from "./scheduler.ts";
 
-/** Answer other nodes' requests for the logs of runs on this one. */
-export function serveRunLogs(node: WeftNode, scheduler: Scheduler): void {
-  node.serveLogs((space, task, follow, signal) => {
+/** Answer other nodes' requests for the logs of the scheduler's runs on this one; returns the withdrawal. */
+export function serveRunLogs(node: WeftNode, scheduler: Scheduler): () => void {
+  return node.serveLogs((space, task, follow, signal) => {
     const run = scheduler.run(space, task);
     return run?.log.read(follow, signal);
   });
@@ -28,6 +28,9 @@ export function runLog(
 ): AsyncIterable<LogLine> {
   const local = scheduler?.run(space, task.id);
   if (local) return local.log.read(follow, signal);
+  // Another scheduler on this node (a bridge's, running jobs as its own DID).
+  const here = node.localLog(space, task.id, follow, signal ?? new AbortController().signal);
+  if (here) return here;
   const where = task.lease?.holder ?? task.results.at(-1)?.by;
   if (!where) throw new NotFound(`${task.id} has not been placed on a node yet`);
   const session = node.sessionTo(where);

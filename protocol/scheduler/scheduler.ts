@@ -31,6 +31,8 @@
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Diagnostics } from "../diagnostics.ts";
+import type { Signer } from "../identity/ed25519.ts";
+import type { OpArgs, OpKind } from "../tasks/ops.ts";
 import type { Space } from "../space/space.ts";
 import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
@@ -64,8 +66,14 @@ export interface LocalRun {
 }
 
 export interface SchedulerOptions {
-  /** This node's DID. */
+  /** Whose runs these are: this node's DID, or that of `as`. */
   did: string;
+  /**
+   * Claim, start, renew and record runs as this principal held on the node
+   * (a bridge running jobs as its own DID, under its own delegation) instead
+   * of the node itself.
+   */
+  as?: Signer;
   spaces(): Space[];
   /** Live capacity adverts in a space, this node's own included. */
   adverts(space: string): LiveAdvert[];
@@ -121,7 +129,7 @@ export class Scheduler {
   readonly #unsubscribe = new Map<string, () => void>();
   /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
   readonly #claimedHere = new Set<string>();
-  readonly #refusals = new RefusalNotes();
+  readonly #refusals: RefusalNotes;
   readonly #rights = new RunRightsCache();
   #sweepTimer?: ReturnType<typeof setInterval>;
   #running = false;
@@ -131,6 +139,7 @@ export class Scheduler {
     this.#now = options.now ?? Date.now;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#backoffMs = options.backoffMs ?? 250;
+    this.#refusals = new RefusalNotes(options.as);
     for (const r of options.runners) this.#runners.set(r.kind, r);
   }
 
@@ -274,6 +283,12 @@ export class Scheduler {
     this.#waiting.delete(key);
   }
 
+  /** One task operation, signed as whoever runs the jobs here (the node, or `as`). */
+  #act<K extends OpKind>(space: Space, kind: K, args: Omit<OpArgs<K>, "at">): Promise<unknown> {
+    const as = this.#o.as;
+    return as ? space.actAs(as, kind, args) : space.act(kind, args);
+  }
+
   async #claim(space: Space, taskId: string): Promise<void> {
     const key = keyOf(space.id, taskId);
     const task = space.log.reducer.tasks.get(taskId);
@@ -310,8 +325,8 @@ export class Scheduler {
   async #quarantine(space: Space, taskId: string, lapsed: number): Promise<void> {
     this.#o.diagnostics?.count("scheduler.quarantined");
     try {
-      await space.act("comment", { task: taskId, body: quarantineNote(lapsed) });
-      await space.act("close", { task: taskId, outcome: "failed", body: quarantineNote(lapsed) });
+      await this.#act(space, "comment", { task: taskId, body: quarantineNote(lapsed) });
+      await this.#act(space, "close", { task: taskId, outcome: "failed", body: quarantineNote(lapsed) });
     } catch {
       // Another node closed it first, or this one may not: either way it is not claimed here.
     }
@@ -321,7 +336,7 @@ export class Scheduler {
     const key = keyOf(run.space, run.task);
     const d = this.#o.diagnostics;
     try {
-      const claimed = await space.claim(run.task, this.#leaseMs);
+      const claimed = await space.claim(run.task, this.#leaseMs, this.#o.as);
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
       if (await this.#refusedAtStart(space, run)) return;
@@ -334,7 +349,7 @@ export class Scheduler {
     }
     // The job starts while its `start` is written (one signed, durable write less before the first line);
     // a `start` the space refuses stops it, as a lost lease does. The result is signed after the start.
-    const started = space.act("start", { task: run.task, fence: run.fence });
+    const started = this.#act(space, "start", { task: run.task, fence: run.fence });
     d?.count("scheduler.runs-started");
     run.state = "running";
     run.startedAt = this.#now();
@@ -351,7 +366,7 @@ export class Scheduler {
       for await (const line of handle.logs) run.log.push(line);
     })().catch(() => {});
     const renewal = setInterval(() => {
-      space.renew(run.task, run.fence, this.#leaseMs).catch((e) => {
+      space.renew(run.task, run.fence, this.#leaseMs, this.#o.as).catch((e) => {
         d?.count("scheduler.renewals-refused");
         void this.#stop(key, `lost the lease: ${(e as Error).message}`);
       });
@@ -386,7 +401,7 @@ export class Scheduler {
       summary = `${summary}; its outputs could not be kept: ${(e as Error).message}`.slice(0, 4000);
     }
     try {
-      await space.act("result", {
+      await this.#act(space, "result", {
         task: run.task,
         fence: run.fence,
         outcome,
@@ -407,7 +422,7 @@ export class Scheduler {
   /** Record a killed job in its task: a failed result whose summary says who stopped it and why. */
   async #recordStopped(space: Space, run: LocalRun, result: RunResult): Promise<void> {
     try {
-      await space.act("result", {
+      await this.#act(space, "result", {
         task: run.task,
         fence: run.fence,
         outcome: "failure",
@@ -433,7 +448,7 @@ export class Scheduler {
     run.reason = `refused: ${refusal}`;
     run.accepted = false;
     this.#refusals.note(space, task!, refusal, this.#o.diagnostics);
-    await space.act("release", { task: run.task, fence: run.fence }).catch(() => {});
+    await this.#act(space, "release", { task: run.task, fence: run.fence }).catch(() => {});
     return true;
   }
 
@@ -449,7 +464,7 @@ export class Scheduler {
         lease && (task.status === "claimed" || task.status === "running") && lease.expires >= this.#now() &&
         !this.#flows.has(key) && this.#claimedHere.has(`${key}#${lease.fence}`)
       ) {
-        space.act("release", { task: task.id, fence: lease.fence }).catch(() => {});
+        this.#act(space, "release", { task: task.id, fence: lease.fence }).catch(() => {});
       }
       return;
     }
@@ -499,8 +514,8 @@ export class Scheduler {
     await Promise.all([...this.#flows.values()]);
     const spaces = new Map(this.#o.spaces().map((s) => [s.id, s]));
     await Promise.all(
-      held.filter((r) => r.fence > 0).map((r) =>
-        spaces.get(r.space)?.act("release", { task: r.task, fence: r.fence }).catch(() => {})
+      held.filter((r) => r.fence > 0 && spaces.has(r.space)).map((r) =>
+        this.#act(spaces.get(r.space)!, "release", { task: r.task, fence: r.fence }).catch(() => {})
       ),
     );
   }

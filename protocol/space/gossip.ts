@@ -175,8 +175,12 @@ export class SpaceGossip {
     this.#send(channel, bytes);
   }
 
-  /** Advertise this node's capacity for `advert.ttl` seconds. */
-  async advertise(advert: CapacityAdvert): Promise<LiveAdvert> {
+  /**
+   * Advertise this node's capacity for `advert.ttl` seconds; `as`, the
+   * capacity of another principal held on this node (a bridge's cluster),
+   * signed by it under its own chain.
+   */
+  async advertise(advert: CapacityAdvert, as: Signer = this.#o.signer): Promise<LiveAdvert> {
     const args = advertShape(advert, "advert");
     const iat = Math.floor(this.#o.now() / 1000);
     const inv = await this.#sign(
@@ -184,8 +188,9 @@ export class SpaceGossip {
       args as unknown as Record<string, Ipld>,
       iat + args.ttl,
       iat,
+      as,
     );
-    const live: LiveAdvert = { ...args, node: this.#o.signer.did, at: iat * 1000, expires: (iat + args.ttl) * 1000 };
+    const live: LiveAdvert = { ...args, node: as.did, at: iat * 1000, expires: (iat + args.ttl) * 1000 };
     this.#remember(live, inv.bytes);
     this.#publish("capacity", inv.bytes);
     return live;
@@ -203,11 +208,17 @@ export class SpaceGossip {
     this.#publish("leases", renewal);
   }
 
-  async #sign(command: string, args: Record<string, Ipld>, exp: number, iat: number): Promise<Invocation> {
-    const [chain] = this.space.authority.chainsFor(this.#o.signer.did, command, iat);
-    if (!chain) throw new Error(`this node holds no delegation for ${command} in ${this.space.id}`);
+  async #sign(
+    command: string,
+    args: Record<string, Ipld>,
+    exp: number,
+    iat: number,
+    issuer: Signer = this.#o.signer,
+  ): Promise<Invocation> {
+    const [chain] = this.space.authority.chainsFor(issuer.did, command, iat);
+    if (!chain) throw new Error(`${issuer.did} holds no delegation for ${command} in ${this.space.id}`);
     const inv = await invoke({
-      issuer: this.#o.signer,
+      issuer,
       subject: this.space.id,
       command,
       args,

@@ -521,14 +521,20 @@ export class Space {
     return this.act("create", { task: newTaskId(), ...input } as Omit<OpArgs<"create">, "at">);
   }
 
-  /** Claim a task with a lease of `leaseMs`; resolves with the task (its lease carries the fencing token). */
-  claim(taskId: string, leaseMs = 60_000): Promise<TaskView> {
+  /**
+   * Claim a task with a lease of `leaseMs`; resolves with the task (its
+   * lease carries the fencing token). `as`: claimed by another principal
+   * held on this node (a bridge), as `actAs` signs.
+   */
+  claim(taskId: string, leaseMs = 60_000, as?: Signer): Promise<TaskView> {
     const task = this.#require(taskId);
-    return this.act("claim", { task: task.id, fence: task.fence + 1, expires: this.#deps.now() + leaseMs });
+    const args = { task: task.id, fence: task.fence + 1, expires: this.#deps.now() + leaseMs };
+    return as ? this.actAs(as, "claim", args) : this.act("claim", args);
   }
 
-  renew(taskId: string, fence: number, leaseMs = 60_000): Promise<TaskView> {
-    return this.act("renew", { task: this.#require(taskId).id, fence, expires: this.#deps.now() + leaseMs });
+  renew(taskId: string, fence: number, leaseMs = 60_000, as?: Signer): Promise<TaskView> {
+    const args = { task: this.#require(taskId).id, fence, expires: this.#deps.now() + leaseMs };
+    return as ? this.actAs(as, "renew", args) : this.act("renew", args);
   }
 
   #require(taskId: string) {

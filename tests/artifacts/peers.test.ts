@@ -153,6 +153,22 @@ describe("two peers: manifests by CID between members, verified", () => {
     assert.equal(r.outputs[0].error?.code, "artifact/digest-mismatch");
   });
 
+  it("a bridge's run is recorded with provenance signed by the bridge under its own run capability", async () => {
+    const bridge = await signer();
+    const result = await finishedRun(a, utf8("ran on the cluster"));
+    const run = { task: newTaskId(), spec, result, log: runLog("ran") };
+    // Without /weft/run/wasm delegated to it, the bridge cannot sign the run's provenance.
+    await assert.rejects(a.artifacts.recordRun(space.id, run, bridge), new RegExp(`${bridge.did} holds no delegation`));
+    await space.invite({ audience: bridge.did, command: "/weft/run/wasm" });
+    const built = await a.artifacts.recordRun(space.id, run, bridge);
+    const v = await b.artifacts.manifest(space.id, built.cid);
+    assert.equal(v.manifest.runner.did, bridge.did);
+    assert.equal(v.manifest.provenance.signatures[0].keyid, bridge.did);
+    assert.equal(v.statement.predicate.runDetails.builder.id, bridge.did);
+    const checked = await b.artifacts.verify(space.id, built.cid);
+    assert.equal(checked.ok, true, JSON.stringify(checked));
+  });
+
   it("a manifest signed by a key without the run capability is refused", async () => {
     // A member that may work on tasks but not run jobs, signing a run's provenance anyway.
     const member = await signer();

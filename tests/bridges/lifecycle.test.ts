@@ -43,7 +43,7 @@ describe("bridges in weft.toml", () => {
     [
       "an unknown bridge",
       "[bridges.gitlab]\n",
-      /bridges\.gitlab is not a known bridge \(known: example, radicle, nostr\)/,
+      /bridges\.gitlab is not a known bridge \(known: example, radicle, nostr, kubernetes\)/,
     ],
     ["a name that is no bridge", '[bridges."../x"]\n', /bridges\.\.\.\/x is not a known bridge/],
     ["a bridge that is not a table", "[bridges]\nexample = 1\n", /bridges\.example must be a table/],

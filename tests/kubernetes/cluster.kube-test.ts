@@ -12,7 +12,8 @@
  * gets nothing made on the cluster; a killed virtual node goes NotReady, the
  * real node controller evicts its pod and the Job controller's replacement
  * finishes the run on a live node; the spare capacity advertised drops when
- * a Job's pod is placed.
+ * a Job's pod is placed. Through the mesh, the cluster runs jobs as the
+ * kubernetes bridge's own DID: its advert, claim and result are the bridge's.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -24,18 +25,21 @@ import * as k8s from "@kubernetes/client-node";
 import type { V1Job } from "@kubernetes/client-node";
 import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
-import { Scheduler } from "../../protocol/scheduler/scheduler.ts";
+import { startCompute } from "../../protocol/scheduler/compute.ts";
+import { type BridgeJobs, hostBridge, type HostedBridge } from "../../protocol/bridge/index.ts";
+import { generateSeed } from "../../protocol/identity/ed25519.ts";
+import { nativeSigner } from "../../peer/crypto/native-signer.ts";
+import { kubernetesBridge } from "../../bridges/kubernetes/bridge.ts";
 import { newTaskId, type Space } from "../../protocol/space/space.ts";
 import { advertShape } from "../../protocol/capacity/advert.ts";
 import { containerPlugin } from "../../bridges/containers/plugin.ts";
 import { LocalArtifactStore } from "../../peer/artifacts/local-store.ts";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
-import { RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
+import { BASELINE_POLICY, baselinePolicy, RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
 import { createKubernetesRunner, type KubernetesRunner } from "../../bridges/kubernetes/runner.ts";
 import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
 import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
-import { advert } from "../helpers/adverts.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts";
@@ -181,9 +185,11 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     assert.equal(pod?.automountServiceAccountToken, false);
     assert.deepEqual(pod?.containers[0].resources?.limits, { memory: "64Mi" });
     assert.equal(made.metadata?.labels?.["weft.dev/task"], job.task);
-    const policy = await cluster.networking.readNamespacedNetworkPolicy({ name: made.metadata!.name!, namespace: NS });
-    assert.deepEqual(policy.spec?.policyTypes, ["Ingress", "Egress"], "no egress: the run did not ask for network");
-    assert.deepEqual(policy.spec?.egress ?? [], []);
+    // No egress: the run did not ask for network, so only the namespace's baseline selects its pod.
+    const policies = (await cluster.networking.listNamespacedNetworkPolicy({ namespace: NS })).items;
+    assert.deepEqual(policies.map((p) => p.metadata?.name), [BASELINE_POLICY]);
+    assert.deepEqual(policies[0].spec?.policyTypes, ["Ingress", "Egress"]);
+    assert.deepEqual(policies[0].spec?.egress ?? [], []);
 
     const f = await finish(handle);
     assert.equal(f.result.status, "succeeded", f.result.reason ?? f.logs.map((l) => l.text).join("\n"));
@@ -240,6 +246,30 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     assert.equal(seen.size, 1, "one Job, ever");
     await before.close();
     await again.close();
+  });
+
+  it("makes no Job where the namespace's weft-deny-all policy is not Weft's baseline (it would not cut pods off)", async () => {
+    const ns = "weft-tampered";
+    await cluster.core.createNamespace({ body: { metadata: { name: ns } } });
+    const opened = baselinePolicy(parseKubernetesConfig({ namespace: ns }));
+    await cluster.networking.createNamespacedNetworkPolicy({
+      namespace: ns,
+      body: { ...opened, spec: { ...opened.spec!, egress: [{}] } },
+    });
+    const tampered = createKubernetesRunner(
+      cluster,
+      parseKubernetesConfig({ kubeconfig: cp.kubeconfig, namespace: ns, tolerate_virtual_nodes: true }),
+      { log: quiet },
+      { pollMs: 100 },
+    );
+    try {
+      const f = await finish(tampered.start(spec("echo should not run"), store));
+      assert.equal(f.result.status, "error");
+      assert.match(f.result.reason ?? "", /weft-deny-all is not Weft's baseline/);
+      assert.deepEqual((await cluster.batch.listNamespacedJob({ namespace: ns })).items, [], "no Job was made");
+    } finally {
+      await tampered.close();
+    }
   });
 
   it("stop() deletes the Job, and the virtual node stops the pod's run", async () => {
@@ -386,37 +416,63 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     }
   });
 
-  describe("through the mesh's scheduler", () => {
+  describe("through the mesh, as the kubernetes bridge's own DID", () => {
     let n: TestNode;
     let space: Space;
-    let scheduler: Scheduler;
+    let jobs: BridgeJobs;
+    let hosted: HostedBridge;
+    const bridge = nativeSigner(generateSeed());
     const asked: string[] = [];
 
     before(async () => {
       n = await libp2pNode();
       space = await n.node.createSpace("kube");
-      scheduler = new Scheduler({
-        did: n.node.did,
-        spaces: () => n.node.spaces(),
-        adverts: (s) => n.node.gossip(s)?.adverts() ?? [],
-        runners: [{
-          kind: "kubernetes",
-          available: () => runner.available(),
-          start(s, st, job) {
-            asked.push(job?.task ?? "");
-            return runner.start(s, st, job);
-          },
-        }],
-        store,
-        slots: 2,
+      // The space's root grants the bridge what it asks for, as a person would with `weft cap delegate`.
+      for (const command of kubernetesBridge.commands) {
+        await space.invite({ audience: bridge.did, command, kind: "agent", name: "cluster" });
+      }
+      hosted = hostBridge({
+        name: "kubernetes",
+        node: n.node,
+        signer: bridge,
+        log: { info() {}, warn() {}, error() {} },
+        jobs: (as, runners, o) => {
+          const compute = startCompute(n.node, {
+            as,
+            runners,
+            slots: o.slots,
+            store,
+            machine: (running) => ({ ...o.offer(running), version: "test" }),
+            advertiseMs: 1000,
+            publish: () => Promise.resolve(undefined),
+          });
+          return { stop: () => compute.stop() };
+        },
       });
-      await n.node.gossip(space.id)!.advertise(advert({ runners: ["kubernetes"], slots: 2, ttl: 600 }));
-      await eventually(() => n.node.gossip(space.id)!.adverts().length === 1, 10_000, "the runner's advert");
-      scheduler.start();
+      jobs = hosted.context.runJobs!([{
+        kind: "kubernetes",
+        available: () => runner.available(),
+        start(s, st, job) {
+          asked.push(job?.task ?? "");
+          return runner.start(s, st, job);
+        },
+        advertise: () => runner.advertise(),
+        warmUp: () => Promise.resolve(),
+        close: () => Promise.resolve(), // the suite's runner is closed by the suite
+      }], {
+        slots: 2,
+        offer: () => ({ cpu: { cores: 4, load: 0 }, memoryMb: { total: 4096, free: 4096 }, gpus: 0, tags: [] }),
+      });
+      await eventually(
+        () => n.node.gossip(space.id)!.adverts().some((a) => a.node === bridge.did),
+        10_000,
+        "the bridge's advert",
+      );
     });
 
     after(async () => {
-      await scheduler?.stop();
+      await jobs?.stop();
+      hosted?.detach();
       await n?.node.stop();
     });
 
@@ -455,6 +511,8 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       ))!;
       assert.notEqual(done.status, "failed", JSON.stringify(done.comments));
       assert.ok(asked.includes(allowed.id));
+      assert.equal(done.results.at(-1)?.by, bridge.did, "the bridge, not the node hosting it, reported the run");
+      assert.deepEqual(done.history.filter((h) => h.kind === "claim").map((h) => h.author), [bridge.did]);
     });
   });
 });

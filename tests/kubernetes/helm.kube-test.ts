@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { parse } from "smol-toml";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { kubernetesPlugin } from "../../bridges/kubernetes/plugin.ts";
+import { kubernetesBridge } from "../../bridges/kubernetes/bridge.ts";
 import type { KubernetesRunner } from "../../bridges/kubernetes/runner.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { type ControlPlane, KUBE_BIN, startControlPlane } from "../helpers/kube-control-plane.ts";
@@ -43,11 +44,12 @@ describe("the Helm chart against a real API server", { timeout: 120_000 }, () =>
     assert.match(stdout, /statefulset\.apps\/weft-peer created \(server dry run\)/);
   });
 
-  it("installs, and its service account can run Jobs with the runner and nothing more", async () => {
+  it("installs, its weft.toml is a valid [bridges.kubernetes], and its service account can run Jobs and nothing more", async () => {
     await tool("helm", "install", "t", "deploy/helm/weft", "--namespace", NS, "--create-namespace");
     const config = await admin.core.readNamespacedConfigMap({ name: "t-weft", namespace: NS });
-    const toml = parse(config.data?.["weft.toml"] ?? "") as { runners: { kubernetes: Record<string, unknown> } };
-    assert.equal(toml.runners.kubernetes.namespace, NS);
+    const toml = parse(config.data?.["weft.toml"] ?? "") as { bridges: { kubernetes: Record<string, unknown> } };
+    assert.equal(toml.bridges.kubernetes.namespace, NS);
+    const settings = kubernetesBridge.configure({ ...toml.bridges.kubernetes });
 
     // The token the peer's pod would get, and a kubeconfig holding nothing else.
     const token = await admin.core.createNamespacedServiceAccountToken({
@@ -69,7 +71,7 @@ describe("the Helm chart against a real API server", { timeout: 120_000 }, () =>
       { mode: 0o600 },
     );
     const made = await kubernetesPlugin.create(
-      kubernetesPlugin.parseConfig({ ...toml.runners.kubernetes, kubeconfig }),
+      { ...settings.cluster, kubeconfig },
       { log: { debug() {}, info() {}, warn() {} } },
     );
     assert.ok(!("unavailable" in made), "unavailable" in made ? made.unavailable : "");

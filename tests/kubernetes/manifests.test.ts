@@ -11,7 +11,14 @@ import type { V1NetworkPolicy, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
 import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
-import { jobManifest, networkPolicy, OUTPUTS_ANNOTATION, runKey } from "../../bridges/kubernetes/job-manifest.ts";
+import {
+  baselinePolicy,
+  egressPolicy,
+  isBaseline,
+  jobManifest,
+  OUTPUTS_ANNOTATION,
+  runKey,
+} from "../../bridges/kubernetes/job-manifest.ts";
 import { checkedOutputs, currentPod } from "../../bridges/kubernetes/pod-result.ts";
 import { quantity } from "../../bridges/kubernetes/quantity.ts";
 import { checkKubernetesSpec } from "../../bridges/kubernetes/spec.ts";
@@ -97,8 +104,21 @@ describe("kubernetes bridge, without a cluster", () => {
     assert.deepEqual(j.spec?.template.spec?.containers[0].command, ["sh", "-c", "echo hi"]);
     assert.equal(j.spec?.template.metadata?.labels?.["weft.dev/run-key"], key);
     assert.equal(j.spec?.template.spec?.tolerations, undefined, "virtual nodes only when configured");
-    assert.deepEqual(networkPolicy(spec(), key, config).spec?.policyTypes, ["Ingress", "Egress"]);
-    assert.deepEqual(networkPolicy(spec({ network: true }), key, config).spec?.policyTypes, ["Ingress"]);
+    // Every Weft pod is cut off by the namespace's baseline; a run that may have the network has its egress opened.
+    const base = baselinePolicy(config);
+    assert.deepEqual(base.spec?.podSelector?.matchLabels, { "app.kubernetes.io/managed-by": "weft" });
+    assert.equal(
+      j.spec?.template.metadata?.labels?.["app.kubernetes.io/managed-by"],
+      "weft",
+      "the baseline selects it",
+    );
+    assert.deepEqual(base.spec?.policyTypes, ["Ingress", "Egress"]);
+    assert.ok(isBaseline(base));
+    assert.ok(!isBaseline({ ...base, spec: { ...base.spec!, egress: [{}] } }), "an opened baseline is not Weft's");
+    const open = egressPolicy(key, config);
+    assert.deepEqual(open.spec?.podSelector?.matchLabels, { "weft.dev/run-key": key });
+    assert.deepEqual(open.spec?.policyTypes, ["Egress"]);
+    assert.deepEqual(open.spec?.egress, [{}]);
   });
 
   it("refuses specs a Job cannot carry before anything reaches the API", () => {

@@ -4,11 +4,13 @@
  * of short keys to short strings, finite numbers or booleans, per known
  * runner kind; anything else refuses the whole advert, naming the field.
  * They are read at every advert, and a runner whose details change (a
- * cluster's spare capacity) has the node advertise again at once.
+ * cluster's spare capacity) has the node advertise again at once. A
+ * period whose adverts would outlive the longest TTL is refused up front.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { advertShape } from "../../protocol/capacity/advert.ts";
+import { CapacityAdvertiser, MAX_ADVERT_PERIOD_MS } from "../../protocol/capacity/advertiser.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
 import { startCompute } from "../../protocol/scheduler/compute.ts";
@@ -115,5 +117,26 @@ describe("runner details in a node's adverts", () => {
       await node.stop();
     }
     assert.equal(changed.size, 0, "stopping unsubscribes");
+  });
+});
+
+describe("the advert period", () => {
+  it("is refused past 200 s, whose adverts would outlive the longest TTL (600 s) every node accepts", async () => {
+    const { node } = await memoryNode();
+    const space = await node.createSpace("period");
+    const offer = () => ({ ...base, runners: [], running: 0, slots: 0 });
+    try {
+      assert.throws(
+        () => new CapacityAdvertiser(node, offer, 201_000),
+        (e: unknown) => isWeftError(e) && /at most 200 s/.test((e as Error).message),
+      );
+      const longest = new CapacityAdvertiser(node, offer, MAX_ADVERT_PERIOD_MS);
+      await longest.advertise();
+      await longest.stop();
+      const mine = node.gossip(space.id)!.adverts().find((a) => a.node === node.did);
+      assert.equal(mine?.ttl, 600, "the longest period's advert goes out, living three periods");
+    } finally {
+      await node.stop();
+    }
   });
 });

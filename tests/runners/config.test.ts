@@ -49,7 +49,7 @@ describe("[runners.<kind>] in weft.toml", () => {
     [
       "an unknown kind, naming the known ones",
       "[runners.nixx]\n",
-      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm, nix, container, kubernetes\)/,
+      /weft\.toml: runners\.nixx is not a known runner kind \(known: wasm, nix, container\)/,
     ],
     ["runners that is not a table", "runners = 3\n", /weft\.toml: runners must be a table/],
     [

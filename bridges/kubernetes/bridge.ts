@@ -1,0 +1,92 @@
+/**
+ * The Kubernetes bridge: a cluster joins the mesh as a node of its own,
+ * under the bridge's DID and what members delegated to it. It makes the
+ * kubernetes runner (plugin.ts: the cluster reached, its namespace read)
+ * and has its host run the mesh's jobs of kind `kubernetes` on it as the
+ * bridge: the cluster's spare capacity advertised, each job claimed,
+ * started, renewed and its result and provenance recorded, all signed by
+ * the bridge's key — never the node's — so a member sees which cluster ran
+ * what, and revoking the bridge's delegation stops it everywhere.
+ */
+import type { Bridge, BridgeContext, BridgeJobs, BridgeKind } from "#protocol/bridge";
+import { WeftError } from "#protocol";
+import { Commands } from "#protocol/ucan";
+import { type KubernetesBridgeConfig, parseKubernetesBridgeConfig } from "./config.ts";
+import { kubernetesPlugin } from "./plugin.ts";
+import type { KubernetesRunner } from "./runner.ts";
+
+/** What a member grants the bridge for it to serve a space: advertise, claim (and comment/close), run. */
+const COMMANDS = [
+  Commands.capacityAdvertise,
+  Commands.taskClaim,
+  Commands.taskComment,
+  Commands.taskClose,
+  Commands.runKubernetes,
+];
+
+class KubernetesBridge implements Bridge {
+  readonly #config: KubernetesBridgeConfig;
+  #jobs?: BridgeJobs;
+
+  constructor(config: KubernetesBridgeConfig) {
+    this.#config = config;
+  }
+
+  async start(context: BridgeContext): Promise<void> {
+    if (!context.runJobs) {
+      throw new WeftError(
+        "Unavailable",
+        "kubernetes/unavailable",
+        "the kubernetes bridge runs jobs, and this host runs none: run it on a peer",
+      );
+    }
+    const log = {
+      debug: () => {},
+      info: (m: string, f?: Record<string, unknown>) => context.log.info(m, { bridge: context.name, ...f }),
+      warn: (m: string, f?: Record<string, unknown>) => context.log.warn(m, { bridge: context.name, ...f }),
+    };
+    const made = await kubernetesPlugin.create(this.#config.cluster, {
+      ...(context.dir ? { stateDir: context.dir } : {}),
+      log,
+    });
+    if ("unavailable" in made) {
+      throw new WeftError(
+        "Unavailable",
+        "kubernetes/unavailable",
+        `the kubernetes bridge cannot start: ${made.unavailable}`,
+      );
+    }
+    const runner = made as KubernetesRunner;
+    this.#jobs = context.runJobs([runner], {
+      slots: this.#config.slots,
+      offer: () => {
+        const c = runner.capacity;
+        const gpus = c ? Object.values(c.gpus).reduce((a, b) => a + b, 0) : 0;
+        return {
+          cpu: { cores: Math.floor((c?.cpuMillis ?? 0) / 1000), load: 0 },
+          memoryMb: { total: c?.memoryMb ?? 0, free: c?.memoryMb ?? 0 },
+          gpus,
+          tags: c?.tags ?? [],
+        };
+      },
+    });
+    context.log.info("the cluster joins the mesh as the bridge", {
+      bridge: context.name,
+      did: context.did,
+      namespace: this.#config.cluster.namespace,
+      slots: this.#config.slots,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#jobs?.stop();
+  }
+}
+
+export const kubernetesBridge: BridgeKind<KubernetesBridgeConfig> = {
+  name: "kubernetes",
+  summary: "a Kubernetes cluster as a node of the mesh: jobs of kind kubernetes become batch/v1 Jobs, run as its DID",
+  commands: COMMANDS,
+  configure: parseKubernetesBridgeConfig,
+  create: (config) => new KubernetesBridge(config),
+};
