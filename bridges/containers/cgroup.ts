@@ -36,6 +36,14 @@ export async function cgroupsUsable(parent: string): Promise<string | undefined>
   return undefined;
 }
 
+/**
+ * Removes a runner's parent groups once it is done with them: only the empty ones (rmdir refuses a group with
+ * processes or child groups in it, so a parent another runner still uses stays; its next job makes it again).
+ */
+export async function removeParentIfEmpty(parent: string): Promise<void> {
+  for (const c of CONTROLLERS) await rmdir(join(ROOT, c, parent)).catch(() => {});
+}
+
 export class JobCgroup {
   readonly dirs: Record<(typeof CONTROLLERS)[number], string>;
 

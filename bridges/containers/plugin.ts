@@ -14,7 +14,7 @@ import { ImageCache } from "./image-cache.ts";
 import { PodmanBackend, podmanEnv, probePodman } from "./podman-backend.ts";
 import { PodmanCounters } from "./podman-counters.ts";
 import { probeBwrap } from "./probe.ts";
-import { cgroupsUsable } from "./cgroup.ts";
+import { cgroupsUsable, removeParentIfEmpty } from "./cgroup.ts";
 import { createContainerRunner } from "./runner.ts";
 
 export { CONTAINER_TOML } from "./config.ts";
@@ -57,11 +57,15 @@ export const containerPlugin: RunnerPlugin<ContainerConfig> = {
   async create(config, host) {
     if (!host.stateDir) return { unavailable: "containers need a state directory on disk (not in a browser)" };
     const backend = await chooseBackend(config, host.stateDir, host);
-    if ("unavailable" in backend) return backend;
+    if ("unavailable" in backend) {
+      await removeParentIfEmpty(config.cgroupParent); // the probes made it
+      return backend;
+    }
     host.log.info(`container runner: ${backend.name} isolation`);
     return createContainerRunner(backend, {
       runsDir: join(host.stateDir, "runs"),
       stopGraceMs: config.stopGraceMs,
+      cgroupParent: config.cgroupParent,
     });
   },
 };

@@ -2,11 +2,13 @@
  * The container runner: the ManagedRunner for specs with `runner:
  * "container"`, over whichever isolation backend create() found working.
  * It checks each spec at once (a malformed one throws before anything
- * runs), keeps track of its runs so close() can stop them all, and
+ * runs), keeps track of its runs so close() can stop them all (and then
+ * removes its parent cgroups if no one else's jobs are in them), and
  * advertises only the backend that really runs here.
  */
 import type { ContentStore, ManagedRunner, RunHandle, RunSpec } from "#protocol/runner";
 import type { IsolationBackend } from "./backend.ts";
+import { removeParentIfEmpty } from "./cgroup.ts";
 import { ContainerRun } from "./run.ts";
 import { checkContainerSpec } from "./spec.ts";
 
@@ -17,7 +19,7 @@ export interface ContainerRunner extends ManagedRunner {
 
 export function createContainerRunner(
   backend: IsolationBackend,
-  options: { runsDir: string; stopGraceMs: number },
+  options: { runsDir: string; stopGraceMs: number; cgroupParent: string },
 ): ContainerRunner {
   const runs = new Set<ContainerRun>();
   let closed = false;
@@ -44,6 +46,7 @@ export function createContainerRunner(
       closed = true;
       await Promise.all([...runs].map((r) => r.stop("the runner is closing")));
       await backend.close();
+      await removeParentIfEmpty(options.cgroupParent);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface NixConfig {
   storeRoot?: string;
   /** Past this many bytes on disk, the store is collected after a run (store-gc.ts). */
   maxStoreBytes: number;
+  /** Source trees kept unpacked for the builds that follow, at most this many bytes (source-cache.ts). */
+  maxSourceCacheBytes: number;
 }
 
 /** `[runners.nix]` in weft.toml: snake_case keys, all optional. */
@@ -31,6 +33,7 @@ const shape = object({
   develop_sandbox_paths: optional(list(str(1, 1024, /^\/[^\s]*$/), 64)),
   store_root: optional(str(1, 1024, /^\//)),
   max_store_mb: optional(int(1, 1 << 30)),
+  source_cache_mb: optional(int(0, 1 << 30)),
 });
 
 export function parseNixConfig(raw: unknown): NixConfig {
@@ -41,6 +44,7 @@ export function parseNixConfig(raw: unknown): NixConfig {
     developSandboxPaths: c.develop_sandbox_paths ?? ["/bin", "/usr", "/lib", "/lib64", "/etc/ld.so.cache"],
     ...(c.store_root !== undefined ? { storeRoot: c.store_root } : {}),
     maxStoreBytes: (c.max_store_mb ?? 10_240) * 1024 * 1024,
+    maxSourceCacheBytes: (c.source_cache_mb ?? 1024) * 1024 * 1024,
   };
 }
 
@@ -49,6 +53,8 @@ export interface NixPaths {
   storeRoot: string;
   confDir: string;
   runsDir: string;
+  /** Unpacked source trees by CID (source-cache.ts). */
+  sourcesDir: string;
   /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
   cgroupGroup: string;
 }
@@ -58,6 +64,7 @@ export function nixPaths(config: NixConfig, stateDir: string): NixPaths {
     storeRoot: config.storeRoot ?? join(stateDir, "nix"),
     confDir: join(stateDir, "conf"),
     runsDir: join(stateDir, "runs"),
+    sourcesDir: join(stateDir, "sources"),
     cgroupGroup: createHash("sha256").update(stateDir).digest("hex").slice(0, 16),
   };
 }

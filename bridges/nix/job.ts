@@ -1,6 +1,7 @@
 /**
- * One nix run from spec to result: the source tree unpacked (checked before
- * a file is written) with its inputs beside it, the build or dev-shell
+ * One nix run from spec to result: the source tree in place (a build reads
+ * the tree cached for its CID, a dev-shell command gets its own writable
+ * copy; checked before a file is written) with its inputs beside it, the build or dev-shell
  * command started under the run's cgroups, its log streamed line by line,
  * wall time and output bytes enforced by killing it, and on success the
  * outputs stored and the derivation, output store paths and NAR hashes
@@ -21,12 +22,14 @@ import {
   type RunStatus,
 } from "#protocol/runner";
 import { writeSourceTree } from "../../peer/source/tree.ts";
+import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import type { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { createRunCgroup, type RunCgroup } from "./cgroup.ts";
 import type { NixConfig } from "./config.ts";
 import { collectOutputs, OutputTooLarge } from "./outputs.ts";
 import { type NixProcess, startNix } from "./process.ts";
 import { type NixProgram, parseNixProgram } from "./program.ts";
+import type { CachedSource, SourceCache } from "./source-cache.ts";
 import { keepRunOutputs } from "./store-gc.ts";
 
 export interface JobContext {
@@ -45,6 +48,8 @@ export interface JobContext {
   cgroupGroup: string;
   /** Whether bubblewrap is here to hold dev-shell commands. */
   canDevelop: boolean;
+  /** Source trees unpacked once per CID, which builds read. */
+  sources: SourceCache;
 }
 
 /** How a run ended early, set by whatever stopped it. */
@@ -68,6 +73,10 @@ export class NixJob {
   #cgroup?: RunCgroup;
   /** The exit code nix reported for a failed builder. */
   #builderExit?: number;
+  /** The cached source tree a build reads, held until the run ends. */
+  #source?: CachedSource;
+  /** Where nix runs: the source tree. */
+  #cwd = "/";
 
   constructor(context: JobContext) {
     this.#c = context;
@@ -107,7 +116,7 @@ export class NixJob {
         XDG_CACHE_HOME: join(home, ".cache"),
         NIX_CONF_DIR: this.#c.confDir,
       },
-      cwd: join(this.#c.workDir, "source"),
+      cwd: this.#cwd,
       storeRoot: this.#c.storeRoot,
       cgroupProcs: this.#cgroup!.procs,
       stdout,
@@ -125,9 +134,14 @@ export class NixJob {
     return this.#ending ? undefined : exit;
   }
 
+  /**
+   * The program, with its source in place: a build reads the cached tree of its CID (source-cache.ts); a dev-shell
+   * command, which may write into its source, gets a fresh copy in the run's directory. Inputs go beside it.
+   */
   async #prepare(): Promise<NixProgram> {
     const { spec, store, workDir } = this.#c;
-    const program = parseNixProgram(spec, join(workDir, "source"));
+    const own = join(workDir, "source");
+    const program = parseNixProgram(spec, (mode) => mode === "build" ? this.#c.sources.dirOf(spec.source!.cid) : own);
     if (program.mode === "develop" && !this.#c.canDevelop) {
       throw new WeftError(
         "Unavailable",
@@ -135,16 +149,18 @@ export class NixJob {
         "dev-shell commands need bubblewrap (bwrap) on this node",
       );
     }
-    const packed = await store.get(spec.source!.cid);
-    if (!packed) throw new Error(`the source ${spec.source!.cid} is in neither this node's store nor the mesh`);
-    const entries = readSource(packed);
     await mkdir(join(workDir, "tmp"), { recursive: true });
     await mkdir(join(workDir, "home"), { recursive: true });
     await mkdir(join(workDir, "out"), { recursive: true });
-    await writeSourceTree(join(workDir, "source"), entries);
+    if (program.mode === "build") {
+      this.#source = await this.#c.sources.acquire(spec.source!.cid, store);
+      this.#cwd = this.#source.dir;
+    } else {
+      await writeSourceTree(own, readSource(await fetchVerified(store, spec.source!.cid, "source")));
+      this.#cwd = own;
+    }
     for (const input of spec.inputs) {
-      const bytes = await store.get(input.cid);
-      if (!bytes) throw new Error(`input ${input.path} (${input.cid}) is in neither this node's store nor the mesh`);
+      const bytes = await fetchVerified(store, input.cid, `input ${input.path}`);
       const file = join(workDir, "inputs", input.path);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, bytes, { flag: "wx" });
@@ -294,6 +310,7 @@ export class NixJob {
     } finally {
       clearTimeout(timer);
       await this.#cgroup?.destroy();
+      this.#source?.release();
       await rm(workDir, { recursive: true, force: true });
     }
   }

@@ -30,9 +30,14 @@ function attr(value: string, what: string): string {
   return value;
 }
 
-/** The installable for `#<output>` (a flake output) or `<file>.nix[#<attr>]`, rooted at `sourceDir`. */
+/**
+ * The installable for `#<output>` (a flake output) or `<file>.nix[#<attr>]`, rooted at `sourceDir`. A flake's
+ * lock file is never written back: a build's source is a cached tree shared by every build of its CID.
+ */
 function installable(ref: string, sourceDir: string): string[] {
-  if (ref.startsWith("#")) return [`path:${sourceDir}#${attr(ref.slice(1), "the flake output")}`];
+  if (ref.startsWith("#")) {
+    return ["--no-write-lock-file", `path:${sourceDir}#${attr(ref.slice(1), "the flake output")}`];
+  }
   const [file, at, ...rest] = ref.split("#");
   if (rest.length > 0 || !file.endsWith(".nix")) {
     throw refused(`program ${JSON.stringify(ref)}: name a flake output (#default) or a .nix file (build.nix#attr)`);
@@ -43,9 +48,10 @@ function installable(ref: string, sourceDir: string): string[] {
 
 /**
  * Reads a nix spec: `program` is `#<output>` or `<file>.nix[#<attr>]` (build; `args` empty, or `["--check"]` to
- * rebuild once and compare), or `develop#<shell>` (`args` is the command to run inside that dev shell).
+ * rebuild once and compare), or `develop#<shell>` (`args` is the command to run inside that dev shell). The source
+ * tree is where `sourceDir` says for the mode (builds and dev shells keep it in different places).
  */
-export function parseNixProgram(spec: RunSpec, sourceDir: string): NixProgram {
+export function parseNixProgram(spec: RunSpec, sourceDir: (mode: NixProgram["mode"]) => string): NixProgram {
   if (!spec.source) throw refused("a nix run builds from a source tree: give the spec a source (weft run <dir>)");
   if (spec.network === true) throw refused("nix runs build offline; a spec asking for network cannot run on nix");
   for (const e of spec.env) {
@@ -54,14 +60,19 @@ export function parseNixProgram(spec: RunSpec, sourceDir: string): NixProgram {
   if (spec.program.startsWith("develop#")) {
     if (spec.args.length === 0) throw refused("develop#<shell> needs the command to run in args");
     const shell = spec.program.slice("develop".length);
-    return { mode: "develop", installable: installable(shell, sourceDir), label: spec.program, command: spec.args };
+    return {
+      mode: "develop",
+      installable: installable(shell, sourceDir("develop")),
+      label: spec.program,
+      command: spec.args,
+    };
   }
   if (spec.args.length > 1 || (spec.args.length === 1 && spec.args[0] !== "--check")) {
     throw refused(`a nix build takes no arguments but "--check"; got ${JSON.stringify(spec.args)}`);
   }
   return {
     mode: "build",
-    installable: installable(spec.program, sourceDir),
+    installable: installable(spec.program, sourceDir("build")),
     label: spec.program,
     check: spec.args[0] === "--check",
   };

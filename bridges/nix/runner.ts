@@ -24,6 +24,7 @@ import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { startNix } from "./process.ts";
+import { SourceCache } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
 const exec = promisify(execFile);
@@ -39,12 +40,20 @@ class NixRunner implements ManagedRunner {
   readonly #host: { system: string; develop: boolean };
   readonly #log: RunnerHost["log"];
   readonly #jobs = new Map<string, { job: NixJob; done: Promise<RunResult> }>();
+  readonly #sources: SourceCache;
   /** The store collection under way, if any: one at a time, awaited by close(). */
   #collecting?: Promise<void>;
   #closed = false;
 
-  constructor(config: NixConfig, paths: NixPaths, host: { system: string; develop: boolean }, log: RunnerHost["log"]) {
+  constructor(
+    config: NixConfig,
+    paths: NixPaths,
+    host: { system: string; develop: boolean },
+    sources: SourceCache,
+    log: RunnerHost["log"],
+  ) {
     this.#config = config;
+    this.#sources = sources;
     this.#paths = paths;
     this.#host = host;
     this.#log = log;
@@ -88,6 +97,7 @@ class NixRunner implements ManagedRunner {
       workDir: join(this.#paths.runsDir, id),
       cgroupGroup: this.#paths.cgroupGroup,
       canDevelop: this.#host.develop,
+      sources: this.#sources,
     });
     if (this.#closed) job.end("stopped", "the nix runner is closed");
     const done = job.run().finally(() => {
@@ -176,6 +186,7 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
     const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
     if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
     host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
-    return new NixRunner(config, paths, probed, host.log);
+    const sources = await SourceCache.open(paths.sourcesDir, config.maxSourceCacheBytes);
+    return new NixRunner(config, paths, probed, sources, host.log);
   },
 };

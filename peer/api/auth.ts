@@ -85,6 +85,15 @@ export class ReplayCache {
   }
 
   async check(cid: string, exp: number, now: number): Promise<void> {
+    await this.record(cid, exp, now);
+  }
+
+  /**
+   * Marks a bearer used at once (throws, synchronously, if it was used before: a second use is refused even
+   * while the first is being recorded) and returns the journal's write, which resolves once the use is durable.
+   * Whoever takes this instead of `check` must act on the bearer only after that.
+   */
+  record(cid: string, exp: number, now: number): Promise<void> {
     if (this.#seen.has(cid)) throw new HttpError(401, "auth/replayed", "this bearer was already used; make a new one");
     this.#seen.set(cid, exp);
     if (this.#seen.size > this.#pruneAt) {
@@ -92,7 +101,7 @@ export class ReplayCache {
       this.#pruneAt = Math.max(1024, 2 * this.#seen.size);
       this.#journal?.rewrite(new Map(this.#seen));
     }
-    await this.#journal?.add(cid, exp);
+    return this.#journal?.add(cid, exp) ?? Promise.resolve();
   }
 }
 
@@ -231,6 +240,7 @@ export class ApiAuthority {
     // A token minted by POST /v1/spaces/:space/sync-tokens may be used again until it expires
     // (revocable by its delegation); any other works once, within minutes.
     const nowSec = Math.floor(Date.now() / 1000);
+    let recorded: Promise<void> | undefined;
     if (!isStandingSyncToken(space, invocation, proofs)) {
       if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
         throw new UcanError(
@@ -239,7 +249,10 @@ export class ApiAuthority {
             "for one a client can reconnect with for hours, ask the peer: weft token --sync",
         );
       }
-      await this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+      // Not awaited: the socket opens and its join is answered now (the stock client gives both one second,
+      // and a durable write can take longer under load); the adapter serves nothing until the use is on disk.
+      recorded = this.#replays.record(invocation.cid.toString(), invocation.exp, nowSec);
+      recorded.catch(() => {}); // the adapter acts on a failure; a grant never used has none to act on
     }
     // Both paths above hold an `exp` (a standing token's is bounded by its delegation's).
     const exp = invocation.exp!;
@@ -250,6 +263,7 @@ export class ApiAuthority {
       // Valid through its `exp` second.
       lapsesInMs: (lapses + 1) * 1000 - Date.now(),
       stillValid: () => check().then(() => true, () => false),
+      ...(recorded ? { recorded } : {}),
     };
   }
 

@@ -25,7 +25,10 @@
  * that second. A join is answered as it arrives; the repo's messages wait
  * in per-client queues, served one message per turn of the event loop, so
  * what a turn costs is bounded and upgrades, token checks and joins are
- * served between them. The clients with messages waiting take turns (one
+ * served between them. A single-use token's use is written to disk while
+ * the socket opens and its join is answered (that write waits behind
+ * document writes, over a second under load); the repo hears of the client,
+ * and its messages are served, only once the write is durable. The clients with messages waiting take turns (one
  * message each per round), so a client arriving beside busy writers waits
  * for one message of each, not for everything they sent before it. A
  * client with more than MAX_QUEUED messages waiting is closed (1013): it
@@ -43,6 +46,8 @@ const MAX_QUEUED = 1024;
 const MAX_QUEUED_BYTES = 2 * MAX_MESSAGE_BYTES;
 /** WebSocket close code for "try again later" (server overloaded). */
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/** WebSocket close code for "the server failed" (here: it could not record a single-use token's use). */
+const CLOSE_INTERNAL_ERROR = 1011;
 
 /** Run `fn` after the event loop has read its sockets again (a macrotask; immediate where the runtime has it). */
 const nextTurn: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
@@ -58,6 +63,12 @@ export interface StockGrant {
   lapsesInMs: number;
   /** Whether the token still validates (e.g. after a revocation in one of its spaces). */
   stillValid(): Promise<boolean>;
+  /**
+   * For a single-use token: settles once its use is durably recorded. Until then the client's join is
+   * answered but the repo does not hear of it (nothing is synced either way); if recording fails the socket
+   * is closed (1011) having been served nothing.
+   */
+  recorded?: Promise<void>;
 }
 
 /** WebSocket close code for "your authorization ended" (the 4000s are the application's). */
@@ -74,6 +85,10 @@ interface Client {
   /** Messages received and not yet handed to the repo, oldest first, and their bytes. */
   queue: Array<{ m: Record<string, unknown>; bytes: number }>;
   queuedBytes: number;
+  /** Whether the grant's use is recorded (StockGrant.recorded): until then its messages wait and the repo does not know it. */
+  recorded: boolean;
+  /** What it joined with, told to the repo once it is recorded. */
+  peerMetadata?: PeerMetadata;
 }
 
 export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess {
@@ -136,8 +151,26 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   /** Serve a socket whose token (checked already) granted `grant`. */
   accept(socket: WebSocketLike, grant: StockGrant): void {
     socket.binaryType = "arraybuffer";
-    const client: Client = { socket, spaces: grant.spaces, who: grant.who, grant, queue: [], queuedBytes: 0 };
+    const client: Client = {
+      socket,
+      spaces: grant.spaces,
+      who: grant.who,
+      grant,
+      queue: [],
+      queuedBytes: 0,
+      recorded: grant.recorded === undefined,
+    };
     this.#clients.add(client);
+    grant.recorded?.then(() => {
+      client.recorded = true;
+      if (!this.#clients.has(client)) return;
+      if (client.peer !== undefined) this.#announce(client);
+      if (client.queue.length > 0) this.#serve(client);
+    }, () => {
+      if (!this.#gone(client)) return;
+      this.#diagnostics.count("sync.stock.unrecorded");
+      client.socket.close(CLOSE_INTERNAL_ERROR, "could not record the token's use; reconnect with a new token");
+    });
     const lapse = () => {
       client.lapse = undefined;
       if (grant.lapsesInMs <= MAX_TIMER_MS) return this.#end(client, "token expired");
@@ -176,7 +209,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     if (client.peer && this.#byPeer.get(client.peer) === client) {
       this.#byPeer.delete(client.peer);
       this.#accessChanged(client.peer);
-      this.emit("peer-disconnected", { peerId: client.peer as PeerId });
+      if (client.recorded) this.emit("peer-disconnected", { peerId: client.peer as PeerId });
     }
     return true;
   }
@@ -191,7 +224,12 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     }
     client.queue.push({ m, bytes });
     client.queuedBytes += bytes;
-    if (client.queue.length === 1) this.#waiting.push(client);
+    if (client.queue.length === 1 && client.recorded) this.#serve(client);
+  }
+
+  /** Put a client whose queue just became non-empty in line to be served. */
+  #serve(client: Client): void {
+    this.#waiting.push(client);
     if (!this.#draining) {
       this.#draining = true;
       nextTurn(this.#drain);
@@ -244,7 +282,13 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       selectedProtocolVersion: PROTOCOL_V1,
       targetId: peer,
     });
-    this.emit("peer-candidate", { peerId: peer as PeerId, peerMetadata: (m.peerMetadata ?? {}) as PeerMetadata });
+    client.peerMetadata = (m.peerMetadata ?? {}) as PeerMetadata;
+    if (client.recorded) this.#announce(client);
+  }
+
+  /** Tell the repo of a joined client: from now on it syncs with it. */
+  #announce(client: Client): void {
+    this.emit("peer-candidate", { peerId: client.peer as PeerId, peerMetadata: client.peerMetadata ?? {} });
   }
 
   #receive(client: Client, m: Record<string, unknown>): void {

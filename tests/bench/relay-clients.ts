@@ -68,6 +68,16 @@ class Client extends WebSocketClientAdapter {
   constructor(first: string, urls: () => Promise<string>) {
     super(first);
     this.#urls = urls;
+    // The stock adapter rethrows any socket error but ECONNREFUSED (a reset under load, say), which would end
+    // the whole clients' process: noted instead, so it counts against that client (its find fails) alone.
+    const stock = this.onError;
+    this.onError = (event) => {
+      try {
+        stock(event);
+      } catch (e) {
+        this.#note(`error (${(e as Error).message})`);
+      }
+    };
   }
 
   override connect(...args: Parameters<WebSocketClientAdapter["connect"]>): void {

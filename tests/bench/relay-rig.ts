@@ -136,7 +136,7 @@ export interface HostedSpace {
 }
 
 /** `count` spaces, each brought to the relay by its creator, who then leaves it there. */
-export async function hostSpaces(relay: RelayProcess, count: number): Promise<HostedSpace[]> {
+export async function hostSpaces(relay: Pick<RelayProcess, "url">, count: number): Promise<HostedSpace[]> {
   const info = relay.url.replace(/^ws:/, "http:").replace(/\/v1\/sync$/, "/v1/node");
   const hosted: HostedSpace[] = [];
   for (let i = 0; i < count; i++) {
@@ -165,7 +165,7 @@ export async function hostSpaces(relay: RelayProcess, count: number): Promise<Ho
  * as long as the relay allows (its socket is closed when it lapses: a slow
  * run must not lose clients to that).
  */
-export async function tokenUrl(relay: RelayProcess, space: HostedSpace): Promise<string> {
+export async function tokenUrl(relay: Pick<RelayProcess, "url" | "did">, space: HostedSpace): Promise<string> {
   const inv = await invoke({
     issuer: space.signer,
     audience: relay.did,

@@ -355,6 +355,21 @@ function suite(backend: "bwrap" | "podman"): void {
       assert.match(text, /still here/);
       await assertClean();
     });
+
+    it("removes its parent cgroups when it closes, once no job is in them", async () => {
+      const parent = `${CGROUP_PARENT}-closing`;
+      const made = await containerPlugin.create(
+        containerPlugin.parseConfig({ backend, cgroup_parent: parent }),
+        { stateDir: state, log: quiet }, // the same state: its image is unpacked (or loaded) already
+      );
+      assert.ok(!("unavailable" in made));
+      const closing = made as ContainerRunner;
+      assert.equal((await finish(closing.start(spec("true"), store))).result.status, "succeeded");
+      const dirs = ["memory", "cpu", "pids"].map((c) => `/sys/fs/cgroup/${c}/${parent}`);
+      assert.ok(dirs.every((d) => existsSync(d)), "the runner made its parents");
+      await closing.close();
+      assert.deepEqual(dirs.filter((d) => existsSync(d)), [], "no empty parent group is left behind");
+    });
   });
 }
 
