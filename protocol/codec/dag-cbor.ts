@@ -75,6 +75,12 @@ function keyOrder(b: Uint8Array, aStart: number, aEnd: number, bStart: number, b
   return 0;
 }
 
+/** ASCII is valid UTF-8; checking it byte by byte costs less than a decoder call for the short keys and DIDs of tokens. */
+function isAscii(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i] > 0x7f) return false;
+  return true;
+}
+
 function scanItem(b: Uint8Array, pos: number, depth: number, maxDepth: number): number {
   const h = readHead(b, pos);
   switch (h.major) {
@@ -85,7 +91,7 @@ function scanItem(b: Uint8Array, pos: number, depth: number, maxDepth: number): 
     case 3: {
       const end = h.end + h.value;
       if (end > b.length) fail(pos, "string or bytes run past the end of input");
-      if (h.major === 3) {
+      if (h.major === 3 && !isAscii(b, h.end, end)) {
         try {
           fromUtf8(b.subarray(h.end, end));
         } catch {

@@ -65,8 +65,10 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
 /**
  * Parse a token's envelope. Throws UcanError (MalformedToken or
  * UnsupportedVarsig) for anything but canonical, well-shaped bytes.
+ * `cid`: the CID of these bytes, when the caller has just computed it
+ * (`cidOf(bytes)`), to spare hashing them twice.
  */
-export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
+export function decodeEnvelope(bytes: Uint8Array, cid?: CID): DecodedEnvelope {
   try {
     checkCanonical(bytes, { maxBytes: MAX_TOKEN_BYTES });
   } catch (e) {
@@ -103,7 +105,7 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
   if (!isPlainMap(payload)) throw malformed(`the payload under ${JSON.stringify(tag)} must be a map`);
   return {
     bytes,
-    cid: cidOf(bytes),
+    cid: cid ?? cidOf(bytes),
     signature,
     tag,
     payload,

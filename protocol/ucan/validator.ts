@@ -19,7 +19,8 @@
  */
 import type { CID } from "multiformats/cid";
 import { defaultVerifier, type Verifier } from "../identity/ed25519.ts";
-import { decodeEnvelope, verifyEnvelope } from "./envelope.ts";
+import { decodeEnvelope, isInvocationTag, MAX_TOKEN_BYTES, verifyEnvelope } from "./envelope.ts";
+import { cidOf } from "../codec/cid.ts";
 import { UcanError } from "./errors.ts";
 import { type Delegation, delegationFromEnvelope } from "./delegation.ts";
 import { type Invocation, invocationFromEnvelope } from "./invocation.ts";
@@ -91,14 +92,20 @@ export class Validator {
     parse: typeof delegationFromEnvelope | typeof invocationFromEnvelope,
     link: number,
   ): Promise<T> {
-    const envelope = decodeEnvelope(bytes);
-    const cached = this.cache.get(envelope.cid);
-    if (cached !== undefined) {
-      if (cached.envelope.tag !== envelope.tag) {
-        throw new UcanError("MalformedToken", `expected a ${link === -1 ? "invocation" : "delegation"}`, { link });
+    // A token seen before is known by the hash of its bytes (its CID), which
+    // this node computes itself: found, it needs no decoding or checking again.
+    let cid: CID | undefined;
+    if (bytes instanceof Uint8Array && bytes.length <= MAX_TOKEN_BYTES) {
+      cid = cidOf(bytes);
+      const cached = this.cache.get(cid);
+      if (cached !== undefined) {
+        if ((parse === invocationFromEnvelope) !== isInvocationTag(cached.envelope.tag)) {
+          throw new UcanError("MalformedToken", `expected a ${link === -1 ? "invocation" : "delegation"}`, { link });
+        }
+        return cached as T;
       }
-      return cached as T;
     }
+    const envelope = decodeEnvelope(bytes, cid);
     let token: T;
     try {
       token = parse(envelope) as T;

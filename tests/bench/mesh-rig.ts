@@ -5,7 +5,7 @@
  * verified, so a ratio isolates what Weft's verification costs.
  */
 import { Repo } from "@automerge/automerge-repo";
-import type { DocHandle, DocumentId, PeerId } from "@automerge/automerge-repo";
+import type { AutomergeUrl, DocHandle, DocumentId, PeerId } from "@automerge/automerge-repo";
 import { tcp } from "@libp2p/tcp";
 import { generateSeed } from "../../protocol/identity/ed25519.ts";
 import { signerFromSeed } from "../../protocol/identity/ed25519.ts";
@@ -59,6 +59,22 @@ export async function plainPeer(): Promise<PlainPeer> {
 export async function fullMesh(nodes: WeftLibp2p[]): Promise<void> {
   for (let i = 0; i < nodes.length; i++) {
     for (let j = i + 1; j < nodes.length; j++) await nodes[i].dial(nodes[j].getMultiaddrs()[0]);
+  }
+}
+
+/**
+ * Find a document another peer has just created. On a loaded machine a
+ * peer can ask before the creator's sessions answer and be told it is
+ * unavailable; ask again (up to 10 times) rather than fail the run.
+ */
+export async function findSoon<T>(repo: Repo, url: AutomergeUrl): Promise<DocHandle<T>> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await repo.find<T>(url);
+    } catch (e) {
+      if (attempt >= 10 || !String(e).includes("unavailable")) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 

@@ -3,6 +3,8 @@
  * {"bench","metric","value","unit","baseline","ratio"}, where baseline is a
  * comparable figure measured in the same run and ratio = value / baseline.
  */
+import process from "node:process";
+
 export interface Figure {
   bench: string;
   metric: string;
@@ -66,4 +68,14 @@ export async function interleaved<K extends string>(
   const out = {} as Record<K, number>;
   for (const k of Object.keys(fns) as K[]) out[k] = percentile(samples[k].sort((a, b) => a - b), 50);
   return out;
+}
+
+/**
+ * This process's CPU time so far (user + system), in ms. On a machine
+ * others share, the CPU a piece of work took is steadier than its wall
+ * time; a difference of two readings brackets the work.
+ */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }

@@ -17,6 +17,7 @@ import {
 } from "../../protocol/ucan/index.ts";
 import { chain, signers } from "../helpers/principals.ts";
 import { encode } from "../../protocol/codec/dag-cbor.ts";
+import { defaultVerifier } from "../../protocol/identity/index.ts";
 
 const NOW = 1_800_000_000;
 const clock = () => NOW;
@@ -285,6 +286,31 @@ describe("invocation validation", () => {
     const inv2 = await invoke({ issuer: c, subject: space.did, command: "/y", args: {}, proofs, expiration: null });
     await validator.validate(inv2);
     assert.equal(cache.hits - hits, 3, "the three delegations come from the cache");
+  });
+
+  it("knows a token seen before by the hash of its bytes, never by what it says of itself", async () => {
+    const [space, a] = await signers(2);
+    const [d] = await chain([space, a], [{}]);
+    const real = await defaultVerifier();
+    let verifies = 0;
+    const counting = {
+      verify: (did: string, m: Uint8Array, s: Uint8Array) => {
+        verifies++;
+        return real.verify(did, m, s);
+      },
+    };
+    const validator = new Validator({ proofs: new MemoryProofStore().put(d), verifier: counting, clock });
+    const inv = await invoke({ issuer: a, subject: space.did, command: "/x", args: {}, proofs: [d], expiration: null });
+    await validator.validate(inv.bytes);
+    const after = verifies;
+    await validator.validate(inv.bytes);
+    assert.equal(verifies, after, "the same bytes again: no signature check");
+    // A delegation in the cache is not taken for an invocation because its bytes are known.
+    await rejects(validator.verifyInvocationSignature(d.bytes), "MalformedToken");
+    // One flipped signature bit is other bytes, another CID: checked afresh, and refused.
+    const forged = inv.bytes.slice();
+    forged[10] ^= 1;
+    await rejects(validator.validate(forged), "InvalidSignature");
   });
 });
 
