@@ -3,9 +3,9 @@
  * Chromium against a real peer daemon: after a visit, the next one renders
  * the task list from the view this browser verified and signed, before the
  * node has opened, marked as being checked; a saved view changed in
- * IndexedDB is refused (not rendered, and the user told); and a task the
- * saved view showed that the verified node does not have disappears, with
- * an alert that names it.
+ * IndexedDB is refused (not rendered, and the user told); and a task, or a
+ * change to one, that the saved view showed and the verified node does not
+ * have disappears, with an alert that names it.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -168,13 +168,21 @@ describe("the saved view", { timeout: 240_000 }, () => {
     await editSaved(p.page, d.daemon.url, (json) => {
       const view = JSON.parse(json);
       view.rows.unshift({ ...view.rows[0], id: "zzzzzzzzzzzzzzzz", title: "Vanishing task" });
+      // And a change to a task the space has, later than anything verified for it.
+      const last = view.rows[view.rows.length - 1];
+      Object.assign(last, { title: "Retitled task", updatedAt: last.updatedAt + 60_000 });
       return JSON.stringify(view);
     }, true);
     await p.page.goto(d.daemon.url);
     await appReady(p.page);
     const seen = await firstView(p.page);
     assert.ok(seen.savedRows.some((r) => r.includes("Vanishing task")), "shown first, as being checked");
-    await p.page.locator("[role=alert]", { hasText: "did not verify and were removed: “Vanishing task”" }).waitFor();
+    assert.ok(seen.savedRows.some((r) => r.includes("Retitled task")));
+    await p.page.locator("[role=alert]", {
+      hasText: "2 task(s) shown from your last visit did not verify and were removed or changed back: “Vanishing task”",
+    }).waitFor();
+    await p.page.locator("[role=alert]", { hasText: "“Retitled task”" }).waitFor();
     assert.equal(await p.page.locator("tr", { hasText: "Vanishing task" }).count(), 0);
+    assert.equal(await p.page.locator("tr", { hasText: "Retitled task" }).count(), 0);
   });
 });

@@ -70,18 +70,23 @@ export function keepSnapshot(bn: BrowserNode): () => void {
 }
 
 /**
- * What the saved view showed that the verified node does not have: the
- * tasks, by title, that are gone from the view now. Undefined when all of
- * it checked out.
+ * What the saved view showed that the verified node does not have: tasks
+ * it lacks, and tasks the saved view showed changed later than anything
+ * the node verified for them (the change did not verify). Both are gone
+ * from the view now; the notice names them. Undefined when all of it
+ * checked out.
  */
 export function notConfirmed(snapshot: Snapshot, bn: BrowserNode): Notice | undefined {
   const space = bn.node.space(snapshot.space);
-  const gone = snapshot.rows.filter((r) => !space?.log.reducer.tasks.has(r.id));
+  const gone = snapshot.rows.filter((r) => {
+    const task = space?.log.reducer.tasks.get(r.id);
+    return !task || task.updatedAt[0] < r.updatedAt;
+  });
   if (gone.length === 0) return undefined;
   const titles = gone.slice(0, 3).map((r) => `“${r.title}”`).join(", ") + (gone.length > 3 ? "…" : "");
   return {
     text: space
-      ? `${gone.length} task(s) shown from your last visit did not verify and were removed: ${titles}`
+      ? `${gone.length} task(s) shown from your last visit did not verify and were removed or changed back: ${titles}`
       : `The space shown from your last visit (${snapshot.name}) could not be opened and verified, so it is not shown`,
     error: true,
   };
