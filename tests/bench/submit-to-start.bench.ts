@@ -109,11 +109,23 @@ interface Phases {
 }
 const phases = new Map<string, Phases>();
 
+/** A job that did not start: which nodes have it, in what state, and who holds it. */
+function whereIs(id: string): string {
+  return spaces.map((sp, k) => {
+    const t = sp.task(id);
+    return `node ${k}: ${
+      t ? `${t.status}${t.assignee ? ` by ${nodes.findIndex((n) => n.node.did === t.assignee)}` : ""}` : "absent"
+    }`;
+  }).join(", ") + `; free slots: ${schedulers.map((x) => x.free).join(", ")}`;
+}
+
 async function submit(label: string): Promise<number> {
   const t0 = performance.now();
   const task = await spaces[0].createTask({ title: label, run: spec(label) });
   const written = performance.now();
-  await eventually(() => started.has(label), 30_000, `${label} started`);
+  await eventually(() => started.has(label), 30_000, `${label} started`).catch((e) => {
+    throw new Error(`${(e as Error).message}; it stands at: ${whereIs(task.id)}`);
+  });
   await eventually(() => spaces[0].task(task.id)?.status === "done", 30_000, `${label} done`);
   const winner = spaces.findIndex((sp, k) => sp.task(task.id)?.assignee === nodes[k].node.did);
   const reached = arrived[winner]?.get(task.id) ?? NaN;
