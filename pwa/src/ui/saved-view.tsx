@@ -18,14 +18,14 @@ export function SavedView(props: { snapshot: Snapshot }) {
       </header>
       <nav class="views" aria-label="Views" />
       <main id="main" class="saved-view" aria-busy="true" data-saved-view={s.space}>
-        <section aria-labelledby="tasks-title" class="stack">
+        <section aria-labelledby="saved-tasks-title" class="stack">
           <p class="checking" role="status">
             <progress aria-label="Checking the space's signed operations" /> Checking {s.ops}{" "}
             signed operations. Below is this space as this browser verified it {ago(s.savedAt)}
             {"; "}it may have changed since, and nothing can be changed here until the check is done.
           </p>
           <div class="row spread">
-            <h1 id="tasks-title">Tasks</h1>
+            <h1 id="saved-tasks-title">Tasks</h1>
             <p class="count">{s.rows.length} of {s.total}, being checked</p>
           </div>
           <div class="unchecked">
