@@ -102,19 +102,30 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
   const body = async () => (raw ??= await readBody(c));
   let space: Space | undefined;
   let chain: readonly Delegation[] | undefined;
+  // A GET's answer is computed while its bearer's use is made durable, and sent only after.
+  let durable: Promise<void> | undefined;
   if (route.auth.kind === "query") {
-    ({ space, chain } = await ctx.auth.query(
+    const args = [
       c.req.header("authorization"),
       route as RouteDef & { auth: { kind: "query" } },
       params,
       { method: route.method, path: url.pathname + url.search, body },
-    ));
+    ] as const;
+    ({ space, chain, durable } = route.method === "GET"
+      ? await ctx.auth.read(...args)
+      : { ...await ctx.auth.query(...args), durable: undefined });
   }
   const json = parseJson(await body());
   let checked: unknown;
   if (route.body) checked = route.body(json ?? {}, "body");
   else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
-  return withHeads(await handler(c, { params, body: checked, query, space, chain }));
+  let res: Response;
+  try {
+    res = await handler(c, { params, body: checked, query, space, chain });
+  } finally {
+    await durable; // nothing, not even an error, is answered before the use is durable
+  }
+  return withHeads(res);
 }
 
 /**

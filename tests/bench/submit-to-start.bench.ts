@@ -34,7 +34,7 @@ const invites = await Promise.all(
 await mesh(nodes);
 const spaces: Space[] = [
   space,
-  ...await Promise.all(nodes.slice(1).map((n, i) => n.node.join(invites[i], { signal: AbortSignal.timeout(30_000) }))),
+  ...await Promise.all(nodes.slice(1).map((n, i) => n.node.join(invites[i], { signal: AbortSignal.timeout(120_000) }))),
 ];
 
 const store = new MemoryContentStore();
@@ -83,11 +83,59 @@ const spec = (label: string): RunSpec => ({
   limits: { wallMs: 10_000, memoryMb: 64, outputBytes: 1 << 20 },
 });
 
+/**
+ * Where a job's time goes, per task id, on every node: when the task first
+ * reached each node, and when the node that won it first held its claim.
+ */
+const arrived = spaces.map(() => new Map<string, number>());
+const claimed = new Map<string, number>();
+spaces.forEach((sp, k) =>
+  sp.subscribe((e) => {
+    if (e.type !== "tasks") return;
+    const now = performance.now();
+    for (const id of e.tasks) {
+      if (!arrived[k].has(id)) arrived[k].set(id, now);
+      const t = sp.task(id);
+      if (!claimed.has(id) && t?.assignee === nodes[k].node.did && t.status !== "open") claimed.set(id, now);
+    }
+  })
+);
+/** A job's phases, ms: signed and written on the submitter; reached the node that ran it; claimed there; started. */
+interface Phases {
+  write: number;
+  reach: number;
+  claim: number;
+  start: number;
+}
+const phases = new Map<string, Phases>();
+
+/** A job that did not start: which nodes have it, in what state, and who holds it. */
+function whereIs(id: string): string {
+  return spaces.map((sp, k) => {
+    const t = sp.task(id);
+    return `node ${k}: ${
+      t ? `${t.status}${t.assignee ? ` by ${nodes.findIndex((n) => n.node.did === t.assignee)}` : ""}` : "absent"
+    }`;
+  }).join(", ") + `; free slots: ${schedulers.map((x) => x.free).join(", ")}`;
+}
+
 async function submit(label: string): Promise<number> {
   const t0 = performance.now();
   const task = await spaces[0].createTask({ title: label, run: spec(label) });
-  await eventually(() => started.has(label), 30_000, `${label} started`);
+  const written = performance.now();
+  await eventually(() => started.has(label), 30_000, `${label} started`).catch((e) => {
+    throw new Error(`${(e as Error).message}; it stands at: ${whereIs(task.id)}`);
+  });
   await eventually(() => spaces[0].task(task.id)?.status === "done", 30_000, `${label} done`);
+  const winner = spaces.findIndex((sp, k) => sp.task(task.id)?.assignee === nodes[k].node.did);
+  const reached = arrived[winner]?.get(task.id) ?? NaN;
+  const claimAt = claimed.get(task.id) ?? NaN;
+  phases.set(label, {
+    write: written - t0,
+    reach: reached - written,
+    claim: claimAt - reached,
+    start: started.get(label)! - claimAt,
+  });
   return started.get(label)! - t0;
 }
 
@@ -131,6 +179,22 @@ for (const p of [50, 99]) {
     baseline: percentile(b, p),
     note: `${note}; target p99 < 1000 ms`,
   });
+}
+
+// Where the burst's time goes, phase by phase (a job's phases add up to its submit-to-start).
+const burstPhases = [...phases].filter(([label]) => label.startsWith("burst-")).map(([, p]) => p);
+for (const phase of ["write", "reach", "claim", "start"] as const) {
+  const xs = sorted(burstPhases.map((p) => p[phase]).filter((x) => Number.isFinite(x)));
+  for (const p of [50, 99]) {
+    report({
+      bench: BENCH,
+      metric: `burst phase ${phase} p${p}`,
+      value: percentile(xs, p),
+      unit: "ms",
+      note: "write: signed and durable on the submitter; reach: to the node that ran it; claim: placed and " +
+        "claimed there; start: claim to the runner's start",
+    });
+  }
 }
 
 for (const sched of schedulers) await sched.stop();

@@ -63,9 +63,9 @@ export async function openProfile(viewport = { width: 1280, height: 860 }): Prom
   };
 }
 
-/** Wait until the app has opened its node and rendered. */
-export async function appReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.documentElement.dataset.ready === "true", undefined, { timeout: 60_000 });
+/** Wait until the app has opened its node and rendered (a space of 50,000 tasks takes longer than the default). */
+export async function appReady(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.ready === "true", undefined, { timeout });
 }
 
 /** Where the browser tests put their screenshots. */

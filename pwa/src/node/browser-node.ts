@@ -16,7 +16,7 @@ import { defaultVerifier, loadOrCreate } from "#protocol/identity";
 import { decodeInvite, type Space } from "#protocol/space";
 import { WebSocketNetworkAdapter } from "#protocol/sync";
 import { CapacityLog } from "../model/capacity.ts";
-import { openWeftDb, type WeftDb } from "./db.ts";
+import type { WeftDb } from "./db.ts";
 import { browserKeystore } from "./keystore.ts";
 import { CapacityOffer } from "./offer.ts";
 import { servingPeer, syncUrl } from "./peer-url.ts";
@@ -69,8 +69,8 @@ export class BrowserNode {
     return new Set([...this.ws.sessions.values()].map((s) => s.remoteDid).filter((d): d is string => !!d));
   }
 
-  static async open(location: Location): Promise<BrowserNode> {
-    const db = await openWeftDb();
+  /** Open the node on `db` (the browser's Weft database, see db.ts). */
+  static async open(location: Location, db: WeftDb): Promise<BrowserNode> {
     const keystore = browserKeystore(db);
     const [{ signer }, verifier, settings, peersSaved] = await Promise.all([
       loadOrCreate(keystore, "device"),

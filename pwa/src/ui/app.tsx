@@ -44,7 +44,8 @@ const MAX_NOTICES = 3;
 const INFO_MS = 5000;
 const ERROR_MS = 12_000;
 
-export function App(props: { bn: BrowserNode }) {
+/** `notice`: something to tell on first render (e.g. what a saved view showed that did not verify). */
+export function App(props: { bn: BrowserNode; notice?: Notice }) {
   const { bn } = props;
   const route = useRoute();
   useEvents((fire) => bn.subscribe(fire), [bn]);
@@ -61,6 +62,9 @@ export function App(props: { bn: BrowserNode }) {
     setTimeout(() => setNotices((list) => list.filter((x) => x.id !== id)), n.error ? ERROR_MS : INFO_MS);
   }, []);
   const ctx = useMemo(() => ({ bn, notify }), [bn, notify]);
+  useEffect(() => {
+    if (props.notice) notify(props.notice);
+  }, []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

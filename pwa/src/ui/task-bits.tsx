@@ -2,8 +2,6 @@
 import type { TaskStatus } from "#protocol/tasks";
 import { shortId } from "../model/task-ref.ts";
 
-export const STATUSES: TaskStatus[] = ["open", "claimed", "running", "review", "done", "failed", "cancelled"];
-
 export function Status(props: { status: TaskStatus }) {
   return <span class={`status s-${props.status}`}>{props.status}</span>;
 }

@@ -10,7 +10,8 @@ import type { TaskStatus, TaskView } from "#protocol/tasks";
 import { spaceHref, taskHref } from "../../model/route.ts";
 import { useApp, useSpace } from "../context.ts";
 import { namesOf, who } from "../format.ts";
-import { Labels, STATUSES, TaskId } from "../task-bits.tsx";
+import { Labels, TaskId } from "../task-bits.tsx";
+import { STATUSES } from "../../model/task-row.ts";
 
 const PER_COLUMN = 50;
 

@@ -8,7 +8,7 @@ import type { TaskFilter, TaskStatus, TaskView } from "#protocol/tasks";
 import { navigate, spaceHref } from "../../model/route.ts";
 import { useApp } from "../context.ts";
 import { namesOf, who } from "../format.ts";
-import { STATUSES } from "../task-bits.tsx";
+import { STATUSES } from "../../model/task-row.ts";
 
 export interface Filters {
   status: string;

@@ -5,14 +5,28 @@
  */
 import { useMemo, useState } from "preact/hooks";
 import type { Space } from "#protocol/space";
-import { taskHref } from "../../model/route.ts";
+import type { TaskView } from "#protocol/tasks";
 import { useApp, useSpace } from "../context.ts";
-import { ago, namesOf, who } from "../format.ts";
-import { Labels, Status, TaskId } from "../task-bits.tsx";
+import { namesOf, who } from "../format.ts";
 import { NewTask } from "./new-task.tsx";
 import { filterTasks, readFilters, TaskFilters } from "./task-filters.tsx";
+import { TaskTable } from "./task-table.tsx";
+import type { TaskRow } from "../../model/task-row.ts";
 
-const PAGE = 100;
+/** Rows rendered at first; "Show more" adds two pages. */
+export const PAGE = 100;
+
+/** A task as a row of the table. */
+export function taskRow(t: TaskView, names: Map<string, string>, me: string): TaskRow {
+  return {
+    id: t.id,
+    title: t.title,
+    status: t.effectiveStatus,
+    labels: t.labels,
+    assignee: t.assignee ? who(t.assignee, names, me) : "",
+    updatedAt: t.updatedAt[0],
+  };
+}
 
 export function TaskList(props: { space: Space; query: URLSearchParams }) {
   const { bn } = useApp();
@@ -22,7 +36,6 @@ export function TaskList(props: { space: Space; query: URLSearchParams }) {
   const key = props.query.toString();
   const tasks = useMemo(() => filterTasks(props.space, filters, bn.did), [props.space, version, key]);
   const names = useMemo(() => namesOf(props.space), [props.space, version]);
-  const now = Date.now();
   return (
     <section aria-labelledby="tasks-title" class="stack">
       <div class="row spread">
@@ -37,43 +50,7 @@ export function TaskList(props: { space: Space; query: URLSearchParams }) {
             {props.space.log.reducer.tasks.size === 0 ? "No tasks in this space yet." : "No task matches."}
           </p>
         )
-        : (
-          <div class="table-wrap">
-            <table class="tasks">
-              <caption class="sr-only">Tasks, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Title</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="wide">Labels</th>
-                  <th scope="col" class="wide">Assignee</th>
-                  <th scope="col" class="wide">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tasks.slice(0, shown).map((t) => (
-                  <tr key={t.id} data-task={t.id}>
-                    <td>
-                      <TaskId id={t.id} />
-                    </td>
-                    <td>
-                      <a href={taskHref(props.space.id, t.id)}>{t.title}</a>
-                    </td>
-                    <td>
-                      <Status status={t.effectiveStatus} />
-                    </td>
-                    <td class="wide">
-                      <Labels labels={t.labels} />
-                    </td>
-                    <td class="wide">{t.assignee ? who(t.assignee, names, bn.did) : ""}</td>
-                    <td class="wide">{ago(t.updatedAt[0], now)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        : <TaskTable space={props.space.id} rows={tasks.slice(0, shown).map((t) => taskRow(t, names, bn.did))} />}
       {tasks.length > shown && (
         <button type="button" onClick={() => setShown(shown + 2 * PAGE)}>
           Show more ({tasks.length - shown} left)
