@@ -14,6 +14,7 @@ import type { Space } from "#protocol/space";
 import { REPO_FAMILY, type RepoReducer, type Repository } from "#protocol/repo";
 import { messageOf } from "#protocol";
 import { BareRepos } from "./bare-repos.ts";
+import { SyncQueue } from "./sync-queue.ts";
 import { fetchGit, type GitServer, serveGit } from "./git-transport.ts";
 
 const SWEEP_MS = 5_000;
@@ -29,10 +30,8 @@ export class RepoService {
   readonly repos: BareRepos;
   readonly #log: RepoServiceOptions["log"];
   readonly #watching = new Map<string, () => void>();
-  /** One sync at a time per repository, in order. */
-  readonly #syncing = new Map<string, Promise<void>>();
-  /** Repositories whose bare copy matches their state (the sweep skips them until an event says otherwise). */
-  readonly #current = new Set<string>();
+  /** One sync at a time per repository; those whose bare copy matches their state (the sweep skips them). */
+  readonly #queue: SyncQueue;
   #server?: GitServer;
   #timer?: ReturnType<typeof setInterval>;
 
@@ -40,6 +39,9 @@ export class RepoService {
     this.node = node;
     this.repos = new BareRepos(dir);
     this.#log = options.log;
+    this.#queue = new SyncQueue((key, e) =>
+      this.#log?.("repository sync failed", { repo: key, error: messageOf(e) })
+    );
   }
 
   async start(): Promise<void> {
@@ -58,7 +60,7 @@ export class RepoService {
     for (const unsubscribe of this.#watching.values()) unsubscribe();
     this.#watching.clear();
     await this.#server?.stop();
-    await Promise.all([...this.#syncing.values()]);
+    await this.#queue.idle();
   }
 
   /** A repository as the space's state has it. */
@@ -92,7 +94,7 @@ export class RepoService {
         );
       }
       for (const name of this.#state(space.id)?.repos.keys() ?? []) {
-        if (!this.#current.has(`${space.id}/${name}`)) work.push(this.sync(space, name));
+        if (!this.#queue.isCurrent(`${space.id}/${name}`)) work.push(this.sync(space, name));
       }
     }
     await Promise.all(work);
@@ -100,17 +102,7 @@ export class RepoService {
 
   /** Make the bare repository's refs what the space's state says, fetching what is missing. */
   sync(space: Space, name: string): Promise<void> {
-    const key = `${space.id}/${name}`;
-    this.#current.delete(key);
-    const next = (this.#syncing.get(key) ?? Promise.resolve()).then(() => this.#sync(space, name)).then(
-      (current) => void (current && this.#current.add(key)),
-      (e) => this.#log?.("repository sync failed", { space: space.id, repo: name, error: messageOf(e) }),
-    );
-    this.#syncing.set(key, next);
-    void next.then(() => {
-      if (this.#syncing.get(key) === next) this.#syncing.delete(key);
-    });
-    return next;
+    return this.#queue.run(`${space.id}/${name}`, () => this.#sync(space, name));
   }
 
   /** Resolves true when the bare repository's refs are all as the state says. */
