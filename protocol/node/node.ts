@@ -361,6 +361,7 @@ export class WeftNode {
     this.#stopped = true;
     this.#gossip.stop();
     this.#changes.stop();
+    for (const space of this.#spaces.values()) space.log.stop();
     const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
     await this.repo.flush(ready);
     for (const a of this.#adapters) a.disconnect();

@@ -138,6 +138,9 @@ export class OpLog {
   #checkpoint: { at: number; reducers: Reducers };
   readonly #context: ReduceContext;
   readonly #standing: StandingContext;
+  /** Timers that take up operations dated ahead once their time comes (cleared by `stop`). */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #stopped = false;
 
   constructor(authority: SpaceAuthority, diagnostics: Diagnostics, options: OpLogOptions = {}) {
     this.#authority = authority;
@@ -166,6 +169,13 @@ export class OpLog {
       revocationOf: (key) => this.#revocationMark(key),
       proofsOf: (cid) => this.#byCid.get(cid)?.proofs,
     };
+  }
+
+  /** Stop waiting for operations dated ahead: they stay waiting, and a log read again takes them up. */
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
   }
 
   get space(): string {
@@ -329,7 +339,13 @@ export class OpLog {
     if (!time.ok) {
       if ("refuse" in time) return this.#refuse(id, inv.iss, new UcanError("TooEarly", time.refuse), op);
       this.#wait(id, { bytes, inv, op, family, object });
-      setTimeout(() => void this.#retry(id), time.wait + 10);
+      if (!this.#stopped) {
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          void this.#retry(id);
+        }, time.wait + 10);
+        this.#timers.add(timer);
+      }
       this.#diagnostics.count("ops.future");
       return {
         cid: id,

@@ -7,7 +7,7 @@
  * holder's back-dated result, a back-dated claim, and revocation — which
  * keeps what the revoker had seen and refuses what came after.
  */
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SpaceAuthority } from "../../protocol/space/authority.ts";
@@ -30,12 +30,17 @@ interface Member {
   chain: Delegation[];
 }
 
+/** Every log made here: operations dated ahead would keep the process waiting for their time. */
+const logs: OpLog[] = [];
+after(() => logs.forEach((log) => log.stop()));
+
 async function space() {
   const root = await signer();
   const authority = new SpaceAuthority({ space: root.did });
   let clock = T0;
   const diagnostics = new Diagnostics();
   const log = new OpLog(authority, diagnostics, { now: () => clock, graceMs: GRACE });
+  logs.push(log);
   const member = async (options: { exp?: number | null; nbf?: number } = {}): Promise<Member> => {
     const s = await signer();
     const d = await delegate({
@@ -310,6 +315,7 @@ describe("time: every node reaches the same verdicts", () => {
 /** A fresh log over the same space's delegations, fed `ops` in this order. */
 async function replay(s: Awaited<ReturnType<typeof space>>, ops: { bytes: Uint8Array }[]): Promise<OpLog> {
   const log = new OpLog(s.authority, new Diagnostics(), { now: () => T0, graceMs: GRACE });
+  logs.push(log);
   for (const o of ops) await log.ingest(o.bytes);
   return log;
 }
