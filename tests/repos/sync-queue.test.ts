@@ -23,9 +23,9 @@ describe("SyncQueue", () => {
       order.push("first ends");
       return v;
     });
-    const b = q.run("r", async () => {
+    const b = q.run("r", () => {
       order.push("second starts");
-      return true;
+      return Promise.resolve(true);
     });
     await Promise.resolve();
     first.resolve(true);
