@@ -18,8 +18,8 @@
  * another process holds — even another Weft node listening the same way — is
  * refused as taken instead of silently shared. Where SO_REUSEPORT does not
  * spread connections (other than Linux) or the HTTP server cannot be handed
- * connections (Deno's node:http; Deno accepts outside its JavaScript turns
- * anyway), the server listens by itself.
+ * connections (Deno's node:http, which does its own accepting), the server
+ * listens by itself. Node has `reusePort` from 22.12 (Weft needs 22.18).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import process from "node:process";
