@@ -9,8 +9,11 @@
  */
 import type { Hono } from "hono";
 import type { Socket } from "node:net";
+import type { IncomingMessage, Server } from "node:http";
+import type { Buffer } from "node:buffer";
 import { MAX_FRAME_BYTES, type WebSocketLike } from "#protocol/sync";
 import { Admission, type AdmissionLimits, type Ticket } from "./ws-admission.ts";
+import { listenFor } from "./acceptors.ts";
 
 /**
  * Decide on a WebSocket upgrade: accept with a handler for the socket, or
@@ -78,7 +81,7 @@ function setMaxPayload(ws: object, bytes: number): void {
 export async function serve(
   { app, host, port, upgrade, keepAliveMs = KEEPALIVE_MS, admission: limits }: ServeOptions,
 ): Promise<Served> {
-  const { serve: honoServe } = await import("@hono/node-server");
+  const { createAdaptorServer } = await import("@hono/node-server");
   const { WebSocketServer } = await import("ws");
   type Ws = import("ws").WebSocket;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -107,12 +110,11 @@ export async function serve(
       setMaxPayload(ws, MAX_FRAME_BYTES);
     };
   };
-  const server = honoServe({
+  const server = createAdaptorServer({
     fetch: app.fetch,
     hostname: host,
-    port,
     serverOptions: { maxHeaderSize: MAX_HEADER_BYTES },
-  });
+  }) as Server;
   // A connection the server closes (one whose request was refused before its body was read
   // says `connection: close`) lingers: FIN now, nothing more read, let go after LINGER_MS.
   // Destroying it at once would reset it with the client's bytes unread, and a reset can
@@ -126,10 +128,7 @@ export async function serve(
       socket.once("close", () => clearTimeout(timer));
     };
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", () => resolve());
-    server.once("error", reject);
-  });
+  const listening = await listenFor(server, host, port);
   // Only once listening: a server that could not listen (its port taken) leaves nothing running behind it.
   const keepAlive = setInterval(() => {
     for (const ws of wss.clients) {
@@ -141,7 +140,7 @@ export async function serve(
       ws.ping();
     }
   }, keepAliveMs);
-  server.on("upgrade", (req, socket, head) => {
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // While the upgrade is being decided nothing else listens on the socket: a client that resets
     // it then must not take the whole process down with an unhandled "error".
     socket.on("error", () => socket.destroy());
@@ -169,18 +168,15 @@ export async function serve(
       }
     }, () => socket.destroy());
   });
-  const address = server.address();
-  const bound = typeof address === "object" && address ? address.port : port;
   return {
     host,
-    port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(keepAlive);
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
-      }),
+    port: listening.port,
+    close: () => {
+      clearInterval(keepAlive);
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      return listening.close();
+    },
   };
 }

@@ -61,8 +61,8 @@ class Client extends WebSocketClientAdapter {
   /** A URL minted ahead for the next reconnect, and when (a token outlives a slow run's minutes only so long). */
   #spare?: { url: string; at: number };
   readonly #urls: () => Promise<string>;
-  /** When it first connected, and what happened since (ms after): to say why a find failed. */
-  readonly #since = performance.now();
+  /** When it first connected (performance.now()), and what happened since (ms after): to say why a find failed. */
+  readonly since = performance.now();
   readonly #events: string[] = [];
 
   constructor(first: string, urls: () => Promise<string>) {
@@ -114,7 +114,7 @@ class Client extends WebSocketClientAdapter {
   }
 
   #note(what: string): void {
-    this.#events.push(`${what} ${Math.round(performance.now() - this.#since)} ms`);
+    this.#events.push(`${what} ${Math.round(performance.now() - this.since)} ms`);
   }
 
   override peerCandidate(...args: Parameters<WebSocketClientAdapter["peerCandidate"]>): void {
@@ -155,12 +155,21 @@ async function connectClient(wsUrl: () => Promise<string>, url: AutomergeUrl) {
   } catch (e) {
     adapter.stopped = true;
     await repo.shutdown().catch(() => {});
-    throw new Error(`${(e as Error).message}: ${adapter.timeline}`);
+    throw Object.assign(new Error(`${(e as Error).message}: ${adapter.timeline}`), { since: adapter.since });
   }
 }
 
 /** A pause of this process's event loop worth reporting: past it, the stock client's one second is at risk. */
 const STALL_MS = 500;
+/** The stock client's deadline: from connecting, how long it waits for the server to answer its join. */
+const JOIN_DEADLINE_MS = 1_000;
+
+/** A pause of this process's event loop: when (performance.now()), and the CPU it used meanwhile. */
+interface Stall {
+  start: number;
+  end: number;
+  cpuMs: number;
+}
 
 /**
  * Pauses of this process's event loop longer than STALL_MS, with the CPU it
@@ -168,20 +177,28 @@ const STALL_MS = 500;
  * did not run it (other processes had the cores), not work of its own.
  * The stock client's one-second deadline runs on the wall clock either way.
  */
-function watchStalls(): { seen: string[]; stop(): void } {
-  const seen: string[] = [];
+function watchStalls(): { seen: Stall[]; stop(): void } {
+  const seen: Stall[] = [];
   let last = performance.now();
   let cpu = process.cpuUsage();
   const timer = setInterval(() => {
     const now = performance.now();
     const used = process.cpuUsage(cpu);
-    if (now - last > STALL_MS) {
-      seen.push(`${Math.round(now - last)} ms (${Math.round((used.user + used.system) / 1000)} ms of CPU)`);
-    }
+    if (now - last > STALL_MS) seen.push({ start: last, end: now, cpuMs: (used.user + used.system) / 1000 });
     last = now;
     cpu = process.cpuUsage();
   }, 50);
   return { seen, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Whether a client that connected at `from` lost its second to the machine:
+ * this process was not run (a pause of over STALL_MS using under half of it
+ * in CPU) during the second the stock client gives the server to answer.
+ * No server can answer a client whose process is not running.
+ */
+function starved(from: number, stalls: Stall[]): boolean {
+  return stalls.some((s) => s.start < from + JOIN_DEADLINE_MS && s.end > from && s.cpuMs < (s.end - s.start) / 2);
 }
 
 /** Run `fn` over `items` with at most `n` in flight. */
@@ -208,6 +225,8 @@ async function load(
   const latencies: number[] = [];
   const connectTimes: number[] = [];
   const failures: string[] = [];
+  /** The failed clients' messages and when each connected, to tell which lost their second to the machine. */
+  const failed: Array<{ message: string; from: number }> = [];
   let delivered = 0;
   let failedWrites = 0;
   const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, s, id: `c${s}x${j}` })));
@@ -220,6 +239,7 @@ async function load(
       found = await connectClient(doc.clientUrl, doc.url as AutomergeUrl);
     } catch (e) {
       failures.push((e as Error).message);
+      failed.push({ message: (e as Error).message, from: (e as { since?: number }).since ?? t0 });
       return undefined;
     }
     connectTimes.push(performance.now() - t0);
@@ -270,8 +290,10 @@ async function load(
   }
   return {
     clients: clients.length,
-    stalls: stalls.seen,
+    stalls: stalls.seen.map((x) => `${Math.round(x.end - x.start)} ms (${Math.round(x.cpuMs)} ms of CPU)`),
     failures,
+    /** The failures whose client's process was not run during its second (see `starved`): the machine's. */
+    starved: failed.filter((f) => starved(f.from, stalls.seen)).map((f) => f.message),
     connectSeconds,
     connectTimes,
     delivered,

@@ -11,23 +11,24 @@
  * its join; past that it declares any document it looks for unavailable.
  * That second is wall-clock time in the client's process too: on a machine
  * whose two cores are shared with much other work, a process can go over a
- * second without running (measured at load averages of 15–35: pauses of
- * 1–3 s in which the clients' process used a tenth of that in CPU, and the
- * relay likewise), and when it runs again Node fires the expired timer
- * before reading the socket. Such failures are the machine's, not the
- * relay's; a failure reports the clients' process's pauses to tell them
- * apart. The three loads at once failed (3 of 50 writers' upgrades took
- * over a second) while each upgrade waited for its single-use token's
- * record on disk, which queued behind the writers' document writes for
- * 0.1–1.5 s; the socket now opens at once and is served once the record
- * is durable (tests/relay/token-record.test.ts). Whether that makes the
- * case reliable is not yet shown (one run at load average 20 failed all
- * three loaded cases, sockets opening 0.7–1.3 s after connecting), so it
- * stays todo: it runs and reports, and fails nothing until it is reliable.
+ * second without running (measured at load averages of 13–35: pauses of
+ * 0.5–3 s in which the clients' process used a tenth of that in CPU), and
+ * when it runs again Node fires the expired timer before reading the
+ * socket. No server can answer a process that is not running, so a client
+ * whose own process was not run for over half a second of its second is
+ * counted as the machine's, reported, and not held against the relay; every
+ * other client must find its document.
+ * The three loads at once failed (12–150 of 150 at load averages 1–14)
+ * because the relay accepted connections too slowly: libuv accepts one per
+ * listening socket per turn of the event loop, and beside hostile sockets
+ * reconnecting every second good clients waited 1.1–3.8 s in the kernel's
+ * accept queue. The relay now listens through several sockets
+ * (peer/http/acceptors.ts). Before that, each upgrade waited for its
+ * single-use token's record on disk (tests/relay/token-record.test.ts).
  * A client that sends faster than the relay serves it is closed (1013).
  * About 3 minutes: it runs in .ci/run's peer-test step, not in npm test.
  */
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,8 +49,25 @@ import type { ClientsResult } from "../bench/relay-clients.ts";
 
 /** Why finds failed, and how long the clients' process went without running meanwhile (if it did). */
 const failed = (r: ClientsResult) =>
-  `${r.failures.length} of ${SPACES * PER_SPACE} finds failed; ` +
+  `${r.failures.length} of ${r.clients + r.failures.length} finds failed (${r.starved.length} while the machine ` +
+  "did not run the clients' process); " +
   (r.stalls.length ? `the clients' process paused ${r.stalls.join(", ")}` : "the clients' process never paused");
+
+/**
+ * Every one of `count` clients found its document, but those whose own process the machine did not run during
+ * their second (reported as a diagnostic of test `t`).
+ */
+function allFound(t: TestContext, r: ClientsResult, count: number): void {
+  const excused = [...r.starved];
+  const held = r.failures.filter((f) => {
+    const i = excused.indexOf(f);
+    if (i >= 0) excused.splice(i, 1);
+    return i < 0;
+  });
+  if (r.starved.length > 0) t.diagnostic(failed(r));
+  assert.deepEqual(held, [], failed(r));
+  assert.equal(r.clients + r.starved.length, count);
+}
 
 const BUSY_SPACES = 5;
 /** At most this many rounds of busy writes, 100 ms apart; they stop once the arrivals are done. */
@@ -76,26 +94,25 @@ describe("good clients under load on the relay process", { timeout: 300_000 }, (
   });
 
   /** All 150 arrivals find their document. */
-  const arrive = async () => {
+  const arrive = async (t: TestContext) => {
     const result = await runClients(
       { docs: spaces.map((s) => s.url), perSpace: PER_SPACE, server: "token", writes: 0, deliveryTimeoutMs: 0 },
       (doc) => tokenUrl(relay, spaces[doc]),
     ).result;
-    assert.deepEqual(result.failures, [], failed(result));
-    assert.equal(result.clients, SPACES * PER_SPACE);
+    allFound(t, result, SPACES * PER_SPACE);
   };
 
   /** All 150 arrivals find their document while the busy clients write (and `hostile` sockets attack). */
-  const arriveUnderLoad = async (hostileSockets = 0) => {
+  const arriveUnderLoad = async (t: TestContext, hostileSockets = 0) => {
     const hostile = hostileSockets > 0 ? await startHostile(relay.url, hostileSockets) : undefined;
     try {
-      await arriveWhileWriting();
+      await arriveWhileWriting(t);
     } finally {
       await hostile?.stop();
     }
   };
 
-  const arriveWhileWriting = async () => {
+  const arriveWhileWriting = async (t: TestContext) => {
     let arriving: Promise<ClientsResult> | undefined;
     const background = runClients(
       { docs: busy.map((s) => s.url), perSpace: PER_SPACE, server: "token", writes: BUSY_WRITES, deliveryTimeoutMs: 0 },
@@ -109,30 +126,22 @@ describe("good clients under load on the relay process", { timeout: 300_000 }, (
     );
     const loaded = await background.result;
     const result = await arriving!;
-    assert.deepEqual(loaded.failures, [], "the busy clients all connected");
-    assert.deepEqual(result.failures, [], failed(result));
-    assert.equal(result.clients, SPACES * PER_SPACE);
+    allFound(t, loaded, BUSY_SPACES * PER_SPACE);
+    allFound(t, result, SPACES * PER_SPACE);
   };
 
-  it("every one of 150 arriving stock clients with a valid token finds its document", () => arriveUnderLoad());
+  it("every one of 150 arriving stock clients with a valid token finds its document", (t) => arriveUnderLoad(t));
 
-  it("and still every one with 200 hostile sockets beside them", async () => {
+  it("and still every one with 200 hostile sockets beside them", async (t) => {
     const hostile = await startHostile(relay.url, 200);
     try {
-      await arrive();
+      await arrive(t);
     } finally {
       await hostile.stop();
     }
   });
 
-  it(
-    "and every one with writers and 200 hostile sockets beside them at once",
-    {
-      todo: "upgrades no longer wait for the token's record on disk (0.1–1.5 s under load); not yet shown " +
-        "reliable: at load average 20 this file's first two cases failed too, sockets opening 0.7–1.3 s late",
-    },
-    () => arriveUnderLoad(200),
-  );
+  it("and every one with writers and 200 hostile sockets beside them at once", (t) => arriveUnderLoad(t, 200));
 
   it("a client with more messages waiting than the relay takes is closed with 1013", async () => {
     const ws = new WebSocket(await tokenUrl(relay, spaces[0]));
