@@ -15,7 +15,7 @@ import { checkTranscriptEvent, type TranscriptEntryEvent, type TranscriptEvent }
 import { errorCodeOf } from "#protocol";
 import type { Space } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
-import { type ApiSigner, refusalOf, signedFetch } from "../node/api-request.ts";
+import { type ApiSigner, ndjsonLines, refusalOf, signedFetch } from "../node/api-request.ts";
 
 export type TranscriptEntry = Omit<TranscriptEntryEvent, "type">;
 
@@ -91,34 +91,12 @@ export async function followLoop(
   }
   let view: LoopView | undefined;
   onView(view);
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (!line) continue;
-      const event = parseEvent(line);
-      if (event.type === "end" && event.code) {
-        throw new WeftError("Unavailable", errorCodeOf(event.code, "peer/unreachable"), event.message ?? event.code);
-      }
-      view = applyEvent(view, event);
-      onView(view);
+  for await (const line of ndjsonLines(r, MAX_LINE_BYTES)) {
+    const event = checkTranscriptEvent(line);
+    if (event.type === "end" && event.code) {
+      throw new WeftError("Unavailable", errorCodeOf(event.code, "peer/unreachable"), event.message ?? event.code);
     }
-    if (buffered.length > MAX_LINE_BYTES) {
-      throw new WeftError("InvalidInput", "input/too-large", "the peer sent a transcript event that is too large");
-    }
+    view = applyEvent(view, event);
+    onView(view);
   }
-}
-
-function parseEvent(line: string): TranscriptEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new WeftError("InvalidInput", "input/invalid", "the peer's transcript event is not JSON");
-  }
-  return checkTranscriptEvent(value);
 }

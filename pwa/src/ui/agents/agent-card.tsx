@@ -270,8 +270,9 @@ function LoopPanel(props: { space: Space; agent: AgentSummary }) {
                     {e.role === "assistant" ? "model" : e.role === "user" ? "loop" : "system"}
                     {e.usage && (
                       <span data-usage>
-                        {" "}· turn {e.turn}, {e.usage.inputTokens + e.usage.outputTokens} tokens,{" "}
-                        {usd(e.usage.costMicroUsd)}
+                        {` · turn ${e.turn}, ${e.usage.inputTokens + e.usage.outputTokens} tokens, ${
+                          usd(e.usage.costMicroUsd)
+                        }`}
                       </span>
                     )}
                   </span>
