@@ -183,6 +183,12 @@ describe("an agent's live transcript, followed from another peer", { timeout: 90
       assert.equal(e.cut, BIG.length - TRANSCRIPT_LIMITS.entryChars, "each cut, saying by how much");
     }
     assert.deepEqual(events.at(-1), { type: "end" }, "the read ends without following");
+
+    // The same, as `weft agent transcript` prints it on a.
+    const printed = await weft(a, "agent", "transcript", agent, "--space", space);
+    assert.match(printed, new RegExp(`-- entries 0 to ${gap.to - 1} \\(${gap.chars} characters\\) left out`));
+    assert.match(printed, new RegExp(`… ${BIG.length - TRANSCRIPT_LIMITS.entryChars} more characters not shown`));
+    assert.match(printed, /model \(turn 19, \d+ tokens, \$[0-9.]+\):\n\{"tool":"read_file","path":"big\.txt"\}/);
   });
 
   it("a peer that is no member of the space is refused at the stream's opening", async () => {
