@@ -73,6 +73,7 @@ export async function openTranscript(
     stream,
     MAX_TRANSCRIPT_FRAME_BYTES,
     TRANSCRIPT_LIMITS.streamBytes + EVENT_SLACK_BYTES,
+    (e) => stream.abort(e),
   );
   const leave = () => stream.abort(new Error("the follower left"));
   signal?.addEventListener("abort", leave, { once: true });

@@ -80,13 +80,17 @@ export async function serveTranscripts(node: WeftNode, options: TranscriptServeO
       stream.abort(new Error("not a Weft peer"));
       return;
     }
-    // The asker sends its opening and nothing more: a little slack past it, then it is cut off.
-    const reader = new FrameReader(stream, MAX_TRANSCRIPT_REQUEST_BYTES, 2 * MAX_TRANSCRIPT_REQUEST_BYTES);
+    // The asker sends its opening and nothing more: a bad opening is answered; anything past it cuts the asker off.
+    let opened = false;
+    const reader = new FrameReader(stream, MAX_TRANSCRIPT_REQUEST_BYTES, 2 * MAX_TRANSCRIPT_REQUEST_BYTES, (e) => {
+      if (opened) stream.abort(e);
+    });
     let request: TranscriptRequest;
     try {
       const opening = await reader.next(openingMs);
       if (!opening) return void stream.abort(new Error("no opening frame"));
       request = decodeTranscriptRequest(opening);
+      opened = true;
     } catch (e) {
       const error = isWeftError(e) ? e : new TranscriptError("sync/protocol", messageOf(e));
       return refuse(stream, from, error.code, error.message);

@@ -3,8 +3,8 @@
  * splits what arrives into length-prefixed frames (each refused on its
  * prefix when over the limit), holds at most a few of them, pausing the
  * remote meanwhile (yamux withholds its window), and counts the bytes
- * against the stream's total; and a send that waits while the stream's
- * send buffer is full.
+ * against the stream's total, keeping nothing once a limit tripped; and a
+ * send that waits while the stream's send buffer is full.
  */
 import type { Stream } from "@libp2p/interface";
 import { TranscriptError } from "#protocol/agents";
@@ -23,11 +23,14 @@ export class FrameReader {
   #ended = false;
   #error?: Error;
   #wake?: () => void;
+  readonly #onFail?: (error: Error) => void;
 
-  constructor(stream: Stream, maxFrame: number, maxTotal: number) {
+  /** `onFail` hears of a limit tripped (the owner decides whether to answer first or abort at once). */
+  constructor(stream: Stream, maxFrame: number, maxTotal: number, onFail?: (error: Error) => void) {
     this.#stream = stream;
     this.#maxFrame = maxFrame;
     this.#maxTotal = maxTotal;
+    this.#onFail = onFail;
     stream.addEventListener("message", (e) => {
       const data = e.data instanceof Uint8Array ? e.data : e.data.subarray();
       this.#take(data);
@@ -64,8 +67,9 @@ export class FrameReader {
   }
 
   #fail(error: Error): void {
+    if (this.#error) return;
     this.#error = error;
-    this.#stream.abort(error);
+    this.#onFail?.(error);
     this.#wake?.();
   }
 
