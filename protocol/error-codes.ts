@@ -226,6 +226,13 @@ export const ERROR_CODES = {
   "git/aborted": "cancelled",
   /** What a peer sent as a git pack is not one, or does not index (an object's hash does not match). */
   "git/bad-pack": "unprocessable",
+  // an agent's live transcript between peers (/weft/transcript/1)
+  /** The peer is serving as many transcripts as it allows: retry shortly. */
+  "transcript/busy": "unavailable",
+  /** No connected member runs the agent, or the stream to it broke: connect to the peer that runs it. */
+  "transcript/unreachable": "unavailable",
+  /** The stream carried its limit of bytes: ask again from the entry it names. */
+  "transcript/cut": "too-large",
   // the CLI
   "cli/usage": "input",
   "cli/cancelled": "cancelled",

@@ -10,7 +10,7 @@
  * /weft/agent/pause.
  */
 import { CID } from "multiformats/cid";
-import { WeftError } from "#protocol";
+import { isWeftError, WeftError } from "#protocol";
 import type { WeftNode } from "#protocol/node";
 import type { Space } from "#protocol/space";
 import { budgetOf, type Delegation } from "#protocol/ucan";
@@ -19,8 +19,11 @@ import { type AgentGrantOptions, agentGrants, agentHoldings, budgetLeft, tasksSp
 import type { AgentRecord, PeerAgents } from "../agents/peer-agents.ts";
 import type { AgentLoops } from "../agents/loop/agent-loop.ts";
 import type { AgentAutoRun } from "../agents/loop/auto-run.ts";
+import { transcriptEvents } from "../agents/loop/transcript-events.ts";
+import { openTranscriptAnywhere } from "../agents/transcript-follow.ts";
 import type { Handler } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
+import { ndjsonResponse } from "./ndjson.ts";
 import { boundGrant } from "./grant.ts";
 
 const base = "/v1/spaces/:space/agents";
@@ -150,6 +153,33 @@ export function agentHandlers(
     [`GET ${base}/:name`]: async (c, { space, params }) => {
       const r = await target(space!, params.name);
       return c.json({ ...agentView(space!, r), ...work(r.name) });
+    },
+
+    [`GET ${base}/:name/transcript`]: async (c, { space, params, query }) => {
+      const s = space!;
+      const options = {
+        ...(query.from !== undefined ? { from: Number(query.from) } : {}),
+        follow: query.follow === "true",
+        signal: c.req.raw.signal,
+      };
+      const did = params.name.startsWith("did:key:") ? params.name : undefined;
+      const here = did ? (await agents.list(s.id)).find((r) => r.did === did) : await inSpace(s.id, params.name);
+      let events;
+      if (here) {
+        if (!loops) throw new HttpError(503, "llm/no-route", "this peer runs no agent loops: configure [llm]");
+        events = transcriptEvents(loops, here.name, options);
+      } else {
+        if (![...s.authority.delegations].some((d) => d.aud === did && d.meta?.kind === "agent")) {
+          throw new HttpError(404, "agent/unknown", `no agent ${did} in this space`);
+        }
+        events = await openTranscriptAnywhere(node, s, did!, options);
+      }
+      // A source that fails midway (the peer running it went away) says why in a last `end` line.
+      return ndjsonResponse(events, (e) => ({
+        type: "end",
+        code: isWeftError(e) ? e.code : "transcript/unreachable",
+        message: e.message,
+      }));
     },
 
     [`POST ${base}/:name/run`]: async (c, { params, body }) => {

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { WeftNode } from "#protocol/node";
 import type { Space } from "#protocol/space";
-import { utf8 } from "#protocol";
+import { ndjsonResponse } from "./ndjson.ts";
 import { Commands, delegate, encodeContainer, type Ipld } from "#protocol/ucan";
 import { PAIRING_META, pairingProof } from "#protocol/bridge";
 import type { Task, TaskStatus } from "#protocol/tasks";
@@ -195,27 +195,12 @@ export function createApi(ctx: ApiContext): Hono {
     "GET /v1/spaces/:space/pods/:task/logs": (c, { space, params, query }) => {
       const task = runTask(space!, params.task);
       const signal = c.req.raw.signal;
-      const lines = runLog(node, ctx.scheduler, space!.id, task, query.follow === "true", signal)[
-        Symbol.asyncIterator
-      ]();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const next = await lines.next();
-            if (next.done) controller.close();
-            else controller.enqueue(utf8(JSON.stringify(next.value) + "\n"));
-          } catch (e) {
-            // The log's source went away mid-stream: say so in-band, then end.
-            const line = { stream: "system", at: Date.now(), text: `log interrupted: ${(e as Error).message}` };
-            controller.enqueue(utf8(JSON.stringify(line) + "\n"));
-            controller.close();
-          }
-        },
-        cancel() {
-          void lines.return?.(undefined);
-        },
-      });
-      return new Response(body, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
+      const lines = runLog(node, ctx.scheduler, space!.id, task, query.follow === "true", signal);
+      // The log's source going away mid-stream is said in-band, as a last line.
+      return ndjsonResponse(
+        lines,
+        (e) => ({ stream: "system", at: Date.now(), text: `log interrupted: ${e.message}` }),
+      );
     },
     "POST /v1/spaces/:space/invites": async (c, { space, body, chain }) => {
       const b = body as { audience?: string; command?: string; expiration?: number; name?: string; peers?: string[] };

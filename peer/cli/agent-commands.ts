@@ -11,7 +11,8 @@
  * `add --run` (or weft.toml's `[agents] run`) has the daemon run it by
  * itself, and `status` shows what each agent's loop is doing.
  */
-import { parseUsd } from "#protocol/agents";
+import { parseUsd, type TranscriptEvent } from "#protocol/agents";
+import { errorCodeOf, WeftError } from "#protocol";
 import { InvalidInput } from "#protocol/schema";
 import { count, enc, need, seconds, str, Usage } from "./args.ts";
 import { type Command, type Io, resolveSpace } from "./command.ts";
@@ -60,6 +61,27 @@ function money(v: Values, k: string): number | undefined {
 
 const path = async (io: Io, v: Values, name?: string) =>
   `/v1/spaces/${enc(await resolveSpace(io, v))}/agents${name === undefined ? "" : `/${enc(name)}`}`;
+
+/** A transcript event as a person reads it in a terminal; undefined for what needs no line. */
+function transcriptLine(e: TranscriptEvent): string | undefined {
+  switch (e.type) {
+    case "status":
+      return `-- ${e.step}, turn ${e.turn}${e.task ? ` on ${e.task}` : ""}${e.job ? `, tests ${e.job}` : ""}${
+        e.approval ? `, waiting for approval ${e.approval.request}` : ""
+      }${e.outcome ? `; ended: ${e.outcome.kind}${e.outcome.reason ? ` (${e.outcome.reason})` : ""}` : ""}`;
+    case "gap":
+      return `-- entries ${e.from} to ${e.to - 1} (${e.chars} characters) left out`;
+    case "entry": {
+      const who = e.role === "assistant" ? "model" : e.role === "user" ? "loop" : "system";
+      const cost = e.usage
+        ? ` (turn ${e.turn}, ${e.usage.inputTokens + e.usage.outputTokens} tokens, ${usd(e.usage.costMicroUsd)})`
+        : "";
+      return `[${e.n}] ${who}${cost}:\n${e.content}${e.cut ? `\n… ${e.cut} more characters not shown` : ""}`;
+    }
+    case "end":
+      return undefined;
+  }
+}
 
 function describe(a: AgentView): string {
   const lines = [
@@ -194,6 +216,29 @@ export const AGENT_COMMANDS: Record<string, Command> = {
             ["name", "state", "runs", "doing", "task", "turn"],
           ),
       );
+    },
+  },
+  "agent transcript": {
+    usage: "weft agent transcript <name | did> [--follow] [--from N] [--space <s>]",
+    summary:
+      "An agent's transcript as its loop works: the model's answers (with tokens and cost) and the tools' results, from this peer or, by DID, the member that runs it; --follow streams each turn as it happens",
+    options: { follow: { type: "boolean", short: "f" }, from: { type: "string" } },
+    async run(args, v, io) {
+      const from = str(v, "from");
+      if (from !== undefined && !/^[0-9]{1,9}$/.test(from)) throw new Usage("--from takes an entry number");
+      const query = [v.follow ? "follow=true" : "", from !== undefined ? `from=${from}` : ""].filter(Boolean).join("&");
+      const route = `${await path(io, v, need(args, 0, "name or did"))}/transcript${query ? `?${query}` : ""}`;
+      for await (const event of (await io.client()).lines<TranscriptEvent>(route)) {
+        if (io.json) io.out(JSON.stringify(event));
+        else if (transcriptLine(event)) io.out(transcriptLine(event)!);
+        if (event.type === "end" && event.code) {
+          throw new WeftError(
+            "Unavailable",
+            errorCodeOf(event.code, "transcript/unreachable"),
+            event.message ?? event.code,
+          );
+        }
+      }
     },
   },
   "agent pause": simple("pause", "Pause an agent: its calls stop here, and every node refuses its later operations"),

@@ -113,6 +113,7 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["agent gates", approval],
   ["agent run", agent],
   ["agent status", agent],
+  ["agent transcript", agent],
   ["peers", node],
   ["capacity", node],
   ["relay-key", identity],

@@ -34,6 +34,8 @@ import { ManifestPinner } from "../artifacts/pinner.ts";
 import { RepoService } from "../repo/repo-service.ts";
 import { PeerAgents } from "../agents/peer-agents.ts";
 import { AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
+import { loopTranscripts } from "../agents/loop/transcript-events.ts";
+import { serveTranscripts } from "../agents/transcript-serve.ts";
 import { AgentAutoRun } from "../agents/loop/auto-run.ts";
 import { bridgeJobs, type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
@@ -157,6 +159,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   );
   const limits = { ...DEFAULT_LIMITS, leaseMs: config.agents.leaseSeconds * 1000 };
   const loops = new AgentLoops({ node, agents, llm, repos, artifacts, scheduler: runs.scheduler, limits });
+  await parts.start(
+    "agent transcripts",
+    () => serveTranscripts(node, { source: loopTranscripts(agents, loops) }),
+    (t) => t.stop(),
+  );
   // Without [llm] no loop can run: agents named to run say so once, at start.
   const autoRun = llm &&
     new AgentAutoRun({

@@ -12,7 +12,7 @@
  *   then             git protocol v2, both ways, until git is done
  *
  * Both frames are bounded before they are read (a length over the limit
- * is refused without reading further) and decoded strictly; everything
+ * is refused without reading further, length-frames.ts) and decoded strictly; everything
  * here is pure, so the shells that run git share one reading of the wire.
  */
 import * as cborg from "cborg";
@@ -20,6 +20,7 @@ import { type ErrorCode, errorCodeOf } from "../error-codes.ts";
 import { WeftError } from "../errors.ts";
 import { bool, list, object, optional, required, str } from "../schema/input-checks.ts";
 import { didKey } from "./frame-checks.ts";
+import { decodeStrictCbor, lengthPrefixed } from "./length-frames.ts";
 
 export const GIT_PROTOCOL = "/weft/git/1";
 /** The largest request frame: room for MAX_GIT_WANTS sha-256 ids and names. */
@@ -70,72 +71,20 @@ export function checkGitRequest(request: unknown): GitRequest {
   return r;
 }
 
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
-function prefixed(body: Uint8Array): Uint8Array {
-  const len = varint(body.length);
-  const out = new Uint8Array(len.length + body.length);
-  out.set(len);
-  out.set(body, len.length);
-  return out;
-}
-
 export function encodeGitRequest(request: GitRequest): Uint8Array {
-  return prefixed(cborg.encode(checkGitRequest(request)));
+  return lengthPrefixed(cborg.encode(checkGitRequest(request)));
 }
 
 /** The server's answer: go ahead, or a refusal with its code and what to do. */
 export function encodeGitAnswer(answer: { ok: true } | { code: ErrorCode; message: string }): Uint8Array {
-  return prefixed(
+  return lengthPrefixed(
     cborg.encode("ok" in answer ? { ok: true } : { code: answer.code, message: answer.message.slice(0, 1024) }),
   );
 }
 
-/**
- * The first length-prefixed frame in `buffer`, if it is all there, and the
- * bytes after it. A length over `max` (or a prefix longer than its varint
- * can be) is refused as soon as the prefix is read.
- */
-export function splitFrame(buffer: Uint8Array, max: number): { frame: Uint8Array; rest: Uint8Array } | undefined {
-  let length = 0;
-  for (let i = 0; i < buffer.length; i++) {
-    if (i >= 4) throw malformed("frame length prefix is too long");
-    const b = buffer[i];
-    length += (b & 0x7f) * 2 ** (7 * i);
-    if (length > max) throw new GitTransferError("input/too-large", `frame of ${length} bytes exceeds ${max}`);
-    if ((b & 0x80) === 0) {
-      const start = i + 1;
-      if (buffer.length < start + length) return undefined;
-      return { frame: buffer.subarray(start, start + length), rest: buffer.subarray(start + length) };
-    }
-  }
-  return undefined;
-}
-
-function decodeMap(bytes: Uint8Array, what: string): unknown {
-  try {
-    return cborg.decode(bytes, {
-      allowUndefined: false,
-      allowIndefinite: false,
-      allowBigInt: false,
-      rejectDuplicateMapKeys: true,
-    });
-  } catch (cause) {
-    throw malformed(`${what} is not valid CBOR`, cause);
-  }
-}
-
 /** Read a request frame's body (as split by `splitFrame`), strictly. */
 export function decodeGitRequest(body: Uint8Array): GitRequest {
-  const value = decodeMap(body, "git request");
+  const value = decodeStrictCbor(body, "git request");
   try {
     return checkGitRequest(value);
   } catch (e) {
@@ -147,7 +96,7 @@ export function decodeGitRequest(body: Uint8Array): GitRequest {
 export function readGitAnswer(body: Uint8Array): void {
   let answer: ReturnType<typeof answerFrame>;
   try {
-    answer = answerFrame(decodeMap(body, "git answer"), "answer");
+    answer = answerFrame(decodeStrictCbor(body, "git answer"), "answer");
   } catch (e) {
     throw e instanceof GitTransferError ? e : malformed(`malformed git answer: ${(e as Error).message}`, e);
   }

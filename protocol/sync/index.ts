@@ -2,6 +2,7 @@
 export * from "./sync-authority.ts";
 export * from "./frames.ts";
 export * from "./git-frames.ts";
+export * from "./length-frames.ts";
 export type { BlobFrame, HaveFrame, WantFrame } from "./blob-exchange.ts";
 export type { RepoFrame } from "./gate.ts";
 export type { GossipFrame, GossipFrames, PullFrame } from "./gossip-frames.ts";

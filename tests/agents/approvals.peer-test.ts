@@ -19,13 +19,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
-import { startRecordedModel } from "../helpers/recorded-model-server.ts";
-import { llmToml, LOOP_FIXTURES, peerWith, seedDemoRepo, weftJson as json } from "../helpers/agent-loop-rig.ts";
+import { killPeer, type PeerProcess, startPeer, weft } from "../helpers/peer-process.ts";
+import { type GatedFixer, gatedFixer, weftJson as json } from "../helpers/agent-loop-rig.ts";
 import { generateSeed } from "../../protocol/identity/ed25519.ts";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { decodeInvite } from "../../protocol/space/invite.ts";
@@ -58,9 +54,7 @@ interface Status {
 describe("approval gates, answered from another peer, for an agent the daemon runs", { timeout: 900_000 }, () => {
   let a: PeerProcess, b: PeerProcess;
   let space: string;
-  let work: string;
   let agentDid: string;
-  let model: { url: string; stop(): void };
 
   const pending = async (p: PeerProcess, not: string[] = []) =>
     (await (await p.api()).get<{ requests: Request[] }>(`/v1/spaces/${enc(space)}/approvals?status=pending`))
@@ -77,26 +71,13 @@ describe("approval gates, answered from another peer, for an agent the daemon ru
     (await json<{ id: string }>(a, "task", "add", title, "--label", "bug", "--label", "repo:demo", "--space", space))
       .id;
 
+  let rig: GatedFixer;
+
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), "weft-approvals-work-"));
-    model = await startRecordedModel(join(LOOP_FIXTURES, "fix-add.json"));
-    a = await peerWith(llmToml(model.url, "recorded-fix") + "\n[agents]\nlease_seconds = 120\n");
-    b = await startPeer();
-    space = JSON.parse(await weft(a, "space", "list", "--json")).spaces[0].id as string;
-    await joinPeer(a, b, space);
-    await seedDemoRepo(work, a, space, [a, b]);
-    await weft(a, "agent", "gates", "--push", "refs/heads/agent/*", "--space", space);
-    agentDid = (await json<{ did: string }>(
-      a,
-      ...["agent", "add", "fixer", "--labels", "bug", "--budget", "1usd", "--runners", "container", "--run"],
-      ...["--space", space],
-    )).did;
+    rig = await gatedFixer(["--push", "refs/heads/agent/*"]);
+    ({ a, b, space, agentDid } = rig);
   });
-  after(async () => {
-    model?.stop();
-    await Promise.all([a, b].map((p) => p && stopPeer(p)));
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  after(() => rig?.stop());
 
   it("asks before its push; forged answers are refused everywhere; b approves and a proposes", async () => {
     const id = await addTask("add 2 3 should be 5");
@@ -215,7 +196,7 @@ describe("approval gates, answered from another peer, for an agent the daemon ru
     const fence = (await status()).loop?.lease?.fence;
     assert.ok(fence !== undefined && fence > 0);
     await killPeer(a); // as a crash would: nothing given back
-    a = await startPeer({}, a.home);
+    rig.a = a = await startPeer({}, a.home);
     // On restart the held task is renewed (not claimed again) and its work redone; a new request is made.
     const second = (await eventually(() => pending(a, [...seen, first.id]), 240_000, "the request after restart"))!;
     const t = await task(a, id);

@@ -15,13 +15,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
-import { startRecordedModel } from "../helpers/recorded-model-server.ts";
-import { llmToml, LOOP_FIXTURES, peerWith, seedDemoRepo, weftJson as json } from "../helpers/agent-loop-rig.ts";
+import { type PeerProcess, weft } from "../helpers/peer-process.ts";
+import { type GatedFixer, gatedFixer, weftJson as json } from "../helpers/agent-loop-rig.ts";
 
 const enc = encodeURIComponent;
 
@@ -44,7 +40,6 @@ interface TaskView {
 describe("spend and network gates inside a real agent loop", { timeout: 900_000 }, () => {
   let a: PeerProcess, b: PeerProcess;
   let space: string;
-  let work: string;
   let image: string;
   let agentDid: string;
   let model: { url: string; stop(): void; requests(): Promise<number> };
@@ -55,26 +50,13 @@ describe("spend and network gates inside a real agent loop", { timeout: 900_000 
   const tasks = async (p: PeerProcess) =>
     (await (await p.api()).get<{ tasks: TaskView[] }>(`/v1/spaces/${enc(space)}/tasks?limit=200`)).tasks;
 
+  let rig: GatedFixer;
+
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), "weft-gated-loop-"));
-    model = await startRecordedModel(join(LOOP_FIXTURES, "fix-add.json"));
-    a = await peerWith(llmToml(model.url, "recorded-fix") + "\n[agents]\nlease_seconds = 120\n");
-    b = await startPeer();
-    space = JSON.parse(await weft(a, "space", "list", "--json")).spaces[0].id as string;
-    await joinPeer(a, b, space);
-    image = await seedDemoRepo(work, a, space, [a, b], { network: true });
-    await weft(a, "agent", "gates", "--network", "--spend", "0usd", "--space", space);
-    agentDid = (await json<{ did: string }>(
-      a,
-      ...["agent", "add", "fixer", "--labels", "bug", "--budget", "1usd", "--runners", "container", "--run"],
-      ...["--space", space],
-    )).did;
+    rig = await gatedFixer(["--network", "--spend", "0usd"], { network: true });
+    ({ a, b, space, image, agentDid, model } = rig);
   });
-  after(async () => {
-    model?.stop();
-    await Promise.all([a, b].map((p) => p && stopPeer(p)));
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  after(() => rig?.stop());
 
   it("asks before spending and before its network run; b approves each; the tests run with the network and it proposes", async () => {
     const id = (await json<{ id: string }>(

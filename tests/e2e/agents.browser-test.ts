@@ -10,7 +10,9 @@
  * peer's waiting agent gets the approval; a person without the rights sees
  * why every control is off, and an operation forced past the UI is refused;
  * Revoke from the browser ends the agent on the peer; the form makes a new
- * agent on the peer with what it says, and Bob sees why he may not.
+ * agent on the peer with what it says, and Bob sees why he may not; an
+ * agent run by another member peer shows its live transcript, with each
+ * call's cost, through the peer that served the page.
  * Screenshots go to tests/e2e/screenshots/.
  */
 import { after, before, describe, it } from "node:test";
@@ -284,5 +286,58 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
     assert.ok(made.expires !== null && Math.abs(made.expires - week) < 120, `expires ${made.expires}`);
     const shown = await d.client.get<{ auto?: { state: string } }>(`/v1/spaces/${space.id}/agents/docs`);
     assert.ok(shown.auto, "the daemon runs it by itself");
+  });
+
+  it("follows live the transcript of an agent another member peer runs", async () => {
+    // Peer e joins the space and runs agent scout on the same recorded model; the browser knows only peer d.
+    const e = await testDaemon({}, llmToml(model.url, "recorded-think"));
+    try {
+      const invite = await d.daemon.node.invite(space.id, { audience: e.daemon.node.did });
+      const address = d.daemon.node.libp2p!.getMultiaddrs()[0].toString();
+      await e.client.request("POST", "/v1/spaces/join", { invite, peers: [address] });
+      await eventually(
+        async () =>
+          (await e.client.get<{ local: Record<string, string> }>(`/v1/spaces/${space.id}/repos/demo`).catch(() => ({
+            local: {} as Record<string, string>,
+          }))).local["refs/heads/main"],
+        60_000,
+        "e holds the repository",
+      );
+      await e.client.request("POST", `/v1/spaces/${space.id}/agents`, {
+        name: "scout",
+        labels: ["scout"],
+        runners: ["container"],
+        budget: { usd: 1_000_000 },
+      });
+      const task = await space.createTask({ title: "look around", labels: ["scout", "repo:demo"] });
+      await eventually(() => e.daemon.node.space(space.id)?.task(task.id), 30_000, "e has the task");
+      const pass = e.client.request<{ outcome: { kind: string } }>(
+        "POST",
+        `/v1/spaces/${space.id}/agents/scout/run`,
+        {},
+      );
+      pass.catch(() => {}); // awaited below
+      const page = ada.page;
+      await page.goto(`${d.daemon.url}/#/s/${space.id}/agents`);
+      const c = page.locator("[data-agent=scout]");
+      await c.waitFor({ timeout: 30_000 });
+      // Its first turn, with the call's cost, relayed by d from e while the model still "thinks" on e.
+      await c.locator("[data-transcript] [data-role=assistant]", { hasText: "list_files" }).waitFor({
+        timeout: 90_000,
+      });
+      assert.match(await c.locator("[data-transcript]").innerText(), /add\.sh/);
+      assert.match(await c.locator("[data-usage]").first().innerText(), /turn 1, \d+ tokens, \$/);
+      await c.locator("[data-loop-step]", { hasText: "thinking" }).waitFor({ timeout: 30_000 });
+      assert.equal(
+        (await d.daemon.agents.list(space.id)).some((r) => r.name === "scout"),
+        false,
+        "d does not run it: what the page shows came from e",
+      );
+      await shot(page, "66-remote-agent-transcript");
+      await e.client.request("POST", `/v1/spaces/${space.id}/agents/scout/pause`, {});
+      assert.equal((await pass).outcome.kind, "stopped");
+    } finally {
+      await e.stop();
+    }
   });
 });

@@ -3,15 +3,17 @@
  * models to one OpenAI-compatible endpoint (priced, so spend shows), plain
  * git through git-remote-weft against a peer, and a repository `demo` with
  * a shell function that subtracts where it should add, its tests, and the
- * `.weft/tests.json` naming the test base image (`.ci/setup` builds it).
+ * `.weft/tests.json` naming the test base image (`.ci/setup` builds it);
+ * and the two peers and gated agent the approval tests share.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import { type PeerProcess, startPeer, weft } from "./peer-process.ts";
+import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "./peer-process.ts";
+import { startRecordedModel } from "./recorded-model-server.ts";
 import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
 
 const run = promisify(execFile);
@@ -93,4 +95,55 @@ export async function seedDemoRepo(
   await userGit(work, p, clone, "commit", "-q", "-m", "add, with a bug");
   await userGit(work, p, clone, "push", "-q", "origin", "HEAD:refs/heads/main");
   return image;
+}
+
+/** Two peers and agent `fixer` on a, as the approval gate tests set them up (`gatedFixer`). */
+export interface GatedFixer {
+  a: PeerProcess;
+  b: PeerProcess;
+  space: string;
+  /** A scratch directory (the user's clone of `demo` is in it). */
+  work: string;
+  /** The test base image's digest, imported on both peers. */
+  image: string;
+  agentDid: string;
+  model: Awaited<ReturnType<typeof startRecordedModel>>;
+  /** Stop the model and both peers (as `a` and `b` are then: a test that restarts one puts it back), and remove the scratch directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Peer a routing models to the recorded model fix-add.json (a recording,
+ * not a live model) with a 120 s agent lease, peer b joined to a's space,
+ * `demo` seeded with `tests` (the base image on both), the space's gates set
+ * with `gates` (`weft agent gates …`), and agent `fixer` on a (labels bug,
+ * 1usd, container runs), run by a's daemon. What was started is stopped
+ * again if a step fails.
+ */
+export async function gatedFixer(gates: string[], tests: Record<string, unknown> = {}): Promise<GatedFixer> {
+  const rig = {} as Partial<GatedFixer> & Pick<GatedFixer, "stop">;
+  rig.stop = async () => {
+    rig.model?.stop();
+    await Promise.all([rig.a, rig.b].map((p) => p && stopPeer(p)));
+    if (rig.work) await rm(rig.work, { recursive: true, force: true });
+  };
+  try {
+    rig.work = await mkdtemp(join(tmpdir(), "weft-gated-"));
+    rig.model = await startRecordedModel(join(LOOP_FIXTURES, "fix-add.json"));
+    rig.a = await peerWith(llmToml(rig.model.url, "recorded-fix") + "\n[agents]\nlease_seconds = 120\n");
+    rig.b = await startPeer();
+    rig.space = JSON.parse(await weft(rig.a, "space", "list", "--json")).spaces[0].id as string;
+    await joinPeer(rig.a, rig.b, rig.space);
+    rig.image = await seedDemoRepo(rig.work, rig.a, rig.space, [rig.a, rig.b], tests);
+    await weft(rig.a, "agent", "gates", ...gates, "--space", rig.space);
+    rig.agentDid = (await weftJson<{ did: string }>(
+      rig.a,
+      ...["agent", "add", "fixer", "--labels", "bug", "--budget", "1usd", "--runners", "container", "--run"],
+      ...["--space", rig.space],
+    )).did;
+  } catch (e) {
+    await rig.stop();
+    throw e;
+  }
+  return rig as GatedFixer;
 }

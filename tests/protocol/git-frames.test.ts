@@ -17,8 +17,8 @@ import {
   MAX_GIT_REQUEST_BYTES,
   MAX_GIT_WANTS,
   readGitAnswer,
-  splitFrame,
 } from "../../protocol/sync/git-frames.ts";
+import { splitFrame } from "../../protocol/sync/length-frames.ts";
 import { didFromPublicKey } from "../../protocol/identity/index.ts";
 
 const space = didFromPublicKey(new Uint8Array(32).fill(7));

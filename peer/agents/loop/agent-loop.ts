@@ -36,7 +36,7 @@ import { contextPack } from "./context.ts";
 import { GatedSteps } from "./gated-steps.ts";
 import { NewComments } from "./new-comments.ts";
 import { TaskLease } from "./task-lease.ts";
-import { end, LoopEnded, type LoopStatus, statusView, timed } from "./loop-status.ts";
+import { changed, end, LoopEnded, type LoopStatus, onChange, say, statusView, timed } from "./loop-status.ts";
 import { pickTask } from "./pick-task.ts";
 import { proposePatch } from "./propose-patch.ts";
 import { runTests, type TestRunResult } from "./test-runs.ts";
@@ -87,6 +87,8 @@ Make the smallest change that solves the task, run the tests, and finish only on
 export class AgentLoops {
   readonly #d: AgentLoopDeps;
   readonly #status = new Map<string, LoopStatus>();
+  /** Who watches each agent's loop (its live transcript's followers). */
+  readonly #watchers = new Map<string, Set<() => void>>();
   /** The lease each agent's pass in flight holds. */
   readonly #leases = new Map<string, TaskLease>();
 
@@ -104,6 +106,25 @@ export class AgentLoops {
     const s = this.#status.get(name);
     const lease = this.#leases.get(name);
     return s && { ...statusView(s), ...(lease ? { lease: { fence: lease.fence, expires: lease.expires } } : {}) };
+  }
+
+  /** Agent `name`'s pass in flight or last, as it is (not a copy): for watchers, who only read it. */
+  current(name: string): Readonly<LoopStatus> | undefined {
+    return this.#status.get(name);
+  }
+
+  /** Call `listener` on every change of agent `name`'s loop, a new pass included; returns the unwatch. */
+  watch(name: string, listener: () => void): () => void {
+    const set = this.#watchers.get(name) ?? new Set();
+    this.#watchers.set(name, set.add(listener));
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#watchers.get(name) === set) this.#watchers.delete(name);
+    };
+  }
+
+  #changed(name: string): void {
+    for (const listener of [...this.#watchers.get(name) ?? []]) listener();
   }
 
   /**
@@ -124,6 +145,8 @@ export class AgentLoops {
       transcript: [],
     };
     this.#status.set(name, status);
+    onChange(status, () => this.#changed(name));
+    this.#changed(name);
     try {
       return await this.#pass(name, status, limits, stop);
     } catch (e) {
@@ -191,7 +214,7 @@ export class AgentLoops {
       const spending = await agents.spending(space, name, picked.task.id, approveSpend);
       const router = this.#d.llm.withBudget(routerBudget(spending));
       const messages: ChatMessage[] = [{ role: "system", content: SYSTEM }, { role: "user", content: context }];
-      for (const m of messages) status.transcript.push({ ...m, at: Date.now() });
+      for (const m of messages) say(status, { ...m, at: Date.now() });
       const usage = { inputTokens: 0, outputTokens: 0, costMicroUsd: 0, model: "", provider: "" };
       let passed: TestRunResult | undefined;
       let dirty = true;
@@ -205,7 +228,19 @@ export class AgentLoops {
         usage.model = answer.model;
         usage.provider = answer.provider;
         messages.push({ role: "assistant", content: answer.text });
-        status.transcript.push({ role: "assistant", content: answer.text, at: Date.now() });
+        say(status, {
+          role: "assistant",
+          content: answer.text,
+          at: Date.now(),
+          turn: status.turn,
+          usage: {
+            inputTokens: answer.usage.inputTokens,
+            outputTokens: answer.usage.outputTokens,
+            costMicroUsd: answer.costMicroUsd,
+            model: answer.model,
+            provider: answer.provider,
+          },
+        });
         let call: ToolCall;
         let result: string;
         try {
@@ -259,7 +294,10 @@ export class AgentLoops {
                   commit,
                   spec,
                   signal,
-                  (job) => status.job = job,
+                  (job) => {
+                    status.job = job;
+                    changed(status);
+                  },
                   approval,
                 ),
             );
@@ -280,7 +318,7 @@ export class AgentLoops {
         const said = heard.take();
         if (said !== undefined) result = `${result}\n\n${said}`;
         messages.push({ role: "user", content: result });
-        status.transcript.push({ role: "user", content: result, at: Date.now() });
+        say(status, { role: "user", content: result, at: Date.now() });
       }
     } catch (e) {
       if (stop?.aborted) {

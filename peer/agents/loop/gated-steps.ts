@@ -15,7 +15,7 @@ import type { Space } from "#protocol/space";
 import type { GatedStep } from "#protocol/approvals";
 import type { PeerAgents } from "../peer-agents.ts";
 import { type Approval, needsApproval, type PlanRequest } from "../request-approval.ts";
-import type { LoopStatus } from "./loop-status.ts";
+import { changed, type LoopStatus } from "./loop-status.ts";
 
 /** An approval is not used again this close to its expiry: the step might land after it. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -49,11 +49,15 @@ export class GatedSteps {
     const scope = await request();
     const previous = this.#status.step;
     this.#status.step = "approving";
+    changed(this.#status);
     const started = performance.now();
     try {
       const approved = await this.#agents.requestApproval(this.#space, this.#name, scope, {
         signal: this.#signal,
-        onRequest: (id, hash) => this.#status.approval = { request: id, kind: step.kind, hash },
+        onRequest: (id, hash) => {
+          this.#status.approval = { request: id, kind: step.kind, hash };
+          changed(this.#status);
+        },
       });
       this.#granted.push({ ...approved, scope });
       return approved.approval;
@@ -62,6 +66,7 @@ export class GatedSteps {
       this.#status.timings.approving = (this.#status.timings.approving ?? 0) +
         Math.round(performance.now() - started);
       this.#status.step = previous;
+      changed(this.#status);
     }
   }
 }

@@ -3,7 +3,8 @@
  * agent API's `loop` field, the dashboard's Agents view): the task, the
  * step, the turn, the test run's job id, the approval it waits for, its
  * lease, and the transcript so far (its last entries, each bounded), with
- * where the time went.
+ * where the time went. Each change is announced to whoever watches the
+ * status (`onChange`), so a live transcript follows it as it happens.
  */
 export type LoopStep =
   | "claiming"
@@ -20,6 +21,9 @@ export interface TranscriptEntry {
   content: string;
   /** Unix ms. */
   at: number;
+  /** On the model's answers: the call's turn, tokens and cost. */
+  turn?: number;
+  usage?: { inputTokens: number; outputTokens: number; costMicroUsd: number; model: string; provider: string };
 }
 
 export interface LoopStatus {
@@ -53,9 +57,29 @@ export function statusView(s: LoopStatus): LoopStatus {
   };
 }
 
+/** Who hears of each change of a status (its loop's watchers). */
+const listeners = new WeakMap<LoopStatus, () => void>();
+
+/** Call `listener` on each later change of `status`. */
+export function onChange(status: LoopStatus, listener: () => void): void {
+  listeners.set(status, listener);
+}
+
+/** Announce a change of `status` (its step, job, approval, outcome or transcript). */
+export function changed(status: LoopStatus): void {
+  listeners.get(status)?.();
+}
+
+/** Add an entry to the transcript, as it happens. */
+export function say(status: LoopStatus, entry: TranscriptEntry): void {
+  status.transcript.push(entry);
+  changed(status);
+}
+
 /** Time `work` into `status.timings[step]`, with the status showing `step` meanwhile. */
 export async function timed<T>(status: LoopStatus, step: LoopStep, work: () => Promise<T>): Promise<T> {
   status.step = step;
+  changed(status);
   const started = performance.now();
   try {
     return await work();
@@ -71,5 +95,6 @@ export class LoopEnded extends Error {}
 export function end(status: LoopStatus, outcome: NonNullable<LoopStatus["outcome"]>): LoopStatus {
   status.step = "ended";
   status.outcome = outcome;
+  changed(status);
   return statusView(status);
 }

@@ -4,7 +4,7 @@
  * reservations and receipts.
  */
 import { Commands } from "#protocol/ucan";
-import { bool, int, list, object, optional, required, str } from "#protocol/schema";
+import { bool, int, list, object, oneOf, optional, required, str } from "#protocol/schema";
 import { q, type RouteDef } from "./def.ts";
 
 /** Built as a function so its shared checks stay local to it. */
@@ -40,6 +40,14 @@ export function agentRoutes(): RouteDef[] {
       path: `${base}/:name`,
       summary: "An agent: what it holds, its budget spent and left, its spend per task, paused or revoked",
       auth: q(Commands.spaceRead),
+    },
+    {
+      method: "GET",
+      path: `${base}/:name/transcript`,
+      summary:
+        "An agent's live transcript as NDJSON events (status, entry, gap, end), from this peer or, by its DID, from the member peer that runs it; follow=true streams each turn as it happens, from=N starts at entry N of the current pass",
+      auth: q(Commands.spaceRead),
+      query: object({ follow: optional(oneOf("true", "false")), from: optional(str(1, 9, /^[0-9]+$/)) }),
     },
     {
       method: "POST",

@@ -1,22 +1,23 @@
 /**
- * What an agent's loop is doing, read from the peer that runs it: the step,
- * the turn, the test run in flight and the transcript so far. None of it is
- * in the space until the loop ends (the transcript is then stored as an
- * artifact named by the patch's provenance), so while it runs only that
- * peer knows it; this browser asks with a request it signs under
- * /weft/space/read, and checks and bounds what comes back before showing it.
+ * What an agent's loop is doing, followed live: the step, the turn, the
+ * test run in flight, and the transcript as it happens — each model answer
+ * with its tokens and cost, each tool's result. None of it is in the space
+ * until the loop ends (the transcript is then stored as an artifact named
+ * by the patch's provenance), so while it runs only the peer running the
+ * agent knows it. This browser asks the peer that served it, with a request
+ * it signs under /weft/space/read; that peer answers from its own loop, or
+ * relays it from the member peer that runs the agent (/weft/transcript/1).
+ * Every event is checked as the wire checks it, and the view is bounded:
+ * the newest MAX_ENTRIES entries, lines of at most MAX_LINE_BYTES.
  */
 import { WeftError } from "#protocol";
+import { checkTranscriptEvent, type TranscriptEntryEvent, type TranscriptEvent } from "#protocol/agents";
+import { errorCodeOf } from "#protocol";
 import type { Space } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
-import { type ApiSigner, readBounded, refusalOf, signedFetch } from "../node/api-request.ts";
+import { type ApiSigner, ndjsonLines, refusalOf, signedFetch } from "../node/api-request.ts";
 
-export interface TranscriptEntry {
-  role: "system" | "user" | "assistant";
-  content: string;
-  /** Unix ms. */
-  at: number;
-}
+export type TranscriptEntry = Omit<TranscriptEntryEvent, "type">;
 
 export interface LoopView {
   task?: string;
@@ -25,60 +26,57 @@ export interface LoopView {
   /** The run task of its tests in flight, or of the last. */
   job?: string;
   startedAt: number;
+  /** The newest entries, in order; those before the first are not shown here. */
   transcript: TranscriptEntry[];
+  /** Characters of the entries the peer left out at the start (its backlog bound). */
+  leftChars?: number;
   outcome?: { kind: string; patch?: string; reason?: string };
 }
 
-/** The most of an answer read (the peer keeps 50 entries of 4000 characters). */
-const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
-const MAX_ENTRIES = 200;
-const MAX_CHARS = 16_000;
-const ROLES = new Set(["system", "user", "assistant"]);
+/** Entries kept on screen. */
+export const MAX_ENTRIES = 200;
+/** The longest line read: one event (the peer cuts an entry to 16000 characters). */
+const MAX_LINE_BYTES = 256 * 1024;
 
-const text = (v: unknown, max: number) => typeof v === "string" ? v.slice(0, max) : undefined;
-const count = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : undefined;
-
-/** The loop as the peer's answer gives it, checked field by field; undefined if it holds none. */
-export function parseLoop(answer: unknown): LoopView | undefined {
-  const loop = (answer as { loop?: unknown } | null)?.loop as Record<string, unknown> | undefined;
-  if (!loop || typeof loop !== "object") return undefined;
-  const step = text(loop.step, 32);
-  if (step === undefined) return undefined;
-  const transcript = (Array.isArray(loop.transcript) ? loop.transcript : []).slice(-MAX_ENTRIES)
-    .filter((e): e is Record<string, unknown> => !!e && typeof e === "object" && ROLES.has(e.role))
-    .map((e) => ({
-      role: e.role as TranscriptEntry["role"],
-      content: text(e.content, MAX_CHARS) ?? "",
-      at: count(e.at) ?? 0,
-    }));
-  const o = loop.outcome as Record<string, unknown> | undefined;
-  const outcome = o && typeof o === "object" && text(o.kind, 32)
-    ? {
-      kind: text(o.kind, 32)!,
-      ...(text(o.patch, 64) ? { patch: text(o.patch, 64) } : {}),
-      ...(text(o.reason, 2000) ? { reason: text(o.reason, 2000) } : {}),
+/** The view after `event`: a status of a new pass starts afresh; entries are added, the oldest dropped. */
+export function applyEvent(view: LoopView | undefined, event: TranscriptEvent): LoopView | undefined {
+  switch (event.type) {
+    case "status": {
+      const same = view?.startedAt === event.startedAt;
+      const { type: _, ...status } = event;
+      return {
+        ...status,
+        transcript: same ? view!.transcript : [],
+        ...(same && view!.leftChars ? { leftChars: view!.leftChars } : {}),
+      };
     }
-    : undefined;
-  return {
-    step,
-    turn: count(loop.turn) ?? 0,
-    startedAt: count(loop.startedAt) ?? 0,
-    transcript,
-    ...(text(loop.task, 64) ? { task: text(loop.task, 64) } : {}),
-    ...(text(loop.job, 64) ? { job: text(loop.job, 64) } : {}),
-    ...(outcome ? { outcome } : {}),
-  };
+    case "entry": {
+      if (!view) return view;
+      const { type: _, ...entry } = event;
+      return { ...view, transcript: [...view.transcript, entry].slice(-MAX_ENTRIES) };
+    }
+    case "gap":
+      return view && { ...view, leftChars: (view.leftChars ?? 0) + event.chars };
+    case "end":
+      return view;
+  }
 }
 
-/** Ask the peer at `origin` what agent `did`'s loop is doing there; undefined if that peer runs no loop of it. */
-export async function fetchLoop(
+/**
+ * Follow agent `did`'s loop through the peer at `origin`, calling `onView`
+ * with each new view: first once the peer accepted (undefined: no pass has
+ * started there yet), then on every event. Resolves when the peer ends the
+ * stream; throws what it refused or why it stopped.
+ */
+export async function followLoop(
   me: ApiSigner,
   space: Space,
   origin: string,
   did: string,
+  onView: (view: LoopView | undefined) => void,
   signal?: AbortSignal,
-): Promise<LoopView | undefined> {
-  const path = `/v1/spaces/${encodeURIComponent(space.id)}/agents/${encodeURIComponent(did)}`;
+): Promise<void> {
+  const path = `/v1/spaces/${encodeURIComponent(space.id)}/agents/${encodeURIComponent(did)}/transcript?follow=true`;
   const r = await signedFetch({
     me,
     space,
@@ -88,18 +86,17 @@ export async function fetchLoop(
     path,
     ...(signal ? { signal } : {}),
   });
-  if (!r.ok) {
+  if (!r.ok || !r.body) {
     throw new WeftError("Unavailable", "peer/unreachable", `the peer did not say (${await refusalOf(r) ?? r.status})`);
   }
-  const body = await readBounded(
-    r,
-    MAX_ANSWER_BYTES,
-    () => new WeftError("InvalidInput", "input/too-large", "the peer's answer about the agent is too large"),
-  );
-  try {
-    return parseLoop(JSON.parse(new TextDecoder().decode(body)));
-  } catch (e) {
-    if (e instanceof WeftError) throw e;
-    throw new WeftError("InvalidInput", "input/invalid", "the peer's answer about the agent is not JSON");
+  let view: LoopView | undefined;
+  onView(view);
+  for await (const line of ndjsonLines(r, MAX_LINE_BYTES)) {
+    const event = checkTranscriptEvent(line);
+    if (event.type === "end" && event.code) {
+      throw new WeftError("Unavailable", errorCodeOf(event.code, "peer/unreachable"), event.message ?? event.code);
+    }
+    view = applyEvent(view, event);
+    onView(view);
   }
 }

@@ -87,6 +87,32 @@ export async function refusalOf(r: Response): Promise<string | undefined> {
   return await r.json().then((j: { error?: { message?: string } }) => j?.error?.message, () => undefined);
 }
 
+/**
+ * A streamed NDJSON body's lines as they arrive (the live routes), each
+ * parsed; a line longer than `maxLine` bytes is refused before it is whole.
+ */
+export async function* ndjsonLines(r: Response, maxLine: number): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (!line) continue;
+      try {
+        yield JSON.parse(line);
+      } catch {
+        throw new WeftError("InvalidInput", "input/invalid", "the peer sent a line that is not JSON");
+      }
+    }
+    if (buffered.length > maxLine) {
+      throw new WeftError("InvalidInput", "input/too-large", `the peer sent a line longer than ${maxLine} bytes`);
+    }
+  }
+}
+
 /** A response body, refused past `max` bytes before it is all read. */
 export async function readBounded(r: Response, max: number, tooBig: () => Error): Promise<Uint8Array> {
   const declared = Number(r.headers.get("content-length") ?? "0");

@@ -221,7 +221,7 @@ const LOOP_SAID = (s: LoopState) =>
   s.state === "asking"
     ? "Asking the peer that runs it…"
     : s.state === "none"
-    ? "The peer that served this page has not run this agent's loop since it started."
+    ? "Following: no pass of its loop has started on the peer that runs it since that peer started."
     : s.state === "unavailable"
     ? `Its loop is not visible here: ${s.why}.`
     : undefined;
@@ -255,12 +255,33 @@ function LoopPanel(props: { space: Space; agent: AgentSummary }) {
             )}
           </p>
           <h4>Transcript</h4>
+          {l.transcript.length > 0 && l.transcript[0].n > 0 && (
+            <p class="hint" data-left>
+              The {l.transcript[0].n} entries before these are not shown here
+              {l.leftChars ? ` (${l.leftChars.toLocaleString("en")} characters)` : ""}; the whole transcript is stored
+              with the patch the agent proposes.
+            </p>
+          )}
           {l.transcript.length === 0 ? <p class="empty">Nothing said yet.</p> : (
             <ol class="transcript" data-transcript>
-              {l.transcript.map((e, i) => (
-                <li key={i} class={`turn ${e.role}`} data-role={e.role}>
-                  <span class="who">{e.role === "assistant" ? "model" : e.role === "user" ? "loop" : "system"}</span>
+              {l.transcript.map((e) => (
+                <li key={e.n} class={`turn ${e.role}`} data-role={e.role}>
+                  <span class="who">
+                    {e.role === "assistant" ? "model" : e.role === "user" ? "loop" : "system"}
+                    {e.usage && (
+                      <span data-usage>
+                        {` · turn ${e.turn}, ${e.usage.inputTokens + e.usage.outputTokens} tokens, ${
+                          usd(e.usage.costMicroUsd)
+                        }`}
+                      </span>
+                    )}
+                  </span>
                   <pre>{e.content}</pre>
+                  {e.cut !== undefined && (
+                    <p class="hint" data-cut>
+                      … {e.cut.toLocaleString("en")} more characters not shown here.
+                    </p>
+                  )}
                 </li>
               ))}
             </ol>

@@ -1,17 +1,19 @@
 /**
- * The live state of an agent's loop, asked of the peer that served this
- * page every couple of seconds while the page is visible (model/agent-loop.ts
- * says why it comes from a peer and not the space). A page no peer served,
- * or a peer that does not run the agent, says so instead.
+ * The live state of an agent's loop, followed through the peer that served
+ * this page for as long as the card shows it (model/agent-loop.ts says why
+ * it comes from a peer and not the space, and how that peer reaches the one
+ * running the agent). A stream that breaks is followed again after a short
+ * wait. A page no peer served, or no peer that runs the agent, says so.
  */
 import { useEffect, useState } from "preact/hooks";
 import { messageOf } from "#protocol";
 import type { Space } from "#protocol/space";
-import { fetchLoop, type LoopView } from "../../model/agent-loop.ts";
+import { followLoop, type LoopView } from "../../model/agent-loop.ts";
 import { servingPeer } from "../../node/peer-url.ts";
 import { useApp } from "../context.ts";
 
-const POLL_MS = 1500;
+/** How long to wait before following again after the stream broke. */
+const RETRY_MS = 3000;
 
 export type LoopState =
   | { state: "asking" }
@@ -27,33 +29,32 @@ export function useLoop(space: Space, did: string, watch: boolean): LoopState {
   const [state, setState] = useState<LoopState>({ state: "asking" });
   useEffect(() => {
     if (!watch) return;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const controller = new AbortController();
-    const ask = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const follow = async () => {
       try {
         served ??= servingPeer(location);
         if (!(await served)) {
           served = undefined;
           setState({ state: "unavailable", why: "no Weft peer served this page, and only the agent's peer knows" });
-        } else if (!document.hidden) {
-          const loop = await fetchLoop(
-            { did: bn.did, signer: bn.node.signer },
-            space,
-            location.origin,
-            did,
-            controller.signal,
-          );
-          if (!stopped) setState(loop ? { state: "shown", loop } : { state: "none" });
+          return;
         }
+        await followLoop(
+          { did: bn.did, signer: bn.node.signer },
+          space,
+          location.origin,
+          did,
+          (loop) => setState(loop ? { state: "shown", loop } : { state: "none" }),
+          controller.signal,
+        );
       } catch (e) {
-        if (!stopped) setState({ state: "unavailable", why: messageOf(e) });
+        if (controller.signal.aborted) return;
+        setState({ state: "unavailable", why: messageOf(e) });
       }
-      if (!stopped) timer = setTimeout(ask, POLL_MS);
+      if (!controller.signal.aborted) timer = setTimeout(follow, RETRY_MS);
     };
-    void ask();
+    void follow();
     return () => {
-      stopped = true;
       clearTimeout(timer);
       controller.abort();
     };

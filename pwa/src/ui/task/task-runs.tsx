@@ -3,7 +3,8 @@
  * as the mesh sees it (protocol/scheduler/pods.ts — state, node, times,
  * resources, spec CID) and its log, live while it runs, read from this tab
  * if it runs the job (the capacity offer) or from the node holding it over
- * the sync session this browser has with it. Then every result a runner
+ * the sync session this browser has with it (or, with none, through the
+ * peer that served the page, model/peer-run-log.ts). Then every result a runner
  * reported (outcome, exit code, summary, fencing token) and the artifact
  * manifests they name, with their provenance status: each manifest (kept
  * here if this tab ran the job, else fetched by CID from the peers it is
@@ -20,6 +21,7 @@ import type { Space } from "#protocol/space";
 import type { Task, TaskView } from "#protocol/tasks";
 import { useAction, useApp } from "../context.ts";
 import { RunControls } from "../runs/run-controls.tsx";
+import { peerRunLog } from "../../model/peer-run-log.ts";
 import { dateTime, mb, who } from "../format.ts";
 
 /** Lines kept on screen; older ones are dropped (the runner keeps its own bounded log). */
@@ -172,7 +174,16 @@ export function RunLogView(props: { space: Space; task: TaskView; labelledBy?: s
     setState(live ? "following" : "reading");
     void (async () => {
       try {
-        for await (const line of runLog(bn.node, scheduler, space.id, task, live, controller.signal)) {
+        // A run on a node this browser is not connected to: through the peer that served the page.
+        const lines = reachable ? runLog(bn.node, scheduler, space.id, task, live, controller.signal) : peerRunLog(
+          { did: bn.did, signer: bn.node.signer },
+          space,
+          location.origin,
+          task.id,
+          live,
+          controller.signal,
+        );
+        for await (const line of lines) {
           pending.push(line);
           timer ??= setTimeout(flush, 50);
         }
