@@ -239,6 +239,21 @@ export class RadicleRepository {
     return change;
   }
 
+  /**
+   * Point one of this node's own refs (`refs/heads/patches/<id>`, the
+   * default branch) at a commit the repository holds, and re-sign its refs.
+   */
+  async setRef(name: string, oid: string): Promise<void> {
+    if (!/^refs\/heads\/[^\s~^:?*[\\]+$/.test(name) || name.includes("..")) {
+      throw new RadicleMalformed("ref", `${JSON.stringify(name)} is not a branch`);
+    }
+    const ref = `refs/namespaces/${this.nid}/${name}`;
+    const old = await this.git.resolve(ref);
+    if (old === checkOid(oid, "commit")) return;
+    await this.git.updateRef(ref, oid, old);
+    await this.signRefs();
+  }
+
   /** Every object of a type with each namespace's tip of it (object id → node id → tip), from one ref listing. */
   async objectTips(typeName: string, id = "*"): Promise<Map<string, Map<string, string>>> {
     if (!TYPE_NAME.test(typeName)) {
