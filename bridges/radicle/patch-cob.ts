@@ -102,6 +102,11 @@ export const reviewAction = (revision: string, verdict?: "accept" | "reject", su
   ...(summary !== undefined ? { summary } : {}),
   ...(verdict !== undefined ? { verdict } : {}),
 });
+/** A patch's state as `Action::Lifecycle` writes it (merged is no lifecycle: a merge makes it). */
+export const patchLifecycleAction = (status: "open" | "draft" | "archived"): Json => ({
+  type: "lifecycle",
+  state: { status },
+});
 export const mergeAction = (revision: string, commit: string): Json => ({ type: "merge", revision, commit });
 export const revisionCommentAction = (
   revision: string,

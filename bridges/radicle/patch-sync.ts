@@ -37,6 +37,7 @@ import {
   openPatchActions,
   type Patch as RadPatch,
   PATCH_TYPE,
+  patchLifecycleAction,
   type PatchRevision,
   relatedOf,
   reviewAction,
@@ -248,14 +249,9 @@ async function reconcile(c: PatchSyncContext, link: PatchLink, start: RadPatch, 
       : await write("Review", [reviewAction(revision, VERDICT[review.verdict], review.body || undefined)]);
     for (const anchored of review.comments) {
       const at = lineLocation(head, anchored.path, anchored.line);
-      await write(
-        "Comment",
-        [
-          reviewed
-            ? revisionCommentAction(revision, anchored.body, undefined, at)
-            : reviewCommentAction(id, anchored.body, at),
-        ],
-      );
+      await (reviewed
+        ? write("Comment", [revisionCommentAction(revision, anchored.body, undefined, at)])
+        : write("Review comment", [reviewCommentAction(id, anchored.body, at)]));
     }
     link.reviews.push([review.id, id]);
     await save();
@@ -305,7 +301,7 @@ async function reconcile(c: PatchSyncContext, link: PatchLink, start: RadPatch, 
           link.seen.radicle = "merged";
         }
       } else if (w !== "merged" && mayChange) {
-        await write("Lifecycle", [{ type: "lifecycle", state: { status: w === "closed" ? "archived" : "open" } }]);
+        await write("Lifecycle", [patchLifecycleAction(w === "closed" ? "archived" : "open")]);
         link.seen.radicle = w;
       } else if (w !== "merged") {
         c.warnOnce(`state ${wp.id}`, "the bridge may not change this Radicle patch's state", {
