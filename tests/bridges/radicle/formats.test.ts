@@ -484,14 +484,39 @@ describe("Radicle formats, byte-exact with heartwood", () => {
     }
   });
 
+  it("reproduces rad-inspect.md's sigrefs commit: the namespace as `rad init` leaves it, signed once", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second } = await fixtureCommits(repo.git);
+      // `rad init` signs once, after pushing master; this writer signed as soon as the identity existed, so that
+      // first list goes and the namespace is signed as rad init leaves it: identity COB, master, rad/id, rad/root.
+      const ns = `refs/namespaces/${repo.nid}`;
+      await repo.git.run(["update-ref", "-d", `${ns}/refs/rad/sigrefs`]);
+      await repo.git.updateRef(`${ns}/refs/heads/master`, second, undefined);
+      await repo.signRefs();
+      const sigrefs = await repo.git.resolve(`${ns}/refs/rad/sigrefs`);
+      // heartwood at the mirrored master (rad-inspect.md: `rad inspect --sigrefs`).
+      assert.equal(sigrefs, "99c549702e2bcfe02b0e68d4a2224fb7a1524529");
+      assert.deepEqual([...(await repo.verifySigrefs(repo.nid)).keys()].sort(), [
+        "refs/cobs/xyz.radicle.id/0656c217f917c3e06234771e9ecae53aba5e173e",
+        "refs/heads/master",
+        "refs/rad/id",
+        "refs/rad/root",
+      ]);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('signs its refs at heartwood\'s feature level "parent", and refuses a grafted or replayed list', async () => {
     const { dir, repo } = await aliceRepo();
     try {
       const first = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
-      // rad-inspect.md's identity document blob: what refs/rad/root names (the RID's own bytes).
+      // rad-inspect.md's identity root: what refs/rad/root names (its embedded document's blob is the RID).
       assert.equal(
         (await repo.verifySigrefs(repo.nid)).get("refs/rad/root"),
-        "d96f425412c9f8ad5d9a9a05c9831d0728e2338d",
+        "0656c217f917c3e06234771e9ecae53aba5e173e",
       );
       const issue = await repo.create(ISSUE_TYPE, "Create issue", openActions("a", "b"));
       const second = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
