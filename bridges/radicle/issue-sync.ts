@@ -66,9 +66,11 @@ export async function syncOnce(c: SyncContext): Promise<void> {
   const delegates = await c.repo.delegates();
   const issues = await loadEvaluated(c, ISSUE_TYPE, evaluateIssue, delegates);
   // Issues with no task yet (or whose task was made by the bridge before its link was saved).
-  for (const [id, { value: issue, rootMessage }] of issues) {
+  for (const [id, { value: issue, rootMessage, rootAuthor }] of issues) {
     if (c.links.byIssue(id)) continue;
-    const taskId = WEFT_TASK.exec(rootMessage)?.[1] ?? id;
+    // Only an issue the bridge opened is believed when it names its task: anyone else's could claim someone's task.
+    const named = rootAuthor === c.repo.nid ? WEFT_TASK.exec(rootMessage)?.[1] : undefined;
+    const taskId = named && !c.links.byTask(named) ? named : id;
     let task = c.space.task(taskId);
     if (!task) {
       task = await c.space.act("create", {

@@ -6,11 +6,14 @@
  */
 import type { Change } from "./cob-change.ts";
 import type { RadicleRepository } from "./repository.ts";
+import { nidOf } from "./radicle-ids.ts";
 
 export interface Loaded<T> {
   value: T;
   /** The root change's message (where the bridge names the Weft object it made it from). */
   rootMessage: string;
+  /** Who signed the root change (a node id): only the bridge's own roots are believed about what they came from. */
+  rootAuthor: string;
 }
 
 export interface LoadContext {
@@ -35,7 +38,7 @@ export async function loadEvaluated<T extends { dropped: { id: string; why: stri
     for (const d of value.dropped) {
       c.warnOnce(`dropped ${d.id}`, "dropped a Radicle change", { object: id, change: d.id, why: d.why });
     }
-    out.set(id, { value, rootMessage: loaded.changes[0].message });
+    out.set(id, { value, rootMessage: loaded.changes[0].message, rootAuthor: nidOf(loaded.changes[0].signer) });
   }
   return out;
 }

@@ -82,9 +82,13 @@ export async function syncPatches(c: PatchSyncContext): Promise<void> {
   const radicle = await loadEvaluated(c, PATCH_TYPE, evaluatePatch, delegates);
 
   // Radicle patches with no Weft patch yet (or whose Weft patch was made before its link was saved).
-  for (const [id, { value: rp, rootMessage }] of radicle) {
+  for (const [id, { value: rp, rootMessage, rootAuthor }] of radicle) {
     if (c.links.byRadiclePatch(id)) continue;
-    const wp = weft.get(WEFT_PATCH.exec(rootMessage)?.[1] ?? id) ??
+    // Only a patch the bridge opened is believed when it names its Weft patch: anyone else's could claim someone's.
+    const named = rootAuthor === c.repo.nid ? WEFT_PATCH.exec(rootMessage)?.[1] : undefined;
+    const weftId = named && !c.links.byWeftPatch(named) ? named : id;
+    if (c.links.byWeftPatch(weftId)) continue; // that Weft patch is another Radicle patch's
+    const wp = weft.get(weftId) ??
       (radStatus(rp) === "open" ? await attempt(c, id, () => proposeOnWeft(c, rp, target)) : undefined);
     if (!wp) continue;
     await c.links.putPatch({

@@ -27,6 +27,7 @@ import {
   openPatchActions,
   type Patch as RadPatch,
   PATCH_TYPE,
+  patchLifecycleAction,
   relatedOf,
   reviewAction,
   reviewCommentAction,
@@ -130,6 +131,25 @@ describe("the Radicle bridge: Weft patches ↔ Radicle patches in a real peer an
           WAIT,
           "the bridge's patch branch naming the head",
         );
+
+        // mallory's Radicle patch claims to be Ada's (a bridge's marker in her root) and is archived: it is a patch of
+        // its own on Weft, and Ada's stays open.
+        const mallory = RadicleRepository.open(repoDir, {
+          signer: nobleSigner(generateSeed()),
+          verifier: nobleVerifier(),
+          alias: "mallory",
+        });
+        const claim = openPatchActions("Add b", "mine now", main, a1);
+        const claimed = await mallory.create(
+          PATCH_TYPE,
+          `Create patch\n\nWeft-Patch: ${proposed.id}`,
+          claim,
+          relatedOf(claim),
+        );
+        await eventually(() => weftPatch(claimed), WAIT, "mallory's patch on Weft, under its own id");
+        await mallory.update(PATCH_TYPE, claimed, "Lifecycle", [patchLifecycleAction("archived")]);
+        await eventually(async () => (await weftPatch(claimed))?.status === "closed", WAIT, "mallory's patch closed");
+        assert.equal((await weftPatch(proposed.id))!.status, "open", "mallory's archive did not close Ada's patch");
 
         // Ada approves alice's patch with a comment on a line: a Radicle review (accept) and a review comment there.
         await cli(
