@@ -20,7 +20,7 @@
  *   Radicle merge closes the Weft patch saying so, since a Weft merge is
  *   gated by checks that only Weft's runs can meet.
  */
-import type { Patch as WeftPatch, Review as WeftReview } from "#protocol/patch";
+import { MAX_REVIEW_COMMENTS, type Patch as WeftPatch, type Review as WeftReview } from "#protocol/patch";
 import { zeroId } from "#protocol/repo";
 import { RUN_PATH } from "#protocol/runner";
 import { neutralized } from "#protocol/schema";
@@ -49,7 +49,7 @@ import type { Json } from "./canonical-json.ts";
 
 const WEFT_PATCH = /^Weft-Patch: ([a-z0-9]{8,40})$/m;
 /** Weft's bounds on what a patch holds (protocol/patch/ops.ts). */
-const MAX_TITLE = 200, MAX_DESCRIPTION = 32_000, MAX_REVIEW_BODY = 16_000, MAX_ANCHORED = 64;
+const MAX_TITLE = 200, MAX_DESCRIPTION = 32_000, MAX_REVIEW_BODY = 16_000, MAX_LINE = 10_000_000;
 
 export interface PatchSyncContext extends SyncContext {
   /** The Weft repository whose patches are mapped. */
@@ -100,9 +100,9 @@ export async function syncPatches(c: PatchSyncContext): Promise<void> {
     });
   }
   weft = weftPatches();
-  // Open Weft patches with no Radicle patch yet.
+  // Open Weft patches with no Radicle patch yet (the bridge's own came from Radicle: never carried back).
   for (const wp of weft.values()) {
-    if (c.links.byWeftPatch(wp.id) || wp.status !== "open") continue;
+    if (c.links.byWeftPatch(wp.id) || wp.status !== "open" || wp.author === c.did) continue;
     const made = await attempt(c, wp.id, () => openOnRadicle(c, wp));
     if (made) await c.links.putPatch(made);
   }
@@ -354,7 +354,9 @@ async function reviewOnWeft(
   for (const x of comments) {
     const line = x.location?.new?.start ?? x.location?.old?.start ?? 0;
     const body = clip(x.body.trim(), MAX_REVIEW_BODY);
-    if (x.location && line >= 1 && body && anchored.length < MAX_ANCHORED && RUN_PATH.test(x.location.path)) {
+    const fits = line >= 1 && line <= MAX_LINE && anchored.length < MAX_REVIEW_COMMENTS &&
+      RUN_PATH.test(x.location?.path ?? "");
+    if (x.location && fits && body) {
       anchored.push({ path: x.location.path, line, body });
     } else if (body) {
       const where = x.location ? ` on ${neutralized(x.location.path.slice(0, 256))}:${line}` : "";
