@@ -116,17 +116,21 @@ class RadicleBridge implements Bridge {
       return undefined;
     }
     const [space] = spaces;
-    const needs = this.#config.repo ? [...ISSUE_COMMANDS, ...PATCH_COMMANDS] : ISSUE_COMMANDS;
-    const missing = needs.filter((c) => !space.holds(c));
+    return this.#holdsAll(space, ISSUE_COMMANDS) ? space : undefined;
+  }
+
+  /** Does the bridge hold every one of `commands` in `space`? If not, it says which it lacks, once. */
+  #holdsAll(space: BridgeSpace, commands: readonly string[]): boolean {
+    const missing = commands.filter((c) => !space.holds(c));
     if (missing.length) {
+      const name = (this.#context as BridgeContext).name;
       this.#warnOnce(`missing ${space.id} ${missing.join()}`, "the radicle bridge lacks commands in its space", {
         space: space.id,
         missing,
-        grant: `weft bridge grant ${context.name} --space ${space.id}`,
+        grant: `weft bridge grant ${name} --space ${space.id}`,
       });
-      return undefined;
     }
-    return space;
+    return missing.length === 0;
   }
 
   async #poll(): Promise<void> {
@@ -163,7 +167,7 @@ class RadicleBridge implements Bridge {
           };
           await syncOnce(sync);
           const weftRepo = this.#config.repo;
-          if (weftRepo) {
+          if (weftRepo && this.#holdsAll(space, PATCH_COMMANDS)) {
             const copy = await context.repository?.(space.id, weftRepo);
             if (copy) await syncPatches({ ...sync, weftRepo, weftCopy: new GitRepo(copy) });
             else {
