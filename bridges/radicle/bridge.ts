@@ -1,7 +1,9 @@
 /**
  * The Radicle bridge: a Weft space's tasks ↔ the issues of a Radicle
  * repository on this machine (a bare repository in heartwood's storage
- * layout, e.g. `~/.radicle/storage/<rid>`), both ways, as its own
+ * layout, e.g. `~/.radicle/storage/<rid>`), and, when it names one of the
+ * space's repositories, that repository's patches ↔ the Radicle
+ * repository's patches, both ways, as its own
  * principal on each side: on Weft its DID, on Radicle the same Ed25519 key
  * as a node id, signing its COB changes through its context (it never holds
  * the key). It syncs when the space's tasks change and when the
@@ -14,7 +16,10 @@ import { defaultVerifier, publicKeyFromDid } from "#protocol/identity";
 import { messageOf } from "#protocol";
 import { InvalidInput } from "#protocol/schema";
 import { Commands } from "#protocol/ucan";
+import { REPO_NAME } from "#protocol/repo";
 import { syncOnce } from "./issue-sync.ts";
+import { syncPatches } from "./patch-sync.ts";
+import { GitRepo } from "./git-plumbing.ts";
 import { LinkStore } from "./link-store.ts";
 import { RadicleMalformed } from "./errors.ts";
 import { RadicleRepository } from "./repository.ts";
@@ -24,6 +29,8 @@ export interface RadicleConfig {
   repository: string;
   /** The space to map; unset, the one space the bridge is granted into. */
   space?: string;
+  /** The space's repository whose patches it maps; unset, patches are not mapped. */
+  repo?: string;
   /** The bridge's alias on Radicle: its commits' author name. */
   alias: string;
   /** How often it looks at the repository's refs, in milliseconds. */
@@ -32,7 +39,7 @@ export interface RadicleConfig {
   state: string;
 }
 
-const COMMANDS = [
+const ISSUE_COMMANDS = [
   Commands.taskCreate,
   Commands.taskEdit,
   Commands.taskLabel,
@@ -40,7 +47,9 @@ const COMMANDS = [
   Commands.taskClose,
   Commands.taskCancel,
 ];
-const KEYS = ["repository", "space", "alias", "poll_ms", "state"];
+/** Propose covers revising, close covers reopening; a push carries a Radicle revision's commits to the repository. */
+const PATCH_COMMANDS = [Commands.patchPropose, Commands.patchReview, Commands.patchClose, Commands.repoPush];
+const KEYS = ["repository", "space", "repo", "alias", "poll_ms", "state"];
 
 class RadicleBridge implements Bridge {
   readonly #config: RadicleConfig;
@@ -77,6 +86,7 @@ class RadicleBridge implements Bridge {
     context.log.info("radicle bridge maps a repository", { bridge: context.name, rid, nid: this.#repo.nid });
     this.#unsubscribe = context.subscribe((e) => {
       if (e.type === "tasks" || e.type === "access" || e.type === "members") this.#schedule();
+      if (e.type === "objects" && this.#config.repo) this.#schedule();
     });
     this.#timer = setInterval(() => this.#poll(), this.#config.pollMs);
     this.#schedule();
@@ -106,16 +116,21 @@ class RadicleBridge implements Bridge {
       return undefined;
     }
     const [space] = spaces;
-    const missing = COMMANDS.filter((c) => !space.holds(c));
+    return this.#holdsAll(space, ISSUE_COMMANDS) ? space : undefined;
+  }
+
+  /** Does the bridge hold every one of `commands` in `space`? If not, it says which it lacks, once. */
+  #holdsAll(space: BridgeSpace, commands: readonly string[]): boolean {
+    const missing = commands.filter((c) => !space.holds(c));
     if (missing.length) {
+      const name = (this.#context as BridgeContext).name;
       this.#warnOnce(`missing ${space.id} ${missing.join()}`, "the radicle bridge lacks commands in its space", {
         space: space.id,
         missing,
-        grant: `weft bridge grant ${context.name} --space ${space.id}`,
+        grant: `weft bridge grant ${name} --space ${space.id}`,
       });
-      return undefined;
     }
-    return space;
+    return missing.length === 0;
   }
 
   async #poll(): Promise<void> {
@@ -141,14 +156,27 @@ class RadicleBridge implements Bridge {
         const space = this.#space();
         if (!space) break;
         try {
-          await syncOnce({
+          const context = this.#context as BridgeContext;
+          const sync = {
             repo: this.#repo as RadicleRepository,
             space,
             links: this.#links as LinkStore,
-            did: (this.#context as BridgeContext).did,
-            log: (this.#context as BridgeContext).log,
-            warnOnce: (k, m, f) => this.#warnOnce(k, m, f),
-          });
+            did: context.did,
+            log: context.log,
+            warnOnce: (k: string, m: string, f: Record<string, unknown>) => this.#warnOnce(k, m, f),
+          };
+          await syncOnce(sync);
+          const weftRepo = this.#config.repo;
+          if (weftRepo && this.#holdsAll(space, PATCH_COMMANDS)) {
+            const copy = await context.repository?.(space.id, weftRepo);
+            if (copy) await syncPatches({ ...sync, weftRepo, weftCopy: new GitRepo(copy) });
+            else {
+              this.#warnOnce(`copy ${weftRepo}`, "no local copy of the repository to map patches for yet", {
+                repo: weftRepo,
+                why: "this peer keeps one once the repository exists in the space; patches are mapped from then on",
+              });
+            }
+          }
         } catch (e) {
           this.#context?.log.warn("a radicle sync pass failed; it is retried on the next change", {
             bridge: this.#context.name,
@@ -170,20 +198,24 @@ class RadicleBridge implements Bridge {
 
 export const radicleBridge: BridgeKind<RadicleConfig> = {
   name: "radicle",
-  summary: "Weft tasks ↔ the issues of a Radicle repository, both ways, as its own DID and node id",
-  commands: COMMANDS,
+  summary:
+    "Weft tasks ↔ a Radicle repository's issues, and patches ↔ its patches, both ways, as its own DID and node id",
+  commands: [...ISSUE_COMMANDS, ...PATCH_COMMANDS],
   configure(table) {
     for (const key of Object.keys(table)) {
       if (!KEYS.includes(key)) {
         throw new InvalidInput(key, `is not a setting of the radicle bridge (it has: ${KEYS.join(", ")})`);
       }
     }
-    const { repository, space, alias = "weft", poll_ms: pollMs = 1000, state } = table;
+    const { repository, space, repo, alias = "weft", poll_ms: pollMs = 1000, state } = table;
     if (typeof repository !== "string" || !repository) {
       throw new InvalidInput("repository", "must be the path of a Radicle repository (e.g. ~/.radicle/storage/<rid>)");
     }
     if (space !== undefined && (typeof space !== "string" || !space)) {
       throw new InvalidInput("space", "must be a space id");
+    }
+    if (repo !== undefined && (typeof repo !== "string" || !REPO_NAME.test(repo) || repo.includes(".."))) {
+      throw new InvalidInput("repo", "must be the name of one of the space's repositories");
     }
     if (typeof alias !== "string" || !/^[^\s<>@]{1,32}$/.test(alias)) {
       throw new InvalidInput("alias", "must be 1 to 32 characters, no spaces, <, > or @");
@@ -195,7 +227,14 @@ export const radicleBridge: BridgeKind<RadicleConfig> = {
       throw new InvalidInput("state", "must be a file path");
     }
     const dir = resolve(repository);
-    return { repository: dir, space, alias, pollMs, state: state ? resolve(state) : `${dir}/weft-radicle-bridge.json` };
+    return {
+      repository: dir,
+      space,
+      ...(repo ? { repo } : {}),
+      alias,
+      pollMs,
+      state: state ? resolve(state) : `${dir}/weft-radicle-bridge.json`,
+    };
   },
   create: (config) => new RadicleBridge(config),
 };

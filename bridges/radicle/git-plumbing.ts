@@ -57,7 +57,8 @@ export class GitRepo {
           env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
         },
         (err, stdout, stderr) => {
-          if (err) reject(new RadicleGitFailed(args[0], (stderr.toString().trim() || err.message).slice(0, 500)));
+          const command = args[0] === "-c" ? args[2] : args[0];
+          if (err) reject(new RadicleGitFailed(command, (stderr.toString().trim() || err.message).slice(0, 500)));
           else resolve(stdout);
         },
       );
@@ -198,6 +199,33 @@ export class GitRepo {
   /** Move `ref` to `oid` only if it still points at `old` (absent: must not exist). */
   async updateRef(ref: string, oid: string, old: string | undefined): Promise<void> {
     await this.run(["update-ref", ref, oid, old ?? "0".repeat(40)]);
+  }
+
+  /** Does the repository hold this object? */
+  async has(oid: string): Promise<boolean> {
+    return await this.run(["cat-file", "-e", checkOid(oid, "object id")]).then(() => true, () => false);
+  }
+
+  /**
+   * Bring commits (and all they reach) from another repository on this
+   * machine, by id, as git's own fetch does: what is held already is not
+   * sent again, every object is checked on the way in (fsck), and no ref moves.
+   */
+  async fetchCommits(from: string, commits: string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const oid of new Set(commits)) if (!(await this.has(oid))) missing.push(oid);
+    if (missing.length === 0) return;
+    await this.run([
+      "-c",
+      "fetch.fsckObjects=true",
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--end-of-options",
+      from,
+      ...missing,
+    ]);
   }
 
   async symbolicRef(ref: string, target: string): Promise<void> {

@@ -16,6 +16,8 @@ export const IDENTITY_TYPE = "xyz.radicle.id";
 
 export interface Identity {
   rid: string;
+  /** The identity's root change: what a node's signed `refs/rad/root` names (its document's blob is the RID). */
+  root: string;
   /** The change that made the current document: what new objects name as their resource. */
   head: string;
   delegates: Set<string>;
@@ -62,6 +64,7 @@ export async function evaluateIdentity(changes: Change[], read: IdentityReader):
   let doc = parseDoc(await read.blob(rootBlob), rootBlob);
   const identity: Identity = {
     rid: ridOf(rootBlob),
+    root: root.id,
     head: root.id,
     delegates: doc.delegates,
     threshold: doc.threshold,

@@ -25,6 +25,7 @@ import {
 } from "./issue-cob.ts";
 import type { Link, LinkStore, Synced } from "./link-store.ts";
 import type { RadicleRepository } from "./repository.ts";
+import { loadEvaluated } from "./load-objects.ts";
 
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
 const WEFT_TASK = /^Weft-Task: ([a-z0-9]{8,40})$/m;
@@ -61,34 +62,15 @@ const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + "…"
 const taskTitle = (s: string) => clip(s.trim() || "(untitled issue)", MAX_TITLE);
 const taskLabels = (labels: string[]) => labels.filter((l) => LABEL.test(l)).slice(0, MAX_LABELS);
 
-/** Every issue in the repository, evaluated from its verified history. */
-async function loadIssues(
-  c: SyncContext,
-  delegates: Set<string>,
-): Promise<Map<string, { issue: Issue; rootMessage: string }>> {
-  const out = new Map<string, { issue: Issue; rootMessage: string }>();
-  for (const [id, tips] of await c.repo.objectTips(ISSUE_TYPE)) {
-    const loaded = await c.repo.load(ISSUE_TYPE, id, tips);
-    for (const r of loaded.refused) {
-      c.warnOnce(`refused ${r.id}`, "refused a Radicle change", { issue: id, change: r.id, error: r.error.message });
-    }
-    if (loaded.changes.length === 0) continue;
-    const issue = evaluateIssue(loaded.changes, delegates);
-    for (const d of issue.dropped) {
-      c.warnOnce(`dropped ${d.id}`, "dropped a Radicle change", { issue: id, change: d.id, why: d.why });
-    }
-    out.set(id, { issue, rootMessage: loaded.changes[0].message });
-  }
-  return out;
-}
-
 export async function syncOnce(c: SyncContext): Promise<void> {
   const delegates = await c.repo.delegates();
-  const issues = await loadIssues(c, delegates);
+  const issues = await loadEvaluated(c, ISSUE_TYPE, evaluateIssue, delegates);
   // Issues with no task yet (or whose task was made by the bridge before its link was saved).
-  for (const [id, { issue, rootMessage }] of issues) {
+  for (const [id, { value: issue, rootMessage, rootAuthor }] of issues) {
     if (c.links.byIssue(id)) continue;
-    const taskId = WEFT_TASK.exec(rootMessage)?.[1] ?? id;
+    // Only an issue the bridge opened is believed when it names its task: anyone else's could claim someone's task.
+    const named = rootAuthor === c.repo.nid ? WEFT_TASK.exec(rootMessage)?.[1] : undefined;
+    const taskId = named && !c.links.byTask(named) ? named : id;
     let task = c.space.task(taskId);
     if (!task) {
       task = await c.space.act("create", {
@@ -125,13 +107,13 @@ export async function syncOnce(c: SyncContext): Promise<void> {
     });
     c.log.info("made a Radicle issue from a task", { space: c.space.id, task: task.id, issue: issueId });
   }
-  const fresh = await loadIssues(c, delegates);
+  const fresh = await loadEvaluated(c, ISSUE_TYPE, evaluateIssue, delegates);
   const mayEdit = (issue: Issue) => issue.author === c.repo.nid || delegates.has(c.repo.nid);
   for (const link of c.links.links()) {
     const task = c.space.task(link.task);
     const entry = fresh.get(link.issue);
     if (!task || !entry) continue;
-    await reconcile(c, link, task, entry.issue, mayEdit(entry.issue));
+    await reconcile(c, link, task, entry.value, mayEdit(entry.value));
   }
 }
 

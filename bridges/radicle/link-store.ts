@@ -2,7 +2,8 @@
  * What the Radicle bridge remembers, durably: which Weft task is which
  * issue, the fields as last synced on both sides (so a change is told from
  * an echo of what the bridge itself wrote), and which task comment is
- * which issue comment, by id on both sides. Saved with write-to-temp,
+ * which issue comment, by id on both sides; likewise which Weft patch is
+ * which Radicle patch, with their revisions and reviews paired by id. Saved with write-to-temp,
  * fsync and rename after every write the bridge makes, before it goes on.
  */
 import { open, readFile, rename } from "node:fs/promises";
@@ -24,9 +25,25 @@ export interface Link {
   comments: [string, string][];
 }
 
+/** A patch's state as the bridge compares it: Radicle's draft counts as open, archived as closed. */
+export type PatchStatus = "open" | "closed" | "merged";
+
+export interface PatchLink {
+  weft: string;
+  radicle: string;
+  /** [Weft revision id (its operation's CID), Radicle revision id] */
+  revisions: [string, string][];
+  /** [Weft review id, Radicle change id]: each review or comment carried either way, once. */
+  reviews: [string, string][];
+  /** Each side's status as the bridge last saw it (after its own writes). */
+  seen: { weft: PatchStatus; radicle: PatchStatus };
+}
+
 interface StateFile {
   version: 1;
   links: Link[];
+  /** Absent in files written before patches were mapped. */
+  patches?: PatchLink[];
 }
 
 const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -35,6 +52,8 @@ export class LinkStore {
   readonly path: string;
   readonly #byTask = new Map<string, Link>();
   readonly #byIssue = new Map<string, Link>();
+  readonly #byWeftPatch = new Map<string, PatchLink>();
+  readonly #byRadiclePatch = new Map<string, PatchLink>();
 
   private constructor(path: string) {
     this.path = path;
@@ -56,10 +75,14 @@ export class LinkStore {
       } catch {
         throw new RadicleMalformed(path, "is not the bridge's JSON state: move it away to start over");
       }
-      if (parsed?.version !== 1 || !Array.isArray(parsed.links)) {
+      if (
+        parsed?.version !== 1 || !Array.isArray(parsed.links) ||
+        (parsed.patches !== undefined && !Array.isArray(parsed.patches))
+      ) {
         throw new RadicleMalformed(path, "is not version 1 of the bridge's state");
       }
       for (const l of parsed.links) store.#index(l);
+      for (const l of parsed.patches ?? []) store.#indexPatch(l);
     }
     return store;
   }
@@ -67,6 +90,29 @@ export class LinkStore {
   #index(link: Link): void {
     this.#byTask.set(link.task, link);
     this.#byIssue.set(link.issue, link);
+  }
+
+  #indexPatch(link: PatchLink): void {
+    this.#byWeftPatch.set(link.weft, link);
+    this.#byRadiclePatch.set(link.radicle, link);
+  }
+
+  byWeftPatch(id: string): PatchLink | undefined {
+    return this.#byWeftPatch.get(id);
+  }
+
+  byRadiclePatch(id: string): PatchLink | undefined {
+    return this.#byRadiclePatch.get(id);
+  }
+
+  patchLinks(): PatchLink[] {
+    return [...this.#byWeftPatch.values()];
+  }
+
+  /** Record (or replace) a patch link and make it durable. */
+  async putPatch(link: PatchLink): Promise<void> {
+    this.#indexPatch(link);
+    await this.save();
   }
 
   byTask(task: string): Link | undefined {
@@ -91,7 +137,9 @@ export class LinkStore {
     const tmp = `${this.path}.tmp`;
     const file = await open(tmp, "w", 0o600);
     try {
-      await file.writeFile(JSON.stringify({ version: 1, links: this.links() } satisfies StateFile));
+      await file.writeFile(
+        JSON.stringify({ version: 1, links: this.links(), patches: this.patchLinks() } satisfies StateFile),
+      );
       await file.sync();
     } finally {
       await file.close();

@@ -102,6 +102,11 @@ export const reviewAction = (revision: string, verdict?: "accept" | "reject", su
   ...(summary !== undefined ? { summary } : {}),
   ...(verdict !== undefined ? { verdict } : {}),
 });
+/** A patch's state as `Action::Lifecycle` writes it (merged is no lifecycle: a merge makes it). */
+export const patchLifecycleAction = (status: "open" | "draft" | "archived"): Json => ({
+  type: "lifecycle",
+  state: { status },
+});
 export const mergeAction = (revision: string, commit: string): Json => ({ type: "merge", revision, commit });
 export const revisionCommentAction = (
   revision: string,
@@ -295,13 +300,17 @@ function apply(patch: Patch, change: Change, delegates: Set<string>): void {
         if (a.target !== "delegates") throw new RadicleMalformed(where, "targets something other than the delegates");
         patch.title = text(a.title, "title");
         break;
-      case "label":
-        if (!may) deny("relabel it");
+      case "label": {
         if (!Array.isArray(a.labels) || !a.labels.every((l) => typeof l === "string" && /^[^\s,]{1,64}$/.test(l))) {
           throw new RadicleMalformed(where, "labels are not a list of labels");
         }
-        patch.labels = [...a.labels as string[]].sort();
+        const labels = [...new Set(a.labels as string[])].sort();
+        // Heartwood lets only delegates relabel a patch (a change to the same labels passes, for old clients).
+        const same = labels.length === patch.labels.length && labels.every((l, n) => l === patch.labels[n]);
+        if (!isRoot && !same && !delegates.has(who)) deny("relabel it", "a delegate");
+        patch.labels = labels;
         break;
+      }
       case "lifecycle": {
         if (!may) deny("change its state");
         const status = (a.state as { status?: unknown } | null)?.status;
@@ -377,7 +386,7 @@ function apply(patch: Patch, change: Change, delegates: Set<string>): void {
         break;
       }
       case "assign":
-        if (!may) deny("reassign it");
+        if (!isRoot && !delegates.has(who)) deny("reassign it", "a delegate");
         break;
       case "review.edit":
       case "review.redact":

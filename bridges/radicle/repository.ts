@@ -21,10 +21,13 @@ import { encodeCommit, parseCommit } from "./commit-object.ts";
 import { RadicleForged, RadicleMalformed } from "./errors.ts";
 import { GitRepo } from "./git-plumbing.ts";
 import { evaluateIdentity, type Identity, IDENTITY_TYPE } from "./identity-cob.ts";
-import { checkOid, encodeSignature, nidOf, nidOfDid, oidOfRid, ridOf } from "./radicle-ids.ts";
+import { checkOid, encodeSignature, nidOf, nidOfDid, ridOf } from "./radicle-ids.ts";
 
 const TYPE_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
-/** The signed ref naming the repository (its RID's document blob), and the one naming the sigrefs commit followed. */
+/**
+ * The signed ref naming the repository (the identity's root change, whose embedded document's blob id is the
+ * RID), and the one naming the sigrefs commit followed.
+ */
 const IDENTITY_ROOT = "refs/rad/root", SIGREFS_PARENT = "refs/rad/sigrefs-parent";
 
 /** A sigrefs `refs` blob's list, as heartwood's `Refs::canonical` writes it: `<oid> <name>\n`, by name. */
@@ -119,6 +122,7 @@ export class RadicleRepository {
     );
     await repo.git.updateRef(repo.#ref(IDENTITY_TYPE, id), id, undefined);
     await repo.git.symbolicRef(`refs/namespaces/${repo.nid}/refs/rad/id`, repo.#ref(IDENTITY_TYPE, id));
+    await repo.git.updateRef(`refs/namespaces/${repo.nid}/${IDENTITY_ROOT}`, id, undefined);
     await repo.signRefs();
     return { repo, rid: ridOf(blob) };
   }
@@ -239,6 +243,21 @@ export class RadicleRepository {
     return change;
   }
 
+  /**
+   * Point one of this node's own refs (`refs/heads/patches/<id>`, the
+   * default branch) at a commit the repository holds, and re-sign its refs.
+   */
+  async setRef(name: string, oid: string): Promise<void> {
+    if (!/^refs\/heads\/[^\s~^:?*[\\]+$/.test(name) || name.includes("..")) {
+      throw new RadicleMalformed("ref", `${JSON.stringify(name)} is not a branch`);
+    }
+    const ref = `refs/namespaces/${this.nid}/${name}`;
+    const old = await this.git.resolve(ref);
+    if (old === checkOid(oid, "commit")) return;
+    await this.git.updateRef(ref, oid, old);
+    await this.signRefs();
+  }
+
   /** Every object of a type with each namespace's tip of it (object id → node id → tip), from one ref listing. */
   async objectTips(typeName: string, id = "*"): Promise<Map<string, Map<string, string>>> {
     if (!TYPE_NAME.test(typeName)) {
@@ -326,9 +345,9 @@ export class RadicleRepository {
   /**
    * Re-sign this node's refs as heartwood's `SignedRefsWriter` does (feature
    * level "parent"): `refs/rad/sigrefs` gets a commit whose `refs` blob is
-   * the canonical list of the namespace's other refs plus `refs/rad/root`
-   * (the RID's document blob: a list cannot be grafted onto another
-   * repository) and, after the first, `refs/rad/sigrefs-parent` (the commit
+   * the canonical list of the namespace's other refs, `refs/rad/root`
+   * among them (the identity's root change, whose document is the RID: a
+   * list cannot be grafted onto another repository) and, after the first, `refs/rad/sigrefs-parent` (the commit
    * it follows: an old list cannot be replayed), and whose `signature` blob
    * signs that list; committed by `radicle <nid>`. Nothing is written when
    * the refs are as last signed.
@@ -341,7 +360,12 @@ export class RadicleRepository {
         .map(([name, oid]) => [name.slice(ns.length), oid] as const)
         .filter(([name]) => name !== "refs/rad/sigrefs" && name !== SIGREFS_PARENT),
     );
-    refs.set(IDENTITY_ROOT, oidOfRid(await this.rid()));
+    const root = (await this.identity()).root;
+    if (refs.get(IDENTITY_ROOT) !== root) {
+      // As heartwood's `sign_refs`: the namespace names the identity it belongs to before its refs are signed.
+      await this.git.updateRef(`${ns}${IDENTITY_ROOT}`, root, refs.get(IDENTITY_ROOT));
+      refs.set(IDENTITY_ROOT, root);
+    }
     const parent = await this.git.resolve(sigrefs);
     if (parent) {
       const old = await this.git.run(["cat-file", "blob", `${parent}:refs`]).catch(() => undefined);
@@ -371,9 +395,24 @@ export class RadicleRepository {
   }
 
   /**
+   * The RID a signed `refs/rad/root` names, as heartwood's `IdentityRootReader` reads it: the blob id of
+   * `embeds/radicle.json` in that commit's tree; undefined when it holds none.
+   */
+  async #ridAt(commit: string): Promise<string | undefined> {
+    const tree = await this.git.run(["rev-parse", "--verify", "-q", `${checkOid(commit, "refs/rad/root")}^{tree}`])
+      .catch(() => undefined);
+    if (!tree) return undefined;
+    const embeds = (await this.git.readTree(tree.toString().trim())).find((e) => e.name === "embeds");
+    const doc = embeds?.type === "tree"
+      ? (await this.git.readTree(embeds.oid)).find((e) => e.name === "radicle.json" && e.type === "blob")
+      : undefined;
+    return doc ? ridOf(doc.oid) : undefined;
+  }
+
+  /**
    * Verify a node's `refs/rad/sigrefs` as heartwood reads it: the signature
-   * over its ref list by that node; `refs/rad/root`, where present, naming
-   * this repository; `refs/rad/sigrefs-parent`, where present, naming the
+   * over its ref list by that node; `refs/rad/root`, where present, a
+   * commit embedding this repository's document; `refs/rad/sigrefs-parent`, where present, naming the
    * commit's own parent, and not left out after a list that had it (feature
    * levels only rise). Resolves with the signed refs (the parent entry left out).
    */
@@ -387,7 +426,7 @@ export class RadicleRepository {
     }
     const signed = parseRefs(fromUtf8(refs));
     const root = signed.get(IDENTITY_ROOT);
-    if (root !== undefined && root !== oidOfRid(await this.rid())) {
+    if (root !== undefined && (await this.#ridAt(root)) !== await this.rid()) {
       throw new RadicleForged(`refs/rad/sigrefs of ${nid}`, "is signed for another repository (its refs/rad/root)");
     }
     const claimed = signed.get(SIGREFS_PARENT);

@@ -40,8 +40,8 @@ export const bridgeLlm = (llm: PeerLlm): BridgeLlm => ({
 
 /**
  * Start one configured bridge on `node` (with the peer's LLM router, if
- * `[llm]` configures one, and its compute set-up, for a bridge that runs
- * jobs as itself).
+ * `[llm]` configures one, its compute set-up, for a bridge that runs
+ * jobs as itself, and where it keeps its spaces' repositories).
  */
 export async function startBridge(
   setting: BridgeSetting,
@@ -51,6 +51,7 @@ export async function startBridge(
   home: string,
   llm?: PeerLlm,
   jobs?: BridgeJobsHost,
+  repositories?: (space: string, name: string) => Promise<string | undefined>,
 ): Promise<RunningBridge> {
   const keyName = bridgeKeyName(setting.name);
   const { created } = await loadOrCreate(keystore, keyName);
@@ -65,6 +66,7 @@ export async function startBridge(
     dir,
     ...(llm ? { llm: bridgeLlm(llm) } : {}),
     ...(jobs ? { jobs } : {}),
+    ...(repositories ? { repositories } : {}),
   });
   const bridge: Bridge = setting.kind.create(setting.config);
   try {

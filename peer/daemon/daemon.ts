@@ -226,7 +226,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     bridges.push(
       await parts.start(
         `the bridge ${setting.name}`,
-        () => startBridge(setting, node, keystore, log, config.home, llm, jobs),
+        () => startBridge(setting, node, keystore, log, config.home, llm, jobs, (s, n) => repos.repos.existing(s, n)),
         (b) => b.close(),
       ),
     );

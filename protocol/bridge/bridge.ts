@@ -13,6 +13,7 @@ import type { SpaceEvent } from "../space/ingest.ts";
 import type { Member } from "../space/authority.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import type { Patch } from "../patch/state.ts";
+import type { Repository } from "../repo/state.ts";
 import type { ApprovalRequest } from "../approvals/reducer.ts";
 import type { BudgetHook } from "../llm/budget.ts";
 import type { CallOptions, CallResult } from "../llm/router.ts";
@@ -51,14 +52,17 @@ export interface BridgeSpace {
   agentOp(kind: "pause" | "resume", args: { agent: string; reason?: string }, onBehalf?: OnBehalf): Promise<void>;
   /** The space's patches, as every node reduces them. */
   patches(): Patch[];
+  /** One of the space's repositories (its refs, default branch, maintainers), as every node reduces it. */
+  repo(name: string): Repository | undefined;
   /** Agents' approval requests, each with its plan and answer. */
   approvals(): ApprovalRequest[];
   /**
    * Sign as the bridge, check, write and flush one operation of another
    * family of the log (a patch review, an approval's answer); refused with
    * the reason (Forbidden, InvalidInput, or the family's refusal) otherwise.
+   * Resolves with the operation's CID (what names a patch revision or review).
    */
-  perform(command: string, args: Record<string, unknown>, onBehalf?: OnBehalf): Promise<void>;
+  perform(command: string, args: Record<string, unknown>, onBehalf?: OnBehalf): Promise<string>;
   /** Who is in the space now (names and kinds from their delegations). */
   members(): Member[];
   /** The labels of the tasks agent `did` may claim, from the live delegations made to it (agents/holdings.ts). */
@@ -122,6 +126,13 @@ export interface BridgeContext {
   readonly dir?: string;
   /** The host's LLM router, when it has one (`[llm]`). */
   readonly llm?: BridgeLlm;
+  /**
+   * The local path of the bare git copy this host keeps of a space's
+   * repository (undefined until it has one), on hosts that keep them. A
+   * bridge may add objects to it; its refs follow the space's state, so a
+   * ref moves only through a `/weft/repo/push` the bridge performs.
+   */
+  repository?(space: string, name: string): Promise<string | undefined>;
   /**
    * Join the mesh as a node of its own, on hosts that run jobs: advertise
    * what `runners` offer, and claim, run and record (provenance included)

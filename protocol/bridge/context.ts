@@ -10,6 +10,7 @@ import type { Signer } from "../identity/ed25519.ts";
 import type { Space } from "../space/space.ts";
 import { PATCH_FAMILY, type PatchReducer } from "../patch/index.ts";
 import { APPROVAL_FAMILY, type ApprovalReducer } from "../approvals/index.ts";
+import { REPO_FAMILY, type RepoReducer } from "../repo/index.ts";
 import { agentHoldings } from "../agents/holdings.ts";
 import type { ManagedRunner } from "../runner/plugin.ts";
 import type {
@@ -52,9 +53,11 @@ export function hostBridge(options: {
   llm?: BridgeLlm;
   /** The host runs jobs: a bridge may join the mesh as a node of its own. */
   jobs?: BridgeJobsHost;
+  /** The host keeps bare copies of its spaces' repositories: where one is (BridgeContext.repository). */
+  repositories?: (space: string, name: string) => Promise<string | undefined>;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log, dir, llm, jobs } = options;
+  const { name, node, signer, log, dir, llm, jobs, repositories } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -82,11 +85,13 @@ export function hostBridge(options: {
     act: (kind, args, onBehalf = {}) => space.actAs(signer, kind, args, onBehalf),
     agentOp: (kind, args, onBehalf = {}) => space.agentOp(kind, args, signer, onBehalf.via),
     patches: () => [...space.log.state<PatchReducer>(PATCH_FAMILY).patches.values()],
+    repo: (repo) => space.log.state<RepoReducer>(REPO_FAMILY).repos.get(repo),
     approvals: () => [...space.log.state<ApprovalReducer>(APPROVAL_FAMILY).requests.values()],
     perform: async (command, args, onBehalf = {}) => {
       const { cid } = await space.perform(command, args, signer, onBehalf.via);
       const outcome = space.log.outcome(cid);
       if (outcome && !outcome.applied) throw new WeftError("OpRefused", "op/refused", outcome.reason);
+      return cid;
     },
     members: () => space.members(),
     agentLabels: (agent) => {
@@ -149,6 +154,12 @@ export function hostBridge(options: {
     ...(dir === undefined ? {} : { dir }),
     ...(llm === undefined ? {} : { llm }),
     ...(jobs === undefined ? {} : { runJobs: (runners, o) => jobs(signer, runners, o) }),
+    ...(repositories === undefined ? {} : {
+      repository: (id: string, repo: string) => {
+        const space = node.space(id);
+        return space && holdsAny(space) ? repositories(id, repo) : Promise.resolve(undefined);
+      },
+    }),
     log,
   };
   return {

@@ -21,6 +21,8 @@ describe("radicle bridge settings", () => {
       [{ repository: "/r", poll_ms: 5 }, /^poll_ms must be whole milliseconds/],
       [{ repository: "/r", alias: "a b" }, /^alias must be/],
       [{ repository: "/r", space: "" }, /^space must be a space id/],
+      [{ repository: "/r", repo: "../up" }, /^repo must be the name of one of the space's repositories/],
+      [{ repository: "/r", repo: 7 }, /^repo must be the name/],
     ];
     for (const [table, message] of bad) {
       assert.throws(() => radicleBridge.configure(table), (e: Error) => (assert.match(e.message, message), true));
@@ -32,6 +34,7 @@ describe("radicle bridge settings", () => {
       pollMs: 1000,
       state: "/r/weft-radicle-bridge.json",
     });
+    assert.equal(radicleBridge.configure({ repository: "/r", repo: "app" }).repo, "app");
   });
 
   it("a daemon whose bridge names no Radicle repository fails to start, saying so", { timeout: 60_000 }, async () => {

@@ -31,6 +31,7 @@ import {
   mergeAction,
   openPatchActions,
   PATCH_TYPE,
+  patchLifecycleAction,
   relatedOf,
   reviewAction,
   reviewCommentAction,
@@ -198,6 +199,83 @@ describe("Radicle formats, byte-exact with heartwood", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reproduces the draft, pushed patches and revisions of rad-patch-draft.md, rad-patch-via-push.md, rad-merge-via-push.md and rad-patch-change-base.md", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second, third, fourth } = await fixtureCommits(repo.git);
+      // `git commit -a --allow-empty -m <message>` on the fixture's tree, by the test environment's committer.
+      const who = `radicle <radicle@localhost> ${TIME} +0000`;
+      const tree = parseCommit((await repo.git.run(["cat-file", "commit", second])).toString()).tree;
+      const empty = (parent: string, message: string) =>
+        repo.git.write("commit", `tree ${tree}\nparent ${parent}\nauthor ${who}\ncommitter ${who}\n\n${message}\n`);
+      const open = async (title: string, description: string, head: string, base = second) => {
+        const actions = openPatchActions(title, description, base, head);
+        return await repo.create(PATCH_TYPE, "Create patch", actions, relatedOf(actions));
+      };
+      const revise = async (patch: string, description: string, base: string, head: string) => {
+        const actions = [revisionAction(description, base, head)];
+        return await repo.update(PATCH_TYPE, patch, "Add revision", actions, { related: relatedOf(actions) });
+      };
+
+      // rad-patch-draft.md: `git push -o patch.draft`: the root ends with a lifecycle action.
+      const nothing = await empty(second, "Nothing to see here..");
+      assert.equal(nothing, "2a465832b5a76abe25be44a3a5d224bbd7741ba7");
+      const draftActions = [...openPatchActions("Nothing yet", "", second, nothing), patchLifecycleAction("draft")];
+      const draft = await repo.create(PATCH_TYPE, "Create patch", draftActions, relatedOf(draftActions));
+      assert.equal(draft, "97e18f8598237a396a1c0ac1509c89028e666c97");
+      assert.equal(
+        evaluatePatch((await repo.load(PATCH_TYPE, draft)).changes, await repo.delegates()).state.status,
+        "draft",
+      );
+
+      // rad-patch-via-push.md: two patches; the second revised by a push (its commit's message) and a forced push (none).
+      const things = await empty(second, "Add things");
+      assert.equal(things, "42d894a83c9c356552a57af09ccdbd5587a99045");
+      assert.equal(
+        await open("Add things #1", "See commits for details.", things),
+        "6035d2f582afbe01ff23ea87528ae523d76875b6",
+      );
+      const more = await empty(second, "Add more things");
+      const patch = await open("Add more things", "", more);
+      assert.equal(patch, "95808913573cead52ad7b42c7b475260ec45c4b2");
+      const improved = await empty(more, "Improve code");
+      assert.equal(improved, "02bef3fac41b2f98bb3c02b868a53ddfecb55b5f");
+      assert.equal(await revise(patch, "Improve code", second, improved), "d7040c6c97629c2b94f86fb639bebbff5de39697");
+      const amended = await empty(more, "Amended commit");
+      assert.equal(amended, "9304dbc445925187994a7a93222a3f8bde73b785");
+      assert.equal(await revise(patch, "", second, amended), "670d02794aa05afd6e0851f4aa848bc87c4712c7");
+
+      // rad-merge-via-push.md (and rad-patch-revert-merge.md, rad-merge-no-ff.md): the patch "First change".
+      const first = await empty(second, "First change");
+      assert.equal(first, "20aa5dde6210796c3a2f04079b42316a31d02689");
+      assert.equal(await open("First change", "", first), "696ec5508494692899337afe6713fe1796d0315c");
+
+      // rad-patch-change-base.md: a patch on 27857ec, then `rad patch update -b 3e674d1`.
+      const readme = await open("Add README, just for the fun", "", fourth);
+      assert.equal(readme, "183d343ab47d7fe18baf1b24b7209ad033d7fe5c");
+      assert.equal(
+        await revise(readme, "Whoops, forgot to set the base", third, fourth),
+        "ebe76f9c2148eb595d7a745f82275786bf3458c3",
+      );
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes patch actions as heartwood's own serialization test (`cob::patch::test_json`) expects", () => {
+    const revision = "0".repeat(39) + "1";
+    assert.equal(canonicalJson(patchLifecycleAction("draft")), `{"state":{"status":"draft"},"type":"lifecycle"}`);
+    assert.equal(canonicalJson(reviewAction(revision)), `{"revision":"${revision}","type":"review"}`);
+    assert.equal(
+      canonicalJson(
+        revisionCommentAction(revision, "x", undefined, { commit: revision, path: "a", new: { start: 4, end: 8 } }),
+      ),
+      `{"body":"x","location":{"commit":"${revision}","new":{"range":{"end":8,"start":4},"type":"lines"},"old":null,` +
+        `"path":"a"},"revision":"${revision}","type":"revision.comment"}`,
+    );
   });
 
   it("evaluates a patch's revisions, reviews and merge; a stranger's merge is dropped", async () => {
@@ -406,14 +484,39 @@ describe("Radicle formats, byte-exact with heartwood", () => {
     }
   });
 
+  it("reproduces rad-inspect.md's sigrefs commit: the namespace as `rad init` leaves it, signed once", async () => {
+    const { dir, repo } = await aliceRepo();
+    try {
+      const { second } = await fixtureCommits(repo.git);
+      // `rad init` signs once, after pushing master; this writer signed as soon as the identity existed, so that
+      // first list goes and the namespace is signed as rad init leaves it: identity COB, master, rad/id, rad/root.
+      const ns = `refs/namespaces/${repo.nid}`;
+      await repo.git.run(["update-ref", "-d", `${ns}/refs/rad/sigrefs`]);
+      await repo.git.updateRef(`${ns}/refs/heads/master`, second, undefined);
+      await repo.signRefs();
+      const sigrefs = await repo.git.resolve(`${ns}/refs/rad/sigrefs`);
+      // heartwood at the mirrored master (rad-inspect.md: `rad inspect --sigrefs`).
+      assert.equal(sigrefs, "99c549702e2bcfe02b0e68d4a2224fb7a1524529");
+      assert.deepEqual([...(await repo.verifySigrefs(repo.nid)).keys()].sort(), [
+        "refs/cobs/xyz.radicle.id/0656c217f917c3e06234771e9ecae53aba5e173e",
+        "refs/heads/master",
+        "refs/rad/id",
+        "refs/rad/root",
+      ]);
+      await git("git", ["--git-dir", dir, "fsck", "--strict", "--no-dangling"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('signs its refs at heartwood\'s feature level "parent", and refuses a grafted or replayed list', async () => {
     const { dir, repo } = await aliceRepo();
     try {
       const first = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;
-      // rad-inspect.md's identity document blob: what refs/rad/root names (the RID's own bytes).
+      // rad-inspect.md's identity root: what refs/rad/root names (its embedded document's blob is the RID).
       assert.equal(
         (await repo.verifySigrefs(repo.nid)).get("refs/rad/root"),
-        "d96f425412c9f8ad5d9a9a05c9831d0728e2338d",
+        "0656c217f917c3e06234771e9ecae53aba5e173e",
       );
       const issue = await repo.create(ISSUE_TYPE, "Create issue", openActions("a", "b"));
       const second = (await repo.git.resolve(`refs/namespaces/${repo.nid}/refs/rad/sigrefs`))!;

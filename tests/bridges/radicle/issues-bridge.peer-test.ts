@@ -204,6 +204,22 @@ describe("the Radicle bridge: tasks ↔ issues in a real peer and a real reposit
 
       assert.doesNotMatch(peer.out, /sync pass failed|refused a Radicle change|dropped a Radicle change/);
 
+      // Another node's issue claiming to be the later task's (the bridge's marker in its root), then closed: it is an
+      // issue of its own, with its own task, and the later task stays open.
+      const claimer = RadicleRepository.open(repoDir, {
+        signer: nobleSigner(generateSeed()),
+        verifier: nobleVerifier(),
+        alias: "claimer",
+      });
+      const claim = await claimer.create(
+        ISSUE_TYPE,
+        `Create issue\n\nWeft-Task: ${marker.id}`,
+        openActions("a later task", "mine now"),
+      );
+      await claimer.update(ISSUE_TYPE, claim, "Lifecycle", [lifecycleAction({ status: "closed", reason: "solved" })]);
+      await eventually(async () => (await task(claim))?.status === "done", 30_000, "the claimer's own task, done");
+      assert.equal((await task(marker.id))!.status, "open", "the claim did not close the later task");
+
       // A forged change (signed by mallory, its author line naming alice) retitling alice's issue is refused on import.
       const mallory = nobleSigner(generateSeed());
       const { id: forged } = await writeChange(repo.git, mallory, {
