@@ -23,7 +23,7 @@ import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
-import { startNix } from "./process.ts";
+import { runNix } from "./process.ts";
 import { SourceCache } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
@@ -152,15 +152,14 @@ async function probe(
   }
   const once = async (argv: string[]) => {
     const lines: string[] = [];
-    const { code, stdout } = await startNix({
+    const { code, stdout } = await runNix({
       argv,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: paths.runsDir, NIX_CONF_DIR: paths.confDir },
       cwd: paths.runsDir,
       storeRoot: paths.storeRoot,
-      cgroupProcs: [],
       stdout: "keep",
       onLine: (_, t) => lines.push(t),
-    }).done;
+    });
     return { code, stdout: stdout.trim(), said: lines.slice(-3).join(" / ") };
   };
   const built = await once(["nix", "build", "--no-link", "--impure", "--expr", PROBE]);
