@@ -24,6 +24,7 @@ import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { runNix } from "./process.ts";
+import { parseNixProgram } from "./program.ts";
 import { SourceCache } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
@@ -81,6 +82,17 @@ class NixRunner implements ManagedRunner {
 
   warmUp(): Promise<void> {
     return Promise.resolve();
+  }
+
+  prefetch(spec: RunSpec, store: ContentStore): void {
+    // Builds read the cached tree of their source; a dev-shell command writes its own copy at start.
+    if (this.#closed || !spec.source) return;
+    try {
+      if (parseNixProgram(spec, () => "").mode !== "build") return;
+    } catch {
+      return; // start() refuses it, saying why
+    }
+    this.#sources.warm(spec.source.cid, store);
   }
 
   start(spec: RunSpec, store: ContentStore): RunHandle {
