@@ -26,6 +26,8 @@ import { reportPhases, SubmitTimer } from "./submit-phases.ts";
 
 const BENCH = "containers";
 const RUNS = { bwrap: Number(process.env.RUNS ?? 30), podman: Number(process.env.PODMAN_RUNS ?? 10) };
+/** Which backends to measure (`BACKENDS=bwrap` skips podman's minutes). */
+const BACKENDS = (process.env.BACKENDS ?? "bwrap,podman").split(",");
 const CGROUP_PARENT = `weft-bench-${process.pid}`;
 const quiet = { debug() {}, info() {}, warn() {} };
 
@@ -156,18 +158,22 @@ async function measure(
 }
 
 try {
-  await measure("bwrap", () => {
-    const rootfs = join(state, "bwrap", "images", base.digest.slice(7), "rootfs");
-    const args = ["--unshare-all", "--die-with-parent", "--ro-bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev"];
-    return Promise.resolve(() => rawFirstByte("bwrap", [...args, "echo", "ready"]));
-  });
-  await measure("podman", async () => {
-    const env = await podmanEnv(join(state, "podman", "podman"));
-    const name = `localhost/weft/image:${base.digest.slice(7)}`;
-    const rootfs = (await mustRun("mount", "container/podman", "podman", ["image", "mount", name], { env })).trim();
-    const args = ["run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
-    return () => rawFirstByte("podman", [...args, "--network", "none", "--rootfs", rootfs, "echo", "ready"], env);
-  });
+  if (BACKENDS.includes("bwrap")) {
+    await measure("bwrap", () => {
+      const rootfs = join(state, "bwrap", "images", base.digest.slice(7), "rootfs");
+      const args = ["--unshare-all", "--die-with-parent", "--ro-bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev"];
+      return Promise.resolve(() => rawFirstByte("bwrap", [...args, "echo", "ready"]));
+    });
+  }
+  if (BACKENDS.includes("podman")) {
+    await measure("podman", async () => {
+      const env = await podmanEnv(join(state, "podman", "podman"));
+      const name = `localhost/weft/image:${base.digest.slice(7)}`;
+      const rootfs = (await mustRun("mount", "container/podman", "podman", ["image", "mount", name], { env })).trim();
+      const args = ["run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
+      return () => rawFirstByte("podman", [...args, "--network", "none", "--rootfs", rootfs, "echo", "ready"], env);
+    });
+  }
 } finally {
   for (const c of ["memory", "cpu", "pids"]) await rmdir(`/sys/fs/cgroup/${c}/${CGROUP_PARENT}`).catch(() => {});
   await rm(state, { recursive: true, force: true });
