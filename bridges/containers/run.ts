@@ -119,6 +119,7 @@ export class ContainerRun implements RunHandle {
       const held = new HeldProcess("weft-job", sandbox.command, sandbox.args, {
         env: sandbox.env ?? {},
         ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
+        ...(sandbox.rlimits ? { rlimits: sandbox.rlimits } : {}),
       });
       const ended = this.#watch(held);
       try {
@@ -129,7 +130,7 @@ export class ContainerRun implements RunHandle {
           spec.source && src
             ? fetchVerified(this.#store, spec.source.cid, "source").then((b) => writeSourceTree(src, readSource(b)))
             : undefined,
-          held.confine(sandbox.cgroupProcs, sandbox.rlimits),
+          held.confine(sandbox.cgroupProcs),
         ]);
       } catch (e) {
         held.kill();

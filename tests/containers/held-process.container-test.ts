@@ -49,9 +49,10 @@ describe("held process", () => {
       // cat reads its own /proc entries as the first thing the job does.
       const held = new HeldProcess("weft-job", "cat", ["/proc/self/cgroup", "/proc/self/limits"], {
         env: { PATH: "/usr/bin:/bin" },
+        rlimits: { fsize: 4096, nofile: 64, core: 0 },
       });
       const end = ended(held);
-      await held.confine(cgroup.procsFiles, { fsize: 4096, nofile: 64, core: 0 });
+      await held.confine(cgroup.procsFiles);
       held.release();
       const { out, code } = await end;
       assert.equal(code, 0);
