@@ -102,8 +102,11 @@ export async function readGitTree(
   return { commit, entries };
 }
 
-/** Files and symlinks written at once by writeSourceTree: enough to keep the file system's threads busy. */
-const WRITES_AT_ONCE = 32;
+/**
+ * Files and symlinks written at once by writeSourceTree: twice libuv's 4 file-system threads, so they stay busy
+ * without queueing a claim's durable write (made alongside, see Runner.prefetch) behind a whole tree.
+ */
+const WRITES_AT_ONCE = 8;
 
 /**
  * Writes checked entries (from readSource) into `dir`, which must not exist yet: the directories first, then the
