@@ -6,6 +6,7 @@
  * signal it, say whether a limit killed it, and clean up.
  */
 import type { ContentStore } from "#protocol/runner";
+import type { RLimits } from "../../peer/process/held-process.ts";
 import type { Isolation } from "./config.ts";
 
 export interface JobPlan {
@@ -26,9 +27,15 @@ export interface JobPlan {
 }
 
 export interface Sandbox {
-  /** What to spawn on the host; its stdout and stderr are the job's. */
+  /** What to run on the host; its stdout and stderr are the job's. */
   command: string;
   args: string[];
+  /**
+   * `cgroup.procs` files the job's first process is moved into, and rlimits it is put under, before it may exec
+   * `command` (run.ts holds it until then: peer/process/held-process.ts).
+   */
+  cgroupProcs: readonly string[];
+  rlimits?: RLimits;
   env?: NodeJS.ProcessEnv;
   /** The directory it is started in (podman's conmon leaves files in it). */
   cwd?: string;
@@ -44,6 +51,8 @@ export interface IsolationBackend {
   readonly name: Isolation;
   /** Make the job's sandbox: the image ready, limits in place, the command wrapped. */
   prepare(plan: JobPlan, store: ContentStore): Promise<Sandbox>;
+  /** Start making `image` ready for the jobs to come (Runner.prefetch); prepare() waits for what this began. */
+  prefetch(image: string, store: ContentStore): void;
   close(): Promise<void>;
 }
 

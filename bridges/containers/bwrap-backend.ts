@@ -4,17 +4,15 @@
  * use the network), no capabilities, a fresh session, and death with its
  * parent. Its inputs are bound read-only, its outputs (and source, if any)
  * writable, /tmp and /run are private tmpfs. Memory, CPU and process count
- * are bounded by the job's cgroup v1 groups, which the wrapper joins before
- * exec'ing anything; prlimit bounds file size, open files and core dumps.
+ * are bounded by the job's cgroup v1 groups, and file size, open files and
+ * core dumps by rlimits: the run puts its held first process under both
+ * before it may exec bwrap (run.ts).
  */
 import type { ContainerConfig } from "./config.ts";
 import { type IsolationBackend, jobEnv, type JobPlan, type Sandbox } from "./backend.ts";
 import { JobCgroup } from "./cgroup.ts";
 import type { ImageCache } from "./image-cache.ts";
 import type { ContentStore } from "#protocol/runner";
-
-/** The shell wrapper: join each cgroup (one `cgroup.procs` path per argument before `--`), then exec the rest. */
-const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ >"$1"; shift; done; shift; exec "$@"';
 
 export function bwrapArgs(rootfs: string, plan: JobPlan, cwd: string, env: [string, string][]): string[] {
   return [
@@ -78,28 +76,20 @@ export class BwrapBackend implements IsolationBackend {
     });
     let disposed: Promise<void> | undefined;
     return {
-      command: "/bin/sh",
-      args: [
-        "-c",
-        JOIN_CGROUPS,
-        "weft-job",
-        ...cgroup.procsFiles,
-        "--",
-        "prlimit",
-        `--fsize=${plan.fileBytes}`,
-        "--nofile=1024",
-        "--core=0",
-        "--",
-        "bwrap",
-        ...bwrapArgs(image.rootfs, plan, cwd, jobEnv(image.config.env, plan)),
-        ...argv,
-      ],
+      command: "bwrap",
+      args: [...bwrapArgs(image.rootfs, plan, cwd, jobEnv(image.config.env, plan)), ...argv],
+      cgroupProcs: cgroup.procsFiles,
+      rlimits: { fsize: plan.fileBytes, nofile: 1024, core: 0 },
       signal: (signal) => cgroup.signal(signal),
       async limitsHit() {
         return { memory: await cgroup.oomKilled(), pids: await cgroup.pidsExhausted() };
       },
       dispose: () => disposed ??= cgroup.destroy(),
     };
+  }
+
+  prefetch(image: string, store: ContentStore): void {
+    this.#images.get(image, store).catch(() => {});
   }
 
   async close(): Promise<void> {}

@@ -58,17 +58,21 @@ export class JobCgroup {
   /** Make the groups and write their limits. */
   static async create(parent: string, id: string, limits: JobLimits): Promise<JobCgroup> {
     const g = new JobCgroup(parent, id);
-    for (const dir of Object.values(g.dirs)) await mkdir(dir, { recursive: true });
+    // The three controllers are independent: each is made and limited alongside the others (a job's start waits).
     const bytes = String(limits.memoryMb * 1024 * 1024);
-    await writeFile(join(g.dirs.memory, "memory.limit_in_bytes"), bytes);
-    // Swap counts too where the kernel accounts it, so a job cannot page its way past the limit.
-    await writeFile(join(g.dirs.memory, "memory.memsw.limit_in_bytes"), bytes).catch(() => {});
-    await writeFile(join(g.dirs.cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
-    await writeFile(
-      join(g.dirs.cpu, "cpu.cfs_quota_us"),
-      String(Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US))),
-    );
-    await writeFile(join(g.dirs.pids, "pids.max"), String(limits.pids));
+    await Promise.all([
+      mkdir(g.dirs.memory, { recursive: true }).then(async () => {
+        await writeFile(join(g.dirs.memory, "memory.limit_in_bytes"), bytes);
+        // Swap counts too where the kernel accounts it, so a job cannot page its way past the limit.
+        await writeFile(join(g.dirs.memory, "memory.memsw.limit_in_bytes"), bytes).catch(() => {});
+      }),
+      mkdir(g.dirs.cpu, { recursive: true }).then(async () => {
+        await writeFile(join(g.dirs.cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+        const quota = Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US));
+        await writeFile(join(g.dirs.cpu, "cpu.cfs_quota_us"), String(quota));
+      }),
+      mkdir(g.dirs.pids, { recursive: true }).then(() => writeFile(join(g.dirs.pids, "pids.max"), String(limits.pids))),
+    ]);
     return g;
   }
 

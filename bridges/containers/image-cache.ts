@@ -99,6 +99,8 @@ export class ImageCache {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #pending = new Map<string, Promise<UnpackedImage>>();
+  /** Images this cache unpacked or found complete, by digest: a job's start reads nothing of them again. */
+  readonly #ready = new Map<string, UnpackedImage>();
 
   constructor(dir: string, maxBytes: number) {
     this.#dir = dir;
@@ -108,9 +110,13 @@ export class ImageCache {
   /** The image `digest` unpacked, from the cache or fetched from `store` and unpacked now. */
   get(digest: string, store: ContentStore): Promise<UnpackedImage> {
     const cid = imageCid(digest);
+    const ready = this.#ready.get(digest);
+    if (ready) return Promise.resolve(ready);
     let p = this.#pending.get(digest);
     if (!p) {
-      p = this.#load(digest, cid, store).finally(() => this.#pending.delete(digest));
+      p = this.#load(digest, cid, store)
+        .then((image) => (this.#ready.set(digest, image), image))
+        .finally(() => this.#pending.delete(digest));
       this.#pending.set(digest, p);
     }
     return p;

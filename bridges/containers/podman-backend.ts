@@ -225,6 +225,8 @@ export class PodmanBackend implements IsolationBackend {
     return {
       command: "podman",
       args,
+      // podman puts the container in its groups (under --cgroup-parent) and sets its ulimits itself.
+      cgroupProcs: [],
       env: this.#env,
       // conmon writes an `oom` marker into the directory podman run starts in: keep it out of the peer's.
       cwd: this.#dir,
@@ -250,6 +252,10 @@ export class PodmanBackend implements IsolationBackend {
           await cgroup.destroy();
         }),
     };
+  }
+
+  prefetch(image: string, store: ContentStore): void {
+    this.#image(image, store).catch(() => {});
   }
 
   async close(): Promise<void> {}

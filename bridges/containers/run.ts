@@ -5,12 +5,12 @@
  * whole process tree is killed), and how it ended turned into a status —
  * with its outputs described exactly and stored when it ran to the end.
  */
-import { spawn } from "node:child_process";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ContentStore, RunHandle, RunResult, RunSpec } from "#protocol/runner";
 import { readSource, type RunOutcome, settleRun } from "#protocol/runner";
 import { messageOf } from "#protocol";
+import { HeldProcess } from "../../peer/process/held-process.ts";
 import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
@@ -88,18 +88,16 @@ export class ContainerRun implements RunHandle {
     await chmod(inputs, 0o555);
   }
 
+  /**
+   * The sandbox is made first (image, cgroups, the command), and its first process started and held (see
+   * peer/process/held-process.ts) while the inputs and source are written and it is moved into its cgroups; it is let
+   * go once all of that is done, so only the exec of the job is left on the way to its first line.
+   */
   async #inDir(dir: string): Promise<RunOutcome> {
     const spec = this.#spec;
     const inputs = join(dir, "inputs");
     const outputs = join(dir, "outputs");
-    await mkdir(outputs, { recursive: true });
-    await this.#writeInputs(inputs);
     const src = spec.source ? join(dir, "src") : undefined;
-    if (spec.source && src) {
-      const entries = readSource(await fetchVerified(this.#store, spec.source.cid, "source"));
-      await writeSourceTree(src, entries);
-    }
-    if (this.#stopReason !== undefined) return { status: "stopped", reason: this.#stopReason, outputs: [] };
     let sandbox: Sandbox;
     try {
       sandbox = await this.#ctx.backend.prepare({
@@ -118,7 +116,34 @@ export class ContainerRun implements RunHandle {
       return { status: "error", reason: messageOf(e), outputs: [] };
     }
     try {
-      const ending = await this.#execute(sandbox);
+      const held = new HeldProcess("weft-job", sandbox.command, sandbox.args, {
+        env: sandbox.env ?? {},
+        ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
+        ...(sandbox.rlimits ? { rlimits: sandbox.rlimits } : {}),
+      });
+      const ended = this.#watch(held);
+      try {
+        await mkdir(dir, { recursive: true });
+        await Promise.all([
+          mkdir(outputs),
+          this.#writeInputs(inputs),
+          spec.source && src
+            ? fetchVerified(this.#store, spec.source.cid, "source").then((b) => writeSourceTree(src, readSource(b)))
+            : undefined,
+          held.confine(sandbox.cgroupProcs),
+        ]);
+      } catch (e) {
+        held.kill();
+        await ended;
+        throw e;
+      }
+      if (this.#stopReason !== undefined) {
+        held.kill();
+        await ended;
+        return { status: "stopped", reason: this.#stopReason, outputs: [] };
+      }
+      held.release();
+      const ending = await this.#execute(ended, sandbox);
       await sandbox.signal("SIGKILL");
       const hit = await sandbox.limitsHit();
       await sandbox.dispose();
@@ -138,15 +163,31 @@ export class ContainerRun implements RunHandle {
     }
   }
 
-  /** Start the job and wait for how it ends: its exit, its wall time, its output limit or a stop. */
-  async #execute(sandbox: Sandbox): Promise<Ending> {
-    const spec = this.#spec;
-    const limit = spec.limits.outputBytes;
-    const child = spawn(sandbox.command, sandbox.args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: sandbox.env ?? {},
-      ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
+  /** The held process's output as log lines (counted against the output limit) and, once its streams closed, its exit. */
+  #watch(held: HeldProcess): Promise<Ending> {
+    const child = held.child;
+    const limit = this.#spec.limits.outputBytes;
+    return new Promise<Ending>((resolve) => {
+      child.on("error", (e) => resolve({ kind: "error", reason: `could not start the sandbox: ${e.message}` }));
+      const count = (n: number) => {
+        this.#logBytes += n;
+        if (this.#logBytes > limit) {
+          this.#end?.({ kind: "output-limit", reason: `its logs passed its ${limit}-byte output limit` });
+        }
+      };
+      const streams = [
+        splitLines(child.stdout!, (text) => this.logs.push({ stream: "stdout", at: Date.now(), text }), count),
+        splitLines(child.stderr!, (text) => this.logs.push({ stream: "stderr", at: Date.now(), text }), count),
+      ];
+      child.on("exit", (code, signal) => {
+        void Promise.all(streams).then(() => resolve({ kind: "exited", code, signal }));
+      });
     });
+  }
+
+  /** Wait for how the released job ends: its exit, its wall time, its output limit or a stop. */
+  async #execute(exited: Promise<Ending>, sandbox: Sandbox): Promise<Ending> {
+    const spec = this.#spec;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let watch: OutputWatch | undefined;
     const ending = new Promise<Ending>((resolve) => {
@@ -154,25 +195,15 @@ export class ContainerRun implements RunHandle {
       timer = setTimeout(() => resolve({ kind: "timeout" }), spec.limits.wallMs);
       watch = new OutputWatch(
         join(this.#ctx.runsDir, this.id, "outputs"),
-        limit,
+        spec.limits.outputBytes,
         () => this.#logBytes,
         (reason) => resolve({ kind: "output-limit", reason }),
       );
-      child.on("error", (e) => resolve({ kind: "error", reason: `could not start the sandbox: ${e.message}` }));
-      const count = (n: number) => {
-        this.#logBytes += n;
-        if (this.#logBytes > limit) {
-          resolve({ kind: "output-limit", reason: `its logs passed its ${limit}-byte output limit` });
-        }
-      };
-      const streams = [
-        splitLines(child.stdout, (text) => this.logs.push({ stream: "stdout", at: Date.now(), text }), count),
-        splitLines(child.stderr, (text) => this.logs.push({ stream: "stderr", at: Date.now(), text }), count),
-      ];
-      child.on("exit", (code, signal) => {
-        void Promise.all(streams).then(() => resolve({ kind: "exited", code, signal }));
-      });
+      void exited.then(resolve);
     });
+    if (this.#logBytes > spec.limits.outputBytes) {
+      this.#end?.({ kind: "output-limit", reason: `its logs passed its ${spec.limits.outputBytes}-byte output limit` });
+    }
     if (this.#stopReason !== undefined) this.#end?.({ kind: "stopped", reason: this.#stopReason });
     const result = await ending;
     clearTimeout(timer);
@@ -180,10 +211,6 @@ export class ContainerRun implements RunHandle {
     if (result.kind === "stopped") {
       // A stop asks first: SIGTERM, then SIGKILL for whatever is left after the grace period.
       await sandbox.signal("SIGTERM");
-      const exited = new Promise<void>((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) r();
-        else child.once("exit", () => r());
-      });
       let grace: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([exited, new Promise<void>((r) => grace = setTimeout(r, this.#ctx.stopGraceMs))]);
       clearTimeout(grace);

@@ -10,7 +10,7 @@ import type { ContentStore, ManagedRunner, RunHandle, RunSpec } from "#protocol/
 import type { IsolationBackend } from "./backend.ts";
 import { removeParentIfEmpty } from "./cgroup.ts";
 import { ContainerRun } from "./run.ts";
-import { checkContainerSpec } from "./spec.ts";
+import { checkContainerSpec, imageOf } from "./spec.ts";
 
 export interface ContainerRunner extends ManagedRunner {
   readonly kind: "container";
@@ -39,6 +39,15 @@ export function createContainerRunner(
       runs.add(run);
       if (closed) void run.stop("the runner is closed");
       return run;
+    },
+    prefetch(spec: RunSpec, store: ContentStore): void {
+      let image: string;
+      try {
+        image = imageOf(checkContainerSpec(spec).program);
+      } catch {
+        return; // start() refuses it, saying why
+      }
+      backend.prefetch(image, store);
     },
     advertise: () => ({ isolation: backend.name }),
     warmUp: () => Promise.resolve(),

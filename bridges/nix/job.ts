@@ -7,7 +7,7 @@
  * outputs stored and the derivation, output store paths and NAR hashes
  * recorded for provenance — with the rebuild verdict when `--check` asked.
  */
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isWeftError, WeftError } from "#protocol";
 import {
@@ -97,13 +97,13 @@ export class NixJob {
     this.#c.logs.push({ stream, at: Date.now(), text });
   }
 
-  /** Runs one nix command under the run's limits; undefined when the run was ended meanwhile. */
-  async #nix(
+  /** Starts one nix command, held until #finish lets it go (process.ts); undefined when the run was ended. */
+  #start(
     argv: string[],
     stdout: "log" | "keep",
     extraEnv: Record<string, string> = {},
     tap?: (text: string) => void,
-  ) {
+  ): NixProcess | undefined {
     if (this.#ending) return undefined;
     const home = join(this.#c.workDir, "home");
     this.#current = startNix({
@@ -118,7 +118,6 @@ export class NixJob {
       },
       cwd: this.#cwd,
       storeRoot: this.#c.storeRoot,
-      cgroupProcs: this.#cgroup!.procs,
       stdout,
       onLine: (stream, text) => {
         tap?.(text);
@@ -129,17 +128,27 @@ export class NixJob {
         this.#log(builder ? "stdout" : stream, builder ? builder[1] : text);
       },
     });
-    const exit = await this.#current.done;
+    return this.#current;
+  }
+
+  /** Lets a started command run under the run's cgroups (moved there unless `confined`); undefined when ended. */
+  async #finish(p: NixProcess | undefined, confined = false) {
+    if (!p) return undefined;
+    if (!confined) await p.confine(this.#cgroup!.procs);
+    if (!this.#ending) p.release();
+    const exit = await p.done;
     this.#current = undefined;
     return this.#ending ? undefined : exit;
   }
 
-  /**
-   * The program, with its source in place: a build reads the cached tree of its CID (source-cache.ts); a dev-shell
-   * command, which may write into its source, gets a fresh copy in the run's directory. Inputs go beside it.
-   */
-  async #prepare(): Promise<NixProgram> {
-    const { spec, store, workDir } = this.#c;
+  /** Runs one nix command under the run's limits; undefined when the run was ended meanwhile. */
+  #nix(argv: string[], stdout: "log" | "keep", extraEnv: Record<string, string> = {}, tap?: (text: string) => void) {
+    return this.#finish(this.#start(argv, stdout, extraEnv, tap));
+  }
+
+  /** The program read from the spec; where nix will run (the source tree, in place once #prepare is done). */
+  #program(): NixProgram {
+    const { spec, workDir } = this.#c;
     const own = join(workDir, "source");
     const program = parseNixProgram(spec, (mode) => mode === "build" ? this.#c.sources.dirOf(spec.source!.cid) : own);
     if (program.mode === "develop" && !this.#c.canDevelop) {
@@ -149,32 +158,40 @@ export class NixJob {
         "dev-shell commands need bubblewrap (bwrap) on this node",
       );
     }
-    await mkdir(join(workDir, "tmp"), { recursive: true });
-    await mkdir(join(workDir, "home"), { recursive: true });
-    await mkdir(join(workDir, "out"), { recursive: true });
-    if (program.mode === "build") {
-      this.#source = await this.#c.sources.acquire(spec.source!.cid, store);
-      this.#cwd = this.#source.dir;
-    } else {
-      await writeSourceTree(own, readSource(await fetchVerified(store, spec.source!.cid, "source")));
-      this.#cwd = own;
-    }
-    for (const input of spec.inputs) {
-      const bytes = await fetchVerified(store, input.cid, `input ${input.path}`);
-      const file = join(workDir, "inputs", input.path);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, bytes, { flag: "wx" });
-      await chmod(file, 0o444);
-    }
+    this.#cwd = program.mode === "build" ? this.#c.sources.dirOf(spec.source!.cid) : own;
     return program;
   }
 
-  /** `nix build`, then the output paths' NAR hashes, then (with --check) a rebuild compared with the first. */
-  async #build(program: Extract<NixProgram, { mode: "build" }>) {
-    // The out-link roots the outputs from the moment they exist until the run roots them for good (store-gc.ts).
-    const link = join(this.#c.workDir, "result");
-    const base = ["nix", "build", "-L", "--json", "--out-link", link, ...program.installable];
-    const built = await this.#nix(base, "keep");
+  /**
+   * The source in place, all at once: a build reads the cached tree of its CID (source-cache.ts); a dev-shell
+   * command, which may write into its source, gets a fresh copy in the run's directory. Inputs go beside it.
+   */
+  async #prepare(program: NixProgram): Promise<void> {
+    const { spec, store, workDir } = this.#c;
+    await mkdir(workDir, { recursive: true });
+    await Promise.all([
+      ...["tmp", "home", "out", "inputs"].map((d) => mkdir(join(workDir, d))),
+      program.mode === "build"
+        ? this.#c.sources.acquire(spec.source!.cid, store).then((source) => this.#source = source)
+        : fetchVerified(store, spec.source!.cid, "source").then((b) => writeSourceTree(this.#cwd, readSource(b))),
+      ...spec.inputs.map(async (input) => {
+        const bytes = await fetchVerified(store, input.cid, `input ${input.path}`);
+        const file = join(workDir, "inputs", input.path);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, bytes, { flag: "wx", mode: 0o444 });
+      }),
+    ]);
+  }
+
+  /** `nix build` of the program, with the out-link that roots its outputs until the run roots them for good (store-gc.ts). */
+  #buildArgv(program: Extract<NixProgram, { mode: "build" }>): string[] {
+    return ["nix", "build", "-L", "--json", "--out-link", join(this.#c.workDir, "result"), ...program.installable];
+  }
+
+  /** `first` (the build, started and confined), then the output paths' NAR hashes, then (with --check) a rebuild. */
+  async #build(program: Extract<NixProgram, { mode: "build" }>, first: NixProcess | undefined) {
+    const base = this.#buildArgv(program);
+    const built = await this.#finish(first, true);
     if (!built || built.code !== 0) return { built };
     const results = JSON.parse(built.stdout) as { drvPath: string; outputs: Record<string, string> }[];
     const outputs = Object.assign({}, ...results.map((r) => r.outputs)) as Record<string, string>;
@@ -213,12 +230,11 @@ export class NixJob {
   }
 
   /** The command inside `nix develop -c`, itself inside bubblewrap: it sees the store, system dirs and its own tree. */
-  async #develop(program: Extract<NixProgram, { mode: "develop" }>) {
-    const { workDir, config, spec } = this.#c;
+  #developArgv(program: Extract<NixProgram, { mode: "develop" }>): string[] {
+    const { workDir, config } = this.#c;
     const source = join(workDir, "source");
     const out = join(workDir, "out");
     const inputs = join(workDir, "inputs");
-    await mkdir(inputs, { recursive: true });
     // deno-fmt-ignore
     const bwrap = [
       "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -230,22 +246,55 @@ export class NixJob {
       "--chdir", source, "--",
     ];
     // deno-fmt-ignore
-    const argv = [
+    return [
       "nix", "develop", "--option", "extra-sandbox-paths", config.developSandboxPaths.join(" "),
       ...program.installable, "-c", ...bwrap, ...program.command,
     ];
-    const env = Object.fromEntries(spec.env.map((e) => [e.name, e.value]));
-    const built = await this.#nix(argv, "log", env);
+  }
+
+  /** `first` (the dev-shell command, started and confined) to its end; its outputs are what it wrote to $WEFT_OUT. */
+  async #develop(first: NixProcess | undefined) {
+    const built = await this.#finish(first, true);
     return {
       built,
       record: undefined,
-      roots: built?.code === 0 ? [{ name: "", dir: out }] : undefined,
+      roots: built?.code === 0 ? [{ name: "", dir: join(this.#c.workDir, "out") }] : undefined,
       storePaths: undefined,
     };
   }
 
+  /**
+   * The run's first nix command (the build, or the dev-shell command) is started held before anything else, so it
+   * spawns and enters its namespaces while the source is unpacked and the cgroups are made; it is moved into them as
+   * soon as they exist, and let go once the source is in place.
+   */
+  async #startFirst(program: NixProgram): Promise<{ first: NixProcess | undefined; cgroup: RunCgroup }> {
+    const { id, spec, config } = this.#c;
+    const env = Object.fromEntries(spec.env.map((e) => [e.name, e.value]));
+    const first = program.mode === "build"
+      ? this.#start(this.#buildArgv(program), "keep")
+      : this.#start(this.#developArgv(program), "log", env);
+    const settled = await Promise.allSettled([
+      this.#prepare(program),
+      createRunCgroup(config.cgroupRoot, this.#c.cgroupGroup, id, {
+        memoryBytes: spec.limits.memoryMb * 1024 * 1024,
+        maxProcesses: config.maxProcesses,
+      }).then(async (cgroup) => {
+        this.#cgroup = cgroup;
+        await first?.confine(cgroup.procs);
+      }),
+    ]);
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) {
+      first?.kill();
+      await first?.done;
+      throw failed.reason;
+    }
+    return { first, cgroup: this.#cgroup! };
+  }
+
   async run(): Promise<RunResult> {
-    const { id, spec, config, workDir } = this.#c;
+    const { id, spec, workDir } = this.#c;
     const startedAt = Date.now();
     const timer = setTimeout(
       () => this.end("timeout", `exceeded its ${spec.limits.wallMs} ms wall-time limit`),
@@ -259,16 +308,13 @@ export class NixJob {
       endedAt: Date.now(),
     });
     try {
-      const program = await this.#prepare();
-      this.#cgroup = await createRunCgroup(config.cgroupRoot, this.#c.cgroupGroup, id, {
-        memoryBytes: spec.limits.memoryMb * 1024 * 1024,
-        maxProcesses: config.maxProcesses,
-      });
+      const program = this.#program();
+      const { first, cgroup } = await this.#startFirst(program);
       const { built, record, roots, storePaths } = program.mode === "build"
-        ? await this.#build(program)
-        : await this.#develop(program);
-      const oom = await this.#cgroup.oomKilled();
-      await this.#cgroup.destroy();
+        ? await this.#build(program, first)
+        : await this.#develop(first);
+      const oom = await cgroup.oomKilled();
+      await cgroup.destroy();
       if (oom) {
         this.#ending ??= { status: "out-of-memory", reason: `passed its ${spec.limits.memoryMb} MiB memory limit` };
       }

@@ -1,11 +1,13 @@
 /**
  * One nix command of a run, started so that everything it does is bounded:
- * it joins the run's cgroups before it execs, runs in its own process group
+ * it is spawned held (peer/process/held-process.ts) in its own process group
  * and in a private mount and network namespace (the runner's own store
- * bind-mounted at /nix, only loopback), sees only the environment given,
- * and its output arrives line by line as it is written.
+ * bind-mounted at /nix, only loopback), so the run can start it while it
+ * still unpacks the source, then moves it into the run's cgroups and only
+ * then lets it exec nix in the source's directory. It sees only the
+ * environment given, and its output arrives line by line as it is written.
  */
-import { spawn } from "node:child_process";
+import { HeldProcess, WAIT_FOR_GO } from "../../peer/process/held-process.ts";
 
 /** Longest log line passed on whole; longer ones arrive in pieces of this size. */
 const MAX_LINE = 16 * 1024;
@@ -13,11 +15,10 @@ const MAX_LINE = 16 * 1024;
 export interface NixCommand {
   argv: string[];
   env: Record<string, string>;
+  /** Where nix runs: it need not exist until the command is let go. */
   cwd: string;
   /** The directory bind-mounted at /nix inside the command's mount namespace. */
   storeRoot: string;
-  /** `cgroup.procs` files the command joins before it execs. */
-  cgroupProcs: readonly string[];
   /** Where stdout goes: streamed as log lines, or kept (bounded) for the caller to parse. */
   stdout: "log" | "keep";
   onLine(stream: "stdout" | "stderr", text: string): void;
@@ -26,15 +27,20 @@ export interface NixCommand {
 export interface NixProcess {
   /** Exit code (null when killed) and the kept stdout. */
   readonly done: Promise<{ code: number | null; stdout: string }>;
+  /**
+   * Moves the held command into the run's cgroups (`cgroup.procs` files). If it died meanwhile (its namespace or
+   * mount failed), `done` says how; a move that failed while it lives kills it, and its log says why.
+   */
+  confine(cgroupProcs: readonly string[]): Promise<void>;
+  /** Lets it exec nix (after confine). */
+  release(): void;
   /** SIGKILL to the whole process group (the cgroup takes care of anything that left it). */
   kill(): void;
 }
 
-/** Joins the cgroups, then a private mount+network namespace where the runner's store is /nix. */
-const WRAPPER = [
-  'for p in $WEFT_CGROUP_PROCS; do echo $$ > "$p" || exit 125; done',
-  'exec unshare --mount --net sh -c \'mount --bind "$WEFT_NIX_ROOT" /nix || exit 125; exec "$@"\' sh "$@"',
-].join("\n");
+/** A private mount+network namespace where the runner's store is /nix; held there until let go into the source. */
+const WRAPPER = 'exec unshare --mount --net sh -c \'mount --bind "$WEFT_NIX_ROOT" /nix || exit 125; ' +
+  `${WAIT_FOR_GO}; cd "$WEFT_CWD" || exit 125; exec "$@" </dev/null' sh "$@"`;
 
 function lines(onLine: (text: string) => void): { push(chunk: Buffer): void; end(): void } {
   let pending = "";
@@ -55,19 +61,21 @@ function lines(onLine: (text: string) => void): { push(chunk: Buffer): void; end
   };
 }
 
+/** Starts `cmd` held: nothing of nix runs until confine() and release(). */
 export function startNix(cmd: NixCommand, maxKeptBytes = 4 * 1024 * 1024): NixProcess {
-  const child = spawn("sh", ["-c", WRAPPER, "sh", ...cmd.argv], {
-    cwd: cmd.cwd,
-    env: { ...cmd.env, WEFT_CGROUP_PROCS: cmd.cgroupProcs.join(" "), WEFT_NIX_ROOT: cmd.storeRoot },
+  const held = new HeldProcess("sh", cmd.argv[0], cmd.argv.slice(1), {
+    script: WRAPPER,
+    env: { ...cmd.env, WEFT_NIX_ROOT: cmd.storeRoot, WEFT_CWD: cmd.cwd },
+    cwd: "/",
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
   });
+  const child = held.child;
   const err = lines((t) => cmd.onLine("stderr", t));
   const out = lines((t) => cmd.onLine("stdout", t));
   const kept: Buffer[] = [];
   let keptBytes = 0;
-  child.stderr.on("data", (c: Buffer) => err.push(c));
-  child.stdout.on("data", (c: Buffer) => {
+  child.stderr!.on("data", (c: Buffer) => err.push(c));
+  child.stdout!.on("data", (c: Buffer) => {
     if (cmd.stdout === "log") return out.push(c);
     keptBytes += c.length;
     if (keptBytes <= maxKeptBytes) kept.push(c);
@@ -85,10 +93,23 @@ export function startNix(cmd: NixCommand, maxKeptBytes = 4 * 1024 * 1024): NixPr
   });
   return {
     done,
-    kill() {
+    async confine(cgroupProcs) {
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch { /* already gone */ }
+        await held.confine(cgroupProcs);
+      } catch (e) {
+        if (held.exited) return;
+        held.kill();
+        cmd.onLine("stderr", `could not put nix under the run's limits: ${(e as Error).message}`);
+      }
     },
+    release: () => held.release(),
+    kill: () => held.kill(),
   };
+}
+
+/** Runs `cmd` to its end outside any run's cgroups (the runner's probe, a store collection). */
+export function runNix(cmd: NixCommand): Promise<{ code: number | null; stdout: string }> {
+  const p = startNix(cmd);
+  p.release();
+  return p.done;
 }

@@ -23,7 +23,8 @@ import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
-import { startNix } from "./process.ts";
+import { runNix } from "./process.ts";
+import { parseNixProgram } from "./program.ts";
 import { SourceCache } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
@@ -81,6 +82,17 @@ class NixRunner implements ManagedRunner {
 
   warmUp(): Promise<void> {
     return Promise.resolve();
+  }
+
+  prefetch(spec: RunSpec, store: ContentStore): void {
+    // Builds read the cached tree of their source; a dev-shell command writes its own copy at start.
+    if (this.#closed || !spec.source) return;
+    try {
+      if (parseNixProgram(spec, () => "").mode !== "build") return;
+    } catch {
+      return; // start() refuses it, saying why
+    }
+    this.#sources.warm(spec.source.cid, store);
   }
 
   start(spec: RunSpec, store: ContentStore): RunHandle {
@@ -152,15 +164,14 @@ async function probe(
   }
   const once = async (argv: string[]) => {
     const lines: string[] = [];
-    const { code, stdout } = await startNix({
+    const { code, stdout } = await runNix({
       argv,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: paths.runsDir, NIX_CONF_DIR: paths.confDir },
       cwd: paths.runsDir,
       storeRoot: paths.storeRoot,
-      cgroupProcs: [],
       stdout: "keep",
       onLine: (_, t) => lines.push(t),
-    }).done;
+    });
     return { code, stdout: stdout.trim(), said: lines.slice(-3).join(" / ") };
   };
   const built = await once(["nix", "build", "--no-link", "--impure", "--expr", PROBE]);

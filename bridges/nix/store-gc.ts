@@ -17,7 +17,7 @@ import { mkdir, readdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { WeftError } from "#protocol";
-import { startNix } from "./process.ts";
+import { runNix } from "./process.ts";
 
 const exec = promisify(execFile);
 
@@ -79,15 +79,14 @@ export async function keepRunOutputs(storeRoot: string, runId: string, outputs: 
 /** `nix-store --gc` in the runner's store (in its private mount namespace); throws with nix's words if it fails. */
 async function nixGc(paths: StorePaths): Promise<void> {
   const said: string[] = [];
-  const { code } = await startNix({
+  const { code } = await runNix({
     argv: ["nix-store", "--gc"],
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: paths.runsDir, NIX_CONF_DIR: paths.confDir },
     cwd: paths.runsDir,
     storeRoot: paths.storeRoot,
-    cgroupProcs: [],
     stdout: "keep",
     onLine: (_, t) => said.push(t),
-  }).done;
+  });
   if (code !== 0) {
     throw new WeftError(
       "RunnerError",

@@ -132,4 +132,10 @@ export interface Runner {
   /** Whether this machine can run it right now (tools present, sandbox usable). */
   available(): Promise<boolean>;
   start(spec: RunSpec, store: ContentStore, job?: RunJob): RunHandle;
+  /**
+   * This node is claiming a run of `spec` (the claim is being made durable): fetch and unpack what the run will read
+   * (a source tree, an image) meanwhile, so start() finds it ready. Best effort, never throws: start() still does
+   * whatever is missing, and checks everything as before.
+   */
+  prefetch?(spec: RunSpec, store: ContentStore): void;
 }

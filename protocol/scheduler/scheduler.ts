@@ -335,6 +335,12 @@ export class Scheduler {
   async #flow(space: Space, run: LocalRun, runner: Runner): Promise<void> {
     const key = keyOf(run.space, run.task);
     const d = this.#o.diagnostics;
+    // What the run reads is fetched and unpacked while its claim is signed and made durable.
+    try {
+      runner.prefetch?.(run.spec, this.#o.store);
+    } catch {
+      // A runner's prefetch is a head start only: start() does the work (and says what went wrong).
+    }
     try {
       const claimed = await space.claim(run.task, this.#leaseMs, this.#o.as);
       run.fence = claimed.lease?.fence ?? 0;

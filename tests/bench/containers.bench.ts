@@ -20,12 +20,14 @@ import { podmanEnv } from "../../bridges/containers/podman-backend.ts";
 import { mustRun } from "../../bridges/containers/tool.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { baseImage } from "../containers/base-image.ts";
-import { newTaskId } from "../../protocol/space/index.ts";
 import { testDaemon } from "../helpers/daemon.ts";
 import { percentile, report } from "./report.ts";
+import { reportPhases, SubmitTimer } from "./submit-phases.ts";
 
 const BENCH = "containers";
 const RUNS = { bwrap: Number(process.env.RUNS ?? 30), podman: Number(process.env.PODMAN_RUNS ?? 10) };
+/** Which backends to measure (`BACKENDS=bwrap` skips podman's minutes). */
+const BACKENDS = (process.env.BACKENDS ?? "bwrap,podman").split(",");
 const CGROUP_PARENT = `weft-bench-${process.pid}`;
 const quiet = { debug() {}, info() {}, warn() {} };
 
@@ -71,31 +73,18 @@ async function runnerFirstLine(runner: ContainerRunner): Promise<number> {
 }
 
 /** A peer running only `backend` containers, with the image in its store: submits time to the first stdout line. */
-async function submitting(backend: "bwrap" | "podman"): Promise<{ submit(): Promise<number>; stop(): Promise<void> }> {
+async function submitting(
+  backend: "bwrap" | "podman",
+): Promise<{ submit(): Promise<number>; timer: SubmitTimer; stop(): Promise<void> }> {
   const toml = `[runners.container]\nbackend = "${backend}"\ncgroup_parent = "${CGROUP_PARENT}"\n` +
     `[runners.nix]\nenabled = false\n`;
   const peer = await testDaemon({ WEFT_SLOTS: "1" }, toml);
   await peer.daemon.artifacts.contentStore().put(base.bytes);
   const { spaces } = await peer.client.get<{ spaces: Array<{ id: string }> }>("/v1/spaces");
-  const space = spaces[0].id;
-  const scheduler = peer.daemon.runs.scheduler;
+  const timer = new SubmitTimer(peer, spaces[0].id);
   return {
-    async submit() {
-      const task = newTaskId();
-      const submitted = Date.now();
-      await peer.client.op(space, "create", { task, title: "bench", run: spec, idempotencyKey: task }, {
-        path: `/v1/spaces/${encodeURIComponent(space)}/schedule`,
-      });
-      let local = scheduler.run(space, task);
-      while (!local) {
-        await new Promise((r) => setImmediate(r));
-        local = scheduler.run(space, task);
-      }
-      for await (const line of local.log.read(true)) {
-        if (line.stream === "stdout") return line.at - submitted;
-      }
-      throw new Error(`the ${backend} job ended without a line`);
-    },
+    submit: () => timer.submit(spec, (line) => line.stream === "stdout", `${backend} bench`),
+    timer,
     stop: () => peer.stop(),
   };
 }
@@ -130,6 +119,7 @@ async function measure(
   const rawBeside: number[] = [];
   try {
     await peer.submit(); // unpacks or loads the image into the peer's runner: not measured
+    peer.timer.reset();
     for (let i = 0; i < RUNS[backend]; i++) {
       rawBeside.push(await direct());
       submitted.push(await peer.submit());
@@ -139,6 +129,7 @@ async function measure(
   }
   submitted.sort((a, b) => a - b);
   rawBeside.sort((a, b) => a - b);
+  reportPhases(BENCH, `${backend} `, peer.timer, percentile(rawBeside, 50), `raw ${backend}`);
   for (const p of [50, 90]) {
     report({
       bench: BENCH,
@@ -167,18 +158,22 @@ async function measure(
 }
 
 try {
-  await measure("bwrap", () => {
-    const rootfs = join(state, "bwrap", "images", base.digest.slice(7), "rootfs");
-    const args = ["--unshare-all", "--die-with-parent", "--ro-bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev"];
-    return Promise.resolve(() => rawFirstByte("bwrap", [...args, "echo", "ready"]));
-  });
-  await measure("podman", async () => {
-    const env = await podmanEnv(join(state, "podman", "podman"));
-    const name = `localhost/weft/image:${base.digest.slice(7)}`;
-    const rootfs = (await mustRun("mount", "container/podman", "podman", ["image", "mount", name], { env })).trim();
-    const args = ["run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
-    return () => rawFirstByte("podman", [...args, "--network", "none", "--rootfs", rootfs, "echo", "ready"], env);
-  });
+  if (BACKENDS.includes("bwrap")) {
+    await measure("bwrap", () => {
+      const rootfs = join(state, "bwrap", "images", base.digest.slice(7), "rootfs");
+      const args = ["--unshare-all", "--die-with-parent", "--ro-bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev"];
+      return Promise.resolve(() => rawFirstByte("bwrap", [...args, "echo", "ready"]));
+    });
+  }
+  if (BACKENDS.includes("podman")) {
+    await measure("podman", async () => {
+      const env = await podmanEnv(join(state, "podman", "podman"));
+      const name = `localhost/weft/image:${base.digest.slice(7)}`;
+      const rootfs = (await mustRun("mount", "container/podman", "podman", ["image", "mount", name], { env })).trim();
+      const args = ["run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"];
+      return () => rawFirstByte("podman", [...args, "--network", "none", "--rootfs", rootfs, "echo", "ready"], env);
+    });
+  }
 } finally {
   for (const c of ["memory", "cpu", "pids"]) await rmdir(`/sys/fs/cgroup/${c}/${CGROUP_PARENT}`).catch(() => {});
   await rm(state, { recursive: true, force: true });

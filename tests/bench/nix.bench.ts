@@ -17,11 +17,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { packSource, type RunSpec } from "../../protocol/runner/index.ts";
-import { newTaskId } from "../../protocol/space/index.ts";
 import { readDirectoryTree } from "../../peer/source/tree.ts";
 import { writeNixConf } from "../../bridges/nix/config.ts";
 import { testDaemon } from "../helpers/daemon.ts";
 import { percentile, report } from "./report.ts";
+import { reportPhases, SubmitTimer } from "./submit-phases.ts";
 import { removeProjects, writeProject } from "../nix/projects.ts";
 
 const BENCH = "nix";
@@ -71,12 +71,7 @@ const confDir = await writeNixConf(mkdtempSync(join(tmpdir(), "weft-nix-bench-co
 const peer = await testDaemon({ WEFT_SLOTS: "1" });
 const { spaces } = await peer.client.get<{ spaces: Array<{ id: string }> }>("/v1/spaces");
 const space = spaces[0].id;
-const scheduler = peer.daemon.runs.scheduler;
-
-/** Of each peer run: ms from the runner's start (scheduling done) to the marker line. */
-const runnerMs: number[] = [];
-/** Of each peer run, where the time before the runner's start went: the create's API call, until the scheduler took it, the claim. */
-const phases = { "create-acknowledged": [] as number[], "taken-by-scheduler": [] as number[], claimed: [] as number[] };
+const timer = new SubmitTimer(peer, space);
 
 /** Submits a build of the project on the peer: ms from submitting until the marker line is in the run's log. */
 async function weft(dir: string, nonce: string, attr?: string): Promise<number> {
@@ -90,29 +85,7 @@ async function weft(dir: string, nonce: string, attr?: string): Promise<number> 
     limits: { wallMs: 60_000, memoryMb: 256, outputBytes: 1 << 20 },
     source: { cid },
   };
-  const task = newTaskId();
-  const submitted = Date.now();
-  await peer.client.op(space, "create", { task, title: `bench ${nonce}`, run, idempotencyKey: nonce }, {
-    path: `/v1/spaces/${encodeURIComponent(space)}/schedule`,
-  });
-  const acknowledged = Date.now();
-  let local = scheduler.run(space, task);
-  while (!local) {
-    await new Promise((r) => setImmediate(r));
-    local = scheduler.run(space, task);
-  }
-  const taken = Date.now();
-  for await (const line of local.log.read(true)) {
-    if (line.text.includes(marker(nonce))) {
-      const started = local.startedAt ?? submitted;
-      runnerMs.push(line.at - started);
-      phases["create-acknowledged"].push(acknowledged - submitted);
-      phases["taken-by-scheduler"].push(Math.max(0, taken - acknowledged));
-      phases.claimed.push(started - Math.max(taken, acknowledged));
-      return line.at - submitted;
-    }
-  }
-  throw new Error(`the run of ${nonce} ended without its first line`);
+  return await timer.submit(run, (line) => line.text.includes(marker(nonce)), `bench ${nonce}`);
 }
 
 const rawMs: number[] = [];
@@ -121,8 +94,7 @@ const weftMs: number[] = [];
 const warm = `warm-${Date.now()}`;
 await weft(project(warm), warm);
 await raw(project(`${warm}-raw`), `${warm}-raw`, confDir);
-runnerMs.length = 0;
-for (const p of Object.values(phases)) p.length = 0;
+timer.reset();
 for (let i = 0; i < ROUNDS; i++) {
   const nonce = `${Date.now()}-${i}`;
   rawMs.push(await raw(project(`raw-${nonce}`), `raw-${nonce}`, confDir));
@@ -141,32 +113,13 @@ for (const p of [50, 90]) {
       `baseline: nix-build of the same derivation, started directly, to the same line; target ≤ 1.2× at p50; ${ROUNDS} rounds`,
   });
 }
-runnerMs.sort((a, b) => a - b);
-report({
-  bench: BENCH,
-  metric: "runner-start-to-first-log-line-p50",
-  value: percentile(runnerMs, 50),
-  unit: "ms",
-  baseline: percentile(rawMs, 50),
-  note: "the nix runner alone (source unpacked, namespaces, cgroups, nix build), without placement and claiming",
-});
-for (const [phase, ms] of Object.entries(phases)) {
-  ms.sort((a, b) => a - b);
-  report({
-    bench: BENCH,
-    metric: `submit-phase-${phase}-p50`,
-    value: percentile(ms, 50),
-    unit: "ms",
-    baseline: percentile(rawMs, 50),
-    note: "one phase of submit to runner start (create acknowledged by the API; taken up by the scheduler; " +
-      "claimed, a signed durable write), against the whole raw nix-build",
-  });
-}
+reportPhases(BENCH, "", timer, percentile(rawMs, 50), "raw nix-build");
 // One source for every round: the peer unpacks it at the warm-up build and keeps it.
 const sameNonce = `same-${Date.now()}`;
 const [rawSame, weftSame] = [rounds(`raw-${sameNonce}`), rounds(`weft-${sameNonce}`)];
 // Not timed: the source's first build on the peer unpacks it.
 await weft(weftSame, `weft-${sameNonce}-${ROUNDS}`, `r${ROUNDS}`);
+timer.reset();
 const rawSameMs: number[] = [];
 const weftSameMs: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
@@ -185,6 +138,7 @@ report({
     "one source, a new derivation each round (bench.nix#r<i>): the peer has the tree unpacked (its source cache), " +
     "as nix-build has it on disk; target ≤ 1.2× at p50",
 });
+reportPhases(BENCH, "same-source-", timer, percentile(rawSameMs, 50), "raw nix-build");
 await peer.stop();
 removeProjects();
 process.exit(0);
