@@ -19,6 +19,7 @@ import type {
   BridgeJobsOptions,
   BridgeLlm,
   BridgeLog,
+  BridgeRuns,
   BridgeSpace,
 } from "./bridge.ts";
 
@@ -52,9 +53,11 @@ export function hostBridge(options: {
   llm?: BridgeLlm;
   /** The host runs jobs: a bridge may join the mesh as a node of its own. */
   jobs?: BridgeJobsHost;
+  /** The host follows the mesh's runs: a bridge may place jobs and read their logs and manifests. */
+  runs?: BridgeRuns;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log, dir, llm, jobs } = options;
+  const { name, node, signer, log, dir, llm, jobs, runs } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -149,6 +152,7 @@ export function hostBridge(options: {
     ...(dir === undefined ? {} : { dir }),
     ...(llm === undefined ? {} : { llm }),
     ...(jobs === undefined ? {} : { runJobs: (runners, o) => jobs(signer, runners, o) }),
+    ...(runs === undefined ? {} : { runs }),
     log,
   };
   return {

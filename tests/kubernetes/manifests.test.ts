@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { V1NetworkPolicy, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
-import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
+import { parseKubernetesBridgeConfig, parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import {
   baselinePolicy,
   egressPolicy,
@@ -47,6 +47,34 @@ const pod = (nodeName: string, requests: Record<string, string>, phase = "Runnin
 });
 
 describe("kubernetes bridge, without a cluster", () => {
+  it("reads [bridges.kubernetes.virtual_node], defaults filled in, a wrong value refused by its key", () => {
+    const c = parseKubernetesBridgeConfig({ virtual_node: { space: "team", client_ca: "/ca.crt" } });
+    assert.deepEqual(c.virtualNode, {
+      space: "team",
+      cpu: 4,
+      memoryMb: 8192,
+      pods: 8,
+      address: "127.0.0.1",
+      port: 10250,
+      clientCa: "/ca.crt",
+      leaseSeconds: 40,
+      network: false,
+    });
+    assert.equal(parseKubernetesBridgeConfig({}).virtualNode, undefined);
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "team" } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.client_ca",
+    );
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "t", client_ca: "/c", tls_cert: "/x" } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.tls_key" && /both, or neither/.test(e.message),
+    );
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "t", client_ca: "/c", lease_seconds: 1 } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.lease_seconds",
+    );
+  });
+
   it("reads quantities in their base unit", () => {
     assert.equal(quantity("500m"), 0.5);
     assert.equal(quantity("2"), 2);

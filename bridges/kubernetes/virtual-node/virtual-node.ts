@@ -1,9 +1,10 @@
 /**
  * The mesh as a node of a cluster (the virtual-kubelet pattern): it
  * registers the Node `weft-<space>`, renews its Lease and status while it
- * runs, and runs the pods the cluster's scheduler binds to it on the mesh's
- * container runner — their images fetched by digest from the mesh's store —
- * reporting each pod's status (and the outputs it wrote, as an annotation)
+ * runs, and runs the pods the cluster's scheduler binds to it — as the
+ * mesh's container jobs, placed on any member (mesh-pods.ts), or on this
+ * machine's container runner (localPods) — their images fetched by digest
+ * from the mesh's store, reporting each pod's status (and the outputs it wrote, as an annotation)
  * back through the API and serving its log to the API server. A pod that is
  * deleted has its run stopped; a pod it cannot run is failed saying why.
  * When the process stops renewing, the cluster's node controller marks the
@@ -12,7 +13,7 @@
 import type { Server } from "node:https";
 import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
-import type { ContentStore, ManagedRunner, RunHandle, RunnerHost } from "#protocol/runner";
+import type { ContentStore, RunHandle, Runner, RunnerHost, RunSpec } from "#protocol/runner";
 import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
 import { OUTPUTS_ANNOTATION } from "../job-manifest.ts";
 import { kubeletServer } from "./kubelet-server.ts";
@@ -22,15 +23,37 @@ import type { ServingCert } from "./serving-cert.ts";
 import { type PodDefaults, podRunSpec } from "./pod-spec.ts";
 import { endedStatus, type PodContainer, refusedStatus, runningStatus } from "./pod-status.ts";
 
+/** A pod as its run is placed. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** Where a bound pod's run goes: the mesh's container jobs (mesh-pods.ts) or this machine's runner (localPods). */
+export interface PodRunner {
+  start(spec: RunSpec, pod: PodRef): RunHandle;
+  /**
+   * Its runs outlive this process (the mesh's jobs, keyed by the pod): after
+   * a restart a pod already Running is followed again rather than failed.
+   */
+  readonly followsRestarts: boolean;
+}
+
+/** Pods run on this machine's container runner, images and outputs in `store`; a restart loses them. */
+export function localPods(runner: Pick<Runner, "start">, store: ContentStore): PodRunner {
+  return { start: (spec) => runner.start(spec, store), followsRestarts: false };
+}
+
 export interface VirtualNodeOptions {
   cluster: Cluster;
   /** The Node's name (nodeNameFor(space)). */
   name: string;
-  /** The mesh's container runner the pods run on, and the store their images and outputs live in. */
-  runner: ManagedRunner;
-  store: ContentStore;
+  /** Where the pods run. */
+  pods: PodRunner;
   offer: NodeOffer;
-  pods: PodDefaults;
+  /** Limits of pods that name none, and whether this node lets pods have the network. */
+  defaults: PodDefaults;
   /** Where the API server reaches this node's log endpoint (it listens there). Default 127.0.0.1. */
   address?: string;
   /** The log endpoint's port; 0 picks one. */
@@ -89,7 +112,7 @@ export class VirtualNode {
     this.#server = server;
     this.#port = (server.address() as { port: number }).port;
     await this.#register();
-    await this.#failOrphans();
+    if (!this.#o.pods.followsRestarts) await this.#failOrphans();
     const leaseMs = (this.#o.leaseSeconds ?? 40) * 1000;
     this.#timers.push(setInterval(() => void this.#heartbeat(), Math.max(500, leaseMs / 4)));
     this.#timers.push(setInterval(() => this.#poll(), this.#o.pollMs ?? 250));
@@ -191,7 +214,8 @@ export class VirtualNode {
         continue;
       }
       const phase = pod.status?.phase;
-      if (!run && (phase === undefined || phase === "Pending")) await this.#start(pod);
+      const adopt = phase === "Running" && this.#o.pods.followsRestarts;
+      if (!run && (phase === undefined || phase === "Pending" || adopt)) await this.#start(pod);
     }
     for (const [uid, run] of this.#runs) {
       if (seen.has(uid)) continue;
@@ -224,7 +248,7 @@ export class VirtualNode {
     let handle: RunHandle;
     try {
       const policies = await this.#o.cluster.networking.listNamespacedNetworkPolicy({ namespace });
-      handle = this.#o.runner.start(podRunSpec(pod, policies.items, this.#o.pods), this.#o.store);
+      handle = this.#o.pods.start(podRunSpec(pod, policies.items, this.#o.defaults), run);
     } catch (e) {
       run.log.push(messageOf(e));
       run.log.end();

@@ -1,0 +1,181 @@
+/**
+ * The virtual node inside a real peer (`[bridges.kubernetes.virtual_node]`)
+ * on a real control plane, with the pods it is given run elsewhere in the
+ * mesh: peer A hosts the kubernetes bridge and its virtual node and runs no
+ * jobs itself (WEFT_SLOTS=0); peer B, a member of the same space, runs
+ * container jobs (bubblewrap) and holds the image. A pod the real scheduler
+ * binds to `weft-team` becomes a container job created as the bridge, B
+ * runs it, the pod reaches Succeeded through the API, and its log is read
+ * through the API server (`kubectl logs`), which fetches it from the
+ * virtual node's log endpoint with its kubelet client certificate. Deleting
+ * a running pod cancels its job on B.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1Pod } from "@kubernetes/client-node";
+import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
+import { VIRTUAL_NODE_TAINT } from "../../bridges/kubernetes/job-manifest.ts";
+import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
+import { eventually } from "../helpers/nodes.ts";
+import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
+
+const NS = "weft";
+const NODE = "weft-team";
+
+interface TaskJson {
+  id: string;
+  title: string;
+  creator: string;
+  status: string;
+  results: { by: string; outcome: string; exitCode?: number }[];
+}
+
+describe("the virtual node in a peer: pods run as the mesh's container jobs", { timeout: 600_000 }, () => {
+  let cp: ControlPlane;
+  let cluster: Cluster;
+  let a: PeerProcess;
+  let b: PeerProcess;
+  let space: string;
+  let image: string;
+  let bridgeDid: string;
+
+  before(async () => {
+    cp = await startControlPlane();
+    const c = connect({ kubeconfig: cp.kubeconfig });
+    if ("unavailable" in c) throw new Error(c.unavailable);
+    cluster = c;
+    await cluster.core.createNamespace({ body: { metadata: { name: NS } } });
+    await eventually(
+      () => cluster.core.readNamespacedServiceAccount({ name: "default", namespace: NS }).then(() => true),
+      60_000,
+      "the default service account",
+    );
+    const homeA = await mkdtemp(join(tmpdir(), "weft-vnode-a-"));
+    await writeFile(
+      join(homeA, "weft.toml"),
+      [
+        "[bridges.kubernetes]",
+        `kubeconfig = "${cp.kubeconfig}"`,
+        `namespace = "${NS}"`,
+        "slots = 1",
+        "[bridges.kubernetes.virtual_node]",
+        'space = "team"',
+        `client_ca = "${cp.kubeletClientCa}"`,
+        "port = 0",
+        "lease_seconds = 8",
+      ].join("\n") + "\n",
+    );
+    const homeB = await mkdtemp(join(tmpdir(), "weft-vnode-b-"));
+    await writeFile(
+      join(homeB, "weft.toml"),
+      `[runners.container]\nbackend = "bwrap"\ncgroup_parent = "weft-vnode-test-${process.pid}"\n`,
+    );
+    [a, b] = await Promise.all([
+      startPeer({ WEFT_SLOTS: "0", WEFT_LOG_LEVEL: "info" }, homeA),
+      startPeer({ WEFT_SLOTS: "2" }, homeB),
+    ]);
+    space = JSON.parse(await weft(a, "space", "create", "team", "--json")).id;
+    bridgeDid = JSON.parse(await weft(a, "bridge", "list", "--json")).bridges[0].did;
+    await weft(a, "bridge", "grant", "kubernetes", "--space", space);
+    assert.equal(await joinPeer(a, b, space), space);
+    image = JSON.parse(await weft(b, "image", "import", BASE_IMAGE_PATH, "--space", space, "--json")).digest;
+    await eventually(
+      async () => {
+        const node = await cluster.core.readNode({ name: NODE }).catch(() => undefined);
+        return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      },
+      120_000,
+      `the Node ${NODE} Ready`,
+    );
+  });
+
+  after(async () => {
+    await Promise.all([a && stopPeer(a), b && stopPeer(b)]);
+    await cp?.stop();
+  });
+
+  const pod = (name: string, script: string): V1Pod => ({
+    metadata: { name, namespace: NS },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      nodeSelector: { [VIRTUAL_NODE_TAINT]: "true" },
+      tolerations: [{ key: VIRTUAL_NODE_TAINT, operator: "Exists", effect: "NoSchedule" }],
+      containers: [{ name: "main", image, command: ["bash", "-c", script] }],
+    },
+  });
+  const readPod = (name: string) => cluster.core.readNamespacedPod({ name, namespace: NS });
+  const taskOf = async (title: string): Promise<TaskJson | undefined> => {
+    const { tasks } = await (await a.api()).get<{ tasks: TaskJson[] }>(
+      `/v1/spaces/${encodeURIComponent(space)}/tasks`,
+    );
+    return tasks.find((t) => t.title === title);
+  };
+
+  it("a pod bound to weft-team runs on another peer's container runner, succeeds, and its log reads through the API", async () => {
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: pod("hello", "echo hello from the mesh; echo second line"),
+    });
+    const ended = await eventually(
+      async () => {
+        const p = await readPod("hello");
+        return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
+      },
+      240_000,
+      "the pod's end",
+    );
+    assert.equal(ended!.spec?.nodeName, NODE, "the real scheduler bound it to the virtual node");
+    assert.equal(ended!.status?.phase, "Succeeded", JSON.stringify(ended!.status));
+    assert.equal(ended!.status?.containerStatuses?.[0].state?.terminated?.exitCode, 0);
+
+    const task = (await taskOf(`pod ${NS}/hello`))!;
+    assert.ok(task, "the pod became a job of the space");
+    assert.equal(task.creator, bridgeDid, "created as the bridge, under its own chain");
+    const bDid = await weft(b, "id");
+    assert.equal(task.results.at(-1)?.by, bDid, "run by the other peer's container runner");
+
+    // kubectl logs: the API server reads it from the virtual node's log endpoint.
+    const log = await cluster.core.readNamespacedPodLog({ name: "hello", namespace: NS, container: "main" });
+    assert.equal(log, "hello from the mesh\nsecond line\n");
+  });
+
+  it("deleting a running pod cancels its job in the mesh", async () => {
+    await cluster.core.createNamespacedPod({ namespace: NS, body: pod("sleeper", "echo started; sleep 600") });
+    await eventually(
+      async () => (await taskOf(`pod ${NS}/sleeper`))?.status === "running",
+      240_000,
+      "the sleeper's job running",
+    );
+    await cluster.core.deleteNamespacedPod({ name: "sleeper", namespace: NS });
+    const task = await eventually(
+      async () => {
+        const t = await taskOf(`pod ${NS}/sleeper`);
+        return t?.status === "cancelled" ? t : undefined;
+      },
+      60_000,
+      "the job cancelled",
+    );
+    assert.ok(task);
+    // On B, the run itself was stopped, not just the task marked.
+    await eventually(
+      async () => {
+        const p = await (await b.api()).get<{ local?: { status?: string } }>(
+          `/v1/spaces/${encodeURIComponent(space)}/pods/${task!.id}`,
+        );
+        return p.local?.status === "stopped";
+      },
+      60_000,
+      "the run on B stopped",
+    );
+    await eventually(
+      () => readPod("sleeper").then(() => false, (e) => (e as { code?: number }).code === 404),
+      60_000,
+      "the pod gone",
+    );
+  });
+});
