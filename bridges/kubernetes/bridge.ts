@@ -16,6 +16,7 @@ import { kubernetesPlugin } from "./plugin.ts";
 import type { KubernetesRunner } from "./runner.ts";
 import { connect } from "./cluster.ts";
 import { startBridgeNode } from "./virtual-node/bridge-node.ts";
+import { virtualNodeDetails } from "./virtual-node/advert-details.ts";
 import type { VirtualNode } from "./virtual-node/virtual-node.ts";
 
 /**
@@ -68,7 +69,12 @@ class KubernetesBridge implements Bridge {
       );
     }
     const runner = made as KubernetesRunner;
-    this.#jobs = context.runJobs([runner], {
+    // The virtual node, once started, travels in the cluster's advert (the Clusters view shows both).
+    const advertised = {
+      ...runner,
+      advertise: () => ({ ...runner.advertise(), ...(this.#node ? virtualNodeDetails(this.#node.status()) : {}) }),
+    };
+    this.#jobs = context.runJobs([advertised], {
       slots: this.#config.slots,
       offer: () => {
         const c = runner.capacity;

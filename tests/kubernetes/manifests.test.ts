@@ -84,7 +84,7 @@ describe("kubernetes bridge, without a cluster", () => {
     assert.equal(quantity("nonsense"), 0);
   });
 
-  it("sums spare capacity over Ready nodes, minus unfinished pods' requests, GPUs per type", () => {
+  it("sums allocatable and spare capacity over Ready nodes, minus unfinished pods' requests, GPUs per type", () => {
     const c = spareCapacity(
       [
         node("a", { cpu: "4", memory: "8Gi", "nvidia.com/gpu": "2" }, true, { "kubernetes.io/arch": "amd64" }),
@@ -103,6 +103,7 @@ describe("kubernetes bridge, without a cluster", () => {
       nodes: 2,
       cpuMillis: 4500,
       memoryMb: 11 * 1024,
+      allocatable: { cpuMillis: 6000, memoryMb: 12 * 1024 },
       gpus: { "nvidia.com/gpu": 1 },
       runtimeClasses: ["gvisor"],
       tags: ["kubernetes.io/arch=amd64"],
@@ -111,6 +112,8 @@ describe("kubernetes bridge, without a cluster", () => {
       nodes: 2,
       cpuMillis: 4500,
       memoryMb: 11264,
+      allocCpuMillis: 6000,
+      allocMemoryMb: 12288,
       gpus: 1,
       gpuTypes: "nvidia.com/gpu=1",
       runtimeClasses: "gvisor",

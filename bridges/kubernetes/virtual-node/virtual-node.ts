@@ -68,6 +68,19 @@ export interface VirtualNodeOptions {
   log: RunnerHost["log"];
 }
 
+/** How the virtual node stands, for its advert (the Clusters view). */
+export interface VirtualNodeStatus {
+  name: string;
+  /** What it offers the cluster: its capacity, and its allocatable (the same). */
+  offer: NodeOffer;
+  /** Pods it runs now. */
+  running: number;
+  /** Its Lease and status were renewed within the Lease's duration. */
+  ready: boolean;
+  /** Unix ms of its last renewal, if any. */
+  renewedAt?: number;
+}
+
 interface PodRun {
   uid: string;
   namespace: string;
@@ -75,6 +88,7 @@ interface PodRun {
   container: PodContainer;
   log: PodLog;
   handle?: RunHandle;
+  ended?: boolean;
 }
 
 export class VirtualNode {
@@ -85,6 +99,7 @@ export class VirtualNode {
   #server?: Server;
   #port = 0;
   #since = new Date();
+  #renewedAt?: number;
   #timers: ReturnType<typeof setInterval>[] = [];
   #polling?: Promise<void>;
   #closed = false;
@@ -93,6 +108,17 @@ export class VirtualNode {
     this.#o = options;
     this.name = options.name;
     this.#address = options.address ?? "127.0.0.1";
+  }
+
+  status(now = Date.now()): VirtualNodeStatus {
+    const leaseMs = (this.#o.leaseSeconds ?? 40) * 1000;
+    return {
+      name: this.name,
+      offer: this.#o.offer,
+      running: [...this.#runs.values()].filter((r) => r.handle && !r.ended).length,
+      ready: !this.#closed && this.#renewedAt !== undefined && now - this.#renewedAt <= leaseMs,
+      ...(this.#renewedAt !== undefined ? { renewedAt: this.#renewedAt } : {}),
+    };
   }
 
   /** The port its log endpoint listens on. */
@@ -155,6 +181,7 @@ export class VirtualNode {
         if (statusOf(e) !== 404) throw e;
         await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: lease });
       }
+      this.#renewedAt = now.getTime();
     } catch (e) {
       if (first) throw apiError(`reporting node ${this.name}'s status`, e);
       this.#o.log.warn("the virtual node could not renew its lease and status", { error: messageOf(e) });
@@ -267,6 +294,7 @@ export class VirtualNode {
       for await (const line of handle.logs) if (line.stream !== "system") run.log.push(line.text);
     })().finally(() => run.log.end());
     void handle.done.then(async (result) => {
+      run.ended = true;
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
       try {
         if (result.outputs.length > 0) await this.#annotateOutputs(run, JSON.stringify(result.outputs));
