@@ -8,7 +8,9 @@
  * runs it, the pod reaches Succeeded through the API, and its log is read
  * through the API server (`kubectl logs`), which fetches it from the
  * virtual node's log endpoint with its kubelet client certificate. Deleting
- * a running pod cancels its job on B.
+ * a running pod cancels its job on B. A, killed while B runs a pod's job and
+ * started again, follows that job again — no second job, the pod ends
+ * Succeeded with its whole log.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -20,7 +22,7 @@ import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { VIRTUAL_NODE_TAINT } from "../../bridges/kubernetes/job-manifest.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { joinPeer, killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
 
 const NS = "weft";
@@ -109,12 +111,13 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     },
   });
   const readPod = (name: string) => cluster.core.readNamespacedPod({ name, namespace: NS });
-  const taskOf = async (title: string): Promise<TaskJson | undefined> => {
+  const tasksTitled = async (title: string): Promise<TaskJson[]> => {
     const { tasks } = await (await a.api()).get<{ tasks: TaskJson[] }>(
       `/v1/spaces/${encodeURIComponent(space)}/tasks`,
     );
-    return tasks.find((t) => t.title === title);
+    return tasks.filter((t) => t.title === title);
   };
+  const taskOf = async (title: string) => (await tasksTitled(title))[0];
 
   it("a pod bound to weft-team runs on another peer's container runner, succeeds, and its log reads through the API", async () => {
     await cluster.core.createNamespacedPod({
@@ -177,5 +180,36 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
       60_000,
       "the pod gone",
     );
+  });
+
+  it("a peer killed while its pod's job runs elsewhere follows that job again when it restarts: no second job", async () => {
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: pod("survivor", "echo before; sleep 20; echo after"),
+    });
+    await eventually(
+      async () => (await taskOf(`pod ${NS}/survivor`))?.status === "running",
+      240_000,
+      "the survivor's job running",
+    );
+    const port = /\/tcp\/(\d+)\//.exec(a.address)![1];
+    await killPeer(a);
+    // The same home and port, so B's connector finds it again.
+    a = await startPeer(
+      { WEFT_SLOTS: "0", WEFT_LOG_LEVEL: "info", WEFT_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${port}` },
+      a.home,
+    );
+    const ended = await eventually(
+      async () => {
+        const p = await readPod("survivor");
+        return p.status?.phase === "Succeeded" || p.status?.phase === "Failed" ? p : undefined;
+      },
+      240_000,
+      "the survivor's end",
+    );
+    assert.equal(ended!.status?.phase, "Succeeded", JSON.stringify(ended!.status));
+    assert.equal((await tasksTitled(`pod ${NS}/survivor`)).length, 1, "one job for the pod, across the restart");
+    const log = await cluster.core.readNamespacedPodLog({ name: "survivor", namespace: NS, container: "main" });
+    assert.equal(log, "before\nafter\n");
   });
 });
