@@ -8,7 +8,9 @@
  * runs it, the pod reaches Succeeded through the API, and its log is read
  * through the API server (`kubectl logs`), which fetches it from the
  * virtual node's log endpoint with its kubelet client certificate. Deleting
- * a running pod cancels its job on B. A, killed while B runs a pod's job and
+ * a running pod cancels its job on B. A pod whose job no member can take
+ * stays Pending (not Running) while its job waits, and deleting it cancels
+ * the job. A, killed while B runs a pod's job and
  * started again, follows that job again — no second job, the pod ends
  * Succeeded with its whole log.
  */
@@ -69,6 +71,8 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
         `client_ca = "${cp.kubeletClientCa}"`,
         "port = 0",
         "lease_seconds = 8",
+        // More memory than any member has, so a pod can ask for what no member can take.
+        "memory_mb = 2000000",
       ].join("\n") + "\n",
     );
     const homeB = await mkdtemp(join(tmpdir(), "weft-vnode-b-"));
@@ -100,14 +104,19 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     await cp?.stop();
   });
 
-  const pod = (name: string, script: string): V1Pod => ({
+  const pod = (name: string, script: string, memory?: string): V1Pod => ({
     metadata: { name, namespace: NS },
     spec: {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
       nodeSelector: { [VIRTUAL_NODE_TAINT]: "true" },
       tolerations: [{ key: VIRTUAL_NODE_TAINT, operator: "Exists", effect: "NoSchedule" }],
-      containers: [{ name: "main", image, command: ["bash", "-c", script] }],
+      containers: [{
+        name: "main",
+        image,
+        command: ["bash", "-c", script],
+        ...(memory ? { resources: { limits: { memory } } } : {}),
+      }],
     },
   });
   const readPod = (name: string) => cluster.core.readNamespacedPod({ name, namespace: NS });
@@ -211,5 +220,30 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     assert.equal((await tasksTitled(`pod ${NS}/survivor`)).length, 1, "one job for the pod, across the restart");
     const log = await cluster.core.readNamespacedPodLog({ name: "survivor", namespace: NS, container: "main" });
     assert.equal(log, "before\nafter\n");
+  });
+
+  it("a pod whose job no member can take stays Pending while it waits; deleting it cancels the job", async () => {
+    await cluster.core.createNamespacedPod({ namespace: NS, body: pod("too-big", "echo never", "1000Gi") });
+    const task = await eventually(() => taskOf(`pod ${NS}/too-big`), 120_000, "the too-big pod's job");
+    assert.equal((await readPod("too-big")).spec?.nodeName, NODE);
+    // B saw it and cannot take it: while it waits, the pod is not reported Running.
+    await eventually(
+      async () =>
+        (await (await b.api()).get<{ tasks: TaskJson[] }>(`/v1/spaces/${encodeURIComponent(space)}/tasks`)).tasks
+          .some((t) => t.id === task!.id),
+      60_000,
+      "the job on B",
+    );
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await taskOf(`pod ${NS}/too-big`))?.status, "open");
+      assert.equal((await readPod("too-big")).status?.phase ?? "Pending", "Pending");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await cluster.core.deleteNamespacedPod({ name: "too-big", namespace: NS });
+    await eventually(
+      async () => (await taskOf(`pod ${NS}/too-big`))?.status === "cancelled",
+      60_000,
+      "the waiting job cancelled",
+    );
   });
 });

@@ -77,6 +77,7 @@ class MeshPodRun {
   readonly #created: Promise<string>;
   readonly #ended: Promise<Ended | undefined>;
   readonly done: Promise<RunResult>;
+  readonly started: Promise<void>;
   readonly #startedAt = Date.now();
   #stopped = false;
 
@@ -94,7 +95,12 @@ class MeshPodRun {
       // The same pod is the same job, whoever asks again (a restarted virtual node).
       idempotencyKey: `pod ${pod.uid}`,
     }).then((t) => t.id);
-    this.#ended = this.#created.then((task) => this.#waitEnd(task), () => undefined);
+    this.#ended = this.#created.then((task) => this.#until(task, (t) => this.#over(t)), () => undefined);
+    // Started when a member starts it (or it is over, or was never made): until then the pod is Pending.
+    this.started = this.#created.then(
+      (task) => this.#until(task, (t) => t.history.some((h) => h.kind === "start") || this.#over(t) ? true : undefined),
+      () => undefined,
+    ).then(() => {});
     this.done = Promise.all([this.#result(), this.#pumpLog()]).then(([r]) => {
       this.#log.end();
       return r;
@@ -121,20 +127,24 @@ class MeshPodRun {
     return state === "succeeded" || state === "failed" || state === "cancelled" ? state : undefined;
   }
 
-  #waitEnd(task: string): Promise<Ended | undefined> {
+  /**
+   * The first of `test`'s answers for the task as its state changes;
+   * undefined if the bridge loses access to the space first.
+   */
+  #until<T>(task: string, test: (t: Task) => T | undefined): Promise<T | undefined> {
     return new Promise((resolve) => {
       const check = () => {
         const t = this.#space.task(task);
-        const over = t ? this.#over(t) : undefined;
-        if (over) done(over);
+        const found = t ? test(t) : undefined;
+        if (found !== undefined) done(found);
       };
       const off = this.#o.context.subscribe((e) => {
         if (e.space === this.#space.id && e.type === "access" && !e.holds) done(undefined);
         if (e.space === this.#space.id && e.type === "tasks" && e.tasks.includes(task)) check();
       });
-      const done = (over: Ended | undefined) => {
+      const done = (found: T | undefined) => {
         off();
-        resolve(over);
+        resolve(found);
       };
       check();
     });
@@ -173,9 +183,12 @@ class MeshPodRun {
       }
     })();
     await this.#ended;
-    await Promise.race([following, sleep(LOG_GRACE_MS)]);
+    // A job no member ever claimed has no log anywhere.
+    const placed = this.#space.task(task)?.history.some((h) => h.kind === "claim") ?? false;
+    if (placed) await Promise.race([following, sleep(LOG_GRACE_MS)]);
     this.#follow.abort();
     await following;
+    if (!placed) return;
     try {
       await read(false);
     } catch (e) {

@@ -30,9 +30,16 @@ export interface PodRef {
   uid: string;
 }
 
+/**
+ * A pod's run; `started`, for one placed before it starts (a mesh job
+ * waiting for a member to take it), resolves when it starts or ends — the
+ * pod stays Pending until then.
+ */
+export type PodRunHandle = RunHandle & { readonly started?: Promise<void> };
+
 /** Where a bound pod's run goes: the mesh's container jobs (mesh-pods.ts) or this machine's runner (localPods). */
 export interface PodRunner {
-  start(spec: RunSpec, pod: PodRef): RunHandle;
+  start(spec: RunSpec, pod: PodRef): PodRunHandle;
   /**
    * Its runs outlive this process (the mesh's jobs, keyed by the pod): after
    * a restart a pod already Running is followed again rather than failed.
@@ -87,7 +94,7 @@ interface PodRun {
   name: string;
   container: PodContainer;
   log: PodLog;
-  handle?: RunHandle;
+  handle?: PodRunHandle;
   ended?: boolean;
 }
 
@@ -272,7 +279,7 @@ export class VirtualNode {
       log: new PodLog(),
     };
     this.#runs.set(run.uid, run);
-    let handle: RunHandle;
+    let handle: PodRunHandle;
     try {
       const policies = await this.#o.cluster.networking.listNamespacedNetworkPolicy({ namespace });
       handle = this.#o.pods.start(podRunSpec(pod, policies.items, this.#o.defaults), run);
@@ -286,8 +293,10 @@ export class VirtualNode {
     }
     run.handle = handle;
     this.#o.log.info("running a pod", { pod: `${namespace}/${name}`, run: handle.id });
-    await this.#report(pod, runningStatus(container, this.#address, new Date())).catch((e) =>
-      this.#o.log.warn("could not report a pod running", { pod: `${namespace}/${name}`, error: messageOf(e) })
+    const running = (handle.started ?? Promise.resolve()).then(() =>
+      this.#report(pod, runningStatus(container, this.#address, new Date())).catch((e) =>
+        this.#o.log.warn("could not report a pod running", { pod: `${namespace}/${name}`, error: messageOf(e) })
+      )
     );
     void (async () => {
       // The container's output only, as a kubelet keeps it; why a run ended goes in the pod's status.
@@ -296,6 +305,7 @@ export class VirtualNode {
     void handle.done.then(async (result) => {
       run.ended = true;
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
+      await running;
       try {
         if (result.outputs.length > 0) await this.#annotateOutputs(run, JSON.stringify(result.outputs));
         await this.#report({ metadata: { name, namespace } }, endedStatus(container, this.#address, result));
