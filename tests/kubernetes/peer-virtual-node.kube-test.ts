@@ -5,7 +5,8 @@
  * jobs itself (WEFT_SLOTS=0); peer B, a member of the same space, runs
  * container jobs (bubblewrap) and holds the image. A pod the real scheduler
  * binds to `weft-team` becomes a container job created as the bridge, B
- * runs it, the pod reaches Succeeded through the API, and its log is read
+ * runs it, the pod reaches Succeeded through the API with the outputs of
+ * the run's verified manifest annotated on it, and its log is read
  * through the API server (`kubectl logs`), which fetches it from the
  * virtual node's log endpoint with its kubelet client certificate. Deleting
  * a running pod cancels its job on B. A pod whose job no member can take
@@ -16,19 +17,22 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { V1Pod } from "@kubernetes/client-node";
+import { promisify } from "node:util";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
-import { VIRTUAL_NODE_TAINT } from "../../bridges/kubernetes/job-manifest.ts";
-import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
+import { OUTPUTS_ANNOTATION, OUTPUTS_DIR } from "../../bridges/kubernetes/job-manifest.ts";
+import { type ControlPlane, KUBE_BIN, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
-import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
-
-const NS = "weft";
-const NODE = "weft-team";
+import { killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import {
+  startVirtualNodePeers,
+  virtualNodePod,
+  VN_HOST_ENV,
+  VN_NAMESPACE as NS,
+  VN_NODE as NODE,
+} from "../helpers/virtual-node-peers.ts";
 
 interface TaskJson {
   id: string;
@@ -52,51 +56,8 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     const c = connect({ kubeconfig: cp.kubeconfig });
     if ("unavailable" in c) throw new Error(c.unavailable);
     cluster = c;
-    await cluster.core.createNamespace({ body: { metadata: { name: NS } } });
-    await eventually(
-      () => cluster.core.readNamespacedServiceAccount({ name: "default", namespace: NS }).then(() => true),
-      60_000,
-      "the default service account",
-    );
-    const homeA = await mkdtemp(join(tmpdir(), "weft-vnode-a-"));
-    await writeFile(
-      join(homeA, "weft.toml"),
-      [
-        "[bridges.kubernetes]",
-        `kubeconfig = "${cp.kubeconfig}"`,
-        `namespace = "${NS}"`,
-        "slots = 1",
-        "[bridges.kubernetes.virtual_node]",
-        'space = "team"',
-        `client_ca = "${cp.kubeletClientCa}"`,
-        "port = 0",
-        "lease_seconds = 8",
-        // More memory than any member has, so a pod can ask for what no member can take.
-        "memory_mb = 2000000",
-      ].join("\n") + "\n",
-    );
-    const homeB = await mkdtemp(join(tmpdir(), "weft-vnode-b-"));
-    await writeFile(
-      join(homeB, "weft.toml"),
-      `[runners.container]\nbackend = "bwrap"\ncgroup_parent = "weft-vnode-test-${process.pid}"\n`,
-    );
-    [a, b] = await Promise.all([
-      startPeer({ WEFT_SLOTS: "0", WEFT_LOG_LEVEL: "info" }, homeA),
-      startPeer({ WEFT_SLOTS: "2" }, homeB),
-    ]);
-    space = JSON.parse(await weft(a, "space", "create", "team", "--json")).id;
-    bridgeDid = JSON.parse(await weft(a, "bridge", "list", "--json")).bridges[0].did;
-    await weft(a, "bridge", "grant", "kubernetes", "--space", space);
-    assert.equal(await joinPeer(a, b, space), space);
-    image = JSON.parse(await weft(b, "image", "import", BASE_IMAGE_PATH, "--space", space, "--json")).digest;
-    await eventually(
-      async () => {
-        const node = await cluster.core.readNode({ name: NODE }).catch(() => undefined);
-        return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-      },
-      120_000,
-      `the Node ${NODE} Ready`,
-    );
+    // More memory than any member has, so a pod can ask for what no member can take.
+    ({ a, b, space, image, bridgeDid } = await startVirtualNodePeers(cp, cluster, ["memory_mb = 2000000"]));
   });
 
   after(async () => {
@@ -104,21 +65,8 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     await cp?.stop();
   });
 
-  const pod = (name: string, script: string, memory?: string): V1Pod => ({
-    metadata: { name, namespace: NS },
-    spec: {
-      restartPolicy: "Never",
-      automountServiceAccountToken: false,
-      nodeSelector: { [VIRTUAL_NODE_TAINT]: "true" },
-      tolerations: [{ key: VIRTUAL_NODE_TAINT, operator: "Exists", effect: "NoSchedule" }],
-      containers: [{
-        name: "main",
-        image,
-        command: ["bash", "-c", script],
-        ...(memory ? { resources: { limits: { memory } } } : {}),
-      }],
-    },
-  });
+  const pod = (name: string, script: string, memory?: string) =>
+    virtualNodePod(name, image, script, memory ? { memory } : {});
   const readPod = (name: string) => cluster.core.readNamespacedPod({ name, namespace: NS });
   const tasksTitled = async (title: string): Promise<TaskJson[]> => {
     const { tasks } = await (await a.api()).get<{ tasks: TaskJson[] }>(
@@ -129,10 +77,10 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
   const taskOf = async (title: string) => (await tasksTitled(title))[0];
 
   it("a pod bound to weft-team runs on another peer's container runner, succeeds, and its log reads through the API", async () => {
-    await cluster.core.createNamespacedPod({
-      namespace: NS,
-      body: pod("hello", "echo hello from the mesh; echo second line"),
-    });
+    const hello = pod("hello", "echo hello from the mesh; echo second line; printf ok > /outputs/r.txt");
+    hello.spec!.volumes = [{ name: "outputs", emptyDir: { sizeLimit: "1Mi" } }];
+    hello.spec!.containers[0].volumeMounts = [{ name: "outputs", mountPath: OUTPUTS_DIR }];
+    await cluster.core.createNamespacedPod({ namespace: NS, body: hello });
     const ended = await eventually(
       async () => {
         const p = await readPod("hello");
@@ -145,6 +93,11 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     assert.equal(ended!.status?.phase, "Succeeded", JSON.stringify(ended!.status));
     assert.equal(ended!.status?.containerStatuses?.[0].state?.terminated?.exitCode, 0);
 
+    // Its outputs, from the run's verified manifest, on the pod as the virtual node reports them.
+    const outputs = JSON.parse(ended!.metadata?.annotations?.[OUTPUTS_ANNOTATION] ?? "[]");
+    assert.deepEqual(outputs.map((o: { path: string; size: number }) => [o.path, o.size]), [["r.txt", 2]]);
+    assert.equal(outputs[0].sha256, createHash("sha256").update("ok").digest("hex"));
+
     const task = (await taskOf(`pod ${NS}/hello`))!;
     assert.ok(task, "the pod became a job of the space");
     assert.equal(task.creator, bridgeDid, "created as the bridge, under its own chain");
@@ -154,6 +107,16 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     // kubectl logs: the API server reads it from the virtual node's log endpoint.
     const log = await cluster.core.readNamespacedPodLog({ name: "hello", namespace: NS, container: "main" });
     assert.equal(log, "hello from the mesh\nsecond line\n");
+    // And kubectl itself (the one .ci/setup unpacks), as a person would.
+    const { stdout } = await promisify(execFile)(join(KUBE_BIN, "kubectl"), [
+      "--kubeconfig",
+      cp.kubeconfig,
+      "logs",
+      "--namespace",
+      NS,
+      "hello",
+    ]);
+    assert.equal(stdout, "hello from the mesh\nsecond line\n");
   });
 
   it("deleting a running pod cancels its job in the mesh", async () => {
@@ -205,7 +168,7 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
     await killPeer(a);
     // The same home and port, so B's connector finds it again.
     a = await startPeer(
-      { WEFT_SLOTS: "0", WEFT_LOG_LEVEL: "info", WEFT_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${port}` },
+      { ...VN_HOST_ENV, WEFT_P2P_LISTEN: `/ip4/127.0.0.1/tcp/${port}` },
       a.home,
     );
     const ended = await eventually(
