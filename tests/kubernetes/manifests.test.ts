@@ -11,6 +11,7 @@ import type { V1NetworkPolicy, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
 import { parseKubernetesBridgeConfig, parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
+import { meshPods } from "../../bridges/kubernetes/virtual-node/mesh-pods.ts";
 import {
   baselinePolicy,
   egressPolicy,
@@ -47,6 +48,22 @@ const pod = (nodeName: string, requests: Record<string, string>, phase = "Runnin
 });
 
 describe("kubernetes bridge, without a cluster", () => {
+  it("a pod for a space the bridge holds nothing in is refused, saying what to grant", () => {
+    const pods = meshPods({ context: { spaces: () => [], subscribe: () => () => {} }, space: "team" });
+    const spec: RunSpec = {
+      runner: "container",
+      program: `sha256:${"a".repeat(64)}`,
+      args: [],
+      inputs: [],
+      env: [],
+      limits: { wallMs: 1000, memoryMb: 64, outputBytes: 0 },
+    };
+    assert.throws(
+      () => pods.start(spec, { namespace: "weft", name: "p", uid: "u" }),
+      /holds no delegation in space team: grant it \/weft\/task\/create, \/weft\/task\/cancel and \/weft\/run\/container/,
+    );
+  });
+
   it("reads [bridges.kubernetes.virtual_node], defaults filled in, a wrong value refused by its key", () => {
     const c = parseKubernetesBridgeConfig({ virtual_node: { space: "team", client_ca: "/ca.crt" } });
     assert.deepEqual(c.virtualNode, {
