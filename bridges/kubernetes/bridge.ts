@@ -14,19 +14,31 @@ import { Commands } from "#protocol/ucan";
 import { type KubernetesBridgeConfig, parseKubernetesBridgeConfig } from "./config.ts";
 import { kubernetesPlugin } from "./plugin.ts";
 import type { KubernetesRunner } from "./runner.ts";
+import { connect } from "./cluster.ts";
+import { startBridgeNode } from "./virtual-node/bridge-node.ts";
+import { virtualNodeDetails } from "./virtual-node/advert-details.ts";
+import type { VirtualNode } from "./virtual-node/virtual-node.ts";
 
-/** What a member grants the bridge for it to serve a space: advertise, claim (and comment/close), run. */
+/**
+ * What a member grants the bridge for it to serve a space: advertise, claim
+ * (and comment/close), run; and, for its virtual node's pods, create and
+ * cancel container jobs.
+ */
 const COMMANDS = [
   Commands.capacityAdvertise,
   Commands.taskClaim,
   Commands.taskComment,
   Commands.taskClose,
   Commands.runKubernetes,
+  Commands.taskCreate,
+  Commands.taskCancel,
+  Commands.runContainer,
 ];
 
 class KubernetesBridge implements Bridge {
   readonly #config: KubernetesBridgeConfig;
   #jobs?: BridgeJobs;
+  #node?: VirtualNode;
 
   constructor(config: KubernetesBridgeConfig) {
     this.#config = config;
@@ -57,7 +69,12 @@ class KubernetesBridge implements Bridge {
       );
     }
     const runner = made as KubernetesRunner;
-    this.#jobs = context.runJobs([runner], {
+    // The virtual node, once started, travels in the cluster's advert (the Clusters view shows both).
+    const advertised = {
+      ...runner,
+      advertise: () => ({ ...runner.advertise(), ...(this.#node ? virtualNodeDetails(this.#node.status()) : {}) }),
+    };
+    this.#jobs = context.runJobs([advertised], {
       slots: this.#config.slots,
       offer: () => {
         const c = runner.capacity;
@@ -76,9 +93,26 @@ class KubernetesBridge implements Bridge {
       namespace: this.#config.cluster.namespace,
       slots: this.#config.slots,
     });
+    const vn = this.#config.virtualNode;
+    if (!vn) return;
+    const cluster = connect(this.#config.cluster);
+    if ("unavailable" in cluster) throw new WeftError("Unavailable", "kubernetes/unavailable", cluster.unavailable);
+    try {
+      this.#node = await startBridgeNode(cluster, vn, context, log);
+    } catch (e) {
+      await this.#jobs.stop();
+      throw e;
+    }
+    context.log.info("the mesh joins the cluster as a virtual node", {
+      bridge: context.name,
+      node: this.#node.name,
+      space: vn.space,
+      logPort: this.#node.port,
+    });
   }
 
   async close(): Promise<void> {
+    await this.#node?.close();
     await this.#jobs?.stop();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A cluster's spare capacity, as the kubernetes runner advertises it: for
- * every Ready, schedulable node, what it can allocate minus what the pods
- * bound to it (and not finished) request — CPU, memory, and GPUs per
+ * every Ready, schedulable node, what it can allocate (also advertised,
+ * summed) minus what the pods bound to it (and not finished) request — CPU, memory, and GPUs per
  * extended resource (nvidia.com/gpu, amd.com/gpu, …) — summed; the
  * RuntimeClasses a Job may ask for; and the chosen node labels as tags
  * where every such node has the same value.
@@ -13,6 +13,8 @@ export interface SpareCapacity {
   nodes: number;
   cpuMillis: number;
   memoryMb: number;
+  /** What those nodes can allocate in all, before what pods request. */
+  allocatable: { cpuMillis: number; memoryMb: number };
   /** Spare GPUs by resource name. */
   gpus: Record<string, number>;
   runtimeClasses: string[];
@@ -58,6 +60,8 @@ export function spareCapacity(
   }
   let cpu = 0;
   let memory = 0;
+  let allocCpu = 0;
+  let allocMemory = 0;
   const gpus: Record<string, number> = {};
   for (const node of usable) {
     const used = byNode.get(node.metadata?.name ?? "")!;
@@ -65,6 +69,8 @@ export function spareCapacity(
     const spare = (resource: string) => Math.max(0, quantity(alloc[resource]) - (used.get(resource) ?? 0));
     cpu += spare("cpu");
     memory += spare("memory");
+    allocCpu += quantity(alloc.cpu);
+    allocMemory += quantity(alloc.memory);
     for (const resource of Object.keys(alloc).filter((r) => GPU_RESOURCE.test(r))) {
       gpus[resource] = (gpus[resource] ?? 0) + Math.floor(spare(resource));
     }
@@ -78,6 +84,7 @@ export function spareCapacity(
     nodes: usable.length,
     cpuMillis: Math.floor(cpu * 1000),
     memoryMb: Math.floor(memory / 2 ** 20),
+    allocatable: { cpuMillis: Math.floor(allocCpu * 1000), memoryMb: Math.floor(allocMemory / 2 ** 20) },
     gpus,
     runtimeClasses: [...runtimeClasses].sort(),
     tags,
@@ -92,6 +99,8 @@ export function advertDetails(c: SpareCapacity): Record<string, string | number 
     nodes: c.nodes,
     cpuMillis: c.cpuMillis,
     memoryMb: c.memoryMb,
+    allocCpuMillis: c.allocatable.cpuMillis,
+    allocMemoryMb: c.allocatable.memoryMb,
     gpus: Object.values(c.gpus).reduce((a, b) => a + b, 0),
     ...(gpus ? { gpuTypes: clip(gpus) } : {}),
     ...(c.runtimeClasses.length > 0 ? { runtimeClasses: clip(c.runtimeClasses.join(",")) } : {}),

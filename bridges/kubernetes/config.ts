@@ -7,6 +7,7 @@
  * once. Checked at the boundary, defaults filled in.
  */
 import { bool, int, InvalidInput, list, object, optional, str } from "#protocol/schema";
+import { parseVirtualNodeConfig, type VirtualNodeConfig } from "./virtual-node/config.ts";
 
 export interface KubernetesConfig {
   /** A kubeconfig file; absent: the in-cluster service account (KUBERNETES_SERVICE_HOST and its token). */
@@ -53,20 +54,28 @@ export function parseKubernetesConfig(raw: unknown, where = "bridges.kubernetes"
   };
 }
 
-/** The bridge's settings: the cluster's, and how many of the mesh's jobs it runs there at once. */
+/**
+ * The bridge's settings: the cluster's, how many of the mesh's jobs it runs
+ * there at once, and the virtual node it makes of the mesh there, if any.
+ */
 export interface KubernetesBridgeConfig {
   cluster: KubernetesConfig;
   slots: number;
+  virtualNode?: VirtualNodeConfig;
 }
 
 /** Read `[bridges.kubernetes]`; a wrong value is refused naming its key (relative to the table). */
 export function parseKubernetesBridgeConfig(table: Record<string, unknown>): KubernetesBridgeConfig {
-  const { slots = 8, ...rest } = table;
+  const { slots = 8, virtual_node, ...rest } = table;
   if (typeof slots !== "number" || !Number.isInteger(slots) || slots < 1 || slots > 1000) {
     throw new InvalidInput("slots", "must be a whole number from 1 to 1000");
   }
   try {
-    return { cluster: parseKubernetesConfig(rest, ""), slots };
+    return {
+      cluster: parseKubernetesConfig(rest, ""),
+      slots,
+      ...(virtual_node !== undefined ? { virtualNode: parseVirtualNodeConfig(virtual_node, ".virtual_node") } : {}),
+    };
   } catch (e) {
     if (!(e instanceof InvalidInput) || !e.field.startsWith(".")) throw e;
     throw new InvalidInput(e.field.slice(1), e.message.slice(e.field.length + 1));
@@ -87,4 +96,18 @@ export const KUBERNETES_TOML = `
 # tolerate_virtual_nodes = false
 # refresh_seconds = 10
 # slots = 8
+#
+# [bridges.kubernetes.virtual_node]
+# The mesh as a node of the cluster (weft-<space>): the pods its scheduler binds there become container jobs of the
+# space, run on any member's container runner. Also grant the bridge /weft/task/create, /weft/task/cancel and
+# /weft/run/container there.
+# space = "team"
+# client_ca = "/etc/kubernetes/pki/ca.crt"   # the CA of the API server's kubelet client certificate
+# address = "127.0.0.1"                      # where the API server reaches the node's log endpoint
+# port = 10250
+# cpu = 4
+# memory_mb = 8192
+# pods = 8
+# lease_seconds = 40
+# network = false
 `;

@@ -8,7 +8,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Bridge, type BridgeContext, type BridgeJobsHost, type BridgeLlm, hostBridge } from "#protocol/bridge";
+import {
+  type Bridge,
+  type BridgeContext,
+  type BridgeJobsHost,
+  type BridgeLlm,
+  type BridgeRuns,
+  hostBridge,
+} from "#protocol/bridge";
 import { loadOrCreate } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
 import type { SeedKeystore } from "../keystore/file-keystore.ts";
@@ -51,6 +58,7 @@ export async function startBridge(
   home: string,
   llm?: PeerLlm,
   jobs?: BridgeJobsHost,
+  runs?: BridgeRuns,
   repositories?: (space: string, name: string) => Promise<string | undefined>,
 ): Promise<RunningBridge> {
   const keyName = bridgeKeyName(setting.name);
@@ -66,6 +74,7 @@ export async function startBridge(
     dir,
     ...(llm ? { llm: bridgeLlm(llm) } : {}),
     ...(jobs ? { jobs } : {}),
+    ...(runs ? { runs } : {}),
     ...(repositories ? { repositories } : {}),
   });
   const bridge: Bridge = setting.kind.create(setting.config);

@@ -37,7 +37,7 @@ import { AgentLoops, DEFAULT_LIMITS } from "../agents/loop/agent-loop.ts";
 import { loopTranscripts } from "../agents/loop/transcript-events.ts";
 import { serveTranscripts } from "../agents/transcript-serve.ts";
 import { AgentAutoRun } from "../agents/loop/auto-run.ts";
-import { bridgeJobs, type Runs, startRuns } from "./runs.ts";
+import { bridgeJobs, bridgeRuns, type Runs, startRuns } from "./runs.ts";
 import { Connector } from "./connector.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -222,11 +222,23 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   }, () => connector.stop());
   const bridges: RunningBridge[] = [];
   const jobs = bridgeJobs(config, node, artifacts, log, observer);
+  const followed = bridgeRuns(node, runs, artifacts);
   for (const setting of config.bridges) {
     bridges.push(
       await parts.start(
         `the bridge ${setting.name}`,
-        () => startBridge(setting, node, keystore, log, config.home, llm, jobs, (s, n) => repos.repos.existing(s, n)),
+        () =>
+          startBridge(
+            setting,
+            node,
+            keystore,
+            log,
+            config.home,
+            llm,
+            jobs,
+            followed,
+            (s, n) => repos.repos.existing(s, n),
+          ),
         (b) => b.close(),
       ),
     );

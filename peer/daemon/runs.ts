@@ -10,8 +10,9 @@
  */
 import type { Signer } from "#protocol/identity";
 import type { WeftNode } from "#protocol/node";
-import { type Compute, type ComputeOptions, startCompute } from "#protocol/scheduler";
-import type { BridgeJobsHost } from "#protocol/bridge";
+import { type Compute, type ComputeOptions, runLog, startCompute } from "#protocol/scheduler";
+import type { BridgeJobsHost, BridgeRuns } from "#protocol/bridge";
+import { NotFound } from "#protocol/space";
 import { encodeRunLog } from "#protocol/artifacts";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { VERSION } from "../version.ts";
@@ -94,5 +95,17 @@ export function bridgeJobs(
     });
     log.debug("a bridge runs jobs", { as: as.did, runners: compute.scheduler.kinds, slots: compute.scheduler.slots });
     return { stop: () => compute.stop() };
+  };
+}
+
+/** How a bridge on this peer follows the mesh's runs (BridgeContext.runs): logs from wherever, manifests verified. */
+export function bridgeRuns(node: WeftNode, runs: Runs, artifacts: ArtifactService): BridgeRuns {
+  return {
+    log(space, task, follow, signal) {
+      const t = node.space(space)?.task(task);
+      if (!t) throw new NotFound(`no task ${task} in space ${space} on this peer`);
+      return runLog(node, runs.scheduler, space, t, follow, signal);
+    },
+    manifest: async (space, cid, signal) => (await artifacts.manifest(space, cid, signal)).manifest,
   };
 }

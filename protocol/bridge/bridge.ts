@@ -20,6 +20,8 @@ import type { CallOptions, CallResult } from "../llm/router.ts";
 import type { ChatRequest } from "../llm/types.ts";
 import type { ManagedRunner } from "../runner/plugin.ts";
 import type { MachineOffer } from "../scheduler/compute.ts";
+import type { LogLine } from "../runner/runner.ts";
+import type { Manifest } from "../artifacts/manifest.ts";
 
 /** A live delegation to the bridge: who made it, for what, and its meta (a pairing proof, a name). */
 export interface BridgeGrant {
@@ -105,6 +107,17 @@ export interface BridgeJobs {
   stop(): Promise<void>;
 }
 
+/**
+ * The mesh's runs as a bridge that places jobs (a cluster's pods as the
+ * mesh's container jobs) follows them: wherever in the mesh they run.
+ */
+export interface BridgeRuns {
+  /** A run's log, from the node running or having run it; NotFound while no reachable node has it. */
+  log(space: string, task: string, follow: boolean, signal?: AbortSignal): AsyncIterable<LogLine>;
+  /** A finished run's manifest by CID, fetched from this host or the mesh and verified (signature, chain, spec). */
+  manifest(space: string, cid: string, signal?: AbortSignal): Promise<Manifest>;
+}
+
 /** Everything a running bridge may use. */
 export interface BridgeContext {
   /** The name it is configured under (`[bridges.<name>]`). */
@@ -142,6 +155,8 @@ export interface BridgeContext {
    * cannot do. Programs, inputs and outputs go through the host's store.
    */
   runJobs?(runners: ManagedRunner[], options: BridgeJobsOptions): BridgeJobs;
+  /** Following the mesh's runs (their logs and manifests), on hosts that keep artifacts. */
+  readonly runs?: BridgeRuns;
   readonly log: BridgeLog;
 }
 

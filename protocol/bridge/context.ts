@@ -20,6 +20,7 @@ import type {
   BridgeJobsOptions,
   BridgeLlm,
   BridgeLog,
+  BridgeRuns,
   BridgeSpace,
 } from "./bridge.ts";
 
@@ -55,9 +56,11 @@ export function hostBridge(options: {
   jobs?: BridgeJobsHost;
   /** The host keeps bare copies of its spaces' repositories: where one is (BridgeContext.repository). */
   repositories?: (space: string, name: string) => Promise<string | undefined>;
+  /** The host follows the mesh's runs: a bridge may place jobs and read their logs and manifests. */
+  runs?: BridgeRuns;
   now?: () => number;
 }): HostedBridge {
-  const { name, node, signer, log, dir, llm, jobs, repositories } = options;
+  const { name, node, signer, log, dir, llm, jobs, repositories, runs } = options;
   const now = options.now ?? Date.now;
   const did = signer.did;
   const listeners = new Set<(e: BridgeEvent) => void>();
@@ -160,6 +163,7 @@ export function hostBridge(options: {
         return space && holdsAny(space) ? repositories(id, repo) : Promise.resolve(undefined);
       },
     }),
+    ...(runs === undefined ? {} : { runs }),
     log,
   };
   return {

@@ -5,6 +5,7 @@
  * view when their last advert expires.
  */
 import { bool, check, int, InvalidInput, list, num, object, optional, required, str } from "../schema/input-checks.ts";
+import { isDidKey } from "../identity/did-key.ts";
 
 export const MAX_ADVERT_TTL_SECONDS = 600;
 
@@ -59,6 +60,15 @@ export const advertShape = object({
   /** Browser tabs and other nodes that may vanish any moment. */
   ephemeral: optional(bool),
   ttl: required(int(1, MAX_ADVERT_TTL_SECONDS)),
+  /**
+   * For a principal hosted on a node (a bridge's cluster), that node: where
+   * members read the logs of the runs it holds. Signed by the principal; a
+   * wrong one only sends a member's log request to a node that has no such run.
+   */
+  host: optional(check((v, field): string => {
+    if (!isDidKey(v)) throw new InvalidInput(field, "must be a did:key");
+    return v;
+  }, { type: "string", pattern: "^did:key:z" })),
 });
 
 export type CapacityAdvert = ReturnType<typeof advertShape>;

@@ -17,7 +17,7 @@ import { serveRunLogs } from "./run-log-service.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 
 /** What the shell measures of its machine; the runners, slots and running jobs are filled in here. */
-export type MachineOffer = Omit<CapacityAdvert, "runners" | "runnerDetails" | "running" | "slots" | "ttl">;
+export type MachineOffer = Omit<CapacityAdvert, "runners" | "runnerDetails" | "running" | "slots" | "ttl" | "host">;
 
 export interface ComputeOptions {
   /** The runners this node serves (none: it runs nothing and advertises no slots). */
@@ -73,6 +73,8 @@ export function startCompute(node: WeftNode, o: ComputeOptions): Compute {
         ...(details && !withdrawn ? { runnerDetails: details } : {}),
         running,
         slots: withdrawn ? 0 : scheduler.free,
+        // A principal held here says where its runs' logs are read: this node.
+        ...(o.as ? { host: node.did } : {}),
       };
     },
     o.advertiseMs,

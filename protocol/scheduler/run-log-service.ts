@@ -1,7 +1,9 @@
 /**
  * Where a run's log is read from: the scheduler's own runs on this node,
  * or, for a run elsewhere, the node running it over the sync session this
- * node has with it. Nodes serve their runs' logs to members who ask.
+ * node has with it — for a run a principal hosted on a node holds (a
+ * bridge's cluster), the node its capacity advert names as its host. Nodes
+ * serve their runs' logs to members who ask.
  */
 import type { WeftNode } from "../node/node.ts";
 import type { LogLine } from "../runner/runner.ts";
@@ -33,7 +35,12 @@ export function runLog(
   if (here) return here;
   const where = task.lease?.holder ?? task.results.at(-1)?.by;
   if (!where) throw new NotFound(`${task.id} has not been placed on a node yet`);
-  const session = node.sessionTo(where);
-  if (!session) throw new NotFound(`${task.id} runs on ${where}, which is not connected to this node`);
+  const host = node.gossip(space)?.adverts().find((a) => a.node === where)?.host;
+  const session = node.sessionTo(where) ?? (host ? node.sessionTo(host) : undefined);
+  if (!session) {
+    throw new NotFound(
+      `${task.id} runs on ${where}${host ? `, hosted on ${host},` : ""} which is not connected to this node`,
+    );
+  }
   return session.runLog(space, task.id, follow, signal);
 }

@@ -23,7 +23,7 @@ import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { jobManifest, RUN_KEY_LABEL, runKey } from "../../bridges/kubernetes/job-manifest.ts";
 import { createKubernetesRunner } from "../../bridges/kubernetes/runner.ts";
 import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
-import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
+import { localPods, VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { startCompute } from "../../protocol/scheduler/compute.ts";
 import { startControlPlane } from "../helpers/kube-control-plane.ts";
@@ -58,10 +58,9 @@ const vnode = new VirtualNode({
   cluster,
   name: nodeNameFor("bench"),
   tls: await cp.nodeTls(nodeNameFor("bench")),
-  runner: containers,
-  store,
+  pods: localPods(containers, store),
   offer: { cpu: 16, memoryMb: 16384, pods: 32 },
-  pods: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
+  defaults: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
   pollMs: 100,
   log: quiet,
 });

@@ -5,7 +5,8 @@
  * job it runs are signed by its key under what members delegated to it —
  * another node sees the bridge, not the node hosting it, holding the lease
  * and reporting. Without the delegation it advertises nothing and cannot
- * claim. The runner here finishes at once: the cluster behind it is
+ * claim. Another member reads the log of a run the bridge holds, from the
+ * node hosting it. The runner here finishes at once: the cluster behind it is
  * tested end to end in tests/kubernetes/cluster.kube-test.ts.
  */
 import { describe, it } from "node:test";
@@ -15,6 +16,7 @@ import { generateSeed } from "../../protocol/identity/ed25519.ts";
 import type { ManagedRunner } from "../../protocol/runner/plugin.ts";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { type Compute, startCompute } from "../../protocol/scheduler/compute.ts";
+import { runLog } from "../../protocol/scheduler/run-log-service.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
@@ -139,6 +141,12 @@ describe("a bridge running the mesh's jobs as its own DID", () => {
       assert.deepEqual(authors("start"), [w.bridge.did]);
       const byHost = done.history.filter((h) => h.author === w.a.node.did).map((h) => h.kind);
       assert.ok(byHost.every((k) => k === "create" || k === "witness"), `the host ran nothing: ${byHost}`);
+
+      // Another member reads the bridge-held run's log as any run's: from the node its advert names as its host.
+      assert.equal(advert?.host, w.a.node.did);
+      const lines: string[] = [];
+      for await (const line of runLog(w.b.node, undefined, w.space.id, done, false)) lines.push(line.text);
+      assert.ok(lines.includes("ran"), `the run's log on b: ${JSON.stringify(lines)}`);
     } finally {
       await w.stop();
     }

@@ -39,7 +39,7 @@ import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { BASELINE_POLICY, baselinePolicy, RUN_KEY_LABEL } from "../../bridges/kubernetes/job-manifest.ts";
 import { createKubernetesRunner, type KubernetesRunner } from "../../bridges/kubernetes/runner.ts";
 import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
-import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
+import { localPods, VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts";
@@ -126,10 +126,9 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
       cluster,
       name: nodeNameFor("team"),
       tls: await cp.nodeTls(nodeNameFor("team")),
-      runner: containers,
-      store,
+      pods: localPods(containers, store),
       offer: { cpu: 4, memoryMb: 4096, pods: 8 },
-      pods: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
+      defaults: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
       leaseSeconds: 4,
       pollMs: 100,
       log: quiet,

@@ -4,7 +4,9 @@
  * bridges/kubernetes/capacity.ts makes them, through the advert's own
  * checks. Each advertising node is a cluster with its spare capacity and the
  * kubernetes runs it holds; nodes without the runner are not clusters, and
- * details a peer left out or mangled show as unknown, never as a crash.
+ * details a peer left out or mangled show as unknown, never as a crash. A
+ * bridge's virtual node shows with its capacity, health and its pods' jobs:
+ * the container runs that bridge created for them, wherever they run.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,8 @@ import type { V1Node } from "@kubernetes/client-node";
 import { advertShape, type LiveAdvert } from "../../protocol/capacity/advert.ts";
 import type { Pod } from "../../protocol/scheduler/pods.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
-import { clustersOf } from "../../pwa/src/model/clusters.ts";
+import { clustersOf, POD_JOB_LABEL } from "../../pwa/src/model/clusters.ts";
+import { virtualNodeDetails } from "../../bridges/kubernetes/virtual-node/advert-details.ts";
 
 const node = (name: string, alloc: Record<string, string>): V1Node => ({
   metadata: { name, labels: { "kubernetes.io/arch": "amd64" } },
@@ -82,6 +85,51 @@ describe("the Clusters view's model", () => {
     assert.deepEqual(c.tags, ["kubernetes.io/arch=amd64"]);
     assert.equal(c.expires, 31_000);
     assert.deepEqual(c.jobs.map((p) => p.task), ["running", "claimed"]);
+    assert.equal(c.allocCpuMillis, 6000);
+    assert.equal(c.allocMemoryMb, 12 * 1024);
+    assert.equal(c.virtualNode, undefined, "no virtual node advertised");
+  });
+
+  it("shows a bridge's virtual node: capacity, health, and its pods' jobs wherever they run", () => {
+    const details = {
+      cluster: "10.0.0.1:6443",
+      ...virtualNodeDetails({
+        name: "weft-team",
+        offer: { cpu: 4, memoryMb: 8192, pods: 8 },
+        running: 1,
+        ready: true,
+        renewedAt: 900,
+      }),
+    };
+    const bridge = live("did:key:bridge", ["kubernetes"], { kubernetes: details });
+    const origins: Record<string, { creator: string; labels: string[] }> = {
+      "pod-job": { creator: "did:key:bridge", labels: [POD_JOB_LABEL] },
+      "queued-pod-job": { creator: "did:key:bridge", labels: [POD_JOB_LABEL] },
+      "ended-pod-job": { creator: "did:key:bridge", labels: [POD_JOB_LABEL] },
+      "someone's run": { creator: "did:key:ada", labels: [POD_JOB_LABEL] },
+      "bridge, unlabelled": { creator: "did:key:bridge", labels: [] },
+    };
+    const [c] = clustersOf([bridge], [
+      pod("pod-job", "did:key:laptop", "running", "container"),
+      pod("queued-pod-job", "did:key:laptop", "queued", "container"),
+      pod("ended-pod-job", "did:key:laptop", "succeeded", "container"),
+      pod("someone's run", "did:key:laptop", "running", "container"),
+      pod("bridge, unlabelled", "did:key:laptop", "running", "container"),
+    ], (id) => origins[id]);
+    const v = c.virtualNode!;
+    assert.equal(v.name, "weft-team");
+    assert.deepEqual([v.cpu, v.memoryMb, v.pods, v.running, v.ready, v.renewedAt], [4, 8192, 8, 1, true, 900]);
+    assert.deepEqual(v.jobs.map((p) => [p.task, p.node]), [
+      ["pod-job", "did:key:laptop"],
+      ["queued-pod-job", "did:key:laptop"],
+    ]);
+    const [mangled] = clustersOf([
+      live("did:key:x", ["kubernetes"], {
+        kubernetes: { virtualNode: "weft-x", vnCapacity: "cpu=lots", vnReady: "yes" },
+      }),
+    ], []);
+    assert.equal(mangled.virtualNode?.cpu, undefined);
+    assert.equal(mangled.virtualNode?.ready, false, "only a true vnReady is Ready");
   });
 
   it("shows what a bridge left out or mangled as unknown", () => {

@@ -17,7 +17,7 @@ import { containerPlugin } from "../../bridges/containers/plugin.ts";
 import { connect } from "../../bridges/kubernetes/cluster.ts";
 import { kubernetesPlugin } from "../../bridges/kubernetes/plugin.ts";
 import { nodeNameFor } from "../../bridges/kubernetes/virtual-node/node-object.ts";
-import { VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
+import { localPods, VirtualNode } from "../../bridges/kubernetes/virtual-node/virtual-node.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually } from "../helpers/nodes.ts";
@@ -54,10 +54,9 @@ function cluster() {
       cluster: c,
       name: nodeNameFor("contract"),
       tls: await cp.nodeTls(nodeNameFor("contract")),
-      runner: containers,
-      store: images,
+      pods: localPods(containers, images),
       offer: { cpu: 8, memoryMb: 8192, pods: 16 },
-      pods: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
+      defaults: { network: false, wallMs: 600_000, memoryMb: 256, outputBytes: 1 << 20 },
       leaseSeconds: 4,
       pollMs: 100,
       log: quiet,

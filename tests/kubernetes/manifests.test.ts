@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import type { V1NetworkPolicy, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
-import { parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
+import { parseKubernetesBridgeConfig, parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
+import { meshPods } from "../../bridges/kubernetes/virtual-node/mesh-pods.ts";
 import {
   baselinePolicy,
   egressPolicy,
@@ -47,6 +48,50 @@ const pod = (nodeName: string, requests: Record<string, string>, phase = "Runnin
 });
 
 describe("kubernetes bridge, without a cluster", () => {
+  it("a pod for a space the bridge holds nothing in is refused, saying what to grant", () => {
+    const pods = meshPods({ context: { spaces: () => [], subscribe: () => () => {} }, space: "team" });
+    const spec: RunSpec = {
+      runner: "container",
+      program: `sha256:${"a".repeat(64)}`,
+      args: [],
+      inputs: [],
+      env: [],
+      limits: { wallMs: 1000, memoryMb: 64, outputBytes: 0 },
+    };
+    assert.throws(
+      () => pods.start(spec, { namespace: "weft", name: "p", uid: "u" }),
+      /holds no delegation in space team: grant it \/weft\/task\/create, \/weft\/task\/cancel and \/weft\/run\/container/,
+    );
+  });
+
+  it("reads [bridges.kubernetes.virtual_node], defaults filled in, a wrong value refused by its key", () => {
+    const c = parseKubernetesBridgeConfig({ virtual_node: { space: "team", client_ca: "/ca.crt" } });
+    assert.deepEqual(c.virtualNode, {
+      space: "team",
+      cpu: 4,
+      memoryMb: 8192,
+      pods: 8,
+      address: "127.0.0.1",
+      port: 10250,
+      clientCa: "/ca.crt",
+      leaseSeconds: 40,
+      network: false,
+    });
+    assert.equal(parseKubernetesBridgeConfig({}).virtualNode, undefined);
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "team" } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.client_ca",
+    );
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "t", client_ca: "/c", tls_cert: "/x" } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.tls_key" && /both, or neither/.test(e.message),
+    );
+    assert.throws(
+      () => parseKubernetesBridgeConfig({ virtual_node: { space: "t", client_ca: "/c", lease_seconds: 1 } }),
+      (e: Error & { field?: string }) => e.field === "virtual_node.lease_seconds",
+    );
+  });
+
   it("reads quantities in their base unit", () => {
     assert.equal(quantity("500m"), 0.5);
     assert.equal(quantity("2"), 2);
@@ -56,7 +101,7 @@ describe("kubernetes bridge, without a cluster", () => {
     assert.equal(quantity("nonsense"), 0);
   });
 
-  it("sums spare capacity over Ready nodes, minus unfinished pods' requests, GPUs per type", () => {
+  it("sums allocatable and spare capacity over Ready nodes, minus unfinished pods' requests, GPUs per type", () => {
     const c = spareCapacity(
       [
         node("a", { cpu: "4", memory: "8Gi", "nvidia.com/gpu": "2" }, true, { "kubernetes.io/arch": "amd64" }),
@@ -75,6 +120,7 @@ describe("kubernetes bridge, without a cluster", () => {
       nodes: 2,
       cpuMillis: 4500,
       memoryMb: 11 * 1024,
+      allocatable: { cpuMillis: 6000, memoryMb: 12 * 1024 },
       gpus: { "nvidia.com/gpu": 1 },
       runtimeClasses: ["gvisor"],
       tags: ["kubernetes.io/arch=amd64"],
@@ -83,6 +129,8 @@ describe("kubernetes bridge, without a cluster", () => {
       nodes: 2,
       cpuMillis: 4500,
       memoryMb: 11264,
+      allocCpuMillis: 6000,
+      allocMemoryMb: 12288,
       gpus: 1,
       gpuTypes: "nvidia.com/gpu=1",
       runtimeClasses: "gvisor",

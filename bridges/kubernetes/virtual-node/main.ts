@@ -23,7 +23,7 @@ import { LocalArtifactStore } from "../../../peer/artifacts/local-store.ts";
 import { connect } from "../cluster.ts";
 import { nodeNameFor } from "./node-object.ts";
 import { selfSignedCert } from "./serving-cert.ts";
-import { VirtualNode } from "./virtual-node.ts";
+import { localPods, VirtualNode } from "./virtual-node.ts";
 
 const { values } = parseArgs({
   options: {
@@ -80,10 +80,14 @@ async function main(): Promise<void> {
     cluster,
     name,
     tls: { ...serving, clientCa: await readFile(need("client-ca")) },
-    runner,
-    store,
+    pods: localPods(runner, store),
     offer: { cpu: count("cpu", 1), memoryMb: count("memory-mb", 64), pods: count("pods", 1) },
-    pods: { network: values.network ?? false, wallMs: 24 * 3600 * 1000, memoryMb: 512, outputBytes: 64 * 1024 * 1024 },
+    defaults: {
+      network: values.network ?? false,
+      wallMs: 24 * 3600 * 1000,
+      memoryMb: 512,
+      outputBytes: 64 * 1024 * 1024,
+    },
     address,
     port: count("port", 0),
     leaseSeconds: count("lease-seconds", 4),

@@ -1,9 +1,10 @@
 /**
  * The mesh as a node of a cluster (the virtual-kubelet pattern): it
  * registers the Node `weft-<space>`, renews its Lease and status while it
- * runs, and runs the pods the cluster's scheduler binds to it on the mesh's
- * container runner — their images fetched by digest from the mesh's store —
- * reporting each pod's status (and the outputs it wrote, as an annotation)
+ * runs, and runs the pods the cluster's scheduler binds to it — as the
+ * mesh's container jobs, placed on any member (mesh-pods.ts), or on this
+ * machine's container runner (localPods) — their images fetched by digest
+ * from the mesh's store, reporting each pod's status (and the outputs it wrote, as an annotation)
  * back through the API and serving its log to the API server. A pod that is
  * deleted has its run stopped; a pod it cannot run is failed saying why.
  * When the process stops renewing, the cluster's node controller marks the
@@ -12,7 +13,7 @@
 import type { Server } from "node:https";
 import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
-import type { ContentStore, ManagedRunner, RunHandle, RunnerHost } from "#protocol/runner";
+import type { ContentStore, RunHandle, Runner, RunnerHost, RunSpec } from "#protocol/runner";
 import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
 import { OUTPUTS_ANNOTATION } from "../job-manifest.ts";
 import { kubeletServer } from "./kubelet-server.ts";
@@ -22,15 +23,44 @@ import type { ServingCert } from "./serving-cert.ts";
 import { type PodDefaults, podRunSpec } from "./pod-spec.ts";
 import { endedStatus, type PodContainer, refusedStatus, runningStatus } from "./pod-status.ts";
 
+/** A pod as its run is placed. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * A pod's run; `started`, for one placed before it starts (a mesh job
+ * waiting for a member to take it), resolves when it starts or ends — the
+ * pod stays Pending until then.
+ */
+export type PodRunHandle = RunHandle & { readonly started?: Promise<void> };
+
+/** Where a bound pod's run goes: the mesh's container jobs (mesh-pods.ts) or this machine's runner (localPods). */
+export interface PodRunner {
+  start(spec: RunSpec, pod: PodRef): PodRunHandle;
+  /**
+   * Its runs outlive this process (the mesh's jobs, keyed by the pod): after
+   * a restart a pod already Running is followed again rather than failed.
+   */
+  readonly followsRestarts: boolean;
+}
+
+/** Pods run on this machine's container runner, images and outputs in `store`; a restart loses them. */
+export function localPods(runner: Pick<Runner, "start">, store: ContentStore): PodRunner {
+  return { start: (spec) => runner.start(spec, store), followsRestarts: false };
+}
+
 export interface VirtualNodeOptions {
   cluster: Cluster;
   /** The Node's name (nodeNameFor(space)). */
   name: string;
-  /** The mesh's container runner the pods run on, and the store their images and outputs live in. */
-  runner: ManagedRunner;
-  store: ContentStore;
+  /** Where the pods run. */
+  pods: PodRunner;
   offer: NodeOffer;
-  pods: PodDefaults;
+  /** Limits of pods that name none, and whether this node lets pods have the network. */
+  defaults: PodDefaults;
   /** Where the API server reaches this node's log endpoint (it listens there). Default 127.0.0.1. */
   address?: string;
   /** The log endpoint's port; 0 picks one. */
@@ -45,13 +75,27 @@ export interface VirtualNodeOptions {
   log: RunnerHost["log"];
 }
 
+/** How the virtual node stands, for its advert (the Clusters view). */
+export interface VirtualNodeStatus {
+  name: string;
+  /** What it offers the cluster: its capacity, and its allocatable (the same). */
+  offer: NodeOffer;
+  /** Pods it runs now. */
+  running: number;
+  /** Its Lease and status were renewed within the Lease's duration. */
+  ready: boolean;
+  /** Unix ms of its last renewal, if any. */
+  renewedAt?: number;
+}
+
 interface PodRun {
   uid: string;
   namespace: string;
   name: string;
   container: PodContainer;
   log: PodLog;
-  handle?: RunHandle;
+  handle?: PodRunHandle;
+  ended?: boolean;
 }
 
 export class VirtualNode {
@@ -62,6 +106,7 @@ export class VirtualNode {
   #server?: Server;
   #port = 0;
   #since = new Date();
+  #renewedAt?: number;
   #timers: ReturnType<typeof setInterval>[] = [];
   #polling?: Promise<void>;
   #closed = false;
@@ -70,6 +115,17 @@ export class VirtualNode {
     this.#o = options;
     this.name = options.name;
     this.#address = options.address ?? "127.0.0.1";
+  }
+
+  status(now = Date.now()): VirtualNodeStatus {
+    const leaseMs = (this.#o.leaseSeconds ?? 40) * 1000;
+    return {
+      name: this.name,
+      offer: this.#o.offer,
+      running: [...this.#runs.values()].filter((r) => r.handle && !r.ended).length,
+      ready: !this.#closed && this.#renewedAt !== undefined && now - this.#renewedAt <= leaseMs,
+      ...(this.#renewedAt !== undefined ? { renewedAt: this.#renewedAt } : {}),
+    };
   }
 
   /** The port its log endpoint listens on. */
@@ -89,7 +145,7 @@ export class VirtualNode {
     this.#server = server;
     this.#port = (server.address() as { port: number }).port;
     await this.#register();
-    await this.#failOrphans();
+    if (!this.#o.pods.followsRestarts) await this.#failOrphans();
     const leaseMs = (this.#o.leaseSeconds ?? 40) * 1000;
     this.#timers.push(setInterval(() => void this.#heartbeat(), Math.max(500, leaseMs / 4)));
     this.#timers.push(setInterval(() => this.#poll(), this.#o.pollMs ?? 250));
@@ -132,6 +188,7 @@ export class VirtualNode {
         if (statusOf(e) !== 404) throw e;
         await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: lease });
       }
+      this.#renewedAt = now.getTime();
     } catch (e) {
       if (first) throw apiError(`reporting node ${this.name}'s status`, e);
       this.#o.log.warn("the virtual node could not renew its lease and status", { error: messageOf(e) });
@@ -191,7 +248,8 @@ export class VirtualNode {
         continue;
       }
       const phase = pod.status?.phase;
-      if (!run && (phase === undefined || phase === "Pending")) await this.#start(pod);
+      const adopt = phase === "Running" && this.#o.pods.followsRestarts;
+      if (!run && (phase === undefined || phase === "Pending" || adopt)) await this.#start(pod);
     }
     for (const [uid, run] of this.#runs) {
       if (seen.has(uid)) continue;
@@ -221,10 +279,10 @@ export class VirtualNode {
       log: new PodLog(),
     };
     this.#runs.set(run.uid, run);
-    let handle: RunHandle;
+    let handle: PodRunHandle;
     try {
       const policies = await this.#o.cluster.networking.listNamespacedNetworkPolicy({ namespace });
-      handle = this.#o.runner.start(podRunSpec(pod, policies.items, this.#o.pods), this.#o.store);
+      handle = this.#o.pods.start(podRunSpec(pod, policies.items, this.#o.defaults), run);
     } catch (e) {
       run.log.push(messageOf(e));
       run.log.end();
@@ -235,15 +293,19 @@ export class VirtualNode {
     }
     run.handle = handle;
     this.#o.log.info("running a pod", { pod: `${namespace}/${name}`, run: handle.id });
-    await this.#report(pod, runningStatus(container, this.#address, new Date())).catch((e) =>
-      this.#o.log.warn("could not report a pod running", { pod: `${namespace}/${name}`, error: messageOf(e) })
+    const running = (handle.started ?? Promise.resolve()).then(() =>
+      this.#report(pod, runningStatus(container, this.#address, new Date())).catch((e) =>
+        this.#o.log.warn("could not report a pod running", { pod: `${namespace}/${name}`, error: messageOf(e) })
+      )
     );
     void (async () => {
       // The container's output only, as a kubelet keeps it; why a run ended goes in the pod's status.
       for await (const line of handle.logs) if (line.stream !== "system") run.log.push(line.text);
     })().finally(() => run.log.end());
     void handle.done.then(async (result) => {
+      run.ended = true;
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
+      await running;
       try {
         if (result.outputs.length > 0) await this.#annotateOutputs(run, JSON.stringify(result.outputs));
         await this.#report({ metadata: { name, namespace } }, endedStatus(container, this.#address, result));
