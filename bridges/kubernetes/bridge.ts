@@ -14,6 +14,7 @@ import { Commands } from "#protocol/ucan";
 import { type KubernetesBridgeConfig, parseKubernetesBridgeConfig } from "./config.ts";
 import { kubernetesPlugin } from "./plugin.ts";
 import type { KubernetesRunner } from "./runner.ts";
+import type { Editors } from "./editor/editors.ts";
 
 /** What a member grants the bridge for it to serve a space: advertise, claim (and comment/close), run. */
 const COMMANDS = [
@@ -27,6 +28,7 @@ const COMMANDS = [
 class KubernetesBridge implements Bridge {
   readonly #config: KubernetesBridgeConfig;
   #jobs?: BridgeJobs;
+  #runner?: KubernetesRunner;
 
   constructor(config: KubernetesBridgeConfig) {
     this.#config = config;
@@ -57,6 +59,7 @@ class KubernetesBridge implements Bridge {
       );
     }
     const runner = made as KubernetesRunner;
+    this.#runner = runner;
     this.#jobs = context.runJobs([runner], {
       slots: this.#config.slots,
       offer: () => {
@@ -76,6 +79,11 @@ class KubernetesBridge implements Bridge {
       namespace: this.#config.cluster.namespace,
       slots: this.#config.slots,
     });
+  }
+
+  /** The editors its runs asked for (the peer's editor routes serve them). */
+  get editors(): Editors | undefined {
+    return this.#runner?.editors;
   }
 
   async close(): Promise<void> {

@@ -173,6 +173,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   }
   let ready = false;
   const pairings = new Pairings();
+  const bridges: RunningBridge[] = [];
   const http = await parts.start("the HTTP API", () =>
     serve({
       app: createApi({
@@ -196,6 +197,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         agents,
         loops,
         ...(autoRun ? { autoRun } : {}),
+        editors: { find: (space, task) => bridges.map((b) => b.editors?.find(space, task)).find(Boolean) },
       }),
       host: config.http.host,
       port: config.http.port,
@@ -213,7 +215,6 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       );
     }
   }, () => connector.stop());
-  const bridges: RunningBridge[] = [];
   const jobs = bridgeJobs(config, node, artifacts, log, observer);
   for (const setting of config.bridges) {
     bridges.push(

@@ -7,15 +7,22 @@
  * back through the API and serving its log to the API server. A pod that is
  * deleted has its run stopped; a pod it cannot run is failed saying why.
  * When the process stops renewing, the cluster's node controller marks the
- * node NotReady and the cluster's rules take its pods elsewhere.
+ * node NotReady and the cluster's rules take its pods elsewhere. A pod's
+ * declared container ports are served as Unix sockets the port-forward
+ * endpoint reaches (port-forward.ts), with no network in the pod.
  */
 import type { Server } from "node:https";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
 import type { ContentStore, ManagedRunner, RunHandle, RunnerHost } from "#protocol/runner";
 import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
 import { OUTPUTS_ANNOTATION } from "../job-manifest.ts";
 import { kubeletServer } from "./kubelet-server.ts";
+import { servePortForward } from "./port-forward.ts";
+import { isContainerRunner } from "../../containers/runner.ts";
 import { nodeLease, nodeObject, type NodeOffer, nodeStatus } from "./node-object.ts";
 import { PodLog } from "./pod-logs.ts";
 import type { ServingCert } from "./serving-cert.ts";
@@ -52,6 +59,9 @@ interface PodRun {
   container: PodContainer;
   log: PodLog;
   handle?: RunHandle;
+  /** The container ports the pod declares, and the host directory their sockets are in (none declared: none). */
+  ports: number[];
+  portsDir?: string;
 }
 
 export class VirtualNode {
@@ -81,6 +91,10 @@ export class VirtualNode {
     const server = kubeletServer(this.#o.tls, (ns, pod, container) => {
       const run = [...this.#runs.values()].find((r) => r.namespace === ns && r.name === pod);
       return run?.container.name === container ? run.log : undefined;
+    });
+    servePortForward(server, (ns, pod, port) => {
+      const run = [...this.#runs.values()].find((r) => r.namespace === ns && r.name === pod);
+      return run?.portsDir && run.ports.includes(port) ? join(run.portsDir, String(port)) : undefined;
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -219,13 +233,23 @@ export class VirtualNode {
       name,
       container,
       log: new PodLog(),
+      ports: (pod.spec?.containers?.[0]?.ports ?? []).map((p) => p.containerPort),
     };
     this.#runs.set(run.uid, run);
     let handle: RunHandle;
     try {
       const policies = await this.#o.cluster.networking.listNamespacedNetworkPolicy({ namespace });
-      handle = this.#o.runner.start(podRunSpec(pod, policies.items, this.#o.pods), this.#o.store);
+      const spec = podRunSpec(pod, policies.items, this.#o.pods);
+      const runner = this.#o.runner;
+      if (run.ports.length > 0) {
+        if (!isContainerRunner(runner)) throw new Error("this node's runner cannot serve a pod's ports");
+        run.portsDir = await mkdtemp(join(tmpdir(), "weft-pod-ports-"));
+        handle = runner.start(spec, this.#o.store, undefined, { ports: run.portsDir });
+      } else {
+        handle = runner.start(spec, this.#o.store);
+      }
     } catch (e) {
+      if (run.portsDir) await rm(run.portsDir, { recursive: true, force: true });
       run.log.push(messageOf(e));
       run.log.end();
       await this.#report(pod, refusedStatus(container, this.#address, messageOf(e), new Date())).catch((err) =>
@@ -243,6 +267,7 @@ export class VirtualNode {
       for await (const line of handle.logs) if (line.stream !== "system") run.log.push(line.text);
     })().finally(() => run.log.end());
     void handle.done.then(async (result) => {
+      if (run.portsDir) await rm(run.portsDir, { recursive: true, force: true });
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
       try {
         if (result.outputs.length > 0) await this.#annotateOutputs(run, JSON.stringify(result.outputs));
