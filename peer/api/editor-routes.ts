@@ -14,13 +14,16 @@
  * whose editor is gone gets 410.
  */
 import { request as httpRequest } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
+import { WebSocket } from "ws";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Space } from "#protocol/space";
 import { Commands } from "#protocol/ucan";
+import { MAX_FRAME_BYTES, type WebSocketLike } from "#protocol/sync";
 import type { ApiContext } from "./app.ts";
 import { dispatch, type Handler } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
@@ -99,7 +102,91 @@ export class EditorSessions {
   }
 }
 
-function editorsOf(ctx: ApiContext): EditorLookup {
+/** The value of cookie `name` in a Cookie header. */
+function cookieValue(header: string | null | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return undefined;
+}
+
+/**
+ * The editor a request under /v1/editor/<id>/ may reach: its session's secret
+ * matches, it has not expired, its caller may still look, its editor is still
+ * there. Throws the HttpError to answer otherwise.
+ */
+function admitted(ctx: Pick<ApiContext, "node" | "editors">, sessions: EditorSessions, id: string, secret?: string) {
+  const session = sessions.check(id, secret);
+  const space = session && ctx.node.space(session.space);
+  if (!session || !space || !mayOpenEditor(space, session.task, session.caller)) {
+    if (session) sessions.drop(id);
+    throw new HttpError(403, "editor/forbidden", "open the editor first: POST /v1/spaces/:space/tasks/:task/editor");
+  }
+  const editor = editorsOf(ctx).find(session.space, session.task);
+  if (!editor) {
+    sessions.drop(id);
+    throw new HttpError(410, "editor/gone", `the editor of task ${session.task} is gone: its run ended`);
+  }
+  return editor;
+}
+
+/** The session id of a path under PREFIX and the rest of the path (at least "/"), or undefined. */
+function sessionPath(pathname: string): { id: string; rest: string } | undefined {
+  const m = /^\/v1\/editor\/([0-9a-f]{32})(\/.*)?$/.exec(pathname);
+  return m ? { id: m[1], rest: m[2] ?? "/" } : undefined;
+}
+
+/**
+ * A WebSocket under /v1/editor/<id>/ (the workbench talks to code-server over
+ * one): admitted like any request of the session; code-server's side is
+ * opened over a fresh port-forward before the client's is accepted (so the
+ * client sees code-server's refusal, if any), then the two are joined frame
+ * for frame. Undefined for a path that is not the editor's.
+ */
+export async function editorUpgrade(
+  ctx: Pick<ApiContext, "node" | "editors">,
+  sessions: EditorSessions,
+  url: URL,
+  headers: Headers,
+): Promise<{ accept: (socket: WebSocketLike, admit: () => void) => void } | undefined> {
+  const at = sessionPath(url.pathname);
+  if (!at) return undefined;
+  const editor = admitted(ctx, sessions, at.id, cookieValue(headers.get("cookie"), COOKIE));
+  const conn = await editor.connect().catch((e) => {
+    throw new HttpError(503, "editor/starting", `the editor does not answer yet (${(e as Error).message}); retry`);
+  });
+  const pod = new WebSocket(`ws://localhost${at.rest}${url.search}`, {
+    createConnection: () => conn as Socket,
+    perMessageDeflate: false,
+    maxPayload: MAX_FRAME_BYTES,
+  });
+  await new Promise<void>((resolve, reject) => {
+    pod.once("open", () => resolve());
+    pod.once("unexpected-response", (_req, res) => {
+      res.resume();
+      pod.terminate();
+      reject(new HttpError(502, "editor/starting", `the editor refused the WebSocket (${res.statusCode})`));
+    });
+    pod.once(
+      "error",
+      (e) => reject(new HttpError(503, "editor/starting", `the editor's WebSocket failed: ${e.message}`)),
+    );
+  });
+  return { accept: (client, admit) => join(client, admit, pod) };
+}
+
+/** Join the client's WebSocket to code-server's, frame for frame (text stays text). */
+function join(client: WebSocketLike, admit: () => void, pod: WebSocket): void {
+  admit();
+  client.addEventListener("message", (e) => pod.send(e.data as string | Uint8Array));
+  client.addEventListener("close", () => pod.close());
+  pod.on("message", (data: Buffer, binary: boolean) => client.send(binary ? data : data.toString()));
+  pod.on("close", () => client.close());
+  pod.on("error", () => client.close(1011, "the editor's connection failed"));
+}
+
+function editorsOf(ctx: Pick<ApiContext, "editors">): EditorLookup {
   if (!ctx.editors) throw new HttpError(404, "not-found", "this peer runs no cluster bridge that makes editors");
   return ctx.editors;
 }
@@ -148,7 +235,7 @@ async function proxy(c: Context, editor: { connect(): Promise<Duplex> }, path: s
 }
 
 /** Register the editor routes on the API's hono app. */
-export function mountEditorRoutes(app: Hono, ctx: ApiContext, sessions = new EditorSessions()): void {
+export function mountEditorRoutes(app: Hono, ctx: ApiContext, sessions: EditorSessions): void {
   const open: Handler = (c, { space, params, caller }) => {
     const editors = editorsOf(ctx);
     if (!space!.task(params.task)) throw new HttpError(404, "not-found", `no task ${params.task} in this space`);
@@ -174,21 +261,11 @@ export function mountEditorRoutes(app: Hono, ctx: ApiContext, sessions = new Edi
     app.on(route.method, route.path, async (c) => await dispatch(ctx, route, open, c));
   }
   const serveEditor = async (c: Context) => {
-    const id = c.req.param("session") ?? "";
-    const session = sessions.check(id, getCookie(c, COOKIE));
-    const space = session && ctx.node.space(session.space);
-    if (!session || !space || !mayOpenEditor(space, session.task, session.caller)) {
-      if (session) sessions.drop(id);
-      throw new HttpError(403, "editor/forbidden", "open the editor first: POST /v1/spaces/:space/tasks/:task/editor");
-    }
-    const editor = editorsOf(ctx).find(session.space, session.task);
-    if (!editor) {
-      sessions.drop(id);
-      throw new HttpError(410, "editor/gone", `the editor of task ${session.task} is gone: its run ended`);
-    }
     const url = new URL(c.req.url);
-    const rest = url.pathname.slice(PREFIX.length + id.length) || "/";
-    return await proxy(c, editor, rest + url.search);
+    const at = sessionPath(url.pathname);
+    if (!at) throw new HttpError(404, "not-found", `no editor session at ${url.pathname}`);
+    const editor = admitted(ctx, sessions, at.id, getCookie(c, COOKIE));
+    return await proxy(c, editor, at.rest + url.search);
   };
   app.all(`${PREFIX}:session`, (c) => c.redirect(`${PREFIX}${c.req.param("session")}/`, 308));
   app.all(`${PREFIX}:session/*`, serveEditor);

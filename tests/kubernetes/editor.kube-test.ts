@@ -11,6 +11,7 @@
  * ends (the task is cancelled), the pod is gone and the session answers 410.
  */
 import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
 import assert from "node:assert/strict";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
@@ -95,6 +96,22 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
     assert.match(cookie, /^weft-editor=/);
     return { path, cookie };
+  }
+
+  /** Open a WebSocket under the peer's URL: 101 when it opens, else the status it was refused with. */
+  function upgrade(path: string, cookie?: string): Promise<number> {
+    const ws = new WebSocket(`${creds.url.replace(/^http/, "ws")}${path}`, { headers: cookie ? { cookie } : {} });
+    return new Promise<number>((resolve, reject) => {
+      ws.once("open", () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.once("unexpected-response", (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once("error", reject);
+    });
   }
 
   const editorPods = async () =>
@@ -235,6 +252,10 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     const file = await fetch(`${url}vscode-remote-resource?path=${enc("/src/README.md")}`, { headers: { cookie } });
     assert.equal(file.status, 200);
     assert.equal(await file.text(), tree);
+    // The workbench talks to code-server over a WebSocket: it opens through the same session.
+    const socketPath = `${path}?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`;
+    assert.equal(await upgrade(socketPath, cookie), 101);
+    assert.equal(await upgrade(socketPath), 403);
   });
 
   it("a reviewer gets in; a member who is neither holder nor reviewer, or no cookie, gets 403", async () => {
