@@ -13,9 +13,8 @@
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import assert from "node:assert/strict";
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { createHash } from "node:crypto";
-import { homedir, tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtemp } from "node:fs/promises";
 import { ApiClient, type ApiError } from "../../peer/api/client.ts";
@@ -38,20 +37,12 @@ import { eventually } from "../helpers/nodes.ts";
 import { delegationIn, signer } from "../helpers/principals.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { baseImage } from "../containers/base-image.ts";
+import { EDITOR_RUNNER_STATE, editorImage } from "./editor-image.ts";
 
 const quiet = { debug() {}, info() {}, warn() {} };
 const NS = "weft";
 const CGROUP_PARENT = `weft-editor-test-${process.pid}`;
-const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weft", "code-server");
-const EDITOR_IMAGE = join(CACHE, `editor-image-4.139.1-node${process.versions.node}.oci.tar`);
 const enc = encodeURIComponent;
-
-async function editorImage(): Promise<{ bytes: Uint8Array; digest: string }> {
-  const bytes = await readFile(EDITOR_IMAGE).catch(() => {
-    throw new Error(`the code-server image ${EDITOR_IMAGE} is missing: run .ci/setup`);
-  });
-  return { bytes: new Uint8Array(bytes), digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}` };
-}
 
 /** The status and code a call ends with (the status when it succeeds). */
 async function statusOf(call: Promise<Response>): Promise<[number, string]> {
@@ -127,12 +118,11 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
       { path: "README.md", kind: "file", executable: false, bytes: new TextEncoder().encode(tree) },
     ]);
     sourceCid = await store.put(source);
-    // The runner's unpacked images are kept between runs (the editor image is ~1 GB unpacked).
-    const runnerState = join(CACHE, "runner-state");
-    await mkdir(runnerState, { recursive: true });
+    // The runner's unpacked images are kept between runs (the editor image is ~1 GB unpacked; .ci/setup unpacks it).
+    await mkdir(EDITOR_RUNNER_STATE, { recursive: true });
     const made = await containerPlugin.create(
       containerPlugin.parseConfig({ backend: "bwrap", cgroup_parent: CGROUP_PARENT }),
-      { stateDir: runnerState, log: quiet },
+      { stateDir: EDITOR_RUNNER_STATE, log: quiet },
     );
     if ("unavailable" in made) throw new Error(`containers cannot run here: ${made.unavailable}; run .ci/setup`);
     containers = made as ContainerRunner;
