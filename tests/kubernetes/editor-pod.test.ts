@@ -17,6 +17,7 @@ import { EDITOR_PORT, editorPod } from "../../bridges/kubernetes/editor/editor-p
 import { checkKubernetesSpec } from "../../bridges/kubernetes/spec.ts";
 import { checkContainerSpec } from "../../bridges/containers/spec.ts";
 import { PORTS_DIR } from "../../bridges/containers/backend.ts";
+import { parseNixProgram } from "../../bridges/nix/program.ts";
 import { requestedPorts } from "../../bridges/kubernetes/virtual-node/port-forward.ts";
 
 const IMAGE = `sha256:${"a".repeat(64)}`;
@@ -85,6 +86,10 @@ describe("a spec asking for an editor", () => {
 
   it("is refused by every runner but kubernetes", () => {
     assert.throws(() => checkContainerSpec({ ...spec, runner: "container" }), /spec\.editor.*"kubernetes" runner only/);
+    assert.throws(
+      () => parseNixProgram({ ...spec, runner: "nix", program: "#default", args: [] }, () => "/src"),
+      /spec\.editor is honoured by the "kubernetes" runner only/,
+    );
   });
 });
 
