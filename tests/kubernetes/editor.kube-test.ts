@@ -6,8 +6,9 @@
  * runner (bubblewrap) runs code-server on the run's working tree with no
  * network. The way in is the peer's API: the task's creator, and a reviewer
  * (holder of /weft/patch/review), open a session and read the tree's files
- * through code-server over the API server's port-forward; a member who is
- * neither, or a request without the session's cookie, gets 403. When the run
+ * through code-server over the API server's port-forward (HTTP, and its
+ * WebSocket); a member who is neither, a request without the session's cookie,
+ * and a reviewer once revoked get 403. When the run
  * ends (the task is cancelled), the pod is gone and the session answers 410.
  */
 import { after, before, describe, it } from "node:test";
@@ -248,10 +249,14 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     assert.equal(await upgrade(socketPath), 403);
   });
 
-  it("a reviewer gets in; a member who is neither holder nor reviewer, or no cookie, gets 403", async () => {
+  it("a reviewer gets in until revoked; a member who is neither holder nor reviewer, or no cookie, gets 403", async () => {
     const reviewer = await signer();
     const asReviewer = await grant(reviewer, Commands.spaceRead);
-    await grant(reviewer, Commands.patchReview);
+    const review = await d.client.request<{ cid: string }>("POST", `/v1/spaces/${enc(space)}/capabilities`, {
+      audience: reviewer.did,
+      command: Commands.patchReview,
+      name: "reviewer",
+    });
     const s = d.daemon.node.space(space)!;
     await eventually(
       () => s.authority.chainsFor(reviewer.did, Commands.patchReview, Math.floor(Date.now() / 1000)).length > 0,
@@ -275,6 +280,17 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     assert.equal(noCookie.status, 403);
     const wrong = await fetch(`${creds.url}${path}`, { headers: { cookie: "weft-editor=AAAA" } });
     assert.equal(wrong.status, 403);
+
+    // A reviewer whose delegation is revoked is out at its session's next request.
+    await s.revoke(review.cid);
+    await eventually(
+      async () =>
+        (await fetch(`${creds.url}${path}vscode-remote-resource?path=${enc("/src/README.md")}`, {
+          headers: { cookie },
+        })).status === 403,
+      10_000,
+      "the revoked reviewer refused",
+    );
   });
 
   it("the editor pod is gone once the run ends, and its session answers 410", async () => {
