@@ -39,7 +39,9 @@ export class RepoService {
     this.node = node;
     this.repos = new BareRepos(dir);
     this.#log = options.log;
-    this.#queue = new SyncQueue((key, e) => this.#log?.("repository sync failed", { repo: key, error: messageOf(e) }));
+    this.#queue = new SyncQueue((key, e) =>
+      this.#log?.("repository sync failed", { repo: key, error: messageOf(e) })
+    );
   }
 
   async start(): Promise<void> {
