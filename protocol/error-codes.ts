@@ -154,6 +154,12 @@ export const ERROR_CODES = {
   "kubernetes/pod-unsupported": "input",
   /** The kubernetes bridge cannot run here: its cluster cannot be reached or used, or its host runs no jobs. */
   "kubernetes/unavailable": "unavailable",
+  /** Only a task's holder and creator and the space's reviewers may open the editor of its run. */
+  "editor/forbidden": "denied",
+  /** The run's editor pod is not answering yet (starting): retry. */
+  "editor/starting": "unavailable",
+  /** The run's editor is gone: its run ended. */
+  "editor/gone": "not-found",
   "wasm/frame": "internal",
   "wasm/malformed-module": "internal",
   "wasm/memory-limit": "internal",

@@ -20,11 +20,20 @@ export interface JobPlan {
   inputs: string;
   outputs: string;
   src?: string;
+  /** A host directory bound at PORTS_DIR, where the job serves its ports as Unix sockets (RunOptions.ports). */
+  ports?: string;
   network: boolean;
   memoryMb: number;
   /** Largest file the job may write (RLIMIT_FSIZE). */
   fileBytes: number;
 }
+
+/**
+ * Where a job serves a port without any network: the Unix socket `<PORTS_DIR>/<port>`. A Weft virtual node's
+ * port-forward (the kubelet API) reaches a pod's port there, so a pod cut off from every network is still reachable
+ * by whoever the API server lets forward to it.
+ */
+export const PORTS_DIR = "/run/weft/ports";
 
 export interface Sandbox {
   /** What to run on the host; its stdout and stderr are the job's. */

@@ -9,7 +9,7 @@
  * before it may exec bwrap (run.ts).
  */
 import type { ContainerConfig } from "./config.ts";
-import { type IsolationBackend, jobEnv, type JobPlan, type Sandbox } from "./backend.ts";
+import { type IsolationBackend, jobEnv, type JobPlan, PORTS_DIR, type Sandbox } from "./backend.ts";
 import { JobCgroup } from "./cgroup.ts";
 import type { ImageCache } from "./image-cache.ts";
 import type { ContentStore } from "#protocol/runner";
@@ -37,6 +37,7 @@ export function bwrapArgs(rootfs: string, plan: JobPlan, cwd: string, env: [stri
     "/run",
     "--tmpfs",
     "/var/tmp",
+    ...(plan.ports ? ["--bind", plan.ports, PORTS_DIR] : []),
     "--ro-bind",
     plan.inputs,
     "/inputs",

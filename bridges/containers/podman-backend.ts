@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { WeftError } from "#protocol";
 import type { ContentStore } from "#protocol/runner";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
-import { type IsolationBackend, jobEnv, type JobPlan, type Sandbox } from "./backend.ts";
+import { type IsolationBackend, jobEnv, type JobPlan, PORTS_DIR, type Sandbox } from "./backend.ts";
 import { JobCgroup } from "./cgroup.ts";
 import type { ContainerConfig } from "./config.ts";
 import { imageCid } from "./image-cache.ts";
@@ -212,6 +212,7 @@ export class PodmanBackend implements IsolationBackend {
       "-v",
       `${plan.outputs}:/outputs:rw`,
       ...(plan.src ? ["-v", `${plan.src}:/src:rw`] : []),
+      ...(plan.ports ? ["-v", `${plan.ports}:${PORTS_DIR}:rw`] : []),
       "--workdir",
       plan.src ? "/src" : image.workingDir,
       ...jobEnv(image.env, plan).flatMap(([k, v]) => ["--env", `${k}=${v}`]),

@@ -19,6 +19,12 @@ import { splitLines } from "./lines.ts";
 import { collectOutputs, OutputWatch } from "./outputs.ts";
 import { imageOf } from "./spec.ts";
 
+/** What a caller of the container runner itself (not the mesh's scheduler) may add to a run. */
+export interface RunOptions {
+  /** A host directory bound at PORTS_DIR (backend.ts): the job's ports, as Unix sockets, appear in it. */
+  ports?: string;
+}
+
 export interface RunContext {
   backend: IsolationBackend;
   /** Where each run's working directories are made (removed when it ends). */
@@ -42,14 +48,16 @@ export class ContainerRun implements RunHandle {
   readonly #spec: RunSpec;
   readonly #store: ContentStore;
   readonly #ctx: RunContext;
+  readonly #options: RunOptions;
   #logBytes = 0;
   #stopReason?: string;
   #end?: (e: Ending) => void;
 
-  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext) {
+  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext, options: RunOptions = {}) {
     this.#spec = spec;
     this.#store = store;
     this.#ctx = ctx;
+    this.#options = options;
     this.done = settleRun(this.#run(), Date.now(), this.logs).then((result) => {
       ctx.ended(this);
       return result;
@@ -108,6 +116,7 @@ export class ContainerRun implements RunHandle {
         inputs,
         outputs,
         ...(src ? { src } : {}),
+        ...(this.#options.ports ? { ports: this.#options.ports } : {}),
         network: spec.network === true,
         memoryMb: spec.limits.memoryMb,
         fileBytes: Math.max(1, spec.limits.outputBytes),

@@ -6,15 +6,22 @@
  * removes its parent cgroups if no one else's jobs are in them), and
  * advertises only the backend that really runs here.
  */
-import type { ContentStore, ManagedRunner, RunHandle, RunSpec } from "#protocol/runner";
+import type { ContentStore, ManagedRunner, RunHandle, RunJob, RunSpec } from "#protocol/runner";
 import type { IsolationBackend } from "./backend.ts";
 import { removeParentIfEmpty } from "./cgroup.ts";
-import { ContainerRun } from "./run.ts";
+import { ContainerRun, type RunOptions } from "./run.ts";
 import { checkContainerSpec, imageOf } from "./spec.ts";
 
 export interface ContainerRunner extends ManagedRunner {
   readonly kind: "container";
   readonly isolation: IsolationBackend["name"];
+  /** A run, with what only a direct caller (a Weft virtual node) adds: see RunOptions. */
+  start(spec: RunSpec, store: ContentStore, job?: RunJob, options?: RunOptions): RunHandle;
+}
+
+/** Whether `runner` is a container runner (and so takes RunOptions). */
+export function isContainerRunner(runner: ManagedRunner): runner is ContainerRunner {
+  return runner.kind === "container" && "isolation" in runner;
 }
 
 export function createContainerRunner(
@@ -33,9 +40,9 @@ export function createContainerRunner(
     kind: "container",
     isolation: backend.name,
     available: () => Promise.resolve(!closed),
-    start(spec: RunSpec, store: ContentStore): RunHandle {
+    start(spec: RunSpec, store: ContentStore, _job?: RunJob, options?: RunOptions): RunHandle {
       const checked = checkContainerSpec(spec);
-      const run = new ContainerRun(checked, store, ctx);
+      const run = new ContainerRun(checked, store, ctx, options);
       runs.add(run);
       if (closed) void run.stop("the runner is closed");
       return run;

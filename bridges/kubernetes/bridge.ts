@@ -18,6 +18,7 @@ import { connect } from "./cluster.ts";
 import { startBridgeNode } from "./virtual-node/bridge-node.ts";
 import { virtualNodeDetails } from "./virtual-node/advert-details.ts";
 import type { VirtualNode } from "./virtual-node/virtual-node.ts";
+import type { Editors } from "./editor/editors.ts";
 
 /**
  * What a member grants the bridge for it to serve a space: advertise, claim
@@ -39,6 +40,7 @@ class KubernetesBridge implements Bridge {
   readonly #config: KubernetesBridgeConfig;
   #jobs?: BridgeJobs;
   #node?: VirtualNode;
+  #runner?: KubernetesRunner;
 
   constructor(config: KubernetesBridgeConfig) {
     this.#config = config;
@@ -69,6 +71,7 @@ class KubernetesBridge implements Bridge {
       );
     }
     const runner = made as KubernetesRunner;
+    this.#runner = runner;
     // The virtual node, once started, travels in the cluster's advert (the Clusters view shows both).
     const advertised = {
       ...runner,
@@ -109,6 +112,11 @@ class KubernetesBridge implements Bridge {
       space: vn.space,
       logPort: this.#node.port,
     });
+  }
+
+  /** The editors its runs asked for (the peer's editor routes serve them). */
+  get editors(): Editors | undefined {
+    return this.#runner?.editors;
   }
 
   async close(): Promise<void> {

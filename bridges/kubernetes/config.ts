@@ -24,6 +24,8 @@ export interface KubernetesConfig {
   tolerateVirtualNodes: boolean;
   /** How often the cluster's spare capacity is read again, in seconds. */
   refreshSeconds: number;
+  /** The code-server image (by digest) an editor pod runs (editor/); absent: specs asking for an editor are refused. */
+  editorImage?: string;
 }
 
 /** A Kubernetes label key: an optional DNS prefix and a name. */
@@ -38,6 +40,7 @@ const shape = object({
   cpu_millis: optional(int(1, 1_000_000)),
   tolerate_virtual_nodes: optional(bool),
   refresh_seconds: optional(int(1, 3600)),
+  editor_image: optional(str(1, 512, /^(?:[^@\s]+@)?sha256:[0-9a-f]{64}$/)),
 });
 
 /** The cluster settings (the kubernetes runner's); errors name the key under `where`. */
@@ -51,6 +54,7 @@ export function parseKubernetesConfig(raw: unknown, where = "bridges.kubernetes"
     cpuMillis: c.cpu_millis ?? 250,
     tolerateVirtualNodes: c.tolerate_virtual_nodes ?? false,
     refreshSeconds: c.refresh_seconds ?? 10,
+    ...(c.editor_image !== undefined ? { editorImage: c.editor_image } : {}),
   };
 }
 
@@ -95,6 +99,7 @@ export const KUBERNETES_TOML = `
 # cpu_millis = 250
 # tolerate_virtual_nodes = false
 # refresh_seconds = 10
+# editor_image = "sha256:…"             # a code-server image: runs with "editor": true get an editor pod
 # slots = 8
 #
 # [bridges.kubernetes.virtual_node]

@@ -6,7 +6,9 @@
  * follows the Job and its pod, streams the pod's log into the run's log,
  * ends the run when the Job completes or fails, its wall time passes or it
  * is stopped, reads the outputs a Weft virtual node reports (each checked
- * against the store), and deletes the Job (and its egress policy).
+ * against the store), and deletes the Job (and its egress policy). A run
+ * that asks for an editor gets its pod once its Job exists, and loses it
+ * when the run ends (editor/editors.ts).
  */
 import { PassThrough } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
@@ -20,6 +22,7 @@ import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import type { KubernetesConfig } from "./config.ts";
 import { CONTAINER, egressPolicy, jobManifest, jobName, runKey } from "./job-manifest.ts";
 import { checkedOutputs, currentPod, terminatedOf } from "./pod-result.ts";
+import type { Editors } from "./editor/editors.ts";
 
 /** How long the pod's log may go on after its Job ended. */
 const LOG_DRAIN_MS = 10_000;
@@ -31,6 +34,8 @@ export interface KubeRunContext {
   pollMs: number;
   /** The namespace's baseline NetworkPolicy is in place (made on the first call, then cached). */
   baseline(): Promise<void>;
+  /** The editors of runs that ask for one. */
+  editors: Editors;
   /** The run's pod was bound to a node: the cluster's spare capacity changed. */
   placed(): void;
   ended(run: KubeRun): void;
@@ -99,8 +104,14 @@ export class KubeRun implements RunHandle {
 
   async #run(): Promise<RunOutcome> {
     try {
-      return await this.#follow(await this.#findOrCreate());
+      const job = await this.#findOrCreate();
+      if (this.#spec.editor === true) {
+        const editor = await this.#ctx.editors.open(this.#spec, job, this.#key, this.#job);
+        this.#system(`editor pod ${editor.namespace}/${editor.pod} made for the task's holder and reviewers`);
+      }
+      return await this.#follow(job);
     } finally {
+      await this.#ctx.editors.close(this.#key, (text) => this.#system(text));
       await this.#remove();
     }
   }

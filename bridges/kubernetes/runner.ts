@@ -15,6 +15,7 @@ import { apiError, call, type Cluster, statusOf } from "./cluster.ts";
 import { BASELINE_POLICY, baselinePolicy, isBaseline } from "./job-manifest.ts";
 import type { KubernetesConfig } from "./config.ts";
 import { KubeRun } from "./kube-run.ts";
+import { Editors } from "./editor/editors.ts";
 import { checkKubernetesSpec } from "./spec.ts";
 
 export interface KubernetesRunner extends ManagedRunner {
@@ -23,6 +24,8 @@ export interface KubernetesRunner extends ManagedRunner {
   readonly capacity: SpareCapacity | undefined;
   /** Read the cluster's spare capacity now. */
   refresh(): Promise<SpareCapacity>;
+  /** The editors of its live runs that asked for one. */
+  readonly editors: Editors;
 }
 
 /** Read what the cluster has to spare: Ready nodes, unfinished pods, RuntimeClasses. */
@@ -102,9 +105,11 @@ export function createKubernetesRunner(
     void refresh().catch((e) => host.log.warn("could not read the cluster's capacity", { error: messageOf(e) }));
   const timer = setInterval(refreshSoon, config.refreshSeconds * 1000);
   timer.unref?.();
+  const editors = new Editors(cluster, config);
   const ctx = {
     cluster,
     config,
+    editors,
     pollMs: options.pollMs ?? 250,
     baseline,
     placed: refreshSoon,
@@ -115,6 +120,7 @@ export function createKubernetesRunner(
   };
   return {
     kind: "kubernetes",
+    editors,
     get capacity() {
       return capacity;
     },

@@ -15,7 +15,10 @@ import type { KubernetesConfig } from "./config.ts";
 /** An OCI image reference: registry/name[:tag][@sha256:…], or a bare sha256: digest (a Weft-held image). */
 const IMAGE = /^(sha256:[0-9a-f]{64}|[a-z0-9]([a-z0-9._\-/:]{0,254}[a-z0-9])?(@sha256:[0-9a-f]{64})?)$/;
 
-export function checkKubernetesSpec(spec: unknown, config: Pick<KubernetesConfig, "tolerateVirtualNodes">): RunSpec {
+export function checkKubernetesSpec(
+  spec: unknown,
+  config: Pick<KubernetesConfig, "tolerateVirtualNodes" | "editorImage">,
+): RunSpec {
   const s = checkCommonSpec(spec);
   if (s.runner !== "kubernetes") {
     throw new WeftError(
@@ -36,6 +39,15 @@ export function checkKubernetesSpec(spec: unknown, config: Pick<KubernetesConfig
       "must be empty and spec.source absent on this cluster: only pods on Weft virtual nodes receive files " +
         "from the mesh's store, and this runner's Jobs do not go there (tolerate_virtual_nodes = false); " +
         "bake them into the image, or run the job on a container runner",
+    );
+  }
+  if (s.editor === true && !s.source) {
+    throw new InvalidInput("spec.editor", "needs spec.source: the editor shows the run's working tree");
+  }
+  if (s.editor === true && !config.editorImage) {
+    throw new InvalidInput(
+      "spec.editor",
+      "cannot be honoured on this cluster: its bridge names no code-server image (editor_image in [bridges.kubernetes])",
     );
   }
   return s;

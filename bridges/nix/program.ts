@@ -54,6 +54,7 @@ function installable(ref: string, sourceDir: string): string[] {
 export function parseNixProgram(spec: RunSpec, sourceDir: (mode: NixProgram["mode"]) => string): NixProgram {
   if (!spec.source) throw refused("a nix run builds from a source tree: give the spec a source (weft run <dir>)");
   if (spec.network === true) throw refused("nix runs build offline; a spec asking for network cannot run on nix");
+  if (spec.editor === true) throw refused('spec.editor is honoured by the "kubernetes" runner only; drop it');
   for (const e of spec.env) {
     if (RESERVED_ENV.test(e.name)) throw refused(`environment variable ${e.name} is reserved on nix runs; rename it`);
   }

@@ -38,6 +38,7 @@ import type { Powerlines } from "../daemon/powerlines.ts";
 import type { PeerAgents } from "../agents/peer-agents.ts";
 import { agentHandlers } from "./agent-routes.ts";
 import type { AgentLoops } from "../agents/loop/agent-loop.ts";
+import { type EditorLookup, EditorSessions, mountEditorRoutes } from "./editor-routes.ts";
 import type { AgentAutoRun } from "../agents/loop/auto-run.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
@@ -73,6 +74,10 @@ export interface ApiContext {
   powerlines?: Pick<Powerlines, "record" | "list" | "revoke">;
   /** The agents this peer runs (peer/agents). */
   agents?: PeerAgents;
+  /** The editors runs asked for on this peer's clusters (editor-routes.ts). */
+  editors?: EditorLookup;
+  /** Their sessions, shared with the WebSocket glue (editorUpgrade); a fresh table if not given. */
+  editorSessions?: EditorSessions;
   /** Their loops on this peer (peer/agents/loop). */
   loops?: AgentLoops;
   /** The agents whose loops run by themselves on this peer. */
@@ -363,6 +368,7 @@ export function createApi(ctx: ApiContext): Hono {
   if (ctx.repos) mountRepoRoutes(app, ctx, ctx.repos);
   mountPatchRoutes(app, ctx);
   mountApprovalRoutes(app, ctx);
+  mountEditorRoutes(app, ctx, ctx.editorSessions ?? new EditorSessions());
   return app;
 }
 

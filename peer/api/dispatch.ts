@@ -28,6 +28,8 @@ export type Handler = (
     space?: Space;
     /** For query routes: the caller's proof chain, root first (what it holds). */
     chain?: readonly Delegation[];
+    /** For query routes: who signed the request (the invocation's issuer). */
+    caller?: string;
     /** For operation routes: the signed operation, checked against its route. */
     op?: Awaited<ReturnType<ApiAuthority["op"]>>;
   },
@@ -102,6 +104,7 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
   const body = async () => (raw ??= await readBody(c));
   let space: Space | undefined;
   let chain: readonly Delegation[] | undefined;
+  let caller: string | undefined;
   // A GET's answer is computed while its bearer's use is made durable, and sent only after.
   let durable: Promise<void> | undefined;
   if (route.auth.kind === "query") {
@@ -111,9 +114,11 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
       params,
       { method: route.method, path: url.pathname + url.search, body },
     ] as const;
-    ({ space, chain, durable } = route.method === "GET"
+    let invocation: { iss: string };
+    ({ space, chain, durable, invocation } = route.method === "GET"
       ? await ctx.auth.read(...args)
       : { ...await ctx.auth.query(...args), durable: undefined });
+    caller = invocation.iss;
   }
   const json = parseJson(await body());
   let checked: unknown;
@@ -121,7 +126,7 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
   else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
   let res: Response;
   try {
-    res = await handler(c, { params, body: checked, query, space, chain });
+    res = await handler(c, { params, body: checked, query, space, chain, ...(caller ? { caller } : {}) });
   } finally {
     await durable; // nothing, not even an error, is answered before the use is durable
   }

@@ -20,12 +20,14 @@ import { ARTIFACT_ROUTES } from "./route-table/artifacts.ts";
 import { REPO_ROUTES } from "./route-table/repos.ts";
 import { PATCH_ROUTES } from "./route-table/patches.ts";
 import { APPROVAL_ROUTES } from "./route-table/approvals.ts";
+import { EDITOR_ROUTES } from "./route-table/editors.ts";
 
 export type { Auth, RouteDef } from "./route-table/def.ts";
 export { ARTIFACT_ROUTES } from "./route-table/artifacts.ts";
 export { REPO_ROUTES } from "./route-table/repos.ts";
 export { PATCH_ROUTES, patchOpPath } from "./route-table/patches.ts";
 export { APPROVAL_ROUTES, approvalOpPath } from "./route-table/approvals.ts";
+export { EDITOR_ROUTES } from "./route-table/editors.ts";
 
 /** Response headers of space routes: the heads of the space's operation log, and their latest time (`ms.counter`). */
 export const HEADS_HEADER = "weft-heads";
@@ -271,6 +273,7 @@ export const ALL_ROUTES: RouteDef[] = [
   ...REPO_ROUTES,
   ...PATCH_ROUTES,
   ...APPROVAL_ROUTES,
+  ...EDITOR_ROUTES,
 ];
 
 /** A percent-decoded path segment, or undefined when its encoding is malformed. */

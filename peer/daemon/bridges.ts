@@ -6,6 +6,7 @@
  * nothing of the node's key. Its DID is logged at start with the command a
  * member runs to grant it what it needs; until then it holds nothing.
  */
+import type { EditorLookup } from "../api/editor-routes.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -32,6 +33,13 @@ export interface RunningBridge {
   context: BridgeContext;
   /** Close the bridge and stop its events; safe to call more than once. */
   close(): Promise<void>;
+  /** The editors of its runs, for a bridge that makes them (the kubernetes bridge). */
+  editors?: EditorLookup;
+}
+
+/** A bridge's editors, if it makes any (editor-routes.ts serves them). */
+function editorsOf(bridge: Bridge): EditorLookup | undefined {
+  return "editors" in bridge ? (bridge as { editors?: EditorLookup }).editors : undefined;
 }
 
 /** The name of a bridge's key in the peer's keystore (`keys/bridge-<name>.json`). */
@@ -93,10 +101,12 @@ export async function startBridge(
     grant: `weft cap delegate --space <space> --to ${signer.did} --command <one of needs>`,
   });
   let closing: Promise<void> | undefined;
+  const editors = editorsOf(bridge);
   return {
     name: setting.name,
     did: signer.did,
     context: hosted.context,
+    ...(editors ? { editors } : {}),
     close: () =>
       closing ??= (async () => {
         try {

@@ -21,6 +21,7 @@ import { peerDeviceName } from "../device-name.ts";
 import { ApiAuthority, ReplayCache } from "../api/auth.ts";
 import { ReplayJournal } from "../storage/replay-journal.ts";
 import { createApi } from "../api/app.ts";
+import { EditorSessions, editorUpgrade } from "../api/editor-routes.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { serveStream } from "../api/stream.ts";
 import { matchRoute } from "../api/routes.ts";
@@ -180,6 +181,11 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   }
   let ready = false;
   const pairings = new Pairings();
+  const bridges: RunningBridge[] = [];
+  const editors = {
+    find: (space: string, task: string) => bridges.map((b) => b.editors?.find(space, task)).find(Boolean),
+  };
+  const editorSessions = new EditorSessions();
   const http = await parts.start("the HTTP API", () =>
     serve({
       app: createApi({
@@ -203,10 +209,13 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         agents,
         loops,
         ...(autoRun ? { autoRun } : {}),
+        editors,
+        editorSessions,
       }),
       host: config.http.host,
       port: config.http.port,
-      upgrade: upgrades(node, auth, ws, stock),
+      upgrade: upgrades(node, auth, ws, stock, (url, headers) =>
+        editorUpgrade({ node, editors }, editorSessions, url, headers)),
     }), (h) => {
     ready = false;
     return h.close();
@@ -220,7 +229,6 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       );
     }
   }, () => connector.stop());
-  const bridges: RunningBridge[] = [];
   const jobs = bridgeJobs(config, node, artifacts, log, observer);
   const followed = bridgeRuns(node, runs, artifacts);
   for (const setting of config.bridges) {
@@ -280,9 +288,13 @@ function upgrades(
   auth: ApiAuthority,
   ws: WebSocketNetworkAdapter,
   stock: StockWebSocketAdapter,
+  /** The editors' WebSockets (editor-routes.ts); undefined for any other path. */
+  editor: (url: URL, headers: Headers) => ReturnType<typeof editorUpgrade>,
 ): NonNullable<Parameters<typeof serve>[0]["upgrade"]> {
-  return async (url) => {
+  return async (url, headers) => {
     try {
+      const toEditor = await editor(url, headers);
+      if (toEditor) return toEditor;
       if (url.pathname === "/v1/sync") {
         const token = url.searchParams.get("token");
         // A Weft session authenticates inside the socket: admitted once it proved a space.

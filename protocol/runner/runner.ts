@@ -39,6 +39,11 @@ export const runSpecShape = object({
   })),
   /** Network access; off unless asked for (and the backend can enforce it). */
   network: optional(bool),
+  /**
+   * Ask for an editor (code-server) on the run's source tree while it runs, reachable only by the task's holder and
+   * reviewers through a peer's API. Only the kubernetes runner honours it; every other runner refuses such a spec.
+   */
+  editor: optional(bool),
   /** The source tree the run builds or works in: a packed tree (source.ts) by CID, and the git commit it came from. */
   source: optional(object({
     cid: required(str(1, 128)),

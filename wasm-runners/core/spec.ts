@@ -66,6 +66,9 @@ export function checkCommonSpec(spec: unknown): RunSpec {
       }
     }
   }
+  if (s.editor === true && s.runner !== "kubernetes") {
+    throw new InvalidInput("spec.editor", 'is honoured by the "kubernetes" runner only; drop it or run on a cluster');
+  }
   const names = new Set<string>();
   s.env.forEach((e, i) => {
     if (names.has(e.name)) throw new InvalidInput(`spec.env[${i}].name`, "names a variable given twice");

@@ -8,15 +8,22 @@
  * back through the API and serving its log to the API server. A pod that is
  * deleted has its run stopped; a pod it cannot run is failed saying why.
  * When the process stops renewing, the cluster's node controller marks the
- * node NotReady and the cluster's rules take its pods elsewhere.
+ * node NotReady and the cluster's rules take its pods elsewhere. A pod's
+ * declared container ports are served as Unix sockets the port-forward
+ * endpoint reaches (port-forward.ts), with no network in the pod.
  */
 import type { Server } from "node:https";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { V1Node, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { messageOf } from "#protocol";
-import type { ContentStore, RunHandle, Runner, RunnerHost, RunSpec } from "#protocol/runner";
+import type { ContentStore, ManagedRunner, RunHandle, RunnerHost, RunSpec } from "#protocol/runner";
 import { apiError, call, type Cluster, statusOf } from "../cluster.ts";
 import { OUTPUTS_ANNOTATION } from "../job-manifest.ts";
 import { kubeletServer } from "./kubelet-server.ts";
+import { servePortForward } from "./port-forward.ts";
+import { isContainerRunner } from "../../containers/runner.ts";
 import { nodeLease, nodeObject, type NodeOffer, nodeStatus } from "./node-object.ts";
 import { PodLog } from "./pod-logs.ts";
 import type { ServingCert } from "./serving-cert.ts";
@@ -39,7 +46,10 @@ export type PodRunHandle = RunHandle & { readonly started?: Promise<void> };
 
 /** Where a bound pod's run goes: the mesh's container jobs (mesh-pods.ts) or this machine's runner (localPods). */
 export interface PodRunner {
-  start(spec: RunSpec, pod: PodRef): PodRunHandle;
+  /** `ports`: a host directory where the pod's declared ports are served as sockets (servesPorts only). */
+  start(spec: RunSpec, pod: PodRef, ports?: string): PodRunHandle;
+  /** Its runs are on this machine's container runner, which can serve a pod's ports (the editor pod). */
+  readonly servesPorts?: boolean;
   /**
    * Its runs outlive this process (the mesh's jobs, keyed by the pod): after
    * a restart a pod already Running is followed again rather than failed.
@@ -48,8 +58,16 @@ export interface PodRunner {
 }
 
 /** Pods run on this machine's container runner, images and outputs in `store`; a restart loses them. */
-export function localPods(runner: Pick<Runner, "start">, store: ContentStore): PodRunner {
-  return { start: (spec) => runner.start(spec, store), followsRestarts: false };
+export function localPods(runner: ManagedRunner, store: ContentStore): PodRunner {
+  return {
+    start: (spec, _pod, ports) => {
+      if (ports === undefined) return runner.start(spec, store);
+      if (!isContainerRunner(runner)) throw new Error("this node's runner cannot serve a pod's ports");
+      return runner.start(spec, store, undefined, { ports });
+    },
+    servesPorts: isContainerRunner(runner),
+    followsRestarts: false,
+  };
 }
 
 export interface VirtualNodeOptions {
@@ -96,6 +114,9 @@ interface PodRun {
   log: PodLog;
   handle?: PodRunHandle;
   ended?: boolean;
+  /** The container ports the pod declares, and the host directory their sockets are in (none declared: none). */
+  ports: number[];
+  portsDir?: string;
 }
 
 export class VirtualNode {
@@ -137,6 +158,10 @@ export class VirtualNode {
     const server = kubeletServer(this.#o.tls, (ns, pod, container) => {
       const run = [...this.#runs.values()].find((r) => r.namespace === ns && r.name === pod);
       return run?.container.name === container ? run.log : undefined;
+    });
+    servePortForward(server, (ns, pod, port) => {
+      const run = [...this.#runs.values()].find((r) => r.namespace === ns && r.name === pod);
+      return run?.portsDir && run.ports.includes(port) ? join(run.portsDir, String(port)) : undefined;
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -277,13 +302,22 @@ export class VirtualNode {
       name,
       container,
       log: new PodLog(),
+      ports: (pod.spec?.containers?.[0]?.ports ?? []).map((p) => p.containerPort),
     };
     this.#runs.set(run.uid, run);
     let handle: PodRunHandle;
     try {
       const policies = await this.#o.cluster.networking.listNamespacedNetworkPolicy({ namespace });
-      handle = this.#o.pods.start(podRunSpec(pod, policies.items, this.#o.defaults), run);
+      const spec = podRunSpec(pod, policies.items, this.#o.defaults);
+      if (run.ports.length > 0) {
+        if (!this.#o.pods.servesPorts) throw new Error("this node's runner cannot serve a pod's ports");
+        run.portsDir = await mkdtemp(join(tmpdir(), "weft-pod-ports-"));
+        handle = this.#o.pods.start(spec, run, run.portsDir);
+      } else {
+        handle = this.#o.pods.start(spec, run);
+      }
     } catch (e) {
+      if (run.portsDir) await rm(run.portsDir, { recursive: true, force: true });
       run.log.push(messageOf(e));
       run.log.end();
       await this.#report(pod, refusedStatus(container, this.#address, messageOf(e), new Date())).catch((err) =>
@@ -304,6 +338,7 @@ export class VirtualNode {
     })().finally(() => run.log.end());
     void handle.done.then(async (result) => {
       run.ended = true;
+      if (run.portsDir) await rm(run.portsDir, { recursive: true, force: true });
       if (!this.#runs.has(run.uid) || result.status === "stopped") return;
       await running;
       try {
