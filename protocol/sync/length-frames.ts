@@ -9,7 +9,8 @@ import * as cborg from "cborg";
 import { WeftError } from "../errors.ts";
 import { SyncProtocolError } from "./frame-checks.ts";
 
-function varint(n: number): Uint8Array {
+/** `n` as an unsigned LEB128 varint: the length prefix of every frame. */
+export function varint(n: number): Uint8Array {
   const out: number[] = [];
   while (n >= 0x80) {
     out.push((n & 0x7f) | 0x80);

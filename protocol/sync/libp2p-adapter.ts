@@ -14,21 +14,12 @@ import type { Connection, Libp2p, PeerId as Libp2pPeerId, Stream } from "@libp2p
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { didFromPeerId } from "../identity/peer-id.ts";
 import { MAX_FRAME_BYTES, SYNC_PROTOCOL } from "./frames.ts";
+import { varint } from "./length-frames.ts";
 import { type SessionAdapterOptions, SessionNetworkAdapter } from "./session-adapter.ts";
 import type { FrameLink } from "./session.ts";
 
 export interface Libp2pAdapterOptions extends SessionAdapterOptions {
   libp2p: Libp2p;
-}
-
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
 }
 
 /** A FrameLink over a libp2p stream: varint-length-prefixed frames, coalesced writes. */
