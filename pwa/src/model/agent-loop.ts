@@ -10,12 +10,10 @@
  * Every event is checked as the wire checks it, and the view is bounded:
  * the newest MAX_ENTRIES entries, lines of at most MAX_LINE_BYTES.
  */
-import { WeftError } from "#protocol";
+import { errorCodeOf, WeftError } from "#protocol";
 import { checkTranscriptEvent, type TranscriptEntryEvent, type TranscriptEvent } from "#protocol/agents";
-import { errorCodeOf } from "#protocol";
 import type { Space } from "#protocol/space";
-import { Commands } from "#protocol/ucan";
-import { type ApiSigner, ndjsonLines, refusalOf, signedFetch } from "../node/api-request.ts";
+import { type ApiSigner, readNdjson } from "../node/api-request.ts";
 
 export type TranscriptEntry = Omit<TranscriptEntryEvent, "type">;
 
@@ -77,21 +75,10 @@ export async function followLoop(
   signal?: AbortSignal,
 ): Promise<void> {
   const path = `/v1/spaces/${encodeURIComponent(space.id)}/agents/${encodeURIComponent(did)}/transcript?follow=true`;
-  const r = await signedFetch({
-    me,
-    space,
-    origin,
-    command: Commands.spaceRead,
-    method: "GET",
-    path,
-    ...(signal ? { signal } : {}),
-  });
-  if (!r.ok || !r.body) {
-    throw new WeftError("Unavailable", "peer/unreachable", `the peer did not say (${await refusalOf(r) ?? r.status})`);
-  }
+  const lines = await readNdjson({ me, space, origin, path, ...(signal ? { signal } : {}) }, MAX_LINE_BYTES);
   let view: LoopView | undefined;
   onView(view);
-  for await (const line of ndjsonLines(r, MAX_LINE_BYTES)) {
+  for await (const line of lines) {
     const event = checkTranscriptEvent(line);
     if (event.type === "end" && event.code) {
       throw new WeftError("Unavailable", errorCodeOf(event.code, "peer/unreachable"), event.message ?? event.code);

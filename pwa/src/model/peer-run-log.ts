@@ -5,12 +5,10 @@
  * own session (GET …/pods/:task/logs). Asked with a request signed here
  * under /weft/space/read; each line checked and bounded before it is shown.
  */
-import { WeftError } from "#protocol";
 import type { LogLine } from "#protocol/runner";
 import { num, object, oneOf, required, str } from "#protocol/schema";
 import type { Space } from "#protocol/space";
-import { Commands } from "#protocol/ucan";
-import { type ApiSigner, ndjsonLines, refusalOf, signedFetch } from "../node/api-request.ts";
+import { type ApiSigner, readNdjson } from "../node/api-request.ts";
 
 /** A log line as the runner bounds it (64 KiB of text), with room for its JSON. */
 const MAX_LINE_BYTES = 256 * 1024;
@@ -32,17 +30,6 @@ export async function* peerRunLog(
   const path = `/v1/spaces/${encodeURIComponent(space.id)}/pods/${encodeURIComponent(task)}/logs${
     follow ? "?follow=true" : ""
   }`;
-  const r = await signedFetch({
-    me,
-    space,
-    origin,
-    command: Commands.spaceRead,
-    method: "GET",
-    path,
-    ...(signal ? { signal } : {}),
-  });
-  if (!r.ok || !r.body) {
-    throw new WeftError("Unavailable", "peer/unreachable", `the peer did not say (${await refusalOf(r) ?? r.status})`);
-  }
-  for await (const line of ndjsonLines(r, MAX_LINE_BYTES)) yield logLine(line, "log line");
+  const lines = await readNdjson({ me, space, origin, path, ...(signal ? { signal } : {}) }, MAX_LINE_BYTES);
+  for await (const line of lines) yield logLine(line, "log line");
 }

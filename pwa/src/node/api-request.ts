@@ -11,7 +11,7 @@
  */
 import { WeftError } from "#protocol";
 import type { Space } from "#protocol/space";
-import { encodeContainer, invoke, requestArgs } from "#protocol/ucan";
+import { Commands, encodeContainer, invoke, requestArgs } from "#protocol/ucan";
 import { peerDid } from "./invite-mailbox.ts";
 
 /** Signs one request to a peer's API as this browser (node/browser-node.ts supplies it). */
@@ -88,10 +88,26 @@ export async function refusalOf(r: Response): Promise<string | undefined> {
 }
 
 /**
- * A streamed NDJSON body's lines as they arrive (the live routes), each
- * parsed; a line longer than `maxLine` bytes is refused before it is whole.
+ * Open one of a peer's live NDJSON routes (a run's log, an agent's
+ * transcript), read under /weft/space/read: resolves once the peer has
+ * accepted, with the lines as they arrive, each parsed and bounded.
  */
-export async function* ndjsonLines(r: Response, maxLine: number): AsyncGenerator<unknown> {
+export async function readNdjson(
+  request: Omit<SignedRequest, "command" | "method" | "body" | "upload">,
+  maxLine: number,
+): Promise<AsyncGenerator<unknown>> {
+  const r = await signedFetch({ ...request, command: Commands.spaceRead, method: "GET" });
+  if (!r.ok || !r.body) {
+    throw new WeftError("Unavailable", "peer/unreachable", `the peer did not say (${await refusalOf(r) ?? r.status})`);
+  }
+  return ndjsonLines(r, maxLine);
+}
+
+/**
+ * A streamed NDJSON body's lines as they arrive, each parsed; a line
+ * longer than `maxLine` bytes is refused before it is whole.
+ */
+async function* ndjsonLines(r: Response, maxLine: number): AsyncGenerator<unknown> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
