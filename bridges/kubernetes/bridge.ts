@@ -19,6 +19,14 @@ import { startBridgeNode } from "./virtual-node/bridge-node.ts";
 import { virtualNodeDetails } from "./virtual-node/advert-details.ts";
 import type { VirtualNode } from "./virtual-node/virtual-node.ts";
 import type { Editors } from "./editor/editors.ts";
+import { nodeReport, setCordoned, type VirtualNodeReport } from "./virtual-node/node-report.ts";
+
+/** The virtual nodes a bridge runs, as its peer's operator sees and operates them (`weft kube node …`). */
+export interface VirtualNodes {
+  list(): Promise<VirtualNodeReport[]>;
+  /** Cordon or uncordon one of them; undefined when `name` is none of its own. */
+  cordon(name: string, cordoned: boolean): Promise<VirtualNodeReport | undefined>;
+}
 
 /**
  * What a member grants the bridge for it to serve a space: advertise, claim
@@ -41,6 +49,7 @@ class KubernetesBridge implements Bridge {
   #jobs?: BridgeJobs;
   #node?: VirtualNode;
   #runner?: KubernetesRunner;
+  #virtualNodes?: VirtualNodes;
 
   constructor(config: KubernetesBridgeConfig) {
     this.#config = config;
@@ -106,6 +115,17 @@ class KubernetesBridge implements Bridge {
       await this.#jobs.stop();
       throw e;
     }
+    const node = this.#node;
+    const report = () =>
+      nodeReport(cluster, node, vn.space, context.spaces().find((s) => s.id === vn.space || s.name === vn.space));
+    this.#virtualNodes = {
+      list: async () => [await report()],
+      cordon: async (name, cordoned) => {
+        if (name !== node.name) return undefined;
+        await setCordoned(cluster, name, cordoned);
+        return await report();
+      },
+    };
     context.log.info("the mesh joins the cluster as a virtual node", {
       bridge: context.name,
       node: this.#node.name,
@@ -114,9 +134,14 @@ class KubernetesBridge implements Bridge {
     });
   }
 
-  /** The editors its runs asked for (the peer's editor routes serve them). */
+  /** The editors its runs asked for (the peer serves them on their own origin), if it has an editor image. */
   get editors(): Editors | undefined {
-    return this.#runner?.editors;
+    return this.#config.cluster.editorImage ? this.#runner?.editors : undefined;
+  }
+
+  /** The virtual node it runs, if `[bridges.kubernetes.virtual_node]` makes one. */
+  get virtualNodes(): VirtualNodes | undefined {
+    return this.#virtualNodes;
   }
 
   async close(): Promise<void> {

@@ -4,10 +4,17 @@
  * summed) minus what the pods bound to it (and not finished) request — CPU, memory, and GPUs per
  * extended resource (nvidia.com/gpu, amd.com/gpu, …) — summed; the
  * RuntimeClasses a Job may ask for; and the chosen node labels as tags
- * where every such node has the same value.
+ * where every such node has the same value. Only nodes its Jobs can land
+ * on count: by default not Weft's own virtual nodes (a Job does not
+ * tolerate their taint, and what they offer is the mesh members' capacity,
+ * which those members advertise themselves — counted here, the mesh would
+ * see its own capacity advertised back as the cluster's). With
+ * `tolerate_virtual_nodes` Jobs may land on them, so they count: the
+ * operator chose to send the cluster's Jobs back to the mesh.
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { quantity } from "./quantity.ts";
+import { VIRTUAL_NODE_TAINT } from "./job-manifest.ts";
 
 export interface SpareCapacity {
   nodes: number;
@@ -24,6 +31,10 @@ export interface SpareCapacity {
 
 const GPU_RESOURCE = /^[a-z0-9.-]+\/gpu$/;
 
+/** A Node a Weft virtual node registered (node-object.ts labels every one so). */
+export const isVirtualNode = (node: V1Node) => node.metadata?.labels?.[VIRTUAL_NODE_TAINT] === "true";
+
+/** Ready and schedulable. */
 const ready = (node: V1Node) =>
   !node.spec?.unschedulable &&
   (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
@@ -48,8 +59,10 @@ export function spareCapacity(
   pods: V1Pod[],
   runtimeClasses: string[],
   tagLabels: string[],
+  /** Count Weft's virtual nodes too (the runner's Jobs tolerate them). */
+  virtualNodes = false,
 ): SpareCapacity {
-  const usable = nodes.filter(ready);
+  const usable = nodes.filter((n) => ready(n) && (virtualNodes || !isVirtualNode(n)));
   const byNode = new Map(usable.map((n) => [n.metadata?.name ?? "", new Map<string, number>()]));
   for (const pod of pods) {
     const phase = pod.status?.phase;

@@ -43,6 +43,7 @@ export async function readCapacity(cluster: Cluster, config: KubernetesConfig): 
     pods.items,
     classes.items.map((c) => c.metadata?.name ?? "").filter(Boolean),
     config.tagLabels,
+    config.tolerateVirtualNodes,
   );
 }
 

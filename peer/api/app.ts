@@ -38,8 +38,11 @@ import type { Powerlines } from "../daemon/powerlines.ts";
 import type { PeerAgents } from "../agents/peer-agents.ts";
 import { agentHandlers } from "./agent-routes.ts";
 import type { AgentLoops } from "../agents/loop/agent-loop.ts";
-import { type EditorLookup, EditorSessions, mountEditorRoutes } from "./editor-routes.ts";
+import { type EditorOrigin, mountEditorRoutes } from "./editor-routes.ts";
+import { type EditorLookup, EditorSessions } from "./editor-sessions.ts";
 import type { AgentAutoRun } from "../agents/loop/auto-run.ts";
+import type { VirtualNodes } from "../../bridges/kubernetes/bridge.ts";
+import { kubeHandlers } from "./kube-routes.ts";
 
 export { MAX_BODY_BYTES } from "./dispatch.ts";
 
@@ -76,8 +79,12 @@ export interface ApiContext {
   agents?: PeerAgents;
   /** The editors runs asked for on this peer's clusters (editor-routes.ts). */
   editors?: EditorLookup;
-  /** Their sessions, shared with the WebSocket glue (editorUpgrade); a fresh table if not given. */
+  /** Their sessions, shared with the editor's own origin (editor-origin.ts); a fresh table if not given. */
   editorSessions?: EditorSessions;
+  /** Where the editor's own origin listens (none: this peer serves no editors). */
+  editorOrigin?: EditorOrigin;
+  /** The virtual nodes this peer's bridges run in clusters (kube-routes.ts). */
+  virtualNodes?: VirtualNodes;
   /** Their loops on this peer (peer/agents/loop). */
   loops?: AgentLoops;
   /** The agents whose loops run by themselves on this peer. */
@@ -355,6 +362,7 @@ export function createApi(ctx: ApiContext): Hono {
     return c.json({ error: { code: "not-found", message: `no route ${c.req.method} ${path}` } }, 404);
   });
 
+  Object.assign(handlers, kubeHandlers(ctx.virtualNodes));
   if (ctx.agents) Object.assign(handlers, agentHandlers(node, ctx.agents, ctx.loops, ctx.autoRun));
   for (const route of ROUTES) {
     if (route.websocket) continue; // served by the runtime's WebSocket glue

@@ -21,6 +21,7 @@ import { REPO_ROUTES } from "./route-table/repos.ts";
 import { PATCH_ROUTES } from "./route-table/patches.ts";
 import { APPROVAL_ROUTES } from "./route-table/approvals.ts";
 import { EDITOR_ROUTES } from "./route-table/editors.ts";
+import { KUBE_ROUTES } from "./route-table/kube.ts";
 
 export type { Auth, RouteDef } from "./route-table/def.ts";
 export { ARTIFACT_ROUTES } from "./route-table/artifacts.ts";
@@ -264,6 +265,7 @@ export const ROUTES: RouteDef[] = [
     websocket: true,
   },
   ...agentRoutes(),
+  ...KUBE_ROUTES,
 ];
 
 /** Every route the API serves, in the order they are matched and documented. */

@@ -47,11 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     if (w.startsWith("-")) break;
     words.push(w);
   }
-  const key = REGISTRY.has(`${words[0]} ${words[1]}`)
-    ? `${words[0]} ${words[1]}`
-    : REGISTRY.has(words[0])
-    ? words[0]
-    : undefined;
+  // The longest registered name the words start with: `kube node status`, `task add`, `run`.
+  const key = [3, 2, 1].map((n) => words.slice(0, n).join(" ")).find((k, i) =>
+    words.length >= 3 - i && REGISTRY.has(k)
+  );
   if (!key) {
     if (words.length === 0 || argv.includes("--help") || argv.includes("-h") || words[0] === "help") {
       out(await help());

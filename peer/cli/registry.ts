@@ -33,6 +33,7 @@ const ciAdapter: Area = async () => (await import("./ci-adapter-command.ts")).CI
 const agent: Area = async () => (await import("./agent-commands.ts")).AGENT_COMMANDS;
 const approval: Area = async () => (await import("./approval-commands.ts")).APPROVAL_COMMANDS;
 const mcp: Area = async () => (await import("./mcp-commands.ts")).MCP_COMMANDS;
+const kube: Area = async () => (await import("./kube-commands.ts")).KUBE_COMMANDS;
 
 export const AREAS: readonly Area[] = [
   identity,
@@ -48,6 +49,7 @@ export const AREAS: readonly Area[] = [
   image,
   nix,
   bridge,
+  kube,
   nostr,
   llm,
   repo,
@@ -97,6 +99,9 @@ export const REGISTRY: ReadonlyMap<string, Area> = new Map([
   ["cap inspect", cap],
   ["bridge list", bridge],
   ["bridge grant", bridge],
+  ["kube node status", kube],
+  ["kube node cordon", kube],
+  ["kube node uncordon", kube],
   ["nostr address", nostr],
   ["nostr pair", nostr],
   ["llm test", llm],

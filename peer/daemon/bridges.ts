@@ -6,7 +6,8 @@
  * nothing of the node's key. Its DID is logged at start with the command a
  * member runs to grant it what it needs; until then it holds nothing.
  */
-import type { EditorLookup } from "../api/editor-routes.ts";
+import type { EditorLookup } from "../api/editor-sessions.ts";
+import type { VirtualNodes } from "../../bridges/kubernetes/bridge.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -35,11 +36,18 @@ export interface RunningBridge {
   close(): Promise<void>;
   /** The editors of its runs, for a bridge that makes them (the kubernetes bridge). */
   editors?: EditorLookup;
+  /** The virtual nodes it runs in a cluster, for a bridge that makes one (the kubernetes bridge). */
+  virtualNodes?: VirtualNodes;
 }
 
-/** A bridge's editors, if it makes any (editor-routes.ts serves them). */
+/** A bridge's editors, if it makes any (editor-origin.ts serves them). */
 function editorsOf(bridge: Bridge): EditorLookup | undefined {
   return "editors" in bridge ? (bridge as { editors?: EditorLookup }).editors : undefined;
+}
+
+/** A bridge's virtual nodes, if it runs any (`weft kube node`, peer/api/kube-routes.ts). */
+function virtualNodesOf(bridge: Bridge): VirtualNodes | undefined {
+  return "virtualNodes" in bridge ? (bridge as { virtualNodes?: VirtualNodes }).virtualNodes : undefined;
 }
 
 /** The name of a bridge's key in the peer's keystore (`keys/bridge-<name>.json`). */
@@ -102,11 +110,13 @@ export async function startBridge(
   });
   let closing: Promise<void> | undefined;
   const editors = editorsOf(bridge);
+  const virtualNodes = virtualNodesOf(bridge);
   return {
     name: setting.name,
     did: signer.did,
     context: hosted.context,
     ...(editors ? { editors } : {}),
+    ...(virtualNodes ? { virtualNodes } : {}),
     close: () =>
       closing ??= (async () => {
         try {

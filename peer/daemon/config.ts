@@ -26,7 +26,8 @@ export interface Config {
   /** The data dir: identity, documents, CLI credentials. */
   home: string;
   name: string;
-  http: { host: string; port: number };
+  /** The API and dashboard; `editorPort`: run editors' own origin, bound on the same host (0: the OS picks). */
+  http: { host: string; port: number; editorPort: number };
   p2p: { listen: string[]; bootstrap: string[] };
   log: { level: LogLevel };
   /** When run as a relay: only carry these spaces (empty: any member's). */
@@ -75,7 +76,7 @@ export class ConfigError extends WeftError {
 }
 
 export const DEFAULTS = {
-  http: { host: "127.0.0.1", port: 7777 },
+  http: { host: "127.0.0.1", port: 7777, editorPort: 0 },
   p2p: { listen: ["/ip4/127.0.0.1/tcp/7778", "/ip4/127.0.0.1/tcp/7779/ws"], bootstrap: [] as string[] },
   log: { level: "info" as LogLevel },
   capacity: { gpus: 0, advertiseSeconds: 30 },
@@ -172,7 +173,7 @@ const KNOWN: Record<string, string[]> = {
     "llm",
     "agents",
   ],
-  http: ["host", "port"],
+  http: ["host", "port", "editor_port"],
   p2p: ["listen", "bootstrap"],
   log: ["level"],
   relay: ["spaces"],
@@ -209,6 +210,8 @@ function applyToml(config: Config, toml: Record<string, unknown>, source: string
   if (t.name !== undefined) config.name = text(t.name, source, "name", 64);
   if (t.http?.host !== undefined) config.http.host = text(t.http.host, source, "http.host");
   if (t.http?.port !== undefined) config.http.port = port(t.http.port, source, "http.port");
+  const editorPort = t.http?.editor_port;
+  if (editorPort !== undefined) config.http.editorPort = port(editorPort, source, "http.editor_port");
   if (t.p2p?.listen !== undefined) config.p2p.listen = addresses(t.p2p.listen, source, "p2p.listen");
   if (t.p2p?.bootstrap !== undefined) config.p2p.bootstrap = addresses(t.p2p.bootstrap, source, "p2p.bootstrap");
   if (t.log?.level !== undefined) config.log.level = level(t.log.level, source, "log.level");
@@ -263,6 +266,7 @@ const ENV: Record<string, (c: Config, v: string, key: string) => void> = {
   WEFT_NAME: (c, v, k) => void (c.name = text(v, "environment", k, 64)),
   WEFT_HTTP_HOST: (c, v, k) => void (c.http.host = text(v, "environment", k)),
   WEFT_HTTP_PORT: (c, v, k) => void (c.http.port = port(v, "environment", k)),
+  WEFT_HTTP_EDITOR_PORT: (c, v, k) => void (c.http.editorPort = port(v, "environment", k)),
   WEFT_P2P_LISTEN: (c, v, k) => void (c.p2p.listen = addresses(v, "environment", k)),
   WEFT_BOOTSTRAP: (c, v, k) => void (c.p2p.bootstrap = addresses(v, "environment", k)),
   WEFT_LOG_LEVEL: (c, v, k) => void (c.log.level = level(v, "environment", k)),
@@ -347,6 +351,9 @@ name = ${JSON.stringify(name)}
 # The HTTP API and dashboard. Keep it on loopback unless you put TLS in front.
 host = "${DEFAULTS.http.host}"
 port = ${DEFAULTS.http.port}
+# Run editors (code-server, bridges/kubernetes) are served from their own origin: this port on the same host,
+# so nothing an editor's pages run can reach the dashboard's keys. 0: the OS picks one (the dashboard is told).
+editor_port = ${DEFAULTS.http.editorPort}
 
 [p2p]
 listen = [${DEFAULTS.p2p.listen.map((a) => JSON.stringify(a)).join(", ")}]

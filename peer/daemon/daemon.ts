@@ -21,7 +21,8 @@ import { peerDeviceName } from "../device-name.ts";
 import { ApiAuthority, ReplayCache } from "../api/auth.ts";
 import { ReplayJournal } from "../storage/replay-journal.ts";
 import { createApi } from "../api/app.ts";
-import { EditorSessions, editorUpgrade } from "../api/editor-routes.ts";
+import { EditorSessions } from "../api/editor-sessions.ts";
+import { createEditorApp, editorUpgrade } from "../api/editor-origin.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { serveStream } from "../api/stream.ts";
 import { matchRoute } from "../api/routes.ts";
@@ -61,6 +62,8 @@ export interface Daemon {
   runs: Runs;
   /** The bridges weft.toml names, running as their own DIDs. */
   bridges: RunningBridge[];
+  /** The editors' own origin (`http://host:port`), when a bridge makes editors; none otherwise. */
+  editorUrl?: string;
   /** The LLM router `[llm]` configures (agents call models through it); none without `[llm]`. */
   llm?: PeerLlm;
   /** The agents this peer runs: their keys, records, kill switches and budget hooks. */
@@ -186,6 +189,17 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     find: (space: string, task: string) => bridges.map((b) => b.editors?.find(space, task)).find(Boolean),
   };
   const editorSessions = new EditorSessions();
+  const virtualNodes = {
+    list: async () => (await Promise.all(bridges.map((b) => b.virtualNodes?.list() ?? []))).flat(),
+    cordon: async (name: string, cordoned: boolean) => {
+      for (const b of bridges) {
+        const report = await b.virtualNodes?.cordon(name, cordoned);
+        if (report) return report;
+      }
+      return undefined;
+    },
+  };
+  let editorListener: Served | undefined;
   const http = await parts.start("the HTTP API", () =>
     serve({
       app: createApi({
@@ -211,11 +225,12 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         ...(autoRun ? { autoRun } : {}),
         editors,
         editorSessions,
+        editorOrigin: { port: () => editorListener?.port },
+        virtualNodes,
       }),
       host: config.http.host,
       port: config.http.port,
-      upgrade: upgrades(node, auth, ws, stock, (url, headers) =>
-        editorUpgrade({ node, editors }, editorSessions, url, headers)),
+      upgrade: upgrades(node, auth, ws, stock),
     }), (h) => {
     ready = false;
     return h.close();
@@ -251,11 +266,24 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       ),
     );
   }
+  if (bridges.some((b) => b.editors)) {
+    // Editors run pages of their own: served from another origin than the dashboard's (editor-origin.ts).
+    const access = { node, editors, sessions: editorSessions };
+    editorListener = await parts.start("the editors' origin", () =>
+      serve({
+        app: createEditorApp(access),
+        host: config.http.host,
+        port: config.http.editorPort,
+        upgrade: editorUpgrade(access),
+      }), (h) => h.close());
+  }
+  const editorUrl = editorListener && `http://${editorListener.host}:${editorListener.port}`;
   if (autoRun) await parts.start("agent loops", () => autoRun.start(), () => autoRun.stop());
   ready = true;
   log.info("peer ready", {
     did: node.did,
     http: url,
+    ...(editorUrl ? { editors: editorUrl } : {}),
     p2p: node.libp2p?.getMultiaddrs().map(String) ?? [],
     spaces: node.spaces().map((s) => ({ id: s.id, name: s.name })),
   });
@@ -270,6 +298,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     artifacts,
     runs,
     bridges,
+    ...(editorUrl ? { editorUrl } : {}),
     llm,
     agents,
     pairingLink: () => pairingLink(url, pairings.mint().code),
@@ -288,13 +317,9 @@ function upgrades(
   auth: ApiAuthority,
   ws: WebSocketNetworkAdapter,
   stock: StockWebSocketAdapter,
-  /** The editors' WebSockets (editor-routes.ts); undefined for any other path. */
-  editor: (url: URL, headers: Headers) => ReturnType<typeof editorUpgrade>,
 ): NonNullable<Parameters<typeof serve>[0]["upgrade"]> {
-  return async (url, headers) => {
+  return async (url) => {
     try {
-      const toEditor = await editor(url, headers);
-      if (toEditor) return toEditor;
       if (url.pathname === "/v1/sync") {
         const token = url.searchParams.get("token");
         // A Weft session authenticates inside the socket: admitted once it proved a space.

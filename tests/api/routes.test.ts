@@ -296,6 +296,19 @@ describe("HTTP API routes", () => {
     assert.equal(stopped!.local!.status, "stopped");
   });
 
+  it("kube nodes: none on a peer without a virtual node, and cordoning one it does not run is a 404", async () => {
+    // A peer running one: tests/kubernetes/peer-virtual-node.kube-test.ts (`weft kube node …` on a real control plane).
+    assert.deepEqual(await a.client.get("/v1/kube/nodes"), { nodes: [] });
+    hit("GET", "/v1/kube/nodes");
+    for (const verb of ["cordon", "uncordon"]) {
+      await assert.rejects(
+        a.client.request("POST", `/v1/kube/nodes/weft-team/${verb}`),
+        (e: ApiError) => e.status === 404 && e.code === "not-found",
+      );
+      hit("POST", `/v1/kube/nodes/:name/${verb}`);
+    }
+  });
+
   it("covers every route in the table", () => {
     hit("GET", "/v1/sync"); // exercised by the sync tests (tests/api/stock-client.test.ts)
     hit("POST", "/v1/spaces/:space/sync-tokens"); // tests/first-hour/sync-token.test.ts

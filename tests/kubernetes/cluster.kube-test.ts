@@ -11,8 +11,9 @@
  * Job instead of making a second; a principal without /weft/run/kubernetes
  * gets nothing made on the cluster; a killed virtual node goes NotReady, the
  * real node controller evicts its pod and the Job controller's replacement
- * finishes the run on a live node; the spare capacity advertised drops when
- * a Job's pod is placed. Through the mesh, the cluster runs jobs as the
+ * finishes the run on a live node; the spare capacity advertised is that of
+ * the nodes its Jobs may land on (the Weft virtual node only when they
+ * tolerate it) and drops when a pod is placed on one. Through the mesh, the cluster runs jobs as the
  * kubernetes bridge's own DID: its advert, claim and result are the bridge's.
  */
 import { after, before, describe, it } from "node:test";
@@ -303,38 +304,105 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     assert.equal(f.result.reason, "exceeded its 3000 ms wall-time limit");
   });
 
-  it("advertises the cluster's spare capacity, and less of it once a Job's pod is placed", async () => {
-    // Pods of earlier tests may still be going away: wait for the node to be idle.
-    const idle = (await eventually(
-      async () => {
-        const c = await runner.refresh();
-        return c.cpuMillis === 4000 ? c : undefined;
-      },
-      60_000,
-      "the node idle",
-    ))!;
-    assert.equal(idle.nodes, 1);
-    assert.equal(idle.memoryMb, 4096);
-    const details = runner.advertise();
-    assert.equal(details.cpuMillis, 4000);
-    advertShape({
-      cpu: { cores: 1, load: 0 },
-      memoryMb: { total: 1, free: 1 },
-      gpus: 0,
-      runners: ["kubernetes"],
-      runnerDetails: { kubernetes: details },
-      tags: [],
-      version: "t",
-      running: 0,
-      slots: 1,
-      ttl: 30,
-    }, "advert");
-    const handle = runner.start(spec("echo up; sleep 30"), store);
-    for await (const line of handle.logs) if (line.text === "up") break;
-    const busy = await runner.refresh();
-    assert.equal(busy.cpuMillis, 4000 - 250);
-    assert.equal(busy.memoryMb, 4096 - 64);
-    await handle.stop();
+  it("advertises the spare capacity of the nodes its Jobs may land on (Weft's virtual nodes only if they tolerate them)", async () => {
+    // A node of the cluster's own, kept Ready here as its kubelet would (tainted: no other test's pod lands on it).
+    const name = "kubelet-a";
+    const resources = { cpu: "2", memory: "2Gi", pods: "10" };
+    await cluster.core.createNode({
+      body: { metadata: { name }, spec: { taints: [{ key: "weft.dev/test", value: "true", effect: "NoSchedule" }] } },
+    });
+    const since = new Date();
+    const beat = async () => {
+      const n = await cluster.core.readNode({ name });
+      n.status = {
+        capacity: resources,
+        allocatable: resources,
+        conditions: [{
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          message: "ok",
+          lastHeartbeatTime: new Date(),
+          lastTransitionTime: since,
+        }],
+      };
+      await cluster.core.replaceNodeStatus({ name, body: n });
+    };
+    await beat();
+    const heartbeat = setInterval(() => void beat().catch(() => {}), 1000);
+    const bound = "bound-to-kubelet-a";
+    // A runner whose Jobs do not tolerate virtual nodes (the default), beside the test's, whose Jobs do.
+    const plain = createKubernetesRunner(
+      cluster,
+      parseKubernetesConfig({ kubeconfig: cp.kubeconfig, namespace: NS, refresh_seconds: 1 }),
+      { log: quiet },
+    );
+    try {
+      // Pods of earlier tests may still be going away: wait for both nodes to be idle.
+      const idle = (await eventually(
+        async () => {
+          const c = await runner.refresh();
+          return c.nodes === 2 && c.cpuMillis === 6000 ? c : undefined;
+        },
+        60_000,
+        "the virtual node and kubelet-a idle",
+      ))!;
+      assert.equal(idle.memoryMb, 4096 + 2048);
+      const details = runner.advertise();
+      assert.equal(details.cpuMillis, 6000);
+      advertShape({
+        cpu: { cores: 1, load: 0 },
+        memoryMb: { total: 1, free: 1 },
+        gpus: 0,
+        runners: ["kubernetes"],
+        runnerDetails: { kubernetes: details },
+        tags: [],
+        version: "t",
+        running: 0,
+        slots: 1,
+        ttl: 30,
+      }, "advert");
+      // Without tolerate_virtual_nodes the virtual node (the mesh's own capacity) is left out: only kubelet-a counts.
+      const own = await plain.refresh();
+      assert.equal(own.nodes, 1);
+      assert.equal(own.cpuMillis, 2000);
+      assert.deepEqual(own.allocatable, { cpuMillis: 2000, memoryMb: 2048 });
+      assert.equal(plain.advertise().nodes, 1);
+      // A Job's pod, placed on the virtual node, takes from what the tolerating runner offers, not the plain one...
+      const handle = runner.start(spec("echo up; sleep 30"), store);
+      for await (const line of handle.logs) if (line.text === "up") break;
+      const busy = await runner.refresh();
+      assert.equal(busy.cpuMillis, 6000 - 250);
+      assert.equal(busy.memoryMb, 6144 - 64);
+      assert.equal((await plain.refresh()).cpuMillis, 2000);
+      await handle.stop();
+      // ...and a pod on the cluster's own node takes from both.
+      await cluster.core.createNamespacedPod({
+        namespace: NS,
+        body: {
+          metadata: { name: bound },
+          spec: {
+            nodeName: name,
+            automountServiceAccountToken: false,
+            containers: [{ name: "c", image, resources: { requests: { cpu: "500m", memory: "256Mi" } } }],
+          },
+        },
+      });
+      const taken = (await eventually(
+        async () => {
+          const c = await plain.refresh();
+          return c.cpuMillis === 1500 ? c : undefined;
+        },
+        30_000,
+        "the bound pod's request taken from kubelet-a",
+      ))!;
+      assert.equal(taken.memoryMb, 2048 - 256);
+    } finally {
+      clearInterval(heartbeat);
+      await plain.close();
+      await cluster.core.deleteNamespacedPod({ name: bound, namespace: NS, gracePeriodSeconds: 0 }).catch(() => {});
+      await cluster.core.deleteNode({ name });
+    }
   });
 
   it("a killed virtual node goes NotReady, its pod is evicted and rescheduled by the cluster, and the run ends there", async () => {

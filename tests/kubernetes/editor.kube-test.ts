@@ -4,12 +4,16 @@
  * image; a run task whose spec asks for an editor becomes a Job and an editor
  * pod, which the real scheduler binds to a Weft virtual node, whose container
  * runner (bubblewrap) runs code-server on the run's working tree with no
- * network. The way in is the peer's API: the task's creator, and a reviewer
- * (holder of /weft/patch/review), open a session and read the tree's files
- * through code-server over the API server's port-forward (HTTP, and its
- * WebSocket); a member who is neither, a request without the session's cookie,
- * and a reviewer once revoked get 403. When the run
- * ends (the task is cancelled), the pod is gone and the session answers 410.
+ * network. The way in: the peer's API answers the task's creator, or a
+ * reviewer (holder of /weft/patch/review), with a URL on the editor's own
+ * origin (another port) carrying a single-use ticket, exchanged there for an
+ * HttpOnly cookie; they read the tree's files through code-server over the
+ * API server's port-forward (HTTP, and its WebSocket). The dashboard's origin
+ * serves none of it and the editor's serves nothing else; in real Chromium a
+ * page on the editor's origin finds no key of the dashboard's and cannot
+ * script its pages. A member who is neither, a request without the session's
+ * cookie, and a reviewer once revoked get 403. When the run ends (the task is
+ * cancelled), the pod is gone and the session answers 410.
  */
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
@@ -39,6 +43,23 @@ import { delegationIn, signer } from "../helpers/principals.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { baseImage } from "../containers/base-image.ts";
 import { EDITOR_RUNNER_STATE, editorImage } from "./editor-image.ts";
+import { appReady, openProfile } from "../e2e/chromium.ts";
+import { ensurePwaBuilt } from "../e2e/pwa-build.ts";
+
+/** Keys in this origin's `weft` database (the dashboard's keystore, pwa/src/node/db.ts); 0 where it has none. */
+function keyCount(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open("weft");
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains("keys")) return resolve(0);
+      const count = db.transaction("keys").objectStore("keys").count();
+      count.onsuccess = () => resolve(count.result);
+      count.onerror = () => reject(count.error);
+    };
+  });
+}
 
 const quiet = { debug() {}, info() {}, warn() {} };
 const NS = "weft";
@@ -81,18 +102,31 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     return new ApiClient(c, creds.url, { [space]: chains[space] });
   }
 
-  /** Open the task's editor as `client`: the session path and its cookie. */
-  async function open(client: ApiClient): Promise<{ path: string; cookie: string }> {
+  /**
+   * Open the task's editor as `client`: the API answers a URL on the editor's own origin with a ticket (and no
+   * cookie of its own); that origin exchanges the ticket, once, for its cookie and sends the browser on without it.
+   */
+  async function open(client: ApiClient): Promise<{ origin: string; path: string; cookie: string; url: string }> {
     const res = await client.raw("POST", `/v1/spaces/${enc(space)}/tasks/${enc(task)}/editor`);
-    const { path } = await res.json() as { path: string };
-    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
-    assert.match(cookie, /^weft-editor=/);
-    return { path, cookie };
+    assert.equal(res.headers.get("set-cookie"), null);
+    const { url } = await res.json() as { url: string };
+    const at = new URL(url);
+    assert.ok(at.searchParams.get("ticket"));
+    const exchanged = await fetch(url, { redirect: "manual" });
+    assert.equal(exchanged.status, 303);
+    const location = exchanged.headers.get("location") ?? "";
+    assert.equal(location, at.pathname);
+    const setCookie = exchanged.headers.get("set-cookie") ?? "";
+    assert.match(setCookie, /^weft-editor=[A-Za-z0-9_-]{43}; /);
+    assert.match(setCookie, /; HttpOnly/);
+    assert.match(setCookie, /; SameSite=Strict/);
+    assert.ok(setCookie.includes(`; Path=${at.pathname};`), setCookie);
+    return { origin: at.origin, path: at.pathname, cookie: setCookie.split(";")[0], url };
   }
 
-  /** Open a WebSocket under the peer's URL: 101 when it opens, else the status it was refused with. */
-  function upgrade(path: string, cookie?: string): Promise<number> {
-    const ws = new WebSocket(`${creds.url.replace(/^http/, "ws")}${path}`, { headers: cookie ? { cookie } : {} });
+  /** Open a WebSocket at `base` + `path`: 101 when it opens, else the status it was refused with. */
+  function upgrade(base: string, path: string, cookie?: string): Promise<number> {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}${path}`, { headers: cookie ? { cookie } : {} });
     return new Promise<number>((resolve, reject) => {
       ws.once("open", () => {
         ws.close();
@@ -227,8 +261,8 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     assert.ok(pod);
     assert.equal(pod.metadata?.annotations?.["weft.dev/task"], task);
     const asAgent = await grant(agent, Commands.spaceRead);
-    const { path, cookie } = await open(asAgent);
-    const url = `${creds.url}${path}`;
+    const { origin, path, cookie } = await open(asAgent);
+    const url = `${origin}${path}`;
     // code-server needs a few seconds to listen once its container started.
     const page = await eventually(
       async () => {
@@ -244,8 +278,86 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     assert.equal(await file.text(), tree);
     // The workbench talks to code-server over a WebSocket: it opens through the same session.
     const socketPath = `${path}?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`;
-    assert.equal(await upgrade(socketPath, cookie), 101);
-    assert.equal(await upgrade(socketPath), 403);
+    assert.equal(await upgrade(origin, socketPath, cookie), 101);
+    assert.equal(await upgrade(origin, socketPath), 403);
+  });
+
+  it("the editor has its own origin: the dashboard's serves none of it, and it serves nothing else", async () => {
+    const asAgent = await grant(agent, Commands.spaceRead);
+    const { origin, path, cookie, url } = await open(asAgent);
+    const dashboard = new URL(creds.url);
+    assert.notEqual(origin, dashboard.origin);
+    assert.equal(new URL(origin).hostname, dashboard.hostname);
+    assert.equal(origin, d.daemon.editorUrl);
+    // The ticket opened the session once; the same link again is refused.
+    assert.equal((await fetch(url, { redirect: "manual" })).status, 403);
+    // The session works on its origin...
+    const file = `${path}vscode-remote-resource?path=${enc("/src/README.md")}`;
+    assert.equal((await fetch(`${origin}${file}`, { headers: { cookie } })).status, 200);
+    // ...and nowhere on the dashboard's, cookie or not, HTTP or WebSocket.
+    const onDashboard = await fetch(`${creds.url}${file}`, { headers: { cookie } });
+    assert.equal(onDashboard.status, 404);
+    assert.doesNotMatch(await onDashboard.text(), /hello from the tree/);
+    assert.equal(await upgrade(creds.url, `${path}?reconnectionToken=${crypto.randomUUID()}`, cookie), 404);
+    // The editor's origin serves neither the API nor the dashboard.
+    for (const p of ["/", "/index.html", "/v1/node", "/v1/spaces", "/healthz", "/openapi.json"]) {
+      assert.equal((await fetch(`${origin}${p}`, { headers: { cookie } })).status, 404, p);
+    }
+    assert.equal(await upgrade(origin, "/v1/stream", cookie), 404);
+    assert.equal(await upgrade(origin, "/v1/sync"), 404);
+  });
+
+  it("in Chromium, a page on the editor's origin cannot read the dashboard's key or script its pages", async () => {
+    ensurePwaBuilt();
+    const browser = await openProfile();
+    try {
+      const page = browser.page;
+      // The dashboard makes its browser node: a non-extractable key in its origin's IndexedDB.
+      await page.goto(creds.url);
+      await appReady(page);
+      const keysOnDashboard = await page.evaluate(keyCount);
+      assert.ok(keysOnDashboard >= 1, "the dashboard keeps its key in IndexedDB");
+      const asAgent = await grant(agent, Commands.spaceRead);
+      const res = await asAgent.raw("POST", `/v1/spaces/${enc(space)}/tasks/${enc(task)}/editor`);
+      const { url } = await res.json() as { url: string };
+      await page.goto(`${url}&folder=/src`);
+      const at = new URL(page.url());
+      assert.equal(at.origin, d.daemon.editorUrl);
+      assert.equal(at.searchParams.get("ticket"), null, "the ticket left the address bar");
+      assert.match(await page.content(), /code-server|vscode/i);
+      // What a script of the editor's pages (an extension, a rendered file) can do there:
+      assert.equal(await page.evaluate(keyCount), 0, "no key of the dashboard's on the editor's origin");
+      assert.doesNotMatch(await page.evaluate(() => document.cookie), /weft-editor/);
+      const framed = await page.evaluate(async (dashboard) => {
+        const frame = document.createElement("iframe");
+        frame.src = dashboard;
+        await new Promise((r) => {
+          frame.onload = r;
+          document.body.append(frame);
+        });
+        try {
+          return frame.contentWindow!.document.documentElement.outerHTML.length > 0 ? "read" : "empty";
+        } catch (e) {
+          return (e as Error).name;
+        }
+      }, creds.url);
+      assert.equal(framed, "SecurityError");
+      // The API answers it only as the stranger it is: the browser refuses to send credentials across origins (or
+      // the editor's own policy blocks the call), and without a bearer there is nothing else to authorize it.
+      const api = await page.evaluate(
+        (dashboard) =>
+          fetch(`${dashboard}/v1/spaces`, { credentials: "include" }).then((r) => r.status, () => "blocked"),
+        creds.url,
+      );
+      assert.equal(api, "blocked");
+      const anonymous = await page.evaluate(
+        (dashboard) => fetch(`${dashboard}/v1/spaces`).then((r) => r.status, () => "blocked"),
+        creds.url,
+      );
+      assert.ok(anonymous === 401 || anonymous === "blocked", String(anonymous));
+    } finally {
+      await browser.close();
+    }
   });
 
   it("a reviewer gets in until revoked; a member who is neither holder nor reviewer, or no cookie, gets 403", async () => {
@@ -262,8 +374,8 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
       10_000,
       "the reviewer's delegation",
     );
-    const { path, cookie } = await open(asReviewer);
-    const file = await fetch(`${creds.url}${path}vscode-remote-resource?path=${enc("/src/README.md")}`, {
+    const { origin, path, cookie } = await open(asReviewer);
+    const file = await fetch(`${origin}${path}vscode-remote-resource?path=${enc("/src/README.md")}`, {
       headers: { cookie },
     });
     assert.equal(file.status, 200);
@@ -275,16 +387,16 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
       await statusOf(asMember.raw("POST", `/v1/spaces/${enc(space)}/tasks/${enc(task)}/editor`)),
       [403, "editor/forbidden"],
     );
-    const noCookie = await fetch(`${creds.url}${path}vscode-remote-resource?path=${enc("/src/README.md")}`);
+    const noCookie = await fetch(`${origin}${path}vscode-remote-resource?path=${enc("/src/README.md")}`);
     assert.equal(noCookie.status, 403);
-    const wrong = await fetch(`${creds.url}${path}`, { headers: { cookie: "weft-editor=AAAA" } });
+    const wrong = await fetch(`${origin}${path}`, { headers: { cookie: "weft-editor=AAAA" } });
     assert.equal(wrong.status, 403);
 
     // A reviewer whose delegation is revoked is out at its session's next request.
     await s.revoke(review.cid);
     await eventually(
       async () =>
-        (await fetch(`${creds.url}${path}vscode-remote-resource?path=${enc("/src/README.md")}`, {
+        (await fetch(`${origin}${path}vscode-remote-resource?path=${enc("/src/README.md")}`, {
           headers: { cookie },
         })).status === 403,
       10_000,
@@ -294,12 +406,12 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
 
   it("the editor pod is gone once the run ends, and its session answers 410", async () => {
     const asAgent = await grant(agent, Commands.spaceRead);
-    const { path, cookie } = await open(asAgent);
+    const { origin, path, cookie } = await open(asAgent);
     const s = d.daemon.node.space(space)!;
     await s.actAs(agent, "cancel", { task });
     await eventually(async () => (await editorPods()).length === 0, 120_000, "the editor pod deleted");
     await eventually(
-      async () => (await fetch(`${creds.url}${path}`, { headers: { cookie } })).status === 410,
+      async () => (await fetch(`${origin}${path}`, { headers: { cookie } })).status === 410,
       30_000,
       "the session to answer 410",
     );

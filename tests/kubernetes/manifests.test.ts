@@ -12,6 +12,7 @@ import type { RunSpec } from "../../protocol/runner/runner.ts";
 import { advertDetails, spareCapacity } from "../../bridges/kubernetes/capacity.ts";
 import { parseKubernetesBridgeConfig, parseKubernetesConfig } from "../../bridges/kubernetes/config.ts";
 import { meshPods } from "../../bridges/kubernetes/virtual-node/mesh-pods.ts";
+import { nodeObject } from "../../bridges/kubernetes/virtual-node/node-object.ts";
 import {
   baselinePolicy,
   egressPolicy,
@@ -99,6 +100,19 @@ describe("kubernetes bridge, without a cluster", () => {
     assert.equal(quantity("129M"), 129e6);
     assert.equal(quantity("1e3"), 1000);
     assert.equal(quantity("nonsense"), 0);
+  });
+
+  it("leaves Weft's own virtual nodes out of the spare capacity, unless its Jobs tolerate them", () => {
+    const virtual = { ...nodeObject("weft-team"), status: node("weft-team", { cpu: "4", memory: "8Gi" }).status };
+    const nodes = [virtual, node("a", { cpu: "2", memory: "4Gi" })];
+    const pods = [pod("weft-team", { cpu: "1" }), pod("a", { cpu: "500m" })];
+    const c = spareCapacity(nodes, pods, [], []);
+    assert.equal(c.nodes, 1);
+    assert.equal(c.cpuMillis, 1500);
+    assert.deepEqual(c.allocatable, { cpuMillis: 2000, memoryMb: 4096 });
+    const tolerating = spareCapacity(nodes, pods, [], [], true);
+    assert.equal(tolerating.nodes, 2);
+    assert.equal(tolerating.cpuMillis, 4500);
   });
 
   it("sums allocatable and spare capacity over Ready nodes, minus unfinished pods' requests, GPUs per type", () => {

@@ -11,7 +11,9 @@
  * virtual node's log endpoint with its kubelet client certificate. Deleting
  * a running pod cancels its job on B. A pod whose job no member can take
  * stays Pending (not Running) while its job waits, and deleting it cancels
- * the job. A, killed while B runs a pod's job and
+ * the job. `weft kube node status` on A shows the node as the cluster sees
+ * it, each pod's job and B running it; `weft kube node cordon` keeps the
+ * scheduler from binding a new pod there until `uncordon`. A, killed while B runs a pod's job and
  * started again, follows that job again — no second job, the pod ends
  * Succeeded with its whole log.
  */
@@ -23,6 +25,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Cluster, connect } from "../../bridges/kubernetes/cluster.ts";
 import { OUTPUTS_ANNOTATION, OUTPUTS_DIR } from "../../bridges/kubernetes/job-manifest.ts";
+import type { VirtualNodeReport } from "../../bridges/kubernetes/virtual-node/node-report.ts";
 import { type ControlPlane, KUBE_BIN, startControlPlane } from "../helpers/kube-control-plane.ts";
 import { eventually } from "../helpers/nodes.ts";
 import { killPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
@@ -117,6 +120,56 @@ describe("the virtual node in a peer: pods run as the mesh's container jobs", { 
       "hello",
     ]);
     assert.equal(stdout, "hello from the mesh\nsecond line\n");
+  });
+
+  it("weft kube node status shows the node, each pod's job and the member running it; cordon and uncordon go through the API", async () => {
+    const kube = async (...args: string[]) => JSON.parse(await weft(a, "kube", "node", ...args, "--json"));
+    await cluster.core.createNamespacedPod({ namespace: NS, body: pod("watched", "echo up; sleep 600") });
+    const bDid = await weft(b, "id");
+    const { nodes } = (await eventually(
+      async () => {
+        const r = await kube("status") as { nodes: VirtualNodeReport[] };
+        const p = r.nodes[0]?.pods.find((x) => x.name === "watched");
+        return p?.phase === "Running" && p.job?.state === "running" ? r : undefined;
+      },
+      240_000,
+      "the watched pod's job running, in weft kube node status",
+    ))!;
+    assert.equal(nodes.length, 1);
+    const [node] = nodes;
+    assert.equal(node.name, NODE);
+    assert.equal(node.cluster, new URL(cp.server).host);
+    assert.equal(node.ready, "True");
+    assert.equal(node.cordoned, false);
+    assert.equal(node.renewing, true);
+    assert.ok(node.lease && node.lease.ageSeconds <= node.lease.durationSeconds, JSON.stringify(node.lease));
+    assert.equal(node.capacity.pods, "8");
+    const watched = node.pods.find((p) => p.name === "watched")!;
+    assert.equal(watched.namespace, NS);
+    assert.equal(watched.job?.node, bDid, "the member running its job");
+    assert.equal(watched.job?.task, (await taskOf(`pod ${NS}/watched`))!.id);
+    assert.match(await weft(a, "kube", "node", "status"), new RegExp(`${NODE} .*\n.*Ready True`));
+
+    // Cordoned through the real API: the cluster's scheduler binds no new pod there; the running one stays.
+    const cordoned = await kube("cordon", NODE) as VirtualNodeReport;
+    assert.equal(cordoned.cordoned, true);
+    assert.equal((await cluster.core.readNode({ name: NODE })).spec?.unschedulable, true);
+    await cluster.core.createNamespacedPod({ namespace: NS, body: pod("late", "echo late") });
+    await eventually(
+      async () => {
+        const p = await readPod("late");
+        return p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.reason === "Unschedulable");
+      },
+      60_000,
+      "the scheduler finding no node for the late pod",
+    );
+    assert.equal((await readPod("late")).spec?.nodeName, undefined);
+    assert.equal((await readPod("watched")).status?.phase, "Running");
+    // Uncordoned: the scheduler binds it there.
+    assert.equal((await kube("uncordon", NODE) as VirtualNodeReport).cordoned, false);
+    await eventually(async () => (await readPod("late")).spec?.nodeName === NODE, 120_000, "the late pod bound");
+    await assert.rejects(weft(a, "kube", "node", "cordon", "weft-elsewhere"), /no virtual node weft-elsewhere/);
+    for (const name of ["watched", "late"]) await cluster.core.deleteNamespacedPod({ name, namespace: NS });
   });
 
   it("deleting a running pod cancels its job in the mesh", async () => {

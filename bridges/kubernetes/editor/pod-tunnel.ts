@@ -4,7 +4,7 @@
  * `kubectl port-forward` does for one connection. The pod needs no network
  * and no Service: the API server reaches its node's kubelet (a Weft virtual
  * node's, or a real one), and the caller needs `create` on `pods/portforward`.
- * A peer's editor gateway (peer/api/editor-routes.ts) sends HTTP over it.
+ * A peer's editor origin (peer/api/editor-origin.ts) sends HTTP over it.
  */
 import { Duplex } from "node:stream";
 import { WebSocket } from "ws";

@@ -107,6 +107,11 @@ class MeshPodRun {
     });
   }
 
+  /** The job's task id, once it is made (the one already made for this pod, after a restart). */
+  get job(): Promise<string> {
+    return this.#created;
+  }
+
   get logs(): AsyncIterable<LogLine> {
     return this.#log.read(true);
   }

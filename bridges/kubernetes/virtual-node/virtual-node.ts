@@ -42,7 +42,11 @@ export interface PodRef {
  * waiting for a member to take it), resolves when it starts or ends — the
  * pod stays Pending until then.
  */
-export type PodRunHandle = RunHandle & { readonly started?: Promise<void> };
+export type PodRunHandle = RunHandle & {
+  readonly started?: Promise<void>;
+  /** The mesh job (task id) running the pod, for a pod run as one (mesh-pods.ts). */
+  readonly job?: Promise<string>;
+};
 
 /** Where a bound pod's run goes: the mesh's container jobs (mesh-pods.ts) or this machine's runner (localPods). */
 export interface PodRunner {
@@ -147,6 +151,16 @@ export class VirtualNode {
       ready: !this.#closed && this.#renewedAt !== undefined && now - this.#renewedAt <= leaseMs,
       ...(this.#renewedAt !== undefined ? { renewedAt: this.#renewedAt } : {}),
     };
+  }
+
+  /** The mesh job running each pod it runs as one, by pod uid (a job not made yet, or refused, is left out). */
+  async jobs(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [uid, run] of this.#runs) {
+      const job = await run.handle?.job?.catch(() => undefined);
+      if (job) out.set(uid, job);
+    }
+    return out;
   }
 
   /** The port its log endpoint listens on. */
