@@ -9,9 +9,9 @@
  * origin (another port) carrying a single-use ticket, exchanged there for an
  * HttpOnly cookie; they read the tree's files through code-server over the
  * API server's port-forward (HTTP, and its WebSocket). The dashboard's origin
- * serves none of it and the editor's serves nothing else; in real Chromium a
- * page on the editor's origin finds no key of the dashboard's and cannot
- * script its pages. A member who is neither, a request without the session's
+ * serves none of it and the editor's serves nothing else. In real Chromium
+ * the dashboard's Editor button opens it in a tab on that origin, whose
+ * pages find no key of the dashboard's and cannot script its pages. A member who is neither, a request without the session's
  * cookie, and a reviewer once revoked get 403. When the run ends (the task is
  * cancelled), the pod is gone and the session answers 410.
  */
@@ -43,7 +43,7 @@ import { delegationIn, signer } from "../helpers/principals.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { baseImage } from "../containers/base-image.ts";
 import { EDITOR_RUNNER_STATE, editorImage } from "./editor-image.ts";
-import { appReady, openProfile } from "../e2e/chromium.ts";
+import { appReady, join as joinSpace, openProfile } from "../e2e/chromium.ts";
 import { ensurePwaBuilt } from "../e2e/pwa-build.ts";
 
 /** Keys in this origin's `weft` database (the dashboard's keystore, pwa/src/node/db.ts); 0 where it has none. */
@@ -307,28 +307,29 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
     assert.equal(await upgrade(origin, "/v1/sync"), 404);
   });
 
-  it("in Chromium, a page on the editor's origin cannot read the dashboard's key or script its pages", async () => {
+  it("in Chromium, the dashboard opens the editor on its own origin, whose pages cannot reach the dashboard's key", async () => {
     ensurePwaBuilt();
     const browser = await openProfile();
     try {
       const page = browser.page;
-      // The dashboard makes its browser node: a non-extractable key in its origin's IndexedDB.
+      // The dashboard makes its browser node (a non-extractable key in its origin's IndexedDB) and joins the space.
       await page.goto(creds.url);
       await appReady(page);
+      await joinSpace(page, await d.daemon.node.invite(space, { name: "a reviewer in Chromium" }));
       const keysOnDashboard = await page.evaluate(keyCount);
       assert.ok(keysOnDashboard >= 1, "the dashboard keeps its key in IndexedDB");
-      const asAgent = await grant(agent, Commands.spaceRead);
-      const res = await asAgent.raw("POST", `/v1/spaces/${enc(space)}/tasks/${enc(task)}/editor`);
-      const { url } = await res.json() as { url: string };
-      await page.goto(`${url}&folder=/src`);
-      const at = new URL(page.url());
-      assert.equal(at.origin, d.daemon.editorUrl);
-      assert.equal(at.searchParams.get("ticket"), null, "the ticket left the address bar");
-      assert.match(await page.content(), /code-server|vscode/i);
+      await page.goto(`${creds.url}/#/s/${enc(space)}/task/${enc(task)}`);
+      const button = page.locator('[data-run-action="editor"]');
+      await button.waitFor({ timeout: 60_000 });
+      const [tab] = await Promise.all([browser.context.waitForEvent("page"), button.click()]);
+      await tab.waitForURL((u) => u.origin === d.daemon.editorUrl && !u.search.includes("ticket"), { timeout: 60_000 });
+      await tab.waitForLoadState("load");
+      assert.match(await tab.content(), /code-server|vscode/i);
       // What a script of the editor's pages (an extension, a rendered file) can do there:
-      assert.equal(await page.evaluate(keyCount), 0, "no key of the dashboard's on the editor's origin");
-      assert.doesNotMatch(await page.evaluate(() => document.cookie), /weft-editor/);
-      const framed = await page.evaluate(async (dashboard) => {
+      assert.equal(await tab.evaluate(keyCount), 0, "no key of the dashboard's on the editor's origin");
+      assert.doesNotMatch(await tab.evaluate(() => document.cookie), /weft-editor/);
+      assert.equal(await tab.evaluate(() => window.opener), null, "no handle on the dashboard's window");
+      const framed = await tab.evaluate(async (dashboard) => {
         const frame = document.createElement("iframe");
         frame.src = dashboard;
         await new Promise((r) => {
@@ -344,17 +345,18 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
       assert.equal(framed, "SecurityError");
       // The API answers it only as the stranger it is: the browser refuses to send credentials across origins (or
       // the editor's own policy blocks the call), and without a bearer there is nothing else to authorize it.
-      const api = await page.evaluate(
+      const api = await tab.evaluate(
         (dashboard) =>
           fetch(`${dashboard}/v1/spaces`, { credentials: "include" }).then((r) => r.status, () => "blocked"),
         creds.url,
       );
       assert.equal(api, "blocked");
-      const anonymous = await page.evaluate(
+      const anonymous = await tab.evaluate(
         (dashboard) => fetch(`${dashboard}/v1/spaces`).then((r) => r.status, () => "blocked"),
         creds.url,
       );
       assert.ok(anonymous === 401 || anonymous === "blocked", String(anonymous));
+      assert.deepEqual(browser.errors.filter((e) => !/code-server|vscode|workbench/i.test(e.text)), []);
     } finally {
       await browser.close();
     }
