@@ -328,7 +328,7 @@ describe("kubernetes: a run's editor, reachable only by the task's holder and re
       // What a script of the editor's pages (an extension, a rendered file) can do there:
       assert.equal(await tab.evaluate(keyCount), 0, "no key of the dashboard's on the editor's origin");
       assert.doesNotMatch(await tab.evaluate(() => document.cookie), /weft-editor/);
-      assert.equal(await tab.evaluate(() => window.opener), null, "no handle on the dashboard's window");
+      assert.equal(await tab.evaluate(() => globalThis.opener), null, "no handle on the dashboard's window");
       const framed = await tab.evaluate(async (dashboard) => {
         const frame = document.createElement("iframe");
         frame.src = dashboard;

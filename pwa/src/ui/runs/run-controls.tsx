@@ -36,7 +36,7 @@ export function RunControls(props: { space: Space; task: Task; state: PodState; 
   const openEditor = () => {
     // Opened now, while the click still counts as the user's, then sent on; cut from this page first, so the
     // editor's pages cannot navigate the dashboard through window.opener.
-    const tab = window.open("about:blank", "_blank");
+    const tab = globalThis.open("about:blank", "_blank");
     if (tab) tab.opener = null;
     void run(async () => {
       try {
