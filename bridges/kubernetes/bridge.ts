@@ -12,14 +12,11 @@ import type { Bridge, BridgeContext, BridgeJobs, BridgeKind } from "#protocol/br
 import { WeftError } from "#protocol";
 import { Commands } from "#protocol/ucan";
 import { type KubernetesBridgeConfig, parseKubernetesBridgeConfig } from "./config.ts";
-import { kubernetesPlugin } from "./plugin.ts";
 import type { KubernetesRunner } from "./runner.ts";
-import { connect } from "./cluster.ts";
-import { startBridgeNode } from "./virtual-node/bridge-node.ts";
 import { virtualNodeDetails } from "./virtual-node/advert-details.ts";
 import type { VirtualNode } from "./virtual-node/virtual-node.ts";
 import type { Editors } from "./editor/editors.ts";
-import { nodeReport, setCordoned, type VirtualNodeReport } from "./virtual-node/node-report.ts";
+import type { VirtualNodeReport } from "./virtual-node/node-report.ts";
 
 /** The virtual nodes a bridge runs, as its peer's operator sees and operates them (`weft kube node …`). */
 export interface VirtualNodes {
@@ -68,6 +65,9 @@ class KubernetesBridge implements Bridge {
       info: (m: string, f?: Record<string, unknown>) => context.log.info(m, { bridge: context.name, ...f }),
       warn: (m: string, f?: Record<string, unknown>) => context.log.warn(m, { bridge: context.name, ...f }),
     };
+    // The cluster's client (@kubernetes/client-node, ~0.6 s of CPU to load) comes in when the bridge starts, not
+    // when weft.toml is read: every `weft` command reads it.
+    const { kubernetesPlugin } = await import("./plugin.ts");
     const made = await kubernetesPlugin.create(this.#config.cluster, {
       ...(context.dir ? { stateDir: context.dir } : {}),
       log,
@@ -107,6 +107,9 @@ class KubernetesBridge implements Bridge {
     });
     const vn = this.#config.virtualNode;
     if (!vn) return;
+    const { connect } = await import("./cluster.ts");
+    const { startBridgeNode } = await import("./virtual-node/bridge-node.ts");
+    const { nodeReport, setCordoned } = await import("./virtual-node/node-report.ts");
     const cluster = connect(this.#config.cluster);
     if ("unavailable" in cluster) throw new WeftError("Unavailable", "kubernetes/unavailable", cluster.unavailable);
     try {
