@@ -15,6 +15,7 @@ import { fileKeystore } from "../keystore/file-keystore.ts";
 import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
+import { installNativeSha256 } from "../crypto/native-sha256.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { ensureDataDir } from "../data-dir.ts";
 import { peerDeviceName } from "../device-name.ts";
@@ -98,6 +99,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
     return (await keystore.loadSeed("node")) as Uint8Array;
   });
   const signer = nativeSigner(seed);
+  installNativeSha256();
   const verifier = nativeVerifier();
   const storage = await parts.start(
     "document storage",

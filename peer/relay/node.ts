@@ -12,6 +12,7 @@ import { fileKeystore } from "../keystore/file-keystore.ts";
 import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
+import { installNativeSha256 } from "../crypto/native-sha256.ts";
 import { serve } from "../http/serve.ts";
 import { isWeftError } from "#protocol";
 import { createRelay } from "./relay.ts";
@@ -24,6 +25,7 @@ try {
   process.exit(2);
 }
 const log = createLogger(config.log.level);
+installNativeSha256();
 await ensureDataDir(config.home);
 const { signer } = await loadOrCreate(fileKeystore({ dir: join(config.home, "keys") }), "relay");
 const storage = await LogStorageAdapter.open({ dir: join(config.home, "relay-docs") });

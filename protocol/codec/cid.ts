@@ -1,10 +1,11 @@
 /**
  * CIDv1 (sha2-256) of encoded blocks, computed synchronously so hot paths
- * (verification caches, replay checks) need no await.
+ * (verification caches, replay checks) need no await; the hash is the
+ * installed one (sha256.ts).
  */
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "./sha256.ts";
 
 export const DAG_CBOR = 0x71;
 export const DAG_JSON = 0x0129;

@@ -7,10 +7,14 @@
  * values and refuses anything that is not canonical DAG-CBOR: indefinite
  * lengths, non-minimal heads, unsorted or duplicate map keys, non-string
  * keys, tags other than 42, non-64-bit floats, NaN/Infinity, undefined,
- * invalid UTF-8, nesting beyond a limit, and trailing bytes. Only then is
- * the item decoded by @ipld/dag-cbor.
+ * invalid UTF-8, nesting beyond a limit, and trailing bytes.
+ * `decodeStrict` makes the same checks in the walk that builds the value
+ * (one pass over the bytes instead of a check and then @ipld/dag-cbor's
+ * decode), giving the values @ipld/dag-cbor gives: integers beyond 2^53 as
+ * BigInt, byte strings copied out of the input, tag 42 as a CID.
  */
 import * as dagCbor from "@ipld/dag-cbor";
+import { CID } from "multiformats/cid";
 import { WeftError } from "../errors.ts";
 import { fromUtf8 } from "../bytes.ts";
 
@@ -148,27 +152,143 @@ function scanItem(b: Uint8Array, pos: number, depth: number, maxDepth: number): 
   }
 }
 
-/** Throws MalformedCbor unless `bytes` is exactly one canonical DAG-CBOR item. */
-export function checkCanonical(bytes: Uint8Array, options: StrictDecodeOptions = {}): void {
+/** Bytes, not empty, within the size limit. */
+function checkInput(bytes: Uint8Array, options: StrictDecodeOptions): void {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!(bytes instanceof Uint8Array)) throw new MalformedCbor("expected bytes");
   if (bytes.length === 0) throw new MalformedCbor("empty input");
   if (bytes.length > maxBytes) {
     throw new MalformedCbor(`input is ${bytes.length} bytes; the limit is ${maxBytes}`);
   }
-  const end = scanItem(bytes, 0, 0, maxDepth);
+}
+
+/** Throws MalformedCbor unless `bytes` is exactly one canonical DAG-CBOR item. */
+export function checkCanonical(bytes: Uint8Array, options: StrictDecodeOptions = {}): void {
+  checkInput(bytes, options);
+  const end = scanItem(bytes, 0, 0, options.maxDepth ?? DEFAULT_MAX_DEPTH);
   if (end !== bytes.length) fail(end, `${bytes.length - end} trailing byte(s) after the item`);
 }
 
-/** Decode canonical DAG-CBOR, or throw MalformedCbor saying why not. */
-export function decodeStrict<T = unknown>(bytes: Uint8Array, options?: StrictDecodeOptions): T {
-  checkCanonical(bytes, options);
-  try {
-    return dagCbor.decode<T>(bytes);
-  } catch (cause) {
-    throw new MalformedCbor(`DAG-CBOR decode failed: ${(cause as Error).message}`, { cause });
+/** Where a decode stands in its input. */
+interface Cursor {
+  readonly b: Uint8Array;
+  pos: number;
+  readonly maxDepth: number;
+}
+
+/** The 8-byte argument at `at` exactly, as a BigInt. */
+function bigArgument(b: Uint8Array, at: number): bigint {
+  return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0);
+}
+
+/** A text string of the input, checked to be UTF-8 (ASCII read directly: keys, DIDs and commands are). */
+function readText(b: Uint8Array, start: number, end: number, at: number): string {
+  if (end - start <= 64 && isAscii(b, start, end)) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+    return s;
   }
+  try {
+    return fromUtf8(b.subarray(start, end));
+  } catch {
+    fail(at, "text string is not valid UTF-8");
+  }
+}
+
+/** The CID a tag 42 wraps (after its 0x00 prefix). */
+function cidIn(bytes: Uint8Array, at: number): CID {
+  try {
+    return CID.decode(bytes.subarray(1));
+  } catch (e) {
+    fail(at, `tag 42 does not hold a valid CID: ${(e as Error).message}`);
+  }
+}
+
+/** Each array element takes at least one byte and each map entry two: a count beyond what is left is a lie. */
+function checkCount(c: Cursor, at: number, count: number, bytesEach: number): void {
+  if (count * bytesEach > c.b.length - c.pos) fail(at, "more items than the input has bytes for");
+}
+
+function readItem(c: Cursor, depth: number): unknown {
+  const b = c.b;
+  const at = c.pos;
+  const h = readHead(b, at);
+  c.pos = h.end;
+  switch (h.major) {
+    case 0:
+      return h.value <= Number.MAX_SAFE_INTEGER ? h.value : bigArgument(b, at + 1);
+    case 1:
+      return h.value < Number.MAX_SAFE_INTEGER ? -1 - h.value : -1n - bigArgument(b, at + 1);
+    case 2:
+    case 3: {
+      const end = h.end + h.value;
+      if (end > b.length) fail(at, "string or bytes run past the end of input");
+      c.pos = end;
+      return h.major === 2 ? b.slice(h.end, end) : readText(b, h.end, end, at);
+    }
+    case 4: {
+      if (depth >= c.maxDepth) fail(at, `nested deeper than ${c.maxDepth} levels`);
+      checkCount(c, at, h.value, 1);
+      const list: unknown[] = [];
+      for (let i = 0; i < h.value; i++) list.push(readItem(c, depth + 1));
+      return list;
+    }
+    case 5: {
+      if (depth >= c.maxDepth) fail(at, `nested deeper than ${c.maxDepth} levels`);
+      checkCount(c, at, h.value, 2);
+      const map: Record<string, unknown> = {};
+      let prevStart = -1;
+      let prevEnd = -1;
+      for (let i = 0; i < h.value; i++) {
+        const keyStart = c.pos;
+        if (keyStart >= b.length || b[keyStart] >> 5 !== 3) fail(keyStart, "map keys must be text strings");
+        const key = readItem(c, depth + 1) as string;
+        if (prevStart >= 0 && keyOrder(b, prevStart, prevEnd, keyStart, c.pos) >= 0) {
+          fail(keyStart, "map keys are duplicated or not in canonical order");
+        }
+        prevStart = keyStart;
+        prevEnd = c.pos;
+        const value = readItem(c, depth + 1);
+        // An own property even for "__proto__", which assignment would take as the prototype.
+        if (key === "__proto__") Object.defineProperty(map, key, { value, enumerable: true, writable: true });
+        else map[key] = value;
+      }
+      return map;
+    }
+    case 6: {
+      if (h.value !== 42) fail(at, `tag ${h.value} is not allowed (only 42, a CID)`);
+      if (depth >= c.maxDepth) fail(at, `nested deeper than ${c.maxDepth} levels`);
+      const inner = readHead(b, h.end);
+      if (inner.major !== 2 || inner.value < 1 || b[inner.end] !== 0) {
+        fail(h.end, "tag 42 must wrap bytes starting with 0x00 (a binary CID)");
+      }
+      const bytes = readItem(c, depth + 1) as Uint8Array;
+      return cidIn(bytes, h.end);
+    }
+    default: {
+      // major 7: simple values and floats
+      if (h.info === 20) return false;
+      if (h.info === 21) return true;
+      if (h.info === 22) return null;
+      if (h.info === 27) {
+        const f = new DataView(b.buffer, b.byteOffset + at + 1, 8).getFloat64(0);
+        if (!Number.isFinite(f)) fail(at, "NaN and Infinity are not allowed");
+        return f;
+      }
+      if (h.info === 25 || h.info === 26) fail(at, "floats must be 64-bit");
+      if (h.info === 23) fail(at, "undefined is not allowed");
+      fail(at, `simple value ${h.info} is not allowed`);
+    }
+  }
+}
+
+/** Decode canonical DAG-CBOR, or throw MalformedCbor saying why not. */
+export function decodeStrict<T = unknown>(bytes: Uint8Array, options: StrictDecodeOptions = {}): T {
+  checkInput(bytes, options);
+  const c: Cursor = { b: bytes, pos: 0, maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH };
+  const value = readItem(c, 0);
+  if (c.pos !== bytes.length) fail(c.pos, `${bytes.length - c.pos} trailing byte(s) after the item`);
+  return value as T;
 }
 
 /** Canonical DAG-CBOR encoding. Throws MalformedCbor for unencodable values. */

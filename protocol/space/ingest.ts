@@ -225,42 +225,48 @@ export class SpaceIngest {
 
   /** Verify and apply task operations (by CID when read from a document); refused ones are counted. */
   async ops(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
-    const { log, hlc, self } = this.#o;
+    const { log } = this.#o;
     const list: [string | undefined, Uint8Array][] = [];
     for (const [cid, bytes] of entries) {
       if (cid !== undefined && log.has(cid)) continue;
       if (bytes instanceof Uint8Array) list.push([cid, bytes]);
       else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
     }
-    const touched = new Map<string, Set<string>>();
+    const joined: { op: LogOp; family: string; object: string }[] = [];
     for (const r of await log.ingestAll(list)) {
       if (r.op && r.family !== undefined && r.object !== undefined) {
-        hlc.observe(r.op.args.at);
-        const channel = channelOf(r.family, r.op);
-        const objects = touched.get(channel) ?? new Set<string>();
-        touched.set(channel, objects.add(r.object));
-        if (r.op.author !== self && log.needsWitness(r.op.cid)) this.witnessSoon(witnessKey(channel, r.object));
+        joined.push({ op: r.op, family: r.family, object: r.object });
       }
     }
-    for (const [channel, objects] of touched) this.#emitChanged(channel, [...objects]);
+    this.#joined(joined);
   }
 
-  /** An operation that waited for a parent or for its time has joined the log. */
-  late({ op, family, object }: LogEntry): void {
-    this.#o.hlc.observe(op.args.at);
-    const channel = channelOf(family.name, op);
-    if (op.author !== this.#o.self && this.#o.log.needsWitness(op.cid)) this.witnessSoon(witnessKey(channel, object));
-    this.#emitChanged(channel, [object]);
+  /** Operations that waited for a parent or for their time have joined the log. */
+  late(entries: LogEntry[]): void {
+    this.#joined(entries.map(({ op, family, object }) => ({ op, family: family.name, object })));
   }
 
-  #emitChanged(channel: string, objects: string[]): void {
-    this.#o.emit(
-      channel === TASK_FAMILY
-        ? { type: "tasks", tasks: objects }
-        : channel === AGENTS
-        ? { type: "agents", agents: objects }
-        : { type: "objects", family: channel, objects },
-    );
+  /** Operations joined the log: see their time, witness what needs it, and announce what changed, once per channel. */
+  #joined(entries: { op: LogOp; family: string; object: string }[]): void {
+    const { log, hlc, self } = this.#o;
+    const touched = new Map<string, Set<string>>();
+    for (const { op, family, object } of entries) {
+      hlc.observe(op.args.at);
+      const channel = channelOf(family, op);
+      const objects = touched.get(channel) ?? new Set<string>();
+      touched.set(channel, objects.add(object));
+      if (op.author !== self && log.needsWitness(op.cid)) this.witnessSoon(witnessKey(channel, object));
+    }
+    for (const [channel, objects] of touched) {
+      const list = [...objects];
+      this.#o.emit(
+        channel === TASK_FAMILY
+          ? { type: "tasks", tasks: list }
+          : channel === AGENTS
+          ? { type: "agents", agents: list }
+          : { type: "objects", family: channel, objects: list },
+      );
+    }
   }
 
   /**

@@ -88,8 +88,11 @@ export interface Ingested {
 export interface OpLogOptions {
   /** This node's clock, Unix ms. */
   now?: () => number;
-  /** An operation that waited (for a parent or its time) joined the log. */
-  onLate?: (entry: LogEntry) => void;
+  /**
+   * Operations that waited (for a parent or their time) joined the log: all
+   * those one ingest or batch took up, in one call.
+   */
+  onLate?: (entries: LogEntry[]) => void;
   /** The space's offline grace (ms): see ended-authority.ts. */
   graceMs?: number;
   /** Families besides tasks (which every log has), each with a distinct name. */
@@ -109,7 +112,10 @@ export class OpLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
   readonly #now: () => number;
-  readonly #onLate?: (entry: LogEntry) => void;
+  readonly #onLate?: (entries: LogEntry[]) => void;
+  /** Waiting operations taken up by the ingests under way, announced together when the outermost ends. */
+  #late: LogEntry[] = [];
+  #ingesting = 0;
   readonly #families: readonly OpFamily[];
   readonly #graph = new CausalGraph();
   /** Every CID seen: valid, refused or waiting. */
@@ -283,7 +289,11 @@ export class OpLog {
    * checks over threads (the peer's pool) takes in a burst on every core;
    * what fails there is checked again, and reported, by `ingest`.
    */
-  async ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
+  ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
+    return this.#announcingLate(() => this.#ingestAll(entries));
+  }
+
+  async #ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
     const validator = this.#authority.validator;
     const checked = await Promise.all(
       entries.map(([cid, bytes]) =>
@@ -294,9 +304,28 @@ export class OpLog {
     );
     const out: Ingested[] = [];
     for (let i = 0; i < entries.length; i++) {
-      out.push(await this.ingest(entries[i][1], entries[i][0], { checked: checked[i] }));
+      out.push(await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] }));
     }
     return out;
+  }
+
+  /**
+   * Run ingests, then tell `onLate` at once of every waiting operation they
+   * took up: in a sync message half the operations can arrive before a parent
+   * in another bucket, and one announcement for all costs listeners less
+   * than one each.
+   */
+  async #announcingLate<T>(work: () => Promise<T>): Promise<T> {
+    this.#ingesting++;
+    try {
+      return await work();
+    } finally {
+      if (--this.#ingesting === 0 && this.#late.length > 0) {
+        const late = this.#late;
+        this.#late = [];
+        this.#onLate?.(late);
+      }
+    }
   }
 
   /**
@@ -304,10 +333,18 @@ export class OpLog {
    * caller learns at once whether it applied; without, reduction waits for
    * the next read, so a batch of operations costs one reduction.
    */
-  async ingest(
+  ingest(
     bytes: Uint8Array,
     cid?: string,
     options: { verdict?: boolean; checked?: Invocation } = {},
+  ): Promise<Ingested> {
+    return this.#announcingLate(() => this.#ingest(bytes, cid, options));
+  }
+
+  async #ingest(
+    bytes: Uint8Array,
+    cid: string | undefined,
+    options: { verdict?: boolean; checked?: Invocation },
   ): Promise<Ingested> {
     const validator = this.#authority.validator;
     // One that waited was decoded and checked already: take it up where it stopped.
@@ -342,7 +379,7 @@ export class OpLog {
       if (!this.#stopped) {
         const timer = setTimeout(() => {
           this.#timers.delete(timer);
-          void this.#retry(id);
+          void this.#announcingLate(() => this.#retry(id));
         }, time.wait + 10);
         this.#timers.add(timer);
       }
@@ -451,10 +488,10 @@ export class OpLog {
   async #retry(id: string): Promise<void> {
     const waiting = this.#waiting.get(id);
     if (!waiting) return;
-    const r = await this.ingest(waiting.bytes, id);
+    const r = await this.#ingest(waiting.bytes, id, {});
     if (r.status !== "pending" && r.status !== "refused") {
       const e = this.#byCid.get(id);
-      if (e) this.#onLate?.({ op: e.op, family: e.family, object: e.object });
+      if (e) this.#late.push({ op: e.op, family: e.family, object: e.object });
     }
   }
 
@@ -603,12 +640,17 @@ export class OpLog {
    * Delegations or revocations changed: retry waiting operations and reduce
    * again from the start (standing is judged again).
    */
-  async revalidate(): Promise<void> {
-    for (const id of [...this.#waiting.keys()]) {
-      this.#seen.delete(id);
-      await this.ingest((this.#waiting.get(id) as Waiting).bytes, id);
-    }
-    this.#rewindAll();
+  revalidate(): Promise<void> {
+    return this.#announcingLate(async () => {
+      for (const id of [...this.#waiting.keys()]) {
+        // An earlier one in this loop may have taken it up already (it waited for that one).
+        const waiting = this.#waiting.get(id);
+        if (!waiting) continue;
+        this.#seen.delete(id);
+        await this.#ingest(waiting.bytes, id, {});
+      }
+      this.#rewindAll();
+    });
   }
 
   #noteConflict(op: LogOp, reason: string): void {

@@ -8,8 +8,7 @@
  * Decoding checks shape and canonical encoding but not the signature;
  * `verifyEnvelope` checks the signature against the payload's issuer.
  */
-import { checkCanonical, encode, itemEnd, itemHead, MalformedCbor } from "../codec/dag-cbor.ts";
-import * as dagCbor from "@ipld/dag-cbor";
+import { decodeStrict, encode, itemEnd, itemHead, MalformedCbor } from "../codec/dag-cbor.ts";
 import { type CID, cidOf } from "../codec/cid.ts";
 import { concatBytes, equalBytes } from "../bytes.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
@@ -69,8 +68,9 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
  * (`cidOf(bytes)`), to spare hashing them twice.
  */
 export function decodeEnvelope(bytes: Uint8Array, cid?: CID): DecodedEnvelope {
+  let decoded: unknown;
   try {
-    checkCanonical(bytes, { maxBytes: MAX_TOKEN_BYTES });
+    decoded = decodeStrict(bytes, { maxBytes: MAX_TOKEN_BYTES });
   } catch (e) {
     if (e instanceof MalformedCbor) throw malformed(e.message, e);
     throw e;
@@ -78,12 +78,6 @@ export function decodeEnvelope(bytes: Uint8Array, cid?: CID): DecodedEnvelope {
   const top = itemHead(bytes, 0);
   if (top.major !== 4 || top.value !== 2) throw malformed("a token is a 2-element array [signature, payload]");
   const payloadStart = itemEnd(bytes, top.end);
-  let decoded: unknown;
-  try {
-    decoded = dagCbor.decode(bytes);
-  } catch (cause) {
-    throw malformed(`DAG-CBOR decode failed: ${(cause as Error).message}`, cause);
-  }
   const [signature, sigPayload] = decoded as [unknown, unknown];
   if (!(signature instanceof Uint8Array)) throw malformed("the first element must be the signature bytes");
   if (!isPlainMap(sigPayload)) throw malformed("the second element must be a map {h, <type tag>: payload}");

@@ -17,6 +17,7 @@ import { loadOrCreate } from "../../protocol/identity/keystore.ts";
 import { LogStorageAdapter } from "../../peer/storage/log-storage.ts";
 import { report } from "./report.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { installNativeSha256 } from "../../peer/crypto/native-sha256.ts";
 
 const BENCH = "mesh-scale";
 const RUNTIME = "Deno" in globalThis ? "deno" : "node";
@@ -28,6 +29,8 @@ const heap = () => {
   return process.memoryUsage().heapUsed;
 };
 
+// A peer's node: native signature checks and hashing.
+installNativeSha256();
 const dir = await mkdtemp(join(tmpdir(), "weft-scale-"));
 try {
   const keystore = fileKeystore({ dir: join(dir, "keys") });

@@ -9,8 +9,8 @@
  *                its own signature is still checked (baseline: 1 raw verify)
  *   warm-repeat: the same invocation validated again (cached by CID), as
  *                when a node re-reduces an operation log
- * Each for the native verifier (peer shells on Node/Deno) and WebCrypto
- * (protocol default, browsers).
+ * Each for the native verifier and SHA-256 (peer shells on Node/Deno) and
+ * WebCrypto with the built-in SHA-256 (protocol default, browsers).
  * Targets: warm >= 10,000/s per core, scaling with cores; cold time <= 1.3x
  * the raw-verify baseline.
  */
@@ -18,6 +18,9 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { invoke, MemoryProofStore, Validator, VerificationCache } from "../../protocol/ucan/index.ts";
 import { defaultVerifier, publicKeyFromDid, type Verifier } from "../../protocol/identity/index.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { installNativeSha256 } from "../../peer/crypto/native-sha256.ts";
+import { useSha256 } from "../../protocol/codec/index.ts";
+import { sha256 as builtinSha256 } from "@noble/hashes/sha2.js";
 import { chain, signers } from "../helpers/principals.ts";
 import { interleaved, report } from "./report.ts";
 
@@ -75,7 +78,12 @@ function cases(verifier: Verifier) {
   };
 }
 
-for (const [label, verifier] of [["native", nativeVerifier()], ["webcrypto", await defaultVerifier()]] as const) {
+const shells = [
+  ["native", nativeVerifier(), installNativeSha256],
+  ["webcrypto", await defaultVerifier(), () => useSha256(builtinSha256)],
+] as const;
+for (const [label, verifier, installHash] of shells) {
+  installHash();
   const k = cases(verifier);
   await k.prime();
   const r = await interleaved({ raw4, cold: k.cold, warm: k.warm, repeat: k.repeat });

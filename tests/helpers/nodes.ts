@@ -7,6 +7,10 @@ import { linkMemoryAdapters, MemoryNetworkAdapter } from "../../protocol/sync/me
 import type { StorageAdapterInterface } from "@automerge/automerge-repo";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { installNativeSha256 } from "../../peer/crypto/native-sha256.ts";
+
+// Test nodes hash as peers do.
+installNativeSha256();
 
 export function memoryKeystore(): Keystore {
   const keys = new Map<string, Signer>();
