@@ -5,7 +5,8 @@
  * starts every job exactly once, however long claims take to travel; and
  * when two nodes did claim one job concurrently, the loser stops it and
  * frees its slot as soon as the claims meet, the winner's run goes on, and
- * exactly one result counts.
+ * exactly one result counts. A job placed on a node that advertises but
+ * never claims is not stranded: the others take it after the fallback wait.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -155,6 +156,28 @@ describe("claims across slow links", { timeout: 180_000 }, () => {
       assert.equal(results[0].by, nodes[scheds.indexOf(winner) + 1].node.did);
     } finally {
       await Promise.all(scheds.map((s) => s.stop()));
+      await Promise.all(nodes.map((t) => t.node.stop()));
+    }
+  });
+
+  it("a job placed on a node that advertises but never claims is taken by another after the fallback wait", async () => {
+    const { nodes, spaces } = await slowMesh(3, 20);
+    // Worker 1 advertises a slot but runs no scheduler (stalled, or gone with its advert still live).
+    const [stalled, live] = workers(nodes, spaces[0].id, 1, "fallback worker ");
+    try {
+      await advertiseAll(nodes, spaces[0].id, 1);
+      live.start();
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        ids.push((await spaces[0].createTask({ title: `placed ${i}`, run: await job(`placed-${i}`, 200) })).id);
+      }
+      await eventually(() => ids.every((id) => spaces[0].task(id)?.status === "done"), 60_000, "both jobs done");
+      for (const id of ids) {
+        assert.equal(spaces[0].task(id)!.results[0].by, nodes[2].node.did, "run by the worker that claims");
+      }
+      assert.equal(stalled.runs().length, 0);
+    } finally {
+      await live.stop();
       await Promise.all(nodes.map((t) => t.node.stop()));
     }
   });
