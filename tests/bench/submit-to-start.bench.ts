@@ -118,7 +118,8 @@ function whereIs(id: string): string {
     return `node ${k}: ${
       t ? `${t.status}${t.assignee ? ` by ${nodes.findIndex((n) => n.node.did === t.assignee)}` : ""}` : "absent"
     }`;
-  }).join(", ") + `; free slots: ${schedulers.map((x) => x.free).join(", ")}`;
+  }).join(", ") + `; free slots: ${schedulers.map((x) => x.free).join(", ")}` +
+    (spaces[0].task(id)?.results.at(-1)?.summary ? `; its result: ${spaces[0].task(id)?.results.at(-1)?.summary}` : "");
 }
 
 async function submit(label: string): Promise<number> {
