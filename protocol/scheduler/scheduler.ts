@@ -205,7 +205,8 @@ export class Scheduler {
       this.#jobs.set(space.id, jobs);
       this.#plans.delete(space.id); // leases lapse with time, without an event
       for (const task of space.log.reducer.tasks.values()) {
-        if (task.run && !TERMINAL.has(task.status)) jobs.add(task.id);
+        // A finished task this node still runs stays in view, so the sweep stops it even if its event was missed.
+        if (task.run && (!TERMINAL.has(task.status) || this.#runs.has(keyOf(space.id, task.id)))) jobs.add(task.id);
       }
       // The jobs placed here first, oldest first; then the rest, within a budget, for their fallback turn.
       for (const [id, node] of this.#plan(space)) {
@@ -239,10 +240,7 @@ export class Scheduler {
     const jobs = this.#jobs.get(space.id) ?? new Set();
     for (const id of jobs) {
       const task = reducer.tasks.get(id);
-      if (!task?.run || TERMINAL.has(task.status)) {
-        jobs.delete(id);
-        continue;
-      }
+      if (!task?.run || TERMINAL.has(task.status)) continue;
       const status = effectiveStatus(task, now);
       if (status === "claimed" || status === "running") {
         const holder = task.lease!.holder;
