@@ -27,7 +27,7 @@ import type { SyncSession } from "../sync/session.ts";
 import { StockWebSocketAdapter } from "../sync/stock-websocket-adapter.ts";
 import { decodeInvite, type Invite } from "../space/invite.ts";
 import { Space, type SpaceDeps } from "../space/space.ts";
-import type { SpaceGossip } from "../space/gossip.ts";
+import { type SpaceGossip, travelsOnLeases } from "../space/gossip.ts";
 import type { ContentStore } from "../runner/runner.ts";
 import type { Libp2pConfig, WeftLibp2p } from "./libp2p.ts";
 import { AuthorityChanges } from "./authority-changes.ts";
@@ -282,8 +282,9 @@ export class WeftNode {
       verifier: this.#ctx.verifier,
       registerDocument: (doc, space) => this.#share.registerDocument(doc, space),
       authorityChanged: (id) => this.#changes.changed(id),
-      wrote: (space, kind, bytes) => {
-        if (kind === "renew") this.#gossip.get(space.id)?.publishLease(bytes);
+      wrote: (space, _kind, op) => {
+        // Jobs and lease operations go out on gossip too, ahead of the documents: placed and settled within one hop.
+        if (travelsOnLeases(op.cmd, op.args)) this.#gossip.get(space.id)?.publishLease(op.bytes);
       },
       changed: (space) => this.#gossip.scheduleHeads(space),
     };

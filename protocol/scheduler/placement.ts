@@ -9,6 +9,14 @@
  * idle nodes, free slots and free memory, and keeps GPU nodes for GPU work.
  * Near-equal scores are broken by a hash of (task, node), so a burst of
  * similar tasks spreads over similar nodes instead of piling onto one.
+ *
+ * `assign` places every waiting job at once, the way every node would:
+ * oldest first, each to the best node with a slot left after the jobs it
+ * holds and the jobs placed before. A node counts its slots from its
+ * advert's total (free + running), which stays put while it takes jobs, and
+ * the jobs it holds from the shared task state — so the assigned node's
+ * claim changes no other node's answer, and a burst goes out over the mesh
+ * with one claim per job instead of every node racing for each one.
  */
 import type { LiveAdvert } from "../capacity/advert.ts";
 import type { Requirements } from "../tasks/state.ts";
@@ -65,15 +73,19 @@ export function matchesSelector(advert: LiveAdvert, selector: string): boolean {
   return tags.get(selector.slice(0, eq)) === selector.slice(eq + 1);
 }
 
-/** Why `advert` cannot take a task needing `need`, or undefined if it can. */
-export function ineligibility(need: Need, advert: LiveAdvert): string | undefined {
+/** Why `advert` cannot take a task needing `need` whatever its free slots, or undefined if it can. */
+function unfit(need: Need, advert: LiveAdvert): string | undefined {
   if (need.runner !== undefined && !advert.runners.includes(need.runner)) return `no ${need.runner} runner`;
   if (advert.cpu.cores < need.cpu) return `${advert.cpu.cores} cores < ${need.cpu}`;
   if (advert.memoryMb.total < need.memoryMb) return `${advert.memoryMb.total} MB < ${need.memoryMb} MB`;
   if (advert.gpus < need.gpu) return `${advert.gpus} gpus < ${need.gpu}`;
   for (const selector of need.tags) if (!matchesSelector(advert, selector)) return `tag ${selector} does not match`;
-  if (advert.slots <= 0) return "no free slot";
   return undefined;
+}
+
+/** Why `advert` cannot take a task needing `need`, or undefined if it can. */
+export function ineligibility(need: Need, advert: LiveAdvert): string | undefined {
+  return unfit(need, advert) ?? (advert.slots <= 0 ? "no free slot" : undefined);
 }
 
 /** 32-bit FNV-1a of a string. */
@@ -99,11 +111,14 @@ function tieBreak(taskHash: number, node: string): number {
   return ((h ^ (h >>> 16)) >>> 0) / 0x1_0000_0000;
 }
 
-/** How good a home `advert` is for `need`; higher is better. Assumes it is eligible. */
-export function fitScore(need: Need, advert: LiveAdvert): number {
+/**
+ * How good a home `advert` is for `need`; higher is better. Assumes it is
+ * eligible. `free` and `running` default to the advert's own.
+ */
+export function fitScore(need: Need, advert: LiveAdvert, free = advert.slots, running = advert.running): number {
   const cores = Math.max(1, advert.cpu.cores);
   const idle = 1 - Math.min(1, advert.cpu.load / cores);
-  const slots = advert.slots / (advert.slots + advert.running);
+  const slots = free / (free + running);
   const total = Math.max(1, advert.memoryMb.total);
   const memory = Math.min(1, Math.max(0, (advert.memoryMb.free - need.memoryMb) / total));
   // Keep scarce GPUs for GPU work: a node with GPUs is a worse home for a job that needs none.
@@ -115,8 +130,14 @@ export function fitScore(need: Need, advert: LiveAdvert): number {
 const SCORE_STEP = 0.25;
 
 /** The sort key of `advert` for this task: the score, quantized, plus the tie-break. */
-function keyOf(taskHash: number, need: Need, advert: LiveAdvert): number {
-  return Math.floor(fitScore(need, advert) / SCORE_STEP) + tieBreak(taskHash, advert.node);
+function keyOf(
+  taskHash: number,
+  need: Need,
+  advert: LiveAdvert,
+  free = advert.slots,
+  running = advert.running,
+): number {
+  return Math.floor(fitScore(need, advert, free, running) / SCORE_STEP) + tieBreak(taskHash, advert.node);
 }
 
 /** Is (ka, a) ranked before (kb, b)? Equal keys fall back to the node DID. */
@@ -167,4 +188,48 @@ export function rankOf(taskId: string, need: Need, adverts: Iterable<LiveAdvert>
   let better = 0;
   for (const a of eligible) if (a !== mine && before(keyOf(th, need, a), a, myKey, mine)) better++;
   return better;
+}
+
+/** A job waiting for a node. */
+export interface WaitingJob {
+  id: string;
+  need: Need;
+}
+
+/**
+ * Where each waiting job goes (job id -> node DID), given `jobs` oldest
+ * first, the live `adverts`, and how many jobs each node holds now (claimed
+ * or running, by node DID). Deterministic for the same inputs. A job no
+ * node has a slot left for is not placed: it waits for one.
+ */
+export function assign(
+  jobs: Iterable<WaitingJob>,
+  adverts: Iterable<LiveAdvert>,
+  held: ReadonlyMap<string, number>,
+): Map<string, string> {
+  const nodes = [...adverts].map((advert) => {
+    const total = advert.slots + advert.running;
+    return { advert, total, left: Math.max(0, total - (held.get(advert.node) ?? 0)) };
+  });
+  let left = nodes.reduce((sum, n) => sum + n.left, 0);
+  const out = new Map<string, string>();
+  for (const job of jobs) {
+    if (left === 0) break;
+    const th = fnv1a(job.id);
+    let top: (typeof nodes)[number] | undefined;
+    let topKey = -Infinity;
+    for (const n of nodes) {
+      if (n.left === 0 || unfit(job.need, n.advert) !== undefined) continue;
+      const key = keyOf(th, job.need, n.advert, n.left, n.total - n.left);
+      if (!top || before(key, n.advert, topKey, top.advert)) {
+        top = n;
+        topKey = key;
+      }
+    }
+    if (!top) continue;
+    top.left--;
+    left--;
+    out.set(job.id, top.advert.node);
+  }
+  return out;
 }

@@ -1,9 +1,12 @@
 /**
  * The scheduler every node runs: it watches its spaces for tasks that ask
- * for compute, works out where it stands among the live nodes that could
- * run each one (placement.ts), and — if it is the best-ranked, or the
- * better-ranked nodes have let the task sit for their turn — claims it,
- * marks it running and hands its run spec to a runner.
+ * for compute, places every waiting job the way every other node does
+ * (placement.ts, `assign`: oldest first, each to the best node with a slot
+ * left), and claims at once the jobs placed on it, marks them running and
+ * hands their run specs to a runner. A job placed on another node that is
+ * still open after `fallbackMs` (that node is gone, stalled, or sees the
+ * mesh differently) is claimed by the others in their rank order, each
+ * `backoffMs` behind the one before.
  *
  * The lease is the truth: the holder renews it while the job runs (the
  * renewal is gossiped), and stops the job the moment the task says it no
@@ -38,7 +41,9 @@ import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
 import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
-import { needOf, rankOf } from "./placement.ts";
+import { assign, needOf, rankOf, type WaitingJob } from "./placement.ts";
+import { compareHlc } from "../tasks/hlc.ts";
+import { TERMINAL } from "../tasks/state.ts";
 import { creatorStopped, RefusalNotes, RunRightsCache } from "./run-authority.ts";
 import { RunLog } from "./run-log-buffer.ts";
 
@@ -90,8 +95,14 @@ export interface SchedulerOptions {
    * a comment saying why. Default 2.
    */
   maxCrashes?: number;
-  /** How long each rank waits behind the one before it. Default 250 ms. */
+  /** How long each rank waits behind the one before it, once a job placed elsewhere is left open. Default 250 ms. */
   backoffMs?: number;
+  /**
+   * How long a job placed on another node may stay open before the others
+   * claim it in rank order: longer than a claim takes to reach them, or they
+   * race the node it was placed on. Default 2 s.
+   */
+  fallbackMs?: number;
   /** How often every task is looked at again (lapsed leases, new nodes). Default 1 s. */
   sweepMs?: number;
   /** Log bytes kept per run for streaming. Default 1 MiB. */
@@ -115,6 +126,7 @@ export class Scheduler {
   readonly #now: () => number;
   readonly #leaseMs: number;
   readonly #backoffMs: number;
+  readonly #fallbackMs: number;
   readonly #runners = new Map<string, Runner>();
   /** Runs here now, including claims in flight. */
   readonly #runs = new Map<string, LocalRun>();
@@ -127,6 +139,10 @@ export class Scheduler {
     { since: number; timer?: ReturnType<typeof setTimeout>; due?: number; rewaited?: boolean }
   >();
   readonly #unsubscribe = new Map<string, () => void>();
+  /** Per space: the tasks that are jobs and not finished (the ones placement looks at). */
+  readonly #jobs = new Map<string, Set<string>>();
+  /** Per space: where every waiting job goes, until a task or an advert changes. */
+  readonly #plans = new Map<string, { adverts: string; assigned: Map<string, string> }>();
   /** Leases this process claimed (`space/task#fence`): any other lease it holds was left by a previous run that died. */
   readonly #claimedHere = new Set<string>();
   readonly #refusals: RefusalNotes;
@@ -139,6 +155,7 @@ export class Scheduler {
     this.#now = options.now ?? Date.now;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#backoffMs = options.backoffMs ?? 250;
+    this.#fallbackMs = options.fallbackMs ?? 2000;
     this.#refusals = new RefusalNotes(options.as);
     for (const r of options.runners) this.#runners.set(r.kind, r);
   }
@@ -184,13 +201,61 @@ export class Scheduler {
     for (const space of this.#o.spaces()) {
       this.#watch(space);
       this.#checkCreators(space); // delegations expire without an event
-      let budget = 4 * this.free + 16;
+      const jobs = new Set<string>();
+      this.#jobs.set(space.id, jobs);
+      this.#plans.delete(space.id); // leases lapse with time, without an event
       for (const task of space.log.reducer.tasks.values()) {
-        if (!task.run) continue;
+        // A finished task this node still runs stays in view, so the sweep stops it even if its event was missed.
+        if (task.run && (!TERMINAL.has(task.status) || this.#runs.has(keyOf(space.id, task.id)))) jobs.add(task.id);
+      }
+      // The jobs placed here first, oldest first; then the rest, within a budget, for their fallback turn.
+      for (const [id, node] of this.#plan(space)) {
+        if (this.free === 0) break;
+        const task = space.log.reducer.tasks.get(id);
+        if (node === this.#o.did && task) this.#consider(space, task);
+      }
+      let budget = 4 * this.free + 16;
+      for (const id of jobs) {
+        const task = space.log.reducer.tasks.get(id) as Task;
         if (this.#mine(space, task)) this.#checkHeld(space, task);
         else if (budget > 0 && this.#consider(space, task)) budget--;
       }
     }
+  }
+
+  /**
+   * Where every waiting job of `space` goes, as every node that holds the
+   * same tasks and adverts places them (placement.ts, `assign`). Computed
+   * again once a task or an advert changed.
+   */
+  #plan(space: Space): Map<string, string> {
+    const adverts = this.#o.adverts(space.id);
+    const signature = adverts.map((a) => `${a.node}@${a.at}`).join(" ");
+    const cached = this.#plans.get(space.id);
+    if (cached?.adverts === signature) return cached.assigned;
+    const now = this.#now();
+    const reducer = space.log.reducer;
+    const held = new Map<string, number>();
+    const waiting: (WaitingJob & { task: Task })[] = [];
+    const jobs = this.#jobs.get(space.id) ?? new Set();
+    for (const id of jobs) {
+      const task = reducer.tasks.get(id);
+      if (!task?.run || TERMINAL.has(task.status)) continue;
+      const status = effectiveStatus(task, now);
+      if (status === "claimed" || status === "running") {
+        const holder = task.lease!.holder;
+        held.set(holder, (held.get(holder) ?? 0) + 1);
+      } else if (
+        status === "open" && reducer.depsDone(task) &&
+        creatorStopped(space, task as Task & { run: RunSpec }, now, this.#rights) === undefined
+      ) {
+        waiting.push({ id, need: needOf(task), task });
+      }
+    }
+    waiting.sort((a, b) => compareHlc(a.task.createdAt, b.task.createdAt) || (a.id < b.id ? -1 : 1));
+    const assigned = assign(waiting, adverts, held);
+    this.#plans.set(space.id, { adverts: signature, assigned });
+    return assigned;
   }
 
   #watch(space: Space): void {
@@ -201,9 +266,12 @@ export class Scheduler {
         if (!this.#running) return;
         if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
         if (e.type !== "tasks") return;
+        this.#plans.delete(space.id);
+        const jobs = this.#jobs.get(space.id);
         for (const id of e.tasks) {
           const task = space.log.reducer.tasks.get(id);
           if (!task?.run) continue;
+          if (!TERMINAL.has(task.status)) jobs?.add(id);
           if (this.#mine(space, task)) this.#checkHeld(space, task);
           else this.#consider(space, task);
         }
@@ -249,11 +317,17 @@ export class Scheduler {
       return false;
     }
     if (this.free === 0) return true;
+    if (this.#plan(space).get(task.id) === this.#o.did) {
+      this.#forget(key);
+      void this.#claim(space, task.id);
+      return true;
+    }
+    // Placed on another node (or on none, as this node sees the mesh): its turn comes after the fallback wait.
     const rank = rankOf(task.id, need, this.#adverts(space.id), this.#o.did);
     if (rank < 0) return true;
     const waiting = this.#waiting.get(key) ?? { since: now };
     this.#waiting.set(key, waiting);
-    const due = waiting.since + Math.min(rank, MAX_RANK_WAIT) * this.#backoffMs;
+    const due = waiting.since + this.#fallbackMs + Math.min(rank, MAX_RANK_WAIT) * this.#backoffMs;
     if (due <= now) {
       this.#forget(key);
       void this.#claim(space, task.id);

@@ -4,7 +4,12 @@
  *
  *   capacity   capacity adverts (/weft/capacity/advertise, TTL = exp)
  *   heads      document heads, so peers start syncing without polling
- *   leases     lease renewals (the signed task operation itself)
+ *   leases     what scheduling waits on, as the signed task operations
+ *              themselves: jobs' creations and lease operations (claims,
+ *              renewals, starts, releases, results, witnesses), so a job
+ *              reaches the nodes that may run it, and concurrent claims
+ *              meet, within one hop instead of after the documents sync
+ *              (which still carry them, durably)
  *
  * Transports carry it: the node's sync sessions (libp2p streams, WebSockets,
  * in-process links), each of which carries a space's gossip only to and
@@ -22,16 +27,21 @@ import type { Diagnostics } from "../diagnostics.ts";
 import { isWeftError } from "../errors.ts";
 import type { Signer } from "../identity/ed25519.ts";
 import { Commands } from "../ucan/commands.ts";
+import { proves } from "../ucan/command.ts";
 import { invoke } from "../ucan/invocation.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import type { Ipld } from "../ucan/policy/ipld.ts";
 import { advertShape, type CapacityAdvert, type LiveAdvert } from "../capacity/advert.ts";
-import type { GossipChannel } from "../sync/frames.ts";
+import { type GossipChannel, MAX_GOSSIP_BYTES } from "../sync/frames.ts";
 import type { Space } from "./space.ts";
 
 export type { GossipChannel };
 
 const HEADS_TTL_SECONDS = 60;
+
+/** Does an operation travel on the leases channel: a claim or a lease operation below it, or a job's creation? */
+export const travelsOnLeases = (command: string, args: Record<string, unknown>): boolean =>
+  proves(Commands.taskClaim, command) || (command === Commands.taskCreate && args.run !== undefined);
 /** Messages remembered (by CID) so each is handled and passed on once. */
 const SEEN_LIMIT = 20_000;
 
@@ -89,9 +99,13 @@ export class SpaceGossip {
   async check(channel: GossipChannel, data: Uint8Array): Promise<Invocation> {
     const validator = this.space.authority.validator;
     if (channel === "leases") {
-      // A lease renewal is a task operation: checked at its own time, as the log will.
+      // A lease operation is a task operation: checked at its own time, as the log will.
       const inv = await validator.verifyInvocationSignature(data);
-      if (inv.cmd !== Commands.taskRenew) throw new Error("only lease renewals travel on the leases channel");
+      if (!travelsOnLeases(inv.cmd, inv.args)) {
+        throw new Error(
+          `only jobs' creations and lease operations (${Commands.taskClaim} and below) travel on the leases channel`,
+        );
+      }
       return (await validator.validate(inv, { now: Math.floor(Number((inv.args.at as number[])?.[0]) / 1000) }))
         .invocation;
     }
@@ -203,9 +217,14 @@ export class SpaceGossip {
     this.#publish("heads", inv.bytes);
   }
 
-  /** Gossip a lease renewal (a signed task operation) so every node sees the holder is alive. */
-  publishLease(renewal: Uint8Array): void {
-    this.#publish("leases", renewal);
+  /**
+   * Gossip an operation this node wrote that scheduling waits on (a job's
+   * creation, a claim, renewal, start, release, result or witness), so
+   * every node sees it before the documents sync. One too large for a
+   * gossip frame goes by the documents alone.
+   */
+  publishLease(op: Uint8Array): void {
+    if (op.length <= MAX_GOSSIP_BYTES) this.#publish("leases", op);
   }
 
   async #sign(

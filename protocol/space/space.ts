@@ -67,8 +67,8 @@ export interface SpaceDeps {
   registerDocument(documentId: string, space: string): void;
   /** Membership of space `id` changed (delegations or revocations): its sessions re-check. */
   authorityChanged(id: string): void;
-  /** This node wrote an operation (e.g. to gossip lease renewals). */
-  wrote?(space: Space, kind: OpKind, bytes: Uint8Array): void;
+  /** This node wrote an operation (e.g. to gossip lease operations and jobs ahead of the documents). */
+  wrote?(space: Space, kind: OpKind, op: Invocation): void;
   /** This node changed one of the space's documents (e.g. to announce heads). */
   changed?(space: Space, documentId: string): void;
 }
@@ -379,7 +379,7 @@ export class Space {
       parseTaskOp(command, full, "local", actor.signer.did); // bad input: InvalidInput, nothing written
       return await signIn(this.authority, actor, command, full, seconds(this.#deps.now()));
     });
-    this.#deps.wrote?.(this, kind, inv.bytes);
+    this.#deps.wrote?.(this, kind, inv);
     this.#emit({ type: "agents", agents: [args.agent] });
   }
 
@@ -512,7 +512,7 @@ export class Space {
       this.#ingest.witnessSoon(taskId);
     }
     const kind = opKindOf(inv.cmd) as OpKind;
-    this.#deps.wrote?.(this, kind, inv.bytes);
+    this.#deps.wrote?.(this, kind, inv);
     this.#emit({ type: "tasks", tasks: [taskId] });
     return this.task(taskId) as TaskView;
   }

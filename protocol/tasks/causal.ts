@@ -29,6 +29,8 @@ export class CausalGraph {
   readonly #heads = new Set<string>();
   /** The latest time of any operation in the graph (ms). */
   #latest = 0;
+  /** The last answer of `heads`, until an operation is added. */
+  #newest?: { max: number; cids: string[] };
 
   has(cid: string): boolean {
     return this.#nodes.has(cid);
@@ -50,6 +52,7 @@ export class CausalGraph {
   /** Add an operation whose parents are all present and earlier. */
   add(node: CausalNode): void {
     if (this.#nodes.has(node.cid)) return;
+    this.#newest = undefined;
     this.#nodes.set(node.cid, { ...node, children: [] });
     for (const p of node.parents) {
       this.#nodes.get(p)?.children.push(node.cid);
@@ -59,13 +62,30 @@ export class CausalGraph {
     if (node.at[0] > this.#latest) this.#latest = node.at[0];
   }
 
-  /** Up to `max` heads, newest first: what a new operation names as its parents. */
+  /**
+   * Up to `max` heads, newest first: what a new operation names as its
+   * parents (and what every API answer reports). Kept until an operation is
+   * added, and picked without sorting them all: a log of client operations
+   * that name no parents has thousands of heads.
+   */
   heads(max: number): string[] {
-    return [...this.#heads]
-      .map((cid) => this.#nodes.get(cid) as Entry)
-      .sort((a, b) => compareHlc(b.at, a.at) || (a.cid < b.cid ? 1 : -1))
-      .slice(0, max)
-      .map((n) => n.cid);
+    if (this.#newest?.max !== max) {
+      const top: Entry[] = [];
+      const newer = (a: Entry, b: Entry) =>
+        compareHlc(a.at, b.at) > 0 || (compareHlc(a.at, b.at) === 0 && a.cid > b.cid);
+      for (const cid of this.#heads) {
+        const n = this.#nodes.get(cid) as Entry;
+        if (top.length === max && !newer(n, top[max - 1])) continue;
+        let i = Math.min(top.length, max - 1);
+        top[i] = n;
+        while (i > 0 && newer(top[i], top[i - 1])) {
+          [top[i - 1], top[i]] = [top[i], top[i - 1]];
+          i--;
+        }
+      }
+      this.#newest = { max, cids: top.map((n) => n.cid) };
+    }
+    return [...this.#newest.cids];
   }
 
   /** Is `ancestor` in the causal past of `cid` (or the same operation)? */

@@ -14,7 +14,7 @@ import { invoke } from "../../protocol/ucan/invocation.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
 import { newTaskId } from "../../protocol/space/space.ts";
 import { testDaemon } from "../helpers/daemon.ts";
-import { report } from "./report.ts";
+import { cpuMs, report } from "./report.ts";
 import { loadFromChild } from "./http-load.ts";
 
 const BENCH = "api-throughput";
@@ -42,17 +42,35 @@ const bareUrl = `http://127.0.0.1:${bareServer.port}`;
 
 const N = 1500;
 const baselines: Record<number, number> = {};
+/** `load`'s req/s, and this process's CPU time per request meanwhile (the server's: the clients run in a child). */
+async function timed(load: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
+  const cpu0 = cpuMs();
+  const rate = await load();
+  return { rate, cpuUs: ((cpuMs() - cpu0) * 1000) / N };
+}
 for (const concurrency of [1, 32]) {
   const bearers: Record<string, string>[] = [];
   for (let i = 0; i < N; i++) bearers.push({ authorization: `Bearer ${await d.client.bearer("GET", listPath)}` });
-  const baseline = await loadFromChild({
-    url: bareUrl + listPath,
-    method: "GET",
-    headers: Array.from({ length: N }, () => ({})),
-    concurrency,
-  });
+  const { rate: baseline, cpuUs: bareCpu } = await timed(() =>
+    loadFromChild({
+      url: bareUrl + listPath,
+      method: "GET",
+      headers: Array.from({ length: N }, () => ({})),
+      concurrency,
+    })
+  );
   baselines[concurrency] = baseline;
-  const list = await loadFromChild({ url: d.client.url + listPath, method: "GET", headers: bearers, concurrency });
+  const { rate: list, cpuUs: listCpu } = await timed(() =>
+    loadFromChild({ url: d.client.url + listPath, method: "GET", headers: bearers, concurrency })
+  );
+  report({
+    bench: BENCH,
+    metric: `cpu-list-tasks-c${concurrency}`,
+    value: listCpu,
+    unit: "µs/req",
+    baseline: bareCpu,
+    note: "the server process's CPU time per request (the clients run in a child); baseline: the bare handler's",
+  });
   report({
     bench: BENCH,
     metric: `list-tasks-c${concurrency}`,

@@ -121,3 +121,41 @@ export async function mesh(nodes: TestNode[]): Promise<void> {
     for (let j = i + 1; j < nodes.length; j++) await dial(nodes[i], nodes[j]);
   }
 }
+
+/** An in-process link that delays every frame and can hold them back (a partition that loses nothing). */
+export interface SlowLink {
+  /** Hold every frame from now on, both ways. */
+  hold(): void;
+  /** Deliver what was held, in order, and stop holding. */
+  release(): void;
+}
+
+/** Join two memory nodes through a relay that delays each frame by `delayMs`, keeping their order. */
+export function slowLink(a: TestNode, b: TestNode, delayMs: number): SlowLink {
+  const left = new MessageChannel();
+  const right = new MessageChannel();
+  let held: (() => void)[] | undefined;
+  const forward = (from: MessagePort, to: MessagePort) => {
+    from.onmessage = (e: MessageEvent) => {
+      const deliver = () =>
+        setTimeout(() => {
+          to.postMessage(e.data);
+          if (e.data === null) { for (const p of [left.port2, right.port1]) p.close(); }
+        }, delayMs);
+      if (held) held.push(deliver);
+      else deliver();
+    };
+  };
+  forward(left.port2, right.port1);
+  forward(right.port1, left.port2);
+  (a.memory as MemoryNetworkAdapter).attach(left.port1);
+  (b.memory as MemoryNetworkAdapter).attach(right.port2);
+  return {
+    hold: () => void (held ??= []),
+    release() {
+      const queued = held ?? [];
+      held = undefined;
+      for (const deliver of queued) deliver();
+    },
+  };
+}

@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Space } from "../../protocol/space/space.ts";
 import type { CapacityAdvert } from "../../protocol/capacity/advert.ts";
+import { Commands } from "../../protocol/ucan/commands.ts";
 import { eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts";
 
 const advert = (over: Partial<CapacityAdvert> = {}): CapacityAdvert => ({
@@ -74,5 +75,37 @@ describe("space gossip", () => {
       "renewal seen",
     );
     assert.ok(nodes[2].node.diagnostics.counter("gossip.accepted.leases") > 0);
+  });
+
+  it("a claim travels on gossip alone: a node applies it before any document carries it", async () => {
+    const t = await spaces[0].createTask({ title: "claimed on gossip" });
+    await eventually(() => spaces[1].task(t.id) && spaces[2].task(t.id), 10_000, "task everywhere");
+    // Signed on node 1 but never written there: only gossip can carry it.
+    const { invocation } = await spaces[1].sign(Commands.taskClaim, {
+      task: t.id,
+      fence: 1,
+      expires: Date.now() + 30_000,
+    });
+    assert.equal(await nodes[2].node.gossip(spaces[2].id)!.receive("leases", invocation.bytes), true);
+    await eventually(
+      () => spaces[2].task(t.id)?.lease?.holder === nodes[1].node.did,
+      10_000,
+      "claim applied on node 2",
+    );
+    const cid = invocation.cid.toString();
+    for (const id of spaces[2].documentIds.slice(1)) {
+      const doc = (await nodes[2].node.repo.find<{ ops: Record<string, Uint8Array> }>(id)).doc();
+      assert.equal(doc.ops[cid], undefined, "no document of node 2 holds the claim");
+    }
+  });
+
+  it("only jobs and lease operations travel on the leases channel: a comment on it is refused", async () => {
+    const t = await spaces[0].createTask({ title: "not a lease" });
+    await eventually(() => spaces[1].task(t.id), 10_000, "task on node 1");
+    const { invocation } = await spaces[1].sign(Commands.taskComment, { task: t.id, body: "smuggled" });
+    const refused = nodes[2].node.diagnostics.counter("gossip.accepted.leases");
+    assert.equal(await nodes[2].node.gossip(spaces[2].id)!.receive("leases", invocation.bytes), false);
+    assert.equal(nodes[2].node.diagnostics.counter("gossip.accepted.leases"), refused);
+    assert.equal(spaces[2].log.has(invocation.cid.toString()), false, "the comment is not in node 2's log");
   });
 });

@@ -7,7 +7,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LiveAdvert } from "../../protocol/capacity/advert.ts";
-import { best, ineligibility, matchesSelector, needOf, rank, rankOf } from "../../protocol/scheduler/placement.ts";
+import {
+  assign,
+  best,
+  ineligibility,
+  matchesSelector,
+  needOf,
+  rank,
+  rankOf,
+} from "../../protocol/scheduler/placement.ts";
 
 function advert(node: string, over: Partial<LiveAdvert> = {}): LiveAdvert {
   return {
@@ -114,5 +122,46 @@ describe("placement", () => {
   it("leaves a task unplaced when no live node fits", () => {
     assert.equal(best("t", need({ gpu: 1 }), [advert("did:key:a"), advert("did:key:b")]), undefined);
     assert.deepEqual(rank("t", need({ tags: ["region=mars"] }), [advert("did:key:a")]), []);
+  });
+
+  it("places a burst on as many slots as the mesh has, one job per slot, the same on every node", () => {
+    const adverts = Array.from({ length: 4 }, (_, i) => advert(`did:key:w${i}`));
+    const jobs = Array.from({ length: 20 }, (_, i) => ({ id: `job-${i}`, need: need() }));
+    const placed = assign(jobs, adverts, new Map());
+    assert.equal(placed.size, 16, "four nodes of four slots take sixteen jobs; the rest wait");
+    assert.deepEqual([...placed.keys()], jobs.slice(0, 16).map((j) => j.id), "oldest first");
+    const perNode = Map.groupBy([...placed.values()], (n) => n);
+    for (const a of adverts) assert.equal(perNode.get(a.node)?.length, 4, `${a.node} gets its four slots' worth`);
+    const shuffled = [...adverts].reverse();
+    assert.deepEqual([...assign(jobs, shuffled, new Map())], [...placed], "whatever order the adverts are in");
+  });
+
+  it("counts the slots a node's advert offers in all, less the jobs it holds, so its own claims change nothing", () => {
+    const a = advert("did:key:a", { slots: 1, running: 1 });
+    const b = advert("did:key:b", { slots: 2, running: 0 });
+    const jobs = [{ id: "j1", need: need() }, { id: "j2", need: need() }, { id: "j3", need: need() }];
+    const before = assign(jobs, [a, b], new Map([["did:key:a", 1]]));
+    assert.equal(before.size, 3);
+    // a claims the job placed on it: it now holds two, and its next advert says so; the rest stay where they were.
+    const mine = [...before].find(([, n]) => n === "did:key:a")![0];
+    const after = assign(
+      jobs.filter((j) => j.id !== mine),
+      [{ ...a, slots: 0, running: 2 }, b],
+      new Map([["did:key:a", 2]]),
+    );
+    assert.deepEqual([...after], [...before].filter(([id]) => id !== mine));
+  });
+
+  it("places only where a job fits, and leaves it waiting when no such node has a slot", () => {
+    const gpu = advert("did:key:gpu", { gpus: 1, slots: 1 });
+    const plain = advert("did:key:plain", { slots: 4 });
+    const placed = assign(
+      [{ id: "g1", need: need({ gpu: 1 }) }, { id: "g2", need: need({ gpu: 1 }) }, { id: "p", need: need() }],
+      [gpu, plain],
+      new Map(),
+    );
+    assert.equal(placed.get("g1"), gpu.node);
+    assert.equal(placed.has("g2"), false, "the one gpu slot is taken");
+    assert.equal(placed.get("p"), plain.node, "a job that needs no gpu goes to the plain node");
   });
 });
