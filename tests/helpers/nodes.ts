@@ -7,6 +7,7 @@ import { linkMemoryAdapters, MemoryNetworkAdapter } from "../../protocol/sync/me
 import type { StorageAdapterInterface } from "@automerge/automerge-repo";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
+import { nodeNoiseCrypto } from "../../peer/crypto/noise-crypto.ts";
 
 export function memoryKeystore(): Keystore {
   const keys = new Map<string, Signer>();
@@ -51,7 +52,7 @@ export async function libp2pNode(
     signer: nativeSigner(seed),
     verifier: nativeVerifier(),
     keystore: options.keystore ?? memoryKeystore(),
-    libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"] },
+    libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"], noiseCrypto: nodeNoiseCrypto },
     ...options,
   });
   return { node, seed };
