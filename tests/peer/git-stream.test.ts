@@ -3,8 +3,10 @@
  * between two real libp2p nodes: what git writes within one turn of the
  * event loop crosses as one yamux frame (one message at the far end, one
  * window update back) rather than one per pipe read; a write that comes
- * alone goes out at once (git's negotiation waits on it); the end of git's
- * output closes the stream after everything before it.
+ * alone goes out at once (git's negotiation waits on it); after a turn that
+ * brought little, what git writes over the next few turns is gathered into
+ * one send; the end of git's output closes the stream after everything
+ * before it.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -67,5 +69,20 @@ describe("git's output onto a stream", () => {
     source.write(Buffer.from("0000"));
     await eventually(() => messages.length === 2, 10_000, "the next write at the far end");
     source.end();
+  });
+
+  it("gathers what git writes over the turns after one that brought little into one send", async () => {
+    const { source, messages, ended } = await open();
+    source.write(randomBytes(100));
+    await eventually(() => messages.length === 1, 10_000, "the first write at the far end");
+    const writes = Array.from({ length: 10 }, () => randomBytes(4096));
+    for (const w of writes) {
+      source.write(w);
+      await new Promise((resolve) => setImmediate(resolve)); // each write in a turn of its own
+    }
+    source.end();
+    await ended;
+    assert.ok(messages.length - 1 <= writes.length / 2, `10 writes in 10 turns crossed as ${messages.length - 1}`);
+    assert.ok(Buffer.concat(messages.slice(1)).equals(Buffer.concat(writes)));
   });
 });
