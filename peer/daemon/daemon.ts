@@ -17,6 +17,7 @@ import { LogStorageAdapter } from "../storage/log-storage.ts";
 import { nativeVerifier } from "../crypto/native-verifier.ts";
 import { installNativeSha256 } from "../crypto/native-sha256.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
+import { nodeNoiseCrypto } from "../crypto/noise-crypto.ts";
 import { ensureDataDir } from "../data-dir.ts";
 import { peerDeviceName } from "../device-name.ts";
 import { ApiAuthority, ReplayCache } from "../api/auth.ts";
@@ -112,7 +113,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
       verifier,
       keystore,
       storage,
-      libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen },
+      libp2p: { seed, transports: [tcp(), webSockets()], listen: config.p2p.listen, noiseCrypto: nodeNoiseCrypto },
     });
     if (node.spaces().length === 0) {
       const personal = await node.createSpace("personal", { deviceName: peerDeviceName() });

@@ -7,6 +7,7 @@
  */
 import type { Stream } from "@libp2p/interface";
 import type { Readable, Writable } from "node:stream";
+import { Uint8ArrayList } from "uint8arraylist";
 import { GitTransferError, splitFrame } from "#protocol/sync";
 
 /** What one transfer may take. */
@@ -33,6 +34,13 @@ const READ_BUFFER_BYTES = 64 * 1024 * 1024;
 
 /** How far a slow sink (git's stdin, the connection of a local git fetch) may fall behind before the stream is paused. */
 const SINK_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** The most one send to the stream carries (see pipeToStream). */
+const SEND_BYTES = 1024 * 1024;
+/** A turn that brought less than this is followed by a pause to gather more (see pipeToStream). */
+const SMALL_TURN_BYTES = 64 * 1024;
+/** How long `source` is left unread to gather more, in ms. */
+const GATHER_MS = 1;
 
 function bytesOf(data: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray();
@@ -183,21 +191,58 @@ export function pipeFromStream(stream: Stream, rest: Uint8Array, sink: Writable,
 /**
  * Pipe `source` to the remote, holding `source` while the stream's send
  * buffer is full; close our side of the stream when `source` ends.
+ * What `source` gives within one turn of the event loop goes out as one
+ * send (up to SEND_BYTES): one yamux frame, one window update back, fewer
+ * noise messages and events per byte than a send per pipe read. When a
+ * turn brought little (git writes its pack in 8 KiB pieces, and this
+ * process reads each as it comes), `source` is left unread for GATHER_MS
+ * so the next read takes what piled up meanwhile in the pipe's buffer:
+ * fewer, larger reads and sends; git does not block on a buffer that
+ * holds far more than it writes in that time.
  * `onError` hears of a stream that can no longer be written.
  */
 export function pipeToStream(source: Readable, stream: Stream, watchdog: Watchdog, onError: (e: Error) => void): void {
-  source.on("data", (chunk: Uint8Array) => {
-    watchdog.progress(chunk.length);
+  let pending = new Uint8ArrayList();
+  let scheduled = false;
+  /** Reasons `source` is paused (the stream's buffer is full; gathering): it resumes when none is left. */
+  let holds = 0;
+  const hold = () => {
+    if (holds++ === 0) source.pause();
+  };
+  const release = () => {
+    if (--holds === 0) source.resume();
+  };
+  const flush = () => {
+    scheduled = false;
+    const bytes = pending.byteLength;
+    if (bytes === 0) return;
+    // libp2p's stream types name uint8arraylist 3, the package here is 2: the stream takes either (it knows a
+    // list by the symbol both versions carry), so only the type is converted.
+    const data = pending as unknown as Parameters<Stream["send"]>[0];
+    pending = new Uint8ArrayList();
     try {
-      if (!stream.send(chunk)) {
-        source.pause();
-        stream.onDrain().then(() => source.resume(), onError);
+      if (!stream.send(data)) {
+        hold();
+        stream.onDrain().then(release, onError);
+      } else if (bytes < SMALL_TURN_BYTES && !source.readableEnded) {
+        hold();
+        setTimeout(release, GATHER_MS);
       }
     } catch (e) {
       onError(e as Error);
     }
+  };
+  source.on("data", (chunk: Uint8Array) => {
+    watchdog.progress(chunk.length);
+    pending.append(chunk);
+    if (pending.byteLength >= SEND_BYTES) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   });
   source.on("end", () => {
+    flush();
     stream.close().catch(onError);
   });
   source.resume();

@@ -10,7 +10,7 @@
  * no bitswap (a stranger could ask for blocks and be sent wantlists).
  */
 import { createLibp2p, type Libp2pOptions } from "libp2p";
-import { noise } from "@chainsafe/libp2p-noise";
+import { type ICryptoInterface, noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
 import { ping } from "@libp2p/ping";
@@ -25,6 +25,11 @@ export interface Libp2pConfig {
   /** Listen addresses, e.g. ["/ip4/127.0.0.1/tcp/0"]. */
   listen?: string[];
   connectionGater?: Libp2pOptions["connectionGater"];
+  /**
+   * Noise's cipher from the shell (e.g. node:crypto on a peer); omitted, libp2p-noise picks its own for the
+   * runtime. Any implementation speaks the same bytes.
+   */
+  noiseCrypto?: ICryptoInterface;
 }
 
 export type WeftLibp2p = Libp2p<{ identify: unknown; ping: unknown }>;
@@ -35,7 +40,7 @@ export async function createWeftLibp2p(config: Libp2pConfig): Promise<WeftLibp2p
     privateKey,
     addresses: { listen: config.listen ?? [] },
     transports: config.transports,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise(config.noiseCrypto ? { crypto: config.noiseCrypto } : {})],
     streamMuxers: [yamux()],
     peerDiscovery: [],
     // Peers on one LAN or loopback share an address: the default of 5 inbound

@@ -18,7 +18,7 @@
  * environment override the 5,000 commits and 5 runs.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -128,6 +128,30 @@ function cpuOf(pid: string): { own: number; children: number } {
 }
 
 /**
+ * CPU seconds so far of a process's main thread and of its other threads (for a peer: V8's helper
+ * threads, which mark and sweep the heap concurrently, and libuv's pool), from /proc/<pid>/task.
+ */
+function threadCpuOf(pid: string): { main: number; helpers: number } {
+  let main = 0, helpers = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8").split(") ")[1].split(" ").map(Number);
+      if (task === pid) main += (f[11] + f[12]) / 100;
+      else helpers += (f[11] + f[12]) / 100;
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return { main, helpers };
+}
+
+/** The two peers' main threads and helper threads together, CPU seconds so far. */
+function peerThreads(): { main: number; helpers: number } {
+  const a = threadCpuOf(String(process.pid)), b = threadCpuOf(String(peer.pid));
+  return { main: a.main + b.main, helpers: a.helpers + b.helpers };
+}
+
+/**
  * CPU seconds used so far by this process, the serving process (the Weft peer or git daemon) and
  * the children each has reaped (git fetch or clone, upload-pack, pack-objects, index-pack): what a
  * clone costs whatever else the machine is doing, split by where it is spent.
@@ -152,6 +176,8 @@ const PART_NOTES: Record<Part, string> = {
 
 const seconds: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
 const cpu: Record<keyof typeof clones, number[]> = { weft: [], stream: [], daemon: [], daemonFsck: [] };
+/** The weft clone's CPU in the two peers' main threads and in their helper threads. */
+const weftThreads = { main: [] as number[], helpers: [] as number[] };
 /** The weft clone's and the git daemon clone with fsck's CPU, by part. */
 const weftParts: Record<Part, number[]> = { clientNode: [], clientGit: [], servingNode: [], servingGit: [] };
 const fsckParts: Record<Part, number[]> = { clientNode: [], clientGit: [], servingNode: [], servingGit: [] };
@@ -163,10 +189,16 @@ try {
       const into = join(dir, `clone-${way}-${r}.git`);
       const server = way === "weft" || way === "stream" ? peer.pid! : daemon.pid!;
       const cpuBefore = cpuSeconds(server);
+      const threadsBefore = peerThreads();
       const start = performance.now();
       await clones[way](into);
       seconds[way].push((performance.now() - start) / 1000);
       const cpuAfter = cpuSeconds(server);
+      if (way === "weft") {
+        const threadsAfter = peerThreads();
+        weftThreads.main.push(threadsAfter.main - threadsBefore.main);
+        weftThreads.helpers.push(threadsAfter.helpers - threadsBefore.helpers);
+      }
       cpu[way].push(cpuAfter.total - cpuBefore.total);
       const parts = way === "weft" ? weftParts : way === "daemonFsck" ? fsckParts : undefined;
       for (const k of Object.keys(PART_NOTES) as Part[]) parts?.[k].push(cpuAfter.parts[k] - cpuBefore.parts[k]);
@@ -243,6 +275,15 @@ try {
       note: `${PART_NOTES[k]}; baseline: the same part of the git daemon clone with fsck`,
     });
   }
+  report({
+    bench: BENCH,
+    metric: "clone-cpu-seconds-peer-helper-threads",
+    value: median(weftThreads.helpers),
+    unit: "s",
+    baseline: median(weftThreads.main),
+    note:
+      "the two peers' helper threads (V8's concurrent GC, libuv's pool) per weft clone; baseline: their main threads",
+  });
   report({
     bench: BENCH,
     metric: "clone-seconds",

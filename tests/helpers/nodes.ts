@@ -8,6 +8,7 @@ import type { StorageAdapterInterface } from "@automerge/automerge-repo";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { nativeVerifier } from "../../peer/crypto/native-verifier.ts";
 import { installNativeSha256 } from "../../peer/crypto/native-sha256.ts";
+import { nodeNoiseCrypto } from "../../peer/crypto/noise-crypto.ts";
 
 // Test nodes hash as peers do.
 installNativeSha256();
@@ -55,7 +56,7 @@ export async function libp2pNode(
     signer: nativeSigner(seed),
     verifier: nativeVerifier(),
     keystore: options.keystore ?? memoryKeystore(),
-    libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"] },
+    libp2p: { seed, transports: [tcp()], listen: ["/ip4/127.0.0.1/tcp/0"], noiseCrypto: nodeNoiseCrypto },
     ...options,
   });
   return { node, seed };
