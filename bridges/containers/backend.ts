@@ -60,8 +60,6 @@ export interface IsolationBackend {
   readonly name: Isolation;
   /** Make the job's sandbox: the image ready, limits in place, the command wrapped. */
   prepare(plan: JobPlan, store: ContentStore): Promise<Sandbox>;
-  /** Start making `image` ready for the jobs to come (Runner.prefetch); prepare() waits for what this began. */
-  prefetch(image: string, store: ContentStore): void;
   close(): Promise<void>;
 }
 

@@ -89,9 +89,5 @@ export class BwrapBackend implements IsolationBackend {
     };
   }
 
-  prefetch(image: string, store: ContentStore): void {
-    this.#images.get(image, store).catch(() => {});
-  }
-
   async close(): Promise<void> {}
 }

@@ -52,16 +52,30 @@ export class ContainerRun implements RunHandle {
   #logBytes = 0;
   #stopReason?: string;
   #end?: (e: Ending) => void;
+  /** Resolves once the job may run: at once, or at go() for a run prepared while its claim is made durable. */
+  readonly #mayRun: Promise<void>;
+  #go!: () => void;
 
-  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext, options: RunOptions = {}) {
+  /** With `held`, everything is made ready but the job runs only after go() (Runner.prepare). */
+  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext, options: RunOptions = {}, held = false) {
     this.#spec = spec;
     this.#store = store;
     this.#ctx = ctx;
     this.#options = options;
-    this.done = settleRun(this.#run(), Date.now(), this.logs).then((result) => {
+    this.#mayRun = new Promise((resolve) => this.#go = resolve);
+    if (!held) this.#go();
+    const outcome = this.#run();
+    outcome.catch(() => {}); // settled below, once the run may start
+    // A prepared run starts when it is let go, not when its claim began.
+    this.done = this.#mayRun.then(() => settleRun(outcome, Date.now(), this.logs)).then((result) => {
       ctx.ended(this);
       return result;
     });
+  }
+
+  /** Lets a run made with `held` go (once its claim is durable). */
+  go(): void {
+    this.#go();
   }
 
   async stop(reason = "stopped on request"): Promise<void> {
@@ -69,6 +83,7 @@ export class ContainerRun implements RunHandle {
       this.#stopReason = reason;
       this.#end?.({ kind: "stopped", reason });
     }
+    this.#go(); // a held run goes on only to see it is stopped, and ends without running anything
     await this.done;
   }
 
@@ -141,6 +156,7 @@ export class ContainerRun implements RunHandle {
             : undefined,
           held.confine(sandbox.cgroupProcs),
         ]);
+        await this.#mayRun;
       } catch (e) {
         held.kill();
         await ended;

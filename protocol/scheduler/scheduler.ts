@@ -36,7 +36,7 @@ import type { OpArgs, OpKind } from "../tasks/ops.ts";
 import type { Space } from "../space/space.ts";
 import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
-import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
+import type { ContentStore, PreparedRun, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { needOf, rankOf } from "./placement.ts";
 import { creatorStopped, RefusalNotes, RunRightsCache } from "./run-authority.ts";
@@ -335,22 +335,29 @@ export class Scheduler {
   async #flow(space: Space, run: LocalRun, runner: Runner): Promise<void> {
     const key = keyOf(run.space, run.task);
     const d = this.#o.diagnostics;
-    // What the run reads is fetched and unpacked while its claim is signed and made durable.
+    const job = { space: run.space, task: run.task };
+    // The run is made ready (its source, its limits, its first process held) while its claim is signed and made
+    // durable; it is let go only once the claim is.
+    let prepared: PreparedRun | undefined;
     try {
-      runner.prefetch?.(run.spec, this.#o.store);
+      prepared = runner.prepare?.(run.spec, this.#o.store, job);
     } catch {
-      // A runner's prefetch is a head start only: start() does the work (and says what went wrong).
+      // A spec the runner refuses: start() refuses it too, and says why.
     }
     try {
       const claimed = await space.claim(run.task, this.#leaseMs, this.#o.as);
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
-      if (await this.#refusedAtStart(space, run)) return;
+      if (await this.#refusedAtStart(space, run)) {
+        await prepared?.cancel(run.reason ?? "refused");
+        return;
+      }
     } catch (e) {
       d?.count("scheduler.claims-lost");
       run.state = "done";
       run.reason = `not claimed: ${(e as Error).message}`;
       run.accepted = false;
+      await prepared?.cancel(run.reason);
       return;
     }
     // The job starts while its `start` is written (one signed, durable write less before the first line);
@@ -359,7 +366,7 @@ export class Scheduler {
     d?.count("scheduler.runs-started");
     run.state = "running";
     run.startedAt = this.#now();
-    const handle = runner.start(run.spec, this.#o.store, { space: run.space, task: run.task });
+    const handle = prepared ? prepared.start() : runner.start(run.spec, this.#o.store, job);
     this.#handles.set(key, handle);
     started.catch((e) => {
       d?.count("scheduler.starts-refused");
