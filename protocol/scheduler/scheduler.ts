@@ -200,6 +200,14 @@ export class Scheduler {
       space.subscribe((e) => {
         if (!this.#running) return;
         if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
+        if (e.type === "writing") {
+          // A task made here and still being written: a claim made now is written with it, in one flush.
+          for (const id of e.tasks) {
+            const task = space.log.reducer.tasks.get(id);
+            if (task?.run && !this.#mine(space, task)) this.#consider(space, task);
+          }
+          return;
+        }
         if (e.type !== "tasks") return;
         for (const id of e.tasks) {
           const task = space.log.reducer.tasks.get(id);

@@ -23,6 +23,12 @@ import type { BucketDoc, SpaceDoc } from "./docs.ts";
 
 export type SpaceEvent =
   | { type: "tasks"; tasks: string[] }
+  /**
+   * A task operation of this node was applied and is being made durable (a "tasks" event follows once it is): an
+   * operation this node commits while handling it is made durable in the same write (the scheduler's claim on a task
+   * created here). Nothing may be acknowledged, or run, on the strength of this event alone.
+   */
+  | { type: "writing"; tasks: string[] }
   /** Objects of another operation family (repositories, …) changed. */
   | { type: "objects"; family: string; objects: string[] }
   /** Agents were paused or resumed (their DIDs). */

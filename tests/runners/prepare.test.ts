@@ -4,7 +4,8 @@
  * overlaps the claim being signed and made durable; the prepared run is
  * let go (start()) only once the claim is this node's, and cancelled —
  * never started — when the claim is refused. A runner without prepare
- * starts as before.
+ * starts as before. A task created on the node that claims it is claimed
+ * while its creation is written, and both are made durable by one flush.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +15,7 @@ import type { Space } from "../../protocol/space/space.ts";
 import { startCompute } from "../../protocol/scheduler/compute.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
-import { eventually, memoryNode } from "../helpers/nodes.ts";
+import { eventually, memoryNode, type TestNode } from "../helpers/nodes.ts";
 
 const spec: RunSpec = {
   runner: "nix",
@@ -51,8 +52,15 @@ function finished(): RunHandle {
 
 type Call = { call: "prepare" | "prepared start" | "cancel" | "start"; status?: string; spec?: RunSpec; why?: string };
 
-/** A runner that records each call with the task's status as this node saw it then; `preparing` runs in prepare. */
-function recording(space: () => Space, preparing?: () => void): { runner: ManagedRunner; calls: Call[] } {
+/**
+ * A runner that records each call with the task's status as this node saw it then; `preparing` runs in prepare,
+ * `starting` as the prepared run is let go.
+ */
+function recording(
+  space: () => Space,
+  preparing?: () => void,
+  starting?: () => void,
+): { runner: ManagedRunner; calls: Call[] } {
   const calls: Call[] = [];
   const status = () => [...space().log.reducer.tasks.values()][0]?.status;
   const runner: ManagedRunner = {
@@ -64,6 +72,7 @@ function recording(space: () => Space, preparing?: () => void): { runner: Manage
       return {
         start() {
           calls.push({ call: "prepared start", status: status() });
+          starting?.();
           return finished();
         },
         cancel(why) {
@@ -85,7 +94,7 @@ function recording(space: () => Space, preparing?: () => void): { runner: Manage
 
 async function withCompute(
   make: (space: () => Space) => { runner: ManagedRunner; calls: Call[] },
-  body: (space: Space, calls: Call[]) => Promise<void>,
+  body: (space: Space, calls: Call[], node: TestNode["node"]) => Promise<void>,
 ): Promise<void> {
   const { node } = await memoryNode();
   const space = await node.createSpace("prepare");
@@ -100,7 +109,7 @@ async function withCompute(
   });
   try {
     await compute.advertised;
-    await body(space, calls);
+    await body(space, calls, node);
   } finally {
     await compute.stop();
     await node.stop();
@@ -133,6 +142,23 @@ describe("a run prepared while its claim is made", () => {
       assert.deepEqual(calls.map((c) => c.call), ["prepare", "cancel"]);
       assert.match(calls[1].why ?? "", /^not claimed: /);
       assert.equal([...sp.log.reducer.tasks.values()][0]?.status, "cancelled");
+    });
+  });
+
+  it("is claimed while the task's creation is written, both made durable by one flush", async () => {
+    let flushes = 0;
+    let flushesAtStart = -1;
+    const counting = (space: () => Space) => recording(space, undefined, () => flushesAtStart = flushes);
+    await withCompute(counting, async (space, calls, node) => {
+      const flush = node.repo.flush.bind(node.repo);
+      node.repo.flush = (ids) => {
+        flushes++;
+        return flush(ids);
+      };
+      await space.createTask({ title: "a build", run: spec });
+      await eventually(() => calls.some((c) => c.call === "prepared start"), 10_000, "the run let go");
+      assert.equal(flushesAtStart, 1, "the create and the claim were made durable by one flush");
+      assert.equal(calls.find((c) => c.call === "prepared start")?.status, "claimed");
     });
   });
 });
