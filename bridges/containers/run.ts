@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import type { ContentStore, RunHandle, RunResult, RunSpec } from "#protocol/runner";
 import { readSource, type RunOutcome, settleRun } from "#protocol/runner";
 import { messageOf } from "#protocol";
-import { HeldProcess } from "../../peer/process/held-process.ts";
+import { HeldProcess, startScript } from "../../peer/process/held-process.ts";
 import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
@@ -140,11 +140,13 @@ export class ContainerRun implements RunHandle {
       return { status: "error", reason: messageOf(e), outputs: [] };
     }
     try {
-      const held = new HeldProcess("weft-job", sandbox.command, sandbox.args, {
+      const held = sandbox.held ?? new HeldProcess("weft-job", sandbox.command, sandbox.args, {
         env: sandbox.env ?? {},
         ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
         ...(sandbox.rlimits ? { rlimits: sandbox.rlimits } : {}),
       });
+      // A spare is let go with a start script naming the job's command.
+      const start = sandbox.held ? join(dir, "start.sh") : undefined;
       const ended = this.#watch(held);
       try {
         await mkdir(dir, { recursive: true });
@@ -155,6 +157,9 @@ export class ContainerRun implements RunHandle {
             ? fetchVerified(this.#store, spec.source.cid, "source").then((b) => writeSourceTree(src, readSource(b)))
             : undefined,
           held.confine(sandbox.cgroupProcs),
+          start
+            ? writeFile(start, startScript(sandbox.command, sandbox.args, sandbox.rlimits), { mode: 0o400 })
+            : undefined,
         ]);
         await this.#mayRun;
       } catch (e) {
@@ -167,7 +172,7 @@ export class ContainerRun implements RunHandle {
         await ended;
         return { status: "stopped", reason: this.#stopReason, outputs: [] };
       }
-      held.release();
+      held.release(start);
       const ending = await this.#execute(ended, sandbox);
       await sandbox.signal("SIGKILL");
       const hit = await sandbox.limitsHit();
