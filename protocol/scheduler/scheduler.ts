@@ -200,7 +200,7 @@ export class Scheduler {
       space.subscribe((e) => {
         if (!this.#running) return;
         if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
-        if (e.type === "writing") {
+        if (e.type === "creating") {
           // A task made here and still being written: a claim made now is written with it, in one flush.
           for (const id of e.tasks) {
             const task = space.log.reducer.tasks.get(id);

@@ -70,7 +70,11 @@ export class LocalWrites {
    * `applied` is called once it is applied, before it is written: a local
    * operation committed from there joins the same batch (one flush for both).
    */
-  async commit(object: string, make: () => Promise<Invocation>, applied?: () => void): Promise<Invocation> {
+  async commit(
+    object: string,
+    make: () => Promise<Invocation>,
+    applied?: (inv: Invocation) => void,
+  ): Promise<Invocation> {
     const apply = async (): Promise<Invocation> => {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
@@ -90,7 +94,7 @@ export class LocalWrites {
     });
     const inv = await turn;
     try {
-      applied?.();
+      applied?.(inv);
     } catch {
       // Whatever reacted to it failed on its own: this operation is written all the same.
     }
