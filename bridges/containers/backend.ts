@@ -6,7 +6,7 @@
  * signal it, say whether a limit killed it, and clean up.
  */
 import type { ContentStore } from "#protocol/runner";
-import type { RLimits } from "../../peer/process/held-process.ts";
+import type { HeldProcess, RLimits } from "../../peer/process/held-process.ts";
 import type { Isolation } from "./config.ts";
 
 export interface JobPlan {
@@ -44,6 +44,11 @@ export interface Sandbox {
    * `command` (run.ts holds it until then: peer/process/held-process.ts).
    */
   cgroupProcs: readonly string[];
+  /**
+   * The job's first process already started, held and in its cgroups (a spare, HOLD_THEN_SOURCE): the run writes
+   * `command` and `args` as its start script and lets it go with that, and `cgroupProcs` is empty.
+   */
+  held?: HeldProcess;
   rlimits?: RLimits;
   env?: NodeJS.ProcessEnv;
   /** The directory it is started in (podman's conmon leaves files in it). */
@@ -60,8 +65,6 @@ export interface IsolationBackend {
   readonly name: Isolation;
   /** Make the job's sandbox: the image ready, limits in place, the command wrapped. */
   prepare(plan: JobPlan, store: ContentStore): Promise<Sandbox>;
-  /** Start making `image` ready for the jobs to come (Runner.prefetch); prepare() waits for what this began. */
-  prefetch(image: string, store: ContentStore): void;
   close(): Promise<void>;
 }
 

@@ -55,17 +55,22 @@ export class JobCgroup {
     };
   }
 
-  /** Make the groups and write their limits. */
-  static async create(parent: string, id: string, limits: JobLimits): Promise<JobCgroup> {
+  /**
+   * Make the groups and write their limits. Without `memoryMb` (a spare's groups, made before its job is known) the
+   * memory limit is left for limitMemory().
+   */
+  static async create(
+    parent: string,
+    id: string,
+    limits: Omit<JobLimits, "memoryMb"> & { memoryMb?: number },
+  ): Promise<JobCgroup> {
     const g = new JobCgroup(parent, id);
     // The three controllers are independent: each is made and limited alongside the others (a job's start waits).
-    const bytes = String(limits.memoryMb * 1024 * 1024);
+    const memoryMb = limits.memoryMb;
     await Promise.all([
-      mkdir(g.dirs.memory, { recursive: true }).then(async () => {
-        await writeFile(join(g.dirs.memory, "memory.limit_in_bytes"), bytes);
-        // Swap counts too where the kernel accounts it, so a job cannot page its way past the limit.
-        await writeFile(join(g.dirs.memory, "memory.memsw.limit_in_bytes"), bytes).catch(() => {});
-      }),
+      mkdir(g.dirs.memory, { recursive: true }).then(() =>
+        memoryMb === undefined ? undefined : g.limitMemory(memoryMb)
+      ),
       mkdir(g.dirs.cpu, { recursive: true }).then(async () => {
         await writeFile(join(g.dirs.cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
         const quota = Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US));
@@ -74,6 +79,14 @@ export class JobCgroup {
       mkdir(g.dirs.pids, { recursive: true }).then(() => writeFile(join(g.dirs.pids, "pids.max"), String(limits.pids))),
     ]);
     return g;
+  }
+
+  /** Bound the job's memory (from unlimited: the limit first, then memory and swap, which may not be below it). */
+  async limitMemory(memoryMb: number): Promise<void> {
+    const bytes = String(memoryMb * 1024 * 1024);
+    await writeFile(join(this.dirs.memory, "memory.limit_in_bytes"), bytes);
+    // Swap counts too where the kernel accounts it, so a job cannot page its way past the limit.
+    await writeFile(join(this.dirs.memory, "memory.memsw.limit_in_bytes"), bytes).catch(() => {});
   }
 
   /** The `cgroup.procs` files a process writes its pid into to join every group. */

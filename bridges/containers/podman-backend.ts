@@ -255,9 +255,5 @@ export class PodmanBackend implements IsolationBackend {
     };
   }
 
-  prefetch(image: string, store: ContentStore): void {
-    this.#image(image, store).catch(() => {});
-  }
-
   async close(): Promise<void> {}
 }

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import type { ContentStore, RunHandle, RunResult, RunSpec } from "#protocol/runner";
 import { readSource, type RunOutcome, settleRun } from "#protocol/runner";
 import { messageOf } from "#protocol";
-import { HeldProcess } from "../../peer/process/held-process.ts";
+import { HeldProcess, startScript } from "../../peer/process/held-process.ts";
 import { writeSourceTree } from "../../peer/source/tree.ts";
 import { fetchVerified } from "../../wasm-runners/core/content.ts";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
@@ -52,16 +52,30 @@ export class ContainerRun implements RunHandle {
   #logBytes = 0;
   #stopReason?: string;
   #end?: (e: Ending) => void;
+  /** Resolves once the job may run: at once, or at go() for a run prepared while its claim is made durable. */
+  readonly #mayRun: Promise<void>;
+  #go!: () => void;
 
-  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext, options: RunOptions = {}) {
+  /** With `held`, everything is made ready but the job runs only after go() (Runner.prepare). */
+  constructor(spec: RunSpec, store: ContentStore, ctx: RunContext, options: RunOptions = {}, held = false) {
     this.#spec = spec;
     this.#store = store;
     this.#ctx = ctx;
     this.#options = options;
-    this.done = settleRun(this.#run(), Date.now(), this.logs).then((result) => {
+    this.#mayRun = new Promise((resolve) => this.#go = resolve);
+    if (!held) this.#go();
+    const outcome = this.#run();
+    outcome.catch(() => {}); // settled below, once the run may start
+    // A prepared run starts when it is let go, not when its claim began.
+    this.done = this.#mayRun.then(() => settleRun(outcome, Date.now(), this.logs)).then((result) => {
       ctx.ended(this);
       return result;
     });
+  }
+
+  /** Lets a run made with `held` go (once its claim is durable). */
+  go(): void {
+    this.#go();
   }
 
   async stop(reason = "stopped on request"): Promise<void> {
@@ -69,6 +83,7 @@ export class ContainerRun implements RunHandle {
       this.#stopReason = reason;
       this.#end?.({ kind: "stopped", reason });
     }
+    this.#go(); // a held run goes on only to see it is stopped, and ends without running anything
     await this.done;
   }
 
@@ -125,11 +140,13 @@ export class ContainerRun implements RunHandle {
       return { status: "error", reason: messageOf(e), outputs: [] };
     }
     try {
-      const held = new HeldProcess("weft-job", sandbox.command, sandbox.args, {
+      const held = sandbox.held ?? new HeldProcess("weft-job", sandbox.command, sandbox.args, {
         env: sandbox.env ?? {},
         ...(sandbox.cwd ? { cwd: sandbox.cwd } : {}),
         ...(sandbox.rlimits ? { rlimits: sandbox.rlimits } : {}),
       });
+      // A spare is let go with a start script naming the job's command.
+      const start = sandbox.held ? join(dir, "start.sh") : undefined;
       const ended = this.#watch(held);
       try {
         await mkdir(dir, { recursive: true });
@@ -140,7 +157,11 @@ export class ContainerRun implements RunHandle {
             ? fetchVerified(this.#store, spec.source.cid, "source").then((b) => writeSourceTree(src, readSource(b)))
             : undefined,
           held.confine(sandbox.cgroupProcs),
+          start
+            ? writeFile(start, startScript(sandbox.command, sandbox.args, sandbox.rlimits), { mode: 0o400 })
+            : undefined,
         ]);
+        await this.#mayRun;
       } catch (e) {
         held.kill();
         await ended;
@@ -151,7 +172,7 @@ export class ContainerRun implements RunHandle {
         await ended;
         return { status: "stopped", reason: this.#stopReason, outputs: [] };
       }
-      held.release();
+      held.release(start);
       const ending = await this.#execute(ended, sandbox);
       await sandbox.signal("SIGKILL");
       const hit = await sandbox.limitsHit();

@@ -6,11 +6,11 @@
  * removes its parent cgroups if no one else's jobs are in them), and
  * advertises only the backend that really runs here.
  */
-import type { ContentStore, ManagedRunner, RunHandle, RunJob, RunSpec } from "#protocol/runner";
+import type { ContentStore, ManagedRunner, PreparedRun, RunHandle, RunJob, RunSpec } from "#protocol/runner";
 import type { IsolationBackend } from "./backend.ts";
 import { removeParentIfEmpty } from "./cgroup.ts";
 import { ContainerRun, type RunOptions } from "./run.ts";
-import { checkContainerSpec, imageOf } from "./spec.ts";
+import { checkContainerSpec } from "./spec.ts";
 
 export interface ContainerRunner extends ManagedRunner {
   readonly kind: "container";
@@ -36,25 +36,29 @@ export function createContainerRunner(
     stopGraceMs: options.stopGraceMs,
     ended: (run: ContainerRun) => runs.delete(run),
   };
+  /** A run of `spec`, checked at once (a malformed spec throws); with `held`, it waits for go() to run the job. */
+  const launch = (spec: RunSpec, store: ContentStore, options: RunOptions | undefined, held: boolean) => {
+    const run = new ContainerRun(checkContainerSpec(spec), store, ctx, options, held);
+    runs.add(run);
+    if (closed) void run.stop("the runner is closed");
+    return run;
+  };
   return {
     kind: "container",
     isolation: backend.name,
     available: () => Promise.resolve(!closed),
     start(spec: RunSpec, store: ContentStore, _job?: RunJob, options?: RunOptions): RunHandle {
-      const checked = checkContainerSpec(spec);
-      const run = new ContainerRun(checked, store, ctx, options);
-      runs.add(run);
-      if (closed) void run.stop("the runner is closed");
-      return run;
+      return launch(spec, store, options, false);
     },
-    prefetch(spec: RunSpec, store: ContentStore): void {
-      let image: string;
-      try {
-        image = imageOf(checkContainerSpec(spec).program);
-      } catch {
-        return; // start() refuses it, saying why
-      }
-      backend.prefetch(image, store);
+    prepare(spec: RunSpec, store: ContentStore): PreparedRun {
+      const run = launch(spec, store, {}, true);
+      return {
+        start: () => {
+          run.go();
+          return run;
+        },
+        cancel: (reason) => run.stop(reason),
+      };
     },
     advertise: () => ({ isolation: backend.name }),
     warmUp: () => Promise.resolve(),

@@ -77,15 +77,27 @@ export class NixJob {
   #source?: CachedSource;
   /** Where nix runs: the source tree. */
   #cwd = "/";
+  /** Resolves once nix may run: at once, or at go() for a run prepared while its claim is made durable. */
+  readonly #mayRun: Promise<void>;
+  #go!: () => void;
 
-  constructor(context: JobContext) {
+  /** With `held`, the run is made ready but nix is let go only at go() (Runner.prepare). */
+  constructor(context: JobContext, held = false) {
     this.#c = context;
+    this.#mayRun = new Promise((resolve) => this.#go = resolve);
+    if (!held) this.#go();
+  }
+
+  /** Lets a run made with `held` go (once its claim is durable). */
+  go(): void {
+    this.#go();
   }
 
   /** Ends the run now with `status` (the first reason given wins). */
   end(status: RunStatus, reason: string): void {
     this.#ending ??= { status, reason };
     this.#current?.kill();
+    this.#go(); // a held run goes on only to see it ended, and runs nothing
   }
 
   #log(stream: LogLine["stream"], text: string): void {
@@ -295,11 +307,18 @@ export class NixJob {
 
   async run(): Promise<RunResult> {
     const { id, spec, workDir } = this.#c;
-    const startedAt = Date.now();
-    const timer = setTimeout(
-      () => this.end("timeout", `exceeded its ${spec.limits.wallMs} ms wall-time limit`),
-      spec.limits.wallMs,
-    );
+    // A prepared run starts, and its wall time runs, from when it is let go, not from when its claim began.
+    let startedAt = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let over = false;
+    void this.#mayRun.then(() => {
+      if (over) return;
+      startedAt = Date.now();
+      timer = setTimeout(
+        () => this.end("timeout", `exceeded its ${spec.limits.wallMs} ms wall-time limit`),
+        spec.limits.wallMs,
+      );
+    });
     const finish = (status: RunStatus, rest: Partial<RunResult> = {}): RunResult => ({
       status,
       outputs: [],
@@ -310,6 +329,7 @@ export class NixJob {
     try {
       const program = this.#program();
       const { first, cgroup } = await this.#startFirst(program);
+      await this.#mayRun;
       const { built, record, roots, storePaths } = program.mode === "build"
         ? await this.#build(program, first)
         : await this.#develop(first);
@@ -354,6 +374,7 @@ export class NixJob {
     } catch (e) {
       return finish("error", { reason: isWeftError(e) ? e.message : `the nix runner failed: ${(e as Error).message}` });
     } finally {
+      over = true;
       clearTimeout(timer);
       await this.#cgroup?.destroy();
       this.#source?.release();

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import type {
   ContentStore,
   ManagedRunner,
+  PreparedRun,
   RunHandle,
   RunnerHost,
   RunnerPlugin,
@@ -24,7 +25,6 @@ import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { runNix } from "./process.ts";
-import { parseNixProgram } from "./program.ts";
 import { SourceCache } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
@@ -84,18 +84,23 @@ class NixRunner implements ManagedRunner {
     return Promise.resolve();
   }
 
-  prefetch(spec: RunSpec, store: ContentStore): void {
-    // Builds read the cached tree of their source; a dev-shell command writes its own copy at start.
-    if (this.#closed || !spec.source) return;
-    try {
-      if (parseNixProgram(spec, () => "").mode !== "build") return;
-    } catch {
-      return; // start() refuses it, saying why
-    }
-    this.#sources.warm(spec.source.cid, store);
+  start(spec: RunSpec, store: ContentStore): RunHandle {
+    return this.#launch(spec, store, false).handle;
   }
 
-  start(spec: RunSpec, store: ContentStore): RunHandle {
+  prepare(spec: RunSpec, store: ContentStore): PreparedRun {
+    const { job, handle } = this.#launch(spec, store, true);
+    return {
+      start: () => {
+        job.go();
+        return handle;
+      },
+      cancel: (reason) => handle.stop(reason),
+    };
+  }
+
+  /** A run of `spec`; with `held`, made ready but let go only at its job's go() (Runner.prepare). */
+  #launch(spec: RunSpec, store: ContentStore, held: boolean): { job: NixJob; handle: RunHandle } {
     const id = randomUUID();
     const logs = new LogChannel();
     const job = new NixJob({
@@ -110,7 +115,7 @@ class NixRunner implements ManagedRunner {
       cgroupGroup: this.#paths.cgroupGroup,
       canDevelop: this.#host.develop,
       sources: this.#sources,
-    });
+    }, held);
     if (this.#closed) job.end("stopped", "the nix runner is closed");
     const done = job.run().finally(() => {
       logs.end();
@@ -119,12 +124,15 @@ class NixRunner implements ManagedRunner {
     });
     this.#jobs.set(id, { job, done });
     return {
-      id,
-      logs,
-      done,
-      async stop(reason?: string) {
-        job.end("stopped", reason ?? "stopped");
-        await done;
+      job,
+      handle: {
+        id,
+        logs,
+        done,
+        async stop(reason?: string) {
+          job.end("stopped", reason ?? "stopped");
+          await done;
+        },
       },
     };
   }

@@ -67,11 +67,6 @@ export class SourceCache {
     return join(this.#dir, dirName(cid));
   }
 
-  /** Unpacks the tree of source `cid` unless it is cached, without holding it (Runner.prefetch); never throws. */
-  warm(cid: string, store: ContentStore): void {
-    this.acquire(cid, store).then((tree) => tree.release(), () => {});
-  }
-
   /** The tree of source `cid`, unpacked now (fetched and checked) unless it is cached; hold it until release(). */
   async acquire(cid: string, store: ContentStore): Promise<CachedSource> {
     const name = dirName(cid);

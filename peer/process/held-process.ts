@@ -9,7 +9,9 @@
  * nothing of the job runs before "go" arrives on its stdin, and "go" is
  * written only after every move took. A process never let go is killed by
  * its owner (`kill`), or exits by itself when this process dies (its stdin
- * closes).
+ * closes). A spare (HOLD_THEN_SOURCE) is started and moved before its job
+ * is even known, and let go with the path of a start script that sets the
+ * job's rlimits and execs its command (startScript).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -19,6 +21,23 @@ export const WAIT_FOR_GO = 'read -r go && [ "$go" = go ] || exit 125';
 
 /** The plain hold: wait for "go", then exec the arguments with stdin from /dev/null. */
 export const HOLD_THEN_EXEC = `${WAIT_FOR_GO}; exec "$@" </dev/null`;
+
+/**
+ * The hold of a spare, started before its job is known: wait for the path of a start script (startScript) on stdin
+ * and run it in this shell; exit 125 on anything else (end of file included). release(path) lets it go.
+ */
+export const HOLD_THEN_SOURCE = 'IFS= read -r start && [ -f "$start" ] || exit 125; . "$start"';
+
+/** One argument for sh, single-quoted (a quote inside closed, escaped and reopened); NUL cannot be passed to exec. */
+function shellQuote(arg: string): string {
+  if (arg.includes("\0")) throw new RangeError("an argument cannot hold a NUL byte");
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** What a spare held with HOLD_THEN_SOURCE runs once let go: `rlimits` set on itself, then `command` exec'd. */
+export function startScript(command: string, args: readonly string[], rlimits: RLimits = {}): string {
+  return `${ulimits(rlimits)}exec ${[command, ...args].map(shellQuote).join(" ")} </dev/null\n`;
+}
 
 /**
  * Resource limits the held shell sets on itself (soft and hard) before it waits, inherited by everything the job
@@ -91,11 +110,11 @@ export class HeldProcess {
     for (const procs of cgroupProcs) await writeFile(procs, String(pid));
   }
 
-  /** Lets the job run (once). */
-  release(): void {
+  /** Lets the job run (once); a spare (HOLD_THEN_SOURCE) is given the path of its start script instead. */
+  release(startScript?: string): void {
     if (this.#released) return;
     this.#released = true;
-    this.child.stdin!.end("go\n");
+    this.child.stdin!.end(`${startScript ?? "go"}\n`);
   }
 
   /** SIGKILL to it (and its process group when detached); nothing if it is gone. */

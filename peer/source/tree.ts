@@ -104,7 +104,7 @@ export async function readGitTree(
 
 /**
  * Files and symlinks written at once by writeSourceTree: twice libuv's 4 file-system threads, so they stay busy
- * without queueing a claim's durable write (made alongside, see Runner.prefetch) behind a whole tree.
+ * without queueing a claim's durable write (made alongside, see Runner.prepare) behind a whole tree.
  */
 const WRITES_AT_ONCE = 8;
 

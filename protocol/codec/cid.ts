@@ -10,7 +10,8 @@ import { sha256 } from "./sha256.ts";
 export const DAG_CBOR = 0x71;
 export const DAG_JSON = 0x0129;
 export const RAW = 0x55;
-const SHA2_256 = 0x12;
+/** The multihash code of sha2-256. */
+export const SHA2_256 = 0x12;
 
 export function cidOf(bytes: Uint8Array, codec: number = DAG_CBOR): CID {
   return CID.createV1(codec, Digest.create(SHA2_256, sha256(bytes)));

@@ -138,9 +138,17 @@ export interface Runner {
   available(): Promise<boolean>;
   start(spec: RunSpec, store: ContentStore, job?: RunJob): RunHandle;
   /**
-   * This node is claiming a run of `spec` (the claim is being made durable): fetch and unpack what the run will read
-   * (a source tree, an image) meanwhile, so start() finds it ready. Best effort, never throws: start() still does
-   * whatever is missing, and checks everything as before.
+   * This node is claiming a run of `spec` (the claim is being signed and made durable): make the run ready meanwhile
+   * — fetch and unpack what it reads, make its limits, start its first process held under them — so that start()
+   * has only to let the job go. Nothing of the job runs before start(). Throws as start() would for a spec it refuses.
    */
-  prefetch?(spec: RunSpec, store: ContentStore): void;
+  prepare?(spec: RunSpec, store: ContentStore, job?: RunJob): PreparedRun;
+}
+
+/** A run made ready while its claim is made durable (Runner.prepare). */
+export interface PreparedRun {
+  /** The claim is durable: let the job run. Its handle (the same one on every call; after cancel(), a stopped run). */
+  start(): RunHandle;
+  /** The run will not start here (the claim was lost or refused): undo what was made ready. Nothing of the job ran. */
+  cancel(reason: string): Promise<void>;
 }

@@ -39,7 +39,7 @@ import type { OpArgs, OpKind } from "../tasks/ops.ts";
 import type { Space } from "../space/space.ts";
 import { effectiveStatus } from "../tasks/query.ts";
 import type { Task } from "../tasks/state.ts";
-import type { ContentStore, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
+import type { ContentStore, PreparedRun, RunHandle, Runner, RunResult, RunSpec } from "../runner/runner.ts";
 import { lapsedClaims, quarantineNote } from "./crashes.ts";
 import { assign, needOf, rankOf, type WaitingJob } from "./placement.ts";
 import { compareHlc } from "../tasks/hlc.ts";
@@ -265,6 +265,14 @@ export class Scheduler {
       space.subscribe((e) => {
         if (!this.#running) return;
         if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
+        if (e.type === "creating") {
+          // A task made here and still being written: a claim made now is written with it, in one flush.
+          for (const id of e.tasks) {
+            const task = space.log.reducer.tasks.get(id);
+            if (task?.run && !this.#mine(space, task)) this.#consider(space, task);
+          }
+          return;
+        }
         if (e.type !== "tasks") return;
         this.#plans.delete(space.id);
         const jobs = this.#jobs.get(space.id);
@@ -409,22 +417,29 @@ export class Scheduler {
   async #flow(space: Space, run: LocalRun, runner: Runner): Promise<void> {
     const key = keyOf(run.space, run.task);
     const d = this.#o.diagnostics;
-    // What the run reads is fetched and unpacked while its claim is signed and made durable.
+    const job = { space: run.space, task: run.task };
+    // The run is made ready (its source, its limits, its first process held) while its claim is signed and made
+    // durable; it is let go only once the claim is.
+    let prepared: PreparedRun | undefined;
     try {
-      runner.prefetch?.(run.spec, this.#o.store);
+      prepared = runner.prepare?.(run.spec, this.#o.store, job);
     } catch {
-      // A runner's prefetch is a head start only: start() does the work (and says what went wrong).
+      // A spec the runner refuses: start() refuses it too, and says why.
     }
     try {
       const claimed = await space.claim(run.task, this.#leaseMs, this.#o.as);
       run.fence = claimed.lease?.fence ?? 0;
       this.#claimedHere.add(`${key}#${run.fence}`);
-      if (await this.#refusedAtStart(space, run)) return;
+      if (await this.#refusedAtStart(space, run)) {
+        await prepared?.cancel(run.reason ?? "refused");
+        return;
+      }
     } catch (e) {
       d?.count("scheduler.claims-lost");
       run.state = "done";
       run.reason = `not claimed: ${(e as Error).message}`;
       run.accepted = false;
+      await prepared?.cancel(run.reason);
       return;
     }
     // The job starts while its `start` is written (one signed, durable write less before the first line);
@@ -433,7 +448,7 @@ export class Scheduler {
     d?.count("scheduler.runs-started");
     run.state = "running";
     run.startedAt = this.#now();
-    const handle = runner.start(run.spec, this.#o.store, { space: run.space, task: run.task });
+    const handle = prepared ? prepared.start() : runner.start(run.spec, this.#o.store, job);
     this.#handles.set(key, handle);
     started.catch((e) => {
       d?.count("scheduler.starts-refused");

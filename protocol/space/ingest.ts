@@ -23,6 +23,12 @@ import type { BucketDoc, SpaceDoc } from "./docs.ts";
 
 export type SpaceEvent =
   | { type: "tasks"; tasks: string[] }
+  /**
+   * A task was created here and its creation is being made durable (a "tasks" event follows once it is): an
+   * operation this node commits while handling it is made durable in the same write (the scheduler's claim on it).
+   * Nothing may be acknowledged, or run, on the strength of this event alone.
+   */
+  | { type: "creating"; tasks: string[] }
   /** Objects of another operation family (repositories, …) changed. */
   | { type: "objects"; family: string; objects: string[] }
   /** Agents were paused or resumed (their DIDs). */

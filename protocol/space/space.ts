@@ -507,7 +507,9 @@ export class Space {
    * task after it. Another author's operation that needs a witness gets one.
    */
   async #commit(taskId: string, make: () => Promise<Invocation>): Promise<TaskView> {
-    const inv = await this.#writes.commit(taskId, make);
+    const inv = await this.#writes.commit(taskId, make, (applied) => {
+      if (applied.cmd === OPS.create.command) this.#emit({ type: "creating", tasks: [taskId] });
+    });
     if (inv.iss !== this.#deps.signer.did && this.log.needsWitness(inv.cid.toString())) {
       this.#ingest.witnessSoon(taskId);
     }

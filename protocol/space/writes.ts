@@ -67,8 +67,14 @@ export class LocalWrites {
    * serialized so operations reach the log in clock order), then write it.
    * `object` (a task id, a repository name) picks the bucket document.
    * Resolves with the operation once it is durable; refuses with the reason.
+   * `applied` is called once it is applied, before it is written: a local
+   * operation committed from there joins the same batch (one flush for both).
    */
-  async commit(object: string, make: () => Promise<Invocation>): Promise<Invocation> {
+  async commit(
+    object: string,
+    make: () => Promise<Invocation>,
+    applied?: (inv: Invocation) => void,
+  ): Promise<Invocation> {
     const apply = async (): Promise<Invocation> => {
       const inv = await make();
       const result = await this.#o.log.ingest(inv.bytes, undefined, { verdict: true });
@@ -82,8 +88,16 @@ export class LocalWrites {
     };
     this.#signing++;
     const turn = this.#local.then(apply, apply).finally(() => this.#signing--);
-    this.#local = turn.catch(() => {});
+    this.#local = turn.catch(() => {
+      // Refused, so never written: a batch waiting for it goes now rather than at its timer.
+      if (this.#signing === 0) this.#release?.();
+    });
     const inv = await turn;
+    try {
+      applied?.(inv);
+    } catch {
+      // Whatever reacted to it failed on its own: this operation is written all the same.
+    }
     const buckets = this.#o.buckets().length;
     for (const parent of this.#unshipped(inv)) {
       this.#refused.delete(parent.cid);

@@ -2,7 +2,9 @@
  * The held start both runners use (peer/process/held-process.ts): a job's
  * first process runs nothing of the job until it is let go, and once let go
  * its very first instruction already runs inside the run's cgroups and
- * under its rlimits. Real cgroup v1 groups, as the runners make them.
+ * under its rlimits. Real cgroup v1 groups, as the runners make them. The
+ * same for a spare, started before its job is known and given the job's
+ * start script when let go: its arguments arrive exactly as given.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +12,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HeldProcess } from "../../peer/process/held-process.ts";
+import { writeFile } from "node:fs/promises";
+import { HeldProcess, HOLD_THEN_SOURCE, startScript } from "../../peer/process/held-process.ts";
 import { JobCgroup } from "../../bridges/containers/cgroup.ts";
 
 const CGROUP_PARENT = `weft-test-held-${process.pid}`;
@@ -64,6 +67,40 @@ describe("held process", () => {
       assert.match(out, /^Max core file size\s+0\s+0\s+bytes/m);
     } finally {
       await cgroup.destroy();
+    }
+  });
+
+  it("a spare runs nothing until given a start script, then exactly that command under its rlimits", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "weft-held-"));
+    const cgroup = await JobCgroup.create(CGROUP_PARENT, "spare", { cpus: 1, pids: 64 });
+    try {
+      // Never given a script: its stdin closes and it exits untouched.
+      const idle = new HeldProcess("weft-job", "bwrap", [], { script: HOLD_THEN_SOURCE, env: {} });
+      const idleEnd = ended(idle);
+      idle.child.stdin!.end();
+      assert.equal((await idleEnd).code, 125);
+      // Moved into its groups before its job is known; the memory limit comes with the job.
+      const spare = new HeldProcess("weft-job", "bwrap", [], { script: HOLD_THEN_SOURCE, env: {} });
+      const end = ended(spare);
+      await spare.confine(cgroup.procsFiles);
+      await cgroup.limitMemory(64);
+      const tricky = ["it's", "$(touch pwned)", "a b", "line\nbreak", "'", "\\", "`id`", "*", ""];
+      const start = join(dir, "start.sh");
+      const script = 'printf \'%s|\' "$0" "$@"; cat /proc/self/cgroup /proc/self/limits';
+      await writeFile(start, startScript("/bin/sh", ["-c", script, "job", ...tricky], { nofile: 64, core: 0 }));
+      spare.release(start);
+      const { out, code } = await end;
+      assert.equal(code, 0);
+      assert.ok(out.startsWith(`job|${tricky.join("|")}|`), `arguments arrive verbatim: ${out.slice(0, 120)}`);
+      assert.equal(existsSync(join(dir, "pwned")) || existsSync("pwned"), false);
+      for (const c of ["memory", "cpu", "pids"]) {
+        assert.match(out, new RegExp(`^\\d+:[a-z_,]*\\b${c}\\b[a-z_,]*:/${CGROUP_PARENT}/spare$`, "m"), `${c} group`);
+      }
+      assert.match(out, /^Max open files\s+64\s+64\s+files/m);
+      assert.throws(() => startScript("/bin/echo", ["nul\0byte"]), RangeError);
+    } finally {
+      await cgroup.destroy();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

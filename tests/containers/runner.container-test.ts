@@ -85,7 +85,9 @@ function suite(backend: "bwrap" | "podman"): void {
 
   async function assertClean(): Promise<void> {
     assert.deepEqual(await leftovers(), [], "no process of a finished run is left");
-    assert.deepEqual(await cgroupsLeft(), [], "no cgroup of a finished run is left");
+    // The bubblewrap backend keeps the next job's first process ready in groups of its own: not a finished run's.
+    const runs = (await cgroupsLeft()).filter((g) => !/\/spare-[0-9a-f-]+$/.test(g));
+    assert.deepEqual(runs, [], "no cgroup of a finished run is left");
     if (backend === "podman") {
       const env = await podmanEnv(join(state, "podman"));
       const r = await runTool("podman", ["ps", "--all", "--quiet"], { env });

@@ -17,7 +17,6 @@ import type { ContentStore } from "../../protocol/runner/runner.ts";
 import { packSource, type SourceEntry } from "../../protocol/runner/source.ts";
 import { SourceCache } from "../../bridges/nix/source-cache.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
-import { eventually } from "../helpers/nodes.ts";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -48,32 +47,6 @@ function counting(store: ContentStore): ContentStore & { reads: number } {
 }
 
 describe("nix source cache", () => {
-  it("warms a source while its claim is made, so the build that follows unpacks nothing", async () => {
-    const memory = new MemoryContentStore();
-    const store = counting(memory);
-    const cid = await memory.put(packSource(tree("warm")));
-    const cache = await SourceCache.open(cacheDir(), 1 << 20);
-    cache.warm(cid, store);
-    await eventually(async () => (await cache.cached()).includes(cid), 10_000, "the warmed tree");
-    assert.equal(store.reads, 1);
-    const held = await cache.acquire(cid, store);
-    assert.equal(store.reads, 1, "the build after a warm-up fetches and unpacks nothing");
-    // A build that starts while a warm-up is still unpacking waits for that one unpack, not a second.
-    const other = await memory.put(packSource(tree("other")));
-    cache.warm(other, store);
-    (await cache.acquire(other, store)).release();
-    assert.equal(store.reads, 2);
-    assert.equal(readFileSync(join(held.dir, "default.nix"), "utf8"), '"warm"');
-    held.release();
-    assert.deepEqual(await cache.cached(), [cid, other].sort());
-    // A warm-up of something that is not a source leaves nothing behind and throws nothing.
-    const bad = await memory.put(new TextEncoder().encode("not a packed tree"));
-    cache.warm(bad, store);
-    cache.warm("not-a-cid", store);
-    await assert.rejects(cache.acquire(bad, store));
-    assert.deepEqual(await cache.cached(), [cid, other].sort());
-  });
-
   it("unpacks a source once for every build that reads it, together or one after another", async () => {
     const memory = new MemoryContentStore();
     const store = counting(memory);

@@ -322,6 +322,34 @@ export function runnerContract(o: ContractOptions): void {
       await r.check?.(f, ctx);
     });
 
+    it("a run prepared while its claim is made runs nothing until start(), then runs as a started one", async (t) => {
+      if (!runner.prepare) return t.skip(`${o.name} has no prepare: the scheduler starts its runs afresh`);
+      const r = o.recipes.good;
+      const prepared = runner.prepare(await r.spec(ctx), ctx.store);
+      // A whole run starts and ends beside it: the prepared one, made ready meanwhile, has still run nothing.
+      assert.equal((await run(r)).result.status, "succeeded");
+      const letGo = Date.now();
+      const f = await finish(prepared.start());
+      assert.equal(f.result.status, "succeeded", f.result.reason);
+      assert.deepEqual(stdoutOf(f), r.stdout);
+      assert.deepEqual(f.result.outputs.map((out) => out.path).sort(), Object.keys(r.outputs).sort());
+      assert.ok(f.result.startedAt >= letGo, "it starts when let go");
+      for (const line of f.logs) assert.ok(line.at >= letGo, `"${line.text}" came before the run was let go`);
+    });
+
+    it("a prepared run that is cancelled ends stopped, having run nothing", async (t) => {
+      if (!runner.prepare) return t.skip(`${o.name} has no prepare: the scheduler starts its runs afresh`);
+      const r = o.recipes.good;
+      const prepared = runner.prepare(await r.spec(ctx), ctx.store);
+      assert.equal((await run(r)).result.status, "succeeded");
+      await prepared.cancel("not claimed: another node's claim won");
+      const f = await finish(prepared.start());
+      assert.equal(f.result.status, "stopped");
+      assert.equal(f.result.reason, "not claimed: another node's claim won");
+      assert.deepEqual(stdoutOf(f), []);
+      assert.deepEqual(f.result.outputs, []);
+    });
+
     it("keeps serving good jobs afterwards, several at once", async () => {
       const results = await Promise.all([1, 2, 3].map(() => run(o.recipes.good)));
       for (const f of results) {
