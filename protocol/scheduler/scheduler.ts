@@ -266,10 +266,15 @@ export class Scheduler {
         if (!this.#running) return;
         if (e.type === "agents" || e.type === "members") return this.#checkCreators(space);
         if (e.type === "creating") {
-          // A task made here and still being written: a claim made now is written with it, in one flush.
+          // A task made here and still being written: a claim made now is written with it, in one flush. It is
+          // placed with the others now, not at the `tasks` event that follows the write.
+          this.#plans.delete(space.id);
+          const jobs = this.#jobs.get(space.id);
           for (const id of e.tasks) {
             const task = space.log.reducer.tasks.get(id);
-            if (task?.run && !this.#mine(space, task)) this.#consider(space, task);
+            if (!task?.run) continue;
+            jobs?.add(id);
+            if (!this.#mine(space, task)) this.#consider(space, task);
           }
           return;
         }
