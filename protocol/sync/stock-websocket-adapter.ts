@@ -12,9 +12,12 @@
  * space (a space is its document plus dozens of buckets, and a client that
  * finds one document should not have to take them all).
  *
- * The socket lives no longer than its token: it is closed when the token
- * (or its chain) lapses, and when a change to a granted space's
- * revocations means the token no longer validates.
+ * The token opens the socket; the membership it rests on keeps it open.
+ * The socket is closed when the token's chain lapses, and when a change to
+ * a granted space's revocations means the token no longer validates. A
+ * single-use token's short expiry bounds when a socket may be opened with
+ * it, not how long the member may sync: a long run must not end (and
+ * re-sync) every client at once when its ten minutes are up.
  *
  * Handshakes come before sync work. The stock client gives a server one
  * second from connecting to answer its join; past that it declares every
@@ -59,8 +62,8 @@ export interface StockGrant {
   spaces: ReadonlySet<string>;
   /** The token's issuer. */
   who: string;
-  /** Milliseconds until the token or its chain expires. */
-  lapsesInMs: number;
+  /** Milliseconds until the authority the session rests on (the token's chain) lapses; null: it does not. */
+  lapsesInMs: number | null;
   /** Whether the token still validates (e.g. after a revocation in one of its spaces). */
   stillValid(): Promise<boolean>;
   /**
@@ -171,13 +174,16 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       this.#diagnostics.count("sync.stock.unrecorded");
       client.socket.close(CLOSE_INTERNAL_ERROR, "could not record the token's use; reconnect with a new token");
     });
-    const lapse = () => {
-      client.lapse = undefined;
-      if (grant.lapsesInMs <= MAX_TIMER_MS) return this.#end(client, "token expired");
-      grant.lapsesInMs -= MAX_TIMER_MS;
-      client.lapse = setTimeout(lapse, Math.min(grant.lapsesInMs, MAX_TIMER_MS));
-    };
-    client.lapse = setTimeout(lapse, Math.min(Math.max(grant.lapsesInMs, 0), MAX_TIMER_MS));
+    if (grant.lapsesInMs !== null) {
+      let left = grant.lapsesInMs;
+      const lapse = () => {
+        client.lapse = undefined;
+        if (left <= MAX_TIMER_MS) return this.#end(client, "authorization expired");
+        left -= MAX_TIMER_MS;
+        client.lapse = setTimeout(lapse, Math.min(left, MAX_TIMER_MS));
+      };
+      client.lapse = setTimeout(lapse, Math.min(Math.max(left, 0), MAX_TIMER_MS));
+    }
     socket.addEventListener("message", (e) => {
       if (!this.#clients.has(client)) return; // ended: what it still sends while closing is not read
       const data = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
@@ -324,6 +330,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       if (!client.spaces.has(space)) continue;
       if (!(await client.grant.stillValid().catch(() => false))) this.#end(client, "token revoked");
     }
+    this.#diagnostics.count("sync.stock.rechecked");
   }
 
   /** Stop serving a client whose authorization ended: nothing more goes to it, and it is told why. */
