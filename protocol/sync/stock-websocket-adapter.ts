@@ -270,11 +270,19 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       client.socket.close(1000, "unsupported protocol version");
       return;
     }
-    if (this.#byPeer.has(peer)) {
-      // A peer id is bound to the socket that joined with it first: no hijacking a session.
-      this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
-      client.socket.close(1000, "peer id in use");
-      return;
+    const bound = this.#byPeer.get(peer);
+    if (bound !== undefined) {
+      // A peer id is bound to the socket that joined with it first: no other principal hijacks a session.
+      if (bound.who !== client.who) {
+        this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
+        client.socket.close(1000, "peer id in use");
+        return;
+      }
+      // The same principal again: a client reconnecting before its old socket was seen to close (the stock
+      // client opens a new one after 5 s without closing the old). The new socket takes the session over.
+      this.#gone(bound);
+      bound.socket.close(1000, "replaced by a newer connection");
+      this.#diagnostics.count("sync.stock.replaced");
     }
     client.peer = peer;
     this.#byPeer.set(peer, client);
