@@ -236,8 +236,15 @@ export class ApiAuthority {
   async syncToken(token: string): Promise<StockGrant> {
     const bearer = await readBearer(token);
     const space = this.#space(bearer.invocation.sub);
+    const openedAt = Math.floor(Date.now() / 1000);
+    // The invocation is judged at the second the session opened (it asked to open one then), its chain's
+    // revocations as of each re-check; the chain's own lapse ends the session by the timer below.
     const check = () =>
-      space.authority.validator.validate(bearer.invocation, { proofs: bearer.proofs, audience: this.#node.did });
+      space.authority.validator.validate(bearer.invocation, {
+        proofs: bearer.proofs,
+        audience: this.#node.did,
+        now: openedAt,
+      });
     const { invocation, proofs } = await check();
     if (invocation.aud !== this.#node.did) {
       throw new UcanError("InvalidAudience", "the token must name this node as aud");
@@ -254,10 +261,9 @@ export class ApiAuthority {
     }
     // A token minted by POST /v1/spaces/:space/sync-tokens may be used again until it expires
     // (revocable by its delegation); any other works once, within minutes.
-    const nowSec = Math.floor(Date.now() / 1000);
     let recorded: Promise<void> | undefined;
     if (!isStandingSyncToken(space, invocation, proofs)) {
-      if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
+      if (invocation.exp === null || invocation.exp > openedAt + MAX_QUERY_TTL_SECONDS) {
         throw new UcanError(
           "InvalidPayload",
           `a self-made sync token must expire within ${MAX_QUERY_TTL_SECONDS} s; ` +
@@ -266,17 +272,17 @@ export class ApiAuthority {
       }
       // Not awaited: the socket opens and its join is answered now (the stock client gives both one second,
       // and a durable write can take longer under load); the adapter serves nothing until the use is on disk.
-      recorded = this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
+      recorded = this.#replays.check(invocation.cid.toString(), invocation.exp, openedAt);
       recorded.catch(() => {}); // the adapter acts on a failure; a grant never used has none to act on
     }
-    // Both paths above hold an `exp` (a standing token's is bounded by its delegation's).
-    const exp = invocation.exp!;
-    const lapses = Math.min(exp, chainExpiry(proofs) ?? exp);
+    // The token opens the session; the chain it rests on keeps it open. A session lives as long as the
+    // holder's membership (through its chain's last second, and until a revocation), as a Weft session
+    // does: the invocation's short `exp` bounds when it may open one, not how long the holder may sync.
+    const lapses = chainExpiry(proofs);
     return {
       spaces: new Set([space.id]),
       who: invocation.iss,
-      // Valid through its `exp` second.
-      lapsesInMs: (lapses + 1) * 1000 - Date.now(),
+      lapsesInMs: lapses === null ? null : (lapses + 1) * 1000 - Date.now(),
       stillValid: () => check().then(() => true, () => false),
       ...(recorded ? { recorded } : {}),
     };

@@ -36,9 +36,11 @@ export interface ServeOptions {
   port: number;
   upgrade: Upgrade;
   /**
-   * How often WebSockets are pinged; one that has not answered the previous
-   * ping by the next is dropped, so a client that vanished without closing
-   * (a laptop asleep, a NAT that forgot it) does not hold its session open.
+   * How often WebSockets are pinged; one that has sent nothing (no pong, no
+   * message) since the previous ping is dropped, so a client that vanished
+   * without closing (a laptop asleep, a NAT that forgot it) does not hold its
+   * session open. Any frame counts: a busy client's pong waits behind what
+   * it reads first, and one that is sending is there.
    */
   keepAliveMs?: number;
   /** Limits on sockets that have not authenticated yet (defaults: DEFAULT_ADMISSION). */
@@ -130,9 +132,15 @@ export async function serve(
   });
   const listening = await listenFor(server, host, port);
   // Only once listening: a server that could not listen (its port taken) leaves nothing running behind it.
+  let lastTick = performance.now();
   const keepAlive = setInterval(() => {
+    const now = performance.now();
+    // A tick this late means this process was not run (or was busy) for much of the period, and read nothing
+    // its clients sent meanwhile: their silence says nothing, so this round only pings.
+    const judge = now - lastTick < 1.5 * keepAliveMs;
+    lastTick = now;
     for (const ws of wss.clients) {
-      if (!answered.get(ws)) {
+      if (judge && !answered.get(ws)) {
         ws.terminate();
         continue;
       }
@@ -154,7 +162,9 @@ export async function serve(
       if ("accept" in decision) {
         wss.handleUpgrade(req, socket, head, (ws) => {
           answered.set(ws, true);
-          ws.on("pong", () => answered.set(ws, true));
+          const heard = () => answered.set(ws, true);
+          ws.on("pong", heard);
+          ws.on("message", heard);
           decision.accept(ws as unknown as WebSocketLike, admitted(ws, ticket as Ticket));
         });
       } else {

@@ -12,9 +12,12 @@
  * space (a space is its document plus dozens of buckets, and a client that
  * finds one document should not have to take them all).
  *
- * The socket lives no longer than its token: it is closed when the token
- * (or its chain) lapses, and when a change to a granted space's
- * revocations means the token no longer validates.
+ * The token opens the socket; the membership it rests on keeps it open.
+ * The socket is closed when the token's chain lapses, and when a change to
+ * a granted space's revocations means the token no longer validates. A
+ * single-use token's short expiry bounds when a socket may be opened with
+ * it, not how long the member may sync: a long run must not end (and
+ * re-sync) every client at once when its ten minutes are up.
  *
  * Handshakes come before sync work. The stock client gives a server one
  * second from connecting to answer its join; past that it declares every
@@ -59,8 +62,8 @@ export interface StockGrant {
   spaces: ReadonlySet<string>;
   /** The token's issuer. */
   who: string;
-  /** Milliseconds until the token or its chain expires. */
-  lapsesInMs: number;
+  /** Milliseconds until the authority the session rests on (the token's chain) lapses; null: it does not. */
+  lapsesInMs: number | null;
   /** Whether the token still validates (e.g. after a revocation in one of its spaces). */
   stillValid(): Promise<boolean>;
   /**
@@ -171,13 +174,16 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       this.#diagnostics.count("sync.stock.unrecorded");
       client.socket.close(CLOSE_INTERNAL_ERROR, "could not record the token's use; reconnect with a new token");
     });
-    const lapse = () => {
-      client.lapse = undefined;
-      if (grant.lapsesInMs <= MAX_TIMER_MS) return this.#end(client, "token expired");
-      grant.lapsesInMs -= MAX_TIMER_MS;
-      client.lapse = setTimeout(lapse, Math.min(grant.lapsesInMs, MAX_TIMER_MS));
-    };
-    client.lapse = setTimeout(lapse, Math.min(Math.max(grant.lapsesInMs, 0), MAX_TIMER_MS));
+    if (grant.lapsesInMs !== null) {
+      let left = grant.lapsesInMs;
+      const lapse = () => {
+        client.lapse = undefined;
+        if (left <= MAX_TIMER_MS) return this.#end(client, "authorization expired");
+        left -= MAX_TIMER_MS;
+        client.lapse = setTimeout(lapse, Math.min(left, MAX_TIMER_MS));
+      };
+      client.lapse = setTimeout(lapse, Math.min(Math.max(left, 0), MAX_TIMER_MS));
+    }
     socket.addEventListener("message", (e) => {
       if (!this.#clients.has(client)) return; // ended: what it still sends while closing is not read
       const data = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
@@ -264,11 +270,19 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       client.socket.close(1000, "unsupported protocol version");
       return;
     }
-    if (this.#byPeer.has(peer)) {
-      // A peer id is bound to the socket that joined with it first: no hijacking a session.
-      this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
-      client.socket.close(1000, "peer id in use");
-      return;
+    const bound = this.#byPeer.get(peer);
+    if (bound !== undefined) {
+      // A peer id is bound to the socket that joined with it first: no other principal hijacks a session.
+      if (bound.who !== client.who) {
+        this.#sendRaw(client, { type: "error", senderId: this.peerId, targetId: peer, message: "peer id in use" });
+        client.socket.close(1000, "peer id in use");
+        return;
+      }
+      // The same principal again: a client reconnecting before its old socket was seen to close (the stock
+      // client opens a new one after 5 s without closing the old). The new socket takes the session over.
+      this.#gone(bound);
+      bound.socket.close(1000, "replaced by a newer connection");
+      this.#diagnostics.count("sync.stock.replaced");
     }
     client.peer = peer;
     this.#byPeer.set(peer, client);
@@ -324,6 +338,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       if (!client.spaces.has(space)) continue;
       if (!(await client.grant.stillValid().catch(() => false))) this.#end(client, "token revoked");
     }
+    this.#diagnostics.count("sync.stock.rechecked");
   }
 
   /** Stop serving a client whose authorization ended: nothing more goes to it, and it is told why. */

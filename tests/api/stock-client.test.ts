@@ -1,8 +1,9 @@
 /**
  * A stock automerge-repo client (the published Repo and WebSocket client
  * adapter, no Weft code) syncs a space document from a peer when its URL
- * carries a valid membership token, gets nothing without one, and stops
- * receiving once its token expires or its chain is revoked.
+ * carries a valid membership token, gets nothing without one, keeps
+ * syncing past its single-use token's expiry, and stops receiving once the
+ * membership the token rests on lapses or is revoked.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -50,17 +51,22 @@ export async function syncToken(d: TestDaemon, space: string, audience: string, 
   return (await encodeContainer([inv.bytes, creds.powerline.bytes], "C")) as string;
 }
 
-/** A new principal the daemon delegates sync to, and a token it signs for a stock client; `revoke` ends its delegation. */
+/**
+ * A new principal the daemon delegates sync to (until `membership`, Unix s, if given), and a single-use token
+ * (living `ttl` s) it signs for a stock client; `revoke` ends its delegation.
+ */
 async function memberToken(
   d: TestDaemon,
   space: string,
   ttl = 60,
+  membership?: number,
 ): Promise<{ token: string; revoke(): Promise<void> }> {
   const member = await signerFromSeed(generateSeed());
   const path = `/v1/spaces/${encodeURIComponent(space)}/capabilities`;
   const granted = await d.client.request<{ cid: string; chain: string[]; container: string }>("POST", path, {
     audience: member.did,
     command: Commands.spaceSync,
+    ...(membership === undefined ? {} : { expiration: membership }),
   });
   const inv = await invoke({
     issuer: member,
@@ -123,7 +129,7 @@ describe("stock automerge-repo clients", () => {
     }
   });
 
-  it("stop receiving the space once their token expires", async () => {
+  it("keep receiving past their single-use token's expiry: it opened the session, their membership holds it", async () => {
     const { token } = await memberToken(d, space.id, 3);
     const expires = (Math.floor(Date.now() / 1000) + 3 + 1) * 1000;
     const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
@@ -132,14 +138,49 @@ describe("stock automerge-repo clients", () => {
       const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
         signal: AbortSignal.timeout(10_000),
       });
-      const seen = opsIn(handle);
-      await d.daemon.node.space(space.id)!.rename("while the token holds");
-      await eventually(() => opsIn(handle) > seen, 5000, "a change while the token holds");
+      const ended = d.daemon.node.diagnostics.counter("sync.stock.ended");
       await eventually(() => Date.now() > expires + 500, 10_000, "the token lapses");
-      const before = opsIn(handle);
+      // A change to the space's revocations re-checks every open session: this one still stands.
+      const other = await memberToken(d, space.id);
+      const rechecked = d.daemon.node.diagnostics.counter("sync.stock.rechecked");
+      await other.revoke();
+      await eventually(
+        () => d.daemon.node.diagnostics.counter("sync.stock.rechecked") > rechecked,
+        10_000,
+        "the sessions re-checked after the revocation",
+      );
+      const seen = opsIn(handle);
       await d.daemon.node.space(space.id)!.rename("after the token lapsed");
+      await eventually(() => opsIn(handle) > seen, 10_000, "a change after the token lapsed");
+      assert.equal(d.daemon.node.diagnostics.counter("sync.stock.ended"), ended, "no session was ended");
+    } finally {
+      await adapter.close(repo);
+    }
+  });
+
+  it("stop receiving the space once the membership their token rests on lapses", async () => {
+    const membership = Math.floor(Date.now() / 1000) + 3;
+    const { token } = await memberToken(d, space.id, 60, membership);
+    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
+    const repo = new Repo({ network: [adapter] });
+    try {
+      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const seen = opsIn(handle);
+      const ended = d.daemon.node.diagnostics.counter("sync.stock.ended");
+      await d.daemon.node.space(space.id)!.rename("while the membership holds");
+      await eventually(() => opsIn(handle) > seen, 5000, "a change while the membership holds");
+      await eventually(
+        () => d.daemon.node.diagnostics.counter("sync.stock.ended") > ended,
+        15_000,
+        "the peer ends the session as the membership lapses",
+      );
+      assert.ok(Date.now() >= (membership + 1) * 1000, "not before the membership's last second");
+      const before = opsIn(handle);
+      await d.daemon.node.space(space.id)!.rename("after the membership lapsed");
       await new Promise((r) => setTimeout(r, QUIET_MS));
-      assert.equal(opsIn(handle), before, "an expired token receives nothing new");
+      assert.equal(opsIn(handle), before, "a lapsed membership receives nothing new");
     } finally {
       await adapter.close(repo);
     }

@@ -35,7 +35,7 @@ export interface ConnectedNote {
   connected: number;
 }
 
-export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: number };
+export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: number; closes: Record<string, number> };
 
 /**
  * Clients connecting at once, as a crowd arriving would. They all come from
@@ -106,10 +106,15 @@ class Client extends WebSocketClientAdapter {
     this.#mint();
   }
 
-  /** Note the current socket's open, refusal or failure. */
+  /** Note the current socket's open, refusal or failure, and count why it closed. */
   #watch(): void {
     this.#note("connect");
     this.socket?.addEventListener("open", () => this.#note("open"));
+    this.socket?.addEventListener("close", (e) => {
+      if (this.stopped) return;
+      const why = `${e.code}${e.reason ? ` ${e.reason}` : ""}`;
+      closes[why] = (closes[why] ?? 0) + 1;
+    });
     this.socket?.addEventListener("error", (e) => this.#note(`error (${(e as { message?: string }).message})`));
   }
 
@@ -145,6 +150,8 @@ class Client extends WebSocketClientAdapter {
 
 /** Reconnections the stock client made by itself. */
 let reconnects = 0;
+/** Sockets that closed while the run went on, by close code and reason: why the clients reconnected. */
+const closes: Record<string, number> = {};
 
 /** Connect a client and find its document, once. */
 async function connectClient(wsUrl: () => Promise<string>, url: AutomergeUrl) {
@@ -334,6 +341,6 @@ process.on("message", (m: ClientsJob | { id: number; url: string } | { stop: tru
     clientUrl: m.server === "token" ? () => tokenUrl(i) : () => Promise.resolve(m.server),
   }));
   void load(docs, m.perSpace, m.writes, m.deliveryTimeoutMs).then((result) => {
-    process.send!({ result: { ...result, reconnects } }, () => process.exit(0));
+    process.send!({ result: { ...result, reconnects, closes } }, () => process.exit(0));
   });
 });

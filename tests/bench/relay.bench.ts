@@ -44,6 +44,7 @@ import {
   stopServer,
   tokenUrl,
 } from "./relay-rig.ts";
+import type { ClientsResult } from "./relay-clients.ts";
 
 const BENCH = "relay";
 const SPACES = Number(process.env.WEFT_BENCH_SPACES ?? 50);
@@ -131,6 +132,8 @@ const besieged = await relayRun(HOSTILE_SPACES, HOSTILE_SOCKETS);
 await rm(home, { recursive: true, force: true });
 
 const baselineNote = "baseline: stock automerge-repo WebSocket server with nodefs storage";
+/** Why the clients' sockets closed while they ran, e.g. "1006 ×12" (none: "none"). */
+const closes = (r: ClientsResult) => Object.entries(r.closes).map(([why, n]) => `${why} ×${n}`).join(", ") || "none";
 report({
   bench: BENCH,
   metric: "clients-connected",
@@ -138,7 +141,8 @@ report({
   unit: "clients",
   baseline: plain.clients,
   note: `${SPACES} spaces, each client finds its document once (no retries): ${weft.result.failures.length} ` +
-    `failed, sockets reconnected ${weft.result.reconnects} (baseline ${plain.failures.length}, ${plain.reconnects})`,
+    `failed, sockets reconnected ${weft.result.reconnects} (closed: ${closes(weft.result)}) ` +
+    `(baseline ${plain.failures.length}, ${plain.reconnects} (closed: ${closes(plain)}))`,
 });
 report({
   bench: BENCH,

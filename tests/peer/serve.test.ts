@@ -1,7 +1,7 @@
 /**
  * The HTTP + WebSocket server shell: a WebSocket whose client stopped
  * answering pings (gone without closing: asleep, or behind a NAT that
- * forgot it) is dropped, and one that answers stays. A busy server accepts
+ * forgot it) is dropped, and one that answers, or keeps sending, stays. A busy server accepts
  * several waiting connections per turn of its event loop (libuv accepts one
  * per listening socket), and a port another process holds is refused as
  * taken even when that process listens with reusable sockets too.
@@ -50,6 +50,36 @@ describe("serve", () => {
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(live.readyState, WebSocket.OPEN, "a client that answers pings stays connected");
     live.close();
+  });
+
+  it("keeps a WebSocket that sends, though its pongs are late: any frame shows it is there", async () => {
+    const KEEPALIVE_MS = 500;
+    const server = await serve({
+      app: new Hono(),
+      host: "127.0.0.1",
+      port: 0,
+      keepAliveMs: KEEPALIVE_MS,
+      upgrade: () => Promise.resolve({ accept: () => {} }),
+    });
+    try {
+      // A busy client reads (and answers) a ping only after what was sent to it before; meanwhile it sends.
+      const busy = new WebSocket(`ws://127.0.0.1:${server.port}/`, { autoPong: false });
+      await once(busy, "open");
+      let closed = false;
+      busy.once("close", () => (closed = true));
+      const sending = setInterval(() => busy.send("still here"), 20);
+      try {
+        // Eight keepalive periods: a socket heard from by pongs alone is dropped at the second.
+        await new Promise((r) => setTimeout(r, 8 * KEEPALIVE_MS));
+        assert.equal(closed, false, "a client that keeps sending stays connected");
+      } finally {
+        clearInterval(sending);
+      }
+      if (!closed) await once(busy, "close");
+      assert.ok(closed, "once it falls silent it is dropped like any other");
+    } finally {
+      await server.close();
+    }
   });
 });
 
