@@ -9,7 +9,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 export const DAG_CBOR = 0x71;
 export const DAG_JSON = 0x0129;
 export const RAW = 0x55;
-const SHA2_256 = 0x12;
+/** The multihash code of SHA-256, the hash of every CID made here. */
+export const SHA2_256 = 0x12;
 
 export function cidOf(bytes: Uint8Array, codec: number = DAG_CBOR): CID {
   return CID.createV1(codec, Digest.create(SHA2_256, sha256(bytes)));

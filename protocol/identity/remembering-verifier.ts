@@ -7,14 +7,16 @@
  * An entry is a digest of the signer, the message and the signature
  * together: change any of them (a payload edited under a lifted signature,
  * a signature moved to another signer) and it is a different entry, checked
- * anew. Only good verdicts are remembered; a bad one is checked again each
+ * anew. For a UCAN token the digest starts from its CID, which the
+ * validator computed anyway: the envelope's bytes are exactly signature and
+ * signed payload, so a second hash of the message is spared. Only good verdicts are remembered; a bad one is checked again each
  * time. The set can be exported for the node to keep, and it must keep it
  * so that nobody else can add to it (the browser signs it with its own
  * device key: pwa/src/node/verified-store.ts); an imported set is trusted
  * as the node's own memory, nothing more.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { utf8 } from "../bytes.ts";
+import { concatBytes, utf8 } from "../bytes.ts";
 import type { Verifier } from "./ed25519.ts";
 
 /** Bytes of one remembered entry (a truncated SHA-256: 128 bits against second preimages). */
@@ -24,19 +26,18 @@ export const MAX_REMEMBERED = 262_144;
 
 const DOMAIN = utf8("weft/verified-signature/1\0");
 
-/** The entry for `signature` by `did` over `message`. */
-export function rememberedDigest(did: string, message: Uint8Array, signature: Uint8Array): Uint8Array {
+/**
+ * The entry for a signature by `did`, from `signed`: a SHA-256 digest of
+ * bytes holding exactly the signature and the message (see `verifyDigested`).
+ */
+export function rememberedDigest(did: string, signed: Uint8Array): Uint8Array {
   const id = utf8(did);
-  return sha256
-    .create()
-    .update(DOMAIN)
-    .update(new Uint8Array([id.length >> 8, id.length & 0xff]))
-    .update(id)
-    .update(signature)
-    .update(message)
-    .digest()
+  return sha256(concatBytes(DOMAIN, new Uint8Array([id.length >> 8, id.length & 0xff]), id, signed))
     .subarray(0, REMEMBERED_DIGEST_BYTES);
 }
+
+/** What `verify` keys on when the caller holds no digest: the signature, then the message. */
+export const signedDigest = (message: Uint8Array, signature: Uint8Array) => sha256(concatBytes(signature, message));
 
 const keyOf = (digest: Uint8Array) => String.fromCharCode(...digest);
 
@@ -65,8 +66,17 @@ export class RememberingVerifier implements Verifier {
     }
   }
 
-  async verify(did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    const key = keyOf(rememberedDigest(did, message, signature));
+  verify(did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.verifyDigested(signedDigest(message, signature), did, message, signature);
+  }
+
+  /**
+   * `digest`: a SHA-256 digest of bytes made of exactly `signature` and
+   * `message` in a fixed layout (a UCAN envelope's CID): what the entry is
+   * keyed on, so the message is not hashed twice.
+   */
+  async verifyDigested(digest: Uint8Array, did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const key = keyOf(rememberedDigest(did, digest));
     if (this.#known.has(key)) {
       this.counts.remembered++;
       return true;

@@ -10,7 +10,7 @@
  */
 import { checkCanonical, encode, itemEnd, itemHead, MalformedCbor } from "../codec/dag-cbor.ts";
 import * as dagCbor from "@ipld/dag-cbor";
-import { type CID, cidOf } from "../codec/cid.ts";
+import { type CID, cidOf, SHA2_256 } from "../codec/cid.ts";
 import { concatBytes, equalBytes } from "../bytes.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { UcanError } from "./errors.ts";
@@ -128,7 +128,10 @@ export async function verifyEnvelope(
   verifier: Verifier,
   link?: number,
 ): Promise<void> {
-  const ok = await verifier.verify(issuer, envelope.signedBytes, envelope.signature);
+  // The CID hashes [array(2), bytes(64) signature, signed map] in canonical form: signature and message, laid out fixed.
+  const ok = verifier.verifyDigested && envelope.cid.multihash.code === SHA2_256
+    ? await verifier.verifyDigested(envelope.cid.multihash.digest, issuer, envelope.signedBytes, envelope.signature)
+    : await verifier.verify(issuer, envelope.signedBytes, envelope.signature);
   if (!ok) {
     throw new UcanError("InvalidSignature", `the signature does not verify for issuer ${issuer}`, {
       cid: envelope.cid.toString(),

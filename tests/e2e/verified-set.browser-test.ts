@@ -175,8 +175,8 @@ describe("the signatures a browser remembers verifying", { timeout: 240_000 }, (
   });
 
   it("refuses a record of verified signatures changed in IndexedDB, verifies everything anew, and says so", async () => {
-    const e = decodeEnvelope(forged.bytes);
-    await editVerified(p.page, d.daemon.url, rememberedDigest(d.daemon.node.did, e.signedBytes, e.signature));
+    const digest = decodeEnvelope(forged.bytes).cid.multihash.digest;
+    await editVerified(p.page, d.daemon.url, rememberedDigest(d.daemon.node.did, digest));
     await p.page.goto(d.daemon.url);
     await appReady(p.page);
     await p.page.locator("[role=alert]", {

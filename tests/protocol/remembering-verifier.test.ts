@@ -6,10 +6,14 @@ import {
   REMEMBERED_DIGEST_BYTES,
   rememberedDigest,
   RememberingVerifier,
+  signedDigest,
   signerFromSeed,
   type Verifier,
 } from "../../protocol/identity/index.ts";
 import { utf8 } from "../../protocol/bytes.ts";
+import { invoke } from "../../protocol/ucan/invocation.ts";
+import { Validator } from "../../protocol/ucan/validator.ts";
+import { MemoryProofStore } from "../../protocol/ucan/stores.ts";
 
 /** The inner verifier, counting what reaches it. */
 async function counted(): Promise<Verifier & { calls: number }> {
@@ -65,6 +69,39 @@ describe("RememberingVerifier", () => {
     assert.equal(v.version, 0);
   });
 
+  it("keys a token's signature on its CID, and still refuses a lifted one", async () => {
+    const alice = await signerFromSeed(generateSeed());
+    const inner = await counted();
+    const v = new RememberingVerifier(inner);
+    const validator = new Validator({ proofs: new MemoryProofStore(), verifier: v });
+    const made = await invoke({
+      issuer: alice,
+      subject: alice.did,
+      command: "/weft/task/create",
+      args: { title: "real" },
+      proofs: [],
+      expiration: null,
+    });
+    await validator.verifyInvocationSignature(made.bytes);
+    assert.equal(inner.calls, 1);
+    const again = new Validator({
+      proofs: new MemoryProofStore(),
+      verifier: new RememberingVerifier(inner, v.export()),
+    });
+    await again.verifyInvocationSignature(made.bytes);
+    assert.equal(inner.calls, 1, "answered from memory by its CID");
+    const lifted = await invoke({
+      issuer: { ...alice, sign: () => Promise.resolve(made.envelope.signature) },
+      subject: alice.did,
+      command: "/weft/task/create",
+      args: { title: "forged" },
+      proofs: [],
+      expiration: null,
+    });
+    await assert.rejects(again.verifyInvocationSignature(lifted.bytes), /signature does not verify/);
+    assert.equal(inner.calls, 2);
+  });
+
   it("keeps at most its limit, forgetting the oldest", async () => {
     const alice = await signerFromSeed(generateSeed());
     const inner = await counted();
@@ -74,7 +111,7 @@ describe("RememberingVerifier", () => {
     assert.equal(v.size, 2);
     const exported = v.export();
     assert.equal(exported.length, 2 * REMEMBERED_DIGEST_BYTES);
-    const b = rememberedDigest(alice.did, msgs[1], await alice.sign(msgs[1]));
+    const b = rememberedDigest(alice.did, signedDigest(msgs[1], await alice.sign(msgs[1])));
     assert.deepEqual(exported.subarray(0, REMEMBERED_DIGEST_BYTES), b, "the oldest (a) went first");
   });
 });
