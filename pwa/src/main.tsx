@@ -4,7 +4,8 @@
  * load automerge's wasm, open the browser node (key, IndexedDB, peers:
  * every operation read and verified, signatures this device verified on an
  * earlier visit answered from its signed record, node/verified-store.ts,
- * with the count shown as progress), render the app, then register the
+ * with the count shown as progress; the others checked in workers,
+ * verify/), render the app, then register the
  * service worker so the next visit works offline. The node is also
  * reachable as `weft` in the console (and from end-to-end tests). The marks
  * `weft-first-render` (with `data-first-render`: "saved" or "app"),
@@ -21,6 +22,7 @@ import { BrowserNode } from "./node/browser-node.ts";
 import { openWeftDb, type WeftDb } from "./node/db.ts";
 import { loadSnapshot, type Snapshot } from "./node/snapshot.ts";
 import { openVerifier } from "./node/verified-store.ts";
+import { WorkerVerifier } from "./verify/worker-verifier.ts";
 import { App } from "./ui/app.tsx";
 import type { Notice } from "./ui/context.ts";
 import { keepSnapshot, notConfirmed } from "./ui/keep-snapshot.ts";
@@ -74,7 +76,7 @@ async function showSaved(db: WeftDb, progress: VerifyCounts): Promise<{ shown?: 
 async function start(): Promise<void> {
   await holdTabLock(() => say("Weft is open in another tab of this browser; it starts here once that tab is closed."));
   const db = await openWeftDb();
-  const opened = await openVerifier(db, await defaultVerifier());
+  const opened = await openVerifier(db, new WorkerVerifier(await defaultVerifier()));
   const saved = await showSaved(db, opened.verifier.counts);
   await loadAutomerge();
   performance.mark("weft-node-opening");

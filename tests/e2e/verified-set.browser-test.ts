@@ -159,6 +159,8 @@ describe("the signatures a browser remembers verifying", { timeout: 240_000 }, (
     assert.ok(c.remembered >= TASKS, `remembered ${c.remembered}`);
     assert.ok(c.checked < c.remembered, `checked ${c.checked} anew, remembered ${c.remembered}`);
     assert.match(await taskTitles(p.page), /kept task 7/);
+    // What is not remembered is checked off the page's thread (pwa/src/verify/).
+    assert.ok(p.page.workers().some((w) => /\/worker-[\w-]+\.js$/.test(w.url())), "a verifying worker runs");
   });
 
   it("refuses an operation in its store whose signature was lifted from one it verified", async () => {
