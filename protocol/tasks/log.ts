@@ -114,8 +114,15 @@ export class OpLog {
   readonly #graph = new CausalGraph();
   /** Every CID seen: valid, refused or waiting. */
   readonly #seen = new Set<string>();
-  /** Valid operations in (HLC, CID) order. */
-  readonly #valid: Entry[] = [];
+  /** Valid operations in (HLC, CID) order (but for those in #unmerged). */
+  #valid: Entry[] = [];
+  /**
+   * Valid operations that arrived out of order and wait to be merged into
+   * #valid before the next reduction: one sort and one merge per batch, not
+   * a splice per operation (50,000 operations read from storage in bucket
+   * order spliced one by one took 11 s here).
+   */
+  #unmerged: Entry[] = [];
   readonly #byCid = new Map<string, Entry>();
   /** Operations waiting for a proof, a parent, or their time. */
   readonly #waiting = new Map<string, Waiting>();
@@ -208,7 +215,7 @@ export class OpLog {
   }
 
   get size(): number {
-    return this.#valid.length;
+    return this.#valid.length + this.#unmerged.length;
   }
 
   get pendingCount(): number {
@@ -412,7 +419,7 @@ export class OpLog {
     const at = this.#insert(entry);
     await this.#adopt(id);
     if (this.#graph.latest > this.#deadline) this.#rewindAll();
-    if (at === this.#applied && this.#applied === this.#valid.length - 1) {
+    if (at !== undefined && at === this.#applied && this.#applied === this.#valid.length - 1) {
       this.#reduce(); // in order: apply now, cheaply
     } else if (!options.verdict) {
       return { cid: id, status: "accepted", op, family: family.name, object };
@@ -466,19 +473,46 @@ export class OpLog {
     for (const child of children) await this.#retry(child);
   }
 
-  /** Insert in (HLC, CID) order; returns the index. Anything applied after it must be redone. */
-  #insert(entry: Entry): number {
-    let lo = 0;
-    let hi = this.#valid.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareOps(this.#valid[mid].op, entry.op) < 0) lo = mid + 1;
-      else hi = mid;
+  /**
+   * Add in (HLC, CID) order: at the end, returning its index, when it comes
+   * after everything (the usual case live); otherwise set aside for #merge,
+   * returning undefined.
+   */
+  #insert(entry: Entry): number | undefined {
+    const last = this.#valid[this.#valid.length - 1];
+    if (this.#unmerged.length === 0 && (last === undefined || compareOps(last.op, entry.op) < 0)) {
+      this.#valid.push(entry);
+      if (this.#touchesContested(entry)) this.#rewindAll();
+      return this.#valid.length - 1;
     }
-    this.#valid.splice(lo, 0, entry);
-    if (this.#touchesContested(entry)) this.#rewindAll();
-    else if (lo < this.#applied) this.#rewind(lo);
-    return lo;
+    this.#unmerged.push(entry);
+    return undefined;
+  }
+
+  /**
+   * Merge the operations set aside by #insert into #valid, and forget the
+   * state from where the first of them lands (anything applied after it must
+   * be redone), or all of it if one touches a contested object: what
+   * inserting them one at a time would have done.
+   */
+  #merge(): void {
+    if (this.#unmerged.length === 0) return;
+    const added = this.#unmerged.sort((a, b) => compareOps(a.op, b.op));
+    this.#unmerged = [];
+    const old = this.#valid;
+    const merged: Entry[] = new Array(old.length + added.length);
+    let i = 0;
+    let j = 0;
+    let first = -1;
+    for (let k = 0; k < merged.length; k++) {
+      if (j < added.length && (i >= old.length || compareOps(added[j].op, old[i].op) < 0)) {
+        if (first < 0) first = k;
+        merged[k] = added[j++];
+      } else merged[k] = old[i++];
+    }
+    this.#valid = merged;
+    if (added.some((e) => this.#touchesContested(e))) this.#rewindAll();
+    else if (first < this.#applied) this.#rewind(first);
   }
 
   /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested object)? */
@@ -548,6 +582,7 @@ export class OpLog {
 
   /** Bring the state up to date with every valid operation, settling what supersedes what. */
   #reduce(): void {
+    this.#merge();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       let more = false;
       while (this.#applied < this.#valid.length) {
