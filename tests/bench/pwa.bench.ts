@@ -23,6 +23,8 @@ import { percentile, report } from "./report.ts";
 
 const BENCH = "pwa";
 const SIZES = (process.env.WEFT_PWA_SIZES ?? "1000,10000,50000").split(",").map(Number);
+/** How long sync-in may go without a new operation arriving before the bench says it stalled. */
+const SYNC_STALL_MS = 180_000;
 /** Tasks the daemon writes at once while seeding. */
 const SEED_IN_FLIGHT = 512;
 
@@ -119,7 +121,7 @@ try {
     await appReady(b.page);
     const invite = await d.daemon.node.invite(space.id);
     const t = performance.now();
-    await b.page.evaluate(async ({ invite, id, n }) => {
+    await b.page.evaluate(async ({ invite, id, n, stall }) => {
       type W = {
         weft: {
           join(i: string): Promise<unknown>;
@@ -129,9 +131,18 @@ try {
       };
       const weft = (globalThis as unknown as W).weft;
       await weft.join(invite);
-      while ((weft.node.space(id)?.log.size ?? 0) < n) await new Promise((r) => setTimeout(r, 100));
+      let seen = 0;
+      let since = Date.now();
+      for (;;) {
+        const size = weft.node.space(id)?.log.size ?? 0;
+        if (size >= n) break;
+        if (size > seen) [seen, since] = [size, Date.now()];
+        // Say where it stopped rather than wait forever.
+        else if (Date.now() - since > stall) throw new Error(`sync-in stalled at ${size} of ${n} operations`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await weft.flush();
-    }, { invite, id: space.id, n });
+    }, { invite, id: space.id, n, stall: SYNC_STALL_MS });
     report({
       bench: BENCH,
       metric: `sync-in-${n}`,
