@@ -29,7 +29,7 @@ import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
-import { compareHlc, type Hlc } from "./hlc.ts";
+import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import type { TaskReducer } from "./reducer.ts";
 import {
   compareOps,
@@ -104,6 +104,14 @@ const CHECKPOINT_LAG = 256;
 const MAX_WAITING = 10_000;
 /** Passes at most to settle what supersedes what. */
 const MAX_PASSES = 16;
+
+/** Order of two checked invocations by their HLC `at` (those without one last). */
+function compareAt(a: Invocation | undefined, b: Invocation | undefined): number {
+  const x = isHlc(a?.args.at) ? a.args.at : undefined;
+  const y = isHlc(b?.args.at) ? b.args.at : undefined;
+  if (x === undefined || y === undefined) return x === undefined ? (y === undefined ? 0 : 1) : -1;
+  return compareHlc(x, y);
+}
 
 export class OpLog {
   readonly #authority: SpaceAuthority;
@@ -299,10 +307,10 @@ export class OpLog {
           : validator.verifyInvocationSignature(bytes).catch(() => undefined)
       ),
     );
-    const out: Ingested[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      out.push(await this.ingest(entries[i][1], entries[i][0], { checked: checked[i] }));
-    }
+    // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
+    const order = entries.map((_, i) => i).sort((a, b) => compareAt(checked[a], checked[b]));
+    const out: Ingested[] = new Array(entries.length);
+    for (const i of order) out[i] = await this.ingest(entries[i][1], entries[i][0], { checked: checked[i] });
     return out;
   }
 
