@@ -10,7 +10,7 @@ import { sha256 } from "./sha256.ts";
 export const DAG_CBOR = 0x71;
 export const DAG_JSON = 0x0129;
 export const RAW = 0x55;
-/** The multihash code of sha2-256. */
+/** The multihash code of SHA-256, the hash of every CID made here. */
 export const SHA2_256 = 0x12;
 
 export function cidOf(bytes: Uint8Array, codec: number = DAG_CBOR): CID {

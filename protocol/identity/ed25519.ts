@@ -26,6 +26,13 @@ export interface Signer {
 /** Checks Ed25519 signatures by the signer's did:key. */
 export interface Verifier {
   verify(did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * The same check, given a SHA-256 digest the caller already holds of bytes
+   * made of exactly this signature and message in a fixed layout (a UCAN
+   * envelope's CID): a verifier that remembers verdicts keys on it instead of
+   * hashing the message again (remembering-verifier.ts).
+   */
+  verifyDigested?(digest: Uint8Array, did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
 export class InvalidKey extends WeftError {

@@ -6,3 +6,4 @@
 export * from "./did-key.ts";
 export * from "./ed25519.ts";
 export * from "./keystore.ts";
+export * from "./remembering-verifier.ts";

@@ -230,10 +230,15 @@ export class Space {
     this.#handle.on("change", ({ doc, patches }) => ingest.enqueue(() => ingest.spaceChange(doc, patches)));
     this.#buckets = created ??
       await Promise.all(bucketIds.map((id) => this.#deps.repo.find<BucketDoc>(id as DocumentId)));
+    // All buckets as one batch, so the log takes their operations in causal order: bucket by bucket, most would wait
+    // for a parent in another bucket, past the log's bound on waiting operations in a large space. Watched from the
+    // moment they are read, so nothing arriving meanwhile is missed (what arrives twice is taken once).
+    const entries: [string, Uint8Array][] = [];
     for (const b of this.#buckets) {
-      await ingest.ops(Object.entries(b.doc().ops ?? {}));
+      entries.push(...Object.entries(b.doc().ops ?? {}));
       b.on("change", ({ doc, patches }) => ingest.enqueue(() => ingest.bucketChange(doc, patches)));
     }
+    await ingest.ops(entries);
   }
 
   /** Wait until every document change seen so far has been processed. */

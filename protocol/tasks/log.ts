@@ -29,7 +29,7 @@ import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
-import { compareHlc, type Hlc } from "./hlc.ts";
+import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import type { TaskReducer } from "./reducer.ts";
 import {
   compareOps,
@@ -108,6 +108,14 @@ const MAX_WAITING = 10_000;
 /** Passes at most to settle what supersedes what. */
 const MAX_PASSES = 16;
 
+/** Order of two checked invocations by their HLC `at` (those without one last). */
+function compareAt(a: Invocation | undefined, b: Invocation | undefined): number {
+  const x = isHlc(a?.args.at) ? a.args.at : undefined;
+  const y = isHlc(b?.args.at) ? b.args.at : undefined;
+  if (x === undefined || y === undefined) return x === undefined ? (y === undefined ? 0 : 1) : -1;
+  return compareHlc(x, y);
+}
+
 export class OpLog {
   readonly #authority: SpaceAuthority;
   readonly #diagnostics: Diagnostics;
@@ -120,8 +128,15 @@ export class OpLog {
   readonly #graph = new CausalGraph();
   /** Every CID seen: valid, refused or waiting. */
   readonly #seen = new Set<string>();
-  /** Valid operations in (HLC, CID) order. */
-  readonly #valid: Entry[] = [];
+  /** Valid operations in (HLC, CID) order (but for those in #unmerged). */
+  #valid: Entry[] = [];
+  /**
+   * Valid operations that arrived out of order and wait to be merged into
+   * #valid before the next reduction: one sort and one merge per batch, not
+   * a splice per operation (50,000 operations read from storage in bucket
+   * order spliced one by one took 11 s here).
+   */
+  #unmerged: Entry[] = [];
   readonly #byCid = new Map<string, Entry>();
   /** Operations waiting for a proof, a parent, or their time. */
   readonly #waiting = new Map<string, Waiting>();
@@ -214,7 +229,7 @@ export class OpLog {
   }
 
   get size(): number {
-    return this.#valid.length;
+    return this.#valid.length + this.#unmerged.length;
   }
 
   get pendingCount(): number {
@@ -302,10 +317,10 @@ export class OpLog {
           : validator.verifyInvocationSignature(bytes).catch(() => undefined)
       ),
     );
-    const out: Ingested[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      out.push(await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] }));
-    }
+    // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
+    const order = entries.map((_, i) => i).sort((a, b) => compareAt(checked[a], checked[b]));
+    const out: Ingested[] = new Array(entries.length);
+    for (const i of order) out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] });
     return out;
   }
 
@@ -449,7 +464,7 @@ export class OpLog {
     const at = this.#insert(entry);
     await this.#adopt(id);
     if (this.#graph.latest > this.#deadline) this.#rewindAll();
-    if (at === this.#applied && this.#applied === this.#valid.length - 1) {
+    if (at !== undefined && at === this.#applied && this.#applied === this.#valid.length - 1) {
       this.#reduce(); // in order: apply now, cheaply
     } else if (!options.verdict) {
       return { cid: id, status: "accepted", op, family: family.name, object };
@@ -503,19 +518,46 @@ export class OpLog {
     for (const child of children) await this.#retry(child);
   }
 
-  /** Insert in (HLC, CID) order; returns the index. Anything applied after it must be redone. */
-  #insert(entry: Entry): number {
-    let lo = 0;
-    let hi = this.#valid.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareOps(this.#valid[mid].op, entry.op) < 0) lo = mid + 1;
-      else hi = mid;
+  /**
+   * Add in (HLC, CID) order: at the end, returning its index, when it comes
+   * after everything (the usual case live); otherwise set aside for #merge,
+   * returning undefined.
+   */
+  #insert(entry: Entry): number | undefined {
+    const last = this.#valid[this.#valid.length - 1];
+    if (this.#unmerged.length === 0 && (last === undefined || compareOps(last.op, entry.op) < 0)) {
+      this.#valid.push(entry);
+      if (this.#touchesContested(entry)) this.#rewindAll();
+      return this.#valid.length - 1;
     }
-    this.#valid.splice(lo, 0, entry);
-    if (this.#touchesContested(entry)) this.#rewindAll();
-    else if (lo < this.#applied) this.#rewind(lo);
-    return lo;
+    this.#unmerged.push(entry);
+    return undefined;
+  }
+
+  /**
+   * Merge the operations set aside by #insert into #valid, and forget the
+   * state from where the first of them lands (anything applied after it must
+   * be redone), or all of it if one touches a contested object: what
+   * inserting them one at a time would have done.
+   */
+  #merge(): void {
+    if (this.#unmerged.length === 0) return;
+    const added = this.#unmerged.sort((a, b) => compareOps(a.op, b.op));
+    this.#unmerged = [];
+    const old = this.#valid;
+    const merged: Entry[] = new Array(old.length + added.length);
+    let i = 0;
+    let j = 0;
+    let first = -1;
+    for (let k = 0; k < merged.length; k++) {
+      if (j < added.length && (i >= old.length || compareOps(added[j].op, old[i].op) < 0)) {
+        if (first < 0) first = k;
+        merged[k] = added[j++];
+      } else merged[k] = old[i++];
+    }
+    this.#valid = merged;
+    if (added.some((e) => this.#touchesContested(e))) this.#rewindAll();
+    else if (first < this.#applied) this.#rewind(first);
   }
 
   /** Could this operation change a verdict that rests on witnesses (as a witness, or on a contested object)? */
@@ -585,6 +627,7 @@ export class OpLog {
 
   /** Bring the state up to date with every valid operation, settling what supersedes what. */
   #reduce(): void {
+    this.#merge();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       let more = false;
       while (this.#applied < this.#valid.length) {

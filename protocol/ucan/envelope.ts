@@ -9,7 +9,7 @@
  * `verifyEnvelope` checks the signature against the payload's issuer.
  */
 import { decodeStrict, encode, itemEnd, itemHead, MalformedCbor } from "../codec/dag-cbor.ts";
-import { type CID, cidOf } from "../codec/cid.ts";
+import { type CID, cidOf, SHA2_256 } from "../codec/cid.ts";
 import { concatBytes, equalBytes } from "../bytes.ts";
 import type { Signer, Verifier } from "../identity/ed25519.ts";
 import { UcanError } from "./errors.ts";
@@ -122,7 +122,10 @@ export async function verifyEnvelope(
   verifier: Verifier,
   link?: number,
 ): Promise<void> {
-  const ok = await verifier.verify(issuer, envelope.signedBytes, envelope.signature);
+  // The CID hashes [array(2), bytes(64) signature, signed map] in canonical form: signature and message, laid out fixed.
+  const ok = verifier.verifyDigested && envelope.cid.multihash.code === SHA2_256
+    ? await verifier.verifyDigested(envelope.cid.multihash.digest, issuer, envelope.signedBytes, envelope.signature)
+    : await verifier.verify(issuer, envelope.signedBytes, envelope.signature);
   if (!ok) {
     throw new UcanError("InvalidSignature", `the signature does not verify for issuer ${issuer}`, {
       cid: envelope.cid.toString(),

@@ -2,7 +2,10 @@
  * The entry point: take this browser's node lock, show the saved view of
  * the space being opened if there is one that checks out (ui/saved-view.tsx),
  * load automerge's wasm, open the browser node (key, IndexedDB, peers:
- * every operation read and verified), render the app, then register the
+ * every operation read and verified, signatures this device verified on an
+ * earlier visit answered from its signed record, node/verified-store.ts,
+ * with the count shown as progress; the others checked in workers,
+ * verify/), render the app, then register the
  * service worker so the next visit works offline. The node is also
  * reachable as `weft` in the console (and from end-to-end tests). The marks
  * `weft-first-render` (with `data-first-render`: "saved" or "app"),
@@ -13,11 +16,13 @@ import { render } from "preact";
 import { registerServiceWorker } from "./boot/service-worker.ts";
 import { holdTabLock } from "./boot/tab-lock.ts";
 import { loadAutomerge } from "./boot/wasm.ts";
-import { defaultVerifier } from "#protocol/identity";
+import { defaultVerifier, type VerifyCounts } from "#protocol/identity";
 import { parseRoute } from "./model/route.ts";
 import { BrowserNode } from "./node/browser-node.ts";
 import { openWeftDb, type WeftDb } from "./node/db.ts";
 import { loadSnapshot, type Snapshot } from "./node/snapshot.ts";
+import { openVerifier } from "./node/verified-store.ts";
+import { WorkerVerifier } from "./verify/worker-verifier.ts";
 import { App } from "./ui/app.tsx";
 import type { Notice } from "./ui/context.ts";
 import { keepSnapshot, notConfirmed } from "./ui/keep-snapshot.ts";
@@ -45,7 +50,7 @@ function firstRender(from: "saved" | "app"): void {
  * the start page, which goes to the space open last). Resolves with it, or
  * with a notice when one was there and was refused.
  */
-async function showSaved(db: WeftDb): Promise<{ shown?: Snapshot; notice?: Notice }> {
+async function showSaved(db: WeftDb, progress: VerifyCounts): Promise<{ shown?: Snapshot; notice?: Notice }> {
   const [loaded, current] = await Promise.all([
     loadSnapshot(db, await defaultVerifier()),
     db.get("settings", "space"),
@@ -63,7 +68,7 @@ async function showSaved(db: WeftDb): Promise<{ shown?: Snapshot; notice?: Notic
     : route.view === "tasks" && route.space === s.space && route.query.size === 0;
   if (!fits) return {};
   root.textContent = "";
-  render(<SavedView snapshot={s} />, root);
+  render(<SavedView snapshot={s} progress={progress} />, root);
   firstRender("saved");
   return { shown: s };
 }
@@ -71,10 +76,11 @@ async function showSaved(db: WeftDb): Promise<{ shown?: Snapshot; notice?: Notic
 async function start(): Promise<void> {
   await holdTabLock(() => say("Weft is open in another tab of this browser; it starts here once that tab is closed."));
   const db = await openWeftDb();
-  const saved = await showSaved(db);
+  const opened = await openVerifier(db, new WorkerVerifier(await defaultVerifier()));
+  const saved = await showSaved(db, opened.verifier.counts);
   await loadAutomerge();
   performance.mark("weft-node-opening");
-  const bn = await BrowserNode.open(location, db);
+  const bn = await BrowserNode.open(location, db, opened.verifier);
   performance.measure("weft-node-open", "weft-node-opening");
   addEventListener("online", () => bn.reconnect());
   // A hidden tab may be discarded without notice (phones do): keep what it holds on disk.
@@ -82,7 +88,14 @@ async function start(): Promise<void> {
     if (document.visibilityState === "hidden") void bn.flush();
   });
   Object.assign(globalThis, { weft: bn });
-  const notice = saved.shown ? notConfirmed(saved.shown, bn) : saved.notice;
+  const notice = (saved.shown ? notConfirmed(saved.shown, bn) : saved.notice) ??
+    (opened.refused
+      ? {
+        text:
+          `This browser's record of the signatures it verified before was not used: ${opened.refused}. Everything was verified anew.`,
+        error: true,
+      }
+      : undefined);
   render(null, root);
   root.textContent = "";
   render(<App bn={bn} notice={notice} />, root);

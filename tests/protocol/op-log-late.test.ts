@@ -49,9 +49,12 @@ describe("operations that waited", () => {
     const parent = await s.create(s.root, "parent00", 5000);
     const children = [];
     for (let i = 0; i < 3; i++) children.push(await s.create(s.root, `child00${i}`, 4000 - i, [parent.cid]));
-    // The children arrive before their parent, as they do when the parent lives in another bucket.
-    const results = await s.log.ingestAll([...children, parent].map((o) => [o.cid, o.bytes] as const));
-    assert.deepEqual(results.map((r) => r.status), ["pending", "pending", "pending", "accepted"]);
+    // The children arrive before their parent, as they do when the parent lives in another bucket and comes later.
+    const waiting = await s.log.ingestAll(children.map((o) => [o.cid, o.bytes] as const));
+    assert.deepEqual(waiting.map((r) => r.status), ["pending", "pending", "pending"]);
+    assert.equal(s.announced.length, 0);
+    const [taken] = await s.log.ingestAll([[parent.cid, parent.bytes]]);
+    assert.equal(taken.status, "accepted");
     assert.equal(s.announced.length, 1, "one announcement for the batch");
     assert.deepEqual(s.announced[0].map((e) => e.object).sort(), ["child000", "child001", "child002"]);
     assert.equal(s.log.size, 4);

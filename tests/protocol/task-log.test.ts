@@ -77,4 +77,34 @@ describe("task log ordering", () => {
       { numRuns: 8 },
     );
   });
+
+  it("takes a batch in causal order: nothing in it waits for a parent in it", async () => {
+    const root = await signer();
+    const ops: Uint8Array[] = [];
+    let parent: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      const inv = await invoke({
+        issuer: root,
+        subject: root.did,
+        command: OPS.create.command,
+        args: {
+          task: `task${String(i).padStart(6, "0")}`,
+          title: `t${i}`,
+          at: [1_700_000_000_000 + i, 0],
+          ...(parent ? { after: [parent] } : {}),
+        },
+        proofs: [],
+        expiration: null,
+      });
+      parent = inv.cid.toString();
+      ops.push(inv.bytes);
+    }
+    const diagnostics = new Diagnostics();
+    const log = new OpLog(new SpaceAuthority({ space: root.did }), diagnostics);
+    // Newest first, as a bucket read from storage may hold them: each names the one after it in the batch.
+    await log.ingestAll([...ops].reverse().map((b) => [undefined, b] as const));
+    assert.equal(log.size, 50);
+    assert.equal(log.reducer.tasks.size, 50);
+    assert.equal(diagnostics.counter("ops.pending"), 0, "none waited for its parent");
+  });
 });

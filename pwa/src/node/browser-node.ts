@@ -12,7 +12,7 @@
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
 import { WeftError } from "#protocol";
 import { createNode, type WeftNode } from "#protocol/node";
-import { defaultVerifier, loadOrCreate } from "#protocol/identity";
+import { loadOrCreate, type RememberingVerifier } from "#protocol/identity";
 import { decodeInvite, type Space } from "#protocol/space";
 import { WebSocketNetworkAdapter } from "#protocol/sync";
 import { CapacityLog } from "../model/capacity.ts";
@@ -33,13 +33,22 @@ export class BrowserNode {
   readonly capacity: CapacityLog;
   /** This tab's capacity for WASM jobs, when the user offers it. */
   readonly offer: CapacityOffer;
+  /** The node's verifier, remembering what this device verified (kept by keep-snapshot.ts, see verified-store.ts). */
+  readonly verified: RememberingVerifier;
   /** When a sync session with each remote DID was last up (this run). */
   readonly sessionSeen = new Map<string, number>();
   #settings: Settings;
   readonly #listeners = new Set<() => void>();
 
-  private constructor(node: WeftNode, ws: WebSocketNetworkAdapter, db: WeftDb, settings: Settings) {
+  private constructor(
+    node: WeftNode,
+    ws: WebSocketNetworkAdapter,
+    db: WeftDb,
+    settings: Settings,
+    verified: RememberingVerifier,
+  ) {
     this.node = node;
+    this.verified = verified;
     this.ws = ws;
     this.db = db;
     this.#settings = settings;
@@ -69,12 +78,15 @@ export class BrowserNode {
     return new Set([...this.ws.sessions.values()].map((s) => s.remoteDid).filter((d): d is string => !!d));
   }
 
-  /** Open the node on `db` (the browser's Weft database, see db.ts). */
-  static async open(location: Location, db: WeftDb): Promise<BrowserNode> {
+  /**
+   * Open the node on `db` (the browser's Weft database, see db.ts), every
+   * signature checked by `verifier` (which skips those this device verified
+   * on an earlier visit: node/verified-store.ts).
+   */
+  static async open(location: Location, db: WeftDb, verifier: RememberingVerifier): Promise<BrowserNode> {
     const keystore = browserKeystore(db);
-    const [{ signer }, verifier, settings, peersSaved] = await Promise.all([
+    const [{ signer }, settings, peersSaved] = await Promise.all([
       loadOrCreate(keystore, "device"),
-      defaultVerifier(),
       loadSettings(db),
       db.get("settings", "peers"),
     ]);
@@ -85,7 +97,7 @@ export class BrowserNode {
       storage: new IndexedDBStorageAdapter(DOCUMENTS_DB, "documents"),
     });
     const ws = node.addNetwork((o) => new WebSocketNetworkAdapter({ ...o, maxBackoffMs: 15_000 }));
-    const bn = new BrowserNode(node, ws, db, settings);
+    const bn = new BrowserNode(node, ws, db, settings, verifier);
     if (peersSaved === undefined) {
       // First run: served by a peer, that peer is the one to sync with.
       const own = await servingPeer(location);

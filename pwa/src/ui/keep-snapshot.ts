@@ -2,7 +2,8 @@
  * Keeping the saved view (node/snapshot.ts) current: the first page of the
  * open space's task list, from the node's verified state only, saved a
  * couple of seconds after the space changes (at most that often during a
- * burst of sync), and when the tab is hidden. And, once the node has
+ * burst of sync), and when the tab is hidden, with the signatures this
+ * device has verified (node/verified-store.ts). And, once the node has
  * verified everything, what the saved view showed that did not survive the
  * check, so the app can say so.
  */
@@ -10,6 +11,7 @@ import type { Space } from "#protocol/space";
 import type { Notice } from "./context.ts";
 import type { BrowserNode } from "../node/browser-node.ts";
 import { saveSnapshot, type Snapshot } from "../node/snapshot.ts";
+import { saveVerified } from "../node/verified-store.ts";
 import { namesOf } from "./format.ts";
 import { PAGE, taskRow } from "./views/task-list.tsx";
 import { filterTasks, readFilters } from "./views/task-filters.tsx";
@@ -35,8 +37,15 @@ function viewOf(bn: BrowserNode, space: Space): Snapshot {
 export function keepSnapshot(bn: BrowserNode): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let watched: { space: Space; off: () => void } | undefined;
+  let verifiedSaved = -1;
   const save = () => {
     timer = undefined;
+    if (bn.verified.version !== verifiedSaved) {
+      verifiedSaved = bn.verified.version;
+      void saveVerified(bn.db, bn.node.signer, bn.verified).catch((e) =>
+        console.warn(`Weft: the verified signatures were not saved: ${(e as Error).message}`)
+      );
+    }
     const space = bn.node.space(bn.currentSpace ?? "");
     // Not saving costs the next visit its quick start, nothing else: say so in the console.
     if (space) {
