@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 import { eventually } from "../helpers/nodes.ts";
-import { appReady, openProfile, type Profile } from "./chromium.ts";
+import { appReady, joinByNode, openProfile, type Profile } from "./chromium.ts";
 import { ensurePwaBuilt } from "./pwa-build.ts";
 
 const TASKS = 30;
@@ -93,9 +93,7 @@ describe("the saved view", { timeout: 240_000 }, () => {
     await p.page.goto(d.daemon.url);
     await appReady(p.page);
     const invite = await d.daemon.node.invite(space.id);
-    await p.page.evaluate(async (invite) => {
-      await (globalThis as unknown as { weft: { join(i: string): Promise<unknown> } }).weft.join(invite);
-    }, invite);
+    await joinByNode(p.page, invite);
     // The app saves the view a moment after the space changes: wait for one with every task.
     await eventually(
       () =>
