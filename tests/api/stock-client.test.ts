@@ -103,6 +103,22 @@ describe("stock automerge-repo clients", () => {
 
   const wsUrl = () => d.client.url.replace("http", "ws") + "/v1/sync";
 
+  /** `body` with a stock client holding `token` and the space document it found; the client closed after. */
+  const withSpaceDoc = async (
+    token: string,
+    body: (handle: { doc(): { ops?: Record<string, unknown> } }) => Promise<void>,
+  ) => {
+    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
+    const repo = new Repo({ network: [adapter] });
+    try {
+      await body(
+        await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, { signal: AbortSignal.timeout(10_000) }),
+      );
+    } finally {
+      await adapter.close(repo);
+    }
+  };
+
   it("sync the space document with a valid token", async () => {
     const token = await syncToken(d, space.id, d.daemon.node.did);
     const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
@@ -132,12 +148,7 @@ describe("stock automerge-repo clients", () => {
   it("keep receiving past their single-use token's expiry: it opened the session, their membership holds it", async () => {
     const { token } = await memberToken(d, space.id, 3);
     const expires = (Math.floor(Date.now() / 1000) + 3 + 1) * 1000;
-    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
-    const repo = new Repo({ network: [adapter] });
-    try {
-      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
-        signal: AbortSignal.timeout(10_000),
-      });
+    await withSpaceDoc(token, async (handle) => {
       const ended = d.daemon.node.diagnostics.counter("sync.stock.ended");
       await eventually(() => Date.now() > expires + 500, 10_000, "the token lapses");
       // A change to the space's revocations re-checks every open session: this one still stands.
@@ -153,20 +164,13 @@ describe("stock automerge-repo clients", () => {
       await d.daemon.node.space(space.id)!.rename("after the token lapsed");
       await eventually(() => opsIn(handle) > seen, 10_000, "a change after the token lapsed");
       assert.equal(d.daemon.node.diagnostics.counter("sync.stock.ended"), ended, "no session was ended");
-    } finally {
-      await adapter.close(repo);
-    }
+    });
   });
 
   it("stop receiving the space once the membership their token rests on lapses", async () => {
     const membership = Math.floor(Date.now() / 1000) + 3;
     const { token } = await memberToken(d, space.id, 60, membership);
-    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
-    const repo = new Repo({ network: [adapter] });
-    try {
-      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
-        signal: AbortSignal.timeout(10_000),
-      });
+    await withSpaceDoc(token, async (handle) => {
       const seen = opsIn(handle);
       const ended = d.daemon.node.diagnostics.counter("sync.stock.ended");
       await d.daemon.node.space(space.id)!.rename("while the membership holds");
@@ -181,19 +185,12 @@ describe("stock automerge-repo clients", () => {
       await d.daemon.node.space(space.id)!.rename("after the membership lapsed");
       await new Promise((r) => setTimeout(r, QUIET_MS));
       assert.equal(opsIn(handle), before, "a lapsed membership receives nothing new");
-    } finally {
-      await adapter.close(repo);
-    }
+    });
   });
 
   it("stop receiving the space once their chain is revoked", async () => {
     const { token, revoke } = await memberToken(d, space.id);
-    const adapter = new StockClient(`${wsUrl()}?token=${encodeURIComponent(token)}`);
-    const repo = new Repo({ network: [adapter] });
-    try {
-      const handle = await repo.find<{ ops?: Record<string, unknown> }>(space.url as never, {
-        signal: AbortSignal.timeout(10_000),
-      });
+    await withSpaceDoc(token, async (handle) => {
       const seen = opsIn(handle);
       await d.daemon.node.space(space.id)!.rename("before the revocation");
       await eventually(() => opsIn(handle) > seen, 5000, "a change before the revocation");
@@ -208,9 +205,7 @@ describe("stock automerge-repo clients", () => {
       await d.daemon.node.space(space.id)!.rename("after the revocation");
       await new Promise((r) => setTimeout(r, QUIET_MS));
       assert.equal(opsIn(handle), before, "a revoked chain receives nothing new");
-    } finally {
-      await adapter.close(repo);
-    }
+    });
   });
 
   it("gets nothing without a token", async () => {
