@@ -8,10 +8,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { fromHex, toHex } from "../bytes.ts";
-import { RAW } from "../codec/cid.ts";
+import { RAW, SHA2_256 } from "../codec/cid.ts";
 import { ArtifactError } from "./errors.ts";
-
-const SHA2_256 = 0x12;
 
 /** Lowercase hex sha-256, as artifacts are named. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -11,7 +11,7 @@
  */
 import { CID } from "multiformats/cid";
 import { toBase64, toHex, utf8 } from "../bytes.ts";
-import { RAW } from "../codec/cid.ts";
+import { RAW, SHA2_256 } from "../codec/cid.ts";
 import type { BuildRecord, RunSpec, RunStatus } from "../runner/runner.ts";
 import { RUN_LOG_SUBJECT } from "./run-log.ts";
 
@@ -77,7 +77,7 @@ function dependency(name: string, ref: string): ResourceDescriptor | undefined {
   } catch {
     return undefined; // not content-addressed (e.g. a backend's own reference); it stays in the spec
   }
-  const raw = cid.version === 1 && cid.code === RAW && cid.multihash.code === 0x12;
+  const raw = cid.version === 1 && cid.code === RAW && cid.multihash.code === SHA2_256;
   return { name, uri: `ipfs://${cid.toString()}`, ...(raw ? { digest: { sha256: toHex(cid.multihash.digest) } } : {}) };
 }
 

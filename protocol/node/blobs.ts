@@ -8,7 +8,7 @@
  * space it is about.
  */
 import { CID } from "multiformats/cid";
-import { cidOf, DAG_JSON, RAW } from "../codec/cid.ts";
+import { cidOf, DAG_JSON, RAW, SHA2_256 } from "../codec/cid.ts";
 import { decodeManifest } from "../artifacts/manifest.ts";
 import { WeftError } from "../errors.ts";
 import type { SyncSession } from "../sync/session.ts";
@@ -30,7 +30,7 @@ export function parseBlobCid(text: string): CID {
   } catch {
     throw new InvalidCid(text);
   }
-  if (cid.version !== 1 || !CODECS.has(cid.code) || cid.multihash.code !== 0x12) throw new InvalidCid(text);
+  if (cid.version !== 1 || !CODECS.has(cid.code) || cid.multihash.code !== SHA2_256) throw new InvalidCid(text);
   return cid;
 }
 
