@@ -115,6 +115,14 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
     await page.locator("#agents-title").waitFor();
     const c = card(ada);
     await c.waitFor({ timeout: 30_000 });
+    // The agent's record and what it is granted are separate operations: the card can show the one before the other.
+    await eventually(
+      async () =>
+        (await c.locator("[data-runners]").innerText()) === "container" &&
+        (await c.locator("[data-push]").innerText()) === "refs/heads/agent/fixer/*",
+      30_000,
+      "the card to show what the agent may run",
+    );
     assert.equal(await c.getAttribute("data-agent-state"), "active");
     assert.equal(await c.locator("[data-labels] .tag").innerText(), "bug");
     assert.equal(await c.locator("[data-runners]").innerText(), "container");
