@@ -10,7 +10,7 @@ import { errorCodeOf } from "#protocol";
 import { digestStream, sha256OfCid, type StoredArtifact } from "#protocol/artifacts";
 import { type ApiClient, ApiError, DaemonUnreachable } from "../api/client.ts";
 import { type Downloaded, downloadToFile } from "./download.ts";
-import { nativeSha256 } from "./native-sha256.ts";
+import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 import type { ManifestSummary, VerifyReport } from "./service.ts";
 
 const enc = encodeURIComponent;
@@ -104,7 +104,7 @@ export class ArtifactClient {
           yield chunk as Uint8Array;
         }
       })(),
-      nativeSha256,
+      nativeSha256Stream,
     );
     const handle = await open(file, "r");
     let sent = 0;

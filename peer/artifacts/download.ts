@@ -13,7 +13,7 @@ import { dirname } from "node:path";
 import { ArtifactError, type Sha256Factory } from "#protocol/artifacts";
 import { isWeftError } from "#protocol";
 import { fsyncDir } from "../storage/atomic-file.ts";
-import { nativeSha256 } from "./native-sha256.ts";
+import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 
 /** One request for the bytes from `offset` on, and the artifact's total size. */
 export interface Opened {
@@ -103,7 +103,7 @@ class PartWriter {
 
 export async function downloadToFile(options: DownloadOptions): Promise<Downloaded> {
   const part = `${options.path}.part`;
-  const hash = (options.hasher ?? nativeSha256)();
+  const hash = (options.hasher ?? nativeSha256Stream)();
   let done = await stat(part).then((s) => s.size, () => 0);
   if (options.size !== undefined && done > options.size) {
     await rm(part, { force: true });

@@ -22,7 +22,7 @@ import {
 import { WeftError } from "#protocol";
 import { InvalidInput } from "#protocol/schema";
 import { fsyncDir } from "../storage/atomic-file.ts";
-import { nativeSha256 } from "./native-sha256.ts";
+import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -67,7 +67,7 @@ export class LocalArtifactStore implements ArtifactStore, ContentStore {
   private constructor(options: LocalStoreOptions) {
     this.dir = options.dir;
     this.#node = options.node;
-    this.#hasher = options.hasher ?? nativeSha256;
+    this.#hasher = options.hasher ?? nativeSha256Stream;
   }
 
   /** Open (creating) the store; temp files of puts a crash interrupted are removed. */

@@ -28,7 +28,7 @@ import {
   type StoredArtifact,
 } from "#protocol/artifacts";
 import { announced, checkSha256 } from "./local-store.ts";
-import { nativeSha256 } from "./native-sha256.ts";
+import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 import type { S3Settings } from "./s3-config.ts";
 import { storeError } from "./s3-errors.ts";
 
@@ -60,7 +60,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   constructor(settings: S3Settings, options: S3StoreOptions = {}) {
     this.settings = settings;
-    this.#hasher = options.hasher ?? nativeSha256;
+    this.#hasher = options.hasher ?? nativeSha256Stream;
     this.#partSize = options.partSize ?? 5 * 1024 * 1024;
     this.#queueSize = options.queueSize ?? 4;
     this.#where = { endpoint: settings.endpoint ?? `AWS S3 (${settings.region})`, bucket: settings.bucket };

@@ -38,7 +38,7 @@ import {
 } from "#protocol/artifacts";
 import { LocalArtifactStore, notFound } from "./local-store.ts";
 import { ManifestStore, parseManifestCid } from "./manifest-store.ts";
-import { nativeSha256 } from "./native-sha256.ts";
+import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 import type { S3Settings } from "./s3-config.ts";
 import { S3ArtifactStore } from "./s3-store.ts";
 import { SpaceRefs } from "./space-refs.ts";
@@ -124,7 +124,7 @@ export class ArtifactService {
     this.manifests = options.manifests;
     this.refs = options.refs;
     this.#verifier = options.verifier;
-    this.#hasher = options.hasher ?? nativeSha256;
+    this.#hasher = options.hasher ?? nativeSha256Stream;
   }
 
   /**

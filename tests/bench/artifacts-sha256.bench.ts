@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { digestStream, portableSha256 } from "../../protocol/artifacts/digest.ts";
 import { verifyOutput } from "../../protocol/artifacts/verify.ts";
-import { nativeSha256 } from "../../peer/artifacts/native-sha256.ts";
+import { nativeSha256Stream } from "../../peer/crypto/native-sha256.ts";
 import { pattern } from "../helpers/artifacts.ts";
 import { interleaved, opsPerSecond, report } from "./report.ts";
 
@@ -36,9 +36,9 @@ const rates = await interleaved(
   {
     raw: () => raw(),
     digestStream: async () => {
-      if ((await digestStream(stream(), nativeSha256)).sha256 !== sha256) throw new Error("wrong digest");
+      if ((await digestStream(stream(), nativeSha256Stream)).sha256 !== sha256) throw new Error("wrong digest");
     },
-    verifyOutput: () => verifyOutput(output, stream(), nativeSha256),
+    verifyOutput: () => verifyOutput(output, stream(), nativeSha256Stream),
   },
   7,
   1200,
