@@ -2,18 +2,15 @@
  * The serving side of `/weft/git/1`: a member asks for commits of one
  * repository of one space, and this node answers with system
  * `git upload-pack` (protocol v2) on the bare repository the caller's
- * `resolve` names. The order is the security: the opening frame is read
- * bounded and checked; the asker must have proved `/weft/space/sync` for
- * the space on a live session (the node's own record of who proved what,
- * by the DID the connection authenticated) — otherwise it is refused and
- * nothing else happens: `resolve` is not asked and git never runs. Only
- * then is the repository resolved, the wants checked to exist, and
- * upload-pack started, a few at a time, killed when the stream closes, a
- * limit trips, the asker stops holding the space, or the server stops.
+ * `resolve` names. Only a member is served (peer/p2p/members-only-server.ts:
+ * a non-member is refused before `resolve` is asked or git runs). Then the
+ * repository is resolved, the wants checked to exist, and upload-pack
+ * started, a few at a time, killed when the stream closes, a limit trips,
+ * the asker stops holding the space, or the server stops.
  */
-import type { Connection, Stream } from "@libp2p/interface";
-import { type ErrorCode, isWeftError, messageOf } from "#protocol";
-import { didFromPeerId, type WeftNode } from "#protocol/node";
+import type { Stream } from "@libp2p/interface";
+import { isWeftError, messageOf } from "#protocol";
+import type { WeftNode } from "#protocol/node";
 import {
   decodeGitRequest,
   encodeGitAnswer,
@@ -33,6 +30,7 @@ import {
   readOpening,
   Watchdog,
 } from "./git-stream.ts";
+import { type MembersOnlyServer, serveMembersOnly } from "../p2p/members-only-server.ts";
 
 /** How often a running transfer re-checks that its asker still holds the space, in ms. */
 const MEMBERSHIP_CHECK_MS = 500;
@@ -50,95 +48,38 @@ export interface GitServeOptions {
   openingMs?: number;
 }
 
-export interface GitServer {
-  /** Transfers running now. */
-  readonly running: number;
-  /** Stop serving and kill every transfer still running. */
-  stop(): Promise<void>;
-}
+export type GitServer = MembersOnlyServer;
 
 /** Serve `/weft/git/1` on `node`'s libp2p. */
-export async function serveGit(node: WeftNode, options: GitServeOptions): Promise<GitServer> {
-  const libp2p = node.libp2p;
-  if (!libp2p) throw new GitTransferError("p2p/disabled", "this node has no libp2p to serve git on");
+export function serveGit(node: WeftNode, options: GitServeOptions): Promise<GitServer> {
   const maxConcurrent = options.maxConcurrent ?? 4;
   const limits = { ...DEFAULT_GIT_LIMITS, ...options.limits };
-  const openingMs = options.openingMs ?? 10_000;
-  const running = new Set<() => void>();
-  let stopped = false;
-
-  const refuse = (stream: Stream, from: string, code: ErrorCode, message: string, request?: GitRequest) => {
-    node.diagnostics.refuse({
-      kind: "sync",
-      from,
-      what: request ? `git ${request.repo}` : "git",
-      code,
-      reason: message,
-      space: request?.space,
-    });
-    answer(stream, { code, message });
-  };
-
-  const handle = async (stream: Stream, connection: Connection): Promise<void> => {
-    prepareStream(stream);
-    let from: string;
-    try {
-      from = didFromPeerId(connection.remotePeer);
-    } catch {
-      stream.abort(new Error("not a Weft peer"));
-      return;
-    }
-    let request: GitRequest;
-    let rest: Uint8Array;
-    try {
-      const opening = await readOpening(stream, MAX_GIT_REQUEST_BYTES, openingMs);
-      request = decodeGitRequest(opening.body);
-      rest = opening.rest;
-    } catch (e) {
-      const error = isWeftError(e) ? e : new GitTransferError("sync/protocol", messageOf(e));
-      return refuse(stream, from, error.code, error.message);
-    }
-    if (!node.provedSpace(from, request.space)) {
-      return refuse(
-        stream,
-        from,
-        "sync/refused",
-        `${from} has not proved membership of ${request.space} on a live session with this node: join the space, or reconnect so the session proves it`,
-        request,
-      );
-    }
-    if (stopped) return refuse(stream, from, "git/busy", "this node is stopping", request);
-    if (running.size >= maxConcurrent) {
-      return refuse(stream, from, "git/busy", `serving ${maxConcurrent} git transfers already: retry shortly`, request);
-    }
-    const cancel = new AbortController();
-    const kill = () => cancel.abort();
-    running.add(kill);
-    try {
-      await serveRequest(node, from, stream, request, rest, options.resolve, limits, cancel.signal);
-    } catch (e) {
-      const error = isWeftError(e) ? e : new GitTransferError("internal", messageOf(e));
-      refuse(stream, from, error.code, error.message, request);
-    } finally {
-      running.delete(kill);
-    }
-  };
-
-  await libp2p.handle(GIT_PROTOCOL, (stream, connection) => void handle(stream, connection), {
+  return serveMembersOnly(node, {
+    protocol: GIT_PROTOCOL,
+    name: "git",
+    plural: "git transfers",
+    maxConcurrent,
     maxInboundStreams: maxConcurrent * 2,
-    force: true,
+    busyCode: "git/busy",
+    openingMs: options.openingMs ?? 10_000,
+    membershipCheckMs: MEMBERSHIP_CHECK_MS,
+    open: async (stream, openingMs) => {
+      prepareStream(stream);
+      const opening = await readOpening(stream, MAX_GIT_REQUEST_BYTES, openingMs);
+      return { request: decodeGitRequest(opening.body), rest: opening.rest };
+    },
+    error: (code, message) => new GitTransferError(code, message),
+    describe: (request) => `git ${request.repo}`,
+    answer: (stream, code, message) => answer(stream, { code, message }),
+    serve: async (stream, { request, rest }, { signal, refuse }) => {
+      try {
+        await serveRequest(node, stream, request, rest, options.resolve, limits, signal);
+      } catch (e) {
+        const error = isWeftError(e) ? e : new GitTransferError("internal", messageOf(e));
+        refuse(error.code, error.message);
+      }
+    },
   });
-
-  return {
-    get running() {
-      return running.size;
-    },
-    async stop() {
-      stopped = true;
-      await libp2p.unhandle(GIT_PROTOCOL).catch(() => {});
-      for (const kill of [...running]) kill();
-    },
-  };
 }
 
 /** Answer the opening and close our side; a stream already gone is left alone. */
@@ -154,7 +95,6 @@ function answer(stream: Stream, a: Parameters<typeof encodeGitAnswer>[0]): void 
 /** Resolve the repository, check the wants, answer "go" and run upload-pack on the stream until it is done. */
 async function serveRequest(
   node: WeftNode,
-  from: string,
   stream: Stream,
   request: GitRequest,
   rest: Uint8Array,
@@ -184,15 +124,10 @@ async function serveRequest(
     stream.abort(error);
   };
   const watchdog = new Watchdog(limits, cut);
-  // Membership is checked for as long as the transfer runs: a member revoked (or lapsed) mid-pack is cut off.
-  const membership = setInterval(() => {
-    if (!node.provedSpace(from, request.space)) {
-      cut(new GitTransferError("sync/refused", `${from} no longer holds ${request.space}: the transfer was cut off`));
-    }
-  }, MEMBERSHIP_CHECK_MS);
+  // Cut off (the asker no longer holds the space) or the server stopped: git goes with the stream.
   signal.addEventListener("abort", () => {
     stop();
-    stream.abort(new Error("the git server stopped"));
+    stream.abort(signal.reason as Error);
   });
   stream.addEventListener("close", stop);
   pipeFromStream(stream, rest, git.process.stdin!, watchdog);
@@ -202,6 +137,5 @@ async function serveRequest(
   });
   const code = await git.exited;
   watchdog.stop();
-  clearInterval(membership);
   if (code !== 0 && stream.status === "open") stream.abort(new Error(`git upload-pack failed: ${git.stderr()}`));
 }
