@@ -25,7 +25,7 @@ import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob } from "./job.ts";
 import { runNix } from "./process.ts";
-import { SourceCache } from "./source-cache.ts";
+import { SourceCache, sourceCacheDir } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
 const exec = promisify(execFile);
@@ -143,6 +143,7 @@ class NixRunner implements ManagedRunner {
     for (const { job } of running) job.end("stopped", "the nix runner is closing");
     await Promise.all(running.map((r) => r.done));
     await this.#collecting;
+    await this.#sources.close();
     for (const controller of ["memory", "pids"]) {
       await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
     }
@@ -205,7 +206,13 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
     const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
     if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
     host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
-    const sources = await SourceCache.open(paths.sourcesDir, config.maxSourceCacheBytes);
+    const sourcesDir = await sourceCacheDir(
+      config.sourceCacheDir,
+      paths.cgroupGroup,
+      config.maxSourceCacheBytes,
+      paths.sourcesDir,
+    );
+    const sources = await SourceCache.open(sourcesDir, config.maxSourceCacheBytes);
     return new NixRunner(config, paths, probed, sources, host.log);
   },
 };
