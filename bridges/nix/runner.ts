@@ -30,6 +30,9 @@ import { collectGarbage, storeBytes } from "./store-gc.ts";
 
 const exec = promisify(execFile);
 
+/** Stored sources waiting to be staged at most (each a few ms to unpack in memory); more are left to their runs. */
+const MAX_STAGING = 4;
+
 /** A derivation with nix's built-in builder: proves the sandbox, the namespaces and the store work, offline. */
 const PROBE = 'derivation { name = "weft-probe"; system = builtins.currentSystem; builder = "builtin:buildenv"; ' +
   'manifest = builtins.toFile "manifest.nix" "[]"; derivations = []; }';
@@ -42,6 +45,9 @@ class NixRunner implements ManagedRunner {
   readonly #log: RunnerHost["log"];
   readonly #jobs = new Map<string, { job: NixJob; done: Promise<RunResult> }>();
   readonly #sources: SourceCache;
+  /** Sources being staged (stageSource), one after another, and how many wait: at most MAX_STAGING. */
+  #staging: Promise<void> = Promise.resolve();
+  #stagingQueued = 0;
   /** The store collection under way, if any: one at a time, awaited by close(). */
   #collecting?: Promise<void>;
   #closed = false;
@@ -70,6 +76,25 @@ class NixRunner implements ManagedRunner {
       this.#log.info("collected the nix store", { ...c, maxBytes: max });
     })().catch((e) => this.#log.warn("could not collect the nix store", { error: (e as Error).message }))
       .finally(() => this.#collecting = undefined);
+  }
+
+  /**
+   * A packed source landed on this node: unpack it into the source cache now, one at a time, so the build that
+   * follows (`weft run` uploads, then submits) finds it there or joins the unpack under way. Past MAX_STAGING
+   * waiting, more are dropped (their runs unpack them as before); a source that fails to unpack is only logged.
+   */
+  stageSource(cid: string, store: ContentStore): void {
+    if (this.#closed || this.#stagingQueued >= MAX_STAGING) return;
+    this.#stagingQueued++;
+    this.#staging = this.#staging.then(async () => {
+      try {
+        if (!this.#closed) (await this.#sources.acquire(cid, store)).release();
+      } catch (e) {
+        this.#log.debug("a stored source was not staged", { cid, error: (e as Error).message });
+      } finally {
+        this.#stagingQueued--;
+      }
+    });
   }
 
   available(): Promise<boolean> {
@@ -143,6 +168,7 @@ class NixRunner implements ManagedRunner {
     for (const { job } of running) job.end("stopped", "the nix runner is closing");
     await Promise.all(running.map((r) => r.done));
     await this.#collecting;
+    await this.#staging;
     await this.#sources.close();
     for (const controller of ["memory", "pids"]) {
       await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
