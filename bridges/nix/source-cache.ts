@@ -126,6 +126,8 @@ export class SourceCache {
     const entries = readSource(await fetchVerified(store, name, "source"));
     const work = join(this.#dir, `.${name}.${crypto.randomUUID()}`);
     try {
+      // Another runner on the same state dir may have closed, and removed the cache, since this one opened it.
+      await mkdir(this.#dir, { recursive: true });
       await writeSourceTree(work, entries);
       await rename(work, join(this.#dir, name));
     } catch (e) {

@@ -66,7 +66,7 @@ describe("nix sources staged as they are uploaded", { timeout: 180_000 }, () => 
       idempotencyKey: task,
     }, { path: `/v1/spaces/${encodeURIComponent(space)}/schedule` });
     const scheduler = peer.daemon.runs.scheduler;
-    const run = await eventually(() => scheduler.run(space, task), 30_000, "the run started");
+    const run = await eventually(() => scheduler.run(space, task)!, 30_000, "the run started");
     await eventually(() => run.state === "done", 120_000, "the run's end");
     assert.equal(run.result?.status, "succeeded", run.result?.reason);
     assert.equal(statSync(join(tree, "default.nix")).ino, staged, "the run read the staged tree, not a new one");
