@@ -98,8 +98,18 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, "0") + "\0";
 }
 
+/**
+ * Writes `text` into a header at `offset`. Header fields are nearly all ASCII (numbers, the magic, most paths), written
+ * byte by byte; others are encoded. Every header of a source is built again when it is read (readSource checks each
+ * is canonical), so this is on the path of every unpack.
+ */
 function put(block: Uint8Array, offset: number, text: string | Uint8Array): void {
-  block.set(typeof text === "string" ? utf8(text) : text, offset);
+  if (typeof text !== "string") return block.set(text, offset);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return block.set(utf8(text), offset);
+    block[offset + i] = c;
+  }
 }
 
 /** Splits a path for ustar: the name field (≤100 bytes) and a prefix (≤155 bytes) cut at a slash. */
@@ -130,7 +140,9 @@ function header(e: SourceEntry, size = e.kind === "file" ? e.bytes.length : 0): 
   put(h, 329, octal(0, 8));
   put(h, 337, octal(0, 8));
   put(h, 345, prefix);
-  put(h, 148, octal(h.reduce((a, b) => a + b, 0), 7) + " ");
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += h[i];
+  put(h, 148, octal(sum, 7) + " ");
   return h;
 }
 
