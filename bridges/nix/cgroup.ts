@@ -7,14 +7,21 @@
  * nothing the run forks escapes the limit. A runner's runs live under a
  * group of its own (`weft-nix/<group>/<run>`), so at its start it can clear
  * what a crashed predecessor with the same state left, and nothing of
- * another runner's.
+ * another runner's. A spare's groups (`spare-<uuid>`) hold only a held shell
+ * until a run adopts them: its memory limit written and the directories
+ * renamed to the run's id before the run may start.
  */
-import { access, constants, mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, readdir, readFile, rename, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface RunCgroup {
   /** The `cgroup.procs` files a process writes its pid into to join. */
   readonly procs: string[];
+  /**
+   * For a spare's groups, made before their run (and so its limit and id) was known: writes the memory limit and
+   * renames the directories to the run's id, as if made for it (a cgroup v1 directory renames in place, members kept).
+   */
+  adopt(id: string, memoryBytes: number): Promise<void>;
   /** Whether the kernel killed a process of this run for passing its memory limit. */
   oomKilled(): Promise<boolean>;
   /** Kills every process still in the run's cgroups and removes them; idempotent. */
@@ -78,24 +85,40 @@ export async function clearStaleCgroups(root: string, group: string): Promise<nu
   return stale.size;
 }
 
-/** Makes `<root>/{memory,pids}/weft-nix/<group>/<id>` with the given limits. */
+/**
+ * Makes `<root>/{memory,pids}/weft-nix/<group>/<id>` with the given limits; without `memoryBytes` (a spare's groups)
+ * the memory limit is written later by adopt(), before its run may start.
+ */
 export async function createRunCgroup(
   root: string,
   group: string,
   id: string,
-  limits: { memoryBytes: number; maxProcesses: number },
+  limits: { memoryBytes?: number; maxProcesses: number },
 ): Promise<RunCgroup> {
-  const memory = join(root, "memory", "weft-nix", group, id);
-  const pids = join(root, "pids", "weft-nix", group, id);
+  let memory = join(root, "memory", "weft-nix", group, id);
+  let pids = join(root, "pids", "weft-nix", group, id);
   await mkdir(memory, { recursive: true });
   await mkdir(pids, { recursive: true });
-  await writeFile(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
-  // With swap accounting the limit covers swap too, so a run cannot page its way past it.
-  await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes)).catch(() => {});
+  const limitMemory = async (bytes: number) => {
+    await writeFile(join(memory, "memory.limit_in_bytes"), String(bytes));
+    // With swap accounting the limit covers swap too, so a run cannot page its way past it.
+    await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(bytes)).catch(() => {});
+  };
+  if (limits.memoryBytes !== undefined) await limitMemory(limits.memoryBytes);
   await writeFile(join(pids, "pids.max"), String(limits.maxProcesses));
   let destroyed: Promise<void> | undefined;
   return {
-    procs: [join(memory, "cgroup.procs"), join(pids, "cgroup.procs")],
+    get procs() {
+      return [join(memory, "cgroup.procs"), join(pids, "cgroup.procs")];
+    },
+    async adopt(run, memoryBytes) {
+      await limitMemory(memoryBytes);
+      const [toMemory, toPids] = ["memory", "pids"].map((c) => join(root, c, "weft-nix", group, run));
+      await rename(memory, toMemory);
+      memory = toMemory;
+      await rename(pids, toPids);
+      pids = toPids;
+    },
     async oomKilled() {
       const control = await readFile(join(memory, "memory.oom_control"), "utf8").catch(() => "");
       const kills = /oom_kill (\d+)/.exec(control);

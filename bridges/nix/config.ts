@@ -24,6 +24,8 @@ export interface NixConfig {
   maxStoreBytes: number;
   /** Source trees kept unpacked for the builds that follow, at most this many bytes (source-cache.ts). */
   maxSourceCacheBytes: number;
+  /** Where those trees are unpacked; default: a tmpfs when one has room (sourceCacheDir), else the state dir. */
+  sourceCacheDir?: string;
 }
 
 /** `[runners.nix]` in weft.toml: snake_case keys, all optional. */
@@ -34,6 +36,7 @@ const shape = object({
   store_root: optional(str(1, 1024, /^\//)),
   max_store_mb: optional(int(1, 1 << 30)),
   source_cache_mb: optional(int(0, 1 << 30)),
+  source_cache_dir: optional(str(1, 1024, /^\//)),
 });
 
 export function parseNixConfig(raw: unknown): NixConfig {
@@ -45,6 +48,7 @@ export function parseNixConfig(raw: unknown): NixConfig {
     ...(c.store_root !== undefined ? { storeRoot: c.store_root } : {}),
     maxStoreBytes: (c.max_store_mb ?? 10_240) * 1024 * 1024,
     maxSourceCacheBytes: (c.source_cache_mb ?? 1024) * 1024 * 1024,
+    ...(c.source_cache_dir !== undefined ? { sourceCacheDir: c.source_cache_dir } : {}),
   };
 }
 
@@ -53,7 +57,7 @@ export interface NixPaths {
   storeRoot: string;
   confDir: string;
   runsDir: string;
-  /** Unpacked source trees by CID (source-cache.ts). */
+  /** Unpacked source trees by CID when no tmpfs takes them (source-cache.ts, sourceCacheDir). */
   sourcesDir: string;
   /** This runner's cgroup group (`weft-nix/<group>/<run>`): a hash of its state dir. */
   cgroupGroup: string;

@@ -27,7 +27,8 @@ import type { LogChannel } from "../../wasm-runners/core/log-channel.ts";
 import { createRunCgroup, type RunCgroup } from "./cgroup.ts";
 import type { NixConfig } from "./config.ts";
 import { collectOutputs, OutputTooLarge } from "./outputs.ts";
-import { type NixProcess, startNix } from "./process.ts";
+import { type NixCommand, type NixProcess, startNix, writeStartScript } from "./process.ts";
+import type { HeldProcess } from "../../peer/process/held-process.ts";
 import { type NixProgram, parseNixProgram } from "./program.ts";
 import type { CachedSource, SourceCache } from "./source-cache.ts";
 import { keepRunOutputs } from "./store-gc.ts";
@@ -50,6 +51,14 @@ export interface JobContext {
   canDevelop: boolean;
   /** Source trees unpacked once per CID, which builds read. */
   sources: SourceCache;
+  /** The runner's spare first process, in its groups, given the run's memory limit; undefined when none is ready. */
+  takeSpare?: (memoryBytes: number) => Promise<NixSpare | undefined>;
+}
+
+/** A run's first process made before the run (process.ts startSpare), already moved into `cgroup`. */
+export interface NixSpare {
+  held: HeldProcess;
+  cgroup: RunCgroup;
 }
 
 /** How a run ended early, set by whatever stopped it. */
@@ -109,16 +118,31 @@ export class NixJob {
     this.#c.logs.push({ stream, at: Date.now(), text });
   }
 
-  /** Starts one nix command, held until #finish lets it go (process.ts); undefined when the run was ended. */
+  /**
+   * Starts one nix command, held until #finish lets it go (process.ts); undefined when the run was ended. With
+   * `spare`, the command is that process's, let go with the start script written to `spare.script`.
+   */
   #start(
     argv: string[],
     stdout: "log" | "keep",
     extraEnv: Record<string, string> = {},
     tap?: (text: string) => void,
+    spare?: { held: HeldProcess; script: string },
   ): NixProcess | undefined {
     if (this.#ending) return undefined;
+    this.#current = startNix(this.#command(argv, stdout, extraEnv, tap), spare);
+    return this.#current;
+  }
+
+  /** One nix command of the run: its environment, where it runs, and where its lines go. */
+  #command(
+    argv: string[],
+    stdout: "log" | "keep",
+    extraEnv: Record<string, string>,
+    tap?: (text: string) => void,
+  ): NixCommand {
     const home = join(this.#c.workDir, "home");
-    this.#current = startNix({
+    return {
       argv,
       env: {
         ...extraEnv,
@@ -139,8 +163,7 @@ export class NixJob {
         if (failed) this.#builderExit = Number(failed[1]);
         this.#log(builder ? "stdout" : stream, builder ? builder[1] : text);
       },
-    });
-    return this.#current;
+    };
   }
 
   /** Lets a started command run under the run's cgroups (moved there unless `confined`); undefined when ended. */
@@ -282,14 +305,33 @@ export class NixJob {
    */
   async #startFirst(program: NixProgram): Promise<{ first: NixProcess | undefined; cgroup: RunCgroup }> {
     const { id, spec, config } = this.#c;
+    const memoryBytes = spec.limits.memoryMb * 1024 * 1024;
     const env = Object.fromEntries(spec.env.map((e) => [e.name, e.value]));
-    const first = program.mode === "build"
-      ? this.#start(this.#buildArgv(program), "keep")
-      : this.#start(this.#developArgv(program), "log", env);
+    const [argv, stdout, extraEnv] = program.mode === "build"
+      ? [this.#buildArgv(program), "keep" as const, {}]
+      : [this.#developArgv(program), "log" as const, env];
+    const spare = this.#ending ? undefined : await this.#c.takeSpare?.(memoryBytes);
+    if (spare) {
+      // Made before the run, already in its groups with the run's memory limit: only the files are left to make.
+      this.#cgroup = spare.cgroup;
+      const script = join(this.#c.workDir, "start.sh");
+      const first = this.#start(argv, stdout, extraEnv, undefined, { held: spare.held, script });
+      if (!first) spare.held.kill();
+      try {
+        await this.#prepare(program);
+        await writeStartScript(script, this.#command(argv, stdout, extraEnv));
+      } catch (e) {
+        first?.kill();
+        await first?.done;
+        throw e;
+      }
+      return { first, cgroup: spare.cgroup };
+    }
+    const first = this.#start(argv, stdout, extraEnv);
     const settled = await Promise.allSettled([
       this.#prepare(program),
       createRunCgroup(config.cgroupRoot, this.#c.cgroupGroup, id, {
-        memoryBytes: spec.limits.memoryMb * 1024 * 1024,
+        memoryBytes,
         maxProcesses: config.maxProcesses,
       }).then(async (cgroup) => {
         this.#cgroup = cgroup;

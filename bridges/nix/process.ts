@@ -7,7 +7,8 @@
  * then lets it exec nix in the source's directory. It sees only the
  * environment given, and its output arrives line by line as it is written.
  */
-import { HeldProcess, WAIT_FOR_GO } from "../../peer/process/held-process.ts";
+import { writeFile } from "node:fs/promises";
+import { HeldProcess, HOLD_THEN_SOURCE, startScript, WAIT_FOR_GO } from "../../peer/process/held-process.ts";
 
 /** Longest log line passed on whole; longer ones arrive in pieces of this size. */
 const MAX_LINE = 16 * 1024;
@@ -42,6 +43,13 @@ export interface NixProcess {
 const WRAPPER = 'exec unshare --mount --net sh -c \'mount --bind "$WEFT_NIX_ROOT" /nix || exit 125; ' +
   `${WAIT_FOR_GO}; cd "$WEFT_CWD" || exit 125; exec "$@" </dev/null' sh "$@"`;
 
+/**
+ * A spare's hold: the same namespaces and store, made before its run is known; let go with the path of a start script
+ * (writeStartScript) that goes into the run's source and execs its command.
+ */
+const SPARE_WRAPPER = `exec unshare --mount --net sh -c 'mount --bind "$WEFT_NIX_ROOT" /nix || exit 125; ` +
+  `${HOLD_THEN_SOURCE}' sh`; // HOLD_THEN_SOURCE holds no single quote
+
 function lines(onLine: (text: string) => void): { push(chunk: Buffer): void; end(): void } {
   let pending = "";
   return {
@@ -61,9 +69,41 @@ function lines(onLine: (text: string) => void): { push(chunk: Buffer): void; end
   };
 }
 
-/** Starts `cmd` held: nothing of nix runs until confine() and release(). */
-export function startNix(cmd: NixCommand, maxKeptBytes = 4 * 1024 * 1024): NixProcess {
-  const held = new HeldProcess("sh", cmd.argv[0], cmd.argv.slice(1), {
+/**
+ * A run's first nix process made before the run is known (after the previous run ended), in the namespaces with
+ * `storeRoot` at /nix and with only `env` (PATH, NIX_CONF_DIR): the runner moves it into cgroups of its own, and a
+ * run takes it (startNix's `spare`) so that neither the fork nor a cgroup move is on the run's path.
+ */
+export function startSpare(env: Record<string, string>, storeRoot: string): HeldProcess {
+  const held = new HeldProcess("sh", "", [], {
+    script: SPARE_WRAPPER,
+    env: { ...env, WEFT_NIX_ROOT: storeRoot },
+    cwd: "/",
+    detached: true,
+  });
+  held.child.once("error", () => {}); // a spawn that failed: confine() says so, and the spare is not used
+  return held;
+}
+
+/**
+ * Writes the start script a spare taken for `cmd` is let go with: into `cmd.cwd`, `cmd.env` exported (the spare
+ * was started with PATH and NIX_CONF_DIR only), nix exec'd. Must be written before the process is released.
+ */
+export async function writeStartScript(path: string, cmd: NixCommand): Promise<void> {
+  const script = startScript(cmd.argv[0], cmd.argv.slice(1), {}, { cwd: cmd.cwd, env: cmd.env });
+  await writeFile(path, script, { mode: 0o400, flag: "wx" });
+}
+
+/**
+ * Starts `cmd` held: nothing of nix runs until confine() and release(). With `spare` (startSpare, already confined),
+ * that process is the command's, let go with the start script at `spare.script` (writeStartScript).
+ */
+export function startNix(
+  cmd: NixCommand,
+  spare?: { held: HeldProcess; script: string },
+  maxKeptBytes = 4 * 1024 * 1024,
+): NixProcess {
+  const held = spare?.held ?? new HeldProcess("sh", cmd.argv[0], cmd.argv.slice(1), {
     script: WRAPPER,
     env: { ...cmd.env, WEFT_NIX_ROOT: cmd.storeRoot, WEFT_CWD: cmd.cwd },
     cwd: "/",
@@ -102,7 +142,7 @@ export function startNix(cmd: NixCommand, maxKeptBytes = 4 * 1024 * 1024): NixPr
         cmd.onLine("stderr", `could not put nix under the run's limits: ${(e as Error).message}`);
       }
     },
-    release: () => held.release(),
+    release: () => held.release(spare?.script),
     kill: () => held.kill(),
   };
 }

@@ -21,14 +21,17 @@ import type {
   RunSpec,
 } from "#protocol/runner";
 import { LogChannel } from "../../wasm-runners/core/log-channel.ts";
-import { cgroupsUsable, clearStaleCgroups } from "./cgroup.ts";
+import { cgroupsUsable, clearStaleCgroups, createRunCgroup } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
-import { NixJob } from "./job.ts";
-import { runNix } from "./process.ts";
-import { SourceCache } from "./source-cache.ts";
+import { NixJob, type NixSpare } from "./job.ts";
+import { runNix, startSpare } from "./process.ts";
+import { SourceCache, sourceCacheDir } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
 const exec = promisify(execFile);
+
+/** Stored sources waiting to be staged at most (each a few ms to unpack in memory); more are left to their runs. */
+const MAX_STAGING = 4;
 
 /** A derivation with nix's built-in builder: proves the sandbox, the namespaces and the store work, offline. */
 const PROBE = 'derivation { name = "weft-probe"; system = builtins.currentSystem; builder = "builtin:buildenv"; ' +
@@ -42,6 +45,15 @@ class NixRunner implements ManagedRunner {
   readonly #log: RunnerHost["log"];
   readonly #jobs = new Map<string, { job: NixJob; done: Promise<RunResult> }>();
   readonly #sources: SourceCache;
+  /** Sources being staged (stageSource), one after another, and how many wait: at most MAX_STAGING. */
+  #staging: Promise<void> = Promise.resolve();
+  #stagingQueued = 0;
+  /**
+   * The next run's first process, made while no run waits for it (at start, and after each run): nix's fork, its
+   * namespaces and store mount, and the cgroup moves (each a kernel-wide synchronisation in cgroup v1) so leave the
+   * run's path, and the claim's write that the run is prepared in. One at a time; a run that finds none makes its own.
+   */
+  #spare?: Promise<NixSpare | undefined>;
   /** The store collection under way, if any: one at a time, awaited by close(). */
   #collecting?: Promise<void>;
   #closed = false;
@@ -58,6 +70,7 @@ class NixRunner implements ManagedRunner {
     this.#paths = paths;
     this.#host = host;
     this.#log = log;
+    this.#replenish();
   }
 
   /** After a run: collect the store if it passed `max_store_mb`. A failure is logged; runs go on. */
@@ -70,6 +83,66 @@ class NixRunner implements ManagedRunner {
       this.#log.info("collected the nix store", { ...c, maxBytes: max });
     })().catch((e) => this.#log.warn("could not collect the nix store", { error: (e as Error).message }))
       .finally(() => this.#collecting = undefined);
+  }
+
+  /**
+   * A packed source landed on this node: unpack it into the source cache now, one at a time, so the build that
+   * follows (`weft run` uploads, then submits) finds it there or joins the unpack under way. Past MAX_STAGING
+   * waiting, more are dropped (their runs unpack them as before); a source that fails to unpack is only logged.
+   */
+  stageSource(cid: string, store: ContentStore): void {
+    if (this.#closed || this.#stagingQueued >= MAX_STAGING) return;
+    this.#stagingQueued++;
+    this.#staging = this.#staging.then(async () => {
+      try {
+        if (!this.#closed) (await this.#sources.acquire(cid, store)).release();
+      } catch (e) {
+        this.#log.debug("a stored source was not staged", { cid, error: (e as Error).message });
+      } finally {
+        this.#stagingQueued--;
+      }
+    });
+  }
+
+  /** The spare, if one is ready and alive, its groups adopted by run `id` (its memory limit written); for one run. */
+  async #takeSpare(id: string, memoryBytes: number): Promise<NixSpare | undefined> {
+    const taken = this.#spare;
+    this.#spare = undefined;
+    const spare = await taken;
+    if (!spare) return undefined;
+    try {
+      if (spare.held.exited) throw new Error("the spare's process is gone");
+      await spare.cgroup.adopt(id, memoryBytes);
+      return spare;
+    } catch {
+      // Not usable (it died, or the limit was refused): the run makes its own.
+      spare.held.kill();
+      await spare.cgroup.destroy().catch(() => {});
+      return undefined;
+    }
+  }
+
+  /** Makes the next spare unless one is there (or the runner is closing); a failed one is simply not there. */
+  #replenish(): void {
+    if (this.#spare || this.#closed) return;
+    this.#spare = (async () => {
+      const cgroup = await createRunCgroup(this.#config.cgroupRoot, this.#paths.cgroupGroup, `spare-${randomUUID()}`, {
+        maxProcesses: this.#config.maxProcesses,
+      });
+      const held = startSpare(
+        { PATH: process.env.PATH ?? "/usr/bin:/bin", NIX_CONF_DIR: this.#paths.confDir },
+        this.#paths.storeRoot,
+      );
+      try {
+        await held.confine(cgroup.procs);
+        if (held.exited) throw new Error("the spare's process is gone");
+        return { held, cgroup };
+      } catch {
+        held.kill();
+        await cgroup.destroy();
+        return undefined;
+      }
+    })().catch(() => undefined);
   }
 
   available(): Promise<boolean> {
@@ -115,11 +188,13 @@ class NixRunner implements ManagedRunner {
       cgroupGroup: this.#paths.cgroupGroup,
       canDevelop: this.#host.develop,
       sources: this.#sources,
+      takeSpare: (memoryBytes) => this.#takeSpare(id, memoryBytes),
     }, held);
     if (this.#closed) job.end("stopped", "the nix runner is closed");
     const done = job.run().finally(() => {
       logs.end();
       this.#jobs.delete(id);
+      this.#replenish();
       this.#collectIfFull();
     });
     this.#jobs.set(id, { job, done });
@@ -143,6 +218,12 @@ class NixRunner implements ManagedRunner {
     for (const { job } of running) job.end("stopped", "the nix runner is closing");
     await Promise.all(running.map((r) => r.done));
     await this.#collecting;
+    await this.#staging;
+    const spare = await this.#spare;
+    this.#spare = undefined;
+    spare?.held.kill();
+    await spare?.cgroup.destroy();
+    await this.#sources.close();
     for (const controller of ["memory", "pids"]) {
       await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
     }
@@ -205,7 +286,13 @@ export const nixPlugin: RunnerPlugin<NixConfig> = {
     const stale = await clearStaleCgroups(config.cgroupRoot, paths.cgroupGroup);
     if (stale > 0) host.log.warn("removed the cgroups of runs a previous start left behind", { runs: stale });
     host.log.info("nix runner ready", { ...probed, store: paths.storeRoot });
-    const sources = await SourceCache.open(paths.sourcesDir, config.maxSourceCacheBytes);
+    const sourcesDir = await sourceCacheDir(
+      config.sourceCacheDir,
+      paths.cgroupGroup,
+      config.maxSourceCacheBytes,
+      paths.sourcesDir,
+    );
+    const sources = await SourceCache.open(sourcesDir, config.maxSourceCacheBytes);
     return new NixRunner(config, paths, probed, sources, host.log);
   },
 };

@@ -12,14 +12,11 @@
  * from `weft nix gc`; nix's own GC lock keeps two collections (or a
  * collection and a build) from racing.
  */
-import { execFile } from "node:child_process";
-import { mkdir, readdir, rm, symlink } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { DatabaseSync } from "node:sqlite";
 import { WeftError } from "#protocol";
 import { runNix } from "./process.ts";
-
-const exec = promisify(execFile);
 
 export interface StorePaths {
   /** The directory mounted at /nix. */
@@ -43,10 +40,22 @@ const RUNS_ROOTS = ["var", "nix", "gcroots", "weft-runs"];
 const OUTPUT_NAME = /^[A-Za-z0-9_+-]{1,64}$/;
 const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+$/;
 
-/** The bytes the store's paths take on disk. */
+/**
+ * The bytes of the store's valid paths: the sum of their NAR sizes as nix registered them, one query of the store's
+ * database (read-only; nix keeps it in WAL mode, so a build writing meanwhile is neither blocked nor seen half-done).
+ * The runner asks after every run, so this must not walk the store: `du -s` over it took a process and a stat per
+ * file, growing with every build. 0 for a store nix has not made its database in yet.
+ */
 export async function storeBytes(storeRoot: string): Promise<number> {
-  const { stdout } = await exec("du", ["-s", "-B1", join(storeRoot, "store")]);
-  return Number(stdout.split("\t")[0]);
+  const file = join(storeRoot, "var", "nix", "db", "db.sqlite");
+  if (!(await stat(file).catch(() => undefined))) return 0;
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT coalesce(sum(narSize), 0) AS bytes FROM ValidPaths").get() as { bytes: number };
+    return Number(row.bytes);
+  } finally {
+    db.close();
+  }
 }
 
 /** The roots directory and, per run, its roots (oldest run first: names start with the run's end time). */

@@ -3,7 +3,8 @@
  * machine can run (runner-plugins.ts), set up with the scheduler, the
  * capacity advert and run-log serving every node shares
  * (protocol/scheduler/compute.ts). Programs and inputs are read from the
- * peer's artifact store, then from the mesh; outputs land in the artifact
+ * peer's artifact store, then from the mesh (a source stored here is given to
+ * the runners that stage sources as it lands); outputs land in the artifact
  * store and each finished run's manifest is recorded with its result. A
  * bridge that brings compute (a cluster) runs its jobs the same way, as its
  * own principal: its claims, results and provenance signed by its key.
@@ -14,6 +15,7 @@ import { type Compute, type ComputeOptions, runLog, startCompute } from "#protoc
 import type { BridgeJobsHost, BridgeRuns } from "#protocol/bridge";
 import { NotFound } from "#protocol/space";
 import { encodeRunLog } from "#protocol/artifacts";
+import { looksLikePackedSource, type Runner } from "#protocol/runner";
 import type { ArtifactService } from "../artifacts/service.ts";
 import { VERSION } from "../version.ts";
 import { measureMachine } from "./capacity.ts";
@@ -57,6 +59,20 @@ function sharedOptions(
   };
 }
 
+/**
+ * A packed source stored on this peer (`weft run` uploads one just before it submits the run) is handed at once to
+ * the runners that build from sources, so they unpack it while the run is still being submitted, signed and claimed.
+ */
+function stageSources(artifacts: ArtifactService, runners: readonly Runner[]): void {
+  const staging = runners.filter((r) => r.stageSource);
+  if (staging.length === 0) return;
+  const store = artifacts.contentStore();
+  artifacts.watchStored((cid, head) => {
+    if (!looksLikePackedSource(head)) return;
+    for (const runner of staging) runner.stageSource!(cid, store);
+  });
+}
+
 export async function startRuns(
   config: Config,
   node: WeftNode,
@@ -68,6 +84,7 @@ export async function startRuns(
     ? await createRunners(config.runners, runnersCacheDir(config.home), log)
     : [];
   if (config.capacity.slots > 0 && runners.length === 0) log.warn("no runner can run here: this peer runs no jobs");
+  stageSources(artifacts, runners);
   const compute = startCompute(node, {
     ...sharedOptions(config, artifacts, log, observer),
     runners,

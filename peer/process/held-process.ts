@@ -34,9 +34,25 @@ function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** What a spare held with HOLD_THEN_SOURCE runs once let go: `rlimits` set on itself, then `command` exec'd. */
-export function startScript(command: string, args: readonly string[], rlimits: RLimits = {}): string {
-  return `${ulimits(rlimits)}exec ${[command, ...args].map(shellQuote).join(" ")} </dev/null\n`;
+/** Names a start script may export: a shell variable name. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * What a spare held with HOLD_THEN_SOURCE runs once let go: `rlimits` set on itself, then, in `at.cwd` (exit 125 if
+ * it cannot go there) with `at.env` exported beside what the spare was started with, `command` exec'd.
+ */
+export function startScript(
+  command: string,
+  args: readonly string[],
+  rlimits: RLimits = {},
+  at: { cwd?: string; env?: Record<string, string> } = {},
+): string {
+  const exports = Object.entries(at.env ?? {}).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new RangeError(`${JSON.stringify(name)} is not an environment variable name`);
+    return `export ${shellQuote(`${name}=${value}`)}; `;
+  }).join("");
+  const cd = at.cwd === undefined ? "" : `cd ${shellQuote(at.cwd)} || exit 125; `;
+  return `${ulimits(rlimits)}${cd}${exports}exec ${[command, ...args].map(shellQuote).join(" ")} </dev/null\n`;
 }
 
 /**

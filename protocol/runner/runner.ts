@@ -143,6 +143,12 @@ export interface Runner {
    * has only to let the job go. Nothing of the job runs before start(). Throws as start() would for a spec it refuses.
    */
   prepare?(spec: RunSpec, store: ContentStore, job?: RunJob): PreparedRun;
+  /**
+   * A packed source (source.ts) `cid` was just stored on this node: a runner that builds from sources may make it
+   * ready now, in the background (unpack it into its cache), so that a run of it started later need not. Best
+   * effort and bounded by the runner; never throws, and nothing a run relies on (the run still checks its source).
+   */
+  stageSource?(cid: string, store: ContentStore): void;
 }
 
 /** A run made ready while its claim is made durable (Runner.prepare). */

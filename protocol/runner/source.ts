@@ -98,8 +98,18 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, "0") + "\0";
 }
 
+/**
+ * Writes `text` into a header at `offset`. Header fields are nearly all ASCII (numbers, the magic, most paths), written
+ * byte by byte; others are encoded. Every header of a source is built again when it is read (readSource checks each
+ * is canonical), so this is on the path of every unpack.
+ */
 function put(block: Uint8Array, offset: number, text: string | Uint8Array): void {
-  block.set(typeof text === "string" ? utf8(text) : text, offset);
+  if (typeof text !== "string") return block.set(text, offset);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return block.set(utf8(text), offset);
+    block[offset + i] = c;
+  }
 }
 
 /** Splits a path for ustar: the name field (≤100 bytes) and a prefix (≤155 bytes) cut at a slash. */
@@ -113,14 +123,15 @@ function splitPath(path: string): { prefix: string; name: string } {
   throw bad(`source path ${path.slice(0, 64)}… cannot be stored in ustar (no part under 100 bytes after a slash)`);
 }
 
-function header(e: SourceEntry): Uint8Array {
+/** The canonical header of `e`; `size` is its file's length (given apart, so a header can be checked before its bytes). */
+function header(e: SourceEntry, size = e.kind === "file" ? e.bytes.length : 0): Uint8Array {
   const h = new Uint8Array(BLOCK);
   const { prefix, name } = splitPath(e.path);
   put(h, 0, name);
   put(h, 100, octal(e.kind === "symlink" ? 0o777 : e.executable ? 0o755 : 0o644, 8));
   put(h, 108, octal(0, 8));
   put(h, 116, octal(0, 8));
-  put(h, 124, octal(e.kind === "file" ? e.bytes.length : 0, 12));
+  put(h, 124, octal(size, 12));
   put(h, 136, octal(0, 12));
   put(h, 148, "        ");
   put(h, 156, e.kind === "file" ? "0" : "2");
@@ -129,7 +140,9 @@ function header(e: SourceEntry): Uint8Array {
   put(h, 329, octal(0, 8));
   put(h, 337, octal(0, 8));
   put(h, 345, prefix);
-  put(h, 148, octal(h.reduce((a, b) => a + b, 0), 7) + " ");
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += h[i];
+  put(h, 148, octal(sum, 7) + " ");
   return h;
 }
 
@@ -159,6 +172,46 @@ function field(h: Uint8Array, offset: number, length: number): string {
   return fromUtf8(end === -1 ? raw : raw.subarray(0, end));
 }
 
+/**
+ * The entry a header block describes (a file's bytes left empty) and its size, once the block is exactly the
+ * canonical header packSource writes for it; throws WeftError otherwise. `index` names the entry in errors.
+ */
+function headerEntry(h: Uint8Array, index: number): { entry: SourceEntry; size: number } {
+  const type = String.fromCharCode(h[156]);
+  if (type !== "0" && type !== "2") throw bad(`entry ${index} is neither a regular file nor a symlink`);
+  const size = Number.parseInt(field(h, 124, 12), 8);
+  if (!Number.isSafeInteger(size) || size < 0 || (type === "2" && size !== 0)) {
+    throw bad(`entry ${index} has an invalid size`);
+  }
+  const prefix = field(h, 345, 155);
+  const path = prefix === "" ? field(h, 0, 100) : `${prefix}/${field(h, 0, 100)}`;
+  const executable = field(h, 100, 8) === octal(0o755, 8).slice(0, 7);
+  const entry: SourceEntry = type === "2"
+    ? { path, kind: "symlink", target: field(h, 157, 100) }
+    : { path, kind: "file", executable, bytes: new Uint8Array(0) };
+  checkSourcePath(path);
+  if (compareBytes(header(entry, size), h) !== 0) {
+    throw bad(`entry ${path} is not in the canonical packing (mode, owner, time)`);
+  }
+  return { entry, size };
+}
+
+/**
+ * Whether `head`, the first bytes of a blob, begins as a packed source does: a first block that is exactly the
+ * canonical header of a file or symlink. One block's check, so a node can tell a source it stored (and unpack it
+ * ahead of the runs that will read it) from other artifacts (an image's tar has times and owners) without reading
+ * the rest; only readSource says whether the whole blob is one.
+ */
+export function looksLikePackedSource(head: Uint8Array): boolean {
+  if (head.length < BLOCK) return false;
+  try {
+    headerEntry(head.subarray(0, BLOCK), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The canonical archive's entries, after checking every header, bound and path; throws WeftError otherwise. */
 export function readSource(archive: Uint8Array, limits = DEFAULT_SOURCE_LIMITS): SourceEntry[] {
   if (archive.length % BLOCK !== 0 || archive.length < 2 * BLOCK) {
@@ -172,30 +225,14 @@ export function readSource(archive: Uint8Array, limits = DEFAULT_SOURCE_LIMITS):
     const h = archive.subarray(at, at + BLOCK);
     if (h.every((b) => b === 0)) break;
     if (entries.length >= limits.maxEntries) throw bad(`the source has more than ${limits.maxEntries} entries`);
-    const type = String.fromCharCode(h[156]);
-    if (type !== "0" && type !== "2") throw bad(`entry ${entries.length} is neither a regular file nor a symlink`);
-    const size = Number.parseInt(field(h, 124, 12), 8);
-    if (!Number.isSafeInteger(size) || size < 0 || (type === "2" && size !== 0)) {
-      throw bad(`entry ${entries.length} has an invalid size`);
-    }
+    const { entry, size } = headerEntry(h, entries.length);
     total += size;
     if (total > limits.maxBytes) throw bad(`the source holds more than ${limits.maxBytes} bytes`);
-    const prefix = field(h, 345, 155);
-    const path = prefix === "" ? field(h, 0, 100) : `${prefix}/${field(h, 0, 100)}`;
-    const executable = field(h, 100, 8) === octal(0o755, 8).slice(0, 7);
-    const entry: SourceEntry = type === "2"
-      ? { path, kind: "symlink", target: field(h, 157, 100) }
-      : { path, kind: "file", executable, bytes: new Uint8Array(0) };
     const end = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (end > archive.length) throw bad(`entry ${path} runs past the end of the packed source`);
+    if (end > archive.length) throw bad(`entry ${entry.path} runs past the end of the packed source`);
     if (entry.kind === "file") entry.bytes = archive.slice(at + BLOCK, at + BLOCK + size);
-    checkSourcePath(path);
-    const canonical = header(entry);
-    if (compareBytes(canonical, h) !== 0) {
-      throw bad(`entry ${path} is not in the canonical packing (mode, owner, time)`);
-    }
     if (entries.length > 0 && byPath(entries[entries.length - 1], entry) >= 0) {
-      throw bad(`entry ${path} is out of order or repeated; a packed source is sorted by path`);
+      throw bad(`entry ${entry.path} is out of order or repeated; a packed source is sorted by path`);
     }
     entries.push(entry);
     at = end;

@@ -1,5 +1,6 @@
 /**
- * Nix job start latency: a build submitted on a real peer (signed create
+ * Nix job start latency: a build submitted on a real peer, its source
+ * uploaded just before as `weft run` does (signed create
  * operation through its API, placement, claim, source fetched and unpacked,
  * nix started in the run's namespaces and cgroups) until the builder's first
  * log line reaches the run's log, against `nix-build` of the same
@@ -16,8 +17,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { packSource, type RunSpec } from "../../protocol/runner/index.ts";
-import { readDirectoryTree } from "../../peer/source/tree.ts";
+import type { RunSpec } from "../../protocol/runner/index.ts";
+import { uploadSource } from "../../peer/cli/run-source.ts";
 import { writeNixConf } from "../../bridges/nix/config.ts";
 import { testDaemon } from "../helpers/daemon.ts";
 import { percentile, report } from "./report.ts";
@@ -73,9 +74,12 @@ const { spaces } = await peer.client.get<{ spaces: Array<{ id: string }> }>("/v1
 const space = spaces[0].id;
 const timer = new SubmitTimer(peer, space);
 
-/** Submits a build of the project on the peer: ms from submitting until the marker line is in the run's log. */
+/**
+ * Uploads the project as `weft run` does (packed, through the API; not timed), then submits a build of it: ms from
+ * submitting until the marker line is in the run's log.
+ */
 async function weft(dir: string, nonce: string, attr?: string): Promise<number> {
-  const cid = await peer.daemon.artifacts.contentStore().put(packSource(await readDirectoryTree(dir)));
+  const { cid } = await uploadSource(peer.client, space, dir, undefined, () => {});
   const run: RunSpec = {
     runner: "nix",
     program: attr ? `bench.nix#${attr}` : "bench.nix",

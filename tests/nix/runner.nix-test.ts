@@ -12,12 +12,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLine, ManagedRunner, RunResult, RunSpec } from "../../protocol/runner/index.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
+import { nixPaths, parseNixConfig } from "../../bridges/nix/config.ts";
+import { eventually } from "../helpers/nodes.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { nixSpec, removeProjects, storeProject, WORDS_PROJECT, writeProject } from "./projects.ts";
 
@@ -36,6 +38,7 @@ writeFileSync(secret, "THE-HOST-SECRET\n");
 const drv = (name: string, script: string) => `(import ./lib.nix {}).mk "${name}" ''\n${script}\n''\n`;
 const HOSTILE: Record<string, string> = {
   "chatty.nix": drv("chatty", "yes 'a line of log that repeats forever'"),
+  "sleepy.nix": drv("sleepy", "echo awake; sleep 2; echo done > $out"),
   "outside.nix": drv(
     "outside",
     `cat ${secret}; echo x > ${escapee} && echo WROTE; ls / ; mkdir $out`,
@@ -214,6 +217,48 @@ describe("nix runner", { timeout: 300_000 }, () => {
       assert.equal(existsSync(`/sys/fs/cgroup/${controller}/weft-nix/${group}/left-by-a-crash`), false, controller);
     }
     await again.close();
+  });
+
+  it("runs a build in the first process made before it, in its groups renamed for the run", async () => {
+    const group = nixPaths(parseNixConfig({}), stateDir).cgroupGroup;
+    const dir = (controller: string) => `/sys/fs/cgroup/${controller}/weft-nix/${group}`;
+    const pidsOf = (d: string) => readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+    /** The one spare's pid, once the runner made it (it makes one after each run). */
+    const spare = () =>
+      eventually(
+        () => {
+          const spares = readdirSync(dir("memory")).filter((n) => n.startsWith("spare-"));
+          assert.equal(spares.length, 1);
+          const [pid] = pidsOf(join(dir("memory"), spares[0]));
+          assert.ok(pid);
+          assert.deepEqual(pidsOf(join(dir("pids"), spares[0])), [pid], "in both groups");
+          return pid;
+        },
+        30_000,
+        "the runner's spare",
+      );
+    // A run first: the runner makes the next run's spare once a run ends (an earlier test's second runner on the
+    // same state dir cleared this one's groups, spare included).
+    assert.equal((await run(nixSpec(source, "default.nix"))).result.status, "succeeded");
+    const before = await spare();
+    const limits = { wallMs: 60_000, memoryMb: 300, outputBytes: 1 << 20 };
+    const handle = runner.start(nixSpec(source, "sleepy.nix", { limits }), store);
+    started.push(handle.id);
+    for await (const line of handle.logs) {
+      if (line.text !== "awake") continue;
+      // nix was exec'd by the spare's shell: the same pid, in the same groups, now named by the run.
+      assert.ok(pidsOf(join(dir("memory"), handle.id)).includes(before), "the run's nix is the spare's process");
+      assert.ok(pidsOf(join(dir("pids"), handle.id)).includes(before));
+      assert.equal(
+        readFileSync(join(dir("memory"), handle.id, "memory.limit_in_bytes"), "utf8").trim(),
+        `${300 << 20}`,
+      );
+      break;
+    }
+    const result = await handle.done;
+    assert.equal(result.status, "succeeded", result.reason);
+    assert.notEqual(await spare(), before, "a new spare for the next run");
+    noRunCgroupsLeft();
   });
 
   it("still runs a good job after all that", async () => {

@@ -4,18 +4,20 @@
  * another), a source whose bytes do not match its CID or do not unpack
  * leaves nothing under its name, names that are not canonical CIDs are
  * refused, and past its budget the least recently used trees no run holds
- * are removed while held ones stay.
+ * are removed while held ones stay; it lives on a tmpfs when one has room,
+ * and leaves nothing there once closed.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cidOf, RAW } from "../../protocol/codec/cid.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import type { ContentStore } from "../../protocol/runner/runner.ts";
 import { packSource, type SourceEntry } from "../../protocol/runner/source.ts";
-import { SourceCache } from "../../bridges/nix/source-cache.ts";
+import { SourceCache, sourceCacheDir } from "../../bridges/nix/source-cache.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 
 const dirs: string[] = [];
@@ -128,6 +130,25 @@ describe("nix source cache", () => {
     const again = await before.acquire(cid, store);
     assert.equal(readFileSync(join(again.dir, "default.nix"), "utf8"), '"old"');
     again.release();
+  });
+
+  it("lives in memory (a tmpfs with room for it) unless configured elsewhere, and is removed at close", async () => {
+    const fallback = cacheDir();
+    const shm = await statfs("/dev/shm").catch(() => undefined);
+    const dir = await sourceCacheDir(undefined, "test-group", 1 << 20, fallback);
+    if (shm?.type === 0x01021994) assert.equal(dir, "/dev/shm/weft-nix-sources-test-group");
+    else assert.equal(dir, fallback, "no tmpfs at /dev/shm: the state dir");
+    assert.equal(await sourceCacheDir(undefined, "g", Number.MAX_SAFE_INTEGER, fallback), fallback, "no room: disk");
+    assert.equal(await sourceCacheDir("/srv/sources", "g", 1 << 20, fallback), "/srv/sources", "configured");
+
+    const store = new MemoryContentStore();
+    const cid = await store.put(packSource(tree("mem")));
+    const cache = await SourceCache.open(dir, 1 << 20);
+    const held = await cache.acquire(cid, store);
+    assert.equal(readFileSync(join(held.dir, "default.nix"), "utf8"), '"mem"');
+    held.release();
+    await cache.close();
+    assert.equal(existsSync(dir), false, "nothing left holding memory once the runner closed");
   });
 });
 

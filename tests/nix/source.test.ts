@@ -2,7 +2,8 @@
  * The source packing (protocol/runner/source.ts) and its files on disk
  * (peer/source/tree.ts): one tree gives one archive whatever its timestamps
  * or owners, system tar reads it, a git commit packs the same as its
- * checkout, and hostile archives are refused before anything is written.
+ * checkout, hostile archives are refused before anything is written, and a
+ * packed source is told from other blobs by its first block.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -20,7 +21,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packSource, readSource, type SourceEntry } from "../../protocol/runner/source.ts";
+import { looksLikePackedSource, packSource, readSource, type SourceEntry } from "../../protocol/runner/source.ts";
 import { isWeftError } from "../../protocol/errors.ts";
 import { readDirectoryTree, readGitTree, writeSourceTree } from "../../peer/source/tree.ts";
 
@@ -106,6 +107,18 @@ describe("source packing", () => {
     assert.throws(() => packSource([file("a", "1"), file("a", "2")]), /appears twice/);
     assert.throws(() => packSource([file("a", "1"), file("b", "2")], { maxEntries: 1, maxBytes: 10 }), /at most 1/);
     assert.throws(() => packSource([file("a", "12345")], { maxEntries: 5, maxBytes: 4 }), /at most 4 are allowed/);
+  });
+
+  it("tells a packed source by its first block, and an ordinary tar or other bytes from one", () => {
+    const dir = project();
+    const packed = packSource([file("a.txt", "a"), { path: "b", kind: "symlink", target: "a.txt" }]);
+    assert.equal(looksLikePackedSource(packed.subarray(0, 512)), true);
+    // What system tar writes (an image layer, an OCI archive) has times, owners and modes of its own.
+    const tar = new Uint8Array(execFileSync("tar", ["-c", "-C", dir, "build.sh"]));
+    assert.equal(looksLikePackedSource(tar), false);
+    assert.equal(looksLikePackedSource(new Uint8Array(4096).fill(7)), false);
+    assert.equal(looksLikePackedSource(packed.subarray(0, 511)), false, "less than a block");
+    assert.equal(looksLikePackedSource(packSource([]).subarray(0, 512)), false, "an empty tree needs no unpacking");
   });
 
   it("refuses a hostile or non-canonical archive before writing anything", async () => {

@@ -5,18 +5,20 @@
  * compares against; a build going on while the store is collected, even
  * down to nothing, is not disturbed; a size budget drops the oldest runs'
  * outputs first; and a runner whose store passed `max_store_mb` collects it
- * by itself after a run.
+ * by itself after a run; and the store is measured by what nix registered
+ * in it (one database query), not by walking it.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManagedRunner, RunResult, RunSpec } from "../../protocol/runner/index.ts";
 import { nixPaths, parseNixConfig } from "../../bridges/nix/config.ts";
 import { nixPlugin } from "../../bridges/nix/runner.ts";
 import { collectGarbage, storeBytes } from "../../bridges/nix/store-gc.ts";
+import { runNix } from "../../bridges/nix/process.ts";
 import { MemoryContentStore } from "../helpers/content-store.ts";
 import { nixSpec, removeProjects, storeProject, WORDS_PROJECT, writeProject } from "./projects.ts";
 
@@ -102,6 +104,25 @@ describe("nix store garbage collection", { timeout: 300_000 }, () => {
     const all = await collectGarbage(paths, 0);
     assert.equal(all.runsKept, 0);
     assert.ok(!existsSync(onHost(paths.storeRoot, outPath(slow))));
+  });
+
+  it("measures the store by what nix registered in it, without walking it", async () => {
+    const { runner, paths } = await makeRunner();
+    const words = await build(runner, nixSpec(source, "default.nix"));
+    assert.equal(words.status, "succeeded", words.reason);
+    const listed = await runNix({
+      argv: ["nix", "path-info", "--json", "--all"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: paths.runsDir, NIX_CONF_DIR: paths.confDir },
+      cwd: paths.runsDir,
+      storeRoot: paths.storeRoot,
+      stdout: "keep",
+      onLine() {},
+    });
+    assert.equal(listed.code, 0);
+    const registered = (JSON.parse(listed.stdout) as { narSize: number }[]).reduce((a, p) => a + p.narSize, 0);
+    // Bytes in the store's directory that nix never registered (a crashed build's leftovers) are not its paths.
+    writeFileSync(join(paths.storeRoot, "store", "not-a-store-path"), new Uint8Array(8 << 20));
+    assert.equal(await storeBytes(paths.storeRoot), registered);
   });
 
   it("leaves a build that is going on alone, even when the store is collected to nothing", async () => {
