@@ -31,6 +31,10 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { peerIdFromDid } from "#protocol/node";
 import { fetchGit } from "../../peer/repo/git-transport.ts";
 import { percentile, report } from "./report.ts";
+import { tuneHeapForBulkBytes } from "../../peer/daemon/heap-flags.ts";
+
+// This process is the asking peer: it runs as the daemon does (peer/run-daemon.ts).
+tuneHeapForBulkBytes();
 
 const BENCH = "git-clone";
 const COMMITS = Number(process.env.COMMITS ?? 5000);
