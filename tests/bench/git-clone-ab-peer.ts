@@ -20,12 +20,20 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 
 const [role, root, ...rest] = process.argv.slice(2);
-// V8 flags set at run time, as a daemon would set them on itself (the variant's `setFlags`).
-if (process.env.AB_SET_FLAGS) (await import("node:v8")).setFlagsFromString(process.env.AB_SET_FLAGS);
 const load = (path: string) => import(join(root, path));
 // As that checkout's daemon runs, if it sets V8 flags on itself (peer/run-daemon.ts).
 await load("peer/daemon/heap-flags.ts").then((m) => m.tuneHeapForBulkBytes(), () => {});
+// Then the variant's own V8 flags (`setFlags`), e.g. "--no-external-memory-accounted-in-global-limit" to undo it.
+if (process.env.AB_SET_FLAGS) (await import("node:v8")).setFlagsFromString(process.env.AB_SET_FLAGS);
 const { libp2pNode } = await load("tests/helpers/nodes.ts");
+/**
+ * A live heap of the variant's `liveMiB` (small objects, about 1 KiB each), as a daemon holding more documents
+ * carries: every full collection marks it.
+ */
+const ballast = Array.from(
+  { length: Number(process.env.AB_LIVE_MIB ?? 0) * 1024 },
+  (_, i) => ({ i, f: new Array(100).fill(i) }),
+);
 
 let gcMs = 0, gcCount = 0, gcMajor = 0;
 new PerformanceObserver((list) => {
@@ -37,7 +45,7 @@ new PerformanceObserver((list) => {
     ) gcMajor++;
   }
 }).observe({ entryTypes: ["gc"] });
-const gcStats = () => ({ gcMs, gcCount, gcMajor });
+const gcStats = () => ({ gcMs, gcCount, gcMajor, ballast: ballast.length });
 
 const peer = await libp2pNode();
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();

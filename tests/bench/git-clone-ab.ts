@@ -12,7 +12,9 @@
  *   VARIANTS='[{"name":"old","root":"/tmp/old"},{"name":"new","flags":["--max-semi-space-size=2"]}]' \
  *     COMMITS=5000 ROUNDS=4 PER_TURN=2 node tests/bench/git-clone-ab.ts
  *
- * `root` defaults to this checkout; `flags` are node's, for both peers.
+ * `root` defaults to this checkout; `flags` are node's, for both peers; `setFlags` V8's, set by the
+ * peers on themselves after their checkout's own (peer/daemon/heap-flags.ts); `liveMiB` a live heap
+ * each peer holds besides its node, as a daemon with more documents does.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -28,8 +30,10 @@ interface Variant {
   name: string;
   root?: string;
   flags?: string[];
-  /** V8 flags the peers set on themselves at start (v8.setFlagsFromString), as a daemon would. */
+  /** V8 flags the peers set on themselves at start (v8.setFlagsFromString), after the checkout's own. */
   setFlags?: string;
+  /** MiB of live objects each peer holds, as a daemon with more documents does. */
+  liveMiB?: number;
 }
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "../..");
@@ -46,7 +50,10 @@ class Peer {
     this.child = spawn(
       process.execPath,
       [...(variant.flags ?? []), join(HERE, "git-clone-ab-peer.ts"), args[0], variant.root ?? ROOT, ...args.slice(1)],
-      { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, AB_SET_FLAGS: variant.setFlags ?? "" } },
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+        env: { ...process.env, AB_SET_FLAGS: variant.setFlags ?? "", AB_LIVE_MIB: String(variant.liveMiB ?? 0) },
+      },
     );
     this.#lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
@@ -176,7 +183,7 @@ try {
         value: median(pair.figures[figure]),
         unit: /^gc-(pauses|major)/.test(figure) ? "count" : figure.startsWith("rss") ? "MiB" : "s",
         baseline: median(base[figure]),
-        note: `median of ${pair.figures[figure].length}; baseline ${pairs[0].variant.name}`,
+        note: `median of [${pair.figures[figure].join(", ")}]; baseline ${pairs[0].variant.name}`,
       });
     }
   }
