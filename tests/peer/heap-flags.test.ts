@@ -18,12 +18,15 @@ describe("the daemon's V8 flags", () => {
     skip: !knowsExternalMemoryFlag() && "this V8 has no --external-memory-accounted-in-global-limit",
   }, async () => {
     const plain = await load("default");
-    const tuned = await load("tuned");
-    // Measured: 29–34 full collections by default, 1 tuned (once 9, in a run at load 19).
+    // Measured: 28–34 full collections by default, 1 tuned. V8 sizes its limits by how much CPU the process got
+    // (mutator utilization), which the rest of a loaded machine changes: 2 runs in 20 tuned took 9 and 15. The flag
+    // is shown by one run of up to three; without it none of them comes near.
     assert.ok(
       plain.major >= 10,
       `the default V8 ran only ${plain.major} full collections: the load no longer tests this`,
     );
+    let tuned = await load("tuned");
+    for (let run = 1; run < 3 && tuned.major * 2 >= plain.major; run++) tuned = await load("tuned");
     assert.ok(tuned.major * 2 < plain.major, `tuned ${tuned.major} full collections against ${plain.major} by default`);
     // Measured: +65 MiB, the same for 420 MB moved as for 840 MB: the buffers wait longer, not without bound.
     assert.ok(
