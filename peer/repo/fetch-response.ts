@@ -73,7 +73,8 @@ export class FetchResponse extends Writable {
     } catch (error) {
       return callback(error as Error);
     }
-    if (full) this.#pack.once("drain", () => callback());
+    // Once the pack is ended it emits no "drain": nothing more goes to it, so there is nothing to wait for.
+    if (full && this.#phase !== "done") this.#pack.once("drain", () => callback());
     else callback();
   }
 

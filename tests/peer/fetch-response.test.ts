@@ -26,13 +26,15 @@ const ADVERT = Buffer.concat([
 ]);
 
 /** Feed `bytes` in pieces of `piece` bytes; resolves with what reached the pack, the advert, and any error. */
-async function feed(bytes: Uint8Array, piece: number) {
+async function feed(bytes: Uint8Array, piece: number, slow = false) {
   const packed: Buffer[] = [];
   let ended = false;
   const pack = new Writable({
     write(chunk, _e, cb) {
       packed.push(chunk);
-      cb();
+      // A slow index-pack: its buffer fills, and the reader must wait for its "drain".
+      if (slow) setImmediate(cb);
+      else cb();
     },
     final(cb) {
       ended = true;
@@ -43,7 +45,11 @@ async function feed(bytes: Uint8Array, piece: number) {
   const response = new FetchResponse(pack, (capabilities) => (advert = capabilities));
   const error = await new Promise<Error | undefined>((resolve) => {
     response.on("error", resolve);
-    response.on("finish", () => resolve(undefined));
+    // Done when the reader is, and the pack has taken everything it was given.
+    response.on(
+      "finish",
+      () => pack.writableFinished ? resolve(undefined) : pack.on("finish", () => resolve(undefined)),
+    );
     for (let i = 0; i < bytes.length; i += piece) response.write(bytes.subarray(i, i + piece));
     response.end();
   });
@@ -71,6 +77,17 @@ describe("the asking peer's reader of upload-pack's answer", () => {
       assert.equal(got.ended, true);
     });
   }
+
+  it("finishes when the pack's end comes in the same piece as data a slow index-pack has not taken yet", {
+    timeout: 10_000,
+  }, async () => {
+    for (const piece of [65536, answer.length]) {
+      const got = await feed(answer, piece, true);
+      assert.equal(got.error, undefined);
+      assert.ok(got.pack.equals(data));
+      assert.equal(got.ended, true);
+    }
+  });
 
   const refusals: [string, Uint8Array, string, RegExp][] = [
     ["a length that is not hex", Buffer.from("zzzz"), "sync/protocol", /length/],
