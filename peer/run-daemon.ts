@@ -8,8 +8,10 @@ import { startDaemon } from "./daemon/daemon.ts";
 import { createLogger } from "./daemon/logger.ts";
 import { isWeftError } from "#protocol";
 import { PAIRING_TTL_MS } from "./api/pairing.ts";
+import { tuneHeapForBulkBytes } from "./daemon/heap-flags.ts";
 
 export async function runDaemon(): Promise<void> {
+  tuneHeapForBulkBytes();
   let config;
   try {
     config = await loadConfig(process.env);

@@ -1,17 +1,18 @@
 /**
  * The asking side of `/weft/git/1`: fetch commits of a space's repository
- * from one peer into a local bare repository with system `git fetch`, so
- * git's own negotiation (the haves of the local refs against the wants)
- * decides what moves and a second fetch moves only what is new.
+ * from one peer into a local bare repository. This process speaks git's
+ * fetch protocol (v2) to the peer's `git upload-pack` itself — the wants,
+ * the local ref tips as haves (so a second fetch moves only what is new),
+ * "done" — and writes the pack straight into `git index-pack --strict
+ * --fix-thin` in the repository: no `git fetch` process, no loopback hop,
+ * no separate connectivity walk (index-pack --strict finds every link).
  *
  * The request (space, repository, wants) goes only to a peer that proved
  * it may sync the space: asking names them, and nothing of a space
  * reaches a non-member. Wants already here are not asked for. After the
- * peer's "go", `git fetch` runs in the local repository against a git://
- * door on loopback that only it can enter (git-door.ts), and this process
- * pipes that connection to the stream.
+ * peer's "go", the peer's answer is read by fetch-response.ts.
  * The transfer is cut off by its limits (bytes, idle time, total time) or
- * the caller's signal, which kill git and everything it started.
+ * the caller's signal, which kill index-pack.
  */
 import type { Stream } from "@libp2p/interface";
 import { isWeftError, messageOf, WeftError } from "#protocol";
@@ -25,13 +26,14 @@ import {
   readGitAnswer,
 } from "#protocol/sync";
 import { startGit } from "./git-child.ts";
-import { openGitDoor } from "./git-door.ts";
+import { git } from "./git-run.ts";
+import { FetchResponse } from "./fetch-response.ts";
+import { encodeFetchRequest } from "./fetch-request.ts";
 import { missingObjects } from "./git-objects.ts";
 import {
   DEFAULT_GIT_LIMITS,
   type GitLimits,
   pipeFromStream,
-  pipeToStream,
   prepareStream,
   readOpening,
   Watchdog,
@@ -59,6 +61,9 @@ export interface GitFetchResult {
   /** Bytes that crossed the stream both ways, git's negotiation and pack included. */
   bytes: number;
 }
+
+/** The most ref tips offered as haves. */
+const MAX_HAVES = 256;
 
 function aborted(): GitTransferError {
   return new GitTransferError("git/aborted", "the fetch was aborted");
@@ -109,7 +114,7 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
     if (stream.status === "open") stream.abort(new Error("the fetch is done"));
     const still = await missingObjects(options.into, missing);
     if (still.length > 0) {
-      throw new GitTransferError("git/failed", `git fetch ended without ${still.length} of the commits (${still[0]}…)`);
+      throw new GitTransferError("git/failed", `the fetch ended without ${still.length} of the commits (${still[0]}…)`);
     }
     return { fetched: missing, bytes };
   } catch (e) {
@@ -120,7 +125,24 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
   }
 }
 
-/** Run `git fetch` in `into` over the stream, through a loopback door; resolves with the bytes moved. */
+/** The local repository's commit tips (the most recent first, at most MAX_HAVES): what the fetch offers as haves. */
+async function localTips(into: string): Promise<string[]> {
+  const { stdout } = await git([
+    "-C",
+    into,
+    "for-each-ref",
+    "--sort=-committerdate",
+    `--count=${MAX_HAVES}`,
+    "--format=%(objecttype) %(objectname)",
+  ]);
+  return stdout.split("\n").filter((l) => l.startsWith("commit ")).map((l) => l.slice("commit ".length));
+}
+
+/**
+ * Fetch `wants` over the stream with this process as git's fetch client,
+ * writing the pack straight into `git index-pack --strict` in `into`;
+ * resolves with the bytes moved.
+ */
 async function runFetch(
   stream: Stream,
   rest: Uint8Array,
@@ -129,58 +151,39 @@ async function runFetch(
   limits: GitLimits,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const door = await openGitDoor();
+  const haves = await localTips(into);
+  // --strict: every object checked (fetch.fsckObjects) and every link it makes found in the pack or in `into`,
+  // which is what leaves the wants connected (git fetch's own reasoning for a pack that index-pack found so).
+  const indexPack = startGit(["-C", into, "index-pack", "--stdin", "--fix-thin", "--strict"]);
   let failure: WeftError | undefined;
-  try {
-    const git = startGit([
-      "-C",
-      into,
-      "-c",
-      "protocol.version=2",
-      "-c",
-      "fetch.fsckObjects=true",
-      "fetch",
-      "--quiet",
-      "--no-tags",
-      "--no-write-fetch-head",
-      "--no-auto-gc",
-      "--no-recurse-submodules",
-      door.remote,
-      ...wants,
-    ], { env: door.env });
-    const fail = (error: WeftError) => {
-      failure ??= error;
-      git.kill();
-      door.close();
-      if (stream.status === "open") stream.abort(error);
-    };
-    const watchdog = new Watchdog(limits, fail);
-    const onAbort = () => fail(aborted());
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    stream.addEventListener("close", () => {
-      // The peer went before git was done: git sees its input end and fails on its own; make sure it does.
-      if (stream.status === "closed") return;
-      fail(signal?.aborted ? aborted() : new GitTransferError("git/unreachable", "the peer closed the git stream"));
-    });
-    door.entered.then(({ socket, rest: sent }) => {
-      socket.on("error", () => fail(new GitTransferError("git/failed", "git closed its connection")));
-      if (sent.length > 0) stream.send(sent);
-      pipeFromStream(stream, rest, socket, watchdog);
-      pipeToStream(
-        socket,
-        stream,
-        watchdog,
-        () => fail(new GitTransferError("git/unreachable", "the git stream broke")),
-      );
-    }, (error) => fail(error));
-    const code = await git.exited;
-    watchdog.stop();
-    signal?.removeEventListener("abort", onAbort);
-    if (failure) throw failure;
-    if (code !== 0) throw new GitTransferError("git/failed", `git fetch failed: ${git.stderr() || `exit ${code}`}`);
-    return watchdog.bytes;
-  } finally {
-    door.close();
+  const fail = (error: WeftError) => {
+    failure ??= error;
+    indexPack.kill();
+    if (stream.status === "open") stream.abort(error);
+  };
+  const watchdog = new Watchdog(limits, fail);
+  const onAbort = () => fail(aborted());
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  stream.addEventListener("close", () => {
+    // The peer went before the pack was complete: index-pack sees its input end and fails; make sure it does.
+    if (stream.status === "closed") return;
+    fail(signal?.aborted ? aborted() : new GitTransferError("git/unreachable", "the peer closed the git stream"));
+  });
+  const response = new FetchResponse(indexPack.process.stdin!, (capabilities) => {
+    stream.send(encodeFetchRequest(capabilities, wants, haves));
+  });
+  response.on("error", (e) => fail(isWeftError(e) ? e : new GitTransferError("sync/protocol", messageOf(e))));
+  pipeFromStream(stream, rest, response, watchdog);
+  const code = await indexPack.exited;
+  watchdog.stop();
+  signal?.removeEventListener("abort", onAbort);
+  if (failure) throw failure;
+  if (code !== 0) {
+    throw new GitTransferError(
+      "git/bad-pack",
+      `git index-pack refused the peer's pack: ${indexPack.stderr() || `exit ${code}`}`,
+    );
   }
+  return watchdog.bytes;
 }

@@ -1,7 +1,7 @@
 /**
  * Moving git's bytes over a `/weft/git/1` libp2p stream: read its opening
  * frame (bounded, before anything after it is read), then pipe the stream
- * to and from a git process (or the loopback connection of a local git fetch)
+ * to and from a git process (or the asking peer's reader of a fetch answer)
  * with backpressure both ways, and a watchdog that ends the transfer when
  * it moves too many bytes, makes no progress for too long, or runs too long.
  */
@@ -32,7 +32,7 @@ export const DEFAULT_GIT_LIMITS: GitLimits = {
  */
 const READ_BUFFER_BYTES = 64 * 1024 * 1024;
 
-/** How far a slow sink (git's stdin, the connection of a local git fetch) may fall behind before the stream is paused. */
+/** How far a slow sink (git's stdin, the reader of a fetch answer) may fall behind before the stream is paused. */
 const SINK_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The most one send to the stream carries (see pipeToStream). */

@@ -10,6 +10,10 @@
  */
 import { libp2pNode } from "../helpers/nodes.ts";
 import { serveGit } from "../../peer/repo/git-transport.ts";
+import { tuneHeapForBulkBytes } from "../../peer/daemon/heap-flags.ts";
+
+// As the daemon runs (peer/run-daemon.ts).
+tuneHeapForBulkBytes();
 
 const [repoPath, invitee] = process.argv.slice(2);
 const peer = await libp2pNode();

@@ -2,7 +2,7 @@
  * Cloning a repository of 5,000 commits and about 50 MB between two peers
  * over `/weft/git/1` (the serving peer in a process of its own, the pack
  * from its `git upload-pack` through libp2p — noise, yamux — into the
- * local `git fetch`, with fsck of every object, as shipped),
+ * asking peer's own fetch client and `git index-pack --strict`, with fsck of every object, as shipped),
  * against `git clone --bare` from a `git daemon` on loopback serving the
  * same repository, in the same run. The repository is generated once with
  * `git fast-import` (each commit adds a file of random bytes, so the pack
@@ -31,6 +31,10 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { peerIdFromDid } from "#protocol/node";
 import { fetchGit } from "../../peer/repo/git-transport.ts";
 import { percentile, report } from "./report.ts";
+import { tuneHeapForBulkBytes } from "../../peer/daemon/heap-flags.ts";
+
+// This process is the asking peer: it runs as the daemon does (peer/run-daemon.ts).
+tuneHeapForBulkBytes();
 
 const BENCH = "git-clone";
 const COMMITS = Number(process.env.COMMITS ?? 5000);
@@ -153,7 +157,7 @@ function peerThreads(): { main: number; helpers: number } {
 
 /**
  * CPU seconds used so far by this process, the serving process (the Weft peer or git daemon) and
- * the children each has reaped (git fetch or clone, upload-pack, pack-objects, index-pack): what a
+ * the children each has reaped (index-pack, or git clone; upload-pack, pack-objects): what a
  * clone costs whatever else the machine is doing, split by where it is spent.
  */
 function cpuSeconds(server: number): { total: number; parts: Record<Part, number> } {
@@ -168,8 +172,8 @@ function cpuSeconds(server: number): { total: number; parts: Record<Part, number
 }
 type Part = "clientNode" | "clientGit" | "servingNode" | "servingGit";
 const PART_NOTES: Record<Part, string> = {
-  clientNode: "the asking peer's own process (libp2p, the loopback door)",
-  clientGit: "git fetch and index-pack with fsck, on the asking side (git clone and index-pack for git daemon)",
+  clientNode: "the asking peer's own process (libp2p, its fetch client, the pipe into index-pack)",
+  clientGit: "index-pack with fsck, on the asking side (git clone and index-pack for git daemon)",
   servingNode: "the serving peer's own process (libp2p, the pipe from upload-pack)",
   servingGit: "upload-pack and pack-objects on the serving side",
 };

@@ -5,14 +5,12 @@
  * before the repository is resolved or git runs — and are asked nothing;
  * malformed and oversized openings are refused; a peer that stalls
  * mid-pack is cut off by the idle limit (on either side); aborting a
- * fetch kills its git; the loopback door git enters by admits only it.
+ * fetch kills its git; a pack that leaves an object out is refused.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
-import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stream } from "@libp2p/interface";
@@ -23,7 +21,6 @@ import { eventually, libp2pNode, mesh, type TestNode } from "../helpers/nodes.ts
 import { addCommits, git, initBare } from "../helpers/git-repos.ts";
 import { fetchGit, type GitServer, serveGit } from "../../peer/repo/git-transport.ts";
 import { prepareStream, readOpening } from "../../peer/repo/git-stream.ts";
-import { openGitDoor } from "../../peer/repo/git-door.ts";
 
 /** Open a raw git stream from `from` to `to` and send `bytes` as its opening; returns the stream. */
 async function rawStream(from: TestNode, to: TestNode, bytes: Uint8Array): Promise<Stream> {
@@ -304,30 +301,48 @@ describe("git objects between peers", () => {
       await eventually(() => processesMentioning(into).length === 0, 5_000, "git gone");
     });
   });
-});
 
-describe("the loopback door a fetch's git enters by", () => {
-  it("turns away a local connection without the fetch's token, and lets git's in", async () => {
-    const door = await openGitDoor();
-    try {
-      const url = new URL(door.env.GIT_CONFIG_VALUE_0);
-      const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, "0")}${line}`;
-      const knock = async (path: string) => {
-        const socket = connect(Number(url.port), "127.0.0.1");
-        await once(socket, "connect");
-        socket.write(pkt(`git-upload-pack ${path}\0host=127.0.0.1\0\0version=2\0`));
-        return socket;
+  describe("against a peer that leaves an object out of the pack", () => {
+    before(async () => {
+      // b plays a peer that answers a fetch of source's head with that commit alone: no tree, no blobs.
+      const head = git(source, "rev-parse", "refs/heads/main");
+      const lone = spawnSync("git", ["-C", source, "pack-objects", "--stdout"], { input: `${head}\n` }).stdout;
+      const pkt = (payload: Uint8Array) => {
+        const header = new TextEncoder().encode((payload.length + 4).toString(16).padStart(4, "0"));
+        return Buffer.concat([header, payload]);
       };
-      const intruder = await knock(`/${"0".repeat(32)}`);
-      await once(intruder, "close");
-      const git = await knock(url.pathname);
-      const { socket } = await door.entered;
-      assert.equal(socket.remotePort, git.localPort, "the connection that named the token");
-      git.destroy();
-      socket.destroy();
-    } finally {
-      door.close();
-    }
+      const line = (text: string) => pkt(new TextEncoder().encode(text));
+      await b.node.libp2p!.handle(GIT_PROTOCOL, (stream) => {
+        prepareStream(stream);
+        void readOpening(stream, 32 * 1024, 10_000).then(() => {
+          stream.send(encodeGitAnswer({ ok: true }));
+          stream.send(Buffer.concat([line("version 2\n"), line("fetch=shallow\n"), Buffer.from("0000")]));
+          stream.addEventListener("message", () => {
+            const bands = [];
+            for (let i = 0; i < lone.length; i += 65515) {
+              bands.push(pkt(Buffer.concat([Buffer.of(1), lone.subarray(i, i + 65515)])));
+            }
+            stream.send(Buffer.concat([line("packfile\n"), ...bands, Buffer.from("0000")]));
+          }, { once: true });
+        });
+      }, { force: true });
+    });
+
+    after(async () => {
+      await b.node.libp2p!.unhandle(GIT_PROTOCOL);
+    });
+
+    it("is refused: index-pack finds the commit's tree nowhere, and the repository is left as it was", async () => {
+      const head = git(source, "rev-parse", "refs/heads/main");
+      const into = initBare(join(dir, "a-incomplete.git"));
+      await assert.rejects(
+        fetchGit(a.node, { peer: b.node.did, space: space.id, repo: "app", wants: [head], into }),
+        (e: { code?: string; message?: string }) =>
+          e.code === "git/bad-pack" && /did not receive expected object/.test(e.message!),
+      );
+      assert.equal(git(into, "count-objects", "-v").match(/^count: (\d+)/m)![1], "0");
+      assert.deepEqual(readdirSync(join(into, "objects/pack")).filter((f) => f.endsWith(".pack")), []);
+    });
   });
 });
 
