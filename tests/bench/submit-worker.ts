@@ -8,8 +8,8 @@
  * claim, and when its runner started the job, on the shared wall clock
  * (`performance.timeOrigin + performance.now()`), and its CPU time at the end.
  *
- *   bench → worker   {join: invite, dial: multiaddrs}   {stop: true}
- *   worker → bench   {ready: multiaddr, did}  {joined: true}  {arrived|claimed: task, at}  {started: label, at}
+ *   bench → worker   {dial: multiaddrs}  {join: invite}  {stop: true}
+ *   worker → bench   {ready: multiaddr, did}  {dialed: true}  {joined: true}  {arrived|claimed: task, at}  {started: label, at}
  *                    {cpuMs}
  */
 import process from "node:process";
@@ -29,7 +29,7 @@ const workerAdvert = advert({ memoryMb: { total: 4096, free: 2048 }, slots: WORK
 /** Milliseconds on the clock every process of the bench shares. */
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
-type Command = { join: string; dial: string[] } | { stop: true };
+type Command = { dial: string[] } | { join: string } | { stop: true };
 
 /** To the bench, while it listens: a bench that gave up takes its workers down with it. */
 const send = (m: unknown) => process.connected && process.send!(m);
@@ -52,9 +52,15 @@ const wasm = createNodeWasmRunner();
 await wasm.warmUp();
 send({ ready: node.libp2p!.getMultiaddrs()[0].toString(), did: node.did });
 
-const join = (await next()) as { join: string; dial: string[] };
-for (const address of join.dial) await node.libp2p!.dial(multiaddr(address));
-const space = await node.join(join.join, { signal: AbortSignal.timeout(120_000) });
+for (const address of ((await next()) as { dial: string[] }).dial) await node.libp2p!.dial(multiaddr(address));
+send({ dialed: true });
+// A safety net, not a deadline: five processes starting on a busy 2-core machine.
+const space = await node.join(((await next()) as { join: string }).join, { signal: AbortSignal.timeout(300_000) })
+  .catch((e) => {
+    throw new Error(
+      `join failed (${(e as Error).message}); refusals here: ${JSON.stringify(node.diagnostics.refusals())}`,
+    );
+  });
 
 const timed: Runner = {
   kind: "wasm",
