@@ -230,6 +230,8 @@ export function createApi(ctx: ApiContext): Hono {
       pairings.redeem(code);
       return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, syncUrlOf(c)) }, 201);
     },
+    "POST /v1/sessions": async (c, { body, raw }) =>
+      c.json(await ctx.auth.openSession(c.req.header("authorization"), raw!, (body as { key: string }).key), 201),
     "GET /v1/identity": (c) => c.json({ did: node.did }),
     "GET /v1/invites": async (c) => {
       const url = new URL(c.req.url);

@@ -32,6 +32,8 @@ export type Handler = (
     caller?: string;
     /** For operation routes: the signed operation, checked against its route. */
     op?: Awaited<ReturnType<ApiAuthority["op"]>>;
+    /** The body's bytes as sent, for a route that checks a signature over them (POST /v1/sessions). */
+    raw?: Uint8Array;
   },
 ) => Promise<Response> | Response;
 
@@ -114,11 +116,9 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
       params,
       { method: route.method, path: url.pathname + url.search, body },
     ] as const;
-    let invocation: { iss: string };
-    ({ space, chain, durable, invocation } = route.method === "GET"
+    ({ space, chain, durable, caller } = route.method === "GET"
       ? await ctx.auth.read(...args)
       : { ...await ctx.auth.query(...args), durable: undefined });
-    caller = invocation.iss;
   }
   const json = parseJson(await body());
   let checked: unknown;
@@ -126,7 +126,15 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
   else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
   let res: Response;
   try {
-    res = await handler(c, { params, body: checked, query, space, chain, ...(caller ? { caller } : {}) });
+    res = await handler(c, {
+      params,
+      body: checked,
+      query,
+      space,
+      chain,
+      ...(caller ? { caller } : {}),
+      ...(raw ? { raw } : {}),
+    });
   } finally {
     await durable; // nothing, not even an error, is answered before the use is durable
   }
