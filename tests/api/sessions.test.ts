@@ -16,67 +16,17 @@ import { CID } from "multiformats/cid";
 import { ApiClient } from "../../peer/api/client.ts";
 import { type Credentials, loadCredentials } from "../../peer/api/credentials.ts";
 import { requestArgs } from "../../peer/api/request.ts";
-import { sessionAuthorization, sessionKey, sessionKeyPair } from "../../peer/api/session-crypto.ts";
+import { sessionAuthorization } from "../../peer/api/session-crypto.ts";
 import { startDaemon } from "../../peer/daemon/daemon.ts";
 import { loadConfig } from "../../peer/daemon/config.ts";
 import { createLogger } from "../../peer/daemon/logger.ts";
-import { encodeContainer } from "../../protocol/ucan/container.ts";
-import type { Delegation } from "../../protocol/ucan/delegation.ts";
-import { invoke } from "../../protocol/ucan/invocation.ts";
 import { Commands } from "../../protocol/ucan/commands.ts";
-import type { Signer } from "../../protocol/identity/ed25519.ts";
 import { delegationIn, signer } from "../helpers/principals.ts";
+import { type Holder, type Opened, openRaw, openSession as open } from "../helpers/api-session.ts";
 import { type TestDaemon, testDaemon } from "../helpers/daemon.ts";
 
 const enc = encodeURIComponent;
 const utf8 = (s: string) => new TextEncoder().encode(s);
-
-/** Who opens a session: a key, the proofs its invocations name (CIDs or delegations) and those it carries. */
-interface Holder {
-  signer: Signer;
-  proofs: Array<Delegation | CID>;
-  carried: Delegation[];
-}
-
-interface Opened {
-  id: string;
-  key: Buffer;
-  endsAt: number;
-  /** The bearer that opened it, and the body it was sent with. */
-  bearer: string;
-  body: string;
-}
-
-/** POST /v1/sessions with a bearer invoking `command` on `subject`; the raw answer. */
-async function openRaw(url: string, node: string, h: Holder, subject: string, command: string, key?: string) {
-  const pair = sessionKeyPair();
-  const body = JSON.stringify({ key: key ?? pair.publicKey });
-  const now = Math.floor(Date.now() / 1000);
-  const inv = await invoke({
-    issuer: h.signer,
-    audience: node,
-    subject,
-    command,
-    args: requestArgs("POST", "/v1/sessions", utf8(body)),
-    proofs: h.proofs,
-    expiration: now + 60,
-  });
-  const bearer = (await encodeContainer([inv.bytes, ...h.carried.map((d) => d.bytes)], "C")) as string;
-  const res = await fetch(`${url}/v1/sessions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
-    body,
-  });
-  return { res, pair, cid: inv.cid.toString(), bearer, body };
-}
-
-async function open(url: string, node: string, h: Holder, subject: string, command: string): Promise<Opened> {
-  const { res, pair, cid, bearer, body } = await openRaw(url, node, h, subject, command);
-  const answer = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(answer));
-  const key = sessionKey(pair.privateKey, answer.key, cid);
-  return { id: answer.session, key, endsAt: answer.endsAt, bearer, body };
-}
 
 /** Send the bearer that opened `s` again, with its body: [status, error code]. */
 async function reopen(url: string, s: Opened): Promise<[number, string]> {
@@ -288,7 +238,7 @@ describe("API sessions", () => {
 });
 
 describe("API sessions across a restart", () => {
-  it("a session is unknown after the peer restarts, and the client opens a new one by itself", async () => {
+  it("a session is unknown after the peer restarts, the client opens a new one, and a key rotation ends it", async () => {
     const home = await mkdtemp(join(tmpdir(), "weft-sessions-"));
     const env = {
       WEFT_HOME: home,
@@ -314,6 +264,13 @@ describe("API sessions across a restart", () => {
       const node = await client.get<{ did: string }>("/v1/node");
       assert.equal(node.did, creds.node);
       assert.equal(await openSessions(daemon.url), 1, "the client opened a new session");
+
+      // Rotating the CLI's key revokes its node delegation in this node's own records (no space holds
+      // a delegation on the node): a session that delegation opened ends with it.
+      const s2 = await open(daemon.url, creds.node, holder, creds.node, "/weft/node");
+      assert.deepEqual(await send(daemon.url, s2, 1, "GET", "/v1/node"), [200, undefined]);
+      await client.request("POST", "/v1/cli-key");
+      assert.deepEqual(await send(daemon.url, s2, 2, "GET", "/v1/node"), [403, "ucan/revoked"]);
     } finally {
       await daemon.stop();
       await rm(home, { recursive: true, force: true });
