@@ -279,11 +279,13 @@ export class ApiAuthority {
   }
 
   /**
-   * A query MAC'd under a session: the session is live, acts on this route's
-   * subject for a command covering the route's, no delegation of its chain
-   * is revoked (by the space or by this node), the MAC is this request's
-   * under the session's key, the chain's policies admit the request as they
-   * would a bearer naming it, and the counter was never used.
+   * A query MAC'd under a session: the session is live, the MAC is this
+   * request's under its key (before anything about the session is said),
+   * it acts on this route's subject for a command covering the route's, no
+   * delegation of its chain is revoked (by the space or by this node), the
+   * chain's policies admit the request as they would a bearer naming it, and
+   * the counter was never used. Only a live session's request has its body
+   * read (for the MAC), as only a bearer that verifies does.
    */
   async #bySession(
     header: string,
@@ -299,6 +301,14 @@ export class ApiAuthority {
         "auth/session-unknown",
         `no session ${id} here: it ended, or this peer restarted (sessions live only in its memory); ` +
           `open a new one (POST ${SESSIONS_PATH})`,
+      );
+    }
+    const fields = requestArgs(request.method, request.path, await request.body?.());
+    if (!macMatches(mac, sessionMac(session.key, id, counter, fields))) {
+      throw new HttpError(
+        401,
+        "auth/session-mac",
+        "the MAC is not this request's (method, path, query and body) under the session's key",
       );
     }
     const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
@@ -317,14 +327,6 @@ export class ApiAuthority {
     if (revoked >= 0) {
       this.#sessions.end(id);
       throw new UcanError("Revoked", `delegation ${session.chain[revoked].cid} was revoked; this session has ended`);
-    }
-    const fields = requestArgs(request.method, request.path, await request.body?.());
-    if (!macMatches(mac, sessionMac(session.key, id, counter, fields))) {
-      throw new HttpError(
-        401,
-        "auth/session-mac",
-        "the MAC is not this request's (method, path, query and body) under the session's key",
-      );
     }
     for (const d of session.chain) {
       const match = matchPolicy(d.pol, fields);

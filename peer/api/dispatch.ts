@@ -46,6 +46,8 @@ export type OpRoute = RouteDef & { auth: { kind: "op" } };
  */
 async function readBody(c: Context): Promise<Uint8Array> {
   const tooLarge = () => new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  // Without either header a request has no body (RFC 9112, 6.3): nothing to read, and no Request to build for it.
+  if (!mayHaveBody(c)) return new Uint8Array();
   if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const body = c.req.raw.body;
   if (!body) return new Uint8Array();
@@ -184,7 +186,7 @@ export function opHandler(ctx: ApiContext, route: OpRoute): Handler {
     const submit = () => space.submit(bytes, proofs);
     const task = ctx.observer
       ? await ctx.observer.step(
-        c.req.raw,
+        c.req,
         "space.submit",
         { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
         submit,
