@@ -9,6 +9,7 @@
  * single-use invocation naming the request, as before. Used by the `weft`
  * CLI and the tests.
  */
+import type { KeyObject } from "node:crypto";
 import type { Signer } from "#protocol/identity";
 import { type ErrorCode, errorCodeOf, utf8, WeftError } from "#protocol";
 import { type Delegation, encodeContainer, invoke, type Ipld, proves } from "#protocol/ucan";
@@ -25,7 +26,7 @@ import { sessionAuthorization, sessionKey, sessionKeyPair, SESSIONS_PATH } from 
 /** A session this client holds with the peer, for one subject. */
 interface ClientSession {
   id: string;
-  key: Buffer;
+  key: KeyObject;
   /** What it covers: this command and those below it. */
   command: string;
   /** When the peer ends it (ms). */

@@ -17,6 +17,7 @@
 import {
   createHmac,
   createPublicKey,
+  createSecretKey,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
@@ -50,7 +51,7 @@ export function sessionKeyPair(): SessionKeyPair {
  * The session key from our private key and the other side's public key,
  * bound to the invocation `openedBy` (its CID) that opened the session.
  */
-export function sessionKey(own: KeyObject, theirs: string, openedBy: string): Buffer {
+export function sessionKey(own: KeyObject, theirs: string, openedBy: string): KeyObject {
   let shared: Buffer;
   try {
     if (!PUBLIC_KEY.test(theirs)) throw new Error("not 32 bytes of base64url");
@@ -62,21 +63,22 @@ export function sessionKey(own: KeyObject, theirs: string, openedBy: string): Bu
     // A malformed key, or a low-order point (OpenSSL refuses an all-zero secret).
     throw new HttpError(400, "key/invalid", `not a usable X25519 public key: ${(e as Error).message}`);
   }
-  return Buffer.from(hkdfSync("sha256", shared, openedBy, DOMAIN, 32));
+  // A KeyObject, not bytes: on Node 24 an HMAC keyed with a Buffer costs ~25 µs to set up, with a KeyObject ~3.
+  return createSecretKey(Buffer.from(hkdfSync("sha256", shared, openedBy, DOMAIN, 32)));
 }
 
 /** What a session request names about itself: requestArgs' method, path with query, and body digest. */
 export type RequestFields = Readonly<Record<string, string>>;
 
 /** The MAC of request `fields` as number `counter` of session `id`, base64url. */
-export function sessionMac(key: Buffer, id: string, counter: number, fields: RequestFields): string {
+export function sessionMac(key: KeyObject, id: string, counter: number, fields: RequestFields): string {
   return createHmac("sha256", key)
     .update(`${DOMAIN}\n${id}\n${counter}\n${fields.method}\n${fields.path}\n${fields.body ?? ""}`)
     .digest("base64url");
 }
 
 /** The Authorization header value for request `fields` as number `counter` of session `id`. */
-export function sessionAuthorization(key: Buffer, id: string, counter: number, fields: RequestFields): string {
+export function sessionAuthorization(key: KeyObject, id: string, counter: number, fields: RequestFields): string {
   return `${SESSION_SCHEME} ${id}.${counter}.${sessionMac(key, id, counter, fields)}`;
 }
 

@@ -7,7 +7,7 @@
  * a request MAC'd before the restart has no key to be checked against after
  * it, and its holder must open a new session with a new bearer.
  */
-import { randomBytes } from "node:crypto";
+import { type KeyObject, randomBytes } from "node:crypto";
 import type { Delegation } from "#protocol/ucan";
 import { cidKey } from "#protocol/codec";
 import { CounterWindow } from "./counter-window.ts";
@@ -31,7 +31,7 @@ export interface ApiSession {
   readonly chain: readonly Delegation[];
   /** Its CIDs as cidKey strings, for the revocation check on every request. */
   readonly chainKeys: readonly string[];
-  readonly key: Buffer;
+  readonly key: KeyObject;
   /** When it ends, in ms since the epoch. */
   readonly endsAt: number;
   readonly counters: CounterWindow;

@@ -3,6 +3,7 @@
  * does inside: for tests that send session requests of their own making and
  * for the api-throughput bench, which MACs its requests before the clock.
  */
+import type { KeyObject } from "node:crypto";
 import assert from "node:assert/strict";
 import type { CID } from "multiformats/cid";
 import { requestArgs } from "../../peer/api/request.ts";
@@ -21,7 +22,7 @@ export interface Holder {
 
 export interface Opened {
   id: string;
-  key: Buffer;
+  key: KeyObject;
   endsAt: number;
   /** The bearer that opened it, and the body it was sent with. */
   bearer: string;
