@@ -102,6 +102,10 @@ for (const concurrency of [1, 32]) {
     }
   }
   baselines[concurrency] = median(figures.bare.rate);
+  const roundRatios = (mode: "bearer" | "session") => {
+    const ratios = figures[mode].rate.map((r, i) => r / figures.bare.rate[i]);
+    return `${ratios.map((x) => x.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`;
+  };
   for (const mode of ["bearer", "session"] as const) {
     const suffix = mode === "bearer" ? "" : "-session";
     report({
@@ -120,7 +124,8 @@ for (const concurrency of [1, 32]) {
       value: median(figures[mode].rate),
       unit: "req/s",
       baseline: baselines[concurrency],
-      note: `${modes[mode]}, median of ${ROUNDS} rounds; baseline: bare hono handler, same body (target ≥ 0.6×)`,
+      note: `${modes[mode]}, median of ${ROUNDS} rounds; baseline: bare hono handler, same body (target ≥ 0.6×); ` +
+        `each round's own ratio: ${roundRatios(mode)}`,
     });
   }
 }
