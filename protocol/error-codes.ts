@@ -84,6 +84,14 @@ export const ERROR_CODES = {
   // the API's own authentication and capabilities
   "auth/missing": "unauthenticated",
   "auth/replayed": "unauthenticated",
+  /** No live API session with that id here: it expired or ended, or the peer restarted. Open a new one. */
+  "auth/session-unknown": "unauthenticated",
+  /** The session request's MAC is not the one its key gives for this very request (method, path, query, body). */
+  "auth/session-mac": "unauthenticated",
+  /** The session request's counter was seen before (or is too far behind the newest): a replay. */
+  "auth/session-replayed": "unauthenticated",
+  /** The session was opened on another subject, or for a command that does not cover this route. */
+  "auth/session-scope": "denied",
   "cap/missing": "denied",
   "cap/not-held": "denied",
   "cap/exceeds": "denied",

@@ -230,6 +230,8 @@ export function createApi(ctx: ApiContext): Hono {
       pairings.redeem(code);
       return c.json({ invites: await deviceInvites(node.did, node.spaces(), audience, name, syncUrlOf(c)) }, 201);
     },
+    "POST /v1/sessions": async (c, { body, raw }) =>
+      c.json(await ctx.auth.openSession(c.req.header("authorization"), raw!, (body as { key: string }).key), 201),
     "GET /v1/identity": (c) => c.json({ did: node.did }),
     "GET /v1/invites": async (c) => {
       const url = new URL(c.req.url);
@@ -332,7 +334,7 @@ export function createApi(ctx: ApiContext): Hono {
   app.use(async (c, next) => {
     if (!ctx.observer) return await next();
     const route = matchRoute(c.req.method, c.req.path)?.route.path ?? "other";
-    await ctx.observer.request(c.req.raw, c.req.method, route, c.req.header("x-request-id"), async (id) => {
+    await ctx.observer.request(c.req, c.req.method, route, c.req.header("x-request-id"), async (id) => {
       await next();
       try {
         c.res.headers.set("x-request-id", id);
@@ -351,7 +353,7 @@ export function createApi(ctx: ApiContext): Hono {
   app.onError((err, c) => {
     const status = statusOf(err);
     if (status >= 500) {
-      const fields = ctx.observer?.fields(c.req.raw) ?? {};
+      const fields = ctx.observer?.fields(c.req) ?? {};
       ctx.log?.("request failed", { path: c.req.path, error: String(err?.stack ?? err), ...fields });
     }
     return c.json(errorBody(err), status as 400);

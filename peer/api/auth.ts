@@ -2,7 +2,10 @@
  * Authorizing API calls with the mesh's own verifier. A query's bearer is a
  * UCAN container holding an invocation addressed to this node that names
  * the request (see request.ts); an operation's bearer holds the signed task
- * operation itself, which the space checks like any other.
+ * operation itself, which the space checks like any other. A query may
+ * instead be MAC'd under an API session (sessions.ts, session-crypto.ts),
+ * which one such bearer opened: it then costs no signature check and no
+ * durable write, and is held to what that bearer could do.
  */
 import type { WeftNode } from "#protocol/node";
 import { chainExpiry, type Space } from "#protocol/space";
@@ -15,8 +18,10 @@ import {
   invocationFromEnvelope,
   isDelegationTag,
   isInvocationTag,
+  matchPolicy,
   MemoryProofStore,
   MemoryRevocationStore,
+  proves,
   UcanError,
   Validator,
 } from "#protocol/ucan";
@@ -27,6 +32,25 @@ import type { StockGrant } from "#protocol/sync";
 import { MAX_QUERY_TTL_SECONDS, requestArgs } from "./request.ts";
 import { isStandingSyncToken } from "./sync-tokens.ts";
 import type { RouteDef } from "./routes.ts";
+import { ApiSessions, SESSION_SECONDS } from "./sessions.ts";
+import {
+  isSessionAuthorization,
+  macMatches,
+  parseSessionAuthorization,
+  sessionKey,
+  sessionKeyPair,
+  sessionMac,
+  SESSIONS_PATH,
+} from "./session-crypto.ts";
+
+/** What a query's credentials established: who asked, with what chain, in which space. */
+export interface Authorized {
+  /** Who signed the request (or the bearer that opened its session). */
+  caller: string;
+  /** The proof chain, root first: what the caller holds. */
+  chain: readonly Delegation[];
+  space?: Space;
+}
 
 export interface Bearer {
   /** Shape-checked, its signature not yet. */
@@ -107,6 +131,7 @@ export class ApiAuthority {
   /** For bearers principals sign about themselves: nothing is trusted but their own key. */
   readonly #selfValidator: Validator;
   readonly #replays: ReplayCache;
+  readonly #sessions = new ApiSessions();
   /** Node-level delegations revoked (e.g. a leaked CLI token). */
   readonly nodeRevocations = new MemoryRevocationStore();
 
@@ -121,6 +146,11 @@ export class ApiAuthority {
     });
   }
 
+  /** How many API sessions are open (held in memory only). */
+  get openSessions(): number {
+    return this.#sessions.size;
+  }
+
   #space(id: string): Space {
     const space = this.#node.space(id);
     if (!space) throw new HttpError(404, "not-found", `this node is not in a space ${id}`);
@@ -128,16 +158,17 @@ export class ApiAuthority {
   }
 
   /**
-   * Check a query's bearer; resolves to the invocation, the proof chain it
-   * was validated with (what the caller holds) and, for space routes, the space.
+   * Check a query's credentials (a bearer, or a session's MAC); resolves to
+   * who asked, the proof chain it was validated with (what the caller holds)
+   * and, for space routes, the space.
    */
   async query(
     header: string | undefined | null,
     route: RouteDef & { auth: { kind: "query" } },
     params: Record<string, string>,
-    /** The request; its body is read (bounded, by the caller) only once the bearer is otherwise good. */
+    /** The request; its body is read (bounded, by the caller) only once the credentials are otherwise good. */
     request: { method: string; path: string; body?: () => Promise<Uint8Array> },
-  ): Promise<{ invocation: Invocation; chain: readonly Delegation[]; space?: Space }> {
+  ): Promise<Authorized> {
     const { durable, ...checked } = await this.read(header, route, params, request);
     await durable;
     return checked;
@@ -145,19 +176,40 @@ export class ApiAuthority {
 
   /**
    * `query` for a request that changes nothing (a GET): the same checks,
-   * but the bearer's use is still being made durable (an fdatasync, ~1.5 ms
+   * but a bearer's use is still being made durable (an fdatasync, ~1.5 ms
    * here) while the caller computes its answer. The caller must await
    * `durable` before sending anything: a used bearer is on disk before it
-   * is answered, as with `query`.
+   * is answered, as with `query`. A session's request has nothing to write.
    */
   async read(
     header: string | undefined | null,
     route: RouteDef & { auth: { kind: "query" } },
     params: Record<string, string>,
     request: { method: string; path: string; body?: () => Promise<Uint8Array> },
-  ): Promise<{ invocation: Invocation; chain: readonly Delegation[]; space?: Space; durable: Promise<void> }> {
+  ): Promise<Authorized & { durable: Promise<void> }> {
+    if (isSessionAuthorization(header)) {
+      return { ...await this.#bySession(header, route, params, request), durable: Promise.resolve() };
+    }
     const bearer = await readBearer(header);
     const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
+    const { invocation, chain } = await this.#checkQueryBearer(bearer, space, request, route.auth.command);
+    const durable = this.#replays.check(invocation.cid.toString(), invocation.exp, Math.floor(Date.now() / 1000));
+    durable.catch(() => {}); // awaited by the caller; not unhandled meanwhile
+    return { caller: invocation.iss, chain, ...(space ? { space } : {}), durable };
+  }
+
+  /**
+   * What every query bearer must be: a valid chain on `space` (or on this
+   * node), addressed to this node, none of it revoked by this node, invoking
+   * `command` (if given), short-lived, and naming `request` exactly (its
+   * body is read last, once all else holds).
+   */
+  async #checkQueryBearer(
+    bearer: Bearer,
+    space: Space | undefined,
+    request: { method: string; path: string; body?: () => Promise<Uint8Array> },
+    command?: string,
+  ): Promise<{ invocation: Invocation & { exp: number }; chain: readonly Delegation[] }> {
     const validator = space ? space.authority.validator : this.#nodeValidator;
     const { invocation, proofs: chain } = await validator.validate(bearer.invocation, {
       proofs: bearer.proofs,
@@ -172,11 +224,8 @@ export class ApiAuthority {
     if (revoked) throw new UcanError("Revoked", `delegation ${revoked.cid} was revoked by this node`);
     const subject = space ? space.id : this.#node.did;
     if (invocation.sub !== subject) throw new UcanError("InvalidSubject", `this route acts on ${subject}`);
-    if (invocation.cmd !== route.auth.command) {
-      throw new UcanError(
-        "InvalidClaim",
-        `this route needs an invocation of ${route.auth.command}, not ${invocation.cmd}`,
-      );
+    if (command !== undefined && invocation.cmd !== command) {
+      throw new UcanError("InvalidClaim", `this route needs an invocation of ${command}, not ${invocation.cmd}`);
     }
     const nowSec = Math.floor(Date.now() / 1000);
     if (invocation.exp === null || invocation.exp > nowSec + MAX_QUERY_TTL_SECONDS) {
@@ -190,9 +239,111 @@ export class ApiAuthority {
     ) {
       throw new UcanError("InvalidClaim", `the invocation is for ${args.method} ${args.path}, not this request`);
     }
-    const durable = this.#replays.check(invocation.cid.toString(), invocation.exp, nowSec);
-    durable.catch(() => {}); // awaited by the caller; not unhandled meanwhile
-    return { invocation, chain, ...(space ? { space } : {}), durable };
+    return { invocation: invocation as Invocation & { exp: number }, chain };
+  }
+
+  /**
+   * Open an API session with a query bearer naming `POST /v1/sessions` and
+   * its body (so `clientKey` is signed). The session acts on the bearer's
+   * subject (a space, or this node) for its command and those below it, with
+   * its chain; it ends after SESSION_SECONDS, when that chain lapses or is
+   * revoked, or when this peer stops. The bearer's use is durable before the
+   * answer, as for any query. Resolves to the session's id, this peer's half
+   * of the key agreement, and when the session ends (ms).
+   */
+  async openSession(
+    header: string | undefined | null,
+    body: Uint8Array,
+    clientKey: string,
+  ): Promise<{ session: string; key: string; endsAt: number; subject: string; command: string }> {
+    const bearer = await readBearer(header);
+    const subject = bearer.invocation.sub;
+    const space = subject === this.#node.did ? undefined : this.#space(subject);
+    const request = { method: "POST", path: SESSIONS_PATH, body: () => Promise.resolve(body) };
+    const { invocation, chain } = await this.#checkQueryBearer(bearer, space, request);
+    const own = sessionKeyPair();
+    const key = sessionKey(own.privateKey, clientKey, invocation.cid.toString()); // refuses a bad key before the use
+    await this.#replays.check(invocation.cid.toString(), invocation.exp, Math.floor(Date.now() / 1000));
+    const now = Date.now();
+    const lapses = chainExpiry(chain);
+    const session = this.#sessions.open({
+      subject,
+      inSpace: space !== undefined,
+      command: invocation.cmd,
+      caller: invocation.iss,
+      chain,
+      key,
+      endsAt: Math.min(now + SESSION_SECONDS * 1000, lapses === null ? Infinity : (lapses + 1) * 1000),
+    }, now);
+    return { session: session.id, key: own.publicKey, endsAt: session.endsAt, subject, command: session.command };
+  }
+
+  /**
+   * A query MAC'd under a session: the session is live, the MAC is this
+   * request's under its key (before anything about the session is said),
+   * it acts on this route's subject for a command covering the route's, no
+   * delegation of its chain is revoked (by the space or by this node), the
+   * chain's policies admit the request as they would a bearer naming it, and
+   * the counter was never used. Only a live session's request has its body
+   * read (for the MAC), as only a bearer that verifies does.
+   */
+  async #bySession(
+    header: string,
+    route: RouteDef & { auth: { kind: "query" } },
+    params: Record<string, string>,
+    request: { method: string; path: string; body?: () => Promise<Uint8Array> },
+  ): Promise<Authorized> {
+    const { id, counter, mac } = parseSessionAuthorization(header);
+    const session = this.#sessions.get(id);
+    if (!session) {
+      throw new HttpError(
+        401,
+        "auth/session-unknown",
+        `no session ${id} here: it ended, or this peer restarted (sessions live only in its memory); ` +
+          `open a new one (POST ${SESSIONS_PATH})`,
+      );
+    }
+    const fields = requestArgs(request.method, request.path, await request.body?.());
+    if (!macMatches(mac, sessionMac(session.key, id, counter, fields))) {
+      throw new HttpError(
+        401,
+        "auth/session-mac",
+        "the MAC is not this request's (method, path, query and body) under the session's key",
+      );
+    }
+    const space = route.auth.scope === "space" ? this.#space(params.space) : undefined;
+    const subject = space ? space.id : this.#node.did;
+    if (session.subject !== subject || !proves(session.command, route.auth.command)) {
+      throw new HttpError(
+        403,
+        "auth/session-scope",
+        `this session acts on ${session.subject} for ${session.command}; this route needs ${route.auth.command} ` +
+          `on ${subject}: open a session for that, or send a signed bearer`,
+      );
+    }
+    const revoked = session.chainKeys.findIndex((k) =>
+      this.nodeRevocations.isRevokedKey(k) || space?.authority.isRevokedKey(k)
+    );
+    if (revoked >= 0) {
+      this.#sessions.end(id);
+      throw new UcanError("Revoked", `delegation ${session.chain[revoked].cid} was revoked; this session has ended`);
+    }
+    for (const d of session.chain) {
+      const match = matchPolicy(d.pol, fields);
+      if (!match.ok) {
+        const statement = JSON.stringify(d.pol.source[match.failed])?.slice(0, 200);
+        throw new UcanError("MatchError", `the request fails policy statement ${statement} of ${d.cid}`);
+      }
+    }
+    if (!session.counters.take(counter)) {
+      throw new HttpError(
+        401,
+        "auth/session-replayed",
+        `counter ${counter} of this session was used already (or is too far behind its newest): ` +
+          "number each request afresh",
+      );
+    }
+    return { caller: session.caller, chain: session.chain, ...(space ? { space } : {}) };
   }
 
   /**

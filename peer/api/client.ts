@@ -1,11 +1,18 @@
 /**
  * An HTTP API client that authorizes each call the way the server checks
- * it: a fresh invocation naming the request for queries, a signed task
- * operation for task changes. Used by the `weft` CLI and the tests.
+ * it: a signed task operation for task changes, and for queries an API
+ * session per subject (a space, or the node), opened with one fresh signed
+ * invocation and then a MAC per request (session-crypto.ts). A session the
+ * peer no longer knows (it restarted, or the session ended) is opened again
+ * and the request sent once more; where the peer will not open one (an old
+ * peer, or credentials that may not), each query carries its own signed,
+ * single-use invocation naming the request, as before. Used by the `weft`
+ * CLI and the tests.
  */
+import type { KeyObject } from "node:crypto";
 import type { Signer } from "#protocol/identity";
 import { type ErrorCode, errorCodeOf, utf8, WeftError } from "#protocol";
-import { type Delegation, encodeContainer, invoke, type Ipld } from "#protocol/ucan";
+import { type Delegation, encodeContainer, invoke, type Ipld, proves } from "#protocol/ucan";
 import { CID } from "multiformats/cid";
 import { type Hlc, HybridClock, isHlc, type OpArgs, type OpKind, OPS } from "#protocol/tasks";
 import { requestArgs } from "./request.ts";
@@ -14,6 +21,24 @@ import { approvalOpPath, HEADS_AT_HEADER, HEADS_HEADER, matchRoute, patchOpPath 
 import { PATCH_OPS, type PatchOpArgs, type PatchOpKind } from "#protocol/patch";
 import { APPROVAL_OPS, type ApprovalOpArgs, type ApprovalOpKind } from "#protocol/approvals";
 import type { Credentials } from "./credentials.ts";
+import { sessionAuthorization, sessionKey, sessionKeyPair, SESSIONS_PATH } from "./session-crypto.ts";
+
+/** A session this client holds with the peer, for one subject. */
+interface ClientSession {
+  id: string;
+  key: KeyObject;
+  /** What it covers: this command and those below it. */
+  command: string;
+  /** When the peer ends it (ms). */
+  endsAt: number;
+  /** The counter of the next request. */
+  next: number;
+  /** The peer said it does not know it any more. */
+  gone?: boolean;
+}
+
+/** A session closer than this to its end is opened afresh rather than used. */
+const RENEW_BEFORE_MS = 30_000;
 
 export class ApiError extends WeftError {
   readonly status: number;
@@ -57,15 +82,25 @@ export class ApiClient {
   readonly #headsAt = new Map<string, Hlc>();
   /** The node's chain (CIDs) in each space, learned from GET /v1/spaces. */
   readonly #chains = new Map<string, string[]>();
+  /** Sessions by subject; undefined where the peer would not open one (then each query is signed). */
+  readonly #sessions = new Map<string, Promise<ClientSession | undefined>>();
+  readonly #useSessions: boolean;
 
   /**
    * `chains` preloads the node's chain (CIDs, root first) per space, for a
-   * client whose credentials cannot read the node's space list.
+   * client whose credentials cannot read the node's space list. With
+   * `sessions: false` every query carries its own signed invocation.
    */
-  constructor(credentials: Credentials, url = credentials.url, chains: Record<string, string[]> = {}) {
+  constructor(
+    credentials: Credentials,
+    url = credentials.url,
+    chains: Record<string, string[]> = {},
+    options: { sessions?: boolean } = {},
+  ) {
     this.#c = credentials;
     this.url = url.replace(/\/$/, "");
     for (const [space, chain] of Object.entries(chains)) this.#chains.set(space, chain);
+    this.#useSessions = options.sessions ?? true;
   }
 
   get signer(): Signer {
@@ -99,8 +134,8 @@ export class ApiClient {
     return chain;
   }
 
-  /** A bearer for one request to a query route. */
-  async bearer(method: string, pathWithQuery: string, body?: Uint8Array): Promise<string> {
+  /** The query route `method pathWithQuery` is, and the subject it acts on (a space, or the node). */
+  #queryRoute(method: string, pathWithQuery: string) {
     const match = matchRoute(method, pathWithQuery.split("?")[0]);
     if (!match || match.route.auth.kind !== "query") {
       throw new WeftError("NoRoute", "cli/no-route", `no query route ${method} ${pathWithQuery}`);
@@ -108,6 +143,22 @@ export class ApiClient {
     const { route, params } = match;
     const auth = route.auth as { kind: "query"; scope: "node" | "space"; command: string };
     const space = auth.scope === "space" ? params.space : undefined;
+    return { route, command: auth.command, space, subject: space ?? this.#c.node };
+  }
+
+  /** A bearer for one request to a query route. */
+  async bearer(method: string, pathWithQuery: string, body?: Uint8Array): Promise<string> {
+    const { route, command, space } = this.#queryRoute(method, pathWithQuery);
+    const path = route.websocket ? pathWithQuery.split("?")[0] : pathWithQuery;
+    return (await this.#signQuery(space, command, requestArgs(method, path, body))).bearer;
+  }
+
+  /** A single-use query invocation of `command` on `space` (or the node), with `args`, as a bearer. */
+  async #signQuery(
+    space: string | undefined,
+    command: string,
+    args: Record<string, string>,
+  ): Promise<{ bearer: string; cid: string }> {
     const proofs: Array<Delegation | CID> = space
       ? [...(await this.#chainFor(space)).map((c) => CID.parse(c)), this.#c.powerline]
       : [this.#c.nodeDelegation];
@@ -116,22 +167,108 @@ export class ApiClient {
       issuer: this.#c.signer,
       audience: this.#c.node,
       subject: space ?? this.#c.node,
-      command: auth.command,
-      args: requestArgs(method, route.websocket ? pathWithQuery.split("?")[0] : pathWithQuery, body),
+      command,
+      args,
       proofs,
       expiration: now + 120,
       issuedAt: now,
     });
     const carried = space ? [this.#c.powerline] : [this.#c.nodeDelegation];
-    return (await encodeContainer([inv.bytes, ...carried.map((d) => d.bytes)], "C")) as string;
+    const bearer = (await encodeContainer([inv.bytes, ...carried.map((d) => d.bytes)], "C")) as string;
+    return { bearer, cid: inv.cid.toString() };
   }
 
-  async #send<T>(method: string, path: string, bearer: string, body?: Uint8Array): Promise<T> {
+  /**
+   * The Authorization header for one query: a MAC under the subject's
+   * session if there is one that covers the route, else a signed bearer.
+   */
+  async #authorization(
+    method: string,
+    pathWithQuery: string,
+    body?: Uint8Array,
+  ): Promise<{ header: string; session?: ClientSession }> {
+    const { route, command, space, subject } = this.#queryRoute(method, pathWithQuery);
+    const session = this.#useSessions && !route.websocket
+      ? await this.#session(subject, space).catch((e) => {
+        if (e instanceof ApiError) return undefined; // the peer failed to open one (a 5xx): sign this one, retry later
+        throw e;
+      })
+      : undefined;
+    if (session && proves(session.command, command)) {
+      const fields = requestArgs(method, pathWithQuery, body);
+      return { header: sessionAuthorization(session.key, session.id, session.next++, fields), session };
+    }
+    return { header: `Bearer ${await this.bearer(method, pathWithQuery, body)}` };
+  }
+
+  /** The live session on `subject`, opened if there is none (or it ends soon); undefined where none opens. */
+  async #session(subject: string, space: string | undefined): Promise<ClientSession | undefined> {
+    const held = this.#sessions.get(subject);
+    if (held) {
+      const s = await held;
+      if (!s || (!s.gone && s.endsAt - Date.now() > RENEW_BEFORE_MS)) return s;
+      if (this.#sessions.get(subject) !== held) return await this.#session(subject, space);
+    }
+    const opening = this.#open(space);
+    this.#sessions.set(subject, opening);
+    opening.catch(() => this.#sessions.get(subject) === opening && this.#sessions.delete(subject));
+    return await opening;
+  }
+
+  /**
+   * Open a session on `space` (or the node) for everything these
+   * credentials hold there: the command of the delegation they end with.
+   * Undefined if the peer refuses (an older peer, or a chain that may not
+   * name this request); each query is then signed instead.
+   */
+  async #open(space: string | undefined): Promise<ClientSession | undefined> {
+    const pair = sessionKeyPair();
+    const body = utf8(JSON.stringify({ key: pair.publicKey }));
+    const command = (space ? this.#c.powerline : this.#c.nodeDelegation).cmd;
+    const { bearer, cid } = await this.#signQuery(space, command, requestArgs("POST", SESSIONS_PATH, body));
+    let opened: { session: string; key: string; endsAt: number; command: string };
+    try {
+      opened = await this.#send("POST", SESSIONS_PATH, `Bearer ${bearer}`, body);
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) return undefined;
+      throw e;
+    }
+    return {
+      id: opened.session,
+      key: sessionKey(pair.privateKey, opened.key, cid),
+      command: opened.command,
+      endsAt: opened.endsAt,
+      next: 1,
+    };
+  }
+
+  /**
+   * Send a query with `send`, authorized by #authorization; if the peer no
+   * longer knows the session, open another and send it once more (the peer
+   * refused it before acting on it).
+   */
+  async #authorized<T>(
+    method: string,
+    pathWithQuery: string,
+    body: Uint8Array | undefined,
+    send: (authorization: string) => Promise<T>,
+  ): Promise<T> {
+    const first = await this.#authorization(method, pathWithQuery, body);
+    try {
+      return await send(first.header);
+    } catch (e) {
+      if (!first.session || !(e instanceof ApiError) || e.code !== "auth/session-unknown") throw e;
+      first.session.gone = true;
+      return await send((await this.#authorization(method, pathWithQuery, body)).header);
+    }
+  }
+
+  async #send<T>(method: string, path: string, authorization: string, body?: Uint8Array): Promise<T> {
     let res: Exchange;
     try {
       res = await exchange(this.url + path, {
         method,
-        headers: { authorization: `Bearer ${bearer}`, ...(body ? { "content-type": "application/json" } : {}) },
+        headers: { authorization, ...(body ? { "content-type": "application/json" } : {}) },
         body,
       });
     } catch (e) {
@@ -173,7 +310,7 @@ export class ApiClient {
 
   async request<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
     const bytes = body === undefined ? undefined : utf8(JSON.stringify(body));
-    return await this.#send<T>(method, path, await this.bearer(method, path, bytes), bytes);
+    return await this.#authorized(method, path, bytes, (auth) => this.#send<T>(method, path, auth, bytes));
   }
 
   get<T>(path: string): Promise<T> {
@@ -182,17 +319,13 @@ export class ApiClient {
 
   /** GET a route that answers with NDJSON, one parsed value per line as it arrives. */
   async *lines<T>(path: string, signal?: AbortSignal): AsyncGenerator<T> {
-    const bearer = await this.bearer("GET", path);
-    let res: Response;
-    try {
-      res = await fetch(this.url + path, { headers: { authorization: `Bearer ${bearer}` }, signal });
-    } catch (e) {
-      throw new DaemonUnreachable(this.url, e);
-    }
-    if (!res.ok || !res.body) {
-      const err = ((await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
-      throw new ApiError(res.status, errorCodeOf(err?.code, "http"), err?.message ?? `HTTP ${res.status}`);
-    }
+    const res = await this.#authorized(
+      "GET",
+      path,
+      undefined,
+      (authorization) => this.#fetch(path, { headers: { authorization }, signal }),
+    );
+    if (!res.body) throw new ApiError(res.status, "cli/bad-response", `no body from ${path}`);
     const decoder = new TextDecoder();
     let buffered = "";
     for await (const chunk of res.body) {
@@ -208,23 +341,25 @@ export class ApiClient {
 
   /** Sign an operation of another family (a repository push) and submit it to `path` (with its query). */
   async signed<T>(space: string, command: string, args: Record<string, unknown>, path: string): Promise<T> {
-    return await this.#send<T>("POST", path, await this.signOp(space, command, args));
+    return await this.#send<T>("POST", path, `Bearer ${await this.signOp(space, command, args)}`);
   }
 
   /** A query route whose body or answer is raw bytes (a pack): the response, checked for success. */
   async raw(method: "GET" | "POST", path: string, body?: Uint8Array, json?: unknown): Promise<Response> {
     const bytes = json === undefined ? undefined : utf8(JSON.stringify(json));
-    const bearer = await this.bearer(method, path, bytes);
+    return await this.#authorized(method, path, bytes, (authorization) =>
+      this.#fetch(path, {
+        method,
+        headers: { authorization, "content-type": bytes ? "application/json" : "application/octet-stream" },
+        ...(bytes || body ? { body: (bytes ?? body) as BodyInit } : {}),
+      }));
+  }
+
+  /** fetch `path` from the peer; an answer other than 2xx is thrown as the ApiError it carries. */
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(this.url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          "content-type": bytes ? "application/json" : "application/octet-stream",
-        },
-        ...(bytes || body ? { body: (bytes ?? body) as BodyInit } : {}),
-      });
+      res = await fetch(this.url + path, init);
     } catch (e) {
       throw new DaemonUnreachable(this.url, e);
     }
@@ -253,7 +388,7 @@ export class ApiClient {
         kind === "label" ? "labels" : kind === "dependency" ? "dependencies" : kind === "comment" ? "comments" : kind
       }`;
     const method = kind === "edit" ? "PATCH" : "POST";
-    return await this.#send<T>(method, options.path ?? path, bearer);
+    return await this.#send<T>(method, options.path ?? path, `Bearer ${bearer}`);
   }
 
   /** Sign an approval operation as this client and submit it to its route (APPROVAL_ROUTES). */
@@ -263,7 +398,7 @@ export class ApiClient {
     args: Omit<ApprovalOpArgs<K>, "at">,
   ): Promise<T> {
     const bearer = await this.signOp(space, APPROVAL_OPS[kind].command, args as Record<string, unknown>);
-    return await this.#send<T>("POST", approvalOpPath(space, kind, args as { request?: string }), bearer);
+    return await this.#send<T>("POST", approvalOpPath(space, kind, args as { request?: string }), `Bearer ${bearer}`);
   }
 
   /** Sign a patch operation as this client and submit it to its route (PATCH_ROUTES). */
@@ -275,7 +410,7 @@ export class ApiClient {
   ): Promise<T> {
     const bearer = await this.signOp(space, PATCH_OPS[kind].command, args as Record<string, unknown>, options);
     const path = patchOpPath(space, kind, args as { patch?: string });
-    return await this.#send<T>("POST", options.query ? `${path}?${options.query}` : path, bearer);
+    return await this.#send<T>("POST", options.query ? `${path}?${options.query}` : path, `Bearer ${bearer}`);
   }
 
   /**

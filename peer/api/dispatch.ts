@@ -32,6 +32,8 @@ export type Handler = (
     caller?: string;
     /** For operation routes: the signed operation, checked against its route. */
     op?: Awaited<ReturnType<ApiAuthority["op"]>>;
+    /** The body's bytes as sent, for a route that checks a signature over them (POST /v1/sessions). */
+    raw?: Uint8Array;
   },
 ) => Promise<Response> | Response;
 
@@ -44,6 +46,8 @@ export type OpRoute = RouteDef & { auth: { kind: "op" } };
  */
 async function readBody(c: Context): Promise<Uint8Array> {
   const tooLarge = () => new HttpError(413, "input/too-large", `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  // Without either header a request has no body (RFC 9112, 6.3): nothing to read, and no Request to build for it.
+  if (!mayHaveBody(c)) return new Uint8Array();
   if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const body = c.req.raw.body;
   if (!body) return new Uint8Array();
@@ -114,11 +118,9 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
       params,
       { method: route.method, path: url.pathname + url.search, body },
     ] as const;
-    let invocation: { iss: string };
-    ({ space, chain, durable, invocation } = route.method === "GET"
+    ({ space, chain, durable, caller } = route.method === "GET"
       ? await ctx.auth.read(...args)
       : { ...await ctx.auth.query(...args), durable: undefined });
-    caller = invocation.iss;
   }
   const json = parseJson(await body());
   let checked: unknown;
@@ -126,7 +128,15 @@ export async function dispatch(ctx: ApiContext, route: RouteDef, handler: Handle
   else if (json !== undefined) throw new InvalidInput("body", "this route takes no body");
   let res: Response;
   try {
-    res = await handler(c, { params, body: checked, query, space, chain, ...(caller ? { caller } : {}) });
+    res = await handler(c, {
+      params,
+      body: checked,
+      query,
+      space,
+      chain,
+      ...(caller ? { caller } : {}),
+      ...(raw ? { raw } : {}),
+    });
   } finally {
     await durable; // nothing, not even an error, is answered before the use is durable
   }
@@ -176,7 +186,7 @@ export function opHandler(ctx: ApiContext, route: OpRoute): Handler {
     const submit = () => space.submit(bytes, proofs);
     const task = ctx.observer
       ? await ctx.observer.step(
-        c.req.raw,
+        c.req,
         "space.submit",
         { "weft.space": space.id, "weft.task": String(args.task), "weft.op": route.auth.op },
         submit,

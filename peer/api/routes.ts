@@ -220,6 +220,16 @@ export const ROUTES: RouteDef[] = [
   },
 
   {
+    method: "POST",
+    path: "/v1/sessions",
+    summary:
+      "Open an API session: the bearer is a query invocation of the command the session is for, on a space or this node, " +
+      "naming this request; `key` is the client's X25519 public key (base64url). Answers the session's id, the peer's key " +
+      "and when it ends; later queries send `Authorization: WeftSession <id>.<counter>.<HMAC>` (peer/api/session-crypto.ts)",
+    auth: { kind: "none" },
+    body: object({ key: required(str(43, 43, /^[A-Za-z0-9_-]+$/)) }),
+  },
+  {
     method: "GET",
     path: "/v1/identity",
     summary: "This node's DID (public: it is also its libp2p PeerId), for clients that sign requests to it",

@@ -211,7 +211,7 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
         auth,
         name: config.name,
         version: VERSION,
-        metrics: () => renderMetrics(node) + (llm?.metrics.render() ?? ""),
+        metrics: () => renderMetrics(node, { api_sessions: auth.openSessions }) + (llm?.metrics.render() ?? ""),
         ready: () => ready,
         connect: (address) => connector.add(address),
         capacity: () => runs.capacity.current(),

@@ -42,10 +42,17 @@ export interface RunTimes {
   runner: string;
 }
 
+/**
+ * What stands for one request while it is served: any object that lives as
+ * long as it (the API passes hono's per-request `c.req`, which is there
+ * anyway; its `raw` Request is built only when something reads it).
+ */
+export type RequestKey = object;
+
 export interface Observer {
   /** Serve one API request in its own scope; `handle` gets the correlation id and resolves with the status. */
   request(
-    req: Request,
+    req: RequestKey,
     method: string,
     route: string,
     requestId: string | undefined,
@@ -56,9 +63,9 @@ export interface Observer {
    * child span. `key` names the task it creates, so the run of that task
    * joins this request's trace.
    */
-  step<T>(req: Request, name: string, attributes: Attributes, run: () => Promise<T>, key?: string): Promise<T>;
+  step<T>(req: RequestKey, name: string, attributes: Attributes, run: () => Promise<T>, key?: string): Promise<T>;
   /** Log fields naming the request (its correlation id), for lines written about it. */
-  fields(req: Request): Record<string, string>;
+  fields(req: RequestKey): Record<string, string>;
   /** A finished run of task `key`: the scheduler's and runner's spans, then `record` (the artifact store) live. */
   run<T>(key: string, times: RunTimes, attributes: Attributes, record: () => Promise<T>): Promise<T>;
   /** Send what is buffered and stop. */
@@ -116,7 +123,7 @@ export async function createObserver(
 ): Promise<Observer> {
   const o = telemetry.otlpEndpoint ? await otel(telemetry.otlpEndpoint, service.name, service.version) : undefined;
   const pending = new Map<string, Pending>();
-  const requests = new WeakMap<Request, Scope>();
+  const requests = new WeakMap<RequestKey, Scope>();
   const remember = (key: string, p: Pending) => {
     pending.delete(key);
     pending.set(key, p);

@@ -56,6 +56,11 @@ export class MemoryRevocationStore implements RevocationStore {
     return this.#revoked.has(cidKey(delegation));
   }
 
+  /** isRevoked for a precomputed cidKey (a check made on every request of an API session). */
+  isRevokedKey(key: string): boolean {
+    return this.#revoked.has(key);
+  }
+
   get size(): number {
     return this.#revoked.size;
   }

@@ -55,6 +55,9 @@ describe("HTTP API routes", () => {
   it("node, peers, capacity and spaces", async () => {
     const node = await a.client.get<{ did: string; addresses: string[] }>("/v1/node");
     hit("GET", "/v1/node");
+    // The client asked through a session it opened (tests/api/sessions.test.ts checks them).
+    assert.match(await (await fetch(`${a.client.url}/metrics`)).text(), /^weft_api_sessions [1-9]\d*$/m);
+    hit("POST", "/v1/sessions");
     assert.equal(node.did, a.daemon.node.did);
     await b.client.request("POST", "/v1/peers", { address: node.addresses[0] });
     hit("POST", "/v1/peers");
