@@ -14,7 +14,7 @@ import { type StockWebSocketAdapter, WebSocketNetworkAdapter } from "#protocol/s
 import { fileKeystore } from "../keystore/file-keystore.ts";
 import { loadOrCreate } from "#protocol/identity";
 import { LogStorageAdapter } from "../storage/log-storage.ts";
-import { nativeVerifier } from "../crypto/native-verifier.ts";
+import { verifyPool } from "../crypto/verify-pool.ts";
 import { installNativeSha256 } from "../crypto/native-sha256.ts";
 import { nativeSigner } from "../crypto/native-signer.ts";
 import { nodeNoiseCrypto } from "../crypto/noise-crypto.ts";
@@ -101,7 +101,21 @@ export async function startDaemon(config: Config, log: Logger = createLogger(con
   });
   const signer = nativeSigner(seed);
   installNativeSha256();
-  const verifier = nativeVerifier();
+  // Signature checks of a burst (a partition healing, a replica catching up) run on the spare cores.
+  const verifier = await parts.start(
+    "the signature-check workers",
+    () =>
+      verifyPool({
+        onFailure: (error, givenUp) =>
+          log.warn(
+            givenUp
+              ? "a signature-check worker failed again; every check is now done on the main thread"
+              : "a signature-check worker failed; its checks were done on the main thread and it is replaced",
+            { error: error.message },
+          ),
+      }),
+    (pool) => pool.close(),
+  );
   const storage = await parts.start(
     "document storage",
     () => LogStorageAdapter.open({ dir: join(config.home, "docs") }),

@@ -7,3 +7,4 @@ export * from "./did-key.ts";
 export * from "./ed25519.ts";
 export * from "./keystore.ts";
 export * from "./remembering-verifier.ts";
+export * from "./batching-verifier.ts";

@@ -14,6 +14,7 @@ import { type HybridClock, isHlc } from "../tasks/hlc.ts";
 import { judgeTime } from "../tasks/time-gate.ts";
 import type { LogEntry, OpLog } from "../tasks/log.ts";
 import type { LogOp } from "../tasks/family.ts";
+import type { Invocation } from "../ucan/invocation.ts";
 import { TASK_FAMILY } from "../tasks/task-family.ts";
 import { isAgentOp } from "../tasks/ops.ts";
 import { nameProblem, neutralized } from "../schema/names.ts";
@@ -217,20 +218,31 @@ export class SpaceIngest {
     this.#o.emit({ type: "tasks", tasks: [...this.#o.log.reducer.tasks.keys()] });
   }
 
-  /** What a change to a bucket document added. */
-  bucketChange(doc: BucketDoc, patches: Patch[]): Promise<void> {
-    const entries: [string, Uint8Array][] = [];
+  /**
+   * What a change to a bucket document added: its signatures are checked
+   * from now (off this thread where the verifier has lanes), while earlier
+   * changes are still being taken in; the operations join the log in turn.
+   */
+  bucketChange(doc: BucketDoc, patches: Patch[]): void {
+    const entries: [string, unknown][] = [];
     for (const p of patches) {
       if (p.action === "put" && p.path.length === 2 && p.path[0] === "ops") {
         const cid = p.path[1] as string;
         entries.push([cid, doc.ops[cid]]);
       }
     }
-    return this.ops(entries);
+    const list = this.#bytesOf(entries);
+    const checked = this.#o.log.checkSignatures(list);
+    this.enqueue(() => this.#ingestAll(list, checked));
   }
 
   /** Verify and apply task operations (by CID when read from a document); refused ones are counted. */
-  async ops(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
+  ops(entries: Iterable<[string | undefined, unknown]>): Promise<void> {
+    return this.#ingestAll(this.#bytesOf(entries));
+  }
+
+  /** The entries not in the log yet; those that are not bytes are refused. */
+  #bytesOf(entries: Iterable<[string | undefined, unknown]>): [string | undefined, Uint8Array][] {
     const { log } = this.#o;
     const list: [string | undefined, Uint8Array][] = [];
     for (const [cid, bytes] of entries) {
@@ -238,8 +250,15 @@ export class SpaceIngest {
       if (bytes instanceof Uint8Array) list.push([cid, bytes]);
       else this.#refuse("operation " + cid, new UcanError("MalformedToken", "not bytes"));
     }
+    return list;
+  }
+
+  async #ingestAll(
+    list: [string | undefined, Uint8Array][],
+    checked?: Promise<(Invocation | undefined)[]>,
+  ): Promise<void> {
     const joined: { op: LogOp; family: string; object: string }[] = [];
-    for (const r of await log.ingestAll(list)) {
+    for (const r of await this.#o.log.ingestAll(list, checked)) {
       if (r.op && r.family !== undefined && r.object !== undefined) {
         joined.push({ op: r.op, family: r.family, object: r.object });
       }

@@ -236,7 +236,7 @@ export class Space {
     const entries: [string, Uint8Array][] = [];
     for (const b of this.#buckets) {
       entries.push(...Object.entries(b.doc().ops ?? {}));
-      b.on("change", ({ doc, patches }) => ingest.enqueue(() => ingest.bucketChange(doc, patches)));
+      b.on("change", ({ doc, patches }) => ingest.bucketChange(doc, patches));
     }
     await ingest.ops(entries);
   }

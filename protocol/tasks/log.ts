@@ -299,29 +299,42 @@ export class OpLog {
   }
 
   /**
-   * Check a batch of signed operations and add them in order. Their
-   * signatures are checked all at once first, so a verifier that spreads
-   * checks over threads (the peer's pool) takes in a burst on every core;
-   * what fails there is checked again, and reported, by `ingest`.
+   * Check the signatures of a batch of signed operations, all at once, so a
+   * verifier that spreads checks over threads (the peer's pool) takes in a
+   * burst on every core. What fails here is undefined: `ingest` checks it
+   * again and reports it. Callers may start this as soon as the bytes
+   * arrive and hand the result to `ingestAll` later.
    */
-  ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
-    return this.#announcingLate(() => this.#ingestAll(entries));
-  }
-
-  async #ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
+  checkSignatures(
+    entries: readonly (readonly [string | undefined, Uint8Array])[],
+  ): Promise<(Invocation | undefined)[]> {
     const validator = this.#authority.validator;
-    const checked = await Promise.all(
+    return Promise.all(
       entries.map(([cid, bytes]) =>
         cid !== undefined && this.#seen.has(cid)
           ? undefined
           : validator.verifyInvocationSignature(bytes).catch(() => undefined)
       ),
     );
-    // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
-    const order = entries.map((_, i) => i).sort((a, b) => compareAt(checked[a], checked[b]));
-    const out: Ingested[] = new Array(entries.length);
-    for (const i of order) out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] });
-    return out;
+  }
+
+  /**
+   * Check a batch of signed operations and add them in order; `checked`:
+   * what `checkSignatures` gave for the same entries, if it was started
+   * earlier.
+   */
+  ingestAll(
+    entries: readonly (readonly [string | undefined, Uint8Array])[],
+    checked?: Promise<(Invocation | undefined)[]>,
+  ): Promise<Ingested[]> {
+    return this.#announcingLate(async () => {
+      const verified = await (checked ?? this.checkSignatures(entries));
+      // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
+      const order = entries.map((_, i) => i).sort((a, b) => compareAt(verified[a], verified[b]));
+      const out: Ingested[] = new Array(entries.length);
+      for (const i of order) out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: verified[i] });
+      return out;
+    });
   }
 
   /**

@@ -1,0 +1,145 @@
+/**
+ * A peer's signature checks on its spare cores: worker threads
+ * (verify-worker.ts) behind protocol's BatchingVerifier, so a node taking
+ * in a burst of operations (a partition healing, a replica catching up)
+ * goes on with its sync work while another core checks the signatures.
+ *
+ * A worker must never take the daemon down: each runs under a heap limit
+ * (a JavaScript heap overflow ends that thread with ERR_WORKER_OUT_OF_MEMORY,
+ * not the process), and what it must hold outside its heap is bounded by
+ * the batch limits before anything is sent. A worker that fails (crash,
+ * heap limit, terminated) has its batches checked on the main thread and is
+ * replaced on the next batch; one that fails MAX_FAILURES times in a row
+ * is given up, and every check is then done on the main thread. Workers do
+ * not keep the process alive while idle.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import {
+  type BatchingCounts,
+  BatchingVerifier,
+  type Verifier,
+  type VerifyItem,
+  type VerifyLane,
+} from "#protocol/identity";
+import { nativeVerifier } from "./native-verifier.ts";
+import { type BatchAnswer, type BatchRequest, packBatch } from "./verify-batch.ts";
+
+/** Failures in a row (no batch answered between them) before a lane is given up. */
+export const MAX_FAILURES = 3;
+/** Heap limits per worker (MB): ample for a few thousand imported keys. */
+const HEAP_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
+
+export interface VerifyPoolOptions {
+  /** Worker threads; by default one per core beyond the first (none on one core). */
+  threads?: number;
+  /** The worker's script (a test gives one that fails). */
+  script?: URL;
+  /** Told of each worker failure, for the node's log. */
+  onFailure?: (error: Error, givenUp: boolean) => void;
+}
+
+export interface VerifyPool extends Verifier {
+  readonly threads: number;
+  readonly counts: BatchingCounts;
+  /** Lanes still in use. */
+  readonly alive: number;
+  /** Stop the workers; later checks are done on the main thread. */
+  close(): Promise<void>;
+}
+
+class WorkerLane implements VerifyLane {
+  readonly #script: URL;
+  readonly #onFailure?: (error: Error, givenUp: boolean) => void;
+  #worker?: Worker;
+  #waiting = new Map<number, { resolve(ok: boolean[]): void; reject(e: unknown): void }>();
+  #next = 0;
+  #failures = 0;
+  #closed = false;
+
+  constructor(script: URL, onFailure?: (error: Error, givenUp: boolean) => void) {
+    this.#script = script;
+    this.#onFailure = onFailure;
+  }
+
+  get alive(): boolean {
+    return !this.#closed && this.#failures < MAX_FAILURES;
+  }
+
+  check(items: readonly VerifyItem[]): Promise<boolean[]> {
+    if (!this.alive) return Promise.reject(new Error("this verify lane is closed"));
+    const worker = this.#worker ?? this.#start();
+    const id = this.#next++;
+    const bytes = packBatch(items);
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      worker.ref(); // an answer is owed: keep the process up for it
+      worker.postMessage({ id, bytes } satisfies BatchRequest, [bytes.buffer]);
+    });
+  }
+
+  #start(): Worker {
+    const worker = new Worker(this.#script, { resourceLimits: HEAP_LIMITS, name: "weft-verify" });
+    worker.unref();
+    worker.on("message", (answer: BatchAnswer) => {
+      const waiting = this.#waiting.get(answer.id);
+      if (!waiting) return;
+      this.#waiting.delete(answer.id);
+      if (this.#waiting.size === 0) worker.unref();
+      this.#failures = 0;
+      waiting.resolve(Array.from(answer.ok, (b) => b === 1));
+    });
+    const failed = (error: Error) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      const waiting = [...this.#waiting.values()];
+      this.#waiting.clear();
+      if (!this.#closed) {
+        this.#failures++;
+        this.#onFailure?.(error, !this.alive);
+      }
+      for (const w of waiting) w.reject(error);
+      void worker.terminate();
+    };
+    worker.on("error", failed);
+    worker.on("messageerror", failed);
+    worker.on("exit", (code) => failed(new Error(`the verify worker exited (code ${code})`)));
+    this.#worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    if (worker) {
+      this.#worker = undefined;
+      for (const w of this.#waiting.values()) w.reject(new Error("the verify pool was closed"));
+      this.#waiting.clear();
+      await worker.terminate();
+    }
+  }
+}
+
+export function verifyPool(options: VerifyPoolOptions = {}): VerifyPool {
+  const count = Math.max(0, options.threads ?? availableParallelism() - 1);
+  const script = options.script ?? new URL("./verify-worker.ts", import.meta.url);
+  const lanes = Array.from({ length: count }, () => new WorkerLane(script, options.onFailure));
+  const batching = new BatchingVerifier({
+    local: nativeVerifier(),
+    lanes,
+    schedule: (fn) => void setImmediate(fn),
+    // A lone check (an API call's) is done at once here: the hop would cost more than the check.
+    inlineBelow: 2,
+  });
+  return {
+    threads: count,
+    counts: batching.counts,
+    get alive() {
+      return lanes.filter((l) => l.alive).length;
+    },
+    verify: (did, message, signature) => batching.verify(did, message, signature),
+    async close() {
+      await Promise.all(lanes.map((l) => l.close()));
+    },
+  };
+}
