@@ -29,6 +29,7 @@ import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
+import { Pacer } from "./pace.ts";
 import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import type { TaskReducer } from "./reducer.ts";
 import {
@@ -310,17 +311,25 @@ export class OpLog {
 
   async #ingestAll(entries: readonly (readonly [string | undefined, Uint8Array])[]): Promise<Ingested[]> {
     const validator = this.#authority.validator;
-    const checked = await Promise.all(
-      entries.map(([cid, bytes]) =>
+    // A large batch (a whole space opening) lets the event loop in between slices of work (pace.ts).
+    const pacer = new Pacer();
+    const checking: Promise<Invocation | undefined>[] = [];
+    for (const [cid, bytes] of entries) {
+      await pacer.turn();
+      checking.push(
         cid !== undefined && this.#seen.has(cid)
-          ? undefined
-          : validator.verifyInvocationSignature(bytes).catch(() => undefined)
-      ),
-    );
+          ? Promise.resolve(undefined)
+          : validator.verifyInvocationSignature(bytes).catch(() => undefined),
+      );
+    }
+    const checked = await Promise.all(checking);
     // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
     const order = entries.map((_, i) => i).sort((a, b) => compareAt(checked[a], checked[b]));
     const out: Ingested[] = new Array(entries.length);
-    for (const i of order) out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] });
+    for (const i of order) {
+      await pacer.turn();
+      out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: checked[i] });
+    }
     return out;
   }
 
