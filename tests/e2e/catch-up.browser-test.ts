@@ -148,7 +148,8 @@ describe("acting before the node has caught up", { timeout: 300_000 }, () => {
     // A saved view older than the space: task 9 open in it, claimed on the daemon since.
     const older = (await savedRecord(p.page))?.json ?? "";
     assert.ok(
-      JSON.parse(older).rows.some((r: { id: string; status: string }) => r.id === ids[9] && r.status === "open"),
+      // Rows are kept as [id, title, status, labels, assignee, updatedAt].
+      JSON.parse(older).rows.some((r: string[]) => r[0] === ids[9] && r[2] === "open"),
     );
     await space.claim(ids[9], 3_600_000);
     await eventually(

@@ -1,6 +1,7 @@
 /**
  * Changing the saved view (pwa/src/node/snapshot.ts) in IndexedDB from a
- * test, with the app closed (so it cannot save over the change): as an
+ * test, with the app closed and its node lock released (so it cannot save
+ * over the change): as an
  * attacker would (the record changed, its signature left as it was), or as
  * this device itself would (`resign`: signed with its key for what it is,
  * as an older view than the space, or one its software got wrong).
@@ -20,9 +21,12 @@ export async function editSaved(
   base?: string,
 ): Promise<void> {
   await page.goto("about:blank");
-  await page.goto(`${url}/manifest.webmanifest`);
+  // A page of the origin where the app does not start (the service worker serves the app for every other one).
+  await page.goto(`${url}/healthz`);
   await page.evaluate(async ({ source, resign, did, base }) => {
     const edit = new Function(`return (${source})`)() as (json: string) => string;
+    // The app is gone once its node lock is released: no save of its can land after the change.
+    while ((await navigator.locks.query()).held?.length) await new Promise((r) => setTimeout(r, 20));
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const r = indexedDB.open("weft");
       r.onsuccess = () => resolve(r.result);

@@ -21,6 +21,8 @@ import { namesOf } from "./format.ts";
 import { taskRow } from "./views/task-list.tsx";
 
 const SAVE_AFTER_MS = 2000;
+/** A saved view of a large space costs the page real time to make: at most this share of it goes to saving. */
+const SAVE_SHARE = 0.1;
 
 /** Every task of `space` as the task list shows it unfiltered (newest first), as of `nowMs`. */
 function rowsOf(bn: BrowserNode, space: Space, nowMs: number): TaskRow[] {
@@ -54,8 +56,11 @@ export function keepSnapshot(bn: BrowserNode): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let watched: { space: Space; off: () => void } | undefined;
   let verifiedSaved = -1;
+  /** After a save that took `t` ms, the next waits at least t / SAVE_SHARE (50,000 tasks: ~7 MB to sign and keep). */
+  let wait = SAVE_AFTER_MS;
   const save = () => {
     timer = undefined;
+    const started = performance.now();
     if (bn.verified.version !== verifiedSaved) {
       verifiedSaved = bn.verified.version;
       void saveVerified(bn.db, bn.node.signer, bn.verified).catch((e) =>
@@ -65,12 +70,12 @@ export function keepSnapshot(bn: BrowserNode): () => void {
     const space = bn.node.space(bn.currentSpace ?? "");
     // Not saving costs the next visit its quick start, nothing else: say so in the console.
     if (space) {
-      void saveSnapshot(bn.db, bn.node.signer, viewOf(bn, space)).catch((e) =>
-        console.warn(`Weft: the saved view was not saved: ${(e as Error).message}`)
-      );
+      const saving = saveSnapshot(bn.db, bn.node.signer, viewOf(bn, space)); // made and encoded here, signed after
+      wait = Math.max(SAVE_AFTER_MS, (performance.now() - started) / SAVE_SHARE);
+      void saving.catch((e) => console.warn(`Weft: the saved view was not saved: ${(e as Error).message}`));
     }
   };
-  const soon = () => timer ??= setTimeout(save, SAVE_AFTER_MS);
+  const soon = () => timer ??= setTimeout(save, wait);
   const watch = () => {
     const space = bn.node.space(bn.currentSpace ?? "");
     if (space === watched?.space) return;
