@@ -140,6 +140,8 @@ export const ERROR_CODES = {
   "pair/refused": "denied",
   /** The browser could not start offering its capacity. */
   "offer/failed": "unavailable",
+  /** Too many actions wait in the browser for its node to catch up (pwa/src/node/intents.ts). */
+  "intents/full": "unavailable",
   /** No Weft peer answers the browser's signed API request at that origin. */
   "peer/unreachable": "unavailable",
   // runners

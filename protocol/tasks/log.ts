@@ -29,6 +29,7 @@ import type { SpaceAuthority } from "../space/authority.ts";
 import { UcanError } from "../ucan/errors.ts";
 import type { Invocation } from "../ucan/invocation.ts";
 import { CausalGraph } from "./causal.ts";
+import { Pacer } from "./pace.ts";
 import { compareHlc, type Hlc, isHlc } from "./hlc.ts";
 import type { TaskReducer } from "./reducer.ts";
 import {
@@ -305,17 +306,22 @@ export class OpLog {
    * again and reports it. Callers may start this as soon as the bytes
    * arrive and hand the result to `ingestAll` later.
    */
-  checkSignatures(
+  async checkSignatures(
     entries: readonly (readonly [string | undefined, Uint8Array])[],
   ): Promise<(Invocation | undefined)[]> {
     const validator = this.#authority.validator;
-    return Promise.all(
-      entries.map(([cid, bytes]) =>
+    // A large batch (a whole space opening) lets the event loop in between slices of work (pace.ts).
+    const pacer = new Pacer();
+    const checking: Promise<Invocation | undefined>[] = [];
+    for (const [cid, bytes] of entries) {
+      await pacer.turn();
+      checking.push(
         cid !== undefined && this.#seen.has(cid)
-          ? undefined
-          : validator.verifyInvocationSignature(bytes).catch(() => undefined)
-      ),
-    );
+          ? Promise.resolve(undefined)
+          : validator.verifyInvocationSignature(bytes).catch(() => undefined),
+      );
+    }
+    return Promise.all(checking);
   }
 
   /**
@@ -332,7 +338,11 @@ export class OpLog {
       // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
       const order = entries.map((_, i) => i).sort((a, b) => compareAt(verified[a], verified[b]));
       const out: Ingested[] = new Array(entries.length);
-      for (const i of order) out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: verified[i] });
+      const pacer = new Pacer();
+      for (const i of order) {
+        await pacer.turn();
+        out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: verified[i] });
+      }
       return out;
     });
   }

@@ -1,22 +1,30 @@
 /**
- * The saved view: what the task list of the open space showed last, as the
- * node had verified it, signed with this device's key and kept in
- * IndexedDB, so the next visit renders it at once instead of after reading,
- * verifying and reducing every operation again. It is only ever shown as
- * "from your last visit, being checked"; the node still verifies everything
- * and replaces it. A record whose signature, device or shape does not check
- * out is refused (and deleted), never rendered.
+ * The saved view: the open space as the node had verified it last — every
+ * task as a row, the log heads that state covers, and what this device may
+ * do there — signed with this device's key and kept in IndexedDB, so the
+ * next visit opens on it at once, interactive, instead of after reading,
+ * verifying and reducing every operation again. It never feeds the node:
+ * the node still reads and verifies everything behind it (the catch-up),
+ * what the user does meanwhile waits for the verified state to judge it
+ * (intents.ts), and once the node has caught up the view is checked
+ * against it (`mismatch`). A record whose signature, device, shape, bounds
+ * or own counts do not check out is refused (and deleted), never rendered.
  */
-import { didFromPublicKey, type Signer, type Verifier } from "#protocol/identity";
-import { int, list, object, oneOf, required, str } from "#protocol/schema";
+import type { Signer, Verifier } from "#protocol/identity";
+import { bool, check, int, InvalidInput, list, object, required, str } from "#protocol/schema";
 import { STATUSES, type TaskRow } from "../model/task-row.ts";
 import type { WeftDb } from "./db.ts";
+import { getSigned, putSigned } from "./signed-record.ts";
 
-/** Where it is kept (one saved view: the open space's). */
-const KEY = "snapshot";
-/** Bounds on what is read back: at most this much JSON, this many rows. */
-const MAX_JSON = 1 << 20;
-export const MAX_ROWS = 500;
+/** Where it is kept (one saved view: the open space's), and what its signature says it is. */
+export const SNAPSHOT_KEY = "view";
+const PURPOSE = "weft/saved-view/2";
+/** The saved view's first version (a page of rows, no heads), deleted on sight. */
+const OLD_KEY = "snapshot";
+/** Bounds on what is read back: at most this much JSON, this many rows, this many heads. */
+const MAX_JSON = 64 << 20;
+export const MAX_ROWS = 200_000;
+const MAX_HEADS = 64;
 
 export interface Snapshot {
   /** The device that verified and signed it. */
@@ -25,72 +33,122 @@ export interface Snapshot {
   name: string;
   /** Unix ms when it was saved. */
   savedAt: number;
-  /** Tasks in the space then (the rows are the first page of them). */
+  /** Tasks in the space then: one row each. */
   total: number;
   /** Signed operations in the space's log then. */
   ops: number;
+  /** The log's heads then: the operations the state below covers, with everything before them. */
+  heads: string[];
+  /** What this device's delegations let it do there then (the node judges again). */
+  may: { create: boolean; claim: boolean; comment: boolean };
+  /** Every task, newest first. */
   rows: TaskRow[];
 }
 
-const row = object({
-  id: required(str(1, 64)),
-  title: required(str(0, 1000)),
-  status: required(oneOf(...STATUSES)),
-  labels: required(list(str(0, 200), 64)),
-  assignee: required(str(0, 300)),
-  updatedAt: required(int(0, Number.MAX_SAFE_INTEGER)),
-});
+/**
+ * A row as kept: [id, title, status, labels, assignee, updatedAt]. Checked
+ * by hand: the schema's generic object check costs ~30× as much per row,
+ * most of a 50,000-task view's opening, and the tuple halves the JSON.
+ */
+type KeptRow = [string, string, TaskRow["status"], string[], string, number];
+const STATUS_SET = new Set<string>(STATUSES);
+const isText = (v: unknown, max: number, min = 0): v is string =>
+  typeof v === "string" && v.length >= min && v.length <= max;
+
+const rows = check((v, field): TaskRow[] => {
+  if (!Array.isArray(v) || v.length > MAX_ROWS) throw new InvalidInput(field, `must be at most ${MAX_ROWS} rows`);
+  return v.map((r: unknown, i) => {
+    const [id, title, status, labels, assignee, updatedAt] = (Array.isArray(r) ? r : []) as unknown[];
+    if (
+      !Array.isArray(r) || r.length !== 6 || !isText(id, 64, 1) || !isText(title, 1000) ||
+      !STATUS_SET.has(status as string) ||
+      !Array.isArray(labels) || labels.length > 64 || !labels.every((l) => isText(l, 200)) || !isText(assignee, 300) ||
+      !Number.isSafeInteger(updatedAt) || (updatedAt as number) < 0
+    ) {
+      throw new InvalidInput(
+        `${field}[${i}]`,
+        "must be [id, title, status, labels, assignee, updatedAt] within bounds",
+      );
+    }
+    return {
+      id,
+      title,
+      status: status as TaskRow["status"],
+      labels: labels as string[],
+      assignee,
+      updatedAt: updatedAt as number,
+    };
+  });
+}, { type: "array", maxItems: MAX_ROWS });
+
 const snapshot = object({
   did: required(str(1, 200)),
   space: required(str(1, 200)),
   name: required(str(0, 1000)),
   savedAt: required(int(0, Number.MAX_SAFE_INTEGER)),
-  total: required(int(0, Number.MAX_SAFE_INTEGER)),
+  total: required(int(0, MAX_ROWS)),
   ops: required(int(0, Number.MAX_SAFE_INTEGER)),
-  rows: required(list(row, MAX_ROWS)),
+  heads: required(list(str(1, 200, /^b[a-z2-7]+$/), MAX_HEADS)),
+  may: required(object({ create: required(bool), claim: required(bool), comment: required(bool) })),
+  rows: required(rows),
 });
 
-interface Stored {
-  json: string;
-  signature: Uint8Array;
-}
-
 /** Sign and keep `view` as the saved view; durable when this resolves. */
-export async function saveSnapshot(db: WeftDb, signer: Signer, view: Snapshot): Promise<void> {
-  const json = JSON.stringify(view);
-  const signature = await signer.sign(new TextEncoder().encode(json));
-  await db.put("settings", { json, signature } satisfies Stored, KEY);
+export function saveSnapshot(db: WeftDb, signer: Signer, view: Snapshot): Promise<void> {
+  const kept: KeptRow[] = view.rows.map((r) => [r.id, r.title, r.status, [...r.labels], r.assignee, r.updatedAt]);
+  return putSigned(db, signer, SNAPSHOT_KEY, PURPOSE, { ...view, rows: kept });
 }
 
 export type Loaded = { snapshot: Snapshot } | { refused: string } | undefined;
 
 /**
  * The saved view, if there is one and it checks out: signed by this
- * browser's device key, for this device, well formed and within bounds.
- * One that fails is deleted and reported as refused, with why.
+ * browser's device key, for this device, well formed, within bounds and
+ * agreeing with its own counts. One that fails is deleted and reported as
+ * refused, with why.
  */
 export async function loadSnapshot(db: WeftDb, verifier: Verifier): Promise<Loaded> {
-  const [stored, key] = await Promise.all([db.get("settings", KEY), db.get("keys", "device")]);
-  if (stored === undefined || key === undefined) return undefined;
-  const reason = await refusal(stored, didFromPublicKey(key.publicKey), verifier);
+  void db.delete("settings", OLD_KEY);
+  const read = await getSigned(db, verifier, SNAPSHOT_KEY, PURPOSE, MAX_JSON);
+  if (read === undefined || "refused" in read) return read;
+  const reason = inconsistency(read.json, read.did);
   if (typeof reason !== "string") return { snapshot: reason };
-  await db.delete("settings", KEY);
+  await db.delete("settings", SNAPSHOT_KEY);
   return { refused: reason };
 }
 
-async function refusal(stored: unknown, did: string, verifier: Verifier): Promise<Snapshot | string> {
-  const s = stored as Partial<Stored>;
-  if (typeof s !== "object" || s === null || typeof s.json !== "string" || !(s.signature instanceof Uint8Array)) {
-    return "it is not a saved view";
-  }
-  if (s.json.length > MAX_JSON) return `it is larger than ${MAX_JSON} characters`;
-  if (!await verifier.verify(did, new TextEncoder().encode(s.json), s.signature)) {
-    return "its signature is not this device's: it was changed after this browser saved it";
-  }
+function inconsistency(json: unknown, did: string): Snapshot | string {
+  let view: Snapshot;
   try {
-    const view = snapshot(JSON.parse(s.json), "snapshot");
-    return view.did === did ? view : "it was saved by another device";
+    view = snapshot(json, "snapshot");
   } catch (e) {
     return `it is malformed (${(e as Error).message})`;
   }
+  if (view.did !== did) return "it was saved by another device";
+  if (view.rows.length !== view.total) return `it claims ${view.total} tasks and holds ${view.rows.length}`;
+  if (new Set(view.rows.map((r) => r.id)).size !== view.rows.length) return "it holds a task twice";
+  if (view.ops < view.total) return `it claims ${view.ops} operations for ${view.total} tasks`;
+  if ((view.ops === 0) !== (view.heads.length === 0)) return "its heads do not fit its operations";
+  return view;
+}
+
+/**
+ * Whether `snapshot` claimed what the verified node does not have, once it
+ * has caught up: a head its log never saw, or, when nothing happened since
+ * (the same heads), rows other than the node's own. Undefined when it
+ * matches; else why not.
+ */
+export function mismatch(
+  snapshot: Snapshot,
+  verified: { has(cid: string): boolean; heads: string[]; rows: TaskRow[] },
+): string | undefined {
+  const unknown = snapshot.heads.find((h) => !verified.has(h));
+  if (unknown) return `it claims an operation the verified space does not have (${unknown})`;
+  const same = snapshot.heads.length === verified.heads.length &&
+    snapshot.heads.every((h) => verified.heads.includes(h));
+  if (!same) return undefined;
+  const key = (rows: TaskRow[]) => JSON.stringify(rows.map((r) => [r.id, r.title, r.status, r.labels, r.updatedAt]));
+  return key(snapshot.rows) === key(verified.rows)
+    ? undefined
+    : "its tasks differ from the verified space's at the same operations";
 }

@@ -20,7 +20,8 @@ import {
 import { concatBytes, utf8 } from "#protocol";
 import type { WeftDb } from "./db.ts";
 
-const KEY = "verified";
+/** Where the record is kept. */
+export const VERIFIED_KEY = "verified";
 
 interface Stored {
   digests: Uint8Array;
@@ -34,7 +35,7 @@ const signed = (did: string, digests: Uint8Array) => concatBytes(utf8(`weft/veri
 export async function saveVerified(db: WeftDb, signer: Signer, verifier: RememberingVerifier): Promise<void> {
   const digests = verifier.export();
   const signature = await signer.sign(signed(signer.did, digests));
-  await db.put("settings", { digests, signature } satisfies Stored, KEY);
+  await db.put("settings", { digests, signature } satisfies Stored, VERIFIED_KEY);
 }
 
 export interface OpenedVerifier {
@@ -49,7 +50,7 @@ export interface OpenedVerifier {
  * bounds); one that does not is deleted, and the verifier starts empty.
  */
 export async function openVerifier(db: WeftDb, inner: Verifier): Promise<OpenedVerifier> {
-  const [stored, key] = await Promise.all([db.get("settings", KEY), db.get("keys", "device")]);
+  const [stored, key] = await Promise.all([db.get("settings", VERIFIED_KEY), db.get("keys", "device")]);
   if (stored === undefined || key === undefined) return { verifier: new RememberingVerifier(inner) };
   const did = didFromPublicKey(key.publicKey);
   const s = stored as Partial<Stored>;
@@ -67,6 +68,6 @@ export async function openVerifier(db: WeftDb, inner: Verifier): Promise<OpenedV
   } else {
     return { verifier: new RememberingVerifier(inner, s.digests) };
   }
-  await db.delete("settings", KEY);
+  await db.delete("settings", VERIFIED_KEY);
   return { verifier: new RememberingVerifier(inner), refused };
 }

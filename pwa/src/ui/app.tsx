@@ -44,8 +44,8 @@ const MAX_NOTICES = 3;
 const INFO_MS = 5000;
 const ERROR_MS = 12_000;
 
-/** `notice`: something to tell on first render (e.g. what a saved view showed that did not verify). */
-export function App(props: { bn: BrowserNode; notice?: Notice }) {
+/** `notices`: what to tell on first render (e.g. what a saved view showed that did not verify). */
+export function App(props: { bn: BrowserNode; notices?: Notice[] }) {
   const { bn } = props;
   const route = useRoute();
   useEvents((fire) => bn.subscribe(fire), [bn]);
@@ -63,7 +63,7 @@ export function App(props: { bn: BrowserNode; notice?: Notice }) {
   }, []);
   const ctx = useMemo(() => ({ bn, notify }), [bn, notify]);
   useEffect(() => {
-    if (props.notice) notify(props.notice);
+    for (const n of props.notices ?? []) notify(n);
   }, []);
 
   useEffect(() => {
