@@ -25,10 +25,18 @@ import { eventually, memoryKeystore } from "../helpers/nodes.ts";
 import type { ClientsJob, ClientsResult, ConnectedNote, UrlRequest } from "./relay-clients.ts";
 import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
 
+/**
+ * Node flags for the server processes (relay and stock alike), e.g.
+ * `WEFT_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile both sides of a run.
+ */
+const { WEFT_BENCH_SERVER_FLAGS: flags, ...serverEnv } = process.env;
+const SERVER_FLAGS = (flags ?? "").split(" ").filter(Boolean);
+
 /** A server process and what it printed; resolves once `ready` matches its output. */
 export async function startServer(args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+  const child = spawn(process.execPath, [...SERVER_FLAGS, ...args], {
+    // The rig's own setting is not the server's (the relay refuses WEFT_* settings it does not know).
+    env: { ...serverEnv, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   // However the run ends, the server does not outlive it.
