@@ -38,6 +38,7 @@ import { NodeGossip } from "./node-gossip.ts";
 import { nodeSyncAuthority } from "./node-sync-authority.ts";
 import { RelayMode } from "./relay-mode.ts";
 import { RepoStorage } from "./repo-storage.ts";
+import { scopePeerWalks } from "./peer-walks.ts";
 import { NodeRecords } from "./restore.ts";
 import { SharePolicy } from "./share-policy.ts";
 
@@ -105,6 +106,7 @@ export class WeftNode {
       isEphemeral: options.isEphemeral ?? false,
       shareConfig: this.#share.shareConfig,
     });
+    scopePeerWalks(this.repo, (peer) => this.#share.documentsFor(peer));
     this.#ctx = {
       did: this.did,
       signer: this.signer,

@@ -26,6 +26,8 @@ const NO = Promise.resolve(false);
 export class SharePolicy {
   /** The space each known space document belongs to. */
   readonly #docSpace = new Map<string, string>();
+  /** Per space: its known documents (the inverse of #docSpace). */
+  readonly #spaceDocs = new Map<string, Set<string>>();
   /** Every transport that grants peers access to spaces. */
   readonly #access: PeerAccess[] = [];
   /** Per connected peer: the spaces it may sync on any transport. */
@@ -91,8 +93,18 @@ export class SharePolicy {
 
   /** Document `doc` belongs to space `space`. */
   registerDocument(doc: string, space: string): void {
+    const before = this.#docSpace.get(doc);
+    if (before !== undefined) this.#spaceDocs.get(before)?.delete(doc);
     this.#docSpace.set(doc, space);
+    let docs = this.#spaceDocs.get(space);
+    if (docs === undefined) this.#spaceDocs.set(space, docs = new Set());
+    docs.add(doc);
     this.#lastDoc = undefined;
+  }
+
+  /** The documents `peer` may see now (those of the spaces it proved): all that `mayShare` can say yes to. */
+  *documentsFor(peer: string): Iterable<string> {
+    for (const space of this.#peers.get(peer) ?? []) yield* this.#spaceDocs.get(space) ?? [];
   }
 
   spaceOf(doc: string): string | undefined {

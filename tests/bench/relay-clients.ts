@@ -1,21 +1,28 @@
 /**
  * The relay benchmark's clients: stock automerge-repo clients (published
- * packages only) run in a process of their own, forked fresh for each run
+ * packages only) run in processes of their own, forked fresh for each run
  * so that neither the relay's run nor the baseline's inherits a load
- * generator the other one warmed up. The parent sends the documents and
- * the server; for a relay, each connection asks the parent for a fresh
- * single-use token URL. Each client finds its document once — no retries:
- * a find that fails is reported as a failure — then writes. The result
- * goes back as one message.
+ * generator the other one warmed up. One process holds some of the spaces
+ * (all the clients of each, so a write and its deliveries are timed on one
+ * clock); the parent runs several side by side (relay-rig.ts), so that the
+ * server paces the run, not one overloaded client process. The parent sends
+ * the documents and the server; for a relay, each connection asks the
+ * parent for a fresh single-use token URL. Each client finds its document
+ * once — no retries: a find that fails is reported as a failure — then,
+ * once the parent says every process has connected, writes. The result goes
+ * back as one message.
  */
 import process from "node:process";
 import { type AutomergeUrl, type DocHandle, Repo } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
-import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
 
 /** What the parent asks for. `server` is the URL every client uses, or "token" to ask for one per connection. */
 export interface ClientsJob {
   docs: string[];
+  /** The index of `docs[0]` among all the run's documents (what token requests name). */
+  firstDoc: number;
+  /** Clients of this process connecting at once (the run's processes share the relay's per-address bound). */
+  connectConcurrency: number;
   perSpace: number;
   server: string;
   /** Rounds of changes (one per client, 100 ms apart) written after finding the documents, or until told to stop. */
@@ -30,20 +37,13 @@ export interface UrlRequest {
   doc: number;
 }
 
-/** Sent once every client has found its document (or failed to), before the writes. */
+/** Sent once every client has found its document (or failed to); the writes wait for the parent's `{ write }`. */
 export interface ConnectedNote {
   connected: number;
 }
 
 export type ClientsResult = Awaited<ReturnType<typeof load>> & { reconnects: number; closes: Record<string, number> };
 
-/**
- * Clients connecting at once, as a crowd arriving would. They all come from
- * one address here, and a relay decides at most `perAddress` upgrades from
- * one address at a time (refusing more with 503, which ends a stock client on
- * Node), so the crowd stays under that, as the hostile sockets do.
- */
-const CONNECT_CONCURRENCY = DEFAULT_ADMISSION.perAddress - 4;
 /** A spare reconnect URL older than this is not used: its token may have lapsed (they live 10 minutes). */
 const SPARE_MAX_AGE_MS = 60_000;
 
@@ -222,12 +222,19 @@ async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): P
   return out;
 }
 
-/** Connect `perSpace` clients per document, have each write `writes` changes, measure deliveries. */
+/** The time on a clock every process of the run shares (Unix ms, sub-millisecond). */
+const sharedNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Connect `perSpace` clients per document, `concurrency` at once; once told
+ * to (`go`), have each write `writes` changes, measure deliveries.
+ */
 async function load(
   docs: Array<{ url: string; clientUrl: () => Promise<string> }>,
   perSpace: number,
   writes: number,
   deliveryTimeoutMs: number,
+  concurrency: number,
 ) {
   const latencies: number[] = [];
   const connectTimes: number[] = [];
@@ -239,7 +246,7 @@ async function load(
   const slots = docs.flatMap((doc, s) => Array.from({ length: perSpace }, (_, j) => ({ doc, s, id: `c${s}x${j}` })));
   const connectStart = performance.now();
   const stalls = watchStalls();
-  const connected = await pool(slots, CONNECT_CONCURRENCY, async ({ doc, s, id }) => {
+  const connected = await pool(slots, concurrency, async ({ doc, s, id }) => {
     const t0 = performance.now();
     let found;
     try {
@@ -264,10 +271,11 @@ async function load(
     return { repo, adapter, handle: handle as DocHandle<Doc>, id, s };
   });
   const clients = connected.filter((c) => c !== undefined);
-  process.send!({ connected: clients.length } satisfies ConnectedNote);
   const connectSeconds = (performance.now() - connectStart) / 1000;
   stalls.stop();
-  const start = performance.now();
+  process.send!({ connected: clients.length } satisfies ConnectedNote);
+  await go;
+  const start = sharedNow();
   let rounds = 0;
   for (let w = 0; w < writes && !stopWriting; w++, rounds++) {
     // A key per write, so writes merged into one sync message are still each counted.
@@ -287,7 +295,7 @@ async function load(
   const expected = [...inSpace.values()].reduce((sum, k) => sum + k * (k - 1) * rounds, 0);
   const deadline = performance.now() + deliveryTimeoutMs;
   while (delivered < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const seconds = (performance.now() - start) / 1000;
+  const end = sharedNow();
   latencies.sort((a, b) => a - b);
   connectTimes.sort((a, b) => a - b);
   for (const c of clients) {
@@ -306,10 +314,16 @@ async function load(
     delivered,
     expected,
     failedWrites,
-    rate: delivered / seconds,
+    /** When this process began writing and saw its last delivery (or gave up), on the shared clock. */
+    writeStart: start,
+    writeEnd: end,
     latencies,
   };
 }
+
+/** Settles when the parent says every process has connected: the writes start together. */
+let startWriting!: () => void;
+const go = new Promise<void>((r) => (startWriting = r));
 
 /** Set when the parent says stop writing (a background load whose purpose is served). */
 let stopWriting = false;
@@ -326,11 +340,12 @@ function tokenUrl(doc: number): Promise<string> {
   });
 }
 
-process.on("message", (m: ClientsJob | { id: number; url: string } | { stop: true }) => {
+process.on("message", (m: ClientsJob | { id: number; url: string } | { stop: true } | { write: true }) => {
   if ("stop" in m) {
     stopWriting = true;
     return;
   }
+  if ("write" in m) return startWriting();
   if ("url" in m) {
     waiting.get(m.id)?.(m.url);
     waiting.delete(m.id);
@@ -338,9 +353,9 @@ process.on("message", (m: ClientsJob | { id: number; url: string } | { stop: tru
   }
   const docs = m.docs.map((url, i) => ({
     url,
-    clientUrl: m.server === "token" ? () => tokenUrl(i) : () => Promise.resolve(m.server),
+    clientUrl: m.server === "token" ? () => tokenUrl(m.firstDoc + i) : () => Promise.resolve(m.server),
   }));
-  void load(docs, m.perSpace, m.writes, m.deliveryTimeoutMs).then((result) => {
+  void load(docs, m.perSpace, m.writes, m.deliveryTimeoutMs, m.connectConcurrency).then((result) => {
     process.send!({ result: { ...result, reconnects, closes } }, () => process.exit(0));
   });
 });

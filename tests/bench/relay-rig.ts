@@ -23,11 +23,20 @@ import { Commands } from "../../protocol/ucan/commands.ts";
 import { encodeContainer } from "../../protocol/ucan/container.ts";
 import { eventually, memoryKeystore } from "../helpers/nodes.ts";
 import type { ClientsJob, ClientsResult, ConnectedNote, UrlRequest } from "./relay-clients.ts";
+import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
+
+/**
+ * Node flags for the server processes (relay and stock alike), e.g.
+ * `WEFT_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile both sides of a run.
+ */
+const { WEFT_BENCH_SERVER_FLAGS: flags, ...serverEnv } = process.env;
+const SERVER_FLAGS = (flags ?? "").split(" ").filter(Boolean);
 
 /** A server process and what it printed; resolves once `ready` matches its output. */
 export async function startServer(args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+  const child = spawn(process.execPath, [...SERVER_FLAGS, ...args], {
+    // The rig's own setting is not the server's (the relay refuses WEFT_* settings it does not know).
+    env: { ...serverEnv, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   // However the run ends, the server does not outlive it.
@@ -72,27 +81,95 @@ export async function peakRssMb(child: ChildProcess): Promise<number> {
 }
 
 /**
- * Run one load in a fresh client process; `mint(doc)` answers its requests
- * for token URLs; `connected` is called once all have found their documents.
- * `stopWriting()` ends its writes early (a background load whose purpose is served).
+ * Clients connecting at once over all of a run's processes, as a crowd
+ * arriving would. They all come from one address here, and a relay decides
+ * at most `perAddress` upgrades from one address at a time (refusing more
+ * with 503, which ends a stock client on Node), so the crowd stays under
+ * that, as the hostile sockets do.
+ */
+const CONNECT_CONCURRENCY = DEFAULT_ADMISSION.perAddress - 4;
+
+/**
+ * Clients per load process: 500 stock clients in one process kept it
+ * overloaded (the server idled 29–54% of the writes, and clients went over
+ * 30 s without answering, so both servers dropped them), so a load is
+ * spread over fresh processes of about this many clients, whole spaces each.
+ */
+const CLIENTS_PER_PROCESS = 100;
+
+/** What the job's processes measured, as one load's result. */
+function merged(parts: ClientsResult[]): ClientsResult & { rate: number } {
+  const all = <T>(pick: (r: ClientsResult) => T[]) => parts.flatMap(pick);
+  const sum = (pick: (r: ClientsResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
+  const closes: Record<string, number> = {};
+  for (const r of parts) for (const [why, n] of Object.entries(r.closes)) closes[why] = (closes[why] ?? 0) + n;
+  const writeStart = Math.min(...parts.map((r) => r.writeStart));
+  const writeEnd = Math.max(...parts.map((r) => r.writeEnd));
+  const delivered = sum((r) => r.delivered);
+  return {
+    clients: sum((r) => r.clients),
+    stalls: all((r) => r.stalls),
+    failures: all((r) => r.failures),
+    starved: all((r) => r.starved),
+    connectSeconds: Math.max(...parts.map((r) => r.connectSeconds)),
+    connectTimes: all((r) => r.connectTimes).sort((a, b) => a - b),
+    delivered,
+    expected: sum((r) => r.expected),
+    failedWrites: sum((r) => r.failedWrites),
+    writeStart,
+    writeEnd,
+    latencies: all((r) => r.latencies).sort((a, b) => a - b),
+    reconnects: sum((r) => r.reconnects),
+    closes,
+    /** Deliveries per second, from the first process's first write to the last process's last delivery. */
+    rate: delivered / ((writeEnd - writeStart) / 1000),
+  };
+}
+
+/**
+ * Run one load in fresh client processes (whole spaces each, about
+ * CLIENTS_PER_PROCESS clients per process); `mint(doc)` answers their
+ * requests for token URLs; `connected` is called once every client has
+ * found its document (or failed to), and then all start writing together.
+ * `stopWriting()` ends their writes early (a background load whose purpose is served).
  */
 export function runClients(
-  job: ClientsJob,
+  job: Omit<ClientsJob, "firstDoc" | "connectConcurrency">,
   mint?: (doc: number) => Promise<string>,
   connected?: () => void,
-): { result: Promise<ClientsResult>; stopWriting(): void } {
-  const child = fork(new URL("./relay-clients.ts", import.meta.url).pathname, { stdio: "inherit" });
-  process.once("exit", () => child.kill("SIGTERM"));
-  const result = new Promise<ClientsResult>((resolve, reject) => {
-    child.on("message", (m: UrlRequest | ConnectedNote | { result: ClientsResult }) => {
-      if ("result" in m) return resolve(m.result);
-      if ("connected" in m) return connected?.();
-      void mint!(m.doc).then((url) => child.send({ id: m.id, url }));
-    });
-    child.once("exit", (code) => reject(new Error(`the clients' process exited with ${code}`)));
-    child.send(job);
-  });
-  return { result, stopWriting: () => void (child.connected && child.send({ stop: true })) };
+): { result: Promise<ClientsResult & { rate: number }>; stopWriting(): void } {
+  const spacesEach = Math.max(1, Math.floor(CLIENTS_PER_PROCESS / job.perSpace));
+  const chunks = Array.from(
+    { length: Math.max(1, Math.ceil(job.docs.length / spacesEach)) },
+    (_, i) => i * spacesEach,
+  );
+  const connectConcurrency = Math.max(1, Math.floor(CONNECT_CONCURRENCY / chunks.length));
+  const children = chunks.map(() =>
+    fork(new URL("./relay-clients.ts", import.meta.url).pathname, { stdio: "inherit" })
+  );
+  process.once("exit", () => children.forEach((c) => c.kill("SIGTERM")));
+  let waiting = children.length;
+  const results = children.map((child, i) =>
+    new Promise<ClientsResult>((resolve, reject) => {
+      child.on("message", (m: UrlRequest | ConnectedNote | { result: ClientsResult }) => {
+        if ("result" in m) return resolve(m.result);
+        if ("connected" in m) {
+          if (--waiting > 0) return;
+          connected?.();
+          for (const c of children) c.send({ write: true });
+          return;
+        }
+        void mint!(m.doc).then((url) => child.send({ id: m.id, url }));
+      });
+      child.once("exit", (code) => reject(new Error(`a clients' process exited with ${code}`)));
+      const firstDoc = chunks[i];
+      child.send({ ...job, docs: job.docs.slice(firstDoc, firstDoc + spacesEach), firstDoc, connectConcurrency });
+    })
+  );
+  return {
+    result: Promise.all(results).then(merged),
+    stopWriting: () => children.forEach((c) => void (c.connected && c.send({ stop: true }))),
+  };
 }
 
 /** Hostile sockets against `url` in a process of their own, until `stop()`; resolves once all are attacking. */

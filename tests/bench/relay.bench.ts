@@ -16,10 +16,14 @@
  * each space document as its creator left it on the relay (content and
  * history; automerge's sync work grows with both, so an empty document
  * would flatter the baseline). Each server runs in a process
- * of its own, and each run's clients in a fresh one (relay-clients.ts):
+ * of its own, and each run's clients in fresh ones (relay-clients.ts):
  * clients sharing one process across both runs made whichever ran second
- * look nearly twice as fast. Each client finds its document once: no
- * retries.
+ * look nearly twice as fast, and 500 clients in one process paced the run
+ * (the servers idled, and dropped clients that went 30 s without a word),
+ * so they run about 100 to a process, whole spaces each, writing together.
+ * Each client finds its document once: no retries.
+ * `WEFT_BENCH_SERVER_FLAGS` passes Node flags to both servers (e.g.
+ * `--cpu-prof --cpu-prof-dir=DIR` to profile each side of the same run).
  *
  * The hostile-load variant: 100 good clients (10 spaces × 10) on a fresh
  * relay beside 200 hostile sockets (oversized frames, slowloris, garbage;
@@ -151,7 +155,7 @@ report({
   unit: "s",
   baseline: plain.connectSeconds,
   note:
-    `12 connecting at once (the relay decides 16 upgrades per address at a time), each with its own token; ${baselineNote}`,
+    `up to 12 connecting at once over the clients' processes (the relay decides 16 upgrades per address at a time), each with its own token; ${baselineNote}`,
 });
 report({
   bench: BENCH,

@@ -39,6 +39,19 @@ async function member(relayUrl: string): Promise<{ node: WeftNode; ws: WebSocket
   return { node, ws };
 }
 
+/** The stock WebSocket client, kept from reconnecting once a test is done with it. */
+class StockClient extends WebSocketClientAdapter {
+  stopped = false;
+  override connect(...args: Parameters<WebSocketClientAdapter["connect"]>) {
+    if (!this.stopped) super.connect(...args);
+  }
+  /** Closing a socket that never opened makes ws emit "error", which the stock client no longer listens for. */
+  override disconnect(): void {
+    this.socket?.addEventListener("error", () => {});
+    super.disconnect();
+  }
+}
+
 /** Open a WebSocket to `url`: "open", or the HTTP status and error code its upgrade was refused with. */
 function tryUpgrade(url: string): Promise<string> {
   const socket = new WebSocket(url);
@@ -132,13 +145,7 @@ describe("edge relay", () => {
   it("a stock automerge-repo client with a membership token syncs through it; without, nothing", async () => {
     const token = await syncToken(60);
     for (const [withToken, expectDoc] of [[true, true], [false, false]] as const) {
-      class Client extends WebSocketClientAdapter {
-        stopped = false;
-        override connect(...args: Parameters<WebSocketClientAdapter["connect"]>) {
-          if (!this.stopped) super.connect(...args);
-        }
-      }
-      const adapter = new Client(withToken ? `${url}?token=${encodeURIComponent(token)}` : url);
+      const adapter = new StockClient(withToken ? `${url}?token=${encodeURIComponent(token)}` : url);
       const repo = new Repo({ network: [adapter] });
       try {
         const found = repo.find<{ space: string }>(spaceA.url, {
@@ -152,6 +159,58 @@ describe("edge relay", () => {
         await repo.shutdown().catch(() => {});
       }
     }
+  });
+
+  it("a stock client of one space is served and walked over that space's documents only", async () => {
+    const other = await b.node.createSpace("another space");
+    await eventually(() => relay.node.space(other.id), 10_000, "relay hosts the other space");
+    // What the relay's repo asks its share policy about while it adds a peer: the documents a connect walks.
+    const repo = relay.node.repo;
+    const policy = repo.shareConfig;
+    const sync = repo.synchronizer;
+    const addPeer = sync.addPeer;
+    let adding: string | undefined;
+    const asked = new Map<string, Set<string>>();
+    sync.addPeer = (peer) => {
+      adding = peer;
+      try {
+        addPeer.call(sync, peer);
+      } finally {
+        adding = undefined;
+      }
+    };
+    repo.shareConfig = {
+      ...policy,
+      announce: (peer, doc) => {
+        if (doc !== undefined && peer === adding) asked.set(peer, (asked.get(peer) ?? new Set()).add(doc));
+        return policy.announce(peer, doc);
+      },
+    };
+    const adapter = new StockClient(`${url}?token=${encodeURIComponent(await syncToken(60))}`);
+    const client = new Repo({ network: [adapter] });
+    const peer = client.networkSubsystem.peerId;
+    const inSpace = (s: Space) => (doc: string) => (s.documentIds as string[]).includes(doc);
+    try {
+      assert.equal(
+        (await client.find<{ space: string }>(spaceA.url, { signal: AbortSignal.timeout(10_000) }))
+          .doc().space,
+        spaceA.id,
+      );
+      await assert.rejects(client.find(other.url, { signal: AbortSignal.timeout(3000) }), "another space's document");
+      const walked = [...asked.get(peer) ?? []];
+      assert.ok(walked.length > 0 && walked.every(inSpace(spaceA)), "its connect checked its own space's documents");
+      assert.ok(!walked.some(inSpace(other)), "and never the other space's");
+    } finally {
+      repo.shareConfig = policy;
+      sync.addPeer = addPeer;
+      adapter.stopped = true;
+      (adapter as { retryInterval: number }).retryInterval = 0;
+      await client.shutdown().catch(() => {});
+    }
+    // Gone, it is dropped from every document it synced.
+    const syncing = () =>
+      Object.values(repo.synchronizer.docSynchronizers).filter((d) => d.hasPeer(peer)).map((d) => d.documentId);
+    await eventually(() => syncing().length === 0, 10_000, "the relay stops syncing with the departed client");
   });
 
   it("a single-use sync token stays used across a relay restart", async () => {
