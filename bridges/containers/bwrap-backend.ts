@@ -14,6 +14,7 @@ import { JobCgroup } from "./cgroup.ts";
 import type { ImageCache } from "./image-cache.ts";
 import type { ContentStore } from "#protocol/runner";
 import { HeldProcess, HOLD_THEN_SOURCE } from "../../peer/process/held-process.ts";
+import { SpareSlot } from "../../peer/process/spare-slot.ts";
 
 export function bwrapArgs(rootfs: string, plan: JobPlan, cwd: string, env: [string, string][]): string[] {
   return [
@@ -69,8 +70,22 @@ export class BwrapBackend implements IsolationBackend {
    * cgroup moves — each move a kernel-wide synchronisation in cgroup v1, 1 to 25 ms here — leave the path to a job's
    * first line. One at a time; a job that finds none makes its own as before.
    */
-  #spare?: Promise<Spare | undefined>;
-  #closed = false;
+  readonly #spare = new SpareSlot<Spare>(async () => {
+    const cgroup = await JobCgroup.create(this.#config.cgroupParent, `spare-${crypto.randomUUID()}`, {
+      cpus: this.#config.cpus,
+      pids: this.#config.pids,
+    });
+    const held = new HeldProcess("weft-job", "bwrap", [], { script: HOLD_THEN_SOURCE, env: {} });
+    held.child.once("error", () => {}); // a spawn that failed: confine() below says so
+    try {
+      await held.confine(cgroup.procsFiles);
+      return { held, cgroup };
+    } catch {
+      held.kill();
+      await cgroup.destroy();
+      return undefined;
+    }
+  });
 
   constructor(images: ImageCache, config: ContainerConfig) {
     this.#images = images;
@@ -84,7 +99,7 @@ export class BwrapBackend implements IsolationBackend {
       throw new Error(`the spec gives no command and image ${plan.image} has no entrypoint or command`);
     }
     const cwd = plan.src ? "/src" : image.config.workingDir;
-    const spare = await this.#takeSpare(plan.memoryMb);
+    const spare = await this.#spare.take((s) => s.cgroup.limitMemory(plan.memoryMb));
     const cgroup = spare?.cgroup ?? await JobCgroup.create(this.#config.cgroupParent, plan.id, {
       memoryMb: plan.memoryMb,
       cpus: this.#config.cpus,
@@ -102,55 +117,11 @@ export class BwrapBackend implements IsolationBackend {
         return { memory: await cgroup.oomKilled(), pids: await cgroup.pidsExhausted() };
       },
       // Once a job is over, the next one's first process is made.
-      dispose: () => disposed ??= cgroup.destroy().finally(() => this.#replenish()),
+      dispose: () => disposed ??= cgroup.destroy().finally(() => this.#spare.replenish()),
     };
   }
 
-  /** The spare, if one is ready and alive, with its memory bounded for the job that takes it. */
-  async #takeSpare(memoryMb: number): Promise<Spare | undefined> {
-    // Taken before the wait, so two jobs starting together never share one.
-    const taken = this.#spare;
-    this.#spare = undefined;
-    const spare = await taken;
-    if (!spare) return undefined;
-    try {
-      if (spare.held.exited) throw new Error("the spare's process is gone");
-      await spare.cgroup.limitMemory(memoryMb);
-      return spare;
-    } catch {
-      // Not usable (it died, or the limit was refused): the job makes its own.
-      spare.held.kill();
-      await spare.cgroup.destroy().catch(() => {});
-      return undefined;
-    }
-  }
-
-  #replenish(): void {
-    if (this.#spare || this.#closed) return;
-    this.#spare = (async () => {
-      const cgroup = await JobCgroup.create(this.#config.cgroupParent, `spare-${crypto.randomUUID()}`, {
-        cpus: this.#config.cpus,
-        pids: this.#config.pids,
-      });
-      const held = new HeldProcess("weft-job", "bwrap", [], { script: HOLD_THEN_SOURCE, env: {} });
-      held.child.once("error", () => {}); // a spawn that failed: confine() below says so
-      try {
-        await held.confine(cgroup.procsFiles);
-        return { held, cgroup };
-      } catch {
-        held.kill();
-        await cgroup.destroy();
-        return undefined;
-      }
-    })().catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const taken = this.#spare;
-    this.#spare = undefined;
-    const spare = await taken;
-    spare?.held.kill();
-    await spare?.cgroup.destroy();
+  close(): Promise<void> {
+    return this.#spare.close();
   }
 }

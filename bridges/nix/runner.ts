@@ -25,6 +25,7 @@ import { cgroupsUsable, clearStaleCgroups, createRunCgroup } from "./cgroup.ts";
 import { type NixConfig, type NixPaths, nixPaths, parseNixConfig, writeNixConf } from "./config.ts";
 import { NixJob, type NixSpare } from "./job.ts";
 import { runNix, startSpare } from "./process.ts";
+import { SpareSlot } from "../../peer/process/spare-slot.ts";
 import { SourceCache, sourceCacheDir } from "./source-cache.ts";
 import { collectGarbage, storeBytes } from "./store-gc.ts";
 
@@ -53,7 +54,24 @@ class NixRunner implements ManagedRunner {
    * namespaces and store mount, and the cgroup moves (each a kernel-wide synchronisation in cgroup v1) so leave the
    * run's path, and the claim's write that the run is prepared in. One at a time; a run that finds none makes its own.
    */
-  #spare?: Promise<NixSpare | undefined>;
+  readonly #spare = new SpareSlot<NixSpare>(async () => {
+    const cgroup = await createRunCgroup(this.#config.cgroupRoot, this.#paths.cgroupGroup, `spare-${randomUUID()}`, {
+      maxProcesses: this.#config.maxProcesses,
+    });
+    const held = startSpare(
+      { PATH: process.env.PATH ?? "/usr/bin:/bin", NIX_CONF_DIR: this.#paths.confDir },
+      this.#paths.storeRoot,
+    );
+    try {
+      await held.confine(cgroup.procs);
+      if (held.exited) throw new Error("the spare's process is gone");
+      return { held, cgroup };
+    } catch {
+      held.kill();
+      await cgroup.destroy();
+      return undefined;
+    }
+  });
   /** The store collection under way, if any: one at a time, awaited by close(). */
   #collecting?: Promise<void>;
   #closed = false;
@@ -70,7 +88,7 @@ class NixRunner implements ManagedRunner {
     this.#paths = paths;
     this.#host = host;
     this.#log = log;
-    this.#replenish();
+    this.#spare.replenish();
   }
 
   /** After a run: collect the store if it passed `max_store_mb`. A failure is logged; runs go on. */
@@ -102,47 +120,6 @@ class NixRunner implements ManagedRunner {
         this.#stagingQueued--;
       }
     });
-  }
-
-  /** The spare, if one is ready and alive, its groups adopted by run `id` (its memory limit written); for one run. */
-  async #takeSpare(id: string, memoryBytes: number): Promise<NixSpare | undefined> {
-    const taken = this.#spare;
-    this.#spare = undefined;
-    const spare = await taken;
-    if (!spare) return undefined;
-    try {
-      if (spare.held.exited) throw new Error("the spare's process is gone");
-      await spare.cgroup.adopt(id, memoryBytes);
-      return spare;
-    } catch {
-      // Not usable (it died, or the limit was refused): the run makes its own.
-      spare.held.kill();
-      await spare.cgroup.destroy().catch(() => {});
-      return undefined;
-    }
-  }
-
-  /** Makes the next spare unless one is there (or the runner is closing); a failed one is simply not there. */
-  #replenish(): void {
-    if (this.#spare || this.#closed) return;
-    this.#spare = (async () => {
-      const cgroup = await createRunCgroup(this.#config.cgroupRoot, this.#paths.cgroupGroup, `spare-${randomUUID()}`, {
-        maxProcesses: this.#config.maxProcesses,
-      });
-      const held = startSpare(
-        { PATH: process.env.PATH ?? "/usr/bin:/bin", NIX_CONF_DIR: this.#paths.confDir },
-        this.#paths.storeRoot,
-      );
-      try {
-        await held.confine(cgroup.procs);
-        if (held.exited) throw new Error("the spare's process is gone");
-        return { held, cgroup };
-      } catch {
-        held.kill();
-        await cgroup.destroy();
-        return undefined;
-      }
-    })().catch(() => undefined);
   }
 
   available(): Promise<boolean> {
@@ -188,13 +165,13 @@ class NixRunner implements ManagedRunner {
       cgroupGroup: this.#paths.cgroupGroup,
       canDevelop: this.#host.develop,
       sources: this.#sources,
-      takeSpare: (memoryBytes) => this.#takeSpare(id, memoryBytes),
+      takeSpare: (memoryBytes) => this.#spare.take((spare) => spare.cgroup.adopt(id, memoryBytes)),
     }, held);
     if (this.#closed) job.end("stopped", "the nix runner is closed");
     const done = job.run().finally(() => {
       logs.end();
       this.#jobs.delete(id);
-      this.#replenish();
+      this.#spare.replenish();
       this.#collectIfFull();
     });
     this.#jobs.set(id, { job, done });
@@ -219,10 +196,7 @@ class NixRunner implements ManagedRunner {
     await Promise.all(running.map((r) => r.done));
     await this.#collecting;
     await this.#staging;
-    const spare = await this.#spare;
-    this.#spare = undefined;
-    spare?.held.kill();
-    await spare?.cgroup.destroy();
+    await this.#spare.close();
     await this.#sources.close();
     for (const controller of ["memory", "pids"]) {
       await rmdir(join(this.#config.cgroupRoot, controller, "weft-nix", this.#paths.cgroupGroup)).catch(() => {});
