@@ -16,6 +16,7 @@ import type { TaskRow } from "../model/task-row.ts";
 import { ago } from "./format.ts";
 import { PAGE } from "./views/task-list.tsx";
 import { TaskTable } from "./views/task-table.tsx";
+import { labelList, TitleAndLabels } from "./views/title-and-labels.tsx";
 
 /** How often the count of signatures checked is redrawn while the node opens. */
 const PROGRESS_MS = 100;
@@ -122,30 +123,14 @@ function NewIntent(props: { add(i: Omit<Intent, "id" | "space">): Promise<boolea
       aria-label="New task"
       onSubmit={async (e) => {
         e.preventDefault();
-        const list = labels.split(/[\s,]+/).map((l) => l.replace(/^#/, "")).filter(Boolean);
+        const list = labelList(labels);
         if (await props.add({ kind: "create", title: title.trim(), ...(list.length ? { labels: list } : {}) })) {
           setTitle("");
           setLabels("");
         }
       }}
     >
-      <label for="new-task-title" class="sr-only">New task title</label>
-      <input
-        id="new-task-title"
-        placeholder="Add a task…"
-        required
-        maxLength={200}
-        value={title}
-        onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
-      />
-      <label for="new-task-labels" class="sr-only">Labels</label>
-      <input
-        id="new-task-labels"
-        class="labels-input"
-        placeholder="labels"
-        value={labels}
-        onInput={(e) => setLabels((e.target as HTMLInputElement).value)}
-      />
+      <TitleAndLabels title={title} labels={labels} onTitle={setTitle} onLabels={setLabels} />
       <button type="submit" disabled={!title.trim()}>Add</button>
     </form>
   );

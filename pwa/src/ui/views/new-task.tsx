@@ -10,6 +10,7 @@ import { can } from "../../model/can.ts";
 import { missing } from "../why-not.ts";
 import { shortId } from "../../model/task-ref.ts";
 import { useAction, useApp } from "../context.ts";
+import { labelList, TitleAndLabels } from "./title-and-labels.tsx";
 
 export function NewTask(props: { space: Space }) {
   const { bn, notify } = useApp();
@@ -26,7 +27,7 @@ export function NewTask(props: { space: Space }) {
       aria-label="New task"
       onSubmit={async (e) => {
         e.preventDefault();
-        const list = labels.split(/[\s,]+/).map((l) => l.replace(/^#/, "")).filter(Boolean);
+        const list = labelList(labels);
         const ok = await run(async () => {
           const t = await props.space.createTask({
             title: title.trim(),
@@ -43,23 +44,7 @@ export function NewTask(props: { space: Space }) {
         }
       }}
     >
-      <label for="new-task-title" class="sr-only">New task title</label>
-      <input
-        id="new-task-title"
-        placeholder="Add a task…"
-        required
-        maxLength={200}
-        value={title}
-        onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
-      />
-      <label for="new-task-labels" class="sr-only">Labels</label>
-      <input
-        id="new-task-labels"
-        class="labels-input"
-        placeholder="labels"
-        value={labels}
-        onInput={(e) => setLabels((e.target as HTMLInputElement).value)}
-      />
+      <TitleAndLabels title={title} labels={labels} onTitle={setTitle} onLabels={setLabels} />
       <button type="submit" disabled={busy || !title.trim()}>Add</button>
       <details>
         <summary>Description</summary>
