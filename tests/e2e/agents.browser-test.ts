@@ -115,13 +115,15 @@ describe("the Agents view in Chromium against a peer daemon", { timeout: 600_000
     await page.locator("#agents-title").waitFor();
     const c = card(ada);
     await c.waitFor({ timeout: 30_000 });
-    // The agent's record and what it is granted are separate operations: the card can show the one before the other.
+    // The agent's record, what it is granted and its budget are separate operations: the card can show one before
+    // another.
     await eventually(
       async () =>
         (await c.locator("[data-runners]").innerText()) === "container" &&
-        (await c.locator("[data-push]").innerText()) === "refs/heads/agent/fixer/*",
+        (await c.locator("[data-push]").innerText()) === "refs/heads/agent/fixer/*" &&
+        (await c.locator("[data-budget]").innerText()) === "$1.00",
       30_000,
-      "the card to show what the agent may run",
+      "the card to show what the agent may run and spend",
     );
     assert.equal(await c.getAttribute("data-agent-state"), "active");
     assert.equal(await c.locator("[data-labels] .tag").innerText(), "bug");
