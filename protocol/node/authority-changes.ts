@@ -3,12 +3,16 @@
  * or revocations changed, or one of its delegations lapsed — everything that
  * rests on it is told: sessions re-check and re-prove, the repo re-applies
  * its share policy, stock clients are re-checked. A lapse is a change too,
- * so each space has a timer for its next delegation's expiry.
+ * so each space has a timer for its next delegation's expiry. A timer can
+ * fire before the node's clock reads the lapse (Node counts a timeout from
+ * the event loop's cached time), and a re-check then would still find the
+ * delegation valid and miss its lapse: listeners are told only once the
+ * clock has passed it.
  */
 import type { NodeContext } from "./node-context.ts";
 import type { SharePolicy } from "./share-policy.ts";
 
-/** The longest a timer can wait; a later lapse is looked at again then. */
+/** The longest a timer can wait; a later lapse is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AuthorityChanges {
@@ -55,9 +59,16 @@ export class AuthorityChanges {
     for (const d of space.authority.delegations) {
       if (d.exp !== null && d.exp >= nowSec && (next === undefined || d.exp < next)) next = d.exp;
     }
-    if (next === undefined) return;
     // Valid through its `exp` second: changed just after it.
-    const inMs = Math.min((next + 1) * 1000 - this.#ctx.now(), MAX_TIMER_MS);
-    this.#lapseTimers.set(id, setTimeout(() => this.changed(id), Math.max(inMs, 0)));
+    if (next !== undefined) this.#wakeAt(id, (next + 1) * 1000);
+  }
+
+  /** Call `changed(id)` once the node's clock reads `at` (Unix ms) or later, however early timers fire. */
+  #wakeAt(id: string, at: number): void {
+    const inMs = Math.min(at - this.#ctx.now(), MAX_TIMER_MS);
+    this.#lapseTimers.set(
+      id,
+      setTimeout(() => this.#ctx.now() < at ? this.#wakeAt(id, at) : this.changed(id), Math.max(inMs, 0)),
+    );
   }
 }
