@@ -106,9 +106,19 @@ class Client extends WebSocketClientAdapter {
     this.#mint();
   }
 
-  /** Note the current socket's open, refusal or failure, and count why it closed. */
+  override send(...args: Parameters<WebSocketClientAdapter["send"]>): void {
+    if (counting) frames.out++;
+    super.send(...args);
+  }
+
+  /** Note the current socket's open, refusal or failure, count why it closed and, while writing, what it received. */
   #watch(): void {
     this.#note("connect");
+    this.socket?.addEventListener("message", (e) => {
+      if (!counting) return;
+      frames.in++;
+      frames.bytesIn += (e.data as { byteLength?: number }).byteLength ?? 0;
+    });
     this.socket?.addEventListener("open", () => this.#note("open"));
     this.socket?.addEventListener("close", (e) => {
       if (this.stopped) return;
@@ -150,6 +160,10 @@ class Client extends WebSocketClientAdapter {
 
 /** Reconnections the stock client made by itself. */
 let reconnects = 0;
+/** Whether the writes have begun: frames are counted from then on. */
+let counting = false;
+/** Frames this process's clients received from the server and sent to it while writing, and the bytes received. */
+const frames = { in: 0, out: 0, bytesIn: 0 };
 /** Sockets that closed while the run went on, by close code and reason: why the clients reconnected. */
 const closes: Record<string, number> = {};
 
@@ -275,6 +289,7 @@ async function load(
   stalls.stop();
   process.send!({ connected: clients.length } satisfies ConnectedNote);
   await go;
+  counting = true;
   const start = sharedNow();
   let rounds = 0;
   for (let w = 0; w < writes && !stopWriting; w++, rounds++) {
@@ -296,6 +311,7 @@ async function load(
   const deadline = performance.now() + deliveryTimeoutMs;
   while (delivered < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const end = sharedNow();
+  counting = false;
   latencies.sort((a, b) => a - b);
   connectTimes.sort((a, b) => a - b);
   for (const c of clients) {
@@ -318,6 +334,8 @@ async function load(
     writeStart: start,
     writeEnd: end,
     latencies,
+    /** The server's frames to the clients and theirs to it while writing, and the bytes to them. */
+    frames: { ...frames },
   };
 }
 

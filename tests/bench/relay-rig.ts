@@ -121,6 +121,11 @@ function merged(parts: ClientsResult[]): ClientsResult & { rate: number } {
     latencies: all((r) => r.latencies).sort((a, b) => a - b),
     reconnects: sum((r) => r.reconnects),
     closes,
+    frames: {
+      in: sum((r) => r.frames.in),
+      out: sum((r) => r.frames.out),
+      bytesIn: sum((r) => r.frames.bytesIn),
+    },
     /** Deliveries per second, from the first process's first write to the last process's last delivery. */
     rate: delivered / ((writeEnd - writeStart) / 1000),
   };

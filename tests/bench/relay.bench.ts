@@ -190,6 +190,18 @@ report({
   baseline: (stockWriteCpu * 1000_000) / plain.delivered,
   note: "the server's CPU time (user + system) while the clients write, per 1,000 deliveries",
 });
+report({
+  bench: BENCH,
+  metric: "server-frames-per-delivery",
+  value: weft.result.frames.in / weft.result.delivered,
+  unit: "frames",
+  baseline: plain.frames.in / plain.delivered,
+  note: `frames the server sent the clients while they wrote, per delivery (${
+    (weft.result.frames.bytesIn / weft.result.delivered).toFixed(0)
+  } B, baseline ${(plain.frames.bytesIn / plain.delivered).toFixed(0)} B); the clients sent ${
+    (weft.result.frames.out / weft.result.delivered).toFixed(2)
+  } (baseline ${(plain.frames.out / plain.delivered).toFixed(2)})`,
+});
 report({ bench: BENCH, metric: "server-peak-rss", value: relayRss, unit: "MB", baseline: stockRss });
 
 // The hostile-load variant; its baseline is the same relay and clients without the hostile sockets.
