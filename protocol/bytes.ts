@@ -12,7 +12,45 @@ export function utf8(s: string): Uint8Array {
 
 /** Strict UTF-8 decode: throws TypeError on invalid sequences. */
 export function fromUtf8(b: Uint8Array): string {
+  // Short ASCII (names, paths, header fields) is read without the decoder's call, which costs more than the loop.
+  if (b.length <= 256) {
+    let s = "";
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] > 0x7f) return decoder.decode(b);
+      s += String.fromCharCode(b[i]);
+    }
+    return s;
+  }
   return decoder.decode(b);
+}
+
+/** The length of `utf8(s)`, without encoding it. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // a surrogate pair: one code point past U+FFFF
+      i++;
+    } else n += 3; // the rest of the BMP, and a lone surrogate (encoded as U+FFFD)
+  }
+  return n;
+}
+
+/** The order of `utf8(a)` and `utf8(b)` by compareBytes, without encoding them where no surrogate is met. */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-8 bytes sort as code points, which UTF-16 units match outside the surrogates.
+    if ((x >= 0xd800 && x <= 0xdfff) || (y >= 0xd800 && y <= 0xdfff)) return compareBytes(utf8(a), utf8(b));
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -67,13 +67,16 @@ export async function sourceCacheDir(
 export class SourceCache {
   readonly #dir: string;
   readonly #maxBytes: number;
+  /** Whether the cache is on a tmpfs, where trees are written without the file-system threads (tree.ts). */
+  readonly #inMemory: boolean;
   /** Bytes of each cached tree (files' sizes), and how many runs read it now. */
   readonly #trees = new Map<string, { bytes: number; users: number }>();
   readonly #pending = new Map<string, Promise<void>>();
 
-  private constructor(dir: string, maxBytes: number) {
+  private constructor(dir: string, maxBytes: number, inMemory: boolean) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
+    this.#inMemory = inMemory;
   }
 
   /**
@@ -83,7 +86,7 @@ export class SourceCache {
   static async open(dir: string, maxBytes: number): Promise<SourceCache> {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    return new SourceCache(dir, maxBytes);
+    return new SourceCache(dir, maxBytes, (await statfs(dir)).type === TMPFS_MAGIC);
   }
 
   /** Where the tree of source `cid` is (or will be) kept; throws unless `cid` is a canonical CID. */
@@ -128,7 +131,7 @@ export class SourceCache {
     try {
       // Another runner on the same state dir may have closed, and removed the cache, since this one opened it.
       await mkdir(this.#dir, { recursive: true });
-      await writeSourceTree(work, entries);
+      await writeSourceTree(work, entries, { inMemory: this.#inMemory });
       await rename(work, join(this.#dir, name));
     } catch (e) {
       await rm(work, { recursive: true, force: true });

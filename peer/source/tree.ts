@@ -5,6 +5,7 @@
  * and write checked entries into a new directory for a run to build in.
  */
 import { execFile, spawn } from "node:child_process";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -109,21 +110,48 @@ export async function readGitTree(
 const WRITES_AT_ONCE = 8;
 
 /**
+ * Into memory (a tmpfs), entries are written here a slice per turn of the event loop: creating a symlink or a small
+ * file there is a few µs of kernel work, less than a file-system thread's round trip (271 entries: ~3.5 ms against
+ * ~7 ms through the threads). Larger files still go through the threads.
+ */
+const MEMORY_SLICE = 64;
+const MEMORY_FILE_BYTES = 64 * 1024;
+
+/**
  * Writes checked entries (from readSource) into `dir`, which must not exist yet: the directories first, then the
  * files and symlinks several at a time (a run's source is on the path to its first line). Safe in any order because
- * checked entries never lie beneath a file or symlink, and no file is written over (`wx`).
+ * checked entries never lie beneath a file or symlink, and no file is written over (`wx`). `inMemory`: `dir` is on a
+ * tmpfs (see MEMORY_SLICE).
  */
-export async function writeSourceTree(dir: string, entries: readonly SourceEntry[]): Promise<void> {
+export async function writeSourceTree(
+  dir: string,
+  entries: readonly SourceEntry[],
+  options: { inMemory?: boolean } = {},
+): Promise<void> {
   await mkdir(dir, { recursive: false, mode: 0o755 });
   const parents = [...new Set(entries.map((e) => dirname(join(dir, e.path))))].filter((p) => p !== dir).sort();
   for (const parent of parents) await mkdir(parent, { recursive: true, mode: 0o755 });
+  const fileOptions = (e: Extract<SourceEntry, { kind: "file" }>) =>
+    ({ flag: "wx", mode: e.executable ? 0o755 : 0o644 }) as const;
+  if (options.inMemory) {
+    for (let i = 0; i < entries.length; i += MEMORY_SLICE) {
+      for (const e of entries.slice(i, i + MEMORY_SLICE)) {
+        const full = join(dir, e.path);
+        if (e.kind === "symlink") symlinkSync(e.target, full);
+        else if (e.bytes.length <= MEMORY_FILE_BYTES) writeFileSync(full, e.bytes, fileOptions(e));
+        else await writeFile(full, e.bytes, fileOptions(e));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return;
+  }
   let next = 0;
   const writer = async () => {
     while (next < entries.length) {
       const e = entries[next++];
       const full = join(dir, e.path);
       if (e.kind === "symlink") await symlink(e.target, full);
-      else await writeFile(full, e.bytes, { flag: "wx", mode: e.executable ? 0o755 : 0o644 });
+      else await writeFile(full, e.bytes, fileOptions(e));
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITES_AT_ONCE, entries.length) }, writer));

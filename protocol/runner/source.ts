@@ -9,7 +9,7 @@
  * canonical form `packSource` writes (so one tree has exactly one packing).
  * Writing the entries to disk is the shell's job (it has the files).
  */
-import { compareBytes, concatBytes, fromUtf8, utf8 } from "../bytes.ts";
+import { compareBytes, compareUtf8, concatBytes, fromUtf8, utf8, utf8Length } from "../bytes.ts";
 import { WeftError } from "../errors.ts";
 
 export type SourceEntry =
@@ -51,14 +51,14 @@ export function checkSourcePath(path: string): void {
   if (path.split("/").some((p) => p === "" || p === "." || p === "..")) {
     throw bad(`source path ${JSON.stringify(path)} has an empty, "." or ".." part`);
   }
-  if (utf8(path).length > MAX_PATH_BYTES) {
+  if (utf8Length(path) > MAX_PATH_BYTES) {
     throw bad(`source path ${path.slice(0, 64)}… is over ${MAX_PATH_BYTES} bytes`);
   }
 }
 
 /** Throws unless a symlink at `path` pointing at `target` resolves inside the tree. */
 function checkTarget(path: string, target: string): void {
-  if (target === "" || !printable(target) || utf8(target).length > MAX_TARGET_BYTES) {
+  if (target === "" || !printable(target) || utf8Length(target) > MAX_TARGET_BYTES) {
     throw bad(`symlink ${path}: its target must be 1–${MAX_TARGET_BYTES} printable bytes`);
   }
   if (target.startsWith("/")) throw bad(`symlink ${path} points at the absolute path ${target}; only relative links`);
@@ -114,11 +114,11 @@ function put(block: Uint8Array, offset: number, text: string | Uint8Array): void
 
 /** Splits a path for ustar: the name field (≤100 bytes) and a prefix (≤155 bytes) cut at a slash. */
 function splitPath(path: string): { prefix: string; name: string } {
-  if (utf8(path).length <= 100) return { prefix: "", name: path };
+  if (utf8Length(path) <= 100) return { prefix: "", name: path };
   for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) {
     const prefix = path.slice(0, i);
     const name = path.slice(i + 1);
-    if (utf8(prefix).length <= 155 && utf8(name).length <= 100) return { prefix, name };
+    if (utf8Length(prefix) <= 155 && utf8Length(name) <= 100) return { prefix, name };
   }
   throw bad(`source path ${path.slice(0, 64)}… cannot be stored in ustar (no part under 100 bytes after a slash)`);
 }
@@ -147,7 +147,7 @@ function header(e: SourceEntry, size = e.kind === "file" ? e.bytes.length : 0): 
 }
 
 function byPath(a: SourceEntry, b: SourceEntry): number {
-  return compareBytes(utf8(a.path), utf8(b.path));
+  return compareUtf8(a.path, b.path);
 }
 
 /** Packs entries (in any order) into the canonical archive; throws WeftError on any path or bound it refuses. */

@@ -63,16 +63,29 @@ describe("source packing", () => {
     assert.deepEqual(names, ["build.sh", "main-link", "src/lib/util.h", "src/main.c"]);
   });
 
-  it("round-trips through disk: files, executable bits and symlinks", async () => {
-    const packed = packSource(await readDirectoryTree(project()));
-    const out = join(mkdtempSync(join(tmpdir(), "weft-unpack-")), "tree");
-    await writeSourceTree(out, readSource(packed));
-    assert.equal(readFileSync(join(out, "src/lib/util.h"), "utf8"), "#define X 1\n");
-    assert.equal(statSync(join(out, "build.sh")).mode & 0o777, 0o755);
-    assert.equal(statSync(join(out, "src/main.c")).mode & 0o777, 0o644);
-    assert.equal(readlinkSync(join(out, "main-link")), "src/main.c");
-    assert.deepEqual(packSource(await readDirectoryTree(out)), packed);
-  });
+  for (const inMemory of [false, true]) {
+    it(
+      `round-trips through disk: files, executable bits and symlinks (written ${
+        inMemory ? "a slice per turn, as into a tmpfs" : "through the file-system threads"
+      })`,
+      async () => {
+        const dir = project();
+        // More entries than one slice, and a file past the size written outside the slices.
+        for (let i = 0; i < 100; i++) symlinkSync("../src/main.c", join(dir, "src/lib", `link-${i}`));
+        writeFileSync(join(dir, "big.bin"), new Uint8Array(200 * 1024).fill(7));
+        const packed = packSource(await readDirectoryTree(dir));
+        const out = join(mkdtempSync(join(tmpdir(), "weft-unpack-")), "tree");
+        await writeSourceTree(out, readSource(packed), { inMemory });
+        assert.equal(readFileSync(join(out, "src/lib/util.h"), "utf8"), "#define X 1\n");
+        assert.equal(statSync(join(out, "build.sh")).mode & 0o777, 0o755);
+        assert.equal(statSync(join(out, "src/main.c")).mode & 0o777, 0o644);
+        assert.equal(readlinkSync(join(out, "main-link")), "src/main.c");
+        assert.equal(readlinkSync(join(out, "src/lib/link-99")), "../src/main.c");
+        assert.equal(statSync(join(out, "big.bin")).size, 200 * 1024);
+        assert.deepEqual(packSource(await readDirectoryTree(out)), packed);
+      },
+    );
+  }
 
   it("packs a git commit like its checkout and records the commit", async () => {
     const dir = project();
