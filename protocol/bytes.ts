@@ -12,15 +12,6 @@ export function utf8(s: string): Uint8Array {
 
 /** Strict UTF-8 decode: throws TypeError on invalid sequences. */
 export function fromUtf8(b: Uint8Array): string {
-  // Short ASCII (names, paths, header fields) is read without the decoder's call, which costs more than the loop.
-  if (b.length <= 256) {
-    let s = "";
-    for (let i = 0; i < b.length; i++) {
-      if (b[i] > 0x7f) return decoder.decode(b);
-      s += String.fromCharCode(b[i]);
-    }
-    return s;
-  }
   return decoder.decode(b);
 }
 
