@@ -108,12 +108,12 @@ class NixRunner implements ManagedRunner {
    * follows (`weft run` uploads, then submits) finds it there or joins the unpack under way. Past MAX_STAGING
    * waiting, more are dropped (their runs unpack them as before); a source that fails to unpack is only logged.
    */
-  stageSource(cid: string, store: ContentStore): void {
+  stageSource(cid: string, store: ContentStore, bytes?: Uint8Array): void {
     if (this.#closed || this.#stagingQueued >= MAX_STAGING) return;
     this.#stagingQueued++;
     this.#staging = this.#staging.then(async () => {
       try {
-        if (!this.#closed) (await this.#sources.acquire(cid, store)).release();
+        if (!this.#closed) (await this.#sources.acquire(cid, store, bytes)).release();
       } catch (e) {
         this.#log.debug("a stored source was not staged", { cid, error: (e as Error).message });
       } finally {

@@ -94,8 +94,12 @@ export class SourceCache {
     return join(this.#dir, dirName(cid));
   }
 
-  /** The tree of source `cid`, unpacked now (fetched and checked) unless it is cached; hold it until release(). */
-  async acquire(cid: string, store: ContentStore): Promise<CachedSource> {
+  /**
+   * The tree of source `cid`, unpacked now unless it is cached; hold it until release(). It is unpacked from
+   * `bytes` when given (the caller has checked they hash to `cid`: Runner.stageSource), else fetched from `store`
+   * and checked.
+   */
+  async acquire(cid: string, store: ContentStore, bytes?: Uint8Array): Promise<CachedSource> {
     const name = dirName(cid);
     const known = this.#trees.get(name);
     // Kept trees are only ever removed by this cache, but another runner opened on the same state dir clears them.
@@ -103,7 +107,8 @@ export class SourceCache {
     while (!this.#trees.has(name)) {
       let pending = this.#pending.get(name);
       if (!pending) {
-        pending = this.#unpack(name, store).finally(() => this.#pending.delete(name));
+        const source = bytes ?? (() => fetchVerified(store, name, "source"));
+        pending = this.#unpack(name, source).finally(() => this.#pending.delete(name));
         this.#pending.set(name, pending);
       }
       await pending;
@@ -125,8 +130,8 @@ export class SourceCache {
     };
   }
 
-  async #unpack(name: string, store: ContentStore): Promise<void> {
-    const entries = readSource(await fetchVerified(store, name, "source"));
+  async #unpack(name: string, source: Uint8Array | (() => Promise<Uint8Array>)): Promise<void> {
+    const entries = readSource(typeof source === "function" ? await source() : source);
     const work = join(this.#dir, `.${name}.${crypto.randomUUID()}`);
     try {
       // Another runner on the same state dir may have closed, and removed the cache, since this one opened it.

@@ -42,21 +42,7 @@ import { nativeSha256Stream } from "../crypto/native-sha256.ts";
 import type { S3Settings } from "./s3-config.ts";
 import { S3ArtifactStore } from "./s3-store.ts";
 import { SpaceRefs } from "./space-refs.ts";
-
-/** How much of a stored artifact's beginning its watchers see (one tar block: enough to tell a packed source). */
-const STORED_HEAD_BYTES = 512;
-
-/** `source` passed through unchanged, each chunk shown to `see` until it says it has seen enough. */
-async function* keepHead(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  see: (chunk: Uint8Array) => boolean,
-): AsyncIterable<Uint8Array> {
-  let more = true;
-  for await (const chunk of source) {
-    if (more) more = see(chunk);
-    yield chunk;
-  }
-}
+import { StoredTap, type StoredWatcher } from "./stored-tap.ts";
 
 /** How long an artifact fetch from the mesh may take (outputs up to the mesh's 48 MiB blob limit). */
 const MESH_FETCH_MS = 60_000;
@@ -131,7 +117,7 @@ export class ArtifactService {
   readonly refs: SpaceRefs;
   readonly #verifier?: Verifier;
   readonly #hasher: Sha256Factory;
-  readonly #watchers: ((cid: string, head: Uint8Array) => void)[] = [];
+  readonly #watchers: StoredWatcher[] = [];
 
   constructor(options: ArtifactServiceOptions) {
     this.node = options.node;
@@ -196,7 +182,7 @@ export class ArtifactService {
 
   /**
    * Store bytes for a space; with `sha256` the bytes must match it or nothing is kept. Once stored, each watcher
-   * (watchStored) is told its CID and first bytes.
+   * (watchStored) is told its CID and first bytes, and given the whole bytes if it asked for them.
    */
   async put(
     space: string,
@@ -204,27 +190,15 @@ export class ArtifactService {
     options: PutOptions = {},
   ): Promise<StoredArtifact> {
     this.space(space);
-    const head = new Uint8Array(STORED_HEAD_BYTES);
-    let headBytes = 0;
-    const stored = await this.primary.write(
-      this.#watchers.length === 0 ? source : keepHead(source, (chunk) => {
-        const take = chunk.subarray(0, head.length - headBytes);
-        head.set(take, headBytes);
-        headBytes += take.length;
-        return headBytes < head.length;
-      }),
-      options,
-    );
+    const tap = this.#watchers.length === 0 ? undefined : new StoredTap(this.#watchers);
+    const stored = await this.primary.write(tap ? tap.pass(source) : source, options);
     await this.refs.add(space, stored.sha256);
-    for (const watch of this.#watchers) watch(stored.cid, head.subarray(0, headBytes));
+    tap?.stored(stored.cid, stored.size);
     return stored;
   }
 
-  /**
-   * Be told of every artifact stored through put() from now on: its CID and up to its first 512 bytes (fewer when
-   * the store already held it and did not read the bytes again). A watcher must not throw or block.
-   */
-  watchStored(watcher: (cid: string, head: Uint8Array) => void): void {
+  /** Be told of every artifact stored through put() from now on (stored-tap.ts says what a watcher sees). */
+  watchStored(watcher: StoredWatcher): void {
     this.#watchers.push(watcher);
   }
 

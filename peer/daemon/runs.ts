@@ -61,15 +61,19 @@ function sharedOptions(
 
 /**
  * A packed source stored on this peer (`weft run` uploads one just before it submits the run) is handed at once to
- * the runners that build from sources, so they unpack it while the run is still being submitted, signed and claimed.
+ * the runners that build from sources, bytes and all (they need not read it back and hash it again), so they unpack
+ * it while the run is still being submitted, signed and claimed.
  */
 function stageSources(artifacts: ArtifactService, runners: readonly Runner[]): void {
   const staging = runners.filter((r) => r.stageSource);
   if (staging.length === 0) return;
   const store = artifacts.contentStore();
-  artifacts.watchStored((cid, head) => {
-    if (!looksLikePackedSource(head)) return;
-    for (const runner of staging) runner.stageSource!(cid, store);
+  artifacts.watchStored({
+    wantsWhole: looksLikePackedSource,
+    stored: (cid, head, whole) => {
+      if (!looksLikePackedSource(head)) return;
+      for (const runner of staging) runner.stageSource!(cid, store, whole);
+    },
   });
 }
 

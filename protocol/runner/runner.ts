@@ -145,10 +145,12 @@ export interface Runner {
   prepare?(spec: RunSpec, store: ContentStore, job?: RunJob): PreparedRun;
   /**
    * A packed source (source.ts) `cid` was just stored on this node: a runner that builds from sources may make it
-   * ready now, in the background (unpack it into its cache), so that a run of it started later need not. Best
-   * effort and bounded by the runner; never throws, and nothing a run relies on (the run still checks its source).
+   * ready now, in the background (unpack it into its cache), so that a run of it started later need not. `bytes`:
+   * the source itself when the node still has it in memory, already hashed to `cid` as it was stored (else the
+   * runner reads it from `store`, checked as a run's reads are). Best effort and bounded by the runner; never
+   * throws, and nothing a run relies on (a run reads only trees made from bytes that hash to its source's CID).
    */
-  stageSource?(cid: string, store: ContentStore): void;
+  stageSource?(cid: string, store: ContentStore, bytes?: Uint8Array): void;
 }
 
 /** A run made ready while its claim is made durable (Runner.prepare). */

@@ -223,7 +223,8 @@ export function readSource(archive: Uint8Array, limits = DEFAULT_SOURCE_LIMITS):
   for (;;) {
     if (at + BLOCK > archive.length) throw bad("the packed source ends without its two empty closing blocks");
     const h = archive.subarray(at, at + BLOCK);
-    if (h.every((b) => b === 0)) break;
+    // A header's name is never empty, so a block that starts with a NUL is the closing one or not canonical.
+    if (h[0] === 0 && h.every((b) => b === 0)) break;
     if (entries.length >= limits.maxEntries) throw bad(`the source has more than ${limits.maxEntries} entries`);
     const { entry, size } = headerEntry(h, entries.length);
     total += size;

@@ -1,7 +1,7 @@
 /**
  * The nix runner's source cache (bridges/nix/source-cache.ts): a source is
  * unpacked once per CID however many builds read it (at once or one after
- * another), a source whose bytes do not match its CID or do not unpack
+ * another), from the bytes it is handed when it has them, a source whose bytes do not match its CID or do not unpack
  * leaves nothing under its name, names that are not canonical CIDs are
  * refused, and past its budget the least recently used trees no run holds
  * are removed while held ones stay; it lives on a tmpfs when one has room,
@@ -66,6 +66,20 @@ describe("nix source cache", () => {
     assert.equal(statSync(join(again.dir, "data/blob")).ino, inode, "the same files, not rewritten");
     again.release();
     assert.deepEqual(await cache.cached(), [cid]);
+  });
+
+  it("unpacks from the bytes it is handed (a source just stored) without reading the store", async () => {
+    const memory = new MemoryContentStore();
+    const store = counting(memory);
+    const bytes = packSource(tree("handed"));
+    const cid = await memory.put(bytes);
+    const cache = await SourceCache.open(cacheDir(), 1 << 20);
+    const held = await cache.acquire(cid, store, bytes);
+    assert.equal(store.reads, 0, "the bytes in hand, not the store's");
+    assert.equal(readFileSync(join(held.dir, "default.nix"), "utf8"), '"handed"');
+    held.release();
+    (await cache.acquire(cid, store)).release();
+    assert.equal(store.reads, 0, "a build that follows reads the tree made from them");
   });
 
   it("keeps nothing under a CID whose bytes do not match it or do not unpack", async () => {
