@@ -94,14 +94,12 @@ export async function serve(
     setMaxPayload(ws, admission.limits.maxPayload);
     // Refused before it authenticated (an oversized frame): read nothing more of it. ws would go on reading and
     // discarding what the client still sends until the close handshake ends, and a runtime that buffers its
-    // reads (Deno) holds all of it meanwhile; the close frame is sent, then the socket is ended unread.
+    // reads (Deno) holds all of it meanwhile; the close frame is sent, then the socket is ended unread and let go
+    // after LINGER_MS (a client still pushing its frame never ends the handshake: ws would hold it 30 s).
     ws.once("error", () => {
       if (ticket.admitted) return;
       const socket = (ws as unknown as { _socket?: Socket })._socket;
-      setImmediate(() => {
-        socket?.pause();
-        socket?.end();
-      });
+      setImmediate(() => socket?.destroySoon());
     });
     const timer = setTimeout(() => closeUnauthenticated(ws, admission.limits), admission.limits.timeoutMs);
     ws.once("close", () => clearTimeout(timer));
