@@ -38,7 +38,8 @@ export class StoredTap {
    */
   #chunks?: Uint8Array[] = [];
   #read = 0;
-  #decided = false;
+  /** The watchers that asked for the whole, once the head is judged (each is asked once); undefined before. */
+  #wanting?: ReadonlySet<StoredWatcher>;
 
   constructor(watchers: readonly StoredWatcher[], maxWhole = MAX_WHOLE_BYTES) {
     this.#watchers = watchers;
@@ -69,10 +70,10 @@ export class StoredTap {
 
   /** Once the head is known (full, or the artifact ended before it): keep the whole only if a watcher wants it. */
   #decide(): void {
-    if (this.#decided) return;
-    this.#decided = true;
+    if (this.#wanting) return;
     const head = this.#head.subarray(0, this.#headBytes);
-    if (!this.#watchers.some((w) => w.wantsWhole?.(head))) this.#chunks = undefined;
+    this.#wanting = new Set(this.#watchers.filter((w) => w.wantsWhole?.(head)));
+    if (this.#wanting.size === 0) this.#chunks = undefined;
   }
 
   /**
@@ -83,6 +84,6 @@ export class StoredTap {
     this.#decide();
     const head = this.#head.subarray(0, this.#headBytes);
     const whole = this.#chunks && this.#read === size ? concatBytes(...this.#chunks) : undefined;
-    for (const w of this.#watchers) w.stored(cid, head, whole && w.wantsWhole?.(head) ? whole : undefined);
+    for (const w of this.#watchers) w.stored(cid, head, whole && this.#wanting?.has(w) ? whole : undefined);
   }
 }

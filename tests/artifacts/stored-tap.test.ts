@@ -21,14 +21,22 @@ interface Seen {
   whole?: Uint8Array;
 }
 
-/** A watcher recording what it is told; it wants the whole of artifacts whose first byte is `wanted`. */
-function watcher(wanted: number): StoredWatcher & { seen: Seen[] } {
+/**
+ * A watcher recording what it is told and how often it was asked; it wants the whole of artifacts whose first
+ * byte is `wanted`.
+ */
+function watcher(wanted: number): StoredWatcher & { seen: Seen[]; asked: number } {
   const seen: Seen[] = [];
-  return {
+  const w = {
     seen,
-    wantsWhole: (head) => head[0] === wanted,
-    stored: (cid, head, whole) => seen.push({ cid, head: head.slice(), whole }),
+    asked: 0,
+    wantsWhole: (head: Uint8Array) => {
+      w.asked++;
+      return head[0] === wanted;
+    },
+    stored: (cid: string, head: Uint8Array, whole?: Uint8Array) => void seen.push({ cid, head: head.slice(), whole }),
   };
+  return w;
 }
 
 /** `length` random bytes, the first one `first` (what the watchers here choose by). */
@@ -78,6 +86,7 @@ describe("stored artifacts as their watchers see them", () => {
       assert.deepEqual(asks.seen[0].whole, bytes, `chunks of ${sizes}: the whole, byte for byte`);
       assert.deepEqual(asks.seen[0].head, bytes.subarray(0, STORED_HEAD_BYTES));
       assert.deepEqual(other.seen, [{ cid, head: bytes.subarray(0, STORED_HEAD_BYTES), whole: undefined }]);
+      assert.deepEqual([asks.asked, other.asked], [1, 1], "each watcher judges an artifact's head once");
     }
   });
 
