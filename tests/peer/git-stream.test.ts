@@ -8,7 +8,7 @@
  * one send; the end of git's output closes the stream after everything
  * before it.
  */
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { randomBytes } from "node:crypto";
@@ -18,6 +18,8 @@ import { dial, eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts
 import { DEFAULT_GIT_LIMITS, pipeToStream, Watchdog } from "../../peer/repo/git-stream.ts";
 
 const PROTOCOL = "/weft-test/git-out/1";
+/** The next turn of the event loop. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("git's output onto a stream", () => {
   let a: TestNode, b: TestNode;
@@ -73,12 +75,24 @@ describe("git's output onto a stream", () => {
 
   it("gathers what git writes over the turns after one that brought little into one send", async () => {
     const { source, messages, ended } = await open();
-    source.write(randomBytes(100));
-    await eventually(() => messages.length === 1, 10_000, "the first write at the far end");
+    // The gather's 1 ms runs on mocked timers: it ends when the test says, not when a loaded machine's clock
+    // does (ten turns can take longer than 1 ms there, and the writes would then cross apart).
+    mock.timers.enable({ apis: ["setTimeout"] });
     const writes = Array.from({ length: 10 }, () => randomBytes(4096));
-    for (const w of writes) {
-      source.write(w);
-      await new Promise((resolve) => setImmediate(resolve)); // each write in a turn of its own
+    try {
+      source.write(randomBytes(100));
+      // The little turn is sent, and the source is left unread to gather.
+      for (let i = 0; !source.isPaused(); i++) {
+        assert.ok(i < 1000, "the source was never left unread after a turn that brought little");
+        await turn();
+      }
+      for (const w of writes) {
+        source.write(w);
+        await turn(); // each write in a turn of its own
+      }
+      mock.timers.tick(1);
+    } finally {
+      mock.timers.reset();
     }
     source.end();
     await ended;
