@@ -26,14 +26,24 @@
  * peers) that runs to its end before the event loop reads a socket again,
  * so under load a burst of them held new clients' upgrades and joins past
  * that second. A join is answered as it arrives; the repo's messages wait
- * in per-client queues, served one message per turn of the event loop, so
- * what a turn costs is bounded and upgrades, token checks and joins are
- * served between them. A single-use token's use is written to disk while
- * the socket opens and its join is answered (that write waits behind
+ * in per-client queues and are served a document per turn of the event
+ * loop, so what a turn costs is bounded and upgrades, token checks and joins
+ * are served between turns. A single-use token's use is written to disk
+ * while the socket opens and its join is answered (that write waits behind
  * document writes, over a second under load); the repo hears of the client,
- * and its messages are served, only once the write is durable. The clients with messages waiting take turns (one
- * message each per round), so a client arriving beside busy writers waits
- * for one message of each, not for everything they sent before it. A
+ * and its messages are served, only once the write is durable.
+ *
+ * Documents take turns. A document's turn serves its line in rounds, the
+ * next message of each client per round, for as long as they have messages
+ * for it waiting, up to PER_TURN; so a client arriving beside busy writers
+ * waits for one message of each, not for everything they sent before it.
+ * Serving a document's clients together is what keeps the sync work down:
+ * the repo tells a document's other peers of a change on a timer (at most
+ * every 100 ms), so changes applied one per turn, timers running between
+ * them, each went out to every peer on its own, and every peer answered
+ * each. Applied together, one round tells them all: on the relay bench the
+ * relay's frames per delivery fell from about 3× the stock server's to
+ * about 1×, and its deliveries per second doubled. A
  * client with more than MAX_QUEUED messages waiting is closed (1013): it
  * sends faster than it can be served.
  */
@@ -56,6 +66,13 @@ const CLOSE_INTERNAL_ERROR = 1011;
 const nextTurn: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
   ((fn) => void setTimeout(fn, 0));
 const PROTOCOL_V1 = "1";
+/** Messages served in one document's turn: bounds what a turn costs when its clients have much waiting. */
+const PER_TURN = 16;
+
+/** The document a repo message is for ("" for the few that name none), which decides its place in line. */
+function documentOf(m: Record<string, unknown>): string {
+  return typeof m.documentId === "string" ? m.documentId : "";
+}
 
 /** What a checked token grants a socket, and for how long. */
 export interface StockGrant {
@@ -100,8 +117,11 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   readonly #byPeer = new Map<string, Client>();
   /** Every accepted socket, joined or not. */
   readonly #clients = new Set<Client>();
-  /** Clients with messages waiting, in the order they are served: one message each, then to the back. */
-  #waiting: Client[] = [];
+  /**
+   * Per document, the clients whose next message is for it; documents take turns in this order (a document
+   * served goes to the back if clients are still in its line, and so does a client with more messages).
+   */
+  readonly #waiting = new Map<string, Client[]>();
   #draining = false;
   #ready = false;
   readonly offersWholeSpaces = false;
@@ -233,24 +253,52 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     if (client.queue.length === 1 && client.recorded) this.#serve(client);
   }
 
-  /** Put a client whose queue just became non-empty in line to be served. */
+  /** Put a client with messages waiting in line, behind the document its next message is for. */
   #serve(client: Client): void {
-    this.#waiting.push(client);
+    if (client.queue.length === 0) return; // gone, its queue emptied
+    const doc = documentOf(client.queue[0].m);
+    const line = this.#waiting.get(doc);
+    if (line === undefined) this.#waiting.set(doc, [client]);
+    else line.push(client);
     if (!this.#draining) {
       this.#draining = true;
       nextTurn(this.#drain);
     }
   }
 
+  /**
+   * One turn: a document's line, in rounds of one message per client, for as long as its clients have
+   * messages for it waiting, up to PER_TURN messages. Who is left goes to the back, in order.
+   */
   readonly #drain = (): void => {
-    const client = this.#waiting.shift();
-    const next = client?.queue.shift();
-    if (client && client.queue.length > 0) this.#waiting.push(client);
-    if (this.#waiting.length > 0) nextTurn(this.#drain);
+    const first = this.#waiting.entries().next();
+    if (first.done) {
+      this.#draining = false;
+      return;
+    }
+    const [doc, line] = first.value;
+    this.#waiting.delete(doc);
+    const batch: Array<[Client, Record<string, unknown>]> = [];
+    let round = line;
+    while (round.length > 0 && batch.length < PER_TURN) {
+      const again: Client[] = [];
+      let i = 0;
+      for (; i < round.length && batch.length < PER_TURN; i++) {
+        const client = round[i];
+        const next = client.queue.shift();
+        if (next === undefined) continue; // gone since it was put in line
+        client.queuedBytes -= next.bytes;
+        batch.push([client, next.m]);
+        if (client.queue.length === 0) continue;
+        if (documentOf(client.queue[0].m) === doc) again.push(client);
+        else this.#serve(client);
+      }
+      round = [...round.slice(i), ...again];
+    }
+    for (const client of round) this.#serve(client);
+    if (this.#waiting.size > 0) nextTurn(this.#drain);
     else this.#draining = false;
-    if (!client || !next) return;
-    client.queuedBytes -= next.bytes;
-    this.#receive(client, next.m);
+    for (const [client, m] of batch) this.#receive(client, m);
   };
 
   /** A join binds the socket's peer id and is answered at once. */

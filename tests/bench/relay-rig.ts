@@ -8,6 +8,7 @@
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { save } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -24,6 +25,7 @@ import { encodeContainer } from "../../protocol/ucan/container.ts";
 import { eventually, memoryKeystore } from "../helpers/nodes.ts";
 import type { ClientsJob, ClientsResult, ConnectedNote, UrlRequest } from "./relay-clients.ts";
 import { DEFAULT_ADMISSION } from "../../peer/http/ws-admission.ts";
+import { WebSocket } from "ws";
 
 /**
  * Node flags for the server processes (relay and stock alike), e.g.
@@ -174,6 +176,45 @@ export function runClients(
   return {
     result: Promise.all(results).then(merged),
     stopWriting: () => children.forEach((c) => void (c.connected && c.send({ stop: true }))),
+  };
+}
+
+/** How often the probe pings the server, at most (one ping at a time). */
+const PROBE_EVERY_MS = 100;
+
+/**
+ * How long a server takes to answer while the clients write: a socket of
+ * its own, opened by the bench's (mostly idle) process, pings the server one
+ * ping at a time. A server answers a WebSocket ping as soon as it reads it,
+ * so the delay is how long its event loop went without reading its sockets
+ * (a new client's join, or /healthz, waits as long). `start()` begins the
+ * pings; `stop()` ends them and gives each answer's delay in ms, a ping still
+ * unanswered counted as waiting until then.
+ */
+export async function pingProbe(url: string): Promise<{ start(): void; stop(): number[] }> {
+  const ws = new WebSocket(url);
+  await once(ws, "open");
+  const delays: number[] = [];
+  let stopped = false;
+  let pending: number | undefined;
+  const pings = async () => {
+    while (!stopped) {
+      const sent = pending = performance.now();
+      ws.ping();
+      await once(ws, "pong");
+      pending = undefined;
+      delays.push(performance.now() - sent);
+      await new Promise((r) => setTimeout(r, Math.max(0, sent + PROBE_EVERY_MS - performance.now())));
+    }
+  };
+  return {
+    start: () => void pings().catch(() => {}),
+    stop: () => {
+      stopped = true;
+      if (pending !== undefined) delays.push(performance.now() - pending);
+      ws.terminate();
+      return delays;
+    },
   };
 }
 

@@ -21,7 +21,12 @@
  * look nearly twice as fast, and 500 clients in one process paced the run
  * (the servers idled, and dropped clients that went 30 s without a word),
  * so they run about 100 to a process, whole spaces each, writing together.
- * Each client finds its document once: no retries.
+ * Each client finds its document once: no retries. While the clients
+ * write, a socket of the bench's own pings each server, one ping at a time
+ * (pingProbe): how long a server leaves its sockets unread, which is what a
+ * joining client or a health check waits — the stock server answers its
+ * messages in the turn it reads them, so under this load its event loop
+ * runs seconds at a time without reading a socket.
  * `WEFT_BENCH_SERVER_FLAGS` passes Node flags to both servers (e.g.
  * `--cpu-prof --cpu-prof-dir=DIR` to profile each side of the same run).
  *
@@ -41,6 +46,7 @@ import {
   cpuSeconds,
   hostSpaces,
   peakRssMb,
+  pingProbe,
   runClients,
   startHostile,
   startRelay,
@@ -82,6 +88,7 @@ async function relayRun(spaces: number, hostile: number) {
   const attack = hostile > 0 ? await startHostile(relay.url, hostile) : undefined;
   try {
     const cpu = writeCpu(relay.child);
+    const probe = await pingProbe(await tokenUrl(relay, hosted[0]));
     const result = await runClients(
       {
         docs: hosted.map((x) => x.url),
@@ -91,9 +98,13 @@ async function relayRun(spaces: number, hostile: number) {
         deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
       },
       (doc) => tokenUrl(relay, hosted[doc]),
-      cpu.connected,
+      () => {
+        cpu.connected();
+        probe.start();
+      },
     ).result;
-    return { result, cpu: await cpu.spent(), rss: await peakRssMb(relay.child), hosted };
+    const answers = probe.stop();
+    return { result, answers, cpu: await cpu.spent(), rss: await peakRssMb(relay.child), hosted };
   } finally {
     await attack?.stop();
     await stopServer(relay.child);
@@ -115,6 +126,7 @@ stock.child.stdin!.write(`import ${weftSpaces.map((h) => Buffer.from(h.saved).to
 while (!/docs .+\n/.test(stock.output())) await new Promise((r) => setTimeout(r, 20));
 const stockDocs = /docs (.+)\n/.exec(stock.output())![1].split(" ");
 const stockCpu = writeCpu(stock.child);
+const stockProbe = await pingProbe(stockUrl);
 const plain = await runClients(
   {
     docs: stockDocs,
@@ -124,8 +136,12 @@ const plain = await runClients(
     deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
   },
   undefined,
-  stockCpu.connected,
+  () => {
+    stockCpu.connected();
+    stockProbe.start();
+  },
 ).result;
+const stockAnswers = stockProbe.stop();
 const stockWriteCpu = await stockCpu.spent();
 const stockRss = await peakRssMb(stock.child);
 await stopServer(stock.child);
@@ -201,6 +217,25 @@ report({
   } B, baseline ${(plain.frames.bytesIn / plain.delivered).toFixed(0)} B); the clients sent ${
     (weft.result.frames.out / weft.result.delivered).toFixed(2)
   } (baseline ${(plain.frames.out / plain.delivered).toFixed(2)})`,
+});
+const relayAnswers = weft.answers.sort((a, b) => a - b);
+stockAnswers.sort((a, b) => a - b);
+report({
+  bench: BENCH,
+  metric: "server-answer-p99",
+  value: percentile(relayAnswers, 99),
+  unit: "ms",
+  baseline: percentile(stockAnswers, 99),
+  note: `how long a WebSocket ping waited for the server's answer while the clients wrote (one ping at a time, ` +
+    `${relayAnswers.length} pings, baseline ${stockAnswers.length}): how long the server read no socket, so that ` +
+    `a joining client, or /healthz, waited as long`,
+});
+report({
+  bench: BENCH,
+  metric: "server-answer-max",
+  value: relayAnswers.at(-1)!,
+  unit: "ms",
+  baseline: stockAnswers.at(-1)!,
 });
 report({ bench: BENCH, metric: "server-peak-rss", value: relayRss, unit: "MB", baseline: stockRss });
 

@@ -1,7 +1,9 @@
 /**
  * Stock clients take turns: a client arriving beside one that has a backlog
  * of messages waiting is served after one of that backlog, not after all of
- * it. Real WebSockets on loopback carry the stock protocol to the adapter a
+ * it. Documents take turns too: what a document's clients have waiting is
+ * served together, before a timer runs (the repo's broadcast of a change to
+ * the document's other clients is one), not a message per timer. Real WebSockets on loopback carry the stock protocol to the adapter a
  * relay serves stock clients with; the repo's cost per message is played by
  * the listener (a few milliseconds each, as a loaded relay spends), so the
  * backlog is still waiting when the second client's message arrives.
@@ -18,6 +20,7 @@ import type { WebSocketLike } from "../../protocol/sync/websocket-adapter.ts";
 
 const SPACE = "did:key:z6MkSpace";
 const DOC = "4NMNnkMhL8jXrdJ9jamS58PAVdXu";
+const OTHER_DOC = "2xmTtp1nDr9ydY6FfE7pxgJkznRr";
 const BACKLOG = 100;
 /** What the repo takes per message here, in milliseconds of busy event loop. */
 const COST_MS = 3;
@@ -38,8 +41,14 @@ async function joined(url: string, peer: string): Promise<WebSocket> {
   return ws;
 }
 
-const request = (from: string, n: number) =>
-  cbor.encode({ type: "request", senderId: from, targetId: "relay", documentId: DOC, data: new Uint8Array([n]) });
+const request = (from: string, n: number, documentId = DOC) =>
+  cbor.encode({ type: "request", senderId: from, targetId: "relay", documentId, data: new Uint8Array([n]) });
+
+/** Keep the event loop busy for `ms`, as the repo's work on a message does. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* the repo's work on this message */ }
+}
 
 describe("stock clients under a backlog", () => {
   let wss: WebSocketServer;
@@ -66,12 +75,15 @@ describe("stock clients under a backlog", () => {
     const arriving = await joined(url, "arriving");
     const served: string[] = [];
     const done = new Promise<void>((resolve) => {
-      adapter.on("message", (m) => {
+      const listener = (m: { senderId: string }) => {
         served.push(m.senderId);
-        const until = performance.now() + COST_MS;
-        while (performance.now() < until) { /* the repo's work on this message */ }
-        if (served.length === BACKLOG + 1) resolve();
-      });
+        busyFor(COST_MS);
+        if (served.length === BACKLOG + 1) {
+          adapter.off("message", listener);
+          resolve();
+        }
+      };
+      adapter.on("message", listener);
     });
     for (let i = 0; i < BACKLOG; i++) busy.send(request("busy", i));
     arriving.send(request("arriving", 0));
@@ -80,5 +92,35 @@ describe("stock clients under a backlog", () => {
     assert.ok(position >= 0 && position < 10, `the arriving client was served after ${position} of the backlog`);
     busy.close();
     arriving.close();
+  });
+
+  it("serve what a document's clients have waiting in one turn, before a timer runs", async () => {
+    const writers = await Promise.all(Array.from({ length: 10 }, (_, i) => joined(url, `writer${i}`)));
+    const other = await joined(url, "other");
+    let timerRan = false;
+    let timerSet = false;
+    const seenAfterTimer: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      let writersServed = 0;
+      const listener = (m: { senderId: string; documentId?: string }) => {
+        if (m.documentId === OTHER_DOC) return busyFor(20); // the turn before: the writers' messages all wait
+        if (!timerSet) {
+          timerSet = true;
+          setTimeout(() => (timerRan = true), 0);
+        }
+        if (timerRan) seenAfterTimer.push(m.senderId);
+        busyFor(COST_MS);
+        if (++writersServed === writers.length) {
+          adapter.off("message", listener);
+          resolve();
+        }
+      };
+      adapter.on("message", listener);
+    });
+    other.send(request("other", 0, OTHER_DOC));
+    writers.forEach((ws, i) => ws.send(request(`writer${i}`, 0)));
+    await done;
+    assert.deepEqual(seenAfterTimer, [], "the document's waiting messages were served across timers");
+    for (const ws of [...writers, other]) ws.close();
   });
 });
