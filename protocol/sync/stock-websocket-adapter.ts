@@ -150,9 +150,12 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   disconnect(): void {
     for (const c of this.#clients) {
       if (c.lapse !== undefined) clearTimeout(c.lapse);
+      c.queue = []; // what waits is not handed to a repo that is stopping
+      c.queuedBytes = 0;
       c.socket.close(1000, "node stopping");
     }
     this.#clients.clear();
+    this.#waiting.clear();
     const peers = [...this.#byPeer.keys()];
     this.#byPeer.clear();
     for (const peer of peers) this.#accessChanged(peer);
@@ -298,7 +301,8 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     for (const client of round) this.#serve(client);
     if (this.#waiting.size > 0) nextTurn(this.#drain);
     else this.#draining = false;
-    for (const [client, m] of batch) this.#receive(client, m);
+    // A client may go (or the adapter stop) while the repo handles the batch's messages before its own.
+    for (const [client, m] of batch) if (this.#clients.has(client)) this.#receive(client, m);
   };
 
   /** A join binds the socket's peer id and is answered at once. */

@@ -3,7 +3,8 @@
  * of messages waiting is served after one of that backlog, not after all of
  * it. Documents take turns too: what a document's clients have waiting is
  * served together, before a timer runs (the repo's broadcast of a change to
- * the document's other clients is one), not a message per timer. Real WebSockets on loopback carry the stock protocol to the adapter a
+ * the document's other clients is one), not a message per timer. A node
+ * that stops hands the repo nothing of what still waits. Real WebSockets on loopback carry the stock protocol to the adapter a
  * relay serves stock clients with; the repo's cost per message is played by
  * the listener (a few milliseconds each, as a loaded relay spends), so the
  * backlog is still waiting when the second client's message arrives.
@@ -50,25 +51,35 @@ function busyFor(ms: number): void {
   while (performance.now() < until) { /* the repo's work on this message */ }
 }
 
+/** An adapter serving stock clients on a loopback WebSocket server, and how to stop both. */
+async function serving(granted: StockGrant = grant) {
+  const adapter = new StockWebSocketAdapter({ diagnostics: new Diagnostics(), spaceOf: () => SPACE });
+  adapter.connect("relay" as never, {});
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await once(wss, "listening");
+  wss.on("connection", (ws) => adapter.accept(ws as unknown as WebSocketLike, granted));
+  return {
+    adapter,
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    stop: async () => {
+      adapter.disconnect();
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    },
+  };
+}
+
 describe("stock clients under a backlog", () => {
-  let wss: WebSocketServer;
+  let server: Awaited<ReturnType<typeof serving>>;
   let adapter: StockWebSocketAdapter;
   let url: string;
 
   before(async () => {
-    adapter = new StockWebSocketAdapter({ diagnostics: new Diagnostics(), spaceOf: () => SPACE });
-    adapter.connect("relay" as never, {});
-    wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await once(wss, "listening");
-    wss.on("connection", (ws) => adapter.accept(ws as unknown as WebSocketLike, grant));
-    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    server = await serving();
+    ({ adapter, url } = server);
   });
 
-  after(async () => {
-    adapter.disconnect();
-    for (const c of wss.clients) c.terminate();
-    await new Promise((r) => wss.close(r));
-  });
+  after(() => server.stop());
 
   it("serve an arriving client's message after one of a busy client's backlog, not after all of it", async () => {
     const busy = await joined(url, "busy");
@@ -122,5 +133,32 @@ describe("stock clients under a backlog", () => {
     await done;
     assert.deepEqual(seenAfterTimer, [], "the document's waiting messages were served across timers");
     for (const ws of [...writers, other]) ws.close();
+  });
+});
+
+describe("a relay stopping with stock clients' messages waiting", () => {
+  it("hands none of them to the repo once its adapter is disconnected", async () => {
+    // The client's messages wait until its token's use is recorded, so all of them are waiting at once.
+    let record!: () => void;
+    const recorded = new Promise<void>((r) => (record = r));
+    const { adapter, url, stop } = await serving({ ...grant, recorded });
+    try {
+      const busy = await joined(url, "busy");
+      let served = 0;
+      adapter.on("message", () => {
+        if (++served === 1) adapter.disconnect(); // the node stops while the first is being handled
+      });
+      for (let i = 0; i < BACKLOG; i++) busy.send(request("busy", i));
+      // The server answers a ping once it has read what came before it: every message is waiting now.
+      busy.ping();
+      await once(busy, "pong");
+      record();
+      await recorded;
+      // Turns enough for the backlog to drain, had it been left waiting.
+      for (let i = 0; i < BACKLOG; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(served, 1, `${served - 1} messages reached the repo after the adapter disconnected`);
+    } finally {
+      await stop();
+    }
   });
 });
