@@ -43,8 +43,9 @@
  * them, each went out to every peer on its own, and every peer answered
  * each. Applied together, one round tells them all: on the relay bench the
  * relay's frames per delivery fell from about 3× the stock server's to
- * about 1×, and its deliveries per second doubled. A
- * client with more than MAX_QUEUED messages waiting is closed (1013): it
+ * about 1×, and its deliveries per second doubled.
+ *
+ * A client with more than MAX_QUEUED messages waiting is closed (1013): it
  * sends faster than it can be served.
  */
 import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";

@@ -189,7 +189,9 @@ const PROBE_EVERY_MS = 100;
  * so the delay is how long its event loop went without reading its sockets
  * (a new client's join, or /healthz, waits as long). `start()` begins the
  * pings; `stop()` ends them and gives each answer's delay in ms, a ping still
- * unanswered counted as waiting until then.
+ * unanswered counted as waiting until then. A probe whose socket closed or
+ * failed first measured nothing after it: `stop()` throws rather than report
+ * that as the server's silence.
  */
 export async function pingProbe(url: string): Promise<{ start(): void; stop(): number[] }> {
   const ws = new WebSocket(url);
@@ -197,8 +199,11 @@ export async function pingProbe(url: string): Promise<{ start(): void; stop(): n
   const delays: number[] = [];
   let stopped = false;
   let pending: number | undefined;
+  let lost: string | undefined;
+  ws.once("close", (code) => void (lost ??= `closed (${code})`));
+  ws.on("error", (e) => void (lost ??= `failed (${e.message})`));
   const pings = async () => {
-    while (!stopped) {
+    while (!stopped && lost === undefined) {
       const sent = pending = performance.now();
       ws.ping();
       await once(ws, "pong");
@@ -208,9 +213,10 @@ export async function pingProbe(url: string): Promise<{ start(): void; stop(): n
     }
   };
   return {
-    start: () => void pings().catch(() => {}),
+    start: () => void pings().catch(() => {}), // an error ends the pings; `lost` says why, and stop() reports it
     stop: () => {
       stopped = true;
+      if (lost !== undefined) throw new Error(`the ping probe's socket ${lost} before the run ended`);
       if (pending !== undefined) delays.push(performance.now() - pending);
       ws.terminate();
       return delays;

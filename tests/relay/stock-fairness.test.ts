@@ -4,10 +4,11 @@
  * it. Documents take turns too: what a document's clients have waiting is
  * served together, before a timer runs (the repo's broadcast of a change to
  * the document's other clients is one), not a message per timer. A node
- * that stops hands the repo nothing of what still waits. Real WebSockets on loopback carry the stock protocol to the adapter a
- * relay serves stock clients with; the repo's cost per message is played by
- * the listener (a few milliseconds each, as a loaded relay spends), so the
- * backlog is still waiting when the second client's message arrives.
+ * that stops hands the repo nothing of what still waits. Real WebSockets on
+ * loopback carry the stock protocol to the adapter a relay serves stock
+ * clients with; the repo's cost per message is played by the listener (a
+ * few milliseconds each, as a loaded relay spends), so the backlog is still
+ * waiting when the second client's message arrives.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
