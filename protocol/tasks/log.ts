@@ -311,7 +311,7 @@ export class OpLog {
   ): Promise<(Invocation | undefined)[]> {
     const validator = this.#authority.validator;
     // A large batch (a whole space opening) lets the event loop in between slices of work (pace.ts).
-    const pacer = new Pacer();
+    const pacer = new Pacer(entries.length);
     const checking: Promise<Invocation | undefined>[] = [];
     for (const [cid, bytes] of entries) {
       await pacer.turn();
@@ -338,7 +338,7 @@ export class OpLog {
       // In causal order (an operation is dated no earlier than what it follows), so none waits for a parent in the batch.
       const order = entries.map((_, i) => i).sort((a, b) => compareAt(verified[a], verified[b]));
       const out: Ingested[] = new Array(entries.length);
-      const pacer = new Pacer();
+      const pacer = new Pacer(entries.length);
       for (const i of order) {
         await pacer.turn();
         out[i] = await this.#ingest(entries[i][1], entries[i][0], { checked: verified[i] });
