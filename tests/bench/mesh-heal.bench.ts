@@ -6,13 +6,19 @@
  * operations, as it wrote them apart) over the same transport, without
  * verifying or reducing them.
  *
- * Weft heals twice per round, alternating: with signatures checked on the
- * main thread (the native verifier) and with the peer's verify pool (worker
- * threads; the daemon's default). Rounds (WEFT_BENCH_ROUNDS, default 3)
- * alternate the three runs so drift in machine speed hits all alike; each
- * figure is the median. CPU is given for the whole process (workers
- * included) and for the main thread alone, the one the heal waits on.
+ * Weft heals twice per round: with signatures checked on the main thread
+ * (the native verifier) and with the peer's verify pool (worker threads;
+ * the daemon's default). Every run is a fresh process (fresh-run.ts), and
+ * rounds (WEFT_BENCH_ROUNDS, default 3) alternate the three runs so drift in
+ * machine speed hits all alike; each figure is the median. CPU is given for
+ * the whole process (workers included) and for the main thread alone, the
+ * one the heal waits on. Each run warms up first with an unmeasured heal of
+ * 2 × 100 operations, as a node heals warm.
  */
+import { Buffer } from "node:buffer";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { dial, libp2pNode, partition, stateDigest, type TestNode } from "../helpers/nodes.ts";
 import type { Space } from "../../protocol/space/space.ts";
@@ -21,9 +27,12 @@ import { verifyPool } from "../../peer/crypto/verify-pool.ts";
 import type { Verifier } from "../../protocol/identity/index.ts";
 import { findSoon, fullMesh, plainPeer, watchKeys } from "./mesh-rig.ts";
 import { cpuMs, percentile, report } from "./report.ts";
+import { childArgs, runFresh } from "./fresh-run.ts";
 
 const BENCH = "mesh-heal";
 const EACH = Number(process.env.WEFT_BENCH_OPS ?? 1000) / 2;
+/** Operations each side writes in the unmeasured heal that warms a run. */
+const WARM_UP = 100;
 const ROUNDS = Number(process.env.WEFT_BENCH_ROUNDS ?? 3);
 /** This thread's CPU time so far, in ms. */
 const threadMs = () => {
@@ -47,7 +56,10 @@ interface Healed {
   main: number;
 }
 
-async function weft(verifier: Verifier): Promise<Healed & { bytes: number; opsA: Uint8Array[]; opsB: Uint8Array[] }> {
+async function weft(
+  verifier: Verifier,
+  each = EACH,
+): Promise<Healed & { bytes: number; opsA: Uint8Array[]; opsB: Uint8Array[] }> {
   const a = await libp2pNode({ verifier });
   const b = await libp2pNode({ verifier });
   try {
@@ -56,7 +68,7 @@ async function weft(verifier: Verifier): Promise<Healed & { bytes: number; opsA:
     await dial(b, a);
     const joined = await b.node.join(invite);
     await partition([a], [b]);
-    for (let i = 0; i < EACH; i++) {
+    for (let i = 0; i < each; i++) {
       await space.createTask({ title: `a${i}` });
       await joined.createTask({ title: `b${i}` });
     }
@@ -69,8 +81,8 @@ async function weft(verifier: Verifier): Promise<Healed & { bytes: number; opsA:
     // Wait for every operation cheaply (the log's size), then for identical
     // reduced state: computing the digest every few milliseconds reduced both
     // logs hundreds of times, work neither a node nor the baseline does.
-    while (space.log.size < 2 * EACH || joined.log.size < 2 * EACH) await new Promise((r) => setTimeout(r, 5));
-    while (stateDigest(space) !== stateDigest(joined) || space.tasks().length !== 2 * EACH) {
+    while (space.log.size < 2 * each || joined.log.size < 2 * each) await new Promise((r) => setTimeout(r, 5));
+    while (stateDigest(space) !== stateDigest(joined) || space.tasks().length !== 2 * each) {
       await new Promise((r) => setTimeout(r, 5));
     }
     return {
@@ -114,22 +126,54 @@ async function plain(opsA: Uint8Array[], opsB: Uint8Array[]): Promise<Healed> {
   }
 }
 
-const pool = verifyPool();
+/** In a child: one heal of `variant`; the native run writes both sides' signed bytes to `file`, plain heals them. */
+async function child(variant: string, file: string): Promise<Healed & { bytes?: number }> {
+  const b64 = (ops: Uint8Array[]) => ops.map((op) => Buffer.from(op).toString("base64"));
+  const unb64 = (ops: string[]) => ops.map((op) => new Uint8Array(Buffer.from(op, "base64")));
+  // Each run first heals a small partition unmeasured, so that none is timed with its code still cold: a node heals as
+  // a long-running process.
+  if (variant === "plain") {
+    const { a, b } = JSON.parse(await readFile(file, "utf8")) as { a: string[]; b: string[] };
+    await plain(unb64(a.slice(0, WARM_UP)), unb64(b.slice(0, WARM_UP)));
+    return await plain(unb64(a), unb64(b));
+  }
+  const pool = variant === "pool" ? verifyPool() : undefined;
+  try {
+    await weft(pool ?? nativeVerifier(), WARM_UP);
+    const { opsA, opsB, ...healed } = await weft(pool ?? nativeVerifier());
+    if (!pool) await writeFile(file, JSON.stringify({ a: b64(opsA), b: b64(opsB) }));
+    return healed;
+  } finally {
+    await pool?.close();
+  }
+}
+
+const args = childArgs();
+if (args) {
+  console.log(JSON.stringify(await child(args[0], args[1])));
+  process.exit(0);
+}
+
 const runs: Record<"inline" | "pool" | "plain", Healed[]> = { inline: [], pool: [], plain: [] };
 let exchanged = 0;
-for (let r = 0; r < ROUNDS; r++) {
-  const w = await weft(nativeVerifier());
-  runs.inline.push(w);
-  runs.pool.push(await weft(pool));
-  runs.plain.push(await plain(w.opsA, w.opsB));
-  exchanged = w.bytes;
-  const line = (k: keyof typeof runs) => {
-    const x = runs[k][r];
-    return `${k} ${x.ms.toFixed(0)} ms (CPU ${x.cpu.toFixed(0)}, main thread ${x.main.toFixed(0)})`;
-  };
-  console.error(`round ${r + 1}: ${line("inline")}; ${line("pool")}; ${line("plain")}`);
+const dir = await mkdtemp(join(tmpdir(), "weft-bench-heal-"));
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    const file = join(dir, `ops-${r}.json`);
+    const w = await runFresh<Healed & { bytes: number }>(import.meta.url, ["native", file]);
+    runs.inline.push(w);
+    runs.pool.push(await runFresh<Healed>(import.meta.url, ["pool", file]));
+    runs.plain.push(await runFresh<Healed>(import.meta.url, ["plain", file]));
+    exchanged = w.bytes;
+    const line = (k: keyof typeof runs) => {
+      const x = runs[k][r];
+      return `${k} ${x.ms.toFixed(0)} ms (CPU ${x.cpu.toFixed(0)}, main thread ${x.main.toFixed(0)})`;
+    };
+    console.error(`round ${r + 1}: ${line("inline")}; ${line("pool")}; ${line("plain")}`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
 }
-await pool.close();
 const median = (k: keyof typeof runs, f: keyof Healed) =>
   percentile(runs[k].map((x) => x[f]).sort((a, b) => a - b), 50);
 for (const [k, label] of [["inline", ""], ["pool", "-verify-pool"]] as const) {
@@ -139,7 +183,8 @@ for (const [k, label] of [["inline", ""], ["pool", "-verify-pool"]] as const) {
     value: median(k, "ms"),
     unit: "ms",
     baseline: median("plain", "ms"),
-    note: `baseline: plain automerge-repo; target < 1000 ms, ratio <= 1.5; median of ${ROUNDS} alternated rounds`,
+    note:
+      `baseline: plain automerge-repo; target < 1000 ms, ratio <= 1.5; median of ${ROUNDS} alternated rounds, each run a fresh process`,
   });
   report({
     bench: BENCH,

@@ -16,10 +16,10 @@
  * Every run (Weft native, Weft pooled, plain) is a fresh process, so none
  * inherits another's heap, sockets or collector debt, and rounds
  * (WEFT_BENCH_ROUNDS, default 3) alternate them so drift in machine speed
- * hits all alike; each figure is the median over rounds.
+ * hits all alike; each figure is the median over rounds. Each run warms up
+ * first with an unmeasured burst of 100 operations, as a node runs warm.
  */
 import { Buffer } from "node:buffer";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,18 +31,21 @@ import type { Verifier } from "../../protocol/identity/index.ts";
 
 import { findSoon, fullMesh, plainPeer, watchKeys } from "./mesh-rig.ts";
 import { cpuMs, percentile, report } from "./report.ts";
+import { childArgs, runFresh } from "./fresh-run.ts";
 
 const BENCH = "mesh-replication";
 const PEERS = 10;
 const OPS = Number(process.env.WEFT_BENCH_OPS ?? 1000);
 const ROUNDS = Number(process.env.WEFT_BENCH_ROUNDS ?? 3);
+/** Operations in the unmeasured burst that warms a run. */
+const WARM_UP = 100;
 /** This thread's CPU time so far, in ms. */
 const threadMs = () => {
   const u = process.threadCpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-async function weft(verifier: Verifier): Promise<
+async function weft(verifier: Verifier, ops = OPS): Promise<
   {
     latencies: number[];
     total: number;
@@ -70,13 +73,13 @@ async function weft(verifier: Verifier): Promise<
       const held = new Set<string>();
       for (const id of s.documentIds.slice(1)) {
         watchKeys(await nodes[r + 1].node.repo.find<{ ops: Record<string, unknown> }>(id), (cid) => {
-          if (held.add(cid).size === OPS) docsFullAt[r] = performance.now();
+          if (held.add(cid).size === ops) docsFullAt[r] = performance.now();
         });
       }
       s.subscribe((e) => {
         if (e.type !== "tasks") return;
         const now = performance.now();
-        if (logFullAt[r] === undefined && s.log.reducer.tasks.size === OPS) logFullAt[r] = now;
+        if (logFullAt[r] === undefined && s.log.reducer.tasks.size === ops) logFullAt[r] = now;
         for (const id of e.tasks) {
           if (!s.log.reducer.tasks.has(id)) continue;
           const n = (arrived.get(id) ?? 0) + 1;
@@ -89,11 +92,11 @@ async function weft(verifier: Verifier): Promise<
     const start = performance.now();
     const cpu0 = cpuMs();
     const main0 = threadMs();
-    await Promise.all(Array.from({ length: OPS }, async (_, i) => {
+    await Promise.all(Array.from({ length: ops }, async (_, i) => {
       const t = await space.createTask({ title: `op ${i}` });
       created.set(t.id, start);
     }));
-    while (allAt.size < OPS && performance.now() - start < 120_000) await new Promise((r) => setTimeout(r, 20));
+    while (allAt.size < ops && performance.now() - start < 120_000) await new Promise((r) => setTimeout(r, 20));
     const total = Math.max(...allAt.values()) - start;
     const cpu = cpuMs() - cpu0;
     const main = threadMs() - main0;
@@ -182,12 +185,16 @@ interface Run {
 
 /** In a child: one run of `variant`; Weft's native run writes the signed bytes to `file`, the plain run carries them. */
 async function child(variant: string, file: string): Promise<Run> {
+  // Each run first replicates a small burst unmeasured, so that none is timed with its code still cold: a node
+  // replicates as a long-running process.
   if (variant === "plain") {
     const payloads = (JSON.parse(await readFile(file, "utf8")) as string[]).map((b) => Buffer.from(b, "base64"));
+    await plain(payloads.slice(0, WARM_UP));
     return await plain(payloads);
   }
   const pool = variant === "pool" ? verifyPool() : undefined;
   try {
+    await weft(pool ?? nativeVerifier(), WARM_UP);
     const { bytes, ...run } = await weft(pool ?? nativeVerifier());
     if (!pool) await writeFile(file, JSON.stringify(bytes.slice(0, OPS).map((b) => Buffer.from(b).toString("base64"))));
     return run;
@@ -196,24 +203,9 @@ async function child(variant: string, file: string): Promise<Run> {
   }
 }
 
-/** Run `variant` in a fresh process; its figures. */
-function runFresh(variant: string, file: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [new URL(import.meta.url).pathname, "child", variant, file], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    c.stdout.on("data", (d) => (out += d));
-    c.on("error", reject);
-    c.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`the ${variant} run exited with ${code}`));
-      resolve(JSON.parse(out.trim().split("\n").at(-1) as string) as Run);
-    });
-  });
-}
-
-if (process.argv[2] === "child") {
-  const run = await child(process.argv[3], process.argv[4]);
+const args = childArgs();
+if (args) {
+  const run = await child(args[0], args[1]);
   // Infinity (an operation that never arrived) survives JSON as null: count it as never.
   console.log(JSON.stringify({ ...run, latencies: run.latencies.map((l) => (Number.isFinite(l) ? l : -1)) }));
   process.exit(0);
@@ -226,7 +218,7 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     const file = join(dir, `bytes-${r}.json`);
     for (const v of VARIANTS) {
-      const run = await runFresh(v, file);
+      const run = await runFresh<Run>(import.meta.url, [v, file]);
       run.latencies = run.latencies.map((l) => (l < 0 ? Infinity : l));
       runs[v].push(run);
       console.error(`round ${r + 1}: ${v} ${run.total.toFixed(0)} ms until identical`);
