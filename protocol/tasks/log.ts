@@ -314,9 +314,7 @@ export class OpLog {
     const pacer = new Pacer(entries.length);
     const checking: Promise<Invocation | undefined>[] = [];
     for (const [cid, bytes] of entries) {
-      // Awaited only when it is a turn: between turns every check is asked for at once, as one batch for the lanes.
-      const turn = pacer.turn();
-      if (turn) await turn;
+      await pacer.turn();
       checking.push(
         cid !== undefined && this.#seen.has(cid)
           ? Promise.resolve(undefined)

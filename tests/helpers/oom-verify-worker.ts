@@ -1,5 +1,5 @@
 /** A verify worker that runs out of heap on every batch, for the pool's tests. */
-import { poolPort } from "../../peer/crypto/verify-batch.ts";
+import { parentPort } from "node:worker_threads";
 import { fillHeap } from "./fill-heap.ts";
 
-poolPort().on("message", () => fillHeap());
+parentPort!.on("message", () => fillHeap());
