@@ -6,6 +6,7 @@
  * work (mesh-replication's baseline measured ~9 s after two Weft runs and
  * 1.3–1.6 s alone).
  */
+import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import process from "node:process";
 
@@ -33,3 +34,9 @@ export function runFresh<T>(script: string, args: string[]): Promise<T> {
     });
   });
 }
+
+/** Signed bytes as a child hands them to the next run through a file (JSON): base64 strings. */
+export const toBase64 = (list: Uint8Array[]): string[] => list.map((b) => Buffer.from(b).toString("base64"));
+
+/** The bytes `toBase64` gave. */
+export const fromBase64 = (list: string[]): Uint8Array[] => list.map((s) => new Uint8Array(Buffer.from(s, "base64")));

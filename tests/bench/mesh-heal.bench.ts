@@ -15,7 +15,6 @@
  * one the heal waits on. Each run warms up first with an unmeasured heal of
  * 2 × 100 operations, as a node heals warm.
  */
-import { Buffer } from "node:buffer";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +26,7 @@ import { verifyPool } from "../../peer/crypto/verify-pool.ts";
 import type { Verifier } from "../../protocol/identity/index.ts";
 import { findSoon, fullMesh, plainPeer, watchKeys } from "./mesh-rig.ts";
 import { cpuMs, percentile, report } from "./report.ts";
-import { childArgs, runFresh } from "./fresh-run.ts";
+import { childArgs, fromBase64, runFresh, toBase64 } from "./fresh-run.ts";
 
 const BENCH = "mesh-heal";
 const EACH = Number(process.env.WEFT_BENCH_OPS ?? 1000) / 2;
@@ -128,20 +127,18 @@ async function plain(opsA: Uint8Array[], opsB: Uint8Array[]): Promise<Healed> {
 
 /** In a child: one heal of `variant`; the native run writes both sides' signed bytes to `file`, plain heals them. */
 async function child(variant: string, file: string): Promise<Healed & { bytes?: number }> {
-  const b64 = (ops: Uint8Array[]) => ops.map((op) => Buffer.from(op).toString("base64"));
-  const unb64 = (ops: string[]) => ops.map((op) => new Uint8Array(Buffer.from(op, "base64")));
   // Each run first heals a small partition unmeasured, so that none is timed with its code still cold: a node heals as
   // a long-running process.
   if (variant === "plain") {
     const { a, b } = JSON.parse(await readFile(file, "utf8")) as { a: string[]; b: string[] };
-    await plain(unb64(a.slice(0, WARM_UP)), unb64(b.slice(0, WARM_UP)));
-    return await plain(unb64(a), unb64(b));
+    await plain(fromBase64(a.slice(0, WARM_UP)), fromBase64(b.slice(0, WARM_UP)));
+    return await plain(fromBase64(a), fromBase64(b));
   }
   const pool = variant === "pool" ? verifyPool() : undefined;
   try {
     await weft(pool ?? nativeVerifier(), WARM_UP);
     const { opsA, opsB, ...healed } = await weft(pool ?? nativeVerifier());
-    if (!pool) await writeFile(file, JSON.stringify({ a: b64(opsA), b: b64(opsB) }));
+    if (!pool) await writeFile(file, JSON.stringify({ a: toBase64(opsA), b: toBase64(opsB) }));
     return healed;
   } finally {
     await pool?.close();

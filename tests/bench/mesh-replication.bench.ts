@@ -19,7 +19,6 @@
  * hits all alike; each figure is the median over rounds. Each run warms up
  * first with an unmeasured burst of 100 operations, as a node runs warm.
  */
-import { Buffer } from "node:buffer";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +30,7 @@ import type { Verifier } from "../../protocol/identity/index.ts";
 
 import { findSoon, fullMesh, plainPeer, watchKeys } from "./mesh-rig.ts";
 import { cpuMs, percentile, report } from "./report.ts";
-import { childArgs, runFresh } from "./fresh-run.ts";
+import { childArgs, fromBase64, runFresh, toBase64 } from "./fresh-run.ts";
 
 const BENCH = "mesh-replication";
 const PEERS = 10;
@@ -188,7 +187,7 @@ async function child(variant: string, file: string): Promise<Run> {
   // Each run first replicates a small burst unmeasured, so that none is timed with its code still cold: a node
   // replicates as a long-running process.
   if (variant === "plain") {
-    const payloads = (JSON.parse(await readFile(file, "utf8")) as string[]).map((b) => Buffer.from(b, "base64"));
+    const payloads = fromBase64(JSON.parse(await readFile(file, "utf8")) as string[]);
     await plain(payloads.slice(0, WARM_UP));
     return await plain(payloads);
   }
@@ -196,7 +195,7 @@ async function child(variant: string, file: string): Promise<Run> {
   try {
     await weft(pool ?? nativeVerifier(), WARM_UP);
     const { bytes, ...run } = await weft(pool ?? nativeVerifier());
-    if (!pool) await writeFile(file, JSON.stringify(bytes.slice(0, OPS).map((b) => Buffer.from(b).toString("base64"))));
+    if (!pool) await writeFile(file, JSON.stringify(toBase64(bytes.slice(0, OPS))));
     return run;
   } finally {
     await pool?.close();
