@@ -104,16 +104,18 @@ export async function injectOp(
   await t.node.repo.flush([bucketId]);
 }
 
-/** Close every libp2p connection between the two groups. */
+/**
+ * Close every libp2p connection between the two groups, and wait until
+ * both ends of each have let go: a dial made while the far end still holds
+ * its half of the old connection is handed that connection, which then
+ * closes under the caller.
+ */
 export async function partition(left: TestNode[], right: TestNode[]): Promise<void> {
   for (const l of left) {
     for (const r of right) await l.node.libp2p!.hangUp(r.node.libp2p!.peerId);
   }
-  await eventually(
-    () => left.every((l) => right.every((r) => l.node.libp2p!.getConnections(r.node.libp2p!.peerId).length === 0)),
-    5000,
-    "partition",
-  );
+  const apart = (x: TestNode, y: TestNode) => x.node.libp2p!.getConnections(y.node.libp2p!.peerId).length === 0;
+  await eventually(() => left.every((l) => right.every((r) => apart(l, r) && apart(r, l))), 5000, "partition");
 }
 
 /** Connect every pair (a full mesh). */
