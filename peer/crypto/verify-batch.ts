@@ -7,6 +7,7 @@
  * side, checkBatch, uses the native verifier's check (ed25519-keys.ts).
  */
 import type { VerifyItem } from "#protocol/identity";
+import { type MessagePort, workerData } from "node:worker_threads";
 import { checkSignature, ed25519Keys } from "./ed25519-keys.ts";
 
 export const KEY_BYTES = 32;
@@ -75,4 +76,16 @@ export function checkBatch(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
     verdicts.push(checkSignature(key, c.message, c.signature) ? 1 : 0);
   }
   return Uint8Array.from(verdicts);
+}
+
+/**
+ * In a verify worker: the port its pool talks to it on (given at start as
+ * `workerData.port`). Requests and answers travel on this port rather than
+ * the worker's own channel, so the pool can take answers that have arrived
+ * at once (receiveMessageOnPort) instead of on its event loop's next turn.
+ */
+export function poolPort(): MessagePort {
+  const port = (workerData as { port?: MessagePort } | null)?.port;
+  if (!port) throw new Error("this verify worker was started without its pool's port (workerData.port)");
+  return port;
 }

@@ -1,10 +1,15 @@
 /**
  * A Verifier that moves signature checks off the calling thread: the checks
- * asked for in one turn of the event loop go, as bounded batches, to the
+ * asked for together (before the injected scheduler runs: one turn of the
+ * event loop, or one run of microtasks) go, as bounded batches, to the
  * least busy of a few lanes the shell provides (worker threads on a peer,
  * dedicated workers in the browser). A node taking in a burst of
  * operations then goes on with its sync work while the signatures are
- * checked elsewhere, on another core.
+ * checked elsewhere, on another core. A lane that can hand over answers
+ * that have arrived without waiting for the event loop (`poll`) is asked
+ * to at every new check: on a busy node a turn of the loop is every
+ * socket's backlog, seconds long, and a verdict waiting for it would hold
+ * up the operations behind it.
  *
  * Runtime-free: the lanes and the turn scheduler are injected. A lane that
  * fails a batch (its thread crashed, ran out of memory, was stopped) has
@@ -31,13 +36,18 @@ export interface VerifyLane {
   readonly alive: boolean;
   /** Verdicts for `items`, in order; rejects if the lane could not answer. */
   check(items: readonly VerifyItem[]): Promise<boolean[]>;
+  /**
+   * Hand over, now, answers that have arrived but wait for the event loop's
+   * next turn (on a busy node, a turn is every socket's backlog: seconds).
+   */
+  poll?(): void;
 }
 
 export interface BatchingVerifierOptions {
   /** Checks on this thread: for a lone check, a failed lane's batch, or when no lane is alive. */
   local: Verifier;
   lanes: readonly VerifyLane[];
-  /** Runs `fn` on a later turn, after the current one's checks are all asked for (default: setTimeout 0). */
+  /** Runs `fn` once the checks asked for together are all asked for (default: setTimeout 0, the next turn). */
   schedule?: (fn: () => void) => void;
   /** Fewer checks than this in a turn are done here: a hop would cost more than it saves. */
   inlineBelow?: number;
@@ -88,6 +98,7 @@ export class BatchingVerifier implements Verifier {
   }
 
   verify(did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    this.poll();
     const publicKey = publicKeyFromDid(did); // a malformed DID throws here, as with the local verifier
     if (!(signature instanceof Uint8Array) || signature.length !== 64 || !(message instanceof Uint8Array)) {
       return Promise.resolve(false);
@@ -102,6 +113,11 @@ export class BatchingVerifier implements Verifier {
         this.#schedule(() => this.#flush());
       }
     });
+  }
+
+  /** Take the lanes' answers that have arrived (each new check does, so a busy node's checks never wait a turn for them). */
+  poll(): void {
+    for (const lane of this.#lanes) lane.poll?.();
   }
 
   #here(item: VerifyItem): Promise<boolean> {

@@ -314,7 +314,9 @@ export class OpLog {
     const pacer = new Pacer(entries.length);
     const checking: Promise<Invocation | undefined>[] = [];
     for (const [cid, bytes] of entries) {
-      await pacer.turn();
+      // Awaited only when it is a turn: between turns every check is asked for at once, as one batch for the lanes.
+      const turn = pacer.turn();
+      if (turn) await turn;
       checking.push(
         cid !== undefined && this.#seen.has(cid)
           ? Promise.resolve(undefined)

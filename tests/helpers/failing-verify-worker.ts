@@ -4,17 +4,23 @@
  * holding "oom" fills the thread's heap until its limit ends it; any other
  * batch is answered as the real worker answers it.
  */
-import { parentPort } from "node:worker_threads";
-import { type BatchAnswer, type BatchRequest, checkBatch, unpackBatch } from "../../peer/crypto/verify-batch.ts";
+import {
+  type BatchAnswer,
+  type BatchRequest,
+  checkBatch,
+  poolPort,
+  unpackBatch,
+} from "../../peer/crypto/verify-batch.ts";
 import { fillHeap } from "./fill-heap.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-parentPort!.on("message", (req: BatchRequest) => {
+const port = poolPort();
+port.on("message", (req: BatchRequest) => {
   for (const c of unpackBatch(req.bytes)) {
     if (text(c.message) === "crash") throw new Error("this worker was told to crash");
     if (text(c.message) === "oom") fillHeap();
   }
   const ok = checkBatch(req.bytes);
-  parentPort!.postMessage({ id: req.id, ok } satisfies BatchAnswer, [ok.buffer]);
+  port.postMessage({ id: req.id, ok } satisfies BatchAnswer, [ok.buffer]);
 });

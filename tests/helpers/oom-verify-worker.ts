@@ -1,5 +1,5 @@
 /** A verify worker that runs out of heap on every batch, for the pool's tests. */
-import { parentPort } from "node:worker_threads";
+import { poolPort } from "../../peer/crypto/verify-batch.ts";
 import { fillHeap } from "./fill-heap.ts";
 
-parentPort!.on("message", () => fillHeap());
+poolPort().on("message", () => fillHeap());

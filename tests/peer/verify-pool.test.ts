@@ -67,6 +67,33 @@ describe("verify pool", () => {
     assert.equal(await pool.verify(a.did, text("other"), await a.sign(m)), false);
   });
 
+  it("sends a burst and takes its answers while the event loop gets no turn (a busy node's sockets)", async () => {
+    const { cases, expected } = await burst(24);
+    const pool = verifyPool({ threads: 1 });
+    try {
+      const more: Promise<boolean>[] = [];
+      let done = false;
+      const burstVerdicts = Promise.all(cases.map((c) => pool.verify(c.did, c.message, c.signature)));
+      void burstVerdicts.then(() => (done = true));
+      // From here until the verdicts are in, only microtasks run: no timer, no immediate, no I/O callback. Each
+      // round keeps the thread busy for a while, as other sockets' work does, then asks for one more check.
+      const until = Date.now() + 10_000;
+      while (!done && Date.now() < until) {
+        const busyUntil = Date.now() + 20;
+        while (Date.now() < busyUntil) { /* busy, as a node's sync work is */ }
+        more.push(pool.verify(cases[0].did, cases[0].message, cases[0].signature));
+        for (let i = 0; i < 8; i++) await null;
+      }
+      assert.ok(done, "the burst's verdicts arrived with no turn of the event loop");
+      assert.deepEqual(await burstVerdicts, expected);
+      const hops = cases.filter((c) => c.signature.length === 64).length; // a short signature is false at once
+      assert.ok(pool.counts.lanes >= hops, `a worker checked them (${JSON.stringify(pool.counts)})`);
+      await Promise.all(more);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("a worker that crashes or runs out of heap costs time, never a verdict, and is replaced", async () => {
     const { a, cases, expected } = await burst(120);
     const failures: { error: Error; givenUp: boolean }[] = [];
