@@ -35,6 +35,8 @@ import { type BatchAnswer, type BatchRequest, packBatch } from "./verify-batch.t
 
 /** Failures in a row (no batch answered between them) before a lane is given up. */
 export const MAX_FAILURES = 3;
+/** Checks per batch of a burst: ~6 ms of a worker's time, small enough to start on while the rest is decoded. */
+const SLICE = 64;
 /** Heap limits per worker (MB): ample for a few thousand imported keys. */
 const HEAP_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 
@@ -163,6 +165,9 @@ export function verifyPool(options: VerifyPoolOptions = {}): VerifyPool {
     schedule: queueMicrotask,
     // A lone check (an API call's) is done at once here: the hop would cost more than the check.
     inlineBelow: 2,
+    // A burst goes out in slices as it is decoded, and this thread checks a slice itself while every worker holds two.
+    sendAt: SLICE,
+    shareAbove: 2 * SLICE,
   });
   return {
     threads: count,

@@ -11,6 +11,12 @@
  * socket's backlog, seconds long, and a verdict waiting for it would hold
  * up the operations behind it.
  *
+ * A burst is pipelined and shared: a batch goes out as soon as `sendAt`
+ * checks are queued, so a lane starts on it while this thread is still
+ * decoding the rest, and once every lane holds `shareAbove` checks this
+ * thread checks the next batch itself instead of waiting on them. A burst
+ * then uses every core, this one included.
+ *
  * Runtime-free: the lanes and the turn scheduler are injected. A lane that
  * fails a batch (its thread crashed, ran out of memory, was stopped) has
  * that batch checked here instead, so a failure costs time, never a
@@ -55,6 +61,10 @@ export interface BatchingVerifierOptions {
   maxBatch?: number;
   /** Message bytes per batch at most: what a lane must hold at once is bounded. */
   maxBatchBytes?: number;
+  /** Queued checks that go out at once, without waiting for the scheduler (default: maxBatch). */
+  sendAt?: number;
+  /** Checks every alive lane must already hold for a batch to be checked here instead (default: never). */
+  shareAbove?: number;
 }
 
 export interface BatchingCounts {
@@ -83,6 +93,8 @@ export class BatchingVerifier implements Verifier {
   readonly #inlineBelow: number;
   readonly #maxBatch: number;
   readonly #maxBatchBytes: number;
+  readonly #sendAt: number;
+  readonly #shareAbove: number;
   #queue: Pending[] = [];
   #scheduled = false;
   readonly counts: BatchingCounts = { lanes: 0, here: 0, failedBatches: 0 };
@@ -95,6 +107,8 @@ export class BatchingVerifier implements Verifier {
     this.#inlineBelow = options.inlineBelow ?? 1;
     this.#maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     this.#maxBatchBytes = Math.max(1, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    this.#sendAt = Math.max(this.#inlineBelow, 1, options.sendAt ?? this.#maxBatch);
+    this.#shareAbove = options.shareAbove ?? Infinity;
   }
 
   verify(did: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
@@ -108,6 +122,7 @@ export class BatchingVerifier implements Verifier {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ item: { did, publicKey, message, signature }, resolve, reject });
+      if (this.#queue.length >= this.#sendAt) return this.#drain();
       if (!this.#scheduled) {
         this.#scheduled = true;
         this.#schedule(() => this.#flush());
@@ -131,6 +146,11 @@ export class BatchingVerifier implements Verifier {
 
   #flush(): void {
     this.#scheduled = false;
+    this.#drain();
+  }
+
+  /** Send what is queued, as bounded batches. */
+  #drain(): void {
     const queue = this.#queue;
     this.#queue = [];
     if (queue.length < this.#inlineBelow) {
@@ -151,13 +171,13 @@ export class BatchingVerifier implements Verifier {
     }
   }
 
-  /** To the alive lane holding the fewest checks; here if none is alive. */
+  /** To the alive lane holding the fewest checks; here if none is alive, or every one holds its share already. */
   #send(batch: Pending[]): void {
     let lane = -1;
     for (let i = 0; i < this.#lanes.length; i++) {
       if (this.#lanes[i].alive && (lane < 0 || this.#held[i] < this.#held[lane])) lane = i;
     }
-    if (lane < 0) {
+    if (lane < 0 || this.#held[lane] >= this.#shareAbove) {
       for (const p of batch) this.#here(p.item).then(p.resolve, p.reject);
       return;
     }

@@ -71,6 +71,35 @@ describe("BatchingVerifier", () => {
     assert.equal(v.counts.here, 1);
   });
 
+  it("pipelines a burst, and checks here what arrives while every lane holds its share", async () => {
+    // A lane that answers only when released, so what it holds is known at each step.
+    const batches: number[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const held: VerifyLane = {
+      alive: true,
+      async check(items) {
+        batches.push(items.length);
+        await released;
+        const v = await defaultVerifier();
+        return await Promise.all(items.map((i) => v.verify(i.did, i.message, i.signature)));
+      },
+    };
+    const v = new BatchingVerifier({ local: await defaultVerifier(), lanes: [held], sendAt: 4, shareAbove: 8 });
+    const cs = await cases(20);
+    const ask = (from: number, to: number) => cs.slice(from, to).map((c) => v.verify(c.did, c.message, c.signature));
+    const verdicts = ask(0, 4);
+    assert.deepEqual(batches, [4], "the first slice went out before the turn ended");
+    verdicts.push(...ask(4, 8));
+    assert.deepEqual(batches, [4, 4]);
+    verdicts.push(...ask(8, 20));
+    assert.deepEqual(batches, [4, 4], "the lane holds its share: the rest is checked here");
+    assert.equal(v.counts.here, 12);
+    release();
+    assert.deepEqual(await Promise.all(verdicts), cs.map((c) => c.good));
+    assert.equal(v.counts.lanes, 8);
+  });
+
   it("checks locally what a lane failed or miscounted: no verdict lost, none invented", async () => {
     for (const mode of ["reject", "short"] as const) {
       const bad = lane(mode);
