@@ -291,6 +291,7 @@ async function load(
   await go;
   counting = true;
   const start = sharedNow();
+  const cpu0 = process.cpuUsage();
   let rounds = 0;
   for (let w = 0; w < writes && !stopWriting; w++, rounds++) {
     // A key per write, so writes merged into one sync message are still each counted.
@@ -311,6 +312,7 @@ async function load(
   const deadline = performance.now() + deliveryTimeoutMs;
   while (delivered < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const end = sharedNow();
+  const cpu = process.cpuUsage(cpu0);
   counting = false;
   latencies.sort((a, b) => a - b);
   connectTimes.sort((a, b) => a - b);
@@ -333,6 +335,8 @@ async function load(
     /** When this process began writing and saw its last delivery (or gave up), on the shared clock. */
     writeStart: start,
     writeEnd: end,
+    /** This process's CPU (user + system, ms) from its first write to its last delivery. */
+    writeCpuMs: (cpu.user + cpu.system) / 1000,
     latencies,
     /** The server's frames to the clients and theirs to it while writing, and the bytes to them. */
     frames: { ...frames },

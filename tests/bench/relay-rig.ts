@@ -120,6 +120,7 @@ function merged(parts: ClientsResult[]): ClientsResult & { rate: number } {
     failedWrites: sum((r) => r.failedWrites),
     writeStart,
     writeEnd,
+    writeCpuMs: sum((r) => r.writeCpuMs),
     latencies: all((r) => r.latencies).sort((a, b) => a - b),
     reconnects: sum((r) => r.reconnects),
     closes,
