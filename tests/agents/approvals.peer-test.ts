@@ -17,11 +17,11 @@
  * the task up again under the same lease and finishes it once approved.
  * Pausing the agent stops its driver until it is resumed.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { eventually } from "../helpers/nodes.ts";
 import { killPeer, type PeerProcess, startPeer, weft } from "../helpers/peer-process.ts";
-import { type GatedFixer, gatedFixer, weftJson as json } from "../helpers/agent-loop-rig.ts";
+import { type GatedFixer, gatedFixer, printRigIfFailed, weftJson as json } from "../helpers/agent-loop-rig.ts";
 import { generateSeed } from "../../protocol/identity/ed25519.ts";
 import { nativeSigner } from "../../peer/crypto/native-signer.ts";
 import { decodeInvite } from "../../protocol/space/invite.ts";
@@ -77,6 +77,7 @@ describe("approval gates, answered from another peer, for an agent the daemon ru
     rig = await gatedFixer(["--push", "refs/heads/agent/*"]);
     ({ a, b, space, agentDid } = rig);
   });
+  afterEach((t) => printRigIfFailed(t, rig));
   after(() => rig?.stop());
 
   it("asks before its push; forged answers are refused everywhere; b approves and a proposes", async () => {

@@ -13,11 +13,11 @@
  * proposed. Nothing is reserved before the spend approval, and no run task
  * exists before the network approval.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { eventually } from "../helpers/nodes.ts";
 import { type PeerProcess, weft } from "../helpers/peer-process.ts";
-import { type GatedFixer, gatedFixer, weftJson as json } from "../helpers/agent-loop-rig.ts";
+import { type GatedFixer, gatedFixer, printRigIfFailed, weftJson as json } from "../helpers/agent-loop-rig.ts";
 
 const enc = encodeURIComponent;
 
@@ -56,6 +56,7 @@ describe("spend and network gates inside a real agent loop", { timeout: 900_000 
     rig = await gatedFixer(["--network", "--spend", "0usd"], { network: true });
     ({ a, b, space, image, agentDid, model } = rig);
   });
+  afterEach((t) => printRigIfFailed(t, rig));
   after(() => rig?.stop());
 
   it("asks before spending and before its network run; b approves each; the tests run with the network and it proposes", async () => {

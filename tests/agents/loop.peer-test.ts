@@ -12,14 +12,14 @@
  * released. With WEFT_TEST_LLM_URL (an OpenAI-compatible …/v1 endpoint, and
  * WEFT_TEST_LLM_MODEL) the first agent talks to that model instead.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { eventually } from "../helpers/nodes.ts";
-import { joinPeer, type PeerProcess, stopPeer, weft } from "../helpers/peer-process.ts";
+import { joinPeer, type PeerProcess, printOutputIfFailed, stopPeer, weft } from "../helpers/peer-process.ts";
 import { startRecordedModel } from "../helpers/recorded-model-server.ts";
 import {
   llmToml,
@@ -53,6 +53,7 @@ describe("the agent loop on two peers", { timeout: 600_000 }, () => {
     // Each peer that runs containers holds the image (a job may be placed on either).
     await seedDemoRepo(work, a, space, [a, b]);
   });
+  afterEach((t) => printOutputIfFailed(t, { a, b }));
   after(async () => {
     for (const m of models) m.stop();
     await Promise.all([a, b].map((p) => p && stopPeer(p)));

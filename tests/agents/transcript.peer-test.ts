@@ -13,7 +13,7 @@
  * behind a `gap` saying what was left out. A libp2p node that is no member
  * of the space is refused by b at the stream's opening and learns nothing.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,7 +30,7 @@ import {
 } from "#protocol/agents";
 import { peerIdFromDid } from "#protocol/node";
 import { eventually, libp2pNode, type TestNode } from "../helpers/nodes.ts";
-import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
+import { joinPeer, type PeerProcess, printOutputIfFailed, startPeer, stopPeer, weft } from "../helpers/peer-process.ts";
 import { startRecordedModel } from "../helpers/recorded-model-server.ts";
 import { llmToml, LOOP_FIXTURES, peerWith, seedDemoRepo, userGit, weftJson } from "../helpers/agent-loop-rig.ts";
 import { FrameReader, sendFrame } from "../../peer/agents/transcript-stream.ts";
@@ -100,6 +100,7 @@ describe("an agent's live transcript, followed from another peer", { timeout: 90
       "the agent's delegations on a",
     );
   });
+  afterEach((t) => printOutputIfFailed(t, { a, b }));
   after(async () => {
     live?.stop();
     model?.stop();

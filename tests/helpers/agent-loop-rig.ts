@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import { joinPeer, type PeerProcess, startPeer, stopPeer, weft } from "./peer-process.ts";
+import { joinPeer, type PeerProcess, printOutputIfFailed, startPeer, stopPeer, weft } from "./peer-process.ts";
 import { startRecordedModel } from "./recorded-model-server.ts";
 import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
 
@@ -110,6 +110,24 @@ export interface GatedFixer {
   model: Awaited<ReturnType<typeof startRecordedModel>>;
   /** Stop the model and both peers (as `a` and `b` are then: a test that restarts one puts it back), and remove the scratch directory. */
   stop(): Promise<void>;
+}
+
+/**
+ * After a failed test on a gated rig: both peers' output and the agent's
+ * transcript on a (where its loop stood), before the rig is stopped.
+ */
+export async function printRigIfFailed(
+  test: { name: string; passed?: boolean },
+  rig: Partial<GatedFixer> | undefined,
+): Promise<void> {
+  if (test.passed !== false || !rig) return;
+  printOutputIfFailed(test, { a: rig.a, b: rig.b });
+  if (!rig.a || !rig.space || !rig.agentDid) return;
+  const transcript = await weft(rig.a, "agent", "transcript", rig.agentDid, "--space", rig.space)
+    .catch((e: Error) => `(no transcript: ${e.message})`);
+  // Its first line says where the loop stands; the tail, what it did last.
+  const [status, ...rest] = transcript.split("\n");
+  console.error(`--- the agent's transcript on a ---\n${status}\n…\n${rest.join("\n").slice(-8_000)}`);
 }
 
 /**

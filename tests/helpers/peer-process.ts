@@ -70,6 +70,26 @@ function exited(p: PeerProcess): Promise<number | null> {
   return new Promise((r) => p.child.once("exit", (c) => r(c)));
 }
 
+/** How much of each peer's output a failed test prints. */
+const OUTPUT_TAIL = 8_000;
+
+/**
+ * After a failed test, print the end of each peer's output: a test that
+ * hangs in CI leaves nothing else to read once its peers are stopped and
+ * their homes removed. For `afterEach`, which is given the test's context.
+ */
+export function printOutputIfFailed(
+  test: { name: string; passed?: boolean },
+  peers: Record<string, PeerProcess | undefined>,
+): void {
+  if (test.passed !== false) return;
+  for (const [name, p] of Object.entries(peers)) {
+    if (!p) continue;
+    console.error(`--- peer ${name}, the last ${OUTPUT_TAIL} characters it printed before "${test.name}" failed ---`);
+    console.error(p.out.slice(-OUTPUT_TAIL));
+  }
+}
+
 /** Stop it as a user does (SIGTERM), remove its home; resolves with the exit code. */
 export async function stopPeer(p: PeerProcess): Promise<number | null> {
   p.child.kill("SIGTERM");
