@@ -12,7 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
-import { joinPeer, type PeerProcess, printOutputIfFailed, startPeer, stopPeer, weft } from "./peer-process.ts";
+import {
+  joinPeer,
+  OUTPUT_TAIL,
+  type PeerProcess,
+  printOutputIfFailed,
+  startPeer,
+  stopPeer,
+  weft,
+} from "./peer-process.ts";
 import { startRecordedModel } from "./recorded-model-server.ts";
 import { BASE_IMAGE_PATH } from "../containers/base-image.ts";
 
@@ -127,7 +135,7 @@ export async function printRigIfFailed(
     .catch((e: Error) => `(no transcript: ${e.message})`);
   // Its first line says where the loop stands; the tail, what it did last.
   const [status, ...rest] = transcript.split("\n");
-  console.error(`--- the agent's transcript on a ---\n${status}\n…\n${rest.join("\n").slice(-8_000)}`);
+  console.error(`--- the agent's transcript on a ---\n${status}\n…\n${rest.join("\n").slice(-OUTPUT_TAIL)}`);
 }
 
 /**

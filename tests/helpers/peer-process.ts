@@ -71,7 +71,7 @@ function exited(p: PeerProcess): Promise<number | null> {
 }
 
 /** How much of each peer's output a failed test prints. */
-const OUTPUT_TAIL = 8_000;
+export const OUTPUT_TAIL = 8_000;
 
 /**
  * After a failed test, print the end of each peer's output: a test that
