@@ -100,10 +100,14 @@ describe("sync tokens for stock automerge-repo clients", { timeout: 120_000 }, (
       const url = minted.url.replace(/:\d+\//, `:${relay.port}/`);
       const lines: Array<{ ops?: number; disconnected?: boolean }> = [];
       let exited = false;
-      child = spawn(process.execPath, [CLIENT, url, minted.documentUrl], { stdio: ["ignore", "pipe", "pipe"] });
+      // Its event lines on fd 3; what the stock Repo logs to stdout or stderr ("error receiving message" while a
+      // connection is cut) goes to this test's output, not into the parser.
+      child = spawn(process.execPath, [CLIENT, url, minted.documentUrl], {
+        stdio: ["ignore", "inherit", "inherit", "pipe"],
+      });
       child.on("exit", () => (exited = true));
       let buffered = "";
-      child.stdout!.on("data", (chunk) => {
+      child.stdio[3]!.on("data", (chunk) => {
         buffered += chunk;
         for (let i = buffered.indexOf("\n"); i >= 0; i = buffered.indexOf("\n")) {
           lines.push(JSON.parse(buffered.slice(0, i)));
