@@ -45,6 +45,13 @@
  * relay's frames per delivery fell from about 3× the stock server's to
  * about 1×, and its deliveries per second doubled.
  *
+ * What the repo sends a client for a document in the moments after the
+ * client wrote to it goes out as one message (held-answers.ts): the repo
+ * answers each write from the document as it was before applying it and
+ * tells the document's clients the rest on its timer, so each client of a
+ * turn got two messages with changes per round, and applied and answered
+ * both.
+ *
  * A client with more than MAX_QUEUED messages waiting is closed (1013): it
  * sends faster than it can be served.
  */
@@ -52,6 +59,7 @@ import { cbor, type Message, NetworkAdapter, type PeerId, type PeerMetadata } fr
 import type { Diagnostics } from "../diagnostics.ts";
 import type { PeerAccess } from "./peer-access.ts";
 import type { WebSocketLike } from "./websocket-adapter.ts";
+import { HeldAnswers } from "./held-answers.ts";
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Messages one client may have waiting to be handed to the repo. */
@@ -69,6 +77,11 @@ const nextTurn: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: 
 const PROTOCOL_V1 = "1";
 /** Messages served in one document's turn: bounds what a turn costs when its clients have much waiting. */
 const PER_TURN = 16;
+/**
+ * How long what the repo sends a client for a document after the client wrote to it is gathered into one message
+ * (see held-answers.ts): the repo tells a document's peers of a change at most 100 ms after it, and timers run late.
+ */
+const ANSWER_HOLD_MS = 120;
 
 /** The document a repo message is for ("" for the few that name none), which decides its place in line. */
 function documentOf(m: Record<string, unknown>): string {
@@ -127,11 +140,20 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   #ready = false;
   readonly offersWholeSpaces = false;
   readonly #accessListeners: Array<(peer: string) => void> = [];
+  readonly #answers: HeldAnswers<Message & { data: Uint8Array }>;
 
   constructor(options: { diagnostics: Diagnostics; spaceOf: (documentId: string) => string | undefined }) {
     super();
     this.#diagnostics = options.diagnostics;
     this.#spaceOf = options.spaceOf;
+    this.#answers = new HeldAnswers({
+      holdMs: ANSWER_HOLD_MS,
+      deliver: (peer, message) => {
+        const client = this.#byPeer.get(peer);
+        if (client) this.#sendRaw(client, message as unknown as Record<string, unknown>);
+      },
+      onMerged: () => this.#diagnostics.count("sync.stock.merged"),
+    });
   }
 
   isReady(): boolean {
@@ -149,6 +171,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
   }
 
   disconnect(): void {
+    this.#answers.clear();
     for (const c of this.#clients) {
       if (c.lapse !== undefined) clearTimeout(c.lapse);
       c.queue = []; // what waits is not handed to a repo that is stopping
@@ -237,6 +260,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
     client.queue = []; // what it sent and was not served is not served now
     client.queuedBytes = 0;
     if (client.peer && this.#byPeer.get(client.peer) === client) {
+      this.#answers.forget(client.peer);
       this.#byPeer.delete(client.peer);
       this.#accessChanged(client.peer);
       if (client.recorded) this.emit("peer-disconnected", { peerId: client.peer as PeerId });
@@ -365,6 +389,7 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
       if (space === undefined || !client.spaces.has(space)) {
         return this.#drop(client, "not-a-member", `not authorized for document ${doc}`, space);
       }
+      if (m.type === "sync" && m.data instanceof Uint8Array) this.#answers.received(client.peer!, doc, m.data);
     } else if (m.type !== "remote-subscription-change") {
       return this.#drop(client, "malformed", "message without a document");
     }
@@ -381,7 +406,12 @@ export class StockWebSocketAdapter extends NetworkAdapter implements PeerAccess 
         this.#diagnostics.count("sync.withheld");
         return;
       }
+      if (message.type === "sync" && message.data instanceof Uint8Array) {
+        return this.#answers.sendSync(message.targetId, doc, message as Message & { data: Uint8Array });
+      }
     }
+    // Whatever else goes to the client goes after what is held for it.
+    this.#answers.flush(message.targetId, doc);
     this.#sendRaw(client, message as unknown as Record<string, unknown>);
   }
 
