@@ -85,6 +85,9 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
   const signal = options.signal;
   if (signal?.aborted) throw aborted();
   const limits = { ...DEFAULT_GIT_LIMITS, ...options.limits };
+  // The ref tips offered as haves are read beside the dial and the peer's answer (read-only: nothing to undo).
+  const haves = localTips(options.into);
+  haves.catch(() => {}); // awaited once the peer has answered; a fetch that fails before that does not need them
 
   let stream: Stream;
   try {
@@ -109,7 +112,7 @@ export async function fetchGit(node: WeftNode, options: GitFetchOptions): Promis
       if (signal?.aborted) throw aborted();
       throw e;
     }
-    const bytes = await runFetch(stream, rest, options.into, missing, limits, signal);
+    const bytes = await runFetch(stream, rest, options.into, missing, await haves, limits, signal);
     // git has all it asked for: a peer that keeps its side open holds nothing of ours.
     if (stream.status === "open") stream.abort(new Error("the fetch is done"));
     const still = await missingObjects(options.into, missing);
@@ -148,10 +151,10 @@ async function runFetch(
   rest: Uint8Array,
   into: string,
   wants: string[],
+  haves: string[],
   limits: GitLimits,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const haves = await localTips(into);
   // --strict: every object checked (fetch.fsckObjects) and every link it makes found in the pack or in `into`,
   // which is what leaves the wants connected (git fetch's own reasoning for a pack that index-pack found so).
   const indexPack = startGit(["-C", into, "index-pack", "--stdin", "--fix-thin", "--strict"]);
