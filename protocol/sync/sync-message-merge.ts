@@ -25,6 +25,8 @@
  * after the other as they are.
  */
 
+import { varint } from "./length-frames.ts";
+
 const V1 = 0x42;
 const V2 = 0x43;
 const HASH_BYTES = 32;
@@ -50,17 +52,6 @@ function leb(bytes: Uint8Array, at: number): { value: number; end: number } | un
     scale *= 128;
   }
   return undefined;
-}
-
-function encodeLeb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return out;
 }
 
 /** Skip a counted list of hashes at `at`; where it ends, or undefined. */
@@ -125,7 +116,7 @@ export function mergeSyncMessages(first: Uint8Array, second: Uint8Array): Uint8A
   if (!sameTrailer(first, a.listEnd, second, b.listEnd)) return undefined;
   if (a.count === 0) return second; // the first carried no change: the second says all it said
   const head = second.subarray(0, b.changesAt);
-  const count = encodeLeb(a.count + b.count);
+  const count = varint(a.count + b.count);
   const fromA = first.subarray(a.listAt, a.listEnd), rest = second.subarray(b.listAt);
   const out = new Uint8Array(head.length + count.length + fromA.length + rest.length);
   out.set(head);
