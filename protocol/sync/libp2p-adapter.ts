@@ -115,7 +115,7 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
     });
   }
 
-  /** The lower DID opens the stream; retried while the peer stays connected. */
+  /** The lower DID opens the stream, on the connection it has; retried while the peer stays connected. */
   async #maybeDial(peer: Libp2pPeerId, attempt = 0): Promise<void> {
     let remoteDid: string;
     try {
@@ -125,10 +125,12 @@ export class Libp2pNetworkAdapter extends SessionNetworkAdapter {
     }
     const key = peer.toString();
     if (this.#stopped || this.#active.has(key) || this.options.did >= remoteDid) return;
+    // Only over a connection that is up: a peer that hung up (or was hung up on) is not dialed again from here.
+    const connection = this.#libp2p.getConnections(peer).find((c) => c.status === "open");
+    if (connection === undefined) return;
     this.#active.add(key);
     try {
       const signal = AbortSignal.timeout(10_000);
-      const connection = await this.#libp2p.dial(peer, { signal });
       this.#run(await connection.newStream(SYNC_PROTOCOL, { signal }), connection, true);
     } catch {
       this.#active.delete(key);

@@ -26,6 +26,37 @@ describe("two peers over libp2p", () => {
     }
   });
 
+  it("stay apart once one hangs up: neither dials the other again", async () => {
+    const a = await libp2pNode();
+    const b = await libp2pNode();
+    try {
+      const space = await a.node.createSpace("pair");
+      const invite = await a.node.invite(space.id, { audience: b.node.did });
+      await dial(b, a);
+      await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+      // The lower DID opens the sync stream; the other hangs up, so the opener sees its stream end from afar.
+      const [opener, other] = a.node.did < b.node.did ? [a, b] : [b, a];
+      await partition([other], [opener]);
+      // The sync session's end used to schedule a new stream half a second later, dialed afresh if the connection
+      // was gone: give that (and its retries' first steps) time to happen.
+      const reconnected = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 2_000);
+        for (const n of [a, b]) {
+          n.node.libp2p!.addEventListener("peer:connect", () => {
+            clearTimeout(timer);
+            resolve(true);
+          }, { once: true });
+        }
+      });
+      assert.equal(await reconnected, false, "a connection came back after the hang-up");
+      assert.equal(a.node.libp2p!.getConnections(b.node.libp2p!.peerId).length, 0);
+      assert.equal(b.node.libp2p!.getConnections(a.node.libp2p!.peerId).length, 0);
+    } finally {
+      await a.node.stop();
+      await b.node.stop();
+    }
+  });
+
   it("a non-member learns nothing and its messages are refused", async () => {
     const a = await libp2pNode();
     const x = await libp2pNode();
