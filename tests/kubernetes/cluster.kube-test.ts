@@ -313,20 +313,29 @@ describe("kubernetes: a cluster as a mesh node, the mesh as a cluster node", { t
     });
     const since = new Date();
     const beat = async () => {
-      const n = await cluster.core.readNode({ name });
-      n.status = {
-        capacity: resources,
-        allocatable: resources,
-        conditions: [{
-          type: "Ready",
-          status: "True",
-          reason: "KubeletReady",
-          message: "ok",
-          lastHeartbeatTime: new Date(),
-          lastTransitionTime: since,
-        }],
-      };
-      await cluster.core.replaceNodeStatus({ name, body: n });
+      // The control plane's own controllers also write a new node: a write that lost the race (409 Conflict) reads
+      // the node again and retries, as a kubelet does.
+      for (let attempt = 1;; attempt++) {
+        const n = await cluster.core.readNode({ name });
+        n.status = {
+          capacity: resources,
+          allocatable: resources,
+          conditions: [{
+            type: "Ready",
+            status: "True",
+            reason: "KubeletReady",
+            message: "ok",
+            lastHeartbeatTime: new Date(),
+            lastTransitionTime: since,
+          }],
+        };
+        try {
+          await cluster.core.replaceNodeStatus({ name, body: n });
+          return;
+        } catch (e) {
+          if ((e as { code?: number }).code !== 409 || attempt === 5) throw e;
+        }
+      }
     };
     await beat();
     const heartbeat = setInterval(() => void beat().catch(() => {}), 1000);
