@@ -1,17 +1,30 @@
 /** Two real nodes on loopback TCP; this file also runs under Deno. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { dial, eventually, libp2pNode, partition, stateDigest } from "../helpers/nodes.ts";
+import type { Space } from "../../protocol/space/space.ts";
+import { dial, eventually, libp2pNode, partition, stateDigest, type TestNode } from "../helpers/nodes.ts";
+
+/** Run `test` with two nodes, b a member of a's space through a connection b dialed; both stop after. */
+async function withPair(
+  test: (p: { a: TestNode; b: TestNode; space: Space; joined: Space }) => Promise<void>,
+): Promise<void> {
+  const a = await libp2pNode();
+  const b = await libp2pNode();
+  try {
+    const space = await a.node.createSpace("pair");
+    const invite = await a.node.invite(space.id, { audience: b.node.did });
+    await dial(b, a);
+    const joined = await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+    await test({ a, b, space, joined });
+  } finally {
+    await a.node.stop();
+    await b.node.stop();
+  }
+}
 
 describe("two peers over libp2p", () => {
   it("join, replicate, claim concurrently in a partition, converge on one winner", async () => {
-    const a = await libp2pNode();
-    const b = await libp2pNode();
-    try {
-      const space = await a.node.createSpace("pair");
-      const invite = await a.node.invite(space.id, { audience: b.node.did });
-      await dial(b, a);
-      const joined = await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+    await withPair(async ({ a, b, space, joined }) => {
       const t = await space.createTask({ title: "contested" });
       await eventually(() => joined.task(t.id), 10_000, "task on b");
       await partition([a], [b]);
@@ -20,20 +33,11 @@ describe("two peers over libp2p", () => {
       await dial(a, b);
       await eventually(() => stateDigest(space) === stateDigest(joined), 15_000, "converged");
       assert.equal(space.task(t.id)!.lease!.holder, joined.task(t.id)!.lease!.holder);
-    } finally {
-      await a.node.stop();
-      await b.node.stop();
-    }
+    });
   });
 
   it("stay apart once one hangs up: neither dials the other again", async () => {
-    const a = await libp2pNode();
-    const b = await libp2pNode();
-    try {
-      const space = await a.node.createSpace("pair");
-      const invite = await a.node.invite(space.id, { audience: b.node.did });
-      await dial(b, a);
-      await b.node.join(invite, { signal: AbortSignal.timeout(15_000) });
+    await withPair(async ({ a, b }) => {
       // The lower DID opens the sync stream; the other hangs up, so the opener sees its stream end from afar.
       const [opener, other] = a.node.did < b.node.did ? [a, b] : [b, a];
       await partition([other], [opener]);
@@ -51,10 +55,7 @@ describe("two peers over libp2p", () => {
       assert.equal(await reconnected, false, "a connection came back after the hang-up");
       assert.equal(a.node.libp2p!.getConnections(b.node.libp2p!.peerId).length, 0);
       assert.equal(b.node.libp2p!.getConnections(a.node.libp2p!.peerId).length, 0);
-    } finally {
-      await a.node.stop();
-      await b.node.stop();
-    }
+    });
   });
 
   it("a non-member learns nothing and its messages are refused", async () => {
