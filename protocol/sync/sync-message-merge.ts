@@ -42,7 +42,7 @@ interface Layout {
   listEnd: number;
 }
 
-/** An unsigned LEB128 at `at` (at most 2^53): its value and where it ends; undefined if cut short or too long. */
+/** An unsigned LEB128 at `at` (at most 8 bytes): its value and where it ends; undefined if cut short or longer. */
 function leb(bytes: Uint8Array, at: number): { value: number; end: number } | undefined {
   let value = 0;
   let scale = 1;
