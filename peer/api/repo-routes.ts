@@ -154,10 +154,11 @@ function repoHandlers(service: RepoService): Record<string, Handler> {
       }
       const missing = new Set(await missingObjects(path, haves));
       const revs = [...wants, ...haves.filter((h) => !missing.has(h)).map((h) => `^${h}`)];
-      const git = startGit(["-C", path, "pack-objects", "--revs", "--stdout", "--quiet"]);
-      git.process.stdin!.end(revs.join("\n") + "\n");
+      const git = await startGit(["-C", path, "pack-objects", "--revs", "--stdout", "--quiet"]);
+      git.stdin.end(revs.join("\n") + "\n");
       c.req.raw.signal.addEventListener("abort", () => git.kill());
-      const out = git.process.stdout!;
+      if (c.req.raw.signal.aborted) git.kill();
+      const out = git.stdout;
       return new Response(
         new ReadableStream<Uint8Array>({
           start(ctl) {

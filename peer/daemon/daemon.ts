@@ -51,6 +51,8 @@ import { staticFiles } from "../http/static.ts";
 import { pairingLink, Pairings } from "../api/pairing.ts";
 import { fileURLToPath } from "node:url";
 import { Lifecycle } from "./lifecycle.ts";
+import { useSharedSpawner } from "../process/spawner.ts";
+import { messageOf } from "#protocol";
 import { type RunningBridge, startBridge } from "./bridges.ts";
 import { type PeerLlm, startLlm } from "../llm/start.ts";
 
@@ -82,6 +84,10 @@ export interface Daemon {
  */
 export async function startDaemon(config: Config, log: Logger = createLogger(config.log.level)): Promise<Daemon> {
   const parts = new Lifecycle(log);
+  // git is started by a small helper process, not by forking this one, which may hold gigabytes (process/spawner.ts).
+  useSharedSpawner().warm().catch((e) =>
+    log.warn("the process spawner did not start: git is forked from the peer", { error: messageOf(e) })
+  );
   const home = await parts.start("the data dir", () => ensureDataDir(config.home));
   if (home.tightenedFrom !== undefined) {
     log.warn("the data dir was open to other users; made it private (0700)", {

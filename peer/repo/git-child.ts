@@ -3,15 +3,22 @@
  * shell in its own process group (so what git starts in turn — pack-objects,
  * index-pack, a transport helper — is stopped with it), with a config that
  * ignores the user's and the system's, and the tail of its stderr kept
- * (bounded) to say why it failed.
+ * (bounded) to say why it failed. A process that uses a spawner
+ * (peer/process/spawner.ts: the daemon) starts git through it, so the
+ * peer's own process is not forked; others spawn git directly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { sharedSpawner, SpawnerUnavailableError } from "../process/spawner.ts";
 
 /** How much of git's stderr is kept for an error message. */
 const STDERR_TAIL = 4096;
 
 export interface GitChild {
-  readonly process: ChildProcess;
+  /** Undefined if git could not be started (`exited` is then -1 and `stderr()` says why). */
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
   /** Resolves with git's exit code (null if it was killed) once it and its pipes are closed. */
   readonly exited: Promise<number | null>;
   /** The last few KiB git wrote to stderr. */
@@ -21,10 +28,11 @@ export interface GitChild {
 }
 
 /** An environment for git that reads no user or system config and never prompts. */
-export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+export function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
   for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SYSTEMROOT"]) {
-    if (process.env[k] !== undefined) env[k] = process.env[k];
+    const value = process.env[k];
+    if (value !== undefined) env[k] = value;
   }
   return {
     ...env,
@@ -36,7 +44,26 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-export function startGit(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): GitChild {
+export interface StartGitOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Start git with `args`: through this process's spawner if it has one (and it can be had), else directly. */
+export async function startGit(args: string[], options: StartGitOptions = {}): Promise<GitChild> {
+  const spawner = sharedSpawner();
+  if (spawner) {
+    try {
+      return await spawner.spawn("git", args, { env: gitEnv(options.env), cwd: options.cwd, stderrTail: STDERR_TAIL });
+    } catch (e) {
+      if (!(e instanceof SpawnerUnavailableError)) throw e;
+    }
+  }
+  return spawnGit(args, options);
+}
+
+/** Fork this process into git. */
+function spawnGit(args: string[], options: StartGitOptions): GitChild {
   const child = spawn("git", args, {
     cwd: options.cwd,
     env: gitEnv(options.env),
@@ -60,7 +87,9 @@ export function startGit(args: string[], options: { env?: Record<string, string>
   });
   let killed = false;
   return {
-    process: child,
+    pid: child.pid,
+    stdin: child.stdin!,
+    stdout: child.stdout!,
     exited,
     stderr: () => tail.trim(),
     kill() {

@@ -157,7 +157,7 @@ async function runFetch(
 ): Promise<number> {
   // --strict: every object checked (fetch.fsckObjects) and every link it makes found in the pack or in `into`,
   // which is what leaves the wants connected (git fetch's own reasoning for a pack that index-pack found so).
-  const indexPack = startGit(["-C", into, "index-pack", "--stdin", "--fix-thin", "--strict"]);
+  const indexPack = await startGit(["-C", into, "index-pack", "--stdin", "--fix-thin", "--strict"]);
   let failure: WeftError | undefined;
   const fail = (error: WeftError) => {
     failure ??= error;
@@ -168,12 +168,14 @@ async function runFetch(
   const onAbort = () => fail(aborted());
   if (signal?.aborted) onAbort();
   signal?.addEventListener("abort", onAbort, { once: true });
-  stream.addEventListener("close", () => {
+  const onClose = () => {
     // The peer went before the pack was complete: index-pack sees its input end and fails; make sure it does.
     if (stream.status === "closed") return;
     fail(signal?.aborted ? aborted() : new GitTransferError("git/unreachable", "the peer closed the git stream"));
-  });
-  const response = new FetchResponse(indexPack.process.stdin!, (capabilities) => {
+  };
+  stream.addEventListener("close", onClose);
+  if (stream.status !== "open") onClose(); // it went while index-pack started
+  const response = new FetchResponse(indexPack.stdin, (capabilities) => {
     stream.send(encodeFetchRequest(capabilities, wants, haves));
   });
   response.on("error", (e) => fail(isWeftError(e) ? e : new GitTransferError("sync/protocol", messageOf(e))));

@@ -13,14 +13,14 @@ export async function missingObjects(
   env?: Record<string, string>,
 ): Promise<string[]> {
   if (ids.length === 0) return [];
-  const git = startGit(["-C", repo, "cat-file", "--batch-check=%(objectname)"], { env });
+  const git = await startGit(["-C", repo, "cat-file", "--batch-check=%(objectname)"], { env });
   let out = "";
-  git.process.stdout!.setEncoding("utf8");
-  git.process.stdout!.on("data", (text: string) => {
+  git.stdout.setEncoding("utf8");
+  git.stdout.on("data", (text: string) => {
     // One line per id, each at most an id and " missing": anything longer is not git's answer.
     if (out.length < ids.length * 80) out += text;
   });
-  git.process.stdin!.end(ids.map((id) => `${id}\n`).join(""));
+  git.stdin.end(ids.map((id) => `${id}\n`).join(""));
   const code = await git.exited;
   if (code !== 0) throw new GitTransferError("git/failed", `git cat-file failed in ${repo}: ${git.stderr()}`);
   return out.split("\n").filter((line) => line.endsWith(" missing")).map((line) => line.slice(0, -" missing".length));

@@ -26,16 +26,16 @@ export interface GitRunOptions {
 }
 
 export async function git(args: string[], options: GitRunOptions = {}): Promise<{ code: number; stdout: string }> {
-  const child = startGit(args, { env: options.env });
+  const child = await startGit(args, { env: options.env });
   const chunks: Buffer[] = [];
   let size = 0;
-  child.process.stdout!.on("data", (b: Buffer) => {
+  child.stdout.on("data", (b: Buffer) => {
     size += b.length;
     if (size > MAX_OUTPUT) child.kill();
     else chunks.push(b);
   });
   const input = options.input;
-  const stdin = child.process.stdin!;
+  const stdin = child.stdin;
   if (input === undefined) stdin.end();
   else if (typeof input === "string" || input instanceof Uint8Array) stdin.end(input);
   else {

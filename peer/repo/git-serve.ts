@@ -116,7 +116,12 @@ async function serveRequest(
   if (signal.aborted || stream.status !== "open") return;
   stream.send(encodeGitAnswer({ ok: true }));
   node.diagnostics.count("git.served");
-  const git = startGit(["upload-pack", "--strict", "--", path], { env: { GIT_PROTOCOL: "version=2" } });
+  const git = await startGit(["upload-pack", "--strict", "--", path], { env: { GIT_PROTOCOL: "version=2" } });
+  // The asker may have gone while git started.
+  if (signal.aborted || stream.status !== "open") {
+    git.kill();
+    return;
+  }
   const stop = () => git.kill();
   const cut = (error: GitTransferError) => {
     node.diagnostics.count(`git.cut-off.${error.code}`);
@@ -130,8 +135,8 @@ async function serveRequest(
     stream.abort(signal.reason as Error);
   });
   stream.addEventListener("close", stop);
-  pipeFromStream(stream, rest, git.process.stdin!, watchdog);
-  pipeToStream(git.process.stdout!, stream, watchdog, () => {
+  pipeFromStream(stream, rest, git.stdin, watchdog);
+  pipeToStream(git.stdout, stream, watchdog, () => {
     stop();
     stream.abort(new Error("the git stream broke"));
   });

@@ -11,10 +11,10 @@ import { startGit } from "./git-child.ts";
 
 /** `git pack-objects --revs --stdout` of the local repository, as bytes. */
 async function packBytes(revs: string, env?: Record<string, string>): Promise<Uint8Array> {
-  const child = startGit(["pack-objects", "--revs", "--stdout", "--quiet"], { env });
+  const child = await startGit(["pack-objects", "--revs", "--stdout", "--quiet"], { env });
   const chunks: Buffer[] = [];
-  child.process.stdout!.on("data", (b: Buffer) => chunks.push(b));
-  child.process.stdin!.end(revs);
+  child.stdout.on("data", (b: Buffer) => chunks.push(b));
+  child.stdin.end(revs);
   if ((await child.exited) !== 0) throw new Error(`git pack-objects failed: ${child.stderr()}`);
   return new Uint8Array(Buffer.concat(chunks));
 }

@@ -124,9 +124,9 @@ export async function readLines(
   if (!entry) throw new GitTransferError("git/not-found", `no file ${at} at ${commit.slice(0, 12)}`);
   if (entry.type !== "blob") throw new InvalidInput("path", `${at} is a directory: list it with the files route`);
   const page: FilePage = { path: at, commit, size: entry.size, binary: false, from, lines: [] };
-  const child = startGit(gitIn(repo, "cat-file", "blob", entry.oid));
+  const child = await startGit(gitIn(repo, "cat-file", "blob", entry.oid));
   const exited = bounded(child);
-  const out = child.process.stdout!;
+  const out = child.stdout;
   let sniffed = 0;
   out.on("data", (b: Buffer) => {
     if (sniffed >= BINARY_SNIFF) return;
@@ -164,7 +164,7 @@ export async function searchText(
   options: { text: string; under?: string; ignoreCase?: boolean; skip: number; limit: number },
 ): Promise<{ matches: SearchMatch[]; more: boolean }> {
   const under = repoPath(options.under ?? "", "under");
-  const child = startGit(gitIn(
+  const child = await startGit(gitIn(
     repo,
     "grep",
     "-I",
@@ -183,7 +183,7 @@ export async function searchText(
   const matches: SearchMatch[] = [];
   const prefix = `${commit}:`;
   let seen = 0, more = false;
-  for await (const raw of createInterface({ input: child.process.stdout!, crlfDelay: Infinity })) {
+  for await (const raw of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
     // `<commit>:<path>\0<line>\0<text>`
     const [where, line, ...rest] = raw.split("\0");
     if (!where?.startsWith(prefix) || !line) continue;

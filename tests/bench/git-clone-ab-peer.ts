@@ -7,12 +7,14 @@
  * entries) and answers, one JSON line per line read on stdin:
  *
  *   node git-clone-ab-peer.ts serve <root> <bare repo> <invitee DID>
- *     prints {did, addr, invite, space}; then any line → {gcMs, gcCount, gcMajor}
+ *     prints {did, addr, invite, space, spawner}; then any line → {gcMs, gcCount, gcMajor}
  *   node git-clone-ab-peer.ts ask <root>
- *     prints {did}; then the serving peer's JSON line → {joined: true};
+ *     prints {did, spawner}; then the serving peer's JSON line → {joined: true};
  *     then `<head> <into>` → {ms}: one clone into `into`; `stats` → {gcMs, gcCount, gcMajor}
  *
- * It ends when its stdin closes.
+ * `spawner` is the pid of the process spawner's helper that starts its git,
+ * if that checkout's daemon has one (peer/process/spawner.ts). It ends when
+ * its stdin closes.
  */
 import { createInterface } from "node:readline";
 import { constants, PerformanceObserver } from "node:perf_hooks";
@@ -25,6 +27,12 @@ const load = (path: string) => import(join(root, path));
 await load("peer/daemon/heap-flags.ts").then((m) => m.tuneHeapForBulkBytes(), () => {});
 // Then the variant's own V8 flags (`setFlags`), e.g. "--no-external-memory-accounted-in-global-limit" to undo it.
 if (process.env.AB_SET_FLAGS) (await import("node:v8")).setFlagsFromString(process.env.AB_SET_FLAGS);
+// As that checkout's daemon starts git, if it has a process spawner.
+const spawner: number | undefined = await load("peer/process/spawner.ts").then(async (m) => {
+  const shared = m.useSharedSpawner();
+  await shared.warm();
+  return shared.pid;
+}, () => undefined);
 const { libp2pNode } = await load("tests/helpers/nodes.ts");
 /**
  * A live heap of the variant's `liveMiB` (small objects, about 1 KiB each), as a daemon holding more documents
@@ -59,13 +67,13 @@ if (role === "serve") {
   const server = await serveGit(peer.node, {
     resolve: (s: string, repo: string) => (s === space.id && repo === "repo" ? repoPath : undefined),
   });
-  say({ did: peer.node.did, addr: peer.node.libp2p!.getMultiaddrs()[0].toString(), invite, space: space.id });
+  say({ did: peer.node.did, addr: peer.node.libp2p!.getMultiaddrs()[0].toString(), invite, space: space.id, spawner });
   for await (const _ of { [Symbol.asyncIterator]: () => lines }) say(gcStats());
   await server.stop();
 } else {
   const { fetchGit } = await load("peer/repo/git-transport.ts");
   const { multiaddr } = await import("@multiformats/multiaddr");
-  say({ did: peer.node.did });
+  say({ did: peer.node.did, spawner });
   const opening = JSON.parse(String((await lines.next()).value));
   await peer.node.libp2p!.dial(multiaddr(opening.addr));
   await peer.node.join(opening.invite, { signal: AbortSignal.timeout(30_000) });

@@ -45,6 +45,8 @@ const PER_TURN = Number(process.env.PER_TURN ?? 2);
 /** A child peer and a way to ask it one line and read its one-line JSON answer. */
 class Peer {
   readonly child: ChildProcess;
+  /** The pid of its process spawner's helper, once its first line said it (if it has one). */
+  spawner: number | undefined;
   readonly #lines: AsyncIterator<string>;
   constructor(variant: Variant, args: string[]) {
     this.child = spawn(
@@ -70,10 +72,15 @@ class Peer {
   }
 }
 
-/** CPU seconds of a process so far: main thread, other threads, reaped children. */
-function cpuOf(pid: number): { main: number; helpers: number; children: number } {
+/**
+ * CPU seconds of a peer so far: main thread, other threads (and its spawner's helper process, if it has one),
+ * reaped children (git, started directly or through the helper).
+ */
+function cpuOf(peer: Peer): { main: number; helpers: number; children: number } {
+  const pid = peer.child.pid!;
   const stat = (path: string) => readFileSync(path, "utf8").split(") ")[1].split(" ").map(Number);
   const f = stat(`/proc/${pid}/stat`);
+  const h = peer.spawner === undefined ? [] : stat(`/proc/${peer.spawner}/stat`);
   let main = 0, helpers = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -84,7 +91,8 @@ function cpuOf(pid: number): { main: number; helpers: number; children: number }
       // a thread that ended between the listing and the read
     }
   }
-  return { main, helpers, children: (f[13] + f[14]) / 100 };
+  if (h.length > 0) helpers += (h[11] + h[12]) / 100;
+  return { main, helpers, children: (f[13] + f[14] + (h.length > 0 ? h[13] + h[14] : 0)) / 100 };
 }
 
 const dir = await mkdtemp(join(tmpdir(), "weft-bench-git-ab-"));
@@ -116,9 +124,11 @@ const pairs: { variant: Variant; ask: Peer; serve: Peer; figures: Record<Figure,
 try {
   for (const variant of VARIANTS) {
     const ask = new Peer(variant, ["ask"]);
-    const { did } = await ask.read();
+    const { did, spawner } = await ask.read();
+    ask.spawner = spawner as number | undefined;
     const serve = new Peer(variant, ["serve", source, did as string]);
     const opening = await serve.read();
+    serve.spawner = opening.spawner as number | undefined;
     await ask.ask(JSON.stringify(opening));
     pairs.push({
       variant,
@@ -133,10 +143,10 @@ try {
     for (const pair of order) {
       for (let k = 0; k < PER_TURN; k++) {
         const into = join(dir, `clone-${n++}.git`);
-        const a0 = cpuOf(pair.ask.child.pid!), s0 = cpuOf(pair.serve.child.pid!);
+        const a0 = cpuOf(pair.ask), s0 = cpuOf(pair.serve);
         const sg0 = await pair.serve.ask("stats"), ag0 = await pair.ask.ask("stats");
         const answer = await pair.ask.ask(`${head} ${into}`);
-        const a1 = cpuOf(pair.ask.child.pid!), s1 = cpuOf(pair.serve.child.pid!);
+        const a1 = cpuOf(pair.ask), s1 = cpuOf(pair.serve);
         const sg1 = await pair.serve.ask("stats"), ag1 = await pair.ask.ask("stats");
         if (git(into, "rev-list", "--count", head) !== String(COMMITS)) throw new Error("incomplete clone");
         await rm(into, { recursive: true, force: true });

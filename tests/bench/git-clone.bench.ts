@@ -2,7 +2,8 @@
  * Cloning a repository of 5,000 commits and about 50 MB between two peers
  * over `/weft/git/1` (the serving peer in a process of its own, the pack
  * from its `git upload-pack` through libp2p — noise, yamux — into the
- * asking peer's own fetch client and `git index-pack --strict`, with fsck of every object, as shipped),
+ * asking peer's own fetch client and `git index-pack --strict`, with fsck of every object, as shipped;
+ * each peer starts git through its process spawner, as the daemon does),
  * against `git clone --bare` from a `git daemon` on loopback serving the
  * same repository, in the same run. The repository is generated once with
  * `git fast-import` (each commit adds a file of random bytes, so the pack
@@ -32,9 +33,12 @@ import { peerIdFromDid } from "#protocol/node";
 import { fetchGit } from "../../peer/repo/git-transport.ts";
 import { percentile, report } from "./report.ts";
 import { tuneHeapForBulkBytes } from "../../peer/daemon/heap-flags.ts";
+import { useSharedSpawner } from "../../peer/process/spawner.ts";
 
-// This process is the asking peer: it runs as the daemon does (peer/run-daemon.ts).
+// This process is the asking peer: it runs as the daemon does (peer/run-daemon.ts, peer/daemon/daemon.ts).
 tuneHeapForBulkBytes();
+const spawner = useSharedSpawner();
+await spawner.warm();
 
 const BENCH = "git-clone";
 const COMMITS = Number(process.env.COMMITS ?? 5000);
@@ -80,7 +84,7 @@ const peer = spawn(process.execPath, [
 ], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, SOURCE_BYTES: String(packBytes) } });
 const opening = JSON.parse(
   await new Promise<string>((resolve) => createInterface({ input: peer.stdout! }).once("line", resolve)),
-) as { did: string; addr: string; invite: string; space: string };
+) as { did: string; addr: string; invite: string; space: string; spawner: number };
 await client.node.libp2p!.dial(multiaddr(opening.addr));
 await client.node.join(opening.invite, { signal: AbortSignal.timeout(30_000) });
 
@@ -124,11 +128,18 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-/** CPU seconds so far of one process (`self` or a pid): its own (utime, stime) and its reaped children's. */
-function cpuOf(pid: string): { own: number; children: number } {
+/**
+ * CPU seconds so far of one process (`self` or a pid) and of its spawner's helper (`helper`), if any: their own
+ * (utime, stime) and that of the commands either reaped (git started directly, or through the helper).
+ */
+function cpuOf(pid: string, helper?: number): { own: number; children: number } {
   // utime, stime, cutime, cstime: fields 14-17 of stat, 11-14 after the name.
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ").map(Number);
-  return { own: (f[11] + f[12]) / 100, children: (f[13] + f[14]) / 100 };
+  const stat = (p: string) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ").map(Number);
+  const f = stat(pid), h = helper === undefined ? undefined : stat(String(helper));
+  return {
+    own: (f[11] + f[12] + (h ? h[11] + h[12] : 0)) / 100,
+    children: (f[13] + f[14] + (h ? h[13] + h[14] : 0)) / 100,
+  };
 }
 
 /**
@@ -161,7 +172,8 @@ function peerThreads(): { main: number; helpers: number } {
  * clone costs whatever else the machine is doing, split by where it is spent.
  */
 function cpuSeconds(server: number): { total: number; parts: Record<Part, number> } {
-  const client = cpuOf("self"), serving = cpuOf(String(server));
+  const client = cpuOf("self", spawner.pid);
+  const serving = server === peer.pid ? cpuOf(String(server), opening.spawner) : cpuOf(String(server));
   const parts = {
     clientNode: client.own,
     clientGit: client.children,
@@ -172,9 +184,9 @@ function cpuSeconds(server: number): { total: number; parts: Record<Part, number
 }
 type Part = "clientNode" | "clientGit" | "servingNode" | "servingGit";
 const PART_NOTES: Record<Part, string> = {
-  clientNode: "the asking peer's own process (libp2p, its fetch client, the pipe into index-pack)",
+  clientNode: "the asking peer's own process and its spawner (libp2p, its fetch client, the pipe into index-pack)",
   clientGit: "index-pack with fsck, on the asking side (git clone and index-pack for git daemon)",
-  servingNode: "the serving peer's own process (libp2p, the pipe from upload-pack)",
+  servingNode: "the serving peer's own process and its spawner (libp2p, the pipe from upload-pack)",
   servingGit: "upload-pack and pack-objects on the serving side",
 };
 

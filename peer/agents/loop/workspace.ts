@@ -159,10 +159,10 @@ export class Workspace {
 
 /** `git pack-objects --revs` as bytes (git-run's `git` decodes text). */
 async function packBytes(dir: string, revs: string): Promise<{ stdout: Uint8Array }> {
-  const child = startGit(["-C", dir, "pack-objects", "--stdout", "--revs", "--quiet"]);
+  const child = await startGit(["-C", dir, "pack-objects", "--stdout", "--revs", "--quiet"]);
   const chunks: Buffer[] = [];
-  child.process.stdout!.on("data", (b: Buffer) => chunks.push(b));
-  child.process.stdin!.end(revs);
+  child.stdout.on("data", (b: Buffer) => chunks.push(b));
+  child.stdin.end(revs);
   const code = await child.exited;
   if (code !== 0) throw new GitTransferError("git/failed", `git pack-objects failed: ${child.stderr()}`);
   return { stdout: new Uint8Array(Buffer.concat(chunks)) };
