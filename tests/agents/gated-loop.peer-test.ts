@@ -100,11 +100,21 @@ describe("spend and network gates inside a real agent loop", { timeout: 900_000 
       240_000,
       "the task finished with a proposal",
     );
-    const patches = (await (await b.api()).get<{ patches: { author: string; tasks: string[] }[] }>(
-      `/v1/spaces/${enc(space)}/patches`,
-    )).patches;
-    assert.ok(patches.some((p) => p.author === agentDid && p.tasks.includes(id)), JSON.stringify(patches));
-    const spent = await json<{ spent: { usd: number } }>(b, "agent", "show", agentDid, "--space", space);
-    assert.ok(spent.spent.usd > 0, "the calls after the approval were paid for and b counts them");
+    // The proposal was made on a; b holds it once the space's log has synced.
+    await eventually(
+      async () =>
+        (await (await b.api()).get<{ patches: { author: string; tasks: string[] }[] }>(
+          `/v1/spaces/${enc(space)}/patches`,
+        )).patches.some((p) => p.author === agentDid && p.tasks.includes(id)),
+      60_000,
+      "the agent's patch on b",
+    );
+    // The calls after the approval were paid for, and b counts them once their records reached it.
+    await eventually(
+      async () =>
+        (await json<{ spent: { usd: number } }>(b, "agent", "show", agentDid, "--space", space)).spent.usd > 0,
+      60_000,
+      "b counting the agent's spend",
+    );
   });
 });
