@@ -24,6 +24,7 @@ import { rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { dirname } from "node:path";
 import process from "node:process";
+import { killChildGroup } from "./kill-group.ts";
 import {
   type HelperMessage,
   isSpawnerRequest,
@@ -45,15 +46,6 @@ const sockets = new Map<string, Socket>();
 const waiting = new Map<number, { request: SpawnRequest; timer: ReturnType<typeof setTimeout> }>();
 /** Commands running, by request id. */
 const running = new Map<number, ChildProcess>();
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    child.kill("SIGKILL");
-  }
-}
 
 /** Read a connection's token (its first TOKEN_BYTES bytes, nothing after them), then hold it for its request. */
 function accept(socket: Socket): void {
@@ -135,7 +127,7 @@ process.on("message", (message: unknown) => {
   if (!isSpawnerRequest(message)) return;
   if (message.op === "kill") {
     const child = running.get(message.id);
-    if (child) killGroup(child);
+    if (child) killChildGroup(child);
     return;
   }
   waiting.set(message.id, {
@@ -150,7 +142,7 @@ process.on("message", (message: unknown) => {
 
 // The peer is gone: nothing it started outlives it here, and the socket's directory goes too.
 process.on("disconnect", () => {
-  for (const child of running.values()) killGroup(child);
+  for (const child of running.values()) killChildGroup(child);
   server.close();
   rmSync(dirname(socketPath), { recursive: true, force: true });
   process.exit(0);

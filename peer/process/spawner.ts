@@ -24,6 +24,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { killGroup } from "./kill-group.ts";
 import { type HelperMessage, type KillRequest, type SpawnRequest, TOKEN_BYTES } from "./spawner-messages.ts";
 
 const HELPER = fileURLToPath(new URL("./spawner-helper.ts", import.meta.url));
@@ -153,14 +154,6 @@ class Helper {
   stop(): void {
     if (this.child.connected) this.child.disconnect();
     else this.child.kill("SIGKILL");
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // it and its group are gone already
   }
 }
 

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { sharedSpawner, SpawnerUnavailableError } from "../process/spawner.ts";
+import { killChildGroup } from "../process/kill-group.ts";
 
 /** How much of git's stderr is kept for an error message. */
 const STDERR_TAIL = 4096;
@@ -93,13 +94,9 @@ function spawnGit(args: string[], options: StartGitOptions): GitChild {
     exited,
     stderr: () => tail.trim(),
     kill() {
-      if (killed || child.pid === undefined || child.exitCode !== null) return;
+      if (killed) return;
       killed = true;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
+      killChildGroup(child);
     },
   };
 }
